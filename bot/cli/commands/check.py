@@ -1,0 +1,49 @@
+"""``incident-bot check``: validate every configuration file before it is merged."""
+
+from __future__ import annotations
+
+import argparse
+
+from bot.cli.common import add_config_args, config_paths, print_issues
+from bot.config.kinds import KINDS
+from bot.config.loader import collect
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "check", help="validate config and playbooks (exit 0 if valid, 2 with file:line:col errors)",
+        description="Validate every configuration file and playbook, including cross-references and rota "
+                    "compliance with the labor rules. Prints a summary and exits 0, or prints every error "
+                    "as file:line:col and exits 2.")
+    add_config_args(parser)
+    parser.add_argument("--strict", action="store_true", help="treat warnings as errors (exit 2)")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    paths = config_paths(args)
+    config, issues = collect(paths)
+    errors = [i for i in issues if i.severity == "error"]
+    warnings = [i for i in issues if i.severity == "warning"]
+    if config is None:
+        print_issues(errors)
+        print(f"\n{len(errors)} error(s) in {len({i.file for i in errors})} file(s): nothing was applied.")
+        return 2
+    print(f"Configuration OK: {paths.config_dir} (playbooks: {paths.playbooks_dir})")
+    for kind in KINDS:
+        loaded = config.loaded(kind.name)
+        if not loaded:
+            continue
+        details = []
+        for item in loaded:
+            summary = getattr(item.model, "summary", None)
+            if callable(summary):
+                details.append(summary())
+        text = "; ".join(d for d in details if d) if details else ""
+        count = f"{len(loaded)} file(s)" if kind.many else item.file
+        print(f"  {kind.name:<12} {count}{': ' + text if text else ''}")
+    if warnings:
+        print(f"\n{len(warnings)} warning(s):")
+        for w in sorted(warnings):
+            print(f"  {w}")
+    return 2 if (warnings and args.strict) else 0

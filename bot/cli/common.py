@@ -1,0 +1,65 @@
+"""Argument helpers shared by the commands: config location, instants, output."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import datetime
+from typing import Any
+
+from bot.clock import UTC
+from bot.config.errors import ConfigIssue
+from bot.config.loader import Config, ConfigPaths, collect
+
+
+def add_config_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config-dir", metavar="DIR", help="configuration folder (default: ./config or $BOT_CONFIG_DIR)")
+    parser.add_argument("--playbooks-dir", metavar="DIR", help="playbooks folder (default: playbooks/ beside the config folder)")
+
+
+def config_paths(args: argparse.Namespace) -> ConfigPaths:
+    return ConfigPaths.default(getattr(args, "config_dir", None), getattr(args, "playbooks_dir", None))
+
+
+def print_issues(issues: list[ConfigIssue], stream: Any = None) -> None:
+    out = stream or sys.stderr
+    for issue in sorted(issues, key=lambda i: (i.file, i.line, i.column, i.message)):
+        print(issue, file=out)
+
+
+class ExitWith(SystemExit):
+    pass
+
+
+def load_or_exit(args: argparse.Namespace) -> Config:
+    """Load the configuration; on errors print each as file:line:col and exit 2."""
+    config, issues = collect(config_paths(args))
+    if config is None:
+        print_issues([i for i in issues if i.severity == "error"])
+        errors = sum(1 for i in issues if i.severity == "error")
+        print(f"configuration invalid: {errors} error(s); fix them and run `incident-bot check` again", file=sys.stderr)
+        raise ExitWith(2)
+    return config
+
+
+def parse_instant(text: str, *, what: str = "time") -> datetime:
+    """An ISO 8601 instant that must carry a UTC offset (``Z`` or ``+01:00``)."""
+    try:
+        value = datetime.fromisoformat(text.strip().replace("z", "Z"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f'{what}: expected ISO 8601 like "2026-12-25T02:00:00+01:00", got "{text}"') from None
+    if value.tzinfo is None:
+        raise argparse.ArgumentTypeError(
+            f'{what}: "{text}" has no UTC offset; add one (e.g. "+01:00" or "Z") so the instant is unambiguous')
+    return value.astimezone(UTC)
+
+
+def instant_arg(text: str) -> datetime:
+    return parse_instant(text)
+
+
+def print_json(data: Any) -> None:
+    json.dump(data, sys.stdout, indent=2, ensure_ascii=False, default=str)
+    sys.stdout.write("\n")

@@ -1,0 +1,65 @@
+"""The kinds of configuration file the bot reads, and where each lives.
+
+Each kind names its pydantic model and, optionally, a cross-check that looks
+across files (dangling references, rota compliance).  Models and checks live
+with the domain concept they describe; this table only wires them up.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import Any, Literal
+
+
+@dataclass(frozen=True)
+class ConfigKind:
+    name: str
+    root: Literal["config", "playbooks"]
+    pattern: str  # glob relative to the root
+    model: str  # "module:Class"
+    many: bool  # one file (False) or a folder of files, one item each (True)
+    description: str
+    cross_check: str | None = None  # "module:function(config) -> list[ConfigIssue]"
+
+    def model_class(self) -> Any:
+        return _resolve(self.model)
+
+    def cross_check_fn(self) -> Any:
+        return _resolve(self.cross_check) if self.cross_check else None
+
+
+def _resolve(dotted: str) -> Any:
+    module, _, attr = dotted.partition(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+KINDS: tuple[ConfigKind, ...] = (
+    ConfigKind("settings", "config", "settings.yaml", "bot.config.settings:SettingsFile", False,
+               "workspace-wide settings: default time zone, channels, admins, retention"),
+    ConfigKind("people", "config", "people.yaml", "bot.oncall.people:PeopleFile", False,
+               "sites (time zone, holidays, labor profile) and people (Slack id, hours, leave)",
+               "bot.oncall.people:cross_check"),
+    ConfigKind("rotas", "config", "rotas.yaml", "bot.oncall.rota:RotasFile", False,
+               "on-call rotations, overrides, deputies and escalation",
+               "bot.oncall.rota:cross_check"),
+    ConfigKind("labor", "config", "labor/*.yaml", "bot.oncall.labor_profile:LaborProfileFile", True,
+               "labor-law profiles and company overlays: rules with citations, named exceptions",
+               "bot.oncall.labor_profile:cross_check"),
+    ConfigKind("regulation", "config", "regulations/*.yaml", "bot.deadlines.catalog:RegimeFile", True,
+               "one notification regime per file: obligations, triggers, deadlines, citations",
+               "bot.deadlines.catalog:cross_check"),
+    ConfigKind("permissions", "config", "permissions.yaml", "bot.incidents.permissions:PermissionsFile", False,
+               "who may declare, change severity, resolve, close, mark notifications, move legal clocks",
+               "bot.incidents.permissions:cross_check"),
+    ConfigKind("playbook", "playbooks", "*.yaml", "bot.incidents.playbook:PlaybookFile", True,
+               "one severity playbook per file: criteria, roles, paging, notifications, regulations, checklist",
+               "bot.incidents.playbook:cross_check"),
+)
+
+
+def kind_named(name: str) -> ConfigKind:
+    for kind in KINDS:
+        if kind.name == name:
+            return kind
+    raise KeyError(f"unknown config kind {name!r}; known kinds: {', '.join(k.name for k in KINDS)}")

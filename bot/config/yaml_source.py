@@ -1,0 +1,191 @@
+"""Reading hand-edited YAML without losing where each value came from.
+
+Managers edit the configuration by hand, so every value keeps its file, line
+and column, and the reader refuses what PyYAML would silently accept:
+
+* duplicate keys in one mapping (PyYAML keeps the last one);
+* YAML 1.1 surprises: ``09:00`` read as the number 540 (sexagesimal) and
+  ``NO``/``on``/``yes`` read as booleans.  Here ``true``/``false`` are the only
+  booleans and ``09:00`` stays the string ``"09:00"``.
+
+Only plain data is built (safe_load semantics): no Python object tags.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from bot.config.errors import ConfigIssue
+
+DocPath = tuple[str | int, ...]
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader with YAML-1.2-like implicit typing for booleans and numbers."""
+
+
+def _install_resolvers() -> None:
+    # Start from SafeLoader's resolvers, drop bool/int/float, add stricter ones.
+    resolvers: dict[str | None, list[tuple[str, re.Pattern[str]]]] = {}
+    for first, pairs in yaml.SafeLoader.yaml_implicit_resolvers.items():
+        kept = [
+            (tag, rx)
+            for tag, rx in pairs
+            if tag
+            not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
+        ]
+        resolvers[first] = kept
+    _StrictLoader.yaml_implicit_resolvers = resolvers
+    _StrictLoader.add_implicit_resolver(
+        "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+    )
+    _StrictLoader.add_implicit_resolver(
+        "tag:yaml.org,2002:int",
+        re.compile(r"^(?:[-+]?(?:0|[1-9][0-9_]*)|0x[0-9a-fA-F_]+|0o[0-7_]+)$"),
+        list("-+0123456789"),
+    )
+    _StrictLoader.add_implicit_resolver(
+        "tag:yaml.org,2002:float",
+        re.compile(r"^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"),
+        list("-+0123456789."),
+    )
+
+
+_install_resolvers()
+
+
+@dataclass
+class YamlDocument:
+    """Plain data of one YAML file plus the position of every value in it."""
+
+    file: str
+    data: Any
+    positions: dict[DocPath, tuple[int, int]] = field(default_factory=dict)
+    key_positions: dict[DocPath, tuple[int, int]] = field(default_factory=dict)
+
+    def position(self, path: DocPath, *, key: bool = False) -> tuple[int, int]:
+        """Line and column (1-based) of ``path``, or of its nearest known parent."""
+        table = self.key_positions if key else self.positions
+        probe = tuple(path)
+        while probe:
+            if probe in table:
+                return table[probe]
+            if probe in self.positions:
+                return self.positions[probe]
+            probe = probe[:-1]
+        return self.positions.get((), (1, 1))
+
+
+def format_path(path: DocPath) -> str:
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(top level)"
+
+
+def describe_value(value: Any) -> str:
+    """A short, quoted rendering of a found value for error messages."""
+    if isinstance(value, str):
+        text = value if len(value) <= 60 else value[:57] + "..."
+        return f'"{text}"'
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return repr(value)
+
+
+class _Builder:
+    def __init__(self, file: str, loader: _StrictLoader) -> None:
+        self.doc = YamlDocument(file=file, data=None)
+        self.loader = loader
+        self.issues: list[ConfigIssue] = []
+
+    def build(self, node: Node, path: DocPath) -> Any:
+        mark = node.start_mark
+        self.doc.positions[path] = (mark.line + 1, mark.column + 1)
+        if isinstance(node, MappingNode):
+            self.loader.flatten_mapping(node)
+            result: dict[Any, Any] = {}
+            first_seen: dict[Any, tuple[int, int]] = {}
+            for key_node, value_node in node.value:
+                key = self.loader.construct_object(key_node, deep=True)
+                kpos = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+                if not isinstance(key, (str, int)):
+                    self.issues.append(
+                        ConfigIssue(self.doc.file, kpos[0], kpos[1], format_path(path),
+                                    f"keys must be text, got {describe_value(key)}")
+                    )
+                    continue
+                key = str(key) if not isinstance(key, str) else key
+                if key in result:
+                    line, col = first_seen[key]
+                    self.issues.append(
+                        ConfigIssue(
+                            self.doc.file, kpos[0], kpos[1], format_path(path + (key,)),
+                            f'duplicate key "{key}" (first defined at line {line}); '
+                            "YAML would silently keep only the last one: remove or merge one of them",
+                        )
+                    )
+                    continue
+                first_seen[key] = kpos
+                self.doc.key_positions[path + (key,)] = kpos
+                result[key] = self.build(value_node, path + (key,))
+            return result
+        if isinstance(node, SequenceNode):
+            return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
+        assert isinstance(node, ScalarNode)
+        return self.loader.construct_object(node, deep=True)
+
+
+def parse_yaml(text: str, file: str) -> tuple[YamlDocument | None, list[ConfigIssue]]:
+    """Parse one YAML document; return it with positions, or the issues found."""
+    loader = _StrictLoader(text)
+    try:
+        node = loader.get_single_node()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        problem = exc.problem or "invalid YAML"
+        context = f" ({exc.context})" if exc.context else ""
+        return None, [ConfigIssue(file, line, col, "", f"YAML syntax error: {problem}{context}")]
+    except yaml.YAMLError as exc:  # pragma: no cover - reader errors without marks
+        return None, [ConfigIssue(file, 1, 1, "", f"YAML error: {exc}")]
+    finally:
+        loader.dispose()
+    if node is None:
+        return YamlDocument(file=file, data={}, positions={(): (1, 1)}), []
+    builder = _Builder(file, loader)
+    try:
+        builder.doc.data = builder.build(node, ())
+    except yaml.constructor.ConstructorError as exc:
+        mark = exc.problem_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        return None, [ConfigIssue(file, line, col, "", f"unsupported YAML value: {exc.problem}")]
+    if builder.issues:
+        return builder.doc, builder.issues
+    return builder.doc, []
+
+
+def read_yaml_file(path: Path, display: str | None = None) -> tuple[YamlDocument | None, list[ConfigIssue]]:
+    name = display or str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        return None, [ConfigIssue(name, 1, 1, "", f"file is not UTF-8 text ({exc.reason}); save it as UTF-8")]
+    except OSError as exc:
+        return None, [ConfigIssue(name, 1, 1, "", f"cannot read file: {exc.strerror}")]
+    return parse_yaml(text, name)

@@ -1,0 +1,81 @@
+"""Outbound ports of the core: what the domain asks of the outside world.
+
+The core never imports Slack.  It speaks in :class:`Notice` objects (plain
+text plus buttons) and asks a :class:`ChatPort` to create channels, post and
+send direct messages.  The Slack adapter (``bot/slack/``) implements the port
+against the Web API; tests use an in-memory fake; the drill uses the Slack
+adapter against the local Slack double.
+
+Every send takes a caller-chosen ``key``: the same key never produces a second
+message (idempotency across retries, double clicks and restarts).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, Protocol, Sequence
+
+
+@dataclass(frozen=True)
+class Button:
+    action: str  # stable action id, e.g. "page.ack"
+    label: str
+    value: str  # opaque ids only (e.g. "page:42"), never free text
+    style: Literal["primary", "danger"] | None = None
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A message in domain terms. All text is plain; the adapter escapes it."""
+
+    kind: str  # "page", "deadline_nudge", "announcement", "status_update", "checklist", ...
+    title: str
+    lines: tuple[str, ...] = ()
+    fields: tuple[tuple[str, str], ...] = ()
+    buttons: tuple[Button, ...] = ()
+    footer: str = ""
+    mention_users: tuple[str, ...] = ()  # validated Slack user ids to @-mention
+    metadata: dict[str, str] = field(default_factory=dict)  # e.g. {"incident": "42"}
+
+    def as_text(self) -> str:
+        """Plain-text rendering (fallback text, drill output, logs)."""
+        out = [self.title, *self.lines]
+        out += [f"{k}: {v}" for k, v in self.fields]
+        if self.buttons:
+            out.append("[" + "] [".join(b.label for b in self.buttons) + "]")
+        if self.footer:
+            out.append(self.footer)
+        return "\n".join(out)
+
+
+class ChatError(Exception):
+    """A chat operation failed after the adapter's own retries."""
+
+    def __init__(self, message: str, *, code: str = "", transient: bool = False) -> None:
+        super().__init__(message)
+        self.code = code
+        self.transient = transient
+
+
+class ChatPort(Protocol):
+    def create_channel(self, name: str, *, private: bool) -> tuple[str, str]:
+        """Create a channel; on a name collision add a suffix (never reuse). Returns (id, final name)."""
+
+    def invite(self, channel_id: str, user_ids: Sequence[str]) -> None: ...
+
+    def post(self, channel_id: str, notice: Notice, *, key: str) -> str:
+        """Post to a channel; returns the message timestamp. Same key -> same message, sent once."""
+
+    def direct_message(self, user_id: str, notice: Notice, *, key: str) -> str:
+        """Send a DM; returns the message timestamp. Same key -> same message, sent once."""
+
+    def update(self, channel_id: str, ts: str, notice: Notice) -> None: ...
+
+    def set_topic(self, channel_id: str, topic: str) -> None: ...
+
+    def pin(self, channel_id: str, ts: str) -> None: ...
+
+    def bookmark(self, channel_id: str, title: str, url: str) -> None: ...
+
+    def user_timezone(self, user_id: str) -> str | None:
+        """IANA zone of a user if known (Slack profile), else None."""
