@@ -130,6 +130,8 @@ def collect(paths: ConfigPaths) -> tuple[Config | None, list[ConfigIssue]]:
         return None, issues
     config = Config(paths=paths, files=files)
     for kind in KINDS:
+        if not config.loaded(kind.name):
+            continue
         check = kind.cross_check_fn()
         if check is not None:
             issues.extend(check(config))
