@@ -79,3 +79,7 @@ class ChatPort(Protocol):
 
     def user_timezone(self, user_id: str) -> str | None:
         """IANA zone of a user if known (Slack profile), else None."""
+
+    def find_sent(self, target: str, key: str) -> str | None:
+        """Timestamp of a message already sent under ``key`` to a channel or user, looked up on the
+        chat side (message metadata), or None. Used after a crash between sending and recording."""
