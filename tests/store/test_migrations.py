@@ -11,6 +11,7 @@ from sqlalchemy import inspect, text
 
 from bot.incidents.tables import Incident
 from bot.store import migrate
+from bot.store.database import make_engine
 from bot.store.schema import metadata
 
 
@@ -46,10 +47,10 @@ def test_naive_datetimes_are_refused(store):
                            declared_at=datetime(2026, 1, 1, 12, 0)))
 
 
-def test_sqlite_connections_use_wal_busy_timeout_and_foreign_keys(store):
-    if store.dialect != "sqlite":
-        pytest.skip("SQLite pragmas only apply to the embedded database")
-    with store.engine.connect() as conn:
+def test_sqlite_connections_use_wal_busy_timeout_and_foreign_keys(tmp_path):
+    # Always checked on an embedded database, whatever TEST_DATABASE_URL says.
+    engine = make_engine(f"sqlite:///{tmp_path / 'embedded.db'}")
+    with engine.connect() as conn:
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
         assert conn.execute(text("PRAGMA busy_timeout")).scalar() == 5000
