@@ -1,0 +1,69 @@
+"""Reminder rows: the source of truth for everything the bot must say later.
+
+Every page, escalation, deadline nudge, status-cadence nudge, held page and
+checklist nudge is one :class:`Reminder` row with a deterministic ``key``
+(``"obligation:12:24h"``, ``"page:5:send"``, ``"page:5:escalate"``,
+``"incident:3:cadence:7"``).  APScheduler jobs only *wake the scheduler up*;
+a job that is lost or fires twice cannot lose or double a message, because
+delivery is decided by the row's ``state``:
+
+    pending -> sending -> sent
+       |          \\-> pending (transient failure, retried) / failed
+       \\-> cancelled (the reason went away: ack, notified, resolved ...)
+
+``apscheduler_jobs`` is declared here too, identical to the table APScheduler's
+``SQLAlchemyJobStore`` creates, so the schema (and its drift check) comes from
+the migrations like every other table.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Float, Index, LargeBinary, Table, Unicode
+from sqlmodel import Field, SQLModel
+
+from bot.store.types import UtcDateTime
+
+REMINDER_KINDS = ("page", "escalation", "deadline", "cadence", "held_page", "checklist")
+REMINDER_STATES = ("pending", "sending", "sent", "cancelled", "failed")
+OPEN_STATES = ("pending", "sending")
+JOBS_TABLE = "apscheduler_jobs"
+
+
+class Reminder(SQLModel, table=True):
+    __tablename__ = "reminder"
+    __table_args__ = (Index("ix_reminder_state_next_attempt", "state", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=200, unique=True, index=True,
+                     description='deterministic identity, e.g. "obligation:12:24h"; also the chat idempotency key')
+    kind: str = Field(max_length=16, index=True, description=" | ".join(REMINDER_KINDS))
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    target: int | None = Field(default=None, description="id of the row it is about (page, obligation, incident)")
+    recipient: str = Field(max_length=120, description="Slack user id, channel id, or role name resolved at send time")
+    due_at: datetime = Field(sa_type=UtcDateTime, description="when the reason for it says it is due")
+    next_attempt_at: datetime = Field(sa_type=UtcDateTime,
+                                      description="when the scheduler tries next: due_at, or later when held or retried")
+    state: str = Field(default="pending", max_length=16, description=" | ".join(REMINDER_STATES))
+    attempts: int = 0
+    sent_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    late_by_seconds: float | None = Field(default=None, description="sent_at - due_at when it went out late")
+    delivered_to: str | None = Field(default=None, max_length=64,
+                                     description="resolved channel or user id the message was sent to")
+    message_ts: str | None = Field(default=None, max_length=32)
+    last_error: str | None = Field(default=None, max_length=1000)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(sa_type=UtcDateTime)
+    updated_at: datetime = Field(sa_type=UtcDateTime)
+
+
+# Identical to APScheduler 3's SQLAlchemyJobStore table (it creates it only if missing).
+apscheduler_jobs = Table(
+    JOBS_TABLE,
+    SQLModel.metadata,
+    Column("id", Unicode(191), primary_key=True),
+    Column("next_run_time", Float(25), index=True),
+    Column("job_state", LargeBinary, nullable=False),
+)
