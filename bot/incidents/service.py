@@ -1,0 +1,187 @@
+"""``IncidentService``: the one entry point of the incident lifecycle.
+
+The Slack adapter, the CLI and the drill call this facade; the work is done in
+small modules beside it (``declare``, ``escalation``, ``roles``, ``status``,
+``triggers``, ``checklist``, ``responses``, ``closing``, ``queries``).
+
+Conventions of every mutating operation:
+
+* ``actor`` is the Slack user id of the person acting; permissions
+  (``config/permissions.yaml``) are checked first and a denial raises
+  :class:`~bot.incidents.errors.PermissionDenied` saying why and who can.
+* ``key`` is an idempotency key chosen by the caller from stable request data
+  (e.g. Slack ``trigger_id``).  A replay with the same key returns the stored
+  first result (``replayed=True``) and changes nothing.
+* One unit of work: the change, its timeline events (hash chain), pages,
+  obligations and reminder rows commit together or not at all.
+* Nothing is sent to Slack from here.  Paging and reminders are rows the
+  scheduler delivers; messages for channels are returned as
+  :class:`~bot.incidents.views.Post` items the adapter delivers with their key.
+* Incidents are addressed by their people-facing ``number`` (INC-42).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Callable
+
+from bot.clock import Clock
+from bot.config.loader import Config
+from bot.incidents import checklist, closing, declare, escalation, queries, responses, roles, status, triggers
+from bot.incidents.context import Context
+from bot.incidents.views import (ApprovalView, DeclareResult, EventView, IncidentView, ObligationView, Outcome,
+                                 PageView, SeverityOption, TaskView)
+from bot.store.database import Store
+
+
+class IncidentService:
+    def __init__(self, store: Store, config: Callable[[], Config], clock: Clock) -> None:
+        """``config`` is a provider (e.g. ``holder.current``'s getter) so a reload applies to the next call."""
+        self.ctx = Context(store=store, config=config, clock=clock)
+
+    # --- declaring -----------------------------------------------------------------
+
+    def severities(self) -> list[SeverityOption]:
+        """The playbooks a responder can choose from, most severe first, with their criteria."""
+        return queries.severities(self.ctx)
+
+    def declare(self, severity: str, title: str, *, actor: str, key: str, reporter: str | None = None,
+                description: str = "", facts: dict[str, Any] | None = None,
+                private: bool | None = None) -> DeclareResult:
+        """Declare an incident under the playbook ``severity``.
+
+        Creates the incident with the next sequential number, fills roles (the
+        reporter is commander until someone is assigned, unless the playbook says
+        otherwise), records page plans for the playbook's targets, computes
+        legal obligations for the playbook's regimes, creates checklist rows and
+        reminder rows.  Returns the channel to create (name, privacy, topic,
+        invitees, welcome notices, bookmarks) and the announcements to post.
+        ``private`` overrides the playbook's default only towards *more* privacy.
+        """
+        return declare.declare(self.ctx, severity, title, actor=actor, key=key, reporter=reporter or actor,
+                               description=description, facts=facts or {}, private=private)
+
+    def record_channel(self, incident_id: int, channel_id: str, name: str, *, key: str,
+                       actor: str = "system") -> Outcome:
+        """Store the channel the adapter created for the incident (final name after any suffix)."""
+        return declare.record_channel(self.ctx, incident_id, channel_id, name, key=key, actor=actor)
+
+    def record_side_effect_failure(self, incident_id: int, step: str, error: str, *, actor: str = "system",
+                                   key: str | None = None) -> Outcome:
+        """Put a failed best-effort step (pin, bookmark, invite, announcement) on the timeline."""
+        return declare.record_side_effect_failure(self.ctx, incident_id, step, error, actor=actor, key=key)
+
+    # --- changing ----------------------------------------------------------------------
+
+    def change_severity(self, number: int, severity: str, *, actor: str, key: str, reason: str = "") -> Outcome:
+        """Move to another playbook. An escalation applies what the new playbook adds (pages,
+        notifications, roles, checklist, regimes/obligations); a downgrade never cancels
+        obligations already started."""
+        return escalation.change_severity(self.ctx, number, severity, actor=actor, key=key, reason=reason)
+
+    def assign_role(self, number: int, role: str, user: str, *, actor: str, key: str) -> Outcome:
+        """Give ``role`` to Slack user ``user`` (replacing any holder)."""
+        return roles.assign_role(self.ctx, number, role, user, actor=actor, key=key)
+
+    def hand_over_role(self, number: int, role: str, to_user: str, *, actor: str, key: str,
+                       note: str = "") -> Outcome:
+        """The holder (or a commander/admin) hands ``role`` over with an optional hand-over note."""
+        return roles.hand_over_role(self.ctx, number, role, to_user, actor=actor, key=key, note=note)
+
+    def post_status(self, number: int, text: str, *, actor: str, key: str) -> Outcome:
+        """A status update: timeline event, post to the incident channel (and the feed unless private);
+        restarts the status-update cadence."""
+        return status.post_status(self.ctx, number, text, actor=actor, key=key)
+
+    def add_note(self, number: int, text: str, *, actor: str, key: str) -> Outcome:
+        """A timeline note (no message beyond the timeline)."""
+        return status.add_note(self.ctx, number, text, actor=actor, key=key)
+
+    def set_fact(self, number: int, name: str, value: Any, *, actor: str, key: str) -> Outcome:
+        """Record an incident fact the regulations ask about; obligations are recomputed."""
+        return status.set_fact(self.ctx, number, name, value, actor=actor, key=key)
+
+    def set_trigger(self, number: int, name: str, at: datetime, *, actor: str, key: str,
+                    reason: str = "") -> Outcome:
+        """Set a legal clock's start (e.g. ``aware``). Setting it the first time applies at once;
+        moving an already set start only creates a pending approval (``Outcome.approval``)."""
+        return triggers.set_trigger(self.ctx, number, name, at, actor=actor, key=key, reason=reason)
+
+    def request_trigger_change(self, number: int, name: str, at: datetime, *, actor: str, key: str,
+                               reason: str) -> Outcome:
+        """Ask to move a set trigger; a second, different permitted person must approve."""
+        return triggers.request_trigger_change(self.ctx, number, name, at, actor=actor, key=key, reason=reason)
+
+    def approve_trigger_change(self, approval_id: int, *, actor: str, key: str) -> Outcome:
+        """Approve a pending trigger change; the requester cannot approve their own request."""
+        return triggers.decide(self.ctx, approval_id, approve=True, actor=actor, key=key, reason="")
+
+    def reject_trigger_change(self, approval_id: int, *, actor: str, key: str, reason: str = "") -> Outcome:
+        return triggers.decide(self.ctx, approval_id, approve=False, actor=actor, key=key, reason=reason)
+
+    def complete_task(self, task_id: int, *, actor: str, key: str) -> Outcome:
+        """Tick a checklist task (the owner role's holder, the commander or an admin)."""
+        return checklist.complete_task(self.ctx, task_id, actor=actor, key=key)
+
+    def acknowledge_page(self, page_id: int, *, actor: str, key: str) -> Outcome:
+        """The paged person (or someone permitted) acknowledges; escalation reminders stop."""
+        return responses.acknowledge_page(self.ctx, page_id, actor=actor, key=key)
+
+    def decline_page(self, page_id: int, reason: str, *, actor: str, key: str) -> Outcome:
+        """The paged person cannot take it (reason required); the next level is paged."""
+        return responses.decline_page(self.ctx, page_id, reason, actor=actor, key=key)
+
+    def mark_notified(self, obligation_id: int, *, actor: str, key: str, reference: str,
+                      submitted_at: datetime, evidence_url: str = "") -> Outcome:
+        """Record that an authority/person was notified (reference, submission time, evidence link)."""
+        return responses.mark_notified(self.ctx, obligation_id, actor=actor, key=key, reference=reference,
+                                       submitted_at=submitted_at, evidence_url=evidence_url)
+
+    def mark_not_required(self, obligation_id: int, reason: str, *, actor: str, key: str) -> Outcome:
+        """Record that a notification is not required, with the reason (GDPR Art. 33(5) documentation)."""
+        return responses.mark_not_required(self.ctx, obligation_id, reason, actor=actor, key=key)
+
+    def snooze_obligation(self, obligation_id: int, until: datetime, *, actor: str, key: str) -> Outcome:
+        """Silence an obligation's nudges until ``until``; never past its deadline."""
+        return responses.snooze_obligation(self.ctx, obligation_id, until, actor=actor, key=key)
+
+    def resolve(self, number: int, *, actor: str, key: str, summary: str = "") -> Outcome:
+        """Impact is over: cadence stops, pages still pending are cancelled; obligations stay."""
+        return closing.resolve(self.ctx, number, actor=actor, key=key, summary=summary)
+
+    def close(self, number: int, summary: str, *, actor: str, key: str) -> Outcome:
+        """Close with the post-incident summary; posts the audit chain's head hash to the channel."""
+        return closing.close(self.ctx, number, summary, actor=actor, key=key)
+
+    # --- looking up (read-only) ---------------------------------------------------------
+
+    def get(self, number: int) -> IncidentView:
+        return queries.get(self.ctx, number)
+
+    def incident_by_channel(self, channel_id: str) -> IncidentView | None:
+        return queries.incident_by_channel(self.ctx, channel_id)
+
+    def timeline(self, number: int) -> list[EventView]:
+        return queries.timeline(self.ctx, number)
+
+    def open_obligations(self, number: int) -> list[ObligationView]:
+        return queries.open_obligations(self.ctx, number)
+
+    def obligations(self, number: int) -> list[ObligationView]:
+        return queries.obligations(self.ctx, number)
+
+    def tasks(self, number: int) -> list[TaskView]:
+        return queries.tasks(self.ctx, number)
+
+    def pages(self, number: int) -> list[PageView]:
+        return queries.pages(self.ctx, number)
+
+    def pending_approvals(self, number: int) -> list[ApprovalView]:
+        return queries.pending_approvals(self.ctx, number)
+
+    def incidents_for_user(self, user: str) -> list[IncidentView]:
+        """Open incidents (active or resolved) in which the Slack user holds a role or reported."""
+        return queries.incidents_for_user(self.ctx, user)
+
+    def open_incidents(self) -> list[IncidentView]:
+        return queries.open_incidents(self.ctx)
