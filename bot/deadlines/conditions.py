@@ -1,0 +1,195 @@
+"""Applicability conditions: small, explicit tests on incident facts.
+
+A condition names a fact and exactly one operator, e.g.::
+
+    {fact: personal_data, equals: true}
+    {fact: affected_individuals, gte: 500}           # "500 or more"
+    {fact: max_residents_in_one_state, gt: 500}      # "more than 500"
+    {fact: dora_entity_type, one_of: [credit_institution, ccp]}
+    {any_of: [{fact: eu_data_subjects, equals: true}, {fact: eu_establishment, equals: true}]}
+
+``fact`` may be a dotted path into a mapping fact (``residents.CA``).  Facts
+that are not known yet make the answer *unknown* (three-valued logic), never a
+silent "no": the caller decides what an unknown means (see
+:func:`bot.deadlines.assess.assess_regime`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Union
+
+from pydantic import Discriminator, Field, Tag, model_validator
+from typing import Annotated
+
+from bot.config.types import ConfigModel
+
+_OPERATORS = ("equals", "not_equals", "gt", "gte", "lt", "lte", "one_of", "contains")
+_NUMERIC = ("gt", "gte", "lt", "lte")
+
+
+class FactCondition(ConfigModel):
+    fact: str = Field(min_length=1, description="fact name, or dotted path into a mapping fact (residents.CA)")
+    equals: Any = None
+    not_equals: Any = None
+    gt: float | None = None
+    gte: float | None = None
+    lt: float | None = None
+    lte: float | None = None
+    one_of: list[Any] | None = None
+    contains: Any = None
+
+    @model_validator(mode="after")
+    def _exactly_one_operator(self) -> "FactCondition":
+        given = [op for op in _OPERATORS if op in self.model_fields_set]
+        if len(given) != 1:
+            raise ValueError(f"expected exactly one operator ({', '.join(_OPERATORS)}) next to fact "
+                             f"\"{self.fact}\", got {len(given)}{': ' + ', '.join(given) if given else ''}")
+        return self
+
+    @property
+    def operator(self) -> str:
+        return next(op for op in _OPERATORS if op in self.model_fields_set)
+
+    @property
+    def operand(self) -> Any:
+        return getattr(self, self.operator)
+
+    def describe(self) -> str:
+        symbols = {"equals": "=", "not_equals": "!=", "gt": ">", "gte": ">=", "lt": "<", "lte": "<=",
+                   "one_of": "in", "contains": "contains"}
+        return f"{self.fact} {symbols[self.operator]} {_show(self.operand)}"
+
+
+class AnyOf(ConfigModel):
+    any_of: list["Condition"] = Field(min_length=1)
+
+    def describe(self) -> str:
+        return "(" + " or ".join(c.describe() for c in self.any_of) + ")"
+
+
+class AllOf(ConfigModel):
+    all_of: list["Condition"] = Field(min_length=1)
+
+    def describe(self) -> str:
+        return "(" + " and ".join(c.describe() for c in self.all_of) + ")"
+
+
+class Not(ConfigModel):
+    not_: "Condition" = Field(alias="not")
+
+    def describe(self) -> str:
+        return f"not {self.not_.describe()}"
+
+
+def _condition_shape(value: Any) -> str:
+    if isinstance(value, dict):
+        for key in ("any_of", "all_of", "not"):
+            if key in value:
+                return key
+        return "fact"
+    return {FactCondition: "fact", AnyOf: "any_of", AllOf: "all_of", Not: "not"}.get(type(value), "fact")
+
+
+Condition = Annotated[
+    Union[Annotated[FactCondition, Tag("fact")], Annotated[AnyOf, Tag("any_of")],
+          Annotated[AllOf, Tag("all_of")], Annotated[Not, Tag("not")]],
+    Discriminator(_condition_shape),
+]
+AnyOf.model_rebuild()
+AllOf.model_rebuild()
+Not.model_rebuild()
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, list):
+        return "[" + ", ".join(_show(v) for v in value) + "]"
+    return str(value)
+
+
+MISSING = object()
+
+
+def lookup(facts: dict[str, Any], path: str) -> Any:
+    current: Any = facts
+    for part in path.split("."):
+        if isinstance(current, dict) and part in current and current[part] is not None:
+            current = current[part]
+        else:
+            return MISSING
+    return current
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Three-valued result: ``value`` is True, False or None (unknown), with the facts behind it."""
+
+    value: bool | None
+    used: tuple[str, ...] = ()  # descriptions of the conditions that decided it
+    missing: tuple[str, ...] = ()  # facts that were not known
+
+
+def _compare(op: str, actual: Any, operand: Any) -> bool:
+    if op == "equals":
+        return actual == operand
+    if op == "not_equals":
+        return actual != operand
+    if op == "one_of":
+        return actual in operand
+    if op == "contains":
+        return isinstance(actual, (list, tuple, set, str)) and operand in actual
+    if isinstance(actual, bool) or not isinstance(actual, (int, float)):
+        raise ValueError(f"expected a number for fact compared with {op}, got {_show(actual)!r}")
+    return {"gt": actual > operand, "gte": actual >= operand, "lt": actual < operand, "lte": actual <= operand}[op]
+
+
+def evaluate(condition: Condition, facts: dict[str, Any]) -> Verdict:
+    if isinstance(condition, FactCondition):
+        actual = lookup(facts, condition.fact)
+        if actual is MISSING:
+            return Verdict(None, missing=(condition.fact,))
+        try:
+            result = _compare(condition.operator, actual, condition.operand)
+        except ValueError as exc:
+            raise ValueError(f"fact {condition.fact}: {exc}") from None
+        shown = f"{condition.describe()} (is {_show(actual)})"
+        return Verdict(result, used=(shown,))
+    if isinstance(condition, Not):
+        inner = evaluate(condition.not_, facts)
+        used = tuple(f"not {u}" for u in inner.used)
+        return Verdict(None if inner.value is None else not inner.value, used, inner.missing)
+    parts = [evaluate(c, facts) for c in (condition.any_of if isinstance(condition, AnyOf) else condition.all_of)]
+    return combine(parts, any_mode=isinstance(condition, AnyOf))
+
+
+def combine(parts: list[Verdict], *, any_mode: bool) -> Verdict:
+    decisive = True if any_mode else False
+    hits = [p for p in parts if p.value is decisive]
+    if hits:
+        return Verdict(decisive, used=tuple(u for p in hits for u in p.used))
+    missing = tuple(dict.fromkeys(m for p in parts for m in p.missing))
+    used = tuple(u for p in parts for u in p.used)
+    if missing:
+        return Verdict(None, used, missing)
+    return Verdict(not decisive, used)
+
+
+def evaluate_all(conditions: list[Condition], facts: dict[str, Any]) -> Verdict:
+    """All conditions must hold (an empty list always holds)."""
+    return combine([evaluate(c, facts) for c in conditions], any_mode=False)
+
+
+def fact_names(conditions: list[Condition]) -> set[str]:
+    names: set[str] = set()
+    for c in conditions:
+        if isinstance(c, FactCondition):
+            names.add(c.fact.split(".")[0])
+        elif isinstance(c, Not):
+            names |= fact_names([c.not_])
+        else:
+            names |= fact_names(c.any_of if isinstance(c, AnyOf) else c.all_of)
+    return names
