@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 09:04:43.148348
+Create Date: 2026-11-22 09:07:11.219481
 """
 from typing import Sequence, Union
 
@@ -29,6 +29,13 @@ def upgrade() -> None:
     with op.batch_alter_table('apscheduler_jobs', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_apscheduler_jobs_next_run_time'), ['next_run_time'], unique=False)
 
+    op.create_table('idempotency_record',
+    sa.Column('key', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('operation', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('result', sa.JSON(), nullable=False),
+    sa.Column('created_at', bot.store.types.UtcDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('key')
+    )
     op.create_table('incident',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('number', sa.Integer(), nullable=False),
@@ -49,6 +56,9 @@ def upgrade() -> None:
     sa.Column('facts', sa.JSON(), nullable=False),
     sa.Column('triggers', sa.JSON(), nullable=False),
     sa.Column('summary', sqlmodel.sql.sqltypes.AutoString(length=20000), nullable=True),
+    sa.Column('regimes', sa.JSON(), nullable=False),
+    sa.Column('paged_targets', sa.JSON(), nullable=False),
+    sa.Column('last_status_at', bot.store.types.UtcDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('incident', schema=None) as batch_op:
@@ -56,6 +66,65 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_incident_number'), ['number'], unique=True)
         batch_op.create_index(batch_op.f('ix_incident_severity'), ['severity'], unique=False)
         batch_op.create_index(batch_op.f('ix_incident_status'), ['status'], unique=False)
+
+    op.create_table('slack_sent_message',
+    sa.Column('key', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('target', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('channel_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
+    sa.Column('ts', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
+    sa.Column('claimed_at', bot.store.types.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('sent_at', bot.store.types.UtcDateTime(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint('key')
+    )
+    op.create_table('incident_role',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('incident_id', sa.Integer(), nullable=False),
+    sa.Column('role', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('user', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('assigned_at', bot.store.types.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('assigned_by', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('how', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('ended_at', bot.store.types.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('ended_by', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+    sa.Column('handover_note', sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=False),
+    sa.ForeignKeyConstraint(['incident_id'], ['incident.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('incident_role', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_incident_role_incident_id'), ['incident_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_incident_role_user'), ['user'], unique=False)
+
+    op.create_table('incident_task',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('incident_id', sa.Integer(), nullable=False),
+    sa.Column('task', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('title', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
+    sa.Column('owner_role', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+    sa.Column('phase', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('nudge_after_minutes', sa.Integer(), nullable=True),
+    sa.Column('created_at', bot.store.types.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('done_at', bot.store.types.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('done_by', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+    sa.ForeignKeyConstraint(['incident_id'], ['incident.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('incident_id', 'task', name='uq_incident_task')
+    )
+    with op.batch_alter_table('incident_task', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_incident_task_incident_id'), ['incident_id'], unique=False)
+
+    op.create_table('obligation_snooze',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('incident_id', sa.Integer(), nullable=False),
+    sa.Column('obligation_id', sa.Integer(), nullable=False),
+    sa.Column('until', bot.store.types.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('by', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('at', bot.store.types.UtcDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['incident_id'], ['incident.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('obligation_snooze', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_obligation_snooze_incident_id'), ['incident_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_obligation_snooze_obligation_id'), ['obligation_id'], unique=False)
 
     op.create_table('reminder',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -71,6 +140,7 @@ def upgrade() -> None:
     sa.Column('sent_at', bot.store.types.UtcDateTime(timezone=True), nullable=True),
     sa.Column('late_by_seconds', sa.Float(), nullable=True),
     sa.Column('delivered_to', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+    sa.Column('message', sa.JSON(), nullable=True),
     sa.Column('message_ts', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
     sa.Column('last_error', sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=True),
     sa.Column('payload', sa.JSON(), nullable=False),
@@ -108,11 +178,35 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_timeline_event_incident_id'), ['incident_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_timeline_event_kind'), ['kind'], unique=False)
 
+    op.create_table('trigger_approval',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('incident_id', sa.Integer(), nullable=False),
+    sa.Column('trigger', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('current', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
+    sa.Column('proposed', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('reason', sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=False),
+    sa.Column('requested_by', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('requested_at', bot.store.types.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('decided_by', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+    sa.Column('decided_at', bot.store.types.UtcDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['incident_id'], ['incident.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('trigger_approval', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_trigger_approval_incident_id'), ['incident_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_trigger_approval_status'), ['status'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('trigger_approval', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_trigger_approval_status'))
+        batch_op.drop_index(batch_op.f('ix_trigger_approval_incident_id'))
+
+    op.drop_table('trigger_approval')
     with op.batch_alter_table('timeline_event', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_timeline_event_kind'))
         batch_op.drop_index(batch_op.f('ix_timeline_event_incident_id'))
@@ -126,6 +220,21 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_reminder_incident_id'))
 
     op.drop_table('reminder')
+    with op.batch_alter_table('obligation_snooze', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_obligation_snooze_obligation_id'))
+        batch_op.drop_index(batch_op.f('ix_obligation_snooze_incident_id'))
+
+    op.drop_table('obligation_snooze')
+    with op.batch_alter_table('incident_task', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_incident_task_incident_id'))
+
+    op.drop_table('incident_task')
+    with op.batch_alter_table('incident_role', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_incident_role_user'))
+        batch_op.drop_index(batch_op.f('ix_incident_role_incident_id'))
+
+    op.drop_table('incident_role')
+    op.drop_table('slack_sent_message')
     with op.batch_alter_table('incident', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_incident_status'))
         batch_op.drop_index(batch_op.f('ix_incident_severity'))
@@ -133,6 +242,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_incident_channel_id'))
 
     op.drop_table('incident')
+    op.drop_table('idempotency_record')
     with op.batch_alter_table('apscheduler_jobs', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_apscheduler_jobs_next_run_time'))
 

@@ -1,0 +1,126 @@
+"""Rendering a domain :class:`~bot.ports.Notice` as a Block Kit message within Slack's limits.
+
+Limits (docs.slack.dev/reference/block-kit): header text 150 characters
+(plain text), section text 3000, 10 fields per section of 2000 each, at most
+50 blocks per message (100 in modals and App Home), 25 elements in an
+actions block, button text 75, channel topic 250.  Builders cut text on
+purpose (with an ellipsis) instead of letting Slack refuse the message.
+
+All person-typed text goes through :func:`bot.slack.mrkdwn.escape`; headers
+and buttons use ``plain_text``; mentions come only from validated user ids.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from bot.ports import Button, Notice
+from bot.slack.mrkdwn import escaped_within, is_user_id, mention, truncate
+
+HEADER_LIMIT = 150
+SECTION_LIMIT = 3000
+FIELD_LIMIT = 2000
+FIELDS_PER_SECTION = 10
+MESSAGE_BLOCKS_LIMIT = 50
+VIEW_BLOCKS_LIMIT = 100
+ACTION_ELEMENTS_LIMIT = 25
+BUTTON_TEXT_LIMIT = 75
+BUTTON_VALUE_LIMIT = 2000
+TOPIC_LIMIT = 250
+FALLBACK_TEXT_LIMIT = 3000
+
+
+@dataclass(frozen=True)
+class Rendered:
+    text: str  # escaped mrkdwn fallback (notifications, screen readers)
+    blocks: list[dict[str, Any]]
+
+
+def plain(text: str, limit: int) -> dict[str, Any]:
+    return {"type": "plain_text", "text": truncate(text, limit) or " ", "emoji": True}
+
+
+def header(text: str) -> dict[str, Any]:
+    return {"type": "header", "text": plain(text, HEADER_LIMIT)}
+
+
+def section(mrkdwn_text: str) -> dict[str, Any]:
+    """A section of already-escaped mrkdwn (callers escape; this only enforces the length)."""
+    return {"type": "section", "text": {"type": "mrkdwn", "text": truncate(mrkdwn_text, SECTION_LIMIT) or " "}}
+
+
+def text_section(text: str) -> dict[str, Any]:
+    """A section of person-typed text, escaped."""
+    return section(escaped_within(text, SECTION_LIMIT))
+
+
+def context(text: str) -> dict[str, Any]:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": escaped_within(text, SECTION_LIMIT) or " "}]}
+
+
+def button(b: Button) -> dict[str, Any]:
+    element: dict[str, Any] = {"type": "button", "action_id": b.action, "text": plain(b.label, BUTTON_TEXT_LIMIT),
+                               "value": b.value[:BUTTON_VALUE_LIMIT]}
+    if b.style:
+        element["style"] = b.style
+    return element
+
+
+def topic(text: str) -> str:
+    """A channel topic (no formatting is applied to topics; only the length matters)."""
+    return truncate(" ".join(text.split()), TOPIC_LIMIT)
+
+
+def _chunks(lines: tuple[str, ...]) -> list[str]:
+    """Escaped lines packed into section-sized pieces."""
+    out: list[str] = []
+    current = ""
+    for line in lines:
+        piece = escaped_within(line, SECTION_LIMIT)
+        if current and len(current) + 1 + len(piece) > SECTION_LIMIT:
+            out.append(current)
+            current = piece
+        else:
+            current = f"{current}\n{piece}" if current else piece
+    if current:
+        out.append(current)
+    return out
+
+
+def _field_sections(fields: tuple[tuple[str, str], ...]) -> list[dict[str, Any]]:
+    sections = []
+    for start in range(0, len(fields), FIELDS_PER_SECTION):
+        batch = fields[start:start + FIELDS_PER_SECTION]
+        sections.append({"type": "section", "fields": [
+            {"type": "mrkdwn", "text": truncate(f"*{escaped_within(k, 200)}*\n{escaped_within(v, FIELD_LIMIT - 210)}",
+                                                FIELD_LIMIT)}
+            for k, v in batch]})
+    return sections
+
+
+def render(notice: Notice) -> Rendered:
+    """Block Kit blocks and the escaped fallback text for ``notice``."""
+    head = [header(notice.title)]
+    body: list[dict[str, Any]] = []
+    mentions = [mention(u) for u in notice.mention_users if is_user_id(u)]
+    if mentions:
+        body.append(section(" ".join(mentions)))
+    body += [section(chunk) for chunk in _chunks(notice.lines)]
+    body += _field_sections(notice.fields)
+    tail: list[dict[str, Any]] = []
+    buttons = notice.buttons[:ACTION_ELEMENTS_LIMIT]
+    if buttons:
+        tail.append({"type": "actions", "block_id": f"{notice.kind}.actions"[:255],
+                     "elements": [button(b) for b in buttons]})
+    if notice.footer:
+        tail.append(context(notice.footer))
+    room = MESSAGE_BLOCKS_LIMIT - len(head) - len(tail)
+    if len(body) > room:
+        dropped = len(body) - (room - 1)
+        body = body[: room - 1] + [section(f"_… {dropped} more part(s) not shown; see the incident timeline._")]
+    fallback_parts = [notice.title, *notice.lines[:5]]
+    text = escaped_within("\n".join(fallback_parts), FALLBACK_TEXT_LIMIT)
+    if mentions:
+        text = " ".join(mentions) + " " + text
+    return Rendered(text=text, blocks=head + body + tail)

@@ -1,0 +1,29 @@
+"""The one factory for slack_sdk ``WebClient``: token and API host from the environment.
+
+``SLACK_API_URL`` selects the Web API host (GovSlack ``https://slack-gov.com/api/``,
+a proxy, or the local double); nothing else in the bot names a Slack host.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Callable
+
+from slack_sdk import WebClient
+
+from bot.slack.retries import default_retry_handlers
+
+DEFAULT_API_URL = WebClient.BASE_URL
+
+
+def api_url(explicit: str | None = None) -> str:
+    url = explicit or os.environ.get("SLACK_API_URL") or DEFAULT_API_URL
+    return url if url.endswith("/") else url + "/"
+
+
+def make_client(token: str | None = None, *, base_url: str | None = None, timeout: int = 10,
+                rate_limit_retries: int = 5, sleep: Callable[[float], None] = time.sleep) -> WebClient:
+    return WebClient(token=token if token is not None else os.environ.get("SLACK_BOT_TOKEN"),
+                     base_url=api_url(base_url), timeout=timeout,
+                     retry_handlers=default_retry_handlers(rate_limit_retries=rate_limit_retries, sleep=sleep))

@@ -1,0 +1,100 @@
+"""Escaping and Block Kit limits of rendered notices."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bot.ports import Button, Notice
+from bot.slack import channel_names
+from bot.slack.blocks import render, topic
+from bot.slack.mrkdwn import escape, escaped_within, mention
+
+
+def test_escape_only_the_three_control_characters_ampersand_first():
+    # Slack's formatting guide: & -> &amp;, < -> &lt;, > -> &gt; and nothing else.
+    # "&lt;" typed by a person must stay visible as "&lt;", so & is replaced first.
+    assert escape("a & b <!channel> > &lt;") == "a &amp; b &lt;!channel&gt; &gt; &amp;lt;"
+    assert escape('quotes "stay" \'as\' they are') == 'quotes "stay" \'as\' they are'
+
+
+def test_a_channel_ping_in_a_title_pings_nobody():
+    notice = Notice(kind="announcement", title="db down <!channel>", lines=("see <https://evil.example|Runbook>",),
+                    fields=(("Reporter", "<@U999>"),), footer="<!here>")
+    rendered = render(notice)
+    # Slack interprets control sequences only in mrkdwn objects and in the fallback text;
+    # plain_text (the header) is shown literally and never pings.
+    interpreted = [rendered.text] + list(_mrkdwn_texts(rendered.blocks))
+    for control in ("<!channel>", "<!here>", "<https://evil", "<@U999>"):
+        assert not any(control in text for text in interpreted)
+    assert "&lt;!channel&gt;" in rendered.text
+    assert rendered.blocks[0]["text"] == {"type": "plain_text", "text": "db down <!channel>", "emoji": True}
+
+
+def _mrkdwn_texts(node):
+    if isinstance(node, dict):
+        if node.get("type") == "mrkdwn":
+            yield node["text"]
+        for value in node.values():
+            yield from _mrkdwn_texts(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _mrkdwn_texts(item)
+
+
+def test_mentions_only_from_valid_user_ids():
+    assert mention("U012AB3CD") == "<@U012AB3CD>"
+    with pytest.raises(ValueError, match="expected a Slack user id"):
+        mention("<!channel>")
+    rendered = render(Notice(kind="page", title="t", mention_users=("U012AB3CD", "!channel")))
+    assert "<@U012AB3CD>" in rendered.text and "!channel" not in json.dumps(rendered.blocks)
+
+
+def test_long_texts_are_cut_to_block_kit_limits():
+    notice = Notice(kind="status_update", title="T" * 500, lines=tuple("x" * 2500 for _ in range(80)),
+                    fields=tuple((f"k{i}", "v" * 3000) for i in range(25)),
+                    buttons=tuple(Button(f"a{i}", "L" * 100, f"v:{i}") for i in range(30)))
+    blocks = render(notice).blocks
+    assert len(blocks) <= 50
+    assert len(blocks[0]["text"]["text"]) <= 150
+    for block in blocks:
+        if block["type"] == "section":
+            assert len(block.get("text", {}).get("text", "")) <= 3000
+            assert len(block.get("fields", [])) <= 10
+            assert all(len(f["text"]) <= 2000 for f in block.get("fields", []))
+        if block["type"] == "actions":
+            assert len(block["elements"]) <= 25
+            assert all(len(e["text"]["text"]) <= 75 for e in block["elements"])
+    assert "more part(s) not shown" in blocks[-2]["text"]["text"]  # just before the buttons
+
+
+def test_escaping_never_cuts_an_entity_in_half():
+    cut = escaped_within("&" * 10, 12)  # "&amp;" is 5 characters: two fit with room for the ellipsis
+    assert cut == "&amp;&amp;…"
+
+
+def test_buttons_keep_action_ids_and_opaque_values():
+    rendered = render(Notice(kind="page", title="Page", buttons=(Button("page.ack", "Acknowledge", "page:42", "primary"),
+                                                               Button("page.decline", "Can't take it", "page:42"))))
+    actions = [b for b in rendered.blocks if b["type"] == "actions"][0]
+    assert [(e["action_id"], e["value"]) for e in actions["elements"]] == [("page.ack", "page:42"), ("page.decline", "page:42")]
+    assert actions["elements"][0]["style"] == "primary"
+
+
+def test_topic_fits_250_characters():
+    assert len(topic("word " * 100)) == 250
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("INC-12 Checkout Down!", "inc-12-checkout-down"),
+    ("inc-7-café ünïcode", "inc-7-cafe-unicode"),
+    ("a" * 100, "a" * 80),
+])
+def test_channel_names_are_normalised(raw, expected):
+    assert channel_names.normalise(raw) == expected
+
+
+def test_suffix_keeps_names_within_80_characters():
+    assert channel_names.with_suffix("b" * 80, 12) == "b" * 77 + "-12"
+    assert channel_names.with_suffix("inc-1-db", 2) == "inc-1-db-2"

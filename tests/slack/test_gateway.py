@@ -1,0 +1,149 @@
+"""SlackGateway against the Slack double over HTTP: idempotent sends, retries, channel naming."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from bot.ports import ChatError, Notice
+from bot.slack.client import make_client
+from bot.slack.double import BOT_USER_ID, SlackDouble
+from bot.slack.gateway import SlackGateway
+from bot.slack.tables import SentMessage
+
+
+@pytest.fixture
+def double():
+    with SlackDouble() as d:
+        for user, tz in [("UALICE001", "Europe/Berlin"), ("UBOB00001", "America/Los_Angeles"), ("UCAROL001", None)]:
+            d.model.add_user(user, user.lower(), tz)
+        yield d
+
+
+@pytest.fixture
+def gateway(double, store, clock) -> SlackGateway:
+    client = make_client("xoxb-test", base_url=double.api_url, sleep=lambda s: None)
+    return SlackGateway(client, store, clock, backoff=0.0, sleep=lambda s: None)
+
+
+NOTICE = Notice(kind="status_update", title="Status", lines=("all good",), metadata={"incident": "7"})
+
+
+def test_post_with_the_same_key_sends_once(gateway, double):
+    channel, _ = gateway.create_channel("inc-1-db", private=False)
+    first = gateway.post(channel, NOTICE, key="status:1")
+    again = gateway.post(channel, NOTICE, key="status:1")
+    assert first == again
+    assert len(double.model.messages_in(channel)) == 1
+    assert double.model.messages_in(channel)[0].metadata["event_payload"] == {"incident": "7", "key": "status:1",
+                                                                             "kind": "status_update"}
+
+
+def test_concurrent_sends_with_one_key_produce_one_message(gateway, double):
+    channel, _ = gateway.create_channel("inc-2", private=False)
+    double.faults.latency = 0.05
+    with ThreadPoolExecutor(8) as pool:
+        stamps = set(pool.map(lambda _: gateway.post(channel, NOTICE, key="k"), range(8)))
+    assert len(stamps) == 1 and len(double.model.messages_in(channel)) == 1
+
+
+def test_direct_message_opens_the_dm_once_and_is_idempotent(gateway, double):
+    gateway.direct_message("UALICE001", NOTICE, key="page:1:send")
+    gateway.direct_message("UALICE001", NOTICE, key="page:1:send")
+    dm = double.model.dm_channel("UALICE001")
+    assert dm is not None and len(double.model.messages_in(dm.id)) == 1
+
+
+def test_find_sent_recovers_a_message_sent_before_a_crash(gateway, double, store):
+    channel, _ = gateway.create_channel("inc-3", private=False)
+    ts = gateway.post(channel, NOTICE, key="deadline:9:24h")
+    with store.session() as s:  # the process died before it could record the timestamp
+        s.delete(s.get(SentMessage, "deadline:9:24h"))
+    assert gateway.find_sent(channel, "deadline:9:24h") == ts
+    assert gateway.find_sent(channel, "never-sent") is None
+    dm_ts = gateway.direct_message("UBOB00001", NOTICE, key="page:2:send")
+    with store.session() as s:
+        s.delete(s.get(SentMessage, "page:2:send"))
+    assert gateway.find_sent("UBOB00001", "page:2:send") == dm_ts
+
+
+def test_rate_limits_are_waited_out_and_delivered_once(gateway, double):
+    channel, _ = gateway.create_channel("inc-4", private=False)
+    double.faults.rate_limit("chat.postMessage", times=3, retry_after=0)
+    gateway.post(channel, NOTICE, key="burst")
+    assert [c.status for c in double.calls("chat.postMessage")] == [429, 429, 429, 200]
+    assert len(double.model.messages_in(channel)) == 1
+
+
+def test_server_errors_on_post_check_the_history_before_retrying(gateway, double):
+    channel, _ = gateway.create_channel("inc-5", private=False)
+    double.faults.server_error("chat.postMessage", times=2, status=503)
+    gateway.post(channel, NOTICE, key="five-hundred")
+    assert [c.status for c in double.calls("chat.postMessage")] == [503, 503, 200]
+    assert len(double.calls("conversations.history")) == 2  # looked before each resend
+    assert len(double.model.messages_in(channel)) == 1
+
+
+def test_server_errors_on_other_methods_are_retried_by_the_client(gateway, double):
+    double.faults.server_error("conversations.create", times=2, status=500)
+    channel, name = gateway.create_channel("inc-6", private=False)
+    assert name == "inc-6" and [c.status for c in double.calls("conversations.create")] == [500, 500, 200]
+
+
+def test_name_taken_gets_a_suffix_and_never_reuses_the_channel(gateway, double):
+    existing = double.model.add_channel("inc-7-db")
+    double.model.add_channel("inc-7-db-2")
+    channel, name = gateway.create_channel("inc-7-db", private=False)
+    assert name == "inc-7-db-3" and channel != existing.id
+
+
+def test_long_names_are_cut_to_80_and_suffixed_within_80(gateway, double):
+    long_name = "inc-8-" + "x" * 100
+    first_id, first = gateway.create_channel(long_name, private=True)
+    second_id, second = gateway.create_channel(long_name, private=True)
+    assert len(first) == 80 and len(second) == 80 and second.endswith("-2") and first_id != second_id
+    assert double.model.channels[first_id].is_private
+
+
+def test_invite_skips_members_and_the_bot(gateway, double):
+    channel, _ = gateway.create_channel("inc-9", private=False)
+    gateway.invite(channel, ["UALICE001"])
+    gateway.invite(channel, ["UALICE001", "UBOB00001", BOT_USER_ID, "not-an-id"])
+    assert double.model.channels[channel].members == [BOT_USER_ID, "UALICE001", "UBOB00001"]
+
+
+def test_invites_are_chunked(double, store, clock):
+    client = make_client("xoxb-test", base_url=double.api_url)
+    gateway = SlackGateway(client, store, clock, invite_chunk=2)
+    users = [f"UPERSON{i:02d}" for i in range(5)]
+    for u in users:
+        double.model.add_user(u)
+    channel, _ = gateway.create_channel("inc-10", private=False)
+    gateway.invite(channel, users)
+    assert [len(c.params["users"].split(",")) for c in double.calls("conversations.invite")] == [2, 2, 1]
+
+
+def test_user_timezone_from_the_profile(gateway):
+    assert gateway.user_timezone("UBOB00001") == "America/Los_Angeles"
+    assert gateway.user_timezone("UCAROL001") is None  # no tz in the profile
+    assert gateway.user_timezone("UNOBODY01") is None
+
+
+def test_permanent_errors_raise_chat_error_and_release_the_key(gateway, double):
+    with pytest.raises(ChatError) as err:
+        gateway.post("CNOTHERE1", NOTICE, key="bad")
+    assert err.value.code == "channel_not_found" and not err.value.transient
+    channel, _ = gateway.create_channel("inc-11", private=False)
+    assert gateway.post(channel, NOTICE, key="bad")  # the key is free again
+
+
+def test_topic_pin_bookmark(gateway, double):
+    channel, _ = gateway.create_channel("inc-12", private=False)
+    gateway.set_topic(channel, "x" * 400)
+    ts = gateway.post(channel, NOTICE, key="welcome")
+    gateway.pin(channel, ts)
+    gateway.pin(channel, ts)  # already pinned is fine
+    gateway.bookmark(channel, "Runbook", "https://runbooks.example/db")
+    state = double.model.channels[channel]
+    assert len(state.topic) == 250 and state.pins == [ts] and state.bookmarks[0]["link"] == "https://runbooks.example/db"
