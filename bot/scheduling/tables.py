@@ -52,6 +52,8 @@ class Reminder(SQLModel, table=True):
     late_by_seconds: float | None = Field(default=None, description="sent_at - due_at when it went out late")
     delivered_to: str | None = Field(default=None, max_length=64,
                                      description="resolved channel or user id the message was sent to")
+    message: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True),
+                                           description="the rendered notice, fixed when the reminder is claimed")
     message_ts: str | None = Field(default=None, max_length=32)
     last_error: str | None = Field(default=None, max_length=1000)
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
