@@ -1,0 +1,76 @@
+"""Status-update cadence nudges: while an incident is active, an update is due every ``cadence``.
+
+Counting starts at the last status update (or the declaration).  The next
+nudge is due one cadence later; if nobody posts, another one follows each
+cadence.  Its key counts the nudges already sent for the incident
+(``incident:3:cadence:7`` = the 7th), so a status update reschedules the
+pending nudge instead of creating a new one.  Nudges to a person outside
+their working time are held until they work (labor rules).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, func, select
+
+from bot.scheduling import notices, working_time
+from bot.scheduling.recipients import resolve
+from bot.scheduling.tables import Reminder
+from bot.scheduling.wanted import Drop, Hold, Outcome, Send, Wanted
+
+name = "cadence"
+
+
+def _playbook(config: Any, incident: Any) -> Any:
+    from bot.incidents.playbook import playbook_for
+
+    return playbook_for(config, incident.severity)
+
+
+def _since(incident: Any) -> datetime:
+    return incident.last_status_at or incident.declared_at
+
+
+def _sent(session: Session, incident_id: int, since: datetime | None = None) -> int:
+    query = select(func.count()).select_from(Reminder).where(
+        Reminder.incident_id == incident_id, Reminder.kind == name, Reminder.state == "sent")
+    if since is not None:
+        query = query.where(Reminder.due_at > since)
+    return int(session.exec(query).one())
+
+
+def wanted(session: Session, config: Any, incident: Any, at: datetime) -> list[Wanted]:
+    playbook = _playbook(config, incident)
+    if incident.status != "active" or playbook is None:
+        return []
+    since = _since(incident)
+    cadence = playbook.status_updates.cadence
+    nudges_since = _sent(session, incident.id, since)
+    number = _sent(session, incident.id) + 1
+    return [Wanted(key=f"incident:{incident.id}:cadence:{number}", kind=name, target=incident.id,
+                   due_at=since + cadence * (nudges_since + 1), recipient=playbook.status_updates.owner,
+                   payload={"since": since.isoformat(), "cadence_seconds": int(cadence.total_seconds())})]
+
+
+def prepare(session: Session, config: Any, reminder: Reminder, now: datetime) -> Outcome:
+    from bot.incidents.tables import Incident
+
+    incident = session.get(Incident, reminder.incident_id)
+    playbook = _playbook(config, incident) if incident else None
+    if incident is None or incident.status != "active" or playbook is None:
+        return Drop("the incident is no longer active")
+    to = resolve(session, incident, reminder.recipient)
+    if to.address is None:
+        return Hold(now + working_time.RECHECK, "the incident channel does not exist yet")
+    later = working_time.hold_until(config, to.person, now)
+    if later is not None:
+        return Hold(later, f"{to.person} is outside working hours")
+    notice = notices.cadence_notice(incident, key=reminder.key, role=reminder.recipient, holder=to.person,
+                                    since=_since(incident), cadence=playbook.status_updates.cadence, now=now)
+    return Send(to.address, notice, to.direct)
+
+
+def after_sent(session: Session, config: Any, reminder: Reminder, now: datetime) -> None:
+    return None

@@ -1,0 +1,68 @@
+"""Checklist nudges: a task with ``nudge_after`` that is still open that long after its phase began.
+
+Tasks of the ``declared`` phase count from their creation; ``resolved`` and
+``closing`` tasks from the resolution.  Done tasks and closed incidents want
+no nudge (a pending one is cancelled).  Held outside the owner's working time.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlmodel import Session, select
+
+from bot.scheduling import notices, working_time
+from bot.scheduling.recipients import INCIDENT_CHANNEL, resolve
+from bot.scheduling.tables import Reminder
+from bot.scheduling.wanted import Drop, Hold, Outcome, Send, Wanted
+
+name = "checklist"
+
+
+def _phase_start(task: Any, incident: Any) -> datetime | None:
+    if task.phase == "declared":
+        return task.created_at if incident.status in ("active", "resolved") else None
+    if incident.status == "resolved" and incident.resolved_at is not None:
+        return max(task.created_at, incident.resolved_at)
+    return None
+
+
+def wanted(session: Session, config: Any, incident: Any, at: datetime) -> list[Wanted]:
+    from bot.incidents.tables import ChecklistTask
+
+    tasks = session.exec(select(ChecklistTask).where(
+        ChecklistTask.incident_id == incident.id, ChecklistTask.done_at == None,  # noqa: E711
+        ChecklistTask.nudge_after_minutes != None)).all()  # noqa: E711
+    out: list[Wanted] = []
+    for task in tasks:
+        start = _phase_start(task, incident)
+        if start is None:
+            continue
+        out.append(Wanted(key=f"task:{task.id}:nudge", kind=name, target=task.id,
+                          due_at=start + timedelta(minutes=task.nudge_after_minutes),
+                          recipient=task.owner_role or INCIDENT_CHANNEL, payload={"since": start.isoformat()}))
+    return out
+
+
+def prepare(session: Session, config: Any, reminder: Reminder, now: datetime) -> Outcome:
+    from bot.incidents.tables import ChecklistTask, Incident
+
+    task = session.get(ChecklistTask, reminder.target)
+    incident = session.get(Incident, reminder.incident_id)
+    if task is None or incident is None or task.done_at is not None or incident.status == "closed":
+        return Drop("the task is done or the incident is closed")
+    to = resolve(session, incident, reminder.recipient)
+    if to.address is None:
+        return Hold(now + working_time.RECHECK, "the incident channel does not exist yet")
+    later = working_time.hold_until(config, to.person, now)
+    if later is not None:
+        return Hold(later, f"{to.person} is outside working hours")
+    since = datetime.fromisoformat(reminder.payload.get("since") or task.created_at.isoformat())
+    notice = notices.checklist_notice(incident, key=reminder.key, task_id=task.id, task=task.title,
+                                      role=task.owner_role, holder=to.person, open_for=now - since)
+    return Send(to.address, notice, to.direct)
+
+
+def after_sent(session: Session, config: Any, reminder: Reminder, now: datetime) -> None:
+    return None

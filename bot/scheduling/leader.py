@@ -1,0 +1,161 @@
+"""One active scheduler: a lock that exactly one process holds while it runs jobs.
+
+* PostgreSQL: a session-level advisory lock (``pg_try_advisory_lock``) held on
+  a dedicated connection.  When the holder dies its connection closes and the
+  lock is free at once; if its host vanishes without closing the socket, the
+  server's TCP keepalives (set on that connection: 5 s idle, 3 probes 2 s
+  apart) drop it within about 11 s.  Standbys try again every
+  ``retry_seconds``.
+* SQLite: an exclusive ``flock`` on ``<database file>.scheduler.lock``.  The
+  operating system releases it when the holder dies.  SQLite is a single-host
+  database, so this covers every process that can open it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from pathlib import Path
+from typing import Protocol
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.pool import NullPool
+
+log = logging.getLogger(__name__)
+
+LOCK_NAME = "incident-bot:scheduler"
+
+
+def advisory_key(name: str = LOCK_NAME) -> int:
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+
+
+class LeaderLock(Protocol):
+    def try_acquire(self) -> bool:
+        """Take the lock if free; True if this process now holds it."""
+
+    def still_held(self) -> bool:
+        """False once the lock may have passed to another process (e.g. its connection broke)."""
+
+    def release(self) -> None: ...
+
+
+class PostgresAdvisoryLock:
+    def __init__(self, engine: Engine, name: str = LOCK_NAME) -> None:
+        url = engine.url
+        # A connection of its own, outside the pool: the lock lives and dies with it.
+        self._engine = create_engine(url, poolclass=NullPool, connect_args={
+            "keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2, "keepalives_count": 3,
+            "connect_timeout": 5})
+        self._key = advisory_key(name)
+        self._conn: Connection | None = None
+
+    def try_acquire(self) -> bool:
+        if self._conn is not None:
+            return self.still_held()
+        try:
+            conn = self._engine.connect()
+            conn.execute(text("SET tcp_keepalives_idle = 5; SET tcp_keepalives_interval = 2; "
+                              "SET tcp_keepalives_count = 3"))
+            got = bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": self._key}).scalar())
+            conn.commit()
+        except Exception as exc:  # noqa: BLE001 - the database may be down; try again later
+            log.warning("could not ask for the scheduler lock: %s", exc)
+            return False
+        if got:
+            self._conn = conn
+        else:
+            conn.close()
+        return got
+
+    def still_held(self) -> bool:
+        if self._conn is None:
+            return False
+        try:
+            self._conn.execute(text("SELECT 1")).scalar()
+            self._conn.commit()
+            return True
+        except Exception as exc:  # noqa: BLE001 - a broken connection means the lock is gone
+            log.error("scheduler lock connection lost (%s); stepping down", exc)
+            self._drop()
+            return False
+
+    def _drop(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            try:
+                conn.invalidate()
+                conn.close()
+            except Exception:  # noqa: BLE001
+                pass
+
+    def release(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": self._key})
+                self._conn.commit()
+                self._conn.close()
+            except Exception:  # noqa: BLE001 - closing the connection frees the lock anyway
+                pass
+            self._conn = None
+        self._engine.dispose()
+
+
+class FileLock:
+    """Exclusive ``flock`` on a file (POSIX); held until released or the process dies."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._fd: int | None = None
+
+    def try_acquire(self) -> bool:
+        if self._fd is not None:
+            return True
+        import fcntl
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            return False
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        self._fd = fd
+        return True
+
+    def still_held(self) -> bool:
+        return self._fd is not None
+
+    def release(self) -> None:
+        if self._fd is not None:
+            import fcntl
+
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+
+class AlwaysLeader:
+    """For an in-memory database: only this process can see it."""
+
+    def try_acquire(self) -> bool:
+        return True
+
+    def still_held(self) -> bool:
+        return True
+
+    def release(self) -> None:
+        return None
+
+
+def leader_lock_for(engine: Engine) -> LeaderLock:
+    if engine.dialect.name == "postgresql":
+        return PostgresAdvisoryLock(engine)
+    database = engine.url.database
+    if engine.dialect.name == "sqlite" and database and database != ":memory:":
+        return FileLock(Path(database + ".scheduler.lock"))
+    return AlwaysLeader()

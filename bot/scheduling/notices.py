@@ -1,0 +1,105 @@
+"""The messages the scheduler sends: pages, escalations, held pages, cadence and checklist nudges.
+
+Deadline nudges are rendered by the deadlines package (``notice_for``); this
+module only builds the others.  Every notice says which incident it is about,
+why the reader gets it and what to do; buttons carry opaque ids only.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.ports import Button, Notice
+
+
+def incident_label(incident: Any) -> str:
+    return f"INC-{incident.number}"
+
+
+def span(delta: timedelta) -> str:
+    """A short human duration: "45m", "2h 05m", "3d 4h"."""
+    minutes = max(0, int(delta.total_seconds() // 60))
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours}h" if hours else f"{days}d"
+    if hours:
+        return f"{hours}h {mins:02d}m"
+    return f"{mins}m"
+
+
+def _meta(incident: Any, key: str) -> dict[str, str]:
+    return {"incident": str(incident.id), "reminder": key}
+
+
+def _channel_field(incident: Any) -> tuple[tuple[str, str], ...]:
+    return (("Channel", f"#{incident.channel_name}"),) if getattr(incident, "channel_name", None) else ()
+
+
+def page_notice(incident: Any, *, page_id: int, key: str, person: str, reason: str, urgency: str,
+                held_since: datetime | None = None, ack_timeout: timedelta | None = None) -> Notice:
+    lines = [f"You are paged for {incident_label(incident)}: {incident.title}",
+             f"Why you: {reason}" if reason else "Why you: you are on call for this service."]
+    if held_since is not None:
+        lines.append("This low-urgency page was held until your working hours started "
+                     f"(raised {held_since.strftime('%Y-%m-%d %H:%M')} UTC).")
+    if ack_timeout is not None:
+        lines.append(f"Please acknowledge within {span(ack_timeout)}; otherwise the next person is paged.")
+    return Notice(
+        kind="held_page" if held_since is not None else "page",
+        title=f"{'Held page' if held_since is not None else 'Page'}: {incident_label(incident)} "
+              f"({incident.severity}, {urgency} urgency)",
+        lines=tuple(lines),
+        fields=(("Severity", incident.severity), *_channel_field(incident)),
+        buttons=(Button("page.ack", "Acknowledge", f"page:{page_id}", "primary"),
+                 Button("page.decline", "Decline", f"page:{page_id}", "danger")),
+        mention_users=(person,),
+        metadata={**_meta(incident, key), "page": str(page_id)},
+    )
+
+
+def escalation_notice(incident: Any, *, key: str, person: str | None, waited: timedelta,
+                      next_people: list[str]) -> Notice:
+    who = "The page" if not person else "The page to the on-call person"
+    if next_people:
+        action = "Paging next: " + ", ".join(next_people) + "."
+    else:
+        action = "Nobody is left to page on this escalation path: find someone by hand."
+    return Notice(
+        kind="escalation",
+        title=f"Escalating {incident_label(incident)}: page not acknowledged within {span(waited)}",
+        lines=(f"{who} was not acknowledged in time.", action),
+        mention_users=tuple(p for p in ([person] if person else []) + next_people if p),
+        metadata=_meta(incident, key),
+    )
+
+
+def cadence_notice(incident: Any, *, key: str, role: str, holder: str | None, since: datetime,
+                   cadence: timedelta, now: datetime) -> Notice:
+    addressee = "" if holder else f"The {role} role is unfilled; anyone: "
+    return Notice(
+        kind="status_nudge",
+        title=f"Status update due for {incident_label(incident)}",
+        lines=(f"{addressee}The last update was {span(now - since)} ago; this severity asks for one every "
+               f"{span(cadence)}.",
+               "Post one with /incident status <what changed, what's next>."),
+        fields=(("Owner", role),),
+        mention_users=(holder,) if holder else (),
+        metadata=_meta(incident, key),
+    )
+
+
+def checklist_notice(incident: Any, *, key: str, task_id: int, task: str, role: str | None, holder: str | None,
+                     open_for: timedelta) -> Notice:
+    return Notice(
+        kind="checklist",
+        title=f"Checklist for {incident_label(incident)}: \"{task}\" is still open",
+        lines=(f"It has been open for {span(open_for)}.",
+               "Mark it done in the incident checklist when finished." if holder or not role
+               else f"The {role} role is unfilled; assign someone with /incident role."),
+        fields=(("Owner", role),) if role else (),
+        buttons=(Button("task.done", "Mark done", f"task:{task_id}", "primary"),),
+        mention_users=(holder,) if holder else (),
+        metadata={**_meta(incident, key), "task": str(task_id)},
+    )

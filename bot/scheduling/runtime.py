@@ -1,0 +1,54 @@
+"""The process-level context of scheduler jobs.
+
+APScheduler pickles a job as "function + arguments" into the database, so job
+functions take ids only and find everything else here: the store, the
+current configuration, the chat port and the clock.  ``install`` is called
+once when the scheduler starts in this process; nothing here is ever pickled.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable
+
+from bot.clock import Clock
+from bot.ports import ChatPort
+from bot.store.database import Store
+
+if TYPE_CHECKING:
+    from bot.scheduling.scheduler import ReminderScheduler
+
+
+@dataclass
+class SchedulerContext:
+    store: Store
+    config: Callable[[], Any]  # returns the configuration in force (e.g. ``lambda: holder.current``)
+    chat: ChatPort
+    clock: Clock
+    scheduler: "ReminderScheduler | None" = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+_lock = threading.Lock()
+_context: SchedulerContext | None = None
+
+
+def install(context: SchedulerContext) -> None:
+    global _context
+    with _lock:
+        _context = context
+
+
+def clear() -> None:
+    global _context
+    with _lock:
+        _context = None
+
+
+def current() -> SchedulerContext:
+    context = _context
+    if context is None:
+        raise RuntimeError("no scheduler context in this process: start the scheduler (bot.scheduling.scheduler) "
+                           "before its jobs run")
+    return context

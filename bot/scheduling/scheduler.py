@@ -1,0 +1,211 @@
+"""The reminder scheduler: APScheduler 3 in front of the reminder rows.
+
+Design (details and the reasons in ``docs/scheduling.md``):
+
+* Rows decide, jobs only wake us.  Each near reminder gets a one-shot date job
+  ``reminder:<id>`` (``bot.scheduling.jobs:fire_reminder``, id only) in the
+  persistent ``SQLAlchemyJobStore`` on the bot's own engine; a ``scheduler:tick``
+  interval job sweeps every ``poll_seconds``: it delivers whatever is due by
+  the *injected* clock (rows written by other processes, overdue rows after a
+  restart, retries, held reminders) and plans date jobs for rows due within
+  ``horizon``.  A job that fires twice or not at all cannot double or lose a
+  message, because delivery claims the row (``pending -> sending``) first.
+* The injected clock is the authority.  Date jobs run in real time, so they are
+  planned only when the clock *is* real time (``SystemClock``); with a
+  ``ManualClock`` (tests) or ``AcceleratedClock`` (drills) the sweep alone
+  fires reminders, and tests call :meth:`run_pending` directly and
+  deterministically, without threads.
+* One active scheduler: a leader lock (:mod:`bot.scheduling.leader`).  Only the
+  holder runs APScheduler; others retry every ``leader_retry_seconds``.  On
+  becoming leader: recover reminders stuck in ``sending``, drop stale jobs,
+  deliver overdue reminders once (marked late), plan the near ones.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import datetime, timedelta
+from typing import Any, Callable, Iterable
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.base import JobLookupError
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from sqlmodel import select
+
+from bot.clock import UTC, Clock, SystemClock
+from bot.ports import ChatPort
+from bot.scheduling import jobs, runtime
+from bot.scheduling.delivery import Dispatcher
+from bot.scheduling.leader import LeaderLock, leader_lock_for
+from bot.scheduling.tables import JOBS_TABLE, Reminder
+from bot.scheduling.wanted import ReminderKind
+from bot.store.database import Store
+
+log = logging.getLogger(__name__)
+
+TICK_JOB_ID = "scheduler:tick"
+
+
+def reminder_job_id(reminder_id: int) -> str:
+    return f"reminder:{reminder_id}"
+
+
+class ReminderScheduler:
+    def __init__(self, store: Store, config: Callable[[], Any], chat: ChatPort, clock: Clock, *,
+                 kinds: Iterable[ReminderKind] | None = None, poll_seconds: float = 1.0,
+                 horizon: timedelta = timedelta(minutes=10), misfire_grace_seconds: int = 60,
+                 leader: LeaderLock | None = None, leader_retry_seconds: float = 2.0, workers: int = 4) -> None:
+        self.store = store
+        self.clock = clock
+        self.dispatcher = Dispatcher(store, config, chat, clock, kinds=kinds)
+        self.poll_seconds = poll_seconds
+        self.horizon = horizon
+        self.misfire_grace_seconds = misfire_grace_seconds
+        self.leader = leader if leader is not None else leader_lock_for(store.engine)
+        self.leader_retry_seconds = leader_retry_seconds
+        self.workers = workers
+        self.plans_date_jobs = isinstance(clock, SystemClock)
+        self.context = runtime.SchedulerContext(store=store, config=config, chat=chat, clock=clock, scheduler=self)
+        self.is_leader = False
+        self.became_leader_at: datetime | None = None
+        self._aps: BackgroundScheduler | None = None
+        self._planned: dict[int, datetime] = {}
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._tick_lock = threading.Lock()
+
+    # --- synchronous use: tests, drills, one-off runs ------------------------------------
+
+    def run_pending(self) -> dict[str, int]:
+        """Deliver everything due by the clock now, in this thread."""
+        return self.dispatcher.run_due()
+
+    def recover(self) -> dict[str, int]:
+        return self.dispatcher.recover()
+
+    def fire(self, reminder_id: int) -> str:
+        if not self.is_leader and self._thread is not None:
+            return "not-leader"
+        return self.dispatcher.fire(reminder_id)
+
+    # --- background use: the bot process -----------------------------------------------------
+
+    def start(self) -> None:
+        """Install the job context and start competing for leadership in a background thread."""
+        runtime.install(self.context)
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._lead_loop, name="scheduler-leader", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+        self._step_down()
+        self.leader.release()
+        runtime.clear()
+
+    def _lead_loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                if not self.is_leader:
+                    if self.leader.try_acquire():
+                        self._take_over()
+                elif not self.leader.still_held():
+                    self._step_down()
+            except Exception:  # noqa: BLE001 - keep competing; a database hiccup must not end the thread
+                log.exception("scheduler leadership loop failed; retrying")
+                self._step_down()
+                self.leader.release()
+            self._stop.wait(self.leader_retry_seconds)
+
+    def _build_aps(self) -> BackgroundScheduler:
+        return BackgroundScheduler(
+            timezone=UTC,
+            jobstores={"default": SQLAlchemyJobStore(engine=self.store.engine, tablename=JOBS_TABLE)},
+            executors={"default": ThreadPoolExecutor(self.workers)},
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": self.misfire_grace_seconds},
+        )
+
+    def _take_over(self) -> None:
+        log.info("this process is now the active scheduler")
+        self.is_leader = True
+        self.became_leader_at = self.clock.now()
+        self._planned.clear()
+        aps = self._build_aps()
+        aps.start(paused=True)
+        self._aps = aps
+        recovered = self.dispatcher.recover()
+        if any(recovered.values()):
+            log.info("recovered reminders left in 'sending': %s", recovered)
+        self._drop_stale_jobs()
+        aps.add_job(jobs.tick, "interval", seconds=self.poll_seconds, id=TICK_JOB_ID, replace_existing=True,
+                    next_run_time=datetime.now(UTC), misfire_grace_time=max(1, int(self.poll_seconds * 5)))
+        aps.resume()
+
+    def _step_down(self) -> None:
+        if self._aps is not None:
+            log.warning("this process is no longer the active scheduler")
+            try:
+                self._aps.shutdown(wait=False)
+            except Exception:  # noqa: BLE001
+                pass
+            self._aps = None
+        self.is_leader = False
+        self._planned.clear()
+
+    def _drop_stale_jobs(self) -> None:
+        assert self._aps is not None
+        job_ids = [j.id for j in self._aps.get_jobs() if j.id.startswith("reminder:")]
+        if not job_ids:
+            return
+        with self.store.session() as s:
+            pending = {int(i) for i in s.exec(select(Reminder.id).where(Reminder.state == "pending")).all()}
+        for job_id in job_ids:
+            if int(job_id.split(":", 1)[1]) not in pending:
+                self._remove_job(job_id)
+
+    def _remove_job(self, job_id: str) -> None:
+        if self._aps is None:
+            return
+        try:
+            self._aps.remove_job(job_id)
+        except JobLookupError:
+            pass
+
+    # --- the sweep -----------------------------------------------------------------------------
+
+    def tick(self) -> None:
+        """Deliver what is due by the injected clock, then plan date jobs for the near future."""
+        if not self.is_leader:
+            return
+        if not self._tick_lock.acquire(blocking=False):
+            return  # the previous sweep is still delivering
+        try:
+            self.dispatcher.run_due()
+            if self.plans_date_jobs:
+                self._plan_near_jobs()
+        finally:
+            self._tick_lock.release()
+
+    def _plan_near_jobs(self) -> None:
+        aps = self._aps
+        if aps is None:
+            return
+        until = self.clock.now() + self.horizon
+        with self.store.session() as s:
+            rows = s.exec(select(Reminder.id, Reminder.next_attempt_at)
+                          .where(Reminder.state == "pending", Reminder.next_attempt_at <= until)).all()
+        near = {int(i): at for i, at in rows}
+        for reminder_id in [i for i in self._planned if i not in near]:
+            self._planned.pop(reminder_id, None)
+            self._remove_job(reminder_job_id(reminder_id))
+        for reminder_id, at in near.items():
+            if self._planned.get(reminder_id) == at:
+                continue
+            aps.add_job(jobs.fire_reminder, "date", run_date=at, args=[reminder_id], id=reminder_job_id(reminder_id),
+                        replace_existing=True)
+            self._planned[reminder_id] = at
