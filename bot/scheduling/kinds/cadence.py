@@ -1,8 +1,9 @@
 """Status-update cadence nudges: while an incident is active, an update is due every ``cadence``.
 
 Counting starts at the last status update (or the declaration).  The next
-nudge is due one cadence later; if nobody posts, another one follows each
-cadence.  Its key counts the nudges already sent for the incident
+nudge is due one cadence later; if nobody posts, another one follows one
+cadence after the previous nudge went out (after downtime: one late nudge, not
+a burst of missed ones).  Its key counts the nudges already sent for the incident
 (``incident:3:cadence:7`` = the 7th), so a status update reschedules the
 pending nudge instead of creating a new one.  Nudges to a person outside
 their working time are held until they work (labor rules).
@@ -33,12 +34,14 @@ def _since(incident: Any) -> datetime:
     return incident.last_status_at or incident.declared_at
 
 
-def _sent(session: Session, incident_id: int, since: datetime | None = None) -> int:
-    query = select(func.count()).select_from(Reminder).where(
-        Reminder.incident_id == incident_id, Reminder.kind == name, Reminder.state == "sent")
-    if since is not None:
-        query = query.where(Reminder.due_at > since)
-    return int(session.exec(query).one())
+def _sent_count(session: Session, incident_id: int) -> int:
+    return int(session.exec(select(func.count()).select_from(Reminder).where(
+        Reminder.incident_id == incident_id, Reminder.kind == name, Reminder.state == "sent")).one())
+
+
+def _last_sent_at(session: Session, incident_id: int) -> datetime | None:
+    return session.exec(select(func.max(Reminder.sent_at)).where(
+        Reminder.incident_id == incident_id, Reminder.kind == name, Reminder.state == "sent")).one()
 
 
 def wanted(session: Session, config: Any, incident: Any, at: datetime) -> list[Wanted]:
@@ -47,10 +50,11 @@ def wanted(session: Session, config: Any, incident: Any, at: datetime) -> list[W
         return []
     since = _since(incident)
     cadence = playbook.status_updates.cadence
-    nudges_since = _sent(session, incident.id, since)
-    number = _sent(session, incident.id) + 1
+    last = _last_sent_at(session, incident.id)
+    start = last if last is not None and last > since else since
+    number = _sent_count(session, incident.id) + 1
     return [Wanted(key=f"incident:{incident.id}:cadence:{number}", kind=name, target=incident.id,
-                   due_at=since + cadence * (nudges_since + 1), recipient=playbook.status_updates.owner,
+                   due_at=start + cadence, recipient=playbook.status_updates.owner,
                    payload={"since": since.isoformat(), "cadence_seconds": int(cadence.total_seconds())})]
 
 

@@ -1,0 +1,152 @@
+"""Delivery guarantees of one reminder: late marking, retries, crash recovery, no double send."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from sqlmodel import select
+
+from bot.audit.trail import events
+from bot.ports import ChatError, Notice
+from bot.scheduling.delivery import MAX_ATTEMPTS, Dispatcher
+from bot.scheduling.kinds import cadence
+from bot.scheduling.notice_codec import notice_to_json
+from bot.scheduling.sync import sync_incident
+from bot.scheduling.tables import Reminder
+from tests.scheduling.fakes import FakeChat, add_incident, make_config
+
+KINDS = (cadence,)
+KEY = "incident:1:cadence:1"
+
+
+@pytest.fixture
+def config(tmp_path):
+    return make_config(tmp_path)
+
+
+@pytest.fixture
+def chat():
+    return FakeChat()
+
+
+@pytest.fixture
+def planned(store, clock, config):
+    """An incident declared at 09:00 whose first status nudge is due 09:30."""
+    with store.session() as s:
+        incident = add_incident(s, declared_at=clock.now())
+        sync_incident(s, config, incident.id, clock.now(), kinds=KINDS)
+    return clock.now() + timedelta(minutes=30)
+
+
+def _row(store, key=KEY):
+    with store.session() as s:
+        return s.exec(select(Reminder).where(Reminder.key == key)).one()
+
+
+def test_an_overdue_reminder_fires_once_and_says_how_late(store, clock, config, chat, planned):
+    clock.set(planned + timedelta(hours=1, minutes=30))  # the bot was down from 09:20 to 11:00
+    dispatcher = Dispatcher(store, lambda: config, chat, clock, kinds=KINDS)
+    dispatcher.run_due()
+    dispatcher.run_due()
+    assert chat.keys() == [KEY]
+    row = _row(store)
+    assert row.late_by_seconds == 90 * 60  # due 09:30, sent 11:00
+    assert "Sent 1h 30m late" in chat.sent[0].notice.footer
+    # Missed nudges (10:00, 10:30, 11:00) are not sent in a burst: the next is one cadence after 11:00.
+    assert _row(store, "incident:1:cadence:2").due_at == clock.now() + timedelta(minutes=30)
+
+
+def test_every_delivery_is_on_the_incident_timeline(store, clock, config, chat, planned):
+    clock.set(planned)
+    Dispatcher(store, lambda: config, chat, clock, kinds=KINDS).run_due()
+    with store.session() as s:
+        sent = [e for e in events(s, 1) if e.kind == "reminder.sent"]
+    assert [e.data["key"] for e in sent] == [KEY]
+    assert sent[0].data["to"] == "CINC1"
+
+
+def test_a_transient_chat_failure_is_retried_after_a_backoff(store, clock, config, chat, planned):
+    clock.set(planned)
+    chat.fail_next.append(ChatError("Slack is down", code="http_503", transient=True))
+    dispatcher = Dispatcher(store, lambda: config, chat, clock, kinds=KINDS)
+    assert dispatcher.run_due() == {"retry": 1}
+    row = _row(store)
+    assert (row.state, row.attempts) == ("pending", 1)
+    assert row.next_attempt_at == planned + timedelta(seconds=10)  # first backoff step: 10 s
+    assert "Slack is down" in row.last_error
+    clock.advance(seconds=9)
+    assert dispatcher.run_due() == {}
+    clock.advance(seconds=1)
+    assert dispatcher.run_due() == {"sent": 1}
+    assert chat.keys() == [KEY]
+
+
+def test_a_permanent_failure_is_recorded_and_put_on_the_timeline(store, clock, config, chat, planned):
+    clock.set(planned)
+    chat.fail_next.append(ChatError("Slack refused posting: channel_not_found", code="channel_not_found"))
+    assert Dispatcher(store, lambda: config, chat, clock, kinds=KINDS).run_due() == {"failed": 1}
+    assert _row(store).state == "failed"
+    with store.session() as s:
+        assert [e.kind for e in events(s, 1)][-1] == "reminder.failed"
+
+
+def test_transient_failures_give_up_after_the_attempt_limit(store, clock, config, chat, planned):
+    clock.set(planned)
+    dispatcher = Dispatcher(store, lambda: config, chat, clock, kinds=KINDS)
+    outcomes = []
+    for _ in range(MAX_ATTEMPTS):
+        chat.fail_next.append(ChatError("timeout", transient=True))
+        outcomes += list(dispatcher.run_due())
+        clock.advance(minutes=10)  # longer than every backoff step
+    assert outcomes == ["retry"] * (MAX_ATTEMPTS - 1) + ["failed"]
+    assert chat.sent == []
+
+
+def _leave_in_sending(store, clock):
+    """What a process that crashed right after claiming leaves behind."""
+    notice = Notice(kind="status_nudge", title="Status update due for INC-1")
+    with store.session() as s:
+        row = s.exec(select(Reminder).where(Reminder.key == KEY)).one()
+        row.state, row.attempts, row.delivered_to = "sending", 1, "CINC1"
+        row.message = {**notice_to_json(notice), "direct": False}
+        row.updated_at = clock.now()
+        s.add(row)
+
+
+def test_recovery_records_a_message_that_reached_the_chat_before_the_crash(store, clock, config, chat, planned):
+    clock.set(planned)
+    _leave_in_sending(store, clock)
+    ts = chat.post("CINC1", Notice(kind="status_nudge", title="x"), key=KEY)  # it did go out
+    clock.advance(minutes=5)  # restart five minutes later
+    dispatcher = Dispatcher(store, lambda: config, chat, clock, kinds=KINDS)
+    assert dispatcher.recover() == {"found": 1, "resent": 0}
+    assert len(chat.sent) == 1
+    row = _row(store)
+    assert (row.state, row.message_ts, row.sent_at) == ("sent", ts, planned)  # sent at the claim, not the restart
+
+
+def test_recovery_sends_a_claimed_message_that_never_left(store, clock, config, chat, planned):
+    clock.set(planned)
+    _leave_in_sending(store, clock)
+    clock.advance(minutes=5)
+    dispatcher = Dispatcher(store, lambda: config, chat, clock, kinds=KINDS)
+    assert dispatcher.recover() == {"found": 0, "resent": 1}
+    assert chat.keys() == [KEY]
+    assert chat.sent[0].notice.title == "Status update due for INC-1"  # exactly what was claimed
+    assert _row(store).state == "sent"
+
+
+def test_two_workers_firing_the_same_reminder_send_it_once(store, clock, config, chat, planned):
+    clock.set(planned)
+    row_id = _row(store).id
+    dispatcher = Dispatcher(store, lambda: config, chat, clock, kinds=KINDS)
+    results: list[str] = []
+    threads = [threading.Thread(target=lambda: results.append(dispatcher.fire(row_id))) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == ["not-pending"] * 3 + ["sent"]
+    assert chat.keys() == [KEY]
