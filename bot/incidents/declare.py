@@ -1,16 +1,162 @@
-"""declare (being implemented)."""
+"""Declaring an incident, and recording what the adapter did with its channel."""
 
 from __future__ import annotations
 
+from typing import Any
 
-def declare(ctx, *args, **kwargs):
-    raise NotImplementedError
+from sqlmodel import Session
+
+from bot.audit.trail import append_event
+from bot.incidents import collaborators, messages
+from bot.incidents.context import Context
+from bot.incidents.errors import InvalidRequest
+from bot.incidents.facts import normalise_facts
+from bot.incidents.finish import conclude
+from bot.incidents.idempotency import run_once
+from bot.incidents.permissions import Subject, authorize
+from bot.incidents.playbook import PlaybookFile, playbook_for, playbooks
+from bot.incidents.records import (incident_view, label, load_by_id, next_number, obligation_view, page_view,
+                                   task_view)
+from bot.incidents.tables import ChecklistTask, Incident, RoleAssignment
+from bot.incidents.views import Bookmark, ChannelPlan, DeclareResult, Outcome, Post
+
+MAX_TITLE = 500
+MAX_DESCRIPTION = 4000
 
 
-def record_channel(ctx, *args, **kwargs):
-    raise NotImplementedError
+def _playbook(config: Any, severity: str) -> PlaybookFile:
+    pb = playbook_for(config, severity)
+    if pb is None:
+        known = ", ".join(sorted(playbooks(config), key=lambda k: (playbooks(config)[k].rank, k))) or "none configured"
+        raise InvalidRequest(f'unknown severity "{severity}"; choose one of: {known}')
+    return pb
 
 
-def record_side_effect_failure(ctx, *args, **kwargs):
-    raise NotImplementedError
+def _text(value: str, what: str, limit: int, *, required: bool) -> str:
+    value = (value or "").strip()
+    if required and not value:
+        raise InvalidRequest(f"expected a {what}, got nothing; describe the problem in a few words")
+    if len(value) > limit:
+        raise InvalidRequest(f"expected a {what} of at most {limit} characters, got {len(value)}")
+    return value
 
+
+def add_checklist(session: Session, incident: Incident, pb: PlaybookFile, *, at: Any) -> list[ChecklistTask]:
+    """Create the playbook's checklist rows the incident does not have yet."""
+    from bot.incidents.records import tasks_of
+
+    have = {t.task for t in tasks_of(session, incident.id)}
+    rows = []
+    for spec in pb.checklist:
+        if spec.id in have:
+            continue
+        minutes = int(spec.nudge_after.total_seconds() // 60) if spec.nudge_after else None
+        rows.append(ChecklistTask(incident_id=incident.id, task=spec.id, title=spec.title, owner_role=spec.owner,
+                                  phase=spec.phase, nudge_after_minutes=minutes, created_at=at))
+    session.add_all(rows)
+    session.flush()
+    return rows
+
+
+def declare(ctx: Context, severity: str, title: str, *, actor: str, key: str, reporter: str, description: str,
+            facts: dict[str, Any], private: bool | None) -> DeclareResult:
+    config = ctx.config()
+    authorize(config, "declare", actor, Subject())
+    pb = _playbook(config, severity)
+    title = _text(title, "title", MAX_TITLE, required=True)
+    description = _text(description, "description", MAX_DESCRIPTION, required=False)
+    clean_facts = normalise_facts(config, facts)
+
+    def work(session: Session) -> DeclareResult:
+        at = ctx.now()
+        incident = Incident(number=next_number(session), title=title, description=description, severity=pb.id,
+                            playbook=pb.id, private=bool(pb.channel.private or private), reporter=reporter,
+                            declared_at=at, facts=clean_facts, triggers={}, regimes=list(pb.regulations.consider),
+                            paged_targets=[p.target for p in pb.paging])
+        session.add(incident)
+        session.flush()
+        append_event(session, incident_id=incident.id, actor=actor, kind="incident.declared", at=at,
+                     summary=f"{label(incident.number)} declared as {pb.name}: {title}",
+                     data={"before": None, "after": {"severity": pb.id, "title": title, "description": description,
+                                                     "reporter": reporter, "private": incident.private,
+                                                     "facts": clean_facts}})
+        for spec in pb.roles:
+            if spec.initial == "reporter":
+                session.add(RoleAssignment(incident_id=incident.id, role=spec.id, user=reporter, assigned_at=at,
+                                           assigned_by=actor, how="initial"))
+                append_event(session, incident_id=incident.id, actor=actor, kind="role.assigned", at=at,
+                             summary=f"{reporter} holds {spec.title} until someone is assigned",
+                             data={"role": spec.id, "before": None, "after": reporter, "how": "initial"})
+        tasks = add_checklist(session, incident, pb, at=at)
+        if tasks:
+            append_event(session, incident_id=incident.id, actor=actor, kind="checklist.created", at=at,
+                         summary=f"{len(tasks)} checklist task(s) from playbook {pb.id}",
+                         data={"tasks": [t.task for t in tasks]})
+        pages = collaborators.page_targets(session, config, incident, list(pb.paging), actor=actor, at=at)
+        obligations = collaborators.recompute(session, config, incident, actor=actor,
+                                              why=f"declared as {pb.id}", at=at)
+        outcome = conclude(session, config, incident, at)
+        return _result(session, config, pb, incident, outcome, key=key, tasks=tasks, pages=pages,
+                       obligations=obligations, at=at)
+
+    return run_once(ctx, key, "declare", DeclareResult, work)
+
+
+def _result(session: Session, config: Any, pb: PlaybookFile, incident: Incident, outcome: Outcome, *, key: str,
+            tasks: list[ChecklistTask], pages: list[Any], obligations: list[Any], at: Any) -> DeclareResult:
+    view = outcome.incident
+    settings = config.settings
+    name = messages.channel_name(pb, prefix=settings.channel_prefix, number=incident.number, title=incident.title,
+                                 day=at.strftime("%Y%m%d"))
+    ob_views = [obligation_view(session, o) for o in obligations]
+    task_views = [task_view(t) for t in tasks]
+    deputies = {r.id: [collaborators.person_name(config, p) for p in collaborators.role_deputies(config, r.id)]
+                for r in pb.roles}
+    welcome = [messages.welcome(pb, view), messages.roles(pb, view, deputies)]
+    if task_views:
+        welcome.append(messages.checklist(view, task_views))
+    if view.regimes:
+        welcome.append(messages.regulations(pb, view, ob_views, collaborators.fact_catalog(config)))
+    invite = [incident.reporter] + [r.user for r in view.roles if r.user and r.user != incident.reporter]
+    channel = ChannelPlan(name=name, private=incident.private, topic=messages.topic(pb, view), invite=tuple(invite),
+                          welcome=tuple(welcome), bookmarks=tuple(Bookmark(b.title, b.url) for b in pb.channel.bookmarks))
+    feed = messages.announcement(pb, view, headline="declared", redacted=incident.private, channel=name)
+    posts = [Post("channel", settings.incidents_channel, feed, f"{key}:post:0")]
+    posts += messages.notifications(pb, view, "declared", headline="declared", key=key, start=1,
+                                    slack_user_of=lambda p: collaborators.slack_user_of(config, p))
+    return DeclareResult(incident=view, channel=channel, announcements=tuple(posts),
+                         pages=tuple(page_view(p) for p in pages), obligations=tuple(ob_views),
+                         tasks=tuple(task_views))
+
+
+def record_channel(ctx: Context, incident_id: int, channel_id: str, name: str, *, key: str, actor: str) -> Outcome:
+    if not channel_id or not name:
+        raise InvalidRequest("expected the created channel's id and name, got an empty value")
+
+    def work(session: Session) -> Outcome:
+        config, at = ctx.config(), ctx.now()
+        incident = load_by_id(session, incident_id)
+        before = {"id": incident.channel_id, "name": incident.channel_name}
+        incident.channel_id, incident.channel_name = channel_id, name[:80]
+        append_event(session, incident_id=incident.id, actor=actor, kind="channel.recorded", at=at,
+                     summary=f"channel #{name} created", data={"before": before, "after": {"id": channel_id, "name": name}})
+        return conclude(session, config, incident, at, message=f"{label(incident.number)} uses #{name}")
+
+    return run_once(ctx, key, "record_channel", Outcome, work)
+
+
+def record_side_effect_failure(ctx: Context, incident_id: int, step: str, error: str, *, actor: str,
+                               key: str | None) -> Outcome:
+    def work(session: Session) -> Outcome:
+        config, at = ctx.config(), ctx.now()
+        incident = load_by_id(session, incident_id)
+        append_event(session, incident_id=incident.id, actor=actor, kind="side_effect.failed", at=at,
+                     summary=f"{step} failed: {error[:500]}", data={"step": step, "error": error[:2000]})
+        session.add(incident)
+        session.flush()
+        return Outcome(incident=incident_view(session, config, incident), message=f"{step} failure recorded")
+
+    if key is None:
+        with ctx.store.session() as session:
+            return work(session)
+    return run_once(ctx, key, "record_side_effect_failure", Outcome, work)

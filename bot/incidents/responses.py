@@ -1,24 +1,165 @@
-"""responses (being implemented)."""
+"""Answers to what the bot sent: page acknowledgements and declines, notifications made or not required."""
 
 from __future__ import annotations
 
+import re
+from datetime import datetime, timedelta
 
-def acknowledge_page(ctx, *args, **kwargs):
-    raise NotImplementedError
+from sqlmodel import Session
+
+from bot.audit.trail import append_event
+from bot.clock import ensure_utc
+from bot.incidents import collaborators, messages
+from bot.incidents.context import Context
+from bot.incidents.errors import Conflict, InvalidRequest, NotFound
+from bot.incidents.finish import conclude
+from bot.incidents.idempotency import run_once
+from bot.incidents.permissions import authorize
+from bot.incidents.records import label, load_by_id, obligation_view, page_view, require_open, subject
+from bot.incidents.tables import ObligationSnooze
+from bot.incidents.views import Outcome, Post
+
+OPEN = "open"
 
 
-def decline_page(ctx, *args, **kwargs):
-    raise NotImplementedError
+def _page(session: Session, page_id: int):
+    row = collaborators.page_row(session, page_id)
+    if row is None:
+        raise NotFound(f"there is no page #{page_id}")
+    if row.incident_id is None:
+        raise InvalidRequest(f"page #{page_id} does not belong to an incident")
+    return row, load_by_id(session, row.incident_id)
 
 
-def mark_not_required(ctx, *args, **kwargs):
-    raise NotImplementedError
+def acknowledge_page(ctx: Context, page_id: int, *, actor: str, key: str) -> Outcome:
+    def work(session: Session) -> Outcome:
+        config, at = ctx.config(), ctx.now()
+        page, incident = _page(session, page_id)
+        authorize(config, "acknowledge_page", actor, subject(session, incident, page_recipient=page.slack_user))
+        require_open(incident, "acknowledge pages")
+        if page.status in ("acked", "declined", "cancelled"):
+            raise Conflict(f"page #{page_id} is already {page.status}")
+        row = collaborators.acknowledge(session, page_id, by=actor, at=at)
+        outcome = conclude(session, config, incident, at)
+        text = f"{page.slack_user} acknowledged the page for {label(incident.number)}"
+        return Outcome(incident=outcome.incident, pages=(page_view(row),), invite=(page.slack_user,), message=text,
+                       posts=(Post("incident_channel", "", messages.in_channel(outcome.incident, "page_ack", text),
+                                   f"{key}:post:0"),))
+
+    return run_once(ctx, key, "acknowledge_page", Outcome, work)
 
 
-def mark_notified(ctx, *args, **kwargs):
-    raise NotImplementedError
+def decline_page(ctx: Context, page_id: int, reason: str, *, actor: str, key: str) -> Outcome:
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidRequest("expected a reason for not taking the page (e.g. \"driving, 30 min away\"), got nothing")
+
+    def work(session: Session) -> Outcome:
+        config, at = ctx.config(), ctx.now()
+        page, incident = _page(session, page_id)
+        authorize(config, "decline_page", actor, subject(session, incident, page_recipient=page.slack_user))
+        require_open(incident, "decline pages")
+        if page.status in ("acked", "declined", "cancelled"):
+            raise Conflict(f"page #{page_id} is already {page.status}")
+        rows = collaborators.decline(session, config, page_id, by=actor, at=at, reason=reason)
+        outcome = conclude(session, config, incident, at)
+        nxt = [r for r in rows[1:]]
+        text = f"{page.slack_user} can't take the page: {reason}" + (
+            f"; paging {', '.join(r.person_id for r in nxt)} next" if nxt else "")
+        return Outcome(incident=outcome.incident, pages=tuple(page_view(r) for r in rows), message=text,
+                       posts=(Post("incident_channel", "", messages.in_channel(outcome.incident, "page_decline", text),
+                                   f"{key}:post:0"),))
+
+    return run_once(ctx, key, "decline_page", Outcome, work)
 
 
-def snooze_obligation(ctx, *args, **kwargs):
-    raise NotImplementedError
+def _obligation(session: Session, obligation_id: int):
+    row = collaborators.obligation_row(session, obligation_id)
+    if row is None:
+        raise NotFound(f"there is no obligation #{obligation_id}")
+    return row, load_by_id(session, row.incident_id)
 
+
+def _require_open_obligation(row, what: str) -> None:
+    if row.status != OPEN:
+        raise Conflict(f"{row.obligation_id} is {row.status.replace('_', ' ')}; you can only {what} an open obligation")
+
+
+def mark_notified(ctx: Context, obligation_id: int, *, actor: str, key: str, reference: str, submitted_at: datetime,
+                  evidence_url: str) -> Outcome:
+    reference, evidence_url = (reference or "").strip(), (evidence_url or "").strip()
+    if not reference:
+        raise InvalidRequest("expected the submission reference (case number, e-mail subject, portal receipt), got nothing")
+    if evidence_url and not re.fullmatch(r"https?://\S+", evidence_url):
+        raise InvalidRequest(f'expected an evidence link like "https://drive.example.org/...", got "{evidence_url}"')
+
+    def work(session: Session) -> Outcome:
+        config, at = ctx.config(), ctx.now()
+        row, incident = _obligation(session, obligation_id)
+        authorize(config, "mark_notified", actor, subject(session, incident))
+        _require_open_obligation(row, "mark notified")
+        try:
+            submitted = ensure_utc(submitted_at)
+        except ValueError:
+            raise InvalidRequest("expected the submission time with a UTC offset") from None
+        if submitted > at + timedelta(minutes=5):
+            raise InvalidRequest(f"expected a submission time that has passed, got {submitted.isoformat()}")
+        updated = collaborators.mark_notified(session, obligation_id, by=actor, submitted_at=submitted,
+                                              reference=reference, evidence_url=evidence_url, at=at)
+        outcome = conclude(session, config, incident, at)
+        text = f"{row.obligation_id}: {row.recipient} notified at {submitted.isoformat()} (reference {reference})"
+        return Outcome(incident=outcome.incident, obligations=(obligation_view(session, updated),), message=text,
+                       posts=(Post("incident_channel", "", messages.in_channel(outcome.incident, "obligation_notified", text),
+                                   f"{key}:post:0"),))
+
+    return run_once(ctx, key, "mark_notified", Outcome, work)
+
+
+def mark_not_required(ctx: Context, obligation_id: int, reason: str, *, actor: str, key: str) -> Outcome:
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidRequest("expected the reason the notification is not required (it is kept as documentation), "
+                             "got nothing")
+
+    def work(session: Session) -> Outcome:
+        config, at = ctx.config(), ctx.now()
+        row, incident = _obligation(session, obligation_id)
+        authorize(config, "mark_not_required", actor, subject(session, incident))
+        _require_open_obligation(row, "mark not required")
+        updated = collaborators.mark_not_required(session, obligation_id, by=actor, reason=reason, at=at)
+        outcome = conclude(session, config, incident, at)
+        text = f"{row.obligation_id}: not required - {reason}"
+        return Outcome(incident=outcome.incident, obligations=(obligation_view(session, updated),), message=text,
+                       posts=(Post("incident_channel", "", messages.in_channel(outcome.incident, "obligation_not_required",
+                                                                               text), f"{key}:post:0"),))
+
+    return run_once(ctx, key, "mark_not_required", Outcome, work)
+
+
+def snooze_obligation(ctx: Context, obligation_id: int, until: datetime, *, actor: str, key: str) -> Outcome:
+    def work(session: Session) -> Outcome:
+        config, at = ctx.config(), ctx.now()
+        row, incident = _obligation(session, obligation_id)
+        authorize(config, "snooze_obligation", actor, subject(session, incident))
+        require_open(incident, "snooze reminders")
+        _require_open_obligation(row, "snooze")
+        try:
+            wanted = ensure_utc(until)
+        except ValueError:
+            raise InvalidRequest("expected the snooze end with a UTC offset") from None
+        if wanted <= at:
+            raise InvalidRequest(f"expected a snooze end in the future, got {wanted.isoformat()}")
+        if row.due_at is not None and wanted > row.due_at:
+            raise InvalidRequest(f"can't snooze {row.obligation_id} past its deadline {row.due_at.isoformat()}; "
+                                 "pick a time before it")
+        session.add(ObligationSnooze(incident_id=incident.id, obligation_id=row.id, until=wanted, by=actor, at=at))
+        append_event(session, incident_id=incident.id, actor=actor, kind="obligation.snoozed", at=at,
+                     summary=f"{row.obligation_id} reminders snoozed until {wanted.isoformat()}",
+                     data={"obligation_row": row.id, "obligation": row.obligation_id, "before": None,
+                           "after": wanted.isoformat()})
+        session.flush()
+        outcome = conclude(session, config, incident, at)
+        return Outcome(incident=outcome.incident, obligations=(obligation_view(session, row),),
+                       message=f"reminders for {row.obligation_id} snoozed until {wanted.isoformat()}")
+
+    return run_once(ctx, key, "snooze_obligation", Outcome, work)

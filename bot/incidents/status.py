@@ -1,16 +1,90 @@
-"""status (being implemented)."""
+"""Status updates, timeline notes and incident facts."""
 
 from __future__ import annotations
 
+from typing import Any
 
-def add_note(ctx, *args, **kwargs):
-    raise NotImplementedError
+from sqlmodel import Session
+
+from bot.audit.trail import append_event
+from bot.incidents import collaborators, messages
+from bot.incidents.context import Context
+from bot.incidents.errors import InvalidRequest
+from bot.incidents.facts import normalise_fact
+from bot.incidents.finish import conclude
+from bot.incidents.idempotency import run_once
+from bot.incidents.permissions import authorize
+from bot.incidents.records import load, obligation_view, playbook_of, require_active, require_open, subject
+from bot.incidents.views import Outcome, Post
+
+MAX_TEXT = 3000
 
 
-def post_status(ctx, *args, **kwargs):
-    raise NotImplementedError
+def _text(text: str, what: str) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise InvalidRequest(f"expected the {what} text, got nothing")
+    if len(text) > MAX_TEXT:
+        raise InvalidRequest(f"expected a {what} of at most {MAX_TEXT} characters, got {len(text)}; shorten it")
+    return text
 
 
-def set_fact(ctx, *args, **kwargs):
-    raise NotImplementedError
+def post_status(ctx: Context, number: int, text: str, *, actor: str, key: str) -> Outcome:
+    text = _text(text, "status update")
 
+    def work(session: Session) -> Outcome:
+        config, at = ctx.config(), ctx.now()
+        incident = load(session, number)
+        authorize(config, "post_status", actor, subject(session, incident))
+        require_active(incident, "post status updates")
+        pb = playbook_of(config, incident)
+        before = incident.last_status_at.isoformat() if incident.last_status_at else None
+        incident.last_status_at = at
+        append_event(session, incident_id=incident.id, actor=actor, kind="status.posted", at=at, summary=text,
+                     data={"before": before, "after": at.isoformat()})
+        outcome = conclude(session, config, incident, at)
+        view = outcome.incident
+        notice = messages.in_channel(view, "status_update", f"{view.label} status update", text,
+                                     footer=f"Next update due in {int(pb.cadence.total_seconds() // 60)} min")
+        posts = [Post("incident_channel", "", notice, f"{key}:post:0")]
+        if pb.status_updates.to_feed:
+            feed = (messages.announcement(pb, view, headline="status updated", redacted=True) if view.private else notice)
+            posts.append(Post("channel", config.settings.incidents_channel, feed, f"{key}:post:1"))
+        posts += messages.notifications(pb, view, "status_update", headline="status update", key=key, start=len(posts),
+                                        slack_user_of=lambda p: collaborators.slack_user_of(config, p))
+        return Outcome(incident=view, posts=tuple(posts), message="status update posted")
+
+    return run_once(ctx, key, "post_status", Outcome, work)
+
+
+def add_note(ctx: Context, number: int, text: str, *, actor: str, key: str) -> Outcome:
+    text = _text(text, "note")
+
+    def work(session: Session) -> Outcome:
+        config, at = ctx.config(), ctx.now()
+        incident = load(session, number)
+        authorize(config, "add_note", actor, subject(session, incident))
+        require_open(incident, "add notes")
+        append_event(session, incident_id=incident.id, actor=actor, kind="note.added", at=at, summary=text, data={})
+        return conclude(session, config, incident, at, message="note added to the timeline")
+
+    return run_once(ctx, key, "add_note", Outcome, work)
+
+
+def set_fact(ctx: Context, number: int, name: str, value: Any, *, actor: str, key: str) -> Outcome:
+    def work(session: Session) -> Outcome:
+        config, at = ctx.config(), ctx.now()
+        incident = load(session, number)
+        authorize(config, "set_fact", actor, subject(session, incident))
+        require_open(incident, "change facts")
+        fact, parsed = normalise_fact(config, name, value)
+        before = (incident.facts or {}).get(fact)
+        incident.facts = {**(incident.facts or {}), fact: parsed}
+        append_event(session, incident_id=incident.id, actor=actor, kind="fact.set", at=at,
+                     summary=f"fact {fact}: {before!r} -> {parsed!r}", data={"fact": fact, "before": before, "after": parsed})
+        obligations = collaborators.recompute(session, config, incident, actor=actor, why=f"fact {fact} set", at=at)
+        outcome = conclude(session, config, incident, at)
+        return Outcome(incident=outcome.incident, obligations=tuple(obligation_view(session, o) for o in obligations),
+                       message=f"{fact} = {parsed!r}; deadlines recomputed")
+
+    return run_once(ctx, key, "set_fact", Outcome, work)

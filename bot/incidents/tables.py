@@ -1,12 +1,17 @@
 """Incident rows. Everything else about an incident (timeline, pages, obligations,
-reminders) points here."""
+reminders) points here.
+
+Only what the response needs is stored: no message bodies from the channel,
+only what people explicitly record (status updates, notes, summary), and free
+text is redacted by ``bot purge`` after the retention period.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column
+from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from bot.store.types import UtcDateTime
@@ -35,3 +40,84 @@ class Incident(SQLModel, table=True):
     triggers: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False),
                                      description="trigger name -> ISO 8601 UTC instant")
     summary: str | None = Field(default=None, max_length=20000, description="post-incident summary")
+    regimes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False),
+                               description="regulation regimes under consideration; only ever grows")
+    paged_targets: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False),
+                                     description="rotas/escalation policies already paged for this incident")
+    last_status_at: datetime | None = Field(default=None, sa_type=UtcDateTime,
+                                            description="last status update; the cadence counts from here")
+
+
+class RoleAssignment(SQLModel, table=True):
+    """Who held which incident role when. The current holder has ``ended_at`` NULL."""
+
+    __tablename__ = "incident_role"
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    role: str = Field(max_length=64)
+    user: str = Field(max_length=64, index=True, description="Slack user id")
+    assigned_at: datetime = Field(sa_type=UtcDateTime)
+    assigned_by: str = Field(max_length=64)
+    how: str = Field(default="assigned", max_length=16, description="initial | assigned | handover")
+    ended_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    ended_by: str | None = Field(default=None, max_length=64)
+    handover_note: str = Field(default="", max_length=2000, description="free text; redactable")
+
+
+class ChecklistTask(SQLModel, table=True):
+    __tablename__ = "incident_task"
+    __table_args__ = (UniqueConstraint("incident_id", "task", name="uq_incident_task"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    task: str = Field(max_length=64, description="task id from the playbook")
+    title: str = Field(max_length=500)
+    owner_role: str | None = Field(default=None, max_length=64)
+    phase: str = Field(default="declared", max_length=16, description="declared | resolved | closing")
+    nudge_after_minutes: int | None = Field(default=None, description="checklist nudge if still open after this")
+    created_at: datetime = Field(sa_type=UtcDateTime)
+    done_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    done_by: str | None = Field(default=None, max_length=64)
+
+
+class TriggerApproval(SQLModel, table=True):
+    """A request to move a legal clock's start; a second, different person decides."""
+
+    __tablename__ = "trigger_approval"
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    trigger: str = Field(max_length=64)
+    current: str | None = Field(default=None, max_length=40)
+    proposed: str = Field(max_length=40)
+    reason: str = Field(default="", max_length=2000)
+    requested_by: str = Field(max_length=64)
+    requested_at: datetime = Field(sa_type=UtcDateTime)
+    status: str = Field(default="pending", max_length=16, index=True)  # pending | approved | rejected
+    decided_by: str | None = Field(default=None, max_length=64)
+    decided_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+class ObligationSnooze(SQLModel, table=True):
+    """Nudges for an obligation are silenced until ``until`` (never past its deadline)."""
+
+    __tablename__ = "obligation_snooze"
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    obligation_id: int = Field(index=True, description="row id of the obligation")
+    until: datetime = Field(sa_type=UtcDateTime)
+    by: str = Field(max_length=64)
+    at: datetime = Field(sa_type=UtcDateTime)
+
+
+class IdempotencyRecord(SQLModel, table=True):
+    """The first result of an operation under a caller-chosen key; replays return it."""
+
+    __tablename__ = "idempotency_record"
+
+    key: str = Field(primary_key=True, max_length=200)
+    operation: str = Field(max_length=64)
+    result: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(sa_type=UtcDateTime)

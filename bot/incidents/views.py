@@ -172,6 +172,7 @@ class Outcome:
     obligations: tuple[ObligationView, ...] = ()  # obligations created or changed
     tasks: tuple[TaskView, ...] = ()  # checklist rows created or completed
     approval: ApprovalView | None = None  # pending/decided trigger change
+    invite: tuple[str, ...] = ()  # Slack users the adapter should add to the incident channel
     message: str = ""  # one sentence for the actor ("Severity changed to SEV1 ...")
     replayed: bool = False  # True when this is the stored result of an earlier call with the same key
 

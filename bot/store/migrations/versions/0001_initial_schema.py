@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 09:07:11.219481
+Create Date: 2026-11-22 09:08:12.115520
 """
 from typing import Sequence, Union
 

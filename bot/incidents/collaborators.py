@@ -1,0 +1,161 @@
+"""The lifecycle's calls into the on-call, deadlines and scheduling packages, in one place.
+
+Each function is a thin adapter over the other package's documented API so
+the lifecycle modules stay readable and the seams are easy to see.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, select
+
+from bot.incidents.tables import Incident
+
+
+# --- on-call ---------------------------------------------------------------------
+
+def slack_user_of(config: Any, person_id: str) -> str | None:
+    from bot.oncall.directory import slack_user_of as lookup
+
+    try:
+        return lookup(config, person_id)
+    except (KeyError, ValueError):
+        return None
+
+
+def role_deputies(config: Any, role: str) -> list[str]:
+    from bot.oncall.directory import role_deputies as lookup
+
+    try:
+        return list(lookup(config, role))
+    except (KeyError, ValueError):
+        return []
+
+
+def person_name(config: Any, person_id: str) -> str:
+    """Display name of a person if the people file has one, else the id."""
+    people = config.one("people")
+    for person in getattr(people, "people", []) or []:
+        if getattr(person, "id", None) == person_id:
+            return getattr(person, "name", None) or person_id
+    return person_id
+
+
+def page_targets(session: Session, config: Any, incident: Incident, targets: list[Any], *, actor: str,
+                 at: datetime) -> list[Any]:
+    """Plan and record pages for each playbook page target; returns the new Page rows."""
+    from bot.oncall.directory import person_ids
+    from bot.oncall.history import load_history
+    from bot.oncall.paging import record_plan
+    from bot.oncall.planner import plan_pages
+
+    history = load_history(session, sorted(person_ids(config)), at)
+    rows: list[Any] = []
+    for spec in targets:
+        plan = plan_pages(config, spec.target, at, incident.severity, urgency=spec.urgency, history=history,
+                          exception=_exception_request(spec, incident))
+        rows += record_plan(session, incident_id=incident.id, plan=plan, actor=actor, at=at)
+    return rows
+
+
+def _exception_request(spec: Any, incident: Incident) -> Any:
+    justification = getattr(spec, "emergency_justification", None)
+    if not justification:
+        return None
+    from bot.oncall.planner import ExceptionRequest
+
+    return ExceptionRequest(justification=justification, declared_by=incident.reporter)
+
+
+def page_row(session: Session, page_id: int) -> Any:
+    from bot.oncall.tables import Page
+
+    return session.get(Page, page_id)
+
+
+def pages_of(session: Session, incident_id: int) -> list[Any]:
+    from bot.oncall.tables import Page
+
+    return list(session.exec(select(Page).where(Page.incident_id == incident_id).order_by(Page.id)).all())
+
+
+def acknowledge(session: Session, page_id: int, *, by: str, at: datetime) -> Any:
+    from bot.oncall.paging import acknowledge as ack
+
+    return ack(session, page_id, by=by, at=at)
+
+
+def decline(session: Session, config: Any, page_id: int, *, by: str, at: datetime, reason: str) -> list[Any]:
+    """Decline and page the next level at once; returns the declined page and the new pages."""
+    from bot.oncall.paging import decline as dec, escalate
+
+    declined = dec(session, page_id, by=by, at=at, reason=reason)
+    return [declined, *escalate(session, config, page_id, at=at)]
+
+
+def end_callouts(session: Session, incident_id: int, at: datetime) -> None:
+    """Engagements of people who acknowledged end when the incident is resolved (rest periods start)."""
+    from bot.oncall.paging import record_callout_end
+
+    for person in sorted({p.person_id for p in pages_of(session, incident_id) if p.status == "acked"}):
+        record_callout_end(session, person, incident_id, at)
+
+
+def cancel_pending_pages(session: Session, incident_id: int, *, actor: str, at: datetime) -> list[Any]:
+    from bot.oncall import paging
+
+    cancel = getattr(paging, "cancel_pending", None)
+    if cancel is None:
+        return []
+    return list(cancel(session, incident_id, by=actor, at=at))
+
+
+# --- deadlines --------------------------------------------------------------------
+
+def recompute(session: Session, config: Any, incident: Incident, *, actor: str, why: str, at: datetime) -> list[Any]:
+    from bot.deadlines.tracker import recompute as run
+
+    return list(run(session, config, incident, regimes=list(incident.regimes), actor=actor, why=why, at=at))
+
+
+def obligation_row(session: Session, obligation_id: int) -> Any:
+    from bot.deadlines.tables import Obligation
+
+    return session.get(Obligation, obligation_id)
+
+
+def obligations_of(session: Session, incident_id: int) -> list[Any]:
+    from bot.deadlines.tables import Obligation
+
+    return list(session.exec(select(Obligation).where(Obligation.incident_id == incident_id)
+                             .order_by(Obligation.id)).all())
+
+
+def mark_notified(session: Session, obligation_id: int, *, by: str, submitted_at: datetime, reference: str,
+                  evidence_url: str, at: datetime) -> Any:
+    from bot.deadlines.tracker import mark_notified as run
+
+    return run(session, obligation_id, by=by, submitted_at=submitted_at, reference=reference,
+               evidence_url=evidence_url, at=at)
+
+
+def mark_not_required(session: Session, obligation_id: int, *, by: str, reason: str, at: datetime) -> Any:
+    from bot.deadlines.tracker import mark_not_required as run
+
+    return run(session, obligation_id, by=by, reason=reason, at=at)
+
+
+def fact_catalog(config: Any) -> dict[str, str]:
+    from bot.deadlines.catalog import fact_catalog as catalog
+
+    return catalog(config)
+
+
+# --- scheduling -------------------------------------------------------------------
+
+def sync_reminders(session: Session, config: Any, incident_id: int, at: datetime) -> None:
+    from bot.scheduling.sync import sync_incident
+
+    sync_incident(session, config, incident_id, at)

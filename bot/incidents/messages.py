@@ -1,0 +1,147 @@
+"""What the lifecycle says in chat, as :class:`bot.ports.Notice` objects (plain text; the adapter escapes).
+
+Private incidents never leak details beyond their own channel: announcements
+and notifications to channels and user groups carry only the number and
+severity (``redacted=True``).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any
+
+from bot.incidents.playbook import PlaybookFile
+from bot.incidents.views import IncidentView, ObligationView, Post, TaskView
+from bot.ports import Button, Notice
+
+MAX_CHANNEL = 80
+MAX_TOPIC = 250
+
+
+def slug(text: str) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"-{2,}", "-", re.sub(r"[^a-z0-9]+", "-", ascii_text.lower())).strip("-")
+
+
+def channel_name(pb: PlaybookFile, *, prefix: str, number: int, title: str, day: str) -> str:
+    """Fill the playbook's template; lowercase ``[a-z0-9-_]``, at most 80 characters (the slug is cut first)."""
+    values = {"prefix": slug(prefix) or "inc", "number": str(number), "severity": slug(pb.id), "date": day, "slug": ""}
+    skeleton = _clean(pb.channel.name.format(**values))
+    room = max(0, MAX_CHANNEL - len(skeleton))
+    values["slug"] = slug(title)[:room].strip("-")
+    name = _clean(pb.channel.name.format(**values))
+    return name[:MAX_CHANNEL].strip("-_") or f"inc-{number}"
+
+
+def _clean(name: str) -> str:
+    name = re.sub(r"[^a-z0-9_\-]+", "-", name.lower())
+    return re.sub(r"-{2,}", "-", name).strip("-_")
+
+
+def topic(pb: PlaybookFile, view: IncidentView) -> str:
+    text = pb.channel.topic.format(label=view.label, title=view.title, severity=view.severity,
+                                   severity_name=view.severity_name, commander=view.holder("commander") or "unassigned",
+                                   status=view.status)
+    return text if len(text) <= MAX_TOPIC else text[:MAX_TOPIC - 1] + "…"
+
+
+def _meta(view: IncidentView) -> dict[str, str]:
+    return {"incident": str(view.number)}
+
+
+def welcome(pb: PlaybookFile, view: IncidentView) -> Notice:
+    lines = [f"Severity: {pb.name}", *(f"Criteria: {c}" for c in pb.criteria[:3])]
+    if view.description:
+        lines.append(view.description)
+    if view.private:
+        lines.append("This is a private incident: keep details in this channel.")
+    lines.append(f"Status updates are due every {int(pb.cadence.total_seconds() // 60)} minutes "
+                 f"(owner: {pb.status_updates.owner.replace('_', ' ')}).")
+    return Notice(kind="incident_welcome", title=f"{view.label}: {view.title}", lines=tuple(lines),
+                  fields=(("Reporter", view.reporter), ("Commander", view.holder("commander") or "unassigned")),
+                  mention_users=(view.reporter,), metadata=_meta(view))
+
+
+def roles(pb: PlaybookFile, view: IncidentView, deputies: dict[str, list[str]]) -> Notice:
+    lines = []
+    for role in view.roles:
+        holder = role.user or "unfilled"
+        backup = deputies.get(role.role) or []
+        lines.append(f"{role.title}: {holder}" + (f" (deputies: {', '.join(backup)})" if backup else ""))
+    open_required = [r.title for r in pb.roles if r.required and not view.holder(r.id)]
+    if open_required:
+        lines.append("Needed now: " + ", ".join(open_required) + " (use /incident role <role> @person)")
+    owner = pb.communications.external_owner.replace("_", " ")
+    lines.append(f"External communication is owned by the {owner}.")
+    if pb.communications.authority_owner:
+        lines.append(f"Notifications to authorities are owned by the {pb.communications.authority_owner.replace('_', ' ')}.")
+    holders = tuple(sorted({r.user for r in view.roles if r.user}))
+    return Notice(kind="incident_roles", title="Roles", lines=tuple(lines), mention_users=holders, metadata=_meta(view))
+
+
+def checklist(view: IncidentView, tasks: list[TaskView], phase: str = "declared") -> Notice:
+    todo = [t for t in tasks if t.phase == phase]
+    lines = tuple(f"{'[x]' if t.done else '[ ]'} {t.title} ({(t.owner_role or 'anyone').replace('_', ' ')})" for t in todo)
+    buttons = tuple(Button("task.complete", f"Done: {t.title[:60]}", f"task:{t.id}") for t in todo if not t.done)[:20]
+    return Notice(kind="checklist", title=f"Checklist ({phase})", lines=lines, buttons=buttons, metadata=_meta(view))
+
+
+def regulations(pb: PlaybookFile, view: IncidentView, obligations: list[ObligationView],
+                fact_questions: dict[str, str]) -> Notice:
+    lines = [f"Regimes to consider: {', '.join(view.regimes) or 'none'}"]
+    missing = [f for f in pb.regulations.ask_facts if f not in view.facts]
+    for fact in missing:
+        question = fact_questions.get(fact) or fact.replace("_", " ")
+        lines.append(f"Fact needed: {fact} - {question} (/incident fact {fact} <value>)")
+    for ob in obligations:
+        due = ob.due_at.strftime("%Y-%m-%d %H:%M UTC") if ob.due_at else "no fixed deadline"
+        lines.append(f"{ob.obligation} to {ob.recipient}: {due}{' (estimated)' if ob.estimated else ''}")
+    if not view.triggers:
+        lines.append("No legal clock started yet: record when you became aware (/incident trigger aware <time>).")
+    return Notice(kind="incident_obligations", title="Notification duties", lines=tuple(lines),
+                  footer="Deadlines are computed from reviewable data; this is not legal advice.", metadata=_meta(view))
+
+
+def announcement(pb: PlaybookFile, view: IncidentView, *, headline: str, redacted: bool,
+                 channel: str | None = None, extra: str = "") -> Notice:
+    """A feed or notification message; ``redacted`` keeps only number, severity and status."""
+    if redacted:
+        return Notice(kind="announcement", title=f"{view.label} {headline} ({pb.name}, private incident)",
+                      lines=("Details are restricted to the response team.",), metadata=_meta(view))
+    lines = [view.title]
+    if channel:
+        lines.append(f"Channel: #{channel}")
+    if extra:
+        lines.append(extra)
+    return Notice(kind="announcement", title=f"{view.label} {headline} ({pb.name})", lines=tuple(lines),
+                  fields=(("Commander", view.holder("commander") or "unassigned"), ("Status", view.status)),
+                  metadata=_meta(view))
+
+
+def notifications(pb: PlaybookFile, view: IncidentView, moment: str, *, headline: str, key: str,
+                  slack_user_of: Any, start: int = 0) -> list[Post]:
+    """Posts for the playbook's internal notifications that fire at ``moment``."""
+    posts: list[Post] = []
+    for spec in pb.notifications:
+        if moment not in spec.when and not (moment in ("escalated", "downgraded") and "severity_changed" in spec.when):
+            continue
+        redacted_notice = announcement(pb, view, headline=headline, redacted=view.private,
+                                       channel=view.channel_name, extra=spec.message)
+        full_notice = announcement(pb, view, headline=headline, redacted=False, channel=view.channel_name,
+                                   extra=spec.message)
+        for name in spec.channels:
+            posts.append(Post("channel", name, redacted_notice, f"{key}:post:{start + len(posts)}"))
+        for group in spec.user_groups:
+            posts.append(Post("user_group", group, redacted_notice, f"{key}:post:{start + len(posts)}"))
+        for person in spec.people:  # named people chosen by the playbook author get the details
+            user = slack_user_of(person)
+            if user:
+                posts.append(Post("user", user, full_notice, f"{key}:post:{start + len(posts)}"))
+    return posts
+
+
+def in_channel(view: IncidentView, kind: str, title: str, *lines: str, buttons: tuple[Button, ...] = (),
+               footer: str = "", mention: tuple[str, ...] = ()) -> Notice:
+    return Notice(kind=kind, title=title, lines=tuple(x for x in lines if x), buttons=buttons, footer=footer,
+                  mention_users=mention, metadata=_meta(view))

@@ -1,0 +1,198 @@
+"""``config/permissions.yaml``: who may do what, least privilege.
+
+Each action lists principals:
+
+* ``everyone`` - any Slack user of the workspace
+* ``admins`` - ``settings.admins``
+* ``reporter`` - the person who declared the incident
+* ``role:<id>`` - the current holder of that incident role (``role:commander``)
+* ``role_holder`` - the current holder of the role being handed over
+* ``task_owner`` - the holder of the checklist task's owner role
+* ``page_recipient`` - the person a page was sent to
+* ``group:<id>`` - a named group from this file (person ids or Slack user ids)
+* ``person:<id>`` - a person from ``config/people.yaml``
+* ``user:<Slack id>`` - one Slack user
+
+Actions left out of the file keep the defaults below (shown by ``docs/playbooks.md``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import AfterValidator, Field
+from typing_extensions import Annotated
+
+from bot.config.errors import ConfigIssue
+from bot.config.types import ConfigModel, Identifier
+from bot.incidents.errors import PermissionDenied
+
+_PRINCIPAL = re.compile(r"^(everyone|admins|reporter|role_holder|task_owner|page_recipient|"
+                        r"role:[a-z0-9][a-z0-9_.\-]*|group:[a-z0-9][a-z0-9_.\-]*|person:[a-z0-9][a-z0-9_.\-]*|"
+                        r"user:[UW][A-Z0-9]{2,})$")
+
+
+def _principal(value: str) -> str:
+    if not _PRINCIPAL.match(value):
+        raise ValueError('expected a principal like "everyone", "admins", "reporter", "role:commander", '
+                         f'"group:legal", "person:alice" or "user:U012AB3CD", got "{value}"')
+    return value
+
+
+Principal = Annotated[str, AfterValidator(_principal)]
+Principals = list[Principal]
+
+LEGAL = ["role:comms_lead", "role:legal", "admins"]
+
+
+class ActionRules(ConfigModel):
+    declare: Principals = Field(default_factory=lambda: ["everyone"])
+    change_severity: Principals = Field(default_factory=lambda: ["role:commander", "admins"])
+    assign_role: Principals = Field(default_factory=lambda: ["role:commander", "admins"])
+    hand_over_role: Principals = Field(default_factory=lambda: ["role_holder", "role:commander", "admins"])
+    post_status: Principals = Field(default_factory=lambda: ["role:commander", "role:comms_lead", "role:scribe", "admins"])
+    add_note: Principals = Field(default_factory=lambda: ["everyone"])
+    set_fact: Principals = Field(default_factory=lambda: ["role:commander", "role:comms_lead", "role:legal", "admins"])
+    set_trigger: Principals = Field(default_factory=lambda: list(LEGAL))
+    approve_trigger_change: Principals = Field(default_factory=lambda: list(LEGAL))
+    complete_task: Principals = Field(default_factory=lambda: ["task_owner", "role:commander", "admins"])
+    acknowledge_page: Principals = Field(default_factory=lambda: ["page_recipient", "admins"])
+    decline_page: Principals = Field(default_factory=lambda: ["page_recipient", "admins"])
+    mark_notified: Principals = Field(default_factory=lambda: list(LEGAL))
+    mark_not_required: Principals = Field(default_factory=lambda: list(LEGAL))
+    snooze_obligation: Principals = Field(default_factory=lambda: list(LEGAL))
+    resolve: Principals = Field(default_factory=lambda: ["role:commander", "admins"])
+    close: Principals = Field(default_factory=lambda: ["role:commander", "admins"])
+
+
+ACTIONS = tuple(ActionRules.model_fields)
+
+
+class PermissionsFile(ConfigModel):
+    groups: dict[Identifier, list[str]] = Field(default_factory=dict,
+                                                 description="named groups: person ids or Slack user ids")
+    actions: ActionRules = Field(default_factory=ActionRules)
+
+    def summary(self) -> str:
+        open_to_all = [a for a in ACTIONS if "everyone" in getattr(self.actions, a)]
+        return (f"{len(ACTIONS)} actions, {len(self.groups)} group(s); open to everyone: "
+                f"{', '.join(open_to_all) or 'nothing'}")
+
+
+def permissions(config: Any) -> PermissionsFile:
+    return config.one("permissions") or PermissionsFile()
+
+
+@dataclass(frozen=True)
+class Subject:
+    """Who stands in which relation to the thing acted on."""
+
+    label: str = ""  # "INC-42" for messages
+    roles: dict[str, str] = field(default_factory=dict)  # role id -> Slack user of current holder
+    reporter: str | None = None
+    role_holder: str | None = None
+    task_owner: str | None = None
+    page_recipient: str | None = None
+
+
+_DESCRIBE = {"everyone": "everyone", "admins": "an admin", "reporter": "the reporter",
+             "role_holder": "the role's current holder", "task_owner": "the task's owner",
+             "page_recipient": "the person paged"}
+
+
+def _slack_of(config: Any, member: str) -> str | None:
+    if re.fullmatch(r"[UW][A-Z0-9]{2,}", member):
+        return member
+    try:
+        from bot.oncall.directory import slack_user_of
+        return slack_user_of(config, member)
+    except Exception:  # unknown person or on-call package unavailable: no match
+        return None
+
+
+def _holds(config: Any, principal: str, actor: str, subject: Subject) -> bool:
+    if principal == "everyone":
+        return True
+    if principal == "admins":
+        return actor in set(config.settings.admins)
+    if principal == "reporter":
+        return subject.reporter == actor
+    if principal == "role_holder":
+        return subject.role_holder == actor
+    if principal == "task_owner":
+        return subject.task_owner == actor
+    if principal == "page_recipient":
+        return subject.page_recipient == actor
+    kind, _, name = principal.partition(":")
+    if kind == "role":
+        return subject.roles.get(name) == actor
+    if kind == "user":
+        return name == actor
+    if kind == "person":
+        return _slack_of(config, name) == actor
+    if kind == "group":
+        members = permissions(config).groups.get(name, [])
+        return any(_slack_of(config, m) == actor for m in members)
+    return False
+
+
+def _describe(principal: str, subject: Subject) -> str:
+    if principal in _DESCRIBE:
+        holder = {"reporter": subject.reporter, "role_holder": subject.role_holder,
+                  "task_owner": subject.task_owner, "page_recipient": subject.page_recipient}.get(principal)
+        return _DESCRIBE[principal] + (f" ({holder})" if holder else "")
+    kind, _, name = principal.partition(":")
+    if kind == "role":
+        holder = subject.roles.get(name)
+        return f"the {name}" + (f" ({holder})" if holder else " (unfilled)")
+    return f"{kind} {name}"
+
+
+def may(config: Any, action: str, actor: str, subject: Subject) -> bool:
+    return any(_holds(config, p, actor, subject) for p in getattr(permissions(config).actions, action))
+
+
+def authorize(config: Any, action: str, actor: str, subject: Subject) -> None:
+    """Raise :class:`PermissionDenied` unless ``actor`` holds one of the action's principals."""
+    allowed = tuple(getattr(permissions(config).actions, action))
+    if any(_holds(config, p, actor, subject) for p in allowed):
+        return
+    who = ", ".join(_describe(p, subject) for p in allowed) or "nobody (the action is disabled)"
+    where = f" on {subject.label}" if subject.label else ""
+    raise PermissionDenied(f"{actor} may not {action.replace('_', ' ')}{where}. Allowed: {who}. "
+                           "Ask one of them, or an admin to change config/permissions.yaml.",
+                           action=action, allowed=allowed)
+
+
+def cross_check(config: Any) -> list[ConfigIssue]:
+    issues: list[ConfigIssue] = []
+    loaded = config.loaded("permissions")[0]
+    model: PermissionsFile = loaded.model
+    role_names: set[str] = {r.id for pb in config.all("playbook") for r in pb.roles}
+    try:
+        from bot.oncall.directory import person_ids, role_ids
+        people: set[str] | None = set(person_ids(config))
+        role_names |= set(role_ids(config))
+    except ImportError:
+        people = None
+    for action in ACTIONS:
+        for i, principal in enumerate(getattr(model.actions, action)):
+            kind, _, name = principal.partition(":")
+            path = ("actions", action, i)
+            if kind == "role" and role_names and name not in role_names:
+                issues.append(loaded.issue(path, f'unknown role "{name}"; roles in the playbooks: '
+                                           f"{', '.join(sorted(role_names))}"))
+            elif kind == "group" and name not in model.groups:
+                issues.append(loaded.issue(path, f'unknown group "{name}"; define it under groups:'))
+            elif kind == "person" and people is not None and name not in people:
+                issues.append(loaded.issue(path, f'unknown person "{name}" (not in config/people.yaml)'))
+    for group, members in model.groups.items():
+        for j, member in enumerate(members):
+            if re.fullmatch(r"[UW][A-Z0-9]{2,}", member):
+                continue
+            if people is not None and member not in people:
+                issues.append(loaded.issue(("groups", group, j), f'unknown person "{member}"; use a person id from '
+                                           "config/people.yaml or a Slack user id"))
+    return issues

@@ -1,0 +1,261 @@
+"""Severity playbooks: ``playbooks/<id>.yaml``, one per file.
+
+A playbook says, for one severity, everything the bot does when an incident is
+declared at that severity or moved to it: the criteria shown to the person
+choosing, the channel, the roles, whom to page, who is told internally and
+when, who owns external communication, which regulations to consider and which
+facts to ask for, the checklist, the status-update cadence and reminder
+overrides.  See ``docs/playbooks.md``.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from datetime import timedelta
+from typing import Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from bot.config.errors import ConfigIssue
+from bot.config.types import ConfigModel, Duration, Identifier
+
+from bot.deadlines.policy import ReminderPolicy  # per-playbook deadline-reminder overrides
+
+Phase = Literal["declared", "resolved", "closing"]
+NotifyWhen = Literal["declared", "escalated", "downgraded", "severity_changed", "status_update", "resolved", "closed"]
+CHANNEL_PLACEHOLDERS = ("prefix", "number", "slug", "severity", "date")
+TOPIC_PLACEHOLDERS = ("label", "title", "severity", "severity_name", "commander", "status")
+
+
+def _placeholders(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
+
+
+def _check_template(template: str, allowed: tuple[str, ...]) -> str:
+    try:
+        used = _placeholders(template)
+    except ValueError:
+        raise ValueError(f'expected a template with balanced braces like "{{prefix}}-{{number}}", got "{template}"') from None
+    unknown = sorted(used - set(allowed))
+    if unknown:
+        raise ValueError(f"expected placeholders among {{{'}, {'.join(allowed)}}}, got {{{unknown[0]}}}")
+    return template
+
+
+class ChannelSpec(ConfigModel):
+    name: str = Field("{prefix}-{number}-{slug}", description="channel name template; placeholders: "
+                      + ", ".join("{%s}" % p for p in CHANNEL_PLACEHOLDERS))
+    private: bool = Field(False, description="private channel; security and privacy incidents should be private")
+    topic: str = Field("{label} | {severity_name} | commander: {commander} | {status}",
+                       description="topic template (<= 250 chars after filling); placeholders: "
+                       + ", ".join("{%s}" % p for p in TOPIC_PLACEHOLDERS))
+    bookmarks: list["BookmarkSpec"] = Field(default_factory=list)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        _check_template(value, CHANNEL_PLACEHOLDERS)
+        if "{number}" not in value:
+            raise ValueError(f'expected a channel name template containing {{number}} so names are unique, got "{value}"')
+        literal = re.sub(r"\{[a-z_]+\}", "", value)
+        if not re.fullmatch(r"[a-z0-9_\-]*", literal):
+            raise ValueError(f'expected only lowercase letters, digits, "-" and "_" around the placeholders, got "{value}"')
+        return value
+
+    @field_validator("topic")
+    @classmethod
+    def _topic(cls, value: str) -> str:
+        return _check_template(value, TOPIC_PLACEHOLDERS)
+
+
+class BookmarkSpec(ConfigModel):
+    title: str = Field(min_length=1, max_length=100)
+    url: str = Field(pattern=r"^https://\S+$", description="https URL")
+
+
+class RoleSpec(ConfigModel):
+    id: Identifier = Field(description="role id, e.g. commander, comms_lead, scribe, legal")
+    title: str = Field(min_length=1, description="shown to people, e.g. Incident commander")
+    description: str = Field("", description="what the holder does; sent to them when they get the role")
+    initial: Literal["reporter", "unfilled"] = Field("unfilled", description="who holds it at declaration")
+    required: bool = Field(False, description="the welcome message asks for someone to take it")
+
+
+class PageSpec(ConfigModel):
+    target: Identifier = Field(description="rotation or escalation policy id from config/rotas.yaml")
+    urgency: Literal["high", "low"] = "high"
+
+
+class NotificationSpec(ConfigModel):
+    when: list[NotifyWhen] = Field(min_length=1, description="lifecycle moments that trigger this notification")
+    channels: list[str] = Field(default_factory=list, description="channel names (without #)")
+    user_groups: list[str] = Field(default_factory=list, description="Slack user group handles (without @)")
+    people: list[Identifier] = Field(default_factory=list, description="person ids from config/people.yaml (DM)")
+    message: str = Field("", description="extra line added to the notification")
+
+    @field_validator("channels")
+    @classmethod
+    def _channels(cls, value: list[str]) -> list[str]:
+        for name in value:
+            if not re.fullmatch(r"[a-z0-9][a-z0-9_\-]{0,79}", name):
+                raise ValueError(f'expected a channel name like "exec-updates" (no #), got "{name}"')
+        return value
+
+    @model_validator(mode="after")
+    def _someone(self) -> "NotificationSpec":
+        if not (self.channels or self.user_groups or self.people):
+            raise ValueError("expected at least one of channels, user_groups or people to notify, got none")
+        return self
+
+
+class CommunicationSpec(ConfigModel):
+    external_owner: Identifier = Field(description="role that owns customer/public communication")
+    authority_owner: Identifier | None = Field(None, description="role that notifies authorities (legal/DPO)")
+    approval_needed_from: list[Identifier] = Field(default_factory=list,
+                                                    description="roles that sign off external statements")
+
+
+class RegulationSpec(ConfigModel):
+    consider: list[Identifier] = Field(default_factory=list, description="regime ids from config/regulations/")
+    ask_facts: list[Identifier] = Field(default_factory=list, description="facts the declare form asks for")
+
+
+class TaskSpec(ConfigModel):
+    id: Identifier
+    title: str = Field(min_length=1, max_length=300)
+    owner: Identifier = Field(description="role responsible")
+    phase: Phase = Field("declared", description="declared (during response), resolved (after impact) or closing")
+    nudge_after: Duration | None = Field(None, description="remind the owner if still open after this long")
+
+
+class StatusUpdateSpec(ConfigModel):
+    cadence: Duration = Field(description="how often a status update is due while the incident is active")
+    owner: Identifier = Field("commander", description="role reminded when an update is due")
+    to_feed: bool = Field(True, description="repeat updates in the feed channel (redacted when private)")
+
+    @field_validator("cadence")
+    @classmethod
+    def _positive(cls, value: timedelta) -> timedelta:
+        if value < timedelta(minutes=5):
+            raise ValueError(f"expected a cadence of at least 5m, got {int(value.total_seconds() // 60)}m")
+        return value
+
+
+class PlaybookFile(ConfigModel):
+    id: Identifier = Field(description="severity id, the file name without .yaml (sev1 .. sev4, security)")
+    name: str = Field(min_length=1, description='shown to people, e.g. "SEV1 - critical"')
+    rank: int = Field(ge=1, le=9, description="1 = most severe; moving to a lower rank number is an escalation")
+    criteria: list[str] = Field(min_length=1, description="what makes an incident this severity")
+    description: str = ""
+    channel: ChannelSpec = Field(default_factory=ChannelSpec)
+    roles: list[RoleSpec] = Field(min_length=1)
+    paging: list[PageSpec] = Field(default_factory=list)
+    notifications: list[NotificationSpec] = Field(default_factory=list)
+    communications: CommunicationSpec
+    regulations: RegulationSpec = Field(default_factory=RegulationSpec)
+    checklist: list[TaskSpec] = Field(default_factory=list)
+    status_updates: StatusUpdateSpec
+    reminders: ReminderPolicy | None = Field(None, description="deadline-reminder overrides for this severity")
+
+    @model_validator(mode="after")
+    def _roles_known(self) -> "PlaybookFile":
+        ids = [r.id for r in self.roles]
+        duplicates = sorted({r for r in ids if ids.count(r) > 1})
+        if duplicates:
+            raise ValueError(f"expected each role once, got {duplicates[0]} twice")
+        if "commander" not in ids:
+            raise ValueError(f"expected a commander role among roles, got {', '.join(ids)}")
+        tasks = [t.id for t in self.checklist]
+        dup_tasks = sorted({t for t in tasks if tasks.count(t) > 1})
+        if dup_tasks:
+            raise ValueError(f"expected each checklist task id once, got {dup_tasks[0]} twice")
+        return self
+
+    def role(self, role_id: str) -> RoleSpec | None:
+        return next((r for r in self.roles if r.id == role_id), None)
+
+    @property
+    def cadence(self) -> timedelta:
+        """Status-update cadence while active (read by the scheduler)."""
+        return self.status_updates.cadence
+
+    def summary(self) -> str:
+        return (f"{self.id} ({self.name}): {len(self.roles)} roles, {len(self.paging)} page target(s), "
+                f"{len(self.regulations.consider)} regime(s), {len(self.checklist)} task(s), "
+                f"updates every {int(self.cadence.total_seconds() // 60)} min")
+
+
+ChannelSpec.model_rebuild()
+
+
+def playbooks(config: Any) -> dict[str, PlaybookFile]:
+    """All playbooks of a configuration by id."""
+    return {p.id: p for p in config.all("playbook")}
+
+
+def playbook_for(config: Any, severity: str) -> PlaybookFile | None:
+    return playbooks(config).get(severity)
+
+
+def _referenced_roles(pb: PlaybookFile) -> list[tuple[tuple[Any, ...], str]]:
+    refs: list[tuple[tuple[Any, ...], str]] = [(("communications", "external_owner"), pb.communications.external_owner),
+                                               (("status_updates", "owner"), pb.status_updates.owner)]
+    if pb.communications.authority_owner:
+        refs.append((("communications", "authority_owner"), pb.communications.authority_owner))
+    refs += [(("communications", "approval_needed_from", i), r) for i, r in enumerate(pb.communications.approval_needed_from)]
+    refs += [(("checklist", i, "owner"), t.owner) for i, t in enumerate(pb.checklist)]
+    return refs
+
+
+def _known(fn_path: str, config: Any) -> set[str] | None:
+    """Ids from another package's accessor, or None while that package is not installed."""
+    module, _, name = fn_path.rpartition(".")
+    try:
+        fn = getattr(__import__(module, fromlist=[name]), name)
+    except (ImportError, AttributeError):
+        return None
+    return set(fn(config))
+
+
+def cross_check(config: Any) -> list[ConfigIssue]:
+    issues: list[ConfigIssue] = []
+    rotas = _known("bot.oncall.directory.rota_ids", config)
+    people = _known("bot.oncall.directory.person_ids", config)
+    regimes = _known("bot.deadlines.catalog.regime_ids", config)
+    facts = _known("bot.deadlines.catalog.fact_names", config)
+    seen: dict[str, str] = {}
+    for loaded in config.loaded("playbook"):
+        pb: PlaybookFile = loaded.model
+        stem = loaded.file.rsplit("/", 1)[-1].removesuffix(".yaml")
+        if pb.id != stem:
+            issues.append(loaded.issue(("id",), f'expected the id to match the file name "{stem}", got "{pb.id}"'))
+        if pb.id in seen:
+            issues.append(loaded.issue(("id",), f'playbook id "{pb.id}" is already used by {seen[pb.id]}'))
+        seen.setdefault(pb.id, loaded.file)
+        roles = {r.id for r in pb.roles}
+        for path, role in _referenced_roles(pb):
+            if role not in roles:
+                issues.append(loaded.issue(path, f'unknown role "{role}"; roles of this playbook: {", ".join(sorted(roles))}'))
+        for i, page in enumerate(pb.paging):
+            if rotas is not None and page.target not in rotas:
+                issues.append(loaded.issue(("paging", i, "target"), f'unknown rota or escalation policy "{page.target}"; '
+                                           f"known: {', '.join(sorted(rotas)) or 'none (config/rotas.yaml)'}"))
+        for i, note in enumerate(pb.notifications):
+            for j, person in enumerate(note.people):
+                if people is not None and person not in people:
+                    issues.append(loaded.issue(("notifications", i, "people", j),
+                                               f'unknown person "{person}"; add them to config/people.yaml or fix the id'))
+        for i, regime in enumerate(pb.regulations.consider):
+            if regimes is not None and regime not in regimes:
+                issues.append(loaded.issue(("regulations", "consider", i), f'unknown regulation regime "{regime}"; '
+                                           f"known: {', '.join(sorted(regimes)) or 'none (config/regulations/)'}"))
+        for i, fact in enumerate(pb.regulations.ask_facts):
+            if facts is not None and fact not in facts:
+                issues.append(loaded.issue(("regulations", "ask_facts", i), f'unknown fact "{fact}"; the regulations '
+                                           f"ask about: {', '.join(sorted(facts)) or 'none'}"))
+        if pb.channel.private is False and any(r in {"security_lead", "dpo"} for r in roles):
+            issues.append(loaded.issue(("channel", "private"), "a playbook with a security or data-protection role "
+                                       "usually needs a private channel; set channel.private: true unless intended",
+                                       "warning"))
+    return issues

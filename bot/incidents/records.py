@@ -1,0 +1,135 @@
+"""Loading incident rows for a unit of work and copying them into plain views."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from bot.audit.tables import TimelineEvent
+from bot.incidents.errors import Conflict, InvalidRequest, NotFound
+from bot.incidents.permissions import Subject
+from bot.incidents.playbook import PlaybookFile, playbook_for, playbooks
+from bot.incidents.tables import ChecklistTask, Incident, ObligationSnooze, RoleAssignment, TriggerApproval
+from bot.incidents.views import (ApprovalView, EventView, IncidentView, ObligationView, PageView, RoleView,
+                                 TaskView)
+
+
+def label(number: int) -> str:
+    return f"INC-{number}"
+
+
+def next_number(session: Session) -> int:
+    highest = session.exec(select(func.max(Incident.number))).one()
+    return int(highest or 0) + 1
+
+
+def load(session: Session, number: int, *, lock: bool = True) -> Incident:
+    query = select(Incident).where(Incident.number == number)
+    incident = session.exec(query.with_for_update() if lock else query).first()
+    if incident is None:
+        raise NotFound(f"there is no incident {label(number)}; check the number (see /incident list)")
+    return incident
+
+
+def load_by_id(session: Session, incident_id: int, *, lock: bool = True) -> Incident:
+    query = select(Incident).where(Incident.id == incident_id)
+    incident = session.exec(query.with_for_update() if lock else query).first()
+    if incident is None:
+        raise NotFound(f"there is no incident with id {incident_id}")
+    return incident
+
+
+def require_active(incident: Incident, doing: str) -> None:
+    if incident.status != "active":
+        raise Conflict(f"{label(incident.number)} is {incident.status}; you can only {doing} while it is active")
+
+
+def require_open(incident: Incident, doing: str) -> None:
+    if incident.status == "closed":
+        raise Conflict(f"{label(incident.number)} is closed; you can't {doing} any more")
+
+
+def playbook_of(config: Any, incident: Incident) -> PlaybookFile:
+    pb = playbook_for(config, incident.playbook)
+    if pb is None:
+        raise InvalidRequest(f'the playbook "{incident.playbook}" of {label(incident.number)} is no longer configured; '
+                             f"configured: {', '.join(sorted(playbooks(config))) or 'none'}")
+    return pb
+
+
+def current_roles(session: Session, incident_id: int) -> dict[str, RoleAssignment]:
+    rows = session.exec(select(RoleAssignment).where(RoleAssignment.incident_id == incident_id,
+                                                     RoleAssignment.ended_at.is_(None))).all()  # type: ignore[union-attr]
+    return {r.role: r for r in rows}
+
+
+def subject(session: Session, incident: Incident, **extra: Any) -> Subject:
+    holders = {role: row.user for role, row in current_roles(session, incident.id).items()}
+    return Subject(label=label(incident.number), roles=holders, reporter=incident.reporter, **extra)
+
+
+def incident_view(session: Session, config: Any, incident: Incident) -> IncidentView:
+    pb = playbook_for(config, incident.playbook)
+    held = current_roles(session, incident.id)
+    specs = list(pb.roles) if pb else []
+    roles = [RoleView(role=s.id, title=s.title, user=held[s.id].user if s.id in held else None,
+                      assigned_at=held[s.id].assigned_at if s.id in held else None,
+                      assigned_by=held[s.id].assigned_by if s.id in held else None) for s in specs]
+    for role, row in sorted(held.items()):  # roles from an earlier playbook stay visible
+        if not any(r.role == role for r in roles):
+            roles.append(RoleView(role=role, title=role.replace("_", " "), user=row.user,
+                                  assigned_at=row.assigned_at, assigned_by=row.assigned_by))
+    return IncidentView(
+        id=incident.id, number=incident.number, label=label(incident.number), title=incident.title,
+        description=incident.description, severity=incident.severity, severity_name=pb.name if pb else incident.severity,
+        status=incident.status, private=incident.private, reporter=incident.reporter, channel_id=incident.channel_id,
+        channel_name=incident.channel_name, declared_at=incident.declared_at, resolved_at=incident.resolved_at,
+        closed_at=incident.closed_at, facts=dict(incident.facts or {}), triggers=dict(incident.triggers or {}),
+        roles=tuple(roles), regimes=tuple(incident.regimes or ()), summary=incident.summary)
+
+
+def task_view(row: ChecklistTask) -> TaskView:
+    return TaskView(id=row.id, incident_id=row.incident_id, task=row.task, title=row.title, owner_role=row.owner_role,
+                    phase=row.phase, done=row.done_at is not None, done_by=row.done_by, done_at=row.done_at)
+
+
+def tasks_of(session: Session, incident_id: int) -> list[ChecklistTask]:
+    return list(session.exec(select(ChecklistTask).where(ChecklistTask.incident_id == incident_id)
+                             .order_by(ChecklistTask.id)).all())
+
+
+def page_view(row: Any) -> PageView:
+    return PageView(id=row.id, incident_id=row.incident_id, target=getattr(row, "target", "") or getattr(row, "rota", ""),
+                    level=row.level, person_id=row.person_id, slack_user=row.slack_user, status=row.status,
+                    urgency=row.urgency, page_at=row.page_at, acked_at=row.acked_at, reason=row.reason)
+
+
+def snooze_of(session: Session, obligation_id: int) -> datetime | None:
+    row = session.exec(select(ObligationSnooze).where(ObligationSnooze.obligation_id == obligation_id)
+                       .order_by(ObligationSnooze.id.desc())).first()  # type: ignore[union-attr]
+    return row.until if row else None
+
+
+def obligation_view(session: Session, row: Any) -> ObligationView:
+    return ObligationView(
+        id=row.id, incident_id=row.incident_id, obligation=row.obligation_id, regime=row.regime,
+        recipient=row.recipient, stage=row.stage, status=row.status, due_at=row.due_at,
+        estimated=bool(getattr(row, "estimated", False)), citation=getattr(row, "citation", "") or "",
+        notified_at=getattr(row, "notified_at", None), reference=getattr(row, "reference", None),
+        evidence_url=getattr(row, "evidence_url", None), not_required_reason=getattr(row, "not_required_reason", None),
+        snoozed_until=snooze_of(session, row.id))
+
+
+def approval_view(row: TriggerApproval) -> ApprovalView:
+    return ApprovalView(id=row.id, incident_id=row.incident_id, trigger=row.trigger, current=row.current,
+                        proposed=row.proposed, reason=row.reason, requested_by=row.requested_by,
+                        requested_at=row.requested_at, status=row.status, decided_by=row.decided_by,
+                        decided_at=row.decided_at)
+
+
+def event_view(row: TimelineEvent) -> EventView:
+    return EventView(seq=row.seq, at=row.at, actor=row.actor, kind=row.kind, summary=row.summary,
+                     data=dict(row.data or {}), hash=row.hash, redacted=row.redacted)
