@@ -51,6 +51,7 @@ class Assessment:
     missing_facts: tuple[str, ...] = ()
     internal_targets: tuple[datetime, ...] = ()
     must_contain: tuple[str, ...] = ()
+    basis: str = ""  # why it applies (the facts), without the due-time computation
 
     def due_local(self) -> datetime | None:
         return self.due_at.astimezone(ZoneInfo(self.zone)) if self.due_at else None
@@ -190,6 +191,7 @@ class Assessor:
             why.append("applies because " + "; ".join(verdict.used))
         if verdict.missing:
             why.append("assumed to apply until these facts are known: " + ", ".join(verdict.missing))
+        base["basis"] = ". ".join(why)
         ctx = RuleContextImpl(zone, self._s.triggers, facts, regime.calendars, self._chain)
         if isinstance(spec.deadline, QualitativeRule):
             targets, start = internal_targets(spec.deadline, ctx)

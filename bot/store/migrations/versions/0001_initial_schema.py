@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 09:08:12.115520
+Create Date: 2026-11-22 09:08:59.235256
 """
 from typing import Sequence, Union
 
@@ -112,6 +112,45 @@ def upgrade() -> None:
     with op.batch_alter_table('incident_task', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_incident_task_incident_id'), ['incident_id'], unique=False)
 
+    op.create_table('obligation',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('incident_id', sa.Integer(), nullable=False),
+    sa.Column('obligation_id', sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
+    sa.Column('regime', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('title', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
+    sa.Column('recipient', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
+    sa.Column('stage', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('legal', sa.Boolean(), nullable=False),
+    sa.Column('due_at', bot.store.types.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('due_zone', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('estimated', sa.Boolean(), nullable=False),
+    sa.Column('window_start', bot.store.types.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('citation', sa.Text(), nullable=False),
+    sa.Column('must_contain', sa.JSON(), nullable=False),
+    sa.Column('internal_targets', sa.JSON(), nullable=False),
+    sa.Column('missing_facts', sa.JSON(), nullable=False),
+    sa.Column('spec', sa.JSON(), nullable=False),
+    sa.Column('notified_at', bot.store.types.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('notified_by', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+    sa.Column('reference', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
+    sa.Column('evidence_url', sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=True),
+    sa.Column('not_required_reason', sa.Text(), nullable=True),
+    sa.Column('not_required_by', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+    sa.Column('not_required_at', bot.store.types.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', bot.store.types.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', bot.store.types.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('updated_by', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.ForeignKeyConstraint(['incident_id'], ['incident.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('incident_id', 'obligation_id', name='uq_obligation_incident_obligation')
+    )
+    with op.batch_alter_table('obligation', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_obligation_incident_id'), ['incident_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_obligation_regime'), ['regime'], unique=False)
+        batch_op.create_index(batch_op.f('ix_obligation_status'), ['status'], unique=False)
+
     op.create_table('obligation_snooze',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('incident_id', sa.Integer(), nullable=False),
@@ -125,6 +164,32 @@ def upgrade() -> None:
     with op.batch_alter_table('obligation_snooze', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_obligation_snooze_incident_id'), ['incident_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_obligation_snooze_obligation_id'), ['obligation_id'], unique=False)
+
+    op.create_table('page',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('incident_id', sa.Integer(), nullable=True),
+    sa.Column('target', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('level', sa.Integer(), nullable=False),
+    sa.Column('person_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('slack_user', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('role', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('severity', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('urgency', sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
+    sa.Column('page_at', bot.store.types.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('sent_at', bot.store.types.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('acked_at', bot.store.types.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('ack_timeout_minutes', sa.Integer(), nullable=False),
+    sa.Column('reason', sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=False),
+    sa.Column('exception_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+    sa.Column('created_at', bot.store.types.UtcDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['incident_id'], ['incident.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('page', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_page_incident_id'), ['incident_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_page_person_id'), ['person_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_page_status'), ['status'], unique=False)
 
     op.create_table('reminder',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -197,11 +262,60 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_trigger_approval_incident_id'), ['incident_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_trigger_approval_status'), ['status'], unique=False)
 
+    op.create_table('engagement',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('person_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('start', bot.store.types.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('end', bot.store.types.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('incident_id', sa.Integer(), nullable=True),
+    sa.Column('page_id', sa.Integer(), nullable=True),
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.ForeignKeyConstraint(['incident_id'], ['incident.id'], ),
+    sa.ForeignKeyConstraint(['page_id'], ['page.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('engagement', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_engagement_incident_id'), ['incident_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_engagement_person_id'), ['person_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_engagement_start'), ['start'], unique=False)
+
+    op.create_table('exception_use',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('person_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('incident_id', sa.Integer(), nullable=True),
+    sa.Column('page_id', sa.Integer(), nullable=True),
+    sa.Column('exception_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('rules_waived', sa.JSON(), nullable=False),
+    sa.Column('justification', sqlmodel.sql.sqltypes.AutoString(length=4000), nullable=False),
+    sa.Column('declared_by', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('at', bot.store.types.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('compensatory_rest_hours', sa.Float(), nullable=False),
+    sa.Column('compensatory_rest_until', bot.store.types.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('citation', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
+    sa.ForeignKeyConstraint(['incident_id'], ['incident.id'], ),
+    sa.ForeignKeyConstraint(['page_id'], ['page.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('exception_use', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_exception_use_incident_id'), ['incident_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_exception_use_person_id'), ['person_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('exception_use', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_exception_use_person_id'))
+        batch_op.drop_index(batch_op.f('ix_exception_use_incident_id'))
+
+    op.drop_table('exception_use')
+    with op.batch_alter_table('engagement', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_engagement_start'))
+        batch_op.drop_index(batch_op.f('ix_engagement_person_id'))
+        batch_op.drop_index(batch_op.f('ix_engagement_incident_id'))
+
+    op.drop_table('engagement')
     with op.batch_alter_table('trigger_approval', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_trigger_approval_status'))
         batch_op.drop_index(batch_op.f('ix_trigger_approval_incident_id'))
@@ -220,11 +334,23 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_reminder_incident_id'))
 
     op.drop_table('reminder')
+    with op.batch_alter_table('page', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_page_status'))
+        batch_op.drop_index(batch_op.f('ix_page_person_id'))
+        batch_op.drop_index(batch_op.f('ix_page_incident_id'))
+
+    op.drop_table('page')
     with op.batch_alter_table('obligation_snooze', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_obligation_snooze_obligation_id'))
         batch_op.drop_index(batch_op.f('ix_obligation_snooze_incident_id'))
 
     op.drop_table('obligation_snooze')
+    with op.batch_alter_table('obligation', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_obligation_status'))
+        batch_op.drop_index(batch_op.f('ix_obligation_regime'))
+        batch_op.drop_index(batch_op.f('ix_obligation_incident_id'))
+
+    op.drop_table('obligation')
     with op.batch_alter_table('incident_task', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_incident_task_incident_id'))
 
