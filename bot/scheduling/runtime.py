@@ -40,10 +40,12 @@ def install(context: SchedulerContext) -> None:
         _context = context
 
 
-def clear() -> None:
+def clear(only: SchedulerContext | None = None) -> None:
+    """Forget the context (only if it is ``only``, when given)."""
     global _context
     with _lock:
-        _context = None
+        if only is None or _context is only:
+            _context = None
 
 
 def current() -> SchedulerContext:

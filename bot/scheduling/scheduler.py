@@ -93,8 +93,7 @@ class ReminderScheduler:
     # --- background use: the bot process -----------------------------------------------------
 
     def start(self) -> None:
-        """Install the job context and start competing for leadership in a background thread."""
-        runtime.install(self.context)
+        """Start competing for leadership in a background thread; the holder runs the jobs."""
         self._stop.clear()
         self._thread = threading.Thread(target=self._lead_loop, name="scheduler-leader", daemon=True)
         self._thread.start()
@@ -106,7 +105,6 @@ class ReminderScheduler:
             self._thread = None
         self._step_down()
         self.leader.release()
-        runtime.clear()
 
     def _lead_loop(self) -> None:
         while not self._stop.is_set():
@@ -135,6 +133,7 @@ class ReminderScheduler:
         self.is_leader = True
         self.became_leader_at = self.clock.now()
         self._planned.clear()
+        runtime.install(self.context)
         aps = self._build_aps()
         aps.start(paused=True)
         self._aps = aps
@@ -156,6 +155,7 @@ class ReminderScheduler:
             self._aps = None
         self.is_leader = False
         self._planned.clear()
+        runtime.clear(self.context)
 
     def _drop_stale_jobs(self) -> None:
         assert self._aps is not None

@@ -1,0 +1,69 @@
+"""``incident-bot scheduler``: a worker process that only delivers reminders, pages and escalations.
+
+For scale-out (see ``Procfile``): web processes run ``serve --no-scheduler``
+and only write reminder rows; one or more ``scheduler`` workers compete for
+the scheduler lock and the holder delivers.  A standby takes over within
+``--leader-retry`` seconds after the holder's lock is released (see
+``docs/scheduling.md``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+
+from bot.cli.common import add_config_args, config_paths, load_or_exit
+
+log = logging.getLogger(__name__)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "scheduler", help="run only the reminder scheduler (worker process)",
+        description="Run the durable reminder scheduler without the Slack listener. DATABASE_URL selects the "
+                    "database, SLACK_BOT_TOKEN and SLACK_API_URL the Slack workspace. Several workers may run: "
+                    "one is active, the others stand by and take over when it stops.")
+    add_config_args(parser)
+    parser.add_argument("--poll", type=float, default=1.0, metavar="SECONDS",
+                        help="how often to look for due reminders and rows written by other processes (default 1)")
+    parser.add_argument("--leader-retry", type=float, default=2.0, metavar="SECONDS",
+                        help="how often a standby tries to become the active scheduler (default 2)")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from bot.clock import SystemClock
+    from bot.config.reload import ConfigHolder
+    from bot.scheduling.scheduler import ReminderScheduler
+    from bot.slack.client import make_client
+    from bot.slack.gateway import SlackGateway
+    from bot.store import migrate
+    from bot.store.database import Store
+
+    config = load_or_exit(args)
+    store = Store.connect()
+    if migrate.pending(store.engine):
+        print("the database schema is not up to date; run `incident-bot db upgrade` first", file=sys.stderr)
+        return 2
+    holder = ConfigHolder(config_paths(args), config)
+    holder.start_watching(config.settings.reload_poll_seconds)
+    holder.install_sighup()
+    clock = SystemClock()
+    chat = SlackGateway(make_client(), store, clock)
+    scheduler = ReminderScheduler(store, lambda: holder.current, chat, clock, poll_seconds=args.poll,
+                                  leader_retry_seconds=args.leader_retry)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    scheduler.start()
+    print(f"scheduler worker started (pid {__import__('os').getpid()}); waiting to become the active scheduler",
+          flush=True)
+    stop.wait()
+    log.info("stopping the scheduler")
+    scheduler.stop()
+    holder.stop()
+    store.dispose()
+    return 0
