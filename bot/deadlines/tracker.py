@@ -54,6 +54,7 @@ def _rows(session: Session, incident_id: int) -> list[Obligation]:
 def _snapshot(regime: RegimeFile, spec: ObligationSpec, basis: str) -> dict[str, Any]:
     return {"basis": basis, "obligation": spec.model_dump(mode="json", by_alias=True, exclude_none=True),
             "zone": regime.zone, "zone_fact": regime.zone_fact,
+            "regime_reminders": regime.reminders.model_dump(mode="json") if regime.reminders else None,
             "calendars": {k: v.model_dump(mode="json", exclude_none=True) for k, v in regime.calendars.items()}}
 
 
