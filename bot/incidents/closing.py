@@ -68,7 +68,7 @@ def close(ctx: Context, number: int, summary: str, *, actor: str, key: str) -> O
         authorize(config, "close", actor, subject(session, incident))
         if incident.status == "closed":
             raise Conflict(f"{label(number)} is already closed")
-        still_open = [o for o in collaborators.obligations_of(session, incident.id) if o.status == "open"]
+        still_open = [o for o in collaborators.obligations_of(session, incident.id) if o.status in ("open", "qualitative")]
         if still_open:
             names = ", ".join(o.obligation_id for o in still_open)
             raise Conflict(f"{label(number)} still has open notification duties ({names}); mark each notified or "

@@ -17,6 +17,8 @@ from bot.incidents.tables import Incident
 # --- on-call ---------------------------------------------------------------------
 
 def slack_user_of(config: Any, person_id: str) -> str | None:
+    if not config.loaded("people"):
+        return None
     from bot.oncall.directory import slack_user_of as lookup
 
     try:
@@ -26,6 +28,8 @@ def slack_user_of(config: Any, person_id: str) -> str | None:
 
 
 def role_deputies(config: Any, role: str) -> list[str]:
+    if not config.loaded("rotas"):
+        return []
     from bot.oncall.directory import role_deputies as lookup
 
     try:
@@ -46,6 +50,8 @@ def person_name(config: Any, person_id: str) -> str:
 def page_targets(session: Session, config: Any, incident: Incident, targets: list[Any], *, actor: str,
                  at: datetime) -> list[Any]:
     """Plan and record pages for each playbook page target; returns the new Page rows."""
+    if not targets:
+        return []
     from bot.oncall.directory import person_ids
     from bot.oncall.history import load_history
     from bot.oncall.paging import record_plan
@@ -61,12 +67,13 @@ def page_targets(session: Session, config: Any, incident: Incident, targets: lis
 
 
 def _exception_request(spec: Any, incident: Incident) -> Any:
-    justification = getattr(spec, "emergency_justification", None)
-    if not justification:
+    if spec.exception is None:
         return None
     from bot.oncall.planner import ExceptionRequest
 
-    return ExceptionRequest(justification=justification, declared_by=incident.reporter)
+    justification = f"{spec.exception.justification} (INC-{incident.number} {incident.severity}: {incident.title})"
+    return ExceptionRequest(declared_by=incident.reporter, justification=justification,
+                            exception_id=spec.exception.id)
 
 
 def page_row(session: Session, page_id: int) -> Any:
@@ -115,6 +122,9 @@ def cancel_pending_pages(session: Session, incident_id: int, *, actor: str, at: 
 # --- deadlines --------------------------------------------------------------------
 
 def recompute(session: Session, config: Any, incident: Incident, *, actor: str, why: str, at: datetime) -> list[Any]:
+    """Create or update the incident's obligations for its regimes (never cancels one already started)."""
+    if not incident.regimes:
+        return []
     from bot.deadlines.tracker import recompute as run
 
     return list(run(session, config, incident, regimes=list(incident.regimes), actor=actor, why=why, at=at))

@@ -105,10 +105,13 @@ _DESCRIBE = {"everyone": "everyone", "admins": "an admin", "reporter": "the repo
 def _slack_of(config: Any, member: str) -> str | None:
     if re.fullmatch(r"[UW][A-Z0-9]{2,}", member):
         return member
+    if not config.loaded("people"):
+        return None
+    from bot.oncall.directory import slack_user_of
+
     try:
-        from bot.oncall.directory import slack_user_of
         return slack_user_of(config, member)
-    except Exception:  # unknown person or on-call package unavailable: no match
+    except (KeyError, ValueError):  # unknown person: no match
         return None
 
 
@@ -171,12 +174,15 @@ def cross_check(config: Any) -> list[ConfigIssue]:
     loaded = config.loaded("permissions")[0]
     model: PermissionsFile = loaded.model
     role_names: set[str] = {r.id for pb in config.all("playbook") for r in pb.roles}
-    try:
-        from bot.oncall.directory import person_ids, role_ids
-        people: set[str] | None = set(person_ids(config))
+    people: set[str] | None = None
+    if config.loaded("people"):
+        from bot.oncall.directory import person_ids
+
+        people = set(person_ids(config))
+    if config.loaded("rotas"):
+        from bot.oncall.directory import role_ids
+
         role_names |= set(role_ids(config))
-    except ImportError:
-        people = None
     for action in ACTIONS:
         for i, principal in enumerate(getattr(model.actions, action)):
             kind, _, name = principal.partition(":")

@@ -10,6 +10,7 @@ overrides.  See ``docs/playbooks.md``.
 
 from __future__ import annotations
 
+import importlib
 import re
 import string
 from datetime import timedelta
@@ -82,9 +83,18 @@ class RoleSpec(ConfigModel):
     required: bool = Field(False, description="the welcome message asks for someone to take it")
 
 
+class ExceptionSpec(ConfigModel):
+    """Declare a named labor-law exception (e.g. emergency work) when paging for this severity."""
+
+    id: Identifier | None = Field(None, description="exception id from the labor profile; omitted: the one the "
+                                  "person's profile names for this severity")
+    justification: str = Field(min_length=20, description="why the exception is justified; recorded with every use")
+
+
 class PageSpec(ConfigModel):
     target: Identifier = Field(description="rotation or escalation policy id from config/rotas.yaml")
     urgency: Literal["high", "low"] = "high"
+    exception: ExceptionSpec | None = Field(None, description="labor-law exception to declare where the law allows")
 
 
 class NotificationSpec(ConfigModel):
@@ -208,22 +218,21 @@ def _referenced_roles(pb: PlaybookFile) -> list[tuple[tuple[Any, ...], str]]:
     return refs
 
 
-def _known(fn_path: str, config: Any) -> set[str] | None:
-    """Ids from another package's accessor, or None while that package is not installed."""
+def _known(kind: str, fn_path: str, config: Any) -> set[str]:
+    """Ids from another package's accessor; empty when no file of ``kind`` is configured."""
+    if not config.loaded(kind):
+        return set()
     module, _, name = fn_path.rpartition(".")
-    try:
-        fn = getattr(__import__(module, fromlist=[name]), name)
-    except (ImportError, AttributeError):
-        return None
+    fn = getattr(importlib.import_module(module), name)
     return set(fn(config))
 
 
 def cross_check(config: Any) -> list[ConfigIssue]:
     issues: list[ConfigIssue] = []
-    rotas = _known("bot.oncall.directory.rota_ids", config)
-    people = _known("bot.oncall.directory.person_ids", config)
-    regimes = _known("bot.deadlines.catalog.regime_ids", config)
-    facts = _known("bot.deadlines.catalog.fact_names", config)
+    rotas = _known("rotas", "bot.oncall.directory.rota_ids", config)
+    people = _known("people", "bot.oncall.directory.person_ids", config)
+    regimes = _known("regulation", "bot.deadlines.catalog.regime_ids", config)
+    facts = _known("regulation", "bot.deadlines.catalog.fact_names", config)
     seen: dict[str, str] = {}
     for loaded in config.loaded("playbook"):
         pb: PlaybookFile = loaded.model
@@ -238,20 +247,20 @@ def cross_check(config: Any) -> list[ConfigIssue]:
             if role not in roles:
                 issues.append(loaded.issue(path, f'unknown role "{role}"; roles of this playbook: {", ".join(sorted(roles))}'))
         for i, page in enumerate(pb.paging):
-            if rotas is not None and page.target not in rotas:
+            if page.target not in rotas:
                 issues.append(loaded.issue(("paging", i, "target"), f'unknown rota or escalation policy "{page.target}"; '
                                            f"known: {', '.join(sorted(rotas)) or 'none (config/rotas.yaml)'}"))
         for i, note in enumerate(pb.notifications):
             for j, person in enumerate(note.people):
-                if people is not None and person not in people:
+                if person not in people:
                     issues.append(loaded.issue(("notifications", i, "people", j),
                                                f'unknown person "{person}"; add them to config/people.yaml or fix the id'))
         for i, regime in enumerate(pb.regulations.consider):
-            if regimes is not None and regime not in regimes:
+            if regime not in regimes:
                 issues.append(loaded.issue(("regulations", "consider", i), f'unknown regulation regime "{regime}"; '
                                            f"known: {', '.join(sorted(regimes)) or 'none (config/regulations/)'}"))
         for i, fact in enumerate(pb.regulations.ask_facts):
-            if facts is not None and fact not in facts:
+            if fact not in facts:
                 issues.append(loaded.issue(("regulations", "ask_facts", i), f'unknown fact "{fact}"; the regulations '
                                            f"ask about: {', '.join(sorted(facts)) or 'none'}"))
         if pb.channel.private is False and any(r in {"security_lead", "dpo"} for r in roles):

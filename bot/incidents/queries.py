@@ -44,7 +44,7 @@ def obligations(ctx: Context, number: int) -> list[ObligationView]:
 
 
 def open_obligations(ctx: Context, number: int) -> list[ObligationView]:
-    return [o for o in obligations(ctx, number) if o.status == "open"]
+    return [o for o in obligations(ctx, number) if o.status in ("open", "qualitative")]
 
 
 def tasks(ctx: Context, number: int) -> list[TaskView]:

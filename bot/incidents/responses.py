@@ -19,7 +19,7 @@ from bot.incidents.records import label, load_by_id, obligation_view, page_view,
 from bot.incidents.tables import ObligationSnooze
 from bot.incidents.views import Outcome, Post
 
-OPEN = "open"
+UNRESOLVED = ("open", "qualitative")  # a decision is still owed
 
 
 def _page(session: Session, page_id: int):
@@ -81,7 +81,7 @@ def _obligation(session: Session, obligation_id: int):
 
 
 def _require_open_obligation(row, what: str) -> None:
-    if row.status != OPEN:
+    if row.status not in UNRESOLVED:
         raise Conflict(f"{row.obligation_id} is {row.status.replace('_', ' ')}; you can only {what} an open obligation")
 
 

@@ -1,0 +1,45 @@
+"""``incident-bot export INCIDENT --format md|json``: the evidence pack for auditors."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from bot.audit.export import evidence_pack, render_markdown
+from bot.clock import SystemClock
+from bot.store.database import Store
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "export", help="write an incident's evidence pack (timeline, roles, pages, obligations, chain head)",
+        description="Write the evidence pack an auditor asks for: the verified timeline with its head hash, roles "
+                    "and hand-overs, pages with acknowledgements and reasons, labor-law exceptions used, obligations "
+                    "with due and actual notification times (met or missed), and legal clock changes. "
+                    "DATABASE_URL selects the database.")
+    parser.add_argument("incident", type=int, metavar="INCIDENT", help="incident number (42 for INC-42)")
+    parser.add_argument("--format", choices=("md", "json"), default="md", help="Markdown (default) or JSON")
+    parser.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of standard output")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    store = Store.connect()
+    try:
+        with store.session() as s:
+            pack = evidence_pack(s, args.incident, now=SystemClock().now())
+    except LookupError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    finally:
+        store.dispose()
+    text = (json.dumps(pack, indent=2, ensure_ascii=False, default=str) if args.format == "json"
+            else render_markdown(pack)) + "\n"
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(f"wrote {args.output} (chain head {pack['audit']['head_hash']})")
+    else:
+        sys.stdout.write(text)
+    return 0 if pack["audit"]["verified"] else 1

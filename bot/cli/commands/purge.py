@@ -1,0 +1,42 @@
+"""``incident-bot purge [--dry-run]``: redact free text of incidents closed longer ago than the retention period."""
+
+from __future__ import annotations
+
+import argparse
+
+from bot.audit.purge import purge
+from bot.cli.common import add_config_args, load_or_exit
+from bot.clock import SystemClock
+from bot.store.database import Store
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "purge", help="redact free text of incidents closed more than retention_days ago",
+        description="Data minimisation: for every incident closed more than settings.retention_days ago, replace "
+                    "titles, descriptions, summaries, notes and reasons with [redacted]. Who did what and when, "
+                    "deadlines and notification references stay, and the audit chain still verifies (the purge is "
+                    "itself recorded). DATABASE_URL selects the database.")
+    add_config_args(parser)
+    parser.add_argument("--dry-run", action="store_true", help="show what would be redacted without changing anything")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    config = load_or_exit(args)
+    days = config.settings.retention_days
+    store = Store.connect()
+    try:
+        with store.session() as s:
+            report = purge(s, retention_days=days, now=SystemClock().now(), dry_run=args.dry_run)
+            if args.dry_run:
+                s.rollback()
+    finally:
+        store.dispose()
+    verb = "would redact" if args.dry_run else "redacted"
+    print(f"retention {days} days: incidents closed before {report.cutoff.isoformat()}")
+    for item in report.incidents:
+        print(f"  INC-{item.number} (closed {item.closed_at.isoformat()}): {verb} {len(item.redacted_seqs)} event(s)")
+    if not report.incidents:
+        print("  nothing to purge")
+    return 0
