@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 09:08:59.235256
+Create Date: 2026-11-22 09:10:40.506478
 """
 from typing import Sequence, Union
 

@@ -1,0 +1,190 @@
+"""Page-time checks: may this person be contacted at this instant?
+
+Each shipped rule kind that runs at the ``page`` check point has one small
+function here.  A function returns :class:`Finding` objects; a finding with
+severity ``block`` makes the person ineligible (unless a named exception
+waives it), ``warn`` lets the page go out with a note.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from bot.oncall.history import EngagementHistory
+from bot.oncall.labor_rules import ContactWindow, MinDailyRest, NightWorkLimit, SundayHolidayWork
+from bot.oncall.team import PersonInfo
+from bot.oncall.wallclock import describe_local, local_date, local_to_utc, start_of_local_day
+
+
+@dataclass(frozen=True)
+class Finding:
+    reason_code: str
+    reason: str
+    rule: str  # rule kind
+    rule_id: str
+    citation: str
+    severity: str
+    until: datetime | None = None
+    rest_hours: float | None = None  # for compensatory rest when waived
+
+
+@dataclass
+class Verdict:
+    blocks: list[Finding] = field(default_factory=list)
+    warnings: list[Finding] = field(default_factory=list)
+
+    @property
+    def eligible(self) -> bool:
+        return not self.blocks
+
+
+@dataclass(frozen=True)
+class Context:
+    person: PersonInfo
+    at: datetime
+    rostered: bool
+    activity: str | None
+    history: EngagementHistory
+
+
+def _when(ctx: Context, until: datetime) -> str:
+    same_day = local_date(until, ctx.person.zone) == local_date(ctx.at, ctx.person.zone)
+    return describe_local(until, ctx.person.zone, with_date=not same_day)
+
+
+def _hours(value: float) -> str:
+    return f"{value:g} h"
+
+
+def check_leave(ctx: Context) -> list[Finding]:
+    day = local_date(ctx.at, ctx.person.zone)
+    absence = ctx.person.absence(day)
+    if absence is None:
+        return []
+    rules = ctx.person.rules.of_kind("leave")
+    cite = rules[0].cite if rules else "leave record (people.yaml)"
+    until = start_of_local_day(absence.end + timedelta(days=1), ctx.person.zone)
+    return [Finding("leave", f"on {absence.kind} leave until {_when(ctx, until)}", "leave",
+                    rules[0].key if rules else "leave", cite, "block", until)]
+
+
+def check_sunday_holiday(ctx: Context, rule: SundayHolidayWork) -> list[Finding]:
+    if not rule.forbid or (ctx.activity and ctx.activity in rule.allow_if_activity):
+        return []
+
+    def forbidden(day) -> str | None:
+        holiday = ctx.person.holiday(day) if rule.holidays else None
+        if holiday:
+            return f"public holiday {holiday} ({ctx.person.calendar_label})"
+        if rule.sundays and day.weekday() == 6:
+            return "Sunday"
+        return None
+
+    day = local_date(ctx.at, ctx.person.zone)
+    why = forbidden(day)
+    if why is None:
+        return []
+    end = day + timedelta(days=1)
+    while forbidden(end) and (end - day).days < 14:
+        end += timedelta(days=1)
+    until = start_of_local_day(end, ctx.person.zone)
+    code = "holiday_work" if why != "Sunday" else "sunday_work"
+    return [Finding(code, f"{why}: work forbidden until {_when(ctx, until)}", rule.kind, rule.key,
+                    rule.cite, rule.severity, until)]
+
+
+def _work_end_before(ctx: Context, before: datetime) -> datetime | None:
+    """End of the latest work (working hours or a call-out) before ``before``."""
+    ends = [e.end for e in ctx.history.engagements(ctx.person.id, before=before) if e.end and e.end <= before]
+    last = ctx.person.last_work_end(before)
+    if last:
+        ends.append(last)
+    return max(ends) if ends else None
+
+
+def check_daily_rest(ctx: Context, rule: MinDailyRest) -> list[Finding]:
+    if rule.on_interrupt == "ignore":
+        return []
+    last = ctx.history.last_ended(ctx.person.id, ctx.at)
+    if last is None or last.end is None:
+        return []
+    rest_until = last.end + timedelta(hours=rule.hours)
+    if ctx.at >= rest_until:
+        return []
+    if rule.on_interrupt == "restart_if_rest_incomplete":
+        before = _work_end_before(ctx, last.start)
+        if before is None or last.start - before >= timedelta(hours=rule.hours):
+            return []  # the rest was already complete when the call-out began
+    reason = f"{_hours(rule.hours)} daily rest running until {_when(ctx, rest_until)}"
+    if rule.on_interrupt == "compensate":
+        return [Finding("daily_rest", reason + "; paging interrupts it and equivalent compensatory rest is owed",
+                        rule.kind, rule.key, rule.cite, "warn", rest_until, rule.hours)]
+    return [Finding("daily_rest", reason, rule.kind, rule.key, rule.cite, rule.severity, rest_until, rule.hours)]
+
+
+def check_contact(ctx: Context, rule: ContactWindow) -> list[Finding]:
+    if rule.mode == "none" or ctx.person.working_at(ctx.at):
+        return []
+    if rule.during == "rest_periods" and ctx.rostered and not rule.rostered_standby_is_rest:
+        return []  # rostered on call: at the employer's disposal, not at rest
+    resume = ctx.person.next_work_start(ctx.at)
+    until_text = f" until {_when(ctx, resume)}" if resume else ""
+    if rule.mode == "forbid":
+        return [Finding("contact_forbidden", f"contact during rest forbidden{until_text}", rule.kind, rule.key,
+                        rule.cite, rule.severity, resume)]
+    if rule.mode == "may_refuse":
+        return [Finding("may_refuse", "may refuse contact outside working hours; a non-answer is never held against them",
+                        rule.kind, rule.key, rule.cite, "warn", resume)]
+    return [Finding("contact_policy", f"contact outside working hours only as the policy {rule.policy_ref} allows",
+                    rule.kind, rule.key, rule.cite, "warn", resume)]
+
+
+def night_hours(ctx: Context, rule: NightWorkLimit, start: datetime, end: datetime) -> float:
+    ws, we = rule.window
+    total = 0.0
+    day = local_date(start, ctx.person.zone) - timedelta(days=1)
+    while day <= local_date(end, ctx.person.zone):
+        ns = local_to_utc(day, ws, ctx.person.zone, edge="start")
+        ne = local_to_utc(day + timedelta(days=1) if we <= ws else day, we, ctx.person.zone, edge="end")
+        for e in ctx.history.engagements(ctx.person.id, before=end):
+            lo, hi = max(ns, e.start, start), min(ne, e.end or end, end)
+            if lo < hi:
+                total += (hi - lo).total_seconds() / 3600
+        day += timedelta(days=1)
+    return total
+
+
+def check_night(ctx: Context, rule: NightWorkLimit) -> list[Finding]:
+    if rule.applies_if == "night_worker" and not ctx.person.contract.night_worker:
+        return []
+    done = night_hours(ctx, rule, ctx.at - timedelta(hours=24), ctx.at)
+    if done < rule.max_hours_per_24h:
+        return []
+    return [Finding("night_work", f"already {done:.1f} h of night work ({rule.night_window}) in the last 24 h, "
+                    f"limit {_hours(rule.max_hours_per_24h)}", rule.kind, rule.key, rule.cite, rule.severity)]
+
+
+_CHECKS = {
+    "sunday_holiday_work": check_sunday_holiday,
+    "min_daily_rest": check_daily_rest,
+    "contact_window": check_contact,
+    "night_work_limit": check_night,
+}
+
+
+def evaluate(person: PersonInfo, at: datetime, *, rostered: bool, activity: str | None,
+             history: EngagementHistory) -> Verdict:
+    ctx = Context(person, at, rostered, activity, history)
+    findings = check_leave(ctx)
+    for rule in person.rules.rules:
+        check = _CHECKS.get(rule.kind)
+        if check is not None and rule.checked_at("page"):
+            findings += check(ctx, rule)
+    verdict = Verdict()
+    for f in findings:
+        if f.severity == "block":
+            verdict.blocks.append(f)
+        elif f.severity == "warn":
+            verdict.warnings.append(f)
+    return verdict

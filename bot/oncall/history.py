@@ -1,0 +1,70 @@
+"""What people have already done: call-outs (engagements), as the labor rules need them.
+
+:class:`EngagementHistory` is pure data, so the planner stays a pure function;
+:func:`load_history` builds it from the store.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Iterable
+
+from bot.clock import ensure_utc
+
+LOOKBACK = timedelta(days=8)  # longest window any page-time rule looks back
+
+
+@dataclass(frozen=True)
+class Engagement:
+    start: datetime
+    end: datetime | None  # None: still working on it
+    kind: str = "callout"
+    incident_id: int | None = None
+
+
+@dataclass
+class EngagementHistory:
+    by_person: dict[str, tuple[Engagement, ...]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, items: Iterable[tuple[str, datetime, datetime | None]]) -> "EngagementHistory":
+        """Build from (person, start, end) triples; handy for tests and the drill."""
+        grouped: dict[str, list[Engagement]] = {}
+        for person, start, end in items:
+            grouped.setdefault(person, []).append(Engagement(ensure_utc(start), ensure_utc(end) if end else None))
+        return cls({p: tuple(sorted(e, key=lambda x: x.start)) for p, e in grouped.items()})
+
+    def engagements(self, person: str, *, before: datetime | None = None) -> tuple[Engagement, ...]:
+        items = self.by_person.get(person, ())
+        if before is None:
+            return items
+        return tuple(e for e in items if e.start < before)
+
+    def last_ended(self, person: str, before: datetime) -> Engagement | None:
+        ended = [e for e in self.engagements(person, before=before) if e.end is not None and e.end <= before]
+        return max(ended, key=lambda e: e.end) if ended else None
+
+    def engaged_at(self, person: str, at: datetime) -> bool:
+        return any(e.start <= at and (e.end is None or at < e.end) for e in self.engagements(person))
+
+
+def load_history(session, person_ids, until: datetime) -> EngagementHistory:
+    """Engagements of ``person_ids`` overlapping the look-back window before ``until``."""
+    from sqlmodel import or_, select
+
+    from bot.oncall.tables import Engagement as EngagementRow
+
+    until = ensure_utc(until)
+    ids = list(person_ids)
+    if not ids:
+        return EngagementHistory()
+    rows = session.exec(select(EngagementRow).where(
+        EngagementRow.person_id.in_(ids),  # type: ignore[attr-defined]
+        EngagementRow.start < until,
+        or_(EngagementRow.end.is_(None), EngagementRow.end > until - LOOKBACK),  # type: ignore[union-attr]
+    )).all()
+    grouped: dict[str, list[Engagement]] = {}
+    for row in rows:
+        grouped.setdefault(row.person_id, []).append(Engagement(row.start, row.end, row.kind, row.incident_id))
+    return EngagementHistory({p: tuple(sorted(e, key=lambda x: x.start)) for p, e in grouped.items()})

@@ -1,0 +1,149 @@
+"""The general rule kinds a labor profile is written in.
+
+Each rule is data: a ``kind``, its parameters, a ``severity`` (``block``: the
+bot refuses or skips; ``warn``: it proceeds and says so; ``log``: recorded
+only), the check points it runs at (``page``: before contacting a person,
+``plan``: when a rota is checked) and a citation.  Countries differ only in
+the parameters of these kinds, never in code.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, ClassVar, Literal, Union
+
+from pydantic import Field, field_validator, model_validator
+
+from bot.config.types import ConfigModel, Identifier
+
+Severity = Literal["block", "warn", "log"]
+CheckPoint = Literal["plan", "page"]
+
+class RuleBase(ConfigModel):
+    id: Identifier | None = Field(None, description="key used by `extends` and overlays to replace a rule; default: the kind")
+    severity: Severity = "block"
+    at: list[CheckPoint] | None = Field(None, description="check points; default depends on the kind")
+    cite: str = Field(description="source of the rule: statute, article, case or agreement")
+    note: str = ""
+
+    DEFAULT_AT: ClassVar[tuple[str, ...]] = ()
+
+    @field_validator("cite")
+    @classmethod
+    def _cite_not_empty(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError('expected a citation like "ArbZG §5(1)", got an empty text')
+        return value
+
+    @property
+    def key(self) -> str:
+        return self.id or self.kind  # type: ignore[attr-defined]
+
+    def checked_at(self, point: str) -> bool:
+        return point in (self.at if self.at is not None else self.DEFAULT_AT)
+
+class MinDailyRest(RuleBase):
+    """Consecutive rest after work; what a call-out during standby does to it."""
+
+    kind: Literal["min_daily_rest"]
+    hours: float = Field(11, gt=0, le=24)
+    on_interrupt: Literal["restart", "restart_if_rest_incomplete", "compensate", "ignore"] = "compensate"
+    DEFAULT_AT = ("plan", "page")
+
+class MinWeeklyRest(RuleBase):
+    kind: Literal["min_weekly_rest"]
+    hours: float = Field(24, gt=0, le=96)
+    plus_daily_rest: bool = Field(True, description="the daily rest is added to it (24 h + 11 h = 35 h)")
+    per_days: int = Field(7, ge=1, le=14)
+    DEFAULT_AT = ("plan",)
+
+class MaxAvgWeeklyHours(RuleBase):
+    kind: Literal["max_avg_weekly_hours"]
+    hours: float = Field(48, gt=0)
+    reference_weeks: int = Field(17, ge=1, description="averaging period; the plan check averages over the horizon")
+    individual_opt_out: bool = Field(False, description="people whose contract has opt_out_48h are exempt")
+    DEFAULT_AT = ("plan",)
+
+class SundayHolidayWork(RuleBase):
+    kind: Literal["sunday_holiday_work"]
+    forbid: bool = True
+    sundays: bool = True
+    holidays: bool = True
+    includes_standby: bool = Field(True, description="rostering standby on those days is already a violation")
+    allow_if_activity: list[Identifier] = Field(default_factory=list,
+                                                description="rotation activities the statute exempts, e.g. it_systems_continuity")
+    DEFAULT_AT = ("plan", "page")
+
+class ContactWindow(RuleBase):
+    kind: Literal["contact_window"]
+    mode: Literal["forbid", "may_refuse", "policy_required", "none"]
+    during: Literal["rest_periods", "outside_working_hours"] = "rest_periods"
+    rostered_standby_is_rest: bool = Field(
+        False, description="true: being rostered on call is still rest, so even the on-call person may not be contacted")
+    policy_ref: str = Field("", description="the company policy or charter (required for policy_required)")
+    DEFAULT_AT = ("page",)
+
+    @model_validator(mode="after")
+    def _policy_named(self) -> "ContactWindow":
+        if self.mode == "policy_required" and not self.policy_ref.strip():
+            raise ValueError('expected policy_ref naming the disconnection policy when mode is "policy_required", got none')
+        return self
+
+class Leave(RuleBase):
+    kind: Literal["leave"]
+    DEFAULT_AT = ("plan", "page")
+
+class MaxConsecutiveStandbyDays(RuleBase):
+    kind: Literal["max_consecutive_standby_days"]
+    days: float = Field(gt=0, le=62)
+    DEFAULT_AT = ("plan",)
+
+class NightWorkLimit(RuleBase):
+    kind: Literal["night_work_limit"]
+    night_window: str = Field("23:00-06:00", description='local window "HH:MM-HH:MM" (may cross midnight)')
+    max_hours_per_24h: float = Field(8, gt=0, le=24)
+    applies_if: Literal["night_worker", "everyone"] = "night_worker"
+    DEFAULT_AT = ("plan", "page")
+
+    @field_validator("night_window")
+    @classmethod
+    def _window(cls, value: str) -> str:
+        parse_window(value)
+        return value
+
+    @property
+    def window(self):
+        return parse_window(self.night_window)
+
+class StandbyClassification(RuleBase):
+    kind: Literal["standby_classification"]
+    on_site: Literal["working_time", "rest"] = "working_time"
+    remote: Literal["working_time", "rest"] = "rest"
+    review_if_response_minutes_at_most: int | None = Field(15, ge=0)
+    DEFAULT_AT = ("plan",)
+
+class RestBreakNoOncall(RuleBase):
+    kind: Literal["rest_break_no_oncall"]
+    DEFAULT_AT = ("plan",)
+
+LaborRule = Annotated[
+    Union[MinDailyRest, MinWeeklyRest, MaxAvgWeeklyHours, SundayHolidayWork, ContactWindow, Leave,
+          MaxConsecutiveStandbyDays, NightWorkLimit, StandbyClassification, RestBreakNoOncall],
+    Field(discriminator="kind"),
+]
+
+RULE_KINDS = ("min_daily_rest", "min_weekly_rest", "max_avg_weekly_hours", "sunday_holiday_work", "contact_window",
+              "leave", "max_consecutive_standby_days", "night_work_limit", "standby_classification",
+              "rest_break_no_oncall")
+
+def parse_window(value: str):
+    """'23:00-06:00' -> (time(23), time(6)); used for working hours, coverage and night windows."""
+    from bot.config.types import parse_wall_time
+
+    if isinstance(value, str) and value.count("-") == 1:
+        start, end = value.split("-")
+        try:
+            return parse_wall_time(start.strip()), parse_wall_time(end.strip())
+        except ValueError:
+            pass
+    raise ValueError(f'expected a local time window like "09:00-17:30", got "{value}"')
+

@@ -1,0 +1,213 @@
+"""Recording pages and what people do with them; every change is a timeline event.
+
+``record_plan`` stores the first level of a :class:`PagePlan` (held pages with
+their release time); ``escalate`` pages the next level after an ack timeout or
+a decline, re-planning at that moment so the labor rules see the present; an
+acknowledgement starts an engagement (a call-out) and its end starts the rest
+period the rules count from.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, select
+
+from bot.audit.trail import append_event
+from bot.clock import ensure_utc
+from bot.oncall.history import load_history
+from bot.oncall.planner import ExceptionRequest, PagePlan, PlanStep, plan_pages, resolve_policy
+from bot.oncall.tables import Engagement, ExceptionUse, Page
+from bot.oncall.team import team_of
+
+OPEN = ("planned", "held", "sent")
+
+
+def _page_row(incident_id: int | None, plan: PagePlan, step: PlanStep, level: int, at: datetime,
+              page_at: datetime | None = None) -> Page:
+    reason = step.role if not step.deputy_for else f"deputy for {step.deputy_for}"
+    if step.notes:
+        reason += "; " + "; ".join(step.notes)
+    return Page(incident_id=incident_id, target=plan.rota, level=level, person_id=step.person, slack_user=step.slack_user,
+                role=step.role, status="held" if step.held else "planned", severity=plan.severity, urgency=plan.urgency,
+                page_at=page_at or step.page_at, ack_timeout_minutes=step.ack_timeout_minutes, reason=reason[:2000],
+                exception_id=step.exception, created_at=at)
+
+
+def _record_steps(session: Session, *, incident_id: int | None, plan: PagePlan, steps: list[PlanStep], level: int,
+                  actor: str, at: datetime, page_now: bool = False) -> list[Page]:
+    rows: list[Page] = []
+    for step in steps:
+        row = _page_row(incident_id, plan, step, level, at, at if (page_now and not step.held) else None)
+        session.add(row)
+        session.flush()
+        rows.append(row)
+        verb = "held until " + row.page_at.isoformat() if row.status == "held" else "paging"
+        append_event(session, incident_id=incident_id, actor=actor, kind=f"page.{row.status}", at=at,
+                     summary=f"{verb} {step.person} ({row.reason}) for {plan.rota}, level {level}",
+                     data={"page_id": row.id, "person": step.person, "level": level, "target": plan.rota,
+                           "page_at": row.page_at.isoformat(), "exception": step.exception})
+        for used in plan.exceptions_used:
+            if used.person != step.person:
+                continue
+            use = ExceptionUse(person_id=used.person, incident_id=incident_id, page_id=row.id, exception_id=used.exception,
+                               rules_waived=list(used.rules_waived), justification=used.justification,
+                               declared_by=used.declared_by, at=at, compensatory_rest_hours=used.compensatory_rest_hours,
+                               citation=used.citation)
+            session.add(use)
+            session.flush()
+            append_event(session, incident_id=incident_id, actor=used.declared_by, kind="oncall.exception_used", at=at,
+                         summary=f"exception {used.exception} ({used.citation}) used to page {used.person}: "
+                                 f"{used.justification}",
+                         data={"exception_use_id": use.id, "person": used.person, "rules_waived": used.rules_waived,
+                               "justification": used.justification,
+                               "compensatory_rest_hours": used.compensatory_rest_hours})
+    return rows
+
+
+def record_plan(session: Session, *, incident_id: int | None, plan: PagePlan, actor: str, at: datetime) -> list[Page]:
+    """Store the first level of ``plan`` as Page rows; skips, warnings and exceptions go on the timeline."""
+    at = ensure_utc(at)
+    if plan.skipped or plan.warnings:
+        append_event(session, incident_id=incident_id, actor=actor, kind="page.skipped", at=at,
+                     summary="; ".join([f"{s.person} {s.reason}" for s in plan.skipped] + plan.warnings)[:4000],
+                     data={"target": plan.rota, "skipped": [s.to_json() for s in plan.skipped],
+                           "warnings": plan.warnings})
+    if not plan.plan:
+        return []
+    first = min(s.level for s in plan.plan)
+    return _record_steps(session, incident_id=incident_id, plan=plan, steps=plan.level_steps(first), level=first,
+                         actor=actor, at=at)
+
+
+def _get(session: Session, page_id: int) -> Page:
+    page = session.get(Page, page_id)
+    if page is None:
+        raise KeyError(f"no page with id {page_id}")
+    return page
+
+
+def mark_sent(session: Session, page_id: int, *, at: datetime) -> Page:
+    page = _get(session, page_id)
+    if page.status in ("planned", "held"):
+        page.status, page.sent_at = "sent", ensure_utc(at)
+        session.add(page)
+        append_event(session, incident_id=page.incident_id, actor="system", kind="page.sent", at=at,
+                     summary=f"page to {page.person_id} sent", data={"page_id": page.id})
+    return page
+
+
+def acknowledge(session: Session, page_id: int, *, by: str, at: datetime) -> Page:
+    """The person takes it: the page is acked and a call-out (engagement) starts now."""
+    at = ensure_utc(at)
+    page = _get(session, page_id)
+    if page.status == "acked":
+        return page
+    page.status, page.acked_at = "acked", at
+    session.add(page)
+    session.add(Engagement(person_id=page.person_id, start=at, incident_id=page.incident_id, page_id=page.id))
+    append_event(session, incident_id=page.incident_id, actor=by, kind="page.acked", at=at,
+                 summary=f"{page.person_id} acknowledged the page for {page.target}", data={"page_id": page.id})
+    others = session.exec(select(Page).where(Page.incident_id == page.incident_id, Page.target == page.target,
+                                             Page.id != page.id, Page.status.in_(OPEN))).all()  # type: ignore[attr-defined]
+    for other in others if page.incident_id is not None else []:
+        other.status = "cancelled"
+        session.add(other)
+    session.flush()
+    return page
+
+
+def decline(session: Session, page_id: int, *, by: str, at: datetime, reason: str) -> Page:
+    page = _get(session, page_id)
+    page.status = "declined"
+    page.reason = (page.reason + f"; declined: {reason}")[:2000]
+    session.add(page)
+    append_event(session, incident_id=page.incident_id, actor=by, kind="page.declined", at=at,
+                 summary=f"{page.person_id} declined the page for {page.target}: {reason}",
+                 data={"page_id": page.id, "reason": reason})
+    session.flush()
+    return page
+
+
+def _declared_exception(session: Session, incident_id: int | None) -> ExceptionRequest | None:
+    if incident_id is None:
+        return None
+    use = session.exec(select(ExceptionUse).where(ExceptionUse.incident_id == incident_id)
+                       .order_by(ExceptionUse.id.desc())).first()  # type: ignore[union-attr]
+    return ExceptionRequest(use.declared_by, use.justification, use.exception_id) if use else None
+
+
+def escalate(session: Session, config, page_id: int, *, at: datetime) -> list[Page]:
+    """Page the next level (or deputy) after ``page_id`` timed out or was declined; returns the new pages."""
+    at = ensure_utc(at)
+    page = _get(session, page_id)
+    if page.status == "acked":
+        return []
+    if page.status in OPEN:
+        page.status = "escalated"
+        session.add(page)
+    team = team_of(config)
+    pol = resolve_policy(team, page.target)
+    n = len(pol.levels)
+    siblings = session.exec(select(Page).where(Page.incident_id == page.incident_id, Page.target == page.target)).all() \
+        if page.incident_id is not None else [page]
+    if any(p.level > page.level for p in siblings):
+        return []  # already escalated past this page
+    plan = plan_pages(config, page.target, at, page.severity, urgency=page.urgency,
+                      history=load_history(session, list(team.people), at),
+                      exception=_declared_exception(session, page.incident_id))
+    level = page.level + 1
+    while (level - 1) // n <= pol.repeat:
+        cycle_start = ((level - 1) // n) * n
+        paged = {p.person_id for p in siblings if p.level > cycle_start and p.status != "cancelled"}
+        steps = [s for s in plan.level_steps((level - 1) % n + 1) if s.person not in paged]
+        if steps:
+            append_event(session, incident_id=page.incident_id, actor="system", kind="page.escalated", at=at,
+                         summary=f"no acknowledgement from {page.person_id}; escalating {page.target} to level {level}",
+                         data={"page_id": page.id, "level": level})
+            return _record_steps(session, incident_id=page.incident_id, plan=plan, steps=steps, level=level,
+                                 actor="system", at=at, page_now=True)
+        level += 1
+    fallback = team.person(pol.fallback)
+    if any(p.person_id == fallback.id and p.role == "fallback" for p in siblings):
+        return []
+    append_event(session, incident_id=page.incident_id, actor="system", kind="page.escalation_exhausted", at=at,
+                 summary=f"nobody acknowledged {page.target}; paging the fallback manager {fallback.id}",
+                 data={"page_id": page.id})
+    step = PlanStep(level, fallback.id, fallback.slack, page.ack_timeout_minutes, at, "fallback")
+    return _record_steps(session, incident_id=page.incident_id, plan=plan, steps=[step], level=level,
+                         actor="system", at=at, page_now=True)
+
+
+def record_callout_end(session: Session, person_id: str, incident_id: int | None, at: datetime) -> None:
+    """The person is released: the engagement ends and owed compensatory rest gets its end time."""
+    at = ensure_utc(at)
+    open_rows = session.exec(select(Engagement).where(Engagement.person_id == person_id,
+                                                      Engagement.incident_id == incident_id,
+                                                      Engagement.end.is_(None))).all()  # type: ignore[union-attr]
+    for row in open_rows:
+        row.end = at
+        session.add(row)
+    owed = session.exec(select(ExceptionUse).where(ExceptionUse.person_id == person_id,
+                                                   ExceptionUse.incident_id == incident_id,
+                                                   ExceptionUse.compensatory_rest_until.is_(None))).all()  # type: ignore[union-attr]
+    for use in owed:
+        use.compensatory_rest_until = at + timedelta(hours=use.compensatory_rest_hours)
+        session.add(use)
+    append_event(session, incident_id=incident_id, actor="system", kind="oncall.callout_ended", at=at,
+                 summary=f"{person_id} released; rest period starts"
+                         + "".join(f"; {u.compensatory_rest_hours:g} h compensatory rest owed ({u.exception_id})" for u in owed),
+                 data={"person": person_id, "engagements": [r.id for r in open_rows]})
+    session.flush()
+
+
+def cancel_pending(session: Session, incident_id: int, *, by: str, at: datetime) -> list[Page]:
+    rows = session.exec(select(Page).where(Page.incident_id == incident_id, Page.status.in_(OPEN))).all()  # type: ignore[attr-defined]
+    for row in rows:
+        row.status = "cancelled"
+        session.add(row)
+    if rows:
+        append_event(session, incident_id=incident_id, actor=by, kind="page.cancelled", at=at,
+                     summary=f"cancelled {len(rows)} pending page(s)", data={"page_ids": [r.id for r in rows]})
+    session.flush()
+    return list(rows)

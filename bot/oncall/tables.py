@@ -1,0 +1,68 @@
+"""Pages sent, call-outs worked and exceptions used: the on-call facts the labor rules need."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Column
+from sqlmodel import Field, SQLModel
+
+from bot.store.types import UtcDateTime
+
+PAGE_STATUSES = ("planned", "held", "sent", "acked", "declined", "escalated", "cancelled")
+
+
+class Page(SQLModel, table=True):
+    __tablename__ = "page"
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int | None = Field(default=None, foreign_key="incident.id", index=True)
+    target: str = Field(max_length=64, description="rotation or escalation policy id that was paged")
+    level: int = Field(description="escalation level, 1-based; continues counting through repeats")
+    person_id: str = Field(max_length=64, index=True)
+    slack_user: str = Field(max_length=32)
+    role: str = Field(default="on_call", max_length=16, description="on_call | deputy | person | fallback")
+    status: str = Field(default="planned", max_length=16, index=True, description=" | ".join(PAGE_STATUSES))
+    severity: str = Field(default="", max_length=64)
+    urgency: str = Field(default="high", max_length=8)
+    page_at: datetime = Field(sa_type=UtcDateTime, description="when it goes (or went) out; later for held pages")
+    sent_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    acked_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    ack_timeout_minutes: int = 5
+    reason: str = Field(default="", max_length=2000, description="why this person, notes, decline reason")
+    exception_id: str | None = Field(default=None, max_length=64, description="labor exception it was sent under")
+    created_at: datetime = Field(sa_type=UtcDateTime)
+
+
+class Engagement(SQLModel, table=True):
+    """Time actually worked on an incident (a call-out): starts at ack, ends when released."""
+
+    __tablename__ = "engagement"
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: str = Field(max_length=64, index=True)
+    start: datetime = Field(sa_type=UtcDateTime, index=True)
+    end: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    incident_id: int | None = Field(default=None, foreign_key="incident.id", index=True)
+    page_id: int | None = Field(default=None, foreign_key="page.id")
+    kind: str = Field(default="callout", max_length=32)
+
+
+class ExceptionUse(SQLModel, table=True):
+    """A named labor exception used to page someone: who declared it, why, and the rest owed."""
+
+    __tablename__ = "exception_use"
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: str = Field(max_length=64, index=True)
+    incident_id: int | None = Field(default=None, foreign_key="incident.id", index=True)
+    page_id: int | None = Field(default=None, foreign_key="page.id")
+    exception_id: str = Field(max_length=64)
+    rules_waived: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    justification: str = Field(max_length=4000)
+    declared_by: str = Field(max_length=64)
+    at: datetime = Field(sa_type=UtcDateTime)
+    compensatory_rest_hours: float = 0
+    compensatory_rest_until: datetime | None = Field(default=None, sa_type=UtcDateTime,
+                                                     description="set when the call-out ends")
+    citation: str = Field(default="", max_length=500)
