@@ -8,7 +8,8 @@ A condition names a fact and exactly one operator, e.g.::
     {fact: dora_entity_type, one_of: [credit_institution, ccp]}
     {any_of: [{fact: eu_data_subjects, equals: true}, {fact: eu_establishment, equals: true}]}
 
-``fact`` may be a dotted path into a mapping fact (``residents.CA``).  Facts
+``fact`` may be a dotted path into a mapping fact of counts (``residents.CA``;
+a key the known mapping does not list counts as 0).  Facts
 that are not known yet make the answer *unknown* (three-valued logic), never a
 silent "no": the caller decides what an unknown means (see
 :func:`bot.deadlines.assess.assess_regime`).
@@ -115,10 +116,15 @@ MISSING = object()
 
 
 def lookup(facts: dict[str, Any], path: str) -> Any:
+    """The value at a dotted path. A mapping fact holds counts per key (``residents: {CA: 600}``): once the
+    mapping is known, a key it does not list counts as 0 (no residents of that state)."""
     current: Any = facts
-    for part in path.split("."):
+    parts = path.split(".")
+    for depth, part in enumerate(parts):
         if isinstance(current, dict) and part in current and current[part] is not None:
             current = current[part]
+        elif depth > 0 and isinstance(current, dict):
+            return 0
         else:
             return MISSING
     return current
