@@ -55,6 +55,11 @@ def lateness_note(late: timedelta) -> str:
     return f"Sent {text} late: the scheduler was not running when this was due."
 
 
+def _on_time(row: Reminder) -> datetime:
+    """When sending would have been on time: its due time, or its creation if it was created already due."""
+    return max(row.due_at, row.created_at)
+
+
 class Dispatcher:
     """Finds due reminders and delivers them (claim -> send -> record)."""
 
@@ -130,7 +135,7 @@ class Dispatcher:
                 return "held"
             assert isinstance(outcome, Send)
             notice = outcome.notice
-            late = now - row.due_at
+            late = now - _on_time(row)
             if late > LATE_NOTE_AFTER:
                 footer = f"{notice.footer}\n{lateness_note(late)}" if notice.footer else lateness_note(late)
                 notice = replace(notice, footer=footer)
@@ -144,6 +149,8 @@ class Dispatcher:
             if not done.rowcount:
                 raise _Lost()
             s.flush()
+            if getattr(kind, "RESYNC_AFTER_CLAIM", False):
+                self._resync(s, config, row.incident_id, now)
             s.refresh(row)
             return row
 
@@ -189,7 +196,7 @@ class Dispatcher:
 
     def _record_sent(self, row: Reminder, ts: str, *, sent_at: datetime) -> None:
         now = self.clock.now()
-        late = max(0.0, (sent_at - row.due_at).total_seconds())
+        late = max(0.0, (sent_at - _on_time(row)).total_seconds())
         with self.store.session() as s:
             done = s.execute(
                 update(Reminder).where(Reminder.id == row.id, Reminder.state == "sending")  # type: ignore[arg-type]
@@ -209,7 +216,8 @@ class Dispatcher:
                          summary=f"Sent {current.kind.replace('_', ' ')} reminder to {current.delivered_to}{late_text}",
                          data={"key": current.key, "kind": current.kind, "to": current.delivered_to, "ts": ts,
                                "late_by_seconds": round(late, 3)})
-            self._resync(s, config, current.incident_id, now)
+            if getattr(kind, "RESYNC_AFTER_SENT", False):
+                self._resync(s, config, current.incident_id, now)
 
     def _resync(self, session: Session, config: Any, incident_id: int, now: datetime) -> None:
         from bot.scheduling.sync import sync_incident

@@ -21,7 +21,24 @@ def _working_now(config: Any, slack_user: str, at: datetime) -> bool | None:
     check = getattr(directory, "person_working_now", None)
     if check is None:
         return None
-    return bool(check(config, slack_user, at))
+    try:
+        return bool(check(config, slack_user, at))
+    except (KeyError, ValueError):
+        return None  # not in the people file (e.g. a guest responder): no labor data, send
+
+
+def reader_zone(config: Any, slack_user: str | None) -> str:
+    """The zone to show times in for ``slack_user``: their own, else the workspace default."""
+    default = getattr(config.settings, "timezone", "UTC") if config is not None else "UTC"
+    if not slack_user:
+        return default
+    try:
+        from bot.oncall import directory
+
+        person = directory.person_by_slack(config, slack_user)
+        return directory.person_timezone(config, person) if person else default
+    except (ImportError, KeyError, ValueError, AttributeError):
+        return default
 
 
 def hold_until(config: Any, slack_user: str | None, at: datetime) -> datetime | None:

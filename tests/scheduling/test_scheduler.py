@@ -40,7 +40,8 @@ def _add(store, clock, number: int, due_in: timedelta, *, state: str = "pending"
         incident = add_incident(s, number=number, declared_at=now, channel_id=f"CINC{number}")
         key = f"incident:{incident.id}:cadence:1"
         s.add(Reminder(key=key, kind="cadence", incident_id=incident.id, target=incident.id, recipient="#incident",
-                       due_at=now + due_in, next_attempt_at=now + due_in, state=state, created_at=now, updated_at=now))
+                       due_at=now + due_in, next_attempt_at=now + due_in, state=state,
+                       created_at=now - timedelta(hours=3), updated_at=now))
     return key
 
 

@@ -22,6 +22,7 @@ from bot.scheduling.tables import Reminder
 from bot.scheduling.wanted import Drop, Hold, Outcome, Send, Wanted
 
 name = "cadence"
+RESYNC_AFTER_SENT = True  # a sent nudge wants the next one
 
 
 def _playbook(config: Any, incident: Any) -> Any:

@@ -1,0 +1,101 @@
+"""Deadline nudges for legal notification obligations: legal necessities, sent when due.
+
+The deadlines package says when (``plan_for_obligation``: e.g. half the window,
+24 h before, at the deadline, overdue) and what (``notice_for``).  Nudges are
+never held for working hours.  Marking the obligation notified (or not
+required) makes it want no reminders, so pending ones are cancelled; a new
+deadline (trigger moved) reschedules them.  A snooze drops the nudges before
+its end and adds one at its end.  When several nudges are already past (the
+obligation appeared late), only the latest past one is sent.
+
+Nudges go to the incident channel and @-mention the playbook's authority owner
+(else external-communication owner), with times in that person's zone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, select
+
+from bot.scheduling import working_time
+from bot.scheduling.recipients import resolve, role_holder
+from bot.scheduling.tables import Reminder
+from bot.scheduling.wanted import Drop, Outcome, Send, Wanted
+
+name = "deadline"
+
+
+def _owner_role(config: Any, incident: Any) -> str:
+    from bot.incidents.playbook import playbook_for
+
+    playbook = playbook_for(config, incident.severity)
+    if playbook is None:
+        return "commander"
+    return playbook.communications.authority_owner or playbook.communications.external_owner
+
+
+def _playbook_policy(config: Any, incident: Any) -> Any:
+    from bot.incidents.playbook import playbook_for
+
+    playbook = playbook_for(config, incident.severity)
+    return playbook.reminders if playbook is not None else None
+
+
+def _snooze(session: Session, obligation_id: int) -> Any:
+    from bot.incidents.tables import ObligationSnooze
+
+    return session.exec(select(ObligationSnooze).where(ObligationSnooze.obligation_id == obligation_id)
+                        .order_by(ObligationSnooze.id.desc())).first()  # type: ignore[union-attr]
+
+
+def wanted(session: Session, config: Any, incident: Any, at: datetime) -> list[Wanted]:
+    from bot.deadlines.reminders import plan_for_obligation
+    from bot.deadlines.tables import Obligation
+
+    role = _owner_role(config, incident)
+    policy = _playbook_policy(config, incident)
+    out: list[Wanted] = []
+    for row in session.exec(select(Obligation).where(Obligation.incident_id == incident.id)).all():
+        specs = plan_for_obligation(row, playbook_policy=policy)
+        snooze = _snooze(session, row.id) if specs else None
+        items = [(s.at, s.slug, s.label, s.internal) for s in specs]
+        if snooze is not None:
+            items = [i for i in items if not (snooze.at <= i[0] < snooze.until)]
+            items.append((snooze.until, f"snooze-{snooze.id}", "snooze ended", False))
+            items.sort()
+        past = [i for i in items if i[0] <= at]
+        for due, slug, label, internal in [i for i in items if i[0] > at] + past[-1:]:
+            out.append(Wanted(key=f"obligation:{row.id}:{slug}", kind=name, target=row.id, due_at=due,
+                              recipient=role, payload={"label": label, "internal": internal,
+                                                       "deadline": row.due_at.isoformat() if row.due_at else None}))
+    return out
+
+
+def prepare(session: Session, config: Any, reminder: Reminder, now: datetime) -> Outcome:
+    from bot.deadlines.reminders import notice_for
+    from bot.deadlines.tables import Obligation
+    from bot.incidents.tables import Incident
+
+    row = session.get(Obligation, reminder.target)
+    incident = session.get(Incident, reminder.incident_id)
+    if row is None or incident is None or row.status not in ("open", "qualitative"):
+        return Drop("the obligation was notified or is not required")
+    to = resolve(session, incident, reminder.recipient)
+    holder = to.person
+    notice = notice_for(row, working_time.reader_zone(config, holder), now)
+    label = reminder.payload.get("label")
+    notice = replace(notice, mention_users=(holder,) if holder else (),
+                     lines=((f"Reminder: {label}.",) if label else ()) + notice.lines
+                     + (() if holder else (f"The {reminder.recipient} role is unfilled: assign someone now.",)),
+                     metadata={**notice.metadata, "reminder": reminder.key})
+    if to.address:
+        return Send(to.address, notice, to.direct)
+    fallback = holder or role_holder(session, incident.id, "commander") or incident.reporter
+    return Send(fallback, notice, True)  # no channel (yet): straight to a person, never held
+
+
+def after_sent(session: Session, config: Any, reminder: Reminder, now: datetime) -> None:
+    return None

@@ -1,0 +1,55 @@
+"""Escalation: a sent page not acknowledged within its ack timeout pages the next level (the deputy).
+
+Due at ``sent_at + ack_timeout``.  When it fires, ``paging.escalate`` records
+the next pages in the same unit of work as the claim (so it happens once), the
+incident channel is told, and the re-sync that follows plans the new pages'
+sends, due at once.  An acknowledgement before the timeout cancels it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlmodel import Session, select
+
+from bot.scheduling import notices
+from bot.scheduling.recipients import INCIDENT_CHANNEL
+from bot.scheduling.tables import Reminder
+from bot.scheduling.wanted import Drop, Outcome, Send, Wanted
+
+name = "escalation"
+RESYNC_AFTER_CLAIM = True  # escalating creates pages whose sends must be planned at once
+
+
+def wanted(session: Session, config: Any, incident: Any, at: datetime) -> list[Wanted]:
+    from bot.oncall.tables import Page
+
+    if incident.status != "active":
+        return []
+    pages = session.exec(select(Page).where(Page.incident_id == incident.id, Page.status == "sent")).all()
+    return [Wanted(key=f"page:{p.id}:escalate", kind=name, target=p.id,
+                   due_at=(p.sent_at or p.page_at) + timedelta(minutes=p.ack_timeout_minutes),
+                   recipient=INCIDENT_CHANNEL) for p in pages]
+
+
+def prepare(session: Session, config: Any, reminder: Reminder, now: datetime) -> Outcome:
+    from bot.incidents.tables import Incident
+    from bot.oncall.paging import escalate
+    from bot.oncall.tables import Page
+
+    page = session.get(Page, reminder.target)
+    incident = session.get(Incident, reminder.incident_id)
+    if page is None or incident is None or page.status != "sent" or incident.status != "active":
+        return Drop("the page was acknowledged, declined or cancelled in time")
+    new_pages = escalate(session, config, page.id, at=now)
+    waited = now - (page.sent_at or page.page_at)
+    notice = notices.escalation_notice(incident, key=reminder.key, person=page.slack_user, waited=waited,
+                                       next_people=[p.slack_user for p in new_pages])
+    if not incident.channel_id:
+        return Drop("escalated; the incident has no channel to tell")
+    return Send(incident.channel_id, notice, False)
+
+
+def after_sent(session: Session, config: Any, reminder: Reminder, now: datetime) -> None:
+    return None
