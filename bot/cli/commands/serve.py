@@ -1,0 +1,117 @@
+"""``incident-bot serve``: the Slack app (and, unless told otherwise, the reminder scheduler).
+
+Socket Mode when ``SLACK_APP_TOKEN`` is set; otherwise HTTP on ``$PORT`` at
+``/slack/events`` behind waitress, with request signatures verified using
+``SLACK_SIGNING_SECRET``.  Pending database migrations are applied first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import threading
+
+from bot.cli.common import add_config_args, config_paths, load_or_exit, parse_instant
+
+log = logging.getLogger(__name__)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "serve", help="run the Slack app (Socket Mode or HTTP) and the reminder scheduler",
+        description="Run the Slack app. Environment: SLACK_BOT_TOKEN (required); SLACK_APP_TOKEN (xapp-…, selects "
+                    "Socket Mode); otherwise HTTP on $PORT (default 3000) at /slack/events with SLACK_SIGNING_SECRET "
+                    "(required in HTTP mode); SLACK_API_URL (GovSlack or a proxy; default Slack's); DATABASE_URL.")
+    add_config_args(parser)
+    parser.add_argument("--no-scheduler", action="store_true",
+                        help="do not deliver reminders here (run `incident-bot scheduler` as a separate worker)")
+    parser.add_argument("--port", type=int, default=None, help="HTTP port (default: $PORT or 3000)")
+    parser.add_argument("--host", default="0.0.0.0", help="HTTP bind address (default 0.0.0.0)")
+    parser.add_argument("--clock-start", metavar="ISO8601", type=parse_instant,
+                        help="drills only: run on simulated time starting at this instant")
+    parser.add_argument("--clock-speed", type=float, default=1.0, metavar="N",
+                        help="drills only: simulated time runs N times faster (with --clock-start)")
+    parser.set_defaults(func=run)
+
+
+def _fail(message: str) -> int:
+    print(message, file=sys.stderr)
+    return 2
+
+
+def run(args: argparse.Namespace) -> int:
+    from bot.clock import AcceleratedClock, SystemClock
+    from bot.config.reload import ConfigHolder
+    from bot.incidents.service import IncidentService
+    from bot.slack.app import build_app
+    from bot.slack.client import api_url, make_client
+    from bot.slack.gateway import SlackGateway
+    from bot.slack.services import SlackServices
+    from bot.slack.transport import serve_http, serve_socket_mode
+    from bot.store import migrate
+    from bot.store.database import Store
+
+    token = os.environ.pop("SLACK_BOT_TOKEN", None)  # read once; not left for libraries or child processes
+    app_token = os.environ.get("SLACK_APP_TOKEN")
+    secret = os.environ.get("SLACK_SIGNING_SECRET")
+    if not token:
+        return _fail("SLACK_BOT_TOKEN is not set: copy the Bot User OAuth Token (xoxb-…) from the app's "
+                     "OAuth & Permissions page")
+    if not app_token and not secret:
+        return _fail("SLACK_SIGNING_SECRET is not set: HTTP mode verifies every request with it (Basic Information "
+                     "page), or set SLACK_APP_TOKEN (xapp-…) to use Socket Mode instead")
+    config = load_or_exit(args)
+    store = Store.connect()
+    if migrate.pending(store.engine):
+        log.info("applying database migrations")
+        migrate.upgrade(store.engine)
+    holder = ConfigHolder(config_paths(args), config)
+    holder.start_watching(config.settings.reload_poll_seconds)
+    holder.install_sighup()
+    clock = AcceleratedClock(args.clock_start, args.clock_speed) if args.clock_start else SystemClock()
+    client = make_client(token)
+    chat = SlackGateway(client, store, clock)
+    current = lambda: holder.current  # noqa: E731 - the provider every service reads the config through
+    services = SlackServices(incidents=IncidentService(store, current, clock), chat=chat, config=current, clock=clock)
+    app = build_app(services, client, signing_secret=secret, socket_mode=bool(app_token))
+    log.info("Slack Web API at %s", api_url())
+    scheduler = None if args.no_scheduler else _start_scheduler(store, current, chat, clock)
+    _stop_on_sigterm()
+    try:
+        if app_token:
+            serve_socket_mode(app, app_token)
+        else:
+            serve_http(app, args.port or int(os.environ.get("PORT") or 3000), host=args.host)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if scheduler is not None:
+            scheduler.stop()
+        services.shutdown()
+        holder.stop()
+        store.dispose()
+    return 0
+
+
+def _start_scheduler(store, config, chat, clock):
+    try:
+        from bot.scheduling.scheduler import ReminderScheduler
+    except ImportError:
+        log.warning("the reminder scheduler is not available; pages and nudges are not delivered by this process")
+        return None
+    scheduler = ReminderScheduler(store, config, chat, clock)
+    scheduler.start()
+    return scheduler
+
+
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _stop_on_sigterm() -> None:
+    """SIGTERM (platforms stopping a dyno or container) shuts down like Ctrl-C: clean scheduler stop."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _interrupt)

@@ -1,0 +1,39 @@
+"""Building the bolt ``App``: one sync app, listeners registered per surface, one error handler.
+
+Production runs with ``process_before_response=False``: bolt returns the HTTP
+response as soon as a listener calls ``ack()`` and the listener finishes its
+work on the bounded listener pool.  Slower declare steps run on the services'
+background pool.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+from slack_bolt import App
+from slack_sdk import WebClient
+
+from bot.slack import errors
+from bot.slack.listeners import actions, commands, events, home, views
+from bot.slack.services import SlackServices
+
+SLASH_COMMANDS = ("/incident", "/oncall")
+ACTIONS = ("page.ack", "page.decline", "obligation.notified", "obligation.snooze", "obligation.not_required")
+EVENTS = ("app_home_opened", "app_mention")
+
+
+def build_app(services: SlackServices, client: WebClient, *, signing_secret: str | None, socket_mode: bool = False,
+              process_before_response: bool = False, listener_workers: int = 16) -> App:
+    if not socket_mode and not signing_secret:
+        raise ValueError("expected SLACK_SIGNING_SECRET in HTTP mode (requests must be verified), got nothing; "
+                         "set it from the app's Basic Information page, or use Socket Mode with SLACK_APP_TOKEN")
+    app = App(client=client, signing_secret=signing_secret or "", process_before_response=process_before_response,
+              request_verification_enabled=not socket_mode,
+              listener_executor=ThreadPoolExecutor(max_workers=listener_workers, thread_name_prefix="slack-listener"))
+    errors.register(app, services)
+    events.register(app, services)
+    commands.register(app, services)
+    actions.register(app, services)
+    views.register(app, services)
+    home.register(app, services)
+    return app

@@ -1,0 +1,138 @@
+"""Parsing ``/incident`` and ``/oncall`` text into a command, or a specific usage error.
+
+Pure: no Slack, no database.  An optional leading incident reference
+(``INC-42``, ``#42`` or ``42``) addresses an incident from outside its
+channel; inside an incident channel the channel decides.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from bot.clock import UTC
+
+USAGE: dict[str, str] = {
+    "declare": "/incident declare [severity] [title]   (no arguments: open the declare form)",
+    "sev": "/incident sev <severity> [reason]",
+    "role": "/incident role <role> @person",
+    "status": "/incident status <what is happening now>",
+    "fact": "/incident fact <name> <value>",
+    "trigger": "/incident trigger <name> <time: now | 2026-03-02T09:30+01:00>",
+    "notified": "/incident notified <obligation, e.g. gdpr.authority or its number> <reference>",
+    "resolve": "/incident resolve [summary]",
+    "close": "/incident close <post-incident summary>",
+    "timeline": "/incident timeline",
+    "deadlines": "/incident deadlines",
+    "help": "/incident help",
+}
+ONCALL_USAGE = "/oncall [rota]"
+
+_INCIDENT_REF = re.compile(r"^(?:inc-|#)?(\d+)$", re.IGNORECASE)
+_MENTION = re.compile(r"^<@([UW][A-Z0-9]{2,})(?:\|[^>]*)?>$")
+_BARE_USER = re.compile(r"^@?([UW][A-Z0-9]{2,})$")
+
+
+class UsageError(ValueError):
+    """What was wrong with the command text, and the right usage."""
+
+    def __init__(self, problem: str, subcommand: str | None = None) -> None:
+        usage = USAGE.get(subcommand or "", "") if subcommand else ""
+        text = problem + (f"\nUsage: `{usage}`" if usage else "")
+        super().__init__(text)
+        self.subcommand = subcommand
+
+
+@dataclass(frozen=True)
+class IncidentCommand:
+    name: str
+    incident: int | None = None  # explicit reference; None = the channel's incident
+    args: dict[str, str] = field(default_factory=dict)
+    at: datetime | None = None  # parsed time for "trigger"
+
+
+def help_text() -> str:
+    return "Incident commands:\n" + "\n".join(f"• `{u}`" for u in USAGE.values()) + \
+        "\nOutside an incident channel, put the incident first: `/incident INC-42 status …`."
+
+
+def parse_time(text: str, now: datetime) -> datetime:
+    value = text.strip()
+    if value.lower() == "now":
+        return now
+    try:
+        parsed = datetime.fromisoformat(value.replace("z", "Z"))
+    except ValueError:
+        raise UsageError(f'"{value}" is not a time. Write "now" or ISO 8601 with an offset, '
+                         'e.g. 2026-03-02T09:30+01:00.', "trigger") from None
+    if parsed.tzinfo is None:
+        raise UsageError(f'"{value}" has no UTC offset; add one (e.g. "+01:00" or "Z") so the instant is unambiguous.',
+                         "trigger")
+    return parsed.astimezone(UTC)
+
+
+def user_reference(token: str) -> str | None:
+    """A Slack user id from ``<@U123|name>`` (escaped mention) or a bare ``U123``."""
+    match = _MENTION.match(token) or _BARE_USER.match(token)
+    return match.group(1) if match else None
+
+
+def parse_incident(text: str, now: datetime) -> IncidentCommand:
+    words = text.split()
+    incident = None
+    if words and _INCIDENT_REF.match(words[0]) and (len(words) == 1 or words[1].lower() in USAGE):
+        incident = int(_INCIDENT_REF.match(words[0]).group(1))  # type: ignore[union-attr]
+        words = words[1:]
+    if not words:
+        return IncidentCommand("help" if incident is None else "help", incident)
+    name, rest = words[0].lower(), words[1:]
+    rest_text = text.split(None, 2 if incident is not None else 1)[-1] if rest else ""
+    if name not in USAGE:
+        raise UsageError(f'Unknown subcommand "{words[0]}".\n' + help_text())
+    if name == "declare":
+        args = {"severity": rest[0].lower(), "title": " ".join(rest[1:])} if rest else {}
+        return IncidentCommand(name, incident, args)
+    if name == "sev":
+        if not rest:
+            raise UsageError("Say which severity.", name)
+        return IncidentCommand(name, incident, {"severity": rest[0].lower(), "reason": " ".join(rest[1:])})
+    if name == "role":
+        if len(rest) != 2:
+            raise UsageError("Give a role and one person.", name)
+        user = user_reference(rest[1])
+        if user is None:
+            raise UsageError(f'"{rest[1]}" is not a person; mention them with @.', name)
+        return IncidentCommand(name, incident, {"role": rest[0].lower(), "user": user})
+    if name == "status":
+        if not rest:
+            raise UsageError("Write what is happening now.", name)
+        return IncidentCommand(name, incident, {"text": rest_text})
+    if name == "fact":
+        if len(rest) < 2:
+            raise UsageError("Give a fact name and a value.", name)
+        return IncidentCommand(name, incident, {"name": rest[0], "value": " ".join(rest[1:])})
+    if name == "trigger":
+        if len(rest) != 2:
+            raise UsageError("Give a trigger name and a time.", name)
+        return IncidentCommand(name, incident, {"name": rest[0].lower()}, at=parse_time(rest[1], now))
+    if name == "notified":
+        if len(rest) < 2:
+            raise UsageError("Give the obligation and the reference you received.", name)
+        return IncidentCommand(name, incident, {"obligation": rest[0], "reference": " ".join(rest[1:])})
+    if name == "close":
+        if not rest:
+            raise UsageError("Closing needs the post-incident summary.", name)
+        return IncidentCommand(name, incident, {"summary": rest_text})
+    if name == "resolve":
+        return IncidentCommand(name, incident, {"summary": rest_text})
+    if rest:
+        raise UsageError(f'"{name}" takes no arguments.', name)
+    return IncidentCommand(name, incident)
+
+
+def parse_oncall(text: str) -> str | None:
+    words = text.split()
+    if len(words) > 1:
+        raise UsageError(f"Give at most one rota.\nUsage: `{ONCALL_USAGE}`")
+    return words[0].lower() if words else None

@@ -1,0 +1,61 @@
+"""The central error handler: domain errors become a friendly ephemeral note, the rest a correlation id.
+
+* Lifecycle errors (:class:`bot.incidents.errors.IncidentError`), usage errors
+  and value errors carry a sentence for the person: shown as is (escaped).
+* Chat errors (Slack refused after retries) say what failed.
+* Anything else is a bug: logged with a short correlation id that is shown to
+  the person, so the team can find the trace in the log.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from slack_bolt import App, BoltResponse
+from slack_sdk import WebClient
+
+from bot.incidents.errors import IncidentError
+from bot.ports import ChatError
+from bot.slack.mrkdwn import escape
+from bot.slack.services import SlackServices
+
+log = logging.getLogger("bot.slack")
+
+
+def message_for(error: Exception) -> tuple[str, bool]:
+    """(text for the person, expected?)."""
+    if isinstance(error, (IncidentError, ValueError)):
+        return escape(str(error)), True
+    if isinstance(error, ChatError):
+        return escape(f"Slack did not accept a step: {error}. Please try again in a minute."), True
+    correlation = uuid.uuid4().hex[:10]
+    log.error("unexpected error %s", correlation, exc_info=error)
+    return (f"Something went wrong on our side (error id `{correlation}`). Nothing was half-done: try again, "
+            "and if it keeps failing give this id to whoever runs the bot."), False
+
+
+def _tell(client: WebClient, body: dict[str, Any], text: str) -> None:
+    user = (body.get("user") or {}).get("id") or body.get("user_id")
+    response_url = body.get("response_url") or next(iter(body.get("response_urls") or []), {}).get("response_url")
+    if response_url:
+        from slack_sdk.webhook import WebhookClient
+
+        WebhookClient(response_url).send(text=text, response_type="ephemeral", replace_original=False)
+    elif user:
+        client.chat_postMessage(channel=user, text=text)
+
+
+def register(app: App, services: SlackServices) -> None:
+    def on_error(error: Exception, body: dict[str, Any], client: WebClient) -> BoltResponse:
+        text, expected = message_for(error)
+        if expected:
+            log.info("refused request: %s", error)
+        try:
+            _tell(client, body or {}, text)
+        except Exception:
+            log.exception("could not tell the person about an error")
+        return BoltResponse(status=200, body="")
+
+    app.error(on_error)

@@ -1,0 +1,81 @@
+"""Buttons: page Acknowledge / Can't take it; deadline nudge notified / snooze / not required.
+
+Values are opaque ids (``page:42``, ``obligation:7``).  Buttons that need more
+input open a modal (the ``trigger_id`` is fresh: it is used right after ack).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+
+from bot.ports import Notice
+from bot.slack import modals, operations
+from bot.slack.replies import local
+from bot.slack.services import SlackServices
+
+SNOOZE = timedelta(hours=1)
+
+
+def parse_value(value: str, prefix: str) -> int:
+    head, _, tail = (value or "").partition(":")
+    if head != prefix or not tail.isdigit():
+        raise ValueError(f'expected a button value "{prefix}:<id>", got "{value}"')
+    return int(tail)
+
+
+def _message_header(body: dict[str, Any]) -> str:
+    blocks = (body.get("message") or {}).get("blocks") or []
+    head = next((b for b in blocks if b.get("type") == "header"), None)
+    return ((head or {}).get("text") or {}).get("text") or "Notification"
+
+
+def register(app: App, services: SlackServices) -> None:
+    def page_ack(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+        ack()
+        page_id = parse_value(action.get("value", ""), "page")
+        user = body["user"]["id"]
+        outcome = services.incidents.acknowledge_page(page_id, actor=user, key=operations.action_key(body, action))
+        reply = operations.finish(services, outcome)
+        channel, ts = (body.get("channel") or {}).get("id"), (body.get("container") or {}).get("message_ts")
+        if channel and ts:  # replace the buttons so nobody clicks again
+            when = local(services.now(), services.reader_zone(user))
+            services.chat.update(channel, ts, Notice(kind="page", title=_message_header(body),
+                                                     lines=(f"Acknowledged by you at {when}.", outcome.message)))
+        else:
+            respond(text=reply, response_type="ephemeral")
+
+    def page_decline(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+        ack()
+        page_id = parse_value(action.get("value", ""), "page")
+        client.views_open(trigger_id=body["trigger_id"], view=modals.decline_modal(page_id))
+
+    def obligation_notified(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+        ack()
+        obligation_id = parse_value(action.get("value", ""), "obligation")
+        client.views_open(trigger_id=body["trigger_id"],
+                          view=modals.notified_modal(obligation_id, _message_header(body)))
+
+    def obligation_not_required(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+        ack()
+        obligation_id = parse_value(action.get("value", ""), "obligation")
+        client.views_open(trigger_id=body["trigger_id"],
+                          view=modals.not_required_modal(obligation_id, _message_header(body)))
+
+    def obligation_snooze(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+        ack()
+        obligation_id = parse_value(action.get("value", ""), "obligation")
+        user = body["user"]["id"]
+        # The lifecycle caps the snooze at the deadline: a nudge is never silenced past it.
+        outcome = services.incidents.snooze_obligation(obligation_id, services.now() + SNOOZE, actor=user,
+                                                       key=operations.action_key(body, action))
+        respond(text=operations.finish(services, outcome), response_type="ephemeral", replace_original=False)
+
+    app.action("page.ack")(page_ack)
+    app.action("page.decline")(page_decline)
+    app.action("obligation.notified")(obligation_notified)
+    app.action("obligation.not_required")(obligation_not_required)
+    app.action("obligation.snooze")(obligation_snooze)

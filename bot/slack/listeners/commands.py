@@ -1,0 +1,108 @@
+"""Slash commands ``/incident`` and ``/oncall``: parse, acknowledge, call one service, reply.
+
+Usage errors are answered in the acknowledgement itself (parsing is pure and
+instant); everything else is acknowledged first and done afterwards on bolt's
+bounded listener pool.  Domain errors propagate to the central error handler
+(:mod:`bot.slack.errors`), which answers the person ephemerally.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+
+from bot.slack import modals, oncall_view, operations, replies
+from bot.slack.command_parser import IncidentCommand, UsageError, help_text, parse_incident, parse_oncall
+from bot.slack.mrkdwn import escape
+from bot.slack.services import SlackServices
+
+log = logging.getLogger(__name__)
+
+
+def register(app: App, services: SlackServices) -> None:
+    def incident_command(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
+        try:
+            command = parse_incident(body.get("text") or "", services.now())
+        except UsageError as exc:
+            ack(response_type="ephemeral", text=escape(str(exc)))
+            return
+        if command.name == "help":
+            ack(response_type="ephemeral", text=help_text())
+            return
+        ack()
+        reply = run_incident_command(services, command, body, client)
+        if reply:
+            respond(text=reply, response_type="ephemeral")
+
+    def oncall_command(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        try:
+            rota = parse_oncall(body.get("text") or "")
+        except UsageError as exc:
+            ack(response_type="ephemeral", text=escape(str(exc)))
+            return
+        ack()
+        zone = services.reader_zone(body.get("user_id", ""))
+        respond(text=oncall_view.describe(services.config(), rota, services.now(), zone), response_type="ephemeral")
+
+    app.command("/incident")(incident_command)
+    app.command("/oncall")(oncall_command)
+
+
+def run_incident_command(services: SlackServices, command: IncidentCommand, body: dict[str, Any],
+                         client: WebClient) -> str | None:
+    user, channel = body.get("user_id", ""), body.get("channel_id")
+    key = operations.command_key(body)
+    args = command.args
+    if command.name == "declare":
+        known = {o.id for o in services.incidents.severities()}
+        severity, title = args.get("severity", ""), args.get("title", "")
+        if severity not in known:  # "/incident declare db is down": the first word is part of the title
+            title, severity = " ".join(w for w in (severity, title) if w), ""
+        if not severity or not title:
+            view = modals.declare_modal(services.incidents.severities(), title=title, channel=channel or "")
+            client.views_open(trigger_id=body["trigger_id"], view=view)
+            return None
+        return operations.declare(services, severity=severity, title=title, actor=user, key=key)
+    incidents = services.incidents
+    incident = operations.incident_for(services, command.incident, channel)
+    number = incident.number
+    if command.name == "timeline":
+        return replies.timeline(incident, incidents.timeline(number), services.reader_zone(user))
+    if command.name == "deadlines":
+        return replies.deadlines(incident, incidents.obligations(number), services.reader_zone(user), services.now())
+    if command.name == "sev":
+        outcome = incidents.change_severity(number, args["severity"], actor=user, key=key, reason=args["reason"])
+    elif command.name == "role":
+        outcome = incidents.assign_role(number, args["role"], args["user"], actor=user, key=key)
+    elif command.name == "status":
+        outcome = incidents.post_status(number, args["text"], actor=user, key=key)
+    elif command.name == "fact":
+        outcome = incidents.set_fact(number, args["name"], args["value"], actor=user, key=key)
+    elif command.name == "trigger":
+        outcome = incidents.set_trigger(number, args["name"], command.at, actor=user, key=key)  # type: ignore[arg-type]
+    elif command.name == "notified":
+        obligation_id = _obligation_id(services, number, args["obligation"])
+        outcome = incidents.mark_notified(obligation_id, actor=user, key=key, reference=args["reference"],
+                                          submitted_at=services.now())
+    elif command.name == "resolve":
+        outcome = incidents.resolve(number, actor=user, key=key, summary=args.get("summary", ""))
+    elif command.name == "close":
+        outcome = incidents.close(number, args["summary"], actor=user, key=key)
+    else:  # parse_incident only returns known names
+        raise UsageError(f'Unknown subcommand "{command.name}".\n' + help_text())
+    return operations.finish(services, outcome)
+
+
+def _obligation_id(services: SlackServices, number: int, given: str) -> int:
+    ref = given.lstrip("#")
+    if ref.isdigit():
+        return int(ref)
+    obligations = services.incidents.open_obligations(number)
+    matches = [o.id for o in obligations if o.obligation == ref.lower()]
+    if len(matches) == 1:
+        return matches[0]
+    names = ", ".join(f"{o.obligation} (#{o.id})" for o in obligations) or "none"
+    raise UsageError(f'No single open obligation "{given}" on this incident. Open obligations: {names}.', "notified")

@@ -1,0 +1,112 @@
+"""Modal views (declare, mark notified, not required, can't take a page) and reading their submissions."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from bot.incidents.views import SeverityOption
+from bot.slack.blocks import VIEW_BLOCKS_LIMIT, plain, section
+from bot.slack.mrkdwn import escaped_within
+
+DECLARE = "incident.declare"
+NOTIFIED = "obligation.notified"
+NOT_REQUIRED = "obligation.not_required"
+DECLINE = "page.decline"
+VALUE = "value"  # action id of every input element
+
+
+def _input(block_id: str, label: str, element: dict[str, Any], *, optional: bool = False, hint: str = "") -> dict[str, Any]:
+    block: dict[str, Any] = {"type": "input", "block_id": block_id, "label": plain(label, 2000),
+                             "element": {**element, "action_id": VALUE}, "optional": optional}
+    if hint:
+        block["hint"] = plain(hint, 2000)
+    return block
+
+
+def _text(placeholder: str = "", *, multiline: bool = False, initial: str = "", max_length: int = 3000) -> dict[str, Any]:
+    element: dict[str, Any] = {"type": "plain_text_input", "multiline": multiline, "max_length": max_length}
+    if placeholder:
+        element["placeholder"] = plain(placeholder, 150)
+    if initial:
+        element["initial_value"] = initial[:max_length]
+    return element
+
+
+def _modal(callback_id: str, title: str, submit: str, blocks: list[dict[str, Any]], metadata: str = "") -> dict[str, Any]:
+    return {"type": "modal", "callback_id": callback_id, "title": plain(title, 24), "submit": plain(submit, 24),
+            "close": plain("Cancel", 24), "private_metadata": metadata[:3000], "blocks": blocks[:VIEW_BLOCKS_LIMIT]}
+
+
+def declare_modal(options: list[SeverityOption], *, title: str = "", channel: str = "") -> dict[str, Any]:
+    blocks: list[dict[str, Any]] = [section("*Choose the severity by its criteria:*")]
+    for option in options:
+        criteria = "\n".join(f"• {escaped_within(c, 400)}" for c in option.criteria) or "_no criteria written_"
+        private = " _(private channel)_" if option.private else ""
+        blocks.append(section(f"*{escaped_within(option.id.upper(), 40)} · {escaped_within(option.name, 200)}*{private}\n{criteria}"))
+    blocks.append({"type": "divider"})
+    select = {"type": "static_select", "placeholder": plain("Severity", 150), "options": [
+        {"text": plain(f"{o.id.upper()} · {o.name}", 75), "value": o.id} for o in options][:100]}
+    blocks.append(_input("severity", "Severity", select))
+    blocks.append(_input("title", "Title", _text("What is broken, in a few words", initial=title, max_length=200)))
+    blocks.append(_input("description", "Description", _text("What do you see? Who is affected?", multiline=True),
+                         optional=True))
+    facts = sorted({f for o in options for f in o.facts})
+    room = VIEW_BLOCKS_LIMIT - len(blocks)
+    for fact in facts[:room]:
+        blocks.append(_input(f"fact.{fact}", fact.replace("_", " ").capitalize(), _text(max_length=200), optional=True,
+                             hint="Asked by the regulations this severity considers; leave empty if unknown."))
+    return _modal(DECLARE, "Declare an incident", "Declare", blocks, metadata=channel)
+
+
+def notified_modal(obligation_id: int, description: str) -> dict[str, Any]:
+    blocks = [section(escaped_within(description, 2900)),
+              _input("reference", "Reference you received", _text("Case or ticket number", max_length=200)),
+              _input("submitted_at", "Submitted at", {"type": "datetimepicker"}, optional=True,
+                     hint="Leave empty for now."),
+              _input("evidence", "Evidence link", {"type": "url_text_input"}, optional=True)]
+    return _modal(NOTIFIED, "Mark notified", "Save", blocks, metadata=f"obligation:{obligation_id}")
+
+
+def not_required_modal(obligation_id: int, description: str) -> dict[str, Any]:
+    blocks = [section(escaped_within(description, 2900)),
+              _input("reason", "Why is this notification not required?",
+                     _text("e.g. no personal data affected: encrypted at rest, key not exposed", multiline=True),
+                     hint="Kept in the audit trail as the documented assessment.")]
+    return _modal(NOT_REQUIRED, "Not required", "Save", blocks, metadata=f"obligation:{obligation_id}")
+
+
+def decline_modal(page_id: int) -> dict[str, Any]:
+    blocks = [_input("reason", "Why can't you take it?", _text("e.g. on a flight until 14:00", multiline=True),
+                     hint="The next person in the escalation is paged at once.")]
+    return _modal(DECLINE, "Can't take it", "Send", blocks, metadata=f"page:{page_id}")
+
+
+# --- reading submissions ---------------------------------------------------------------------
+
+
+def values(view: dict[str, Any]) -> dict[str, Any]:
+    """Block id -> submitted value (text, selected option value or aware UTC datetime); empty inputs omitted."""
+    out: dict[str, Any] = {}
+    for block_id, actions in ((view.get("state") or {}).get("values") or {}).items():
+        element = actions.get(VALUE) or next(iter(actions.values()), {})
+        kind = element.get("type")
+        if kind == "static_select":
+            value = (element.get("selected_option") or {}).get("value")
+        elif kind == "datetimepicker":
+            stamp = element.get("selected_date_time")
+            value = datetime.fromtimestamp(int(stamp), timezone.utc) if stamp else None
+        else:
+            value = element.get("value")
+        if isinstance(value, str):
+            value = value.strip()
+        if value not in (None, ""):
+            out[block_id] = value
+    return out
+
+
+def metadata_id(view: dict[str, Any], prefix: str) -> int:
+    raw = str(view.get("private_metadata") or "")
+    if not raw.startswith(prefix + ":") or not raw[len(prefix) + 1:].isdigit():
+        raise ValueError(f'expected private_metadata "{prefix}:<id>", got "{raw}"')
+    return int(raw[len(prefix) + 1:])
