@@ -9,7 +9,7 @@ runs the plan-time compliance checks (see :mod:`bot.oncall.compliance`).
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, field_validator, model_validator
@@ -68,7 +68,7 @@ class Rotation(ConfigModel):
     deputies: Literal["next_in_rotation"] | list[Identifier] = "next_in_rotation"
     fallback: Identifier = Field(description="manager paged when nobody else may be paged")
     escalation: Identifier | None = Field(None, description="escalation policy used when this rotation is paged")
-    ack_timeout: Duration = Field("5m", description="for the built-in policy: on call, then deputy, then fallback")
+    ack_timeout: Duration = Field(timedelta(minutes=5), description="for the built-in policy: on call, then deputy, then fallback")
     activity: Identifier | None = Field(None, description="activity exempted by some statutes, e.g. it_systems_continuity")
     standby: Literal["remote", "on_site"] = "remote"
     response_minutes: int | None = Field(None, ge=0, description="how fast the person must respond when paged")
@@ -142,7 +142,7 @@ class Target(ConfigModel):
 
 class Level(ConfigModel):
     targets: list[Target] = Field(min_length=1)
-    ack_timeout: Duration = "5m"
+    ack_timeout: Duration = timedelta(minutes=5)
 
 
 class UrgencyHandling(ConfigModel):
