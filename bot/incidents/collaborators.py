@@ -111,12 +111,9 @@ def end_callouts(session: Session, incident_id: int, at: datetime) -> None:
 
 
 def cancel_pending_pages(session: Session, incident_id: int, *, actor: str, at: datetime) -> list[Any]:
-    from bot.oncall import paging
+    from bot.oncall.paging import cancel_pending
 
-    cancel = getattr(paging, "cancel_pending", None)
-    if cancel is None:
-        return []
-    return list(cancel(session, incident_id, by=actor, at=at))
+    return list(cancel_pending(session, incident_id, by=actor, at=at))
 
 
 # --- deadlines --------------------------------------------------------------------

@@ -17,6 +17,7 @@ from bot.ports import Button, Notice
 
 MAX_CHANNEL = 80
 MAX_TOPIC = 250
+MAX_DUTY_LINES = 10
 
 
 def slug(text: str) -> str:
@@ -72,10 +73,16 @@ def roles(pb: PlaybookFile, view: IncidentView, deputies: dict[str, list[str]]) 
     open_required = [r.title for r in pb.roles if r.required and not view.holder(r.id)]
     if open_required:
         lines.append("Needed now: " + ", ".join(open_required) + " (use /incident role <role> @person)")
-    owner = pb.communications.external_owner.replace("_", " ")
-    lines.append(f"External communication is owned by the {owner}.")
+    def title(role_id: str) -> str:
+        spec = pb.role(role_id)
+        return spec.title if spec else role_id.replace("_", " ")
+
+    lines.append(f"External communication is owned by the {title(pb.communications.external_owner)}.")
     if pb.communications.authority_owner:
-        lines.append(f"Notifications to authorities are owned by the {pb.communications.authority_owner.replace('_', ' ')}.")
+        lines.append(f"Notifications to authorities are owned by the {title(pb.communications.authority_owner)}.")
+    if pb.communications.approval_needed_from:
+        lines.append("External statements need sign-off from: "
+                     + ", ".join(title(r) for r in pb.communications.approval_needed_from) + ".")
     holders = tuple(sorted({r.user for r in view.roles if r.user}))
     return Notice(kind="incident_roles", title="Roles", lines=tuple(lines), mention_users=holders, metadata=_meta(view))
 
@@ -94,9 +101,15 @@ def regulations(pb: PlaybookFile, view: IncidentView, obligations: list[Obligati
     for fact in missing:
         question = fact_questions.get(fact) or fact.replace("_", " ")
         lines.append(f"Fact needed: {fact} - {question} (/incident fact {fact} <value>)")
-    for ob in obligations:
-        due = ob.due_at.strftime("%Y-%m-%d %H:%M UTC") if ob.due_at else "no fixed deadline"
-        lines.append(f"{ob.obligation} to {ob.recipient}: {due}{' (estimated)' if ob.estimated else ''}")
+    dated = sorted((o for o in obligations if o.due_at is not None and o.status == "open"), key=lambda o: o.due_at)
+    for ob in dated[:MAX_DUTY_LINES]:
+        lines.append(f"{ob.obligation} to {ob.recipient}: due {ob.due_at.strftime('%Y-%m-%d %H:%M UTC')}"
+                     + (" (estimated)" if ob.estimated else ""))
+    undated = [o for o in obligations if o.due_at is None and o.status in ("open", "qualitative")]
+    if undated or len(dated) > MAX_DUTY_LINES:
+        regimes_left = sorted({o.regime for o in undated})
+        lines.append(f"{len(undated) + max(0, len(dated) - MAX_DUTY_LINES)} duties still to assess"
+                     + (f" ({', '.join(regimes_left)})" if regimes_left else "") + ": see /incident deadlines")
     if not view.triggers:
         lines.append("No legal clock started yet: record when you became aware (/incident trigger aware <time>).")
     return Notice(kind="incident_obligations", title="Notification duties", lines=tuple(lines),
