@@ -162,7 +162,8 @@ def evaluate(condition: Condition, facts: dict[str, Any]) -> Verdict:
             result = _compare(condition.operator, actual, condition.operand)
         except ValueError as exc:
             raise ValueError(f"fact {condition.fact}: {exc}") from None
-        shown = f"{condition.describe()} (is {_show(actual)})"
+        shown = condition.describe() if condition.operator == "equals" and result else \
+            f"{condition.describe()} (is {_show(actual)})"
         return Verdict(result, used=(shown,))
     if isinstance(condition, Not):
         inner = evaluate(condition.not_, facts)

@@ -211,7 +211,7 @@ class EarliestOfRule(ConfigModel):
         if not limbs:
             raise Pending("; ".join(waiting))
         best = min(limbs, key=lambda d: d.at)
-        steps = ["earliest of:", *(s for d in limbs for s in d.steps)]
+        steps = ["earliest of [" + "; ".join(s for d in limbs for s in d.steps) + "]"]
         if waiting:
             steps.append("not yet known, may make it earlier: " + "; ".join(waiting))
         return Due(best.at, best.estimated, min(d.window_start for d in limbs), tuple(steps))

@@ -1,0 +1,155 @@
+"""``incident-bot deadlines``: compute legal notification deadlines from the catalog, without an incident."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import datetime
+from typing import Any
+
+from bot.cli.common import add_config_args, load_or_exit, print_json
+from bot.clock import SystemClock
+from bot.deadlines.assess import Assessment, Situation, assess
+from bot.deadlines.catalog import obligation_ids, regimes
+from bot.deadlines.instants import parse_instant_input
+from bot.deadlines.rules import TRIGGERS
+
+DISCLAIMER = ("Not legal advice. Computed from the regulations catalog (config/regulations/), which is reviewable "
+              "data with citations: have counsel check each rule before relying on it.")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "deadlines", help="compute legal notification deadlines for regimes, triggers and facts",
+        description="Compute the notification obligations of one or more regimes from trigger times and incident "
+                    "facts. Times need a UTC offset (2026-03-27T10:00:00+01:00), or a zone: "
+                    "2026-03-27T10:00[Europe/Berlin] or --zone; a local time that is ambiguous or does not exist "
+                    "in its zone is rejected. " + DISCLAIMER,
+        epilog="example: incident-bot deadlines --regime gdpr,nis2 --trigger aware=2026-03-27T10:00:00+01:00 "
+               "--fact gdpr_in_scope=true --fact personal_data_breach=true --fact gdpr_role=controller "
+               "--fact risk_level=high --fact nis2_entity=true --fact significant_incident=true")
+    add_config_args(parser)
+    parser.add_argument("--regime", required=True, action="append", metavar="ID[,ID...]",
+                        help="regime id(s), e.g. gdpr,nis2 (repeatable)")
+    parser.add_argument("--trigger", action="append", default=[], metavar="NAME=ISO8601",
+                        help=f"clock start; names: {', '.join(TRIGGERS)}")
+    parser.add_argument("--fact", action="append", default=[], metavar="NAME=VALUE",
+                        help="incident fact: true/false, a number, text, JSON, or residents.CA=600 for per-state counts")
+    parser.add_argument("--submitted", action="append", default=[], metavar="OBLIGATION=ISO8601",
+                        help="actual submission of a stage (chained stages anchor on it)")
+    parser.add_argument("--zone", metavar="IANA", help="zone for times given without a UTC offset")
+    parser.add_argument("--at", metavar="ISO8601", help="assess as of this time (default: now); matters for "
+                                                         "regimes not yet in effect")
+    parser.add_argument("--json", action="store_true", help="print a JSON list instead of text")
+    parser.set_defaults(func=run)
+
+
+class InputError(ValueError):
+    pass
+
+
+def _pairs(values: list[str], what: str) -> list[tuple[str, str]]:
+    out = []
+    for item in values:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip() or not value.strip():
+            raise InputError(f"--{what} expects NAME=VALUE, got \"{item}\"")
+        out.append((name.strip(), value.strip()))
+    return out
+
+
+def parse_fact_value(text: str) -> Any:
+    lowered = text.lower()
+    if lowered in ("true", "yes"):
+        return True
+    if lowered in ("false", "no"):
+        return False
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _facts(values: list[str]) -> dict[str, Any]:
+    facts: dict[str, Any] = {}
+    for name, value in _pairs(values, "fact"):
+        parsed = parse_fact_value(value)
+        head, _, rest = name.partition(".")
+        if rest:
+            nested = facts.setdefault(head, {})
+            if not isinstance(nested, dict):
+                raise InputError(f"--fact {name}: {head} was already given as a single value")
+            nested[rest] = parsed
+        else:
+            facts[name] = parsed
+    return facts
+
+
+def _instant(name: str, value: str, zone: str | None) -> datetime:
+    try:
+        return parse_instant_input(value, zone)
+    except ValueError as exc:
+        raise InputError(f"{name}: {exc}") from None
+
+
+def build_situation(args: argparse.Namespace, config: Any) -> tuple[list[str], Situation]:
+    known = regimes(config)
+    wanted = [r.strip() for item in args.regime for r in item.split(",") if r.strip()]
+    unknown = [r for r in wanted if r not in known]
+    if unknown:
+        raise InputError(f"unknown regime {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+    triggers = {}
+    for name, value in _pairs(args.trigger, "trigger"):
+        if name not in TRIGGERS:
+            hint = " (submissions of a stage go in --submitted)" if name.startswith("submitted") else ""
+            raise InputError(f"unknown trigger \"{name}\"; expected one of {', '.join(TRIGGERS)}{hint}")
+        triggers[name] = _instant(f"--trigger {name}", value, args.zone)
+    submitted = {}
+    ids = obligation_ids(config)
+    for name, value in _pairs(args.submitted, "submitted"):
+        if name not in ids:
+            raise InputError(f"--submitted: unknown obligation \"{name}\"; ids look like gdpr.authority "
+                             "(see docs/deadlines.md)")
+        submitted[name] = _instant(f"--submitted {name}", value, args.zone)
+    at = _instant("--at", args.at, args.zone) if args.at else SystemClock().now()
+    return wanted, Situation(triggers=triggers, facts=_facts(args.fact), submitted=submitted, at=at)
+
+
+def run(args: argparse.Namespace) -> int:
+    config = load_or_exit(args)
+    try:
+        wanted, situation = build_situation(args, config)
+        results = assess(regimes(config), wanted, situation)
+    except (InputError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print_json([r.to_json() for r in results])
+    else:
+        print_text(results)
+    return 0
+
+
+def _line(r: Assessment) -> str:
+    if r.due_at is not None:
+        local = r.due_local()
+        assert local is not None
+        when = f"{local:%a %Y-%m-%d %H:%M %Z} ({r.zone}) = {r.due_at:%Y-%m-%d %H:%M} UTC"
+        when += " [estimated]" if r.estimated else ""
+    else:
+        when = {"qualitative": "no fixed deadline", "pending": "clock not started",
+                "not_applicable": "does not apply", "informational": "informational only"}.get(r.status, "")
+    return f"{r.obligation:<42} {r.status:<14} {when}"
+
+
+def print_text(results: list[Assessment]) -> None:
+    print(DISCLAIMER)
+    print()
+    for r in results:
+        print(_line(r))
+        if r.status != "not_applicable":
+            print(f"    to: {r.recipient}")
+        print(f"    why: {r.reason}")
+    print()
+    print(DISCLAIMER)
