@@ -29,8 +29,8 @@ class HolidayCalendar(ConfigModel):
         try:
             holiday_lib.country_holidays(self.country, subdiv=self.subdivision, years=2026)
         except NotImplementedError as exc:
-            raise ValueError(f"expected a country and subdivision known to the holidays package, got "
-                             f'"{self.country}"{"/" + self.subdivision if self.subdivision else ""} ({exc})') from None
+            label = f"{self.country}/{self.subdivision}" if self.subdivision else self.country
+            raise ValueError(f'expected a country and subdivision known to the holidays package, got "{label}" ({exc})') from None
         return self
 
     @property

@@ -145,6 +145,8 @@ def build_team(config) -> Team:
         rule_sets: dict[tuple, RuleSet] = {}
         for p in people_file.people:
             site = sites.get(p.site) if p.site else None
+            if p.site and site is None:
+                raise ValueError(f'{p.id} works at unknown site "{p.site}"')
             profile = site.labor_profile if site else p.labor_profile
             overlays = tuple(site.overlays if site else p.overlays)
             key = (profile, overlays)
