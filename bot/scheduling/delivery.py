@@ -56,8 +56,9 @@ def lateness_note(late: timedelta) -> str:
 
 
 def _on_time(row: Reminder) -> datetime:
-    """When sending would have been on time: its due time, or its creation if it was created already due."""
-    return max(row.due_at, row.created_at)
+    """When sending would have been on time: the planned attempt (due time, or later when held or retried),
+    or the creation if it was created already due. Lateness past this is the scheduler's own."""
+    return max(row.due_at, row.next_attempt_at, row.created_at)
 
 
 class Dispatcher:

@@ -49,7 +49,7 @@ class Reminder(SQLModel, table=True):
     state: str = Field(default="pending", max_length=16, description=" | ".join(REMINDER_STATES))
     attempts: int = 0
     sent_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
-    late_by_seconds: float | None = Field(default=None, description="sent_at - due_at when it went out late")
+    late_by_seconds: float | None = Field(default=None, description="how late the scheduler sent it: sent_at minus the planned attempt (due, held or retry time)")
     delivered_to: str | None = Field(default=None, max_length=64,
                                      description="resolved channel or user id the message was sent to")
     message: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True),

@@ -1,8 +1,9 @@
 """Checklist nudges: a task with ``nudge_after`` that is still open that long after its phase began.
 
-Tasks of the ``declared`` phase count from their creation; ``resolved`` and
-``closing`` tasks from the resolution.  Done tasks and closed incidents want
-no nudge (a pending one is cancelled).  Held outside the owner's working time.
+Tasks of the ``declared`` phase count from their creation and stop being
+nudged once the incident is resolved; ``resolved`` and ``closing`` tasks
+count from the resolution.  Done tasks and closed incidents want no nudge (a
+pending one is cancelled).  Held outside the owner's working time.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ name = "checklist"
 
 def _phase_start(task: Any, incident: Any) -> datetime | None:
     if task.phase == "declared":
-        return task.created_at if incident.status in ("active", "resolved") else None
+        return task.created_at if incident.status == "active" else None  # the response is over once resolved
     if incident.status == "resolved" and incident.resolved_at is not None:
         return max(task.created_at, incident.resolved_at)
     return None
