@@ -169,7 +169,7 @@ def escalate(session: Session, config, page_id: int, *, at: datetime) -> list[Pa
                                  actor="system", at=at, page_now=True)
         level += 1
     fallback = team.person(pol.fallback)
-    if any(p.person_id == fallback.id and p.role == "fallback" for p in siblings):
+    if any(p.person_id == fallback.id and p.status != "cancelled" for p in siblings):
         return []
     append_event(session, incident_id=page.incident_id, actor="system", kind="page.escalation_exhausted", at=at,
                  summary=f"nobody acknowledged {page.target}; paging the fallback manager {fallback.id}",
