@@ -149,17 +149,21 @@ def snooze_obligation(ctx: Context, obligation_id: int, until: datetime, *, acto
             raise InvalidRequest("expected the snooze end with a UTC offset") from None
         if wanted <= at:
             raise InvalidRequest(f"expected a snooze end in the future, got {wanted.isoformat()}")
-        if row.due_at is not None and wanted > row.due_at:
-            raise InvalidRequest(f"can't snooze {row.obligation_id} past its deadline {row.due_at.isoformat()}; "
-                                 "pick a time before it")
+        capped = row.due_at is not None and wanted > row.due_at
+        if capped:  # never silenced past the deadline: the snooze ends at the deadline
+            if row.due_at <= at:
+                raise InvalidRequest(f"{row.obligation_id} is already past its deadline {row.due_at.isoformat()}; "
+                                     "overdue reminders cannot be snoozed")
+            wanted = row.due_at
         session.add(ObligationSnooze(incident_id=incident.id, obligation_id=row.id, until=wanted, by=actor, at=at))
         append_event(session, incident_id=incident.id, actor=actor, kind="obligation.snoozed", at=at,
                      summary=f"{row.obligation_id} reminders snoozed until {wanted.isoformat()}",
                      data={"obligation_row": row.id, "obligation": row.obligation_id, "before": None,
-                           "after": wanted.isoformat()})
+                           "after": wanted.isoformat(), "requested": ensure_utc(until).isoformat()})
         session.flush()
         outcome = conclude(session, config, incident, at)
         return Outcome(incident=outcome.incident, obligations=(obligation_view(session, row),),
-                       message=f"reminders for {row.obligation_id} snoozed until {wanted.isoformat()}")
+                       message=f"reminders for {row.obligation_id} snoozed until {wanted.isoformat()}"
+                               + (" (its deadline: a snooze never goes past it)" if capped else ""))
 
     return run_once(ctx, key, "snooze_obligation", Outcome, work)

@@ -142,7 +142,8 @@ class IncidentService:
         return responses.mark_not_required(self.ctx, obligation_id, reason, actor=actor, key=key)
 
     def snooze_obligation(self, obligation_id: int, until: datetime, *, actor: str, key: str) -> Outcome:
-        """Silence an obligation's nudges until ``until``; never past its deadline."""
+        """Silence an obligation's nudges until ``until``; never past its deadline (a later ``until`` is
+        capped at the deadline; an overdue obligation cannot be snoozed)."""
         return responses.snooze_obligation(self.ctx, obligation_id, until, actor=actor, key=key)
 
     def resolve(self, number: int, *, actor: str, key: str, summary: str = "") -> Outcome:

@@ -137,9 +137,9 @@ def test_mark_notified_not_required_and_snooze(service, clock):
     service.set_trigger(1, "aware", TUESDAY - timedelta(hours=2), actor=NADIA, key="t1")
     gdpr = next(o for o in service.obligations(1) if o.obligation == "gdpr.authority")
     ca = next(o for o in service.obligations(1) if o.obligation == "us_state_ca.residents")
-    # Snooze: only until the deadline, never past it.
-    with pytest.raises(InvalidRequest, match="past its deadline"):
-        service.snooze_obligation(gdpr.id, gdpr.due_at + timedelta(minutes=1), actor=NADIA, key="z0")
+    # Snooze: never past the deadline; a later end is capped at the deadline.
+    capped = service.snooze_obligation(gdpr.id, gdpr.due_at + timedelta(days=1), actor=NADIA, key="z0")
+    assert capped.obligations[0].snoozed_until == gdpr.due_at and "never goes past" in capped.message
     snoozed = service.snooze_obligation(gdpr.id, TUESDAY + timedelta(hours=4), actor=NADIA, key="z1")
     assert snoozed.obligations[0].snoozed_until == TUESDAY + timedelta(hours=4)
     # Commander alone may not mark notifications.
@@ -170,3 +170,15 @@ def test_set_fact_recomputes_obligations(service):
     assert states["us_state_ca.residents"] == "not_applicable"
     event = next(e for e in service.timeline(1) if e.kind == "fact.set")
     assert (event.data["before"], event.data["after"]) == (None, False)
+
+
+def test_overdue_obligation_cannot_be_snoozed(service):
+    service.declare("security", "Old breach found", actor=KATRIN, key="d1",
+                    facts={"personal_data_breach": "yes", "gdpr_in_scope": "yes", "gdpr_role": "controller"})
+    service.assign_role(1, "legal", NADIA, actor=KATRIN, key="r1")
+    # Aware 80 hours ago: the 72-hour GDPR deadline passed 8 hours ago.
+    service.set_trigger(1, "aware", TUESDAY - timedelta(hours=80), actor=NADIA, key="t1")
+    gdpr = next(o for o in service.obligations(1) if o.obligation == "gdpr.authority")
+    assert gdpr.due_at == TUESDAY - timedelta(hours=8)
+    with pytest.raises(InvalidRequest, match="already past its deadline"):
+        service.snooze_obligation(gdpr.id, TUESDAY + timedelta(hours=1), actor=NADIA, key="z1")
