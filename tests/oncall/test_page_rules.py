@@ -204,3 +204,26 @@ def test_night_work_limit_for_night_workers(write_config):
     config = team_config(write_config, [rule], rotation={"participants": ["bea", "anna"]})
     history = EngagementHistory.of([("bea", local("2026-03-03 23:00"), local("2026-03-04 06:00"))])
     assert plan_pages(config, "ops", local("2026-03-04 06:30"), "sev2", history=history).skipped == []
+
+
+def test_daily_rest_counts_elapsed_hours_across_spring_forward(write_config):
+    config = team_config(write_config, [rest_rule("restart")], rotation={"start": "2026-03-23"})
+    # call-out ended SA 2026-03-28 20:40 CET (19:40 UTC); 11 elapsed hours later is 06:40 UTC, which is
+    # 08:40 CEST because the clocks jumped forward at 02:00. Wall-clock arithmetic would say 07:40.
+    history = EngagementHistory.of([("anna", local("2026-03-28 20:40"), local("2026-03-28 20:40"))])
+    at = local("2026-03-29 08:39")
+    skip = plan_pages(config, "ops", at, "sev2", history=history).skipped[0]
+    assert skip.until.isoformat() == "2026-03-29T06:40:00+00:00"
+    assert "until 08:40 Europe/Berlin" in skip.reason
+    assert plan_pages(config, "ops", local("2026-03-29 08:40"), "sev2", history=history).skipped == []
+
+
+def test_contact_window_across_us_fall_back(write_config):
+    rule = {"kind": "contact_window", "mode": "forbid", "cite": "TEST contact"}
+    la = "America/Los_Angeles"
+    extra = [{"id": "cleo", "slack": "U0CLEO001", "site": "munich", "contract": {"oncall_agreement": True}}]
+    config = team_config(write_config, [rule], zone=la, extra_people=extra, policies=[
+        {"id": "cleo-only", "levels": [{"targets": [{"person": "cleo"}]}], "fallback": "boss"}])
+    # SA 2026-10-31 22:00 PDT: cleo is at rest until MO 09:00, which is PST by then (17:00 UTC, not 16:00).
+    plan = plan_pages(config, "cleo-only", local("2026-10-31 22:00", la), "sev2")
+    assert plan.skipped[0].until.isoformat() == "2026-11-02T17:00:00+00:00"

@@ -55,6 +55,15 @@ def test_drill_sev2_skips_anna_for_the_holiday_and_pages_her_deputy(shipped):
     first = plan.plan[0]
     assert (first.level, first.person, first.role, first.deputy_for) == (1, "bruno", "deputy", "anna")
     assert plan.exceptions_used == []
+    # diogo (Lisbon) is a later deputy, not rostered: contact during his rest is forbidden in Portugal
+    diogo = next(s for s in plan.skipped if s.person == "diogo")
+    assert diogo.reason_code == "contact_forbidden" and diogo.citation.startswith("CT art. 199")
+
+
+def test_role_deputies(shipped):
+    from bot.oncall.directory import role_deputies
+
+    assert role_deputies(shipped, "commander") == ["katrin", "camille", "anna"]
 
 
 def test_drill_sev1_uses_the_notfall_exception_with_justification(shipped):
