@@ -122,13 +122,14 @@ def internal_targets(rule: QualitativeRule, ctx: RuleContextImpl) -> tuple[tuple
     return tuple(anchor.instant + d for d in rule.internal_targets), anchor.instant
 
 
-def _effective(regime: RegimeFile, spec: ObligationSpec, start: datetime | None, at: datetime | None) -> tuple[bool, str]:
+def _effective(regime: RegimeFile, spec: ObligationSpec, start: datetime | None, at: datetime | None,
+               zone: ZoneInfo) -> tuple[bool, str]:
     if regime.status in ("proposed", "repealed"):
         note = f" {regime.status_note}" if regime.status_note else ""
         return False, f"regime {regime.id} is {regime.status}: informational only, no legal reminders.{note}"
     begins = spec.effective_from or (regime.effective_from if regime.status == "not_yet_effective" else None)
     probe = start or at
-    if begins is not None and probe is not None and probe.date() < begins:
+    if begins is not None and probe is not None and probe.astimezone(zone).date() < begins:
         return False, f"not in effect until {begins.isoformat()}: informational only"
     if begins is not None and probe is None:
         return False, f"in effect from {begins.isoformat()}; no date to compare yet: informational only"
@@ -195,7 +196,7 @@ class Assessor:
         ctx = RuleContextImpl(zone, self._s.triggers, facts, regime.calendars, self._chain)
         if isinstance(spec.deadline, QualitativeRule):
             targets, start = internal_targets(spec.deadline, ctx)
-            legal, note = _effective(regime, spec, start, self._s.at)
+            legal, note = _effective(regime, spec, start, self._s.at, zone)
             why.append(f'"{spec.deadline.text}": no computable legal deadline')
             if targets:
                 why.append("internal targets (company policy, not law): "
@@ -208,13 +209,13 @@ class Assessor:
         try:
             due = compute_due(spec, ctx, facts)
         except Pending as exc:
-            legal, note = _effective(regime, spec, None, self._s.at)
+            legal, note = _effective(regime, spec, None, self._s.at, zone)
             why.append(f"clock not started: {exc}")
             if note:
                 why.append(note)
             return Assessment(**base, status="pending" if legal else "informational", due_at=None, estimated=False,
                               legal=legal, missing_facts=verdict.missing, reason=". ".join(why) + ".")
-        legal, note = _effective(regime, spec, due.window_start, self._s.at)
+        legal, note = _effective(regime, spec, due.window_start, self._s.at, zone)
         why.append("due " + "; ".join(due.steps))
         if note:
             why.append(note)
