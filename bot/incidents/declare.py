@@ -16,7 +16,7 @@ from bot.incidents.idempotency import run_once
 from bot.incidents.permissions import Subject, authorize
 from bot.incidents.playbook import PlaybookFile, playbook_for, playbooks
 from bot.incidents.records import (incident_view, label, load_by_id, next_number, obligation_view, page_view,
-                                   task_view)
+                                   task_view, tasks_of)
 from bot.incidents.tables import ChecklistTask, Incident, RoleAssignment
 from bot.incidents.views import Bookmark, ChannelPlan, DeclareResult, Outcome, Post
 
@@ -24,7 +24,8 @@ MAX_TITLE = 500
 MAX_DESCRIPTION = 4000
 
 
-def _playbook(config: Any, severity: str) -> PlaybookFile:
+def playbook_named(config: Any, severity: str) -> PlaybookFile:
+    """The playbook for ``severity`` or :class:`InvalidRequest` listing the configured ones."""
     pb = playbook_for(config, severity)
     if pb is None:
         known = ", ".join(sorted(playbooks(config), key=lambda k: (playbooks(config)[k].rank, k))) or "none configured"
@@ -43,8 +44,6 @@ def _text(value: str, what: str, limit: int, *, required: bool) -> str:
 
 def add_checklist(session: Session, incident: Incident, pb: PlaybookFile, *, at: Any) -> list[ChecklistTask]:
     """Create the playbook's checklist rows the incident does not have yet."""
-    from bot.incidents.records import tasks_of
-
     have = {t.task for t in tasks_of(session, incident.id)}
     rows = []
     for spec in pb.checklist:
@@ -62,7 +61,7 @@ def declare(ctx: Context, severity: str, title: str, *, actor: str, key: str, re
             facts: dict[str, Any], private: bool | None) -> DeclareResult:
     config = ctx.config()
     authorize(config, "declare", actor, Subject())
-    pb = _playbook(config, severity)
+    pb = playbook_named(config, severity)
     title = _text(title, "title", MAX_TITLE, required=True)
     description = _text(description, "description", MAX_DESCRIPTION, required=False)
     clean_facts = normalise_facts(config, facts)

@@ -14,7 +14,7 @@ from sqlmodel import Session
 from bot.audit.trail import append_event
 from bot.incidents import collaborators, messages
 from bot.incidents.context import Context
-from bot.incidents.declare import _playbook, add_checklist
+from bot.incidents.declare import add_checklist, playbook_named
 from bot.incidents.errors import Conflict
 from bot.incidents.finish import conclude
 from bot.incidents.idempotency import run_once
@@ -29,7 +29,7 @@ def change_severity(ctx: Context, number: int, severity: str, *, actor: str, key
         incident = load(session, number)
         authorize(config, "change_severity", actor, subject(session, incident))
         require_active(incident, "change the severity")
-        old, new = playbook_of(config, incident), _playbook(config, severity)
+        old, new = playbook_of(config, incident), playbook_named(config, severity)
         if new.id == incident.severity:
             raise Conflict(f"{label(number)} is already {new.name}")
         direction = "escalated" if new.rank < old.rank else "downgraded" if new.rank > old.rank else "severity_changed"
