@@ -191,6 +191,20 @@ def violations(team: Team, start: datetime, end: datetime) -> list[Violation]:
     return checker.out
 
 
+def coverage_gaps(team: Team, start: datetime, end: datetime) -> list[tuple[str, datetime, datetime]]:
+    """Periods where a policy's first level has no rotation covering: (policy, from, to)."""
+    from bot.oncall.schedule import coverage_intervals
+
+    out = []
+    for pol in team.policies.values():
+        rids = [t.rotation for t in pol.levels[0].targets if t.rotation]
+        if not rids or len(rids) != len(pol.levels[0].targets):
+            continue
+        covered = merge([iv for rid in rids for iv in coverage_intervals(team.rotations[rid], start, end)])
+        out += [(pol.id, s, e) for s, e in _gaps(covered, start, end)]
+    return out
+
+
 def horizon(team: Team) -> tuple[datetime, datetime]:
     rotas = team.rotas_file
     assert rotas is not None
@@ -209,6 +223,12 @@ def check_rotas(config, lf) -> list:
     start, end = horizon(team)
     index = {r.id: i for i, r in enumerate(lf.model.rotations)}
     issues = []
+    policies = {p.id: i for i, p in enumerate(lf.model.escalation_policies)}
+    for pid, s, e in coverage_gaps(team, start, end):
+        zone = team.rotations[next(t.rotation for t in team.policies[pid].levels[0].targets)].timezone
+        issues.append(lf.issue(("escalation_policies", policies[pid]),
+                               f"coverage gap: no rotation of {pid} covers {describe_local(s, zone)} to "
+                               f"{describe_local(e, zone)}; the fallback would be paged", "warning"))
     for v in violations(team, start, end):
         path = ("rotations", index[v.rotation]) if v.rotation in index else ("compliance",)
         issues.append(lf.issue(path, f"{v.rule}: {v.message}", "error" if v.severity == "block" else "warning"))

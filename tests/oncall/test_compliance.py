@@ -109,3 +109,16 @@ def test_on_site_standby_counts_as_work(write_config):
     config, issues = issues_of(write_config, rules=rules, rotas=one_rotation(["anna", "bea"], standby="on_site"))
     # a week of on-site standby around the clock leaves no rest at all
     assert config is None and any("only 0.0 h consecutive rest" in m for m in messages(issues))
+
+
+def test_coverage_gap_in_a_follow_the_sun_policy(write_config):
+    rotas = one_rotation(["anna"], coverage=[{"days": "MO-SU", "window": "07:00-19:00"}])
+    night = dict(rotas["rotations"][0], id="night", participants=["bea"], coverage=[{"days": "MO-SU", "window": "20:00-07:00"}])
+    rotas["rotations"].append(night)
+    rotas["escalation_policies"] = [{"id": "sun", "fallback": "boss",
+                                     "levels": [{"targets": [{"rotation": "ops"}, {"rotation": "night"}]}]}]
+    config, issues = issues_of(write_config, rules=[], rotas=rotas)
+    # 19:00-20:00 Berlin is covered by neither rotation, every day of the 7-day horizon
+    gaps = [m for m in messages(issues, "warning") if m.startswith("coverage gap")]
+    assert config is not None and len(gaps) == 7
+    assert "2026-03-02 19:00 Europe/Berlin to 2026-03-02 20:00 Europe/Berlin" in gaps[0]
