@@ -149,10 +149,12 @@ class Dispatcher:
             )
             if not done.rowcount:
                 raise _Lost()
-            s.flush()
+            # A detached copy of what was just written (no reload, no write-back on commit).
+            s.expunge(row)
+            row.state, row.attempts, row.delivered_to = "sending", row.attempts + 1, outcome.address
+            row.message, row.updated_at = message, now
             if getattr(kind, "RESYNC_AFTER_CLAIM", False):
                 self._resync(s, config, row.incident_id, now)
-            s.refresh(row)
             return row
 
     def _send(self, row: Reminder) -> str:
@@ -205,9 +207,7 @@ class Dispatcher:
             )
             if not done.rowcount:
                 return
-            current = s.get(Reminder, row.id)
-            assert current is not None
-            s.refresh(current)
+            current = row  # the claimed copy: key, kind, incident, target, payload, address are final
             config = self.config()
             kind = self.kinds.get(current.kind)
             if kind is not None:

@@ -7,8 +7,9 @@ Design (details and the reasons in ``docs/scheduling.md``):
   persistent ``SQLAlchemyJobStore`` on the bot's own engine; a ``scheduler:tick``
   interval job sweeps every ``poll_seconds``: it delivers whatever is due by
   the *injected* clock (rows written by other processes, overdue rows after a
-  restart, retries, held reminders) and plans date jobs for rows due within
-  ``horizon``.  A job that fires twice or not at all cannot double or lose a
+  restart, retries, held reminders) and plans date jobs for the nearest
+  ``max_planned`` rows due within ``horizon`` (so start-up cost does not grow
+  with the backlog; the window moves on with every sweep).  A job that fires twice or not at all cannot double or lose a
   message, because delivery claims the row (``pending -> sending``) first.
 * The injected clock is the authority.  Date jobs run in real time, so they are
   planned only when the clock *is* real time (``SystemClock``); with a
@@ -56,7 +57,8 @@ class ReminderScheduler:
     def __init__(self, store: Store, config: Callable[[], Any], chat: ChatPort, clock: Clock, *,
                  kinds: Iterable[ReminderKind] | None = None, poll_seconds: float = 1.0,
                  horizon: timedelta = timedelta(minutes=10), misfire_grace_seconds: int = 60,
-                 leader: LeaderLock | None = None, leader_retry_seconds: float = 2.0, workers: int = 4) -> None:
+                 leader: LeaderLock | None = None, leader_retry_seconds: float = 2.0, workers: int | None = None,
+                 max_planned: int = 1000) -> None:
         self.store = store
         self.clock = clock
         self.dispatcher = Dispatcher(store, config, chat, clock, kinds=kinds)
@@ -65,7 +67,9 @@ class ReminderScheduler:
         self.misfire_grace_seconds = misfire_grace_seconds
         self.leader = leader if leader is not None else leader_lock_for(store.engine)
         self.leader_retry_seconds = leader_retry_seconds
-        self.workers = workers
+        # SQLite has one writer at a time: parallel deliveries would only wait on each other's locks.
+        self.workers = workers or (1 if store.dialect == "sqlite" else 4)
+        self.max_planned = max_planned
         self.plans_date_jobs = isinstance(clock, SystemClock)
         self.context = runtime.SchedulerContext(store=store, config=config, chat=chat, clock=clock, scheduler=self)
         self.is_leader = False
@@ -75,6 +79,11 @@ class ReminderScheduler:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._tick_lock = threading.Lock()
+
+    @property
+    def planned_jobs(self) -> int:
+        """Reminders that currently have a date job in this (active) scheduler."""
+        return len(self._planned)
 
     # --- synchronous use: tests, drills, one-off runs ------------------------------------
 
@@ -198,7 +207,8 @@ class ReminderScheduler:
         until = self.clock.now() + self.horizon
         with self.store.session() as s:
             rows = s.exec(select(Reminder.id, Reminder.next_attempt_at)
-                          .where(Reminder.state == "pending", Reminder.next_attempt_at <= until)).all()
+                          .where(Reminder.state == "pending", Reminder.next_attempt_at <= until)
+                          .order_by(Reminder.next_attempt_at).limit(self.max_planned)).all()
         near = {int(i): at for i, at in rows}
         for reminder_id in [i for i in self._planned if i not in near]:
             self._planned.pop(reminder_id, None)
