@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import textwrap
 
 from bot.cli.common import add_config_args, instant_arg, load_or_exit, print_json
 from bot.clock import SystemClock
@@ -23,10 +24,11 @@ until, ...], exceptions_used, plus fallback_used, held, warnings."""
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
         "oncall", help="show who is on call and the page plan (skips with the rule and citation)",
-        description="Show who is on call for a rotation or escalation policy and the plan the bot would follow "
-                    "to page them: ordered steps with ack timeouts, everyone skipped with the labor rule and its "
-                    "citation, held low-urgency pages, exceptions used. Engagement history (earlier call-outs) "
-                    "is not read here, so rest periods after call-outs are not shown.",
+        description=textwrap.fill(
+            "Show who is on call for a rotation or escalation policy and the plan the bot would follow "
+            "to page them: ordered steps with ack timeouts, everyone skipped with the labor rule and its "
+            "citation, held low-urgency pages, exceptions used. Engagement history (earlier call-outs) "
+            "is not read here, so rest periods after call-outs are not shown.", 100),
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_config_args(parser)
     parser.add_argument("rota", nargs="?", metavar="ROTA", help="rotation or escalation policy id (default: all)")
@@ -66,6 +68,10 @@ def run(args: argparse.Namespace) -> int:
     config = load_or_exit(args)
     if args.exception and not (args.justification or "").strip():
         print("--exception needs --justification: say why the exception is necessary", file=sys.stderr)
+        return 2
+    severities = {getattr(m, "id", None) for m in config.all("playbook")} - {None}
+    if severities and args.severity not in severities:
+        print(f'unknown severity "{args.severity}"; playbooks define: {", ".join(sorted(severities))}', file=sys.stderr)
         return 2
     targets = [args.rota] if args.rota else sorted(rota_ids(config))
     known = rota_ids(config)
