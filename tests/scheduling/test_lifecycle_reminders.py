@@ -173,3 +173,24 @@ def test_a_cadence_nudge_outside_working_hours_is_held_until_the_owner_works(sto
     held = _rows(store, key)[key]
     assert held.late_by_seconds == 0  # held on purpose, not late: no "scheduler was not running" note
     assert "late" not in [m for m in chat.sent if m.key == key][0].notice.footer
+
+
+def test_a_low_urgency_page_at_night_is_held_until_the_on_call_persons_working_hours(store, world):
+    clock, chat, service, dispatcher = world
+    # sev3 pages the platform rotation with low urgency. Tue 21:00 UTC is 22:00 in Munich, outside anna's
+    # hours (MO-FR 09:00-12:30, 13:15-17:30 Berlin); Wed 2026-12-23 is a normal working day (the company
+    # closure is the 24th), so the page waits for Wed 09:00 Berlin = 08:00 UTC (CET, UTC+1).
+    clock.set(datetime(2026, 12, 22, 21, 0, tzinfo=timezone.utc))
+    result = _declare(service, "sev3", "Slow search")
+    key = f"page:{result.pages[0].id}:send"
+    row = _rows(store, key)[key]
+    assert (row.kind, row.recipient) == ("held_page", ANNA)
+    assert row.due_at == datetime(2026, 12, 23, 8, 0, tzinfo=timezone.utc)
+    clock.set(datetime(2026, 12, 23, 7, 59, 59, tzinfo=timezone.utc))
+    dispatcher.run_due()
+    assert not any(m.key == key for m in chat.sent)
+    clock.set(datetime(2026, 12, 23, 8, 0, tzinfo=timezone.utc))
+    dispatcher.run_due()
+    sent = [m for m in chat.sent if m.key == key]
+    assert len(sent) == 1 and sent[0].to == ANNA and sent[0].notice.kind == "held_page"
+    assert "held until your working hours" in sent[0].notice.as_text()
