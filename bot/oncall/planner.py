@@ -233,6 +233,7 @@ class _Planner:
         self.taken.add(pid)
         if used:
             self.used.append(used)
+            self.skipped = [s for s in self.skipped if s.person != pid]  # paged after all, under the exception
 
     def deputy(self, level: int, rotation: str, at: datetime, ack: int, deputy_for: str | None) -> bool:
         oc = on_call(self.team, rotation, self.at0)  # who is rostered is a snapshot at the plan instant

@@ -63,3 +63,21 @@ def test_help_explains_the_command(capsys):
         main(["oncall", "--help"])
     text = capsys.readouterr().out
     assert "--severity" in text and "--json" in text and "docs/oncall.md" in text
+
+
+def test_history_from_the_database(capsys, config_dir, tmp_path, store, database_url, monkeypatch):
+    from datetime import datetime
+
+    from bot.oncall.tables import Engagement
+
+    with store.session() as s:
+        # bruno worked a call-out until 23:30 Lisbon on 24 Dec; the EU baseline (via pt-ct) compensates:
+        # he is still paged at 02:00 Berlin (01:00 Lisbon), with a note that compensatory rest is owed.
+        s.add(Engagement(person_id="bruno", start=datetime.fromisoformat("2026-12-24T22:00:00+00:00"),
+                         end=datetime.fromisoformat("2026-12-24T23:30:00+00:00")))
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    code, out = run(capsys, "platform", "--config-dir", config_dir, "--playbooks-dir", str(tmp_path / "none"),
+                    "--at", "2026-12-25T02:00:00+01:00", "--history", "--json")
+    step = json.loads(out.out)["plan"][0]
+    assert code == 0 and step["person"] == "bruno"
+    assert any("compensatory rest is owed" in n for n in step["notes"])

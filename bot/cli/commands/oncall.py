@@ -27,8 +27,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         description=textwrap.fill(
             "Show who is on call for a rotation or escalation policy and the plan the bot would follow "
             "to page them: ordered steps with ack timeouts, everyone skipped with the labor rule and its "
-            "citation, held low-urgency pages, exceptions used. Engagement history (earlier call-outs) "
-            "is not read here, so rest periods after call-outs are not shown.", 100),
+            "citation, held low-urgency pages, exceptions used. Earlier call-outs (which start rest periods) "
+            "are read from the database only with --history.", 100),
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_config_args(parser)
     parser.add_argument("rota", nargs="?", metavar="ROTA", help="rotation or escalation policy id (default: all)")
@@ -40,6 +40,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--exception", metavar="ID", help="declare a named exception (e.g. notfall, emergency)")
     parser.add_argument("--justification", metavar="TEXT", help="why the exception is needed (required with --exception)")
     parser.add_argument("--declared-by", metavar="WHO", default="cli", help="who declares the exception")
+    parser.add_argument("--history", action="store_true",
+                        help="read earlier call-outs from the database ($DATABASE_URL) so rest periods after them count")
     parser.add_argument("--json", action="store_true", help="print the documented JSON shape instead of text")
     parser.set_defaults(func=run)
 
@@ -61,6 +63,19 @@ def _text(plan) -> str:
     return "\n".join(out)
 
 
+def _history(config, at):
+    from bot.oncall.directory import person_ids
+    from bot.oncall.history import load_history
+    from bot.store.database import Store
+
+    store = Store.connect()
+    try:
+        with store.session() as session:
+            return load_history(session, sorted(person_ids(config)), at)
+    finally:
+        store.dispose()
+
+
 def run(args: argparse.Namespace) -> int:
     from bot.oncall.directory import rota_ids
     from bot.oncall.planner import ExceptionRequest, plan_pages
@@ -80,7 +95,9 @@ def run(args: argparse.Namespace) -> int:
         return 2
     at = args.at or SystemClock().now()
     request = ExceptionRequest(args.declared_by, args.justification, args.exception) if args.exception else None
-    plans = [plan_pages(config, t, at, args.severity, urgency=args.urgency, exception=request) for t in targets]
+    history = _history(config, at) if args.history else None
+    plans = [plan_pages(config, t, at, args.severity, urgency=args.urgency, exception=request, history=history)
+             for t in targets]
     if args.json:
         print_json(plans[0].to_json() if args.rota else [p.to_json() for p in plans])
     else:
