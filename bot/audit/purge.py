@@ -2,7 +2,9 @@
 
 What is redacted: the incident's title, description and summary; hand-over
 notes and clock-change reasons; and in the timeline every event's summary and
-the free-text values inside its data (titles, reasons, notes, texts).
+the free-text values inside its data (titles, reasons, notes, texts).  Stored
+results of requests older than the cutoff (kept to answer retries; they
+repeat titles and texts) are deleted.
 Structured facts needed as evidence stay: who, when, which kind of change,
 severities, due and notification times, references.
 
@@ -39,6 +41,7 @@ class PurgeReport:
     cutoff: datetime
     dry_run: bool
     incidents: list[PurgedIncident] = field(default_factory=list)
+    request_records: int = 0  # stored results of old requests (they contain free text) deleted
 
 
 def _redact_value(value: Any, key: str | None = None) -> Any:
@@ -104,4 +107,19 @@ def purge(session: Session, *, retention_days: int, now: datetime, actor: str = 
         append_event(session, incident_id=incident.id, actor=actor, kind="audit.purged", at=now,
                      summary=f"free text redacted {retention_days} days after close",
                      data={"redacted_seqs": item.redacted_seqs, "retention_days": retention_days})
+    report.request_records = _forget_requests(session, report.cutoff, dry_run=dry_run)
     return report
+
+
+def _forget_requests(session: Session, cutoff: datetime, *, dry_run: bool) -> int:
+    """Stored results of requests older than the cutoff: only needed to answer retries, which come within
+    minutes. Every request about an incident closed before the cutoff is older than the cutoff."""
+    from sqlalchemy import delete, func
+
+    from bot.incidents.tables import IdempotencyRecord
+
+    old = IdempotencyRecord.created_at < cutoff  # type: ignore[operator]
+    count = int(session.exec(select(func.count()).select_from(IdempotencyRecord).where(old)).one())
+    if count and not dry_run:
+        session.exec(delete(IdempotencyRecord).where(old))  # type: ignore[call-overload]
+    return count

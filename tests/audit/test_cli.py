@@ -71,7 +71,7 @@ def test_purge_dry_run_and_real(two_incidents, clock, capsys, monkeypatch):
 
     monkeypatch.setattr("bot.cli.commands.purge.SystemClock", FixedClock)
     assert main(["purge", "--dry-run", *args]) == 0  # closed one day ago; retention is 30 days
-    assert "nothing to purge" in capsys.readouterr().out
+    assert "no incident to redact" in capsys.readouterr().out
     now["at"] = clock.now() + timedelta(days=31)
     assert main(["purge", "--dry-run", *args]) == 0
     assert "INC-1" in capsys.readouterr().out and svc.get(1).title == "Checkout is down"

@@ -73,7 +73,13 @@ def test_purge_redacts_free_text_and_keeps_chain_verifiable(store, clock, tmp_pa
         notes = conn.execute(text("SELECT handover_note FROM incident_role WHERE handover_note != ''")).scalars().all()
         reasons = conn.execute(text("SELECT reason FROM trigger_approval")).scalars().all()
     assert notes == [REDACTED] and reasons == [REDACTED]
-    assert _run(store, clock).incidents == []  # once only
+    # Stored request results repeat titles and texts: those of the closed incident are gone.
+    assert report.request_records == 9  # declare, note, 2 assigns, hand-over, trigger, request, close, declare INC-2
+    with store.engine.connect() as conn:
+        stored = conn.execute(text("SELECT result FROM idempotency_record")).scalars().all()
+    assert stored == [] and SECRET not in repr(stored)
+    again = _run(store, clock)
+    assert again.incidents == [] and again.request_records == 0  # once only
 
 
 def test_tampering_after_purge_is_still_detected(store, clock, tmp_path):

@@ -38,5 +38,6 @@ def run(args: argparse.Namespace) -> int:
     for item in report.incidents:
         print(f"  INC-{item.number} (closed {item.closed_at.isoformat()}): {verb} {len(item.redacted_seqs)} event(s)")
     if not report.incidents:
-        print("  nothing to purge")
+        print("  no incident to redact")
+    print(f"  {verb.replace('redact', 'delete')} {report.request_records} stored request result(s) older than the cutoff")
     return 0
