@@ -15,9 +15,12 @@ def local(text: str, zone: str = "Europe/Berlin") -> datetime:
 
 def team_config(write_config, rules: list[dict], *, exceptions: list[dict] | None = None, zone: str = "Europe/Berlin",
                 holidays: dict | None = None, people_extra: dict | None = None, rotation: dict | None = None,
-                extra_people: list[dict] | None = None, policies: list[dict] | None = None, overrides: list | None = None):
+                extra_people: list[dict] | None = None, policies: list[dict] | None = None, overrides: list | None = None,
+                closures: list[dict] | None = None):
     """anna and bea rotate weekly in ``ops`` (anna from MO 2026-03-02 09:00); boss is the fallback manager."""
     site_data = site("munich", zone, holidays=holidays) if holidays else site("munich", zone)
+    if closures:
+        site_data["closures"] = closures
     people_extra = people_extra or {}
     people = [person("anna", "U0ANNA001", **people_extra.get("anna", {})),
               person("bea", "U0BEA0001", **people_extra.get("bea", {})),

@@ -116,11 +116,13 @@ def test_low_urgency_outside_working_hours_is_held(write_config):
 
 def test_held_over_a_weekend_and_a_company_closure(write_config):
     config = team_config(write_config, [])
-    people = config.one("people")
-    assert people is not None
     # FR 2026-03-06 18:00 -> next working hours MO 2026-03-09 09:00
     plan = plan_pages(config, "ops", local("2026-03-06 18:00"), "sev4", urgency="low")
     assert plan.plan[0].page_at == local("2026-03-09 09:00")
+    # with the site closed on MO 2026-03-09 the page waits until TU 09:00
+    config = team_config(write_config, [], closures=[{"date": "2026-03-09", "name": "office move"}])
+    plan = plan_pages(config, "ops", local("2026-03-06 18:00"), "sev4", urgency="low")
+    assert plan.plan[0].page_at == local("2026-03-10 09:00")
 
 
 def test_json_shape_is_stable(write_config):
