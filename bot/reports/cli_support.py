@@ -1,0 +1,38 @@
+"""Argument and loading helpers shared by the ``rota``, ``report`` and ``calendar`` commands."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import date
+
+from bot.cli.common import ExitWith, print_issues
+from bot.config.errors import ConfigInvalid
+from bot.config.loader import Config, ConfigPaths
+from bot.config.types import parse_date
+from bot.reports.review_config import load_for_review
+
+
+def date_arg(text: str) -> date:
+    try:
+        return parse_date(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def load_reviewable_or_exit(paths: ConfigPaths, label: str = "configuration") -> Config:
+    """Load for review (labor violations are findings, not errors); exit 2 with file:line:col on invalid config."""
+    try:
+        return load_for_review(paths)
+    except ConfigInvalid as exc:
+        errors = [i for i in exc.issues if i.severity == "error"]
+        print_issues(errors)
+        print(f"{label} invalid ({paths.config_dir}): {len(errors)} error(s); fix them and run "
+              f"`python -m bot check --config-dir {paths.config_dir}`", file=sys.stderr)
+        raise ExitWith(2) from None
+
+
+def check_range(first: date, last: date) -> None:
+    if last < first:
+        print(f"--to ({last}) is before --from ({first}); give the last day to include", file=sys.stderr)
+        raise ExitWith(2)
