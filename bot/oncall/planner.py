@@ -36,6 +36,12 @@ class ExceptionRequest:
     justification: str
     exception_id: str | None = None  # None: whichever exception the person's profile names for the severity
 
+    def __post_init__(self) -> None:
+        if not (self.justification or "").strip():
+            raise ValueError("expected a justification saying why the exception is necessary, got none")
+        if not (self.declared_by or "").strip():
+            raise ValueError("expected who declares the exception (declared_by), got none")
+
 
 @dataclass
 class PlanStep:
@@ -148,8 +154,7 @@ def resolve_policy(team: Team, target: str) -> _Policy:
         raise KeyError(f'unknown rota "{target}"; rotations and escalation policies: {", ".join(known)}')
     rot = team.rotations[target]
     if rot.escalation:
-        resolved = resolve_policy(team, rot.escalation)
-        return resolved
+        return resolve_policy(team, rot.escalation)
     levels = [Level(targets=[Target(rotation=rot.id)], ack_timeout=rot.ack_timeout),
               Level(targets=[Target(deputies_of=rot.id)], ack_timeout=rot.ack_timeout),
               Level(targets=[Target(person=rot.fallback)], ack_timeout=rot.ack_timeout)]

@@ -174,3 +174,10 @@ def test_working_hours_across_dst_held_release(write_config):
     config = team_config(write_config, [], rotation={"start": "2026-03-23"})
     plan = plan_pages(config, "ops", local("2026-03-28 22:00"), "sev3", urgency="low")
     assert plan.plan[0].page_at.isoformat() == "2026-03-30T07:00:00+00:00"
+
+
+def test_exception_request_needs_a_justification():
+    with pytest.raises(ValueError, match="justification"):
+        ExceptionRequest(declared_by="boss", justification="  ")
+    with pytest.raises(ValueError, match="declared_by"):
+        ExceptionRequest(declared_by="", justification="outage")
