@@ -157,11 +157,14 @@ def test_a_cadence_nudge_outside_working_hours_is_held_until_the_owner_works(sto
     clock, chat, service, dispatcher = world
     # Declared Tue 19:00 UTC (20:00 Berlin) by katrin, who becomes commander. sev2 asks for an update every
     # 60 min, so the nudge is due 20:00 UTC = 21:00 Berlin. katrin (Munich) works MO-FR 08:30-17:30 Berlin:
-    # held, re-checked every 15 min, until Wed 08:30 Berlin = 07:30 UTC (20:00 + 46 x 15 min).
+    # held and re-checked every 15 min; the first check at or after Wed 08:30 Berlin = 07:30 UTC sends it.
     clock.set(datetime(2026, 12, 22, 19, 0, tzinfo=timezone.utc))
     _declare(service)
     key = "incident:1:cadence:1"
     assert _rows(store, key)[key].due_at == datetime(2026, 12, 22, 20, 0, tzinfo=timezone.utc)
+    dispatcher.run_due()  # 20:00: held, next check 20:15
+    assert not any(m.key == key for m in chat.sent)
+    clock.set(datetime(2026, 12, 23, 7, 15, tzinfo=timezone.utc))  # checks in between change nothing
     sent_at = None
     while clock.now() < datetime(2026, 12, 23, 9, 0, tzinfo=timezone.utc) and sent_at is None:
         dispatcher.run_due()
