@@ -55,7 +55,10 @@ def _compliance_issues(config: Config) -> set[ConfigIssue]:
     rotas = config.loaded("rotas")
     if not rotas or not config.loaded("people"):
         return set()
-    return set(check_rotas(config, rotas[0]))
+    try:
+        return set(check_rotas(config, rotas[0]))
+    except (KeyError, ValueError):  # dangling references: those are the structural errors themselves
+        return set()
 
 
 def load_for_review(paths: ConfigPaths) -> Config:
