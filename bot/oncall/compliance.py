@@ -40,6 +40,13 @@ def _gaps(work: list[Interval], start: datetime, end: datetime) -> list[Interval
     return out
 
 
+def _hm(hours: float) -> str:
+    """34.983 -> '34 h 59 min'; 10.0 -> '10 h' (never rounds a shortfall up to the limit)."""
+    minutes = int(round(hours * 60, 6))
+    h, m = divmod(minutes, 60)
+    return f"{h} h {m} min" if m else f"{h} h"
+
+
 def _longest(gaps: list[Interval]) -> float:
     return max(((e - s).total_seconds() / 3600 for s, e in gaps), default=0.0)
 
@@ -111,7 +118,7 @@ class _Checker:
                 continue
             longest = _longest(_gaps(work, s, s + timedelta(hours=24)))
             if longest < rule.hours:
-                self.add(p, s, rule, f"only {longest:.1f} h consecutive rest in the 24 h from this work period, "
+                self.add(p, s, rule, f"only {_hm(longest)} consecutive rest in the 24 h from this work period, "
                                      f"needs {rule.hours:g} h")
                 return
 
@@ -123,7 +130,7 @@ class _Checker:
             window_end = cursor + timedelta(days=rule.per_days)
             longest = _longest(_gaps(work, cursor, window_end))
             if longest < need:
-                self.add(p, cursor, rule, f"longest rest in the {rule.per_days} days from here is {longest:.1f} h, needs {need:g} h")
+                self.add(p, cursor, rule, f"longest rest in the {rule.per_days} days from here is {_hm(longest)}, needs {need:g} h")
                 return
             cursor = window_end
 
