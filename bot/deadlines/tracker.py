@@ -13,6 +13,7 @@ work.  Nothing that has started is ever taken back automatically:
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable
 from zoneinfo import ZoneInfo
@@ -24,6 +25,7 @@ from bot.clock import ensure_utc
 from bot.deadlines.assess import Assessment, Assessor, RuleContextImpl, Situation, compute_due
 from bot.deadlines.calendars import CalendarSpec
 from bot.deadlines.catalog import ObligationSpec, RegimeFile, regimes as catalog_regimes
+from bot.deadlines.organisation import standing_facts
 from bot.deadlines.rules import SUBMITTED, AnchorTime, Pending, QualitativeRule, anchors_of
 from bot.deadlines.tables import CLOSED_STATES, UNRESOLVED_STATES, Obligation
 from bot.incidents.tables import Incident
@@ -51,8 +53,8 @@ def _rows(session: Session, incident_id: int) -> list[Obligation]:
                              .order_by(Obligation.id)).all())  # type: ignore[arg-type]
 
 
-def _snapshot(regime: RegimeFile, spec: ObligationSpec, basis: str) -> dict[str, Any]:
-    return {"basis": basis, "obligation": spec.model_dump(mode="json", by_alias=True, exclude_none=True),
+def _snapshot(regime: RegimeFile, spec: ObligationSpec, basis: str, standing: dict[str, Any]) -> dict[str, Any]:
+    return {"basis": basis, "standing_facts": json.loads(json.dumps(standing, default=str)), "obligation": spec.model_dump(mode="json", by_alias=True, exclude_none=True),
             "zone": regime.zone, "zone_fact": regime.zone_fact,
             "regime_reminders": regime.reminders.model_dump(mode="json") if regime.reminders else None,
             "calendars": {k: v.model_dump(mode="json", exclude_none=True) for k, v in regime.calendars.items()}}
@@ -88,26 +90,29 @@ def recompute(session: Session, config: Any, incident: Incident, *, regimes: lis
         session.flush()
     existing = {r.obligation_id: r for r in _rows(session, incident.id)}  # type: ignore[arg-type]
     submitted = {k: r.notified_at for k, r in existing.items() if r.status == "notified" and r.notified_at}
-    situation = Situation(triggers=parse_triggers(incident.triggers), facts=dict(incident.facts or {}),
+    standing = standing_facts(config)
+    situation = Situation(triggers=parse_triggers(incident.triggers), facts={**standing, **(incident.facts or {})},
                           submitted=submitted, at=at)
     assessor = Assessor(catalog, situation)
     changed: list[Obligation] = []
     for regime_id in dict.fromkeys(regimes):
         regime = catalog[regime_id]
         for spec in regime.obligations:
-            row = _apply(session, existing.get(spec.id), assessor.obligation(spec.id), regime, spec,
+            snapshot = _snapshot(regime, spec, "", standing)
+            row = _apply(session, existing.get(spec.id), assessor.obligation(spec.id), snapshot,
                          incident_id=incident.id, actor=actor, why=why, at=at)  # type: ignore[arg-type]
             if row is not None:
                 changed.append(row)
     return changed
 
 
-def _apply(session: Session, row: Obligation | None, a: Assessment, regime: RegimeFile, spec: ObligationSpec, *,
+def _apply(session: Session, row: Obligation | None, a: Assessment, snapshot: dict[str, Any], *,
            incident_id: int, actor: str, why: str, at: datetime) -> Obligation | None:
     fields = _fields(a)
+    snapshot = {**snapshot, "basis": a.basis}
     if row is None:
         row = Obligation(incident_id=incident_id, obligation_id=a.obligation, regime=a.regime,
-                         spec=_snapshot(regime, spec, a.basis), created_at=at, updated_at=at, updated_by=actor, **fields)
+                         spec=snapshot, created_at=at, updated_at=at, updated_by=actor, **fields)
         session.add(row)
         session.flush()
         due = f", due {a.due_at:%Y-%m-%d %H:%M} UTC" if a.due_at else ""
@@ -125,7 +130,6 @@ def _apply(session: Session, row: Obligation | None, a: Assessment, regime: Regi
         fields = {"reason": f"{row.reason} {note}".strip()}
     changes = {k: [_iso(getattr(row, k)), _iso(v)] for k, v in fields.items() if k in _TRACKED and getattr(row, k) != v}
     others = {k: v for k, v in fields.items() if k not in _TRACKED and getattr(row, k) != v}
-    snapshot = _snapshot(regime, spec, a.basis)
     if not changes and not others and row.spec == snapshot:
         return None
     for key, value in fields.items():
@@ -223,7 +227,7 @@ def _reschedule(session: Session, row: Obligation, incident: Any, by_id: dict[st
                 at: datetime, cause: str) -> bool:
     spec = ObligationSpec.model_validate(row.spec["obligation"])
     calendars = {k: CalendarSpec.model_validate(v) for k, v in row.spec.get("calendars", {}).items()}
-    facts = dict(incident.facts or {}) if incident else {}
+    facts = {**row.spec.get("standing_facts", {}), **((incident.facts or {}) if incident else {})}
     def chain(obligation_id: str) -> AnchorTime:
         prev = by_id.get(obligation_id)
         if prev is not None and prev.status == "notified" and prev.notified_at:

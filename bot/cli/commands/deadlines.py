@@ -13,6 +13,7 @@ from bot.clock import SystemClock
 from bot.deadlines.assess import Assessment, Situation, assess
 from bot.deadlines.catalog import obligation_ids, regimes
 from bot.deadlines.instants import parse_instant_input
+from bot.deadlines.organisation import facts_for
 from bot.deadlines.rules import TRIGGERS
 
 DISCLAIMER = ("Not legal advice. Computed from the regulations catalog (config/regulations/), which is reviewable "
@@ -35,7 +36,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--trigger", action="append", default=[], metavar="NAME=ISO8601",
                         help=f"clock start; names: {', '.join(TRIGGERS)}")
     parser.add_argument("--fact", action="append", default=[], metavar="NAME=VALUE",
-                        help="incident fact: true/false, a number, text, JSON, or residents.CA=600 for per-state counts")
+                        help="incident fact: true/false, a number, text, JSON, or residents.CA=600 for per-state "
+                             "counts; overrides the standing facts of config/organisation.yaml")
     parser.add_argument("--submitted", action="append", default=[], metavar="OBLIGATION=ISO8601",
                         help="actual submission of a stage (chained stages anchor on it)")
     parser.add_argument("--zone", metavar="IANA", help="zone for times given without a UTC offset")
@@ -113,7 +115,8 @@ def build_situation(args: argparse.Namespace, config: Any) -> tuple[list[str], S
                              "(see docs/deadlines.md)")
         submitted[name] = _instant(f"--submitted {name}", value, args.zone)
     at = _instant("--at", args.at, args.zone) if args.at else SystemClock().now()
-    return wanted, Situation(triggers=triggers, facts=_facts(args.fact), submitted=submitted, at=at)
+    facts = facts_for(config, _facts(args.fact))
+    return wanted, Situation(triggers=triggers, facts=facts, submitted=submitted, at=at)
 
 
 def run(args: argparse.Namespace) -> int:
