@@ -1,0 +1,139 @@
+"""The on-call report: per person on-call, night, weekend and holiday hours, pages, call-outs, rest owed.
+
+The basis for on-call pay, fairness and working-time records.  Every figure
+is counted on absolute time (a night that contains the autumn change is an
+hour longer) over the person's own local days ``first`` .. ``last``:
+
+* on-call hours: the person's shifts (cadence, overrides, coverage) from
+  :func:`bot.oncall.schedule.shifts`; being on call in two rotations at once counts once;
+* night hours: on-call hours inside the night window of the person's labor
+  profile (its ``night_work_limit`` rule) or 23:00-06:00 local;
+* weekend hours: on-call hours on local Saturdays and Sundays;
+* holiday hours: on-call hours on public holidays of the person's own calendar;
+* pages: pages that went out (sent, acknowledged, declined or escalated);
+* call-outs: engagements that started in the range, and their hours inside it;
+* compensatory rest owed: hours recorded with each labor exception used in the range.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlmodel import Session
+
+from bot.clock import ensure_utc
+from bot.oncall.schedule import shifts
+from bot.oncall.team import Team, team_of
+from bot.reports.gaps import policy_rotations
+from bot.reports.intervals import Interval, clip, hours, merge, overlap_hours
+from bot.reports.local_windows import day_span, holiday_windows, night_window_of, night_windows, weekend_windows
+from bot.reports.preview import select_rotations
+from bot.reports.store_facts import StoreFacts, load_facts, page_time
+
+BASIS = ("Basis for on-call pay, fairness and working-time records: hours are counted on absolute time "
+         "(DST-correct) over each person's own local days.")
+
+
+@dataclass
+class PersonFigures:
+    person: str
+    name: str
+    zone: str
+    calendar: str
+    night_window: str
+    oncall_hours: float = 0.0
+    night_hours: float = 0.0
+    weekend_hours: float = 0.0
+    holiday_hours: float = 0.0
+    holidays: list[str] = field(default_factory=list)  # "2026-11-01 All Saints' Day" touched by on-call time
+    pages: int = 0
+    callouts: int = 0
+    callout_hours: float = 0.0
+    compensatory_rest_hours: float = 0.0
+    exceptions: list[str] = field(default_factory=list)  # exception ids, one per use
+    participant: bool = False  # a participant of a reported rotation (counts for the fairness spread)
+
+
+@dataclass
+class OnCallReport:
+    first: date
+    last: date
+    rota: str | None
+    rotations: tuple[str, ...]
+    generated_at: datetime
+    rows: list[PersonFigures]
+    unknown_people: list[str] = field(default_factory=list)  # in the store but no longer in people.yaml
+
+    def total(self, attr: str) -> float:
+        return sum(getattr(r, attr) for r in self.rows)
+
+    @property
+    def fairness_spread(self) -> float:
+        """Max minus min on-call hours among the rotations' participants (everyone if none)."""
+        pool = [r.oncall_hours for r in self.rows if r.participant] or [r.oncall_hours for r in self.rows]
+        return (max(pool) - min(pool)) if pool else 0.0
+
+
+def _figures(team: Team, pid: str, selected: list[str], first: date, last: date,
+             facts: StoreFacts, now: datetime) -> PersonFigures:
+    person = team.person(pid)
+    window, _source = night_window_of(person)
+    row = PersonFigures(pid, person.name, person.zone, person.calendar_label, window)
+    start, end = day_span(first, last, person.zone)
+    on_call: list[Interval] = []
+    for rid in selected:
+        on_call += [(s.start, s.end) for s in shifts(team, rid, start, end) if s.person == pid]
+    on_call = merge(on_call)
+    row.oncall_hours = hours(on_call)
+    row.night_hours = overlap_hours(on_call, clip(night_windows(window, first, last, person.zone), start, end))
+    row.weekend_hours = overlap_hours(on_call, weekend_windows(first, last, person.zone))
+    for day, name, span in holiday_windows(person, first, last):
+        spent = overlap_hours(on_call, [span])
+        row.holiday_hours += spent
+        if spent:
+            row.holidays.append(f"{day} {name}")
+
+    def inside(at: datetime) -> bool:
+        return start <= ensure_utc(at) < end
+
+    row.pages = sum(1 for p in facts.pages if p.person_id == pid and inside(page_time(p)))
+    mine = [e for e in facts.engagements if e.person_id == pid]
+    row.callouts = sum(1 for e in mine if inside(e.start))
+    row.callout_hours = hours(clip([(e.start, e.end or max(e.start, ensure_utc(now))) for e in mine], start, end))
+    uses = [u for u in facts.exceptions if u.person_id == pid and inside(u.at)]
+    row.compensatory_rest_hours = sum(u.compensatory_rest_hours for u in uses)
+    row.exceptions = [u.exception_id for u in uses]
+    return row
+
+
+def build_report(config, session: Session, first: date, last: date, *, now: datetime,
+                 rota: str | None = None) -> OnCallReport:
+    """Figures for local days ``first`` .. ``last`` (inclusive); ``rota`` limits shifts and store rows to it."""
+    if last < first:
+        raise ValueError(f"expected the last day on or after the first ({first}), got {last}")
+    team = team_of(config)
+    selected = select_rotations(team, rota)
+    targets: set[str] | None = None
+    if rota is not None:
+        targets = {rota} | set(selected) | {pid for pid, rots in policy_rotations(team).items() if set(rots) & set(selected)}
+    zones = {p.zone for p in team.people.values()} or {"UTC"}
+    spans = [day_span(first, last, z) for z in zones]
+    facts = load_facts(session, min(s for s, _ in spans), max(e for _, e in spans), targets)
+    participants = {p for rid in selected for p in team.rotations[rid].participants}
+    people = set(participants)
+    for rid in selected:
+        start, end = day_span(first, last, team.rotations[rid].timezone)
+        people |= {s.person for s in shifts(team, rid, start, end)}
+    people |= {p.person_id for p in facts.pages} | {e.person_id for e in facts.engagements}
+    people |= {u.person_id for u in facts.exceptions}
+    rows, unknown = [], []
+    for pid in sorted(people):
+        if pid not in team.people:
+            unknown.append(pid)  # no zone or calendar to count in; listed so nobody disappears silently
+            continue
+        row = _figures(team, pid, selected, first, last, facts, now)
+        row.participant = pid in participants
+        if row.participant or row.oncall_hours or row.pages or row.callouts or row.exceptions:
+            rows.append(row)
+    return OnCallReport(first, last, rota, tuple(selected), ensure_utc(now), rows, unknown)
