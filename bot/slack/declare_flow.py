@@ -86,8 +86,7 @@ def open_channel(services: SlackServices, result: DeclareResult, *,
     return OpenedChannel(incident, channel_id, name, futures)
 
 
-def deliver_posts(services: SlackServices, incident: IncidentView,
-                  posts: tuple[Post, ...], *, key: str) -> list[str]:
+def deliver_posts(services: SlackServices, incident: IncidentView, posts: tuple[Post, ...]) -> list[str]:
     """Deliver an operation's posts in order; failures go on the timeline. Returns the failures."""
     feed = services.config().settings.incidents_channel
     failures: list[str] = []
