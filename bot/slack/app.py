@@ -20,6 +20,7 @@ from bot.slack.services import SlackServices
 SLASH_COMMANDS = ("/incident", "/oncall")
 ACTIONS = ("page.ack", "page.decline", "obligation.notified", "obligation.snooze", "obligation.not_required")
 EVENTS = ("app_home_opened", "app_mention")
+SHORTCUTS = ("declare_incident",)
 
 
 def build_app(services: SlackServices, client: WebClient, *, signing_secret: str | None, socket_mode: bool = False,

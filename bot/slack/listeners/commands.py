@@ -45,10 +45,18 @@ def register(app: App, services: SlackServices) -> None:
             return
         ack()
         zone = services.reader_zone(body.get("user_id", ""))
-        respond(text=oncall_view.describe(services.config(), rota, services.now(), zone), response_type="ephemeral")
+        options = services.incidents.severities()
+        severity = options[0].id if options else None  # skip reasons as for the most urgent page
+        respond(text=oncall_view.describe(services.config(), rota, services.now(), zone, severity),
+                response_type="ephemeral")
+
+    def declare_shortcut(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        client.views_open(trigger_id=body["trigger_id"], view=modals.declare_modal(services.incidents.severities()))
 
     app.command("/incident")(incident_command)
     app.command("/oncall")(oncall_command)
+    app.shortcut("declare_incident")(declare_shortcut)
 
 
 def run_incident_command(services: SlackServices, command: IncidentCommand, body: dict[str, Any],
