@@ -56,11 +56,17 @@ class _Checker:
         self.team, self.start, self.end = team, start, end
         self.shifts: list[Shift] = [sh for rid in team.rotations for sh in shifts(team, rid, start, end)]
         self.out: list[Violation] = []
+        self._work: dict[str, list[Interval]] = {}
 
     def by_person(self, pid: str) -> list[Shift]:
         return [s for s in self.shifts if s.person == pid]
 
     def work(self, p: PersonInfo) -> list[Interval]:
+        if p.id not in self._work:
+            self._work[p.id] = self._build_work(p)
+        return self._work[p.id]
+
+    def _build_work(self, p: PersonInfo) -> list[Interval]:
         intervals = p.work_between(self.start - timedelta(days=1), self.end)
         for rule in p.rules.of_kind("standby_classification"):
             if rule.on_site == "working_time":

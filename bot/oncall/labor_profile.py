@@ -28,6 +28,12 @@ class LaborException(ConfigModel):
         "equivalent", description='rest owed afterwards; "equivalent" = the hours of the waived rest rule')
     cite: str = Field(min_length=1)
 
+    @model_validator(mode="after")
+    def _leave_is_never_waived(self) -> "LaborException":
+        if "leave" in self.waives:
+            raise ValueError("expected rules other than leave in waives (nobody is paged on leave), got leave")
+        return self
+
 
 class LaborProfileFile(ConfigModel):
     id: Identifier

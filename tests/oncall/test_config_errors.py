@@ -57,3 +57,8 @@ def test_extends_cycle(write_config):
     b = {"id": "b", "extends": "a", "rules": []}
     out = errors(write_config, labor=[BASE_PROFILE, a, b])
     assert any("circle" in e for e in out)
+
+
+def test_leave_cannot_be_waived(write_config):
+    bad = dict(BASE_PROFILE, exceptions=[{"id": "emergency", "severities": ["sev1"], "waives": ["leave"], "cite": "x"}])
+    assert any("nobody is paged on leave" in e for e in errors(write_config, labor=[bad]))
