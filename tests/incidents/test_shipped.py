@@ -182,3 +182,25 @@ def test_overdue_obligation_cannot_be_snoozed(service):
     assert gdpr.due_at == TUESDAY - timedelta(hours=8)
     with pytest.raises(InvalidRequest, match="already past its deadline"):
         service.snooze_obligation(gdpr.id, TUESDAY + timedelta(hours=1), actor=NADIA, key="z1")
+
+
+def test_remaining_denials_and_group_membership(service):
+    declared = service.declare("security", "Phishing wave", actor=KATRIN, key="d1",
+                               facts={"personal_data_breach": "yes", "gdpr_in_scope": "yes", "gdpr_role": "controller"})
+    service.assign_role(1, "comms_lead", CAMILLE, actor=KATRIN, key="r1")
+    page = declared.pages[0]
+    with pytest.raises(PermissionDenied, match="may not set fact"):
+        service.set_fact(1, "affected_individuals", "12", actor=BRUNO, key="x1")
+    with pytest.raises(PermissionDenied, match="may not decline page"):
+        service.decline_page(page.id, "not me", actor=BRUNO, key="x2")
+    # Nadia holds no role in this incident but is in the privacy-office group (config/permissions.yaml,
+    # group members are person ids resolved to Slack users through config/people.yaml).
+    service.set_trigger(1, "aware", TUESDAY - timedelta(hours=1), actor=NADIA, key="t1")
+    gdpr = next(o for o in service.obligations(1) if o.obligation == "gdpr.authority")
+    with pytest.raises(PermissionDenied, match="may not mark not required"):
+        service.mark_not_required(gdpr.id, "no risk", actor=CAMILLE, key="x3")  # comms lead: not this one
+    with pytest.raises(PermissionDenied, match="may not snooze obligation"):
+        service.snooze_obligation(gdpr.id, TUESDAY + timedelta(hours=1), actor=KATRIN, key="x4")
+    assert service.snooze_obligation(gdpr.id, TUESDAY + timedelta(hours=1), actor=CAMILLE, key="x5").obligations
+    assert service.mark_not_required(gdpr.id, "encrypted laptop, key not compromised: unlikely risk (Art. 33(1))",
+                                     actor=NADIA, key="x6").obligations[0].status == "not_required"
