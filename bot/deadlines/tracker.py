@@ -14,6 +14,7 @@ work.  Nothing that has started is ever taken back automatically:
 from __future__ import annotations
 
 import json
+import logging
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable
 from zoneinfo import ZoneInfo
@@ -34,6 +35,7 @@ _ROW_STATUS = {"deadline": "open", "pending": "open", "qualitative": "qualitativ
                "informational": "informational", "not_applicable": "not_applicable"}
 _TRACKED = ("status", "legal", "due_at", "due_zone", "estimated", "window_start", "citation", "recipient", "stage")
 _CLOCK_SKEW = timedelta(minutes=5)
+log = logging.getLogger(__name__)
 
 
 def parse_triggers(raw: dict[str, str]) -> dict[str, datetime]:
@@ -54,10 +56,11 @@ def _rows(session: Session, incident_id: int) -> list[Obligation]:
 
 
 def _snapshot(regime: RegimeFile, spec: ObligationSpec, basis: str, standing: dict[str, Any]) -> dict[str, Any]:
-    return {"basis": basis, "standing_facts": json.loads(json.dumps(standing, default=str)), "obligation": spec.model_dump(mode="json", by_alias=True, exclude_none=True),
+    return {"basis": basis, "standing_facts": json.loads(json.dumps(standing, default=str)),
+            "obligation": spec.model_dump(mode="json", by_alias=True, exclude_unset=True),
             "zone": regime.zone, "zone_fact": regime.zone_fact,
-            "regime_reminders": regime.reminders.model_dump(mode="json") if regime.reminders else None,
-            "calendars": {k: v.model_dump(mode="json", exclude_none=True) for k, v in regime.calendars.items()}}
+            "regime_reminders": regime.reminders.model_dump(mode="json", exclude_unset=True) if regime.reminders else None,
+            "calendars": {k: v.model_dump(mode="json", exclude_unset=True) for k, v in regime.calendars.items()}}
 
 
 def _fields(a: Assessment) -> dict[str, Any]:
@@ -83,8 +86,9 @@ def recompute(session: Session, config: Any, incident: Incident, *, regimes: lis
     at = ensure_utc(at)
     catalog = catalog_regimes(config)
     unknown = [r for r in regimes if r not in catalog]
-    if unknown:
-        raise ValueError(f"unknown regime(s) {', '.join(unknown)}; known: {', '.join(sorted(catalog))}")
+    if unknown:  # e.g. a regime file removed after the incident started: its rows stay as they are
+        log.warning("incident %s: regime(s) %s not in the catalog; their obligations are left unchanged",
+                    incident.id, ", ".join(unknown))
     if incident.id is None:
         session.add(incident)
         session.flush()
@@ -95,7 +99,7 @@ def recompute(session: Session, config: Any, incident: Incident, *, regimes: lis
                           submitted=submitted, at=at)
     assessor = Assessor(catalog, situation)
     changed: list[Obligation] = []
-    for regime_id in dict.fromkeys(regimes):
+    for regime_id in dict.fromkeys(r for r in regimes if r in catalog):
         regime = catalog[regime_id]
         for spec in regime.obligations:
             snapshot = _snapshot(regime, spec, "", standing)

@@ -142,3 +142,25 @@ def test_recompute_is_quiet_when_nothing_changed(store, shipped_config):
                             at=utc(2026, 3, 3, 9, 10))
         early = _row(s, inc.id, "nis2.early_warning")
         assert early in changed and early.due_at == utc(2026, 3, 3, 7, 0) + timedelta(hours=24)
+
+
+def test_a_regime_removed_from_the_catalog_leaves_its_rows_alone(store, shipped_config):
+    with store.session() as s:
+        inc = _incident(s, facts={"cert_in_reportable_incident": True}, triggers={"aware": "2026-03-03T09:00:00Z"})
+        recompute(s, shipped_config, inc, regimes=["cert_in"], actor="U0LEAD", why="declared", at=utc(2026, 3, 3, 9, 5))
+        changed = recompute(s, shipped_config, inc, regimes=["cert_in", "retired_regime"], actor="U0LEAD",
+                            why="fact changed", at=utc(2026, 3, 3, 9, 10))
+        assert changed == []
+        # 09:00 UTC + 6 h
+        assert _row(s, inc.id, "cert_in.report").due_at == utc(2026, 3, 3, 15, 0)
+
+
+def test_snapshot_round_trips_conditions_with_aliases(store, shipped_config):
+    from bot.deadlines.catalog import ObligationSpec, find_obligation
+
+    with store.session() as s:
+        inc = _incident(s, facts=dict(DORA_FACTS), triggers={"aware": "2026-03-03T09:00:00Z"})
+        recompute(s, shipped_config, inc, regimes=["dora", "nis2"], actor="U0LEAD", why="declared", at=utc(2026, 3, 3, 9, 5))
+        for row in s.exec(select(Obligation)).all():
+            _, spec = find_obligation(shipped_config, row.obligation_id)
+            assert ObligationSpec.model_validate(row.spec["obligation"]) == spec
