@@ -63,3 +63,33 @@ def instant_arg(text: str) -> datetime:
 def print_json(data: Any) -> None:
     json.dump(data, sys.stdout, indent=2, ensure_ascii=False, default=str)
     sys.stdout.write("\n")
+
+
+def parse_fact_args(values: list[str]) -> dict[str, Any]:
+    """``--fact NAME=VALUE`` options: true/false, numbers, text, JSON; ``residents.CA=600`` nests."""
+    from bot.incidents.facts import parse_value
+
+    facts: dict[str, Any] = {}
+    for item in values:
+        name, sep, text = item.partition("=")
+        name = name.strip()
+        if not sep or not name or not text.strip():
+            raise argparse.ArgumentTypeError(f'--fact expects NAME=VALUE, got "{item}"')
+        text = text.strip()
+        value: Any
+        if text[:1] in "[{":
+            try:
+                value = json.loads(text)
+            except ValueError:
+                raise argparse.ArgumentTypeError(f"--fact {name}: {text} is not valid JSON") from None
+        else:
+            value = parse_value(text)
+        head, _, rest = name.partition(".")
+        if rest:
+            nested = facts.setdefault(head, {})
+            if not isinstance(nested, dict):
+                raise argparse.ArgumentTypeError(f"--fact {name}: {head} was already given as a single value")
+            nested[rest] = value
+        else:
+            facts[name] = value
+    return facts

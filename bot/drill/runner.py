@@ -1,0 +1,232 @@
+"""Running a drill: declare, page, escalate, track deadlines, nudge, resolve, close, export.
+
+Simulated time moves from one event to the next (the next due reminder or
+the next scripted reaction), so days of an incident take seconds.  With
+``speed`` > 0 the drill instead waits ``simulated gap / speed`` real seconds
+between events (capped at 2 s per step), for a tabletop exercise that unfolds
+in front of the room.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, TextIO
+
+from bot.clock import ensure_utc
+from bot.config.loader import Config
+from bot.drill.responders import Agenda, Responders
+from bot.drill.summary import print_header, print_summary
+from bot.drill.transcript import render
+from bot.drill.world import DrillWorld, build_world, earliest_pending, role_candidates
+from bot.slack.declare_flow import deliver_posts, open_channel, wait_all
+
+DEFAULT_AT = datetime.fromisoformat("2026-12-25T02:00:00+01:00")  # Christmas night in Munich
+DEFAULT_TITLE = "Customer records exposed through a leaked backup credential"
+DEFAULT_FACTS: dict[str, Any] = {
+    "personal_data_breach": True, "gdpr_in_scope": True, "gdpr_role": "controller", "risk_level": "risk",
+    "affected_individuals": 1800, "uk_gdpr_in_scope": False, "nis2_entity": False, "significant_incident": False,
+    "dora_financial_entity": False, "extortion_payment_made": False, "personal_information_breach": True,
+    "residents": {"CA": 420}, "entity_zone": "Europe/Berlin",
+}
+AWARE_AFTER = timedelta(minutes=10)  # legal confirms a personal data breach 10 minutes in
+RESOLVE_AFTER = timedelta(hours=6)
+CLOSE_AFTER_RESOLVE = timedelta(days=3)
+MAX_SIMULATED = timedelta(days=10)
+MAX_STEPS = 5000
+
+
+@dataclass
+class DrillOptions:
+    playbook: str = "security"
+    at: datetime = DEFAULT_AT
+    title: str = DEFAULT_TITLE
+    facts: dict[str, Any] = field(default_factory=lambda: dict(DEFAULT_FACTS))
+    no_ack: list[str] | None = None  # person ids; None: the first person paged does not answer
+    reporter: str | None = None  # person id; default: the first commander candidate
+    speed: float = 0.0
+    database_url: str | None = None
+
+
+@dataclass
+class DrillOutcome:
+    number: int
+    messages: int
+    closed: bool
+    chain_ok: bool
+    export_markdown: str
+
+
+class Drill:
+    def __init__(self, config: Config, options: DrillOptions, out: TextIO) -> None:
+        self.config = config
+        self.options = options
+        self.out = out
+        self.world: DrillWorld = build_world(config, ensure_utc(options.at), database_url=options.database_url)
+        self.agenda = Agenda()
+        self.printed = 0
+        self.number = 0
+        self.holders: dict[str, str] = {}
+
+    # --- the people -------------------------------------------------------------------
+
+    def _slack(self, person: str) -> str:
+        return self.world.slack_of(person)
+
+    def _pick(self, role: str, *, avoid: set[str]) -> str | None:
+        for person in role_candidates(self.config, role):
+            if person not in avoid:
+                return person
+        return None
+
+    def _first_paged(self) -> set[str]:
+        pages = self.world.incidents.pages(self.number)
+        return {min(pages, key=lambda p: (p.page_at or p.id, p.id)).slack_user} if pages else set()
+
+    # --- steps ------------------------------------------------------------------------------
+
+    def _declare(self) -> None:
+        w, o = self.world, self.options
+        reporter = o.reporter or self._pick("commander", avoid=set()) or sorted(w.config.all("people"))[0]
+        actor = self._slack(reporter)
+        self.actor = actor
+        result = w.incidents.declare(o.playbook, o.title, actor=actor, key="drill:declare", facts=o.facts,
+                                     description="Declared in a drill.")
+        self.number = result.incident.number
+        opened = open_channel(w.slack, result, actor=actor, key="drill:declare")
+        if opened is not None:
+            wait_all(opened)
+        incident = w.incidents.get(self.number)
+        taken = {reporter}
+        for role in incident.roles:
+            if role.user is None:
+                person = self._pick(role.role, avoid=taken)
+                if person:
+                    taken.add(person)
+                    self._deliver(w.incidents.assign_role(self.number, role.role, self._slack(person), actor=actor,
+                                                          key=f"drill:role:{role.role}"))
+        self.holders = {r.role: r.user for r in w.incidents.get(self.number).roles if r.user}
+        no_ack = ({self._slack(p) for p in o.no_ack} if o.no_ack is not None else self._first_paged())
+        self.responders = Responders(
+            agenda=self.agenda, no_ack=no_ack, person_of=w.person_of,
+            acknowledge=lambda page, user: self._deliver(w.incidents.acknowledge_page(
+                page, actor=user, key=f"drill:ack:{page}")),
+            notify=self._notify, complete_task=self._complete_task, post_status=self._post_status,
+            obligation_due=self._obligation_due)
+        start = w.clock.now()
+        self.agenda.add(start + AWARE_AFTER, "legal records when we became aware", self._set_aware)
+        self.agenda.add(start + RESOLVE_AFTER, "the commander resolves the incident", self._resolve)
+
+    def _authority(self) -> str:
+        return self.holders.get("legal") or self.holders.get("comms_lead") or self.actor
+
+    def _deliver(self, outcome: Any) -> Any:
+        incident = self.world.incidents.get(self.number)
+        posts = getattr(outcome, "posts", ())
+        if posts:
+            deliver_posts(self.world.slack, incident, posts)
+        return outcome
+
+    def _set_aware(self) -> None:
+        w = self.world
+        aware = w.incidents.get(self.number).declared_at
+        for trigger in ("aware", "discovered"):  # EU law counts from awareness, US state laws from discovery
+            self._deliver(w.incidents.set_trigger(self.number, trigger, aware, actor=self._authority(),
+                                                  key=f"drill:trigger:{trigger}",
+                                                  reason="personal data breach confirmed from the access logs"))
+
+    def _obligation_due(self, obligation_id: int) -> datetime | None:
+        return next((o.due_at for o in self.world.incidents.obligations(self.number) if o.id == obligation_id), None)
+
+    def _notify(self, obligation_id: int, *, closing: bool = False) -> None:
+        w = self.world
+        ob = next(o for o in w.incidents.obligations(self.number) if o.id == obligation_id)
+        if ob.status not in ("open", "qualitative") or (ob.status == "qualitative" and not closing):
+            return
+        ref = f"{ob.regime.upper()}-{w.clock.now():%Y%m%d}-{obligation_id:04d}"
+        self._deliver(w.incidents.mark_notified(obligation_id, actor=self._authority(), key=f"drill:notified:{ob.id}",
+                                                reference=ref, submitted_at=w.clock.now(),
+                                                evidence_url=f"https://evidence.example.org/{ref}"))
+
+    def _complete_task(self, task_id: int) -> None:
+        w = self.world
+        task = next((t for t in w.incidents.tasks(self.number) if t.id == task_id), None)
+        if task is None or task.done:
+            return
+        holder = self.holders.get(task.owner_role or "", self.actor)
+        self._deliver(w.incidents.complete_task(task_id, actor=holder, key=f"drill:task:{task_id}"))
+
+    def _post_status(self) -> None:
+        w = self.world
+        if w.incidents.get(self.number).status != "active":
+            return
+        now = w.clock.now()
+        self._deliver(w.incidents.post_status(
+            self.number, "Access revoked and backups rotated; scoping the affected records with the logs.",
+            actor=self.holders.get("commander", self.actor), key=f"drill:status:{now.isoformat()}"))
+
+    def _resolve(self) -> None:
+        w = self.world
+        self._deliver(w.incidents.resolve(self.number, actor=self.holders.get("commander", self.actor),
+                                          key="drill:resolve",
+                                          summary="Leaked credential revoked; no further access since 02:40."))
+        self.agenda.add(w.clock.now() + CLOSE_AFTER_RESOLVE, "the commander closes the incident", self._close)
+
+    def _close(self) -> None:
+        w = self.world
+        # Legal records the duties handled outside the nudges (e.g. the breach register entry, a 30-day
+        # notice sent early) so that every legal duty is accounted for before the incident closes.
+        for ob in w.incidents.open_obligations(self.number):
+            self._notify(ob.id, closing=True)
+        self._deliver(w.incidents.close(
+            self.number, "A backup credential leaked through a misconfigured CI log. Access was revoked within "
+                         "40 minutes; 1,800 customers were notified. Follow-ups: secret scanning in CI, "
+                         "short-lived backup credentials.",
+            actor=self.holders.get("commander", self.actor), key="drill:close"))
+
+    # --- the loop --------------------------------------------------------------------------
+
+    def _flush_transcript(self) -> None:
+        for entry in self.world.chat.since(self.printed):
+            self.printed += 1
+            print(render(entry, self.world.person_of), file=self.out, flush=True)
+            self.responders.react(entry)
+
+    def run(self) -> DrillOutcome:
+        w = self.world
+        print_header(self, file=self.out)
+        self._declare()
+        end = w.clock.now() + MAX_SIMULATED
+        for _ in range(MAX_STEPS):
+            w.scheduler.run_pending()
+            self._flush_transcript()
+            if w.incidents.get(self.number).status == "closed":
+                break
+            candidates = [t for t in (earliest_pending(w), self.agenda.next_at()) if t is not None]
+            if not candidates:
+                break
+            step_to = max(min(candidates), w.clock.now())
+            if step_to > end:
+                break
+            self._wait(step_to - w.clock.now())
+            w.clock.set(step_to)
+            for action in self.agenda.pop_due(step_to):
+                action.run()
+            self._flush_transcript()
+        return print_summary(self, file=self.out)
+
+    def _wait(self, gap: timedelta) -> None:
+        if self.options.speed > 0 and gap.total_seconds() > 0:
+            time.sleep(min(gap.total_seconds() / self.options.speed, 2.0))
+
+    def close(self) -> None:
+        self.world.close()
+
+
+def run_drill(config: Config, options: DrillOptions, out: TextIO) -> DrillOutcome:
+    drill = Drill(config, options, out)
+    try:
+        return drill.run()
+    finally:
+        drill.close()

@@ -1,0 +1,91 @@
+"""The drill's opening lines and its closing summary: paging decisions, legal deadlines,
+reminders, and the evidence an auditor would get."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+from bot.audit.export import evidence_pack, render_markdown
+from bot.drill.transcript import local
+
+if TYPE_CHECKING:
+    from bot.drill.runner import Drill, DrillOutcome
+
+RULE = "=" * 78
+
+
+def print_header(drill: "Drill", *, file: TextIO) -> None:
+    o, zone = drill.options, drill.config.settings.timezone
+    print(RULE, file=file)
+    print(f"DRILL: playbook {o.playbook}, starting {local(drill.world.clock.now(), zone)} (simulated time)", file=file)
+    print("Slack is the local Slack double; the database is a throw-away SQLite file unless --database-url "
+          "is given.", file=file)
+    print("Each message below is what its reader saw in Slack, with times in the reader's own zone.", file=file)
+    print(RULE, file=file)
+
+
+def _section(title: str, file: TextIO) -> None:
+    print(f"\n{title}\n{'-' * len(title)}", file=file)
+
+
+def _paging(drill: "Drill", pack: dict[str, Any], file: TextIO) -> None:
+    _section("Who was paged, and who was skipped under which rule", file)
+    for event in pack["timeline"]:
+        if event["kind"] == "page.skipped":
+            for skip in event["data"].get("skipped", []):
+                print(f"  skipped {skip['person']}: {skip['reason']}", file=file)
+    for page in pack["pages"]:
+        acked = f", acknowledged {page['acked_at']}" if page.get("acked_at") else ""
+        print(f"  level {page['level']}: {page['person']} {page['status']}{acked}: {page['reason']}", file=file)
+    for used in pack["exceptions_used"]:
+        print(f"  exception {used['exception']} for {used['person']}: {used['justification']} "
+              f"(compensatory rest owed until {used['compensatory_rest_until'] or '-'})", file=file)
+
+
+def _deadlines(drill: "Drill", pack: dict[str, Any], file: TextIO) -> None:
+    zone = drill.config.settings.timezone
+    nudges = Counter(e.notice.metadata.get("obligation", "") for e in drill.world.chat.entries
+                     if e.notice.kind == "deadline_nudge")
+    by_id = {str(o.id): o for o in drill.world.incidents.obligations(drill.number)}
+    _section("Legal notification deadlines", file)
+    skipped = [ob for ob in pack["obligations"] if ob["outcome"] == "not_applicable"]
+    for ob in pack["obligations"]:
+        if ob in skipped:
+            continue
+        view = next((v for v in by_id.values() if v.obligation == ob["obligation"]), None)
+        due = local(view.due_at, zone) + f" ({ob['due_at']})" if view is not None and view.due_at else "no fixed deadline"
+        sent = nudges.get(str(view.id), 0) if view is not None else 0
+        print(f"  {ob['obligation']} -> {ob['recipient']}: due {due}; {ob['outcome']}"
+              + (f", notified {ob['notified_at']} ref {ob['reference']}" if ob["notified_at"] else "")
+              + f"; {sent} reminder(s) sent", file=file)
+    if skipped:
+        regimes = sorted({ob["obligation"].split(".")[0] for ob in skipped})
+        print(f"  ({len(skipped)} obligations of {len(regimes)} regimes do not apply on these facts)", file=file)
+
+
+def print_summary(drill: "Drill", *, file: TextIO) -> "DrillOutcome":
+    from bot.drill.runner import DrillOutcome
+
+    w = drill.world
+    with w.store.session() as s:
+        pack = evidence_pack(s, drill.number, now=w.clock.now())
+    markdown = render_markdown(pack)
+    print("\n" + RULE, file=file)
+    print(f"SUMMARY of {pack['incident']['label']} ({pack['incident']['status']})", file=file)
+    _paging(drill, pack, file)
+    _deadlines(drill, pack, file)
+    _section("Evidence for auditors", file)
+    audit = pack["audit"]
+    print(f"  audit chain: {audit['events']} events, head hash {audit['head_hash']}, "
+          + ("verified" if audit["verified"] else "BROKEN: " + "; ".join(audit["problems"])), file=file)
+    out_dir = Path("var") / "drill"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / f"{pack['incident']['label']}-evidence.md"
+    path.write_text(markdown, encoding="utf-8")
+    print(f"  evidence pack (timeline, roles, pages, exceptions, obligations met or missed): {path}", file=file)
+    print(f"  {len(w.chat.entries)} Slack messages, {len(pack['timeline'])} timeline events", file=file)
+    print(RULE, file=file)
+    return DrillOutcome(number=drill.number, messages=len(w.chat.entries), closed=pack["incident"]["status"] == "closed",
+                        chain_ok=audit["verified"], export_markdown=markdown)

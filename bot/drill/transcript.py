@@ -1,0 +1,109 @@
+"""What each person would have seen in Slack, in simulated time.
+
+:class:`RecordingChat` sits between the core and the Slack gateway (which talks
+to the local Slack double over HTTP) and notes every message with the
+simulated instant it was sent, once per idempotency key.  :func:`render`
+turns an entry into the text a reader would have seen, with times in the
+reader's own zone.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Callable, Sequence
+from zoneinfo import ZoneInfo
+
+from bot.clock import Clock
+from bot.ports import Notice
+
+
+@dataclass(frozen=True)
+class Entry:
+    at: datetime
+    audience: str  # "#channel-name" or "DM to <person>"
+    zone: str  # the reader's zone
+    notice: Notice
+    key: str
+    direct: bool
+    to: str  # channel id or Slack user id
+
+
+class RecordingChat:
+    """A ChatPort that records what was sent (by key, once) and delegates to the real gateway."""
+
+    def __init__(self, inner: Any, clock: Clock, *, describe_user: Callable[[str], tuple[str, str]],
+                 default_zone: str) -> None:
+        self._inner = inner
+        self._clock = clock
+        self._describe_user = describe_user  # slack id -> (label, zone)
+        self._default_zone = default_zone
+        self._channels: dict[str, str] = {}
+        self._keys: set[str] = set()
+        self._lock = threading.Lock()
+        self.entries: list[Entry] = []
+
+    def __getattr__(self, name: str) -> Any:  # the rest of the gateway (client, find_sent, ...)
+        return getattr(self._inner, name)
+
+    def create_channel(self, name: str, *, private: bool) -> tuple[str, str]:
+        channel_id, final = self._inner.create_channel(name, private=private)
+        with self._lock:
+            self._channels[channel_id] = final
+        return channel_id, final
+
+    def channel_label(self, channel_id: str) -> str:
+        with self._lock:
+            name = self._channels.get(channel_id)
+        if name is None:
+            info = self._inner.client.conversations_info(channel=channel_id)
+            name = info["channel"]["name"]
+            with self._lock:
+                self._channels[channel_id] = name
+        return f"#{name}"
+
+    def _record(self, to: str, notice: Notice, key: str, direct: bool) -> None:
+        if direct:
+            label, zone = self._describe_user(to)
+            audience = f"DM to {label}"
+        else:
+            audience, zone = self.channel_label(to), self._default_zone
+        with self._lock:
+            if key in self._keys:
+                return
+            self._keys.add(key)
+            self.entries.append(Entry(self._clock.now(), audience, zone, notice, key, direct, to))
+
+    def post(self, channel_id: str, notice: Notice, *, key: str) -> str:
+        ts = self._inner.post(channel_id, notice, key=key)
+        self._record(channel_id, notice, key, False)
+        return ts
+
+    def direct_message(self, user_id: str, notice: Notice, *, key: str) -> str:
+        ts = self._inner.direct_message(user_id, notice, key=key)
+        self._record(user_id, notice, key, True)
+        return ts
+
+    def since(self, index: int) -> Sequence[Entry]:
+        with self._lock:
+            return list(self.entries[index:])
+
+
+def local(at: datetime, zone: str) -> str:
+    return at.astimezone(ZoneInfo(zone)).strftime("%a %d %b %H:%M %Z")
+
+
+def render(entry: Entry, name_of: Callable[[str], str]) -> str:
+    """One message as text: when (reader's zone), where, then the message body indented."""
+    n = entry.notice
+    head = f"[{local(entry.at, entry.zone)}] {entry.audience}"
+    mentions = " ".join(f"@{name_of(u)}" for u in n.mention_users)
+    body = [n.title + (f"  {mentions}" if mentions else "")]
+    body += [line for line in n.lines if line]
+    body += [f"{k}: {v}" for k, v in n.fields]
+    if n.buttons:
+        body.append("[" + "] [".join(b.label for b in n.buttons) + "]")
+    if n.footer:
+        body.append(n.footer)
+    return head + "\n" + "\n".join("    " + line for text in body for line in text.splitlines())

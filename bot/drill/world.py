@@ -1,0 +1,116 @@
+"""Everything a drill runs on: a throw-away database, the local Slack double, the real
+gateway, lifecycle service and scheduler, all on one simulated clock."""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from bot.clock import ManualClock
+from bot.config.loader import Config
+from bot.drill.transcript import RecordingChat
+from bot.incidents.service import IncidentService
+from bot.oncall.directory import person_by_slack, person_ids, person_timezone, slack_user_of
+from bot.scheduling.scheduler import ReminderScheduler
+from bot.slack.client import make_client
+from bot.slack.double import SlackDouble
+from bot.slack.gateway import SlackGateway
+from bot.slack.services import SlackServices
+from bot.store import migrate
+from bot.store.database import Store
+
+BOT_TOKEN = "xoxb-drill"
+
+
+@dataclass
+class DrillWorld:
+    config: Config
+    clock: ManualClock
+    store: Store
+    double: SlackDouble
+    chat: RecordingChat
+    incidents: IncidentService
+    slack: SlackServices
+    scheduler: ReminderScheduler
+    tmpdir: tempfile.TemporaryDirectory | None
+
+    def person_of(self, slack_user: str) -> str:
+        return person_by_slack(self.config, slack_user) or slack_user
+
+    def slack_of(self, person: str) -> str:
+        return slack_user_of(self.config, person)
+
+    def close(self) -> None:
+        self.slack.background.shutdown(wait=True)
+        self.store.dispose()
+        self.double.stop()
+        if self.tmpdir is not None:
+            self.tmpdir.cleanup()
+
+
+def _channels_named(config: Config) -> set[str]:
+    names = {config.settings.incidents_channel}
+    for playbook in config.all("playbook"):
+        for note in getattr(playbook, "notifications", ()) or ():
+            names.update(getattr(note, "channels", ()) or ())
+    return {n.lstrip("#") for n in names}
+
+
+def build_world(config: Config, start: datetime, *, database_url: str | None = None) -> DrillWorld:
+    tmpdir = None
+    if database_url is None:
+        tmpdir = tempfile.TemporaryDirectory(prefix="incident-drill-")
+        database_url = f"sqlite:///{Path(tmpdir.name) / 'drill.db'}"
+    store = Store.connect(database_url)
+    migrate.upgrade(store.engine)
+    clock = ManualClock(start)
+
+    double = SlackDouble(token=BOT_TOKEN).start()
+    for person in sorted(person_ids(config)):
+        double.model.add_user(slack_user_of(config, person), name=person, tz=person_timezone(config, person))
+    for name in sorted(_channels_named(config)):
+        double.model.add_channel(name)
+
+    def describe(slack_user: str) -> tuple[str, str]:
+        person = person_by_slack(config, slack_user)
+        if person is None:
+            return slack_user, config.settings.timezone
+        return person, person_timezone(config, person)
+
+    gateway = SlackGateway(make_client(BOT_TOKEN, base_url=double.api_url), store, clock)
+    chat = RecordingChat(gateway, clock, describe_user=describe, default_zone=config.settings.timezone)
+    incidents = IncidentService(store, lambda: config, clock)
+    slack = SlackServices(incidents=incidents, chat=chat, config=lambda: config, clock=clock)  # type: ignore[arg-type]
+    scheduler = ReminderScheduler(store, lambda: config, chat, clock)  # type: ignore[arg-type]
+    return DrillWorld(config, clock, store, double, chat, incidents, slack, scheduler, tmpdir)
+
+
+def earliest_pending(world: DrillWorld) -> datetime | None:
+    """When the scheduler next has something to deliver (by the simulated clock)."""
+    from sqlmodel import func, select
+
+    from bot.scheduling.tables import Reminder
+
+    with world.store.session() as s:
+        return s.exec(select(func.min(Reminder.next_attempt_at)).where(Reminder.state == "pending")).one()
+
+
+def people_zone(world: DrillWorld, slack_user: str) -> str:
+    person = person_by_slack(world.config, slack_user)
+    return person_timezone(world.config, person) if person else world.config.settings.timezone
+
+
+def role_candidates(config: Config, role: str) -> list[str]:
+    from bot.oncall.directory import role_deputies
+
+    try:
+        return role_deputies(config, role)
+    except KeyError:
+        return []
+
+
+def describe_args(**kwargs: Any) -> str:
+    return ", ".join(f"{k}={v}" for k, v in kwargs.items() if v)
