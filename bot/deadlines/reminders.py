@@ -99,6 +99,11 @@ def plan_for_obligation(row, *, playbook_policy: ReminderPolicy | None = None) -
     return reminder_plan(row.due_at, window_start=start, policy=policy)
 
 
+def _clock_note(reason: str) -> str:
+    _, found, rest = reason.partition("clock not started: ")
+    return rest.split(". ", 1)[0] if found else "see the obligation's reason"
+
+
 def notice_for(obligation_row, reader_zone: str, now: datetime) -> Notice:
     """The deadline nudge: what is due to whom, when (reader's zone and UTC), time left, what to include."""
     row, now = obligation_row, ensure_utc(now)
@@ -119,12 +124,18 @@ def notice_for(obligation_row, reader_zone: str, now: datetime) -> Notice:
             lines.append("Estimated: the previous stage is not marked submitted yet; the time moves when it is.")
         fields += [("Due (your time)", f"{local:%Y-%m-%d %H:%M %Z}"), ("Due (UTC)", f"{due:%Y-%m-%d %H:%M}"),
                    ("Time left", state)]
+    elif row.status == "open":
+        title = f"Deadline clock not started: {row.title or row.obligation_id}"
+        lines.append("The event that starts this clock is not recorded yet: " + _clock_note(row.reason))
     else:
         title = f"Notify without a fixed deadline: {row.title or row.obligation_id}"
         lines.append("The law sets no computable deadline here (e.g. \"without undue delay\"); "
                      "reminders are internal targets, not legal deadlines.")
     if not row.legal:
         lines.append("Informational only: the regime is proposed or not yet in effect.")
+    if row.missing_facts:
+        lines.append("Assumed to apply until these facts are known: " + ", ".join(row.missing_facts)
+                     + ". Record them to confirm, or mark the obligation not required with a reason.")
     if row.must_contain:
         lines.append("The notification must contain:")
         lines.extend(f"• {item}" for item in row.must_contain)

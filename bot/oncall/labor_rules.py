@@ -9,6 +9,7 @@ the parameters of these kinds, never in code.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Annotated, ClassVar, Literal, Union
 
 from pydantic import Field, field_validator, model_validator
@@ -135,6 +136,7 @@ RULE_KINDS = ("min_daily_rest", "min_weekly_rest", "max_avg_weekly_hours", "sund
               "leave", "max_consecutive_standby_days", "night_work_limit", "standby_classification",
               "rest_break_no_oncall")
 
+@lru_cache(maxsize=1024)
 def parse_window(value: str):
     """'23:00-06:00' -> (time(23), time(6)); used for working hours, coverage and night windows."""
     from bot.config.types import parse_wall_time

@@ -9,6 +9,7 @@ may cross midnight.
 from __future__ import annotations
 
 from datetime import time
+from functools import lru_cache
 from typing import Literal
 
 import holidays as holiday_lib
@@ -75,8 +76,9 @@ class Absence(ConfigModel):
         return self
 
 
-def parse_days(spec: str) -> list[int]:
-    """'MO-FR' -> [0..4]; 'SA,SU' -> [5, 6]; 'mon' -> [0]."""
+@lru_cache(maxsize=1024)
+def parse_days(spec: str) -> tuple[int, ...]:
+    """'MO-FR' -> (0..4); 'SA,SU' -> (5, 6); 'mon' -> (0,)."""
     days: list[int] = []
     for part in spec.split(","):
         part = part.strip()
@@ -86,7 +88,7 @@ def parse_days(spec: str) -> list[int]:
             days += [(first + i) % 7 for i in range(span + 1)]
         else:
             days.append(parse_weekday(part))
-    return days
+    return tuple(days)
 
 
 def parse_week(spec: dict[str, list[str]]) -> dict[int, tuple[tuple[time, time], ...]]:

@@ -206,7 +206,8 @@ class _Planner:
             else:
                 page_at = release
                 notes.append(f"held: low urgency outside working hours; goes out {describe_local(release, person.zone)}")
-        verdict = evaluate(person, page_at, rostered=pid in self.rostered(page_at), activity=activity,
+        needs_roster = any(r.kind == "contact_window" for r in person.rules.rules)  # the only rule that asks
+        verdict = evaluate(person, page_at, rostered=needs_roster and pid in self.rostered(page_at), activity=activity,
                            history=self.history)
         notes += [f"{w.reason} ({w.citation})" for w in verdict.warnings]
         if verdict.eligible:

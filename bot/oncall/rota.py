@@ -10,6 +10,7 @@ runs the plan-time compliance checks (see :mod:`bot.oncall.compliance`).
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from functools import cached_property
 from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, field_validator, model_validator
@@ -98,7 +99,7 @@ class Rotation(ConfigModel):
                                  f"got {self.start} which is a {self.start.strftime('%A')}")
         return self
 
-    @property
+    @cached_property
     def handoff_time(self) -> time:
         try:
             return parse_weekday_time(self.handoff)[1]

@@ -7,8 +7,8 @@ Design (details and the reasons in ``docs/scheduling.md``):
   persistent ``SQLAlchemyJobStore`` on the bot's own engine; a ``scheduler:tick``
   interval job sweeps every ``poll_seconds``: it delivers whatever is due by
   the *injected* clock (rows written by other processes, overdue rows after a
-  restart, retries, held reminders) and plans date jobs for the nearest
-  ``max_planned`` rows due within ``horizon`` (so start-up cost does not grow
+  restart, retries, held reminders); every ``plan_every_seconds`` it plans
+  date jobs for the nearest ``max_planned`` rows due within ``horizon`` (so start-up cost does not grow
   with the backlog; the window moves on with every sweep).  A job that fires twice or not at all cannot double or lose a
   message, because delivery claims the row (``pending -> sending``) first.
 * The injected clock is the authority.  Date jobs run in real time, so they are
@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from datetime import datetime, timedelta
 from typing import Any, Callable, Iterable
 
@@ -58,7 +59,7 @@ class ReminderScheduler:
                  kinds: Iterable[ReminderKind] | None = None, poll_seconds: float = 1.0,
                  horizon: timedelta = timedelta(minutes=10), misfire_grace_seconds: int = 60,
                  leader: LeaderLock | None = None, leader_retry_seconds: float = 2.0, workers: int | None = None,
-                 max_planned: int = 1000) -> None:
+                 max_planned: int = 1000, plan_every_seconds: float = 5.0) -> None:
         self.store = store
         self.clock = clock
         self.dispatcher = Dispatcher(store, config, chat, clock, kinds=kinds)
@@ -70,6 +71,8 @@ class ReminderScheduler:
         # SQLite has one writer at a time: parallel deliveries would only wait on each other's locks.
         self.workers = workers or (1 if store.dialect == "sqlite" else 4)
         self.max_planned = max_planned
+        self.plan_every_seconds = plan_every_seconds
+        self._last_plan: float | None = None
         self.plans_date_jobs = isinstance(clock, SystemClock)
         self.context = runtime.SchedulerContext(store=store, config=config, chat=chat, clock=clock, scheduler=self)
         self.is_leader = False
@@ -97,6 +100,7 @@ class ReminderScheduler:
     def fire(self, reminder_id: int) -> str:
         if not self.is_leader and self._thread is not None:
             return "not-leader"
+        self._planned.pop(reminder_id, None)  # its date job has run; APScheduler has removed it
         return self.dispatcher.fire(reminder_id)
 
     # --- background use: the bot process -----------------------------------------------------
@@ -142,6 +146,7 @@ class ReminderScheduler:
         self.is_leader = True
         self.became_leader_at = self.clock.now()
         self._planned.clear()
+        self._last_plan = None
         runtime.install(self.context)
         aps = self._build_aps()
         aps.start(paused=True)
@@ -195,8 +200,10 @@ class ReminderScheduler:
             return  # the previous sweep is still delivering
         try:
             self.dispatcher.run_due()
-            if self.plans_date_jobs:
+            if self.plans_date_jobs and (self._last_plan is None
+                                         or time.monotonic() - self._last_plan >= self.plan_every_seconds):
                 self._plan_near_jobs()
+                self._last_plan = time.monotonic()
         finally:
             self._tick_lock.release()
 

@@ -105,3 +105,16 @@ def test_notice_shows_reader_zone_utc_time_left_contents_and_buttons(store, ship
         assert "Not legal advice" in notice.footer
         late = notice_for(row, "UTC", utc(2026, 3, 5, 12, 0))
         assert "OVERDUE by 2 h" in late.title
+
+
+def test_notice_names_the_facts_still_assumed(store, shipped_config):
+    with store.session() as s:
+        inc = _incident(s, {"personal_information_breach": True}, {"discovered": "2026-03-02T10:00:00Z"})
+        recompute(s, shipped_config, inc, regimes=["us_state_tx"], actor="system", why="declared", at=utc(2026, 3, 2, 10))
+        row = s.exec(select(Obligation).where(Obligation.obligation_id == "us_state_tx.residents")).one()
+        assert row.status == "open" and row.missing_facts == ["residents.TX"]
+        text = notice_for(row, "America/Chicago", utc(2026, 3, 2, 11)).as_text()
+        assert "Assumed to apply until these facts are known: residents.TX" in text
+        # the Texas clock runs from the determination, which is not recorded: no due time yet
+        assert row.due_at is None and 'trigger "determined"' in text and "not started" in text
+        assert plan_for_obligation(row) == []

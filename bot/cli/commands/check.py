@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from bot.cli.common import add_config_args, config_paths, print_issues
 from bot.config.kinds import KINDS
@@ -34,14 +35,14 @@ def run(args: argparse.Namespace) -> int:
         loaded = config.loaded(kind.name)
         if not loaded:
             continue
-        details = []
-        for item in loaded:
-            summary = getattr(item.model, "summary", None)
-            if callable(summary):
-                details.append(summary())
-        text = "; ".join(d for d in details if d) if details else ""
-        count = f"{len(loaded)} file(s)" if kind.many else item.file
-        print(f"  {kind.name:<12} {count}{': ' + text if text else ''}")
+        if kind.many:
+            names = ", ".join(Path(item.file).stem for item in loaded)
+            text = f"{len(loaded)}: {names}"
+        else:
+            summary = getattr(loaded[0].model, "summary", None)
+            text = summary() if callable(summary) else loaded[0].file
+        line = f"  {kind.name:<12} {text}"
+        print(line if len(line) <= 110 else line[:106].rsplit(" ", 1)[0] + " ...")
     if warnings:
         print(f"\n{len(warnings)} warning(s):")
         for w in sorted(warnings):
