@@ -62,3 +62,11 @@ def test_extends_cycle(write_config):
 def test_leave_cannot_be_waived(write_config):
     bad = dict(BASE_PROFILE, exceptions=[{"id": "emergency", "severities": ["sev1"], "waives": ["leave"], "cite": "x"}])
     assert any("nobody is paged on leave" in e for e in errors(write_config, labor=[bad]))
+
+
+def test_duplicate_people_and_slack_ids(write_config):
+    people = {"sites": [site("munich", "Europe/Berlin")],
+              "people": [person("anna", "U0ANNA001"), person("anna", "U0BEA0001"), person("boss", "U0BEA0001")]}
+    out = errors(write_config, people=people, rotas=one_rotation(["anna"]))
+    assert any('id "anna" appears twice' in e for e in out)
+    assert any('slack "U0BEA0001" appears twice' in e for e in out)
