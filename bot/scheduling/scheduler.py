@@ -8,9 +8,10 @@ Design (details and the reasons in ``docs/scheduling.md``):
   interval job sweeps every ``poll_seconds``: it delivers whatever is due by
   the *injected* clock (rows written by other processes, overdue rows after a
   restart, retries, held reminders); every ``plan_every_seconds`` it plans
-  date jobs for the nearest ``max_planned`` rows due within ``horizon`` (so start-up cost does not grow
-  with the backlog; the window moves on with every sweep).  A job that fires twice or not at all cannot double or lose a
-  message, because delivery claims the row (``pending -> sending``) first.
+  date jobs for the nearest ``max_planned`` rows due within ``horizon`` (so
+  start-up cost does not grow with the backlog; the window moves on).  A job
+  that fires twice or not at all cannot double or lose a message, because
+  delivery claims the row (``pending -> sending``) first.
 * The injected clock is the authority.  Date jobs run in real time, so they are
   planned only when the clock *is* real time (``SystemClock``); with a
   ``ManualClock`` (tests) or ``AcceleratedClock`` (drills) the sweep alone
