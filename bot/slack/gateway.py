@@ -87,7 +87,7 @@ class SlackGateway:
                         "the playbook's channel template", code="name_taken")
 
     def invite(self, channel_id: str, user_ids: Sequence[str]) -> None:
-        me = self._bot_user_id()
+        me = self.bot_user_id()
         wanted = [u for u in dict.fromkeys(user_ids) if is_user_id(u) and u != me]
         for start in range(0, len(wanted), self.invite_chunk):
             chunk = wanted[start:start + self.invite_chunk]
@@ -116,7 +116,8 @@ class SlackGateway:
             if not cursor:
                 return members
 
-    def _bot_user_id(self) -> str:
+    def bot_user_id(self) -> str:
+        """The bot's own user id (auth.test, once); empty when Slack cannot be asked."""
         if self._bot_user is None:
             try:
                 self._bot_user = str(self.client.auth_test()["user_id"])

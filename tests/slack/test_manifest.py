@@ -43,7 +43,8 @@ def app():
                                    config=lambda: SimpleNamespace(settings=SettingsFile()),
                                    now=SystemClock().now,
                                    reader_zone=lambda u: "UTC")
-        yield build_app(services, client, signing_secret=SECRET), double
+        # process_before_response: each listener finishes inside dispatch, so nothing runs after the double stops
+        yield build_app(services, client, signing_secret=SECRET, process_before_response=True), double
 
 
 def dispatch(app, body: bytes, content_type: str) -> int:

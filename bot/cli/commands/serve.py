@@ -75,6 +75,7 @@ def run(args: argparse.Namespace) -> int:
     clock = AcceleratedClock(args.clock_start, args.clock_speed) if args.clock_start else SystemClock()
     client = make_client(token)
     chat = SlackGateway(client, store, clock)
+    chat.bot_user_id()  # asked once now rather than in the first declaration
     current = lambda: holder.current  # noqa: E731 - the provider every service reads the config through
     services = SlackServices(incidents=IncidentService(store, current, clock), chat=chat, config=current, clock=clock)
     app = build_app(services, client, signing_secret=secret, socket_mode=bool(app_token))
