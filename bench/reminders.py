@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import shutil
 import statistics
 import sys
 import tempfile
@@ -172,6 +173,7 @@ def main() -> int:
     if double is not None:
         double.stop()
     store.dispose()
+    shutil.rmtree(tmp, ignore_errors=True)
     ok = load < 5 and late and percentile(late, 99) < 1 and states.get("sent", 0) == len(rows)
     return 0 if ok else 1
 
