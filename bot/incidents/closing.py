@@ -46,9 +46,11 @@ def resolve(ctx: Context, number: int, *, actor: str, key: str, summary: str) ->
         posts = [Post("incident_channel", "", messages.in_channel(view, "resolved", f"{view.label} resolved", *lines),
                       f"{key}:post:0"),
                  Post("channel", config.settings.incidents_channel,
-                      messages.announcement(pb, view, headline="resolved", redacted=view.private, extra=summary),
+                      messages.announcement(pb, view, headline="resolved", redacted=view.private, extra=summary,
+                                            name=collaborators.namer(config)),
                       f"{key}:post:1")]
         posts += messages.notifications(pb, view, "resolved", headline="resolved", key=key, start=len(posts),
+                                        name=collaborators.namer(config),
                                         slack_user_of=lambda p: collaborators.slack_user_of(config, p))
         return Outcome(incident=view, posts=tuple(posts), message=f"{view.label} resolved")
 
@@ -90,8 +92,10 @@ def close(ctx: Context, number: int, summary: str, *, actor: str, key: str) -> O
         posts = [Post("incident_channel", "", messages.in_channel(view, "closed", f"{view.label} closed", *lines,
                                                                   footer=footer), f"{key}:post:0"),
                  Post("channel", config.settings.incidents_channel,
-                      messages.announcement(pb, view, headline="closed", redacted=view.private), f"{key}:post:1")]
+                      messages.announcement(pb, view, headline="closed", redacted=view.private,
+                                            name=collaborators.namer(config)), f"{key}:post:1")]
         posts += messages.notifications(pb, view, "closed", headline="closed", key=key, start=len(posts),
+                                        name=collaborators.namer(config),
                                         slack_user_of=lambda p: collaborators.slack_user_of(config, p))
         return Outcome(incident=view, posts=tuple(posts), message=f"{view.label} closed; {footer}")
 

@@ -7,7 +7,7 @@ the lifecycle modules stay readable and the seams are easy to see.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Callable
 
 from sqlmodel import Session, select
 
@@ -45,6 +45,19 @@ def person_name(config: Any, person_id: str) -> str:
         if getattr(person, "id", None) == person_id:
             return getattr(person, "name", None) or person_id
     return person_id
+
+
+def namer(config: Any) -> Callable[[str], str]:
+    """Slack user id -> the person's name from config/people.yaml (the id itself when unknown)."""
+    if not config.loaded("people"):
+        return lambda user: user
+    from bot.oncall.directory import person_by_slack
+
+    def name(user: str) -> str:
+        person = person_by_slack(config, user)
+        return person_name(config, person) if person else user
+
+    return name
 
 
 def page_targets(session: Session, config: Any, incident: Incident, targets: list[Any], *, actor: str,

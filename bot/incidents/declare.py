@@ -111,17 +111,18 @@ def _result(session: Session, config: Any, pb: PlaybookFile, incident: Incident,
     task_views = [task_view(t) for t in tasks]
     deputies = {r.id: [collaborators.person_name(config, p) for p in collaborators.role_deputies(config, r.id)]
                 for r in pb.roles}
-    welcome = [messages.welcome(pb, view), messages.roles(pb, view, deputies)]
+    who = collaborators.namer(config)
+    welcome = [messages.welcome(pb, view, who), messages.roles(pb, view, deputies, who)]
     if task_views:
         welcome.append(messages.checklist(view, task_views))
     if view.regimes:
         welcome.append(messages.regulations(pb, view, ob_views, collaborators.fact_catalog(config)))
     invite = [incident.reporter] + [r.user for r in view.roles if r.user and r.user != incident.reporter]
-    channel = ChannelPlan(name=name, private=incident.private, topic=messages.topic(pb, view), invite=tuple(invite),
+    channel = ChannelPlan(name=name, private=incident.private, topic=messages.topic(pb, view, who), invite=tuple(invite),
                           welcome=tuple(welcome), bookmarks=tuple(Bookmark(b.title, b.url) for b in pb.channel.bookmarks))
-    feed = messages.announcement(pb, view, headline="declared", redacted=incident.private, channel=name)
+    feed = messages.announcement(pb, view, headline="declared", redacted=incident.private, channel=name, name=who)
     posts = [Post("channel", settings.incidents_channel, feed, f"{key}:post:0")]
-    posts += messages.notifications(pb, view, "declared", headline="declared", key=key, start=1,
+    posts += messages.notifications(pb, view, "declared", headline="declared", key=key, start=1, name=who,
                                     slack_user_of=lambda p: collaborators.slack_user_of(config, p))
     return DeclareResult(incident=view, channel=channel, announcements=tuple(posts),
                          pages=tuple(page_view(p) for p in pages), obligations=tuple(ob_views),

@@ -53,6 +53,7 @@ def change_severity(ctx: Context, number: int, severity: str, *, actor: str, key
                                               why=f"{direction.replace('_', ' ')} to {new.id}", at=at)
         outcome = conclude(session, config, incident, at)
         view = outcome.incident
+        who = collaborators.namer(config)
         headline = f"{direction.replace('_', ' ')} to {new.name}"
         lines = [f"From {old.name} to {new.name}." + (f" Reason: {reason}" if reason else "")]
         if new_targets:
@@ -65,9 +66,9 @@ def change_severity(ctx: Context, number: int, severity: str, *, actor: str, key
         posts = [Post("incident_channel", "", messages.in_channel(view, "severity_change", f"{view.label} {headline}",
                                                                   *lines), f"{key}:post:0"),
                  Post("channel", config.settings.incidents_channel,
-                      messages.announcement(new, view, headline=headline, redacted=view.private,
+                      messages.announcement(new, view, headline=headline, redacted=view.private, name=who,
                                             channel=view.channel_name), f"{key}:post:1")]
-        posts += messages.notifications(new, view, direction, headline=headline, key=key, start=len(posts),
+        posts += messages.notifications(new, view, direction, headline=headline, key=key, start=len(posts), name=who,
                                         slack_user_of=lambda p: collaborators.slack_user_of(config, p))
         return Outcome(incident=view, posts=tuple(posts), pages=tuple(page_view(p) for p in pages),
                        obligations=tuple(obligation_view(session, o) for o in obligations),

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Any
+from typing import Any, Callable
 
 from bot.incidents.playbook import PlaybookFile
 from bot.incidents.views import IncidentView, ObligationView, Post, TaskView
 from bot.ports import Button, Notice
 
+Names = Callable[[str], str]  # Slack user id -> display name
 MAX_CHANNEL = 80
 MAX_TOPIC = 250
 MAX_DUTY_LINES = 10
@@ -40,9 +41,13 @@ def _clean(name: str) -> str:
     return re.sub(r"-{2,}", "-", name).strip("-_")
 
 
-def topic(pb: PlaybookFile, view: IncidentView) -> str:
+def _who(name: Names, user: str | None, empty: str = "unassigned") -> str:
+    return name(user) if user else empty
+
+
+def topic(pb: PlaybookFile, view: IncidentView, name: Names = str) -> str:
     text = pb.channel.topic.format(label=view.label, title=view.title, severity=view.severity,
-                                   severity_name=view.severity_name, commander=view.holder("commander") or "unassigned",
+                                   severity_name=view.severity_name, commander=_who(name, view.holder("commander")),
                                    status=view.status)
     return text if len(text) <= MAX_TOPIC else text[:MAX_TOPIC - 1] + "…"
 
@@ -51,7 +56,7 @@ def _meta(view: IncidentView) -> dict[str, str]:
     return {"incident": str(view.number)}
 
 
-def welcome(pb: PlaybookFile, view: IncidentView) -> Notice:
+def welcome(pb: PlaybookFile, view: IncidentView, name: Names = str) -> Notice:
     lines = [f"Severity: {pb.name}", *(f"Criteria: {c}" for c in pb.criteria[:3])]
     if view.description:
         lines.append(view.description)
@@ -60,14 +65,14 @@ def welcome(pb: PlaybookFile, view: IncidentView) -> Notice:
     lines.append(f"Status updates are due every {int(pb.cadence.total_seconds() // 60)} minutes "
                  f"(owner: {pb.status_updates.owner.replace('_', ' ')}).")
     return Notice(kind="incident_welcome", title=f"{view.label}: {view.title}", lines=tuple(lines),
-                  fields=(("Reporter", view.reporter), ("Commander", view.holder("commander") or "unassigned")),
+                  fields=(("Reporter", name(view.reporter)), ("Commander", _who(name, view.holder("commander")))),
                   mention_users=(view.reporter,), metadata=_meta(view))
 
 
-def roles(pb: PlaybookFile, view: IncidentView, deputies: dict[str, list[str]]) -> Notice:
+def roles(pb: PlaybookFile, view: IncidentView, deputies: dict[str, list[str]], name: Names = str) -> Notice:
     lines = []
     for role in view.roles:
-        holder = role.user or "unfilled"
+        holder = _who(name, role.user, "unfilled")
         backup = deputies.get(role.role) or []
         lines.append(f"{role.title}: {holder}" + (f" (deputies: {', '.join(backup)})" if backup else ""))
     open_required = [r.title for r in pb.roles if r.required and not view.holder(r.id)]
@@ -117,7 +122,7 @@ def regulations(pb: PlaybookFile, view: IncidentView, obligations: list[Obligati
 
 
 def announcement(pb: PlaybookFile, view: IncidentView, *, headline: str, redacted: bool,
-                 channel: str | None = None, extra: str = "") -> Notice:
+                 channel: str | None = None, extra: str = "", name: Names = str) -> Notice:
     """A feed or notification message; ``redacted`` keeps only number, severity and status."""
     if redacted:
         return Notice(kind="announcement", title=f"{view.label} {headline} ({pb.name}, private incident)",
@@ -128,23 +133,23 @@ def announcement(pb: PlaybookFile, view: IncidentView, *, headline: str, redacte
     if extra:
         lines.append(extra)
     return Notice(kind="announcement", title=f"{view.label} {headline} ({pb.name})", lines=tuple(lines),
-                  fields=(("Commander", view.holder("commander") or "unassigned"), ("Status", view.status)),
+                  fields=(("Commander", _who(name, view.holder("commander"))), ("Status", view.status)),
                   metadata=_meta(view))
 
 
 def notifications(pb: PlaybookFile, view: IncidentView, moment: str, *, headline: str, key: str,
-                  slack_user_of: Any, start: int = 0) -> list[Post]:
+                  slack_user_of: Any, start: int = 0, name: Names = str) -> list[Post]:
     """Posts for the playbook's internal notifications that fire at ``moment``."""
     posts: list[Post] = []
     for spec in pb.notifications:
         if moment not in spec.when and not (moment in ("escalated", "downgraded") and "severity_changed" in spec.when):
             continue
         redacted_notice = announcement(pb, view, headline=headline, redacted=view.private,
-                                       channel=view.channel_name, extra=spec.message)
+                                       channel=view.channel_name, extra=spec.message, name=name)
         full_notice = announcement(pb, view, headline=headline, redacted=False, channel=view.channel_name,
-                                   extra=spec.message)
-        for name in spec.channels:
-            posts.append(Post("channel", name, redacted_notice, f"{key}:post:{start + len(posts)}"))
+                                   extra=spec.message, name=name)
+        for channel in spec.channels:
+            posts.append(Post("channel", channel, redacted_notice, f"{key}:post:{start + len(posts)}"))
         for group in spec.user_groups:
             posts.append(Post("user_group", group, redacted_notice, f"{key}:post:{start + len(posts)}"))
         for person in spec.people:  # named people chosen by the playbook author get the details

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from pydantic import AfterValidator, Field
 from typing_extensions import Annotated
@@ -141,15 +141,15 @@ def _holds(config: Any, principal: str, actor: str, subject: Subject) -> bool:
     return False
 
 
-def _describe(principal: str, subject: Subject) -> str:
+def _describe(principal: str, subject: Subject, who: Callable[[str], str]) -> str:
     if principal in _DESCRIBE:
         holder = {"reporter": subject.reporter, "role_holder": subject.role_holder,
                   "task_owner": subject.task_owner, "page_recipient": subject.page_recipient}.get(principal)
-        return _DESCRIBE[principal] + (f" ({holder})" if holder else "")
+        return _DESCRIBE[principal] + (f" ({who(holder)})" if holder else "")
     kind, _, name = principal.partition(":")
     if kind == "role":
         holder = subject.roles.get(name)
-        return f"the {name}" + (f" ({holder})" if holder else " (unfilled)")
+        return f"the {name}" + (f" ({who(holder)})" if holder else " (unfilled)")
     return f"{kind} {name}"
 
 
@@ -162,9 +162,12 @@ def authorize(config: Any, action: str, actor: str, subject: Subject) -> None:
     allowed = tuple(getattr(permissions(config).actions, action))
     if any(_holds(config, p, actor, subject) for p in allowed):
         return
-    who = ", ".join(_describe(p, subject) for p in allowed) or "nobody (the action is disabled)"
+    from bot.incidents.collaborators import namer
+
+    name = namer(config)
+    who = ", ".join(_describe(p, subject, name) for p in allowed) or "nobody (the action is disabled)"
     where = f" on {subject.label}" if subject.label else ""
-    raise PermissionDenied(f"{actor} may not {action.replace('_', ' ')}{where}. Allowed: {who}. "
+    raise PermissionDenied(f"You ({name(actor)}) may not {action.replace('_', ' ')}{where}. Allowed: {who}. "
                            "Ask one of them, or an admin to change config/permissions.yaml.",
                            action=action, allowed=allowed)
 

@@ -41,7 +41,7 @@ def acknowledge_page(ctx: Context, page_id: int, *, actor: str, key: str) -> Out
             raise Conflict(f"page #{page_id} is already {page.status}")
         row = collaborators.acknowledge(session, page_id, by=actor, at=at)
         outcome = conclude(session, config, incident, at)
-        text = f"{page.slack_user} acknowledged the page for {label(incident.number)}"
+        text = f"{collaborators.person_name(config, page.person_id)} acknowledged the page for {label(incident.number)}"
         return Outcome(incident=outcome.incident, pages=(page_view(row),), invite=(page.slack_user,), message=text,
                        posts=(Post("incident_channel", "", messages.in_channel(outcome.incident, "page_ack", text),
                                    f"{key}:post:0"),))
@@ -64,8 +64,8 @@ def decline_page(ctx: Context, page_id: int, reason: str, *, actor: str, key: st
         rows = collaborators.decline(session, config, page_id, by=actor, at=at, reason=reason)
         outcome = conclude(session, config, incident, at)
         nxt = [r for r in rows[1:]]
-        text = f"{page.slack_user} can't take the page: {reason}" + (
-            f"; paging {', '.join(r.person_id for r in nxt)} next" if nxt else "")
+        text = f"{collaborators.person_name(config, page.person_id)} can't take the page: {reason}" + (
+            f"; paging {', '.join(collaborators.person_name(config, r.person_id) for r in nxt)} next" if nxt else "")
         return Outcome(incident=outcome.incident, pages=tuple(page_view(r) for r in rows), message=text,
                        posts=(Post("incident_channel", "", messages.in_channel(outcome.incident, "page_decline", text),
                                    f"{key}:post:0"),))

@@ -8,7 +8,7 @@ from typing import Any
 from sqlmodel import Session
 
 from bot.audit.trail import append_event
-from bot.incidents import messages
+from bot.incidents import collaborators, messages
 from bot.incidents.context import Context
 from bot.incidents.errors import Conflict, InvalidRequest
 from bot.incidents.finish import conclude
@@ -53,7 +53,8 @@ def _outcome(session: Session, config: Any, incident: Incident, pb: PlaybookFile
     outcome = conclude(session, config, incident, at)
     view = outcome.incident
     spec = pb.role(role)
-    text = f"{user} is now {title}" + (f" (taking over from {previous})" if previous else "")
+    who = collaborators.namer(config)
+    text = f"{who(user)} is now {title}" + (f" (taking over from {who(previous)})" if previous else "")
     posts = [Post("incident_channel", "", messages.in_channel(view, "role_change", text, note and f"Hand-over note: {note}",
                                                               mention=(user,)), f"{key}:post:0"),
              Post("user", user, messages.in_channel(view, "role_brief", f"You are {title} for {view.label}: {view.title}",

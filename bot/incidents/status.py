@@ -51,6 +51,7 @@ def post_status(ctx: Context, number: int, text: str, *, actor: str, key: str) -
             feed = (messages.announcement(pb, view, headline="status updated", redacted=True) if view.private else notice)
             posts.append(Post("channel", config.settings.incidents_channel, feed, f"{key}:post:1"))
         posts += messages.notifications(pb, view, "status_update", headline="status update", key=key, start=len(posts),
+                                        name=collaborators.namer(config),
                                         slack_user_of=lambda p: collaborators.slack_user_of(config, p))
         return Outcome(incident=view, posts=tuple(posts), message="status update posted")
 

@@ -39,7 +39,7 @@ def test_declare_can_be_restricted(tmp_path, store, clock, keys):
     service = IncidentService(store, lambda: load(paths), clock)
     assert service.declare("minor", "x", actor=ALICE, key=keys()).incident.number == 1
     err = _denied(lambda: service.declare("minor", "x", actor=MALLORY, key=keys()),
-                  "UMALLORY1 may not declare", "group responders", "an admin")
+                  "You (UMALLORY1) may not declare", "group responders", "an admin")
     assert err.action == "declare"
 
 
