@@ -109,7 +109,8 @@ def _result(session: Session, config: Any, pb: PlaybookFile, incident: Incident,
                                  day=at.strftime("%Y%m%d"))
     ob_views = [obligation_view(session, o) for o in obligations]
     task_views = [task_view(t) for t in tasks]
-    deputies = {r.id: [collaborators.person_name(config, p) for p in collaborators.role_deputies(config, r.id)]
+    deputies = {r.id: [collaborators.person_name(config, p) for p in collaborators.role_deputies(config, r.id)
+                       if collaborators.slack_user_of(config, p) != view.holder(r.id)]  # the holder is no deputy
                 for r in pb.roles}
     who = collaborators.namer(config)
     welcome = [messages.welcome(pb, view, who), messages.roles(pb, view, deputies, who)]
