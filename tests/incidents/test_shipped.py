@@ -210,3 +210,16 @@ def test_remaining_denials_and_group_membership(service):
     assert service.snooze_obligation(gdpr.id, TUESDAY + timedelta(hours=1), actor=CAMILLE, key="x5").obligations
     assert service.mark_not_required(gdpr.id, "encrypted laptop, key not compromised: unlikely risk (Art. 33(1))",
                                      actor=NADIA, key="x6").obligations[0].status == "not_required"
+
+
+def test_messages_name_people_and_list_deputies_from_the_rota(service):
+    result = service.declare("sev2", "Checkout errors", actor=KATRIN, key="d1")
+    roles = next(n for n in result.channel.welcome if n.kind == "incident_roles")
+    # rotas.yaml roles: commander: [katrin, camille, anna]; katrin holds it, so camille and anna are the deputies.
+    assert ("Incident commander: Katrin Vogel (Head of Platform) "
+            "(deputies: Camille Laurent (Payments manager, DPO deputy), Anna Berger)") in roles.lines
+    assert roles.mention_users == (KATRIN,)
+    with pytest.raises(PermissionDenied) as denied:
+        service.resolve(1, actor=BRUNO, key="x")
+    assert str(denied.value).startswith("You (Bruno Costa) may not resolve on INC-1. "
+                                        "Allowed: the commander (Katrin Vogel (Head of Platform)), an admin.")
