@@ -1,0 +1,190 @@
+"""Listener scenarios in-process: the bolt app with the real services, signed requests, the Slack double.
+
+``process_before_response=True`` makes each listener finish inside ``dispatch``;
+the declare flow's background steps are awaited by polling the double.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from urllib.parse import urlencode
+
+import pytest
+from slack_bolt import BoltRequest
+
+from bot.config.loader import ConfigPaths, load_config
+from bot.incidents.service import IncidentService
+from bot.slack.app import build_app
+from bot.slack.client import make_client
+from bot.slack.double import SlackDouble
+from bot.slack.gateway import SlackGateway
+from bot.slack.services import SlackServices
+from tests.slack.harness import SECRET, TEAM, make_config, select_value, sign, text_value
+
+REPORTER, ADMIN = "U0REPORT1", "U0ADMIN01"
+
+
+@pytest.fixture
+def world(store, clock, tmp_path):
+    config_dir, playbooks_dir = make_config(tmp_path, admins=[ADMIN])
+    config = load_config(ConfigPaths(config_dir, playbooks_dir))
+    with SlackDouble() as double:
+        double.model.lenient_users = True
+        double.model.add_user(REPORTER, "riley", "Europe/Berlin")
+        for name in ("incidents", "support-escalations", "exec-updates"):
+            double.model.add_channel(name)
+        client = make_client("xoxb-test", base_url=double.api_url, sleep=lambda s: None)
+        chat = SlackGateway(client, store, clock, backoff=0.0, sleep=lambda s: None)
+        services = SlackServices(incidents=IncidentService(store, lambda: config, clock), chat=chat,
+                                 config=lambda: config, clock=clock)
+        app = build_app(services, client, signing_secret=SECRET, process_before_response=True)
+        yield app, services, double
+        services.shutdown()
+
+
+def _dispatch(app, body: bytes) -> int:
+    ts = int(time.time())
+    headers = {"content-type": ["application/x-www-form-urlencoded"], "x-slack-request-timestamp": [str(ts)],
+               "x-slack-signature": [sign(body, ts)]}
+    return app.dispatch(BoltRequest(body=body.decode(), headers=headers)).status
+
+
+def command(world, text: str, *, user: str = REPORTER, channel: str = "CGENERAL1", name: str = "/incident") -> int:
+    app, _, double = world
+    body = urlencode({"command": name, "text": text, "user_id": user, "channel_id": channel, "team_id": TEAM,
+                      "trigger_id": f"{time.time_ns()}.trig", "response_url": double.webhook_url("cmd")}).encode()
+    return _dispatch(app, body)
+
+
+def interaction(world, payload: dict) -> int:
+    app, _, double = world
+    payload = {"team": {"id": TEAM}, "api_app_id": "A1", "token": "t", "trigger_id": f"{time.time_ns()}.t",
+               "response_url": double.webhook_url("act"), **payload}
+    return _dispatch(app, urlencode({"payload": json.dumps(payload)}).encode())
+
+
+def button(world, user: str, action_id: str, value: str, message_ts: str = "1700000000.000100") -> int:
+    return interaction(world, {"type": "block_actions", "user": {"id": user},
+                               "container": {"type": "message", "message_ts": message_ts, "channel_id": "D1"},
+                               "channel": {"id": "D1"}, "message": {"ts": message_ts, "blocks": []},
+                               "actions": [{"action_id": action_id, "value": value, "type": "button",
+                                            "block_id": "b", "action_ts": f"{time.time():.6f}"}]})
+
+
+def submit(world, user: str, view: dict, values: dict) -> int:
+    return interaction(world, {"type": "view_submission", "user": {"id": user},
+                               "view": {**view, "state": {"values": values}}})
+
+
+def replies(double) -> list[str]:
+    return [w.body.get("text", "") for w in double.webhooks()]
+
+
+def declare(world, text: str = "declare sev2 Checkout is down"):
+    _, services, double = world
+    assert command(world, text) == 200
+    incident = services.incidents.get(1)
+    channel = double.model.channels[incident.channel_id]
+    double.wait_for(lambda: channel.pins or double.calls("pins.add"), what="the background steps")
+    return incident, channel
+
+
+def test_failed_bookmark_and_pin_are_on_the_timeline_and_the_rest_goes_on(world):
+    _, services, double = world
+    double.faults.error("bookmarks.add", "invalid_link")
+    double.faults.error("pins.add", "not_pinnable")
+    incident, channel = declare(world)
+    feed = double.model.channel_by_name("incidents")
+    double.wait_for(lambda: double.model.messages_in(feed.id), what="the feed announcement")
+    double.wait_for(lambda: channel.topic, what="the topic")
+
+    def failures():
+        return sorted(e.data["step"] for e in services.incidents.timeline(incident.number) if e.kind == "side_effect.failed")
+
+    steps = double.wait_for(lambda: len(failures()) == 2 and failures(), what="both failures on the timeline")
+    assert steps == ["bookmark Incident response handbook", "pin the welcome message"]  # sev2.yaml's one bookmark
+
+
+def test_oncall_shows_now_next_and_who_would_be_paged(world):
+    _, _, double = world
+    assert command(world, "platform", name="/oncall") == 200
+    text = double.wait_for(lambda: replies(double), what="the /oncall reply")[0]
+    assert text.startswith("*platform* now:") and "next:" in text and "UTC" in text
+    assert command(world, "nosuchrota", name="/oncall") == 200
+    assert 'Unknown rota "nosuchrota"' in replies(double)[-1] and "platform" in replies(double)[-1]
+
+
+def test_app_home_lists_my_incidents(world):
+    app, _, double = world
+    declare(world)
+    body = json.dumps({"type": "event_callback", "team_id": TEAM, "api_app_id": "A1", "event_id": "Ev1",
+                       "event": {"type": "app_home_opened", "user": REPORTER, "tab": "home", "channel": "D1"}}).encode()
+    ts = int(time.time())
+    headers = {"content-type": ["application/json"], "x-slack-request-timestamp": [str(ts)],
+               "x-slack-signature": [sign(body, ts)]}
+    assert app.dispatch(BoltRequest(body=body.decode(), headers=headers)).status == 200
+    home = double.wait_for(lambda: double.model.home_views.get(REPORTER), what="the published Home tab")
+    shown = json.dumps(home["blocks"])
+    assert "INC-1" in shown and "Checkout is down" in shown and "on-call shifts" in shown
+
+
+def test_page_decline_asks_why_and_records_it(world):
+    _, services, double = world
+    incident, _ = declare(world)
+    page = services.incidents.pages(incident.number)[0]
+    assert button(world, page.slack_user, "page.decline", f"page:{page.id}") == 200
+    view = double.wait_for(lambda: [v for v in double.model.views if v["callback_id"] == "page.decline"],
+                           what="the decline form")[0]
+    assert submit(world, page.slack_user, view, {}) == 200  # no reason: refused in place (nothing recorded)
+    assert services.incidents.pages(incident.number)[0].status != "declined"
+    assert submit(world, page.slack_user, view, {"reason": text_value("on a flight until 14:00")}) == 200
+    assert next(p for p in services.incidents.pages(incident.number) if p.id == page.id).status == "declined"
+
+
+def test_not_required_needs_a_reason_and_snooze_answers(world):
+    _, services, double = world
+    incident, channel = declare(world, "declare security Laptop with customer data stolen")
+    command(world, "trigger aware now", user=ADMIN, channel=channel.id)
+    obligation = next(o for o in services.incidents.open_obligations(incident.number) if o.obligation == "gdpr.authority")
+    assert button(world, ADMIN, "obligation.snooze", f"obligation:{obligation.id}") == 200
+    assert "snooze" in replies(double)[-1].lower()
+    assert button(world, ADMIN, "obligation.not_required", f"obligation:{obligation.id}") == 200
+    view = double.wait_for(lambda: [v for v in double.model.views if v["callback_id"] == "obligation.not_required"],
+                           what="the not-required form")[0]
+    assert submit(world, ADMIN, view, {"reason": text_value("disk encrypted, key not exposed")}) == 200
+    updated = next(o for o in services.incidents.obligations(incident.number) if o.id == obligation.id)
+    assert updated.status == "not_required" and updated.not_required_reason == "disk encrypted, key not exposed"
+
+
+def test_deadlines_and_timeline_replies_show_times_in_two_zones(world):
+    _, _, double = world
+    _, channel = declare(world, "declare security Laptop with customer data stolen")
+    command(world, "trigger aware now", user=ADMIN, channel=channel.id)
+    command(world, "deadlines", user=REPORTER, channel=channel.id)
+    deadlines = replies(double)[-1]
+    assert "gdpr.authority" in deadlines and "UTC)" in deadlines and "left" in deadlines
+    command(world, "timeline", user=REPORTER, channel=channel.id)
+    assert "Timeline of INC-1" in replies(double)[-1] and "Europe/Berlin" in replies(double)[-1]
+
+
+def test_unexpected_errors_show_a_correlation_id(world, monkeypatch, caplog):
+    _, services, double = world
+    _, channel = declare(world)
+    monkeypatch.setattr(services.incidents, "timeline", lambda number: 1 / 0)
+    command(world, "timeline", channel=channel.id)
+    reply = replies(double)[-1]
+    assert "error id `" in reply
+    correlation = reply.split("error id `")[1].split("`")[0]
+    assert any(correlation in r.getMessage() for r in caplog.records)
+
+
+def test_declare_form_submission_with_facts(world):
+    _, services, double = world
+    assert interaction(world, {"type": "shortcut", "callback_id": "declare_incident", "user": {"id": REPORTER}}) == 200
+    view = double.wait_for(lambda: double.model.views, what="the declare form")[0]
+    fact_blocks = [b["block_id"] for b in view["blocks"] if b.get("block_id", "").startswith("fact.")]
+    assert fact_blocks  # the playbooks ask for facts
+    values = {"severity": select_value("sev3"), "title": text_value("Search is slow")}
+    assert submit(world, REPORTER, view, values) == 200
+    assert services.incidents.get(1).title == "Search is slow"
