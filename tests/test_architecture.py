@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import ast
+import re
 from pathlib import Path
 
 BOT = Path(__file__).resolve().parent.parent / "bot"
@@ -11,14 +11,17 @@ SLACK_LIBS = ("slack_bolt", "slack_sdk")
 EDGE = (BOT / "slack", BOT / "cli" / "commands" / "serve.py")
 
 
+_IMPORT = re.compile(r"^\s*(?:from\s+([\w.]+)\s+import|import\s+([\w., ]+))", re.MULTILINE)
+
+
 def _imports(path: Path) -> set[str]:
-    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    """Imported module names, including imports inside functions (read as text: no AST needed)."""
     names: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            names.add(node.module)
+    for match in _IMPORT.finditer(path.read_text(encoding="utf-8")):
+        if match.group(1):
+            names.add(match.group(1))
+        else:
+            names.update(part.split(" as ")[0].strip() for part in match.group(2).split(","))
     return names
 
 
