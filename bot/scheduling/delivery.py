@@ -96,7 +96,11 @@ class Dispatcher:
                 return counts
             for reminder_id in ids:
                 seen.add(reminder_id)
-                outcome = self.fire(reminder_id)
+                try:
+                    outcome = self.fire(reminder_id)
+                except Exception:  # noqa: BLE001 - one broken reminder must not hold up the others
+                    log.exception("reminder %s could not be processed; the others go on", reminder_id)
+                    outcome = "error"
                 counts[outcome] = counts.get(outcome, 0) + 1
 
     # --- one reminder ------------------------------------------------------------
@@ -108,6 +112,8 @@ class Dispatcher:
             claimed = self._claim(reminder_id, now)
         except _Lost:
             return "lost"
+        except Exception as exc:  # noqa: BLE001 - a kind failed to prepare: nothing was claimed or changed
+            return self._prepare_failed(reminder_id, exc, now)
         if isinstance(claimed, str):
             return claimed
         return self._send_and_record(claimed, now)
@@ -157,6 +163,27 @@ class Dispatcher:
                 self._resync(s, config, row.incident_id, now)
             return row
 
+    def _prepare_failed(self, reminder_id: int, exc: Exception, now: datetime) -> str:
+        """Preparing failed (everything it did was rolled back): try again later, give up after the limit."""
+        error = f"{type(exc).__name__}: {exc}"[:1000]
+        log.error("reminder %s could not be prepared: %s", reminder_id, error, exc_info=exc)
+        with self.store.session() as s:
+            row = s.get(Reminder, reminder_id)
+            if row is None or row.state != "pending":
+                return "not-pending"
+            attempts = row.attempts + 1
+            if attempts >= MAX_ATTEMPTS:
+                s.execute(update(Reminder).where(Reminder.id == row.id, Reminder.state == "pending")  # type: ignore[arg-type]
+                          .values(state="failed", attempts=attempts, last_error=error, updated_at=now))
+                append_event(s, incident_id=row.incident_id, actor="system", kind="reminder.failed", at=now,
+                             summary=f"Could not prepare {row.kind} reminder {row.key} after {attempts} attempt(s): "
+                                     f"{error}", data={"key": row.key, "kind": row.kind, "attempts": attempts})
+                return "failed"
+            wait = RETRY_BACKOFF[min(attempts, len(RETRY_BACKOFF)) - 1]
+            s.execute(update(Reminder).where(Reminder.id == row.id, Reminder.state == "pending")  # type: ignore[arg-type]
+                      .values(attempts=attempts, next_attempt_at=now + wait, last_error=error, updated_at=now))
+            return "retry"
+
     def _send(self, row: Reminder) -> str:
         message = dict(row.message or {})
         direct = bool(message.pop("direct", False))
@@ -198,6 +225,19 @@ class Dispatcher:
             return "failed"
 
     def _record_sent(self, row: Reminder, ts: str, *, sent_at: datetime) -> None:
+        try:
+            self._record_sent_fully(row, ts, sent_at=sent_at)
+        except Exception as exc:  # noqa: BLE001 - the message is out: never leave it to be sent again
+            log.exception("reminder %s was sent (ts %s) but its bookkeeping failed; recording the delivery only",
+                          row.key, ts)
+            late = max(0.0, (sent_at - _on_time(row)).total_seconds())
+            with self.store.session() as s:
+                s.execute(update(Reminder).where(Reminder.id == row.id, Reminder.state == "sending")  # type: ignore[arg-type]
+                          .values(state="sent", sent_at=sent_at, message_ts=ts, late_by_seconds=late,
+                                  last_error=f"sent, but recording failed: {type(exc).__name__}: {exc}"[:1000],
+                                  updated_at=self.clock.now()))
+
+    def _record_sent_fully(self, row: Reminder, ts: str, *, sent_at: datetime) -> None:
         now = self.clock.now()
         late = max(0.0, (sent_at - _on_time(row)).total_seconds())
         with self.store.session() as s:
@@ -232,13 +272,24 @@ class Dispatcher:
 
     # --- after a crash -----------------------------------------------------------------
 
-    def recover(self) -> dict[str, int]:
-        """Resolve reminders left in ``sending`` by a crashed process (ask the chat, then record or re-send)."""
-        counts = {"found": 0, "resent": 0}
+    def recover(self, *, claimed_before: datetime | None = None) -> dict[str, int]:
+        """Resolve reminders left in ``sending`` by a crashed process (ask the chat, then record or re-send).
+
+        At start every ``sending`` row is stuck; while running, only those claimed before ``claimed_before``
+        (a delivery in progress is never that old)."""
+        counts = {"found": 0, "resent": 0, "unresolved": 0}
         with self.store.session() as s:
-            stuck = list(s.exec(select(Reminder).where(Reminder.state == "sending").order_by(Reminder.id)).all())
+            query = select(Reminder).where(Reminder.state == "sending")
+            if claimed_before is not None:
+                query = query.where(Reminder.updated_at < claimed_before)
+            stuck = list(s.exec(query.order_by(Reminder.id)).all())
         for row in stuck:
-            ts = self.chat.find_sent(row.delivered_to or "", row.key) if row.delivered_to else None
+            try:
+                ts = self.chat.find_sent(row.delivered_to or "", row.key) if row.delivered_to else None
+            except Exception as exc:  # noqa: BLE001 - the chat is unreachable: leave it for the next check
+                log.warning("could not check whether reminder %s was delivered: %s", row.key, exc)
+                counts["unresolved"] += 1
+                continue
             if ts:
                 # The message went out after the claim; the claim time is the best record of when.
                 self._record_sent(row, ts, sent_at=row.updated_at)

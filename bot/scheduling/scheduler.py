@@ -49,6 +49,7 @@ from bot.store.database import Store
 log = logging.getLogger(__name__)
 
 TICK_JOB_ID = "scheduler:tick"
+STUCK_AFTER = timedelta(minutes=5)  # a row in 'sending' this long was left by a failure, not a slow send
 
 
 def reminder_job_id(reminder_id: int) -> str:
@@ -201,10 +202,11 @@ class ReminderScheduler:
             return  # the previous sweep is still delivering
         try:
             self.dispatcher.run_due()
-            if self.plans_date_jobs and (self._last_plan is None
-                                         or time.monotonic() - self._last_plan >= self.plan_every_seconds):
-                self._plan_near_jobs()
+            if self._last_plan is None or time.monotonic() - self._last_plan >= self.plan_every_seconds:
                 self._last_plan = time.monotonic()
+                self.dispatcher.recover(claimed_before=self.clock.now() - STUCK_AFTER)
+                if self.plans_date_jobs:
+                    self._plan_near_jobs()
         finally:
             self._tick_lock.release()
 

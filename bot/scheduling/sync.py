@@ -102,7 +102,8 @@ def apply_wanted(session: Session, incident_id: int, wanted: dict[str, Wanted], 
             if done.rowcount:
                 result.cancelled.append(key)
     session.flush()
-    session.expire_all()  # the core updates above bypass the identity map
+    for row in rows.values():
+        session.expire(row)  # the core updates above bypass the identity map
     return result
 
 

@@ -15,6 +15,7 @@ from bot.scheduling.kinds import cadence
 from bot.scheduling.notice_codec import notice_to_json
 from bot.scheduling.sync import sync_incident
 from bot.scheduling.tables import Reminder
+from bot.scheduling.wanted import Wanted
 from tests.scheduling.fakes import FakeChat, add_incident, make_config
 
 KINDS = (cadence,)
@@ -121,7 +122,7 @@ def test_recovery_records_a_message_that_reached_the_chat_before_the_crash(store
     ts = chat.post("CINC1", Notice(kind="status_nudge", title="x"), key=KEY)  # it did go out
     clock.advance(minutes=5)  # restart five minutes later
     dispatcher = Dispatcher(store, lambda: config, chat, clock, kinds=KINDS)
-    assert dispatcher.recover() == {"found": 1, "resent": 0}
+    assert dispatcher.recover() == {"found": 1, "resent": 0, "unresolved": 0}
     assert len(chat.sent) == 1
     row = _row(store)
     assert (row.state, row.message_ts, row.sent_at) == ("sent", ts, planned)  # sent at the claim, not the restart
@@ -132,7 +133,7 @@ def test_recovery_sends_a_claimed_message_that_never_left(store, clock, config, 
     _leave_in_sending(store, clock)
     clock.advance(minutes=5)
     dispatcher = Dispatcher(store, lambda: config, chat, clock, kinds=KINDS)
-    assert dispatcher.recover() == {"found": 0, "resent": 1}
+    assert dispatcher.recover() == {"found": 0, "resent": 1, "unresolved": 0}
     assert chat.keys() == [KEY]
     assert chat.sent[0].notice.title == "Status update due for INC-1"  # exactly what was claimed
     assert _row(store).state == "sent"
@@ -149,4 +150,45 @@ def test_two_workers_firing_the_same_reminder_send_it_once(store, clock, config,
     for t in threads:
         t.join()
     assert sorted(results) == ["not-pending"] * 3 + ["sent"]
+    assert chat.keys() == [KEY]
+
+
+def test_a_reminder_whose_kind_fails_does_not_hold_up_the_others(store, clock, config, chat, planned):
+    class Broken:
+        name = "checklist"
+
+        @staticmethod
+        def wanted(session, config, incident, at):
+            return [Wanted("task:99:nudge", "checklist", planned - timedelta(minutes=1), "#incident", 99)]
+
+        @staticmethod
+        def prepare(session, config, reminder, now):
+            raise RuntimeError("bug in a kind")
+
+        @staticmethod
+        def after_sent(session, config, reminder, now):
+            return None
+
+    with store.session() as s:  # due before the healthy nudge, so it is tried first
+        s.add(Reminder(key="task:99:nudge", kind="checklist", incident_id=1, target=99, recipient="#incident",
+                       due_at=planned - timedelta(minutes=1), next_attempt_at=planned - timedelta(minutes=1),
+                       created_at=clock.now(), updated_at=clock.now()))
+    clock.set(planned)
+    dispatcher = Dispatcher(store, lambda: config, chat, clock, kinds=(cadence, Broken))
+    assert dispatcher.run_due() == {"retry": 1, "sent": 1}
+    assert chat.keys() == [KEY]
+    broken = _row(store, "task:99:nudge")
+    assert (broken.state, broken.attempts) == ("pending", 1)
+    assert "bug in a kind" in broken.last_error
+
+
+def test_while_running_only_stale_sending_rows_are_recovered(store, clock, config, chat, planned):
+    clock.set(planned)
+    _leave_in_sending(store, clock)
+    dispatcher = Dispatcher(store, lambda: config, chat, clock, kinds=KINDS)
+    # claimed just now: a delivery may be in progress in another thread, leave it alone
+    assert dispatcher.recover(claimed_before=clock.now() - timedelta(minutes=5)) == \
+        {"found": 0, "resent": 0, "unresolved": 0}
+    clock.advance(minutes=6)
+    assert dispatcher.recover(claimed_before=clock.now() - timedelta(minutes=5))["resent"] == 1
     assert chat.keys() == [KEY]
