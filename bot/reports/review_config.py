@@ -11,6 +11,8 @@ references) still refuses the configuration with every issue listed.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import BaseModel, ValidationError
 
 from bot.config.errors import ConfigInvalid, ConfigIssue
@@ -20,6 +22,14 @@ from bot.config.validation import issues_from_validation
 from bot.config.yaml_source import read_yaml_file
 
 
+def _display(path: Path) -> str:
+    """Relative to the working directory when possible, as ``bot check`` prints it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
 def _read(paths: ConfigPaths) -> tuple[dict[str, list[LoadedFile]], list[ConfigIssue]]:
     files: dict[str, list[LoadedFile]] = {}
     issues: list[ConfigIssue] = []
@@ -27,7 +37,7 @@ def _read(paths: ConfigPaths) -> tuple[dict[str, list[LoadedFile]], list[ConfigI
         root = paths.root(kind)
         matches = sorted(p for p in root.glob(kind.pattern) if p.is_file()) if root.is_dir() else []
         for path in matches:
-            doc, parse_issues = read_yaml_file(path, str(path))
+            doc, parse_issues = read_yaml_file(path, _display(path))
             issues.extend(parse_issues)
             if doc is None or parse_issues:
                 continue
