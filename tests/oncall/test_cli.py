@@ -31,9 +31,14 @@ def test_json_for_the_drill_instant(capsys, config_dir, tmp_path):
     assert code == 0
     data = json.loads(out.out)
     assert data["rota"] == "platform" and data["at"] == "2026-12-25T01:00:00Z" and data["on_call"] == ["anna"]
-    assert data["plan"][0]["person"] == "bruno" and data["plan"][0]["slack_user"] == "U0BRUNO01"
     anna = next(s for s in data["skipped"] if s["person"] == "anna")
     assert anna["reason_code"] == "holiday_work" and anna["until"] == "2026-12-26T23:00:00Z"
+    # bruno's leave runs to 27 Dec inclusive: back at 28 Dec 00:00 Lisbon (WET = UTC in winter).
+    bruno = next(s for s in data["skipped"] if s["person"] == "bruno")
+    assert bruno["reason_code"] == "leave" and bruno["until"] == "2026-12-28T00:00:00Z"
+    # Every deputy is skipped too (Munich: holiday; Lisbon: rest contact ban), so the fallback is paged, loudly.
+    assert data["plan"][0]["person"] == "katrin" and data["plan"][0]["slack_user"] == "U0KATRIN1"
+    assert any(w.startswith("NOBODY ELIGIBLE") for w in data["warnings"])
 
 
 def test_text_all_rotas_and_exception_flags(capsys, config_dir, tmp_path):
@@ -71,13 +76,14 @@ def test_history_from_the_database(capsys, config_dir, tmp_path, store, database
     from bot.oncall.tables import Engagement
 
     with store.session() as s:
-        # bruno worked a call-out until 23:30 Lisbon on 24 Dec; the EU baseline (via pt-ct) compensates:
-        # he is still paged at 02:00 Berlin (01:00 Lisbon), with a note that compensatory rest is owed.
-        s.add(Engagement(person_id="bruno", start=datetime.fromisoformat("2026-12-24T22:00:00+00:00"),
-                         end=datetime.fromisoformat("2026-12-24T23:30:00+00:00")))
+        # bruno holds the platform week from MO 28 Dec 09:00 Berlin. He worked a call-out until 23:30 Lisbon
+        # on 29 Dec; the EU baseline (via pt-ct) compensates rather than blocks: he is still paged at
+        # 02:00 Berlin (01:00 Lisbon) on 30 Dec, with a note that compensatory rest is owed.
+        s.add(Engagement(person_id="bruno", start=datetime.fromisoformat("2026-12-29T22:00:00+00:00"),
+                         end=datetime.fromisoformat("2026-12-29T23:30:00+00:00")))
     monkeypatch.setenv("DATABASE_URL", database_url)
     code, out = run(capsys, "platform", "--config-dir", config_dir, "--playbooks-dir", str(tmp_path / "none"),
-                    "--at", "2026-12-25T02:00:00+01:00", "--history", "--json")
+                    "--at", "2026-12-30T02:00:00+01:00", "--history", "--json")
     step = json.loads(out.out)["plan"][0]
     assert code == 0 and step["person"] == "bruno"
     assert any("compensatory rest is owed" in n for n in step["notes"])

@@ -1,0 +1,120 @@
+"""The drill end to end: the README's first command, on the shipped configuration.
+
+The default drill declares a security/privacy breach on Christmas night
+(2026-12-25 02:00 Europe/Berlin) from the shipped config and playbooks.
+Expectations below are derived from the shipped data, not from the drill's
+own output:
+
+* Paging: anna (Munich) holds the ``platform`` rotation that week; 25 Dec is a
+  Bavarian public holiday and the Munich works agreement forbids holiday
+  call-outs except ArbZG §14 emergencies.  The security playbook declares that
+  exception, so anna is paged at level 1 under it.  She does not answer (the
+  drill's default), so after the 5-minute ack timeout of
+  ``platform-escalation`` level 1 the deputy level is paged at 02:05.
+* People in Lisbon who are not rostered may not be contacted during their rest
+  (Portugal, CT art. 199.º-A): they are skipped, naming that article.
+* GDPR Art. 33: the drill records awareness at the declaration, 02:00 CET on
+  25 Dec; 72 elapsed hours later is 02:00 CET on Mon 28 Dec (no DST change in
+  between), 01:00 UTC.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import subprocess
+import sys
+import time
+
+import pytest
+
+from bot.config.loader import ConfigPaths, load_config
+from bot.drill.runner import DrillOptions, run_drill
+from tests.conftest import REPO_ROOT
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    return load_config(ConfigPaths(REPO_ROOT / "config", REPO_ROOT / "playbooks"))
+
+
+@pytest.fixture
+def drill(shipped, database_url, monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)  # the evidence pack is written under ./var/drill
+    out = io.StringIO()
+    outcome = run_drill(shipped, DrillOptions(database_url=database_url), out)
+    return outcome, out.getvalue()
+
+
+def test_the_drill_closes_the_incident_with_a_verified_audit_chain(drill):
+    outcome, text = drill
+    assert outcome.closed and outcome.chain_ok
+    assert re.search(r"audit chain: \d+ events, head hash [0-9a-f]{64}, verified", text)
+    assert "INC-1 closed" in text
+
+
+def test_a_person_is_skipped_with_the_legal_reason(drill):
+    _, text = drill
+    assert re.search(r"skipped \w+: skipped: contact during rest forbidden until .* \(CT art\. 199\.º-A", text)
+
+
+def test_the_first_page_goes_out_under_the_named_exception_and_the_deputy_after_the_timeout(drill):
+    _, text = drill
+    first = text.index("] DM to anna\n    Page: INC-1")
+    assert "paged under exception notfall (ArbZG §14" in text[first:first + 600]
+    # level 1 ack timeout is 5 minutes: the escalation and the deputy's page come at 02:05 CET.
+    assert "[Fri 25 Dec 02:05 CET] #inc-1-sec\n    Escalating INC-1: page not acknowledged within 5m" in text
+    deputy_page = re.search(r"\[Fri 25 Dec (\d\d:\d\d) (CET|WET)\] DM to (\w+)\n    Page: INC-1.*\n.*\n    Why you: deputy",
+                            text)
+    assert deputy_page, "no deputy was paged"
+    assert deputy_page.group(3) != "anna"
+
+
+def test_the_gdpr_obligation_is_due_72_hours_after_awareness(drill):
+    _, text = drill
+    assert re.search(r"gdpr\.authority -> .*: due Mon 28 Dec 02:00 CET \(2026-12-28T01:00:00\+00:00\)", text)
+
+
+def test_the_notification_owner_is_reminded_until_it_is_recorded(drill):
+    _, text = drill
+    nudges = re.findall(r"Legal deadline due in .*: Notify the lead / competent supervisory authority", text)
+    # The reminder plan's "half the window" (36 h after awareness) and "24 h before" nudges come before the
+    # drill's legal counsel records the notification on the second one.
+    assert len(nudges) >= 2
+    notified = text.index("gdpr.authority: Lead or competent supervisory authority (Art. 55, 56) notified")
+    assert all(text.index(n) < notified for n in nudges)
+    after = text[notified:]
+    assert "Notify the lead / competent supervisory authority" not in after  # no nudges once recorded
+
+
+def test_the_summary_lists_the_evidence_pack(drill, tmp_path):
+    outcome, text = drill
+    assert "evidence pack (timeline, roles, pages, exceptions, obligations met or missed): var/drill/INC-1-evidence.md" in text
+    written = (tmp_path / "var" / "drill" / "INC-1-evidence.md").read_text()
+    assert written == outcome.export_markdown
+    assert "| gdpr.authority |" in written and "met" in written
+
+
+def test_everyone_acknowledging_means_no_escalation(shipped, database_url, monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    out = io.StringIO()
+    run_drill(shipped, DrillOptions(database_url=database_url, no_ack=[]), out)
+    assert "Escalating INC-1" not in out.getvalue()
+    assert "Anna Berger acknowledged the page for INC-1" in out.getvalue()  # display name from people.yaml
+
+
+def test_the_readme_command_runs_in_a_fresh_process_in_under_a_minute(tmp_path):
+    started = time.monotonic()
+    proc = subprocess.run([sys.executable, "-m", "bot", "drill", "--config-dir", str(REPO_ROOT / "config")],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    elapsed = time.monotonic() - started
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "SUMMARY of INC-1 (closed)" in proc.stdout
+    assert elapsed < 60, f"the drill took {elapsed:.1f} s"
+
+
+def test_unknown_playbook_is_a_clear_error(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "bot", "drill", "sev9", "--config-dir", str(REPO_ROOT / "config")],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    assert 'unknown playbook "sev9"; choose one of: security, sev1, sev2, sev3, sev4' in proc.stderr
