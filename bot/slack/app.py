@@ -18,7 +18,8 @@ from bot.slack.listeners import actions, commands, events, home, views
 from bot.slack.services import SlackServices
 
 SLASH_COMMANDS = ("/incident", "/oncall")
-ACTIONS = ("page.ack", "page.decline", "obligation.notified", "obligation.snooze", "obligation.not_required")
+ACTIONS = ("page.ack", "page.decline", "obligation.notified", "obligation.snooze", "obligation.not_required",
+           "task.complete", "task.done", "trigger.approve", "trigger.reject")
 EVENTS = ("app_home_opened", "app_mention")
 SHORTCUTS = ("declare_incident",)
 

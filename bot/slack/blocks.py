@@ -59,8 +59,12 @@ def context(text: str) -> dict[str, Any]:
     return {"type": "context", "elements": [{"type": "mrkdwn", "text": escaped_within(text, SECTION_LIMIT) or " "}]}
 
 
-def button(b: Button) -> dict[str, Any]:
-    element: dict[str, Any] = {"type": "button", "action_id": b.action, "text": plain(b.label, BUTTON_TEXT_LIMIT),
+ACTION_SUFFIX = "~"  # Slack needs unique action ids in a block: the 2nd "task.complete" becomes "task.complete~2"
+
+
+def button(b: Button, action_id: str | None = None) -> dict[str, Any]:
+    element: dict[str, Any] = {"type": "button", "action_id": action_id or b.action,
+                               "text": plain(b.label, BUTTON_TEXT_LIMIT),
                                "value": b.value[:BUTTON_VALUE_LIMIT]}
     if b.style:
         element["style"] = b.style
@@ -111,8 +115,12 @@ def render(notice: Notice) -> Rendered:
     tail: list[dict[str, Any]] = []
     buttons = notice.buttons[:ACTION_ELEMENTS_LIMIT]
     if buttons:
-        tail.append({"type": "actions", "block_id": f"{notice.kind}.actions"[:255],
-                     "elements": [button(b) for b in buttons]})
+        seen: dict[str, int] = {}
+        elements = []
+        for b in buttons:
+            seen[b.action] = seen.get(b.action, 0) + 1
+            elements.append(button(b, b.action if seen[b.action] == 1 else f"{b.action}{ACTION_SUFFIX}{seen[b.action]}"))
+        tail.append({"type": "actions", "block_id": f"{notice.kind}.actions"[:255], "elements": elements})
     if notice.footer:
         tail.append(context(notice.footer))
     room = MESSAGE_BLOCKS_LIMIT - len(head) - len(tail)

@@ -82,6 +82,14 @@ def test_buttons_keep_action_ids_and_opaque_values():
     assert actions["elements"][0]["style"] == "primary"
 
 
+def test_repeated_action_ids_are_numbered_because_slack_needs_them_unique_per_block():
+    tasks = tuple(Button("task.complete", f"Done: task {i}", f"task:{i}") for i in (1, 2, 3))
+    actions = [b for b in render(Notice(kind="checklist", title="Checklist", buttons=tasks)).blocks
+               if b["type"] == "actions"][0]
+    assert [e["action_id"] for e in actions["elements"]] == ["task.complete", "task.complete~2", "task.complete~3"]
+    assert [e["value"] for e in actions["elements"]] == ["task:1", "task:2", "task:3"]
+
+
 def test_topic_fits_250_characters():
     assert len(topic("word " * 100)) == 250
 

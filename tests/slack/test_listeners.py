@@ -188,3 +188,27 @@ def test_declare_form_submission_with_facts(world):
     values = {"severity": select_value("sev3"), "title": text_value("Search is slow")}
     assert submit(world, REPORTER, view, values) == 200
     assert services.incidents.get(1).title == "Search is slow"
+
+
+def test_checklist_buttons_complete_tasks_even_when_numbered(world):
+    _, services, double = world
+    incident, channel = declare(world)
+
+    def checklist():
+        for message in double.model.messages_in(channel.id):
+            for block in message.blocks:
+                ids = [e["action_id"] for e in block.get("elements") or [] if e.get("action_id", "").startswith("task.")]
+                if len(ids) > 1:
+                    return message, block["elements"]
+        return None
+
+    message, elements = double.wait_for(checklist, what="the checklist with a button per task")
+    second = elements[1]
+    assert second["action_id"] == "task.complete~2"
+    status = interaction(world, {"type": "block_actions", "user": {"id": REPORTER},
+                                 "container": {"type": "message", "message_ts": message.ts, "channel_id": channel.id},
+                                 "channel": {"id": channel.id}, "message": {"ts": message.ts, "blocks": message.blocks},
+                                 "actions": [{**second, "block_id": "b", "action_ts": "1.2"}]})
+    assert status == 200
+    task_id = int(second["value"].split(":")[1])
+    assert next(t for t in services.incidents.tasks(incident.number) if t.id == task_id).done

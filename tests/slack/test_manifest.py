@@ -19,6 +19,7 @@ from bot.slack.client import make_client
 from bot.slack.double import SlackDouble
 from tests.slack.harness import REPO, SECRET, sign
 
+VALUE_PREFIX = {"page": "page", "obligation": "obligation", "task": "task", "trigger": "approval"}
 MANIFEST = yaml.safe_load((REPO / "manifest.yaml").read_text())
 
 
@@ -91,8 +92,8 @@ def test_interactivity_is_on_and_every_button_has_a_listener(app):
     for action_id in ACTIONS:
         payload = {"type": "block_actions", "container": {"type": "message", "message_ts": "1.0"},
                    "channel": {"id": "D1"}, "message": {"ts": "1.0", "blocks": []},
-                   "actions": [{"action_id": action_id, "value": "page:1" if action_id.startswith("page") else
-                                "obligation:1", "type": "button", "block_id": "b", "action_ts": "1.1"}]}
+                   "actions": [{"action_id": action_id, "value": VALUE_PREFIX[action_id.split(".")[0]] + ":1",
+                                "type": "button", "block_id": "b", "action_ts": "1.1"}]}
         assert interaction(bolt, double, payload) == 200, action_id
     unknown = {"type": "block_actions", "actions": [{"action_id": "nope", "value": "x", "type": "button"}]}
     assert interaction(bolt, double, unknown) == 404

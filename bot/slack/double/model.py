@@ -127,8 +127,13 @@ def check_blocks(blocks: list[dict[str, Any]], *, limit: int = BLOCKS_LIMIT) -> 
                 raise ApiError("invalid_blocks", detail=f"section text over {SECTION_LIMIT} characters")
             if len(block.get("fields") or []) > 10:
                 raise ApiError("invalid_blocks", detail="more than 10 section fields")
-        if kind == "actions" and len(block.get("elements") or []) > 25:
-            raise ApiError("invalid_blocks", detail="more than 25 elements in an actions block")
+        if kind == "actions":
+            elements = block.get("elements") or []
+            if len(elements) > 25:
+                raise ApiError("invalid_blocks", detail="more than 25 elements in an actions block")
+            ids = [e.get("action_id") for e in elements if e.get("action_id")]
+            if len(ids) != len(set(ids)):
+                raise ApiError("invalid_blocks", detail="action_id values must be unique within a block")
 
 
 class SlackModel:

@@ -6,14 +6,16 @@ input open a modal (the ``trigger_id`` is fresh: it is used right after ack).
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
-from typing import Any
+from typing import Any, Callable
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.ports import Notice
 from bot.slack import modals, operations
+from bot.slack.blocks import ACTION_SUFFIX
 from bot.slack.replies import local
 from bot.slack.services import SlackServices
 
@@ -74,8 +76,34 @@ def register(app: App, services: SlackServices) -> None:
                                                        key=operations.action_key(body, action))
         respond(text=operations.finish(services, outcome), response_type="ephemeral", replace_original=False)
 
-    app.action("page.ack")(page_ack)
-    app.action("page.decline")(page_decline)
-    app.action("obligation.notified")(obligation_notified)
-    app.action("obligation.not_required")(obligation_not_required)
-    app.action("obligation.snooze")(obligation_snooze)
+    def task_done(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+        ack()
+        task_id = parse_value(action.get("value", ""), "task")
+        outcome = services.incidents.complete_task(task_id, actor=body["user"]["id"],
+                                                   key=operations.action_key(body, action))
+        respond(text=operations.finish(services, outcome), response_type="ephemeral", replace_original=False)
+
+    def trigger_decision(approve: bool) -> Callable[..., None]:
+        def decide(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+            ack()
+            approval_id = parse_value(action.get("value", ""), "approval")
+            user, key = body["user"]["id"], operations.action_key(body, action)
+            outcome = (services.incidents.approve_trigger_change(approval_id, actor=user, key=key) if approve
+                       else services.incidents.reject_trigger_change(approval_id, actor=user, key=key))
+            respond(text=operations.finish(services, outcome), response_type="ephemeral", replace_original=False)
+        return decide
+
+    handlers = {
+        "page.ack": page_ack, "page.decline": page_decline,
+        "obligation.notified": obligation_notified, "obligation.not_required": obligation_not_required,
+        "obligation.snooze": obligation_snooze,
+        "task.complete": task_done, "task.done": task_done,
+        "trigger.approve": trigger_decision(True), "trigger.reject": trigger_decision(False),
+    }
+    for action_id, handler in handlers.items():
+        app.action(matching(action_id))(handler)
+
+
+def matching(action_id: str) -> re.Pattern[str]:
+    """The action id, or the numbered copy the renderer makes when one message repeats it."""
+    return re.compile(rf"^{re.escape(action_id)}(?:{re.escape(ACTION_SUFFIX)}\d+)?$")
