@@ -10,8 +10,7 @@ import time
 
 import pytest
 
-from bot.slack.double import BOT_USER_ID
-from tests.slack.conftest import ADMIN, REPORTER
+from tests.slack.conftest import REPORTER
 from tests.slack.harness import select_value, sign, text_value
 
 pytestmark = pytest.mark.slow

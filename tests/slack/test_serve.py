@@ -64,3 +64,26 @@ def test_rate_limit_waits_follow_retry_after_but_are_bounded():
     assert len(waits) == 3
     assert all(3 <= w < 3.3 for w in waits[:2])  # Retry-After 3 s plus at most 0.2 s jitter
     assert 30 <= waits[2] < 30.3  # 600 s asked, capped at 30 s per wait
+
+
+def test_an_app_token_selects_socket_mode_through_the_configured_api_host(tmp_path, database_url):
+    with SlackDouble() as double:
+        double.faults.error("apps.connections.open", "invalid_auth", times=100)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
+        env.update({"SLACK_BOT_TOKEN": "xoxb-t", "SLACK_APP_TOKEN": "xapp-t", "SLACK_API_URL": double.api_url,
+                    "DATABASE_URL": database_url, "BOT_CONFIG_DIR": str(REPO / "config"),
+                    "BOT_PLAYBOOKS_DIR": str(REPO / "playbooks")})
+        proc = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--no-scheduler"], cwd=REPO, env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            call = double.wait_for(lambda: double.calls("apps.connections.open"), timeout=30,
+                                   what="the Socket Mode connection request")[0]
+            assert call.headers.get("Authorization") == "Bearer xapp-t"  # the app-level token, not the bot token
+            assert not double.calls("conversations.create")
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
