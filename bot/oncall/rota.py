@@ -62,7 +62,8 @@ class Rotation(ConfigModel):
     name: str = ""
     timezone: TimeZoneName = Field(description="zone of the handoff and coverage wall-clock times")
     participants: list[Identifier] = Field(min_length=1)
-    start: Date = Field(description="date of the first handoff; the first participant is on call from then")
+    start: Date = Field(description="anchor: a handoff date on which the first participant takes over; the cadence "
+                        "runs from it in both directions (like PagerDuty's rotation_virtual_start)")
     handoff: str = Field("MO 09:00", description='"MO 09:00" for weekly/fortnightly cadence, "09:00" for daily')
     cadence: Literal["daily", "weekly", "fortnightly"] = "weekly"
     coverage: list[Coverage] = Field(default_factory=list, description="windows covered; empty = around the clock")
