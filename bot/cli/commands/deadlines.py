@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from datetime import datetime
 from typing import Any
 
-from bot.cli.common import add_config_args, load_or_exit, print_json
+from bot.cli.common import add_config_args, load_or_exit, parse_fact_args, print_json
 from bot.clock import SystemClock
 from bot.deadlines.assess import Assessment, Situation, assess
 from bot.deadlines.catalog import obligation_ids, regimes
@@ -61,33 +60,6 @@ def _pairs(values: list[str], what: str) -> list[tuple[str, str]]:
     return out
 
 
-def parse_fact_value(text: str) -> Any:
-    lowered = text.lower()
-    if lowered in ("true", "yes"):
-        return True
-    if lowered in ("false", "no"):
-        return False
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
-
-
-def _facts(values: list[str]) -> dict[str, Any]:
-    facts: dict[str, Any] = {}
-    for name, value in _pairs(values, "fact"):
-        parsed = parse_fact_value(value)
-        head, _, rest = name.partition(".")
-        if rest:
-            nested = facts.setdefault(head, {})
-            if not isinstance(nested, dict):
-                raise InputError(f"--fact {name}: {head} was already given as a single value")
-            nested[rest] = parsed
-        else:
-            facts[name] = parsed
-    return facts
-
-
 def _instant(name: str, value: str, zone: str | None) -> datetime:
     try:
         return parse_instant_input(value, zone)
@@ -115,7 +87,10 @@ def build_situation(args: argparse.Namespace, config: Any) -> tuple[list[str], S
                              "(see docs/deadlines.md)")
         submitted[name] = _instant(f"--submitted {name}", value, args.zone)
     at = _instant("--at", args.at, args.zone) if args.at else SystemClock().now()
-    facts = facts_for(config, _facts(args.fact))
+    try:
+        facts = facts_for(config, parse_fact_args(args.fact))
+    except argparse.ArgumentTypeError as exc:
+        raise InputError(str(exc)) from None
     return wanted, Situation(triggers=triggers, facts=facts, submitted=submitted, at=at)
 
 
