@@ -58,7 +58,7 @@ def _job_ids(store) -> set[str]:
 
 def test_a_near_reminder_gets_a_persistent_date_job_and_fires_on_time(store, config):
     clock, chat = SystemClock(), FakeChat()
-    key = _add(store, clock, 1, timedelta(seconds=1.5))
+    key = _add(store, clock, 1, timedelta(seconds=3))  # far enough ahead to be planned, not swept
     scheduler = _scheduler(store, config, chat, clock)
     scheduler.start()
     try:
