@@ -14,6 +14,9 @@ class ConfigIssue:
     path: str
     message: str
     severity: Literal["error", "warning"] = "error"
+    # "structure": the file cannot be used as written (syntax, keys, types, references);
+    # "compliance": the file is readable but breaks a labor rule (rota checks). Reviews may load those.
+    category: Literal["structure", "compliance"] = "structure"
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}:{self.column}"

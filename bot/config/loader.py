@@ -107,8 +107,17 @@ def _validate(kind: ConfigKind, doc: YamlDocument) -> tuple[Any, list[ConfigIssu
         return None, issues_from_validation(exc, doc, model)
 
 
-def collect(paths: ConfigPaths) -> tuple[Config | None, list[ConfigIssue]]:
-    """Load everything; return (config or None, every issue incl. warnings)."""
+def _blocking(issues: list[ConfigIssue], compliance_blocks: bool) -> bool:
+    return any(i.severity == "error" and (compliance_blocks or i.category != "compliance") for i in issues)
+
+
+def collect(paths: ConfigPaths, *, compliance_blocks: bool = True) -> tuple[Config | None, list[ConfigIssue]]:
+    """Load everything; return (config or None, every issue incl. warnings).
+
+    ``compliance_blocks=False`` still returns a config whose rota breaks a labor rule (the
+    violations stay in the returned issues): a manager previewing or reviewing a rota edit must
+    see that rota. Structural errors always refuse the configuration.
+    """
     issues: list[ConfigIssue] = []
     files: dict[str, list[LoadedFile]] = {}
     for kind in KINDS:
@@ -126,7 +135,7 @@ def collect(paths: ConfigPaths) -> tuple[Config | None, list[ConfigIssue]]:
     if not paths.config_dir.is_dir():
         issues.append(ConfigIssue(str(paths.config_dir), 1, 1, "", "configuration folder not found; "
                                   "pass --config-dir or set BOT_CONFIG_DIR"))
-    if any(i.severity == "error" for i in issues):
+    if _blocking(issues, compliance_blocks):
         return None, issues
     config = Config(paths=paths, files=files)
     for kind in KINDS:
@@ -135,7 +144,7 @@ def collect(paths: ConfigPaths) -> tuple[Config | None, list[ConfigIssue]]:
         check = kind.cross_check_fn()
         if check is not None:
             issues.extend(check(config))
-    if any(i.severity == "error" for i in issues):
+    if _blocking(issues, compliance_blocks):
         return None, issues
     config.warnings = [i for i in issues if i.severity == "warning"]
     return config, issues

@@ -9,6 +9,8 @@ runs the plan-time compliance checks (see :mod:`bot.oncall.compliance`).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from datetime import date, datetime, time, timedelta
 from functools import cached_property
 from typing import Annotated, Any, Literal
@@ -241,4 +243,4 @@ def cross_check(config) -> list:
                     issues.append(lf.issue(path, f'unknown rotation "{ref}"; rotations: {", ".join(sorted(rotations))}'))
     if issues or not people_file:
         return issues
-    return check_rotas(config, lf)
+    return [replace(i, category="compliance") for i in check_rotas(config, lf)]
