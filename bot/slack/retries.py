@@ -19,12 +19,25 @@ from slack_sdk.http_retry.builtin_handlers import (ConnectionErrorRetryHandler, 
 from slack_sdk.http_retry.handler import RetryHandler
 from slack_sdk.http_retry.interval_calculator import RetryIntervalCalculator
 from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
+from slack_sdk.http_retry.jitter import Jitter
 from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 
 NOT_BLINDLY_RETRIED = frozenset({"chat.postMessage"})
 SERVER_ERRORS = frozenset({500, 502, 503, 504})
+
+
+class ProportionalJitter(Jitter):
+    """Up to +50 % of the interval (slack-sdk's default adds up to a whole second to every wait)."""
+
+    def recalculate(self, duration: float) -> float:
+        return duration * (1 + random.random() / 2)
+
+
+def backoff(factor: float = 0.2) -> BackoffRetryIntervalCalculator:
+    """0.2 s, 0.4 s, 0.8 s … each with up to 50 % jitter."""
+    return BackoffRetryIntervalCalculator(backoff_factor=factor, jitter=ProportionalJitter())
 
 
 def _method(request: HttpRequest) -> str:
@@ -56,7 +69,7 @@ class BoundedRateLimitRetry(RateLimitErrorRetryHandler):
 class SafeServerErrorRetry(ServerErrorRetryHandler):
     def __init__(self, max_retry_count: int = 3, interval_calculator: RetryIntervalCalculator | None = None,
                  excluded: Iterable[str] = NOT_BLINDLY_RETRIED) -> None:
-        super().__init__(max_retry_count, interval_calculator or BackoffRetryIntervalCalculator(backoff_factor=0.2))
+        super().__init__(max_retry_count, interval_calculator or backoff())
         self.excluded = frozenset(excluded)
 
     def _can_retry(self, *, state: RetryState, request: HttpRequest, response: Optional[HttpResponse] = None,
@@ -67,7 +80,7 @@ class SafeServerErrorRetry(ServerErrorRetryHandler):
 
 class SafeConnectionErrorRetry(ConnectionErrorRetryHandler):
     def __init__(self, max_retry_count: int = 2, excluded: Iterable[str] = NOT_BLINDLY_RETRIED) -> None:
-        super().__init__(max_retry_count, BackoffRetryIntervalCalculator(backoff_factor=0.2))
+        super().__init__(max_retry_count, backoff())
         self.excluded = frozenset(excluded)
 
     def _can_retry(self, *, state: RetryState, request: HttpRequest, response: Optional[HttpResponse] = None,

@@ -131,7 +131,8 @@ class SlackDouble:
 
     def start(self) -> "SlackDouble":
         self._server = _Server(self)
-        self._thread = threading.Thread(target=self._server.serve_forever, name="slack-double", daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="slack-double", daemon=True)
         self._thread.start()
         return self
 
