@@ -9,13 +9,14 @@ same key and the lifecycle returns the first result without a second effect.
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 import logging
 from typing import Any
 
 from bot.incidents.errors import NotFound
 from bot.incidents.views import IncidentView, Outcome
-from bot.ports import ChatError
+from bot.ports import ChatError, Notice
 from bot.slack import replies
 from bot.slack.declare_flow import deliver_posts, open_channel
 from bot.slack.mrkdwn import escape
@@ -80,12 +81,18 @@ def finish(services: SlackServices, outcome: Outcome) -> str:
     return reply
 
 
-def tell(services: SlackServices, client: Any, user: str, text: str, channel: str | None = None) -> None:
-    """An ephemeral note in ``channel`` when possible, else a direct message."""
+def tell(services: SlackServices, client: Any, user: str, text: str, *, key: str, channel: str | None = None) -> None:
+    """An ephemeral note in ``channel`` when possible, else a direct message sent once per ``key``.
+
+    ``text`` is mrkdwn as built for replies; for the DM it is turned back into plain text
+    (the gateway escapes it again), so nothing a person typed can become a mention.
+    """
     if channel:
         try:
             client.chat_postEphemeral(channel=channel, user=user, text=text)
             return
         except Exception as exc:  # not in the channel, channel gone: fall back to a DM
             log.info("ephemeral reply in %s failed (%s); sending a DM", channel, exc)
-    client.chat_postMessage(channel=user, text=text)
+    first, _, rest = html.unescape(text).partition("\n")
+    notice = Notice(kind="reply", title=first.replace("*", "")[:150], lines=tuple(rest.splitlines()))
+    services.chat.direct_message(user, notice, key=f"{key}:reply")

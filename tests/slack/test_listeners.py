@@ -152,7 +152,11 @@ def test_not_required_needs_a_reason_and_snooze_answers(world):
     assert button(world, ADMIN, "obligation.not_required", f"obligation:{obligation.id}") == 200
     view = double.wait_for(lambda: [v for v in double.model.views if v["callback_id"] == "obligation.not_required"],
                            what="the not-required form")[0]
-    assert submit(world, ADMIN, view, {"reason": text_value("disk encrypted, key not exposed")}) == 200
+    for _ in range(2):  # submitted twice (a double click on Save): one decision, one reply
+        assert submit(world, ADMIN, view, {"reason": text_value("disk encrypted, key not exposed")}) == 200
+    dm = double.model.dm_channel(ADMIN)
+    assert len([m for m in double.model.messages_in(dm.id) if m.metadata["event_payload"]["kind"] == "reply"]) == 1
+    assert len([e for e in services.incidents.timeline(incident.number) if "not_required" in e.kind]) == 1
     updated = next(o for o in services.incidents.obligations(incident.number) if o.id == obligation.id)
     assert updated.status == "not_required" and updated.not_required_reason == "disk encrypted, key not exposed"
 

@@ -36,7 +36,8 @@ def register(app: App, services: SlackServices) -> None:
         reply = operations.declare(services, severity=values["severity"], title=values["title"], actor=user,
                                    key=operations.view_key(view), description=values.get("description", ""),
                                    facts=facts)
-        operations.tell(services, client, user, reply, view.get("private_metadata") or None)
+        operations.tell(services, client, user, reply, key=operations.view_key(view),
+                        channel=view.get("private_metadata") or None)
 
     def notified_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
         values = modals.values(view)
@@ -52,7 +53,7 @@ def register(app: App, services: SlackServices) -> None:
         outcome = services.incidents.mark_notified(modals.metadata_id(view, "obligation"), actor=user,
                                                    key=operations.view_key(view), reference=values["reference"],
                                                    submitted_at=submitted_at, evidence_url=values.get("evidence", ""))
-        operations.tell(services, client, user, operations.finish(services, outcome))
+        operations.tell(services, client, user, operations.finish(services, outcome), key=operations.view_key(view))
 
     def not_required_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
         values = modals.values(view)
@@ -63,7 +64,7 @@ def register(app: App, services: SlackServices) -> None:
         user = body["user"]["id"]
         outcome = services.incidents.mark_not_required(modals.metadata_id(view, "obligation"), values["reason"],
                                                        actor=user, key=operations.view_key(view))
-        operations.tell(services, client, user, operations.finish(services, outcome))
+        operations.tell(services, client, user, operations.finish(services, outcome), key=operations.view_key(view))
 
     def decline_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
         values = modals.values(view)
@@ -74,7 +75,7 @@ def register(app: App, services: SlackServices) -> None:
         user = body["user"]["id"]
         outcome = services.incidents.decline_page(modals.metadata_id(view, "page"), values["reason"], actor=user,
                                                   key=operations.view_key(view))
-        operations.tell(services, client, user, operations.finish(services, outcome))
+        operations.tell(services, client, user, operations.finish(services, outcome), key=operations.view_key(view))
 
     app.view(modals.DECLARE)(declare_submitted)
     app.view(modals.NOTIFIED)(notified_submitted)
