@@ -38,15 +38,19 @@ def _modal(callback_id: str, title: str, submit: str, blocks: list[dict[str, Any
             "close": plain("Cancel", 24), "private_metadata": metadata[:3000], "blocks": blocks[:VIEW_BLOCKS_LIMIT]}
 
 
-def declare_modal(options: list[SeverityOption], *, title: str = "", channel: str = "") -> dict[str, Any]:
+def declare_modal(options: list[SeverityOption], *, title: str = "", severity: str = "",
+                  channel: str = "") -> dict[str, Any]:
     blocks: list[dict[str, Any]] = [section("*Choose the severity by its criteria:*")]
     for option in options:
         criteria = "\n".join(f"• {escaped_within(c, 400)}" for c in option.criteria) or "_no criteria written_"
         private = " _(private channel)_" if option.private else ""
         blocks.append(section(f"*{escaped_within(option.id.upper(), 40)} · {escaped_within(option.name, 200)}*{private}\n{criteria}"))
     blocks.append({"type": "divider"})
-    select = {"type": "static_select", "placeholder": plain("Severity", 150), "options": [
-        {"text": plain(f"{o.id.upper()} · {o.name}", 75), "value": o.id} for o in options][:100]}
+    choices = [{"text": plain(f"{o.id.upper()} · {o.name}", 75), "value": o.id} for o in options][:100]
+    select: dict[str, Any] = {"type": "static_select", "placeholder": plain("Severity", 150), "options": choices}
+    chosen = next((c for c in choices if c["value"] == severity), None)
+    if chosen:
+        select["initial_option"] = chosen
     blocks.append(_input("severity", "Severity", select))
     blocks.append(_input("title", "Title", _text("What is broken, in a few words", initial=title, max_length=200)))
     blocks.append(_input("description", "Description", _text("What do you see? Who is affected?", multiline=True),

@@ -216,3 +216,11 @@ def test_checklist_buttons_complete_tasks_even_when_numbered(world):
     assert status == 200
     task_id = int(second["value"].split(":")[1])
     assert next(t for t in services.incidents.tasks(incident.number) if t.id == task_id).done
+
+
+def test_declare_with_a_severity_but_no_title_opens_the_form_with_it_chosen(world):
+    _, _, double = world
+    assert command(world, "declare security") == 200
+    view = double.wait_for(lambda: double.model.views, what="the declare form")[0]
+    select = next(b for b in view["blocks"] if b.get("block_id") == "severity")["element"]
+    assert select["initial_option"]["value"] == "security"

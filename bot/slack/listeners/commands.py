@@ -70,7 +70,8 @@ def run_incident_command(services: SlackServices, command: IncidentCommand, body
         if severity not in known:  # "/incident declare db is down": the first word is part of the title
             title, severity = " ".join(w for w in (severity, title) if w), ""
         if not severity or not title:
-            view = modals.declare_modal(services.incidents.severities(), title=title, channel=channel or "")
+            view = modals.declare_modal(services.incidents.severities(), title=title, severity=severity,
+                                        channel=channel or "")
             client.views_open(trigger_id=body["trigger_id"], view=view)
             return None
         return operations.declare(services, severity=severity, title=title, actor=user, key=key)
