@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 from bot.audit.trail import append_event
 from bot.clock import ensure_utc
 from bot.oncall.history import load_history
-from bot.oncall.planner import ExceptionRequest, PagePlan, PlanStep, plan_pages, resolve_policy
+from bot.oncall.planner import ExceptionRequest, PagePlan, PlanStep, plan_level, resolve_policy
 from bot.oncall.tables import Engagement, ExceptionUse, Page
 from bot.oncall.team import team_of
 
@@ -153,19 +153,23 @@ def escalate(session: Session, config, page_id: int, *, at: datetime) -> list[Pa
         if page.incident_id is not None else [page]
     if any(p.level > page.level for p in siblings):
         return []  # already escalated past this page
-    plan = plan_pages(config, page.target, at, page.severity, urgency=page.urgency,
-                      history=load_history(session, list(team.people), at),
-                      exception=_declared_exception(session, page.incident_id))
+    history = load_history(session, list(team.people), at)
+    declared = _declared_exception(session, page.incident_id)
+    declined = {p.person_id for p in siblings if p.status == "declined"}  # said no: never re-paged for this target
     level = page.level + 1
     while (level - 1) // n <= pol.repeat:
         cycle_start = ((level - 1) // n) * n
+        # Within one cycle (levels 1..n, then the repeat cycles) nobody is paged twice: whoever was paged and
+        # did not answer is passed over, so a deputy level takes the next eligible deputy.  A repeat cycle
+        # pages the levels again from the top (that is what `repeat` means).
         paged = {p.person_id for p in siblings if p.level > cycle_start and p.status != "cancelled"}
-        steps = [s for s in plan.level_steps((level - 1) % n + 1) if s.person not in paged]
-        if steps:
+        plan = plan_level(config, page.target, (level - 1) % n + 1, at, page.severity, urgency=page.urgency,
+                          history=history, exception=declared, exclude=paged | declined)
+        if plan.plan:
             append_event(session, incident_id=page.incident_id, actor="system", kind="page.escalated", at=at,
                          summary=f"no acknowledgement from {page.person_id}; escalating {page.target} to level {level}",
                          data={"page_id": page.id, "level": level})
-            return _record_steps(session, incident_id=page.incident_id, plan=plan, steps=steps, level=level,
+            return _record_steps(session, incident_id=page.incident_id, plan=plan, steps=plan.plan, level=level,
                                  actor="system", at=at, page_now=True)
         level += 1
     fallback = team.person(pol.fallback)
@@ -175,6 +179,7 @@ def escalate(session: Session, config, page_id: int, *, at: datetime) -> list[Pa
                  summary=f"nobody acknowledged {page.target}; paging the fallback manager {fallback.id}",
                  data={"page_id": page.id})
     step = PlanStep(level, fallback.id, fallback.slack, page.ack_timeout_minutes, at, "fallback")
+    plan = PagePlan(page.target, pol.id, at, page.severity, page.urgency, [], [step], [], [])
     return _record_steps(session, incident_id=page.incident_id, plan=plan, steps=[step], level=level,
                          actor="system", at=at, page_now=True)
 

@@ -163,7 +163,7 @@ def resolve_policy(team: Team, target: str) -> _Policy:
 
 class _Planner:
     def __init__(self, team: Team, at: datetime, severity: str, urgency: str, history: EngagementHistory,
-                 exception: ExceptionRequest | None, pol: _Policy) -> None:
+                 exception: ExceptionRequest | None, pol: _Policy, exclude: frozenset[str] = frozenset()) -> None:
         self.at0 = at
         self.team, self.severity, self.urgency, self.history = team, severity, urgency, history
         self.request, self.pol = exception, pol
@@ -173,7 +173,7 @@ class _Planner:
         self.used: list[ExceptionUsed] = []
         self.warnings: list[str] = []
         self.available: set[str] = set()
-        self.taken: set[str] = set()
+        self.taken: set[str] = set(exclude)  # already in the plan, or already paged in this escalation cycle
         self._rostered: dict[datetime, set[str]] = {}
         activities = {team.rotations[r].activity for r in pol.rotations}
         self.activity = activities.pop() if len(activities) == 1 else None  # for person targets of the policy
@@ -324,4 +324,25 @@ def plan_pages(config, target: str, at: datetime, severity: str, *, urgency: str
             on_call_ids.append(oc.person)
     return PagePlan(target, pol.id, at, severity, urgency, on_call_ids, p.steps, p.skipped, p.used,
                     fallback_used=any(s.role == "fallback" for s in p.steps), warnings=p.warnings,
+                    levels=len(pol.levels), repeat=pol.repeat, exceptions_available=sorted(p.available))
+
+
+def plan_level(config, target: str, level: int, at: datetime, severity: str, *, urgency: str = "high",
+               history: EngagementHistory | None = None, exception: ExceptionRequest | None = None,
+               exclude: set[str] | frozenset[str] = frozenset()) -> PagePlan:
+    """The steps of one escalation ``level`` (1-based, as in the policy) evaluated at ``at``.
+
+    Used when escalating: the level is checked at the instant it is paged, and
+    nobody in ``exclude`` (people already paged and not answering in this
+    cycle, or who declined) is paged again; a deputy level then takes the next
+    eligible deputy instead.  No fallback is added: the caller decides.
+    """
+    at = ensure_utc(at)
+    team = team_of(config)
+    pol = resolve_policy(team, target)
+    if not 1 <= level <= len(pol.levels):
+        raise ValueError(f"expected a level between 1 and {len(pol.levels)} for {target}, got {level}")
+    p = _Planner(team, at, severity, urgency, history or EngagementHistory(), exception, pol, frozenset(exclude))
+    p.run_level(level, pol.levels[level - 1], at)
+    return PagePlan(target, pol.id, at, severity, urgency, [], p.steps, p.skipped, p.used, warnings=p.warnings,
                     levels=len(pol.levels), repeat=pol.repeat, exceptions_available=sorted(p.available))
