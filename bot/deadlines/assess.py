@@ -63,7 +63,8 @@ class Assessment:
             "stage": self.stage, "status": self.status,
             "due_at": local.isoformat() if local else None,
             "due_at_utc": self.due_at.isoformat().replace("+00:00", "Z") if self.due_at else None,
-            "zone": self.zone, "estimated": self.estimated, "legal": self.legal, "reason": self.reason,
+            "zone": self.zone, "estimated": self.estimated, "legal": self.legal,
+            "assumed": bool(self.missing_facts) and self.status != "not_applicable", "reason": self.reason,
             "citation": self.citation, "missing_facts": list(self.missing_facts),
             "internal_targets": [t.isoformat().replace("+00:00", "Z") for t in self.internal_targets],
             "must_contain": list(self.must_contain),
@@ -188,10 +189,11 @@ class Assessor:
             return Assessment(**base, status="not_applicable", due_at=None, estimated=False, legal=False,
                               reason="does not apply: " + "; ".join(verdict.used))
         why: list[str] = []
-        if verdict.used:
+        if verdict.missing:  # said first: the due time below holds only if the open facts turn out to apply
+            known = f" (known so far: {'; '.join(verdict.used)})" if verdict.used else ""
+            why.append("assumed to apply until these facts are known: " + ", ".join(verdict.missing) + known)
+        elif verdict.used:
             why.append("applies because " + "; ".join(verdict.used))
-        if verdict.missing:
-            why.append("assumed to apply until these facts are known: " + ", ".join(verdict.missing))
         base["basis"] = ". ".join(why)
         ctx = RuleContextImpl(zone, self._s.triggers, facts, regime.calendars, self._chain)
         if isinstance(spec.deadline, QualitativeRule):

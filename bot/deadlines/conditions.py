@@ -167,8 +167,9 @@ def evaluate(condition: Condition, facts: dict[str, Any]) -> Verdict:
         return Verdict(result, used=(shown,))
     if isinstance(condition, Not):
         inner = evaluate(condition.not_, facts)
-        used = tuple(f"not {u}" for u in inner.used)
-        return Verdict(None if inner.value is None else not inner.value, used, inner.missing)
+        if inner.value is None:  # undecided: what held inside does not make the negation hold
+            return Verdict(None, missing=inner.missing)
+        return Verdict(not inner.value, tuple(f"not {u}" for u in inner.used))
     parts = [evaluate(c, facts) for c in (condition.any_of if isinstance(condition, AnyOf) else condition.all_of)]
     return combine(parts, any_mode=isinstance(condition, AnyOf))
 
@@ -179,10 +180,12 @@ def combine(parts: list[Verdict], *, any_mode: bool) -> Verdict:
     if hits:
         return Verdict(decisive, used=tuple(u for p in hits for u in p.used))
     missing = tuple(dict.fromkeys(m for p in parts for m in p.missing))
-    used = tuple(u for p in parts for u in p.used)
     if missing:
-        return Verdict(None, used, missing)
-    return Verdict(not decisive, used)
+        # Undecided: keep only what held (or is itself undecided). In any_of mode the limbs that failed are
+        # not a reason it applies, so they must not be listed as one ("applies because x = true (is false)").
+        held = tuple(u for p in parts if p.value is not False for u in p.used)
+        return Verdict(None, held, missing)
+    return Verdict(not decisive, tuple(u for p in parts for u in p.used))
 
 
 def evaluate_all(conditions: list[Condition], facts: dict[str, Any]) -> Verdict:
