@@ -137,7 +137,7 @@ def _facts_used(regime: RegimeFile) -> set[str]:
     for ob in regime.obligations:
         used |= condition_facts(ob.applicability)
         if ob.rollover:
-            used |= condition_facts(ob.rollover.not_for)
+            used |= condition_facts(ob.rollover.not_for) | {f.split(".")[0] for f in ob.rollover.needs_facts}
     return used
 
 

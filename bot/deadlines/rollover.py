@@ -6,8 +6,10 @@ DORA (CDR (EU) 2025/301 Art. 5(4)): a limit on a weekend or bank holiday in the
 entity's Member State moves to 12:00 of the next working day, except for the
 entity types listed in ``not_for`` (Art. 5(5)).
 
-Unknown facts never grant relief: if the calendar's country or an exemption
-fact is unknown, the earlier (unrolled) time stands and the reason says why.
+Unknown facts never grant relief: if the calendar's country, an exemption
+fact or a fact listed in ``needs_facts`` (e.g. the entity's zone: 12:00 in
+Brussels is 13:00 in Helsinki) is unknown, the earlier (unrolled) time stands
+and the reason says why.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from pydantic import Field
 
 from bot.config.types import ConfigModel, WallTime
 from bot.deadlines.calendars import CalendarUnknown
-from bot.deadlines.conditions import Condition, evaluate
+from bot.deadlines.conditions import MISSING, Condition, evaluate, lookup
 from bot.deadlines.rules import Due, RuleContext, fmt, local_instant
 
 
@@ -28,6 +30,9 @@ class Rollover(ConfigModel):
     calendar: str = Field(min_length=1, description="name of a calendar in this regime's calendars")
     not_for: list[Condition] = Field(default_factory=list,
                                      description="if any of these holds, the entity gets no roll-forward")
+    needs_facts: list[str] = Field(default_factory=list,
+                                   description="facts that must be known before relief is granted, e.g. the entity's "
+                                               "zone, which decides the local day and the time the limit moves to")
     citation: str = ""
 
     def apply(self, due: Due, ctx: RuleContext, facts: dict[str, Any]) -> Due:
@@ -39,6 +44,7 @@ class Rollover(ConfigModel):
                 exempt_by.extend(verdict.used)
             elif verdict.value is None:
                 unknown.extend(verdict.missing)
+        unknown.extend(name for name in self.needs_facts if lookup(facts, name) is MISSING)
         if exempt_by:
             return _with(due, f"no roll-forward: exempt because {'; '.join(exempt_by)}")
         if unknown:

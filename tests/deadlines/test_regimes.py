@@ -76,6 +76,44 @@ CASES = [
     ("dora-easter-relief", "dora", DORA | {"dora_entity_type": "insurer"},
      {"aware": "2026-04-02T10:00:00+02:00", "classified_major": "2026-04-02T22:00:00+02:00"}, {}, "dora.initial",
      "2026-04-07T12:00:00+02:00", False),
+    # Weekend incident across the EU spring DST change (Sun 2026-03-29 01:00 UTC), whole DORA chain. Aware Sat 03-28
+    # 09:00 CET (08:00 UTC), classified Sat 12:00 CET (11:00 UTC). Initial = earliest of classified + 4 h = Sat 16:00 CET
+    # (15:00 UTC) and aware + 24 h = Sun 08:00 UTC -> Sat 15:00 UTC, a Saturday.
+    # Insurer (relief, Art. 5(4)): 12:00 of the next working day in DE = Mon 2026-03-30 12:00 CEST (10:00 UTC).
+    ("dora-weekend-insurer-initial", "dora", DORA | {"dora_entity_type": "insurer"},
+     {"aware": "2026-03-28T09:00:00+01:00", "classified_major": "2026-03-28T12:00:00+01:00"}, {}, "dora.initial",
+     "2026-03-30T12:00:00+02:00", False),
+    # ... intermediate, estimated from the (rolled) initial due time: Mon 10:00 UTC + 72 h = Thu 2026-04-02 10:00 UTC
+    # = 12:00 CEST, a working day (Good Friday is 04-03): no roll.
+    ("dora-weekend-insurer-intermediate", "dora", DORA | {"dora_entity_type": "insurer"},
+     {"aware": "2026-03-28T09:00:00+01:00", "classified_major": "2026-03-28T12:00:00+01:00"}, {}, "dora.intermediate",
+     "2026-04-02T12:00:00+02:00", True),
+    # ... final: one month after the estimated intermediate, same local time = Sat 2026-05-02 12:00 CEST: a weekend;
+    # Sun 05-03 too; Mon 2026-05-04 is a working day (05-01 Labour Day is before it) -> Mon 05-04 12:00 CEST.
+    ("dora-weekend-insurer-final", "dora", DORA | {"dora_entity_type": "insurer"},
+     {"aware": "2026-03-28T09:00:00+01:00", "classified_major": "2026-03-28T12:00:00+01:00"}, {}, "dora.final",
+     "2026-05-04T12:00:00+02:00", True),
+    # Same incident, credit institution (no relief for initial and intermediate, Art. 5(5)): initial Sat 2026-03-28
+    # 16:00 CET stands.
+    ("dora-weekend-credit-institution-initial", "dora", DORA | {"dora_entity_type": "credit_institution"},
+     {"aware": "2026-03-28T09:00:00+01:00", "classified_major": "2026-03-28T12:00:00+01:00"}, {}, "dora.initial",
+     "2026-03-28T16:00:00+01:00", False),
+    # ... intermediate: Sat 15:00 UTC + 72 h = Tue 2026-03-31 15:00 UTC = 17:00 CEST (a wall-clock sum would say 16:00).
+    ("dora-weekend-credit-institution-intermediate", "dora", DORA | {"dora_entity_type": "credit_institution"},
+     {"aware": "2026-03-28T09:00:00+01:00", "classified_major": "2026-03-28T12:00:00+01:00"}, {}, "dora.intermediate",
+     "2026-03-31T17:00:00+02:00", True),
+    # ... final: 31 March + 1 month = 31 April does not exist -> clamped to Thu 2026-04-30 17:00 CEST, a working day.
+    ("dora-weekend-credit-institution-final", "dora", DORA | {"dora_entity_type": "credit_institution"},
+     {"aware": "2026-03-28T09:00:00+01:00", "classified_major": "2026-03-28T12:00:00+01:00"}, {}, "dora.final",
+     "2026-04-30T17:00:00+02:00", True),
+    # Relief is computed in the entity's own zone: a Finnish insurer (Europe/Helsinki, EET = UTC+2). Aware Sat 2026-02-28
+    # 20:00 UTC, classified Sun 03-01 19:30 UTC: earliest of Sun 23:30 UTC and Sun 20:00 UTC -> Sun 20:00 UTC
+    # (Sun 22:00 in Helsinki). Next working day in FI: Mon 2026-03-02, 12:00 EET = 10:00 UTC (12:00 Brussels would be
+    # 11:00 UTC: one hour late).
+    ("dora-relief-in-the-entity-zone", "dora",
+     DORA | {"dora_entity_type": "insurer", "member_state": "FI", "entity_zone": "Europe/Helsinki"},
+     {"aware": "2026-02-28T20:00:00Z", "classified_major": "2026-03-01T19:30:00Z"}, {}, "dora.initial",
+     "2026-03-02T12:00:00+02:00", False),
     # Override (Art. 5(1)(a)): classified Wed 2026-03-04 10:00 CET, more than 24 h after awareness Mon 09:00 CET:
     # 4 h from classification = Wed 14:00 CET (not aware + 24 h = Tue 09:00, which precedes the classification).
     ("dora-late-classification", "dora", DORA | {"dora_entity_type": "credit_institution"},
@@ -93,6 +131,12 @@ CASES = [
     # Tue (2), Wed (3), Thu 2026-03-19 (4). EDT since 03-08.
     ("sec-weekend-determination", "sec_8k", {"sec_registrant": True},
      {"materiality_determined": "2026-03-14T11:00:00-04:00"}, {}, "sec_8k.item_1_05", "2026-03-19T23:59:59-04:00", False),
+    # Determined ON the observed holiday: Fri 2026-07-03 16:00 EDT. 4 July 2026 is a Saturday, so the federal holiday
+    # is observed Fri 07-03 and the Commission is closed that day: Gen. Instr. B.1 starts the count on, and includes,
+    # the next business day. Mon 07-06 (1), Tue 07-07 (2), Wed 07-08 (3), Thu 2026-07-09 (4); end of that day, EDT.
+    # (A count that started on the Friday itself would end Wed 07-08; one that skipped Monday would end Fri 07-10.)
+    ("sec-determined-on-observed-holiday", "sec_8k", {"sec_registrant": True},
+     {"materiality_determined": "2026-07-03T16:00:00-04:00"}, {}, "sec_8k.item_1_05", "2026-07-09T23:59:59-04:00", False),
     # Thanksgiving: determined Mon 2026-11-23: Tue (1), Wed (2), [Thu 11-26 Thanksgiving], Fri (3), Mon 2026-11-30 (4).
     ("sec-thanksgiving", "sec_8k", {"sec_registrant": True},
      {"materiality_determined": "2026-11-23T09:00:00-05:00"}, {}, "sec_8k.item_1_05", "2026-11-30T23:59:59-05:00", False),
@@ -264,3 +308,14 @@ def test_dora_relief_unknown_entity_type_is_conservative(catalog):
     result = {a.obligation: a for a in assess(catalog, ["dora"], situation)}["dora.initial"]
     assert result.to_json()["due_at"] == "2026-03-07T00:00:00+01:00"
     assert "conservative" in result.reason
+
+
+def test_dora_relief_needs_the_entity_zone(catalog):
+    # The Finnish insurer above without entity_zone: the rule would be computed in Europe/Brussels, and 12:00 there is
+    # 13:00 in Helsinki, so relief is withheld until the zone is known: Sun 2026-03-01 20:00 UTC (earlier) stands.
+    facts = {k: v for k, v in DORA.items() if k != "entity_zone"} | {"dora_entity_type": "insurer", "member_state": "FI"}
+    situation = Situation(triggers={"aware": T("2026-02-28T20:00:00Z"), "classified_major": T("2026-03-01T19:30:00Z")},
+                          facts=facts)
+    result = {a.obligation: a for a in assess(catalog, ["dora"], situation)}["dora.initial"]
+    assert result.due_at == T("2026-03-01T20:00:00Z"), result.reason
+    assert "entity_zone" in result.reason and "conservative" in result.reason
