@@ -134,6 +134,9 @@ def _effective(regime: RegimeFile, spec: ObligationSpec, start: datetime | None,
         return False, f"not in effect until {begins.isoformat()}: informational only"
     if begins is not None and probe is None:
         return False, f"in effect from {begins.isoformat()}; no date to compare yet: informational only"
+    ends = regime.effective_until
+    if ends is not None and probe is not None and probe.astimezone(zone).date() > ends:
+        return False, f"regime {regime.id} ceased to apply after {ends.isoformat()}: informational only"
     return True, ""
 
 

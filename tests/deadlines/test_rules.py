@@ -102,6 +102,24 @@ def test_not_yet_effective_regime_is_informational_until_commencement(tmp_path):
     assert (after.status, after.legal, after.to_json()["due_at"]) == ("deadline", True, "2027-05-16T15:30:00+05:30")
 
 
+def test_regime_past_its_effective_until_is_informational(tmp_path):
+    # effective_until 2027-05-31 (last day in force). A clock that starts on 2027-05-31 in Kolkata is legal; one that
+    # starts on 2027-06-01 is not: no legal deadline, no reminders.
+    write_regime(tmp_path, "sunset", NOT_YET.replace("id: future", "id: sunset").replace("future.board", "sunset.board")
+                 .replace("status: not_yet_effective\neffective_from: \"2027-05-13\"",
+                          "status: in_force\neffective_from: \"2020-01-01\"\neffective_until: \"2027-05-31\""))
+    config, issues = load_dir(tmp_path)
+    assert config is not None, issues
+    from bot.deadlines.catalog import regimes
+
+    last = assess(regimes(config), ["sunset"], Situation(triggers={"aware": utc(2027, 5, 31, 10)}))[0]
+    # 2027-06-01 00:30 IST is still 2027-05-31 19:00 UTC: the local date in the rule's zone decides
+    after = assess(regimes(config), ["sunset"], Situation(triggers={"aware": utc(2027, 5, 31, 19)}))[0]
+    assert (last.status, last.legal) == ("deadline", True)
+    assert (after.status, after.legal) == ("informational", False)
+    assert "ceased to apply after 2027-05-31" in after.reason
+
+
 def test_same_time_rule_in_a_spring_gap_moves_forward_not_back(tmp_path):
     # one calendar day after Sat 2026-03-28 02:30 CET is Sun 03-29 02:30, which does not exist in Berlin:
     # the due time moves forward by the gap to 03:30 CEST (01:30 UTC), never back to 01:30 CET.
