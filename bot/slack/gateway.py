@@ -220,7 +220,7 @@ class SlackGateway:
                         return row.ts
                     claimed_long_ago = now - row.claimed_at >= STALE_CLAIM
                 if claimed_long_ago or time.monotonic() > deadline:
-                    found = self._history_lookup(channel, key)  # the other sender died or gave up
+                    found = self._safe_lookup(channel, key)  # the other sender died or gave up
                     if found:
                         self._complete(key, channel, found)
                     else:
@@ -290,7 +290,9 @@ class SlackGateway:
         raise _chat_error(last or RuntimeError("no attempt made"), f"posting a {notice.kind} message")
 
     def _safe_lookup(self, channel: str, key: str) -> str | None:
+        """History lookup that prefers delivering over blocking: unreadable history counts as not sent."""
         try:
             return self._history_lookup(channel, key)
-        except ChatError:
+        except ChatError as exc:
+            log.warning("could not check %s for an earlier send of %s (%s); sending", channel, key, exc)
             return None

@@ -147,3 +147,28 @@ def test_topic_pin_bookmark(gateway, double):
     gateway.bookmark(channel, "Runbook", "https://runbooks.example/db")
     state = double.model.channels[channel]
     assert len(state.topic) == 250 and state.pins == [ts] and state.bookmarks[0]["link"] == "https://runbooks.example/db"
+
+
+def test_a_claim_left_by_a_crashed_sender_is_taken_over(gateway, double, store, clock):
+    from datetime import timedelta
+
+    channel, _ = gateway.create_channel("inc-13", private=False)
+    with store.session() as s:  # a sender claimed the key, then died before sending
+        s.add(SentMessage(key="orphan", target=channel, channel_id=channel, claimed_at=clock.now()))
+    clock.advance(timedelta(seconds=31))  # older than the 30 s a live sender may take
+    ts = gateway.post(channel, NOTICE, key="orphan")
+    assert [m.ts for m in double.model.messages_in(channel)] == [ts]
+
+
+def test_a_claim_whose_message_did_land_is_completed_from_the_history(gateway, double, store, clock):
+    from datetime import timedelta
+
+    channel, _ = gateway.create_channel("inc-14", private=False)
+    landed = gateway.client.chat_postMessage(channel=channel, text="sent before the crash",
+                                             metadata={"event_type": "incident_bot_message",
+                                                       "event_payload": {"key": "landed"}})["ts"]
+    with store.session() as s:
+        s.add(SentMessage(key="landed", target=channel, channel_id=channel, claimed_at=clock.now()))
+    clock.advance(timedelta(seconds=31))
+    assert gateway.post(channel, NOTICE, key="landed") == landed
+    assert len(double.model.messages_in(channel)) == 1
