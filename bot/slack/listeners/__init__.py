@@ -1,0 +1,1 @@
+"""Bolt listeners, one module per surface: commands, actions, views, home, events."""
