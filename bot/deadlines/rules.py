@@ -21,9 +21,9 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Annotated, Literal, Protocol, Union
 from zoneinfo import ZoneInfo
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, model_validator
 
-from bot.config.types import ConfigModel, Duration
+from bot.config.types import ConfigModel, Duration, WallTime
 
 TRIGGERS: dict[str, str] = {
     "aware": "the organisation became aware of the incident (or of reasonable certainty of a breach)",
@@ -102,11 +102,23 @@ class HoursRule(ConfigModel):
 
 class _LocalDayRule(ConfigModel):
     due: Literal["end_of_day", "same_time"] = "end_of_day"
+    cutoff: WallTime | None = Field(default=None, description='with due: end_of_day, the due day ends at this local '
+                                                              'time instead (e.g. "17:30", a filing system\'s cut-off)')
+
+    @model_validator(mode="after")
+    def _cutoff_needs_end_of_day(self):
+        if self.cutoff is not None and self.due != "end_of_day":
+            raise ValueError(f'expected "cutoff" only with due: end_of_day (it ends the due day early), got due: {self.due}')
+        return self
 
     def _finish(self, ctx: RuleContext, anchor: AnchorTime, day: date, what: str) -> Due:
-        wall = END_OF_DAY if self.due == "end_of_day" else anchor.instant.astimezone(ctx.zone).time()
+        if self.due == "same_time":
+            wall, meaning = anchor.instant.astimezone(ctx.zone).time(), "same local time"
+        elif self.cutoff is not None:
+            wall, meaning = self.cutoff, f"by the {self.cutoff:%H:%M} cut-off of that day"
+        else:
+            wall, meaning = END_OF_DAY, "end of that day"
         due = local_instant(day, wall, ctx.zone)
-        meaning = "end of that day" if self.due == "end_of_day" else "same local time"
         return Due(due, anchor.estimated, anchor.instant,
                    (f"{what} after {anchor.text}, {meaning} in {ctx.zone.key} = {fmt(due, ctx.zone)}",))
 

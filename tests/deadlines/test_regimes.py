@@ -119,27 +119,28 @@ CASES = [
     ("dora-late-classification", "dora", DORA | {"dora_entity_type": "credit_institution"},
      {"aware": "2026-03-02T09:00:00+01:00", "classified_major": "2026-03-04T10:00:00+01:00"}, {}, "dora.initial",
      "2026-03-04T14:00:00+01:00", False),
-    # SEC Item 1.05: four business days after the determination. Determined Wed 2026-07-01. 4 July 2026 is a Saturday,
+    # SEC Item 1.05: four business days after the determination, due by 17:30 ET that day (EDGAR gives a filing
+    # submitted later the next business day's date, Reg. S-T Rule 13(a)). Determined Wed 2026-07-01. 4 July 2026 is a Saturday,
     # observed Fri 07-03. Business days: Thu 07-02 (1), [Fri holiday, weekend], Mon 07-06 (2), Tue (3), Wed 07-08 (4).
     ("sec-observed-independence-day", "sec_8k", {"sec_registrant": True},
-     {"materiality_determined": "2026-07-01T10:00:00-04:00"}, {}, "sec_8k.item_1_05", "2026-07-08T23:59:59-04:00", False),
+     {"materiality_determined": "2026-07-01T10:00:00-04:00"}, {}, "sec_8k.item_1_05", "2026-07-08T17:30:00-04:00", False),
     # New Year's Day 2022 was a Saturday, observed Fri 2021-12-31 (in the previous year). Determined Wed 2021-12-29:
     # Thu 12-30 (1), [Fri observed holiday, weekend], Mon 2022-01-03 (2), Tue (3), Wed 2022-01-05 (4). EST.
     ("sec-new-year-observed-previous-year", "sec_8k", {"sec_registrant": True},
-     {"materiality_determined": "2021-12-29T15:00:00-05:00"}, {}, "sec_8k.item_1_05", "2022-01-05T23:59:59-05:00", False),
+     {"materiality_determined": "2021-12-29T15:00:00-05:00"}, {}, "sec_8k.item_1_05", "2022-01-05T17:30:00-05:00", False),
     # Weekend trigger (Gen. Instr. B.1): determined Sat 2026-03-14 -> the count starts on and includes Mon 03-16 (1),
     # Tue (2), Wed (3), Thu 2026-03-19 (4). EDT since 03-08.
     ("sec-weekend-determination", "sec_8k", {"sec_registrant": True},
-     {"materiality_determined": "2026-03-14T11:00:00-04:00"}, {}, "sec_8k.item_1_05", "2026-03-19T23:59:59-04:00", False),
+     {"materiality_determined": "2026-03-14T11:00:00-04:00"}, {}, "sec_8k.item_1_05", "2026-03-19T17:30:00-04:00", False),
     # Determined ON the observed holiday: Fri 2026-07-03 16:00 EDT. 4 July 2026 is a Saturday, so the federal holiday
     # is observed Fri 07-03 and the Commission is closed that day: Gen. Instr. B.1 starts the count on, and includes,
-    # the next business day. Mon 07-06 (1), Tue 07-07 (2), Wed 07-08 (3), Thu 2026-07-09 (4); end of that day, EDT.
+    # the next business day. Mon 07-06 (1), Tue 07-07 (2), Wed 07-08 (3), Thu 2026-07-09 (4); 17:30 EDT.
     # (A count that started on the Friday itself would end Wed 07-08; one that skipped Monday would end Fri 07-10.)
     ("sec-determined-on-observed-holiday", "sec_8k", {"sec_registrant": True},
-     {"materiality_determined": "2026-07-03T16:00:00-04:00"}, {}, "sec_8k.item_1_05", "2026-07-09T23:59:59-04:00", False),
+     {"materiality_determined": "2026-07-03T16:00:00-04:00"}, {}, "sec_8k.item_1_05", "2026-07-09T17:30:00-04:00", False),
     # Thanksgiving: determined Mon 2026-11-23: Tue (1), Wed (2), [Thu 11-26 Thanksgiving], Fri (3), Mon 2026-11-30 (4).
     ("sec-thanksgiving", "sec_8k", {"sec_registrant": True},
-     {"materiality_determined": "2026-11-23T09:00:00-05:00"}, {}, "sec_8k.item_1_05", "2026-11-30T23:59:59-05:00", False),
+     {"materiality_determined": "2026-11-23T09:00:00-05:00"}, {}, "sec_8k.item_1_05", "2026-11-30T17:30:00-05:00", False),
     # HIPAA 164.404: 60 calendar days after discovery. Discovered Tue 2026-02-10 (EST). Feb 10 + 18 = Feb 28,
     # + 31 = Mar 31 (49 days), + 11 = Apr 11 (60). End of that day in New York, now EDT (US change on 2026-03-08).
     ("hipaa-individuals-us-dst", "hipaa", HIPAA, {"discovered": "2026-02-10T15:00:00-05:00"}, {}, "hipaa.individuals",

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.deadlines.assess import Situation, assess
+from bot.deadlines.assess import RuleContextImpl, Situation, assess
 from bot.deadlines.calendars import CalendarSpec, resolve_calendar
 from bot.deadlines.instants import parse_instant_input
 from bot.deadlines.rules import add_months
@@ -144,3 +144,22 @@ obligations:
     assert result.due_at == utc(2026, 3, 29, 1, 30)
     assert result.due_local().isoformat() == "2026-03-29T03:30:00+02:00"
     assert result.due_local().tzinfo == ZoneInfo("Europe/Berlin")
+
+
+def test_cutoff_ends_the_due_day_early_and_needs_end_of_day():
+    from pydantic import ValidationError
+
+    from bot.deadlines.rules import CalendarDaysRule
+
+    ctx = RuleContextImpl(ZoneInfo("America/New_York"), {"aware": utc(2026, 3, 2, 15)}, {}, {}, _no_chain)
+    # aware Mon 2026-03-02 10:00 EST; + 1 calendar day = Tue 03-03; cut-off 17:30 EST = 22:30 UTC
+    rule = CalendarDaysRule(kind="calendar_days", amount=1, cutoff="17:30", **{"from": "aware"})
+    assert rule.compute(ctx).at == utc(2026, 3, 3, 22, 30)
+    with pytest.raises(ValidationError, match='expected "cutoff" only with due: end_of_day'):
+        CalendarDaysRule(kind="calendar_days", amount=1, due="same_time", cutoff="17:30", **{"from": "aware"})
+
+
+def _no_chain(obligation_id: str):
+    from bot.deadlines.rules import Pending
+
+    raise Pending(obligation_id)
