@@ -118,7 +118,7 @@ class ReminderScheduler:
         if self._thread is not None:
             self._thread.join(timeout=10)
             self._thread = None
-        self._step_down()
+        self._step_down(quietly=True)
         self.leader.release()
 
     def _lead_loop(self) -> None:
@@ -161,9 +161,12 @@ class ReminderScheduler:
                     next_run_time=datetime.now(UTC), misfire_grace_time=max(1, int(self.poll_seconds * 5)))
         aps.resume()
 
-    def _step_down(self) -> None:
+    def _step_down(self, *, quietly: bool = False) -> None:
         if self._aps is not None:
-            log.warning("this process is no longer the active scheduler")
+            if quietly:
+                log.info("scheduler stopped")
+            else:
+                log.warning("this process is no longer the active scheduler")
             try:
                 self._aps.shutdown(wait=False)
             except Exception:  # noqa: BLE001
