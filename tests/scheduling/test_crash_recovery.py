@@ -26,7 +26,9 @@ def test_sigkill_then_restart_delivers_every_reminder_exactly_once(store, databa
     config_dir = write_config(tmp_path)
     double = SlackDouble().start()
     double.model.lenient_users = True
-    double.faults.latency = 0.03  # a send is in flight most of the time, so the kill lands mid-delivery
+    # Every API call takes 0.1 s, so a send is in flight most of the time and the kill usually lands mid-delivery
+    # (the restarted worker then finds the message by its key and records it instead of sending it again).
+    double.faults.latency = 0.1
     keys, last_due = plan_reminders(store, double, SystemClock().now(), COUNT, first=1.0, spacing=0.15)
     env = worker_env(database_url, double)
     first = Worker(env, config_dir)
