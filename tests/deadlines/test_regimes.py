@@ -119,6 +119,15 @@ CASES = [
     ("dora-late-classification", "dora", DORA | {"dora_entity_type": "credit_institution"},
      {"aware": "2026-03-02T09:00:00+01:00", "classified_major": "2026-03-04T10:00:00+01:00"}, {}, "dora.initial",
      "2026-03-04T14:00:00+01:00", False),
+    # Around the 24 h boundary (Art. 5(1)(a)): aware Mon 2026-03-02 09:00 CET. Classified Tue 08:59 CET (23 h 59 min
+    # later): 4 h from classification (Tue 12:59) is capped by 24 h from awareness -> Tue 2026-03-03 09:00 CET, one
+    # minute after classifying. Classified Tue 09:01 (more than 24 h later): the override gives Tue 13:01 CET.
+    ("dora-classified-just-within-24h", "dora", DORA | {"dora_entity_type": "credit_institution"},
+     {"aware": "2026-03-02T09:00:00+01:00", "classified_major": "2026-03-03T08:59:00+01:00"}, {}, "dora.initial",
+     "2026-03-03T09:00:00+01:00", False),
+    ("dora-classified-just-after-24h", "dora", DORA | {"dora_entity_type": "credit_institution"},
+     {"aware": "2026-03-02T09:00:00+01:00", "classified_major": "2026-03-03T09:01:00+01:00"}, {}, "dora.initial",
+     "2026-03-03T13:01:00+01:00", False),
     # SEC Item 1.05: four business days after the determination, due by 17:30 ET that day (EDGAR gives a filing
     # submitted later the next business day's date, Reg. S-T Rule 13(a)). Determined Wed 2026-07-01. 4 July 2026 is a Saturday,
     # observed Fri 07-03. Business days: Thu 07-02 (1), [Fri holiday, weekend], Mon 07-06 (2), Tue (3), Wed 07-08 (4).
