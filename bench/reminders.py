@@ -34,7 +34,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import text  # noqa: E402
+from sqlalchemy import insert, text  # noqa: E402
 from sqlmodel import select  # noqa: E402
 
 from bot.clock import SystemClock  # noqa: E402
@@ -84,13 +84,15 @@ def seed(store: Store, count: int, first_due_in: float, spread: float) -> None:
                  for inc in incidents for i in range(per_incident)][:count]
         s.add_all(tasks)
         s.flush()
+        now = SystemClock().now()  # due times count from here, after the slow part of seeding
         rows = []
         for i, task in enumerate(tasks):
             due = now + timedelta(seconds=first_due_in + spread * i / count)
-            rows.append(Reminder(key=f"task:{task.id}:nudge", kind="checklist", incident_id=task.incident_id,
-                                 target=task.id, recipient="#incident", due_at=due, next_attempt_at=due,
-                                 payload={"since": now.isoformat()}, created_at=now, updated_at=now))
-        s.add_all(rows)
+            rows.append({"key": f"task:{task.id}:nudge", "kind": "checklist", "incident_id": task.incident_id,
+                         "target": task.id, "recipient": "#incident", "due_at": due, "next_attempt_at": due,
+                         "state": "pending", "attempts": 0, "payload": {"since": now.isoformat()},
+                         "created_at": now, "updated_at": now})
+        s.execute(insert(Reminder), rows)
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -138,9 +140,8 @@ def main() -> int:
     scheduler = ReminderScheduler(store, lambda: config, chat, SystemClock(), poll_seconds=1.0)
     started = time.perf_counter()
     scheduler.start()
-    wanted = min(args.count, scheduler.max_planned)
-    while scheduler.planned_jobs < wanted and time.perf_counter() - started < 60:
-        time.sleep(0.01)
+    while not scheduler.ready and time.perf_counter() - started < 60:
+        time.sleep(0.005)
     load = time.perf_counter() - started
     print(f"load: {load:.2f} s until active with {args.count} pending reminders in the store and the nearest "
           f"{scheduler.planned_jobs} planned as date jobs "

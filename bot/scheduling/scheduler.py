@@ -86,6 +86,11 @@ class ReminderScheduler:
         self._tick_lock = threading.Lock()
 
     @property
+    def ready(self) -> bool:
+        """Active, reconciled with the rows, and the first sweep has planned the near jobs."""
+        return self.is_leader and self._last_plan is not None
+
+    @property
     def planned_jobs(self) -> int:
         """Reminders that currently have a date job in this (active) scheduler."""
         return len(self._planned)
@@ -206,10 +211,10 @@ class ReminderScheduler:
         try:
             self.dispatcher.run_due()
             if self._last_plan is None or time.monotonic() - self._last_plan >= self.plan_every_seconds:
-                self._last_plan = time.monotonic()
                 self.dispatcher.recover(claimed_before=self.clock.now() - STUCK_AFTER)
                 if self.plans_date_jobs:
                     self._plan_near_jobs()
+                self._last_plan = time.monotonic()
         finally:
             self._tick_lock.release()
 
