@@ -8,7 +8,8 @@
   trying again, so a message is never posted twice.
 * Channels: names validated locally; ``name_taken`` adds a suffix (``-2``,
   ``-3``...), never joins an existing channel.
-* Rate limits and 5xx are retried by slack-sdk's handlers (:mod:`bot.slack.retries`).
+* Rate limits and 5xx are retried by slack-sdk's handlers (:mod:`bot.slack.retries`); posts are
+  paced per channel (:mod:`bot.slack.pacing`: a short burst, then about one per second).
 * Failures after retries raise :class:`bot.ports.ChatError` with Slack's code.
 """
 
@@ -29,6 +30,7 @@ from bot.ports import ChatError, Notice
 from bot.slack import channel_names
 from bot.slack.blocks import TOPIC_LIMIT, render, topic as fit_topic
 from bot.slack.mrkdwn import is_user_id, truncate
+from bot.slack.pacing import ChannelPacer
 from bot.slack.tables import SentMessage
 from bot.store.database import Store
 
@@ -55,7 +57,8 @@ def _transient(exc: Exception) -> bool:
 
 class SlackGateway:
     def __init__(self, client: WebClient, store: Store, clock: Clock, *, invite_chunk: int = 100,
-                 send_attempts: int = 4, backoff: float = 0.2, sleep: Callable[[float], None] = time.sleep) -> None:
+                 send_attempts: int = 4, backoff: float = 0.2, sleep: Callable[[float], None] = time.sleep,
+                 pacer: ChannelPacer | None = None) -> None:
         self.client = client
         self.store = store
         self.clock = clock
@@ -63,6 +66,7 @@ class SlackGateway:
         self.send_attempts = send_attempts
         self.backoff = backoff
         self._sleep = sleep
+        self.pacer = pacer if pacer is not None else ChannelPacer(interval=1.0, burst=4)
         self._dm_channels: dict[str, str] = {}
         self._zones: dict[str, str | None] = {}
         self._bot_user: str | None = None
@@ -273,6 +277,7 @@ class SlackGateway:
                     self._complete(key, channel, found)
                     return found
                 self._sleep(self.backoff * 2 ** (attempt - 1))
+            self.pacer.wait(channel)
             try:
                 sent = self.client.chat_postMessage(channel=channel, text=rendered.text, blocks=rendered.blocks,
                                                     metadata=metadata, unfurl_links=False, unfurl_media=False)

@@ -172,3 +172,15 @@ def test_a_claim_whose_message_did_land_is_completed_from_the_history(gateway, d
     clock.advance(timedelta(seconds=31))
     assert gateway.post(channel, NOTICE, key="landed") == landed
     assert len(double.model.messages_in(channel)) == 1
+
+
+def test_posts_to_one_channel_are_paced_after_a_burst(double, store, clock):
+    from bot.slack.pacing import ChannelPacer
+
+    waits: list[float] = []
+    pacer = ChannelPacer(interval=1.0, burst=2, sleep=waits.append, monotonic=lambda: 0.0)
+    gateway = SlackGateway(make_client("xoxb-test", base_url=double.api_url), store, clock, pacer=pacer)
+    channel, _ = gateway.create_channel("inc-15", private=False)
+    for i in range(4):
+        gateway.post(channel, NOTICE, key=f"paced:{i}")
+    assert waits == [1.0, 2.0]  # time stands still here, so the 3rd and 4th wait 1 s and 2 s

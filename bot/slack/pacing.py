@@ -1,0 +1,39 @@
+"""Pacing posts per channel: Slack allows about one message per second per channel, with short bursts.
+
+A token bucket per channel: ``burst`` messages may go at once (a declaration
+posts welcome, roles and checklist together), after that one per
+``interval`` seconds.  Waiting happens on the sending thread, never before a
+request is acknowledged.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Callable
+
+
+class ChannelPacer:
+    def __init__(self, interval: float = 1.0, burst: int = 3, *, monotonic: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.interval = interval
+        self.burst = burst
+        self._monotonic = monotonic
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self._due: dict[str, float] = {}  # per channel: when the next message would be due at the steady rate
+
+    def wait(self, channel: str) -> float:
+        """Block until a message may be posted to ``channel``; returns the seconds waited.
+
+        Generic cell rate algorithm: a message is allowed once its due time is at most
+        ``burst - 1`` intervals ahead; each message moves the due time on by one interval.
+        """
+        with self._lock:
+            now = self._monotonic()
+            due = max(self._due.get(channel, now), now)
+            delay = max(0.0, due - self.interval * (self.burst - 1) - now)
+            self._due[channel] = due + self.interval
+        if delay > 0:
+            self._sleep(delay)
+        return delay
