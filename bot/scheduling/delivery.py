@@ -222,6 +222,12 @@ class Dispatcher:
                                  f"{current.attempts} attempt(s): {error}",
                          data={"key": current.key, "kind": current.kind, "attempts": current.attempts})
             log.error("reminder %s failed for good: %s", row.key, error)
+            kind = self.kinds.get(current.kind)
+            on_failed = getattr(kind, "on_failed", None)
+            if on_failed is not None:  # e.g. a page that cannot be delivered escalates at once
+                config = self.config()
+                on_failed(s, config, current, now)
+                self._resync(s, config, current.incident_id, now)
             return "failed"
 
     def _record_sent(self, row: Reminder, ts: str, *, sent_at: datetime) -> None:

@@ -197,3 +197,15 @@ def test_a_low_urgency_page_at_night_is_held_until_the_on_call_persons_working_h
     sent = [m for m in chat.sent if m.key == key]
     assert len(sent) == 1 and sent[0].to == ANNA and sent[0].notice.kind == "held_page"
     assert "held until your working hours" in sent[0].notice.as_text()
+
+
+def test_a_page_that_cannot_be_delivered_escalates_at_once(store, world):
+    clock, chat, service, dispatcher = world
+    from bot.ports import ChatError
+
+    result = _declare(service)
+    chat.fail_next.append(ChatError("Slack refused posting a page message: user_not_found", code="user_not_found"))
+    dispatcher.run_due()  # 10:00: anna's DM fails for good; no use waiting 5 minutes for her ack
+    key = f"page:{result.pages[0].id}:send"
+    assert _rows(store, key)[key].state == "failed"
+    assert [m.to for m in chat.sent if m.direct and m.notice.kind == "page"] == [BRUNO]

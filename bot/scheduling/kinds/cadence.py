@@ -35,14 +35,18 @@ def _since(incident: Any) -> datetime:
     return incident.last_status_at or incident.declared_at
 
 
-def _sent_count(session: Session, incident_id: int) -> int:
+def _done_count(session: Session, incident_id: int) -> int:
+    """Nudges that are history (sent, or failed for good): the next one gets the next number."""
     return int(session.exec(select(func.count()).select_from(Reminder).where(
-        Reminder.incident_id == incident_id, Reminder.kind == name, Reminder.state == "sent")).one())
+        Reminder.incident_id == incident_id, Reminder.kind == name,
+        Reminder.state.in_(("sent", "failed")))).one())  # type: ignore[attr-defined]
 
 
-def _last_sent_at(session: Session, incident_id: int) -> datetime | None:
-    return session.exec(select(func.max(Reminder.sent_at)).where(
-        Reminder.incident_id == incident_id, Reminder.kind == name, Reminder.state == "sent")).one()
+def _last_done_at(session: Session, incident_id: int) -> datetime | None:
+    """When the previous nudge went out (or finally failed)."""
+    return session.exec(select(func.max(func.coalesce(Reminder.sent_at, Reminder.updated_at))).where(
+        Reminder.incident_id == incident_id, Reminder.kind == name,
+        Reminder.state.in_(("sent", "failed")))).one()  # type: ignore[attr-defined]
 
 
 def wanted(session: Session, config: Any, incident: Any, at: datetime) -> list[Wanted]:
@@ -51,9 +55,9 @@ def wanted(session: Session, config: Any, incident: Any, at: datetime) -> list[W
         return []
     since = _since(incident)
     cadence = playbook.status_updates.cadence
-    last = _last_sent_at(session, incident.id)
+    last = _last_done_at(session, incident.id)
     start = last if last is not None and last > since else since
-    number = _sent_count(session, incident.id) + 1
+    number = _done_count(session, incident.id) + 1
     return [Wanted(key=f"incident:{incident.id}:cadence:{number}", kind=name, target=incident.id,
                    due_at=start + cadence, recipient=playbook.status_updates.owner,
                    payload={"since": since.isoformat(), "cadence_seconds": int(cadence.total_seconds())})]

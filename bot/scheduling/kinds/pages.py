@@ -4,7 +4,8 @@ The on-call package records :class:`~bot.oncall.tables.Page` rows (``planned``,
 or ``held`` until the person's working hours for low urgency).  This kind sends
 them and marks them ``sent``; the escalation kind then watches the ack timeout.
 A page acknowledged, declined, escalated or cancelled before it went out is
-not sent.
+not sent.  A page that cannot be delivered at all (e.g. the Slack user is gone)
+escalates at once instead of waiting for an acknowledgement that cannot come.
 """
 
 from __future__ import annotations
@@ -54,3 +55,9 @@ def after_sent(session: Session, config: Any, reminder: Reminder, now: datetime)
     from bot.oncall.paging import mark_sent
 
     mark_sent(session, reminder.target, at=now)
+
+
+def on_failed(session: Session, config: Any, reminder: Reminder, now: datetime) -> None:
+    from bot.oncall.paging import escalate
+
+    escalate(session, config, reminder.target, at=now)
