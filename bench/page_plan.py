@@ -53,7 +53,7 @@ def generate(folder: Path, people: int = 200, rotations: int = 20) -> None:
             leave = [{"from": start.date().isoformat(), "to": (start + timedelta(days=6)).date().isoformat()}]
         persons.append({"id": f"p{i:03d}", "slack": f"U{i:08d}", "site": SITES[i % len(SITES)]["id"],
                         "working_hours": {"MO-FR": ["09:00-12:30", "13:15-17:30"]},
-                        "contract": {"oncall_agreement": True}, "leave": leave})
+                        "contract": {"oncall_agreement": True, "compensation": "standby allowance"}, "leave": leave})
     (folder / "people.yaml").write_text(yaml.safe_dump({"sites": SITES, "people": persons}), encoding="utf-8")
     rots, policies, overrides = [], [], []
     per = people // rotations

@@ -54,6 +54,7 @@ def _longest(gaps: list[Interval]) -> float:
 class _Checker:
     def __init__(self, team: Team, start: datetime, end: datetime) -> None:
         self.team, self.start, self.end = team, start, end
+        self.zone = next(iter(team.rotations.values())).timezone if team.rotations else "UTC"  # as horizon()
         self.shifts: list[Shift] = [sh for rid in team.rotations for sh in shifts(team, rid, start, end)]
         self.out: list[Violation] = []
         self._work: dict[str, list[Interval]] = {}
@@ -78,6 +79,20 @@ class _Checker:
         if rule.severity != "log":
             self.out.append(Violation(p.id, at, rule.kind, rule.cite, rule.severity,
                                       f"{p.id} {describe_local(at, p.zone)}: {message} ({rule.cite})", rotation))
+
+    def periods(self, days: int) -> list[Interval]:
+        """Consecutive periods of ``days`` calendar days from the horizon start, in the horizon's zone (a period
+        with a DST change is 1 h shorter or longer in absolute time and still checked); a last partial one is not."""
+        out: list[Interval] = []
+        day = local_date(self.start, self.zone)
+        cursor = self.start
+        while True:
+            day += timedelta(days=days)
+            window_end = start_of_local_day(day, self.zone)
+            if window_end > self.end:
+                return out
+            out.append((cursor, window_end))
+            cursor = window_end
 
     def leave(self, p: PersonInfo) -> None:
         rules = p.rules.of_kind("leave")
@@ -117,6 +132,23 @@ class _Checker:
             if days > rule.days:
                 self.add(p, s, rule, f"on call for {days:g} consecutive days, more than {rule.days:g}")
 
+    def standby_days(self, p: PersonInfo, rule) -> None:
+        """Standby hours in each consecutive ``per_days`` period of the horizon, at most ``days`` x 24 h."""
+        standby = merge([(sh.start, sh.end) for sh in self.by_person(p.id)])
+        for cursor, window_end in self.periods(rule.per_days):
+            hours = sum((min(e, window_end) - max(s, cursor)).total_seconds() / 3600
+                        for s, e in standby if e > cursor and s < window_end)
+            if hours > rule.days * 24:
+                self.add(p, cursor, rule, f"{_hm(hours)} on call in the {rule.per_days} days from here, more than "
+                                          f"{rule.days:g} x 24 h")
+                return
+
+    def compensation(self, p: PersonInfo, rule) -> None:
+        mine = self.by_person(p.id)
+        if mine and not p.contract.compensation.strip():
+            self.add(p, mine[0].start, rule, f"on call for {mine[0].rotation} without a compensation in the contract "
+                                             "(people.yaml contract.compensation: money or rest)", mine[0].rotation)
+
     def daily_rest(self, p: PersonInfo, rule) -> None:
         work = self.work(p)
         for s, _ in work:
@@ -131,14 +163,11 @@ class _Checker:
     def weekly_rest(self, p: PersonInfo, rule) -> None:
         need = rule.hours + (max((r.hours for r in p.rules.of_kind("min_daily_rest")), default=0) if rule.plus_daily_rest else 0)
         work = self.work(p)
-        cursor = self.start
-        while cursor + timedelta(days=rule.per_days) <= self.end:
-            window_end = cursor + timedelta(days=rule.per_days)
+        for cursor, window_end in self.periods(rule.per_days):
             longest = _longest(_gaps(work, cursor, window_end))
             if longest < need:
                 self.add(p, cursor, rule, f"longest rest in the {rule.per_days} days from here is {_hm(longest)}, needs {need:g} h")
                 return
-            cursor = window_end
 
     def weekly_hours(self, p: PersonInfo, rule) -> None:
         if rule.individual_opt_out and p.contract.opt_out_48h:
@@ -185,6 +214,7 @@ class _Checker:
 
 _PLAN_CHECKS = {
     "sunday_holiday_work": _Checker.sunday_holiday, "max_consecutive_standby_days": _Checker.consecutive,
+    "max_standby_days_in_period": _Checker.standby_days, "compensation_required": _Checker.compensation,
     "min_daily_rest": _Checker.daily_rest, "min_weekly_rest": _Checker.weekly_rest,
     "max_avg_weekly_hours": _Checker.weekly_hours, "night_work_limit": _Checker.night,
     "standby_classification": _Checker.standby, "rest_break_no_oncall": _Checker.rest_break,

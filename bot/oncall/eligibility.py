@@ -70,7 +70,10 @@ def check_leave(ctx: Context) -> list[Finding]:
 
 
 def check_sunday_holiday(ctx: Context, rule: SundayHolidayWork) -> list[Finding]:
-    if not rule.forbid or (ctx.activity and ctx.activity in rule.allow_if_activity):
+    if not rule.forbid:
+        return []
+    exempt = bool(ctx.activity and ctx.activity in rule.allow_if_activity)
+    if exempt and not rule.activity_attestation_required:
         return []
 
     def forbidden(day) -> str | None:
@@ -85,6 +88,9 @@ def check_sunday_holiday(ctx: Context, rule: SundayHolidayWork) -> list[Finding]
     why = forbidden(day)
     if why is None:
         return []
+    if exempt:
+        return [Finding("activity_exemption", f"{why}: allowed for {ctx.activity} only if the work cannot wait for a "
+                        "weekday; record why it cannot", rule.kind, rule.key, rule.cite, "warn")]
     end = day + timedelta(days=1)
     while forbidden(end) and (end - day).days < 14:
         end += timedelta(days=1)

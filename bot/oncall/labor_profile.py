@@ -70,7 +70,7 @@ class RuleSet:
 
     name: str
     rules: tuple = ()
-    exceptions: tuple[LaborException, ...] = ()
+    exceptions: tuple[LaborException, ...] = ()  # most specific layer first
     sources: tuple[str, ...] = field(default=())
 
     def of_kind(self, kind: str) -> list:
@@ -103,12 +103,15 @@ def resolve(profiles: dict[str, LaborProfileFile], profile_id: str, overlays: li
     for overlay in overlays:
         layers += chain(profiles, overlay)
     rules: dict[str, object] = {}
-    exceptions: dict[str, LaborException] = {}
     for layer in layers:
         for rule in layer.rules:
             rules[rule.key] = rule
+    # Exceptions most specific first (overlays, then the profile, then what it extends): when several fit,
+    # the national one is used and cited (ArbZG §14 "notfall" for a German worker, not the Directive's art. 17).
+    exceptions: dict[str, LaborException] = {}
+    for layer in reversed(layers):
         for exc in layer.exceptions:
-            exceptions[exc.id] = exc
+            exceptions.setdefault(exc.id, exc)
     name = "+".join([profile_id, *overlays])
     return RuleSet(name, tuple(rules.values()), tuple(exceptions.values()), tuple(p.id for p in layers))
 

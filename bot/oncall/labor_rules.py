@@ -72,6 +72,9 @@ class SundayHolidayWork(RuleBase):
     includes_standby: bool = Field(True, description="rostering standby on those days is already a violation")
     allow_if_activity: list[Identifier] = Field(default_factory=list,
                                                 description="rotation activities the statute exempts, e.g. it_systems_continuity")
+    activity_attestation_required: bool = Field(
+        False, description="the activity exemption holds only if the work cannot wait for a weekday: the page says "
+                           "so and asks for the reason to be recorded (ArbZG §10(1) Nr. 14)")
     DEFAULT_AT = ("plan", "page")
 
 class ContactWindow(RuleBase):
@@ -96,6 +99,26 @@ class Leave(RuleBase):
 class MaxConsecutiveStandbyDays(RuleBase):
     kind: Literal["max_consecutive_standby_days"]
     days: float = Field(gt=0, le=62)
+    DEFAULT_AT = ("plan",)
+
+class MaxStandbyDaysInPeriod(RuleBase):
+    """At most ``days`` x 24 h of standby in each ``per_days`` period (NL consignatie: 14 per 28)."""
+
+    kind: Literal["max_standby_days_in_period"]
+    days: float = Field(gt=0, le=366)
+    per_days: int = Field(ge=1, le=366)
+    DEFAULT_AT = ("plan",)
+
+    @model_validator(mode="after")
+    def _fits(self) -> "MaxStandbyDaysInPeriod":
+        if self.days > self.per_days:
+            raise ValueError(f"expected days at most per_days ({self.per_days}), got {self.days:g}")
+        return self
+
+class CompensationRequired(RuleBase):
+    """Standby needs a compensation (money or rest) in the person's contract (FR astreinte contrepartie)."""
+
+    kind: Literal["compensation_required"]
     DEFAULT_AT = ("plan",)
 
 class NightWorkLimit(RuleBase):
@@ -128,12 +151,13 @@ class RestBreakNoOncall(RuleBase):
 
 LaborRule = Annotated[
     Union[MinDailyRest, MinWeeklyRest, MaxAvgWeeklyHours, SundayHolidayWork, ContactWindow, Leave,
-          MaxConsecutiveStandbyDays, NightWorkLimit, StandbyClassification, RestBreakNoOncall],
+          MaxConsecutiveStandbyDays, MaxStandbyDaysInPeriod, CompensationRequired, NightWorkLimit, StandbyClassification, RestBreakNoOncall],
     Field(discriminator="kind"),
 ]
 
 RULE_KINDS = ("min_daily_rest", "min_weekly_rest", "max_avg_weekly_hours", "sunday_holiday_work", "contact_window",
-              "leave", "max_consecutive_standby_days", "night_work_limit", "standby_classification",
+              "leave", "max_consecutive_standby_days", "max_standby_days_in_period", "compensation_required",
+              "night_work_limit", "standby_classification",
               "rest_break_no_oncall")
 
 @lru_cache(maxsize=1024)

@@ -216,7 +216,9 @@ class _Planner:
         if chosen and allow_exception:
             rest = chosen.compensatory_rest_hours
             if rest == "equivalent":
-                rest = max([b.rest_hours or 0 for b in verdict.blocks] + [0]) or 11.0
+                # the waived rest rule's hours; for other rules (holiday, contact ban) the person's daily rest
+                daily = [r.hours for r in person.rules.of_kind("min_daily_rest")]
+                rest = max([b.rest_hours or 0 for b in verdict.blocks] + [0]) or max(daily, default=11.0)
             assert self.request is not None
             used = ExceptionUsed(chosen.id, chosen.name or chosen.id, pid, sorted({b.rule for b in verdict.blocks}),
                                  chosen.cite, self.request.justification, self.request.declared_by, float(rest))
