@@ -133,13 +133,19 @@ def cross_check(config) -> list:
                 issues.append(lf.issue(("extends",), str(exc)))
                 continue
         known = set(RULE_KINDS)
+        leave_ids = {"leave"}
         try:
             known |= {r.key for p in chain(profiles, model.id) for r in p.rules}
+            leave_ids |= {r.key for p in chain(profiles, model.id) for r in p.rules if r.kind == "leave"}
         except ValueError:
             pass
         for i, exc in enumerate(model.exceptions):
             for j, waived in enumerate(exc.waives):
-                if waived not in known:
+                if waived in leave_ids:
+                    issues.append(lf.issue(("exceptions", i, "waives", j),
+                                           f'"{waived}" is a leave rule; expected rules other than leave in waives '
+                                           "(nobody is paged on leave)"))
+                elif waived not in known:
                     issues.append(lf.issue(("exceptions", i, "waives", j),
                                            f'unknown rule "{waived}"; expected a rule kind ({", ".join(RULE_KINDS)}) or a rule id'))
     return issues

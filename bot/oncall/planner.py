@@ -185,6 +185,8 @@ class _Planner:
 
     def _exception_for(self, person: PersonInfo, blocks: list[Finding]) -> tuple[LaborException | None, list[str]]:
         """The exception that would waive every block for this severity, and all that could."""
+        if any(b.rule == "leave" for b in blocks):
+            return None, []  # leave is never waived, whatever id its rule has
         fits = [e for e in person.rules.exceptions if self.severity in e.severities
                 and all(b.rule in e.waives or b.rule_id in e.waives for b in blocks)]
         chosen = None

@@ -105,3 +105,15 @@ def test_france_astreinte_needs_a_compensation(write_config):
     assert config is None
     assert any("anna" in i.message and "without a compensation" in i.message and "L3121-9" in i.message
                for i in issues)
+
+
+def test_leave_is_never_waived_even_under_its_own_rule_id(write_config):
+    # The validator refuses "leave" in an exception's waives; a leave rule given its own id ("urlaub") must not
+    # open a back door: the config is rejected, saying why.
+    profile = {"id": "base", "rules": [{"kind": "leave", "id": "urlaub", "cite": "BUrlG §1"}],
+               "exceptions": [{"id": "emergency", "severities": ["sev1"], "waives": ["urlaub"], "cite": "TEST art. 17"}]}
+    people = [person("anna", "U0ANNA001"), person("bea", "U0BEA0001"), person("boss", "U0BOSS001")]
+    config, issues = write_config(people={"sites": [site("munich", "Europe/Berlin")], "people": people},
+                                  rotas=one_rotation(["anna", "bea"]), labor=[profile], expect_valid=False)
+    assert config is None
+    assert any('"urlaub" is a leave rule' in i.message and "nobody is paged on leave" in i.message for i in issues)
