@@ -118,6 +118,8 @@ def _line(r: Assessment) -> str:
     else:
         when = {"qualitative": "no fixed deadline", "pending": "clock not started",
                 "not_applicable": "does not apply", "informational": "informational only"}.get(r.status, "")
+    if r.missing_facts and r.status != "not_applicable":
+        when += " (assumed: facts missing)"
     return f"{r.obligation:<42} {r.status:<14} {when}"
 
 
