@@ -8,8 +8,9 @@
   trying again, so a message is never posted twice.
 * Channels: names validated locally; ``name_taken`` adds a suffix (``-2``,
   ``-3``...), never joins an existing channel.
-* Rate limits and 5xx are retried by slack-sdk's handlers (:mod:`bot.slack.retries`); posts are
-  paced per channel (:mod:`bot.slack.pacing`: a short burst, then about one per second).
+* Rate limits and 5xx are retried by slack-sdk's handlers (:mod:`bot.slack.retries`); with a
+  :class:`~bot.slack.pacing.ChannelPacer` posts are paced per channel (a short burst, then about
+  one per second); ``serve`` uses one.
 * Failures after retries raise :class:`bot.ports.ChatError` with Slack's code.
 """
 
@@ -66,7 +67,7 @@ class SlackGateway:
         self.send_attempts = send_attempts
         self.backoff = backoff
         self._sleep = sleep
-        self.pacer = pacer if pacer is not None else ChannelPacer(interval=1.0, burst=4)
+        self.pacer = pacer  # None: no pacing (simulated time in drills); ``serve`` paces by real time
         self._dm_channels: dict[str, str] = {}
         self._zones: dict[str, str | None] = {}
         self._bot_user: str | None = None
@@ -277,7 +278,8 @@ class SlackGateway:
                     self._complete(key, channel, found)
                     return found
                 self._sleep(self.backoff * 2 ** (attempt - 1))
-            self.pacer.wait(channel)
+            if self.pacer is not None:
+                self.pacer.wait(channel)
             try:
                 sent = self.client.chat_postMessage(channel=channel, text=rendered.text, blocks=rendered.blocks,
                                                     metadata=metadata, unfurl_links=False, unfurl_media=False)

@@ -14,7 +14,6 @@ from bot.clock import ManualClock, SystemClock
 from bot.config.loader import ConfigPaths, load_config
 from bot.slack.client import make_client
 from bot.slack.gateway import SlackGateway
-from bot.slack.pacing import ChannelPacer
 from tests.slack.conftest import ADMIN, REPORTER
 from tests.slack.harness import SlackSender, text_value
 
@@ -129,8 +128,7 @@ def test_deadline_nudge_and_marking_notified(slack, double, store, tmp_path):
     # time moved on by 50 hours so the first reminders of a 72-hour obligation are due.
     config = load_config(ConfigPaths(tmp_path / "config", tmp_path / "playbooks"))
     later = ManualClock(SystemClock().now() + timedelta(hours=50))
-    unpaced = ChannelPacer(burst=1_000_000)  # dozens of nudges fall due at once here; no need to wait
-    chat = SlackGateway(make_client("xoxb-test", base_url=double.api_url), store, later, pacer=unpaced)
+    chat = SlackGateway(make_client("xoxb-test", base_url=double.api_url), store, later)
     Dispatcher(store, lambda: config, chat, later).run_due()
     message, value = double.wait_for(lambda: [(m, v) for m, v in messages_with_button(double, "obligation.notified")
                                               if v == f"obligation:{gdpr.id}"], what="the GDPR deadline nudge")[0]

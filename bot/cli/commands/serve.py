@@ -49,6 +49,7 @@ def run(args: argparse.Namespace) -> int:
     from bot.slack.app import build_app
     from bot.slack.client import api_url, make_client
     from bot.slack.gateway import SlackGateway
+    from bot.slack.pacing import ChannelPacer
     from bot.slack.services import SlackServices
     from bot.slack.transport import serve_http, serve_socket_mode
     from bot.store import migrate
@@ -74,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
     holder.install_sighup()
     clock = AcceleratedClock(args.clock_start, args.clock_speed) if args.clock_start else SystemClock()
     client = make_client(token)
-    chat = SlackGateway(client, store, clock)
+    chat = SlackGateway(client, store, clock, pacer=ChannelPacer(interval=1.0, burst=4))
     chat.bot_user_id()  # asked once now rather than in the first declaration
     current = lambda: holder.current  # noqa: E731 - the provider every service reads the config through
     services = SlackServices(incidents=IncidentService(store, current, clock), chat=chat, config=current, clock=clock)
