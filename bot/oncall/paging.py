@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, select
 
-from bot.audit.trail import append_event
+from bot.audit.trail import append_event, events
 from bot.clock import ensure_utc
 from bot.oncall.history import load_history
 from bot.oncall.planner import ExceptionRequest, PagePlan, PlanStep, plan_level, resolve_policy
@@ -73,11 +73,19 @@ def record_plan(session: Session, *, incident_id: int | None, plan: PagePlan, ac
                      summary="; ".join([f"{s.person} {s.reason}" for s in plan.skipped] + plan.warnings)[:4000],
                      data={"target": plan.rota, "skipped": [s.to_json() for s in plan.skipped],
                            "warnings": plan.warnings})
-    if not plan.plan:
+    first = min((s.level for s in plan.plan), default=1)
+    steps = plan.level_steps(first)
+    if plan.declared and incident_id is not None and not any(s.exception for s in steps):
+        # not needed by the first level: kept on the timeline so that escalation can still use it
+        d = plan.declared
+        append_event(session, incident_id=incident_id, actor=d.declared_by, kind="oncall.exception_declared", at=at,
+                     summary=f"exception {d.exception_id or '(whichever the profile names)'} declared for {plan.rota}, "
+                             f"not needed so far: {d.justification}",
+                     data={"target": plan.rota, "exception_id": d.exception_id, "declared_by": d.declared_by,
+                           "justification": d.justification})
+    if not steps:
         return []
-    first = min(s.level for s in plan.plan)
-    return _record_steps(session, incident_id=incident_id, plan=plan, steps=plan.level_steps(first), level=first,
-                         actor=actor, at=at)
+    return _record_steps(session, incident_id=incident_id, plan=plan, steps=steps, level=first, actor=actor, at=at)
 
 
 def _get(session: Session, page_id: int) -> Page:
@@ -134,7 +142,13 @@ def _declared_exception(session: Session, incident_id: int | None) -> ExceptionR
         return None
     use = session.exec(select(ExceptionUse).where(ExceptionUse.incident_id == incident_id)
                        .order_by(ExceptionUse.id.desc())).first()  # type: ignore[union-attr]
-    return ExceptionRequest(use.declared_by, use.justification, use.exception_id) if use else None
+    if use:
+        return ExceptionRequest(use.declared_by, use.justification, use.exception_id)
+    declared = [e for e in events(session, incident_id) if e.kind == "oncall.exception_declared"]
+    if declared:
+        data = declared[-1].data
+        return ExceptionRequest(data["declared_by"], data["justification"], data.get("exception_id"))
+    return None
 
 
 def escalate(session: Session, config, page_id: int, *, at: datetime) -> list[Page]:

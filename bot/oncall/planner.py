@@ -114,6 +114,7 @@ class PagePlan:
     levels: int = 1
     repeat: int = 0
     exceptions_available: list[str] = field(default_factory=list)
+    declared: ExceptionRequest | None = None  # the exception declared for this page, used or not
 
     @property
     def held(self) -> list[PlanStep]:
@@ -328,7 +329,8 @@ def plan_pages(config, target: str, at: datetime, severity: str, *, urgency: str
             on_call_ids.append(oc.person)
     return PagePlan(target, pol.id, at, severity, urgency, on_call_ids, p.steps, p.skipped, p.used,
                     fallback_used=any(s.role == "fallback" for s in p.steps), warnings=p.warnings,
-                    levels=len(pol.levels), repeat=pol.repeat, exceptions_available=sorted(p.available))
+                    levels=len(pol.levels), repeat=pol.repeat, exceptions_available=sorted(p.available),
+                    declared=exception)
 
 
 def plan_level(config, target: str, level: int, at: datetime, severity: str, *, urgency: str = "high",

@@ -131,3 +131,36 @@ def test_nobody_eligible_fallback_is_not_paged_again_by_the_repeat_cycle(store, 
         # has not answered -> no second page to the same person; the escalation notice asks for a human.
         assert escalate(s, config, p1.id, at=at + timedelta(minutes=5)) == []
         assert [e.kind for e in events(s, inc)].count("page.planned") == 1
+
+
+def test_declared_exception_not_needed_at_level_one_still_serves_the_next_level(store, write_config):
+    # anna (remote site, no public holidays) holds ops from MO 2026-01-05; bea (Munich, DE-BY) is her deputy.
+    # TU 2026-01-06 is Epiphany in Bavaria; the Munich rule forbids call-outs on public holidays except under
+    # "notfall" for sev1. The sev1 playbook declared notfall with a justification; level 1 (anna) did not need
+    # it. anna does not answer: level 2 is bea, who may be paged only under notfall -> it must still apply,
+    # with the declared justification recorded for her.
+    profile = {"id": "base", "rules": [{"kind": "leave", "cite": "TEST leave"},
+                                       {"kind": "sunday_holiday_work", "sundays": False, "includes_standby": False,
+                                        "cite": "TEST §9"}],
+               "exceptions": [{"id": "notfall", "severities": ["sev1"], "waives": ["sunday_holiday_work"],
+                               "compensatory_rest_hours": 11, "cite": "ArbZG §14"}]}
+    from tests.oncall.conftest import one_rotation, site
+    people = {"sites": [site("remote", "Europe/Berlin"),
+                        site("munich", "Europe/Berlin", holidays={"country": "DE", "subdivision": "BY"})],
+              "people": [person("anna", "U0ANNA001", site="remote"), person("bea", "U0BEA0001"),
+                         person("boss", "U0BOSS001")]}
+    config = write_config(people=people, rotas=one_rotation(["anna", "bea"], start="2026-01-05"), labor=[profile])
+    from bot.oncall.planner import ExceptionRequest
+    from bot.oncall.tables import ExceptionUse
+    from sqlmodel import select
+    at = local("2026-01-06 10:00")
+    request = ExceptionRequest(declared_by="U0BOSS001", justification="card payments down")
+    with store.session() as s:
+        inc = open_incident(s, at)
+        [p1] = record_plan(s, incident_id=inc, plan=plan_pages(config, "ops", at, "sev1", exception=request),
+                           actor="U0BOSS001", at=at)
+        assert (p1.person_id, p1.exception_id) == ("anna", None)
+        [p2] = escalate(s, config, p1.id, at=at + timedelta(minutes=5))
+        assert (p2.person_id, p2.role, p2.exception_id) == ("bea", "deputy", "notfall")
+        use = s.exec(select(ExceptionUse)).one()
+        assert (use.person_id, use.justification, use.declared_by) == ("bea", "card payments down", "U0BOSS001")
