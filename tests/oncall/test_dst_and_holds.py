@@ -109,3 +109,19 @@ def test_weekly_rest_in_the_spring_forward_week_is_checked_on_absolute_hours(wri
     # Starting work at 19:00 CEST gives 35 h of absolute rest: fine.
     config, found = issues("19:00")
     assert config is not None, [i.message for i in found]
+
+
+def test_working_hours_window_across_europe_fall_back_and_spring_forward(write_config):
+    # anna works a night window SA "22:00-06:00" Berlin. Autumn: SA 2026-10-24 22:00 CEST (20:00 UTC) to
+    # SU 06:00 CET (05:00 UTC) = 9 h, the repeated hour is worked. Spring: SA 2026-03-28 22:00 CET (21:00 UTC)
+    # to SU 06:00 CEST (04:00 UTC) = 7 h. She is working at the second 02:30 (01:30 UTC) of the autumn night.
+    from datetime import date, timedelta
+
+    from bot.oncall.team import team_of
+    config = team_config(write_config, [], people_extra={"anna": {"working_hours": {"SA": ["22:00-06:00"]}}})
+    anna = team_of(config).person("anna")
+    [(start, end)] = anna.work_on(date(2026, 10, 24))
+    assert (start, end - start) == (utc("2026-10-24 20:00"), timedelta(hours=9))
+    [(start, end)] = anna.work_on(date(2026, 3, 28))
+    assert (start, end - start) == (utc("2026-03-28 21:00"), timedelta(hours=7))
+    assert anna.working_at(utc("2026-10-25 01:30")) and not anna.working_at(utc("2026-10-25 05:00"))
