@@ -92,12 +92,17 @@ def _chunks(lines: tuple[str, ...]) -> list[str]:
     return out
 
 
-def _field_sections(fields: tuple[tuple[str, str], ...]) -> list[dict[str, Any]]:
+def _field_value(value: str, mentionable: set[str]) -> str:
+    """A field whose whole value is a user the notice mentions anyway is shown as that mention."""
+    return mention(value) if value in mentionable else escaped_within(value, FIELD_LIMIT - 210)
+
+
+def _field_sections(fields: tuple[tuple[str, str], ...], mentionable: set[str]) -> list[dict[str, Any]]:
     sections = []
     for start in range(0, len(fields), FIELDS_PER_SECTION):
         batch = fields[start:start + FIELDS_PER_SECTION]
         sections.append({"type": "section", "fields": [
-            {"type": "mrkdwn", "text": truncate(f"*{escaped_within(k, 200)}*\n{escaped_within(v, FIELD_LIMIT - 210)}",
+            {"type": "mrkdwn", "text": truncate(f"*{escaped_within(k, 200)}*\n{_field_value(v, mentionable)}",
                                                 FIELD_LIMIT)}
             for k, v in batch]})
     return sections
@@ -107,11 +112,12 @@ def render(notice: Notice) -> Rendered:
     """Block Kit blocks and the escaped fallback text for ``notice``."""
     head = [header(notice.title)]
     body: list[dict[str, Any]] = []
-    mentions = [mention(u) for u in notice.mention_users if is_user_id(u)]
+    mentionable = {u for u in notice.mention_users if is_user_id(u)}
+    mentions = [mention(u) for u in notice.mention_users if u in mentionable]
     if mentions:
         body.append(section(" ".join(mentions)))
     body += [section(chunk) for chunk in _chunks(notice.lines)]
-    body += _field_sections(notice.fields)
+    body += _field_sections(notice.fields, mentionable)
     tail: list[dict[str, Any]] = []
     buttons = notice.buttons[:ACTION_ELEMENTS_LIMIT]
     if buttons:

@@ -51,6 +51,13 @@ def test_mentions_only_from_valid_user_ids():
     assert "<@U012AB3CD>" in rendered.text and "!channel" not in json.dumps(rendered.blocks)
 
 
+def test_field_values_naming_a_mentioned_user_show_as_mentions_and_others_stay_text():
+    rendered = render(Notice(kind="incident_welcome", title="t", mention_users=("U0REPORT1",),
+                             fields=(("Reporter", "U0REPORT1"), ("Commander", "U0OTHER01"), ("Note", "see U0REPORT1"))))
+    texts = [f["text"] for b in rendered.blocks if b["type"] == "section" for f in b.get("fields", [])]
+    assert texts == ["*Reporter*\n<@U0REPORT1>", "*Commander*\nU0OTHER01", "*Note*\nsee U0REPORT1"]
+
+
 def test_long_texts_are_cut_to_block_kit_limits():
     notice = Notice(kind="status_update", title="T" * 500, lines=tuple("x" * 2500 for _ in range(80)),
                     fields=tuple((f"k{i}", "v" * 3000) for i in range(25)),
