@@ -7,7 +7,9 @@
   connection), the gateway looks the key up in the channel history before
   trying again, so a message is never posted twice.
 * Channels: names validated locally; ``name_taken`` adds a suffix (``-2``,
-  ``-3``...), never joins an existing channel.
+  ``-3``...), never joins an existing channel.  After an ambiguous failure (5xx,
+  dropped connection) the only channel ever adopted is one this bot created in
+  the last minutes under that exact name with nobody in it yet.
 * Rate limits and 5xx are retried by slack-sdk's handlers (:mod:`bot.slack.retries`); with a
   :class:`~bot.slack.pacing.ChannelPacer` posts are paced per channel (a short burst, then about
   one per second); ``serve`` uses one.
@@ -40,6 +42,7 @@ log = logging.getLogger(__name__)
 METADATA_EVENT = "incident_bot_message"
 HISTORY_SCAN_LIMIT = 200
 STALE_CLAIM = timedelta(seconds=30)
+FRESH_CHANNEL = timedelta(minutes=5)
 
 
 def _chat_error(exc: Exception, what: str) -> ChatError:
@@ -77,19 +80,45 @@ class SlackGateway:
 
     def create_channel(self, name: str, *, private: bool) -> tuple[str, str]:
         base = channel_names.normalise(name)
-        candidate = base
-        for attempt in range(2, 52):
+        candidate, suffix, unsure = base, 2, 0
+        while True:
             try:
                 created = self.client.conversations_create(name=candidate, is_private=private)
                 return created["channel"]["id"], created["channel"]["name"]
-            except SlackApiError as exc:
-                if exc.response.get("error") != "name_taken":
+            except (SlackApiError, SlackClientError, OSError) as exc:
+                code = exc.response.get("error") if isinstance(exc, SlackApiError) else None
+                if code == "name_taken":
+                    if suffix > 50:
+                        raise ChatError(f'every name from "{base}" to "{candidate}" is taken; archive old channels '
+                                        "or change the playbook's channel template", code="name_taken") from exc
+                    candidate, suffix = channel_names.with_suffix(base, suffix), suffix + 1
+                    continue
+                if not _transient(exc) or unsure >= self.send_attempts - 1:
                     raise _chat_error(exc, f'creating channel "{candidate}"') from exc
-                candidate = channel_names.with_suffix(base, attempt)
-            except SlackClientError as exc:
-                raise _chat_error(exc, f'creating channel "{candidate}"') from exc
-        raise ChatError(f'every name from "{base}" to "{candidate}" is taken; archive old channels or change '
-                        "the playbook's channel template", code="name_taken")
+                # Slack may have created it before failing: adopt it only if it is provably ours and fresh
+                unsure += 1
+                adopted = self._own_fresh_channel(candidate)
+                if adopted:
+                    return adopted
+                self._sleep(self.backoff * 2 ** (unsure - 1))
+
+    def _own_fresh_channel(self, name: str) -> tuple[str, str] | None:
+        """A channel named ``name`` that this bot created within the last minutes and nobody joined yet."""
+        cutoff = ensure_utc(self.clock.now()).timestamp() - FRESH_CHANNEL.total_seconds()
+        cursor = None
+        try:
+            while True:
+                page = self.client.conversations_list(types="public_channel,private_channel", limit=1000,
+                                                      exclude_archived=True, cursor=cursor)
+                for channel in page.get("channels") or []:
+                    if (channel.get("name") == name and channel.get("creator") == self.bot_user_id()
+                            and int(channel.get("created") or 0) >= cutoff and int(channel.get("num_members") or 0) <= 1):
+                        return str(channel["id"]), name
+                cursor = (page.get("response_metadata") or {}).get("next_cursor")
+                if not cursor:
+                    return None
+        except (SlackApiError, SlackClientError):
+            return None
 
     def invite(self, channel_id: str, user_ids: Sequence[str]) -> None:
         me = self.bot_user_id()

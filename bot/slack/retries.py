@@ -24,7 +24,7 @@ from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 
-NOT_BLINDLY_RETRIED = frozenset({"chat.postMessage"})
+NOT_BLINDLY_RETRIED = frozenset({"chat.postMessage", "conversations.create"})
 SERVER_ERRORS = frozenset({500, 502, 503, 504})
 
 

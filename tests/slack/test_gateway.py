@@ -86,9 +86,11 @@ def test_server_errors_on_post_check_the_history_before_retrying(gateway, double
 
 
 def test_server_errors_on_other_methods_are_retried_by_the_client(gateway, double):
-    double.faults.server_error("conversations.create", times=2, status=500)
-    channel, name = gateway.create_channel("inc-6", private=False)
-    assert name == "inc-6" and [c.status for c in double.calls("conversations.create")] == [500, 500, 200]
+    channel, _ = gateway.create_channel("inc-6", private=False)
+    double.faults.server_error("conversations.setTopic", times=2, status=500)
+    gateway.set_topic(channel, "INC-6 db")
+    assert [c.status for c in double.calls("conversations.setTopic")] == [500, 500, 200]
+    assert double.model.channels[channel].topic == "INC-6 db"
 
 
 def test_name_taken_gets_a_suffix_and_never_reuses_the_channel(gateway, double):
@@ -184,3 +186,18 @@ def test_posts_to_one_channel_are_paced_after_a_burst(double, store, clock):
     for i in range(4):
         gateway.post(channel, NOTICE, key=f"paced:{i}")
     assert waits == [1.0, 2.0]  # time stands still here, so the 3rd and 4th wait 1 s and 2 s
+
+
+def test_a_channel_created_before_a_5xx_is_adopted_not_duplicated(gateway, double):
+    double.faults.server_error("conversations.create", status=503, processed=True)  # created, then "failed"
+    channel, name = gateway.create_channel("inc-16-db", private=False)
+    assert name == "inc-16-db"
+    assert [c.id for c in double.model.channels.values() if c.name.startswith("inc-16")] == [channel]
+
+
+def test_someone_elses_channel_is_never_adopted_after_a_5xx(gateway, double):
+    other = double.model.add_channel("inc-17-db", members=["U0SOMEONE"])
+    other.creator = "U0SOMEONE"
+    double.faults.server_error("conversations.create", status=503)  # not processed: nothing created
+    channel, name = gateway.create_channel("inc-17-db", private=False)
+    assert name == "inc-17-db-2" and channel != other.id

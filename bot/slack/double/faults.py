@@ -19,6 +19,7 @@ class Fault:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0  # extra seconds before answering
     drop: bool = False  # close the connection without answering
+    processed: bool = False  # do the work first, then fail (the caller cannot tell whether it happened)
 
 
 class FaultPlan:
@@ -34,8 +35,8 @@ class FaultPlan:
     def rate_limit(self, method: str, times: int = 1, retry_after: int = 0) -> None:
         self.add(method, Fault(status=429, headers={"Retry-After": str(retry_after)}), times)
 
-    def server_error(self, method: str, times: int = 1, status: int = 500) -> None:
-        self.add(method, Fault(status=status), times)
+    def server_error(self, method: str, times: int = 1, status: int = 500, *, processed: bool = False) -> None:
+        self.add(method, Fault(status=status, processed=processed), times)
 
     def error(self, method: str, code: str, times: int = 1) -> None:
         self.add(method, Fault(error=code), times)

@@ -76,6 +76,7 @@ class Channel:
     is_private: bool
     is_im: bool = False
     creator: str = BOT_USER_ID
+    created: int = field(default_factory=lambda: int(time.time()))
     members: list[str] = field(default_factory=list)
     topic: str = ""
     purpose: str = ""
@@ -85,7 +86,7 @@ class Channel:
     def as_json(self) -> dict[str, Any]:
         return {"id": self.id, "name": self.name, "is_channel": not self.is_im and not self.is_private,
                 "is_group": self.is_private, "is_im": self.is_im, "is_private": self.is_private,
-                "creator": self.creator, "num_members": len(self.members),
+                "creator": self.creator, "created": self.created, "num_members": len(self.members),
                 "topic": {"value": self.topic}, "purpose": {"value": self.purpose}}
 
 

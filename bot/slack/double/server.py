@@ -177,6 +177,8 @@ class SlackDouble:
         if fault and fault.drop:
             self._record(Call(method, params, headers, 0, {}))
             return 0, {}, {}, True
+        if fault and fault.processed and handler is not None:
+            self._run(handler, params)  # the effect happens; the answer says it failed
         if fault and fault.status != 200:
             status, body, extra = fault.status, {"ok": False, "error": "ratelimited" if fault.status == 429 else "fatal_error"}, dict(fault.headers)
         elif fault and fault.error:
@@ -186,15 +188,18 @@ class SlackDouble:
         elif not auth.startswith("Bearer ") or (self.token and auth != f"Bearer {self.token}"):
             body = {"ok": False, "error": "not_authed" if not auth else "invalid_auth"}
         else:
-            try:
-                with self.model.lock:
-                    body = {"ok": True, **handler(params)}
-            except ApiError as exc:
-                body = {"ok": False, "error": exc.code, **exc.extra}
-            except (ValueError, TypeError, KeyError) as exc:
-                body = {"ok": False, "error": "invalid_arguments", "detail": str(exc)}
+            body = self._run(handler, params)
         self._record(Call(method, params, headers, status, body))
         return status, body, extra, False
+
+    def _run(self, handler: Callable[[dict[str, Any]], dict[str, Any]], params: dict[str, Any]) -> dict[str, Any]:
+        try:
+            with self.model.lock:
+                return {"ok": True, **handler(params)}
+        except ApiError as exc:
+            return {"ok": False, "error": exc.code, **exc.extra}
+        except (ValueError, TypeError, KeyError) as exc:
+            return {"ok": False, "error": "invalid_arguments", "detail": str(exc)}
 
     def _record(self, call: Call) -> None:
         with self._lock:
