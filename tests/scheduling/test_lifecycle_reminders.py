@@ -209,3 +209,50 @@ def test_a_page_that_cannot_be_delivered_escalates_at_once(store, world):
     key = f"page:{result.pages[0].id}:send"
     assert _rows(store, key)[key].state == "failed"
     assert [m.to for m in chat.sent if m.direct and m.notice.kind == "page"] == [BRUNO]
+
+
+def _security_incident_aware_at(service, aware):
+    _declare(service, "security", "Customer data exposed")
+    service.assign_role(1, "comms_lead", CAMILLE, actor=KATRIN, key="role-1")
+    service.assign_role(1, "legal", NADIA, actor=KATRIN, key="role-2")
+    service.set_trigger(1, "aware", aware, actor=CAMILLE, key="aware-1")
+
+
+def _gdpr_prefix(store):
+    from bot.deadlines.tables import Obligation
+
+    with store.session() as s:
+        gdpr = s.exec(select(Obligation).where(Obligation.obligation_id == "gdpr.authority")).one()
+    return gdpr.id, f"obligation:{gdpr.id}:"
+
+
+def test_an_awareness_time_entered_late_sends_one_catch_up_nudge_not_a_burst(store, world):
+    clock, chat, service, dispatcher = world
+    # Aware Sun 2026-12-20 10:00 UTC, recorded Tue 10:00: GDPR due Wed 2026-12-23 10:00 (72 h). Half the
+    # window (Mon 22:00) and 24 h before (Tue 10:00, now) have passed: only the latest of them is sent.
+    _security_incident_aware_at(service, datetime(2026, 12, 20, 10, 0, tzinfo=timezone.utc))
+    _, prefix = _gdpr_prefix(store)
+    rows = _rows(store, prefix)
+    assert prefix + "50pct" not in rows
+    assert rows[prefix + "24h"].due_at == TUESDAY
+    assert rows[prefix + "4h"].due_at == datetime(2026, 12, 23, 6, 0, tzinfo=timezone.utc)
+    dispatcher.run_due()
+    sent = [m for m in chat.sent if m.key.startswith(prefix)]
+    assert [m.key for m in sent] == [prefix + "24h"]
+    assert "late" not in sent[0].notice.footer  # created already due: not the scheduler's lateness
+
+
+def test_a_snooze_drops_the_nudges_before_its_end_and_nudges_when_it_ends(store, world):
+    clock, chat, service, dispatcher = world
+    _security_incident_aware_at(service, datetime(2026, 12, 22, 9, 30, tzinfo=timezone.utc))
+    obligation_id, prefix = _gdpr_prefix(store)
+    # Due Fri 09:30 UTC. Snoozed on Wed 22:00 until Thu 12:00: the "24 h before" nudge (Thu 09:30) falls
+    # inside the snooze and is dropped; one nudge comes when the snooze ends; "4 h before" (Fri 05:30) stays.
+    clock.set(datetime(2026, 12, 23, 22, 0, tzinfo=timezone.utc))
+    service.snooze_obligation(obligation_id, datetime(2026, 12, 24, 12, 0, tzinfo=timezone.utc), actor=NADIA,
+                              key="snooze-1")
+    rows = _rows(store, prefix)
+    assert rows[prefix + "24h"].state == "cancelled"
+    ends = [r for k, r in rows.items() if k.startswith(prefix + "snooze-")]
+    assert [(r.state, r.due_at) for r in ends] == [("pending", datetime(2026, 12, 24, 12, 0, tzinfo=timezone.utc))]
+    assert rows[prefix + "4h"].state == "pending"
