@@ -71,7 +71,7 @@ def deadlines(incident: IncidentView, obligations: Iterable[ObligationView], zon
             state = f"due {both(ob.due_at, zone)}{est}, {span(left)} {when}" if when == "left" else \
                 f"due {both(ob.due_at, zone)}{est}, *{when} {span(left)}*"
         lines.append(f"• {head}: {state}")
-    lines.append("Record a submission: `/incident notified <obligation or #number> <reference>`")
+    lines.append(escape("Record a submission: `/incident notified <obligation or #number> <reference>`"))
     return truncate("\n".join(lines), SECTION_LIMIT)
 
 

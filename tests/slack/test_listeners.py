@@ -224,3 +224,15 @@ def test_declare_with_a_severity_but_no_title_opens_the_form_with_it_chosen(worl
     view = double.wait_for(lambda: double.model.views, what="the declare form")[0]
     select = next(b for b in view["blocks"] if b.get("block_id") == "severity")["element"]
     assert select["initial_option"]["value"] == "security"
+
+
+def test_help_is_escaped_so_placeholders_stay_visible(world):
+    app, _, double = world
+    body = urlencode({"command": "/incident", "text": "help", "user_id": REPORTER, "channel_id": "C1",
+                      "team_id": TEAM, "trigger_id": "1.2.help", "response_url": double.webhook_url("h")}).encode()
+    ts = int(time.time())
+    response = app.dispatch(BoltRequest(body=body.decode(), headers={
+        "content-type": ["application/x-www-form-urlencoded"], "x-slack-request-timestamp": [str(ts)],
+        "x-slack-signature": [sign(body, ts)]}))
+    text = json.loads(response.body)["text"]
+    assert "/incident role &lt;role&gt; @person" in text and "<role>" not in text

@@ -30,7 +30,7 @@ def register(app: App, services: SlackServices) -> None:
             ack(response_type="ephemeral", text=escape(str(exc)))
             return
         if command.name == "help":
-            ack(response_type="ephemeral", text=help_text())
+            ack(response_type="ephemeral", text=escape(help_text()))
             return
         ack()
         reply = run_incident_command(services, command, body, client)

@@ -15,6 +15,7 @@ from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
 
 from bot.slack.command_parser import help_text
+from bot.slack.mrkdwn import escape
 from bot.slack.services import SlackServices
 
 SEEN_EVENTS = 5000
@@ -46,7 +47,7 @@ def register(app: App, services: SlackServices) -> None:
         return next()
 
     def mentioned(event: dict[str, Any], client: WebClient) -> None:
-        client.chat_postEphemeral(channel=event["channel"], user=event["user"], text=help_text())
+        client.chat_postEphemeral(channel=event["channel"], user=event["user"], text=escape(help_text()))
 
     app.middleware(skip_repeated_events)
     app.event("app_mention")(mentioned)
