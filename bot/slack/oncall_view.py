@@ -75,5 +75,5 @@ def upcoming_shifts(config: Config, slack_user: str, now: datetime, days: int = 
     for rota_id in team.rotations:
         for shift in shifts(team, rota_id, now, now + timedelta(days=days)):
             if shift.person == person and shift.end > now:
-                found.append((rota_id, max(shift.start, now) if shift.start < now else shift.start, shift.end))
+                found.append((rota_id, max(shift.start, now), shift.end))
     return sorted(found, key=lambda s: s[1])
