@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import text
+from sqlmodel import select
 
 from bot.audit.tables import TimelineEvent
 from bot.audit.trail import append_event, verify_chain
@@ -68,7 +69,7 @@ def test_inserted_event_is_detected(store):
         conn.execute(text("UPDATE timeline_event SET seq = seq + 100 WHERE seq >= 3"))
         conn.execute(text("UPDATE timeline_event SET seq = seq - 99 WHERE seq >= 103"))
     with store.session() as s:
-        real_second = s.query(TimelineEvent).filter(TimelineEvent.seq == 2).one()
+        real_second = s.exec(select(TimelineEvent).where(TimelineEvent.seq == 2)).one()
         s.add(TimelineEvent(chain=f"incident:{iid}", seq=3, incident_id=iid, at=T0 + timedelta(minutes=1, seconds=30),
                             actor="U1", kind="note", summary="forged", data={}, content_digest="0" * 64,
                             prev_hash=real_second.hash, hash="f" * 64))
