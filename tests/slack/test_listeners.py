@@ -236,3 +236,19 @@ def test_help_is_escaped_so_placeholders_stay_visible(world):
         "x-slack-signature": [sign(body, ts)]}))
     text = json.loads(response.body)["text"]
     assert "/incident role &lt;role&gt; @person" in text and "<role>" not in text
+
+
+def test_app_home_shows_my_next_shift_in_my_zone(world):
+    app, _, double = world
+    double.model.add_user("U0BRUNO01", "bruno", "Europe/Berlin")
+    body = json.dumps({"type": "event_callback", "team_id": TEAM, "api_app_id": "A1", "event_id": "Ev2",
+                       "event": {"type": "app_home_opened", "user": "U0BRUNO01", "tab": "home"}}).encode()
+    ts = int(time.time())
+    app.dispatch(BoltRequest(body=body.decode(), headers={"content-type": ["application/json"],
+                                                          "x-slack-request-timestamp": [str(ts)],
+                                                          "x-slack-signature": [sign(body, ts)]}))
+    home = double.wait_for(lambda: double.model.home_views.get("U0BRUNO01"), what="the Home tab")
+    # Shipped rotas: platform hands over "MO 09:00" Europe/Berlin and bruno follows anna, who is on call
+    # on 2026-03-02 (the test clock). His shift starts Monday 9 March 09:00 in Berlin; CET is UTC+1
+    # until 29 March, so that is 08:00 UTC.
+    assert "*platform*: Mon 09 Mar 09:00 CET (08:00 UTC)" in json.dumps(home["blocks"])
