@@ -75,7 +75,8 @@ def run(args: argparse.Namespace) -> int:
     holder.install_sighup()
     clock = AcceleratedClock(args.clock_start, args.clock_speed) if args.clock_start else SystemClock()
     client = make_client(token)
-    chat = SlackGateway(client, store, clock, pacer=ChannelPacer(interval=1.0, burst=4))
+    pacer = None if args.clock_start else ChannelPacer(interval=1.0, burst=4)  # real-time pacing, real time only
+    chat = SlackGateway(client, store, clock, pacer=pacer)
     chat.bot_user_id()  # asked once now rather than in the first declaration
     current = lambda: holder.current  # noqa: E731 - the provider every service reads the config through
     services = SlackServices(incidents=IncidentService(store, current, clock), chat=chat, config=current, clock=clock)
