@@ -140,7 +140,9 @@ def test_gdpr_deadline_nudges_are_planned_from_awareness_and_cancelled_when_noti
     clock.set(datetime(2026, 12, 23, 21, 30, tzinfo=timezone.utc))
     dispatcher.run_due()
     nudge = [m for m in chat.sent if m.key == prefix + "50pct"]
-    assert len(nudge) == 1 and nudge[0].to == "CINC0001" and nudge[0].notice.mention_users == (NADIA,)
+    # The security playbook: legal files with the authority (authority_owner), the comms lead owns external
+    # communication (external_owner); both are @-mentioned in the incident channel.
+    assert len(nudge) == 1 and nudge[0].to == "CINC0001" and nudge[0].notice.mention_users == (NADIA, CAMILLE)
     assert "due in 1 d 12 h" in nudge[0].notice.title
 
     service.mark_notified(gdpr.id, actor=NADIA, key="notified-1", reference="DPA-2026-001",

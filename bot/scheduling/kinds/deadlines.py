@@ -37,6 +37,13 @@ def _owner_role(config: Any, incident: Any) -> str:
     return playbook.communications.authority_owner or playbook.communications.external_owner
 
 
+def _comms_role(config: Any, incident: Any) -> str:
+    from bot.incidents.playbook import playbook_for
+
+    playbook = playbook_for(config, incident.severity)
+    return playbook.communications.external_owner if playbook is not None else "comms_lead"
+
+
 def _playbook_policy(config: Any, incident: Any) -> Any:
     from bot.incidents.playbook import playbook_for
 
@@ -85,9 +92,13 @@ def prepare(session: Session, config: Any, reminder: Reminder, now: datetime) ->
         return Drop("the obligation was notified or is not required")
     to = resolve(session, incident, reminder.recipient)
     holder = to.person
-    notice = notice_for(row, working_time.reader_zone(config, holder), now)
+    # The comms lead is nudged with the owner of the filing: they own what the organisation says publicly
+    # and must know every clock that is running.
+    comms = role_holder(session, incident.id, _comms_role(config, incident))
+    mentions = tuple(dict.fromkeys(u for u in (holder, comms) if u))
+    notice = notice_for(row, working_time.reader_zone(config, holder or comms), now)
     label = reminder.payload.get("label")
-    notice = replace(notice, mention_users=(holder,) if holder else (),
+    notice = replace(notice, mention_users=mentions,
                      lines=((f"Reminder: {label}.",) if label else ()) + notice.lines
                      + (() if holder else (f"The {reminder.recipient} role is unfilled: assign someone now.",)),
                      metadata={**notice.metadata, "reminder": reminder.key})
