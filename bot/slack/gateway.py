@@ -218,7 +218,14 @@ class SlackGateway:
             if row is not None and row.ts:
                 return row.ts
         channel = self._dm_channel(target) if is_user_id(target) else target
-        return self._history_lookup(channel, key)
+        found = self._history_lookup(channel, key)
+        if found:
+            self._complete(key, channel, found)
+        else:
+            # A claim left by a crashed sender: the caller will send again now, so the next post must check
+            # the history and take over at once instead of waiting for the claim to go stale.
+            self._abandon(key)
+        return found
 
     def _dm_channel(self, user_id: str) -> str:
         with self._lock:

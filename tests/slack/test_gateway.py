@@ -162,6 +162,19 @@ def test_a_claim_left_by_a_crashed_sender_is_taken_over(gateway, double, store, 
     assert [m.ts for m in double.model.messages_in(channel)] == [ts]
 
 
+def test_recovery_that_finds_nothing_lets_the_resend_go_out_at_once(double, store, clock):
+    naps: list[float] = []
+    client = make_client("xoxb-test", base_url=double.api_url, sleep=lambda s: None)
+    gateway = SlackGateway(client, store, clock, backoff=0.0, sleep=naps.append)
+    channel, _ = gateway.create_channel("inc-15", private=False)
+    with store.session() as s:  # the scheduler died after claiming the key, before Slack got the message
+        s.add(SentMessage(key="crashed", target=channel, channel_id=channel, claimed_at=clock.now()))
+    assert gateway.find_sent(channel, "crashed") is None  # recovery asks first: nothing landed
+    ts = gateway.post(channel, NOTICE, key="crashed")  # so it sends again, without waiting out the stale claim
+    assert [m.ts for m in double.model.messages_in(channel)] == [ts]
+    assert sum(naps) < 1.0, f"the resend waited {sum(naps):.1f} s for a claim nobody holds"
+
+
 def test_a_claim_whose_message_did_land_is_completed_from_the_history(gateway, double, store, clock):
     from datetime import timedelta
 
