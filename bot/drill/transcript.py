@@ -9,6 +9,7 @@ reader's own zone.
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass
 from datetime import datetime
@@ -94,8 +95,12 @@ def local(at: datetime, zone: str) -> str:
     return at.astimezone(ZoneInfo(zone)).strftime("%a %d %b %H:%M %Z")
 
 
+_USER_ID = re.compile(r"\b[UW][A-Z0-9]{8,}\b")
+
+
 def render(entry: Entry, name_of: Callable[[str], str]) -> str:
-    """One message as text: when (reader's zone), where, then the message body indented."""
+    """One message as text: when (reader's zone), where, then the message body indented.
+    Slack shows user ids as names; so does the transcript."""
     n = entry.notice
     head = f"[{local(entry.at, entry.zone)}] {entry.audience}"
     mentions = " ".join(f"@{name_of(u)}" for u in n.mention_users)
@@ -106,4 +111,5 @@ def render(entry: Entry, name_of: Callable[[str], str]) -> str:
         body.append("[" + "] [".join(b.label for b in n.buttons) + "]")
     if n.footer:
         body.append(n.footer)
-    return head + "\n" + "\n".join("    " + line for text in body for line in text.splitlines())
+    text = "\n".join("    " + line for part in body for line in part.splitlines())
+    return head + "\n" + _USER_ID.sub(lambda m: "@" + name_of(m.group(0)), text)

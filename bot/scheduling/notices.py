@@ -53,7 +53,7 @@ def page_notice(incident: Any, *, page_id: int, key: str, person: str, reason: s
         lines=tuple(lines),
         fields=(("Severity", incident.severity), *_channel_field(incident)),
         buttons=(Button("page.ack", "Acknowledge", f"page:{page_id}", "primary"),
-                 Button("page.decline", "Decline", f"page:{page_id}", "danger")),
+                 Button("page.decline", "Can't take it", f"page:{page_id}", "danger")),
         mention_users=(person,),
         metadata={**_meta(incident, key), "page": str(page_id)},
     )

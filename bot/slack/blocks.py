@@ -12,6 +12,8 @@ and buttons use ``plain_text``; mentions come only from validated user ids.
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass
 from typing import Any
 
@@ -76,12 +78,22 @@ def topic(text: str) -> str:
     return truncate(" ".join(text.split()), TOPIC_LIMIT)
 
 
-def _chunks(lines: tuple[str, ...]) -> list[str]:
+_USER_IN_TEXT = re.compile(r"\b[UW][A-Z0-9]{2,}\b")
+
+
+def _with_mentions(escaped: str, mentionable: set[str]) -> str:
+    """Show the ids of users the notice mentions anyway as mentions; other text stays as escaped."""
+    if not mentionable:
+        return escaped
+    return _USER_IN_TEXT.sub(lambda m: mention(m.group(0)) if m.group(0) in mentionable else m.group(0), escaped)
+
+
+def _chunks(lines: tuple[str, ...], mentionable: frozenset[str] | set[str] = frozenset()) -> list[str]:
     """Escaped lines packed into section-sized pieces."""
     out: list[str] = []
     current = ""
     for line in lines:
-        piece = escaped_within(line, SECTION_LIMIT)
+        piece = _with_mentions(escaped_within(line, SECTION_LIMIT - 120), mentionable)
         if current and len(current) + 1 + len(piece) > SECTION_LIMIT:
             out.append(current)
             current = piece
@@ -116,7 +128,7 @@ def render(notice: Notice) -> Rendered:
     mentions = [mention(u) for u in notice.mention_users if u in mentionable]
     if mentions:
         body.append(section(" ".join(mentions)))
-    body += [section(chunk) for chunk in _chunks(notice.lines)]
+    body += [section(chunk) for chunk in _chunks(notice.lines, mentionable)]
     body += _field_sections(notice.fields, mentionable)
     tail: list[dict[str, Any]] = []
     buttons = notice.buttons[:ACTION_ELEMENTS_LIMIT]

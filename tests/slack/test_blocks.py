@@ -113,3 +113,16 @@ def test_channel_names_are_normalised(raw, expected):
 def test_suffix_keeps_names_within_80_characters():
     assert channel_names.with_suffix("b" * 80, 12) == "b" * 77 + "-12"
     assert channel_names.with_suffix("inc-1-db", 2) == "inc-1-db-2"
+
+
+def test_ids_of_mentioned_users_in_lines_become_mentions_and_others_stay_text():
+    from bot.ports import Notice
+    from bot.slack.blocks import render
+
+    notice = Notice(kind="escalation", title="Escalating INC-3",
+                    lines=("Paging next: U0CARLA01.", "Not mentioned: U0OTHER01 <!channel>"),
+                    mention_users=("U0CARLA01",))
+    text = "\n".join(b["text"]["text"] for b in render(notice).blocks if b["type"] == "section")
+    assert "Paging next: <@U0CARLA01>." in text
+    assert "<@U0OTHER01>" not in text and "U0OTHER01" in text  # only ids the notice mentions anyway
+    assert "&lt;!channel&gt;" in text and "<!channel>" not in text  # user text stays escaped
