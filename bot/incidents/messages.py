@@ -163,3 +163,19 @@ def in_channel(view: IncidentView, kind: str, title: str, *lines: str, buttons: 
                footer: str = "", mention: tuple[str, ...] = ()) -> Notice:
     return Notice(kind=kind, title=title, lines=tuple(x for x in lines if x), buttons=buttons, footer=footer,
                   mention_users=mention, metadata=_meta(view))
+
+
+def legal_clocks(view: IncidentView, obligations: tuple[ObligationView, ...], *, zone: str, why: str) -> Notice | None:
+    """The deadlines a trigger or fact change set or moved, for everyone in the channel (None if none)."""
+    from zoneinfo import ZoneInfo
+
+    dated = sorted((o for o in obligations if o.status == "open" and o.due_at is not None), key=lambda o: o.due_at)
+    if not dated:
+        return None
+    lines = tuple(
+        f"{o.obligation} to {o.recipient}: due {o.due_at.astimezone(ZoneInfo(zone)):%a %d %b %H:%M %Z} "
+        f"({o.due_at:%Y-%m-%d %H:%M} UTC)" + (" (estimated until the previous stage is submitted)" if o.estimated else "")
+        for o in dated[:MAX_DUTY_LINES])
+    return Notice(kind="legal_clocks", title=f"{view.label}: legal deadlines {why}", lines=lines,
+                  footer="Computed from reviewable data with citations (/incident deadlines); not legal advice.",
+                  metadata=_meta(view))

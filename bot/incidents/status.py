@@ -15,6 +15,7 @@ from bot.incidents.finish import conclude
 from bot.incidents.idempotency import run_once
 from bot.incidents.permissions import authorize
 from bot.incidents.records import load, obligation_view, playbook_of, require_active, require_open, subject
+from bot.incidents.triggers import clock_posts
 from bot.incidents.views import Outcome, Post
 
 MAX_TEXT = 3000
@@ -85,7 +86,8 @@ def set_fact(ctx: Context, number: int, name: str, value: Any, *, actor: str, ke
                      summary=f"fact {fact}: {before!r} -> {parsed!r}", data={"fact": fact, "before": before, "after": parsed})
         obligations = collaborators.recompute(session, config, incident, actor=actor, why=f"fact {fact} set", at=at)
         outcome = conclude(session, config, incident, at)
-        return Outcome(incident=outcome.incident, obligations=tuple(obligation_view(session, o) for o in obligations),
-                       message=f"{fact} = {parsed!r}; deadlines recomputed")
+        views = tuple(obligation_view(session, o) for o in obligations)
+        return Outcome(incident=outcome.incident, obligations=views, message=f"{fact} = {parsed!r}; deadlines recomputed",
+                       posts=clock_posts(config, outcome.incident, views, f"updated ({fact} recorded)", key))
 
     return run_once(ctx, key, "set_fact", Outcome, work)

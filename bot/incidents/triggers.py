@@ -59,6 +59,12 @@ def _apply(session: Session, config: Any, incident: Incident, name: str, value: 
     return collaborators.recompute(session, config, incident, actor=actor, why=f"trigger {name} set", at=at)
 
 
+def clock_posts(config: Any, view: Any, obligations: tuple[Any, ...], why: str, key: str) -> tuple[Post, ...]:
+    """A channel post listing the deadlines a change set or moved (none when no dated duty changed)."""
+    notice = messages.legal_clocks(view, obligations, zone=config.settings.timezone, why=why)
+    return (Post("incident_channel", "", notice, f"{key}:clocks"),) if notice else ()
+
+
 def set_trigger(ctx: Context, number: int, name: str, at: datetime, *, actor: str, key: str, reason: str) -> Outcome:
     def work(session: Session) -> Outcome:
         config, now = ctx.config(), ctx.now()
@@ -75,8 +81,9 @@ def set_trigger(ctx: Context, number: int, name: str, at: datetime, *, actor: st
         obligations = _apply(session, config, incident, trigger, value, actor=actor, at=now, kind="trigger.set",
                              extra={"reason": reason})
         outcome = conclude(session, config, incident, now)
-        return Outcome(incident=outcome.incident, obligations=tuple(obligation_view(session, o) for o in obligations),
-                       message=f"{trigger} set to {value}; deadlines computed")
+        views = tuple(obligation_view(session, o) for o in obligations)
+        return Outcome(incident=outcome.incident, obligations=views, message=f"{trigger} set to {value}; deadlines computed",
+                       posts=clock_posts(config, outcome.incident, views, f"started ({trigger} set)", key))
 
     return run_once(ctx, key, "set_trigger", Outcome, work)
 
@@ -153,9 +160,10 @@ def decide(ctx: Context, approval_id: int, *, approve: bool, actor: str, key: st
         outcome = conclude(session, config, incident, now)
         verdict = "approved" if approve else "rejected"
         text = f"{actor} {verdict} moving {row.trigger} to {row.proposed} (requested by {row.requested_by})"
-        return Outcome(incident=outcome.incident, approval=approval_view(row), message=text,
-                       obligations=tuple(obligation_view(session, o) for o in obligations),
+        views = tuple(obligation_view(session, o) for o in obligations)
+        return Outcome(incident=outcome.incident, approval=approval_view(row), message=text, obligations=views,
                        posts=(Post("incident_channel", "", messages.in_channel(outcome.incident, "trigger_decision", text),
-                                   f"{key}:post:0"),))
+                                   f"{key}:post:0"),)
+                       + clock_posts(config, outcome.incident, views, f"moved ({row.trigger} changed)", key))
 
     return run_once(ctx, key, "decide_trigger_change", Outcome, work)

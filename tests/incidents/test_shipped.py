@@ -223,3 +223,19 @@ def test_messages_name_people_and_list_deputies_from_the_rota(service):
         service.resolve(1, actor=BRUNO, key="x")
     assert str(denied.value).startswith("You (Bruno Costa) may not resolve on INC-1. "
                                         "Allowed: the commander (Katrin Vogel (Head of Platform)), an admin.")
+
+
+def test_starting_a_legal_clock_posts_its_deadlines_to_the_channel(service):
+    service.declare("security", "Customer emails exported", actor=KATRIN, key="d1",
+                    facts={"personal_data_breach": "yes", "gdpr_in_scope": "yes", "gdpr_role": "controller",
+                           "risk_level": "risk"})
+    service.assign_role(1, "legal", NADIA, actor=KATRIN, key="r1")
+    out = service.set_trigger(1, "aware", TUESDAY - timedelta(hours=2), actor=NADIA, key="t1")
+    (post,) = [p for p in out.posts if p.notice.kind == "legal_clocks"]
+    assert post.target == "incident_channel" and post.key == "t1:clocks"
+    # aware = Tue 22 Dec 08:00 UTC; GDPR Art. 33(1): 72 elapsed hours -> Fri 25 Dec 08:00 UTC = 09:00 CET in the
+    # settings' zone (Europe/Berlin, no DST change in December).
+    assert any(line.startswith("gdpr.authority to ") and "due Fri 25 Dec 09:00 CET (2026-12-25 08:00 UTC)" in line
+               for line in post.notice.lines)
+    again = service.set_fact(1, "affected_individuals", "40", actor=NADIA, key="f1")
+    assert not [p for p in again.posts if p.notice.kind == "legal_clocks"]  # no dated duty changed: nothing to say
