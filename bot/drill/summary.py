@@ -40,8 +40,9 @@ def _paging(drill: "Drill", pack: dict[str, Any], file: TextIO) -> None:
         acked = f", acknowledged {page['acked_at']}" if page.get("acked_at") else ""
         print(f"  level {page['level']}: {page['person']} {page['status']}{acked}: {page['reason']}", file=file)
     for used in pack["exceptions_used"]:
-        print(f"  exception {used['exception']} for {used['person']}: {used['justification']} "
-              f"(compensatory rest owed until {used['compensatory_rest_until'] or '-'})", file=file)
+        owed = (f"compensatory rest owed until {used['compensatory_rest_until']}" if used["compensatory_rest_until"]
+                else "no call-out, so no compensatory rest owed")
+        print(f"  exception {used['exception']} for {used['person']}: {used['justification']} ({owed})", file=file)
 
 
 def _deadlines(drill: "Drill", pack: dict[str, Any], file: TextIO) -> None:
