@@ -10,7 +10,7 @@ from typing import Any
 
 from bot.clock import UTC
 from bot.config.errors import ConfigIssue
-from bot.config.loader import Config, ConfigPaths, collect
+from bot.config.loader import Config, ConfigPaths, collect, missing_required
 
 
 def add_config_args(parser: argparse.ArgumentParser) -> None:
@@ -32,9 +32,15 @@ class ExitWith(SystemExit):
     pass
 
 
-def load_or_exit(args: argparse.Namespace) -> Config:
-    """Load the configuration; on errors print each as file:line:col and exit 2."""
-    config, issues = collect(config_paths(args))
+def load_or_exit(args: argparse.Namespace, *, complete: bool = False) -> Config:
+    """Load the configuration; on errors print each as file:line:col and exit 2.
+    ``complete``: also require the files a working bot needs (people, rotas, playbooks)."""
+    paths = config_paths(args)
+    config, issues = collect(paths)
+    if config is not None and complete:
+        issues = issues + missing_required(paths, config)
+        if any(i.severity == "error" for i in issues):
+            config = None
     if config is None:
         print_issues([i for i in issues if i.severity == "error"])
         errors = sum(1 for i in issues if i.severity == "error")

@@ -21,6 +21,7 @@ class ConfigKind:
     many: bool  # one file (False) or a folder of files, one item each (True)
     description: str
     cross_check: str | None = None  # "module:function(config) -> list[ConfigIssue]"
+    depends_on: tuple[str, ...] = ()  # kinds the cross-check reads; skipped while one of them has errors
 
     def model_class(self) -> Any:
         return _resolve(self.model)
@@ -39,10 +40,10 @@ KINDS: tuple[ConfigKind, ...] = (
                "workspace-wide settings: default time zone, channels, admins, retention"),
     ConfigKind("people", "config", "people.yaml", "bot.oncall.people:PeopleFile", False,
                "sites (time zone, holidays, labor profile) and people (Slack id, hours, leave)",
-               "bot.oncall.people:cross_check"),
+               "bot.oncall.people:cross_check", ("labor",)),
     ConfigKind("rotas", "config", "rotas.yaml", "bot.oncall.rota:RotasFile", False,
                "on-call rotations, overrides, deputies and escalation",
-               "bot.oncall.rota:cross_check"),
+               "bot.oncall.rota:cross_check", ("people", "labor")),
     ConfigKind("labor", "config", "labor/*.yaml", "bot.oncall.labor_profile:LaborProfileFile", True,
                "labor-law profiles and company overlays: rules with citations, named exceptions",
                "bot.oncall.labor_profile:cross_check"),
@@ -51,14 +52,19 @@ KINDS: tuple[ConfigKind, ...] = (
                "bot.deadlines.catalog:cross_check"),
     ConfigKind("organisation", "config", "organisation.yaml", "bot.deadlines.organisation:OrganisationFile", False,
                "standing facts about the organisation used by every incident's legal deadlines",
-               "bot.deadlines.organisation:cross_check"),
+               "bot.deadlines.organisation:cross_check", ("regulation",)),
     ConfigKind("permissions", "config", "permissions.yaml", "bot.incidents.permissions:PermissionsFile", False,
                "who may declare, change severity, resolve, close, mark notifications, move legal clocks",
-               "bot.incidents.permissions:cross_check"),
+               "bot.incidents.permissions:cross_check", ("people", "rotas", "playbook")),
     ConfigKind("playbook", "playbooks", "*.yaml", "bot.incidents.playbook:PlaybookFile", True,
                "one severity playbook per file: criteria, roles, paging, notifications, regulations, checklist",
-               "bot.incidents.playbook:cross_check"),
+               "bot.incidents.playbook:cross_check",
+               ("people", "rotas", "labor", "regulation", "organisation", "permissions")),
 )
+
+
+# What a working bot needs; `check` and `serve` refuse a configuration folder without them.
+REQUIRED_KINDS = ("people", "rotas", "playbook")
 
 
 def kind_named(name: str) -> ConfigKind:

@@ -120,26 +120,32 @@ def collect(paths: ConfigPaths, *, compliance_blocks: bool = True) -> tuple[Conf
     """
     issues: list[ConfigIssue] = []
     files: dict[str, list[LoadedFile]] = {}
+    failed: set[str] = set()  # kinds with at least one file that could not be read or validated
     for kind in KINDS:
         root = paths.root(kind)
         matches = sorted(p for p in root.glob(kind.pattern) if p.is_file()) if root.is_dir() else []
         for path in matches:
             doc, parse_issues = read_yaml_file(path, _display(path))
             issues.extend(parse_issues)
+            if parse_issues:
+                failed.add(kind.name)
             if doc is None:
                 continue
             model, validation_issues = _validate(kind, doc)
             issues.extend(validation_issues)
+            if validation_issues:
+                failed.add(kind.name)
             if model is not None and not parse_issues:
                 files.setdefault(kind.name, []).append(LoadedFile(kind.name, doc, model))
     if not paths.config_dir.is_dir():
         issues.append(ConfigIssue(str(paths.config_dir), 1, 1, "", "configuration folder not found; "
                                   "pass --config-dir or set BOT_CONFIG_DIR"))
-    if _blocking(issues, compliance_blocks):
-        return None, issues
+    # Cross-file checks run for every kind whose own files and whose dependencies are valid, so one run
+    # reports a typo in settings.yaml and a dangling reference in rotas.yaml together, but never reports
+    # references into a file that failed to load as "unknown".
     config = Config(paths=paths, files=files)
     for kind in KINDS:
-        if not config.loaded(kind.name):
+        if not config.loaded(kind.name) or kind.name in failed or failed & set(kind.depends_on):
             continue
         check = kind.cross_check_fn()
         if check is not None:
@@ -148,6 +154,20 @@ def collect(paths: ConfigPaths, *, compliance_blocks: bool = True) -> tuple[Conf
         return None, issues
     config.warnings = [i for i in issues if i.severity == "warning"]
     return config, issues
+
+
+def missing_required(paths: ConfigPaths, config: Config) -> list[ConfigIssue]:
+    """Errors for the kinds of file a working bot needs but the folders do not have."""
+    from bot.config.kinds import REQUIRED_KINDS, kind_named
+
+    out = []
+    for name in REQUIRED_KINDS:
+        if not config.loaded(name):
+            kind = kind_named(name)
+            where = paths.root(kind) / kind.pattern
+            out.append(ConfigIssue(_display(where), 1, 1, "", f"required file not found: {kind.description}; "
+                                   "check --config-dir / --playbooks-dir (see README, Configuration)"))
+    return out
 
 
 def load_config(paths: ConfigPaths | None = None) -> Config:

@@ -74,7 +74,10 @@ def test_a_duplicate_key_is_an_error(repo_copy):
     settings.write_text(settings.read_text() + "timezone: UTC\n")
     proc = bot("check", cwd=repo_copy)
     assert proc.returncode == 2
-    assert 'timezone: duplicate key "timezone"' in proc.stderr
+    line = len(settings.read_text().splitlines())  # the appended, second "timezone" key
+    first = line_of(settings, "timezone:")
+    assert (f'config/settings.yaml:{line}:1: timezone: duplicate key "timezone" (first defined at line {first})'
+            in proc.stderr)
 
 
 def test_a_yaml_syntax_error_is_an_error(repo_copy):
@@ -82,7 +85,10 @@ def test_a_yaml_syntax_error_is_an_error(repo_copy):
     people.write_text(people.read_text() + "  - {id: broken, slack: U0BROKEN1\n")
     proc = bot("check", cwd=repo_copy)
     assert proc.returncode == 2
-    assert "config/people.yaml:" in proc.stderr and "YAML syntax error" in proc.stderr
+    # The flow mapping opened on the last line is never closed: the parser notices at the end of the file,
+    # one line below it, column 1.
+    end = len(people.read_text().splitlines()) + 1
+    assert f"config/people.yaml:{end}:1: YAML syntax error" in proc.stderr
 
 
 @pytest.mark.parametrize("kind", [k.name for k in KINDS])
@@ -93,3 +99,34 @@ def test_schema_is_valid_json_schema_for_every_kind(kind, tmp_path):
     assert schema["type"] == "object"
     assert schema["properties"]
     assert schema.get("additionalProperties") is False  # unknown keys are errors in editors too
+
+
+def test_an_empty_or_mistyped_config_folder_is_not_reported_as_ok(tmp_path):
+    (tmp_path / "config").mkdir()  # e.g. --config-dir pointing at the wrong folder
+    proc = bot("check", cwd=tmp_path)
+    assert proc.returncode == 2
+    for missing in ("config/people.yaml:1:1: required file not found", "config/rotas.yaml:1:1: required file not found",
+                    "playbooks/*.yaml:1:1: required file not found"):
+        assert missing in proc.stderr
+
+
+def test_errors_of_one_file_do_not_hide_dangling_references_in_another(repo_copy):
+    settings = repo_copy / "config" / "settings.yaml"
+    edit(settings, "retention_days: 365", "retention_days: forever")
+    rotas = repo_copy / "config" / "rotas.yaml"
+    edit(rotas, "    fallback: katrin\n", "    fallback: katrn\n")
+    proc = bot("check", cwd=repo_copy)
+    assert proc.returncode == 2
+    assert "config/settings.yaml:" in proc.stderr and "retention_days" in proc.stderr
+    line = line_of(rotas, "fallback: katrn")
+    assert f"config/rotas.yaml:{line}:" in proc.stderr and '"katrn"' in proc.stderr
+
+
+def test_a_broken_file_does_not_cause_false_dangling_references(repo_copy):
+    # people.yaml cannot be read at all; rotas.yaml names people from it. Reporting every one of those
+    # names as "unknown person" would bury the real error, so the rota cross-check waits for people.yaml.
+    people = repo_copy / "config" / "people.yaml"
+    people.write_text(people.read_text() + "  - {id: broken\n")
+    proc = bot("check", cwd=repo_copy)
+    assert proc.returncode == 2
+    assert "YAML syntax error" in proc.stderr and "unknown person" not in proc.stderr

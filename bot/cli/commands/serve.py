@@ -65,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
         return _fail("SLACK_SIGNING_SECRET is not set: HTTP mode verifies every request with it (Basic Information "
                      "page), or set SLACK_APP_TOKEN (xapp-…) to use Socket Mode instead")
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # a line per tick drowns everything else
-    config = load_or_exit(args)
+    config = load_or_exit(args, complete=True)
     store = Store.connect()
     if migrate.pending(store.engine):
         log.info("applying database migrations")
