@@ -52,6 +52,7 @@ def resolve(ctx: Context, number: int, *, actor: str, key: str, summary: str) ->
         posts += messages.notifications(pb, view, "resolved", headline="resolved", key=key, start=len(posts),
                                         name=collaborators.namer(config),
                                         slack_user_of=lambda p: collaborators.slack_user_of(config, p))
+        posts = messages.address_groups(posts, config.settings.incidents_channel)
         return Outcome(incident=view, posts=tuple(posts), message=f"{view.label} resolved")
 
     return run_once(ctx, key, "resolve", Outcome, work)
@@ -97,6 +98,7 @@ def close(ctx: Context, number: int, summary: str, *, actor: str, key: str) -> O
         posts += messages.notifications(pb, view, "closed", headline="closed", key=key, start=len(posts),
                                         name=collaborators.namer(config),
                                         slack_user_of=lambda p: collaborators.slack_user_of(config, p))
+        posts = messages.address_groups(posts, config.settings.incidents_channel)
         return Outcome(incident=view, posts=tuple(posts), message=f"{view.label} closed; {footer}")
 
     return run_once(ctx, key, "close", Outcome, work)

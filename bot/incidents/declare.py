@@ -125,6 +125,7 @@ def _result(session: Session, config: Any, pb: PlaybookFile, incident: Incident,
     posts = [Post("channel", settings.incidents_channel, feed, f"{key}:post:0")]
     posts += messages.notifications(pb, view, "declared", headline="declared", key=key, start=1, name=who,
                                     slack_user_of=lambda p: collaborators.slack_user_of(config, p))
+    posts = messages.address_groups(posts, settings.incidents_channel)
     return DeclareResult(incident=view, channel=channel, announcements=tuple(posts),
                          pages=tuple(page_view(p) for p in pages), obligations=tuple(ob_views),
                          tasks=tuple(task_views))

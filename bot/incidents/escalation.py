@@ -70,6 +70,7 @@ def change_severity(ctx: Context, number: int, severity: str, *, actor: str, key
                                             channel=view.channel_name), f"{key}:post:1")]
         posts += messages.notifications(new, view, direction, headline=headline, key=key, start=len(posts), name=who,
                                         slack_user_of=lambda p: collaborators.slack_user_of(config, p))
+        posts = messages.address_groups(posts, config.settings.incidents_channel)
         return Outcome(incident=view, posts=tuple(posts), pages=tuple(page_view(p) for p in pages),
                        obligations=tuple(obligation_view(session, o) for o in obligations),
                        tasks=tuple(task_view(t) for t in tasks), message=f"{view.label} {headline}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import replace
 from typing import Any, Callable
 
 from bot.incidents.playbook import PlaybookFile
@@ -157,6 +158,22 @@ def notifications(pb: PlaybookFile, view: IncidentView, moment: str, *, headline
             if user:
                 posts.append(Post("user", user, full_notice, f"{key}:post:{start + len(posts)}"))
     return posts
+
+
+def address_groups(posts: list[Post], feed_channel: str) -> list[Post]:
+    """User groups are told in the feed channel. When the feed already gets the announcement of the same
+    moment, name the groups on it instead of posting the same announcement a second time."""
+    groups = [p for p in posts if p.target == "user_group"]
+    feed = next((i for i, p in enumerate(posts) if p.target == "channel" and p.to.lstrip("#") == feed_channel.lstrip("#")),
+                None)
+    if not groups or feed is None:
+        return posts
+    names = ", ".join(dict.fromkeys(f"@{g.to}" for g in groups))
+    merged = posts[feed]
+    notice = replace(merged.notice, lines=merged.notice.lines + (f"For: {names}",))
+    out = [p for p in posts if p.target != "user_group"]
+    out[out.index(merged)] = replace(merged, notice=notice)
+    return out
 
 
 def in_channel(view: IncidentView, kind: str, title: str, *lines: str, buttons: tuple[Button, ...] = (),

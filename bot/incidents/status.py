@@ -54,6 +54,7 @@ def post_status(ctx: Context, number: int, text: str, *, actor: str, key: str) -
         posts += messages.notifications(pb, view, "status_update", headline="status update", key=key, start=len(posts),
                                         name=collaborators.namer(config),
                                         slack_user_of=lambda p: collaborators.slack_user_of(config, p))
+        posts = messages.address_groups(posts, config.settings.incidents_channel)
         return Outcome(incident=view, posts=tuple(posts), message="status update posted")
 
     return run_once(ctx, key, "post_status", Outcome, work)

@@ -37,8 +37,10 @@ def test_declare_creates_numbered_incident_with_roles_checklist_and_channel_plan
 def test_declare_announces_in_feed_and_notifies_per_playbook(service, keys):
     result = _declare(service, keys)
     targets = [(p.target, p.to) for p in result.announcements]
-    assert targets == [("channel", "incidents"), ("channel", "exec-updates"), ("user_group", "support-leads")]
+    # The user group is told in the feed channel: named on the feed announcement, not a second copy of it.
+    assert targets == [("channel", "incidents"), ("channel", "exec-updates")]
     assert "Checkout is down" in result.announcements[0].notice.as_text()
+    assert result.announcements[0].notice.lines[-1] == "For: @support-leads"
     assert len({p.key for p in result.announcements}) == len(result.announcements)
 
 

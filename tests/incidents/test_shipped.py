@@ -239,3 +239,14 @@ def test_starting_a_legal_clock_posts_its_deadlines_to_the_channel(service):
                for line in post.notice.lines)
     again = service.set_fact(1, "affected_individuals", "40", actor=NADIA, key="f1")
     assert not [p for p in again.posts if p.notice.kind == "legal_clocks"]  # no dated duty changed: nothing to say
+
+
+def test_user_groups_are_named_on_the_feed_announcement_not_told_twice(service):
+    # The security playbook tells @security-team on declaration; the feed channel gets the (redacted)
+    # announcement anyway, so the group is named on it instead of a second copy of the same message.
+    result = service.declare("security", "Leaked API key", actor=KATRIN, key="d1")
+    feed = [p for p in result.announcements if p.target == "channel" and p.to == "incidents"]
+    assert len(feed) == 1
+    assert feed[0].notice.lines[-1] == "For: @security-team"
+    assert "Leaked API key" not in feed[0].notice.as_text()  # still redacted: the incident is private
+    assert not [p for p in result.announcements if p.target == "user_group"]
