@@ -168,3 +168,25 @@ def test_burst_of_429s_still_delivers_everything_exactly_once(slack, double):
     keys = [m.metadata["event_payload"]["key"] for m in double.model.messages if m.metadata]
     assert len(keys) == len(set(keys))  # no message twice
     assert len(double.model.messages_in(feed.id)) == 1
+
+
+def test_the_bots_own_scheduler_nudges_about_the_gdpr_deadline(fast_bot, double):
+    """No in-test dispatcher: the bot process (serve with its scheduler, on fast simulated time) delivers
+    the nudge. GDPR Art. 33: 72 h from awareness; the security playbook's first nudge comes well before."""
+    slack = SlackSender(f"{fast_bot.url}/slack/events", f"{double.url}/webhook")
+    slack.command("declare security Customer data exposed in a public bucket", user=REPORTER)
+    channel = incident_channel(double)
+    slack.command(f"role legal <@{ADMIN}|ada>", user=REPORTER, channel=channel.id)
+    slack.command("fact gdpr_in_scope true", user=ADMIN, channel=channel.id)
+    slack.command("fact personal_data_breach true", user=ADMIN, channel=channel.id)
+    slack.command("fact gdpr_role controller", user=ADMIN, channel=channel.id)
+    slack.command("trigger aware now", user=ADMIN, channel=channel.id)
+    nudges = double.wait_for(
+        lambda: [m for m in double.model.messages_in(channel.id)
+                 if "gdpr.authority" in json.dumps(m.blocks) and "obligation.notified" in json.dumps(m.blocks)],
+        timeout=30, what="a GDPR deadline nudge delivered by the bot's own scheduler")
+    text = json.dumps(nudges[0].blocks)
+    assert f"<@{ADMIN}>" in text  # the legal counsel is mentioned
+    assert "UTC" in text and "Art. 33" in text
+    keys = [m.metadata["event_payload"]["key"] for m in double.model.messages if m.metadata]
+    assert len(keys) == len(set(keys))  # every message exactly once

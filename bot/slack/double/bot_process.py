@@ -25,14 +25,16 @@ class BotProcess:
     """``python -m bot serve`` in HTTP mode against the Slack double."""
 
     def __init__(self, *, api_url: str, database_url: str, config_dir: Path, playbooks_dir: Path, log_path: Path,
-                 scheduler: bool = False, extra_env: dict[str, str] | None = None) -> None:
+                 scheduler: bool = False, extra_env: dict[str, str] | None = None,
+                 extra_args: list[str] | None = None) -> None:
         self.port = free_port()
         self.log_path = log_path
         env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
         env.update({"SLACK_BOT_TOKEN": "xoxb-test-token", "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": api_url,
                     "DATABASE_URL": database_url, "PORT": str(self.port), "BOT_CONFIG_DIR": str(config_dir),
                     "BOT_PLAYBOOKS_DIR": str(playbooks_dir), "PYTHONUNBUFFERED": "1", **(extra_env or {})})
-        args = [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1"] + ([] if scheduler else ["--no-scheduler"])
+        args = ([sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1"] + ([] if scheduler else ["--no-scheduler"])
+                + list(extra_args or []))
         self._log = open(log_path, "wb")
         self.proc = subprocess.Popen(args, cwd=REPO, env=env, stdout=self._log, stderr=subprocess.STDOUT)
         self.url = f"http://127.0.0.1:{self.port}"
