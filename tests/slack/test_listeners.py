@@ -252,3 +252,24 @@ def test_app_home_shows_my_next_shift_in_my_zone(world):
     # on 2026-03-02 (the test clock). His shift starts Monday 9 March 09:00 in Berlin; CET is UTC+1
     # until 29 March, so that is 08:00 UTC.
     assert "*platform*: Mon 09 Mar 09:00 CET (08:00 UTC)" in json.dumps(home["blocks"])
+
+
+def test_app_home_lists_the_obligations_i_own_with_their_due_time(world, clock):
+    app, services, double = world
+    declare(world, "declare security Customer e-mails exported")
+    # Legal owns notifications to authorities in the security playbook; REPORTER takes the role.
+    services.incidents.assign_role(1, "legal", REPORTER, actor=REPORTER, key="home-legal")
+    for fact, value in (("gdpr_in_scope", "true"), ("personal_data_breach", "true"), ("gdpr_role", "controller")):
+        services.incidents.set_fact(1, fact, value, actor=REPORTER, key=f"home-{fact}")
+    services.incidents.set_trigger(1, "aware", clock.now(), actor=REPORTER, key="home-aware")
+    body = json.dumps({"type": "event_callback", "team_id": TEAM, "api_app_id": "A1", "event_id": "Ev3",
+                       "event": {"type": "app_home_opened", "user": REPORTER, "tab": "home"}}).encode()
+    ts = int(time.time())
+    app.dispatch(BoltRequest(body=body.decode(), headers={"content-type": ["application/json"],
+                                                          "x-slack-request-timestamp": [str(ts)],
+                                                          "x-slack-signature": [sign(body, ts)]}))
+    home = double.wait_for(lambda: double.model.home_views.get(REPORTER), what="the Home tab")
+    shown = json.dumps(home["blocks"], ensure_ascii=False)
+    owned = shown[shown.index("Open notification obligations you own"):]
+    # aware = the test clock, Mon 2026-03-02 09:00 UTC; 72 h later is Thu 05 Mar 09:00 UTC = 10:00 CET (Berlin).
+    assert "gdpr.authority" in owned and "Thu 05 Mar 10:00 CET" in owned and "(09:00 UTC)" in owned
