@@ -32,10 +32,13 @@ def _section(title: str, file: TextIO) -> None:
 
 def _paging(drill: "Drill", pack: dict[str, Any], file: TextIO) -> None:
     _section("Who was paged, and who was skipped under which rule", file)
+    seen: set[tuple[str, str]] = set()  # the plan at declaration and each escalation may name the same skip
     for event in pack["timeline"]:
         if event["kind"] == "page.skipped":
             for skip in event["data"].get("skipped", []):
-                print(f"  skipped {skip['person']}: {skip['reason']}", file=file)
+                if (skip["person"], skip["reason"]) not in seen:
+                    seen.add((skip["person"], skip["reason"]))
+                    print(f"  skipped {skip['person']}: {skip['reason']}", file=file)
     for page in pack["pages"]:
         acked = f", acknowledged {page['acked_at']}" if page.get("acked_at") else ""
         print(f"  level {page['level']}: {page['person']} {page['status']}{acked}: {page['reason']}", file=file)

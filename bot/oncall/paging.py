@@ -65,14 +65,22 @@ def _record_steps(session: Session, *, incident_id: int | None, plan: PagePlan, 
     return rows
 
 
+def _record_skips(session: Session, *, incident_id: int | None, plan: PagePlan, actor: str, at: datetime,
+                  level: int | None = None) -> None:
+    """Who may not be paged and why (rule and citation), for the auditor: at declaration and at each escalation."""
+    if not (plan.skipped or plan.warnings):
+        return
+    where = f"level {level}: " if level is not None else ""
+    append_event(session, incident_id=incident_id, actor=actor, kind="page.skipped", at=at,
+                 summary=(where + "; ".join([f"{s.person} {s.reason}" for s in plan.skipped] + plan.warnings))[:4000],
+                 data={"target": plan.rota, "level": level, "skipped": [s.to_json() for s in plan.skipped],
+                       "warnings": plan.warnings})
+
+
 def record_plan(session: Session, *, incident_id: int | None, plan: PagePlan, actor: str, at: datetime) -> list[Page]:
     """Store the first level of ``plan`` as Page rows; skips, warnings and exceptions go on the timeline."""
     at = ensure_utc(at)
-    if plan.skipped or plan.warnings:
-        append_event(session, incident_id=incident_id, actor=actor, kind="page.skipped", at=at,
-                     summary="; ".join([f"{s.person} {s.reason}" for s in plan.skipped] + plan.warnings)[:4000],
-                     data={"target": plan.rota, "skipped": [s.to_json() for s in plan.skipped],
-                           "warnings": plan.warnings})
+    _record_skips(session, incident_id=incident_id, plan=plan, actor=actor, at=at)
     first = min((s.level for s in plan.plan), default=1)
     steps = plan.level_steps(first)
     if plan.declared and incident_id is not None and not any(s.exception for s in steps):
@@ -179,6 +187,7 @@ def escalate(session: Session, config, page_id: int, *, at: datetime) -> list[Pa
         paged = {p.person_id for p in siblings if p.level > cycle_start and p.status != "cancelled"}
         plan = plan_level(config, page.target, (level - 1) % n + 1, at, page.severity, urgency=page.urgency,
                           history=history, exception=declared, exclude=paged | declined)
+        _record_skips(session, incident_id=page.incident_id, plan=plan, actor="system", at=at, level=level)
         if plan.plan:
             append_event(session, incident_id=page.incident_id, actor="system", kind="page.escalated", at=at,
                          summary=f"no acknowledgement from {page.person_id}; escalating {page.target} to level {level}",

@@ -164,3 +164,26 @@ def test_declared_exception_not_needed_at_level_one_still_serves_the_next_level(
         assert (p2.person_id, p2.role, p2.exception_id) == ("bea", "deputy", "notfall")
         use = s.exec(select(ExceptionUse)).one()
         assert (use.person_id, use.justification, use.declared_by) == ("bea", "card payments down", "U0BOSS001")
+
+
+def test_skips_found_while_escalating_are_on_the_timeline_with_the_rule(store, write_config):
+    config = config_of(write_config)
+    at = local("2026-03-24 07:30")
+    with store.session() as s:
+        inc = open_incident(s, at)
+        # anna holds the week; bea is paged at level 1 while anna's rest runs (call-out ended MO 20:40, so
+        # her restarted 11 h rest lasts until TU 07:40, ArbZG §5(1)). cara had a call-out ending TU 01:00,
+        # so at 07:35 her rest runs until 12:00: when bea does not answer, the deputy level finds cara
+        # skipped, and the auditor must see that at the moment of the escalation.
+        callout(s, "anna", local("2026-03-23 19:30"), local("2026-03-23 20:40"))
+        callout(s, "cara", local("2026-03-24 00:15"), local("2026-03-24 01:00"))
+        from bot.oncall.history import load_history
+        plan = plan_pages(config, "esc", at, "sev2", history=load_history(s, ["anna", "bea", "cara"], at))
+        [p1] = record_plan(s, incident_id=inc, plan=plan, actor="system", at=at)
+        assert p1.person_id == "bea"
+        escalate(s, config, p1.id, at=at + timedelta(minutes=5))
+        skips = [e for e in events(s, inc) if e.kind == "page.skipped" and e.data.get("level") == 2]
+    assert skips, "the escalation's skips are missing from the timeline"
+    cara = next(x for x in skips[-1].data["skipped"] if x["person"] == "cara")
+    assert cara["citation"] == "ArbZG §5(1)" and cara["until"].startswith("2026-03-24T11:00:00")  # 12:00 CET
+    assert skips[-1].summary.startswith("level 2: ")
