@@ -58,6 +58,9 @@ def redacted_data(data: dict[str, Any]) -> dict[str, Any]:
     return _redact_value(data)
 
 
+DECLINED = "; declined: "  # how bot.oncall.paging.decline appends a person's reason to a page's reason
+
+
 def _due(session: Session, cutoff: datetime) -> list[Any]:
     from bot.incidents.tables import Incident
 
@@ -80,6 +83,14 @@ def _redact_rows(session: Session, incident: Any) -> None:
         if row.reason:
             row.reason = REDACTED
             session.add(row)
+    from bot.oncall.tables import Page
+
+    for page in session.exec(select(Page).where(Page.incident_id == incident.id)).all():
+        # Why the bot chose someone (rule, citation) stays as evidence; what a person typed when declining goes.
+        why, sep, _ = page.reason.partition(DECLINED)
+        if sep:
+            page.reason = f"{why}{DECLINED}{REDACTED}"
+            session.add(page)
 
 
 def purge(session: Session, *, retention_days: int, now: datetime, actor: str = "system",

@@ -136,7 +136,7 @@ def acknowledge(session: Session, page_id: int, *, by: str, at: datetime) -> Pag
 def decline(session: Session, page_id: int, *, by: str, at: datetime, reason: str) -> Page:
     page = _get(session, page_id)
     page.status = "declined"
-    page.reason = (page.reason + f"; declined: {reason}")[:2000]
+    page.reason = (page.reason + f"; declined: {reason}")[:2000]  # the purge redacts what follows "; declined: "
     session.add(page)
     append_event(session, incident_id=page.incident_id, actor=by, kind="page.declined", at=at,
                  summary=f"{page.person_id} declined the page for {page.target}: {reason}",

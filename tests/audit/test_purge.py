@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sqlalchemy import text
+from sqlmodel import select
 
 from bot.audit.purge import purge
 from bot.audit.trail import REDACTED, verify_chain
@@ -94,3 +95,18 @@ def test_tampering_after_purge_is_still_detected(store, clock, tmp_path):
     with store.session() as s:
         check = verify_chain(s, 1)
     assert any(f"#{kept}" in p and "no purge event records it" in p for p in check.problems)
+
+
+def test_purge_redacts_a_typed_decline_reason_but_keeps_why_the_person_was_paged(store, clock, tmp_path):
+    from bot.oncall.tables import Page
+
+    svc, _ = _closed_incident(store, clock, tmp_path)
+    with store.session() as s:
+        s.add(Page(incident_id=1, target="platform", level=1, person_id="anna", slack_user="U0ANNA001",
+                   status="declined", page_at=clock.now(), created_at=clock.now(),
+                   reason=f"on_call; 11 h daily rest respected (ArbZG §5(1)); declined: {SECRET}"))
+    clock.advance(timedelta(days=31))
+    _run(store, clock)
+    with store.session() as s:
+        page = s.exec(select(Page).where(Page.incident_id == 1)).one()
+    assert page.reason == f"on_call; 11 h daily rest respected (ArbZG §5(1)); declined: {REDACTED}"
