@@ -101,6 +101,13 @@ def declare(ctx: Context, severity: str, title: str, *, actor: str, key: str, re
     return run_once(ctx, key, "declare", DeclareResult, work)
 
 
+def _skips(session: Session, incident_id: int) -> list[dict[str, Any]]:
+    """The page plans' skips and warnings recorded on the timeline during this declaration."""
+    from bot.audit.trail import events
+
+    return [e.data for e in events(session, incident_id) if e.kind == "page.skipped"]
+
+
 def _result(session: Session, config: Any, pb: PlaybookFile, incident: Incident, outcome: Outcome, *, key: str,
             tasks: list[ChecklistTask], pages: list[Any], obligations: list[Any], at: Any) -> DeclareResult:
     view = outcome.incident
@@ -114,6 +121,9 @@ def _result(session: Session, config: Any, pb: PlaybookFile, incident: Incident,
                 for r in pb.roles}
     who = collaborators.namer(config)
     welcome = [messages.welcome(pb, view, who), messages.roles(pb, view, deputies, who)]
+    paging = messages.paging(view, pages, _skips(session, incident.id), who)
+    if paging is not None:
+        welcome.append(paging)
     if task_views:
         welcome.append(messages.checklist(view, task_views))
     if view.regimes:

@@ -196,3 +196,20 @@ def legal_clocks(view: IncidentView, obligations: tuple[ObligationView, ...], *,
     return Notice(kind="legal_clocks", title=f"{view.label}: legal deadlines {why}", lines=lines,
                   footer="Computed from reviewable data with citations (/incident deadlines); not legal advice.",
                   metadata=_meta(view))
+
+
+def paging(view: IncidentView, pages: list[Any], plans: list[dict[str, Any]], name: Names = str) -> Notice | None:
+    """Who was paged, who may not be paged and why (rule and citation); a nobody-eligible plan says so loudly."""
+    warnings = [w for plan in plans for w in plan.get("warnings", [])]
+    paged = {page.person_id for page in pages}  # e.g. the fallback, paged although a rule advises against it
+    skipped = {(s["person"], s["reason"]) for plan in plans for s in plan.get("skipped", []) if s["person"] not in paged}
+    if not pages and not skipped and not warnings:
+        return None
+    lines = [f"WARNING: {w}" for w in dict.fromkeys(warnings)]
+    for page in pages:
+        when = f", held until {page.page_at:%Y-%m-%d %H:%M} UTC (outside working hours)" if page.status == "held" else ""
+        lines.append(f"Paged: {name(page.slack_user)} ({page.role.replace('_', ' ')}, level {page.level}){when}")
+    lines += [f"Not paged: {person}: {reason.removeprefix('skipped: ')}" for person, reason in sorted(skipped)]
+    title = "Paging: nobody eligible, the fallback was paged" if any("NOBODY ELIGIBLE" in w for w in warnings) \
+        else "Paging"
+    return Notice(kind="paging", title=title, lines=tuple(lines), metadata=_meta(view))

@@ -250,3 +250,21 @@ def test_user_groups_are_named_on_the_feed_announcement_not_told_twice(service):
     assert feed[0].notice.lines[-1] == "For: @security-team"
     assert "Leaked API key" not in feed[0].notice.as_text()  # still redacted: the incident is private
     assert not [p for p in result.announcements if p.target == "user_group"]
+
+
+def test_the_channel_is_told_loudly_when_nobody_may_be_paged(store, shipped_config):
+    # Christmas night 2026 in Munich (shipped config): anna, carla, felix and katrin are in Bavaria, where the
+    # works agreement forbids holiday call-outs (sev2 declares no emergency exception); bruno is on leave;
+    # diogo and ines are in Lisbon and not rostered, so Portugal forbids contacting them during rest.
+    # Nobody may be paged: the fallback manager (katrin) is paged and the channel must say so loudly.
+    christmas = datetime(2026, 12, 25, 1, 0, tzinfo=timezone.utc)
+    service = IncidentService(store, lambda: shipped_config, ManualClock(christmas))
+    result = service.declare("sev2", "Checkout errors", actor=KATRIN, key="d1")
+    (paging,) = [n for n in result.channel.welcome if n.kind == "paging"]
+    assert paging.title == "Paging: nobody eligible, the fallback was paged"
+    assert any(line.startswith("WARNING: NOBODY ELIGIBLE") for line in paging.lines)
+    assert any(line.startswith("Paged: ") and "(fallback, level 1)" in line for line in paging.lines)
+    not_paged = {line.split(":")[1].strip() for line in paging.lines if line.startswith("Not paged: ")}
+    assert not_paged == {"anna", "bruno", "carla", "diogo", "felix", "ines"}  # katrin is paged, as the fallback
+    assert any("bruno: on vacation leave" in line for line in paging.lines)
+    assert any("diogo: contact during rest forbidden" in line and "CT art. 199" in line for line in paging.lines)
