@@ -208,7 +208,8 @@ def paging(view: IncidentView, pages: list[Any], plans: list[dict[str, Any]], na
     lines = [f"WARNING: {w}" for w in dict.fromkeys(warnings)]
     for page in pages:
         when = f", held until {page.page_at:%Y-%m-%d %H:%M} UTC (outside working hours)" if page.status == "held" else ""
-        lines.append(f"Paged: {name(page.slack_user)} ({page.role.replace('_', ' ')}, level {page.level}){when}")
+        under = f", under the {page.exception_id} exception" if page.exception_id else ""
+        lines.append(f"Paged: {name(page.slack_user)} ({page.role.replace('_', ' ')}, level {page.level}{under}){when}")
     lines += [f"Not paged: {person}: {reason.removeprefix('skipped: ')}" for person, reason in sorted(skipped)]
     title = "Paging: nobody eligible, the fallback was paged" if any("NOBODY ELIGIBLE" in w for w in warnings) \
         else "Paging"
