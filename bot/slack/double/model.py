@@ -13,24 +13,17 @@ body; Slack's ``ok: false`` errors are raised as :class:`ApiError`.
 from __future__ import annotations
 
 import itertools
-import json
 import re
 import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from bot.slack.double.checks import BOOKMARKS_LIMIT, TOPIC_LIMIT, ApiError, as_dict, as_flag, as_list, check_blocks
+
 BOT_USER_ID = "UBOT00001"
 TEAM_ID = "T0DOUBLE1"
 _CHANNEL_NAME = re.compile(r"^[a-z0-9_-]+$")
-HEADER_LIMIT, SECTION_LIMIT, BLOCKS_LIMIT, TOPIC_LIMIT, BOOKMARKS_LIMIT = 150, 3000, 50, 250, 100
-
-
-class ApiError(Exception):
-    def __init__(self, code: str, **extra: Any) -> None:
-        super().__init__(code)
-        self.code = code
-        self.extra = extra
 
 
 @dataclass
@@ -88,53 +81,6 @@ class Channel:
                 "is_group": self.is_private, "is_im": self.is_im, "is_private": self.is_private,
                 "creator": self.creator, "created": self.created, "num_members": len(self.members),
                 "topic": {"value": self.topic}, "purpose": {"value": self.purpose}}
-
-
-def _flag(value: Any) -> bool:
-    return value in (True, 1, "1", "true", "True")
-
-
-def _as_list(value: Any) -> list[Any]:
-    if value in (None, ""):
-        return []
-    if isinstance(value, str):
-        value = json.loads(value)
-    if not isinstance(value, list):
-        raise ApiError("invalid_arguments")
-    return value
-
-
-def _as_dict(value: Any) -> dict[str, Any] | None:
-    if value in (None, ""):
-        return None
-    if isinstance(value, str):
-        value = json.loads(value)
-    if not isinstance(value, dict):
-        raise ApiError("invalid_arguments")
-    return value
-
-
-def check_blocks(blocks: list[dict[str, Any]], *, limit: int = BLOCKS_LIMIT) -> None:
-    """Slack refuses messages whose blocks break these limits with ``invalid_blocks``."""
-    if len(blocks) > limit:
-        raise ApiError("invalid_blocks", detail=f"more than {limit} blocks")
-    for block in blocks:
-        kind = block.get("type")
-        text = (block.get("text") or {}).get("text", "")
-        if kind == "header" and len(text) > HEADER_LIMIT:
-            raise ApiError("invalid_blocks", detail=f"header text over {HEADER_LIMIT} characters")
-        if kind == "section":
-            if len(text) > SECTION_LIMIT:
-                raise ApiError("invalid_blocks", detail=f"section text over {SECTION_LIMIT} characters")
-            if len(block.get("fields") or []) > 10:
-                raise ApiError("invalid_blocks", detail="more than 10 section fields")
-        if kind == "actions":
-            elements = block.get("elements") or []
-            if len(elements) > 25:
-                raise ApiError("invalid_blocks", detail="more than 25 elements in an actions block")
-            ids = [e.get("action_id") for e in elements if e.get("action_id")]
-            if len(ids) != len(set(ids)):
-                raise ApiError("invalid_blocks", detail="action_id values must be unique within a block")
 
 
 class SlackModel:
@@ -223,7 +169,7 @@ class SlackModel:
         return {"user": self._user(p.get("user")).as_json()}
 
     def conversations_create(self, p: dict[str, Any]) -> dict[str, Any]:
-        return {"channel": self._create(str(p.get("name") or ""), _flag(p.get("is_private")), [BOT_USER_ID]).as_json()}
+        return {"channel": self._create(str(p.get("name") or ""), as_flag(p.get("is_private")), [BOT_USER_ID]).as_json()}
 
     def conversations_info(self, p: dict[str, Any]) -> dict[str, Any]:
         return {"channel": self._channel(p.get("channel")).as_json()}
@@ -284,7 +230,7 @@ class SlackModel:
         oldest = float(p.get("oldest") or 0)
         found = [m for m in self.messages if m.channel == channel.id and float(m.ts) > oldest and not m.thread_ts]
         found.reverse()  # newest first, like Slack
-        with_metadata = _flag(p.get("include_all_metadata"))
+        with_metadata = as_flag(p.get("include_all_metadata"))
         return {"messages": [m.as_json(with_metadata=with_metadata) for m in found[:limit]],
                 "has_more": len(found) > limit}
 
@@ -295,14 +241,14 @@ class SlackModel:
         channel = self._channel(target)
         if BOT_USER_ID not in channel.members and channel.is_private:
             raise ApiError("not_in_channel")
-        blocks = _as_list(p.get("blocks"))
+        blocks = as_list(p.get("blocks"))
         text = str(p.get("text") or "")
         if not text and not blocks:
             raise ApiError("no_text")
         if len(text) > 40000:
             raise ApiError("msg_too_long")
         check_blocks(blocks)
-        message = Message(channel.id, self._next_ts(), BOT_USER_ID, text, blocks, _as_dict(p.get("metadata")),
+        message = Message(channel.id, self._next_ts(), BOT_USER_ID, text, blocks, as_dict(p.get("metadata")),
                           p.get("thread_ts") or None)
         self.messages.append(message)
         return {"channel": channel.id, "ts": message.ts, "message": message.as_json(with_metadata=True)}
@@ -317,12 +263,12 @@ class SlackModel:
         message = next((m for m in self.messages if m.channel == channel.id and m.ts == p.get("ts")), None)
         if message is None:
             raise ApiError("message_not_found")
-        blocks = _as_list(p.get("blocks"))
+        blocks = as_list(p.get("blocks"))
         check_blocks(blocks)
         message.text = str(p.get("text") or message.text)
         message.blocks = blocks or message.blocks
         if p.get("metadata"):
-            message.metadata = _as_dict(p.get("metadata"))
+            message.metadata = as_dict(p.get("metadata"))
         message.edits += 1
         return {"channel": channel.id, "ts": message.ts, "text": message.text}
 
@@ -349,14 +295,14 @@ class SlackModel:
     def views_open(self, p: dict[str, Any]) -> dict[str, Any]:
         if not p.get("trigger_id"):
             raise ApiError("invalid_arguments")
-        view = _as_dict(p.get("view")) or {}
+        view = as_dict(p.get("view")) or {}
         check_blocks(view.get("blocks") or [], limit=100)
         stored = {"id": self._new_id("V"), "trigger_id": p["trigger_id"], **view}
         self.views.append(stored)
         return {"view": stored}
 
     def views_update(self, p: dict[str, Any]) -> dict[str, Any]:
-        view = _as_dict(p.get("view")) or {}
+        view = as_dict(p.get("view")) or {}
         check_blocks(view.get("blocks") or [], limit=100)
         stored = {"id": p.get("view_id") or self._new_id("V"), **view}
         self.views.append(stored)
@@ -364,7 +310,7 @@ class SlackModel:
 
     def views_publish(self, p: dict[str, Any]) -> dict[str, Any]:
         user = self._user(p.get("user_id"))
-        view = _as_dict(p.get("view")) or {}
+        view = as_dict(p.get("view")) or {}
         if view.get("type") != "home":
             raise ApiError("invalid_arguments")
         check_blocks(view.get("blocks") or [], limit=100)
