@@ -35,11 +35,14 @@ class Notice:
     buttons: tuple[Button, ...] = ()
     footer: str = ""
     mention_users: tuple[str, ...] = ()  # validated Slack user ids to @-mention
+    mention_groups: tuple[str, ...] = ()  # Slack user-group handles (without @) to notify
     metadata: dict[str, str] = field(default_factory=dict)  # e.g. {"incident": "42"}
 
     def as_text(self) -> str:
         """Plain-text rendering (fallback text, drill output, logs)."""
         out = [self.title, *self.lines]
+        if self.mention_groups:
+            out.append("For: " + ", ".join(f"@{g}" for g in self.mention_groups))
         out += [f"{k}: {v}" for k, v in self.fields]
         if self.buttons:
             out.append("[" + "] [".join(b.label for b in self.buttons) + "]")

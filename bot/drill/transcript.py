@@ -103,7 +103,7 @@ def render(entry: Entry, name_of: Callable[[str], str]) -> str:
     Slack shows user ids as names; so does the transcript."""
     n = entry.notice
     head = f"[{local(entry.at, entry.zone)}] {entry.audience}"
-    mentions = " ".join(f"@{name_of(u)}" for u in n.mention_users)
+    mentions = " ".join([f"@{name_of(u)}" for u in n.mention_users] + [f"@{g}" for g in n.mention_groups])
     body = [n.title + (f"  {mentions}" if mentions else "")]
     body += [line for line in n.lines if line]
     body += [f"{k}: {v}" for k, v in n.fields]

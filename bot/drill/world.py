@@ -59,6 +59,10 @@ def _channels_named(config: Config) -> set[str]:
     return {n.lstrip("#") for n in names}
 
 
+def _groups_named(config: Config) -> set[str]:
+    return {g for playbook in config.all("playbook") for note in playbook.notifications for g in note.user_groups}
+
+
 def build_world(config: Config, start: datetime, *, database_url: str | None = None) -> DrillWorld:
     tmpdir = None
     if database_url is None:
@@ -73,6 +77,8 @@ def build_world(config: Config, start: datetime, *, database_url: str | None = N
         double.model.add_user(slack_user_of(config, person), name=person, tz=person_timezone(config, person))
     for name in sorted(_channels_named(config)):
         double.model.add_channel(name)
+    for handle in sorted(_groups_named(config)):
+        double.model.add_usergroup(handle)
 
     def describe(slack_user: str) -> tuple[str, str]:
         person = person_by_slack(config, slack_user)

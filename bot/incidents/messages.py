@@ -168,9 +168,9 @@ def address_groups(posts: list[Post], feed_channel: str) -> list[Post]:
                 None)
     if not groups or feed is None:
         return posts
-    names = ", ".join(dict.fromkeys(f"@{g.to}" for g in groups))
+    handles = tuple(dict.fromkeys(g.to.lstrip("@") for g in groups))
     merged = posts[feed]
-    notice = replace(merged.notice, lines=merged.notice.lines + (f"For: {names}",))
+    notice = replace(merged.notice, mention_groups=merged.notice.mention_groups + handles)
     out = [p for p in posts if p.target != "user_group"]
     out[out.index(merged)] = replace(merged, notice=notice)
     return out

@@ -15,10 +15,10 @@ from __future__ import annotations
 import re
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Mapping
 
 from bot.ports import Button, Notice
-from bot.slack.mrkdwn import escaped_within, is_user_id, mention, truncate
+from bot.slack.mrkdwn import escape, escaped_within, is_user_id, mention, truncate
 
 HEADER_LIMIT = 150
 SECTION_LIMIT = 3000
@@ -79,6 +79,7 @@ def topic(text: str) -> str:
 
 
 _USER_IN_TEXT = re.compile(r"\b[UW][A-Z0-9]{2,}\b")
+_GROUP_ID = re.compile(r"S[A-Z0-9]{2,}")
 
 
 def _with_mentions(escaped: str, mentionable: set[str]) -> str:
@@ -120,12 +121,20 @@ def _field_sections(fields: tuple[tuple[str, str], ...], mentionable: set[str]) 
     return sections
 
 
-def render(notice: Notice) -> Rendered:
-    """Block Kit blocks and the escaped fallback text for ``notice``."""
+def group_mention(handle: str, group_ids: Mapping[str, str]) -> str:
+    """``<!subteam^ID>`` for a user group Slack knows (it notifies its members); else the handle as text."""
+    group_id = group_ids.get(handle)
+    return f"<!subteam^{group_id}>" if group_id and _GROUP_ID.fullmatch(group_id) else escape(f"@{handle}")
+
+
+def render(notice: Notice, group_ids: Mapping[str, str] | None = None) -> Rendered:
+    """Block Kit blocks and the escaped fallback text for ``notice``; ``group_ids`` maps user-group
+    handles to Slack ids (from ``usergroups.list``) so named groups are notified."""
     head = [header(notice.title)]
     body: list[dict[str, Any]] = []
     mentionable = {u for u in notice.mention_users if is_user_id(u)}
     mentions = [mention(u) for u in notice.mention_users if u in mentionable]
+    mentions += [group_mention(g, group_ids or {}) for g in notice.mention_groups]
     if mentions:
         body.append(section(" ".join(mentions)))
     body += [section(chunk) for chunk in _chunks(notice.lines, mentionable)]

@@ -31,7 +31,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.clock import Clock, ensure_utc
 from bot.ports import ChatError, Notice
 from bot.slack import channel_names
-from bot.slack.blocks import TOPIC_LIMIT, render, topic as fit_topic
+from bot.slack.blocks import TOPIC_LIMIT, Rendered, render, topic as fit_topic
 from bot.slack.mrkdwn import is_user_id, truncate
 from bot.slack.pacing import ChannelPacer
 from bot.slack.tables import SentMessage
@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 METADATA_EVENT = "incident_bot_message"
 HISTORY_SCAN_LIMIT = 200
 STALE_CLAIM = timedelta(seconds=30)
+GROUPS_TTL_SECONDS = 900.0  # user groups change rarely; re-list them every 15 minutes
 FRESH_CHANNEL = timedelta(minutes=5)
 
 
@@ -74,6 +75,8 @@ class SlackGateway:
         self._dm_channels: dict[str, str] = {}
         self._zones: dict[str, str | None] = {}
         self._bot_user: str | None = None
+        self._groups: dict[str, str] | None = None
+        self._groups_listed_at = 0.0
         self._lock = threading.Lock()
 
     # --- channels -------------------------------------------------------------
@@ -207,8 +210,28 @@ class SlackGateway:
     def direct_message(self, user_id: str, notice: Notice, *, key: str) -> str:
         return self._send_once(user_id, self._dm_channel(user_id), notice, key)
 
+    def group_ids(self) -> dict[str, str]:
+        """User-group handle -> id (``usergroups.list``, cached), so playbook groups are really notified.
+        Without the ``usergroups:read`` scope groups are named as text and the reason is logged."""
+        with self._lock:
+            if self._groups is not None and time.monotonic() - self._groups_listed_at < GROUPS_TTL_SECONDS:
+                return self._groups
+        try:
+            listed = self.client.usergroups_list(include_disabled=False)
+            groups = {str(g["handle"]): str(g["id"]) for g in listed.get("usergroups") or []
+                      if g.get("handle") and g.get("id")}
+        except (SlackApiError, SlackClientError, OSError) as exc:
+            log.warning("user groups could not be listed (%s); they are named in messages without a mention", exc)
+            groups = {}
+        with self._lock:
+            self._groups, self._groups_listed_at = groups, time.monotonic()
+        return groups
+
+    def _render(self, notice: Notice) -> Rendered:
+        return render(notice, self.group_ids() if notice.mention_groups else None)
+
     def update(self, channel_id: str, ts: str, notice: Notice) -> None:
-        rendered = render(notice)
+        rendered = self._render(notice)
         self._call("updating a message", self.client.chat_update, channel=channel_id, ts=ts,
                    text=rendered.text, blocks=rendered.blocks)
 
@@ -304,7 +327,7 @@ class SlackGateway:
         existing = self._claim(key, target, channel)
         if existing:
             return existing
-        rendered = render(notice)
+        rendered = self._render(notice)
         metadata = {"event_type": METADATA_EVENT, "event_payload": {**notice.metadata, "key": key, "kind": notice.kind}}
         last: Exception | None = None
         for attempt in range(self.send_attempts):

@@ -40,7 +40,7 @@ def test_declare_announces_in_feed_and_notifies_per_playbook(service, keys):
     # The user group is told in the feed channel: named on the feed announcement, not a second copy of it.
     assert targets == [("channel", "incidents"), ("channel", "exec-updates")]
     assert "Checkout is down" in result.announcements[0].notice.as_text()
-    assert result.announcements[0].notice.lines[-1] == "For: @support-leads"
+    assert result.announcements[0].notice.mention_groups == ("support-leads",)
     assert len({p.key for p in result.announcements}) == len(result.announcements)
 
 

@@ -247,7 +247,7 @@ def test_user_groups_are_named_on_the_feed_announcement_not_told_twice(service):
     result = service.declare("security", "Leaked API key", actor=KATRIN, key="d1")
     feed = [p for p in result.announcements if p.target == "channel" and p.to == "incidents"]
     assert len(feed) == 1
-    assert feed[0].notice.lines[-1] == "For: @security-team"
+    assert feed[0].notice.mention_groups == ("security-team",)
     assert "Leaked API key" not in feed[0].notice.as_text()  # still redacted: the incident is private
     assert not [p for p in result.announcements if p.target == "user_group"]
 

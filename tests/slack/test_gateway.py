@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -214,3 +215,22 @@ def test_someone_elses_channel_is_never_adopted_after_a_5xx(gateway, double):
     double.faults.server_error("conversations.create", status=503)  # not processed: nothing created
     channel, name = gateway.create_channel("inc-17-db", private=False)
     assert name == "inc-17-db-2" and channel != other.id
+
+
+def test_user_groups_a_notice_names_are_mentioned_so_slack_notifies_them(gateway, double):
+    group = double.model.add_usergroup("security-team")
+    channel, _ = gateway.create_channel("inc-16", private=False)
+    notice = Notice(kind="announcement", title="INC-16 declared", mention_groups=("security-team", "unknown-team"))
+    gateway.post(channel, notice, key="feed:16")
+    [message] = double.model.messages_in(channel)
+    text = json.dumps(message.blocks)
+    assert f"<!subteam^{group}>" in text  # a real mention: its members are notified
+    assert "@unknown-team" in text and "subteam^@" not in text  # a group Slack does not know stays plain text
+
+
+def test_without_the_usergroups_scope_groups_are_named_as_text(gateway, double):
+    double.faults.error("usergroups.list", "missing_scope")
+    channel, _ = gateway.create_channel("inc-17", private=False)
+    gateway.post(channel, Notice(kind="announcement", title="INC-17", mention_groups=("security-team",)), key="k17")
+    [message] = double.model.messages_in(channel)
+    assert "@security-team" in json.dumps(message.blocks) and "subteam" not in json.dumps(message.blocks)

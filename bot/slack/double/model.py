@@ -94,6 +94,7 @@ class SlackModel:
         self.views: list[dict[str, Any]] = []
         self.home_views: dict[str, dict[str, Any]] = {}
         self.lenient_users = False  # accept any well-formed user id (standalone runs without a user list)
+        self.usergroups: dict[str, str] = {}  # handle -> id
         self._ids = itertools.count(1)
         self._last_ts = 0.0
 
@@ -104,6 +105,15 @@ class SlackModel:
             user = User(user_id, name or user_id.lower(), tz)
             self.users[user_id] = user
             return user
+
+    def add_usergroup(self, handle: str) -> str:
+        with self.lock:
+            self.usergroups[handle] = self.usergroups.get(handle) or self._new_id("S")
+            return self.usergroups[handle]
+
+    def usergroups_list(self, p: dict[str, Any]) -> dict[str, Any]:
+        with self.lock:
+            return {"usergroups": [{"id": i, "handle": h, "name": h} for h, i in self.usergroups.items()]}
 
     def add_channel(self, name: str, *, private: bool = False, members: list[str] | None = None) -> Channel:
         with self.lock:
@@ -321,6 +331,7 @@ class SlackModel:
         return {
             "auth.test": self.auth_test,
             "users.info": self.users_info,
+            "usergroups.list": self.usergroups_list,
             "conversations.create": self.conversations_create,
             "conversations.info": self.conversations_info,
             "conversations.list": self.conversations_list,
