@@ -10,7 +10,7 @@ from typing import Any
 
 from bot.clock import UTC
 from bot.config.errors import ConfigIssue
-from bot.config.loader import Config, ConfigPaths, collect, missing_required
+from bot.config.loader import Config, ConfigPaths, collect
 
 
 def add_config_args(parser: argparse.ArgumentParser) -> None:
@@ -35,12 +35,7 @@ class ExitWith(SystemExit):
 def load_or_exit(args: argparse.Namespace, *, complete: bool = False) -> Config:
     """Load the configuration; on errors print each as file:line:col and exit 2.
     ``complete``: also require the files a working bot needs (people, rotas, playbooks)."""
-    paths = config_paths(args)
-    config, issues = collect(paths)
-    if config is not None and complete:
-        issues = issues + missing_required(paths, config)
-        if any(i.severity == "error" for i in issues):
-            config = None
+    config, issues = collect(config_paths(args), complete=complete)
     if config is None:
         print_issues([i for i in issues if i.severity == "error"])
         errors = sum(1 for i in issues if i.severity == "error")

@@ -111,12 +111,14 @@ def _blocking(issues: list[ConfigIssue], compliance_blocks: bool) -> bool:
     return any(i.severity == "error" and (compliance_blocks or i.category != "compliance") for i in issues)
 
 
-def collect(paths: ConfigPaths, *, compliance_blocks: bool = True) -> tuple[Config | None, list[ConfigIssue]]:
+def collect(paths: ConfigPaths, *, compliance_blocks: bool = True,
+            complete: bool = False) -> tuple[Config | None, list[ConfigIssue]]:
     """Load everything; return (config or None, every issue incl. warnings).
 
     ``compliance_blocks=False`` still returns a config whose rota breaks a labor rule (the
     violations stay in the returned issues): a manager previewing or reviewing a rota edit must
     see that rota. Structural errors always refuse the configuration.
+    ``complete=True`` also requires the files a working bot needs (``check``, ``serve``).
     """
     issues: list[ConfigIssue] = []
     files: dict[str, list[LoadedFile]] = {}
@@ -150,6 +152,8 @@ def collect(paths: ConfigPaths, *, compliance_blocks: bool = True) -> tuple[Conf
         check = kind.cross_check_fn()
         if check is not None:
             issues.extend(check(config))
+    if complete:
+        issues.extend(missing_required(paths, config))
     if _blocking(issues, compliance_blocks):
         return None, issues
     config.warnings = [i for i in issues if i.severity == "warning"]

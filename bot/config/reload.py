@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-from pathlib import Path
 from typing import Callable
 
 from bot.config.errors import ConfigIssue
@@ -106,6 +105,3 @@ class ConfigHolder:
             return
         signal.signal(signal.SIGHUP, lambda *_: self.reload())
 
-
-def config_dir_files(paths: ConfigPaths) -> list[Path]:
-    return [p for kind in KINDS if paths.root(kind).is_dir() for p in paths.root(kind).glob(kind.pattern)]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from bot.cli.common import add_config_args, config_paths, print_issues
 from bot.config.kinds import KINDS
-from bot.config.loader import collect, missing_required
+from bot.config.loader import collect
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -23,11 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     paths = config_paths(args)
-    config, issues = collect(paths)
-    if config is not None:
-        issues = issues + missing_required(paths, config)
-        if any(i.severity == "error" for i in issues):
-            config = None
+    config, issues = collect(paths, complete=True)
     errors = [i for i in issues if i.severity == "error"]
     warnings = [i for i in issues if i.severity == "warning"]
     if config is None:
