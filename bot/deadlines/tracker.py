@@ -27,6 +27,7 @@ from bot.deadlines.assess import Assessment, Assessor, RuleContextImpl, Situatio
 from bot.deadlines.calendars import CalendarSpec
 from bot.deadlines.catalog import ObligationSpec, RegimeFile, regimes as catalog_regimes
 from bot.deadlines.organisation import standing_facts
+from bot.deadlines.reminders import span
 from bot.deadlines.rules import SUBMITTED, AnchorTime, Pending, QualitativeRule, anchors_of
 from bot.deadlines.tables import CLOSED_STATES, UNRESOLVED_STATES, Obligation
 from bot.incidents.tables import Incident
@@ -180,7 +181,7 @@ def mark_notified(session: Session, obligation_row_id: int, *, by: str, submitte
     session.add(row)
     late = ""
     if row.due_at is not None and submitted_at > row.due_at:
-        late = f" ({_span(submitted_at - row.due_at)} after the due time: the notice must give reasons for the delay)"
+        late = f" ({span(submitted_at - row.due_at)} after the due time: the notice must give reasons for the delay)"
     _event(session, row, "obligation.notified", actor=by, at=at,
            summary=f"{row.obligation_id} notified to {row.recipient} at {submitted_at:%Y-%m-%d %H:%M} UTC{late}",
            data={"before": before, "submitted_at": _iso(submitted_at), "reference": row.reference,
@@ -270,9 +271,3 @@ def _reschedule(session: Session, row: Obligation, incident: Any, by_id: dict[st
 def _reason(row: Obligation, steps: Iterable[str]) -> str:
     parts = [row.spec.get("basis", ""), "due " + "; ".join(steps)]
     return ". ".join(p for p in parts if p) + (f". Source: {row.citation}" if row.citation else "")
-
-
-def _span(delta: timedelta) -> str:
-    minutes = int(delta.total_seconds() // 60)
-    hours, mins = divmod(minutes, 60)
-    return f"{hours} h {mins:02d} min" if hours else f"{mins} min"
