@@ -23,10 +23,10 @@ from datetime import date, datetime
 from sqlmodel import Session
 
 from bot.clock import ensure_utc
-from bot.oncall.schedule import shifts
+from bot.oncall.schedule import Shift, shifts
 from bot.oncall.team import Team, team_of
 from bot.reports.gaps import policy_rotations
-from bot.reports.intervals import Interval, clip, hours, merge, overlap_hours
+from bot.reports.intervals import clip, hours, merge, overlap_hours
 from bot.reports.local_windows import day_span, holiday_windows, night_window_of, night_windows, weekend_windows
 from bot.reports.preview import select_rotations
 from bot.reports.store_facts import StoreFacts, load_facts, page_time
@@ -75,16 +75,15 @@ class OnCallReport:
         return (max(pool) - min(pool)) if pool else 0.0
 
 
-def _figures(team: Team, pid: str, selected: list[str], first: date, last: date,
+def _figures(team: Team, pid: str, rota_shifts: dict[str, list[Shift]], first: date, last: date,
              facts: StoreFacts, now: datetime) -> PersonFigures:
+    """``rota_shifts``: each selected rotation's shifts over a span holding every person's local days."""
     person = team.person(pid)
     window, _source = night_window_of(person)
     row = PersonFigures(pid, person.name, person.zone, person.calendar_label, window)
     start, end = day_span(first, last, person.zone)
-    on_call: list[Interval] = []
-    for rid in selected:
-        on_call += [(s.start, s.end) for s in shifts(team, rid, start, end) if s.person == pid]
-    on_call = merge(on_call)
+    on_call = merge(clip([(s.start, s.end) for found in rota_shifts.values() for s in found if s.person == pid],
+                         start, end))
     row.oncall_hours = hours(on_call)
     row.night_hours = overlap_hours(on_call, clip(night_windows(window, first, last, person.zone), start, end))
     row.weekend_hours = overlap_hours(on_call, weekend_windows(first, last, person.zone))
@@ -121,10 +120,13 @@ def build_report(config, session: Session, first: date, last: date, *, now: date
     spans = [day_span(first, last, z) for z in zones]
     facts = load_facts(session, min(s for s, _ in spans), max(e for _, e in spans), targets)
     participants = {p for rid in selected for p in team.rotations[rid].participants}
+    # Each rotation's shifts are built once, over every zone's local days, and clipped per person and rotation.
+    wide = [day_span(first, last, z) for z in zones | {team.rotations[rid].timezone for rid in selected}]
+    rota_shifts = {rid: shifts(team, rid, min(s for s, _ in wide), max(e for _, e in wide)) for rid in selected}
     people = set(participants)
     for rid in selected:
         start, end = day_span(first, last, team.rotations[rid].timezone)
-        people |= {s.person for s in shifts(team, rid, start, end)}
+        people |= {s.person for s in rota_shifts[rid] if s.end > start and s.start < end}
     people |= {p.person_id for p in facts.pages} | {e.person_id for e in facts.engagements}
     people |= {u.person_id for u in facts.exceptions}
     rows, unknown = [], []
@@ -132,7 +134,7 @@ def build_report(config, session: Session, first: date, last: date, *, now: date
         if pid not in team.people:
             unknown.append(pid)  # no zone or calendar to count in; listed so nobody disappears silently
             continue
-        row = _figures(team, pid, selected, first, last, facts, now)
+        row = _figures(team, pid, rota_shifts, first, last, facts, now)
         row.participant = pid in participants
         if row.participant or row.oncall_hours or row.pages or row.callouts or row.exceptions:
             rows.append(row)
