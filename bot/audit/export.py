@@ -78,11 +78,10 @@ def _obligations(session: Session, incident_id: int, now: datetime) -> list[dict
 
     rows = session.exec(select(Obligation).where(Obligation.incident_id == incident_id).order_by(Obligation.id)).all()
     return [{"id": o.id, "obligation": o.obligation_id, "regime": o.regime, "recipient": o.recipient, "stage": o.stage,
-             "status": o.status, "due_at": _iso(o.due_at), "estimated": bool(getattr(o, "estimated", False)),
-             "notified_at": _iso(getattr(o, "notified_at", None)), "notified_by": getattr(o, "notified_by", None),
-             "reference": getattr(o, "reference", None), "evidence_url": getattr(o, "evidence_url", None),
-             "not_required_reason": getattr(o, "not_required_reason", None),
-             "citation": getattr(o, "citation", ""), "outcome": obligation_outcome(o, now)} for o in rows]
+             "status": o.status, "due_at": _iso(o.due_at), "estimated": o.estimated,
+             "notified_at": _iso(o.notified_at), "notified_by": o.notified_by, "reference": o.reference,
+             "evidence_url": o.evidence_url, "not_required_reason": o.not_required_reason, "citation": o.citation,
+             "outcome": obligation_outcome(o, now)} for o in rows]
 
 
 def _approvals(session: Session, incident_id: int) -> list[dict[str, Any]]:
