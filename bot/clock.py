@@ -61,15 +61,7 @@ class AcceleratedClock:
         self._start = ensure_utc(start)
         self._speed = speed
         self._origin = _time.monotonic()
-        self._offset = timedelta(0)
-        self._lock = threading.Lock()
 
     def now(self) -> datetime:
-        with self._lock:
-            elapsed = (_time.monotonic() - self._origin) * self._speed
-            return self._start + self._offset + timedelta(seconds=elapsed)
+        return self._start + timedelta(seconds=(_time.monotonic() - self._origin) * self._speed)
 
-    def jump(self, delta: timedelta) -> None:
-        """Skip ahead (e.g. over quiet hours in a drill)."""
-        with self._lock:
-            self._offset += delta

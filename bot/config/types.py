@@ -131,15 +131,6 @@ def parse_weekday_time(value: Any) -> tuple[int, time]:
     raise ValueError(f'expected a weekday and time like "MO 09:00", got {_found(value)}')
 
 
-WeekdayTime = Annotated[
-    tuple[int, time],
-    BeforeValidator(parse_weekday_time),
-    PlainSerializer(lambda v: f"{WEEKDAYS[v[0]]} {v[1].strftime('%H:%M')}", return_type=str),
-    WithJsonSchema({"type": "string", "pattern": r"^[A-Za-z]{2,3} \d{1,2}:\d{2}$",
-                    "description": 'weekday and local time like "MO 09:00"'}),
-]
-
-
 # --- time zones, dates, instants -------------------------------------------------
 
 
