@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.oncall.schedule import Shift, merge, shifts
+from bot.oncall.schedule import Shift, merge, shifts, subtract
 from bot.oncall.team import Interval, PersonInfo, Team, team_of
 from bot.oncall.wallclock import describe_local, local_date, local_to_utc, start_of_local_day, to_local
 
@@ -27,17 +27,6 @@ class Violation:
     severity: str  # block | warn
     message: str
     rotation: str | None = None
-
-
-def _gaps(work: list[Interval], start: datetime, end: datetime) -> list[Interval]:
-    out, cursor = [], start
-    for s, e in merge([(max(s, start), min(e, end)) for s, e in work if e > start and s < end]):
-        if s > cursor:
-            out.append((cursor, s))
-        cursor = max(cursor, e)
-    if cursor < end:
-        out.append((cursor, end))
-    return out
 
 
 def _hm(hours: float) -> str:
@@ -154,7 +143,7 @@ class _Checker:
         for s, _ in work:
             if not (self.start <= s < self.end):
                 continue
-            longest = _longest(_gaps(work, s, s + timedelta(hours=24)))
+            longest = _longest(subtract([(s, s + timedelta(hours=24))], work))
             if longest < rule.hours:
                 self.add(p, s, rule, f"only {_hm(longest)} consecutive rest in the 24 h from this work period, "
                                      f"needs {rule.hours:g} h")
@@ -164,7 +153,7 @@ class _Checker:
         need = rule.hours + (max((r.hours for r in p.rules.of_kind("min_daily_rest")), default=0) if rule.plus_daily_rest else 0)
         work = self.work(p)
         for cursor, window_end in self.periods(rule.per_days):
-            longest = _longest(_gaps(work, cursor, window_end))
+            longest = _longest(subtract([(cursor, window_end)], work))
             if longest < need:
                 self.add(p, cursor, rule, f"longest rest in the {rule.per_days} days from here is {_hm(longest)}, needs {need:g} h")
                 return
@@ -244,7 +233,7 @@ def coverage_gaps(team: Team, start: datetime, end: datetime) -> list[tuple[str,
         if not rids or len(rids) != len(pol.levels[0].targets):
             continue
         covered = merge([iv for rid in rids for iv in coverage_intervals(team.rotations[rid], start, end)])
-        out += [(pol.id, s, e) for s, e in _gaps(covered, start, end)]
+        out += [(pol.id, s, e) for s, e in subtract([(start, end)], covered)]
     return out
 
 

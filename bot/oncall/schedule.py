@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Iterable
 
 from bot.clock import ensure_utc
 from bot.oncall.labor_rules import parse_window
@@ -138,6 +139,25 @@ def merge(intervals: list[Interval]) -> list[Interval]:
             out[-1] = (out[-1][0], max(out[-1][1], e))
         else:
             out.append((s, e))
+    return out
+
+
+def subtract(minuend: Iterable[Interval], subtrahend: Iterable[Interval]) -> list[Interval]:
+    """The parts of ``minuend`` not covered by ``subtrahend`` (both may be unsorted or overlapping)."""
+    holes = merge(list(subtrahend))
+    out: list[Interval] = []
+    for s, e in merge(list(minuend)):
+        cursor = s
+        for hs, he in holes:
+            if he <= cursor or hs >= e:
+                continue
+            if hs > cursor:
+                out.append((cursor, hs))
+            cursor = max(cursor, he)
+            if cursor >= e:
+                break
+        if cursor < e:
+            out.append((cursor, e))
     return out
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Iterable
 
-from bot.oncall.schedule import merge
+from bot.oncall.schedule import merge, subtract
 from bot.oncall.team import Interval
 
 __all__ = ["Interval", "merge", "subtract", "clip", "hours", "overlap_hours"]
@@ -13,25 +13,6 @@ __all__ = ["Interval", "merge", "subtract", "clip", "hours", "overlap_hours"]
 
 def clip(intervals: Iterable[Interval], start: datetime, end: datetime) -> list[Interval]:
     return [(max(s, start), min(e, end)) for s, e in intervals if e > start and s < end]
-
-
-def subtract(minuend: Iterable[Interval], subtrahend: Iterable[Interval]) -> list[Interval]:
-    """The parts of ``minuend`` not covered by ``subtrahend`` (both may be unsorted or overlapping)."""
-    holes = merge(list(subtrahend))
-    out: list[Interval] = []
-    for s, e in merge(list(minuend)):
-        cursor = s
-        for hs, he in holes:
-            if he <= cursor or hs >= e:
-                continue
-            if hs > cursor:
-                out.append((cursor, hs))
-            cursor = max(cursor, he)
-            if cursor >= e:
-                break
-        if cursor < e:
-            out.append((cursor, e))
-    return out
 
 
 def hours(intervals: Iterable[Interval]) -> float:
