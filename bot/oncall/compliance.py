@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from bot.oncall.schedule import Shift, merge, shifts, subtract
 from bot.oncall.team import Interval, PersonInfo, Team, team_of
-from bot.oncall.wallclock import describe_local, local_date, local_to_utc, start_of_local_day, to_local
+from bot.oncall.wallclock import describe_local, local_date, local_window, start_of_local_day, to_local
 
 
 @dataclass(frozen=True)
@@ -174,8 +174,7 @@ class _Checker:
         day = local_date(self.start, p.zone)
         work = self.work(p)
         while start_of_local_day(day, p.zone) < self.end:
-            ns = local_to_utc(day, ws, p.zone, edge="start")
-            ne = local_to_utc(day + timedelta(days=1) if we <= ws else day, we, p.zone, edge="end")
+            ns, ne = local_window(day, ws, we, p.zone)
             hours = sum((min(e, ne) - max(s, ns)).total_seconds() / 3600 for s, e in work if e > ns and s < ne)
             if hours > rule.max_hours_per_24h:
                 self.add(p, ns, rule, f"{hours:.1f} h of night work scheduled, limit {rule.max_hours_per_24h:g} h")

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from bot.oncall.history import EngagementHistory
 from bot.oncall.labor_rules import ContactWindow, MinDailyRest, NightWorkLimit, SundayHolidayWork
 from bot.oncall.team import PersonInfo
-from bot.oncall.wallclock import describe_local, local_date, local_to_utc, start_of_local_day
+from bot.oncall.wallclock import describe_local, local_date, local_window, start_of_local_day
 
 
 @dataclass(frozen=True)
@@ -151,8 +151,7 @@ def night_hours(ctx: Context, rule: NightWorkLimit, start: datetime, end: dateti
     total = 0.0
     day = local_date(start, ctx.person.zone) - timedelta(days=1)
     while day <= local_date(end, ctx.person.zone):
-        ns = local_to_utc(day, ws, ctx.person.zone, edge="start")
-        ne = local_to_utc(day + timedelta(days=1) if we <= ws else day, we, ctx.person.zone, edge="end")
+        ns, ne = local_window(day, ws, we, ctx.person.zone)
         for e in ctx.history.engagements(ctx.person.id, before=end):
             lo, hi = max(ns, e.start, start), min(ne, e.end or end, end)
             if lo < hi:

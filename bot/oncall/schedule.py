@@ -16,7 +16,7 @@ from bot.oncall.labor_rules import parse_window
 from bot.oncall.people import parse_days
 from bot.oncall.rota import Rotation
 from bot.oncall.team import Interval, Team
-from bot.oncall.wallclock import END_OF_DAY, local_date, local_to_utc, to_local
+from bot.oncall.wallclock import END_OF_DAY, local_date, local_to_utc, local_window, to_local
 
 
 @dataclass(frozen=True)
@@ -123,9 +123,7 @@ def coverage_intervals(rot: Rotation, start: datetime, end: datetime) -> list[In
             if day.weekday() not in parse_days(cov.days):
                 continue
             ws, we = parse_window(cov.window)
-            s = local_to_utc(day, ws, rot.timezone, edge="start")
-            e = local_to_utc(day + timedelta(days=1) if (we <= ws and we != END_OF_DAY) else day, we,
-                             rot.timezone, edge="end")
+            s, e = local_window(day, ws, we, rot.timezone)
             if e > start and s < end:
                 out.append((max(s, start), min(e, end)))
         day += timedelta(days=1)

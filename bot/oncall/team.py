@@ -17,7 +17,7 @@ from bot.clock import ensure_utc
 from bot.oncall.labor_profile import RuleSet, profiles_by_id, resolve
 from bot.oncall.people import Absence, Closure, Contract, HolidayCalendar, PeopleFile, parse_week
 from bot.oncall.rota import EscalationPolicy, Rotation, RotasFile
-from bot.oncall.wallclock import local_date, local_naive_to_utc, local_to_utc
+from bot.oncall.wallclock import local_date, local_naive_to_utc, local_window
 
 Interval = tuple[datetime, datetime]
 
@@ -71,10 +71,7 @@ class PersonInfo:
             return cached
         out: list[Interval] = []
         if not self.day_off(day):
-            for start, end in self.week[day.weekday()]:
-                s = local_to_utc(day, start, self.zone, edge="start")
-                e = local_to_utc(day + timedelta(days=1) if end <= start else day, end, self.zone, edge="end")
-                out.append((s, e))
+            out += [local_window(day, start, end, self.zone) for start, end in self.week[day.weekday()]]
         self._day_cache[day] = tuple(out)
         return self._day_cache[day]
 

@@ -50,6 +50,16 @@ def local_to_utc(day: date, wall: time, zone_name: str, *, edge: Edge = "start")
     return (first if edge == "start" else second).astimezone(UTC)
 
 
+def local_window(day: date, start: time, end: time, zone_name: str) -> tuple[datetime, datetime]:
+    """A wall-clock window ("09:00-17:30", "23:00-06:00") that starts on local ``day``, as UTC instants.
+
+    An end at or before the start is on the next day; "24:00" is midnight at the end of the day.
+    """
+    next_day = end <= start and end != END_OF_DAY
+    return (local_to_utc(day, start, zone_name, edge="start"),
+            local_to_utc(day + timedelta(days=1) if next_day else day, end, zone_name, edge="end"))
+
+
 def local_naive_to_utc(value: datetime, zone_name: str, *, edge: Edge = "start") -> datetime:
     """A datetime written without offset in config, read in ``zone_name``; aware values pass through."""
     if value.tzinfo is not None and value.utcoffset() is not None:

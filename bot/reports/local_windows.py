@@ -1,7 +1,7 @@
 """A person's local calendar as UTC windows: day spans, weekends, public holidays, nights.
 
 Every window is built from local wall-clock times with
-:func:`bot.oncall.wallclock.local_to_utc`, so a night that contains the
+:func:`bot.oncall.wallclock.local_window`, so a night that contains the
 autumn change is 8 hours long and the spring one 6 (for a 23:00-06:00 window).
 """
 
@@ -12,7 +12,7 @@ from typing import Iterator
 
 from bot.oncall.labor_rules import parse_window
 from bot.oncall.team import Interval, PersonInfo
-from bot.oncall.wallclock import END_OF_DAY, local_to_utc, start_of_local_day
+from bot.oncall.wallclock import local_window, start_of_local_day
 
 DEFAULT_NIGHT = "23:00-06:00"
 WEEKEND_DAYS = (5, 6)  # Saturday, Sunday
@@ -62,9 +62,7 @@ def night_windows(window: str, first: date, last: date, zone: str) -> list[Inter
     ws, we = parse_window(window)
     out: list[Interval] = []
     for d in days(first - timedelta(days=1), last):
-        start = local_to_utc(d, ws, zone, edge="start")
-        end_day = d + timedelta(days=1) if (we <= ws and we != END_OF_DAY) else d
-        end = local_to_utc(end_day, we, zone, edge="end")
+        start, end = local_window(d, ws, we, zone)
         if end > start:
             out.append((start, end))
     return out
