@@ -88,11 +88,11 @@ def run(args: argparse.Namespace) -> int:
     if severities and args.severity not in severities:
         print(f'unknown severity "{args.severity}"; playbooks define: {", ".join(sorted(severities))}', file=sys.stderr)
         return 2
-    targets = [args.rota] if args.rota else sorted(rota_ids(config))
     known = rota_ids(config)
     if args.rota and args.rota not in known:
         print(f'unknown rota "{args.rota}"; known: {", ".join(sorted(known))}', file=sys.stderr)
         return 2
+    targets = [args.rota] if args.rota else sorted(known)
     at = args.at or SystemClock().now()
     request = ExceptionRequest(args.declared_by, args.justification, args.exception) if args.exception else None
     history = _history(config, at) if args.history else None
