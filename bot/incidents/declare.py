@@ -15,7 +15,7 @@ from bot.incidents.finish import conclude
 from bot.incidents.idempotency import run_once
 from bot.incidents.permissions import Subject, authorize
 from bot.incidents.playbook import PlaybookFile, playbook_for, playbooks
-from bot.incidents.records import (incident_view, label, load_by_id, next_number, obligation_view, page_view,
+from bot.incidents.records import (incident_view, label, load_by_id, next_number, obligation_views, page_view,
                                    task_view, tasks_of)
 from bot.incidents.tables import ChecklistTask, Incident, RoleAssignment
 from bot.incidents.views import Bookmark, ChannelPlan, DeclareResult, Outcome, Post
@@ -114,7 +114,7 @@ def _result(session: Session, config: Any, pb: PlaybookFile, incident: Incident,
     settings = config.settings
     name = messages.channel_name(pb, prefix=settings.channel_prefix, number=incident.number, title=incident.title,
                                  day=at.strftime("%Y%m%d"))
-    ob_views = [obligation_view(session, o) for o in obligations]
+    ob_views = list(obligation_views(session, obligations))
     task_views = [task_view(t) for t in tasks]
     deputies = {r.id: [collaborators.person_name(config, p) for p in collaborators.role_deputies(config, r.id)
                        if collaborators.slack_user_of(config, p) != view.holder(r.id)]  # the holder is no deputy

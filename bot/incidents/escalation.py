@@ -19,7 +19,7 @@ from bot.incidents.errors import Conflict
 from bot.incidents.finish import conclude
 from bot.incidents.idempotency import run_once
 from bot.incidents.permissions import authorize
-from bot.incidents.records import label, load, obligation_view, page_view, playbook_of, require_active, subject, task_view
+from bot.incidents.records import label, load, obligation_views, page_view, playbook_of, require_active, subject, task_view
 from bot.incidents.views import Outcome, Post
 
 
@@ -72,7 +72,7 @@ def change_severity(ctx: Context, number: int, severity: str, *, actor: str, key
                                         slack_user_of=lambda p: collaborators.slack_user_of(config, p))
         posts = messages.address_groups(posts, config.settings.incidents_channel)
         return Outcome(incident=view, posts=tuple(posts), pages=tuple(page_view(p) for p in pages),
-                       obligations=tuple(obligation_view(session, o) for o in obligations),
+                       obligations=obligation_views(session, obligations),
                        tasks=tuple(task_view(t) for t in tasks), message=f"{view.label} {headline}")
 
     return run_once(ctx, key, "change_severity", Outcome, work)

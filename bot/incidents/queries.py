@@ -8,7 +8,7 @@ from bot.audit.trail import events
 from bot.incidents import collaborators
 from bot.incidents.context import Context
 from bot.incidents.playbook import playbooks
-from bot.incidents.records import (approval_view, event_view, incident_view, load, obligation_view, page_view,
+from bot.incidents.records import (approval_view, event_view, incident_view, load, obligation_views, page_view,
                                    task_view, tasks_of)
 from bot.incidents.tables import Incident, RoleAssignment, TriggerApproval
 from bot.incidents.views import (ApprovalView, EventView, IncidentView, ObligationView, PageView, SeverityOption,
@@ -40,7 +40,7 @@ def timeline(ctx: Context, number: int) -> list[EventView]:
 def obligations(ctx: Context, number: int) -> list[ObligationView]:
     with ctx.store.session() as s:
         incident = load(s, number, lock=False)
-        return [obligation_view(s, o) for o in collaborators.obligations_of(s, incident.id)]
+        return list(obligation_views(s, collaborators.obligations_of(s, incident.id)))
 
 
 def open_obligations(ctx: Context, number: int) -> list[ObligationView]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, Iterable
 
 from sqlalchemy import func
 from sqlmodel import Session, select
@@ -15,6 +15,9 @@ from bot.incidents.playbook import PlaybookFile, playbook_for, playbooks
 from bot.incidents.tables import ChecklistTask, Incident, ObligationSnooze, RoleAssignment, TriggerApproval
 from bot.incidents.views import (ApprovalView, EventView, IncidentView, ObligationView, PageView, RoleView,
                                  TaskView)
+
+if TYPE_CHECKING:
+    from bot.deadlines.tables import Obligation
 
 
 def label(number: int) -> str:
@@ -107,20 +110,28 @@ def page_view(row: Any) -> PageView:
                     urgency=row.urgency, page_at=row.page_at, acked_at=row.acked_at, reason=row.reason)
 
 
-def snooze_of(session: Session, obligation_id: int) -> datetime | None:
-    row = session.exec(select(ObligationSnooze).where(ObligationSnooze.obligation_id == obligation_id)
-                       .order_by(ObligationSnooze.id.desc())).first()  # type: ignore[union-attr]
-    return row.until if row else None
+def _snoozes(session: Session, obligation_ids: list[int]) -> dict[int, datetime]:
+    """The latest snooze end of each obligation row that has one, in one query."""
+    if not obligation_ids:
+        return {}
+    wanted = ObligationSnooze.obligation_id.in_(obligation_ids)  # type: ignore[attr-defined]
+    rows = session.exec(select(ObligationSnooze).where(wanted).order_by(ObligationSnooze.id)).all()
+    return {r.obligation_id: r.until for r in rows}  # later rows win
 
 
-def obligation_view(session: Session, row: Any) -> ObligationView:
-    return ObligationView(
+def obligation_views(session: Session, rows: Iterable[Obligation]) -> tuple[ObligationView, ...]:
+    rows = list(rows)
+    snoozed = _snoozes(session, [row.id for row in rows])
+    return tuple(ObligationView(
         id=row.id, incident_id=row.incident_id, obligation=row.obligation_id, regime=row.regime,
-        recipient=row.recipient, stage=row.stage, status=row.status, due_at=row.due_at,
-        estimated=bool(getattr(row, "estimated", False)), citation=getattr(row, "citation", "") or "",
-        notified_at=getattr(row, "notified_at", None), reference=getattr(row, "reference", None),
-        evidence_url=getattr(row, "evidence_url", None), not_required_reason=getattr(row, "not_required_reason", None),
-        snoozed_until=snooze_of(session, row.id))
+        recipient=row.recipient, stage=row.stage, status=row.status, due_at=row.due_at, estimated=row.estimated,
+        citation=row.citation or "", notified_at=row.notified_at, reference=row.reference,
+        evidence_url=row.evidence_url, not_required_reason=row.not_required_reason,
+        snoozed_until=snoozed.get(row.id)) for row in rows)
+
+
+def obligation_view(session: Session, row: Obligation) -> ObligationView:
+    return obligation_views(session, [row])[0]
 
 
 def approval_view(row: TriggerApproval) -> ApprovalView:

@@ -14,7 +14,7 @@ from bot.incidents.facts import normalise_fact
 from bot.incidents.finish import conclude
 from bot.incidents.idempotency import run_once
 from bot.incidents.permissions import authorize
-from bot.incidents.records import load, obligation_view, playbook_of, require_active, require_open, subject
+from bot.incidents.records import load, obligation_views, playbook_of, require_active, require_open, subject
 from bot.incidents.triggers import clock_posts
 from bot.incidents.views import Outcome, Post
 
@@ -87,7 +87,7 @@ def set_fact(ctx: Context, number: int, name: str, value: Any, *, actor: str, ke
                      summary=f"fact {fact}: {before!r} -> {parsed!r}", data={"fact": fact, "before": before, "after": parsed})
         obligations = collaborators.recompute(session, config, incident, actor=actor, why=f"fact {fact} set", at=at)
         outcome = conclude(session, config, incident, at)
-        views = tuple(obligation_view(session, o) for o in obligations)
+        views = obligation_views(session, obligations)
         return Outcome(incident=outcome.incident, obligations=views, message=f"{fact} = {parsed!r}; deadlines recomputed",
                        posts=clock_posts(config, outcome.incident, views, f"updated ({fact} recorded)", key))
 

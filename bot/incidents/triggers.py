@@ -20,7 +20,7 @@ from bot.incidents.errors import Conflict, InvalidRequest, NotFound, PermissionD
 from bot.incidents.finish import conclude
 from bot.incidents.idempotency import run_once
 from bot.incidents.permissions import authorize
-from bot.incidents.records import approval_view, label, load, load_by_id, obligation_view, require_open, subject
+from bot.incidents.records import approval_view, label, load, load_by_id, obligation_views, require_open, subject
 from bot.incidents.tables import Incident, TriggerApproval
 from bot.incidents.views import Outcome, Post
 from bot.ports import Button
@@ -81,7 +81,7 @@ def set_trigger(ctx: Context, number: int, name: str, at: datetime, *, actor: st
         obligations = _apply(session, config, incident, trigger, value, actor=actor, at=now, kind="trigger.set",
                              extra={"reason": reason})
         outcome = conclude(session, config, incident, now)
-        views = tuple(obligation_view(session, o) for o in obligations)
+        views = obligation_views(session, obligations)
         return Outcome(incident=outcome.incident, obligations=views, message=f"{trigger} set to {value}; deadlines computed",
                        posts=clock_posts(config, outcome.incident, views, f"started ({trigger} set)", key))
 
@@ -160,7 +160,7 @@ def decide(ctx: Context, approval_id: int, *, approve: bool, actor: str, key: st
         outcome = conclude(session, config, incident, now)
         verdict = "approved" if approve else "rejected"
         text = f"{actor} {verdict} moving {row.trigger} to {row.proposed} (requested by {row.requested_by})"
-        views = tuple(obligation_view(session, o) for o in obligations)
+        views = obligation_views(session, obligations)
         return Outcome(incident=outcome.incident, approval=approval_view(row), message=text, obligations=views,
                        posts=(Post("incident_channel", "", messages.in_channel(outcome.incident, "trigger_decision", text),
                                    f"{key}:post:0"),)
