@@ -7,7 +7,6 @@ import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from bot.clock import ManualClock
 from bot.config.loader import Config
@@ -104,11 +103,6 @@ def earliest_pending(world: DrillWorld) -> datetime | None:
         return s.exec(select(func.min(Reminder.next_attempt_at)).where(Reminder.state == "pending")).one()
 
 
-def people_zone(world: DrillWorld, slack_user: str) -> str:
-    person = person_by_slack(world.config, slack_user)
-    return person_timezone(world.config, person) if person else world.config.settings.timezone
-
-
 def role_candidates(config: Config, role: str) -> list[str]:
     from bot.oncall.directory import role_deputies
 
@@ -116,7 +110,3 @@ def role_candidates(config: Config, role: str) -> list[str]:
         return role_deputies(config, role)
     except KeyError:
         return []
-
-
-def describe_args(**kwargs: Any) -> str:
-    return ", ".join(f"{k}={v}" for k, v in kwargs.items() if v)
