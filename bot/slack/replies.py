@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Iterable
 from zoneinfo import ZoneInfo
 
 from bot.clock import UTC
+from bot.deadlines.reminders import span
 from bot.incidents.views import EventView, IncidentView, ObligationView
 from bot.slack.blocks import SECTION_LIMIT
 from bot.slack.mrkdwn import escape, escaped_within, truncate
@@ -24,14 +25,6 @@ def both(at: datetime, zone: str) -> str:
     utc = at.astimezone(UTC)
     day = "" if utc.date() == at.astimezone(ZoneInfo(zone)).date() else utc.strftime("%a %d %b ")
     return f"{local(at, zone)} ({day}{utc.strftime('%H:%M')} UTC)"
-
-
-def span(delta: timedelta) -> str:
-    minutes = int(abs(delta.total_seconds()) // 60)
-    days, rest = divmod(minutes, 1440)
-    hours, mins = divmod(rest, 60)
-    parts = [f"{days} d" if days else "", f"{hours} h" if hours else "", f"{mins} min" if mins or not (days or hours) else ""]
-    return " ".join(p for p in parts if p)
 
 
 def incident_link(incident: IncidentView) -> str:
