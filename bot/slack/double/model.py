@@ -207,21 +207,20 @@ class SlackModel:
         channel.members.extend(users)
         return {"channel": channel.as_json()}
 
-    def conversations_set_topic(self, p: dict[str, Any]) -> dict[str, Any]:
+    def _set_channel_text(self, p: dict[str, Any], field: str) -> dict[str, Any]:
+        """conversations.setTopic / setPurpose: the same check and store, for ``field`` "topic" or "purpose"."""
         channel = self._channel(p.get("channel"))
-        topic = str(p.get("topic") or "")
-        if len(topic) > TOPIC_LIMIT:
+        text = str(p.get(field) or "")
+        if len(text) > TOPIC_LIMIT:
             raise ApiError("too_long")
-        channel.topic = topic
+        setattr(channel, field, text)
         return {"channel": channel.as_json()}
 
+    def conversations_set_topic(self, p: dict[str, Any]) -> dict[str, Any]:
+        return self._set_channel_text(p, "topic")
+
     def conversations_set_purpose(self, p: dict[str, Any]) -> dict[str, Any]:
-        channel = self._channel(p.get("channel"))
-        purpose = str(p.get("purpose") or "")
-        if len(purpose) > TOPIC_LIMIT:
-            raise ApiError("too_long")
-        channel.purpose = purpose
-        return {"channel": channel.as_json()}
+        return self._set_channel_text(p, "purpose")
 
     def conversations_open(self, p: dict[str, Any]) -> dict[str, Any]:
         users = [u for u in str(p.get("users") or "").split(",") if u]
