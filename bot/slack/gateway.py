@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Callable, Sequence
 
 from slack_sdk import WebClient
@@ -288,7 +288,7 @@ class SlackGateway:
                     if found:
                         self._complete(key, channel, found)
                     else:
-                        self._take_over(key, now)
+                        self._reclaim(key, now)  # take the claim over
                     return found
             except IntegrityError:
                 pass  # someone claimed it between our read and insert: look again
@@ -302,26 +302,21 @@ class SlackGateway:
             row.channel_id, row.ts, row.sent_at = channel, ts, ensure_utc(self.clock.now())
             s.add(row)
 
-    def _take_over(self, key: str, now) -> None:
+    def _reclaim(self, key: str, claimed_at: datetime | None) -> None:
+        """Change a claim whose message is not recorded as sent: move its claim time, or drop it (``None``)."""
         with self.store.session() as s:
             row = s.get(SentMessage, key)
-            if row is not None and not row.ts:
-                row.claimed_at = now
+            if row is None or row.ts:
+                return
+            if claimed_at is None:
+                s.delete(row)
+            else:
+                row.claimed_at = claimed_at
                 s.add(row)
 
     def _abandon(self, key: str) -> None:
         """Mark a claim whose outcome is unknown so the next attempt checks the history at once."""
-        with self.store.session() as s:
-            row = s.get(SentMessage, key)
-            if row is not None and not row.ts:
-                row.claimed_at = ensure_utc(self.clock.now()) - STALE_CLAIM
-                s.add(row)
-
-    def _release(self, key: str) -> None:
-        with self.store.session() as s:
-            row = s.get(SentMessage, key)
-            if row is not None and not row.ts:
-                s.delete(row)
+        self._reclaim(key, ensure_utc(self.clock.now()) - STALE_CLAIM)
 
     def _send_once(self, target: str, channel: str, notice: Notice, key: str) -> str:
         existing = self._claim(key, target, channel)
@@ -346,7 +341,7 @@ class SlackGateway:
                 last = exc
                 if _transient(exc):
                     continue
-                self._release(key)
+                self._reclaim(key, None)  # surely not sent: let a later attempt start afresh
                 raise _chat_error(exc, f"posting a {notice.kind} message") from exc
             ts = str(sent["ts"])
             self._complete(key, channel, ts)
