@@ -32,6 +32,7 @@ from bot.audit.trail import append_event
 from bot.clock import Clock
 from bot.ports import ChatError, ChatPort
 from bot.scheduling.notice_codec import notice_from_json, notice_to_json
+from bot.scheduling.notices import span
 from bot.scheduling.tables import Reminder
 from bot.scheduling.wanted import Drop, Hold, ReminderKind, Send
 from bot.store.database import Store
@@ -49,10 +50,7 @@ class _Lost(Exception):
 
 
 def lateness_note(late: timedelta) -> str:
-    minutes = int(late.total_seconds() // 60)
-    hours, minutes = divmod(minutes, 60)
-    text = f"{hours}h {minutes:02d}m" if hours else f"{minutes}m"
-    return f"Sent {text} late: the scheduler was not running when this was due."
+    return f"Sent {span(late)} late: the scheduler was not running when this was due."
 
 
 def _on_time(row: Reminder) -> datetime:
