@@ -35,18 +35,13 @@ def _since(incident: Any) -> datetime:
     return incident.last_status_at or incident.declared_at
 
 
-def _done_count(session: Session, incident_id: int) -> int:
-    """Nudges that are history (sent, or failed for good): the next one gets the next number."""
-    return int(session.exec(select(func.count()).select_from(Reminder).where(
-        Reminder.incident_id == incident_id, Reminder.kind == name,
-        Reminder.state.in_(("sent", "failed")))).one())  # type: ignore[attr-defined]
-
-
-def _last_done_at(session: Session, incident_id: int) -> datetime | None:
-    """When the previous nudge went out (or finally failed)."""
-    return session.exec(select(func.max(func.coalesce(Reminder.sent_at, Reminder.updated_at))).where(
-        Reminder.incident_id == incident_id, Reminder.kind == name,
-        Reminder.state.in_(("sent", "failed")))).one()  # type: ignore[attr-defined]
+def _done(session: Session, incident_id: int) -> tuple[int, datetime | None]:
+    """Nudges that are history (sent, or failed for good): how many (the next one gets the next number),
+    and when the previous one went out (or finally failed)."""
+    count, last = session.exec(select(func.count(), func.max(func.coalesce(Reminder.sent_at, Reminder.updated_at)))
+                               .where(Reminder.incident_id == incident_id, Reminder.kind == name,
+                                      Reminder.state.in_(("sent", "failed")))).one()  # type: ignore[attr-defined]
+    return int(count), last
 
 
 def wanted(session: Session, config: Any, incident: Any, at: datetime) -> list[Wanted]:
@@ -55,9 +50,9 @@ def wanted(session: Session, config: Any, incident: Any, at: datetime) -> list[W
         return []
     since = _since(incident)
     cadence = playbook.status_updates.cadence
-    last = _last_done_at(session, incident.id)
+    done, last = _done(session, incident.id)
     start = last if last is not None and last > since else since
-    number = _done_count(session, incident.id) + 1
+    number = done + 1
     return [Wanted(key=f"incident:{incident.id}:cadence:{number}", kind=name, target=incident.id,
                    due_at=start + cadence, recipient=playbook.status_updates.owner,
                    payload={"since": since.isoformat(), "cadence_seconds": int(cadence.total_seconds())})]
