@@ -51,11 +51,13 @@ def _playbook_policy(config: Any, incident: Any) -> Any:
     return playbook.reminders if playbook is not None else None
 
 
-def _snooze(session: Session, obligation_id: int) -> Any:
+def _latest_snoozes(session: Session, incident_id: int) -> dict[int, Any]:
+    """The latest snooze of each of the incident's obligations, by obligation id (one query, not one each)."""
     from bot.incidents.tables import ObligationSnooze
 
-    return session.exec(select(ObligationSnooze).where(ObligationSnooze.obligation_id == obligation_id)
-                        .order_by(ObligationSnooze.id.desc())).first()  # type: ignore[union-attr]
+    rows = session.exec(select(ObligationSnooze).where(ObligationSnooze.incident_id == incident_id)
+                        .order_by(ObligationSnooze.id)).all()  # type: ignore[arg-type]
+    return {r.obligation_id: r for r in rows}
 
 
 def wanted(session: Session, config: Any, incident: Any, at: datetime) -> list[Wanted]:
@@ -64,10 +66,12 @@ def wanted(session: Session, config: Any, incident: Any, at: datetime) -> list[W
 
     role = _owner_role(config, incident)
     policy = _playbook_policy(config, incident)
+    rows = session.exec(select(Obligation).where(Obligation.incident_id == incident.id)).all()
+    snoozes = _latest_snoozes(session, incident.id) if rows else {}
     out: list[Wanted] = []
-    for row in session.exec(select(Obligation).where(Obligation.incident_id == incident.id)).all():
+    for row in rows:
         specs = plan_for_obligation(row, playbook_policy=policy)
-        snooze = _snooze(session, row.id) if specs else None
+        snooze = snoozes.get(row.id) if specs else None
         items = [(s.at, s.slug, s.label, s.internal) for s in specs]
         if snooze is not None:
             items = [i for i in items if not (snooze.at <= i[0] < snooze.until)]
