@@ -105,7 +105,7 @@ def tasks_of(session: Session, incident_id: int) -> list[ChecklistTask]:
 
 
 def page_view(row: Any) -> PageView:
-    return PageView(id=row.id, incident_id=row.incident_id, target=getattr(row, "target", "") or getattr(row, "rota", ""),
+    return PageView(id=row.id, incident_id=row.incident_id, target=row.target,
                     level=row.level, person_id=row.person_id, slack_user=row.slack_user, status=row.status,
                     urgency=row.urgency, page_at=row.page_at, acked_at=row.acked_at, reason=row.reason)
 

@@ -63,7 +63,7 @@ def decline_page(ctx: Context, page_id: int, reason: str, *, actor: str, key: st
             raise Conflict(f"page #{page_id} is already {page.status}")
         rows = collaborators.decline(session, config, page_id, by=actor, at=at, reason=reason)
         outcome = conclude(session, config, incident, at)
-        nxt = [r for r in rows[1:]]
+        nxt = rows[1:]
         text = f"{collaborators.person_name(config, page.person_id)} can't take the page: {reason}" + (
             f"; paging {', '.join(collaborators.person_name(config, r.person_id) for r in nxt)} next" if nxt else "")
         return Outcome(incident=outcome.incident, pages=tuple(page_view(r) for r in rows), message=text,
