@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from bot.audit.export import evidence_pack, render_markdown
-from bot.drill.transcript import local
+from bot.slack.replies import local
 
 if TYPE_CHECKING:
     from bot.drill.runner import Drill, DrillOutcome

@@ -14,10 +14,10 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable, Sequence
-from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
 from bot.ports import Notice
+from bot.slack.replies import local
 
 
 @dataclass(frozen=True)
@@ -89,10 +89,6 @@ class RecordingChat:
     def since(self, index: int) -> Sequence[Entry]:
         with self._lock:
             return list(self.entries[index:])
-
-
-def local(at: datetime, zone: str) -> str:
-    return at.astimezone(ZoneInfo(zone)).strftime("%a %d %b %H:%M %Z")
 
 
 _USER_ID = re.compile(r"\b[UW][A-Z0-9]{8,}\b")
