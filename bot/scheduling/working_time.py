@@ -14,15 +14,10 @@ RECHECK = timedelta(minutes=15)
 
 
 def _working_now(config: Any, slack_user: str, at: datetime) -> bool | None:
+    from bot.oncall.directory import person_working_now
+
     try:
-        from bot.oncall import directory
-    except ImportError:
-        return None
-    check = getattr(directory, "person_working_now", None)
-    if check is None:
-        return None
-    try:
-        return bool(check(config, slack_user, at))
+        return bool(person_working_now(config, slack_user, at))
     except (KeyError, ValueError):
         return None  # not in the people file (e.g. a guest responder): no labor data, send
 
@@ -32,12 +27,12 @@ def reader_zone(config: Any, slack_user: str | None) -> str:
     default = getattr(config.settings, "timezone", "UTC") if config is not None else "UTC"
     if not slack_user:
         return default
-    try:
-        from bot.oncall import directory
+    from bot.oncall import directory
 
+    try:
         person = directory.person_by_slack(config, slack_user)
         return directory.person_timezone(config, person) if person else default
-    except (ImportError, KeyError, ValueError, AttributeError):
+    except (KeyError, ValueError, AttributeError):
         return default
 
 
