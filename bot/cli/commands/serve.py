@@ -101,11 +101,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _start_scheduler(store, config, chat, clock):
-    try:
-        from bot.scheduling.scheduler import ReminderScheduler
-    except ImportError:
-        log.warning("the reminder scheduler is not available; pages and nudges are not delivered by this process")
-        return None
+    from bot.scheduling.scheduler import ReminderScheduler
+
     scheduler = ReminderScheduler(store, config, chat, clock)
     scheduler.start()
     return scheduler
