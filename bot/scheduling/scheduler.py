@@ -101,9 +101,6 @@ class ReminderScheduler:
         """Deliver everything due by the clock now, in this thread."""
         return self.dispatcher.run_due()
 
-    def recover(self) -> dict[str, int]:
-        return self.dispatcher.recover()
-
     def fire(self, reminder_id: int) -> str:
         if not self.is_leader and self._thread is not None:
             return "not-leader"
