@@ -52,9 +52,7 @@ class DrillWorld:
 
 def _channels_named(config: Config) -> set[str]:
     names = {config.settings.incidents_channel}
-    for playbook in config.all("playbook"):
-        for note in getattr(playbook, "notifications", ()) or ():
-            names.update(getattr(note, "channels", ()) or ())
+    names.update(c for playbook in config.all("playbook") for note in playbook.notifications for c in note.channels)
     return {n.lstrip("#") for n in names}
 
 
