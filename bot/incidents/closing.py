@@ -10,7 +10,7 @@ from bot.audit.trail import append_event, verify_chain
 from bot.incidents import collaborators, messages
 from bot.incidents.context import Context
 from bot.incidents.errors import Conflict, InvalidRequest
-from bot.incidents.finish import conclude
+from bot.incidents.finish import conclude, with_notifications
 from bot.incidents.idempotency import run_once
 from bot.incidents.permissions import authorize
 from bot.incidents.records import label, load, playbook_of, subject, tasks_of
@@ -49,10 +49,7 @@ def resolve(ctx: Context, number: int, *, actor: str, key: str, summary: str) ->
                       messages.announcement(pb, view, headline="resolved", redacted=view.private, extra=summary,
                                             name=collaborators.namer(config)),
                       f"{key}:post:1")]
-        posts += messages.notifications(pb, view, "resolved", headline="resolved", key=key, start=len(posts),
-                                        name=collaborators.namer(config),
-                                        slack_user_of=lambda p: collaborators.slack_user_of(config, p))
-        posts = messages.address_groups(posts, config.settings.incidents_channel)
+        posts = with_notifications(config, pb, view, posts, "resolved", headline="resolved", key=key)
         return Outcome(incident=view, posts=tuple(posts), message=f"{view.label} resolved")
 
     return run_once(ctx, key, "resolve", Outcome, work)
@@ -95,10 +92,7 @@ def close(ctx: Context, number: int, summary: str, *, actor: str, key: str) -> O
                  Post("channel", config.settings.incidents_channel,
                       messages.announcement(pb, view, headline="closed", redacted=view.private,
                                             name=collaborators.namer(config)), f"{key}:post:1")]
-        posts += messages.notifications(pb, view, "closed", headline="closed", key=key, start=len(posts),
-                                        name=collaborators.namer(config),
-                                        slack_user_of=lambda p: collaborators.slack_user_of(config, p))
-        posts = messages.address_groups(posts, config.settings.incidents_channel)
+        posts = with_notifications(config, pb, view, posts, "closed", headline="closed", key=key)
         return Outcome(incident=view, posts=tuple(posts), message=f"{view.label} closed; {footer}")
 
     return run_once(ctx, key, "close", Outcome, work)

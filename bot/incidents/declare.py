@@ -11,7 +11,7 @@ from bot.incidents import collaborators, messages
 from bot.incidents.context import Context
 from bot.incidents.errors import InvalidRequest
 from bot.incidents.facts import normalise_facts
-from bot.incidents.finish import conclude
+from bot.incidents.finish import conclude, with_notifications
 from bot.incidents.idempotency import run_once
 from bot.incidents.permissions import Subject, authorize
 from bot.incidents.playbook import PlaybookFile, playbook_for, playbooks
@@ -132,10 +132,8 @@ def _result(session: Session, config: Any, pb: PlaybookFile, incident: Incident,
     channel = ChannelPlan(name=name, private=incident.private, topic=messages.topic(pb, view, who), invite=tuple(invite),
                           welcome=tuple(welcome), bookmarks=tuple(Bookmark(b.title, b.url) for b in pb.channel.bookmarks))
     feed = messages.announcement(pb, view, headline="declared", redacted=incident.private, channel=name, name=who)
-    posts = [Post("channel", settings.incidents_channel, feed, f"{key}:post:0")]
-    posts += messages.notifications(pb, view, "declared", headline="declared", key=key, start=1, name=who,
-                                    slack_user_of=lambda p: collaborators.slack_user_of(config, p))
-    posts = messages.address_groups(posts, settings.incidents_channel)
+    posts = with_notifications(config, pb, view, [Post("channel", settings.incidents_channel, feed, f"{key}:post:0")],
+                               "declared", headline="declared", key=key, name=who)
     return DeclareResult(incident=view, channel=channel, announcements=tuple(posts),
                          pages=tuple(page_view(p) for p in pages), obligations=tuple(ob_views),
                          tasks=tuple(task_views))

@@ -16,7 +16,7 @@ from bot.incidents import collaborators, messages
 from bot.incidents.context import Context
 from bot.incidents.declare import add_checklist, playbook_named
 from bot.incidents.errors import Conflict
-from bot.incidents.finish import conclude
+from bot.incidents.finish import conclude, with_notifications
 from bot.incidents.idempotency import run_once
 from bot.incidents.permissions import authorize
 from bot.incidents.records import label, load, obligation_views, page_view, playbook_of, require_active, subject, task_view
@@ -68,9 +68,7 @@ def change_severity(ctx: Context, number: int, severity: str, *, actor: str, key
                  Post("channel", config.settings.incidents_channel,
                       messages.announcement(new, view, headline=headline, redacted=view.private, name=who,
                                             channel=view.channel_name), f"{key}:post:1")]
-        posts += messages.notifications(new, view, direction, headline=headline, key=key, start=len(posts), name=who,
-                                        slack_user_of=lambda p: collaborators.slack_user_of(config, p))
-        posts = messages.address_groups(posts, config.settings.incidents_channel)
+        posts = with_notifications(config, new, view, posts, direction, headline=headline, key=key, name=who)
         return Outcome(incident=view, posts=tuple(posts), pages=tuple(page_view(p) for p in pages),
                        obligations=obligation_views(session, obligations),
                        tasks=tuple(task_view(t) for t in tasks), message=f"{view.label} {headline}")

@@ -11,7 +11,7 @@ from bot.incidents import collaborators, messages
 from bot.incidents.context import Context
 from bot.incidents.errors import InvalidRequest
 from bot.incidents.facts import normalise_fact
-from bot.incidents.finish import conclude
+from bot.incidents.finish import conclude, with_notifications
 from bot.incidents.idempotency import run_once
 from bot.incidents.permissions import authorize
 from bot.incidents.records import load, obligation_views, playbook_of, require_active, require_open, subject
@@ -51,10 +51,7 @@ def post_status(ctx: Context, number: int, text: str, *, actor: str, key: str) -
         if pb.status_updates.to_feed:
             feed = (messages.announcement(pb, view, headline="status updated", redacted=True) if view.private else notice)
             posts.append(Post("channel", config.settings.incidents_channel, feed, f"{key}:post:1"))
-        posts += messages.notifications(pb, view, "status_update", headline="status update", key=key, start=len(posts),
-                                        name=collaborators.namer(config),
-                                        slack_user_of=lambda p: collaborators.slack_user_of(config, p))
-        posts = messages.address_groups(posts, config.settings.incidents_channel)
+        posts = with_notifications(config, pb, view, posts, "status_update", headline="status update", key=key)
         return Outcome(incident=view, posts=tuple(posts), message="status update posted")
 
     return run_once(ctx, key, "post_status", Outcome, work)
