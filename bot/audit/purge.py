@@ -58,9 +58,6 @@ def redacted_data(data: dict[str, Any]) -> dict[str, Any]:
     return _redact_value(data)
 
 
-DECLINED = "; declined: "  # how bot.oncall.paging.decline appends a person's reason to a page's reason
-
-
 def _due(session: Session, cutoff: datetime) -> list[Any]:
     from bot.incidents.tables import Incident
 
@@ -83,6 +80,7 @@ def _redact_rows(session: Session, incident: Any) -> None:
         if row.reason:
             row.reason = REDACTED
             session.add(row)
+    from bot.oncall.paging import DECLINED
     from bot.oncall.tables import Page
 
     for page in session.exec(select(Page).where(Page.incident_id == incident.id)).all():

@@ -133,10 +133,13 @@ def acknowledge(session: Session, page_id: int, *, by: str, at: datetime) -> Pag
     return page
 
 
+DECLINED = "; declined: "  # separates why a person was paged from the reason they typed; the purge redacts the latter
+
+
 def decline(session: Session, page_id: int, *, by: str, at: datetime, reason: str) -> Page:
     page = _get(session, page_id)
     page.status = "declined"
-    page.reason = (page.reason + f"; declined: {reason}")[:2000]  # the purge redacts what follows "; declined: "
+    page.reason = (page.reason + f"{DECLINED}{reason}")[:2000]
     session.add(page)
     append_event(session, incident_id=page.incident_id, actor=by, kind="page.declined", at=at,
                  summary=f"{page.person_id} declined the page for {page.target}: {reason}",
