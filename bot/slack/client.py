@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Callable
+from typing import Any, Callable, Iterator
 
 from slack_sdk import WebClient
 
@@ -27,3 +27,14 @@ def make_client(token: str | None = None, *, base_url: str | None = None, timeou
     return WebClient(token=token if token is not None else os.environ.get("SLACK_BOT_TOKEN"),
                      base_url=api_url(base_url), timeout=timeout,
                      retry_handlers=default_retry_handlers(rate_limit_retries=rate_limit_retries, sleep=sleep))
+
+
+def pages(call: Callable[..., Any], **kwargs: Any) -> Iterator[Any]:
+    """Every page of a cursor-paginated Web API method (``response_metadata.next_cursor``)."""
+    cursor = None
+    while True:
+        page = call(cursor=cursor, **kwargs)
+        yield page
+        cursor = (page.get("response_metadata") or {}).get("next_cursor")
+        if not cursor:
+            return

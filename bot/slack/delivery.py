@@ -7,6 +7,7 @@ import threading
 
 from bot.incidents.views import IncidentView, Post
 from bot.ports import ChatError
+from bot.slack.client import pages
 from bot.slack.gateway import SlackGateway
 
 log = logging.getLogger(__name__)
@@ -27,16 +28,11 @@ class ChannelDirectory:
         with self._lock:
             if name in self._ids:
                 return self._ids[name]
-        cursor = None
-        while True:
-            page = self.gateway.client.conversations_list(types="public_channel,private_channel", limit=1000,
-                                                          exclude_archived=True, cursor=cursor)
+        for page in pages(self.gateway.client.conversations_list, types="public_channel,private_channel", limit=1000,
+                          exclude_archived=True):
             for channel in page.get("channels") or []:
                 with self._lock:
                     self._ids[channel["name"]] = channel["id"]
-            cursor = (page.get("response_metadata") or {}).get("next_cursor")
-            if not cursor:
-                break
         with self._lock:
             if name not in self._ids:
                 raise ChatError(f'channel "#{name}" not found; create it or fix incidents_channel in config/settings.yaml',

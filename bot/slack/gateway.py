@@ -32,6 +32,7 @@ from bot.clock import Clock, ensure_utc
 from bot.ports import ChatError, Notice
 from bot.slack import channel_names
 from bot.slack.blocks import TOPIC_LIMIT, Rendered, render, topic as fit_topic
+from bot.slack.client import pages
 from bot.slack.mrkdwn import is_user_id, truncate
 from bot.slack.pacing import ChannelPacer
 from bot.slack.tables import SentMessage
@@ -108,20 +109,16 @@ class SlackGateway:
     def _own_fresh_channel(self, name: str) -> tuple[str, str] | None:
         """A channel named ``name`` that this bot created within the last minutes and nobody joined yet."""
         cutoff = ensure_utc(self.clock.now()).timestamp() - FRESH_CHANNEL.total_seconds()
-        cursor = None
         try:
-            while True:
-                page = self.client.conversations_list(types="public_channel,private_channel", limit=1000,
-                                                      exclude_archived=True, cursor=cursor)
+            for page in pages(self.client.conversations_list, types="public_channel,private_channel", limit=1000,
+                              exclude_archived=True):
                 for channel in page.get("channels") or []:
                     if (channel.get("name") == name and channel.get("creator") == self.bot_user_id()
                             and int(channel.get("created") or 0) >= cutoff and int(channel.get("num_members") or 0) <= 1):
                         return str(channel["id"]), name
-                cursor = (page.get("response_metadata") or {}).get("next_cursor")
-                if not cursor:
-                    return None
         except (SlackApiError, SlackClientError):
-            return None
+            pass
+        return None
 
     def invite(self, channel_id: str, user_ids: Sequence[str]) -> None:
         me = self.bot_user_id()
@@ -144,14 +141,8 @@ class SlackGateway:
                 raise _chat_error(exc, "inviting people") from exc
 
     def _members(self, channel_id: str) -> list[str]:
-        members: list[str] = []
-        cursor = None
-        while True:
-            page = self.client.conversations_members(channel=channel_id, cursor=cursor, limit=1000)
-            members += page.get("members") or []
-            cursor = (page.get("response_metadata") or {}).get("next_cursor")
-            if not cursor:
-                return members
+        return [m for page in pages(self.client.conversations_members, channel=channel_id, limit=1000)
+                for m in page.get("members") or []]
 
     def bot_user_id(self) -> str:
         """The bot's own user id (auth.test, once); empty when Slack cannot be asked."""
