@@ -10,6 +10,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.scheduling.recipients import Resolved
+from bot.scheduling.wanted import Hold
+
 RECHECK = timedelta(minutes=15)
 
 
@@ -44,3 +47,11 @@ def hold_until(config: Any, slack_user: str | None, at: datetime) -> datetime | 
     if working is None or working:
         return None
     return at + RECHECK
+
+
+def hold_for(config: Any, to: Resolved, now: datetime) -> Hold | None:
+    """Why a nudge resolved to ``to`` must wait (no incident channel yet, or its person is not working), or None."""
+    if to.address is None:
+        return Hold(now + RECHECK, "the incident channel does not exist yet")
+    later = hold_until(config, to.person, now)
+    return Hold(later, f"{to.person} is outside working hours") if later is not None else None

@@ -19,7 +19,7 @@ from sqlmodel import Session, func, select
 from bot.scheduling import notices, working_time
 from bot.scheduling.recipients import resolve
 from bot.scheduling.tables import Reminder
-from bot.scheduling.wanted import Drop, Hold, Outcome, Send, Wanted
+from bot.scheduling.wanted import Drop, Outcome, Send, Wanted
 
 name = "cadence"
 RESYNC_AFTER_SENT = True  # a sent nudge wants the next one
@@ -66,11 +66,9 @@ def prepare(session: Session, config: Any, reminder: Reminder, now: datetime) ->
     if incident is None or incident.status != "active" or playbook is None:
         return Drop("the incident is no longer active")
     to = resolve(session, incident, reminder.recipient)
-    if to.address is None:
-        return Hold(now + working_time.RECHECK, "the incident channel does not exist yet")
-    later = working_time.hold_until(config, to.person, now)
-    if later is not None:
-        return Hold(later, f"{to.person} is outside working hours")
+    hold = working_time.hold_for(config, to, now)
+    if hold is not None:
+        return hold
     notice = notices.cadence_notice(incident, key=reminder.key, role=reminder.recipient, holder=to.person,
                                     since=_since(incident), cadence=playbook.status_updates.cadence, now=now)
     return Send(to.address, notice, to.direct)

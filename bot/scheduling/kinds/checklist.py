@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 from bot.scheduling import notices, working_time
 from bot.scheduling.recipients import INCIDENT_CHANNEL, resolve
 from bot.scheduling.tables import Reminder
-from bot.scheduling.wanted import Drop, Hold, Outcome, Send, Wanted
+from bot.scheduling.wanted import Drop, Outcome, Send, Wanted
 
 name = "checklist"
 
@@ -54,11 +54,9 @@ def prepare(session: Session, config: Any, reminder: Reminder, now: datetime) ->
     if task is None or incident is None or task.done_at is not None or incident.status == "closed":
         return Drop("the task is done or the incident is closed")
     to = resolve(session, incident, reminder.recipient)
-    if to.address is None:
-        return Hold(now + working_time.RECHECK, "the incident channel does not exist yet")
-    later = working_time.hold_until(config, to.person, now)
-    if later is not None:
-        return Hold(later, f"{to.person} is outside working hours")
+    hold = working_time.hold_for(config, to, now)
+    if hold is not None:
+        return hold
     since = datetime.fromisoformat(reminder.payload.get("since") or task.created_at.isoformat())
     notice = notices.checklist_notice(incident, key=reminder.key, task_id=task.id, task=task.title,
                                       role=task.owner_role, holder=to.person, open_for=now - since)
