@@ -28,27 +28,20 @@ from bot.scheduling.wanted import Drop, Outcome, Send, Wanted
 name = "deadline"
 
 
-def _owner_role(config: Any, incident: Any) -> str:
+def _playbook(config: Any, incident: Any) -> Any:
     from bot.incidents.playbook import playbook_for
 
-    playbook = playbook_for(config, incident.severity)
+    return playbook_for(config, incident.severity)
+
+
+def _owner_role(playbook: Any) -> str:
     if playbook is None:
         return "commander"
     return playbook.communications.authority_owner or playbook.communications.external_owner
 
 
-def _comms_role(config: Any, incident: Any) -> str:
-    from bot.incidents.playbook import playbook_for
-
-    playbook = playbook_for(config, incident.severity)
+def _comms_role(playbook: Any) -> str:
     return playbook.communications.external_owner if playbook is not None else "comms_lead"
-
-
-def _playbook_policy(config: Any, incident: Any) -> Any:
-    from bot.incidents.playbook import playbook_for
-
-    playbook = playbook_for(config, incident.severity)
-    return playbook.reminders if playbook is not None else None
 
 
 def _latest_snoozes(session: Session, incident_id: int) -> dict[int, Any]:
@@ -64,8 +57,9 @@ def wanted(session: Session, config: Any, incident: Any, at: datetime) -> list[W
     from bot.deadlines.reminders import plan_for_obligation
     from bot.deadlines.tables import Obligation
 
-    role = _owner_role(config, incident)
-    policy = _playbook_policy(config, incident)
+    playbook = _playbook(config, incident)
+    role = _owner_role(playbook)
+    policy = playbook.reminders if playbook is not None else None
     rows = session.exec(select(Obligation).where(Obligation.incident_id == incident.id)).all()
     snoozes = _latest_snoozes(session, incident.id) if rows else {}
     out: list[Wanted] = []
@@ -98,7 +92,7 @@ def prepare(session: Session, config: Any, reminder: Reminder, now: datetime) ->
     holder = to.person
     # The comms lead is nudged with the owner of the filing: they own what the organisation says publicly
     # and must know every clock that is running.
-    comms = role_holder(session, incident.id, _comms_role(config, incident))
+    comms = role_holder(session, incident.id, _comms_role(_playbook(config, incident)))
     mentions = tuple(dict.fromkeys(u for u in (holder, comms) if u))
     notice = notice_for(row, working_time.reader_zone(config, holder or comms), now)
     label = reminder.payload.get("label")
