@@ -51,7 +51,7 @@ def _chat_error(exc: Exception, what: str) -> ChatError:
     if isinstance(exc, SlackApiError):
         status = exc.response.status_code
         code = str(exc.response.get("error") or f"http_{status}")
-        return ChatError(f"Slack refused {what}: {code}", code=code, transient=status == 429 or status >= 500)
+        return ChatError(f"Slack refused {what}: {code}", code=code, transient=_transient(exc))
     return ChatError(f"Slack could not be reached for {what}: {exc}", code="connection", transient=True)
 
 
