@@ -1,8 +1,7 @@
 """Schema migrations with Alembic, run from code (``bot db upgrade``, ``serve``, ``drill``).
 
-Until the first release there is a single initial revision generated from the
-table modules (``make migration`` regenerates it); after a release every
-schema change gets its own revision.
+Revision ``0001`` is the released initial schema; every later schema change is
+its own revision on top of the head (``python -m bot.store.autogenerate``).
 """
 
 from __future__ import annotations

@@ -65,3 +65,11 @@ def test_a_failed_unit_of_work_leaves_nothing_behind(store):
             raise RuntimeError("crash in the middle")
     with store.session() as s:
         assert s.get(Incident, 1) is None
+
+
+def test_there_is_one_head(store):
+    """Two branches that each added a revision on the same parent leave two heads: rebase one onto the other."""
+    from alembic.script import ScriptDirectory
+
+    heads = ScriptDirectory.from_config(migrate.alembic_config(store.engine)).get_heads()
+    assert len(heads) == 1, f"migration heads {heads}: point one revision's down_revision at the other"
