@@ -1,0 +1,258 @@
+"""The plan-time rule kinds: one function per kind, each over one person's own shifts.
+
+:mod:`bot.oncall.compliance` materialises the rota for the horizon once,
+indexes the shifts by person, and hands every rostered person's
+:class:`PersonPlan` to the function registered here for each of their rules
+that runs at the ``plan`` check point.  A function only reads the person's
+plan (their shifts and working time as :class:`~bot.oncall.timeline.Timeline`
+s, the horizon and its periods) and reports through :meth:`PersonPlan.add`, so
+a check costs time in proportion to that person's own intervals.
+
+To add a rule kind: define its parameters in :mod:`bot.oncall.labor_rules`
+and write one function here decorated with ``@plan_check("<kind>")``.
+
+Every message names the person, the time, the rule and its citation.  Standby
+counts as rest unless the rotation is on site and the profile classifies
+on-site standby as working time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import cached_property
+from typing import Any, Callable
+
+from bot.oncall.schedule import Shift
+from bot.oncall.team import Interval, PersonInfo, Team
+from bot.oncall.timeline import Timeline
+from bot.oncall.wallclock import describe_local, local_date, local_window, start_of_local_day, to_local
+
+
+@dataclass(frozen=True)
+class Violation:
+    person: str
+    at: datetime
+    rule: str
+    citation: str
+    severity: str  # block | warn
+    message: str
+    rotation: str | None = None
+
+
+def hm(hours: float) -> str:
+    """34.983 -> '34 h 59 min'; 10.0 -> '10 h' (never rounds a shortfall up to the limit)."""
+    minutes = int(round(hours * 60, 6))
+    h, m = divmod(minutes, 60)
+    return f"{h} h {m} min" if m else f"{h} h"
+
+
+class Horizon:
+    """The checked period: [start, end), its zone (the first rotation's) and its calendar periods."""
+
+    def __init__(self, team: Team, start: datetime, end: datetime) -> None:
+        self.team, self.start, self.end = team, start, end
+        self.zone = next(iter(team.rotations.values())).timezone if team.rotations else "UTC"
+        self._periods: dict[int, list[Interval]] = {}
+
+    def periods(self, days: int) -> list[Interval]:
+        """Consecutive periods of ``days`` calendar days from the horizon start, in the horizon's zone (a period
+        with a DST change is 1 h shorter or longer in absolute time and still checked); a last partial one is not."""
+        if days not in self._periods:
+            out: list[Interval] = []
+            day = local_date(self.start, self.zone)
+            cursor = self.start
+            while True:
+                day += timedelta(days=days)
+                window_end = start_of_local_day(day, self.zone)
+                if window_end > self.end:
+                    break
+                out.append((cursor, window_end))
+                cursor = window_end
+            self._periods[days] = out
+        return self._periods[days]
+
+
+class PersonPlan:
+    """One rostered person over the horizon: their shifts in rota order, as a timeline, and their working time."""
+
+    def __init__(self, horizon: Horizon, person: PersonInfo, shifts: list[Shift], out: list[Violation]) -> None:
+        self.horizon, self.person, self.shifts, self._out = horizon, person, shifts, out
+        self.team = horizon.team
+
+    @cached_property
+    def standby(self) -> Timeline:
+        return Timeline((sh.start, sh.end) for sh in self.shifts)
+
+    @cached_property
+    def work(self) -> Timeline:
+        """Working hours from a day before the horizon, plus on-site standby where the profile counts it as work."""
+        p = self.person
+        intervals = p.work_between(self.horizon.start - timedelta(days=1), self.horizon.end)
+        for rule in p.rules.of_kind("standby_classification"):
+            if rule.on_site == "working_time":
+                intervals += [(s.start, s.end) for s in self.shifts if self.team.rotations[s.rotation].standby == "on_site"]
+        return Timeline(intervals)
+
+    def days_of(self, shift: Shift):
+        """The person's local calendar days a shift touches, with the instant each begins inside the shift."""
+        zone = self.person.zone
+        day = local_date(shift.start, zone)
+        while (midnight := start_of_local_day(day, zone)) < shift.end:
+            yield day, max(shift.start, midnight)
+            day += timedelta(days=1)
+
+    def add(self, at: datetime, rule: Any, message: str, rotation: str | None = None) -> None:
+        if rule.severity != "log":
+            p = self.person
+            self._out.append(Violation(p.id, at, rule.kind, rule.cite, rule.severity,
+                                       f"{p.id} {describe_local(at, p.zone)}: {message} ({rule.cite})", rotation))
+
+    def block(self, at: datetime, rule_kind: str, cite: str, message: str, rotation: str | None) -> None:
+        """A violation that is always blocking and already worded (leave)."""
+        self._out.append(Violation(self.person.id, at, rule_kind, cite, "block", message, rotation))
+
+
+PlanCheck = Callable[[PersonPlan, Any], None]
+PLAN_CHECKS: dict[str, PlanCheck] = {}
+
+
+def plan_check(kind: str) -> Callable[[PlanCheck], PlanCheck]:
+    def register(check: PlanCheck) -> PlanCheck:
+        PLAN_CHECKS[kind] = check
+        return check
+    return register
+
+
+def check_leave(plan: PersonPlan) -> None:
+    """Rostered on a day of leave: always blocking, whatever the profile says (cited from its leave rule)."""
+    p = plan.person
+    rules = p.rules.of_kind("leave")
+    cite = rules[0].cite if rules else "leave record (people.yaml)"
+    for sh in plan.shifts:
+        for day, at in plan.days_of(sh):
+            absence = p.absence(day)
+            if absence:
+                plan.block(at, "leave", cite, f"{p.id} is rostered on {sh.rotation} on {day} but on {absence.kind} leave "
+                                              f"{absence.start}..{absence.end}; add an override that covers it ({cite})",
+                           sh.rotation)
+                break
+
+
+@plan_check("sunday_holiday_work")
+def sunday_holiday(plan: PersonPlan, rule) -> None:
+    if not (rule.forbid and rule.includes_standby):
+        return
+    p = plan.person
+    for sh in plan.shifts:
+        if plan.team.rotations[sh.rotation].activity in rule.allow_if_activity:
+            continue
+        for day, at in plan.days_of(sh):
+            holiday = p.holiday(day) if rule.holidays else None
+            if holiday or (rule.sundays and day.weekday() == 6):
+                what = f"public holiday {holiday}" if holiday else "a Sunday"
+                plan.add(at, rule, f"on call for {sh.rotation} on {what} ({day}), which the rule forbids incl. standby",
+                         sh.rotation)
+
+
+@plan_check("max_consecutive_standby_days")
+def consecutive(plan: PersonPlan, rule) -> None:
+    zone = plan.person.zone
+    for s, e in plan.standby:
+        # counted in local wall-clock days, so a MO 09:00 -> MO 09:00 week is 7 days also across DST
+        days = (to_local(e, zone).replace(tzinfo=None) - to_local(s, zone).replace(tzinfo=None)) / timedelta(days=1)
+        if days > rule.days:
+            plan.add(s, rule, f"on call for {days:g} consecutive days, more than {rule.days:g}")
+
+
+@plan_check("max_standby_days_in_period")
+def standby_days(plan: PersonPlan, rule) -> None:
+    """Standby hours in each consecutive ``per_days`` period of the horizon, at most ``days`` x 24 h."""
+    for cursor, window_end in plan.horizon.periods(rule.per_days):
+        hours = plan.standby.hours_within(cursor, window_end)
+        if hours > rule.days * 24:
+            plan.add(cursor, rule, f"{hm(hours)} on call in the {rule.per_days} days from here, more than "
+                                   f"{rule.days:g} x 24 h")
+            return
+
+
+@plan_check("compensation_required")
+def compensation(plan: PersonPlan, rule) -> None:
+    if plan.shifts and not plan.person.contract.compensation.strip():
+        first = plan.shifts[0]
+        plan.add(first.start, rule, f"on call for {first.rotation} without a compensation in the contract "
+                                    "(people.yaml contract.compensation: money or rest)", first.rotation)
+
+
+@plan_check("min_daily_rest")
+def daily_rest(plan: PersonPlan, rule) -> None:
+    horizon = plan.horizon
+    for s, _ in plan.work:
+        if not (horizon.start <= s < horizon.end):
+            continue
+        longest = plan.work.longest_gap_hours(s, s + timedelta(hours=24))
+        if longest < rule.hours:
+            plan.add(s, rule, f"only {hm(longest)} consecutive rest in the 24 h from this work period, "
+                              f"needs {rule.hours:g} h")
+            return
+
+
+@plan_check("min_weekly_rest")
+def weekly_rest(plan: PersonPlan, rule) -> None:
+    daily = max((r.hours for r in plan.person.rules.of_kind("min_daily_rest")), default=0)
+    need = rule.hours + (daily if rule.plus_daily_rest else 0)
+    for cursor, window_end in plan.horizon.periods(rule.per_days):
+        longest = plan.work.longest_gap_hours(cursor, window_end)
+        if longest < need:
+            plan.add(cursor, rule, f"longest rest in the {rule.per_days} days from here is {hm(longest)}, needs {need:g} h")
+            return
+
+
+@plan_check("max_avg_weekly_hours")
+def weekly_hours(plan: PersonPlan, rule) -> None:
+    if rule.individual_opt_out and plan.person.contract.opt_out_48h:
+        return
+    start, end = plan.horizon.start, plan.horizon.end
+    hours = plan.work.hours_within(start, end)
+    weeks = (end - start) / timedelta(weeks=1)
+    if weeks and hours / weeks > rule.hours:
+        plan.add(start, rule, f"{hours / weeks:.1f} h per week on average, more than {rule.hours:g} h")
+
+
+@plan_check("night_work_limit")
+def night(plan: PersonPlan, rule) -> None:
+    p = plan.person
+    if rule.applies_if == "night_worker" and not p.contract.night_worker:
+        return
+    ws, we = rule.window
+    day = local_date(plan.horizon.start, p.zone)
+    while start_of_local_day(day, p.zone) < plan.horizon.end:
+        ns, ne = local_window(day, ws, we, p.zone)
+        hours = plan.work.hours_within(ns, ne)
+        if hours > rule.max_hours_per_24h:
+            plan.add(ns, rule, f"{hours:.1f} h of night work scheduled, limit {rule.max_hours_per_24h:g} h")
+            return
+        day += timedelta(days=1)
+
+
+@plan_check("standby_classification")
+def standby_review(plan: PersonPlan, rule) -> None:
+    limit = rule.review_if_response_minutes_at_most
+    first_shift: dict[str, Shift] = {}
+    for sh in plan.shifts:
+        first_shift.setdefault(sh.rotation, sh)
+    for rid in sorted(first_shift):
+        rot = plan.team.rotations[rid]
+        if rot.standby == "remote" and rot.response_minutes is not None and limit is not None \
+                and rot.response_minutes <= limit:
+            plan.add(first_shift[rid].start, rule, f"{rid} requires a response within {rot.response_minutes} min; such "
+                                                  "standby may count as working time, review it", rid)
+
+
+@plan_check("rest_break_no_oncall")
+def rest_break(plan: PersonPlan, rule) -> None:
+    for sh in plan.shifts:
+        if plan.work.overlaps(sh.start, sh.end):
+            plan.add(sh.start, rule, f"on call for {sh.rotation} during working hours; rest breaks must stay "
+                                     "duty-free (schedule breaks off call or pay the premium)", sh.rotation)
+            return
