@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from bot.oncall.callouts import effects_since
 from bot.oncall.history import EngagementHistory
 from bot.oncall.labor_rules import ContactWindow, MinDailyRest, NightWorkLimit, SundayHolidayWork
 from bot.oncall.team import PersonInfo
@@ -100,33 +101,26 @@ def check_sunday_holiday(ctx: Context, rule: SundayHolidayWork) -> list[Finding]
                     rule.cite, rule.severity, until)]
 
 
-def _work_end_before(ctx: Context, before: datetime) -> datetime | None:
-    """End of the latest work (working hours or a call-out) before ``before``."""
-    ends = [e.end for e in ctx.history.engagements(ctx.person.id, before=before) if e.end and e.end <= before]
-    last = ctx.person.last_work_end(before)
-    if last:
-        ends.append(last)
-    return max(ends) if ends else None
-
-
 def check_daily_rest(ctx: Context, rule: MinDailyRest) -> list[Finding]:
-    if rule.on_interrupt == "ignore":
-        return []
-    last = ctx.history.last_ended(ctx.person.id, ctx.at)
-    if last is None or last.end is None:
-        return []
-    rest_until = last.end + timedelta(hours=rule.hours)
-    if ctx.at >= rest_until:
-        return []
-    if rule.on_interrupt == "restart_if_rest_incomplete":
-        before = _work_end_before(ctx, last.start)
-        if before is None or last.start - before >= timedelta(hours=rule.hours):
-            return []  # the rest was already complete when the call-out began
-    reason = f"{_hours(rule.hours)} daily rest running until {_when(ctx, rest_until)}"
-    if rule.on_interrupt == "compensate":
-        return [Finding("daily_rest", reason + "; paging interrupts it and equivalent compensatory rest is owed",
-                        rule.kind, rule.key, rule.cite, "warn", rest_until, rule.hours)]
-    return [Finding("daily_rest", reason, rule.kind, rule.key, rule.cite, rule.severity, rest_until, rule.hours)]
+    """The rest that recent call-outs left running, by the profile's ``on_interrupt`` (:mod:`bot.oncall.callouts`)."""
+    window = timedelta(hours=rule.hours)
+    findings: list[Finding] = []
+    restarted = [fx for fx in effects_since(ctx.person, ctx.history, rule, ctx.at - window, ctx.at)
+                 if fx.action in ("restart", "compensate") and fx.rest_until and ctx.at < fx.rest_until]
+    for action in ("restart", "compensate"):
+        running = [fx for fx in restarted if fx.action == action]
+        if not running:
+            continue
+        latest = max(running, key=lambda fx: fx.rest_until)  # type: ignore[arg-type, return-value]
+        assert latest.rest_until is not None
+        reason = f"{_hours(rule.hours)} daily rest running until {_when(ctx, latest.rest_until)}"
+        if action == "compensate":
+            findings.append(Finding("daily_rest", reason + "; paging interrupts it and equivalent compensatory rest "
+                                    "is owed", rule.kind, rule.key, rule.cite, "warn", latest.rest_until, rule.hours))
+        else:
+            findings.append(Finding("daily_rest", reason, rule.kind, rule.key, rule.cite, rule.severity,
+                                    latest.rest_until, rule.hours))
+    return findings
 
 
 def check_contact(ctx: Context, rule: ContactWindow) -> list[Finding]:

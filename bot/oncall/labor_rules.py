@@ -12,7 +12,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Annotated, ClassVar, Literal, Union
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from bot.config.types import ConfigModel, Identifier
 
@@ -42,12 +42,48 @@ class RuleBase(ConfigModel):
     def checked_at(self, point: str) -> bool:
         return point in (self.at if self.at is not None else self.DEFAULT_AT)
 
+class OnInterrupt(ConfigModel):
+    """What a call-out does to the daily rest, by when it starts (see :mod:`bot.oncall.callouts`).
+
+    * ``working_time``: it starts inside the person's working hours;
+    * ``incomplete_rest``: outside them, before ``hours`` of rest since the last work had passed;
+    * ``complete_rest``: outside them, after a complete rest (it starts the new working day).
+
+    Actions: ``work`` (it is working time like any other; the rest runs from the end of the working day,
+    nobody is taken out), ``restart`` (the full rest is due again from the call-out's end; the person is
+    not paged until it is over), ``compensate`` (the rest may be interrupted; equivalent compensatory rest
+    is owed and enters the rest ledger), ``ignore`` (nothing).
+    """
+
+    working_time: Literal["work", "restart"] = "work"
+    incomplete_rest: Literal["restart", "compensate", "ignore"] = "compensate"
+    complete_rest: Literal["work", "restart"] = "work"
+
+    def action(self, situation: str) -> str:
+        return getattr(self, situation)
+
+
+# Short forms: the action for a call-out during an incomplete rest; the other two situations are work.
+# "restart_if_rest_incomplete" is kept as a synonym of "restart" (a complete rest is never restarted).
+_ON_INTERRUPT_SHORT = {"restart": "restart", "restart_if_rest_incomplete": "restart", "compensate": "compensate",
+                       "ignore": "ignore"}
+
+
+def _on_interrupt(value):
+    if isinstance(value, str):
+        if value not in _ON_INTERRUPT_SHORT:
+            raise ValueError(f'expected one of {", ".join(_ON_INTERRUPT_SHORT)} or a mapping with working_time, '
+                             f'incomplete_rest and complete_rest, got "{value}"')
+        return {"incomplete_rest": _ON_INTERRUPT_SHORT[value]}
+    return value
+
+
 class MinDailyRest(RuleBase):
     """Consecutive rest after work; what a call-out during standby does to it."""
 
     kind: Literal["min_daily_rest"]
     hours: float = Field(11, gt=0, le=24)
-    on_interrupt: Literal["restart", "restart_if_rest_incomplete", "compensate", "ignore"] = "compensate"
+    on_interrupt: Annotated[OnInterrupt, BeforeValidator(_on_interrupt)] = Field(default_factory=OnInterrupt)
     DEFAULT_AT = ("plan", "page")
 
 class MinWeeklyRest(RuleBase):

@@ -70,3 +70,13 @@ def test_duplicate_people_and_slack_ids(write_config):
     out = errors(write_config, people=people, rotas=one_rotation(["anna"]))
     assert any('id "anna" appears twice' in e for e in out)
     assert any('slack "U0BEA0001" appears twice' in e for e in out)
+
+
+def test_on_interrupt_short_form_and_mapping_say_what_was_expected(write_config):
+    bad = dict(BASE_PROFILE, rules=[{"kind": "leave", "cite": "x"},
+                                    {"kind": "min_daily_rest", "on_interrupt": "restar", "cite": "x"}])
+    assert any('expected one of restart, restart_if_rest_incomplete, compensate, ignore or a mapping' in e
+               and '"restar"' in e for e in errors(write_config, labor=[bad]))
+    bad = dict(BASE_PROFILE, rules=[{"kind": "leave", "cite": "x"},
+                                    {"kind": "min_daily_rest", "on_interrupt": {"complete_rest": "compensate"}, "cite": "x"}])
+    assert any("complete_rest" in e for e in errors(write_config, labor=[bad]))

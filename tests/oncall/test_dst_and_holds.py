@@ -44,7 +44,11 @@ def test_daily_rest_across_europe_fall_back_counts_absolute_hours(write_config):
     config = team_config(write_config, [rest], rotation={"start": "2026-10-19"})
     # anna's call-out ended SU 2026-10-25 00:40 CEST = SA 22:40 UTC; + 11 h = 09:40 UTC = 10:40 CET.
     # The wall clock shows 10 h between 00:40 and 10:40 because 02:00-03:00 was lived twice.
-    history = EngagementHistory.of([("anna", utc("2026-10-24 21:30"), utc("2026-10-24 22:40"))])
+    # (An earlier call-out SA 20:00-21:00 CEST leaves only 2 h 30 min of rest before this one at 23:30 CEST, so
+    # it interrupts an incomplete rest and ArbZG §5(1) restarts the 11 h; after a complete rest it would start
+    # the new working day instead and restart nothing.)
+    history = EngagementHistory.of([("anna", utc("2026-10-24 18:00"), utc("2026-10-24 19:00")),
+                                    ("anna", utc("2026-10-24 21:30"), utc("2026-10-24 22:40"))])
     skip = plan_pages(config, "ops", local("2026-10-25 10:39"), "sev2", history=history).skipped[0]
     assert (skip.person, skip.until) == ("anna", utc("2026-10-25 09:40"))
     assert skip.reason == "skipped: 11 h daily rest running until 10:40 Europe/Berlin (ArbZG §5(1))"

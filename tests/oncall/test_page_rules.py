@@ -210,7 +210,9 @@ def test_daily_rest_counts_elapsed_hours_across_spring_forward(write_config):
     config = team_config(write_config, [rest_rule("restart")], rotation={"start": "2026-03-23"})
     # call-out ended SA 2026-03-28 20:40 CET (19:40 UTC); 11 elapsed hours later is 06:40 UTC, which is
     # 08:40 CEST because the clocks jumped forward at 02:00. Wall-clock arithmetic would say 07:40.
-    history = EngagementHistory.of([("anna", local("2026-03-28 20:40"), local("2026-03-28 20:40"))])
+    # (A call-out SA 15:00-16:00 came first, so this one at 20:00 interrupts a rest of only 4 h: restarted in full.)
+    history = EngagementHistory.of([("anna", local("2026-03-28 15:00"), local("2026-03-28 16:00")),
+                                    ("anna", local("2026-03-28 20:00"), local("2026-03-28 20:40"))])
     at = local("2026-03-29 08:39")
     skip = plan_pages(config, "ops", at, "sev2", history=history).skipped[0]
     assert skip.until.isoformat() == "2026-03-29T06:40:00+00:00"
