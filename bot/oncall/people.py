@@ -12,31 +12,13 @@ from datetime import time
 from functools import lru_cache
 from typing import Literal
 
-import holidays as holiday_lib
 from pydantic import Field, field_validator, model_validator
 
 from bot.config.types import ConfigModel, Date, Identifier, SlackUserId, TimeZoneName, parse_weekday
 from bot.oncall.labor_rules import parse_window
+from bot.oncall.site_calendar import HolidayCalendar
 
 DEFAULT_HOURS = {"MO-FR": ["09:00-17:00"]}
-
-
-class HolidayCalendar(ConfigModel):
-    country: str = Field(description='ISO 3166 code known to the "holidays" package, e.g. "DE"')
-    subdivision: str | None = Field(None, description='state/region code, e.g. "BY" for Bavaria, "CA" for California')
-
-    @model_validator(mode="after")
-    def _known(self) -> "HolidayCalendar":
-        try:
-            holiday_lib.country_holidays(self.country, subdiv=self.subdivision, years=2026)
-        except NotImplementedError as exc:
-            label = f"{self.country}/{self.subdivision}" if self.subdivision else self.country
-            raise ValueError(f'expected a country and subdivision known to the holidays package, got "{label}" ({exc})') from None
-        return self
-
-    @property
-    def label(self) -> str:
-        return f"{self.country}-{self.subdivision}" if self.subdivision else self.country
 
 
 class Closure(ConfigModel):

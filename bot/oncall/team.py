@@ -9,28 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from functools import lru_cache
-
-import holidays as holiday_lib
 
 from bot.clock import ensure_utc
 from bot.oncall.labor_profile import RuleSet, profiles_by_id, resolve
-from bot.oncall.people import Absence, Closure, Contract, HolidayCalendar, PeopleFile, parse_week
+from bot.oncall.people import Absence, Closure, Contract, PeopleFile, parse_week
 from bot.oncall.rota import EscalationPolicy, Rotation, RotasFile
+from bot.oncall.site_calendar import HolidayCalendar, public_holiday
 from bot.oncall.wallclock import local_date, local_naive_to_utc, local_window
 
 Interval = tuple[datetime, datetime]
-
-
-@lru_cache(maxsize=256)
-def _calendar(country: str, subdivision: str | None, year: int):
-    return holiday_lib.country_holidays(country, subdiv=subdivision, years=year)
-
-
-def public_holiday(calendar: HolidayCalendar | None, day: date) -> str | None:
-    if calendar is None:
-        return None
-    return _calendar(calendar.country, calendar.subdivision, day.year).get(day)
 
 
 @dataclass

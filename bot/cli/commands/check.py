@@ -18,6 +18,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "as file:line:col and exits 2.")
     add_config_args(parser)
     parser.add_argument("--strict", action="store_true", help="treat warnings as errors (exit 2)")
+    parser.add_argument("--holidays", type=int, metavar="YEAR",
+                        help="also list each site's public holidays (and closures) in YEAR, with their sources")
+    parser.add_argument("--site", metavar="SITE", help="with --holidays: only this site")
     parser.set_defaults(func=run)
 
 
@@ -47,4 +50,28 @@ def run(args: argparse.Namespace) -> int:
         print(f"\n{len(warnings)} warning(s):")
         for w in sorted(warnings):
             print(f"  {w}")
+    if args.holidays is not None and not print_holidays(config, args.holidays, args.site):
+        return 2
     return 2 if (warnings and args.strict) else 0
+
+
+def print_holidays(config, year: int, site: str | None) -> bool:
+    """Each site's holidays in ``year``: date, weekday, name and where it comes from (package category or citation)."""
+    import sys
+
+    from bot.oncall.site_calendar import site_holiday_lists
+
+    people = config.one("people")
+    if people is None:
+        print("--holidays needs people.yaml (the sites and their calendars)", file=sys.stderr)
+        return False
+    try:
+        lists = site_holiday_lists(people, year, site)
+    except KeyError as exc:
+        print(exc.args[0], file=sys.stderr)
+        return False
+    for heading, days in lists:
+        print(f"\nHolidays {year}, {heading}: {len(days)}")
+        for h in days:
+            print(f"  {h.day} {h.day:%a} {h.name} [{h.source}]")
+    return True
