@@ -36,3 +36,17 @@ def check_range(first: date, last: date) -> None:
     if last < first:
         print(f"--to ({last}) is before --from ({first}); give the last day to include", file=sys.stderr)
         raise ExitWith(2)
+
+
+def write_html(path: str, page: str) -> None:
+    """Write an HTML page and say where (on stderr, so the text or JSON on stdout stays clean)."""
+    from pathlib import Path
+
+    target = Path(path)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(page, encoding="utf-8")
+    except OSError as exc:
+        print(f"cannot write the HTML page to {path}: {exc.strerror}; choose a writable path", file=sys.stderr)
+        raise ExitWith(2) from None
+    print(f"HTML page written to {target}", file=sys.stderr)

@@ -28,24 +28,24 @@ SUMMED = ("oncall_hours", "night_hours", "weekend_hours", "holiday_hours", "page
           "compensatory_rest_hours")
 
 
-def _number(value: float) -> str:
+def number(value: float) -> str:
     return f"{value:.2f}".rstrip("0").rstrip(".") if isinstance(value, float) else str(value)
 
 
-def _cell(row: PersonFigures, attr: str) -> str:
+def cell(row: PersonFigures, attr: str) -> str:
     value = getattr(row, attr)
     if attr == "exceptions":
         return " ".join(value)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return _number(value)
+        return number(value)
     return str(value)
 
 
-def _total(report: OnCallReport, attr: str) -> str:
+def total_cell(report: OnCallReport, attr: str) -> str:
     if attr == "person":
         return "TOTAL"
     if attr in SUMMED:
-        return _number(report.total(attr))
+        return number(report.total(attr))
     if attr == "exceptions":
         return str(sum(len(r.exceptions) for r in report.rows))
     return ""
@@ -56,8 +56,8 @@ def to_csv(report: OnCallReport) -> str:
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow([c[0] for c in COLUMNS])
     for row in report.rows:
-        writer.writerow([_cell(row, attr) for _, _, attr in COLUMNS])
-    writer.writerow([_total(report, attr) for _, _, attr in COLUMNS])
+        writer.writerow([cell(row, attr) for _, _, attr in COLUMNS])
+    writer.writerow([total_cell(report, attr) for _, _, attr in COLUMNS])
     return buf.getvalue()
 
 
@@ -68,9 +68,9 @@ def to_markdown(report: OnCallReport) -> str:
     out.append("| " + " | ".join(c[1] for c in COLUMNS) + " |")
     out.append("|" + "|".join("---" if i < 4 else "---:" for i in range(len(COLUMNS))) + "|")
     for row in report.rows:
-        out.append("| " + " | ".join(_cell(row, attr) or "-" for _, _, attr in COLUMNS) + " |")
-    out.append("| " + " | ".join(f"**{v}**" if v else "" for v in (_total(report, attr) for _, _, attr in COLUMNS)) + " |")
-    out += ["", f"Fairness spread: {_number(report.fairness_spread)} h between the most and the least on-call hours "
+        out.append("| " + " | ".join(cell(row, attr) or "-" for _, _, attr in COLUMNS) + " |")
+    out.append("| " + " | ".join(f"**{v}**" if v else "" for v in (total_cell(report, attr) for _, _, attr in COLUMNS)) + " |")
+    out += ["", f"Fairness spread: {number(report.fairness_spread)} h between the most and the least on-call hours "
                 "of the rotations' participants."]
     touched = [f"{r.person}: {', '.join(r.holidays)}" for r in report.rows if r.holidays]
     if touched:

@@ -1,4 +1,4 @@
-"""``incident-bot export INCIDENT --format md|json``: the evidence pack for auditors."""
+"""``incident-bot export INCIDENT --format md|json|html``: the evidence pack for auditors."""
 
 from __future__ import annotations
 
@@ -20,7 +20,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "with due and actual notification times (met or missed), and legal clock changes. "
                     "DATABASE_URL selects the database.")
     parser.add_argument("incident", type=int, metavar="INCIDENT", help="incident number (42 for INC-42)")
-    parser.add_argument("--format", choices=("md", "json"), default="md", help="Markdown (default) or JSON")
+    parser.add_argument("--format", choices=("md", "json", "html"), default="md",
+                        help="Markdown (default), JSON, or a self-contained HTML page")
     parser.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of standard output")
     parser.set_defaults(func=run)
 
@@ -35,8 +36,14 @@ def run(args: argparse.Namespace) -> int:
         return 2
     finally:
         store.dispose()
-    text = (json.dumps(pack, indent=2, ensure_ascii=False, default=str) if args.format == "json"
-            else render_markdown(pack)) + "\n"
+    if args.format == "json":
+        text = json.dumps(pack, indent=2, ensure_ascii=False, default=str) + "\n"
+    elif args.format == "html":
+        from bot.pictures.evidence_page import evidence_page
+
+        text = evidence_page(pack)
+    else:
+        text = render_markdown(pack) + "\n"
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")
         print(f"wrote {args.output} (chain head {pack['audit']['head_hash']})")

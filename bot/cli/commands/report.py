@@ -10,6 +10,7 @@ from bot.cli.common import add_config_args, config_paths
 EPILOG = """examples:
   python -m bot report --from 2026-12-01 --to 2026-12-31
   python -m bot report --from 2026-12-01 --to 2026-12-31 --format csv --rota platform > december.csv
+  python -m bot report --from 2026-12-01 --to 2026-12-31 --html december-report.html
 
 --from and --to are local days (each person's own), both included. Pages, call-outs and exceptions
 come from the database in DATABASE_URL (default: the local SQLite file). Columns: docs/managers.md."""
@@ -29,12 +30,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--to", dest="last", type=date_arg, required=True, metavar="DATE", help="last local day (included)")
     parser.add_argument("--format", choices=("md", "csv"), default="md", help="Markdown (default) or CSV")
     parser.add_argument("--rota", metavar="ROTA", help="only this rotation or escalation policy")
+    parser.add_argument("--html", metavar="FILE", help="also write a self-contained HTML page with the figures and "
+                        "charts (on-call, night, weekend and holiday hours, pages, call-outs, rest owed)")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from bot.clock import SystemClock
-    from bot.reports.cli_support import check_range, load_reviewable_or_exit
+    from bot.reports.cli_support import check_range, load_reviewable_or_exit, write_html
     from bot.reports.oncall_report import build_report
     from bot.reports.report_format import to_csv, to_markdown
     from bot.store import migrate
@@ -52,5 +55,9 @@ def run(args: argparse.Namespace) -> int:
         return 2
     finally:
         store.dispose()
+    if args.html:
+        from bot.pictures.report_page import report_page
+
+        write_html(args.html, report_page(report))
     sys.stdout.write(to_csv(report) if args.format == "csv" else to_markdown(report))
     return 0

@@ -12,6 +12,7 @@ EPILOG = """examples:
   python -m bot rota preview --from 2026-12-21 --to 2027-01-17
   python -m bot rota preview platform --from 2026-12-21 --to 2027-01-17 --json
   python -m bot rota preview --from 2026-12-21 --to 2027-01-17 --diff ../edited/config
+  python -m bot rota preview --from 2026-12-01 --to 2026-12-31 --html december.html
 
 --from and --to are local days, both included. Exit codes: 0; 1 with --diff when the edited
 configuration introduces a blocking labor-rule violation; 2 when a configuration is invalid.
@@ -40,16 +41,20 @@ def register(sub: argparse._SubParsersAction) -> None:
                          help="the edited configuration folder to compare with (its playbooks folder: beside it)")
     preview.add_argument("--diff-playbooks-dir", metavar="DIR", help="playbooks folder of the edited configuration")
     preview.add_argument("--json", action="store_true", help="print JSON instead of text")
+    preview.add_argument("--html", metavar="FILE",
+                         help="also write a self-contained HTML page: month calendars per rotation and per person "
+                              "with holidays, leave, gaps and findings (with --diff: current and edited side by side)")
     preview.set_defaults(func=run_preview)
 
 
 def run_preview(args: argparse.Namespace) -> int:
-    from bot.reports.cli_support import check_range, load_reviewable_or_exit
+    from bot.reports.cli_support import check_range, load_reviewable_or_exit, write_html
     from bot.reports.diff import diff_configs
     from bot.reports.preview import build_preview
 
     check_range(args.first, args.last)
     config = load_reviewable_or_exit(config_paths(args))
+    edited = None
     try:
         if args.diff:
             edited = load_reviewable_or_exit(ConfigPaths.default(args.diff, args.diff_playbooks_dir), "edited configuration")
@@ -59,8 +64,20 @@ def run_preview(args: argparse.Namespace) -> int:
     except KeyError as exc:
         print(exc.args[0], file=sys.stderr)
         return 2
+    if args.html:
+        write_html(args.html, _page(config, edited if args.diff else None, result))
     if args.json:
         print_json(result.to_json())
     else:
         print(result.to_text())
     return 1 if args.diff and result.new_blocking else 0
+
+
+def _page(config, edited, result) -> str:
+    from bot.clock import SystemClock
+    from bot.pictures.rota_page import diff_page, preview_page
+
+    now = SystemClock().now()
+    if edited is not None:
+        return diff_page(config, edited, result, generated_at=now)
+    return preview_page(config, result, generated_at=now)
