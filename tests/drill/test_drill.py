@@ -111,6 +111,11 @@ def test_the_readme_command_runs_in_a_fresh_process_in_under_a_minute(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "SUMMARY of INC-1 (closed)" in proc.stdout
     assert elapsed < 60, f"the drill took {elapsed:.1f} s"
+    # the drill's month (declared 2026-12-25) as a rota calendar, with its path printed
+    page = tmp_path / "var" / "drill" / "rota-calendar-2026-12.html"
+    assert f"Rota calendar of December 2026 (open it in a browser): {page.resolve()}" in proc.stdout
+    html = page.read_text(encoding="utf-8")
+    assert 'id="rota-platform"' in html and 'data-date="2026-12-25"' in html and "Holiday for anna: Christmas Day" in html
 
 
 def test_unknown_playbook_is_a_clear_error(tmp_path):

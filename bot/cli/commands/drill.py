@@ -70,4 +70,16 @@ def run(args: argparse.Namespace) -> int:
     options.no_ack = [] if args.everyone_acks else args.no_ack
     options.reporter = args.reporter
     outcome = run_drill(config, options, sys.stdout)
+    _write_calendar(config, options.at)
     return 0 if outcome.chain_ok else 1
+
+
+def _write_calendar(config, at) -> None:
+    """The rota calendar of the drill's month, as a picture to open in a browser."""
+    from pathlib import Path
+
+    from bot.clock import SystemClock
+    from bot.pictures.rota_page import write_month_calendar
+
+    page = write_month_calendar(config, at.date(), Path("var") / "drill", generated_at=SystemClock().now())
+    print(f"\nRota calendar of {at:%B %Y} (open it in a browser): {page.resolve()}")
