@@ -20,7 +20,10 @@ from bot.clock import ensure_utc
 from bot.deadlines.calendars import CalendarSpec, WorkingCalendar, resolve_calendar
 from bot.deadlines.catalog import ObligationSpec, RegimeFile
 from bot.deadlines.conditions import MISSING, evaluate_all, lookup
-from bot.deadlines.rules import SUBMITTED, TRIGGERS, AnchorTime, Due, Pending, QualitativeRule, fmt
+from bot.deadlines.delays import DelayNotice, apply_delays
+from bot.deadlines.ordering import predecessors
+from bot.deadlines.rules import (END_OF_DAY, SUBMITTED, TRIGGERS, AnchorTime, Due, Pending, QualitativeRule, add_months,
+                                 fmt, local_instant)
 
 Status = Literal["deadline", "qualitative", "informational", "not_applicable", "pending"]
 
@@ -31,6 +34,7 @@ class Situation:
     facts: Mapping[str, Any] = field(default_factory=dict)
     submitted: Mapping[str, datetime] = field(default_factory=dict)  # obligation id -> actual submission
     at: datetime | None = None  # when the assessment is made (for not-yet-effective regimes)
+    delays: Mapping[str, list[DelayNotice]] = field(default_factory=dict)  # obligation id -> recorded delay notices
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,8 @@ class Assessment:
     internal_targets: tuple[datetime, ...] = ()
     must_contain: tuple[str, ...] = ()
     basis: str = ""  # why it applies (the facts), without the due-time computation
+    after: tuple[str, ...] = ()  # obligations that must be sent before this one ("before the consumer notice")
+    retain_until: datetime | None = None  # keep the record this duty creates until then (aware UTC)
 
     def due_local(self) -> datetime | None:
         return self.due_at.astimezone(ZoneInfo(self.zone)) if self.due_at else None
@@ -67,7 +73,8 @@ class Assessment:
             "assumed": bool(self.missing_facts) and self.status != "not_applicable", "reason": self.reason,
             "citation": self.citation, "missing_facts": list(self.missing_facts),
             "internal_targets": [t.isoformat().replace("+00:00", "Z") for t in self.internal_targets],
-            "must_contain": list(self.must_contain),
+            "must_contain": list(self.must_contain), "after": list(self.after),
+            "retain_until": self.retain_until.isoformat().replace("+00:00", "Z") if self.retain_until else None,
         }
 
 
@@ -105,12 +112,28 @@ def zone_for(regime_zone: str, zone_fact: str | None, facts: Mapping[str, Any]) 
     return ZoneInfo(regime_zone)
 
 
-def compute_due(spec: ObligationSpec, ctx: RuleContextImpl, facts: Mapping[str, Any]) -> Due:
-    """Apply the deadline rule, then the roll-forward if the obligation has one. Raises Pending."""
+def compute_due(spec: ObligationSpec, ctx: RuleContextImpl, facts: Mapping[str, Any],
+                delays: list[DelayNotice] | None = None) -> Due:
+    """Apply the deadline rule, the roll-forward if the obligation has one, then recorded delay notices.
+    Raises Pending."""
     due = spec.deadline.compute(ctx)  # type: ignore[union-attr]
     if spec.rollover is not None:
         due = spec.rollover.apply(due, ctx, dict(facts))
+    if delays and spec.delays:
+        due = apply_delays(due, spec.delays, delays, ctx.zone, lambda t: fmt(t, ctx.zone))
     return due
+
+
+def retain_until(spec: ObligationSpec, ctx: RuleContextImpl) -> datetime | None:
+    """End of the retention period of the record this duty creates (None until its anchor is known)."""
+    if spec.retain is None:
+        return None
+    try:
+        anchor = ctx.anchor(spec.retain.from_)
+    except Pending:
+        return None
+    day = add_months(anchor.instant.astimezone(ctx.zone).date(), spec.retain.months)
+    return local_instant(day, END_OF_DAY, ctx.zone)
 
 
 def internal_targets(rule: QualitativeRule, ctx: RuleContextImpl) -> tuple[tuple[datetime, ...], datetime | None]:
@@ -128,15 +151,17 @@ def _effective(regime: RegimeFile, spec: ObligationSpec, start: datetime | None,
     if regime.status in ("proposed", "repealed"):
         note = f" {regime.status_note}" if regime.status_note else ""
         return False, f"regime {regime.id} is {regime.status}: informational only, no legal reminders.{note}"
-    begins = spec.effective_from or (regime.effective_from if regime.status == "not_yet_effective" else None)
+    begins = max((d for d in (spec.effective_from, regime.effective_from) if d is not None), default=None)
     probe = start or at
     if begins is not None and probe is not None and probe.astimezone(zone).date() < begins:
         return False, f"not in effect until {begins.isoformat()}: informational only"
-    if begins is not None and probe is None:
+    if begins is not None and probe is None and (regime.status == "not_yet_effective" or spec.effective_from):
         return False, f"in effect from {begins.isoformat()}; no date to compare yet: informational only"
     ends = regime.effective_until
     if ends is not None and probe is not None and probe.astimezone(zone).date() > ends:
         return False, f"regime {regime.id} ceased to apply after {ends.isoformat()}: informational only"
+    if spec.effective_until is not None and probe is not None and probe.astimezone(zone).date() > spec.effective_until:
+        return False, f"this rule applied until {spec.effective_until.isoformat()} (superseded): informational only"
     return True, ""
 
 
@@ -199,6 +224,11 @@ class Assessor:
             why.append("applies because " + "; ".join(verdict.used))
         base["basis"] = ". ".join(why)
         ctx = RuleContextImpl(zone, self._s.triggers, facts, regime.calendars, self._chain)
+        keep = retain_until(spec, ctx)
+        if keep is not None and spec.retain is not None:
+            base["retain_until"] = keep
+            why.append(f"keep the record until {fmt(keep, zone)} ({spec.retain.months} months after "
+                       f"{spec.retain.from_}; {spec.retain.citation})")
         if isinstance(spec.deadline, QualitativeRule):
             targets, start = internal_targets(spec.deadline, ctx)
             legal, note = _effective(regime, spec, start, self._s.at, zone)
@@ -212,7 +242,7 @@ class Assessor:
                               legal=legal, window_start=start, internal_targets=targets, missing_facts=verdict.missing,
                               reason=". ".join(why) + f". Source: {base['citation']}")
         try:
-            due = compute_due(spec, ctx, facts)
+            due = compute_due(spec, ctx, facts, list(self._s.delays.get(spec.id, ())))
         except Pending as exc:
             legal, note = _effective(regime, spec, None, self._s.at, zone)
             why.append(f"clock not started: {exc}")
@@ -229,9 +259,24 @@ class Assessor:
                           missing_facts=verdict.missing, reason=". ".join(why) + f". Source: {base['citation']}")
 
 
+def with_order(results: list[Assessment], catalog: Mapping[str, RegimeFile]) -> list[Assessment]:
+    """Each assessment with the applicable notices that must be sent before it (said in its reason too)."""
+    from dataclasses import replace
+
+    before = predecessors(o for r in catalog.values() for o in r.obligations)
+    live = {a.obligation for a in results if a.status != "not_applicable"}
+    out = []
+    for a in results:
+        first = tuple(p for p in before.get(a.obligation, ()) if p in live)
+        if first and a.status != "not_applicable":
+            a = replace(a, after=first, reason=f"{a.reason} Send only after: {', '.join(first)} (required first).")
+        out.append(a)
+    return out
+
+
 def assess(catalog: Mapping[str, RegimeFile], regime_ids: list[str], situation: Situation) -> list[Assessment]:
     assessor = Assessor(catalog, situation)
     out: list[Assessment] = []
     for rid in regime_ids:
         out.extend(assessor.regime(rid))
-    return out
+    return with_order(out, catalog)

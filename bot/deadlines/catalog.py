@@ -13,13 +13,17 @@ from typing import Any, Literal
 
 from pydantic import AnyHttpUrl, Field, model_validator
 
+from bot.clock import SystemClock
 from bot.config.errors import ConfigIssue
 from bot.config.types import ConfigModel, Date, Identifier, TimeZoneName
 from bot.deadlines.calendars import CalendarSpec
 from bot.deadlines.conditions import Condition, fact_names as condition_facts
+from bot.deadlines.delays import DelaySpec
+from bot.deadlines.ordering import precedes
 from bot.deadlines.policy import ReminderPolicy
+from bot.deadlines.review import review_issues
 from bot.deadlines.rollover import Rollover
-from bot.deadlines.rules import SUBMITTED, DeadlineRule, anchors_of, calendars_of
+from bot.deadlines.rules import SUBMITTED, Anchor, DeadlineRule, anchors_of, calendars_of
 
 Confidence = Literal["verified", "secondary", "unverified"]
 RegimeStatus = Literal["in_force", "proposed", "not_yet_effective", "repealed"]
@@ -29,6 +33,14 @@ class Citation(ConfigModel):
     text: str = Field(min_length=1, description='the provision, e.g. "Reg. (EU) 2016/679 Art. 33(1)"')
     url: AnyHttpUrl | None = None
     kind: Literal["primary", "regulator", "secondary"] = "primary"
+
+
+class Retention(ConfigModel):
+    """How long a record must be kept (e.g. PIPEDA: every breach record for 24 months after the determination)."""
+
+    months: int = Field(gt=0)
+    from_: Anchor = Field(alias="from")
+    citation: str = Field(min_length=1)
 
 
 class ObligationSpec(ConfigModel):
@@ -45,6 +57,9 @@ class ObligationSpec(ConfigModel):
     note: str = Field(default="", description="verification note, open question, interpretation")
     reminders: ReminderPolicy | None = None
     effective_from: Date | None = Field(default=None, description="for an obligation younger than its regime")
+    effective_until: Date | None = Field(default=None, description="last day a superseded rule applies")
+    delays: list[DelaySpec] = Field(default_factory=list, description="delays the law allows on a recorded notice")
+    retain: Retention | None = Field(default=None, description="how long the record this duty creates is kept")
 
     def citation_text(self) -> str:
         return "; ".join(c.text for c in self.citations)
@@ -166,6 +181,7 @@ def cross_check(config: Any) -> list[ConfigIssue]:
             issues.append(lf.issue(("facts",), "facts used but not described under facts: " + ", ".join(undocumented)
                                    + "; add a one-line question for each", "warning"))
     issues.extend(_check_cycles(loaded))
+    issues.extend(review_issues(config, SystemClock().now().date()))
     return issues
 
 
@@ -180,14 +196,16 @@ def _check_obligation(lf: Any, regime: RegimeFile, i: int, ob: ObligationSpec, a
     if not ob.citations:
         issues.append(lf.issue(here, f"obligation {ob.id} has no citation: every obligation must cite the provision "
                                      "it rests on (add citations: [{text: ..., url: ...}])"))
+    first_for = set(precedes(ob.deadline))
     for anchor in anchors_of(ob.deadline):
         if anchor.startswith(SUBMITTED):
             target = anchor[len(SUBMITTED):]
+            said = f"before: {target}" if target in first_for else anchor
             if target not in all_ids:
-                issues.append(lf.issue(here + ("deadline",), f'"{anchor}" refers to unknown obligation "{target}"; '
+                issues.append(lf.issue(here + ("deadline",), f'"{said}" refers to unknown obligation "{target}"; '
                                                              "expected the id of an obligation in the catalog"))
             elif target == ob.id:
-                issues.append(lf.issue(here + ("deadline",), f'"{anchor}": an obligation cannot be anchored on itself'))
+                issues.append(lf.issue(here + ("deadline",), f'"{said}": an obligation cannot refer to itself'))
     names = calendars_of(ob.deadline) + ([ob.rollover.calendar] if ob.rollover else [])
     for name in names:
         if name not in regime.calendars:

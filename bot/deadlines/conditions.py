@@ -50,7 +50,8 @@ class FactCondition(ConfigModel):
 
     @property
     def operator(self) -> str:
-        return next(op for op in _OPERATORS if op in self.model_fields_set)
+        given = self.__pydantic_fields_set__  # read on every evaluation: the plain attribute, not the property
+        return next(op for op in _OPERATORS if op in given)
 
     @property
     def operand(self) -> Any:

@@ -27,11 +27,14 @@ from pydantic import Field
 from bot.config.errors import ConfigIssue
 from bot.config.types import ConfigModel
 from bot.deadlines.calendars import check_country
+from bot.deadlines.review import LawReview
 
 
 class OrganisationFile(ConfigModel):
     name: str = ""
     facts: dict[str, Any] = Field(default_factory=dict, description="standing facts: defaults for every incident")
+    law_review: LawReview = Field(default_factory=LawReview,
+                                  description="how often the regulations in use must be re-checked (bot check warns)")
 
     def summary(self) -> str:
         who = f"{self.name}: " if self.name else ""

@@ -8,6 +8,8 @@ Each kind turns an anchor instant into a due instant:
 * ``business_days``  the N-th working day after the anchor's local date on a named calendar;
 * ``year_end_plus``  N days after 31 December of the anchor's year (end of that day);
 * ``earliest_of``    the earliest of several rules, with an optional override (DORA Art. 5(2));
+* ``before``         no later than another notice ("before the consumer notice"): due when that one is
+                     (its due time until it is submitted, then its actual submission);
 * ``qualitative``    "without undue delay": no legal due time, only internal targets.
 
 Local days are counted in the zone the rule is computed in (``RuleContext.zone``).
@@ -33,6 +35,7 @@ TRIGGERS: dict[str, str] = {
     "materiality_determined": "the incident was determined to be material (SEC Form 8-K Item 1.05)",
     "ransom_paid": "a ransom or extortion payment was made",
     "assessed_notifiable": "the assessment concluded that the breach is notifiable",
+    "corrective_measure_available": "a corrective or mitigating measure for the vulnerability became available",
 }
 SUBMITTED = "submitted:"
 END_OF_DAY = time(23, 59, 59)
@@ -127,11 +130,16 @@ class CalendarDaysRule(_LocalDayRule):
     kind: Literal["calendar_days"]
     amount: int = Field(gt=0)
     from_: Anchor = Field(alias="from")
+    first_day: Literal["next_day", "anchor_day"] = Field(
+        default="next_day", description="next_day: day 1 is the day after the anchor's local day (the usual count); "
+                                        "anchor_day: the anchor's own day is day 1, so the period ends a day earlier")
 
     def compute(self, ctx: RuleContext) -> Due:
         anchor = ctx.anchor(self.from_)
-        day = anchor.instant.astimezone(ctx.zone).date() + timedelta(days=self.amount)
-        return self._finish(ctx, anchor, day, f"{self.amount} calendar days")
+        shift = self.amount - (1 if self.first_day == "anchor_day" else 0)
+        day = anchor.instant.astimezone(ctx.zone).date() + timedelta(days=shift)
+        counted = " (the anchor's own day is day 1)" if self.first_day == "anchor_day" else ""
+        return self._finish(ctx, anchor, day, f"{self.amount} calendar days{counted}")
 
 
 def add_months(day: date, months: int) -> date:
@@ -163,9 +171,17 @@ class BusinessDaysRule(_LocalDayRule):
     calendar: str = Field(min_length=1, description="name of a calendar in this regime's calendars")
 
     def compute(self, ctx: RuleContext) -> Due:
+        from bot.deadlines.calendars import CalendarUnknown
+
         anchor = ctx.anchor(self.from_)
-        cal = ctx.calendar(self.calendar)
         start = anchor.instant.astimezone(ctx.zone).date()
+        try:
+            cal = ctx.calendar(self.calendar)
+        except CalendarUnknown as exc:
+            # Every day counted as a working day: never later than on any real calendar (conservative).
+            day = start + timedelta(days=self.amount)
+            return self._finish(ctx, anchor, day, f"{self.amount} business days, counted as calendar days until the "
+                                                  f"calendar is known ({exc}; conservative)")
         day = cal.add_working_days(start, self.amount)
         note = "" if cal.is_working_day(start) else f" (anchor day {start} is not a working day: counting starts on the next one)"
         return self._finish(ctx, anchor, day, f"{self.amount} business days on {cal.describe()}{note}")
@@ -229,6 +245,30 @@ class EarliestOfRule(ConfigModel):
         return Due(best.at, best.estimated, min(d.window_start for d in limbs), tuple(steps))
 
 
+def _check_obligation_id(value: str) -> str:
+    if "." not in value or value.startswith(SUBMITTED):
+        raise ValueError(f'expected the id of another obligation like "us_state_md.residents", got "{value}"')
+    return value
+
+
+class BeforeRule(ConfigModel):
+    """An ordering constraint: this notice must go out no later than another one (e.g. the Attorney General
+    before the consumers). Due when that notice is: its due time until it is submitted, then the submission."""
+
+    kind: Literal["before"]
+    of: Annotated[str, AfterValidator(_check_obligation_id)] = Field(
+        description="the obligation this one must precede, e.g. us_state_md.residents")
+
+    @property
+    def from_(self) -> str:
+        return SUBMITTED + self.of
+
+    def compute(self, ctx: RuleContext) -> Due:
+        anchor = ctx.anchor(self.from_)
+        return Due(anchor.instant, anchor.estimated, anchor.instant,
+                   (f"no later than the notice {self.of}: {anchor.text} = {fmt(anchor.instant, ctx.zone)}",))
+
+
 class QualitativeRule(ConfigModel):
     kind: Literal["qualitative"]
     text: str = Field(min_length=1, description='the legal standard, e.g. "without undue delay"')
@@ -238,11 +278,12 @@ class QualitativeRule(ConfigModel):
 
 
 SimpleRule = Annotated[
-    Union[HoursRule, CalendarDaysRule, MonthsRule, BusinessDaysRule, YearEndPlusRule],
+    Union[HoursRule, CalendarDaysRule, MonthsRule, BusinessDaysRule, YearEndPlusRule, BeforeRule],
     Field(discriminator="kind"),
 ]
 DeadlineRule = Annotated[
-    Union[HoursRule, CalendarDaysRule, MonthsRule, BusinessDaysRule, YearEndPlusRule, EarliestOfRule, QualitativeRule],
+    Union[HoursRule, CalendarDaysRule, MonthsRule, BusinessDaysRule, YearEndPlusRule, BeforeRule, EarliestOfRule,
+          QualitativeRule],
     Field(discriminator="kind"),
 ]
 Override.model_rebuild()

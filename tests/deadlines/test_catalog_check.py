@@ -179,3 +179,65 @@ def test_shipped_catalog_has_the_required_regimes(shipped_config):
     facts = fact_catalog(shipped_config)
     assert facts["residents"] and facts["risk_level"]  # every fact asked about has a description
     assert all(facts.values()), [k for k, v in facts.items() if not v]
+
+
+def test_before_must_name_a_known_obligation_and_not_loop(tmp_path):
+    write_regime(tmp_path, "demo", HEAD.format(id="demo") + """obligations:
+  - id: demo.regulator
+    title: "Regulator"
+    stage: regulator
+    recipient: "Regulator"
+    deadline: {kind: before, of: demo.residnets}
+    citations: [{text: "Art. 4"}]
+  - id: demo.first
+    title: "First"
+    stage: regulator
+    recipient: "A"
+    deadline: {kind: before, of: demo.second}
+    citations: [{text: "Art. 5"}]
+  - id: demo.second
+    title: "Second"
+    stage: regulator
+    recipient: "B"
+    deadline: {kind: before, of: demo.first}
+    citations: [{text: "Art. 6"}]
+""")
+    config, issues = load_dir(tmp_path)
+    assert config is None
+    errors = _errors(issues)
+    typo = next(e for e in errors if "demo.residnets" in e.message)
+    assert '"before: demo.residnets" refers to unknown obligation' in typo.message
+    assert typo.line == 13 and typo.column == 15  # the deadline line of the first obligation (9 = its "- id")
+    assert any("form a cycle" in e.message for e in errors)
+
+
+def test_a_delay_needs_steps_or_what_allows_it(tmp_path):
+    write_regime(tmp_path, "demo", HEAD.format(id="demo") + """obligations:
+  - id: demo.filing
+    title: "Filing"
+    stage: filing
+    recipient: "Regulator"
+    deadline: {kind: hours, amount: 72, from: aware}
+    delays:
+      - {id: prosecutor, title: "Prosecutor's request", citation: "Art. 7"}
+    citations: [{text: "Art. 6"}]
+""")
+    config, issues = load_dir(tmp_path)
+    assert config is None
+    [error] = _errors(issues)
+    assert 'expected "steps"' in error.message and error.line == 15  # the delay item
+
+
+def test_first_day_is_one_of_two_counts(tmp_path):
+    write_regime(tmp_path, "demo", HEAD.format(id="demo") + """obligations:
+  - id: demo.final
+    title: "Final"
+    stage: final
+    recipient: "Regulator"
+    deadline: {kind: calendar_days, amount: 30, from: aware, first_day: same_day}
+    citations: [{text: "Art. 8"}]
+""")
+    config, issues = load_dir(tmp_path)
+    assert config is None
+    [error] = _errors(issues)
+    assert "next_day" in error.message and "anchor_day" in error.message and error.line == 13

@@ -84,3 +84,16 @@ def test_input_errors_exit_2_with_a_clear_message(capsys, config_dir, argv, mess
     code, out, err = _run(capsys, config_dir, *argv)
     assert code == 2 and out == ""
     assert message in err
+
+
+def test_recorded_delay_notice_moves_the_8k(capsys, config_dir):
+    # Determined Wed 2026-07-01: due Wed 07-08 17:30 EDT; the Attorney General's notice (Item 1.05(c)) specifies
+    # Fri 2026-08-07 17:30 EDT, within 30 days of 07-08.
+    code, out, _ = _run(capsys, config_dir, "--regime", "sec_8k", "--fact", "sec_registrant=true",
+                        "--trigger", "materiality_determined=2026-07-01T10:00:00-04:00",
+                        "--delay", "sec_8k.item_1_05=attorney_general,2026-08-07T17:30:00-04:00,DOJ-1", "--json")
+    assert code == 0
+    row = {r["obligation"]: r for r in json.loads(out)}["sec_8k.item_1_05"]
+    assert row["due_at"] == "2026-08-07T17:30:00-04:00" and "Item 1.05(c)" in row["reason"]
+    code, _, err = _run(capsys, config_dir, "--regime", "sec_8k", "--delay", "sec_8k.item_1_05=attorney_general")
+    assert code == 2 and "OBLIGATION=DELAY,ISO8601" in err

@@ -133,10 +133,11 @@ CASES = [
     # observed Fri 07-03. Business days: Thu 07-02 (1), [Fri holiday, weekend], Mon 07-06 (2), Tue (3), Wed 07-08 (4).
     ("sec-observed-independence-day", "sec_8k", {"sec_registrant": True},
      {"materiality_determined": "2026-07-01T10:00:00-04:00"}, {}, "sec_8k.item_1_05", "2026-07-08T17:30:00-04:00", False),
-    # New Year's Day 2022 was a Saturday, observed Fri 2021-12-31 (in the previous year). Determined Wed 2021-12-29:
-    # Thu 12-30 (1), [Fri observed holiday, weekend], Mon 2022-01-03 (2), Tue (3), Wed 2022-01-05 (4). EST.
+    # New Year's Day 2028 is a Saturday, observed Fri 2027-12-31 (in the previous year). Determined Wed 2027-12-29:
+    # Thu 12-30 (1), [Fri observed holiday, weekend], Mon 2028-01-03 (2), Tue (3), Wed 2028-01-05 (4). EST.
+    # (Item 1.05 applies from 2023-12-18, so the 2021/22 instance of this calendar quirk predates the rule.)
     ("sec-new-year-observed-previous-year", "sec_8k", {"sec_registrant": True},
-     {"materiality_determined": "2021-12-29T15:00:00-05:00"}, {}, "sec_8k.item_1_05", "2022-01-05T17:30:00-05:00", False),
+     {"materiality_determined": "2027-12-29T15:00:00-05:00"}, {}, "sec_8k.item_1_05", "2028-01-05T17:30:00-05:00", False),
     # Weekend trigger (Gen. Instr. B.1): determined Sat 2026-03-14 -> the count starts on and includes Mon 03-16 (1),
     # Tue (2), Wed (3), Thu 2026-03-19 (4). EDT since 03-08.
     ("sec-weekend-determination", "sec_8k", {"sec_registrant": True},

@@ -11,8 +11,10 @@ from bot.cli.common import add_config_args, load_or_exit, parse_fact_args, print
 from bot.clock import SystemClock
 from bot.deadlines.assess import Assessment, Situation, assess
 from bot.deadlines.catalog import obligation_ids, regimes
+from bot.deadlines.delays import DelayNotice
 from bot.deadlines.instants import parse_instant_input
 from bot.deadlines.organisation import facts_for
+from bot.deadlines.review import catalog_listing
 from bot.deadlines.rules import TRIGGERS
 
 DISCLAIMER = ("Not legal advice. Computed from the regulations catalog (config/regulations/), which is reviewable "
@@ -26,12 +28,15 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "facts. Times need a UTC offset (2026-03-27T10:00:00+01:00), or a zone: "
                     "2026-03-27T10:00[Europe/Berlin] or --zone; a local time that is ambiguous or does not exist "
                     "in its zone is rejected. " + DISCLAIMER,
-        epilog="example: incident-bot deadlines --regime gdpr,nis2 --trigger aware=2026-03-27T10:00:00+01:00 "
+        epilog="examples: incident-bot deadlines catalog; incident-bot deadlines --regime gdpr,nis2 --trigger aware=2026-03-27T10:00:00+01:00 "
                "--fact gdpr_in_scope=true --fact personal_data_breach=true --fact gdpr_role=controller "
                "--fact risk_level=high --fact nis2_entity=true --fact significant_incident=true")
     add_config_args(parser)
-    parser.add_argument("--regime", required=True, action="append", metavar="ID[,ID...]",
-                        help="regime id(s), e.g. gdpr,nis2 (repeatable)")
+    parser.add_argument("what", nargs="?", choices=["catalog"],
+                        help="catalog: list every regime with its status, effective dates, confidence, verification "
+                             "status and last_checked (no --regime needed)")
+    parser.add_argument("--regime", action="append", default=[], metavar="ID[,ID...]",
+                        help="regime id(s), e.g. gdpr,nis2 (repeatable; required unless listing the catalog)")
     parser.add_argument("--trigger", action="append", default=[], metavar="NAME=ISO8601",
                         help=f"clock start; names: {', '.join(TRIGGERS)}")
     parser.add_argument("--fact", action="append", default=[], metavar="NAME=VALUE",
@@ -39,6 +44,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                              "counts; overrides the standing facts of config/organisation.yaml")
     parser.add_argument("--submitted", action="append", default=[], metavar="OBLIGATION=ISO8601",
                         help="actual submission of a stage (chained stages anchor on it)")
+    parser.add_argument("--delay", action="append", default=[], metavar="OBLIGATION=DELAY,ISO8601[,REFERENCE]",
+                        help="a recorded delay notice, e.g. sec_8k.item_1_05=attorney_general,"
+                             "2026-08-07T17:30:00-04:00,DOJ-1 (the law's limits are applied)")
     parser.add_argument("--zone", metavar="IANA", help="zone for times given without a UTC offset")
     parser.add_argument("--at", metavar="ISO8601", help="assess as of this time (default: now); matters for "
                                                          "regimes not yet in effect")
@@ -91,11 +99,27 @@ def build_situation(args: argparse.Namespace, config: Any) -> tuple[list[str], S
         facts = facts_for(config, parse_fact_args(args.fact))
     except argparse.ArgumentTypeError as exc:
         raise InputError(str(exc)) from None
-    return wanted, Situation(triggers=triggers, facts=facts, submitted=submitted, at=at)
+    delays: dict[str, list[DelayNotice]] = {}
+    for name, value in _pairs(args.delay, "delay"):
+        if name not in ids:
+            raise InputError(f"--delay: unknown obligation \"{name}\"; ids look like sec_8k.item_1_05")
+        kind, _, rest = value.partition(",")
+        until, _, reference = rest.partition(",")
+        if not kind.strip() or not until.strip():
+            raise InputError(f"--delay expects OBLIGATION=DELAY,ISO8601[,REFERENCE], got \"{name}={value}\"")
+        delays.setdefault(name, []).append(DelayNotice(kind.strip(), _instant(f"--delay {name}", until.strip(), args.zone),
+                                                       reference.strip(), "cli", at))
+    return wanted, Situation(triggers=triggers, facts=facts, submitted=submitted, at=at, delays=delays)
 
 
 def run(args: argparse.Namespace) -> int:
     config = load_or_exit(args)
+    if args.what == "catalog":
+        return print_catalog(config, args)
+    if not args.regime:
+        print("error: --regime is required (e.g. --regime gdpr,nis2), or use `deadlines catalog` to list the regimes",
+              file=sys.stderr)
+        return 2
     try:
         wanted, situation = build_situation(args, config)
         results = assess(regimes(config), wanted, situation)
@@ -106,6 +130,34 @@ def run(args: argparse.Namespace) -> int:
         print_json([r.to_json() for r in results])
     else:
         print_text(results)
+    return 0
+
+
+def print_catalog(config: Any, args: argparse.Namespace) -> int:
+    try:
+        today = (_instant("--at", args.at, args.zone) if args.at else SystemClock().now()).date()
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    rows = catalog_listing(config, today)
+    if args.json:
+        print_json([r.to_json() for r in rows])
+        return 0
+    print(DISCLAIMER)
+    print(f"\n{len(rows)} regimes on {today.isoformat()}:\n")
+    print(f"{'regime':<20} {'status today':<18} {'effective':<23} {'confidence':<11} {'verification':<21} "
+          f"{'checked':<10}  used by")
+    for r in rows:
+        start = r.effective_from.isoformat() if r.effective_from else ""
+        end = r.effective_until.isoformat() if r.effective_until else ""
+        span = f"{start:>10} - {end:<10}" if (start or end) else "-"
+        status = r.status_today + ("*" if r.status_today != r.status else "")
+        print(f"{r.regime:<20} {status:<18} {span:<23} {r.confidence:<11} {r.verification:<21} "
+              f"{r.last_checked.isoformat():<10}  {', '.join(r.used_by) or '-'}")
+    if any(r.status_today != r.status for r in rows):
+        print("\n* the dates decide today's status; the file still says otherwise (bot check warns).")
+    print("confidence: the weakest obligation of the regime (verified > secondary > unverified).")
+    print(f"\n{DISCLAIMER}")
     return 0
 
 
