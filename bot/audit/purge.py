@@ -42,6 +42,7 @@ class PurgeReport:
     dry_run: bool
     incidents: list[PurgedIncident] = field(default_factory=list)
     request_records: int = 0  # stored results of old requests (they contain free text) deleted
+    held: list[tuple[int, datetime]] = field(default_factory=list)  # (incident number, kept until): a law keeps it
 
 
 def _redact_value(value: Any, key: str | None = None) -> Any:
@@ -64,6 +65,16 @@ def _due(session: Session, cutoff: datetime) -> list[Any]:
     return list(session.exec(select(Incident).where(Incident.status == "closed", Incident.closed_at < cutoff,
                                                     Incident.purged_at.is_(None))  # type: ignore[union-attr]
                              .order_by(Incident.number)).all())
+
+
+def _held_until(session: Session, incident_id: int, now: datetime) -> datetime | None:
+    """The latest retention end a legal duty sets on the incident's record, if it is still ahead."""
+    from bot.deadlines.tables import Obligation
+
+    ends = [ensure_utc(r.retain_until) for r in session.exec(select(Obligation).where(
+        Obligation.incident_id == incident_id, Obligation.retain_until.is_not(None))).all()]  # type: ignore[union-attr]
+    latest = max(ends, default=None)
+    return latest if latest is not None and latest > now else None
 
 
 def _redact_rows(session: Session, incident: Any) -> None:
@@ -97,6 +108,10 @@ def purge(session: Session, *, retention_days: int, now: datetime, actor: str = 
     now = ensure_utc(now)
     report = PurgeReport(cutoff=now - timedelta(days=retention_days), dry_run=dry_run)
     for incident in _due(session, report.cutoff):
+        held = _held_until(session, incident.id, now)
+        if held is not None:  # e.g. PIPEDA: the breach record is kept 24 months after the determination
+            report.held.append((incident.number, held))
+            continue
         item = PurgedIncident(number=incident.number, closed_at=incident.closed_at)
         for ev in events(session, incident.id):
             if ev.redacted:

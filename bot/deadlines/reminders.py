@@ -104,11 +104,16 @@ def _clock_note(reason: str) -> str:
     return rest.split(". ", 1)[0] if found else "see the obligation's reason"
 
 
-def notice_for(obligation_row, reader_zone: str, now: datetime) -> Notice:
-    """The deadline nudge: what is due to whom, when (reader's zone and UTC), time left, what to include."""
+def notice_for(obligation_row, reader_zone: str, now: datetime, first: tuple = ()) -> Notice:
+    """The deadline nudge: what is due to whom, when (reader's zone and UTC), time left, what to include;
+    ``first``: open obligations the law requires before this one (named, so the order is kept)."""
+    from bot.deadlines.ordering import order_note
+
     row, now = obligation_row, ensure_utc(now)
     zone = ZoneInfo(reader_zone)
     lines: list[str] = [f"Recipient: {row.recipient}"]
+    if first:
+        lines.append(order_note(list(first)))
     fields: list[tuple[str, str]] = [("Regime", row.regime), ("Obligation", row.obligation_id)]
     if row.due_at is not None:
         due = ensure_utc(row.due_at)

@@ -53,6 +53,10 @@ class Obligation(SQLModel, table=True):
     not_required_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     not_required_by: str | None = Field(default=None, max_length=64)
     not_required_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    delays: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]"),
+                                         description="recorded delay notices (bot.deadlines.delays.DelayNotice.to_json)")
+    retain_until: datetime | None = Field(default=None, sa_type=UtcDateTime,
+                                          description="keep the incident's record until then (e.g. PIPEDA: 24 months)")
     created_at: datetime = Field(sa_type=UtcDateTime)
     updated_at: datetime = Field(sa_type=UtcDateTime)
     updated_by: str = Field(default="system", max_length=64)

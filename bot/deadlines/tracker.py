@@ -26,15 +26,18 @@ from bot.clock import ensure_utc
 from bot.deadlines.assess import Assessment, Assessor, RuleContextImpl, Situation, compute_due
 from bot.deadlines.calendars import CalendarSpec
 from bot.deadlines.catalog import ObligationSpec, RegimeFile, regimes as catalog_regimes
+from bot.deadlines.delays import DelayNotice, check_notice
+from bot.deadlines.ordering import open_predecessors
 from bot.deadlines.organisation import standing_facts
 from bot.deadlines.reminders import span
-from bot.deadlines.rules import SUBMITTED, AnchorTime, Pending, QualitativeRule, anchors_of
+from bot.deadlines.rules import SUBMITTED, AnchorTime, Pending, QualitativeRule, anchors_of, fmt
 from bot.deadlines.tables import CLOSED_STATES, UNRESOLVED_STATES, Obligation
 from bot.incidents.tables import Incident
 
 _ROW_STATUS = {"deadline": "open", "pending": "open", "qualitative": "qualitative",
                "informational": "informational", "not_applicable": "not_applicable"}
-_TRACKED = ("status", "legal", "due_at", "due_zone", "estimated", "window_start", "citation", "recipient", "stage")
+_TRACKED = ("status", "legal", "due_at", "due_zone", "estimated", "window_start", "citation", "recipient", "stage",
+            "retain_until")
 _CLOCK_SKEW = timedelta(minutes=5)
 log = logging.getLogger(__name__)
 
@@ -68,7 +71,12 @@ def _fields(a: Assessment) -> dict[str, Any]:
     return {"status": _ROW_STATUS[a.status], "legal": a.legal, "due_at": a.due_at, "due_zone": a.zone,
             "estimated": a.estimated, "window_start": a.window_start, "reason": a.reason, "citation": a.citation,
             "recipient": a.recipient, "stage": a.stage, "title": a.title, "must_contain": list(a.must_contain),
-            "internal_targets": [t.isoformat() for t in a.internal_targets], "missing_facts": list(a.missing_facts)}
+            "internal_targets": [t.isoformat() for t in a.internal_targets], "missing_facts": list(a.missing_facts),
+            "retain_until": a.retain_until}
+
+
+def notices_of(row: Obligation) -> list[DelayNotice]:
+    return [DelayNotice.from_json(d) for d in row.delays or []]
 
 
 def _started(row: Obligation) -> bool:
@@ -95,9 +103,10 @@ def recompute(session: Session, config: Any, incident: Incident, *, regimes: lis
         session.flush()
     existing = {r.obligation_id: r for r in _rows(session, incident.id)}  # type: ignore[arg-type]
     submitted = {k: r.notified_at for k, r in existing.items() if r.status == "notified" and r.notified_at}
+    delays = {k: notices_of(r) for k, r in existing.items() if r.delays}
     standing = standing_facts(config)
     situation = Situation(triggers=parse_triggers(incident.triggers), facts={**standing, **(incident.facts or {})},
-                          submitted=submitted, at=at)
+                          submitted=submitted, at=at, delays=delays)
     assessor = Assessor(catalog, situation)
     changed: list[Obligation] = []
     for regime_id in dict.fromkeys(r for r in regimes if r in catalog):
@@ -173,6 +182,7 @@ def mark_notified(session: Session, obligation_row_id: int, *, by: str, submitte
     row = _get(session, obligation_row_id)
     if row.status == "not_required":
         raise ValueError(f"{row.obligation_id} was marked not required ({row.not_required_reason}); it cannot also be notified")
+    first = [r.obligation_id for r in open_predecessors(_rows(session, row.incident_id), row)]
     before = {"status": row.status, "notified_at": _iso(row.notified_at), "reference": row.reference,
               "evidence_url": row.evidence_url}
     row.status, row.notified_at, row.notified_by = "notified", submitted_at, by
@@ -182,10 +192,11 @@ def mark_notified(session: Session, obligation_row_id: int, *, by: str, submitte
     late = ""
     if row.due_at is not None and submitted_at > row.due_at:
         late = f" ({span(submitted_at - row.due_at)} after the due time: the notice must give reasons for the delay)"
+    order = (f"; sent while {', '.join(first)} (required before it) is still open: send that now" if first else "")
     _event(session, row, "obligation.notified", actor=by, at=at,
-           summary=f"{row.obligation_id} notified to {row.recipient} at {submitted_at:%Y-%m-%d %H:%M} UTC{late}",
+           summary=f"{row.obligation_id} notified to {row.recipient} at {submitted_at:%Y-%m-%d %H:%M} UTC{late}{order}",
            data={"before": before, "submitted_at": _iso(submitted_at), "reference": row.reference,
-                 "evidence_url": row.evidence_url, "late": bool(late)})
+                 "evidence_url": row.evidence_url, "late": bool(late), "sent_before": first})
     session.flush()
     _recompute_dependents(session, row, actor=by, at=at)
     return row
@@ -215,7 +226,8 @@ def _anchored_on(row: Obligation) -> list[str]:
     return [a[len(SUBMITTED):] for a in anchors_of(spec.deadline) if a.startswith(SUBMITTED)]
 
 
-def _recompute_dependents(session: Session, changed: Obligation, *, actor: str, at: datetime) -> None:
+def _recompute_dependents(session: Session, changed: Obligation, *, actor: str, at: datetime,
+                          why: str = "marked notified") -> None:
     incident = session.get(Incident, changed.incident_id)
     rows = _rows(session, changed.incident_id)
     by_id = {r.obligation_id: r for r in rows}
@@ -224,15 +236,17 @@ def _recompute_dependents(session: Session, changed: Obligation, *, actor: str, 
         source = queue.pop(0)
         for row in rows:
             if row.spec and source in _anchored_on(row) and row.status in (*UNRESOLVED_STATES, "informational"):
-                if _reschedule(session, row, incident, by_id, actor=actor, at=at, cause=source):
+                if _reschedule(session, row, incident, by_id, actor=actor, at=at, cause=source, why=why):
                     queue.append(row.obligation_id)
 
 
-def _reschedule(session: Session, row: Obligation, incident: Any, by_id: dict[str, Obligation], *, actor: str,
-                at: datetime, cause: str) -> bool:
+def _context(row: Obligation, incident: Any, by_id: dict[str, Obligation]) -> tuple[ObligationSpec, RuleContextImpl,
+                                                                              dict[str, Any]]:
+    """The rule snapshot of a stored row and what it needs to recompute its due time without the catalog."""
     spec = ObligationSpec.model_validate(row.spec["obligation"])
     calendars = {k: CalendarSpec.model_validate(v) for k, v in row.spec.get("calendars", {}).items()}
     facts = {**row.spec.get("standing_facts", {}), **((incident.facts or {}) if incident else {})}
+
     def chain(obligation_id: str) -> AnchorTime:
         prev = by_id.get(obligation_id)
         if prev is not None and prev.status == "notified" and prev.notified_at:
@@ -243,7 +257,12 @@ def _reschedule(session: Session, row: Obligation, incident: Any, by_id: dict[st
         raise Pending(f"waiting for the submission of {obligation_id}")
 
     triggers = parse_triggers(incident.triggers if incident else {})
-    ctx = RuleContextImpl(ZoneInfo(row.due_zone), triggers, facts, calendars, chain)
+    return spec, RuleContextImpl(ZoneInfo(row.due_zone), triggers, facts, calendars, chain), facts
+
+
+def _reschedule(session: Session, row: Obligation, incident: Any, by_id: dict[str, Obligation], *, actor: str,
+                at: datetime, cause: str, why: str = "marked notified") -> bool:
+    spec, ctx, facts = _context(row, incident, by_id)
     before = {k: _iso(getattr(row, k)) for k in ("due_at", "estimated", "window_start", "internal_targets")}
     try:
         if isinstance(spec.deadline, QualitativeRule):
@@ -251,7 +270,7 @@ def _reschedule(session: Session, row: Obligation, incident: Any, by_id: dict[st
             row.internal_targets = [(anchor.instant + d).isoformat() for d in spec.deadline.internal_targets] if anchor else []
             row.window_start = anchor.instant if anchor else None
         else:
-            due = compute_due(spec, ctx, facts)
+            due = compute_due(spec, ctx, facts, notices_of(row))
             row.due_at, row.estimated, row.window_start = due.at, due.estimated, due.window_start
             row.reason = _reason(row, due.steps)
     except Pending:
@@ -263,9 +282,49 @@ def _reschedule(session: Session, row: Obligation, incident: Any, by_id: dict[st
     session.add(row)
     changes = {k: [before[k], after[k]] for k in before if before[k] != after[k]}
     _event(session, row, "obligation.rescheduled", actor=actor, at=at,
-           summary=f"{row.obligation_id} re-anchored on the submission of {cause}",
-           data={"why": f"{cause} marked notified", "changes": changes})
+           summary=f"{row.obligation_id} re-anchored on the submission of {cause}" if why == "marked notified"
+           else f"{row.obligation_id} re-anchored on {cause} ({why})",
+           data={"why": f"{cause} {why}", "changes": changes})
     return True
+
+
+def record_delay(session: Session, obligation_row_id: int, *, delay: str, until: datetime, reference: str, by: str,
+                 at: datetime) -> Obligation:
+    """Record a delay notice the law allows (e.g. SEC Item 1.05(c)); the due time moves within the law's limits."""
+    at, until = ensure_utc(at), ensure_utc(until)
+    reference = (reference or "").strip()
+    if not reference:
+        raise ValueError("expected the reference of the delay notice (e.g. the Attorney General's letter), got nothing")
+    row = _get(session, obligation_row_id)
+    if row.status not in UNRESOLVED_STATES or row.due_at is None:
+        raise ValueError(f"{row.obligation_id} has no running deadline to delay (status {row.status})")
+    incident = session.get(Incident, row.incident_id)
+    by_id = {r.obligation_id: r for r in _rows(session, row.incident_id)}
+    spec, ctx, facts = _context(row, incident, by_id)
+    if not spec.delays:
+        raise ValueError(f"the law allows no delay of {row.obligation_id}")
+    notice = DelayNotice(delay.strip(), until, reference, by, at)
+    try:
+        base = compute_due(spec, ctx, facts)
+    except Pending as exc:
+        raise ValueError(f"{row.obligation_id}: the clock has not started ({exc})") from None
+    check_notice(spec.delays, notices_of(row), notice, base.at, ctx.zone, lambda t: fmt(t, ctx.zone))
+    before = row.due_at
+    row.delays = [*(row.delays or []), notice.to_json()]
+    due = compute_due(spec, ctx, facts, notices_of(row))
+    row.due_at, row.estimated, row.window_start = due.at, due.estimated, due.window_start
+    row.reason = _reason(row, due.steps)
+    row.updated_at, row.updated_by = at, by
+    session.add(row)
+    kind = next(d for d in spec.delays if d.id == notice.delay)
+    _event(session, row, "obligation.delayed", actor=by, at=at,
+           summary=f"{row.obligation_id} delayed to {fmt(due.at, ctx.zone)} by {kind.title} (reference {reference}; "
+                   f"{kind.citation})",
+           data={"delay": notice.delay, "until": _iso(until), "reference": reference, "citation": kind.citation,
+                 "changes": {"due_at": [_iso(before), _iso(due.at)]}})
+    session.flush()
+    _recompute_dependents(session, row, actor=by, at=at, why="delayed by a recorded notice")
+    return row
 
 
 def _reason(row: Obligation, steps: Iterable[str]) -> str:

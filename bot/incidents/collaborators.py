@@ -167,6 +167,20 @@ def mark_not_required(session: Session, obligation_id: int, *, by: str, reason: 
     return run(session, obligation_id, by=by, reason=reason, at=at)
 
 
+def must_go_first(session: Session, row: Any) -> list[Any]:
+    """Open obligations of the incident the law requires before ``row`` ("the AG before the consumers")."""
+    from bot.deadlines.ordering import open_predecessors
+
+    return open_predecessors(obligations_of(session, row.incident_id), row)
+
+
+def record_delay(session: Session, obligation_id: int, *, delay: str, until: datetime, reference: str, by: str,
+                 at: datetime) -> Any:
+    from bot.deadlines.tracker import record_delay as run
+
+    return run(session, obligation_id, delay=delay, until=until, reference=reference, by=by, at=at)
+
+
 def fact_catalog(config: Any) -> dict[str, str]:
     from bot.deadlines.catalog import fact_catalog as catalog
 

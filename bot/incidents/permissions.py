@@ -63,6 +63,7 @@ class ActionRules(ConfigModel):
     mark_notified: Principals = Field(default_factory=lambda: list(LEGAL))
     mark_not_required: Principals = Field(default_factory=lambda: list(LEGAL))
     snooze_obligation: Principals = Field(default_factory=lambda: list(LEGAL))
+    record_delay: Principals = Field(default_factory=lambda: ["role:legal", "admins"])
     resolve: Principals = Field(default_factory=lambda: ["role:commander", "admins"])
     close: Principals = Field(default_factory=lambda: ["role:commander", "admins"])
 

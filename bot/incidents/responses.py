@@ -104,10 +104,14 @@ def mark_notified(ctx: Context, obligation_id: int, *, actor: str, key: str, ref
             raise InvalidRequest("expected the submission time with a UTC offset") from None
         if submitted > at + timedelta(minutes=5):
             raise InvalidRequest(f"expected a submission time that has passed, got {submitted.isoformat()}")
+        first = collaborators.must_go_first(session, row)
         updated = collaborators.mark_notified(session, obligation_id, by=actor, submitted_at=submitted,
                                               reference=reference, evidence_url=evidence_url, at=at)
         outcome = conclude(session, config, incident, at)
         text = f"{row.obligation_id}: {row.recipient} notified at {submitted.isoformat()} (reference {reference})"
+        if first:
+            text += (". Warning: the law requires " + ", ".join(f"{r.obligation_id} ({r.recipient})" for r in first)
+                     + " before this notice, and it is still open: send it now and record it")
         return Outcome(incident=outcome.incident, obligations=(obligation_view(session, updated),), message=text,
                        posts=(Post("incident_channel", "", messages.in_channel(outcome.incident, "obligation_notified", text),
                                    f"{key}:post:0"),))

@@ -27,7 +27,8 @@ from typing import Any, Callable
 
 from bot.clock import Clock
 from bot.config.loader import Config
-from bot.incidents import checklist, closing, declare, escalation, queries, responses, roles, status, triggers
+from bot.incidents import (checklist, closing, declare, escalation, legal_delays, queries, responses, roles, status,
+                           triggers)
 from bot.incidents.context import Context
 from bot.incidents.views import (ApprovalView, DeclareResult, EventView, IncidentView, ObligationView, Outcome,
                                  PageView, SeverityOption, TaskView)
@@ -145,6 +146,12 @@ class IncidentService:
         """Silence an obligation's nudges until ``until``; never past its deadline (a later ``until`` is
         capped at the deadline; an overdue obligation cannot be snoozed)."""
         return responses.snooze_obligation(self.ctx, obligation_id, until, actor=actor, key=key)
+
+    def record_delay(self, obligation_id: int, delay: str, until: datetime, reference: str, *, actor: str,
+                     key: str) -> Outcome:
+        """Record a delay notice the law allows (e.g. SEC Item 1.05(c)): the due time moves within the law's
+        limits (a longer delay is refused with the reason); on the incident's chain."""
+        return legal_delays.record_delay(self.ctx, obligation_id, delay, until, reference, actor=actor, key=key)
 
     def resolve(self, number: int, *, actor: str, key: str, summary: str = "") -> Outcome:
         """Impact is over: cadence stops, pages still pending are cancelled; obligations stay."""

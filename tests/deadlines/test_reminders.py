@@ -118,3 +118,21 @@ def test_notice_names_the_facts_still_assumed(store, shipped_config):
         # the Texas clock runs from the determination, which is not recorded: no due time yet
         assert row.due_at is None and 'trigger "determined"' in text and "not started" in text
         assert plan_for_obligation(row) == []
+
+
+def test_consumer_notice_nudge_names_the_notice_required_first(store, shipped_config):
+    from bot.deadlines.ordering import open_predecessors
+
+    with store.session() as s:
+        inc = _incident(s, {"personal_information_breach": True, "residents": {"MD": 5}},
+                        {"discovered": "2026-03-02T10:00:00Z"})
+        recompute(s, shipped_config, inc, regimes=["us_state_md"], actor="system", why="declared", at=utc(2026, 3, 2, 10))
+        rows = s.exec(select(Obligation).where(Obligation.incident_id == inc.id)).all()
+        residents = next(r for r in rows if r.obligation_id == "us_state_md.residents")
+        first = open_predecessors(rows, residents)
+        assert [r.obligation_id for r in first] == ["us_state_md.attorney_general"]
+        text = notice_for(residents, "America/New_York", utc(2026, 3, 20), tuple(first)).as_text()
+        assert "Send only after: us_state_md.attorney_general" in text
+        # the AG's own nudge has nothing before it
+        ag = next(r for r in rows if r.obligation_id == "us_state_md.attorney_general")
+        assert open_predecessors(rows, ag) == []

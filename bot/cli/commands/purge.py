@@ -39,5 +39,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"  INC-{item.number} (closed {item.closed_at.isoformat()}): {verb} {len(item.redacted_seqs)} event(s)")
     if not report.incidents:
         print("  no incident to redact")
+    for number, until in report.held:
+        print(f"  INC-{number}: kept until {until.isoformat()} (a legal duty retains its record, e.g. PIPEDA 24 months)")
     print(f"  {verb.replace('redact', 'delete')} {report.request_records} stored request result(s) older than the cutoff")
     return 0

@@ -94,7 +94,11 @@ def prepare(session: Session, config: Any, reminder: Reminder, now: datetime) ->
     # and must know every clock that is running.
     comms = role_holder(session, incident.id, _comms_role(_playbook(config, incident)))
     mentions = tuple(dict.fromkeys(u for u in (holder, comms) if u))
-    notice = notice_for(row, working_time.reader_zone(config, holder or comms), now)
+    from bot.deadlines.ordering import open_predecessors
+
+    siblings = session.exec(select(Obligation).where(Obligation.incident_id == row.incident_id)).all()
+    notice = notice_for(row, working_time.reader_zone(config, holder or comms), now,
+                        tuple(open_predecessors(siblings, row)))
     label = reminder.payload.get("label")
     notice = replace(notice, mention_users=mentions,
                      lines=((f"Reminder: {label}.",) if label else ()) + notice.lines
