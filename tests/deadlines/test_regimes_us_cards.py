@@ -12,7 +12,7 @@ from bot.deadlines.assess import Situation, assess
 NOW = "2026-12-01T09:00:00+00:00"
 FTC = {"ftc_safeguards_institution": True, "ftc_notification_event": True, "affected_individuals": 500}
 PR = {"personal_information_breach": True, "residents": {"PR": 40}}
-CARDS = {"card_brands": ["visa", "mastercard", "amex"], "card_data_compromise": True}
+CARDS = {"card_accounts": {"VISA": 1200, "MASTERCARD": 800, "AMEX": 40}, "card_data_compromise": True}
 
 
 def T(text: str) -> datetime:
@@ -106,7 +106,7 @@ def test_amex_region_unknown_assumes_the_stricter_rule_first(catalog):
 
 
 def test_brand_rules_only_for_the_brands_held(catalog):
-    facts = CARDS | {"card_brands": ["visa"]}
+    facts = CARDS | {"card_accounts": {"VISA": 1200}}  # no Mastercard account: its key is 0
     assert run(catalog, "card_mastercard", facts, {"aware": "2026-07-01T09:00:00Z"}
                )["card_mastercard.adc_report"].status == "not_applicable"
 
