@@ -19,7 +19,7 @@ from bot.oncall.eligibility import Finding, evaluate
 from bot.oncall.history import EngagementHistory
 from bot.oncall.labor_profile import LaborException
 from bot.oncall.rota import EscalationPolicy, Level, Target, UrgencyHandling
-from bot.oncall.schedule import on_call, rostered_people
+from bot.oncall.schedule import Roster, on_call, roster_of
 from bot.oncall.team import PersonInfo, Team, team_of
 from bot.oncall.wallclock import describe_local
 
@@ -163,10 +163,10 @@ def resolve_policy(team: Team, target: str) -> _Policy:
 
 
 class _Planner:
-    def __init__(self, team: Team, at: datetime, severity: str, urgency: str, history: EngagementHistory,
+    def __init__(self, team: Team, roster: Roster, at: datetime, severity: str, urgency: str, history: EngagementHistory,
                  exception: ExceptionRequest | None, pol: _Policy, exclude: frozenset[str] = frozenset()) -> None:
         self.at0 = at
-        self.team, self.severity, self.urgency, self.history = team, severity, urgency, history
+        self.team, self.roster, self.severity, self.urgency, self.history = team, roster, severity, urgency, history
         self.request, self.pol = exception, pol
         self.hold = (pol.urgency.low if urgency == "low" else pol.urgency.high) == "hold_until_working_hours"
         self.steps: list[PlanStep] = []
@@ -175,14 +175,8 @@ class _Planner:
         self.warnings: list[str] = []
         self.available: set[str] = set()
         self.taken: set[str] = set(exclude)  # already in the plan, or already paged in this escalation cycle
-        self._rostered: dict[datetime, set[str]] = {}
         activities = {team.rotations[r].activity for r in pol.rotations}
         self.activity = activities.pop() if len(activities) == 1 else None  # for person targets of the policy
-
-    def rostered(self, at: datetime) -> set[str]:
-        if at not in self._rostered:
-            self._rostered[at] = rostered_people(self.team, at)
-        return self._rostered[at]
 
     def _exception_for(self, person: PersonInfo, blocks: list[Finding]) -> tuple[LaborException | None, list[str]]:
         """The exception that would waive every block for this severity, and all that could."""
@@ -210,7 +204,7 @@ class _Planner:
                 page_at = release
                 notes.append(f"held: low urgency outside working hours; goes out {describe_local(release, person.zone)}")
         needs_roster = any(r.kind == "contact_window" for r in person.rules.rules)  # the only rule that asks
-        verdict = evaluate(person, page_at, rostered=needs_roster and pid in self.rostered(page_at), activity=activity,
+        verdict = evaluate(person, page_at, rostered=needs_roster and self.roster.is_rostered(pid, page_at), activity=activity,
                            history=self.history)
         notes += [f"{w.reason} ({w.citation})" for w in verdict.warnings]
         if verdict.eligible:
@@ -302,7 +296,7 @@ def plan_pages(config, target: str, at: datetime, severity: str, *, urgency: str
     at = ensure_utc(at)
     team = team_of(config)
     pol = resolve_policy(team, target)
-    p = _Planner(team, at, severity, urgency, history or EngagementHistory(), exception, pol)
+    p = _Planner(team, roster_of(config), at, severity, urgency, history or EngagementHistory(), exception, pol)
     level_at = at
     for idx, level in enumerate(pol.levels, start=1):
         before = len(p.steps)
@@ -348,7 +342,7 @@ def plan_level(config, target: str, level: int, at: datetime, severity: str, *, 
     pol = resolve_policy(team, target)
     if not 1 <= level <= len(pol.levels):
         raise ValueError(f"expected a level between 1 and {len(pol.levels)} for {target}, got {level}")
-    p = _Planner(team, at, severity, urgency, history or EngagementHistory(), exception, pol, frozenset(exclude))
+    p = _Planner(team, roster_of(config), at, severity, urgency, history or EngagementHistory(), exception, pol, frozenset(exclude))
     p.run_level(level, pol.levels[level - 1], at)
     return PagePlan(target, pol.id, at, severity, urgency, [], p.steps, p.skipped, p.used, warnings=p.warnings,
                     levels=len(pol.levels), repeat=pol.repeat, exceptions_available=sorted(p.available))

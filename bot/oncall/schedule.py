@@ -15,7 +15,7 @@ from bot.clock import ensure_utc
 from bot.oncall.labor_rules import parse_window
 from bot.oncall.people import parse_days
 from bot.oncall.rota import Rotation
-from bot.oncall.team import Interval, Team
+from bot.oncall.team import Interval, Team, team_of
 from bot.oncall.wallclock import END_OF_DAY, local_date, local_to_utc, local_window, to_local
 
 
@@ -88,16 +88,36 @@ def on_call(team: Team, rotation_id: str, at: datetime) -> OnCall:
                   handoff_at(rot, index + 1), is_covered, reason, deputies_for(rot, index, person))
 
 
-def rostered_people(team: Team, at: datetime) -> set[str]:
-    """Everyone who is on call, or the first (designated) deputy, of some rotation at ``at``."""
-    out: set[str] = set()
-    for rid in team.rotations:
-        oc = on_call(team, rid, at)
-        if oc.person:
-            out.add(oc.person)
-            if oc.deputies:
-                out.add(oc.deputies[0])
-    return out
+class Roster:
+    """Who can be rostered where: for each person, the rotations that can name them on call or first deputy.
+
+    A person can be a rotation's on-call person or its first (designated) deputy only as a participant, a named
+    deputy or the person of one of its overrides.  Built once per configuration version (:func:`roster_of`
+    keeps it with the config), so asking whether someone is rostered reads their own one or two rotations, not
+    every rotation of the organisation.
+    """
+
+    def __init__(self, team: Team) -> None:
+        self.team = team
+        rotations: dict[str, list[str]] = {}
+        for rid, rot in team.rotations.items():
+            names = list(rot.participants) + (list(rot.deputies) if isinstance(rot.deputies, list) else [])
+            names += [ov.person for ov in team.overrides.get(rid, ())]
+            for pid in dict.fromkeys(names):
+                rotations.setdefault(pid, []).append(rid)
+        self.rotations_of: dict[str, tuple[str, ...]] = {pid: tuple(rids) for pid, rids in rotations.items()}
+
+    def is_rostered(self, person: str, at: datetime) -> bool:
+        """On call, or the first (designated) deputy, of some rotation at ``at``."""
+        for rid in self.rotations_of.get(person, ()):
+            oc = on_call(self.team, rid, at)
+            if oc.person and (oc.person == person or (oc.deputies and oc.deputies[0] == person)):
+                return True
+        return False
+
+
+def roster_of(config) -> Roster:
+    return config.derived("oncall.roster", lambda c: Roster(team_of(c)))
 
 
 # --- materialised shifts (plan-time checks) ------------------------------------------------
