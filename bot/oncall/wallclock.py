@@ -50,10 +50,12 @@ def local_to_utc(day: date, wall: time, zone_name: str, *, edge: Edge = "start")
     return (first if edge == "start" else second).astimezone(UTC)
 
 
+@lru_cache(maxsize=16384)
 def local_window(day: date, start: time, end: time, zone_name: str) -> tuple[datetime, datetime]:
     """A wall-clock window ("09:00-17:30", "23:00-06:00") that starts on local ``day``, as UTC instants.
 
-    An end at or before the start is on the next day; "24:00" is midnight at the end of the day.
+    An end at or before the start is on the next day; "24:00" is midnight at the end of the day.  Cached:
+    everyone at a site works the same few windows on the same days, and the answer never changes.
     """
     next_day = end <= start and end != END_OF_DAY
     return (local_to_utc(day, start, zone_name, edge="start"),
