@@ -1,7 +1,10 @@
 """The command line: a thin face over the same services the Slack app uses.
 
 Each module in ``bot/cli/commands/`` adds one command through ``register``;
-this module only discovers them and dispatches.
+this module only discovers them and dispatches.  A run imports only the
+module of the command it runs (every module only for ``--help`` or an unknown
+command), and each command imports what it needs when it runs, so a command
+that never touches the database never loads the database and migration stack.
 """
 
 from __future__ import annotations
@@ -18,7 +21,26 @@ from bot.cli import commands
 LONG_RUNNING = ("serve", "scheduler")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _command_modules() -> list[str]:
+    return sorted(info.name for info in pkgutil.iter_modules(commands.__path__))
+
+
+def _command_of(argv: list[str]) -> str | None:
+    """The command ``argv`` runs (options before it are the global ones); None for help."""
+    for arg in argv:
+        if arg in ("-h", "--help"):
+            return None
+        if not arg.startswith("-"):
+            return arg
+    return None
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser with every command, or with only the module of ``command`` imported.
+
+    A command's module is named after it (``import_schedules`` for ``import``, a Python keyword); a name
+    no module claims gets every command, so argparse lists them all.
+    """
     parser = argparse.ArgumentParser(
         prog="incident-bot",
         description="Incident-response chatops bot: playbooks, labor-law-aware paging, legal notification deadlines, audit trail.",
@@ -26,14 +48,20 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug output")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
-        module = importlib.import_module(f"{commands.__name__}.{info.name}")
-        module.register(sub)
+    names = _command_modules()
+    first = [m for m in names if command and (m == command or m.startswith(command + "_"))]
+    for name in first:
+        importlib.import_module(f"{commands.__name__}.{name}").register(sub)
+    if command not in sub.choices:
+        for name in names:
+            if name not in first:
+                importlib.import_module(f"{commands.__name__}.{name}").register(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(_command_of(argv))
     args = parser.parse_args(argv)
     # Long-running processes log their work; one-shot commands print their result and log only problems.
     quiet = logging.INFO if args.command in LONG_RUNNING else logging.WARNING
