@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from bot.importers.draft import Draft
+from bot.private_file import write_private
 
 FRAGMENTS = ("rotas.fragment.yaml", "people.fragment.yaml")
 
@@ -51,9 +52,9 @@ def write(draft: Draft, current: Path, out: Path) -> Written:
     if draft.overrides:
         rotas_part["overrides"] = draft.overrides
     rotas = out / FRAGMENTS[0]
-    rotas.write_text(_header(draft, "rotations and overrides") + _dump(rotas_part), encoding="utf-8")
+    write_private(rotas, _header(draft, "rotations and overrides") + _dump(rotas_part))
     people = out / FRAGMENTS[1]
-    people.write_text(_header(draft, "people") + _dump({"people": draft.people}), encoding="utf-8")
+    write_private(people, _header(draft, "people") + _dump({"people": draft.people}))
     merged = out / "config"
     if merged.exists():
         shutil.rmtree(merged)
@@ -68,4 +69,4 @@ def _append(path: Path, parts: dict[str, list]) -> None:
     for key, items in parts.items():
         if items:
             data[key] = list(data.get(key) or []) + items
-    path.write_text(_dump(data), encoding="utf-8")
+    write_private(path, _dump(data))

@@ -78,7 +78,7 @@ def month_preview_page(config, day: date, rota: str | None, *, generated_at: dat
 
 def write_month_calendar(config, day: date, folder: Path, *, generated_at: datetime) -> Path:
     """The rota calendar of ``day``'s whole month (every rotation) as ``folder/rota-calendar-YYYY-MM.html``."""
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"rota-calendar-{day:%Y-%m}.html"
-    target.write_text(month_preview_page(config, day, None, generated_at=generated_at), encoding="utf-8")
-    return target
+    from bot.private_file import write_private
+
+    return write_private(folder / f"rota-calendar-{day:%Y-%m}.html",
+                         month_preview_page(config, day, None, generated_at=generated_at))

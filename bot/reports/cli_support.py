@@ -39,13 +39,14 @@ def check_range(first: date, last: date) -> None:
 
 
 def write_html(path: str, page: str) -> None:
-    """Write an HTML page and say where (on stderr, so the text or JSON on stdout stays clean)."""
+    """Write an HTML page (owner-only: it names people and their leave) and say where, on stderr."""
     from pathlib import Path
+
+    from bot.private_file import write_private
 
     target = Path(path)
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(page, encoding="utf-8")
+        write_private(target, page)
     except OSError as exc:
         print(f"cannot write the HTML page to {path}: {exc.strerror}; choose a writable path", file=sys.stderr)
         raise ExitWith(2) from None

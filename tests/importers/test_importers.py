@@ -74,6 +74,8 @@ def test_pagerduty_layers_become_rotations_and_the_twelve_hour_layer_is_reported
                                                   "site": "munich", "contract": {"oncall_agreement": True}}]
     # the 12-hour layer and the ended layer are reported with the reason, in the output and in the fragment
     header = (out / "rotas.fragment.yaml").read_text(encoding="utf-8")
+    for name in ("rotas.fragment.yaml", "people.fragment.yaml", "config/people.yaml"):
+        assert (out / name).stat().st_mode & 0o777 == 0o600  # personal data: owner only
     for shown in (text, header):
         assert 'layer "Twelve-hour turns" (PHALF01) of schedule "Platform primary": turns of 12 h' in shown
         assert 'layer "Old layer" (POLD001)' in shown and "ended 2026-01-05T09:00:00+01:00" in shown

@@ -97,6 +97,7 @@ def test_leave_finding_lands_on_the_persons_own_local_day_not_the_rotations(east
 def test_page_is_self_contained_and_works_by_keyboard_on_a_phone(easter, tmp_path):
     page = preview_html(easter, tmp_path)
     html = page.read_text(encoding="utf-8")
+    assert page.stat().st_mode & 0o777 == 0o600  # names people and their leave: owner only
     # nothing is fetched: no scripts, stylesheets, images or fonts from anywhere
     assert not re.search(r"<script|<link|<img|<iframe|url\(\s*['\"]?http|@import", html, re.I)
     assert not re.search(r"""(src|href)\s*=\s*["'](https?:)?//""", html, re.I)
