@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
+from typing import Any, Iterator
 
 from bot.clock import UTC
 from bot.config.errors import ConfigIssue
@@ -94,3 +95,17 @@ def parse_fact_args(values: list[str]) -> dict[str, Any]:
         else:
             facts[name] = value
     return facts
+
+
+@contextmanager
+def migrated_store() -> Iterator[Any]:
+    """The database in ``DATABASE_URL`` (default: the local SQLite file), brought up to date, disposed after use."""
+    from bot.store import migrate
+    from bot.store.database import Store
+
+    store = Store.connect()
+    try:
+        migrate.upgrade(store.engine)
+        yield store
+    finally:
+        store.dispose()

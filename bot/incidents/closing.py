@@ -25,7 +25,7 @@ def _resolve(session: Session, config: Any, incident: Incident, *, actor: str, a
     append_event(session, incident_id=incident.id, actor=actor, kind="incident.resolved", at=at,
                  summary=summary or "impact is over", data={"before": "active", "after": "resolved"})
     collaborators.cancel_pending_pages(session, incident.id, actor=actor, at=at)
-    collaborators.end_callouts(session, incident.id, at)
+    collaborators.end_callouts(session, config, incident.id, at)
 
 
 def resolve(ctx: Context, number: int, *, actor: str, key: str, summary: str) -> Outcome:

@@ -115,12 +115,13 @@ def decline(session: Session, config: Any, page_id: int, *, by: str, at: datetim
     return [declined, *escalate(session, config, page_id, at=at)]
 
 
-def end_callouts(session: Session, incident_id: int, at: datetime) -> None:
-    """Engagements of people who acknowledged end when the incident is resolved (rest periods start)."""
+def end_callouts(session: Session, config: Any, incident_id: int, at: datetime) -> None:
+    """Engagements of people who acknowledged end when the incident is resolved (rest periods start, owed
+    compensatory rest enters the rest ledger)."""
     from bot.oncall.paging import record_callout_end
 
     for person in sorted({p.person_id for p in pages_of(session, incident_id) if p.status == "acked"}):
-        record_callout_end(session, person, incident_id, at)
+        record_callout_end(session, person, incident_id, at, config=config)
 
 
 def cancel_pending_pages(session: Session, incident_id: int, *, actor: str, at: datetime) -> list[Any]:

@@ -70,6 +70,17 @@ def check_leave(ctx: Context) -> list[Finding]:
                     rules[0].key if rules else "leave", cite, "block", until)]
 
 
+def check_scheduled_rest(ctx: Context) -> list[Finding]:
+    """Rest scheduled in the rest ledger is time off: never paged in it unless an exception waives the rest rule."""
+    rest = ctx.history.scheduled_rest_at(ctx.person.id, ctx.at)
+    if rest is None:
+        return []
+    what = rest.kind.replace("_", " ")
+    rule = "replacement_rest_day" if rest.kind == "replacement_rest_day" else "min_daily_rest"
+    return [Finding("scheduled_rest", f"{what} scheduled until {_when(ctx, rest.end)} (rest ledger #{rest.debt_id})",
+                    rule, rest.kind, rest.citation, "block", rest.end)]
+
+
 def check_sunday_holiday(ctx: Context, rule: SundayHolidayWork) -> list[Finding]:
     if not rule.forbid:
         return []
@@ -175,7 +186,7 @@ _CHECKS = {
 def evaluate(person: PersonInfo, at: datetime, *, rostered: bool, activity: str | None,
              history: EngagementHistory) -> Verdict:
     ctx = Context(person, at, rostered, activity, history)
-    findings = check_leave(ctx)
+    findings = check_leave(ctx) + check_scheduled_rest(ctx)
     for rule in person.rules.rules:
         check = _CHECKS.get(rule.kind)
         if check is not None and rule.checked_at("page"):

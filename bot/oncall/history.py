@@ -1,7 +1,9 @@
-"""What people have already done: call-outs (engagements), as the labor rules need them.
+"""What the store knows about people that the configuration does not, as the labor rules need it.
 
-:class:`EngagementHistory` is pure data, so the planner stays a pure function;
-:func:`load_history` builds it from the store.
+Call-outs from pages and work recorded afterwards (engagements), and the
+compensatory rest scheduled in the rest ledger.  :class:`EngagementHistory`
+is pure data, so the planner stays a pure function; :func:`load_history`
+builds it from the store.
 """
 
 from __future__ import annotations
@@ -23,9 +25,24 @@ class Engagement:
     incident_id: int | None = None
 
 
+@dataclass(frozen=True)
+class ScheduledRest:
+    """Rest from the ledger, scheduled for a span: the person is not paged in it."""
+
+    start: datetime
+    end: datetime
+    debt_id: int
+    kind: str
+    citation: str
+
+
 @dataclass
 class EngagementHistory:
     by_person: dict[str, tuple[Engagement, ...]] = field(default_factory=dict)
+    rest: dict[str, tuple[ScheduledRest, ...]] = field(default_factory=dict)
+
+    def scheduled_rest_at(self, person: str, at: datetime) -> ScheduledRest | None:
+        return next((r for r in self.rest.get(person, ()) if r.start <= at < r.end), None)
 
     @classmethod
     def of(cls, items: Iterable[tuple[str, datetime, datetime | None]]) -> "EngagementHistory":
@@ -59,6 +76,8 @@ def load_history(session, person_ids, until: datetime) -> EngagementHistory:
     ids = list(person_ids)
     if not ids:
         return EngagementHistory()
+    from bot.oncall.tables import RestDebt
+
     rows = session.exec(select(EngagementRow).where(
         EngagementRow.person_id.in_(ids),  # type: ignore[attr-defined]
         EngagementRow.start < until,
@@ -67,4 +86,12 @@ def load_history(session, person_ids, until: datetime) -> EngagementHistory:
     grouped: dict[str, list[Engagement]] = {}
     for row in rows:
         grouped.setdefault(row.person_id, []).append(Engagement(row.start, row.end, row.kind, row.incident_id))
-    return EngagementHistory({p: tuple(sorted(e, key=lambda x: x.start)) for p, e in grouped.items()})
+    debts = session.exec(select(RestDebt).where(
+        RestDebt.person_id.in_(ids), RestDebt.scheduled_end.is_not(None),  # type: ignore[attr-defined, union-attr]
+        RestDebt.scheduled_end > until - LOOKBACK)).all()  # type: ignore[operator]
+    rest: dict[str, list[ScheduledRest]] = {}
+    for d in debts:
+        rest.setdefault(d.person_id, []).append(ScheduledRest(ensure_utc(d.scheduled_start), ensure_utc(d.scheduled_end),
+                                                              d.id, d.kind, d.citation))  # type: ignore[arg-type]
+    return EngagementHistory({p: tuple(sorted(e, key=lambda x: x.start)) for p, e in grouped.items()},
+                             {p: tuple(sorted(r, key=lambda x: x.start)) for p, r in rest.items()})

@@ -17,7 +17,7 @@ from pydantic import BeforeValidator, Field, field_validator, model_validator
 from bot.config.types import ConfigModel, Identifier
 
 Severity = Literal["block", "warn", "log"]
-CheckPoint = Literal["plan", "page"]
+CheckPoint = Literal["plan", "page", "account"]
 
 class RuleBase(ConfigModel):
     id: Identifier | None = Field(None, description="key used by `extends` and overlays to replace a rule; default: the kind")
@@ -181,20 +181,30 @@ class StandbyClassification(RuleBase):
     review_if_response_minutes_at_most: int | None = Field(15, ge=0)
     DEFAULT_AT = ("plan",)
 
+class CompensatoryRest(RuleBase):
+    """The rest ledger: owed compensatory rest must be scheduled within ``schedule_within_hours``, else the
+    person's manager is nudged (:mod:`bot.oncall.rest_ledger`)."""
+
+    kind: Literal["compensatory_rest"]
+    schedule_within_hours: float = Field(0, ge=0, le=24 * 366,
+                                         description="0: at once (compensatory rest must immediately follow, Jaeger)")
+    DEFAULT_AT = ("account",)
+
 class RestBreakNoOncall(RuleBase):
     kind: Literal["rest_break_no_oncall"]
     DEFAULT_AT = ("plan",)
 
 LaborRule = Annotated[
     Union[MinDailyRest, MinWeeklyRest, MaxAvgWeeklyHours, SundayHolidayWork, ContactWindow, Leave,
-          MaxConsecutiveStandbyDays, MaxStandbyDaysInPeriod, CompensationRequired, NightWorkLimit, StandbyClassification, RestBreakNoOncall],
+          MaxConsecutiveStandbyDays, MaxStandbyDaysInPeriod, CompensationRequired, NightWorkLimit, StandbyClassification, RestBreakNoOncall,
+          CompensatoryRest],
     Field(discriminator="kind"),
 ]
 
 RULE_KINDS = ("min_daily_rest", "min_weekly_rest", "max_avg_weekly_hours", "sunday_holiday_work", "contact_window",
               "leave", "max_consecutive_standby_days", "max_standby_days_in_period", "compensation_required",
               "night_work_limit", "standby_classification",
-              "rest_break_no_oncall")
+              "rest_break_no_oncall", "compensatory_rest")
 
 @lru_cache(maxsize=1024)
 def parse_window(value: str):

@@ -210,8 +210,10 @@ def escalate(session: Session, config, page_id: int, *, at: datetime) -> list[Pa
                          actor="system", at=at, page_now=True)
 
 
-def record_callout_end(session: Session, person_id: str, incident_id: int | None, at: datetime) -> None:
-    """The person is released: the engagement ends and owed compensatory rest gets its end time."""
+def record_callout_end(session: Session, person_id: str, incident_id: int | None, at: datetime, *,
+                       config=None) -> None:
+    """The person is released: the engagement ends, owed compensatory rest gets its end time and, with the
+    ``config``, enters the rest ledger (exceptions used, rest interrupted under ``on_interrupt: compensate``)."""
     at = ensure_utc(at)
     open_rows = session.exec(select(Engagement).where(Engagement.person_id == person_id,
                                                       Engagement.incident_id == incident_id,
@@ -230,6 +232,12 @@ def record_callout_end(session: Session, person_id: str, incident_id: int | None
                          + "".join(f"; {u.compensatory_rest_hours:g} h compensatory rest owed ({u.exception_id})" for u in owed),
                  data={"person": person_id, "engagements": [r.id for r in open_rows]})
     session.flush()
+    if config is not None:
+        from bot.oncall.rest_ledger import owe_for_callout
+
+        team = team_of(config)
+        for row in open_rows:
+            owe_for_callout(session, team, row, now=at)
 
 
 def cancel_pending(session: Session, incident_id: int, *, by: str, at: datetime) -> list[Page]:

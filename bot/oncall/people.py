@@ -35,6 +35,7 @@ class Site(ConfigModel):
     closures: list[Closure] = Field(default_factory=list)
     labor_profile: Identifier
     overlays: list[Identifier] = Field(default_factory=list, description="company or collective agreements")
+    manager: Identifier | None = Field(None, description="default manager of the site's people (rest ledger, covers)")
 
 
 class Contract(ConfigModel):
@@ -94,6 +95,7 @@ class Person(ConfigModel):
                                                 description='e.g. {"MO-FR": ["09:00-12:30", "13:15-17:30"]}')
     contract: Contract = Field(default_factory=Contract)
     leave: list[Absence] = Field(default_factory=list, description="vacation, sick leave and other absences")
+    manager: Identifier | None = Field(None, description="sees their work records, is nudged about owed rest")
 
     @field_validator("working_hours")
     @classmethod
@@ -155,7 +157,15 @@ def cross_check(config) -> list:
     for i, site in enumerate(model.sites):
         known_profiles([site.labor_profile], ("sites", i, "labor_profile"))
         known_profiles(site.overlays, ("sites", i, "overlays"))
+    people = {p.id for p in model.people}
+    for i, site_model in enumerate(model.sites):
+        if site_model.manager and site_model.manager not in people:
+            issues.append(lf.issue(("sites", i, "manager"), f'unknown person "{site_model.manager}" as manager; people: '
+                                                             f'{", ".join(sorted(people))}'))
     for i, person in enumerate(model.people):
+        if person.manager and person.manager not in people:
+            issues.append(lf.issue(("people", i, "manager"), f'unknown person "{person.manager}" as manager; people: '
+                                                              f'{", ".join(sorted(people))}'))
         if person.site is not None and person.site not in sites:
             issues.append(lf.issue(("people", i, "site"), f'unknown site "{person.site}"; sites: {", ".join(sorted(sites))}'))
         if person.labor_profile:

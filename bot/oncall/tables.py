@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Column
+from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from bot.store.types import UtcDateTime
@@ -35,7 +35,7 @@ class Page(SQLModel, table=True):
 
 
 class Engagement(SQLModel, table=True):
-    """Time actually worked on an incident (a call-out): starts at ack, ends when released."""
+    """Time actually worked: a call-out from an acknowledged page (ack to release), or work recorded afterwards."""
 
     __tablename__ = "engagement"
 
@@ -45,7 +45,12 @@ class Engagement(SQLModel, table=True):
     end: datetime | None = Field(default=None, sa_type=UtcDateTime)
     incident_id: int | None = Field(default=None, foreign_key="incident.id", index=True)
     page_id: int | None = Field(default=None, foreign_key="page.id")
-    kind: str = Field(default="callout", max_length=32)
+    kind: str = Field(default="callout", max_length=32, description="callout | work (e.g. a planned night migration)")
+    source: str = Field(default="page", max_length=16, sa_column_kwargs={"server_default": "page"},
+                        description="page (an acknowledged page) | record (work recorded afterwards)")
+    note: str = Field(default="", max_length=500, sa_column_kwargs={"server_default": ""})
+    recorded_by: str | None = Field(default=None, max_length=64, description="who recorded it (records only)")
+    recorded_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
 
 class ExceptionUse(SQLModel, table=True):
@@ -66,3 +71,30 @@ class ExceptionUse(SQLModel, table=True):
     compensatory_rest_until: datetime | None = Field(default=None, sa_type=UtcDateTime,
                                                      description="set when the call-out ends")
     citation: str = Field(default="", max_length=500)
+
+
+class RestDebt(SQLModel, table=True):
+    """Compensatory rest owed to a person, and when it was scheduled (the rest ledger, :mod:`bot.oncall.rest_ledger`)."""
+
+    __tablename__ = "rest_debt"
+    __table_args__ = (UniqueConstraint("source", "kind", name="uq_rest_debt_source_kind"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: str = Field(max_length=64, index=True)
+    kind: str = Field(default="compensatory_rest", max_length=32,
+                      description="compensatory_rest | replacement_rest_day")
+    hours: float = Field(description="consecutive hours of rest owed")
+    owed_since: datetime = Field(sa_type=UtcDateTime, index=True, description="when it became owed (the call-out's end)")
+    schedule_by: datetime | None = Field(default=None, sa_type=UtcDateTime,
+                                         description="unscheduled after this, the person's manager is nudged")
+    take_by: datetime | None = Field(default=None, sa_type=UtcDateTime, description="must be taken by (if the rule says)")
+    reason: str = Field(default="", max_length=500)
+    citation: str = Field(default="", max_length=500)
+    source: str = Field(max_length=64, description='what made it owed: "exception_use:<id>" or "engagement:<id>"')
+    incident_id: int | None = Field(default=None, foreign_key="incident.id", index=True)
+    scheduled_start: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    scheduled_end: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    scheduled_by: str | None = Field(default=None, max_length=64)
+    scheduled_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    nudged_at: datetime | None = Field(default=None, sa_type=UtcDateTime, description="when the manager was nudged")
+    created_at: datetime = Field(sa_type=UtcDateTime)

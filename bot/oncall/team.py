@@ -33,6 +33,7 @@ class PersonInfo:
     week: dict[int, tuple[tuple[time, time], ...]]
     contract: Contract
     leave: tuple[Absence, ...]
+    manager: str | None = None
     _day_cache: dict[date, tuple[Interval, ...]] = field(default_factory=dict, repr=False)
 
     @property
@@ -140,7 +141,8 @@ def build_team(config) -> Team:
                 id=p.id, name=p.name or p.id, slack=p.slack, zone=p.timezone or (site.timezone if site else "UTC"),
                 site=p.site, rules=rule_sets[key], calendar=site.holidays if site else p.holidays,
                 closures=tuple(people_file.company_closures) + tuple(site.closures if site else ()),
-                week=parse_week(p.working_hours), contract=p.contract, leave=tuple(p.leave))
+                week=parse_week(p.working_hours), contract=p.contract, leave=tuple(p.leave),
+                manager=p.manager or (site.manager if site else None))
     rotations = {r.id: r for r in rotas.rotations} if rotas else {}
     overrides: dict[str, list[ResolvedOverride]] = {}
     for ov in (rotas.overrides if rotas else []):

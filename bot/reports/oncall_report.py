@@ -11,8 +11,10 @@ hour longer) over the person's own local days ``first`` .. ``last``:
 * weekend hours: on-call hours on local Saturdays and Sundays;
 * holiday hours: on-call hours on public holidays of the person's own calendar;
 * pages: pages that went out (sent, acknowledged, declined or escalated);
-* call-outs: engagements that started in the range, and their hours inside it;
-* compensatory rest owed: hours recorded with each labor exception used in the range.
+* call-outs: call-outs (from pages and recorded afterwards) that started in the range, and their hours
+  inside it; other recorded work (e.g. a planned night migration) in its own column;
+* compensatory rest owed: hours recorded with each labor exception used in the range;
+* the rest ledger: rest that became owed in the range, by its status now (owed, scheduled, taken).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from datetime import date, datetime
 from sqlmodel import Session
 
 from bot.clock import ensure_utc
+from bot.oncall.rest_ledger import status_of
 from bot.oncall.schedule import Shift, shifts
 from bot.oncall.team import Team, team_of
 from bot.reports.gaps import policy_rotations
@@ -51,6 +54,10 @@ class PersonFigures:
     callouts: int = 0
     callout_hours: float = 0.0
     compensatory_rest_hours: float = 0.0
+    work_hours: float = 0.0  # recorded work that is not a call-out
+    rest_owed_hours: float = 0.0  # rest ledger: not scheduled yet (owed, overdue) or interrupted
+    rest_scheduled_hours: float = 0.0
+    rest_taken_hours: float = 0.0
     exceptions: list[str] = field(default_factory=list)  # exception ids, one per use
     participant: bool = False  # a participant of a reported rotation (counts for the fairness spread)
 
@@ -98,8 +105,21 @@ def _figures(team: Team, pid: str, rota_shifts: dict[str, list[Shift]], first: d
 
     row.pages = sum(1 for p in facts.pages if p.person_id == pid and inside(page_time(p)))
     mine = [e for e in facts.engagements if e.person_id == pid]
-    row.callouts = sum(1 for e in mine if inside(e.start))
-    row.callout_hours = hours(clip([(e.start, e.end or max(e.start, ensure_utc(now))) for e in mine], start, end))
+    callouts = [e for e in mine if e.kind == "callout"]
+    row.callouts = sum(1 for e in callouts if inside(e.start))
+    row.callout_hours = hours(clip([(e.start, e.end or max(e.start, ensure_utc(now))) for e in callouts], start, end))
+    row.work_hours = hours(clip([(e.start, e.end or max(e.start, ensure_utc(now))) for e in mine if e.kind != "callout"],
+                                start, end))
+    work = [(e.id, e.start, e.end) for e in mine]
+    for debt in facts.debts:
+        if debt.person_id == pid and inside(debt.owed_since):
+            status = status_of(debt, work, now).status
+            if status == "taken":
+                row.rest_taken_hours += debt.hours
+            elif status == "scheduled":
+                row.rest_scheduled_hours += debt.hours
+            else:
+                row.rest_owed_hours += debt.hours
     uses = [u for u in facts.exceptions if u.person_id == pid and inside(u.at)]
     row.compensatory_rest_hours = sum(u.compensatory_rest_hours for u in uses)
     row.exceptions = [u.exception_id for u in uses]
@@ -128,7 +148,7 @@ def build_report(config, session: Session, first: date, last: date, *, now: date
         start, end = day_span(first, last, team.rotations[rid].timezone)
         people |= {s.person for s in rota_shifts[rid] if s.end > start and s.start < end}
     people |= {p.person_id for p in facts.pages} | {e.person_id for e in facts.engagements}
-    people |= {u.person_id for u in facts.exceptions}
+    people |= {u.person_id for u in facts.exceptions} | {d.person_id for d in facts.debts}
     rows, unknown = [], []
     for pid in sorted(people):
         if pid not in team.people:
@@ -136,6 +156,7 @@ def build_report(config, session: Session, first: date, last: date, *, now: date
             continue
         row = _figures(team, pid, rota_shifts, first, last, facts, now)
         row.participant = pid in participants
-        if row.participant or row.oncall_hours or row.pages or row.callouts or row.exceptions:
+        if row.participant or row.oncall_hours or row.pages or row.callouts or row.exceptions or row.work_hours \
+                or row.rest_owed_hours or row.rest_scheduled_hours or row.rest_taken_hours:
             rows.append(row)
     return OnCallReport(first, last, rota, tuple(selected), ensure_utc(now), rows, unknown)

@@ -22,10 +22,14 @@ COLUMNS = (
     ("callouts", "Call-outs", "callouts"),
     ("callout_hours", "Call-out h", "callout_hours"),
     ("compensatory_rest_hours", "Comp. rest owed h", "compensatory_rest_hours"),
+    ("work_hours", "Other work h", "work_hours"),
+    ("rest_owed_hours", "Rest unscheduled h", "rest_owed_hours"),
+    ("rest_scheduled_hours", "Rest scheduled h", "rest_scheduled_hours"),
+    ("rest_taken_hours", "Rest taken h", "rest_taken_hours"),
     ("exceptions_used", "Exceptions used", "exceptions"),
 )
 SUMMED = ("oncall_hours", "night_hours", "weekend_hours", "holiday_hours", "pages", "callouts", "callout_hours",
-          "compensatory_rest_hours")
+          "compensatory_rest_hours", "work_hours", "rest_owed_hours", "rest_scheduled_hours", "rest_taken_hours")
 
 
 def number(value: float) -> str:

@@ -1,4 +1,4 @@
-"""What happened, from the store: pages sent, call-outs worked, labor exceptions used."""
+"""What happened, from the store: pages sent, call-outs and recorded work, labor exceptions used, rest owed."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, and_, or_, select
 
 from bot.clock import ensure_utc
-from bot.oncall.tables import Engagement, ExceptionUse, Page
+from bot.oncall.tables import Engagement, ExceptionUse, Page, RestDebt
 
 # A page counts once it went out to the person: planned, held and cancelled pages never reached anyone.
 COUNTED_PAGE_STATUSES = ("sent", "acked", "declined", "escalated")
@@ -20,6 +20,7 @@ class StoreFacts:
     pages: list[Page] = field(default_factory=list)
     engagements: list[Engagement] = field(default_factory=list)
     exceptions: list[ExceptionUse] = field(default_factory=list)
+    debts: list[RestDebt] = field(default_factory=list)  # the rest ledger: rest owed in the range
 
 
 def page_time(page: Page) -> datetime:
@@ -38,11 +39,15 @@ def load_facts(session: Session, start: datetime, end: datetime, targets: set[st
                                     and_(Page.sent_at.is_(None), Page.page_at >= lo, Page.page_at < hi)))  # type: ignore[union-attr]
     eng_q = select(Engagement).where(Engagement.start < hi, or_(Engagement.end.is_(None), Engagement.end > lo))  # type: ignore[union-attr]
     exc_q = select(ExceptionUse).where(ExceptionUse.at >= lo, ExceptionUse.at < hi)
+    debt_q = select(RestDebt).where(RestDebt.owed_since >= lo, RestDebt.owed_since < hi)
     if targets is not None:
         page_ids = select(Page.id).where(Page.target.in_(sorted(targets)))  # type: ignore[attr-defined]
         page_q = page_q.where(Page.target.in_(sorted(targets)))  # type: ignore[attr-defined]
         eng_q = eng_q.where(Engagement.page_id.in_(page_ids))  # type: ignore[union-attr]
         exc_q = exc_q.where(ExceptionUse.page_id.in_(page_ids))  # type: ignore[union-attr]
+        debt_q = debt_q.where(RestDebt.incident_id.in_(select(Page.incident_id).where(  # type: ignore[union-attr]
+            Page.target.in_(sorted(targets)))))  # type: ignore[attr-defined]
     return StoreFacts(list(session.exec(page_q.order_by(Page.id)).all()),
                       list(session.exec(eng_q.order_by(Engagement.id)).all()),
-                      list(session.exec(exc_q.order_by(ExceptionUse.id)).all()))
+                      list(session.exec(exc_q.order_by(ExceptionUse.id)).all()),
+                      list(session.exec(debt_q.order_by(RestDebt.id)).all()))

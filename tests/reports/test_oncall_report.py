@@ -130,3 +130,41 @@ def test_cli_reads_the_database_url(config, filled_store, database_url, monkeypa
     code = main(["report", "--config-dir", str(config.paths.config_dir), "--from", "2026-10-25", "--to", "2026-11-01",
                  "--rota", "nosuch"])
     assert code == 2 and 'unknown rota "nosuch"' in capsys.readouterr().err
+
+
+def test_recorded_work_and_the_rest_ledger_in_the_report(config, store):
+    from bot.oncall.tables import RestDebt
+
+    with store.session() as s:
+        s.add_all([
+            # a recorded night migration (kind work) MO 26 Oct 21:00-01:00 UTC: 4 h, not a call-out
+            Engagement(person_id="anna", start=at("2026-10-26T21:00"), end=at("2026-10-27T01:00"), kind="work",
+                       source="record", recorded_by="anna"),
+            # a recorded call-out TH 29 Oct 01:00-02:00 UTC
+            Engagement(person_id="bea", start=at("2026-10-29T01:00"), end=at("2026-10-29T02:00"), source="record",
+                       recorded_by="bea"),
+        ])
+        s.add_all([
+            # 11 h owed to bea from 02:00, scheduled 08:00-19:00 UTC on 29 Oct: passed by NOW2 without work -> taken
+            RestDebt(person_id="bea", hours=11, owed_since=at("2026-10-29T02:00"), source="engagement:2",
+                     scheduled_start=at("2026-10-29T08:00"), scheduled_end=at("2026-10-29T19:00"), scheduled_by="boss",
+                     created_at=at("2026-10-29T02:00")),
+            # 11 h owed to anna from 01:00 on 27 Oct, never scheduled -> unscheduled
+            RestDebt(person_id="anna", hours=11, owed_since=at("2026-10-27T01:00"), source="engagement:1",
+                     created_at=at("2026-10-27T01:00")),
+            # 24 h owed to anna from 30 Oct, scheduled for 2 Nov (after NOW2) -> scheduled
+            RestDebt(person_id="anna", kind="replacement_rest_day", hours=24, owed_since=at("2026-10-30T00:00"),
+                     source="engagement:9", scheduled_start=at("2026-11-02T00:00"), scheduled_end=at("2026-11-03T00:00"),
+                     scheduled_by="boss", created_at=at("2026-10-30T00:00")),
+        ])
+    now2 = datetime(2026, 10, 31, 12, 0, tzinfo=UTC)
+    with store.session() as s:
+        report = build_report(config, s, FIRST, LAST, now=now2)
+    rows = {r.person: r for r in report.rows}
+    anna, bea = rows["anna"], rows["bea"]
+    assert (anna.work_hours, anna.callouts, anna.callout_hours) == (4, 0, 0)  # the migration is work, not a call-out
+    assert (bea.callouts, bea.callout_hours, bea.work_hours) == (1, 1, 0)
+    assert (anna.rest_owed_hours, anna.rest_scheduled_hours, anna.rest_taken_hours) == (11, 24, 0)
+    assert (bea.rest_owed_hours, bea.rest_scheduled_hours, bea.rest_taken_hours) == (0, 0, 11)
+    out = list(csv.DictReader(io.StringIO(to_csv(report))))
+    assert out[-1]["rest_taken_hours"] == "11" and out[-1]["rest_owed_hours"] == "11" and out[-1]["work_hours"] == "4"

@@ -6,7 +6,7 @@ import argparse
 import sys
 import textwrap
 
-from bot.cli.common import add_config_args, instant_arg, load_or_exit, print_json
+from bot.cli.common import add_config_args, instant_arg, load_or_exit, migrated_store, print_json
 from bot.clock import SystemClock
 
 EPILOG = """examples:
@@ -15,6 +15,9 @@ EPILOG = """examples:
   python -m bot oncall platform --severity sev1 --exception notfall \\
       --justification "checkout down for all customers" --declared-by katrin --json
   python -m bot oncall payments --urgency low            low urgency: held until working hours
+  python -m bot oncall record anna --from 2026-12-22T02:00:00+01:00 --to 2026-12-22T03:30:00+01:00 \
+      --note "phoned by the NOC: payments DB failover" --by katrin
+                                                         record work done outside the bot (on the audit trail)
 
 The --json shape is documented in docs/oncall.md and stable: rota, at, on_call, plan[level, person,
 slack_user, ack_timeout_minutes, page_at, ...], skipped[person, reason_code, reason, rule, citation,
@@ -31,7 +34,9 @@ def register(sub: argparse._SubParsersAction) -> None:
             "are read from the database only with --history.", 100),
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_config_args(parser)
-    parser.add_argument("rota", nargs="?", metavar="ROTA", help="rotation or escalation policy id (default: all)")
+    parser.add_argument("rota", nargs="?", metavar="ROTA",
+                        help='rotation or escalation policy id (default: all); "record" records work (see below)')
+    parser.add_argument("person", nargs="?", metavar="PERSON", help="with record: whose work")
     parser.add_argument("--at", type=instant_arg, metavar="ISO8601",
                         help='instant with offset, e.g. "2026-12-25T02:00:00+01:00" (default: now)')
     parser.add_argument("--severity", default="sev2", metavar="SEV", help="incident severity / playbook id (default: sev2)")
@@ -43,6 +48,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--history", action="store_true",
                         help="read earlier call-outs from the database ($DATABASE_URL) so rest periods after them count")
     parser.add_argument("--json", action="store_true", help="print the documented JSON shape instead of text")
+    record = parser.add_argument_group(
+        "oncall record PERSON", "record a call-out or other work done outside the bot, so the rest and hours checks, "
+                                "the report and the rest ledger count it; it goes on the audit trail")
+    record.add_argument("--from", dest="start", type=instant_arg, metavar="ISO8601", help="when the work started")
+    record.add_argument("--to", dest="end", type=instant_arg, metavar="ISO8601", help="when it ended")
+    record.add_argument("--kind", choices=("callout", "work"), default="callout", help="default: callout")
+    record.add_argument("--note", default="", metavar="TEXT", help="what it was")
+    record.add_argument("--by", metavar="WHO", help="who records it (default: the person)")
+    record.add_argument("--incident", type=int, metavar="N", help="the incident number it belongs to, if any")
     parser.set_defaults(func=run)
 
 
@@ -76,11 +90,48 @@ def _history(config, at):
         store.dispose()
 
 
+def run_record(args: argparse.Namespace, config) -> int:
+    from sqlmodel import select
+
+    from bot.incidents.tables import Incident
+    from bot.oncall.team import team_of
+    from bot.oncall.work_records import WorkRecordError, record_work
+
+    if not args.person or args.start is None or args.end is None:
+        print("usage: oncall record PERSON --from ISO8601 --to ISO8601 [--kind callout|work] [--note TEXT] "
+              "[--by WHO] [--incident N]", file=sys.stderr)
+        return 2
+    try:
+        with migrated_store() as store, store.session() as session:
+            incident_id = None
+            if args.incident is not None:
+                incident_id = session.exec(select(Incident.id).where(Incident.number == args.incident)).first()
+                if incident_id is None:
+                    print(f"no incident INC-{args.incident}", file=sys.stderr)
+                    return 2
+            recorded = record_work(session, team_of(config), person_id=args.person, start=args.start, end=args.end,
+                                   now=SystemClock().now(), recorded_by=args.by or args.person, kind=args.kind,
+                                   note=args.note, incident_id=incident_id)
+            print(f"recorded #{recorded.engagement.id}: {recorded.summary}")
+            for debt in recorded.debts:
+                print(f"  rest owed #{debt.id}: {debt.hours:g} h ({debt.citation}); see `incident-bot rest`")
+    except WorkRecordError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     from bot.oncall.directory import rota_ids
     from bot.oncall.planner import ExceptionRequest, plan_pages
 
     config = load_or_exit(args)
+    if args.rota == "record":
+        return run_record(args, config)
+    if args.person or args.start or args.end or args.note or args.by or args.incident is not None:
+        print("PERSON, --from, --to, --kind, --note, --by and --incident belong to `oncall record PERSON ...`",
+              file=sys.stderr)
+        return 2
     if args.exception and not (args.justification or "").strip():
         print("--exception needs --justification: say why the exception is necessary", file=sys.stderr)
         return 2
