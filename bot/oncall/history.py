@@ -1,7 +1,8 @@
 """What the store knows about people that the configuration does not, as the labor rules need it.
 
-Call-outs from pages and work recorded afterwards (engagements), and the
-compensatory rest scheduled in the rest ledger.  :class:`EngagementHistory`
+Call-outs from pages and work recorded afterwards (engagements), the
+compensatory rest scheduled in the rest ledger, and the covers accepted in
+chat (overrides stored in the database).  :class:`EngagementHistory`
 is pure data, so the planner stays a pure function; :func:`load_history`
 builds it from the store.
 """
@@ -40,6 +41,7 @@ class ScheduledRest:
 class EngagementHistory:
     by_person: dict[str, tuple[Engagement, ...]] = field(default_factory=dict)
     rest: dict[str, tuple[ScheduledRest, ...]] = field(default_factory=dict)
+    overrides: tuple = ()  # covers accepted in chat (ResolvedOverride), on top of rotas.yaml's overrides
 
     def scheduled_rest_at(self, person: str, at: datetime) -> ScheduledRest | None:
         return next((r for r in self.rest.get(person, ()) if r.start <= at < r.end), None)
@@ -93,5 +95,8 @@ def load_history(session, person_ids, until: datetime) -> EngagementHistory:
     for d in debts:
         rest.setdefault(d.person_id, []).append(ScheduledRest(ensure_utc(d.scheduled_start), ensure_utc(d.scheduled_end),
                                                               d.id, d.kind, d.citation))  # type: ignore[arg-type]
+    from bot.oncall.covers import accepted_overrides
+
     return EngagementHistory({p: tuple(sorted(e, key=lambda x: x.start)) for p, e in grouped.items()},
-                             {p: tuple(sorted(r, key=lambda x: x.start)) for p, r in rest.items()})
+                             {p: tuple(sorted(r, key=lambda x: x.start)) for p, r in rest.items()},
+                             accepted_overrides(session))

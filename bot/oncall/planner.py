@@ -288,13 +288,21 @@ class _Planner:
             self.warnings.append(f"level {level_no}: {', '.join(uncovered)} not covering {describe_local(at, zone_name)}")
 
 
+def team_for(config, history: EngagementHistory | None) -> Team:
+    """The configured team, with the covers accepted in chat (carried by the history) on top."""
+    from bot.oncall.covers import with_overrides
+
+    team = team_of(config)
+    return with_overrides(team, history.overrides) if history is not None and history.overrides else team
+
+
 def plan_pages(config, target: str, at: datetime, severity: str, *, urgency: str = "high",
                history: EngagementHistory | None = None, exception: ExceptionRequest | None = None) -> PagePlan:
     """The ordered page plan for ``target`` (a rotation or an escalation policy id) at ``at``."""
     if urgency not in ("high", "low"):
         raise ValueError(f'expected urgency "high" or "low", got "{urgency}"')
     at = ensure_utc(at)
-    team = team_of(config)
+    team = team_for(config, history)
     pol = resolve_policy(team, target)
     p = _Planner(team, roster_of(config), at, severity, urgency, history or EngagementHistory(), exception, pol)
     level_at = at
@@ -338,7 +346,7 @@ def plan_level(config, target: str, level: int, at: datetime, severity: str, *, 
     eligible deputy instead.  No fallback is added: the caller decides.
     """
     at = ensure_utc(at)
-    team = team_of(config)
+    team = team_for(config, history)
     pol = resolve_policy(team, target)
     if not 1 <= level <= len(pol.levels):
         raise ValueError(f"expected a level between 1 and {len(pol.levels)} for {target}, got {level}")

@@ -80,8 +80,8 @@ def on_call(team: Team, rotation_id: str, at: datetime) -> OnCall:
     index = shift_index(rot, at)
     rostered = rot.participants[index % len(rot.participants)]
     person, reason = rostered, None
-    for ov in team.overrides.get(rotation_id, ()):
-        if ov.start <= at < ov.end and (ov.replaces is None or ov.replaces == rostered):
+    for ov in team.overrides.get(rotation_id, ()):  # in order, each on top of the ones before (as in shifts())
+        if ov.start <= at < ov.end and (ov.replaces is None or ov.replaces == person):
             person, reason = ov.person, ov.reason or "override"
     is_covered = covered(rot, at)
     return OnCall(rotation_id, person if is_covered else None, rostered, handoff_at(rot, index),

@@ -98,3 +98,26 @@ class RestDebt(SQLModel, table=True):
     scheduled_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     nudged_at: datetime | None = Field(default=None, sa_type=UtcDateTime, description="when the manager was nudged")
     created_at: datetime = Field(sa_type=UtcDateTime)
+
+
+COVER_STATUSES = ("proposed", "accepted", "refused", "declined", "withdrawn")
+
+
+class CoverRequest(SQLModel, table=True):
+    """A cover or swap asked for in chat; once accepted, an override stored here (:mod:`bot.oncall.covers`)."""
+
+    __tablename__ = "cover_request"
+
+    id: int | None = Field(default=None, primary_key=True)
+    rotation: str = Field(max_length=64, index=True)
+    taker: str = Field(max_length=64, index=True, description="person who takes the shifts")
+    replaces: str | None = Field(default=None, max_length=64, description="person covered; None: whoever is rostered")
+    start: datetime = Field(sa_type=UtcDateTime)
+    end: datetime = Field(sa_type=UtcDateTime)
+    reason: str = Field(default="", max_length=500)
+    status: str = Field(default="proposed", max_length=16, index=True, description=" | ".join(COVER_STATUSES))
+    proposed_by: str = Field(max_length=64)
+    proposed_at: datetime = Field(sa_type=UtcDateTime)
+    decided_by: str | None = Field(default=None, max_length=64)
+    decided_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    refusal: str = Field(default="", max_length=2000, description="the rules and citations that refused it")

@@ -51,3 +51,24 @@ def write_html(path: str, page: str) -> None:
         print(f"cannot write the HTML page to {path}: {exc.strerror}; choose a writable path", file=sys.stderr)
         raise ExitWith(2) from None
     print(f"HTML page written to {target}", file=sys.stderr)
+
+
+def with_stored_covers(config: Config) -> Config:
+    """``config`` with the covers accepted in chat, when a database is configured (``DATABASE_URL``) or the
+    default SQLite file exists; a previewing manager never creates a database."""
+    import os
+
+    from bot.oncall.covers import accepted_overrides, config_with_covers
+    from bot.store.database import DEFAULT_SQLITE_PATH, Store
+
+    if not (os.environ.get("DATABASE_URL") or DEFAULT_SQLITE_PATH.exists()):
+        return config
+    from bot.store import migrate
+
+    store = Store.connect()
+    try:
+        migrate.upgrade(store.engine)
+        with store.session() as session:
+            return config_with_covers(config, accepted_overrides(session))
+    finally:
+        store.dispose()

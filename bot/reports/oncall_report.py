@@ -25,6 +25,7 @@ from datetime import date, datetime
 from sqlmodel import Session
 
 from bot.clock import ensure_utc
+from bot.oncall.covers import accepted_overrides, with_overrides
 from bot.oncall.rest_ledger import status_of
 from bot.oncall.schedule import Shift, shifts
 from bot.oncall.team import Team, team_of
@@ -131,7 +132,7 @@ def build_report(config, session: Session, first: date, last: date, *, now: date
     """Figures for local days ``first`` .. ``last`` (inclusive); ``rota`` limits shifts and store rows to it."""
     if last < first:
         raise ValueError(f"expected the last day on or after the first ({first}), got {last}")
-    team = team_of(config)
+    team = with_overrides(team_of(config), accepted_overrides(session))  # covers accepted in chat count too
     selected = select_rotations(team, rota)
     targets: set[str] | None = None
     if rota is not None:

@@ -38,9 +38,9 @@ def run(args: argparse.Namespace) -> int:
     from bot.clock import SystemClock
     from bot.oncall.team import team_of
     from bot.reports.calendar_feed import FeedRange, default_range, person_feed, rota_feed
-    from bot.reports.cli_support import check_range, load_reviewable_or_exit
+    from bot.reports.cli_support import check_range, load_reviewable_or_exit, with_stored_covers
 
-    config = load_reviewable_or_exit(config_paths(args))
+    config = with_stored_covers(load_reviewable_or_exit(config_paths(args)))
     clock = SystemClock()
     team = team_of(config)
     try:

@@ -48,16 +48,17 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_preview(args: argparse.Namespace) -> int:
-    from bot.reports.cli_support import check_range, load_reviewable_or_exit, write_html
+    from bot.reports.cli_support import check_range, load_reviewable_or_exit, with_stored_covers, write_html
     from bot.reports.diff import diff_configs
     from bot.reports.preview import build_preview
 
     check_range(args.first, args.last)
-    config = load_reviewable_or_exit(config_paths(args))
+    config = with_stored_covers(load_reviewable_or_exit(config_paths(args)))
     edited = None
     try:
         if args.diff:
-            edited = load_reviewable_or_exit(ConfigPaths.default(args.diff, args.diff_playbooks_dir), "edited configuration")
+            edited = with_stored_covers(load_reviewable_or_exit(ConfigPaths.default(args.diff, args.diff_playbooks_dir),
+                                                                "edited configuration"))
             result = diff_configs(config, edited, args.first, args.last, args.rota)
         else:
             result = build_preview(config, args.first, args.last, args.rota)

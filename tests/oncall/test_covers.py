@@ -1,0 +1,147 @@
+"""Covers and swaps: proposed in chat, accepted by the taker after an eligibility check over the whole span,
+stored as overrides in the database, exported as YAML. Expected values are worked out by hand in the comments."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from bot.audit.trail import events
+from bot.oncall.covers import CoverError, accept, decline, export_yaml, propose
+from bot.oncall.history import EngagementHistory, load_history
+from bot.oncall.planner import plan_pages
+from bot.oncall.team import team_of
+from tests.oncall.helpers import local, team_config
+
+REST = {"kind": "min_daily_rest", "hours": 11, "on_interrupt": "restart", "cite": "ArbZG §5(1)"}
+NOW = "2026-03-02 12:00"  # MO; anna is on call for ops from MO 2026-03-02 09:00 to MO 03-09 09:00
+
+
+def test_accepted_cover_is_an_override_that_pages_the_taker_and_exports_as_yaml(store, write_config):
+    config = team_config(write_config, [REST])
+    team = team_of(config)
+    with store.session() as s:
+        cover = propose(s, team, rotation="ops", taker="bea", start=local("2026-03-03 18:00"),
+                        end=local("2026-03-04 08:00"), proposed_by="anna", now=local(NOW), reason="my Tuesday night")
+        assert (cover.status, cover.replaces) == ("proposed", "anna")  # anna holds it then, and asked
+        with pytest.raises(CoverError, match="only bea, who is asked to take it, can accept cover #1"):
+            accept(s, team, EngagementHistory(), cover.id, by="anna", now=local(NOW))
+        cover, check = accept(s, team, EngagementHistory(), cover.id, by="bea", now=local(NOW))
+        assert cover.status == "accepted" and check.refusals == ()
+        assert [e.kind for e in events(s, None)] == ["oncall.cover_proposed", "oncall.cover_accepted"]
+    with store.session() as s:
+        history = load_history(s, ["anna", "bea"], local("2026-03-03 20:00"))
+        text = export_yaml(s, team)
+    # TU 20:00 is inside the cover: bea is on call (the override layer wins), anna is her deputy
+    plan = plan_pages(config, "ops", local("2026-03-03 20:00"), "sev2", history=history)
+    assert plan.on_call == ["bea"] and (plan.plan[0].person, plan.plan[0].role) == ("bea", "on_call")
+    # before and after it anna holds the rotation again
+    assert plan_pages(config, "ops", local("2026-03-04 08:00"), "sev2", history=history).on_call == ["anna"]
+    # the YAML is in the rotation's local time with its offset (CET, +01:00), ready for rotas.yaml
+    [entry] = yaml.safe_load(text)["overrides"]
+    assert entry["rotation"] == "ops" and entry["person"] == "bea" and entry["replaces"] == "anna"
+    assert (entry["from"], entry["to"]) == ("2026-03-03 18:00+01:00", "2026-03-04 08:00+01:00")
+    assert entry["reason"].startswith("my Tuesday night (cover #1, accepted by bea 2026-03-02")
+
+
+def test_refused_for_leave_on_any_day_of_the_span(store, write_config):
+    # bea is on vacation on WE 2026-03-04; a cover TU 18:00 -> WE 08:00 touches that day: refused, citing the leave rule.
+    config = team_config(write_config, [REST], people_extra={"bea": {"leave": [{"from": "2026-03-04", "to": "2026-03-04"}]}})
+    team = team_of(config)
+    with store.session() as s:
+        cover = propose(s, team, rotation="ops", taker="bea", start=local("2026-03-03 18:00"),
+                        end=local("2026-03-04 08:00"), proposed_by="anna", now=local(NOW))
+        cover, check = accept(s, team, EngagementHistory(), cover.id, by="bea", now=local(NOW))
+        assert cover.status == "refused"
+        assert any("bea is rostered on ops on 2026-03-04 but on vacation leave" in r and "TEST leave" in r
+                   for r in check.refusals)
+        assert events(s, None)[-1].kind == "oncall.cover_refused"
+        assert export_yaml(s, team) == "overrides: []\n"  # nothing was written
+
+
+def test_refused_while_a_restarted_rest_runs(store, write_config):
+    # ArbZG §5(1): bea was called out MO 23:00 -> TU 01:00, 6 h after her 17:00 end: an incomplete rest, restarted
+    # in full until TU 12:00. A cover from TU 09:00 would have her on call while she may not be paged: refused.
+    config = team_config(write_config, [REST])
+    team = team_of(config)
+    history = EngagementHistory.of([("bea", local("2026-03-02 23:00"), local("2026-03-03 01:00"))])
+    with store.session() as s:
+        cover = propose(s, team, rotation="ops", taker="bea", start=local("2026-03-03 09:00"),
+                        end=local("2026-03-03 18:00"), proposed_by="anna", now=local("2026-03-03 08:00"))
+        cover, check = accept(s, team, history, cover.id, by="bea", now=local("2026-03-03 08:00"))
+        assert cover.status == "refused"
+        assert check.refusals == ("bea 2026-03-03 09:00 Europe/Berlin: 11 h daily rest running until 12:00 "
+                                  "Europe/Berlin (ArbZG §5(1))",)
+
+
+def test_refused_where_contact_during_rest_is_forbidden_even_on_standby(store, write_config):
+    # A profile where rostered standby is still rest (CT art. 199.º-A read strictly): bea may not be contacted outside
+    # her working hours (MO-FR 09:00-17:00) even when on call, so a night cover is refused at 17:00.
+    rule = {"kind": "contact_window", "mode": "forbid", "rostered_standby_is_rest": True, "cite": "TEST art. 199-A"}
+    config = team_config(write_config, [rule])
+    team = team_of(config)
+    with store.session() as s:
+        cover = propose(s, team, rotation="ops", taker="bea", start=local("2026-03-03 12:00"),
+                        end=local("2026-03-03 20:00"), proposed_by="anna", now=local(NOW))
+        cover, check = accept(s, team, EngagementHistory(), cover.id, by="bea", now=local(NOW))
+        assert cover.status == "refused"
+        assert check.refusals == ("bea 2026-03-03 17:00 Europe/Berlin: contact during rest forbidden until "
+                                  "2026-03-04 09:00 Europe/Berlin (TEST art. 199-A)",)
+
+
+def test_bad_requests_and_decline(store, write_config):
+    team = team_of(team_config(write_config, []))
+    with store.session() as s:
+        with pytest.raises(CoverError, match="expected the end after the start"):
+            propose(s, team, rotation="ops", taker="bea", start=local("2026-03-03 18:00"), end=local("2026-03-03 17:00"),
+                    proposed_by="anna", now=local(NOW))
+        with pytest.raises(CoverError, match='unknown rotation "opz"'):
+            propose(s, team, rotation="opz", taker="bea", start=local("2026-03-03 18:00"), end=local("2026-03-03 20:00"),
+                    proposed_by="anna", now=local(NOW))
+        with pytest.raises(CoverError, match="anna already holds ops for the whole span"):
+            propose(s, team, rotation="ops", taker="anna", start=local("2026-03-03 18:00"),
+                    end=local("2026-03-03 20:00"), proposed_by="bea", now=local(NOW))
+        cover = propose(s, team, rotation="ops", taker="bea", start=local("2026-03-03 18:00"),
+                        end=local("2026-03-03 20:00"), proposed_by="anna", now=local(NOW))
+        assert decline(s, cover.id, by="bea", now=local(NOW)).status == "declined"
+        with pytest.raises(CoverError, match="cover #1 is already declined"):
+            accept(s, team, EngagementHistory(), cover.id, by="bea", now=local(NOW))
+
+
+def test_cli_propose_accept_export_and_preview_reads_the_cover(store, database_url, write_config, monkeypatch, capsys):
+    from datetime import datetime, timedelta, timezone
+
+    from bot.cli import main
+    from bot.oncall.wallclock import local_date
+
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    # weekly rota anna/bea from MO 2026-03-02; the CLI runs on the real clock, so the cover is tomorrow 18:00 to
+    # the day after 08:00 Berlin, taken by whoever is not on call then.
+    config = team_config(write_config, [])
+    args = ["--config-dir", str(config.paths.config_dir), "--playbooks-dir", str(config.paths.playbooks_dir)]
+    tomorrow = local_date(datetime.now(timezone.utc), "Europe/Berlin") + timedelta(days=1)
+    start, end = local(f"{tomorrow} 18:00"), local(f"{tomorrow + timedelta(days=1)} 08:00")
+    from bot.oncall.schedule import on_call
+
+    holder = on_call(team_of(config), "ops", start).person
+    taker = "bea" if holder == "anna" else "anna"
+    assert main(["covers", "propose", "ops", "--taker", taker, "--from", start.isoformat(), "--to", end.isoformat(),
+                 "--by", holder, "--reason", "school play", *args]) == 0
+    assert f"proposed cover #1: {taker} to take ops" in capsys.readouterr().out
+    assert main(["covers", "accept", "1", "--by", holder, *args]) == 2  # only the taker
+    assert f"only {taker}, who is asked to take it, can accept cover #1" in capsys.readouterr().err
+    assert main(["covers", "accept", "1", "--by", taker, *args]) == 0
+    capsys.readouterr()
+    assert main(["covers", "export", *args]) == 0
+    [entry] = yaml.safe_load(capsys.readouterr().out)["overrides"]
+    assert (entry["person"], entry["replaces"], entry["from"][:16]) == (taker, holder, f"{tomorrow} 18:00")
+    # rota preview reads the accepted cover from the database: the taker holds the night, marked as an override
+    assert main(["rota", "preview", "ops", "--from", str(tomorrow), "--to", str(tomorrow + timedelta(days=1)),
+                 "--json", *args]) == 0
+    import json
+
+    shifts = json.loads(capsys.readouterr().out)["people"]
+    mine = next(p for p in shifts if p["person"] == taker)["shifts"]
+    # 18:00 to 08:00 is 14 h, or 13 / 15 h across a DST change night: counted on absolute time
+    hours = (end - start).total_seconds() / 3600
+    assert any(s["source"].startswith("override: school play (cover #1") and s["hours"] == hours for s in mine), mine
