@@ -296,6 +296,11 @@ def team_for(config, history: EngagementHistory | None) -> Team:
     return with_overrides(team, history.overrides) if history is not None and history.overrides else team
 
 
+def roster_for(config, team: Team, history: EngagementHistory | None) -> Roster:
+    """The roster index of the config version, or of ``team`` when accepted covers change who is rostered."""
+    return Roster(team) if history is not None and history.overrides else roster_of(config)
+
+
 def plan_pages(config, target: str, at: datetime, severity: str, *, urgency: str = "high",
                history: EngagementHistory | None = None, exception: ExceptionRequest | None = None) -> PagePlan:
     """The ordered page plan for ``target`` (a rotation or an escalation policy id) at ``at``."""
@@ -304,7 +309,7 @@ def plan_pages(config, target: str, at: datetime, severity: str, *, urgency: str
     at = ensure_utc(at)
     team = team_for(config, history)
     pol = resolve_policy(team, target)
-    p = _Planner(team, roster_of(config), at, severity, urgency, history or EngagementHistory(), exception, pol)
+    p = _Planner(team, roster_for(config, team, history), at, severity, urgency, history or EngagementHistory(), exception, pol)
     level_at = at
     for idx, level in enumerate(pol.levels, start=1):
         before = len(p.steps)
@@ -350,7 +355,7 @@ def plan_level(config, target: str, level: int, at: datetime, severity: str, *, 
     pol = resolve_policy(team, target)
     if not 1 <= level <= len(pol.levels):
         raise ValueError(f"expected a level between 1 and {len(pol.levels)} for {target}, got {level}")
-    p = _Planner(team, roster_of(config), at, severity, urgency, history or EngagementHistory(), exception, pol, frozenset(exclude))
+    p = _Planner(team, roster_for(config, team, history), at, severity, urgency, history or EngagementHistory(), exception, pol, frozenset(exclude))
     p.run_level(level, pol.levels[level - 1], at)
     return PagePlan(target, pol.id, at, severity, urgency, [], p.steps, p.skipped, p.used, warnings=p.warnings,
                     levels=len(pol.levels), repeat=pol.repeat, exceptions_available=sorted(p.available))

@@ -1,7 +1,7 @@
 """work records and the rest ledger
 
 Revision ID: labor_ledger
-Revises: 0001
+Revises: law_delays
 Create Date: 2026-12-01 22:09:56.042264
 """
 from typing import Sequence, Union
@@ -13,7 +13,7 @@ import bot.store.types
 
 
 revision: str = 'labor_ledger'
-down_revision: Union[str, None] = '0001'
+down_revision: Union[str, None] = 'law_delays'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
