@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from bot.oncall import hours_checks, rest_day_checks  # noqa: F401  (they register their rule kinds)
 from bot.oncall.plan_checks import PLAN_CHECKS, Horizon, PersonPlan, Violation, check_leave
 from bot.oncall.schedule import Shift, coverage_intervals, merge, shifts, subtract
 from bot.oncall.team import Team, team_of
@@ -81,6 +82,8 @@ def check_rotas(config, lf) -> list:
                                f"coverage gap: no rotation of {pid} covers {describe_local(s, zone)} to "
                                f"{describe_local(e, zone)}; the fallback would be paged", "warning"))
     for v in violations(team, start, end):
+        if v.severity == "note":
+            continue  # not judged (e.g. an average needs a longer horizon): not an error nor a warning
         path = ("rotations", index[v.rotation]) if v.rotation in index else ("compliance",)
         issues.append(lf.issue(path, f"{v.rule}: {v.message}", "error" if v.severity == "block" else "warning"))
     return issues

@@ -1,52 +1,22 @@
 """Page-time checks: may this person be contacted at this instant?
 
 Each shipped rule kind that runs at the ``page`` check point has one small
-function here.  A function returns :class:`Finding` objects; a finding with
+function here (the limits on work already done in :mod:`bot.oncall.page_limits`).  A function returns :class:`Finding` objects; a finding with
 severity ``block`` makes the person ineligible (unless a named exception
 waives it), ``warn`` lets the page go out with a note.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot.oncall.callouts import effects_since
+from bot.oncall.findings import Context, Finding, Verdict
 from bot.oncall.history import EngagementHistory
-from bot.oncall.labor_rules import ContactWindow, MinDailyRest, NightWorkLimit, SundayHolidayWork
+from bot.oncall.labor_rules import ContactWindow, MinDailyRest, SundayHolidayWork
+from bot.oncall.page_limits import check_daily_hours, check_night_worker, check_only_weekly_rest
 from bot.oncall.team import PersonInfo
-from bot.oncall.wallclock import describe_local, local_date, local_window, start_of_local_day
-
-
-@dataclass(frozen=True)
-class Finding:
-    reason_code: str
-    reason: str
-    rule: str  # rule kind
-    rule_id: str
-    citation: str
-    severity: str
-    until: datetime | None = None
-    rest_hours: float | None = None  # for compensatory rest when waived
-
-
-@dataclass
-class Verdict:
-    blocks: list[Finding] = field(default_factory=list)
-    warnings: list[Finding] = field(default_factory=list)
-
-    @property
-    def eligible(self) -> bool:
-        return not self.blocks
-
-
-@dataclass(frozen=True)
-class Context:
-    person: PersonInfo
-    at: datetime
-    rostered: bool
-    activity: str | None
-    history: EngagementHistory
+from bot.oncall.wallclock import describe_local, local_date, start_of_local_day
 
 
 def _when(ctx: Context, until: datetime) -> str:
@@ -151,35 +121,13 @@ def check_contact(ctx: Context, rule: ContactWindow) -> list[Finding]:
                     rule.kind, rule.key, rule.cite, "warn", resume)]
 
 
-def night_hours(ctx: Context, rule: NightWorkLimit, start: datetime, end: datetime) -> float:
-    ws, we = rule.window
-    total = 0.0
-    day = local_date(start, ctx.person.zone) - timedelta(days=1)
-    while day <= local_date(end, ctx.person.zone):
-        ns, ne = local_window(day, ws, we, ctx.person.zone)
-        for e in ctx.history.engagements(ctx.person.id, before=end):
-            lo, hi = max(ns, e.start, start), min(ne, e.end or end, end)
-            if lo < hi:
-                total += (hi - lo).total_seconds() / 3600
-        day += timedelta(days=1)
-    return total
-
-
-def check_night(ctx: Context, rule: NightWorkLimit) -> list[Finding]:
-    if rule.applies_if == "night_worker" and not ctx.person.contract.night_worker:
-        return []
-    done = night_hours(ctx, rule, ctx.at - timedelta(hours=24), ctx.at)
-    if done < rule.max_hours_per_24h:
-        return []
-    return [Finding("night_work", f"already {done:.1f} h of night work ({rule.night_window}) in the last 24 h, "
-                    f"limit {_hours(rule.max_hours_per_24h)}", rule.kind, rule.key, rule.cite, rule.severity)]
-
-
 _CHECKS = {
     "sunday_holiday_work": check_sunday_holiday,
     "min_daily_rest": check_daily_rest,
     "contact_window": check_contact,
-    "night_work_limit": check_night,
+    "night_work_limit": check_night_worker,
+    "max_daily_hours": check_daily_hours,
+    "weekly_rest_at_page": check_only_weekly_rest,
 }
 
 

@@ -17,7 +17,7 @@ from pydantic import BeforeValidator, Field, field_validator, model_validator
 from bot.config.types import ConfigModel, Identifier
 
 Severity = Literal["block", "warn", "log"]
-CheckPoint = Literal["plan", "page", "account"]
+CheckPoint = Literal["plan", "page", "account", "review"]  # review: rota preview --diff
 
 class RuleBase(ConfigModel):
     id: Identifier | None = Field(None, description="key used by `extends` and overlays to replace a rule; default: the kind")
@@ -157,12 +157,28 @@ class CompensationRequired(RuleBase):
     kind: Literal["compensation_required"]
     DEFAULT_AT = ("plan",)
 
+DayCount = Literal["all", "working_days"]  # working_days: Monday to Saturday except public holidays (a "Werktag")
+
+
 class NightWorkLimit(RuleBase):
+    """A night worker's hours, whole shifts counted: a cap per shift / 24 h and an average over a reference period."""
+
     kind: Literal["night_work_limit"]
     night_window: str = Field("23:00-06:00", description='local window "HH:MM-HH:MM" (may cross midnight)')
-    max_hours_per_24h: float = Field(8, gt=0, le=24)
+    max_hours_per_24h: float | None = Field(None, gt=0, le=24, description="cap per shift and per 24 h (incl. call-outs)")
+    average_hours: float | None = Field(None, gt=0, le=24, description="per 24 h (or working day) on average ...")
+    reference_days: int | None = Field(None, ge=1, le=366, description="... over this many calendar days")
+    days: DayCount = Field("all", description="the divisor: every day, or working days")
+    less_weekly_rest_days: float = Field(0, ge=0, le=7, description="days per week left out of the divisor "
+                                                                     "(WTR reg 6(5): the weekly rest entitlement)")
     applies_if: Literal["night_worker", "everyone"] = "night_worker"
     DEFAULT_AT = ("plan", "page")
+
+    @model_validator(mode="after")
+    def _average_complete(self) -> "NightWorkLimit":
+        if (self.average_hours is None) != (self.reference_days is None):
+            raise ValueError("expected average_hours and reference_days together (an average needs its period)")
+        return self
 
     @field_validator("night_window")
     @classmethod
@@ -181,6 +197,90 @@ class StandbyClassification(RuleBase):
     review_if_response_minutes_at_most: int | None = Field(15, ge=0)
     DEFAULT_AT = ("plan",)
 
+class MaxDailyHours(RuleBase):
+    """Work a day: ``hours``, up to ``extendable_to`` if ``hours`` are kept on average over the reference period.
+
+    Plan: scheduled work per local day and the average; page: work in the last 24 h, call-outs included."""
+
+    kind: Literal["max_daily_hours"]
+    hours: float = Field(8, gt=0, le=24)
+    extendable_to: float | None = Field(None, gt=0, le=24)
+    average_reference_days: int | None = Field(None, ge=1, le=366, description="e.g. 168 (24 weeks, ArbZG §3)")
+    days: DayCount = "all"
+    DEFAULT_AT = ("plan", "page")
+
+    @model_validator(mode="after")
+    def _extension(self) -> "MaxDailyHours":
+        if self.extendable_to is not None and self.extendable_to < self.hours:
+            raise ValueError(f"expected extendable_to at least hours ({self.hours:g}), got {self.extendable_to:g}")
+        return self
+
+class CalloutMinimum(RuleBase):
+    """How call-outs count toward hours: at least ``minutes`` each; shorter gaps between them count as work."""
+
+    kind: Literal["callout_minimum"]
+    minutes: float = Field(30, ge=0, le=240)
+    join_gaps_under_minutes: float = Field(30, ge=0, le=240)
+    DEFAULT_AT = ("page",)
+
+class ReplacementRestDay(RuleBase):
+    """Work on a Sunday (a public holiday on a working day) needs a free working day within a period including it."""
+
+    kind: Literal["replacement_rest_day"]
+    after_sunday_within_days: int = Field(14, ge=1, le=366)
+    after_holiday_within_days: int = Field(56, ge=1, le=366)
+    includes_standby: bool = Field(True, description="standby on the Sunday or holiday counts as work there")
+    standby_breaks_rest_day: bool = Field(True, description="a day with standby is not a free day")
+    DEFAULT_AT = ("plan",)
+
+class AdvanceNotice(RuleBase):
+    """Standby schedules notified ``days`` ahead; never with fewer than ``exceptional_min_clear_days`` clear days."""
+
+    kind: Literal["advance_notice"]
+    days: int = Field(15, ge=1, le=366)
+    exceptional_min_clear_days: int = Field(1, ge=0, le=366)
+    DEFAULT_AT = ("review",)
+
+class MinStandbyFreeBlocks(RuleBase):
+    """In each ``per_days`` period at least ``count`` blocks of ``hours`` free of standby and work."""
+
+    kind: Literal["min_standby_free_blocks"]
+    count: int = Field(ge=1, le=31)
+    hours: float = Field(gt=0, le=24 * 14)
+    per_days: int = Field(ge=1, le=366)
+    DEFAULT_AT = ("plan",)
+
+class StandbyNightBuffer(RuleBase):
+    """No standby ``before_hours`` before or ``after_hours`` after a night shift (more than ``min_night_hours`` of
+    work inside ``night_window``)."""
+
+    kind: Literal["standby_night_buffer"]
+    before_hours: float = Field(0, ge=0, le=72)
+    after_hours: float = Field(0, ge=0, le=72)
+    night_window: str = "00:00-06:00"
+    min_night_hours: float = Field(1, ge=0, le=24)
+    DEFAULT_AT = ("plan",)
+
+    @field_validator("night_window")
+    @classmethod
+    def _window(cls, value: str) -> str:
+        parse_window(value)
+        return value
+
+    @property
+    def window(self):
+        return parse_window(self.night_window)
+
+class WeeklyRestAtPage(RuleBase):
+    """At page time: warn when a call-out would break the only rest of the calendar week long enough to be its
+    weekly rest (default length: the profile's ``min_weekly_rest``, plus the daily rest if it says so)."""
+
+    kind: Literal["weekly_rest_at_page"]
+    hours: float | None = Field(None, gt=0, le=96)
+    week_starts: int = Field(0, ge=0, le=6, description="0 = Monday")
+    severity: Severity = "warn"
+    DEFAULT_AT = ("page",)
+
 class CompensatoryRest(RuleBase):
     """The rest ledger: owed compensatory rest must be scheduled within ``schedule_within_hours``, else the
     person's manager is nudged (:mod:`bot.oncall.rest_ledger`)."""
@@ -197,14 +297,16 @@ class RestBreakNoOncall(RuleBase):
 LaborRule = Annotated[
     Union[MinDailyRest, MinWeeklyRest, MaxAvgWeeklyHours, SundayHolidayWork, ContactWindow, Leave,
           MaxConsecutiveStandbyDays, MaxStandbyDaysInPeriod, CompensationRequired, NightWorkLimit, StandbyClassification, RestBreakNoOncall,
-          CompensatoryRest],
+          CompensatoryRest, MaxDailyHours, CalloutMinimum, ReplacementRestDay, AdvanceNotice, MinStandbyFreeBlocks,
+          StandbyNightBuffer, WeeklyRestAtPage],
     Field(discriminator="kind"),
 ]
 
 RULE_KINDS = ("min_daily_rest", "min_weekly_rest", "max_avg_weekly_hours", "sunday_holiday_work", "contact_window",
               "leave", "max_consecutive_standby_days", "max_standby_days_in_period", "compensation_required",
               "night_work_limit", "standby_classification",
-              "rest_break_no_oncall", "compensatory_rest")
+              "rest_break_no_oncall", "compensatory_rest", "max_daily_hours", "callout_minimum", "replacement_rest_day",
+              "advance_notice", "min_standby_free_blocks", "standby_night_buffer", "weekly_rest_at_page")
 
 @lru_cache(maxsize=1024)
 def parse_window(value: str):

@@ -9,7 +9,10 @@ s, the horizon and its periods) and reports through :meth:`PersonPlan.add`, so
 a check costs time in proportion to that person's own intervals.
 
 To add a rule kind: define its parameters in :mod:`bot.oncall.labor_rules`
-and write one function here decorated with ``@plan_check("<kind>")``.
+and write one function decorated with ``@plan_check("<kind>")`` here or in a
+module :mod:`bot.oncall.compliance` imports (hours in
+:mod:`bot.oncall.hours_checks`, rest days and blocks in
+:mod:`bot.oncall.rest_day_checks`).
 
 Every message names the person, the time, the rule and its citation.  Standby
 counts as rest unless the rotation is on site and the profile classifies
@@ -26,7 +29,7 @@ from typing import Any, Callable
 from bot.oncall.schedule import Shift
 from bot.oncall.team import Interval, PersonInfo, Team
 from bot.oncall.timeline import Timeline
-from bot.oncall.wallclock import describe_local, local_date, local_window, start_of_local_day, to_local
+from bot.oncall.wallclock import describe_local, local_date, start_of_local_day, to_local
 
 
 @dataclass(frozen=True)
@@ -35,7 +38,7 @@ class Violation:
     at: datetime
     rule: str
     citation: str
-    severity: str  # block | warn
+    severity: str  # block | warn | note (not judged; never an error or warning)
     message: str
     rotation: str | None = None
 
@@ -106,6 +109,13 @@ class PersonPlan:
         if rule.severity != "log":
             p = self.person
             self._out.append(Violation(p.id, at, rule.kind, rule.cite, rule.severity,
+                                       f"{p.id} {describe_local(at, p.zone)}: {message} ({rule.cite})", rotation))
+
+    def note(self, at: datetime, rule: Any, message: str, rotation: str | None = None) -> None:
+        """Not a violation: something the check could not judge (e.g. an average over a window too short)."""
+        if rule.severity != "log":
+            p = self.person
+            self._out.append(Violation(p.id, at, rule.kind, rule.cite, "note",
                                        f"{p.id} {describe_local(at, p.zone)}: {message} ({rule.cite})", rotation))
 
     def block(self, at: datetime, rule_kind: str, cite: str, message: str, rotation: str | None) -> None:
@@ -206,33 +216,6 @@ def weekly_rest(plan: PersonPlan, rule) -> None:
         if longest < need:
             plan.add(cursor, rule, f"longest rest in the {rule.per_days} days from here is {hm(longest)}, needs {need:g} h")
             return
-
-
-@plan_check("max_avg_weekly_hours")
-def weekly_hours(plan: PersonPlan, rule) -> None:
-    if rule.individual_opt_out and plan.person.contract.opt_out_48h:
-        return
-    start, end = plan.horizon.start, plan.horizon.end
-    hours = plan.work.hours_within(start, end)
-    weeks = (end - start) / timedelta(weeks=1)
-    if weeks and hours / weeks > rule.hours:
-        plan.add(start, rule, f"{hours / weeks:.1f} h per week on average, more than {rule.hours:g} h")
-
-
-@plan_check("night_work_limit")
-def night(plan: PersonPlan, rule) -> None:
-    p = plan.person
-    if rule.applies_if == "night_worker" and not p.contract.night_worker:
-        return
-    ws, we = rule.window
-    day = local_date(plan.horizon.start, p.zone)
-    while start_of_local_day(day, p.zone) < plan.horizon.end:
-        ns, ne = local_window(day, ws, we, p.zone)
-        hours = plan.work.hours_within(ns, ne)
-        if hours > rule.max_hours_per_24h:
-            plan.add(ns, rule, f"{hours:.1f} h of night work scheduled, limit {rule.max_hours_per_24h:g} h")
-            return
-        day += timedelta(days=1)
 
 
 @plan_check("standby_classification")

@@ -76,6 +76,8 @@ class Rotation(ConfigModel):
     activity: Identifier | None = Field(None, description="activity exempted by some statutes, e.g. it_systems_continuity")
     standby: Literal["remote", "on_site"] = "remote"
     response_minutes: int | None = Field(None, ge=0, description="how fast the person must respond when paged")
+    deputies_on_standby: bool = Field(False, description="the first deputy is told they are on standby, so they count "
+                                                          "as rostered (not at rest) for contact rules")
 
     @field_validator("handoff")
     @classmethod

@@ -108,10 +108,11 @@ class Roster:
         self.rotations_of: dict[str, tuple[str, ...]] = {pid: tuple(rids) for pid, rids in rotations.items()}
 
     def is_rostered(self, person: str, at: datetime) -> bool:
-        """On call, or the first (designated) deputy, of some rotation at ``at``."""
+        """On call at ``at``, or the first deputy of a rotation whose rota tells deputies they are on standby."""
         for rid in self.rotations_of.get(person, ()):
             oc = on_call(self.team, rid, at)
-            if oc.person and (oc.person == person or (oc.deputies and oc.deputies[0] == person)):
+            told = self.team.rotations[rid].deputies_on_standby
+            if oc.person and (oc.person == person or (told and oc.deputies and oc.deputies[0] == person)):
                 return True
         return False
 

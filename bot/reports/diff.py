@@ -13,6 +13,7 @@ from typing import Literal
 
 from bot.oncall.compliance import Violation
 from bot.oncall.team import team_of
+from bot.reports.advance_notice import notice_findings
 from bot.reports.gaps import CoverageGap
 from bot.reports.intervals import subtract
 from bot.reports.preview import RotaPreview, build_preview, select_rotations, violation_json, violation_key
@@ -120,10 +121,13 @@ def compare(before: RotaPreview, after: RotaPreview) -> RotaDiff:
                     [g for k, g in new_g.items() if k not in old_g], [g for k, g in old_g.items() if k not in new_g])
 
 
-def diff_configs(before_config, after_config, first: date, last: date, rota: str | None = None) -> RotaDiff:
+def diff_configs(before_config, after_config, first: date, last: date, rota: str | None = None, *,
+                 notified_on: date | None = None) -> RotaDiff:
     """Preview both configurations over the same dates and rotations and compare them.
 
     ``rota`` must exist in at least one of them (a rotation may be added or removed by the edit).
+    ``notified_on``: the day the edit is notified to the people; shift changes too soon for a profile's
+    ``advance_notice`` rule are new violations (:mod:`bot.reports.advance_notice`).
     """
     selections: list[list[str]] = []
     errors: list[KeyError] = []
@@ -136,5 +140,9 @@ def diff_configs(before_config, after_config, first: date, last: date, rota: str
     if len(errors) == 2:
         raise errors[1]
     rotation_ids = list(dict.fromkeys(selections[0] + selections[1]))
-    return compare(build_preview(before_config, first, last, rotation_ids=rotation_ids),
-                   build_preview(after_config, first, last, rotation_ids=rotation_ids))
+    result = compare(build_preview(before_config, first, last, rotation_ids=rotation_ids),
+                     build_preview(after_config, first, last, rotation_ids=rotation_ids))
+    if notified_on is not None:
+        teams = (team_of(before_config), team_of(after_config))
+        result.new_violations += notice_findings(teams, result.shift_changes, notified_on)
+    return result

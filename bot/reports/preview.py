@@ -61,6 +61,7 @@ class RotaPreview:
     violations: list[Violation]
     gaps: list[CoverageGap]
     zones: dict[str, str] = field(default_factory=dict)  # person -> zone
+    notes: list[Violation] = field(default_factory=list)  # checks that could not judge (e.g. an average, window too short)
 
     @property
     def blocking(self) -> list[Violation]:
@@ -78,6 +79,7 @@ class RotaPreview:
             "people": [{"person": p, "zone": self.zones.get(p, "UTC"), "hours": round(sum(s.hours for s in items), 2),
                         "shifts": [s.to_json() for s in items]} for p, items in self.by_person().items()],
             "violations": [violation_json(v, self.zones.get(v.person, "UTC")) for v in self.violations],
+            "not_judged": [violation_json(v, self.zones.get(v.person, "UTC")) for v in self.notes],
             "gaps": [g.to_json() for g in self.gaps],
         }
 
@@ -97,6 +99,11 @@ class RotaPreview:
             out += [f"  {v.severity.upper():5} {v.rule}: {v.message}" for v in self.violations]
         else:
             out.append("Labor-rule violations: none")
+        if self.notes:
+            out.append("")
+            out.append(f"Not judged: {len(self.notes)} (averages and periods need a longer window; nothing is "
+                       "extrapolated)")
+            out += [f"  {v.rule}: {v.message}" for v in self.notes]
         out.append("")
         out.append(f"Coverage gaps: {len(self.gaps)}" if self.gaps else "Coverage gaps: none")
         out += [f"  {g.describe()}" for g in self.gaps]
@@ -141,5 +148,5 @@ def build_preview(config, first: date, last: date, rota: str | None = None, *,
                  if v.person in rostered and (v.rotation is None or v.rotation in selected)]
     found.sort(key=lambda v: (v.at, v.person, v.rule))
     zones = {pid: p.zone for pid, p in team.people.items()}
-    return RotaPreview(first, last, tuple(selected), out_shifts, found,
-                       coverage_gaps(team, selected, first, last), zones)
+    return RotaPreview(first, last, tuple(selected), out_shifts, [v for v in found if v.severity != "note"],
+                       coverage_gaps(team, selected, first, last), zones, [v for v in found if v.severity == "note"])

@@ -37,8 +37,8 @@ def anna_step(plan):
     return next(s for s in plan.plan if s.person == "anna")
 
 
-def anna_skips(plan):
-    return [s for s in plan.skipped if s.person == "anna"]
+def anna_skips(plan, code: str = "daily_rest"):
+    return [s for s in plan.skipped if s.person == "anna" and s.reason_code == code]
 
 
 @pytest.mark.parametrize("profile", ["de-arbzg", "fr-ct"])
@@ -56,9 +56,12 @@ def test_restart_profiles_distinguish_the_three_situations(write_config, profile
     plan = plan_pages(config, "ops", at("2026-03-04 11:30"), "sev2", history=history)
     assert anna_skips(plan) == [] and anna_step(plan).role == "on_call"
     # A call-out from 16:00 that runs to 19:00 lengthens the working day: the rest then runs from 19:00, as it
-    # would from 17:00, so she is on standby again at 20:00 (a second call-out would interrupt that rest).
+    # would from 17:00, so no rest holds her at 20:00 (a second call-out would interrupt that rest). In Germany the
+    # day's work has reached 10 h (09:00-19:00), the ArbZG §3 maximum, so that rule holds her instead.
     history = EngagementHistory.of([("anna", at("2026-03-04 16:00"), at("2026-03-04 19:00"))])
-    assert anna_skips(plan_pages(config, "ops", at("2026-03-04 20:00"), "sev2", history=history)) == []
+    plan = plan_pages(config, "ops", at("2026-03-04 20:00"), "sev2", history=history)
+    assert anna_skips(plan) == []
+    assert [s.citation for s in anna_skips(plan, "daily_hours")] == (["ArbZG §3"] if profile == "de-arbzg" else [])
 
     # 2. After a complete rest. MO 17:00 + 11 h = TU 04:00. A call-out TU 04:00-05:00 found 11 h of rest: it
     #    starts the new working day and restarts nothing; she may be paged at 05:30.

@@ -59,14 +59,16 @@ def test_daily_rest_from_working_hours(write_config):
 
 
 def test_weekly_rest_and_average_hours(write_config):
-    # 7 days a week 08:00-20:00: longest rest in any 7 days is 12 h < 24 h + 11 h; 84 h/week > 48 h.
+    # 7 days a week 08:00-20:00: longest rest in any 7 days is 12 h < 24 h + 11 h; 84 h in a one-week reference
+    # period (the 7-day horizon is that whole period) > 48 h.
     anna = person("anna", "U0ANNA001", working_hours={"MO-SU": ["08:00-20:00"]})
     rules = [{"kind": "min_weekly_rest", "hours": 24, "plus_daily_rest": True, "cite": "TEST art. 5"},
              {"kind": "min_daily_rest", "hours": 11, "cite": "TEST art. 3"},
-             {"kind": "max_avg_weekly_hours", "hours": 48, "severity": "warn", "cite": "TEST art. 6"}]
+             {"kind": "max_avg_weekly_hours", "hours": 48, "reference_weeks": 1, "severity": "warn", "cite": "TEST art. 6"}]
     config, issues = issues_of(write_config, rules=rules, people=[anna, person("bea", "U0BEA0001"), person("boss", "U0BOSS001")])
     assert any("needs 35 h" in m and "TEST art. 5" in m for m in messages(issues))
-    assert any("84.0 h per week" in m and "TEST art. 6" in m for m in messages(issues, "warning"))
+    assert any("84 h in the 7 days from here, 84.0 h per week" in m and "TEST art. 6" in m
+               for m in messages(issues, "warning"))
 
 
 def test_opt_out_exempts_from_average_hours(write_config):
@@ -141,14 +143,19 @@ def test_weekly_rest_boundary_35h_vs_34h59(write_config):
 
 
 def test_average_weekly_hours_boundary(write_config):
-    rule = [{"kind": "max_avg_weekly_hours", "hours": 48, "severity": "warn", "cite": "TEST art. 6"}]
+    rule = [{"kind": "max_avg_weekly_hours", "hours": 48, "reference_weeks": 1, "severity": "warn", "cite": "TEST art. 6"}]
     others = [person("bea", "U0BEA0001"), person("boss", "U0BOSS001")]
     # 08:00-17:36 is 9 h 36 min = 9.6 h a day, 48.0 h in the 7-day horizon: not more than 48.
     _, issues = issues_of(write_config, rules=rule, people=[person("anna", "U0ANNA001", working_hours={"MO-FR": ["08:00-17:36"]})] + others)
     assert messages(issues, "warning") == []
     # one more minute a day: 48.08 h -> warning (warn severity: the config still loads)
     config, issues = issues_of(write_config, rules=rule, people=[person("anna", "U0ANNA001", working_hours={"MO-FR": ["08:00-17:37"]})] + others)
-    assert config is not None and any("48.1 h per week" in m for m in messages(issues, "warning"))
+    assert config is not None and any("48 h 5 min in the 7 days from here, 48.1 h per week" in m
+                                      for m in messages(issues, "warning"))
+    # With the default 17-week reference period the 7-day horizon cannot judge the average: not a warning.
+    long = [dict(rule[0], reference_weeks=17)]
+    _, issues = issues_of(write_config, rules=long, people=[person("anna", "U0ANNA001", working_hours={"MO-FR": ["08:00-20:00"]})] + others)
+    assert messages(issues, "warning") == []
 
 
 def test_standby_review_boundary(write_config):

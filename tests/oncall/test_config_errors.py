@@ -80,3 +80,12 @@ def test_on_interrupt_short_form_and_mapping_say_what_was_expected(write_config)
     bad = dict(BASE_PROFILE, rules=[{"kind": "leave", "cite": "x"},
                                     {"kind": "min_daily_rest", "on_interrupt": {"complete_rest": "compensate"}, "cite": "x"}])
     assert any("complete_rest" in e for e in errors(write_config, labor=[bad]))
+
+
+def test_new_rule_kinds_say_what_was_expected(write_config):
+    bad = dict(BASE_PROFILE, rules=[{"kind": "leave", "cite": "x"},
+                                    {"kind": "max_daily_hours", "hours": 10, "extendable_to": 8, "cite": "x"},
+                                    {"kind": "night_work_limit", "average_hours": 8, "cite": "x"}])
+    out = errors(write_config, labor=[bad])
+    assert any("expected extendable_to at least hours (10), got 8" in e for e in out)
+    assert any("expected average_hours and reference_days together" in e for e in out)

@@ -192,18 +192,24 @@ def test_leave_is_a_hard_block_until_the_day_after(write_config):
 
 
 def test_night_work_limit_for_night_workers(write_config):
-    rule = {"kind": "night_work_limit", "night_window": "23:00-06:00", "max_hours_per_24h": 7, "cite": "TEST §6"}
-    config = team_config(write_config, [rule], people_extra={"anna": {"contract": {"oncall_agreement": True, "night_worker": True}}})
-    # 23:00-06:00 worked = the full 7 h window in the last 24 h: the limit is used up -> skipped at 06:30.
-    full = EngagementHistory.of([("anna", local("2026-03-03 23:00"), local("2026-03-04 06:00"))])
-    assert plan_pages(config, "ops", local("2026-03-04 06:30"), "sev2", history=full).skipped[0].reason_code == "night_work"
-    # 23:01-06:00 is 6 h 59 min: still under the limit.
-    short = EngagementHistory.of([("anna", local("2026-03-03 23:01"), local("2026-03-04 06:00"))])
-    assert plan_pages(config, "ops", local("2026-03-04 06:30"), "sev2", history=short).skipped == []
-    # the rule applies only to night workers: bea with the same history is not affected
-    config = team_config(write_config, [rule], rotation={"participants": ["bea", "anna"]})
-    history = EngagementHistory.of([("bea", local("2026-03-03 23:00"), local("2026-03-04 06:00"))])
-    assert plan_pages(config, "ops", local("2026-03-04 06:30"), "sev2", history=history).skipped == []
+    # A night worker's whole shifts count (not only their hours inside the night window). anna works nights
+    # MO-FR 22:00-06:00 (8 h); a limit of 10 h per 24 h. After her TU-WE shift and a call-out WE 06:00-08:00, the
+    # 24 h before WE 08:30 hold 8 h + 2 h = 10 h: the limit is reached, she is skipped until the start of that work,
+    # TU 22:00, leaves the 24 h (WE 22:00). With the call-out ending 07:59 (9 h 59 min) she is not.
+    rule = {"kind": "night_work_limit", "night_window": "23:00-06:00", "max_hours_per_24h": 10, "cite": "TEST §6"}
+    night = {"anna": {"contract": {"oncall_agreement": True, "night_worker": True},
+                      "working_hours": {"MO-FR": ["22:00-06:00"]}}}
+    config = team_config(write_config, [rule], people_extra=night)
+    full = EngagementHistory.of([("anna", local("2026-03-04 06:00"), local("2026-03-04 08:00"))])
+    [skip] = plan_pages(config, "ops", local("2026-03-04 08:30"), "sev2", history=full).skipped
+    assert (skip.reason_code, skip.until) == ("night_work", local("2026-03-04 22:00"))
+    short = EngagementHistory.of([("anna", local("2026-03-04 06:00"), local("2026-03-04 07:59"))])
+    assert plan_pages(config, "ops", local("2026-03-04 08:30"), "sev2", history=short).skipped == []
+    # the rule applies only to night workers: bea with the same hours and history is not affected
+    config = team_config(write_config, [rule], rotation={"participants": ["bea", "anna"]},
+                         people_extra={"bea": {"working_hours": {"MO-FR": ["22:00-06:00"]}}})
+    history = EngagementHistory.of([("bea", local("2026-03-04 06:00"), local("2026-03-04 08:00"))])
+    assert plan_pages(config, "ops", local("2026-03-04 08:30"), "sev2", history=history).skipped == []
 
 
 def test_daily_rest_counts_elapsed_hours_across_spring_forward(write_config):

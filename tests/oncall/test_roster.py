@@ -16,14 +16,15 @@ START = datetime(2026, 11, 1, tzinfo=timezone.utc)
 
 
 def rostered_anywhere(config, at) -> set[str]:
-    """The definition, by brute force: every rotation's on-call person and first deputy at ``at``."""
+    """The definition, by brute force: every rotation's on-call person at ``at``, and its first deputy where the
+    rota tells deputies they are on standby."""
     team = team_of(config)
     out = set()
     for rid in team.rotations:
         oc = on_call(team, rid, at)
         if oc.person:
             out.add(oc.person)
-            if oc.deputies:
+            if oc.deputies and team.rotations[rid].deputies_on_standby:
                 out.add(oc.deputies[0])
     return out
 
@@ -40,7 +41,7 @@ def test_shipped_config_every_person_at_any_instant(shipped, minutes):  # noqa: 
 
 
 def test_an_override_by_someone_outside_the_rotation_and_a_named_deputy_count(write_config):
-    rotas = one_rotation(["anna", "bea"], deputies=["dora"])
+    rotas = one_rotation(["anna", "bea"], deputies=["dora"], deputies_on_standby=True)
     rotas["overrides"] = [{"rotation": "ops", "person": "carl", "replaces": "anna",
                            "from": "2026-03-03 00:00", "to": "2026-03-04 00:00"}]
     people = [person(p, f"U0{p.upper():0<7}") for p in ("anna", "bea", "carl", "dora", "boss")]
@@ -53,3 +54,15 @@ def test_an_override_by_someone_outside_the_rotation_and_a_named_deputy_count(wr
     monday = datetime(2026, 3, 2, 11, 0, tzinfo=timezone.utc)
     assert {p for p in ("anna", "bea", "carl", "dora", "boss") if roster.is_rostered(p, monday)} == {"anna", "dora"}
     assert rostered_anywhere(config, tuesday) == {"carl", "dora"}
+
+
+def test_a_deputy_counts_only_when_the_rota_says_they_are_on_standby(write_config):
+    # CT art. 199.º-A reads rest as time not at the employer's disposal: a deputy who was not told they are on
+    # standby is at rest. Without deputies_on_standby, dora (the named deputy) is not rostered; anna on call is.
+    people = [person(p, f"U0{p.upper():0<7}") for p in ("anna", "bea", "dora", "boss")]
+    config = write_config(people={"sites": [site("munich", "Europe/Berlin")], "people": people},
+                          rotas=one_rotation(["anna", "bea"], deputies=["dora"]))
+    monday = datetime(2026, 3, 2, 11, 0, tzinfo=timezone.utc)
+    roster = roster_of(config)
+    assert {p for p in ("anna", "bea", "dora", "boss") if roster.is_rostered(p, monday)} == {"anna"}
+    assert rostered_anywhere(config, monday) == {"anna"}

@@ -40,6 +40,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     preview.add_argument("--diff", metavar="OTHER_CONFIG_DIR",
                          help="the edited configuration folder to compare with (its playbooks folder: beside it)")
     preview.add_argument("--diff-playbooks-dir", metavar="DIR", help="playbooks folder of the edited configuration")
+    preview.add_argument("--notified-on", type=date_arg, metavar="DATE",
+                         help="with --diff: the day the edit is notified (default: today); changes sooner than a "
+                              "profile's advance_notice allows are findings")
     preview.add_argument("--json", action="store_true", help="print JSON instead of text")
     preview.add_argument("--html", metavar="FILE",
                          help="also write a self-contained HTML page: month calendars per rotation and per person "
@@ -59,7 +62,10 @@ def run_preview(args: argparse.Namespace) -> int:
         if args.diff:
             edited = with_stored_covers(load_reviewable_or_exit(ConfigPaths.default(args.diff, args.diff_playbooks_dir),
                                                                 "edited configuration"))
-            result = diff_configs(config, edited, args.first, args.last, args.rota)
+            from bot.clock import SystemClock
+
+            notified = args.notified_on or SystemClock().now().date()
+            result = diff_configs(config, edited, args.first, args.last, args.rota, notified_on=notified)
         else:
             result = build_preview(config, args.first, args.last, args.rota)
     except KeyError as exc:
