@@ -290,10 +290,12 @@ class _Planner:
 
 def team_for(config, history: EngagementHistory | None) -> Team:
     """The configured team, with the covers accepted in chat (carried by the history) on top."""
+    team = team_of(config)
+    if history is None or not history.overrides:
+        return team  # a plan without the store never loads the database stack
     from bot.oncall.covers import with_overrides
 
-    team = team_of(config)
-    return with_overrides(team, history.overrides) if history is not None and history.overrides else team
+    return with_overrides(team, history.overrides)
 
 
 def roster_for(config, team: Team, history: EngagementHistory | None) -> Roster:
