@@ -32,10 +32,13 @@ def shifts_by_person(team: Team, start: datetime, end: datetime) -> dict[str, li
     return out
 
 
-def violations(team: Team, start: datetime, end: datetime) -> list[Violation]:
+def violations(team: Team, start: datetime, end: datetime, *, only: set[str] | None = None) -> list[Violation]:
+    """Every rostered person's plan-time findings in [start, end) (``only``: just these people)."""
     span = Horizon(team, start, end)
     out: list[Violation] = []
     for pid, own in sorted(shifts_by_person(team, start, end).items()):
+        if only is not None and pid not in only:
+            continue
         plan = PersonPlan(span, team.person(pid), own, out)
         check_leave(plan)
         for rule in plan.person.rules.rules:

@@ -125,7 +125,7 @@ def check_taker(team: Team, history: EngagementHistory, cover: CoverRequest) -> 
     hi = start_of_local_day(local_date(end, person.zone) + timedelta(days=2), person.zone)
 
     def mine(t: Team) -> set[tuple]:
-        return {(v.rule, v.citation, v.severity, v.message) for v in violations(t, lo, hi) if v.person == person.id}
+        return {(v.rule, v.citation, v.severity, v.message) for v in violations(t, lo, hi, only={person.id})}
 
     new = sorted(mine(after) - mine(team), key=lambda v: v[3])
     refusals = [f"{msg}" for rule, cite, severity, msg in new if severity == "block"]

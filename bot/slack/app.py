@@ -13,13 +13,14 @@ from concurrent.futures import ThreadPoolExecutor
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot.slack import errors
+from bot.slack import errors, oncall_requests
 from bot.slack.listeners import actions, commands, events, home, views
 from bot.slack.services import SlackServices
 
 SLASH_COMMANDS = ("/incident", "/oncall")
 ACTIONS = ("page.ack", "page.decline", "obligation.notified", "obligation.snooze", "obligation.not_required",
-           "task.complete", "task.done", "trigger.approve", "trigger.reject")
+           "task.complete", "task.done", "trigger.approve", "trigger.reject", "cover.accept", "cover.decline",
+           "rest.schedule_now")
 EVENTS = ("app_home_opened", "app_mention")
 SHORTCUTS = ("declare_incident",)
 
@@ -38,4 +39,5 @@ def build_app(services: SlackServices, client: WebClient, *, signing_secret: str
     actions.register(app, services)
     views.register(app, services)
     home.register(app, services)
+    oncall_requests.register(app, services)
     return app

@@ -27,7 +27,13 @@ USAGE: dict[str, str] = {
     "deadlines": "/incident deadlines",
     "help": "/incident help",
 }
-ONCALL_USAGE = "/oncall [rota]"
+ONCALL_USAGE = "/oncall [rota]   (also: /oncall worked <from>-<to> [note], /oncall cover <rota> <from> <to> @person)"
+ONCALL_REQUESTS = {
+    "worked": "/oncall worked <from>-<to> [what it was]   (your local time: 02:00-03:30, 22:30-01:15, "
+              "2026-03-04 22:30-01:15)",
+    "cover": "/oncall cover <rota> <from> <to> @person [why]   (the rota's local time: 2027-01-05T18:00)",
+}
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 _INCIDENT_REF = re.compile(r"^(?:inc-|#)?(\d+)$", re.IGNORECASE)
 _MENTION = re.compile(r"^<@([UW][A-Z0-9]{2,})(?:\|[^>]*)?>$")
@@ -132,7 +138,36 @@ def parse_incident(text: str, now: datetime) -> IncidentCommand:
 
 
 def parse_oncall(text: str) -> str | None:
+    """The rota asked about (None: all). A request (``worked``, ``cover``) is checked by
+    :func:`parse_oncall_request` and gives None here: the listener hands it to its own handler."""
     words = text.split()
+    if words and words[0].lower() in ONCALL_REQUESTS:
+        parse_oncall_request(text)
+        return None
     if len(words) > 1:
         raise UsageError(f"Give at most one rota.\nUsage: `{ONCALL_USAGE}`")
     return words[0].lower() if words else None
+
+
+def is_oncall_request(text: str) -> bool:
+    words = (text or "").split()
+    return bool(words) and words[0].lower() in ONCALL_REQUESTS
+
+
+def parse_oncall_request(text: str) -> tuple[str, dict[str, str]]:
+    """``worked`` -> span, note; ``cover`` -> rota, start, end, taker (user id), reason."""
+    words = (text or "").split()
+    name, rest = words[0].lower(), words[1:]
+    usage = f"\nUsage: `{ONCALL_REQUESTS[name]}`"
+    if name == "worked":
+        if not rest:
+            raise UsageError("Say when you worked." + usage)
+        if len(rest) > 1 and _DAY.fullmatch(rest[0]):  # "2026-03-04 22:30-01:15 note"
+            return name, {"span": f"{rest[0]} {rest[1]}", "note": " ".join(rest[2:])}
+        return name, {"span": rest[0], "note": " ".join(rest[1:])}
+    if len(rest) < 4:
+        raise UsageError("Give the rota, from, to and the person." + usage)
+    taker = user_reference(rest[3])
+    if taker is None:
+        raise UsageError(f'"{rest[3]}" is not a person; mention them with @.' + usage)
+    return name, {"rota": rest[0].lower(), "start": rest[1], "end": rest[2], "taker": taker, "reason": " ".join(rest[4:])}

@@ -19,7 +19,8 @@ from bot.slack.client import make_client
 from bot.slack.double import SlackDouble
 from tests.slack.harness import REPO, SECRET, sign
 
-VALUE_PREFIX = {"page": "page", "obligation": "obligation", "task": "task", "trigger": "approval"}
+VALUE_PREFIX = {"page": "page", "obligation": "obligation", "task": "task", "trigger": "approval", "cover": "cover",
+                "rest": "rest"}
 MANIFEST = yaml.safe_load((REPO / "manifest.yaml").read_text())
 
 

@@ -14,7 +14,7 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from bot.slack import modals, oncall_view, operations, replies
+from bot.slack import modals, oncall_requests, oncall_view, operations, replies
 from bot.slack.command_parser import IncidentCommand, UsageError, help_text, parse_incident, parse_oncall
 from bot.slack.mrkdwn import escape
 from bot.slack.services import SlackServices
@@ -38,6 +38,9 @@ def register(app: App, services: SlackServices) -> None:
             respond(text=reply, response_type="ephemeral")
 
     def oncall_command(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        if oncall_requests.is_request(body.get("text") or ""):  # worked / cover: bot/slack/oncall_requests.py
+            oncall_requests.handle_command(services, ack, body, respond)
+            return
         try:
             rota = parse_oncall(body.get("text") or "")
         except UsageError as exc:

@@ -1,0 +1,61 @@
+"""/oncall worked and /oncall cover in Slack: signed requests to the real app, the Slack double, the real services.
+
+The clock is MO 2026-03-02 09:00 UTC (10:00 in Berlin). On the shipped rota anna holds platform that week
+(the rota starts with her on 21 Dec 2026 and runs backwards: 42 weeks earlier is her turn again).
+"""
+
+from __future__ import annotations
+
+from bot.slack.command_parser import UsageError, parse_oncall, parse_oncall_request as parse
+from tests.slack.test_listeners import button, command, replies, world  # noqa: F401  (fixture)
+
+ANNA, FELIX, KATRIN = "U0ANNA001", "U0FELIX01", "U0KATRIN1"
+
+
+
+def test_parse_says_what_is_missing():
+    assert parse("worked 22:30-01:15 db failover") == ("worked", {"span": "22:30-01:15", "note": "db failover"})
+    assert parse("worked 2026-03-04 22:30-01:15 x")[1] == {"span": "2026-03-04 22:30-01:15", "note": "x"}
+    name, args = parse("cover platform 2027-01-05T18:00 2027-01-06T09:00 <@U0FELIX01|felix> dentist")
+    assert (name, args["taker"], args["reason"]) == ("cover", "U0FELIX01", "dentist")
+    for text, problem in (("worked", "Say when you worked."), ("cover platform 2027-01-05T18:00", "Give the rota"),
+                          ("cover platform a b felix", '"felix" is not a person')):
+        try:
+            parse(text)
+        except UsageError as exc:
+            assert problem in str(exc) and "Usage: `/oncall" in str(exc)
+        else:
+            raise AssertionError(text)
+    # /oncall with a request is checked by the same parser; it names no rota
+    assert parse_oncall("worked 02:00-03:30 phoned") is None and parse_oncall("platform") == "platform"
+
+
+def test_worked_then_cover_asked_and_accepted_with_the_button(world):  # noqa: F811
+    _, services, double = world
+    # anna was phoned MO 02:00-03:30 Berlin. Her rest since FR 17:30 was complete (ArbZG §5(1): the call-out
+    # starts the new working day), so nothing is owed; her manager katrin is told.
+    assert command(world, "worked 02:00-03:30 phoned by the NOC", user=ANNA, name="/oncall") == 200
+    reply = double.wait_for(lambda: replies(double), what="the reply")[-1]
+    assert reply.startswith("Recorded: call-out of anna recorded: 2026-03-02 02:00 Europe/Berlin to 2026-03-02 03:30")
+    assert "phoned by the NOC" in reply and "owed" not in reply
+    assert double.wait_for(lambda: [c for c in double.calls("chat.postMessage") if "Anna Berger recorded work" in
+                                    str(c.params)], what="katrin's DM")
+    # anna asks felix to take TU 18:00 - WE 08:00
+    assert command(world, f"cover platform 2026-03-03T18:00 2026-03-04T08:00 <@{FELIX}|felix> dentist",
+                   user=ANNA, name="/oncall") == 200
+    reply = double.wait_for(lambda: len(replies(double)) >= 2 and replies(double), what="the cover reply")[-1]
+    assert reply == ("Asked Felix Wagner to take platform from 2026-03-03 18:00 Europe/Berlin to 2026-03-04 08:00 "
+                     "Europe/Berlin (cover #1).")
+    asked = double.wait_for(lambda: [c for c in double.calls("chat.postMessage") if "asks you to take platform"
+                                     in str(c.params)], what="felix's DM")
+    assert "cover.accept" in str(asked[0].params)
+    # felix accepts with the button: checked over the span, written, anna told
+    assert button(world, FELIX, "cover.accept", "cover:1") == 200
+    reply = double.wait_for(lambda: len(replies(double)) >= 3 and replies(double), what="the accept reply")[-1]
+    assert reply == "Done: you hold platform for cover #1."
+    assert double.wait_for(lambda: [c for c in double.calls("chat.postMessage") if "Cover #1: accepted"
+                                    in str(c.params)], what="anna's DM")
+    # a second press (Slack retry, double click) changes nothing and says so
+    assert button(world, FELIX, "cover.accept", "cover:1") == 200
+    assert "cover #1 is already accepted" in double.wait_for(lambda: len(replies(double)) >= 4 and replies(double),
+                                                            what="the second reply")[-1]
