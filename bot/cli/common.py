@@ -68,9 +68,8 @@ def print_json(data: Any) -> None:
 
 
 def parse_fact_args(values: list[str]) -> dict[str, Any]:
-    """``--fact NAME=VALUE`` options: true/false, numbers, text, JSON; ``residents.CA=600`` nests."""
-    from bot.incidents.facts import parse_value
-
+    """``--fact NAME=VALUE`` options as given (the text, or JSON for ``{..}``/``[..]``); ``residents.CA=600``
+    nests. The values are read against each fact's declared type by the caller (:func:`check_fact_args`)."""
     facts: dict[str, Any] = {}
     for item in values:
         name, sep, text = item.partition("=")
@@ -78,14 +77,12 @@ def parse_fact_args(values: list[str]) -> dict[str, Any]:
         if not sep or not name or not text.strip():
             raise argparse.ArgumentTypeError(f'--fact expects NAME=VALUE, got "{item}"')
         text = text.strip()
-        value: Any
+        value: Any = text
         if text[:1] in "[{":
             try:
                 value = json.loads(text)
             except ValueError:
                 raise argparse.ArgumentTypeError(f"--fact {name}: {text} is not valid JSON") from None
-        else:
-            value = parse_value(text)
         head, _, rest = name.partition(".")
         if rest:
             nested = facts.setdefault(head, {})
@@ -109,3 +106,15 @@ def migrated_store() -> Iterator[Any]:
         yield store
     finally:
         store.dispose()
+
+
+def check_fact_args(config: Config, values: list[str]) -> dict[str, Any]:
+    """``--fact`` options read against the catalog's fact types; an unknown name or a value of the wrong type
+    raises :class:`argparse.ArgumentTypeError` with the allowed values and a "did you mean"."""
+    from bot.deadlines.catalog import fact_types
+    from bot.deadlines.fact_types import FactValueError, check_facts
+
+    try:
+        return check_facts(fact_types(config), parse_fact_args(values), where="--fact ")
+    except FactValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None

@@ -11,14 +11,16 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any, Literal
 
-from pydantic import AnyHttpUrl, Field, model_validator
+from pydantic import AnyHttpUrl, BeforeValidator, Field, model_validator
+from typing_extensions import Annotated
 
 from bot.clock import SystemClock
 from bot.config.errors import ConfigIssue
 from bot.config.types import ConfigModel, Date, Identifier, TimeZoneName
 from bot.deadlines.calendars import CalendarSpec
-from bot.deadlines.conditions import Condition, fact_names as condition_facts
+from bot.deadlines.conditions import Condition, fact_conditions, fact_names as condition_facts
 from bot.deadlines.delays import DelaySpec
+from bot.deadlines.fact_types import FactSpec
 from bot.deadlines.ordering import precedes
 from bot.deadlines.policy import ReminderPolicy
 from bot.deadlines.review import review_issues
@@ -27,6 +29,13 @@ from bot.deadlines.rules import SUBMITTED, Anchor, DeadlineRule, anchors_of, cal
 
 Confidence = Literal["verified", "secondary", "unverified"]
 RegimeStatus = Literal["in_force", "proposed", "not_yet_effective", "repealed"]
+
+
+def _typed_fact(value: Any) -> Any:
+    if isinstance(value, str):
+        raise ValueError(f'expected a typed fact like {{type: boolean, question: "{value[:60]}"}} '
+                         "(types: boolean, number, enum with values, zone, country, counts), got only the question")
+    return value
 
 
 class Citation(ConfigModel):
@@ -84,7 +93,8 @@ class RegimeFile(ConfigModel):
     zone: TimeZoneName = Field(description="zone the rules are computed in unless zone_fact is known")
     zone_fact: str | None = Field(default=None, description="fact holding the entity's IANA zone (overrides zone)")
     applicability: list[Condition] = Field(default_factory=list, description="facts that must hold for every obligation")
-    facts: dict[str, str] = Field(default_factory=dict, description="fact name -> question/description")
+    facts: dict[str, Annotated[FactSpec, BeforeValidator(_typed_fact)]] = Field(
+        default_factory=dict, description="fact name -> {type, question, values/keys}")
     calendars: dict[Identifier, CalendarSpec] = Field(default_factory=dict)
     reminders: ReminderPolicy | None = None
     obligations: list[ObligationSpec] = Field(min_length=1)
@@ -128,15 +138,35 @@ def find_obligation(config: Any, obligation_id: str) -> tuple[RegimeFile, Obliga
 
 
 def fact_catalog(config: Any) -> dict[str, str]:
-    """Every fact the catalog asks about -> its description (empty if undocumented)."""
+    """Every fact the catalog asks about -> its question (empty if undeclared)."""
     out: dict[str, str] = {}
     for regime in regimes(config).values():
         for name in sorted(_facts_used(regime)):
-            out.setdefault(name, regime.facts.get(name, ""))
-        for name, text in regime.facts.items():
+            out.setdefault(name, regime.facts[name].question if name in regime.facts else "")
+        for name, spec in regime.facts.items():
             if not out.get(name):
-                out[name] = text
+                out[name] = spec.question
     return out
+
+
+def fact_types(config: Any) -> dict[str, FactSpec]:
+    """Every declared fact -> its type (the first regime declaring it; ``check`` refuses disagreements)."""
+    out: dict[str, FactSpec] = {}
+    for regime in regimes(config).values():
+        for name, spec in regime.facts.items():
+            out.setdefault(name, spec)
+    return out
+
+
+def regime_named(config: Any, given: str) -> str:
+    """The regime id for ``given`` matched case-insensitively, or :class:`ValueError` with the known ids."""
+    from bot.deadlines.fact_types import did_you_mean
+
+    known = regime_ids(config)
+    wanted = (given or "").strip().lower()
+    if wanted in known:
+        return wanted
+    raise ValueError(f'unknown regime "{given}"{did_you_mean(wanted, sorted(known))}; known: {", ".join(sorted(known))}')
 
 
 def fact_names(config: Any) -> set[str]:
@@ -176,12 +206,61 @@ def cross_check(config: Any) -> list[ConfigIssue]:
                                               f'got "{stem}.yaml"', "warning"))
         for i, ob in enumerate(regime.obligations):
             issues.extend(_check_obligation(lf, regime, i, ob, all_ids, obligation_count))
-        undocumented = sorted(f for f in _facts_used(regime) if f not in regime.facts)
-        if undocumented:
-            issues.append(lf.issue(("facts",), "facts used but not described under facts: " + ", ".join(undocumented)
-                                   + "; add a one-line question for each", "warning"))
+        undeclared = sorted(f for f in _facts_used(regime) if f not in regime.facts)
+        if undeclared:
+            issues.append(lf.issue(("facts",), "facts used but not declared under facts: " + ", ".join(undeclared)
+                                   + "; declare each with its type and question, e.g. "
+                                   '{type: boolean, question: "..."}'))
+        issues.extend(_check_fact_uses(lf, regime))
+    issues.extend(_check_fact_agreement(loaded))
     issues.extend(_check_cycles(loaded))
     issues.extend(review_issues(config, SystemClock().now().date()))
+    return issues
+
+
+def _check_fact_uses(lf: Any, regime: RegimeFile) -> list[ConfigIssue]:
+    """Each condition compares a fact with a value its type can hold (catches "equals: controler")."""
+    from bot.deadlines.fact_types import FactValueError, read_value
+
+    issues: list[ConfigIssue] = []
+    conditions = list(regime.applicability) + [c for ob in regime.obligations for c in ob.applicability]
+    conditions += [c for ob in regime.obligations if ob.rollover for c in ob.rollover.not_for]
+    for cond in fact_conditions(conditions):
+        base, _, key = cond.fact.partition(".")
+        spec = regime.facts.get(base)
+        if spec is None:
+            continue
+        if key and spec.type != "counts":
+            issues.append(lf.issue(("facts", base), f'"{cond.fact}" looks into fact {base}, which is {spec.type}, '
+                                                    "not counts"))
+            continue
+        target = FactSpec(type="number", question="count", minimum=None) if key else spec
+        operands = cond.operand if cond.operator == "one_of" else [cond.operand]
+        if cond.operator in ("gt", "gte", "lt", "lte") and target.type != "number":
+            issues.append(lf.issue(("facts", base), f'"{cond.describe()}" compares fact {base} as a number, '
+                                                    f"but it is {spec.type}"))
+            continue
+        for operand in operands:
+            try:
+                read_value(target, operand)
+            except FactValueError as exc:
+                issues.append(lf.issue(("facts", base), f'"{cond.describe()}" can never hold: fact {base} is '
+                                                        f"{target.describe()} ({exc})"))
+    return issues
+
+
+def _check_fact_agreement(loaded: list[Any]) -> list[ConfigIssue]:
+    """A fact declared by several regimes has one type (and the same allowed values) everywhere."""
+    first: dict[str, tuple[str, FactSpec]] = {}
+    issues: list[ConfigIssue] = []
+    for lf in loaded:
+        for name, spec in lf.model.facts.items():
+            seen = first.setdefault(name, (lf.model.id, spec))
+            other_regime, other = seen
+            if (other.type, other.values, other.keys) != (spec.type, spec.values, spec.keys):
+                issues.append(lf.issue(("facts", name), f"fact {name} is declared as {spec.describe()} here but as "
+                                                        f"{other.describe()} in regime {other_regime}; "
+                                                        "declare it the same way in both"))
     return issues
 
 

@@ -154,10 +154,33 @@ def _compare(op: str, actual: Any, operand: Any) -> bool:
     return {"gt": actual > operand, "gte": actual >= operand, "lt": actual < operand, "lte": actual <= operand}[op]
 
 
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "text"
+    return type(value).__name__
+
+
+def readable(condition: FactCondition, actual: Any) -> bool:
+    """Whether ``actual`` is of the kind the condition compares with. A value of another kind (the text "ja"
+    where true or false is expected, a number where a word is) cannot be read: the fact counts as unknown,
+    so a duty is assumed rather than switched off."""
+    op = condition.operator
+    if op in _NUMERIC:
+        return _kind(actual) == "number"
+    if op == "contains":
+        return True
+    operands = condition.operand if op == "one_of" else [condition.operand]
+    return any(_kind(actual) == _kind(o) for o in operands)
+
+
 def evaluate(condition: Condition, facts: dict[str, Any]) -> Verdict:
     if isinstance(condition, FactCondition):
         actual = lookup(facts, condition.fact)
-        if actual is MISSING:
+        if actual is MISSING or not readable(condition, actual):
             return Verdict(None, missing=(condition.fact,))
         try:
             result = _compare(condition.operator, actual, condition.operand)
@@ -192,6 +215,19 @@ def combine(parts: list[Verdict], *, any_mode: bool) -> Verdict:
 def evaluate_all(conditions: list[Condition], facts: dict[str, Any]) -> Verdict:
     """All conditions must hold (an empty list always holds)."""
     return combine([evaluate(c, facts) for c in conditions], any_mode=False)
+
+
+def fact_conditions(conditions: list[Condition]) -> list[FactCondition]:
+    """The fact tests inside ``conditions``, depth first."""
+    out: list[FactCondition] = []
+    for c in conditions:
+        if isinstance(c, FactCondition):
+            out.append(c)
+        elif isinstance(c, Not):
+            out += fact_conditions([c.not_])
+        else:
+            out += fact_conditions(c.any_of if isinstance(c, AnyOf) else c.all_of)
+    return out
 
 
 def fact_names(conditions: list[Condition]) -> set[str]:

@@ -12,21 +12,18 @@ and of which type, its Member State and time zone.  They are written once::
       entity_zone: Europe/Berlin
 
 and serve as defaults under every incident's own facts (an incident fact with
-the same name wins).  ``bot check`` warns about names the catalog never asks
-about (typos) and rejects a zone or country fact the engine could not use.
+the same name wins).  ``bot check`` refuses a name the catalog never asks about
+(with a "did you mean") and a value that does not fit the fact's declared type.
 """
 
 from __future__ import annotations
 
-import difflib
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field
 
 from bot.config.errors import ConfigIssue
 from bot.config.types import ConfigModel
-from bot.deadlines.calendars import check_country
 from bot.deadlines.review import LawReview
 
 
@@ -42,8 +39,20 @@ class OrganisationFile(ConfigModel):
 
 
 def standing_facts(config: Any) -> dict[str, Any]:
+    """The standing facts, each read against its declared type (``check`` refuses a file where one fails)."""
     org = config.one("organisation") if config is not None else None
-    return dict(org.facts) if org is not None else {}
+    if org is None:
+        return {}
+    from bot.deadlines.catalog import fact_types
+    from bot.deadlines.fact_types import FactValueError, read_value
+
+    types, out = fact_types(config), {}
+    for name, value in org.facts.items():
+        try:
+            out[name] = read_value(types[name], value) if name in types else value
+        except FactValueError:
+            out[name] = value  # kept as written: an unreadable value counts as unknown, never as "no"
+    return out
 
 
 def facts_for(config: Any, incident_facts: dict[str, Any] | None) -> dict[str, Any]:
@@ -52,29 +61,24 @@ def facts_for(config: Any, incident_facts: dict[str, Any] | None) -> dict[str, A
 
 
 def cross_check(config: Any) -> list[ConfigIssue]:
-    from bot.deadlines.catalog import fact_catalog, regimes
+    """Every standing fact is one the catalog declares, with a value of its declared type."""
+    from bot.deadlines.catalog import fact_types
+    from bot.deadlines.fact_types import FactValueError, did_you_mean, read_value
 
     issues: list[ConfigIssue] = []
     [loaded] = config.loaded("organisation")
     org: OrganisationFile = loaded.model
-    known = fact_catalog(config)
-    catalog = regimes(config).values()
-    zone_facts = {r.zone_fact for r in catalog if r.zone_fact}
-    country_facts = {c.country_fact for r in catalog for c in r.calendars.values() if c.country_fact}
+    types = fact_types(config)
     for name, value in org.facts.items():
         path = ("facts", name)
-        if known and name not in known:
-            close = difflib.get_close_matches(name, known, n=1, cutoff=0.7)
-            hint = f'; did you mean "{close[0]}"?' if close else ""
-            issues.append(loaded.issue(path, f'no regulation asks about fact "{name}"{hint}', "warning", key=True))
-        if name in zone_facts:
-            try:
-                ZoneInfo(str(value))
-            except (ZoneInfoNotFoundError, ValueError):
-                issues.append(loaded.issue(path, f'expected an IANA time zone like "Europe/Berlin", got "{value}"'))
-        if name in country_facts:
-            try:
-                check_country(str(value).upper(), None)
-            except ValueError as exc:
-                issues.append(loaded.issue(path, str(exc)))
+        spec = types.get(name)
+        if spec is None:
+            if types:
+                issues.append(loaded.issue(path, f'no regulation asks about fact "{name}"{did_you_mean(name, sorted(types))}; '
+                                                 f"known facts: {', '.join(sorted(types))}", key=True))
+            continue
+        try:
+            read_value(spec, value)
+        except FactValueError as exc:
+            issues.append(loaded.issue(path, f"fact {name}: {exc}"))
     return issues

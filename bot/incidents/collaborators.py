@@ -188,6 +188,12 @@ def fact_catalog(config: Any) -> dict[str, str]:
     return catalog(config)
 
 
+def fact_types(config: Any) -> dict[str, Any]:
+    from bot.deadlines.catalog import fact_types as types
+
+    return types(config)
+
+
 # --- scheduling -------------------------------------------------------------------
 
 def sync_reminders(session: Session, config: Any, incident_id: int, at: datetime) -> None:

@@ -72,7 +72,7 @@ def test_per_state_resident_counts(capsys, config_dir):
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["--regime", "gdpr,nope"], "unknown regime nope"),
+    (["--regime", "gdpr,nope"], 'unknown regime "nope"'),
     (["--regime", "gdpr", "--trigger", "noticed=2026-03-02T10:00:00Z"], 'unknown trigger "noticed"'),
     (["--regime", "gdpr", "--trigger", "aware=2026-03-02T10:00"], "has no UTC offset"),
     (["--regime", "gdpr", "--trigger", "aware=2026-03-29T02:30", "--zone", "Europe/Berlin"], "does not exist"),

@@ -7,10 +7,10 @@ import sys
 from datetime import datetime
 from typing import Any
 
-from bot.cli.common import add_config_args, load_or_exit, parse_fact_args, print_json
+from bot.cli.common import add_config_args, check_fact_args, load_or_exit, print_json
 from bot.clock import SystemClock
 from bot.deadlines.assess import Assessment, Situation, assess
-from bot.deadlines.catalog import obligation_ids, regimes
+from bot.deadlines.catalog import obligation_ids, regime_named, regimes
 from bot.deadlines.delays import DelayNotice
 from bot.deadlines.instants import parse_instant_input
 from bot.deadlines.organisation import facts_for
@@ -76,11 +76,10 @@ def _instant(name: str, value: str, zone: str | None) -> datetime:
 
 
 def build_situation(args: argparse.Namespace, config: Any) -> tuple[list[str], Situation]:
-    known = regimes(config)
-    wanted = [r.strip() for item in args.regime for r in item.split(",") if r.strip()]
-    unknown = [r for r in wanted if r not in known]
-    if unknown:
-        raise InputError(f"unknown regime {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+    try:
+        wanted = [regime_named(config, r) for item in args.regime for r in item.split(",") if r.strip()]
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
     triggers = {}
     for name, value in _pairs(args.trigger, "trigger"):
         if name not in TRIGGERS:
@@ -96,7 +95,7 @@ def build_situation(args: argparse.Namespace, config: Any) -> tuple[list[str], S
         submitted[name] = _instant(f"--submitted {name}", value, args.zone)
     at = _instant("--at", args.at, args.zone) if args.at else SystemClock().now()
     try:
-        facts = facts_for(config, parse_fact_args(args.fact))
+        facts = facts_for(config, check_fact_args(config, args.fact))
     except argparse.ArgumentTypeError as exc:
         raise InputError(str(exc)) from None
     delays: dict[str, list[DelayNotice]] = {}

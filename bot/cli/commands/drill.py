@@ -6,7 +6,7 @@ import argparse
 import logging
 import sys
 
-from bot.cli.common import add_config_args, instant_arg, load_or_exit, parse_fact_args
+from bot.cli.common import add_config_args, check_fact_args, instant_arg, load_or_exit
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -63,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
         options.title = args.title
     if args.fact is not None:
         try:
-            options.facts = parse_fact_args(args.fact)
+            options.facts = check_fact_args(config, args.fact)
         except argparse.ArgumentTypeError as exc:
             print(exc, file=sys.stderr)
             return 2
