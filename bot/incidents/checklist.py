@@ -23,7 +23,8 @@ def complete_task(ctx: Context, task_id: int, *, actor: str, key: str) -> Outcom
             raise NotFound(f"there is no checklist task #{task_id}")
         incident = load_by_id(session, task.incident_id)
         owner = current_roles(session, incident.id).get(task.owner_role or "")
-        authorize(config, "complete_task", actor, subject(session, incident, task_owner=owner.user if owner else None))
+        authorize(config, "complete_task", actor,
+                  subject(session, incident, ctx.members, task_owner=owner.user if owner else None))
         require_open(incident, "tick checklist tasks")
         if task.done_at is not None:
             raise Conflict(f'"{task.title}" was already done by {task.done_by}')

@@ -34,7 +34,7 @@ def resolve(ctx: Context, number: int, *, actor: str, key: str, summary: str) ->
     def work(session: Session) -> Outcome:
         config, at = ctx.config(), ctx.now()
         incident = load(session, number)
-        authorize(config, "resolve", actor, subject(session, incident))
+        authorize(config, "resolve", actor, subject(session, incident, ctx.members))
         if incident.status != "active":
             raise Conflict(f"{label(number)} is already {incident.status}")
         pb = playbook_of(config, incident)
@@ -65,7 +65,7 @@ def close(ctx: Context, number: int, summary: str, *, actor: str, key: str) -> O
     def work(session: Session) -> Outcome:
         config, at = ctx.config(), ctx.now()
         incident = load(session, number)
-        authorize(config, "close", actor, subject(session, incident))
+        authorize(config, "close", actor, subject(session, incident, ctx.members))
         if incident.status == "closed":
             raise Conflict(f"{label(number)} is already closed")
         still_open = [o for o in collaborators.obligations_of(session, incident.id) if o.status in ("open", "qualitative")]

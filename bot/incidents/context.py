@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable
+from typing import Callable, Optional
 
 from bot.clock import Clock, ensure_utc
 from bot.config.loader import Config
@@ -16,6 +16,7 @@ class Context:
     store: Store
     config: Callable[[], Config]
     clock: Clock
+    members: Optional[Callable[[str, str], bool]] = None  # (channel id, user) -> in the channel? (asks the chat)
 
     def now(self) -> datetime:
         return ensure_utc(self.clock.now())

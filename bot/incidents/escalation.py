@@ -27,7 +27,7 @@ def change_severity(ctx: Context, number: int, severity: str, *, actor: str, key
     def work(session: Session) -> Outcome:
         config, at = ctx.config(), ctx.now()
         incident = load(session, number)
-        authorize(config, "change_severity", actor, subject(session, incident))
+        authorize(config, "change_severity", actor, subject(session, incident, ctx.members))
         require_active(incident, "change the severity")
         old, new = playbook_of(config, incident), playbook_named(config, severity)
         if new.id == incident.severity:

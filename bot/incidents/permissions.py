@@ -9,11 +9,18 @@ Each action lists principals:
 * ``role_holder`` - the current holder of the role being handed over
 * ``task_owner`` - the holder of the checklist task's owner role
 * ``page_recipient`` - the person a page was sent to
+* ``response_team`` - the reporter, anyone who holds or held a role in the incident, anyone paged for it
+* ``channel_member`` - a member of the incident's Slack channel (asked of Slack when it matters)
+* ``auditors`` - the people listed under ``auditors:`` in this file (read access, never write)
 * ``group:<id>`` - a named group from this file (person ids or Slack user ids)
 * ``person:<id>`` - a person from ``config/people.yaml``
 * ``user:<Slack id>`` - one Slack user
 
-Actions left out of the file keep the defaults below (shown by ``docs/playbooks.md``).
+Actions left out of the file keep the defaults below (shown by ``docs/permissions.md``).
+
+A private incident is invisible to anyone outside ``read_private``: every
+read (timeline, deadlines, export, App Home) and every action on it is
+answered exactly as if the incident did not exist.
 """
 
 from __future__ import annotations
@@ -27,16 +34,17 @@ from typing_extensions import Annotated
 
 from bot.config.errors import ConfigIssue
 from bot.config.types import ConfigModel, Identifier
-from bot.incidents.errors import PermissionDenied
+from bot.incidents.errors import NotFound, PermissionDenied
 
-_PRINCIPAL = re.compile(r"^(everyone|admins|reporter|role_holder|task_owner|page_recipient|"
+_PRINCIPAL = re.compile(r"^(everyone|admins|reporter|role_holder|task_owner|page_recipient|response_team|"
+                        r"channel_member|auditors|"
                         r"role:[a-z0-9][a-z0-9_.\-]*|group:[a-z0-9][a-z0-9_.\-]*|person:[a-z0-9][a-z0-9_.\-]*|"
                         r"user:[UW][A-Z0-9]{2,})$")
 
 
 def _principal(value: str) -> str:
     if not _PRINCIPAL.match(value):
-        raise ValueError('expected a principal like "everyone", "admins", "reporter", "role:commander", '
+        raise ValueError('expected a principal like "everyone", "admins", "auditors", "reporter", "role:commander", '
                          f'"group:legal", "person:alice" or "user:U012AB3CD", got "{value}"')
     return value
 
@@ -66,6 +74,7 @@ class ActionRules(ConfigModel):
     record_delay: Principals = Field(default_factory=lambda: ["role:legal", "admins"])
     resolve: Principals = Field(default_factory=lambda: ["role:commander", "admins"])
     close: Principals = Field(default_factory=lambda: ["role:commander", "admins"])
+    read_private: Principals = Field(default_factory=lambda: ["response_team", "channel_member", "admins", "auditors"])
 
 
 ACTIONS = tuple(ActionRules.model_fields)
@@ -74,6 +83,8 @@ ACTIONS = tuple(ActionRules.model_fields)
 class PermissionsFile(ConfigModel):
     groups: dict[Identifier, list[str]] = Field(default_factory=dict,
                                                  description="named groups: person ids or Slack user ids")
+    auditors: list[str] = Field(default_factory=list,
+                                description="people who may read every incident, private ones too (person or Slack ids)")
     actions: ActionRules = Field(default_factory=ActionRules)
 
     def summary(self) -> str:
@@ -96,9 +107,14 @@ class Subject:
     role_holder: str | None = None
     task_owner: str | None = None
     page_recipient: str | None = None
+    private: bool = False
+    team: frozenset[str] = frozenset()  # the response team (see ``response_team``)
+    in_channel: Callable[[str], bool] | None = None  # asks Slack whether a user is in the incident channel
 
 
-_DESCRIBE = {"everyone": "everyone", "admins": "an admin", "reporter": "the reporter",
+_DESCRIBE = {"everyone": "everyone", "admins": "an admin", "auditors": "an auditor",
+             "response_team": "the response team", "channel_member": "a member of the incident channel",
+             "reporter": "the reporter",
              "role_holder": "the role's current holder", "task_owner": "the task's owner",
              "page_recipient": "the person paged"}
 
@@ -121,6 +137,12 @@ def _holds(config: Any, principal: str, actor: str, subject: Subject) -> bool:
         return True
     if principal == "admins":
         return actor in set(config.settings.admins)
+    if principal == "auditors":
+        return any(_slack_of(config, m) == actor for m in permissions(config).auditors)
+    if principal == "response_team":
+        return actor in subject.team
+    if principal == "channel_member":
+        return subject.in_channel is not None and bool(actor) and _asked(subject.in_channel, actor)
     if principal == "reporter":
         return subject.reporter == actor
     if principal == "role_holder":
@@ -154,12 +176,33 @@ def _describe(principal: str, subject: Subject, who: Callable[[str], str]) -> st
     return f"{kind} {name}"
 
 
+def _asked(in_channel: Callable[[str], bool], actor: str) -> bool:
+    try:
+        return bool(in_channel(actor))
+    except Exception:  # noqa: BLE001 - Slack unreachable: membership unknown, so it grants nothing
+        return False
+
+
 def may(config: Any, action: str, actor: str, subject: Subject) -> bool:
     return any(_holds(config, p, actor, subject) for p in getattr(permissions(config).actions, action))
 
 
+def may_read(config: Any, reader: str, subject: Subject) -> bool:
+    """Whether ``reader`` may see the incident: anyone for a public one, ``read_private`` for a private one."""
+    return not subject.private or may(config, "read_private", reader, subject)
+
+
+def hidden(label: str) -> NotFound:
+    """The refusal for someone who may not see a private incident: word for word the answer for a number that
+    does not exist, so it reveals nothing (not even that the incident exists)."""
+    return NotFound(f"there is no incident {label}; check the number")
+
+
 def authorize(config: Any, action: str, actor: str, subject: Subject) -> None:
-    """Raise :class:`PermissionDenied` unless ``actor`` holds one of the action's principals."""
+    """Raise :class:`PermissionDenied` unless ``actor`` holds one of the action's principals. On a private
+    incident someone who may not read it gets :func:`hidden` instead: no name, no role, no existence."""
+    if not may_read(config, actor, subject):
+        raise hidden(subject.label)
     allowed = tuple(getattr(permissions(config).actions, action))
     if any(_holds(config, p, actor, subject) for p in allowed):
         return
@@ -198,6 +241,10 @@ def cross_check(config: Any) -> list[ConfigIssue]:
                 issues.append(loaded.issue(path, f'unknown group "{name}"; define it under groups:'))
             elif kind == "person" and people is not None and name not in people:
                 issues.append(loaded.issue(path, f'unknown person "{name}" (not in config/people.yaml)'))
+    for j, member in enumerate(model.auditors):
+        if not re.fullmatch(r"[UW][A-Z0-9]{2,}", member) and people is not None and member not in people:
+            issues.append(loaded.issue(("auditors", j), f'unknown person "{member}"; use a person id from '
+                                       "config/people.yaml or a Slack user id"))
     for group, members in model.groups.items():
         for j, member in enumerate(members):
             if re.fullmatch(r"[UW][A-Z0-9]{2,}", member):

@@ -1,15 +1,23 @@
-"""Read-only lookups for the Slack adapter, the CLI and the drill."""
+"""Read-only lookups for the Slack adapter, the web view, the CLI and the drill.
+
+``reader`` is the Slack user asking.  A private incident is shown only to
+those ``read_private`` names (``config/permissions.yaml``); anyone else gets
+the very answer a number that does not exist gets.  ``reader=None`` is an
+in-process caller that answers to the operator (the CLI, the drill, the
+scheduler); every adapter that serves a person passes the person.
+"""
 
 from __future__ import annotations
 
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from bot.audit.trail import events
 from bot.incidents import collaborators
 from bot.incidents.context import Context
 from bot.incidents.playbook import playbooks
-from bot.incidents.records import (approval_view, event_view, incident_view, load, obligation_views, page_view,
-                                   task_view, tasks_of)
+from bot.incidents.permissions import hidden, may_read
+from bot.incidents.records import (approval_view, event_view, incident_view, label, load, obligation_views, page_view,
+                                   subject, task_view, tasks_of)
 from bot.incidents.tables import Incident, RoleAssignment, TriggerApproval
 from bot.incidents.views import (ApprovalView, EventView, IncidentView, ObligationView, PageView, SeverityOption,
                                  TaskView)
@@ -21,54 +29,73 @@ def severities(ctx: Context) -> list[SeverityOption]:
                            facts=tuple(p.regulations.ask_facts)) for p in books]
 
 
-def get(ctx: Context, number: int) -> IncidentView:
+def can_read(ctx: Context, s: Session, incident: Incident, reader: str | None) -> bool:
+    return reader is None or may_read(ctx.config(), reader, subject(s, incident, ctx.members))
+
+
+def readable(ctx: Context, s: Session, number: int, reader: str | None) -> Incident:
+    """The incident if ``reader`` may see it; otherwise the not-found answer, word for word."""
+    incident = load(s, number, lock=False)
+    if not can_read(ctx, s, incident, reader):
+        raise hidden(label(number))
+    return incident
+
+
+def may_read_incident(ctx: Context, number: int, reader: str) -> bool:
+    """Whether ``reader`` may see incident ``number`` (False as well when there is no such incident)."""
     with ctx.store.session() as s:
-        return incident_view(s, ctx.config(), load(s, number, lock=False))
+        incident = s.exec(select(Incident).where(Incident.number == number)).first()
+        return incident is not None and can_read(ctx, s, incident, reader)
 
 
-def incident_by_channel(ctx: Context, channel_id: str) -> IncidentView | None:
+def get(ctx: Context, number: int, reader: str | None = None) -> IncidentView:
+    with ctx.store.session() as s:
+        return incident_view(s, ctx.config(), readable(ctx, s, number, reader))
+
+
+def incident_by_channel(ctx: Context, channel_id: str, reader: str | None = None) -> IncidentView | None:
     with ctx.store.session() as s:
         row = s.exec(select(Incident).where(Incident.channel_id == channel_id)).first()
-        return incident_view(s, ctx.config(), row) if row else None
+        return incident_view(s, ctx.config(), row) if row and can_read(ctx, s, row, reader) else None
 
 
-def timeline(ctx: Context, number: int) -> list[EventView]:
+def timeline(ctx: Context, number: int, reader: str | None = None) -> list[EventView]:
     with ctx.store.session() as s:
-        return [event_view(e) for e in events(s, load(s, number, lock=False).id)]
+        return [event_view(e) for e in events(s, readable(ctx, s, number, reader).id)]
 
 
-def obligations(ctx: Context, number: int) -> list[ObligationView]:
+def obligations(ctx: Context, number: int, reader: str | None = None) -> list[ObligationView]:
     with ctx.store.session() as s:
-        incident = load(s, number, lock=False)
+        incident = readable(ctx, s, number, reader)
         return list(obligation_views(s, collaborators.obligations_of(s, incident.id)))
 
 
-def open_obligations(ctx: Context, number: int) -> list[ObligationView]:
-    return [o for o in obligations(ctx, number) if o.status in ("open", "qualitative")]
+def open_obligations(ctx: Context, number: int, reader: str | None = None) -> list[ObligationView]:
+    return [o for o in obligations(ctx, number, reader) if o.status in ("open", "qualitative")]
 
 
-def tasks(ctx: Context, number: int) -> list[TaskView]:
+def tasks(ctx: Context, number: int, reader: str | None = None) -> list[TaskView]:
     with ctx.store.session() as s:
-        return [task_view(t) for t in tasks_of(s, load(s, number, lock=False).id)]
+        return [task_view(t) for t in tasks_of(s, readable(ctx, s, number, reader).id)]
 
 
-def pages(ctx: Context, number: int) -> list[PageView]:
+def pages(ctx: Context, number: int, reader: str | None = None) -> list[PageView]:
     with ctx.store.session() as s:
-        return [page_view(p) for p in collaborators.pages_of(s, load(s, number, lock=False).id)]
+        return [page_view(p) for p in collaborators.pages_of(s, readable(ctx, s, number, reader).id)]
 
 
-def pending_approvals(ctx: Context, number: int) -> list[ApprovalView]:
+def pending_approvals(ctx: Context, number: int, reader: str | None = None) -> list[ApprovalView]:
     with ctx.store.session() as s:
-        incident = load(s, number, lock=False)
+        incident = readable(ctx, s, number, reader)
         rows = s.exec(select(TriggerApproval).where(TriggerApproval.incident_id == incident.id,
                                                     TriggerApproval.status == "pending").order_by(TriggerApproval.id)).all()
         return [approval_view(r) for r in rows]
 
 
-def open_incidents(ctx: Context) -> list[IncidentView]:
+def open_incidents(ctx: Context, reader: str | None = None) -> list[IncidentView]:
     with ctx.store.session() as s:
         rows = s.exec(select(Incident).where(Incident.status != "closed").order_by(Incident.number)).all()
-        return [incident_view(s, ctx.config(), r) for r in rows]
+        return [incident_view(s, ctx.config(), r) for r in rows if can_read(ctx, s, r, reader)]
 
 
 def incidents_for_user(ctx: Context, user: str) -> list[IncidentView]:
@@ -76,4 +103,5 @@ def incidents_for_user(ctx: Context, user: str) -> list[IncidentView]:
         held = set(s.exec(select(RoleAssignment.incident_id).where(RoleAssignment.user == user,
                                                                    RoleAssignment.ended_at.is_(None))).all())  # type: ignore[union-attr]
         rows = s.exec(select(Incident).where(Incident.status != "closed").order_by(Incident.number)).all()
-        return [incident_view(s, ctx.config(), r) for r in rows if r.id in held or r.reporter == user]
+        return [incident_view(s, ctx.config(), r) for r in rows
+                if (r.id in held or r.reporter == user) and can_read(ctx, s, r, user)]

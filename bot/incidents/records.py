@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from sqlalchemy import func
 from sqlmodel import Session, select
 
 from bot.audit.tables import TimelineEvent
 from bot.incidents.errors import Conflict, InvalidRequest, NotFound
-from bot.incidents.permissions import Subject
+from bot.incidents.permissions import Subject, hidden
 from bot.incidents.playbook import PlaybookFile, playbook_for, playbooks
 from bot.incidents.tables import ChecklistTask, Incident, ObligationSnooze, RoleAssignment, TriggerApproval
 from bot.incidents.views import (ApprovalView, EventView, IncidentView, ObligationView, PageView, RoleView,
@@ -33,7 +33,7 @@ def load(session: Session, number: int, *, lock: bool = True) -> Incident:
     query = select(Incident).where(Incident.number == number)
     incident = session.exec(query.with_for_update() if lock else query).first()
     if incident is None:
-        raise NotFound(f"there is no incident {label(number)}; check the number (see /incident list)")
+        raise hidden(label(number))  # the same words a reader gets for a private incident they may not see
     return incident
 
 
@@ -69,9 +69,24 @@ def current_roles(session: Session, incident_id: int) -> dict[str, RoleAssignmen
     return {r.role: r for r in rows}
 
 
-def subject(session: Session, incident: Incident, **extra: Any) -> Subject:
+def response_team(session: Session, incident: Incident) -> frozenset[str]:
+    """The reporter, everyone who holds or held a role, everyone the bot chose to page for it."""
+    from bot.oncall.tables import Page
+
+    held = session.exec(select(RoleAssignment.user).where(RoleAssignment.incident_id == incident.id)).all()
+    paged = session.exec(select(Page.slack_user).where(Page.incident_id == incident.id)).all()
+    return frozenset({incident.reporter, *held, *paged})
+
+
+def subject(session: Session, incident: Incident, members: Callable[[str, str], bool] | None = None,
+            **extra: Any) -> Subject:
+    """Who stands where in ``incident``; ``members(channel, user)`` asks the chat whether a user is in a channel."""
     holders = {role: row.user for role, row in current_roles(session, incident.id).items()}
-    return Subject(label=label(incident.number), roles=holders, reporter=incident.reporter, **extra)
+    channel = incident.channel_id
+    in_channel = (lambda user: members(channel, user)) if members is not None and channel else None
+    return Subject(label=label(incident.number), roles=holders, reporter=incident.reporter, private=incident.private,
+                   team=response_team(session, incident) if incident.private else frozenset(),
+                   in_channel=in_channel, **extra)
 
 
 def incident_view(session: Session, config: Any, incident: Incident) -> IncidentView:

@@ -35,7 +35,8 @@ def acknowledge_page(ctx: Context, page_id: int, *, actor: str, key: str) -> Out
     def work(session: Session) -> Outcome:
         config, at = ctx.config(), ctx.now()
         page, incident = _page(session, page_id)
-        authorize(config, "acknowledge_page", actor, subject(session, incident, page_recipient=page.slack_user))
+        authorize(config, "acknowledge_page", actor,
+                  subject(session, incident, ctx.members, page_recipient=page.slack_user))
         require_open(incident, "acknowledge pages")
         if page.status in ("acked", "declined", "cancelled"):
             raise Conflict(f"page #{page_id} is already {page.status}")
@@ -57,7 +58,8 @@ def decline_page(ctx: Context, page_id: int, reason: str, *, actor: str, key: st
     def work(session: Session) -> Outcome:
         config, at = ctx.config(), ctx.now()
         page, incident = _page(session, page_id)
-        authorize(config, "decline_page", actor, subject(session, incident, page_recipient=page.slack_user))
+        authorize(config, "decline_page", actor,
+                  subject(session, incident, ctx.members, page_recipient=page.slack_user))
         require_open(incident, "decline pages")
         if page.status in ("acked", "declined", "cancelled"):
             raise Conflict(f"page #{page_id} is already {page.status}")
@@ -96,7 +98,7 @@ def mark_notified(ctx: Context, obligation_id: int, *, actor: str, key: str, ref
     def work(session: Session) -> Outcome:
         config, at = ctx.config(), ctx.now()
         row, incident = _obligation(session, obligation_id)
-        authorize(config, "mark_notified", actor, subject(session, incident))
+        authorize(config, "mark_notified", actor, subject(session, incident, ctx.members))
         _require_open_obligation(row, "mark notified")
         try:
             submitted = ensure_utc(submitted_at)
@@ -128,7 +130,7 @@ def mark_not_required(ctx: Context, obligation_id: int, reason: str, *, actor: s
     def work(session: Session) -> Outcome:
         config, at = ctx.config(), ctx.now()
         row, incident = _obligation(session, obligation_id)
-        authorize(config, "mark_not_required", actor, subject(session, incident))
+        authorize(config, "mark_not_required", actor, subject(session, incident, ctx.members))
         _require_open_obligation(row, "mark not required")
         updated = collaborators.mark_not_required(session, obligation_id, by=actor, reason=reason, at=at)
         outcome = conclude(session, config, incident, at)
@@ -144,7 +146,7 @@ def snooze_obligation(ctx: Context, obligation_id: int, until: datetime, *, acto
     def work(session: Session) -> Outcome:
         config, at = ctx.config(), ctx.now()
         row, incident = _obligation(session, obligation_id)
-        authorize(config, "snooze_obligation", actor, subject(session, incident))
+        authorize(config, "snooze_obligation", actor, subject(session, incident, ctx.members))
         require_open(incident, "snooze reminders")
         _require_open_obligation(row, "snooze")
         try:

@@ -67,7 +67,7 @@ def assign_role(ctx: Context, number: int, role: str, user: str, *, actor: str, 
     def work(session: Session) -> Outcome:
         config, at = ctx.config(), ctx.now()
         incident = load(session, number)
-        authorize(config, "assign_role", actor, subject(session, incident))
+        authorize(config, "assign_role", actor, subject(session, incident, ctx.members))
         require_open(incident, "assign roles")
         pb = playbook_of(config, incident)
         title = _check(pb, role, user)
@@ -84,7 +84,8 @@ def hand_over_role(ctx: Context, number: int, role: str, to_user: str, *, actor:
         config, at = ctx.config(), ctx.now()
         incident = load(session, number)
         held = current_roles(session, incident.id).get(role)
-        authorize(config, "hand_over_role", actor, subject(session, incident, role_holder=held.user if held else None))
+        authorize(config, "hand_over_role", actor,
+                  subject(session, incident, ctx.members, role_holder=held.user if held else None))
         require_open(incident, "hand over roles")
         pb = playbook_of(config, incident)
         title = _check(pb, role, to_user)

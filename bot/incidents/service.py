@@ -36,9 +36,11 @@ from bot.store.database import Store
 
 
 class IncidentService:
-    def __init__(self, store: Store, config: Callable[[], Config], clock: Clock) -> None:
-        """``config`` is a provider (e.g. ``holder.current``'s getter) so a reload applies to the next call."""
-        self.ctx = Context(store=store, config=config, clock=clock)
+    def __init__(self, store: Store, config: Callable[[], Config], clock: Clock, *,
+                 members: Callable[[str, str], bool] | None = None) -> None:
+        """``config`` is a provider (e.g. ``holder.current``'s getter) so a reload applies to the next call.
+        ``members(channel_id, user)`` asks the chat whether a user is in a channel (private-incident access)."""
+        self.ctx = Context(store=store, config=config, clock=clock, members=members)
 
     # --- declaring -----------------------------------------------------------------
 
@@ -162,34 +164,41 @@ class IncidentService:
         return closing.close(self.ctx, number, summary, actor=actor, key=key)
 
     # --- looking up (read-only) ---------------------------------------------------------
+    # ``reader``: the Slack user asking. A private incident is shown only to ``read_private`` (response team,
+    # channel members, admins, auditors); anyone else gets the answer a number that does not exist gets.
+    # ``reader=None`` is an in-process caller answering to the operator (CLI, drill, scheduler).
 
-    def get(self, number: int) -> IncidentView:
-        return queries.get(self.ctx, number)
+    def may_read(self, number: int, reader: str) -> bool:
+        """Whether ``reader`` may see incident ``number``; False as well when it does not exist."""
+        return queries.may_read_incident(self.ctx, number, reader)
 
-    def incident_by_channel(self, channel_id: str) -> IncidentView | None:
-        return queries.incident_by_channel(self.ctx, channel_id)
+    def get(self, number: int, *, reader: str | None = None) -> IncidentView:
+        return queries.get(self.ctx, number, reader)
 
-    def timeline(self, number: int) -> list[EventView]:
-        return queries.timeline(self.ctx, number)
+    def incident_by_channel(self, channel_id: str, *, reader: str | None = None) -> IncidentView | None:
+        return queries.incident_by_channel(self.ctx, channel_id, reader)
 
-    def open_obligations(self, number: int) -> list[ObligationView]:
-        return queries.open_obligations(self.ctx, number)
+    def timeline(self, number: int, *, reader: str | None = None) -> list[EventView]:
+        return queries.timeline(self.ctx, number, reader)
 
-    def obligations(self, number: int) -> list[ObligationView]:
-        return queries.obligations(self.ctx, number)
+    def open_obligations(self, number: int, *, reader: str | None = None) -> list[ObligationView]:
+        return queries.open_obligations(self.ctx, number, reader)
 
-    def tasks(self, number: int) -> list[TaskView]:
-        return queries.tasks(self.ctx, number)
+    def obligations(self, number: int, *, reader: str | None = None) -> list[ObligationView]:
+        return queries.obligations(self.ctx, number, reader)
 
-    def pages(self, number: int) -> list[PageView]:
-        return queries.pages(self.ctx, number)
+    def tasks(self, number: int, *, reader: str | None = None) -> list[TaskView]:
+        return queries.tasks(self.ctx, number, reader)
 
-    def pending_approvals(self, number: int) -> list[ApprovalView]:
-        return queries.pending_approvals(self.ctx, number)
+    def pages(self, number: int, *, reader: str | None = None) -> list[PageView]:
+        return queries.pages(self.ctx, number, reader)
+
+    def pending_approvals(self, number: int, *, reader: str | None = None) -> list[ApprovalView]:
+        return queries.pending_approvals(self.ctx, number, reader)
 
     def incidents_for_user(self, user: str) -> list[IncidentView]:
         """Open incidents (active or resolved) in which the Slack user holds a role or reported."""
         return queries.incidents_for_user(self.ctx, user)
 
-    def open_incidents(self) -> list[IncidentView]:
-        return queries.open_incidents(self.ctx)
+    def open_incidents(self, *, reader: str | None = None) -> list[IncidentView]:
+        return queries.open_incidents(self.ctx, reader)

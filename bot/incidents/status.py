@@ -36,7 +36,7 @@ def post_status(ctx: Context, number: int, text: str, *, actor: str, key: str) -
     def work(session: Session) -> Outcome:
         config, at = ctx.config(), ctx.now()
         incident = load(session, number)
-        authorize(config, "post_status", actor, subject(session, incident))
+        authorize(config, "post_status", actor, subject(session, incident, ctx.members))
         require_active(incident, "post status updates")
         pb = playbook_of(config, incident)
         before = incident.last_status_at.isoformat() if incident.last_status_at else None
@@ -63,7 +63,7 @@ def add_note(ctx: Context, number: int, text: str, *, actor: str, key: str) -> O
     def work(session: Session) -> Outcome:
         config, at = ctx.config(), ctx.now()
         incident = load(session, number)
-        authorize(config, "add_note", actor, subject(session, incident))
+        authorize(config, "add_note", actor, subject(session, incident, ctx.members))
         require_open(incident, "add notes")
         append_event(session, incident_id=incident.id, actor=actor, kind="note.added", at=at, summary=text, data={})
         return conclude(session, config, incident, at, message="note added to the timeline")
@@ -75,9 +75,10 @@ def set_fact(ctx: Context, number: int, name: str, value: Any, *, actor: str, ke
     def work(session: Session) -> Outcome:
         config, at = ctx.config(), ctx.now()
         incident = load(session, number)
-        authorize(config, "set_fact", actor, subject(session, incident))
+        authorize(config, "set_fact", actor, subject(session, incident, ctx.members))
         require_open(incident, "change facts")
-        fact, parsed = normalise_fact(config, name, value)
+        base = (name or "").strip().lower().partition(".")[0]
+        fact, parsed = normalise_fact(config, name, value, current=(incident.facts or {}).get(base))
         before = (incident.facts or {}).get(fact)
         incident.facts = {**(incident.facts or {}), fact: parsed}
         append_event(session, incident_id=incident.id, actor=actor, kind="fact.set", at=at,

@@ -69,7 +69,7 @@ def set_trigger(ctx: Context, number: int, name: str, at: datetime, *, actor: st
     def work(session: Session) -> Outcome:
         config, now = ctx.config(), ctx.now()
         incident = load(session, number)
-        authorize(config, "set_trigger", actor, subject(session, incident))
+        authorize(config, "set_trigger", actor, subject(session, incident, ctx.members))
         require_open(incident, "set legal clocks")
         trigger, value = _validate(name, at, now)
         current = (incident.triggers or {}).get(trigger)
@@ -93,7 +93,7 @@ def request_trigger_change(ctx: Context, number: int, name: str, at: datetime, *
     def work(session: Session) -> Outcome:
         config, now = ctx.config(), ctx.now()
         incident = load(session, number)
-        authorize(config, "set_trigger", actor, subject(session, incident))
+        authorize(config, "set_trigger", actor, subject(session, incident, ctx.members))
         require_open(incident, "move legal clocks")
         trigger, value = _validate(name, at, now)
         current = (incident.triggers or {}).get(trigger)
@@ -135,7 +135,7 @@ def decide(ctx: Context, approval_id: int, *, approve: bool, actor: str, key: st
         if row is None:
             raise NotFound(f"there is no trigger change request #{approval_id}")
         incident = load_by_id(session, row.incident_id)
-        authorize(config, "approve_trigger_change", actor, subject(session, incident))
+        authorize(config, "approve_trigger_change", actor, subject(session, incident, ctx.members))
         if row.status != "pending":
             raise Conflict(f"request #{approval_id} was already {row.status} by {row.decided_by}")
         if approve and actor == row.requested_by:

@@ -36,7 +36,7 @@ def build(services: SlackServices, user: str) -> dict[str, Any]:
         owners = [incident.holder(r) for r in OBLIGATION_OWNER_ROLES if incident.holder(r)]
         if user not in (owners or [incident.holder("commander")]):
             continue
-        for ob in services.incidents.open_obligations(incident.number):
+        for ob in services.incidents.open_obligations(incident.number, reader=user):
             due = f"due {both(ob.due_at, zone)} ({span(ob.due_at - now)} {'left' if ob.due_at >= now else 'overdue'})" \
                 if ob.due_at else "no fixed deadline"
             owned.append(f"• {escape(incident.label)} `#{ob.id}` *{escape(ob.obligation)}* → {escape(ob.recipient)}: {due}")

@@ -46,10 +46,13 @@ def view_key(view: dict[str, Any]) -> str:
     return f"view:{view.get('id') or view.get('hash')}"
 
 
-def incident_for(services: SlackServices, number: int | None, channel_id: str | None) -> IncidentView:
+def incident_for(services: SlackServices, number: int | None, channel_id: str | None,
+                 reader: str | None = None) -> IncidentView:
+    """The incident a command names (or the channel's), as ``reader`` may see it: a private incident they may
+    not read is answered as if it did not exist."""
     if number is not None:
-        return services.incidents.get(number)
-    found = services.incidents.incident_by_channel(channel_id) if channel_id else None
+        return services.incidents.get(number, reader=reader)
+    found = services.incidents.incident_by_channel(channel_id, reader=reader) if channel_id else None
     if found is None:
         raise NotFound("This channel is not an incident channel. Run the command in the incident's channel, "
                        "or put the incident first: `/incident INC-42 status …`.")

@@ -10,7 +10,7 @@ import pytest
 
 from bot.clock import ManualClock
 from bot.config.loader import ConfigPaths, collect
-from bot.incidents.errors import Conflict, InvalidRequest, PermissionDenied
+from bot.incidents.errors import Conflict, InvalidRequest, NotFound, PermissionDenied
 from bot.incidents.service import IncidentService
 from tests.incidents.conftest import REPO
 
@@ -195,9 +195,11 @@ def test_remaining_denials_and_group_membership(service):
                                facts={"personal_data_breach": "yes", "gdpr_in_scope": "yes", "gdpr_role": "controller"})
     service.assign_role(1, "comms_lead", CAMILLE, actor=KATRIN, key="r1")
     page = declared.pages[0]
+    assert page.slack_user == ANNA  # paged: on the response team of this private incident
     with pytest.raises(PermissionDenied, match="may not set fact"):
-        service.set_fact(1, "affected_individuals", "12", actor=BRUNO, key="x1")
-    with pytest.raises(PermissionDenied, match="may not decline page"):
+        service.set_fact(1, "affected_individuals", "12", actor=ANNA, key="x1")
+    # Bruno is not on the team of this private incident: he is told it does not exist, nothing more.
+    with pytest.raises(NotFound, match="^there is no incident INC-1; check the number$"):
         service.decline_page(page.id, "not me", actor=BRUNO, key="x2")
     # Nadia holds no role in this incident but is in the privacy-office group (config/permissions.yaml,
     # group members are person ids resolved to Slack users through config/people.yaml).

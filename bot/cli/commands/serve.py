@@ -49,6 +49,7 @@ def run(args: argparse.Namespace) -> int:
     from bot.slack.app import build_app
     from bot.slack.client import api_url, make_client
     from bot.slack.gateway import SlackGateway
+    from bot.slack.membership import ChannelMembership
     from bot.slack.pacing import ChannelPacer
     from bot.slack.services import SlackServices
     from bot.slack.transport import serve_http, serve_socket_mode
@@ -79,7 +80,8 @@ def run(args: argparse.Namespace) -> int:
     chat = SlackGateway(client, store, clock, pacer=pacer)
     chat.bot_user_id()  # asked once now rather than in the first declaration
     current = lambda: holder.current  # noqa: E731 - the provider every service reads the config through
-    services = SlackServices(incidents=IncidentService(store, current, clock), chat=chat, config=current, clock=clock)
+    incidents = IncidentService(store, current, clock, members=ChannelMembership(client).is_member)
+    services = SlackServices(incidents=incidents, chat=chat, config=current, clock=clock)
     app = build_app(services, client, signing_secret=secret, socket_mode=bool(app_token))
     log.info("Slack Web API at %s", api_url())
     scheduler = None if args.no_scheduler else _start_scheduler(store, current, chat, clock)

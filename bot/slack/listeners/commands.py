@@ -79,12 +79,13 @@ def run_incident_command(services: SlackServices, command: IncidentCommand, body
             return None
         return operations.declare(services, severity=severity, title=title, actor=user, key=key)
     incidents = services.incidents
-    incident = operations.incident_for(services, command.incident, channel)
+    incident = operations.incident_for(services, command.incident, channel, reader=user)
     number = incident.number
     if command.name == "timeline":
-        return replies.timeline(incident, incidents.timeline(number), services.reader_zone(user))
+        return replies.timeline(incident, incidents.timeline(number, reader=user), services.reader_zone(user))
     if command.name == "deadlines":
-        return replies.deadlines(incident, incidents.obligations(number), services.reader_zone(user), services.now())
+        return replies.deadlines(incident, incidents.obligations(number, reader=user), services.reader_zone(user),
+                                services.now())
     if command.name == "sev":
         outcome = incidents.change_severity(number, args["severity"], actor=user, key=key, reason=args["reason"])
     elif command.name == "role":
@@ -96,7 +97,7 @@ def run_incident_command(services: SlackServices, command: IncidentCommand, body
     elif command.name == "trigger":
         outcome = incidents.set_trigger(number, args["name"], command.at, actor=user, key=key)  # type: ignore[arg-type]
     elif command.name == "notified":
-        obligation_id = _obligation_id(services, number, args["obligation"])
+        obligation_id = _obligation_id(services, number, args["obligation"], user)
         outcome = incidents.mark_notified(obligation_id, actor=user, key=key, reference=args["reference"],
                                           submitted_at=services.now())
     elif command.name == "resolve":
@@ -108,11 +109,11 @@ def run_incident_command(services: SlackServices, command: IncidentCommand, body
     return operations.finish(services, outcome)
 
 
-def _obligation_id(services: SlackServices, number: int, given: str) -> int:
+def _obligation_id(services: SlackServices, number: int, given: str, reader: str) -> int:
     ref = given.lstrip("#")
     if ref.isdigit():
         return int(ref)
-    obligations = services.incidents.open_obligations(number)
+    obligations = services.incidents.open_obligations(number, reader=reader)
     matches = [o.id for o in obligations if o.obligation == ref.lower()]
     if len(matches) == 1:
         return matches[0]

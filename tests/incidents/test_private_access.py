@@ -1,0 +1,106 @@
+"""A private incident is read only by its response team, channel members, admins and auditors; anyone else is
+answered exactly as if it did not exist (timeline, deadlines, the incident itself, and every action on it)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.incidents.errors import NotFound, PermissionDenied
+from bot.incidents.service import IncidentService
+from tests.incidents.conftest import ADMIN, ALICE, BOB, CAROL, MALLORY, REPORTER, load, write_config
+
+AUDITOR = "UAUDIT001"
+PERMISSIONS = f"""
+auditors: [{AUDITOR}]
+"""
+
+
+@pytest.fixture
+def members():
+    return {}  # channel id -> set of users: what Slack would say
+
+
+@pytest.fixture
+def svc(store, clock, tmp_path, members):
+    config = load(write_config(tmp_path / "cfg", permissions=PERMISSIONS))
+    service = IncidentService(store, lambda: config, clock,
+                              members=lambda channel, user: user in members.get(channel, set()))
+    service.declare("breach", "Customer records exposed", actor=REPORTER, key="d1")  # INC-1, private
+    service.assign_role(1, "legal", ALICE, actor=REPORTER, key="r1")
+    service.record_channel(service.get(1).id, "CPRIV0001", "inc-1-sec", key="ch")
+    service.declare("major", "Checkout is down", actor=REPORTER, key="d2")  # INC-2, public
+    return service
+
+
+READS = {
+    "get": lambda s, n, r: s.get(n, reader=r),
+    "timeline": lambda s, n, r: s.timeline(n, reader=r),
+    "deadlines": lambda s, n, r: s.obligations(n, reader=r),
+    "open deadlines": lambda s, n, r: s.open_obligations(n, reader=r),
+    "tasks": lambda s, n, r: s.tasks(n, reader=r),
+    "pages": lambda s, n, r: s.pages(n, reader=r),
+    "approvals": lambda s, n, r: s.pending_approvals(n, reader=r),
+}
+
+
+def _refusal(call):
+    with pytest.raises(NotFound) as err:
+        call()
+    return str(err.value)
+
+
+@pytest.mark.parametrize("read", sorted(READS))
+def test_an_outsider_is_told_the_private_incident_does_not_exist(svc, read):
+    refused = _refusal(lambda: READS[read](svc, 1, MALLORY))
+    # word for word what a number that does not exist gets (with the number swapped): nothing is revealed
+    assert refused == _refusal(lambda: READS[read](svc, 99, MALLORY)).replace("INC-99", "INC-1")
+    assert "Customer" not in refused and REPORTER not in refused and "private" not in refused
+    assert svc.may_read(1, MALLORY) is False and svc.may_read(99, MALLORY) is False
+
+
+@pytest.mark.parametrize("reader", [REPORTER, ALICE, ADMIN, AUDITOR])
+def test_the_team_admins_and_auditors_read_it(svc, reader):
+    for read in READS.values():
+        read(svc, 1, reader)
+    assert svc.may_read(1, reader)
+
+
+def test_a_former_role_holder_stays_on_the_team(svc):
+    svc.hand_over_role(1, "legal", BOB, actor=ALICE, key="h1")
+    assert svc.may_read(1, ALICE) and svc.may_read(1, BOB)
+
+
+def test_channel_members_read_it_when_slack_says_so(svc, members):
+    assert not svc.may_read(1, CAROL)
+    members["CPRIV0001"] = {CAROL}
+    assert svc.timeline(1, reader=CAROL) and svc.may_read(1, CAROL)
+    assert [i.number for i in svc.open_incidents(reader=CAROL)] == [1, 2]
+    assert [i.number for i in svc.open_incidents(reader=MALLORY)] == [2]
+
+
+def test_a_slack_failure_grants_nothing(store, clock, tmp_path):
+    config = load(write_config(tmp_path / "cfg2"))
+
+    def broken(channel, user):
+        raise RuntimeError("slack down")
+
+    service = IncidentService(store, lambda: config, clock, members=broken)
+    service.declare("breach", "Leak", actor=REPORTER, key="d1")
+    service.record_channel(service.get(1).id, "CPRIV0001", "inc-1-sec", key="ch")
+    assert not service.may_read(1, CAROL)
+
+
+def test_a_public_incident_is_read_by_everyone(svc):
+    assert svc.timeline(2, reader=MALLORY) and svc.may_read(2, MALLORY)
+
+
+def test_actions_on_a_private_incident_reveal_nothing_to_outsiders(svc):
+    refused = _refusal(lambda: svc.add_note(1, "hello?", actor=MALLORY, key="n1"))  # add_note is open to everyone
+    assert refused == "there is no incident INC-1; check the number"
+    assert _refusal(lambda: svc.resolve(1, actor=MALLORY, key="x")) == refused
+    # someone on the team who lacks the permission is told why (they already know the incident)
+    with pytest.raises(PermissionDenied, match="may not resolve"):
+        svc.resolve(1, actor=ALICE, key="x2")
+    # an auditor reads but changes nothing: read access grants no action
+    with pytest.raises(PermissionDenied, match="may not resolve"):
+        svc.resolve(1, actor=AUDITOR, key="x3")
