@@ -12,7 +12,7 @@ the window, with the same arithmetic (and the same sums, in the same order) as
 from __future__ import annotations
 
 from bisect import bisect_right
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Iterable
 
 from bot.oncall.schedule import merge
@@ -60,4 +60,18 @@ class Timeline:
         return out
 
     def longest_gap_hours(self, start: datetime, end: datetime) -> float:
-        return max(((e - s).total_seconds() / 3600 for s, e in self.gaps_within(start, end)), default=0.0)
+        """Hours of the longest part of [start, end) no span covers (0 if none): the longest of
+        :meth:`gaps_within`, walked in place because the daily-rest check asks it for every work period."""
+        spans = self.spans
+        i = bisect_right(self._ends, start)
+        cursor, longest = start, timedelta(0)
+        while i < len(spans) and spans[i][0] < end:
+            s, e = spans[i]
+            if s - cursor > longest:
+                longest = s - cursor
+            if e > cursor:
+                cursor = e
+            i += 1
+        if end - cursor > longest:
+            longest = end - cursor
+        return longest.total_seconds() / 3600
