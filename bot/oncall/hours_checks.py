@@ -4,14 +4,16 @@ Each average is judged per reference period of whole local calendar days,
 never extrapolated from part of one (:mod:`bot.oncall.reference_periods`):
 a window too short to judge gets a ``note`` saying so, not a violation.
 Hours are the person's working time (working hours, plus on-site standby
-where the profile counts it as work), counted on absolute time.
+where the profile counts it as work), counted on absolute time.  Each check
+reads only that working time, so people who share it share the work
+(:meth:`~bot.oncall.plan_checks.PersonPlan.from_work`).
 """
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 
-from bot.oncall.plan_checks import PersonPlan, hm, plan_check
+from bot.oncall.plan_checks import Finding, PersonPlan, hm, plan_check
 from bot.oncall.reference_periods import judge, periods, units
 from bot.oncall.wallclock import local_date, local_window, start_of_local_day
 
@@ -23,11 +25,12 @@ def working_day(plan: PersonPlan):
     return counted
 
 
-def _report(plan: PersonPlan, rule, judgement, limit: float, unit: str) -> None:
+def _judged(judgement, limit: float, unit: str) -> list[Finding]:
     if judgement.verdict == "over":
-        plan.add(judgement.period.start, rule, judgement.describe(limit, unit, hm))
-    elif judgement.verdict == "not_judged":
-        plan.note(judgement.period.start, rule, judgement.describe(limit, unit, hm))
+        return [("add", judgement.period.start, judgement.describe(limit, unit, hm))]
+    if judgement.verdict == "not_judged":
+        return [("note", judgement.period.start, judgement.describe(limit, unit, hm))]
+    return []
 
 
 @plan_check("max_avg_weekly_hours")
@@ -36,12 +39,18 @@ def weekly_hours(plan: PersonPlan, rule) -> None:
     if rule.individual_opt_out and plan.person.contract.opt_out_48h:
         return
     horizon = plan.horizon
-    for period in periods(horizon.start, horizon.end, plan.person.zone, rule.reference_weeks * 7):
-        hours = plan.work.hours_within(period.start, period.end)
-        verdict = judge(period, hours, rule.hours * rule.reference_weeks)
-        _report(plan, rule, verdict, rule.hours, "week")
-        if verdict.verdict == "over":
-            return
+
+    def findings() -> list[Finding]:
+        out: list[Finding] = []
+        for period in periods(horizon.start, horizon.end, plan.person.zone, rule.reference_weeks * 7):
+            hours = plan.work.hours_within(period.start, period.end)
+            verdict = judge(period, hours, rule.hours * rule.reference_weeks)
+            out += _judged(verdict, rule.hours, "week")
+            if verdict.verdict == "over":
+                break
+        return out
+
+    plan.from_work(rule, findings)
 
 
 def _days(plan: PersonPlan):
@@ -57,19 +66,24 @@ def daily_hours(plan: PersonPlan, rule) -> None:
     """At most ``extendable_to`` (else ``hours``) a day; with an extension, ``hours`` per counted day on average."""
     cap = rule.extendable_to or rule.hours
     counted = working_day(plan) if rule.days == "working_days" else None
-    for day, start, end in _days(plan):
-        worked = plan.work.hours_within(start, end)
-        if worked > cap:
-            plan.add(start, rule, f"{hm(worked)} of work scheduled on {day}, more than {cap:g} h a day")
-            return
-    if rule.extendable_to and rule.average_reference_days:
-        unit = "working day" if counted else "day"
-        for period in periods(plan.horizon.start, plan.horizon.end, plan.person.zone, rule.average_reference_days):
-            hours = plan.work.hours_within(period.start, period.end)
-            verdict = judge(period, hours, rule.hours * units(period, counted))
-            _report(plan, rule, verdict, rule.hours, unit)
-            if verdict.verdict == "over":
-                return
+
+    def findings() -> list[Finding]:
+        for day, start, end in _days(plan):
+            worked = plan.work.hours_within(start, end)
+            if worked > cap:
+                return [("add", start, f"{hm(worked)} of work scheduled on {day}, more than {cap:g} h a day")]
+        out: list[Finding] = []
+        if rule.extendable_to and rule.average_reference_days:
+            unit = "working day" if counted else "day"
+            for period in periods(plan.horizon.start, plan.horizon.end, plan.person.zone, rule.average_reference_days):
+                hours = plan.work.hours_within(period.start, period.end)
+                verdict = judge(period, hours, rule.hours * units(period, counted))
+                out += _judged(verdict, rule.hours, unit)
+                if verdict.verdict == "over":
+                    break
+        return out
+
+    plan.from_work(rule, findings)
 
 
 @plan_check("night_work_limit")
@@ -80,23 +94,28 @@ def night(plan: PersonPlan, rule) -> None:
     if rule.applies_if == "night_worker" and not p.contract.night_worker:
         return
     ws, we = rule.window
-    for day, _start, _end in _days(plan) if rule.max_hours_per_24h is not None else ():
-        # every work period that touches the night counts whole (not only its hours inside the window)
-        ns, ne = local_window(day, ws, we, p.zone)
-        for s, e in plan.work.overlapping(ns, ne):
-            length = (e - s).total_seconds() / 3600
-            if length > rule.max_hours_per_24h:
-                plan.add(s, rule, f"a night shift of {hm(length)} (whole shift counted), more than "
-                                  f"{rule.max_hours_per_24h:g} h")
-                return
-    if rule.average_hours is None or rule.reference_days is None:
-        return
-    counted = working_day(plan) if rule.days == "working_days" else None
-    unit = "working day" if counted else "24 h"
-    for period in periods(plan.horizon.start, plan.horizon.end, p.zone, rule.reference_days):
-        hours = plan.work.hours_within(period.start, period.end)
-        budget = rule.average_hours * units(period, counted, rule.less_weekly_rest_days)
-        verdict = judge(period, hours, budget)
-        _report(plan, rule, verdict, rule.average_hours, unit)
-        if verdict.verdict == "over":
-            return
+
+    def findings() -> list[Finding]:
+        for day, _start, _end in _days(plan) if rule.max_hours_per_24h is not None else ():
+            # every work period that touches the night counts whole (not only its hours inside the window)
+            ns, ne = local_window(day, ws, we, p.zone)
+            for s, e in plan.work.overlapping(ns, ne):
+                length = (e - s).total_seconds() / 3600
+                if length > rule.max_hours_per_24h:
+                    return [("add", s, f"a night shift of {hm(length)} (whole shift counted), more than "
+                                       f"{rule.max_hours_per_24h:g} h")]
+        if rule.average_hours is None or rule.reference_days is None:
+            return []
+        counted = working_day(plan) if rule.days == "working_days" else None
+        unit = "working day" if counted else "24 h"
+        out: list[Finding] = []
+        for period in periods(plan.horizon.start, plan.horizon.end, p.zone, rule.reference_days):
+            hours = plan.work.hours_within(period.start, period.end)
+            budget = rule.average_hours * units(period, counted, rule.less_weekly_rest_days)
+            verdict = judge(period, hours, budget)
+            out += _judged(verdict, rule.average_hours, unit)
+            if verdict.verdict == "over":
+                break
+        return out
+
+    plan.from_work(rule, findings)

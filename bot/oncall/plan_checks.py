@@ -22,7 +22,7 @@ on-site standby as working time.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import cached_property
 from typing import Any, Callable
 
@@ -57,6 +57,26 @@ class Horizon:
         self.team, self.start, self.end = team, start, end
         self.zone = next(iter(team.rotations.values())).timezone if team.rotations else "UTC"
         self._periods: dict[int, list[Interval]] = {}
+        self._shared_work: dict[tuple, Timeline] = {}
+        self._days: dict[str, tuple[date, date]] = {}
+
+    def work_of(self, person: PersonInfo) -> Timeline:
+        """The person's working time from a day before the horizon, shared by everyone with the same hours
+        (:meth:`PersonInfo.hours_key`) and no leave near the horizon, so its answers are computed once for them."""
+        start = self.start - timedelta(days=1)
+        if person.leave and person.on_leave_between(*self._local_days(person.zone)):
+            return Timeline(person.work_between(start, self.end))
+        key = person.hours_key()
+        if key not in self._shared_work:
+            self._shared_work[key] = Timeline(person.work_between(start, self.end))
+        return self._shared_work[key]
+
+    def _local_days(self, zone: str) -> tuple[date, date]:
+        """The first and last local day whose working time :meth:`work_of` reads (work_between's own range)."""
+        if zone not in self._days:
+            self._days[zone] = (local_date(self.start - timedelta(days=1), zone) - timedelta(days=1),
+                                local_date(self.end, zone))
+        return self._days[zone]
 
     def periods(self, days: int) -> list[Interval]:
         """Consecutive periods of ``days`` calendar days from the horizon start, in the horizon's zone (a period
@@ -90,12 +110,10 @@ class PersonPlan:
     @cached_property
     def work(self) -> Timeline:
         """Working hours from a day before the horizon, plus on-site standby where the profile counts it as work."""
-        p = self.person
-        intervals = p.work_between(self.horizon.start - timedelta(days=1), self.horizon.end)
-        for rule in p.rules.of_kind("standby_classification"):
-            if rule.on_site == "working_time":
-                intervals += [(s.start, s.end) for s in self.shifts if self.team.rotations[s.rotation].standby == "on_site"]
-        return Timeline(intervals)
+        onsite = [(s.start, s.end) for s in self.shifts if self.team.rotations[s.rotation].standby == "on_site"]
+        if onsite and any(r.on_site == "working_time" for r in self.person.rules.of_kind("standby_classification")):
+            return Timeline(self.horizon.work_of(self.person).spans + onsite)
+        return self.horizon.work_of(self.person)
 
     def days_of(self, shift: Shift):
         """The person's local calendar days a shift touches, with the instant each begins inside the shift."""
@@ -111,6 +129,18 @@ class PersonPlan:
             self._out.append(Violation(p.id, at, rule.kind, rule.cite, rule.severity,
                                        f"{p.id} {describe_local(at, p.zone)}: {message} ({rule.cite})", rotation))
 
+    def from_work(self, rule: Any, findings: Callable[[], list[Finding]], *inputs: Any) -> None:
+        """Report what ``findings()`` finds in the person's working time alone.
+
+        It is computed once per working time shared by several people (:meth:`Horizon.work_of`) and reported for
+        each of them, so ``findings`` may read only the working time, the horizon, the rule and the person's zone
+        and public holidays (everyone sharing a working time has those in common); anything else it reads (another
+        rule's hours) goes into ``inputs``.  A finding is ``("add" | "note", at, message)``.
+        """
+        key = ("findings", id(rule), self.horizon.start, self.horizon.end, *inputs)
+        for how, at, message in self.work.remember(key, findings):
+            (self.add if how == "add" else self.note)(at, rule, message)
+
     def note(self, at: datetime, rule: Any, message: str, rotation: str | None = None) -> None:
         """Not a violation: something the check could not judge (e.g. an average over a window too short)."""
         if rule.severity != "log":
@@ -123,6 +153,7 @@ class PersonPlan:
         self._out.append(Violation(self.person.id, at, rule_kind, cite, "block", message, rotation))
 
 
+Finding = tuple[str, datetime, str]  # ("add" | "note", at, message), see PersonPlan.from_work
 PlanCheck = Callable[[PersonPlan, Any], None]
 PLAN_CHECKS: dict[str, PlanCheck] = {}
 
@@ -137,6 +168,8 @@ def plan_check(kind: str) -> Callable[[PlanCheck], PlanCheck]:
 def check_leave(plan: PersonPlan) -> None:
     """Rostered on a day of leave: always blocking, whatever the profile says (cited from its leave rule)."""
     p = plan.person
+    if not p.leave:
+        return  # nothing to find: no day of leave
     rules = p.rules.of_kind("leave")
     cite = rules[0].cite if rules else "leave record (people.yaml)"
     for sh in plan.shifts:
@@ -196,26 +229,34 @@ def compensation(plan: PersonPlan, rule) -> None:
 
 @plan_check("min_daily_rest")
 def daily_rest(plan: PersonPlan, rule) -> None:
-    horizon = plan.horizon
-    for s, _ in plan.work:
-        if not (horizon.start <= s < horizon.end):
-            continue
-        longest = plan.work.longest_gap_hours(s, s + timedelta(hours=24))
-        if longest < rule.hours:
-            plan.add(s, rule, f"only {hm(longest)} consecutive rest in the 24 h from this work period, "
-                              f"needs {rule.hours:g} h")
-            return
+    start, end, work = plan.horizon.start, plan.horizon.end, plan.work
+
+    def findings() -> list[Finding]:
+        for s, _ in work:
+            if start <= s < end:
+                longest = work.longest_gap_hours(s, s + timedelta(hours=24))
+                if longest < rule.hours:
+                    return [("add", s, f"only {hm(longest)} consecutive rest in the 24 h from this work period, "
+                                       f"needs {rule.hours:g} h")]
+        return []
+
+    plan.from_work(rule, findings)
 
 
 @plan_check("min_weekly_rest")
 def weekly_rest(plan: PersonPlan, rule) -> None:
     daily = max((r.hours for r in plan.person.rules.of_kind("min_daily_rest")), default=0)
     need = rule.hours + (daily if rule.plus_daily_rest else 0)
-    for cursor, window_end in plan.horizon.periods(rule.per_days):
-        longest = plan.work.longest_gap_hours(cursor, window_end)
-        if longest < need:
-            plan.add(cursor, rule, f"longest rest in the {rule.per_days} days from here is {hm(longest)}, needs {need:g} h")
-            return
+
+    def findings() -> list[Finding]:
+        for cursor, window_end in plan.horizon.periods(rule.per_days):
+            longest = plan.work.longest_gap_hours(cursor, window_end)
+            if longest < need:
+                return [("add", cursor, f"longest rest in the {rule.per_days} days from here is {hm(longest)}, "
+                                        f"needs {need:g} h")]
+        return []
+
+    plan.from_work(rule, findings, need)
 
 
 @plan_check("standby_classification")

@@ -35,6 +35,10 @@ class PersonInfo:
     leave: tuple[Absence, ...]
     manager: str | None = None
     _day_cache: dict[date, tuple[Interval, ...]] = field(default_factory=dict, repr=False)
+    # (id of the shared hours_key, day) -> work_on without leave, and each distinct hours_key itself (so equal
+    # keys are one object); one dict for the whole team, so a site's people share it
+    _shared_days: dict[tuple, tuple[Interval, ...]] = field(default_factory=dict, init=False, repr=False)
+    _hours_key: tuple | None = field(default=None, init=False, repr=False)
 
     @property
     def calendar_label(self) -> str:
@@ -57,11 +61,31 @@ class PersonInfo:
         cached = self._day_cache.get(day)
         if cached is not None:
             return cached
-        out: list[Interval] = []
-        if not self.day_off(day):
-            out += [local_window(day, start, end, self.zone) for start, end in self.week[day.weekday()]]
-        self._day_cache[day] = tuple(out)
-        return self._day_cache[day]
+        if self.leave and self.absence(day):
+            out: tuple[Interval, ...] = ()
+        else:
+            key = (id(self.hours_key()), day)
+            shared = self._shared_days.get(key)
+            if shared is None:
+                off = self.holiday(day) or self.closure(day)
+                shared = self._shared_days[key] = () if off else tuple(
+                    local_window(day, start, end, self.zone) for start, end in self.week[day.weekday()])
+            out = shared
+        self._day_cache[day] = out
+        return out
+
+    def hours_key(self) -> tuple:
+        """What :meth:`work_on` answers from besides the person's own leave: two people with the same key work
+        the same intervals on every day neither is on leave (the plan checks share the work of such people).
+        Keep it in step with :meth:`work_on` and :meth:`day_off`."""
+        if self._hours_key is None:
+            calendar = id(self.calendar) if self.calendar is not None else None  # one object per site
+            key = (self.zone, tuple(sorted(self.week.items())), calendar, self.closures)
+            self._hours_key = self._shared_days.setdefault(("hours_key", key), key)  # type: ignore[arg-type]
+        return self._hours_key
+
+    def on_leave_between(self, first: date, last: date) -> bool:
+        return any(a.start <= last and first <= a.end for a in self.leave)
 
     def work_between(self, start: datetime, end: datetime) -> list[Interval]:
         first = local_date(start, self.zone) - timedelta(days=1)
@@ -125,6 +149,7 @@ def build_team(config) -> Team:
     rotas: RotasFile | None = config.one("rotas")
     profiles = profiles_by_id(config)
     people: dict[str, PersonInfo] = {}
+    shared_days: dict[tuple, tuple[Interval, ...]] = {}
     if people_file:
         sites = {s.id: s for s in people_file.sites}
         rule_sets: dict[tuple, RuleSet] = {}
@@ -143,6 +168,7 @@ def build_team(config) -> Team:
                 closures=tuple(people_file.company_closures) + tuple(site.closures if site else ()),
                 week=parse_week(p.working_hours), contract=p.contract, leave=tuple(p.leave),
                 manager=p.manager or (site.manager if site else None))
+            people[p.id]._shared_days = shared_days
     rotations = {r.id: r for r in rotas.rotations} if rotas else {}
     overrides: dict[str, list[ResolvedOverride]] = {}
     for ov in (rotas.overrides if rotas else []):

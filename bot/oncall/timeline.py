@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from datetime import datetime, timedelta
-from typing import Iterable
+from typing import Any, Callable, Iterable
 
 from bot.oncall.schedule import merge
 from bot.oncall.team import Interval
@@ -23,6 +23,14 @@ class Timeline:
     def __init__(self, intervals: Iterable[Interval]) -> None:
         self.spans: list[Interval] = merge(list(intervals))
         self._ends = [e for _, e in self.spans]  # merged spans are disjoint, so their ends are sorted too
+        self._answers: dict[tuple, Any] = {}
+
+    def remember(self, question: tuple, answer: Callable[[], Any]) -> Any:
+        """``answer()`` computed once per timeline for ``question``, a key naming everything it depends on
+        besides the spans (people who share a timeline share the answers)."""
+        if question not in self._answers:
+            self._answers[question] = answer()
+        return self._answers[question]
 
     def __iter__(self):
         return iter(self.spans)

@@ -33,8 +33,11 @@ def zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
 
 
+@lru_cache(maxsize=65536)
 def local_to_utc(day: date, wall: time, zone_name: str, *, edge: Edge = "start") -> datetime:
-    """The UTC instant of ``wall`` on ``day`` in ``zone_name`` under the DST policy above."""
+    """The UTC instant of ``wall`` on ``day`` in ``zone_name`` under the DST policy above.
+
+    Cached: rotas, working hours and the checks ask for the same few wall-clock times on the same days."""
     if wall == END_OF_DAY:  # "24:00" is midnight at the start of the next day
         day, wall = day + timedelta(days=1), time(0, 0)
     tz = zone(zone_name)
