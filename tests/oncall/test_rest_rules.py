@@ -144,3 +144,19 @@ def test_portuguese_deputy_counts_as_rostered_only_when_the_rota_says_standby(tm
                          rotation={"deputies_on_standby": True})
     plan = plan_pages(config, "dep", local("2026-03-04 02:00", lisbon), "sev2")
     assert plan.plan[0].person == "bea" and plan.skipped == []
+
+
+def test_rota_preview_diff_cli_exits_1_for_a_change_without_a_clear_day(tmp_path, capsys):
+    # The same French edit through the command line: notified on MO 2 March, a shift from TU 3 March 18:00 has no
+    # clear day before it (C. trav. L3121-12 2°): blocking, exit 1, and the text names the rule and the citation.
+    from bot.cli import main
+
+    site_config(tmp_path / "before", "fr-ct", "Europe/Paris")
+    site_config(tmp_path / "after", "fr-ct", "Europe/Paris", overrides=[
+        {"rotation": "ops", "person": "bea", "replaces": "anna", "from": "2026-03-03 18:00", "to": "2026-03-04 09:00"}])
+    args = ["rota", "preview", "--config-dir", str(tmp_path / "before" / "config"), "--from", "2026-03-02",
+            "--to", "2026-03-15", "--diff", str(tmp_path / "after" / "config"), "--notified-on", "2026-03-02"]
+    assert main(args) == 1
+    out = capsys.readouterr().out
+    assert "BLOCK advance_notice: bea" in out and "not allowed even in exceptional circumstances" in out
+    assert "L3121-12" in out
