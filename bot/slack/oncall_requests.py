@@ -1,4 +1,7 @@
-"""``/oncall worked``, ``/oncall cover`` and the buttons of cover requests and rest nudges.
+"""``/oncall worked``, ``/oncall cover``, the buttons of cover requests and rest nudges, and "Ask for cover".
+
+"Ask for cover" (on the shift reminder) opens a form with the period filled
+in; submitting it is the same request as ``/oncall cover``.
 
 Parsing is pure and instant (a usage error is the acknowledgement itself);
 the work is one call to :class:`bot.oncall.service.OnCallService`, which
@@ -15,6 +18,11 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 
 from bot.oncall.service import Answer, OnCallService, RequestRefused
+from bot.oncall.shift_reminders import ASK_FOR_COVER, parse_value
+from bot.oncall.team import team_of
+from bot.oncall.wallclock import to_local
+from bot.ports import Notice
+from bot.slack.blocks import plain
 from bot.slack import operations
 from bot.slack.command_parser import ONCALL_REQUESTS, UsageError, is_oncall_request, parse_oncall_request
 from bot.slack.mrkdwn import escape
@@ -26,19 +34,24 @@ def _service(services: SlackServices) -> OnCallService:
     return OnCallService(services.incidents.ctx.store, services.config, services.clock)
 
 
-def deliver(services: SlackServices, answer: Answer) -> str:
-    """Send the answer's direct messages (once per key) and return the reply, saying which could not be sent."""
+def deliver(services: SlackServices, answer: Answer) -> list[tuple[str, str]]:
+    """Send the answer's direct messages (once per key); returns who could not be told (user id, why)."""
     failed = []
     for message in answer.messages:
         try:
             services.chat.direct_message(message.to, message.notice, key=message.key)
         except Exception as exc:  # the change is done; the person must learn who was not told
             log.warning("on-call message %s to %s failed: %s", message.key, message.to, exc)
-            failed.append(f"<@{message.to}> ({exc})")
-    reply = escape(answer.reply)
+            failed.append((message.to, str(exc)))
+    return failed
+
+
+def reply_text(answer: Answer, failed: list[tuple[str, str]]) -> str:
+    text = escape(answer.reply)
     if failed:
-        reply += "\nCould not tell " + ", ".join(failed) + "; please tell them yourself."
-    return reply
+        text += "\nCould not tell " + ", ".join(f"<@{user}> ({escape(why)})" for user, why in failed)
+        text += "; please tell them yourself."
+    return text
 
 
 def is_request(text: str) -> bool:
@@ -63,7 +76,42 @@ def handle_command(services: SlackServices, ack: Ack, body: dict[str, Any], resp
     except RequestRefused as exc:
         respond(text=escape(f"{exc}\nUsage: `{ONCALL_REQUESTS[name]}`"), response_type="ephemeral")
         return
-    respond(text=deliver(services, answer), response_type="ephemeral")
+    respond(text=reply_text(answer, deliver(services, answer)), response_type="ephemeral")
+
+
+COVER_FORM = "cover.request"
+FORM_VALUE = "value"
+
+
+def cover_form(rotation: str, start: str, end: str) -> dict[str, Any]:
+    """The "Ask for cover" form: who takes it, from, to (the rota's local time), why."""
+    def field(block_id: str, label: str, element: dict[str, Any], optional: bool = False) -> dict[str, Any]:
+        return {"type": "input", "block_id": block_id, "label": plain(label, 2000), "optional": optional,
+                "element": {**element, "action_id": FORM_VALUE}}
+
+    def text(initial: str = "", placeholder: str = "") -> dict[str, Any]:
+        element: dict[str, Any] = {"type": "plain_text_input", "max_length": 200}
+        if initial:
+            element["initial_value"] = initial
+        if placeholder:
+            element["placeholder"] = plain(placeholder, 150)
+        return element
+
+    return {"type": "modal", "callback_id": COVER_FORM, "title": plain("Ask for cover", 24),
+            "submit": plain("Ask", 24), "close": plain("Cancel", 24), "private_metadata": rotation,
+            "blocks": [field("taker", "Who takes it", {"type": "users_select", "placeholder": plain("Someone", 150)}),
+                       field("from", f"From ({rotation}'s local time)", text(start)),
+                       field("to", "To", text(end)),
+                       field("reason", "Why", text(placeholder="e.g. dentist"), optional=True)]}
+
+
+def _form_values(view: dict[str, Any]) -> dict[str, str]:
+    state = (view.get("state") or {}).get("values") or {}
+    out = {}
+    for block_id, fields in state.items():
+        entry = (fields or {}).get(FORM_VALUE) or {}
+        out[block_id] = entry.get("selected_user") or entry.get("value") or ""
+    return out
 
 
 def _id(value: str, prefix: str) -> int:
@@ -87,7 +135,35 @@ def register(app: App, services: SlackServices) -> None:
         except RequestRefused as exc:
             respond(text=escape(str(exc)), response_type="ephemeral", replace_original=False)
             return
-        respond(text=deliver(services, result), response_type="ephemeral", replace_original=False)
+        respond(text=reply_text(result, deliver(services, result)), response_type="ephemeral", replace_original=False)
+
+    def ask_for_cover(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: Any) -> None:
+        ack()
+        rotation, start, end = parse_value(action.get("value", ""))
+        zone = team_of(services.config()).rotations[rotation].timezone
+
+        def local(at) -> str:
+            return to_local(at, zone).strftime("%Y-%m-%dT%H:%M")
+
+        client.views_open(trigger_id=body["trigger_id"], view=cover_form(rotation, local(start), local(end)))
+
+    def cover_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        values, user = _form_values(view), body["user"]["id"]
+        key = operations.view_key(view)
+        try:
+            result = _service(services).propose_cover(user, view.get("private_metadata", ""), values.get("from", ""),
+                                                      values.get("to", ""), values.get("taker", ""),
+                                                      values.get("reason", ""), key=key)
+        except RequestRefused as exc:
+            ack(response_action="errors", errors={"from": str(exc)[:150]})
+            return
+        ack()
+        failed = deliver(services, result)
+        lines = tuple(f"Could not tell them ({why}); please tell them yourself." for _who, why in failed)
+        services.chat.direct_message(user, Notice(kind="reply", title=result.reply, lines=lines,
+                                                  mention_users=tuple(who for who, _ in failed)), key=f"{key}:reply")
 
     for action_id in ("cover.accept", "cover.decline", "rest.schedule_now"):
         app.action(action_id)(answer)
+    app.action(ASK_FOR_COVER)(ask_for_cover)
+    app.view(COVER_FORM)(cover_submitted)

@@ -6,10 +6,13 @@ The clock is MO 2026-03-02 09:00 UTC (10:00 in Berlin). On the shipped rota anna
 
 from __future__ import annotations
 
+import json
+from datetime import timedelta
+
 from bot.slack.command_parser import UsageError, parse_oncall, parse_oncall_request as parse
 from tests.slack.test_listeners import button, command, replies, world  # noqa: F401  (fixture)
 
-ANNA, FELIX, KATRIN = "U0ANNA001", "U0FELIX01", "U0KATRIN1"
+ANNA, BRUNO, FELIX, KATRIN = "U0ANNA001", "U0BRUNO01", "U0FELIX01", "U0KATRIN1"
 
 
 
@@ -59,3 +62,46 @@ def test_worked_then_cover_asked_and_accepted_with_the_button(world):  # noqa: F
     assert button(world, FELIX, "cover.accept", "cover:1") == 200
     assert "cover #1 is already accepted" in double.wait_for(lambda: len(replies(double)) >= 4 and replies(double),
                                                             what="the second reply")[-1]
+
+
+def test_ask_for_cover_from_the_shift_reminder_opens_the_form_and_submits_a_request(world):  # noqa: F811
+    from bot.oncall.shift_reminders import reminder_notice, upcoming
+    from bot.oncall.team import team_of
+    from tests.slack.test_listeners import submit
+
+    _, services, double = world
+    team = team_of(services.config())
+    # The next platform period to begin after MO 2 March 09:00 UTC: bruno's week from MO 9 March 09:00 Berlin
+    # (08:00 UTC) to MO 16 March 09:00, one week after anna's (the rota order anna, bruno, carla, ...).
+    nxt = next(p for p in upcoming(team, services.now(), services.now() + timedelta(days=8)) if p.rotation == "platform")
+    assert (nxt.person, nxt.start.isoformat(), nxt.end.isoformat()) == (
+        "bruno", "2026-03-09T08:00:00+00:00", "2026-03-16T08:00:00+00:00")
+    notice = reminder_notice(team, nxt)
+    assert notice.lines[0] == "From 2026-03-09 08:00 Europe/Lisbon to 2026-03-16 08:00 Europe/Lisbon."
+    [ask] = notice.buttons
+    # bruno presses "Ask for cover": the form opens with the period in the rota's local time (Berlin)
+    assert button(world, BRUNO, ask.action, ask.value) == 200
+    opened = double.wait_for(lambda: double.calls("views.open"), what="the form")
+    view = json.loads(opened[-1].params["view"]) if isinstance(opened[-1].params["view"], str) else opened[-1].params["view"]
+    fields = {b["block_id"]: b["element"].get("initial_value") for b in view["blocks"]}
+    assert fields["from"] == "2026-03-09T09:00" and fields["to"] == "2026-03-16T09:00"
+    # he asks felix for the first two days
+    values = {"taker": {"value": {"type": "users_select", "selected_user": FELIX}},
+              "from": {"value": {"type": "plain_text_input", "value": "2026-03-09T09:00"}},
+              "to": {"value": {"type": "plain_text_input", "value": "2026-03-11T09:00"}},
+              "reason": {"value": {"type": "plain_text_input", "value": "moving house"}}}
+    assert submit(world, BRUNO, {"id": "V1", "type": "modal", "callback_id": view["callback_id"],
+                                 "private_metadata": view["private_metadata"]}, values) == 200
+    asked = double.wait_for(lambda: [c for c in double.calls("chat.postMessage") if "asks you to take platform"
+                                     in str(c.params)], what="felix's DM")
+    assert "moving house" in str(asked[-1].params)
+    # a span the rota cannot take (end before start) is refused in the form itself
+    values["to"] = {"value": {"type": "plain_text_input", "value": "2026-03-08T09:00"}}
+    assert submit(world, BRUNO, {"id": "V2", "type": "modal", "callback_id": view["callback_id"],
+                                 "private_metadata": view["private_metadata"]}, values) == 200
+    from sqlmodel import select
+
+    from bot.oncall.tables import CoverRequest
+
+    with services.incidents.ctx.store.session() as s:  # the refused form wrote nothing
+        assert [(c.taker, c.reason) for c in s.exec(select(CoverRequest)).all()] == [("felix", "moving house")]
