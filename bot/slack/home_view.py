@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from bot.slack import oncall_view
+from bot.slack import oncall_requests, oncall_view
 from bot.slack.blocks import VIEW_BLOCKS_LIMIT, header, section
 from bot.slack.mrkdwn import escape
 from bot.slack.replies import both, incident_link, span
@@ -20,7 +20,7 @@ def build(services: SlackServices, user: str) -> dict[str, Any]:
     now, zone = services.now(), services.reader_zone(user)
     blocks: list[dict[str, Any]] = [header("Your on-call shifts (next 14 days)")]
     try:
-        shifts = oncall_view.upcoming_shifts(services.config(), user, now)
+        shifts = oncall_view.upcoming_shifts(oncall_requests.config_with_covers(services), user, now)
         blocks.append(section("\n".join(f"• *{escape(r)}*: {both(s, zone)} → {both(e, zone)}" for r, s, e in shifts[:20])
                               or "_No shifts in the next 14 days._"))
     except Exception:

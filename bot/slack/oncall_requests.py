@@ -30,6 +30,14 @@ from bot.slack.services import SlackServices
 
 log = logging.getLogger(__name__)
 
+def config_with_covers(services: SlackServices):
+    """The configuration with the covers accepted in chat on top, for what /oncall and the App Home show."""
+    from bot.oncall.covers import accepted_overrides, config_with_covers as with_covers
+
+    with services.incidents.ctx.store.session() as session:
+        return with_covers(services.config(), accepted_overrides(session))
+
+
 def _service(services: SlackServices) -> OnCallService:
     return OnCallService(services.incidents.ctx.store, services.config, services.clock)
 

@@ -105,3 +105,15 @@ def test_ask_for_cover_from_the_shift_reminder_opens_the_form_and_submits_a_requ
 
     with services.incidents.ctx.store.session() as s:  # the refused form wrote nothing
         assert [(c.taker, c.reason) for c in s.exec(select(CoverRequest)).all()] == [("felix", "moving house")]
+
+
+def test_oncall_shows_an_accepted_cover(world):  # noqa: F811
+    # felix takes anna's platform shift MO 2 March 09:00 - 12:00 Berlin; /oncall at 10:00 Berlin names him
+    _, services, double = world
+    assert command(world, f"cover platform 2026-03-02T09:00 2026-03-02T12:00 <@{FELIX}|felix>",
+                   user=ANNA, name="/oncall") == 200
+    assert button(world, FELIX, "cover.accept", "cover:1") == 200
+    assert command(world, "platform", user=ANNA, name="/oncall") == 200
+    text = double.wait_for(lambda: [r for r in replies(double) if r.startswith("*platform* now:")], what="/oncall")[0]
+    assert text.startswith(f"*platform* now: <@{FELIX}> (override: felix covers anna (cover #1))")
+    assert f"would page now: <@{FELIX}>" in text

@@ -50,7 +50,8 @@ def register(app: App, services: SlackServices) -> None:
         zone = services.reader_zone(body.get("user_id", ""))
         options = services.incidents.severities()
         severity = options[0].id if options else None  # skip reasons as for the most urgent page
-        respond(text=oncall_view.describe(services.config(), rota, services.now(), zone, severity),
+        respond(text=oncall_view.describe(oncall_requests.config_with_covers(services), rota, services.now(), zone,
+                                          severity),
                 response_type="ephemeral")
 
     def declare_shortcut(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
