@@ -62,6 +62,11 @@ class AcceleratedClock:
         self._speed = speed
         self._origin = _time.monotonic()
 
+    @property
+    def speed(self) -> float:
+        """Simulated seconds per real second."""
+        return self._speed
+
     def now(self) -> datetime:
         return self._start + timedelta(seconds=(_time.monotonic() - self._origin) * self._speed)
 

@@ -7,13 +7,16 @@ against the Web API; tests use an in-memory fake; the drill uses the Slack
 adapter against the local Slack double.
 
 Every send takes a caller-chosen ``key``: the same key never produces a second
-message (idempotency across retries, double clicks and restarts).
+message (idempotency across retries, double clicks and restarts).  The core
+never calls a port itself: it writes what it wants done as outbox rows
+(:mod:`bot.scheduling.effects`) and the delivery worker calls the port.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, Protocol, Sequence
+from datetime import datetime
+from typing import Any, Literal, Protocol, Sequence
 
 
 @dataclass(frozen=True)
@@ -52,19 +55,34 @@ class Notice:
 
 
 class ChatError(Exception):
-    """A chat operation failed after the adapter's own retries."""
+    """A chat operation failed. ``transient``: worth trying again later (rate limit, 5xx, network);
+    ``retry_after``: seconds the chat asked us to wait (HTTP 429 ``Retry-After``), if it said."""
 
-    def __init__(self, message: str, *, code: str = "", transient: bool = False) -> None:
+    def __init__(self, message: str, *, code: str = "", transient: bool = False,
+                 retry_after: float | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.transient = transient
+        self.retry_after = retry_after
 
 
 class ChatPort(Protocol):
-    def create_channel(self, name: str, *, private: bool) -> tuple[str, str]:
-        """Create a channel; on a name collision add a suffix (never reuse). Returns (id, final name)."""
+    def create_channel(self, name: str, *, private: bool, adopt_since: datetime | None = None) -> tuple[str, str]:
+        """Create a channel; on a name collision add a suffix (never reuse). Returns (id, final name).
 
-    def invite(self, channel_id: str, user_ids: Sequence[str]) -> None: ...
+        ``adopt_since``: an earlier attempt may have created it without us hearing the answer; first look
+        for a channel this bot created under ``name`` since then, still empty, and return that one."""
+
+    def invite(self, channel_id: str, user_ids: Sequence[str]) -> dict[str, str]:
+        """Add people to a channel (already a member counts as added). Returns who could not be added
+        and why (Slack user id -> error code, e.g. ``user_not_found``); empty when everyone is in."""
+
+    def channel_id(self, name: str) -> str:
+        """The id of a channel given by name (``#incidents`` or ``incidents``) or already by id."""
+
+    def reply(self, to: dict[str, Any], notice: Notice, *, key: str) -> str:
+        """Answer the person who asked (``to``: ``response_url``, ``user``, ``channel``), once per key:
+        ephemerally where Slack allows, else as a direct message."""
 
     def post(self, channel_id: str, notice: Notice, *, key: str) -> str:
         """Post to a channel; returns the message timestamp. Same key -> same message, sent once."""
@@ -78,7 +96,8 @@ class ChatPort(Protocol):
 
     def pin(self, channel_id: str, ts: str) -> None: ...
 
-    def bookmark(self, channel_id: str, title: str, url: str) -> None: ...
+    def bookmark(self, channel_id: str, title: str, url: str) -> None:
+        """Add a link bookmark; a bookmark with the same title and link already there counts as added."""
 
     def user_timezone(self, user_id: str) -> str | None:
         """IANA zone of a user if known (Slack profile), else None."""

@@ -20,7 +20,6 @@ from bot.drill.responders import Agenda, Responders
 from bot.drill.summary import print_header, print_summary
 from bot.drill.transcript import render
 from bot.drill.world import DrillWorld, build_world, earliest_pending, role_candidates
-from bot.slack.declare_flow import deliver_posts, open_channel, wait_all
 
 DEFAULT_AT = datetime.fromisoformat("2026-12-25T02:00:00+01:00")  # Christmas night in Munich
 DEFAULT_TITLE = "Customer records exposed through a leaked backup credential"
@@ -94,9 +93,7 @@ class Drill:
         result = w.incidents.declare(o.playbook, o.title, actor=actor, key="drill:declare", facts=o.facts,
                                      description="Declared in a drill.")
         self.number = result.incident.number
-        opened = open_channel(w.slack, result, actor=actor, key="drill:declare")
-        if opened is not None:
-            wait_all(opened)
+        w.scheduler.run_pending()  # the outbox: channel, welcome, announcements, pages
         incident = w.incidents.get(self.number)
         taken = {reporter}
         for role in incident.roles:
@@ -122,10 +119,7 @@ class Drill:
         return self.holders.get("legal") or self.holders.get("comms_lead") or self.actor
 
     def _deliver(self, outcome: Any) -> Any:
-        incident = self.world.incidents.get(self.number)
-        posts = getattr(outcome, "posts", ())
-        if posts:
-            deliver_posts(self.world.slack, incident, posts)
+        self.world.scheduler.run_pending()  # the operation's effects are in the outbox: send them now
         return outcome
 
     def _set_aware(self) -> None:

@@ -48,8 +48,8 @@ class RecordingChat:
     def __getattr__(self, name: str) -> Any:  # the rest of the gateway (client, find_sent, ...)
         return getattr(self._inner, name)
 
-    def create_channel(self, name: str, *, private: bool) -> tuple[str, str]:
-        channel_id, final = self._inner.create_channel(name, private=private)
+    def create_channel(self, name: str, *, private: bool, adopt_since: Any = None) -> tuple[str, str]:
+        channel_id, final = self._inner.create_channel(name, private=private, adopt_since=adopt_since)
         with self._lock:
             self._channels[channel_id] = final
         return channel_id, final

@@ -43,7 +43,6 @@ class DrillWorld:
         return slack_user_of(self.config, person)
 
     def close(self) -> None:
-        self.slack.background.shutdown(wait=True)
         self.store.dispose()
         self.double.stop()
         if self.tmpdir is not None:

@@ -194,9 +194,16 @@ def fact_types(config: Any) -> dict[str, Any]:
     return types(config)
 
 
-# --- scheduling -------------------------------------------------------------------
+# --- scheduling and the outbox ------------------------------------------------------
 
 def sync_reminders(session: Session, config: Any, incident_id: int, at: datetime) -> None:
     from bot.scheduling.sync import sync_incident
 
     sync_incident(session, config, incident_id, at)
+
+
+def wake_effects(session: Session, incident_id: int, at: datetime) -> None:
+    """The incident's channel exists now: outbox rows that waited for it are due now."""
+    from bot.scheduling.effects import wake
+
+    wake(session, incident_id, at)

@@ -9,14 +9,14 @@ from sqlmodel import Session
 from bot.audit.trail import append_event
 from bot.incidents import collaborators, messages
 from bot.incidents.context import Context
-from bot.incidents.errors import InvalidRequest
+from bot.incidents.errors import Conflict, InvalidRequest
 from bot.incidents.facts import normalise_facts
 from bot.incidents.finish import conclude, with_notifications
 from bot.incidents.idempotency import run_once
 from bot.incidents.permissions import Subject, authorize
 from bot.incidents.playbook import PlaybookFile, playbook_for, playbooks
-from bot.incidents.records import (incident_view, label, load_by_id, next_number, obligation_views, page_view,
-                                   task_view, tasks_of)
+from bot.incidents.records import (incident_view, label, load, load_by_id, next_number, obligation_views,
+                                   page_view, subject, task_view, tasks_of)
 from bot.incidents.tables import ChecklistTask, Incident, RoleAssignment
 from bot.incidents.views import Bookmark, ChannelPlan, DeclareResult, Outcome, Post
 
@@ -129,8 +129,18 @@ def _result(session: Session, config: Any, pb: PlaybookFile, incident: Incident,
     if view.regimes:
         welcome.append(messages.regulations(pb, view, ob_views, collaborators.fact_catalog(config)))
     invite = [incident.reporter] + [r.user for r in view.roles if r.user and r.user != incident.reporter]
-    channel = ChannelPlan(name=name, private=incident.private, topic=messages.topic(pb, view, who), invite=tuple(invite),
-                          welcome=tuple(welcome), bookmarks=tuple(Bookmark(b.title, b.url) for b in pb.channel.bookmarks))
+    unknown: list[str] = []
+    if incident.private:  # nobody can find a private channel: the people the playbook names are invited
+        for person in dict.fromkeys(p for note in pb.notifications for p in note.people):
+            user = collaborators.slack_user_of(config, person)
+            if user:
+                invite.append(user)
+            else:
+                unknown.append(person)
+    channel = ChannelPlan(name=name, private=incident.private, topic=messages.topic(pb, view, who),
+                          invite=tuple(dict.fromkeys(invite)), welcome=tuple(welcome),
+                          bookmarks=tuple(Bookmark(b.title, b.url) for b in pb.channel.bookmarks),
+                          not_invitable=tuple(unknown))
     feed = messages.announcement(pb, view, headline="declared", redacted=incident.private, channel=name, name=who)
     posts = with_notifications(config, pb, view, [Post("channel", settings.incidents_channel, feed, f"{key}:post:0")],
                                "declared", headline="declared", key=key, name=who)
@@ -139,20 +149,55 @@ def _result(session: Session, config: Any, pb: PlaybookFile, incident: Incident,
                          tasks=tuple(task_views))
 
 
+def channel_recorded(session: Session, config: Any, incident_id: int, channel_id: str, name: str, *, actor: str,
+                     at: Any, how: str = "created") -> Outcome:
+    """The incident's channel exists (created by the outbox, or attached by hand): record it, and let
+    everything that waited for a channel go (same unit of work)."""
+    incident = load_by_id(session, incident_id)
+    if incident.channel_id and incident.channel_id != channel_id:
+        append_event(session, incident_id=incident.id, actor=actor, kind="channel.unused", at=at,
+                     summary=f"channel #{name} was {how}, but {label(incident.number)} already uses "
+                             f"#{incident.channel_name}; archive #{name}",
+                     data={"id": channel_id, "name": name, "kept": incident.channel_id})
+        return conclude(session, config, incident, at, message=f"{label(incident.number)} keeps #{incident.channel_name}")
+    before = {"id": incident.channel_id, "name": incident.channel_name}
+    incident.channel_id, incident.channel_name = channel_id, name[:80]
+    append_event(session, incident_id=incident.id, actor=actor, kind="channel.recorded", at=at,
+                 summary=f"channel #{name} {how}", data={"before": before, "after": {"id": channel_id, "name": name}})
+    collaborators.wake_effects(session, incident.id, at)
+    return conclude(session, config, incident, at, message=f"{label(incident.number)} uses #{name}")
+
+
 def record_channel(ctx: Context, incident_id: int, channel_id: str, name: str, *, key: str, actor: str) -> Outcome:
     if not channel_id or not name:
         raise InvalidRequest("expected the created channel's id and name, got an empty value")
 
     def work(session: Session) -> Outcome:
-        config, at = ctx.config(), ctx.now()
-        incident = load_by_id(session, incident_id)
-        before = {"id": incident.channel_id, "name": incident.channel_name}
-        incident.channel_id, incident.channel_name = channel_id, name[:80]
-        append_event(session, incident_id=incident.id, actor=actor, kind="channel.recorded", at=at,
-                     summary=f"channel #{name} created", data={"before": before, "after": {"id": channel_id, "name": name}})
-        return conclude(session, config, incident, at, message=f"{label(incident.number)} uses #{name}")
+        return channel_recorded(session, ctx.config(), incident_id, channel_id, name, actor=actor, at=ctx.now())
 
     return run_once(ctx, key, "record_channel", Outcome, work)
+
+
+def attach_channel(ctx: Context, number: int, channel_id: str, name: str, *, actor: str, key: str) -> Outcome:
+    """Use a channel made by hand (the bot could not create one): everything that waited for a channel is
+    delivered there, starting with the invitations and the welcome."""
+    if not channel_id:
+        raise InvalidRequest('expected a channel like #inc-4-db-down (pick it from the list as you type "#"), '
+                             "got nothing")
+
+    def work(session: Session) -> Outcome:
+        config, at = ctx.config(), ctx.now()
+        incident = load(session, number)
+        authorize(config, "attach_channel", actor, subject(session, incident))
+        if incident.channel_id == channel_id:
+            raise Conflict(f"{label(number)} already uses #{incident.channel_name}")
+        if incident.channel_id:
+            raise Conflict(f"{label(number)} already has its channel #{incident.channel_name}; "
+                           "the bot attaches a channel only when it could not create one")
+        return channel_recorded(session, config, incident.id, channel_id, name or channel_id, actor=actor, at=at,
+                                how=f"attached by {actor}")
+
+    return run_once(ctx, key, "attach_channel", Outcome, work)
 
 
 def record_side_effect_failure(ctx: Context, incident_id: int, step: str, error: str, *, actor: str,

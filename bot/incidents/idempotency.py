@@ -16,6 +16,7 @@ from typing import Callable, TypeVar
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from bot.incidents import effects
 from bot.incidents.codec import from_json, to_json
 from bot.incidents.context import Context
 from bot.incidents.errors import InvalidRequest, KeyReused
@@ -38,7 +39,10 @@ def _stored(ctx: Context, key: str, operation: str, result_type: type[T]) -> T |
 
 
 def run_once(ctx: Context, key: str, operation: str, result_type: type[T], work: Callable[[Session], T]) -> T:
-    """Do ``work(session)`` once for ``key``; a replay returns the first result with ``replayed=True``."""
+    """Do ``work(session)`` once for ``key``; a replay returns the first result with ``replayed=True``.
+
+    The effects the result asks for (channel, posts, invites, the answer to the person) are written to
+    the outbox in the same unit of work, so they happen if and only if the change does."""
     if not key or len(key) > MAX_KEY:
         raise InvalidRequest(f"expected a request key of 1 to {MAX_KEY} characters, got {len(key or '')} characters")
     for attempt in range(3):
@@ -51,6 +55,7 @@ def run_once(ctx: Context, key: str, operation: str, result_type: type[T], work:
                 s.add(record)
                 s.flush()  # claim the key now: a concurrent replay waits here, then fails on the primary key
                 result = work(s)
+                effects.record(s, ctx, key, result)
                 record.result = to_json(result)
                 s.add(record)
             return result

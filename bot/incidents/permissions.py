@@ -58,6 +58,7 @@ LEGAL = ["role:comms_lead", "role:legal", "admins"]
 class ActionRules(ConfigModel):
     declare: Principals = Field(default_factory=lambda: ["everyone"])
     change_severity: Principals = Field(default_factory=lambda: ["role:commander", "admins"])
+    attach_channel: Principals = Field(default_factory=lambda: ["role:commander", "admins"])
     assign_role: Principals = Field(default_factory=lambda: ["role:commander", "admins"])
     hand_over_role: Principals = Field(default_factory=lambda: ["role_holder", "role:commander", "admins"])
     post_status: Principals = Field(default_factory=lambda: ["role:commander", "role:comms_lead", "role:scribe", "admins"])

@@ -14,14 +14,18 @@ Conventions of every mutating operation:
   first result (``replayed=True``) and changes nothing.
 * One unit of work: the change, its timeline events (hash chain), pages,
   obligations and reminder rows commit together or not at all.
-* Nothing is sent to Slack from here.  Paging and reminders are rows the
-  scheduler delivers; messages for channels are returned as
-  :class:`~bot.incidents.views.Post` items the adapter delivers with their key.
+* Nothing is sent to Slack from here.  Everything to do there (the channel,
+  posts, invites, pages, reminders, the answer to the person) is written to
+  the outbox in the same unit of work (:mod:`bot.incidents.effects`) and
+  delivered by the outbox worker; results still list the ``Post`` items so
+  callers can see what will be said.
 * Incidents are addressed by their people-facing ``number`` (INC-42).
 """
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 from datetime import datetime
 from typing import Any, Callable
 
@@ -41,6 +45,14 @@ class IncidentService:
         """``config`` is a provider (e.g. ``holder.current``'s getter) so a reload applies to the next call.
         ``members(channel_id, user)`` asks the chat whether a user is in a channel (private-incident access)."""
         self.ctx = Context(store=store, config=config, clock=clock, members=members)
+
+    def replying_to(self, address: dict[str, Any]) -> "IncidentService":
+        """The same service, whose operations also answer the person at ``address`` (e.g. Slack's
+        ``response_url``, ``user`` and ``channel``): the answer is written with the change and sent
+        once its effects are done, or says they are queued."""
+        other = copy.copy(self)
+        other.ctx = dataclasses.replace(self.ctx, reply_to=dict(address))
+        return other
 
     # --- declaring -----------------------------------------------------------------
 
@@ -68,6 +80,11 @@ class IncidentService:
                        actor: str = "system") -> Outcome:
         """Store the channel the adapter created for the incident (final name after any suffix)."""
         return declare.record_channel(self.ctx, incident_id, channel_id, name, key=key, actor=actor)
+
+    def attach_channel(self, number: int, channel_id: str, name: str, *, actor: str, key: str) -> Outcome:
+        """Use a channel made by hand when the bot could not create one (``/incident INC-n channel #name``):
+        what waited for a channel (invitations, welcome, topic, pin, bookmarks, posts) goes there."""
+        return declare.attach_channel(self.ctx, number, channel_id, name, actor=actor, key=key)
 
     def record_side_effect_failure(self, incident_id: int, step: str, error: str, *, actor: str = "system",
                                    key: str | None = None) -> Outcome:

@@ -52,7 +52,7 @@ def post_status(ctx: Context, number: int, text: str, *, actor: str, key: str) -
             feed = (messages.announcement(pb, view, headline="status updated", redacted=True) if view.private else notice)
             posts.append(Post("channel", config.settings.incidents_channel, feed, f"{key}:post:1"))
         posts = with_notifications(config, pb, view, posts, "status_update", headline="status update", key=key)
-        return Outcome(incident=view, posts=tuple(posts), message="status update posted")
+        return Outcome(incident=view, posts=tuple(posts), message=f"{view.label} status update recorded")
 
     return run_once(ctx, key, "post_status", Outcome, work)
 

@@ -160,6 +160,7 @@ class ChannelPlan:
     invite: tuple[str, ...]  # Slack user ids (reporter first)
     welcome: tuple[Notice, ...]  # welcome, roles, checklist: post in this order, pin the first
     bookmarks: tuple[Bookmark, ...] = ()
+    not_invitable: tuple[str, ...] = ()  # people the playbook names who have no Slack account in people.yaml
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ def notice_to_json(notice: Notice) -> dict[str, Any]:
         "buttons": [{"action": b.action, "label": b.label, "value": b.value, "style": b.style} for b in notice.buttons],
         "footer": notice.footer,
         "mention_users": list(notice.mention_users),
+        "mention_groups": list(notice.mention_groups),
         "metadata": dict(notice.metadata),
     }
 
@@ -29,5 +30,6 @@ def notice_from_json(data: dict[str, Any]) -> Notice:
         buttons=tuple(Button(b["action"], b["label"], b["value"], b.get("style")) for b in data.get("buttons", ())),
         footer=data.get("footer", ""),
         mention_users=tuple(data.get("mention_users", ())),
+        mention_groups=tuple(data.get("mention_groups", ())),
         metadata=dict(data.get("metadata", {})),
     )

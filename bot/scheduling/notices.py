@@ -29,6 +29,13 @@ def span(delta: timedelta) -> str:
     return f"{mins}m"
 
 
+def local_time(at: datetime, zone: str) -> str:
+    """``Tue 03 Mar 09:00 CET`` in the reader's zone."""
+    from zoneinfo import ZoneInfo
+
+    return at.astimezone(ZoneInfo(zone)).strftime("%a %d %b %H:%M %Z")
+
+
 def _meta(incident: Any, key: str) -> dict[str, str]:
     return {"incident": str(incident.id), "reminder": key}
 
@@ -103,3 +110,32 @@ def checklist_notice(incident: Any, *, key: str, task_id: int, task: str, role: 
         mention_users=(holder,) if holder else (),
         metadata={**_meta(incident, key), "task": str(task_id)},
     )
+
+
+INVITE_REASONS = {
+    "user_not_found": "not a member of this Slack workspace",
+    "users_not_found": "not a member of this Slack workspace",
+    "cant_invite": "Slack does not let the bot invite them (a guest account, or a disabled user)",
+    "user_is_restricted": "a guest account that cannot join this channel",
+    "user_is_ultra_restricted": "a single-channel guest account",
+    "user_disabled": "their Slack account is deactivated",
+    "cant_invite_self": "that is the bot itself",
+    "is_archived": "the channel is archived",
+    "not_in_channel": "the bot is not a member of the channel (invite the bot first)",
+    "no_slack_account": "no Slack account is recorded for them in config/people.yaml",
+}
+
+
+def invite_reason(code: str) -> str:
+    return INVITE_REASONS.get(code, f"Slack said {code}")
+
+
+def not_invited_notice(incident: Any, missing: dict[str, str], *, commander: str | None, why: str,
+                       name: Any = str) -> Notice:
+    """Who could not be added to the incident channel and why, for the commander."""
+    label = incident_label(incident) if incident is not None else "the incident"
+    lines = [f"{name(who)}: {invite_reason(code)}" for who, code in sorted(missing.items())]
+    lines.append("Add them by hand, or find someone else for the role.")
+    return Notice(kind="not_invited", title=f"Could not invite everyone to {label}" + (f" ({why})" if why else ""),
+                  lines=tuple(lines), mention_users=(commander,) if commander else (),
+                  metadata={"incident": str(incident.id) if incident is not None else ""})

@@ -1,4 +1,4 @@
-"""The reminder scheduler: APScheduler 3 in front of the reminder rows.
+"""The scheduler: APScheduler 3 and the outbox worker in front of the outbox rows.
 
 Design (details and the reasons in ``docs/scheduling.md``):
 
@@ -17,10 +17,14 @@ Design (details and the reasons in ``docs/scheduling.md``):
   ``ManualClock`` (tests) or ``AcceleratedClock`` (drills) the sweep alone
   fires reminders, and tests call :meth:`run_pending` directly and
   deterministically, without threads.
+* Jobs never wait on Slack: the tick and the date jobs only wake the outbox
+  worker (:mod:`bot.scheduling.worker`), which claims due rows and does them
+  on a bounded pool of senders.
 * One active scheduler: a leader lock (:mod:`bot.scheduling.leader`).  Only the
-  holder runs APScheduler; others retry every ``leader_retry_seconds``.  On
-  becoming leader: recover reminders stuck in ``sending``, drop stale jobs,
-  deliver overdue reminders once (marked late), plan the near ones.
+  holder runs APScheduler and the worker; others retry every
+  ``leader_retry_seconds``.  On becoming leader: recover rows stuck in
+  ``sending`` (on the pool), drop stale jobs, deliver overdue rows once
+  (marked late), plan the near ones.
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ from bot.scheduling.delivery import Dispatcher
 from bot.scheduling.leader import LeaderLock, leader_lock_for
 from bot.scheduling.tables import JOBS_TABLE, Reminder
 from bot.scheduling.wanted import ReminderKind
+from bot.scheduling.worker import OutboxWorker
 from bot.store.database import Store
 
 log = logging.getLogger(__name__)
@@ -61,10 +66,14 @@ class ReminderScheduler:
                  kinds: Iterable[ReminderKind] | None = None, poll_seconds: float = 1.0,
                  horizon: timedelta = timedelta(minutes=10), misfire_grace_seconds: int = 60,
                  leader: LeaderLock | None = None, leader_retry_seconds: float = 2.0, workers: int | None = None,
-                 max_planned: int = 1000, plan_every_seconds: float = 5.0) -> None:
+                 max_planned: int = 1000, plan_every_seconds: float = 5.0, senders: int = 8) -> None:
+        """``senders``: rows done in Slack at once (each one short call; waits are back-offs, not sleeps)."""
         self.store = store
         self.clock = clock
         self.dispatcher = Dispatcher(store, config, chat, clock, kinds=kinds)
+        self.worker = OutboxWorker(self.dispatcher, threads=senders, poll_seconds=poll_seconds)
+        self._stuck: set[int] = set()  # rows found in 'sending' at take-over, until resolved
+        self._recovering: set[int] = set()
         self.poll_seconds = poll_seconds
         self.horizon = horizon
         self.misfire_grace_seconds = misfire_grace_seconds
@@ -102,10 +111,20 @@ class ReminderScheduler:
         return self.dispatcher.run_due()
 
     def fire(self, reminder_id: int) -> str:
+        """A reminder's date job ran: deliver it now (in this thread when no worker runs, e.g. tests)."""
         if not self.is_leader and self._thread is not None:
             return "not-leader"
         self._planned.pop(reminder_id, None)  # its date job has run; APScheduler has removed it
+        if self.worker.running:
+            self.worker.wake()
+            return "woken"
         return self.dispatcher.fire(reminder_id)
+
+    def wake(self) -> None:
+        """Rows were just written in this process (a command's effects): deliver them without waiting
+        for the next tick. A no-op while this process is not the active scheduler."""
+        if self.is_leader:
+            self.worker.wake()
 
     # --- background use: the bot process -----------------------------------------------------
 
@@ -155,15 +174,18 @@ class ReminderScheduler:
         aps = self._build_aps()
         aps.start(paused=True)
         self._aps = aps
-        recovered = self.dispatcher.recover()
-        if any(recovered.values()):
-            log.info("recovered reminders left in 'sending': %s", recovered)
+        self.worker.start()
+        self._stuck = {int(r.id or 0) for r in self.dispatcher.stuck()}
+        if self._stuck:
+            log.info("%d row(s) were left in 'sending' by a stopped process; resolving them", len(self._stuck))
+        self._recover_stuck()
         self._drop_stale_jobs()
         aps.add_job(jobs.tick, "interval", seconds=self.poll_seconds, id=TICK_JOB_ID, replace_existing=True,
                     next_run_time=datetime.now(UTC), misfire_grace_time=max(1, int(self.poll_seconds * 5)))
         aps.resume()
 
     def _step_down(self, *, quietly: bool = False) -> None:
+        self.worker.stop()
         if self._aps is not None:
             if quietly:
                 log.info("scheduler stopped")
@@ -200,20 +222,43 @@ class ReminderScheduler:
     # --- the sweep -----------------------------------------------------------------------------
 
     def tick(self) -> None:
-        """Deliver what is due by the injected clock, then plan date jobs for the near future."""
+        """Wake the worker for what is due by the injected clock; now and then resolve stuck rows and plan
+        date jobs for the near future. Never waits on Slack."""
         if not self.is_leader:
             return
         if not self._tick_lock.acquire(blocking=False):
-            return  # the previous sweep is still delivering
+            return  # the previous tick is still planning
         try:
-            self.dispatcher.run_due()
+            self.worker.wake()
             if self._last_plan is None or time.monotonic() - self._last_plan >= self.plan_every_seconds:
-                self.dispatcher.recover(claimed_before=self.clock.now() - STUCK_AFTER)
+                stale = {int(r.id or 0) for r in self.dispatcher.stuck(claimed_before=self.clock.now() - STUCK_AFTER)}
+                self._stuck |= stale
+                self._recover_stuck()
                 if self.plans_date_jobs:
                     self._plan_near_jobs()
                 self._last_plan = time.monotonic()
         finally:
             self._tick_lock.release()
+
+    def _recover_stuck(self) -> None:
+        """Resolve rows left in 'sending' on the worker's pool (asking Slack can take a while)."""
+        with self.store.session() as s:
+            still = {int(i) for i in s.exec(select(Reminder.id).where(Reminder.state == "sending",
+                                                                      Reminder.id.in_(sorted(self._stuck)))).all()} \
+                if self._stuck else set()  # type: ignore[union-attr]
+        self._stuck = still
+        for row in self.dispatcher.stuck():
+            row_id = int(row.id or 0)
+            if row_id in still and row_id not in self._recovering:
+                self._recovering.add(row_id)
+                self.worker.submit(self._recover_one, row)
+
+    def _recover_one(self, row: Reminder) -> None:
+        try:
+            outcome = self.dispatcher.recover_one(row)
+            log.info("stuck row %s: %s", row.key, outcome)
+        finally:
+            self._recovering.discard(int(row.id or 0))
 
     def _plan_near_jobs(self) -> None:
         aps = self._aps

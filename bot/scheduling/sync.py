@@ -8,7 +8,8 @@ wants now and makes the rows match:
 * a ``pending`` row whose time changed   -> rescheduled
 * a ``cancelled`` row that is wanted again -> reopened ``pending``
 * a ``pending`` row nobody wants anymore -> ``cancelled`` (ack, notified, resolved ...)
-* ``sending``, ``sent`` and ``failed`` rows are history and never touched.
+* ``sending``, ``sent`` and ``failed`` rows are history and never touched;
+* rows of other kinds (the effects a command wrote: posts, invites …) are never touched.
 
 Running it twice in a row changes nothing the second time.  Updates are
 conditional on ``state = 'pending'`` so a reminder the scheduler has just
@@ -42,9 +43,13 @@ class SyncResult:
 
 
 def default_kinds() -> tuple[ReminderKind, ...]:
-    from bot.scheduling.kinds import ALL_KINDS
+    from bot.scheduling.kinds import PLANNED_KINDS
 
-    return ALL_KINDS
+    return PLANNED_KINDS
+
+
+def _names(kinds: Iterable[ReminderKind]) -> set[str]:
+    return {n for k in kinds for n in getattr(k, "names", (k.name,))}
 
 
 def _load_incident(session: Session, incident_id: int) -> Any:
@@ -73,13 +78,17 @@ def sync_incident(session: Session, config: Any, incident_id: int, at: datetime,
     """Make the incident's reminder rows match what its current state wants."""
     at = ensure_utc(at)
     incident = _load_incident(session, incident_id)
-    wanted = wanted_for(session, config, incident, at, kinds if kinds is not None else default_kinds())
-    return apply_wanted(session, incident_id, wanted, at)
+    kinds = tuple(kinds if kinds is not None else default_kinds())
+    wanted = wanted_for(session, config, incident, at, kinds)
+    return apply_wanted(session, incident_id, wanted, at, _names(kinds))
 
 
-def apply_wanted(session: Session, incident_id: int, wanted: dict[str, Wanted], at: datetime) -> SyncResult:
+def apply_wanted(session: Session, incident_id: int, wanted: dict[str, Wanted], at: datetime,
+                 kinds: set[str]) -> SyncResult:
+    """Only rows of ``kinds`` are touched: effects written by the lifecycle are nobody's wish to take back."""
     result = SyncResult()
-    rows = {r.key: r for r in session.exec(select(Reminder).where(Reminder.incident_id == incident_id)).all()}
+    rows = {r.key: r for r in session.exec(select(Reminder).where(Reminder.incident_id == incident_id,
+                                                                    Reminder.kind.in_(sorted(kinds)))).all()}  # type: ignore[attr-defined]
     for key, item in wanted.items():
         row = rows.get(key)
         if row is None:

@@ -7,7 +7,9 @@ questions:
 * ``wanted(session, config, incident, at)``: which reminders should exist now
   (a list of :class:`Wanted`); :mod:`bot.scheduling.sync` turns that into rows.
 * ``prepare(session, config, reminder, now)``: the reminder is due; send what
-  to whom (:class:`Send`), or wait (:class:`Hold`), or drop it (:class:`Drop`).
+  to whom (:class:`Send`), do another Slack operation (:class:`Act`: create a
+  channel, invite, set a topic, pin, bookmark, update a message, reply), or
+  wait (:class:`Hold`), or drop it (:class:`Drop`).
   Database side effects made here (e.g. escalating a page) commit together
   with the claim of the reminder, so they happen exactly once.
 * ``after_sent(session, config, reminder, now)``: record the delivery in the
@@ -50,6 +52,19 @@ class Send:
 
 
 @dataclass(frozen=True)
+class Act:
+    """Do a Slack operation other than sending a new message (see :mod:`bot.scheduling.execute`).
+
+    ``operation`` is one of ``create_channel``, ``invite``, ``topic``, ``pin``, ``bookmark``, ``update``,
+    ``reply``; ``address`` the channel it acts on (empty for ``create_channel`` and ``reply``); ``args``
+    plain JSON values, stored with the claim so a recovery repeats exactly the same operation."""
+
+    operation: str
+    address: str
+    args: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Hold:
     """Not now: try again at ``until`` (e.g. the recipient's working hours start)."""
 
@@ -64,7 +79,7 @@ class Drop:
     reason: str
 
 
-Outcome = Send | Hold | Drop
+Outcome = Send | Act | Hold | Drop
 
 
 class ReminderKind(Protocol):

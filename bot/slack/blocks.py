@@ -159,3 +159,14 @@ def render(notice: Notice, group_ids: Mapping[str, str] | None = None) -> Render
     if mentions:
         text = " ".join(mentions) + " " + text
     return Rendered(text=text, blocks=head + body + tail)
+
+
+def render_reply(notice: Notice) -> Rendered:
+    """An answer to a person: short mrkdwn, the first line bold, no header. A channel the notice names in
+    its metadata (``channel_id``, ``channel_name``) is shown as a link to it."""
+    text = "\n".join([f"*{escaped_within(notice.title, 500)}*", *(escaped_within(line, 1000) for line in notice.lines)])
+    channel_id, name = notice.metadata.get("channel_id", ""), notice.metadata.get("channel_name", "")
+    if re.fullmatch(r"[CG][A-Z0-9]{2,}", channel_id) and name:
+        text = text.replace(escape(f"#{name}"), f"<#{channel_id}>")
+    text = truncate(text, SECTION_LIMIT)
+    return Rendered(text=text, blocks=[section(text)])

@@ -21,6 +21,7 @@ USAGE: dict[str, str] = {
     "fact": "/incident fact <name> <value>",
     "trigger": "/incident trigger <name> <time: now | 2026-03-02T09:30+01:00>",
     "notified": "/incident notified <obligation, e.g. gdpr.authority or its number> <reference>",
+    "channel": "/incident channel #channel   (use a channel made by hand when the bot could not create one)",
     "resolve": "/incident resolve [summary]",
     "close": "/incident close <post-incident summary>",
     "timeline": "/incident timeline",
@@ -38,6 +39,7 @@ _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 _INCIDENT_REF = re.compile(r"^(?:inc-|#)?(\d+)$", re.IGNORECASE)
 _MENTION = re.compile(r"^<@([UW][A-Z0-9]{2,})(?:\|[^>]*)?>$")
 _BARE_USER = re.compile(r"^@?([UW][A-Z0-9]{2,})$")
+_CHANNEL = re.compile(r"^<#([CG][A-Z0-9]{2,})(?:\|([^>]*))?>$")
 
 
 class UsageError(ValueError):
@@ -126,6 +128,11 @@ def parse_incident(text: str, now: datetime) -> IncidentCommand:
         if len(rest) < 2:
             raise UsageError("Give the obligation and the reference you received.", name)
         return IncidentCommand(name, incident, {"obligation": rest[0], "reference": " ".join(rest[1:])})
+    if name == "channel":
+        match = _CHANNEL.match(rest[0]) if len(rest) == 1 else None
+        if match is None:
+            raise UsageError("Name one channel with # and pick it from the list, so Slack sends its id.", name)
+        return IncidentCommand(name, incident, {"channel": match.group(1), "name": match.group(2) or ""})
     if name == "close":
         if not rest:
             raise UsageError("Closing needs the post-incident summary.", name)

@@ -6,14 +6,19 @@
   fails in a way that may or may not have reached Slack (5xx, dropped
   connection), the gateway looks the key up in the channel history before
   trying again, so a message is never posted twice.
-* Channels: names validated locally; ``name_taken`` adds a suffix (``-2``,
-  ``-3``...), never joins an existing channel.  After an ambiguous failure (5xx,
-  dropped connection) the only channel ever adopted is one this bot created in
-  the last minutes under that exact name with nobody in it yet.
-* Rate limits and 5xx are retried by slack-sdk's handlers (:mod:`bot.slack.retries`); with a
-  :class:`~bot.slack.pacing.ChannelPacer` posts are paced per channel (a short burst, then about
-  one per second); ``serve`` uses one.
-* Failures after retries raise :class:`bot.ports.ChatError` with Slack's code.
+* Channels (:mod:`bot.slack.channels`): names validated locally; ``name_taken``
+  adds a suffix, never joins someone else's channel; after an ambiguous failure
+  the only channel ever adopted is one this bot created since the first attempt
+  under that exact name with nobody in it yet.
+* Replies to a person: the ``response_url`` (ephemeral), else an ephemeral note
+  in the channel, else a direct message; recorded by key, so once.
+* Two ways to run: the listeners' gateway retries inside the call (slack-sdk's
+  handlers, :mod:`bot.slack.retries`); the outbox worker's gateway
+  (``send_attempts=1``, a client without retry handlers) tries once and raises
+  :class:`bot.ports.ChatError` with ``retry_after``, so waits are the row's
+  back-off, never a sleep inside a call, and it never resends a message whose
+  fate it could not look up.  With a :class:`~bot.slack.pacing.ChannelPacer`
+  posts are paced per channel (a short burst, then about one per second).
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ import logging
 import threading
 import time
 from datetime import datetime, timedelta
-from typing import Any, Callable, Sequence
+from typing import Any, Callable
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -30,10 +35,9 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.clock import Clock, ensure_utc
 from bot.ports import ChatError, Notice
-from bot.slack import channel_names
-from bot.slack.blocks import TOPIC_LIMIT, Rendered, render, topic as fit_topic
-from bot.slack.client import pages
-from bot.slack.mrkdwn import is_user_id, truncate
+from bot.slack.blocks import Rendered, render, render_reply
+from bot.slack.channels import SlackChannels, chat_error, transient
+from bot.slack.mrkdwn import is_user_id
 from bot.slack.pacing import ChannelPacer
 from bot.slack.tables import SentMessage
 from bot.store.database import Store
@@ -44,27 +48,13 @@ METADATA_EVENT = "incident_bot_message"
 HISTORY_SCAN_LIMIT = 200
 STALE_CLAIM = timedelta(seconds=30)
 GROUPS_TTL_SECONDS = 900.0  # user groups change rarely; re-list them every 15 minutes
-FRESH_CHANNEL = timedelta(minutes=5)
 
 
-def _chat_error(exc: Exception, what: str) -> ChatError:
-    if isinstance(exc, SlackApiError):
-        status = exc.response.status_code
-        code = str(exc.response.get("error") or f"http_{status}")
-        return ChatError(f"Slack refused {what}: {code}", code=code, transient=_transient(exc))
-    return ChatError(f"Slack could not be reached for {what}: {exc}", code="connection", transient=True)
-
-
-def _transient(exc: Exception) -> bool:
-    if isinstance(exc, SlackApiError):
-        return exc.response.status_code >= 500 or exc.response.status_code == 429
-    return isinstance(exc, (SlackClientError, OSError))
-
-
-class SlackGateway:
+class SlackGateway(SlackChannels):
     def __init__(self, client: WebClient, store: Store, clock: Clock, *, invite_chunk: int = 100,
                  send_attempts: int = 4, backoff: float = 0.2, sleep: Callable[[float], None] = time.sleep,
                  pacer: ChannelPacer | None = None) -> None:
+        """``send_attempts``: tries per call (1 for the outbox worker, which retries by the row's back-off)."""
         self.client = client
         self.store = store
         self.clock = clock
@@ -75,100 +65,10 @@ class SlackGateway:
         self.pacer = pacer  # None: no pacing (simulated time in drills); ``serve`` paces by real time
         self._dm_channels: dict[str, str] = {}
         self._zones: dict[str, str | None] = {}
-        self._bot_user: str | None = None
         self._groups: dict[str, str] | None = None
         self._groups_listed_at = 0.0
         self._lock = threading.Lock()
-
-    # --- channels -------------------------------------------------------------
-
-    def create_channel(self, name: str, *, private: bool) -> tuple[str, str]:
-        base = channel_names.normalise(name)
-        candidate, suffix, unsure = base, 2, 0
-        while True:
-            try:
-                created = self.client.conversations_create(name=candidate, is_private=private)
-                return created["channel"]["id"], created["channel"]["name"]
-            except (SlackApiError, SlackClientError, OSError) as exc:
-                code = exc.response.get("error") if isinstance(exc, SlackApiError) else None
-                if code == "name_taken":
-                    if suffix > 50:
-                        raise ChatError(f'every name from "{base}" to "{candidate}" is taken; archive old channels '
-                                        "or change the playbook's channel template", code="name_taken") from exc
-                    candidate, suffix = channel_names.with_suffix(base, suffix), suffix + 1
-                    continue
-                if not _transient(exc) or unsure >= self.send_attempts - 1:
-                    raise _chat_error(exc, f'creating channel "{candidate}"') from exc
-                # Slack may have created it before failing: adopt it only if it is provably ours and fresh
-                unsure += 1
-                adopted = self._own_fresh_channel(candidate)
-                if adopted:
-                    return adopted
-                self._sleep(self.backoff * 2 ** (unsure - 1))
-
-    def _own_fresh_channel(self, name: str) -> tuple[str, str] | None:
-        """A channel named ``name`` that this bot created within the last minutes and nobody joined yet."""
-        cutoff = ensure_utc(self.clock.now()).timestamp() - FRESH_CHANNEL.total_seconds()
-        try:
-            for page in pages(self.client.conversations_list, types="public_channel,private_channel", limit=1000,
-                              exclude_archived=True):
-                for channel in page.get("channels") or []:
-                    if (channel.get("name") == name and channel.get("creator") == self.bot_user_id()
-                            and int(channel.get("created") or 0) >= cutoff and int(channel.get("num_members") or 0) <= 1):
-                        return str(channel["id"]), name
-        except (SlackApiError, SlackClientError):
-            pass
-        return None
-
-    def invite(self, channel_id: str, user_ids: Sequence[str]) -> None:
-        me = self.bot_user_id()
-        wanted = [u for u in dict.fromkeys(user_ids) if is_user_id(u) and u != me]
-        for start in range(0, len(wanted), self.invite_chunk):
-            chunk = wanted[start:start + self.invite_chunk]
-            try:
-                self.client.conversations_invite(channel=channel_id, users=chunk)
-            except SlackApiError as exc:
-                if exc.response.get("error") not in ("already_in_channel", "user_in_channel"):
-                    raise _chat_error(exc, "inviting people") from exc
-                members = set(self._members(channel_id))
-                rest = [u for u in chunk if u not in members]
-                if rest:
-                    try:
-                        self.client.conversations_invite(channel=channel_id, users=rest)
-                    except SlackApiError as again:
-                        raise _chat_error(again, "inviting people") from again
-            except SlackClientError as exc:
-                raise _chat_error(exc, "inviting people") from exc
-
-    def _members(self, channel_id: str) -> list[str]:
-        return [m for page in pages(self.client.conversations_members, channel=channel_id, limit=1000)
-                for m in page.get("members") or []]
-
-    def bot_user_id(self) -> str:
-        """The bot's own user id (auth.test, once); empty when Slack cannot be asked."""
-        if self._bot_user is None:
-            try:
-                self._bot_user = str(self.client.auth_test()["user_id"])
-            except (SlackApiError, SlackClientError):
-                return ""
-        return self._bot_user
-
-    def set_topic(self, channel_id: str, topic: str) -> None:
-        self._call("setting the topic", self.client.conversations_setTopic, channel=channel_id,
-                   topic=fit_topic(topic)[:TOPIC_LIMIT])
-
-    def pin(self, channel_id: str, ts: str) -> None:
-        try:
-            self.client.pins_add(channel=channel_id, timestamp=ts)
-        except SlackApiError as exc:
-            if exc.response.get("error") != "already_pinned":
-                raise _chat_error(exc, "pinning a message") from exc
-        except SlackClientError as exc:
-            raise _chat_error(exc, "pinning a message") from exc
-
-    def bookmark(self, channel_id: str, title: str, url: str) -> None:
-        self._call("adding a bookmark", self.client.bookmarks_add, channel_id=channel_id,
-                   title=truncate(title, 100), type="link", link=url)
+        self._init_channels()
 
     def user_timezone(self, user_id: str) -> str | None:
         with self._lock:
@@ -180,18 +80,12 @@ class SlackGateway:
             if exc.response.get("error") in ("user_not_found", "users_not_found"):
                 zone = None
             else:
-                raise _chat_error(exc, "reading a user's time zone") from exc
+                raise chat_error(exc, "reading a user's time zone") from exc
         except SlackClientError as exc:
-            raise _chat_error(exc, "reading a user's time zone") from exc
+            raise chat_error(exc, "reading a user's time zone") from exc
         with self._lock:
             self._zones[user_id] = zone
         return zone
-
-    def _call(self, what: str, fn: Callable[..., Any], **kwargs: Any) -> Any:
-        try:
-            return fn(**kwargs)
-        except (SlackApiError, SlackClientError) as exc:
-            raise _chat_error(exc, what) from exc
 
     # --- messages ---------------------------------------------------------------
 
@@ -222,16 +116,62 @@ class SlackGateway:
         return render(notice, self.group_ids() if notice.mention_groups else None)
 
     def update(self, channel_id: str, ts: str, notice: Notice) -> None:
+        """Replace a message (a user id means the direct message with that user)."""
         rendered = self._render(notice)
-        self._call("updating a message", self.client.chat_update, channel=channel_id, ts=ts,
+        channel = self._dm_channel(channel_id) if is_user_id(channel_id) else channel_id
+        self._call("updating a message", self.client.chat_update, channel=channel, ts=ts,
                    text=rendered.text, blocks=rendered.blocks)
+
+    def reply(self, to: dict[str, Any], notice: Notice, *, key: str) -> str:
+        with self.store.session() as s:
+            row = s.get(SentMessage, key)
+            if row is not None and row.ts:
+                return row.ts  # answered already
+        rendered = render_reply(notice)
+        url, user, channel = to.get("response_url"), to.get("user"), to.get("channel")
+        if url:
+            self._respond(str(url), rendered)
+            ts = "response_url"
+        else:
+            ts = ""
+            if user and channel:
+                try:
+                    ts = str(self.client.chat_postEphemeral(channel=channel, user=user, text=rendered.text,
+                                                            blocks=rendered.blocks).get("message_ts") or "ephemeral")
+                except SlackApiError as exc:
+                    if transient(exc):
+                        raise chat_error(exc, "answering in the channel") from exc
+                    log.info("ephemeral answer in %s failed (%s); sending a direct message", channel,
+                             exc.response.get("error"))
+                except (SlackClientError, OSError) as exc:
+                    raise chat_error(exc, "answering in the channel") from exc
+            if not ts:
+                if not user:
+                    raise ChatError("nobody to answer: the request named no user", code="no_user")
+                return self.direct_message(str(user), notice, key=key)
+        self._complete(key, "reply", ts)
+        return ts
+
+    def _respond(self, url: str, rendered: Rendered) -> None:
+        from slack_sdk.webhook import WebhookClient
+
+        try:
+            answer = WebhookClient(url, timeout=10).send(text=rendered.text, blocks=rendered.blocks,
+                                                          response_type="ephemeral", replace_original=False)
+        except (SlackClientError, OSError) as exc:
+            raise ChatError(f"Slack could not be reached for the answer: {exc}", code="connection",
+                            transient=True) from exc
+        if answer.status_code >= 400:
+            raise ChatError(f"Slack refused the answer: HTTP {answer.status_code} {answer.body[:100]}",
+                            code=f"http_{answer.status_code}",
+                            transient=answer.status_code == 429 or answer.status_code >= 500)
 
     def find_sent(self, target: str, key: str) -> str | None:
         with self.store.session() as s:
             row = s.get(SentMessage, key)
             if row is not None and row.ts:
                 return row.ts
-        channel = self._dm_channel(target) if is_user_id(target) else target
+        channel = self._dm_channel(target) if is_user_id(target) else self.channel_id(target)
         found = self._history_lookup(channel, key)
         if found:
             self._complete(key, channel, found)
@@ -326,25 +266,33 @@ class SlackGateway:
             if self.pacer is not None:
                 self.pacer.wait(channel)
             try:
-                sent = self.client.chat_postMessage(channel=channel, text=rendered.text, blocks=rendered.blocks,
-                                                    metadata=metadata, unfurl_links=False, unfurl_media=False)
+                sent = self.joining(channel, lambda: self.client.chat_postMessage(
+                    channel=channel, text=rendered.text, blocks=rendered.blocks, metadata=metadata,
+                    unfurl_links=False, unfurl_media=False))
             except (SlackApiError, SlackClientError, OSError) as exc:
                 last = exc
-                if _transient(exc):
+                if isinstance(exc, SlackApiError) and exc.response.status_code == 429 and self.send_attempts == 1:
+                    self._reclaim(key, None)  # a 429 was not processed: nothing to look up next time
+                    raise chat_error(exc, f"posting a {notice.kind} message") from exc
+                if transient(exc):
                     continue
                 self._reclaim(key, None)  # surely not sent: let a later attempt start afresh
-                raise _chat_error(exc, f"posting a {notice.kind} message") from exc
+                raise chat_error(exc, f"posting a {notice.kind} message") from exc
             ts = str(sent["ts"])
             self._complete(key, channel, ts)
             return ts
         # Unknown whether the last attempt landed: a later attempt or find_sent checks the history first.
         self._abandon(key)
-        raise _chat_error(last or RuntimeError("no attempt made"), f"posting a {notice.kind} message")
+        raise chat_error(last or RuntimeError("no attempt made"), f"posting a {notice.kind} message")
 
     def _safe_lookup(self, channel: str, key: str) -> str | None:
-        """History lookup that prefers delivering over blocking: unreadable history counts as not sent."""
+        """History lookup before a resend.  Inside a call (listeners) unreadable history counts as not sent,
+        preferring delivery over blocking; the outbox worker (one attempt per call) raises instead and
+        tries again later, so it never sends twice."""
         try:
             return self._history_lookup(channel, key)
         except ChatError as exc:
+            if self.send_attempts == 1:
+                raise
             log.warning("could not check %s for an earlier send of %s (%s); sending", channel, key, exc)
             return None

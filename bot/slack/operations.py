@@ -1,25 +1,27 @@
-"""The steps listeners share after they acknowledged: run one service call, deliver its posts, reply.
+"""The steps listeners share after they acknowledged: one service call that answers the person by itself.
 
 Idempotency keys come from stable request data (a slash command's
 ``trigger_id``, a modal's ``view.id``, a button's message timestamp), never
 from Slack's retry header, so a retried request or a double click maps to the
 same key and the lifecycle returns the first result without a second effect.
+
+The answer to the person is not sent from here: :func:`service_for` gives the
+lifecycle the request's reply address, the answer is written to the outbox
+with the change (key ``<request key>:reply``, so one per command however often
+Slack retries) and sent by the outbox worker once the change's effects are done
+or queued.  Nothing is reported done before it was.
 """
 
 from __future__ import annotations
 
 import hashlib
-import html
 import json
 import logging
 from typing import Any
 
 from bot.incidents.errors import NotFound
+from bot.incidents.service import IncidentService
 from bot.incidents.views import IncidentView, Outcome
-from bot.ports import ChatError, Notice
-from bot.slack import replies
-from bot.slack.declare_flow import deliver_posts, open_channel
-from bot.slack.mrkdwn import escape
 from bot.slack.services import SlackServices
 
 log = logging.getLogger(__name__)
@@ -46,6 +48,28 @@ def view_key(view: dict[str, Any]) -> str:
     return f"view:{view.get('id') or view.get('hash')}"
 
 
+def reply_address(body: dict[str, Any], *, channel: str | None = None) -> dict[str, str]:
+    """Where to answer the person who sent ``body``: its ``response_url`` (ephemeral), else an ephemeral note
+    in ``channel``, else a direct message."""
+    user = (body.get("user") or {}).get("id") or body.get("user_id") or ""
+    if body.get("type") == "view_submission":  # a modal: Slack gives a response_url only if the form asked
+        url = next(iter(body.get("response_urls") or []), {}).get("response_url")
+    else:
+        url = body.get("response_url")
+    where = channel or body.get("channel_id") or (body.get("channel") or {}).get("id")
+    address = {"user": str(user)}
+    if url:
+        address["response_url"] = str(url)
+    if where:
+        address["channel"] = str(where)
+    return address
+
+
+def service_for(services: SlackServices, body: dict[str, Any], *, channel: str | None = None) -> IncidentService:
+    """The lifecycle, answering the person who sent ``body`` (through the outbox)."""
+    return services.incidents.replying_to(reply_address(body, channel=channel))
+
+
 def incident_for(services: SlackServices, number: int | None, channel_id: str | None,
                  reader: str | None = None) -> IncidentView:
     """The incident a command names (or the channel's), as ``reader`` may see it: a private incident they may
@@ -59,43 +83,15 @@ def incident_for(services: SlackServices, number: int | None, channel_id: str | 
     return found
 
 
-def declare(services: SlackServices, *, severity: str, title: str, actor: str, key: str, description: str = "",
-            facts: dict[str, Any] | None = None) -> str:
-    """Declare and open the channel; returns the reply for the reporter."""
-    result = services.incidents.declare(severity, title, actor=actor, key=key, description=description, facts=facts)
-    try:
-        opened = open_channel(services, result, actor=actor, key=key)
-    except ChatError as exc:
-        services.incidents.record_side_effect_failure(result.incident.id, "create the incident channel", str(exc),
-                                                      actor="system", key=f"{key}:failed:channel")
-        return (f"Declared *{escape(result.incident.label)}*, but its channel could not be created: {escape(str(exc))}. "
-                "Create a channel by hand and invite the responders; everything else is recorded.")
-    if opened is None:
-        return f"*{escape(result.incident.label)}* is being declared; its channel appears in a moment."
-    return replies.declared(opened.incident)
+def declare(services: SlackServices, body: dict[str, Any], *, severity: str, title: str, actor: str, key: str,
+            description: str = "", facts: dict[str, Any] | None = None, channel: str | None = None) -> None:
+    """Declare: the channel, its messages, the announcements and the answer go out through the outbox."""
+    service_for(services, body, channel=channel).declare(severity, title, actor=actor, key=key,
+                                                          description=description, facts=facts)
+    services.effects_written()
 
 
-def finish(services: SlackServices, outcome: Outcome) -> str:
-    """Deliver an operation's posts (by key: safe on replays) and return the reply."""
-    failures = deliver_posts(services, outcome.incident, outcome.posts)
-    reply = escape(outcome.message or f"Done: {outcome.incident.label}.")
-    if failures:
-        reply += "\nSome messages could not be delivered (recorded on the timeline): " + escape("; ".join(failures))
-    return reply
-
-
-def tell(services: SlackServices, client: Any, user: str, text: str, *, key: str, channel: str | None = None) -> None:
-    """An ephemeral note in ``channel`` when possible, else a direct message sent once per ``key``.
-
-    ``text`` is mrkdwn as built for replies; for the DM it is turned back into plain text
-    (the gateway escapes it again), so nothing a person typed can become a mention.
-    """
-    if channel:
-        try:
-            client.chat_postEphemeral(channel=channel, user=user, text=text)
-            return
-        except Exception as exc:  # not in the channel, channel gone: fall back to a DM
-            log.info("ephemeral reply in %s failed (%s); sending a DM", channel, exc)
-    first, _, rest = html.unescape(text).partition("\n")
-    notice = Notice(kind="reply", title=first.replace("*", "")[:150], lines=tuple(rest.splitlines()))
-    services.chat.direct_message(user, notice, key=f"{key}:reply")
+def finish(services: SlackServices, outcome: Outcome) -> None:
+    """The operation's effects and its answer are in the outbox: let this process's worker send them now."""
+    services.effects_written()
+    return None

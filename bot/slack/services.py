@@ -3,46 +3,36 @@
 from __future__ import annotations
 
 import logging
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable
+from typing import Callable
 
 from bot.clock import Clock, ensure_utc
 from bot.config.loader import Config
 from bot.incidents.service import IncidentService
-from bot.slack.delivery import ChannelDirectory
 from bot.slack.gateway import SlackGateway
 
 log = logging.getLogger(__name__)
 
 
+def _nothing() -> None:
+    return None
+
+
 @dataclass
 class SlackServices:
+    """``chat`` answers what a listener must do itself within Slack's 3 seconds (open a modal, read a
+    profile); everything else goes through the outbox. ``effects_written`` tells the outbox worker of
+    this process (if it runs here) that a command just wrote rows, so they go out at once."""
+
     incidents: IncidentService
     chat: SlackGateway
     config: Callable[[], Config]
     clock: Clock
-    background: ThreadPoolExecutor = field(
-        default_factory=lambda: ThreadPoolExecutor(max_workers=8, thread_name_prefix="slack-background"))
-
-    def __post_init__(self) -> None:
-        self.directory = ChannelDirectory(self.chat)
+    effects_written: Callable[[], None] = field(default=_nothing)
 
     def now(self) -> datetime:
         return ensure_utc(self.clock.now())
-
-    def in_background(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Future:
-        """Run slower Slack work after the request was acknowledged; failures are logged, never lost silently."""
-
-        def run() -> Any:
-            try:
-                return fn(*args, **kwargs)
-            except Exception:
-                log.exception("background Slack work %s failed", getattr(fn, "__name__", fn))
-                raise
-
-        return self.background.submit(run)
 
     def reader_zone(self, user_id: str) -> str:
         """The zone to show times in for ``user_id``: their Slack profile, else the organisation's."""
@@ -53,4 +43,4 @@ class SlackServices:
         return zone or self.config().settings.timezone
 
     def shutdown(self) -> None:
-        self.background.shutdown(wait=True, cancel_futures=False)
+        return None

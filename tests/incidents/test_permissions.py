@@ -65,7 +65,7 @@ def test_hand_over_by_holder_commander_or_admin(service, keys, inc):
 
 def test_post_status_by_response_roles(service, keys, inc):
     _denied(lambda: service.post_status(1, "all good", actor=MALLORY, key=keys()), "may not post status")
-    assert service.post_status(1, "investigating", actor=ALICE, key=keys()).message == "status update posted"
+    assert service.post_status(1, "investigating", actor=ALICE, key=keys()).message == "INC-1 status update recorded"
 
 
 def test_anyone_may_add_notes(service, keys, inc):

@@ -22,17 +22,28 @@ class Sent:
 
 
 class FakeChat:
-    """In-memory ChatPort: same key -> same message, sent once; can be told to fail."""
+    """In-memory ChatPort: same key -> same message, sent once; channels, invites, replies, updates recorded;
+    can be told to fail (``fail_next``: the next calls raise these errors, in order)."""
 
     def __init__(self) -> None:
         self.sent: list[Sent] = []
         self.fail_next: list[ChatError] = []
-        self._lock = threading.Lock()
+        self.calls: list[tuple[Any, ...]] = []
+        self.channels: dict[str, str] = {}  # id -> name
+        self.members: dict[str, list[str]] = {}
+        self.not_invitable: dict[str, str] = {}  # user -> Slack's reason
+        self.replies: list[tuple[dict[str, Any], Notice, str]] = []
+        self.updates: list[tuple[str, str, Notice]] = []
+        self.bookmarks: list[tuple[str, str, str]] = []
+        self.fail_keys: dict[str, list[ChatError]] = {}  # a message key (or "create_channel") -> errors to raise
+        self._lock = threading.RLock()
 
     def _send(self, to: str, notice: Notice, key: str, direct: bool) -> str:
         with self._lock:
             if self.fail_next:
                 raise self.fail_next.pop(0)
+            if self.fail_keys.get(key):
+                raise self.fail_keys[key].pop(0)
             for s in self.sent:
                 if s.key == key:
                     return s.ts
@@ -52,23 +63,59 @@ class FakeChat:
     def keys(self) -> list[str]:
         return [s.key for s in self.sent]
 
-    def create_channel(self, name: str, *, private: bool) -> tuple[str, str]:  # pragma: no cover - unused here
-        return "C" + name.upper()[:8], name
+    def create_channel(self, name: str, *, private: bool, adopt_since: Any = None) -> tuple[str, str]:
+        with self._lock:
+            self.calls.append(("create_channel", name))
+            if self.fail_next:
+                raise self.fail_next.pop(0)
+            if self.fail_keys.get("create_channel"):
+                raise self.fail_keys["create_channel"].pop(0)
+            if adopt_since is not None and name in self.channels.values():
+                return next(i for i, n in self.channels.items() if n == name), name
+            channel_id = f"C{len(self.channels) + 1:08d}"
+            self.channels[channel_id] = name
+            return channel_id, name
 
-    def invite(self, channel_id: str, user_ids: Any) -> None:  # pragma: no cover
-        return None
+    def invite(self, channel_id: str, user_ids: Any) -> dict[str, str]:
+        with self._lock:
+            self.calls.append(("invite", channel_id, tuple(user_ids)))
+            if self.fail_next:
+                raise self.fail_next.pop(0)
+            failed = {u: self.not_invitable[u] for u in user_ids if u in self.not_invitable}
+            self.members.setdefault(channel_id, [])
+            self.members[channel_id] += [u for u in user_ids if u not in failed and u not in self.members[channel_id]]
+            return failed
 
-    def update(self, channel_id: str, ts: str, notice: Notice) -> None:  # pragma: no cover
-        return None
+    def channel_id(self, name: str) -> str:
+        return "C" + name.lstrip("#").upper()[:8]
 
-    def set_topic(self, channel_id: str, topic: str) -> None:  # pragma: no cover
-        return None
+    def reply(self, to: dict[str, Any], notice: Notice, *, key: str) -> str:
+        with self._lock:
+            if self.fail_next:
+                raise self.fail_next.pop(0)
+            self.replies.append((dict(to), notice, key))
+            return "reply"
 
-    def pin(self, channel_id: str, ts: str) -> None:  # pragma: no cover
-        return None
+    def update(self, channel_id: str, ts: str, notice: Notice) -> None:
+        with self._lock:
+            if self.fail_next:
+                raise self.fail_next.pop(0)
+            self.updates.append((channel_id, ts, notice))
 
-    def bookmark(self, channel_id: str, title: str, url: str) -> None:  # pragma: no cover
-        return None
+    def set_topic(self, channel_id: str, topic: str) -> None:
+        with self._lock:
+            if self.fail_next:
+                raise self.fail_next.pop(0)
+            self.calls.append(("topic", channel_id, topic))
+
+    def pin(self, channel_id: str, ts: str) -> None:
+        with self._lock:
+            self.calls.append(("pin", channel_id, ts))
+
+    def bookmark(self, channel_id: str, title: str, url: str) -> None:
+        with self._lock:
+            if (channel_id, title, url) not in self.bookmarks:
+                self.bookmarks.append((channel_id, title, url))
 
     def user_timezone(self, user_id: str) -> str | None:  # pragma: no cover
         return None

@@ -39,7 +39,8 @@ def _start(double, database_url, tmp_path, *, scheduler: bool, settings=None,
 
 @pytest.fixture
 def bot(double, database_url, tmp_path):
-    proc = _start(double, database_url, tmp_path, scheduler=False)
+    """The bot as users run it: one process serving Slack and delivering the outbox (its scheduler)."""
+    proc = _start(double, database_url, tmp_path, scheduler=True)
     yield proc
     proc.stop()
 

@@ -86,3 +86,11 @@ def test_oncall_takes_at_most_one_rota():
 
 def test_user_reference_refuses_special_mentions():
     assert user_reference("<!channel>") is None and user_reference("<@U1|x>") is None  # too short to be an id
+
+
+def test_channel_takes_one_channel_as_slack_sends_it():
+    command = parse_incident("INC-4 channel <#C0WARROOM|checkout-war-room>", NOW)
+    assert (command.name, command.incident, command.args) == ("channel", 4, {"channel": "C0WARROOM",
+                                                                           "name": "checkout-war-room"})
+    with pytest.raises(UsageError, match="pick it from the list"):
+        parse_incident("INC-4 channel checkout-war-room", NOW)  # typed, not picked: Slack sends no id

@@ -41,7 +41,7 @@ def test_declare_by_command_opens_a_usable_channel_and_pings_nobody(slack, doubl
     assert channel.topic.startswith("INC-1") and len(channel.topic) <= 250
     feed = double.model.channel_by_name("incidents")
     announced = double.wait_for(lambda: double.model.messages_in(feed.id), what="the feed announcement")
-    double.wait_for(lambda: any("Declared *INC-1*" in r for r in replies(double)), what="the reply to the reporter")
+    double.wait_for(lambda: any("*Declared INC-1 (SEV2)" in r and "Join <#" in r for r in replies(double)), what="the reply to the reporter")
     # The title's <!channel> and <!here> reach Slack escaped: shown as text, pinging nobody.
     for message in double.model.messages_in(channel.id) + announced:
         raw = message.text + json.dumps([b for b in message.blocks if b["type"] != "header"])

@@ -1,7 +1,9 @@
 """Listener scenarios in-process: the bolt app with the real services, signed requests, the Slack double.
 
 ``process_before_response=True`` makes each listener finish inside ``dispatch``;
-the declare flow's background steps are awaited by polling the double.
+the outbox rows a command writes are delivered in the same thread (the worker's
+dispatcher, run synchronously on the test clock), so they are in the double when
+``dispatch`` returns.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from slack_bolt import BoltRequest
 
 from bot.config.loader import ConfigPaths, load_config
 from bot.incidents.service import IncidentService
+from bot.scheduling.delivery import Dispatcher
 from bot.slack.app import build_app
 from bot.slack.client import make_client
 from bot.slack.double import SlackDouble
@@ -36,8 +39,9 @@ def world(store, clock, tmp_path):
             double.model.add_channel(name)
         client = make_client("xoxb-test", base_url=double.api_url, sleep=lambda s: None)
         chat = SlackGateway(client, store, clock, backoff=0.0, sleep=lambda s: None)
+        outbox = Dispatcher(store, lambda: config, chat, clock)
         services = SlackServices(incidents=IncidentService(store, lambda: config, clock), chat=chat,
-                                 config=lambda: config, clock=clock)
+                                 config=lambda: config, clock=clock, effects_written=outbox.run_due)
         app = build_app(services, client, signing_secret=SECRET, process_before_response=True)
         yield app, services, double
         services.shutdown()
@@ -273,3 +277,23 @@ def test_app_home_lists_the_obligations_i_own_with_their_due_time(world, clock):
     owned = shown[shown.index("Open notification obligations you own"):]
     # aware = the test clock, Mon 2026-03-02 09:00 UTC; 72 h later is Thu 05 Mar 09:00 UTC = 10:00 CET (Berlin).
     assert "gdpr.authority" in owned and "Thu 05 Mar 10:00 CET" in owned and "(09:00 UTC)" in owned
+
+
+def test_a_channel_made_by_hand_gets_everything_that_waited_for_one(world):
+    _, services, double = world
+    double.faults.error("conversations.create", "restricted_action")  # the workspace forbids the bot to create
+    assert command(world, "declare sev2 Checkout is down") == 200
+    incident = services.incidents.get(1)
+    assert incident.channel_id is None
+    dm = double.model.dm_channel(REPORTER)
+    told = [m for m in double.model.messages_in(dm.id) if m.metadata["event_payload"]["kind"] == "delivery_failed"]
+    assert told and "/incident INC-1 channel" in json.dumps(told[0].blocks)
+    assert "could not be created" in replies(double)[-1]
+    by_hand = double.model.add_channel("checkout-war-room", members=["UBOT00001"])
+    assert command(world, f"INC-1 channel <#{by_hand.id}|checkout-war-room>", channel=by_hand.id) == 200
+    assert services.incidents.get(1).channel_id == by_hand.id
+    posted = double.model.messages_in(by_hand.id)
+    assert posted and "INC-1" in posted[0].text  # the welcome, which waited for a channel
+    assert REPORTER in by_hand.members and by_hand.topic.startswith("INC-1") and by_hand.pins
+    refused = command(world, f"INC-1 channel <#{by_hand.id}|checkout-war-room>", channel=by_hand.id)
+    assert refused == 200 and "already uses" in replies(double)[-1]

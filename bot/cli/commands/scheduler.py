@@ -38,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
     from bot.clock import SystemClock
     from bot.config.reload import ConfigHolder
     from bot.scheduling.scheduler import ReminderScheduler
-    from bot.slack.client import make_client
+    from bot.slack.client import make_worker_client
     from bot.slack.gateway import SlackGateway
     from bot.store import migrate
     from bot.store.database import Store
@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
     holder.start_watching(config.settings.reload_poll_seconds)
     holder.install_sighup()
     clock = SystemClock()
-    chat = SlackGateway(make_client(), store, clock)
+    chat = SlackGateway(make_worker_client(), store, clock, send_attempts=1)
     scheduler = ReminderScheduler(store, lambda: holder.current, chat, clock, poll_seconds=args.poll,
                                   leader_retry_seconds=args.leader_retry)
     stop = threading.Event()

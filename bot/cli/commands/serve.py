@@ -27,7 +27,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "(required in HTTP mode); SLACK_API_URL (GovSlack or a proxy; default Slack's); DATABASE_URL.")
     add_config_args(parser)
     parser.add_argument("--no-scheduler", action="store_true",
-                        help="do not deliver reminders here (run `incident-bot scheduler` as a separate worker)")
+                        help="do not deliver to Slack here: no reminders and no effects of commands (run "
+                             "`incident-bot scheduler` as a separate worker)")
     parser.add_argument("--port", type=int, default=None, help="HTTP port (default: $PORT or 3000)")
     parser.add_argument("--host", default="0.0.0.0", help="HTTP bind address (default 0.0.0.0)")
     parser.add_argument("--clock-start", metavar="ISO8601", type=parse_instant,
@@ -47,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
     from bot.config.reload import ConfigHolder
     from bot.incidents.service import IncidentService
     from bot.slack.app import build_app
-    from bot.slack.client import api_url, make_client
+    from bot.slack.client import api_url, make_client, make_worker_client
     from bot.slack.gateway import SlackGateway
     from bot.slack.membership import ChannelMembership
     from bot.slack.pacing import ChannelPacer
@@ -76,15 +77,18 @@ def run(args: argparse.Namespace) -> int:
     holder.install_sighup()
     clock = AcceleratedClock(args.clock_start, args.clock_speed) if args.clock_start else SystemClock()
     client = make_client(token)
+    chat = SlackGateway(client, store, clock)  # the listeners' own calls (modals, profiles)
     pacer = None if args.clock_start else ChannelPacer(interval=1.0, burst=4)  # real-time pacing, real time only
-    chat = SlackGateway(client, store, clock, pacer=pacer)
-    chat.bot_user_id()  # asked once now rather than in the first declaration
+    # The outbox worker tries each call once; waiting (back-off, Retry-After) is the row's, never a sleep.
+    worker_chat = SlackGateway(make_worker_client(token), store, clock, pacer=pacer, send_attempts=1)
+    worker_chat.bot_user_id()  # asked once now rather than in the first declaration
     current = lambda: holder.current  # noqa: E731 - the provider every service reads the config through
+    scheduler = None if args.no_scheduler else _start_scheduler(store, current, worker_chat, clock)
     incidents = IncidentService(store, current, clock, members=ChannelMembership(client).is_member)
-    services = SlackServices(incidents=incidents, chat=chat, config=current, clock=clock)
+    services = SlackServices(incidents=incidents, chat=chat, config=current, clock=clock,
+                             effects_written=scheduler.wake if scheduler is not None else _outbox_elsewhere)
     app = build_app(services, client, signing_secret=secret, socket_mode=bool(app_token))
     log.info("Slack Web API at %s", api_url())
-    scheduler = None if args.no_scheduler else _start_scheduler(store, current, chat, clock)
     _stop_on_sigterm()
     try:
         if app_token:
@@ -100,6 +104,10 @@ def run(args: argparse.Namespace) -> int:
         holder.stop()
         store.dispose()
     return 0
+
+
+def _outbox_elsewhere() -> None:
+    """--no-scheduler: the active scheduler process picks the rows up within its poll interval."""
 
 
 def _start_scheduler(store, config, chat, clock):

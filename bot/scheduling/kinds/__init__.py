@@ -1,15 +1,20 @@
-"""The reminder kinds, one module each.
+"""The kinds of outbox row, one module each.
 
 Every module has ``name`` (and ``names`` if it serves several row kinds),
-``wanted``, ``prepare`` and ``after_sent`` (see :mod:`bot.scheduling.wanted`).
-Optional flags: ``RESYNC_AFTER_CLAIM`` (its ``prepare`` changes what other
-kinds want, e.g. escalation creates pages) and ``RESYNC_AFTER_SENT`` (its
-delivery does, e.g. a sent page wants an escalation; a sent nudge wants the
-next one).
+``wanted``, ``prepare`` and ``after_sent`` (see :mod:`bot.scheduling.wanted`),
+optionally ``describe(row)`` (what it does, for the timeline and the commander)
+and ``on_failed``.  Flags: ``PLANNED = False`` for rows the lifecycle writes
+(effects of a command) rather than derives from the incident's state (the
+reminders); ``RESYNC_AFTER_CLAIM`` (its ``prepare`` changes what other kinds
+want, e.g. escalation creates pages) and ``RESYNC_AFTER_SENT`` (its delivery
+does, e.g. a sent page wants an escalation; a sent nudge wants the next one).
 """
 
 from __future__ import annotations
 
-from bot.scheduling.kinds import cadence, checklist, deadlines, escalation, pages
+from bot.scheduling.kinds import (cadence, channel, checklist, deadlines, escalation, page_updates, pages, posts,
+                                  replies)
 
-ALL_KINDS = (pages, escalation, deadlines, cadence, checklist)
+PLANNED_KINDS = (pages, escalation, deadlines, cadence, checklist, page_updates)  # derived from state by sync_incident
+WRITTEN_KINDS = (channel, posts, replies)  # written by the lifecycle (bot.scheduling.effects)
+ALL_KINDS = PLANNED_KINDS + WRITTEN_KINDS

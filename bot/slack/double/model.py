@@ -301,6 +301,17 @@ class SlackModel:
         channel.bookmarks.append(bookmark)
         return {"bookmark": bookmark}
 
+    def bookmarks_list(self, p: dict[str, Any]) -> dict[str, Any]:
+        return {"bookmarks": list(self._channel(p.get("channel_id")).bookmarks)}
+
+    def conversations_join(self, p: dict[str, Any]) -> dict[str, Any]:
+        channel = self._channel(p.get("channel"))
+        if channel.is_private or channel.is_im:
+            raise ApiError("method_not_supported_for_channel_type")
+        if BOT_USER_ID not in channel.members:
+            channel.members.append(BOT_USER_ID)
+        return {"channel": channel.as_json()}
+
     def views_open(self, p: dict[str, Any]) -> dict[str, Any]:
         if not p.get("trigger_id"):
             raise ApiError("invalid_arguments")
@@ -345,6 +356,8 @@ class SlackModel:
             "chat.update": self.chat_update,
             "pins.add": self.pins_add,
             "bookmarks.add": self.bookmarks_add,
+            "bookmarks.list": self.bookmarks_list,
+            "conversations.join": self.conversations_join,
             "views.open": self.views_open,
             "views.update": self.views_update,
             "views.push": self.views_open,

@@ -10,13 +10,11 @@ import re
 from datetime import timedelta
 from typing import Any, Callable
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from bot.ports import Notice
 from bot.slack import modals, operations
 from bot.slack.blocks import ACTION_SUFFIX
-from bot.slack.replies import local
 from bot.slack.services import SlackServices
 
 SNOOZE = timedelta(hours=1)
@@ -36,19 +34,13 @@ def _message_header(body: dict[str, Any]) -> str:
 
 
 def register(app: App, services: SlackServices) -> None:
-    def page_ack(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+    def page_ack(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
         page_id = parse_value(action.get("value", ""), "page")
         user = body["user"]["id"]
-        outcome = services.incidents.acknowledge_page(page_id, actor=user, key=operations.action_key(body, action))
-        reply = operations.finish(services, outcome)
-        channel, ts = (body.get("channel") or {}).get("id"), (body.get("container") or {}).get("message_ts")
-        if channel and ts:  # replace the buttons so nobody clicks again
-            when = local(services.now(), services.reader_zone(user))
-            services.chat.update(channel, ts, Notice(kind="page", title=_message_header(body),
-                                                     lines=(f"Acknowledged by you at {when}.", outcome.message)))
-        else:
-            respond(text=reply, response_type="ephemeral")
+        # The page message loses its buttons through the outbox once the acknowledgement is recorded.
+        operations.finish(services, operations.service_for(services, body).acknowledge_page(
+            page_id, actor=user, key=operations.action_key(body, action)))
 
     def page_decline(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
         ack()
@@ -67,30 +59,31 @@ def register(app: App, services: SlackServices) -> None:
         client.views_open(trigger_id=body["trigger_id"],
                           view=modals.not_required_modal(obligation_id, _message_header(body)))
 
-    def obligation_snooze(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+    def obligation_snooze(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
         obligation_id = parse_value(action.get("value", ""), "obligation")
         user = body["user"]["id"]
         # The lifecycle caps the snooze at the deadline: a nudge is never silenced past it.
-        outcome = services.incidents.snooze_obligation(obligation_id, services.now() + SNOOZE, actor=user,
-                                                       key=operations.action_key(body, action))
-        respond(text=operations.finish(services, outcome), response_type="ephemeral", replace_original=False)
+        outcome = operations.service_for(services, body).snooze_obligation(
+            obligation_id, services.now() + SNOOZE, actor=user, key=operations.action_key(body, action))
+        operations.finish(services, outcome)
 
-    def task_done(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+    def task_done(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
         task_id = parse_value(action.get("value", ""), "task")
-        outcome = services.incidents.complete_task(task_id, actor=body["user"]["id"],
-                                                   key=operations.action_key(body, action))
-        respond(text=operations.finish(services, outcome), response_type="ephemeral", replace_original=False)
+        outcome = operations.service_for(services, body).complete_task(task_id, actor=body["user"]["id"],
+                                                                       key=operations.action_key(body, action))
+        operations.finish(services, outcome)
 
     def trigger_decision(approve: bool) -> Callable[..., None]:
-        def decide(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+        def decide(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
             ack()
             approval_id = parse_value(action.get("value", ""), "approval")
             user, key = body["user"]["id"], operations.action_key(body, action)
-            outcome = (services.incidents.approve_trigger_change(approval_id, actor=user, key=key) if approve
-                       else services.incidents.reject_trigger_change(approval_id, actor=user, key=key))
-            respond(text=operations.finish(services, outcome), response_type="ephemeral", replace_original=False)
+            incidents = operations.service_for(services, body)
+            outcome = (incidents.approve_trigger_change(approval_id, actor=user, key=key) if approve
+                       else incidents.reject_trigger_change(approval_id, actor=user, key=key))
+            operations.finish(services, outcome)
         return decide
 
     handlers = {

@@ -78,8 +78,8 @@ def run_incident_command(services: SlackServices, command: IncidentCommand, body
                                         channel=channel or "")
             client.views_open(trigger_id=body["trigger_id"], view=view)
             return None
-        return operations.declare(services, severity=severity, title=title, actor=user, key=key)
-    incidents = services.incidents
+        return operations.declare(services, body, severity=severity, title=title, actor=user, key=key)
+    incidents = operations.service_for(services, body)
     incident = operations.incident_for(services, command.incident, channel, reader=user)
     number = incident.number
     if command.name == "timeline":
@@ -101,6 +101,8 @@ def run_incident_command(services: SlackServices, command: IncidentCommand, body
         obligation_id = _obligation_id(services, number, args["obligation"], user)
         outcome = incidents.mark_notified(obligation_id, actor=user, key=key, reference=args["reference"],
                                           submitted_at=services.now())
+    elif command.name == "channel":
+        outcome = incidents.attach_channel(number, args["channel"], args["name"], actor=user, key=key)
     elif command.name == "resolve":
         outcome = incidents.resolve(number, actor=user, key=key, summary=args.get("summary", ""))
     elif command.name == "close":

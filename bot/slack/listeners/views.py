@@ -33,11 +33,9 @@ def register(app: App, services: SlackServices) -> None:
         ack()
         user = body["user"]["id"]
         facts = {k[len(FACT_PREFIX):]: v for k, v in values.items() if k.startswith(FACT_PREFIX)}
-        reply = operations.declare(services, severity=values["severity"], title=values["title"], actor=user,
-                                   key=operations.view_key(view), description=values.get("description", ""),
-                                   facts=facts)
-        operations.tell(services, client, user, reply, key=operations.view_key(view),
-                        channel=view.get("private_metadata") or None)
+        operations.declare(services, body, severity=values["severity"], title=values["title"], actor=user,
+                           key=operations.view_key(view), description=values.get("description", ""), facts=facts,
+                           channel=view.get("private_metadata") or None)
 
     def notified_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
         values = modals.values(view)
@@ -50,10 +48,10 @@ def register(app: App, services: SlackServices) -> None:
             return
         ack()
         user = body["user"]["id"]
-        outcome = services.incidents.mark_notified(modals.metadata_id(view, "obligation"), actor=user,
-                                                   key=operations.view_key(view), reference=values["reference"],
-                                                   submitted_at=submitted_at, evidence_url=values.get("evidence", ""))
-        operations.tell(services, client, user, operations.finish(services, outcome), key=operations.view_key(view))
+        outcome = operations.service_for(services, body).mark_notified(
+            modals.metadata_id(view, "obligation"), actor=user, key=operations.view_key(view),
+            reference=values["reference"], submitted_at=submitted_at, evidence_url=values.get("evidence", ""))
+        operations.finish(services, outcome)
 
     def not_required_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
         values = modals.values(view)
@@ -62,9 +60,9 @@ def register(app: App, services: SlackServices) -> None:
             return
         ack()
         user = body["user"]["id"]
-        outcome = services.incidents.mark_not_required(modals.metadata_id(view, "obligation"), values["reason"],
-                                                       actor=user, key=operations.view_key(view))
-        operations.tell(services, client, user, operations.finish(services, outcome), key=operations.view_key(view))
+        outcome = operations.service_for(services, body).mark_not_required(
+            modals.metadata_id(view, "obligation"), values["reason"], actor=user, key=operations.view_key(view))
+        operations.finish(services, outcome)
 
     def decline_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
         values = modals.values(view)
@@ -73,9 +71,9 @@ def register(app: App, services: SlackServices) -> None:
             return
         ack()
         user = body["user"]["id"]
-        outcome = services.incidents.decline_page(modals.metadata_id(view, "page"), values["reason"], actor=user,
-                                                  key=operations.view_key(view))
-        operations.tell(services, client, user, operations.finish(services, outcome), key=operations.view_key(view))
+        outcome = operations.service_for(services, body).decline_page(
+            modals.metadata_id(view, "page"), values["reason"], actor=user, key=operations.view_key(view))
+        operations.finish(services, outcome)
 
     app.view(modals.DECLARE)(declare_submitted)
     app.view(modals.NOTIFIED)(notified_submitted)

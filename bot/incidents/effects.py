@@ -1,0 +1,133 @@
+"""What a lifecycle operation wants done in Slack, written to the outbox with the change itself.
+
+:func:`record` runs inside every operation's unit of work (``run_once``): the
+declaration's channel (create, invite, welcome, topic, pin, bookmarks) and its
+announcements, every ``Post`` and invite of an ``Outcome``, and the answer to
+the person who asked.  The outbox worker delivers them afterwards
+(``docs/scheduling.md``); nothing here talks to Slack.
+
+Keys come from the request key or the incident, so a replay finds the rows it
+wrote the first time.  Everything in the incident channel shares one lane and
+reaches Slack in the order written: the channel, the people, the welcome, the
+topic, the rest of the welcome, the pin, the bookmarks, then later posts.
+Posts elsewhere that name the channel wait for it to exist.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session
+
+from bot.incidents.context import Context
+from bot.incidents.tables import Incident
+from bot.incidents.views import DeclareResult, Outcome, Post
+
+
+def _outbox() -> Any:
+    from bot.scheduling import effects
+
+    return effects
+
+
+def _notice(post_notice: Any) -> dict[str, Any]:
+    from bot.scheduling.notice_codec import notice_to_json
+
+    return notice_to_json(post_notice)
+
+
+def record(session: Session, ctx: Context, key: str, result: Any) -> None:
+    """Write the effects ``result`` asks for, and the answer to ``ctx.reply_to``."""
+    if not isinstance(result, (DeclareResult, Outcome)):
+        return
+    at = ctx.now()
+    incident = session.get(Incident, result.incident.id)
+    if incident is None:
+        return
+    written: list[str] = []
+    if isinstance(result, DeclareResult):
+        written += _declaration(session, config=ctx.config(), result=result, at=at)
+        posts = result.announcements
+    else:
+        posts = result.posts
+        if result.invite:
+            written += _invite(session, incident, key=f"{key}:invite", users=list(result.invite), unknown=[],
+                               why=result.message[:120], at=at)
+    written += [k for p in posts for k in _post(session, ctx.config(), incident, p, at=at)]
+    if ctx.reply_to:
+        _reply(session, incident, key=f"{key}:reply", to=ctx.reply_to, result=result, written=written, at=at)
+
+
+def _declaration(session: Session, *, config: Any, result: DeclareResult, at: datetime) -> list[str]:
+    outbox, plan, incident_id = _outbox(), result.channel, result.incident.id
+    lane, base = outbox.incident_lane(incident_id), f"incident:{incident_id}"
+    keys = [outbox.channel_key(incident_id)]
+    outbox.add(session, key=keys[0], kind="create_channel", incident_id=incident_id, at=at, lane=lane,
+               payload={"name": plan.name, "private": plan.private})
+    incident = session.get(Incident, incident_id)
+    keys += _invite(session, incident, key=f"{base}:invite", users=list(plan.invite), unknown=list(plan.not_invitable),
+                    why="declared", at=at)
+
+    def post(index: int) -> None:
+        welcome_key = f"{base}:welcome:{index}"
+        outbox.add(session, key=welcome_key, kind="post", incident_id=incident_id, at=at, lane=lane,
+                   recipient=outbox.INCIDENT_CHANNEL, payload={"notice": _notice(plan.welcome[index])})
+        keys.append(welcome_key)
+
+    if plan.welcome:
+        post(0)
+    if plan.topic:
+        outbox.add(session, key=f"{base}:topic", kind="topic", incident_id=incident_id, at=at, lane=lane,
+                   payload={"topic": plan.topic})
+    for index in range(1, len(plan.welcome)):
+        post(index)
+    if plan.welcome:
+        outbox.add(session, key=f"{base}:pin", kind="pin", incident_id=incident_id, at=at, lane=lane,
+                   payload={"message_key": f"{base}:welcome:0"})
+    for index, mark in enumerate(plan.bookmarks):
+        outbox.add(session, key=f"{base}:bookmark:{index}", kind="bookmark", incident_id=incident_id, at=at,
+                   lane=lane, payload={"title": mark.title, "url": mark.url})
+    return keys
+
+
+def _invite(session: Session, incident: Incident | None, *, key: str, users: list[str], unknown: list[str],
+            why: str, at: datetime) -> list[str]:
+    if incident is None or not (users or unknown):
+        return []
+    outbox = _outbox()
+    outbox.add(session, key=key, kind="invite", incident_id=incident.id, at=at, lane=outbox.incident_lane(incident.id),
+               payload={"users": list(dict.fromkeys(users)), "unknown": unknown, "why": why})
+    return [key]
+
+
+def _post(session: Session, config: Any, incident: Incident, post: Post, *, at: datetime) -> list[str]:
+    outbox = _outbox()
+    notice, after = post.notice, None
+    if post.target == "incident_channel":
+        recipient, lane = outbox.INCIDENT_CHANNEL, outbox.incident_lane(incident.id)
+    else:
+        if post.target == "user":
+            recipient = post.to
+        elif post.target == "channel":
+            recipient = "#" + post.to.lstrip("#")
+        else:  # a user group: told in the feed channel, mentioning the group
+            from dataclasses import replace
+
+            recipient = "#" + config.settings.incidents_channel.lstrip("#")
+            notice = replace(notice, mention_groups=tuple(dict.fromkeys(notice.mention_groups + (post.to.lstrip("@"),))))
+        lane = f"incident:{incident.id}:to:{recipient}"
+        if not incident.channel_id and outbox.exists(session, outbox.channel_key(incident.id)):
+            after = outbox.channel_key(incident.id)  # it names the channel: wait until it exists
+    outbox.add(session, key=post.key, kind="post", incident_id=incident.id, at=at, recipient=recipient, lane=lane,
+               after_key=after, payload={"notice": _notice(notice)})
+    return [post.key]
+
+
+def _reply(session: Session, incident: Incident, *, key: str, to: dict[str, Any], result: Any, written: list[str],
+           at: datetime) -> None:
+    declare = isinstance(result, DeclareResult)
+    waits = [_outbox().channel_key(incident.id)] if declare else written
+    _outbox().add(session, key=key, kind="reply", incident_id=incident.id, at=at, recipient="reply",
+                  payload={"to": dict(to), "operation": "declare" if declare else "",
+                           "message": "" if declare else result.message, "waits_for": waits})
