@@ -57,8 +57,11 @@ class _Lost(Exception):
     """Another worker claimed the reminder first; roll the claim back."""
 
 
+LATE_SUFFIX = "the scheduler was not running when this was due."
+
+
 def lateness_note(late: timedelta) -> str:
-    return f"Sent {span(late)} late: the scheduler was not running when this was due."
+    return f"Sent {span(late)} late: {LATE_SUFFIX}"
 
 
 def _waiting() -> Any:
@@ -164,7 +167,11 @@ class Dispatcher:
                 self._finish(s, row, now, state="failed", error=f"unknown reminder kind {row.kind!r}")
                 return "failed"
             config = self.config()
-            outcome = kind.prepare(s, config, row, now)
+            if getattr(kind, "RESEND_AS_CLAIMED", False) and row.message and row.attempts and row.delivered_to:
+                # An earlier claim prepared it (and did the kind's side effects): send exactly that again.
+                outcome = execute.as_claimed(row)
+            else:
+                outcome = kind.prepare(s, config, row, now)
             if isinstance(outcome, Drop):
                 self._finish(s, row, now, state="cancelled", error=None)
                 log.info("reminder %s dropped: %s", row.key, outcome.reason)
@@ -175,7 +182,7 @@ class Dispatcher:
                 log.info("reminder %s held until %s: %s", row.key, outcome.until.isoformat(), outcome.reason)
                 return "held"
             assert isinstance(outcome, (Send, Act))
-            if isinstance(outcome, Send):
+            if isinstance(outcome, Send) and not outcome.notice.footer.endswith(LATE_SUFFIX):
                 late = now - _on_time(row)
                 if late > LATE_NOTE_AFTER:
                     notice = outcome.notice

@@ -44,6 +44,17 @@ def claimed_message(outcome: Send | Act) -> dict[str, Any]:
     return {"op": outcome.operation, "args": dict(outcome.args)}
 
 
+def as_claimed(row: Reminder) -> Send | Act:
+    """What an earlier claim of ``row`` stored, as an outcome to claim again unchanged."""
+    message = dict(row.message or {})
+    op = message.pop("op", "send")
+    message.pop("result", None)
+    if op == "send":
+        direct = bool(message.pop("direct", False))
+        return Send(row.delivered_to or "", notice_from_json(message), direct)
+    return Act(op, row.delivered_to or "", dict(message.get("args") or {}))
+
+
 def is_message(row: Reminder) -> bool:
     return (row.message or {}).get("op", "send") == "send"
 

@@ -80,12 +80,15 @@ def sync_incident(session: Session, config: Any, incident_id: int, at: datetime,
     incident = _load_incident(session, incident_id)
     kinds = tuple(kinds if kinds is not None else default_kinds())
     wanted = wanted_for(session, config, incident, at, kinds)
-    return apply_wanted(session, incident_id, wanted, at, _names(kinds))
+    owed = _names(k for k in kinds if getattr(k, "RESEND_AS_CLAIMED", False))
+    return apply_wanted(session, incident_id, wanted, at, _names(kinds), owed=owed)
 
 
 def apply_wanted(session: Session, incident_id: int, wanted: dict[str, Wanted], at: datetime,
-                 kinds: set[str]) -> SyncResult:
-    """Only rows of ``kinds`` are touched: effects written by the lifecycle are nobody's wish to take back."""
+                 kinds: set[str], *, owed: set[str] = frozenset()) -> SyncResult:  # type: ignore[assignment]
+    """Only rows of ``kinds`` are touched: effects written by the lifecycle are nobody's wish to take back.
+    Rows of the ``owed`` kinds that were claimed before (their side effect happened; only the message is
+    still owed, retrying) are kept even when their cause is gone."""
     result = SyncResult()
     rows = {r.key: r for r in session.exec(select(Reminder).where(Reminder.incident_id == incident_id,
                                                                     Reminder.kind.in_(sorted(kinds)))).all()}  # type: ignore[attr-defined]
@@ -103,7 +106,7 @@ def apply_wanted(session: Session, incident_id: int, wanted: dict[str, Wanted], 
             if _set_pending(session, row, item, at, from_state="pending"):
                 result.rescheduled.append(key)
     for key, row in rows.items():
-        if key not in wanted and row.state == "pending":
+        if key not in wanted and row.state == "pending" and not (row.kind in owed and row.attempts and row.message):
             done = session.execute(
                 update(Reminder).where(Reminder.id == row.id, Reminder.state == "pending")  # type: ignore[arg-type]
                 .values(state="cancelled", updated_at=at)

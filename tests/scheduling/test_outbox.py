@@ -295,3 +295,22 @@ def test_a_message_notice_survives_a_round_trip_unchanged():
 
     notice = Notice(kind="x", title="t", lines=("a",), mention_groups=("sec",), metadata={"k": "v"})
     assert notice_from_json(notice_to_json(notice)) == notice
+
+
+def test_an_escalation_whose_notice_failed_is_told_once_when_slack_is_back(store, world):
+    clock, chat, service, dispatcher = world
+    result = _declare(service)
+    dispatcher.run_due()
+    page = result.pages[0]
+    key = f"page:{page.id}:escalate"
+    chat.fail_keys[key] = [ChatError("Slack is down", code="http_503", transient=True)]
+    clock.advance(minutes=5)  # anna's ack timeout
+    dispatcher.run_due()
+    assert _rows(store)[key].state == "pending"  # the notice is owed; the escalation itself happened
+    deputy_pages = [p for p in service.pages(1) if p.level == 2]
+    assert len(deputy_pages) == 1
+    clock.advance(seconds=10)
+    dispatcher.run_due()
+    assert [s.key for s in chat.sent].count(key) == 1 and _rows(store)[key].state == "sent"
+    assert len([p for p in service.pages(1) if p.level == 2]) == 1  # not escalated a second time
+    assert [s.key for s in chat.sent].count(f"page:{deputy_pages[0].id}:send") == 1

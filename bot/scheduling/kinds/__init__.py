@@ -7,7 +7,9 @@ and ``on_failed``.  Flags: ``PLANNED = False`` for rows the lifecycle writes
 (effects of a command) rather than derives from the incident's state (the
 reminders); ``RESYNC_AFTER_CLAIM`` (its ``prepare`` changes what other kinds
 want, e.g. escalation creates pages) and ``RESYNC_AFTER_SENT`` (its delivery
-does, e.g. a sent page wants an escalation; a sent nudge wants the next one).
+does, e.g. a sent page wants an escalation; a sent nudge wants the next one);
+``RESEND_AS_CLAIMED`` (a retry after a failed attempt repeats what the first
+claim prepared instead of preparing again: its ``prepare`` has side effects).
 """
 
 from __future__ import annotations

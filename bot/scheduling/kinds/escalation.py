@@ -3,7 +3,9 @@
 Due at ``sent_at + ack_timeout``.  When it fires, ``paging.escalate`` records
 the next pages in the same unit of work as the claim (so it happens once), the
 incident channel is told, and the re-sync that follows plans the new pages'
-sends, due at once.  An acknowledgement before the timeout cancels it.
+sends, due at once.  An acknowledgement before the timeout cancels it.  If
+telling the channel fails (Slack down), the retry sends the notice prepared at
+the claim: the escalation has happened, only its message is still owed.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from bot.scheduling.wanted import Drop, Outcome, Send, Wanted
 
 name = "escalation"
 RESYNC_AFTER_CLAIM = True  # escalating creates pages whose sends must be planned at once
+RESEND_AS_CLAIMED = True  # a retry sends the notice of the escalation that happened, not a second escalation
 
 
 def wanted(session: Session, config: Any, incident: Any, at: datetime) -> list[Wanted]:
