@@ -139,3 +139,45 @@ def test_response_url_posts_are_recorded(double):
                                      headers={"Content-Type": "application/json"})
     urllib.request.urlopen(request).read()
     assert double.webhooks()[0].body == {"text": "hi"}
+
+
+def test_an_outage_fails_every_call_for_a_while_then_slack_is_back(double, client):
+    import time
+
+    from slack_sdk.webhook import WebhookClient
+
+    client.retry_handlers.clear()
+    double.faults.outage(0.4)
+    with pytest.raises(SlackApiError) as err:
+        client.auth_test()
+    assert err.value.response.status_code == 503
+    assert WebhookClient(double.webhook_url("x")).send(text="hi").status_code == 503
+    time.sleep(0.5)
+    assert client.auth_test()["ok"] and WebhookClient(double.webhook_url("x")).send(text="hi").status_code == 200
+
+
+def test_a_rate_limit_window_says_when_to_come_back(double, client):
+    client.retry_handlers.clear()
+    double.faults.rate_limited_for(5, retry_after=30)
+    with pytest.raises(SlackApiError) as err:
+        client.conversations_create(name="inc-9")
+    assert err.value.response.status_code == 429 and err.value.response.headers["Retry-After"] == "30"
+    assert double.model.channel_by_name("inc-9") is None
+
+
+def test_kill_on_call_kills_the_caller_after_slack_did_it(double, client):
+    import subprocess
+    import sys
+
+    victim = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        double.faults.kill_on_call(victim.pid, nth=2, processed=True)
+        client.retry_handlers.clear()
+        client.conversations_create(name="inc-10")  # the first call goes through
+        with pytest.raises(Exception):
+            client.conversations_create(name="inc-11")  # the second is done, then the caller "dies"
+        assert victim.wait(10) == -9
+        assert double.model.channel_by_name("inc-11") is not None  # Slack did it; nobody heard the answer
+        assert double.faults.killed == [(victim.pid, "conversations.create")]
+    finally:
+        victim.kill()

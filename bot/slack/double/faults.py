@@ -1,13 +1,25 @@
-"""Scripted faults for the Slack double: latency, 429 with Retry-After, 5xx, ``ok: false`` errors.
+"""Scripted faults for the Slack double: latency, 429 with Retry-After, 5xx, ``ok: false`` errors,
+outages and rate limits lasting a while, and killing the bot in the middle of a call.
 
 Faults are queued per Web API method (``"*"`` matches every method) and used
 up first in, first out: ``rate_limit("chat.postMessage", times=3)`` answers
 the next three ``chat.postMessage`` calls with 429 and lets the fourth through.
+
+Windows apply to every call, Web API and ``response_url`` alike, for a time:
+``outage(60)`` answers 503 for a minute (Slack is down), ``rate_limited_for(180,
+retry_after=30)`` answers 429 for three minutes.
+
+``kill_on_call(pid, nth=3)`` sends SIGKILL to the bot's process when the double
+receives the third call from now: after doing what it asked (``processed=True``:
+the bot dies not knowing that Slack did it) or before (it never happened).
 """
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -22,11 +34,62 @@ class Fault:
     processed: bool = False  # do the work first, then fail (the caller cannot tell whether it happened)
 
 
+@dataclass
+class Kill:
+    pid: int
+    remaining: int  # calls until the one that kills
+    processed: bool
+
+
 class FaultPlan:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._queues: dict[str, deque[Fault]] = {}
         self.latency = 0.0  # seconds added to every call
+        self._windows: list[tuple[float, Fault]] = []  # (until, fault) by time.monotonic()
+        self._kill: Kill | None = None
+        self.killed: list[tuple[int, str]] = []  # (pid, the call that killed it)
+
+    def outage(self, seconds: float, status: int = 503) -> None:
+        """Slack is down for ``seconds``: every call answers ``status``."""
+        with self._lock:
+            self._windows.append((time.monotonic() + seconds, Fault(status=status)))
+
+    def rate_limited_for(self, seconds: float, retry_after: int = 1) -> None:
+        """Every call answers 429 with ``Retry-After`` for ``seconds``."""
+        with self._lock:
+            self._windows.append((time.monotonic() + seconds, Fault(status=429,
+                                                                    headers={"Retry-After": str(retry_after)})))
+
+    def window(self) -> Fault | None:
+        """The fault of an outage or rate limit in force now, if any."""
+        now = time.monotonic()
+        with self._lock:
+            self._windows = [(until, f) for until, f in self._windows if until > now]
+            return self._windows[0][1] if self._windows else None
+
+    def kill_on_call(self, pid: int, *, nth: int = 1, processed: bool = True) -> None:
+        """SIGKILL ``pid`` at the ``nth`` call from now (after doing it when ``processed``)."""
+        with self._lock:
+            self._kill = Kill(pid, nth, processed)
+
+    def kill_due(self) -> Kill | None:
+        """Count one call; the armed kill if this is the call that kills."""
+        with self._lock:
+            if self._kill is None:
+                return None
+            self._kill.remaining -= 1
+            if self._kill.remaining > 0:
+                return None
+            kill, self._kill = self._kill, None
+            return kill
+
+    def execute(self, kill: Kill, call: str) -> None:
+        try:
+            os.kill(kill.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.killed.append((kill.pid, call))
 
     def add(self, method: str, fault: Fault, times: int = 1) -> None:
         with self._lock:
@@ -50,6 +113,8 @@ class FaultPlan:
     def clear(self) -> None:
         with self._lock:
             self._queues.clear()
+            self._windows.clear()
+            self._kill = None
             self.latency = 0.0
 
     def next_for(self, method: str) -> Fault | None:

@@ -88,8 +88,12 @@ class _Handler(BaseHTTPRequestHandler):
         path, params = self._read()
         double = self.server.double
         if path.startswith("/webhook/"):
-            double.record_webhook(WebhookPost(path, params))
-            self._send(200, {"ok": True})
+            status, drop = double.answer_webhook(WebhookPost(path, params))
+            if drop:
+                self.close_connection = True
+                self.connection.shutdown(2)
+                return
+            self._send(status, {"ok": status == 200})
             return
         if path.startswith("/_double/"):
             status, body = double.control(self.command, path[len("/_double/"):], params)
@@ -165,10 +169,39 @@ class SlackDouble:
 
     # --- answering -----------------------------------------------------------
 
+    def answer_webhook(self, post: WebhookPost) -> tuple[int, bool]:
+        """A ``response_url`` post: (HTTP status, drop the connection?)."""
+        if self.faults.latency:
+            time.sleep(self.faults.latency)
+        window = self.faults.window()
+        if window is not None:
+            return window.status, False
+        kill = self.faults.kill_due()
+        if kill is not None and not kill.processed:
+            self.faults.execute(kill, "response_url")
+            return 0, True
+        self.record_webhook(post)
+        if kill is not None:
+            self.faults.execute(kill, "response_url")
+            return 0, True
+        return 200, False
+
     def answer(self, method: str, params: dict[str, Any], headers: dict[str, str]) -> tuple[int, dict[str, Any], dict[str, str], bool]:
         if self.faults.latency:
             time.sleep(self.faults.latency)
-        fault = self.faults.next_for(method)
+        kill = self.faults.kill_due()
+        if kill is not None and not kill.processed:
+            self.faults.execute(kill, method)  # dead before Slack did anything
+            self._record(Call(method, params, headers, 0, {}))
+            return 0, {}, {}, True
+        status, body, extra, drop = self._answer(method, params, headers)
+        if kill is not None:
+            self.faults.execute(kill, method)  # Slack did it; the bot never hears the answer
+            return 0, {}, {}, True
+        return status, body, extra, drop
+
+    def _answer(self, method: str, params: dict[str, Any], headers: dict[str, str]) -> tuple[int, dict[str, Any], dict[str, str], bool]:
+        fault = self.faults.window() or self.faults.next_for(method)
         if fault and fault.delay:
             time.sleep(fault.delay)
         status, body, extra = 200, {"ok": True}, {}
