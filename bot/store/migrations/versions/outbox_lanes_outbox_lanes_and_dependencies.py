@@ -1,7 +1,7 @@
 """outbox lanes and dependencies
 
 Revision ID: outbox_lanes
-Revises: 0001
+Revises: law_delays
 Create Date: 2026-12-01 21:19:39.931828
 """
 from typing import Sequence, Union
@@ -13,7 +13,7 @@ import bot.store.types
 
 
 revision: str = 'outbox_lanes'
-down_revision: Union[str, None] = '0001'
+down_revision: Union[str, None] = 'law_delays'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
