@@ -97,7 +97,7 @@ def apply_wanted(session: Session, incident_id: int, wanted: dict[str, Wanted], 
         if row is None:
             session.add(Reminder(key=key, kind=item.kind, incident_id=incident_id, target=item.target,
                                  recipient=item.recipient, due_at=item.due_at, next_attempt_at=item.due_at,
-                                 payload=dict(item.payload), created_at=at, updated_at=at))
+                                 payload=dict(item.payload), lane=item.lane, created_at=at, updated_at=at))
             result.inserted.append(key)
         elif row.state == "cancelled":
             if _set_pending(session, row, item, at, from_state="cancelled"):

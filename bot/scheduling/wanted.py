@@ -37,6 +37,7 @@ class Wanted:
     recipient: str
     target: int | None = None
     payload: dict[str, Any] = field(default_factory=dict)
+    lane: str | None = None  # rows of one lane go one at a time, oldest first
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "due_at", ensure_utc(self.due_at))

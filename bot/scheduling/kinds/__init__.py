@@ -14,9 +14,10 @@ claim prepared instead of preparing again: its ``prepare`` has side effects).
 
 from __future__ import annotations
 
-from bot.scheduling.kinds import (cadence, channel, checklist, deadlines, escalation, page_updates, pages, posts,
-                                  replies)
+from bot.scheduling.kinds import (button_updates, cadence, channel, checklist, deadlines, escalation, page_updates,
+                                  pages, posts, replies)
 
-PLANNED_KINDS = (pages, escalation, deadlines, cadence, checklist, page_updates)  # derived from state by sync_incident
+# derived from state by sync_incident
+PLANNED_KINDS = (pages, escalation, deadlines, cadence, checklist, page_updates, button_updates)
 WRITTEN_KINDS = (channel, posts, replies)  # written by the lifecycle (bot.scheduling.effects)
 ALL_KINDS = PLANNED_KINDS + WRITTEN_KINDS
