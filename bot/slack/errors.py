@@ -19,6 +19,7 @@ from slack_sdk import WebClient
 from bot.incidents.errors import IncidentError
 from bot.ports import ChatError
 from bot.slack.mrkdwn import escape
+from bot.slack.operations import answer_once
 from bot.slack.services import SlackServices
 
 log = logging.getLogger("bot.slack")
@@ -53,7 +54,7 @@ def register(app: App, services: SlackServices) -> None:
         if expected:
             log.info("refused request: %s", error)
         try:
-            _tell(client, body or {}, text)
+            answer_once(services, body or {}, lambda: _tell(client, body or {}, text))  # once per request
         except Exception:
             log.exception("could not tell the person about an error")
         return BoltResponse(status=200, body="")

@@ -152,6 +152,16 @@ class SlackGateway(SlackChannels):
         self._complete(key, "reply", ts)
         return ts
 
+    def first_answer(self, key: str) -> bool:
+        """True the first time ``key`` is given (an answer the listener sends itself: a refusal, a
+        read-only reply), False for a retry of the same request, which must not be answered twice."""
+        try:
+            with self.store.session() as s:
+                s.add(SentMessage(key=key, target="answer", claimed_at=ensure_utc(self.clock.now()), ts="answered"))
+            return True
+        except IntegrityError:
+            return False
+
     def _respond(self, url: str, rendered: Rendered) -> None:
         from slack_sdk.webhook import WebhookClient
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from typing import Any
+from typing import Any, Callable
 
 from bot.incidents.errors import NotFound
 from bot.incidents.service import IncidentService
@@ -46,6 +46,25 @@ def action_key(body: dict[str, Any], action: dict[str, Any]) -> str:
 def view_key(view: dict[str, Any]) -> str:
     """Stable across double submits of one modal."""
     return f"view:{view.get('id') or view.get('hash')}"
+
+
+def request_key(body: dict[str, Any]) -> str | None:
+    """The idempotency key of whatever request ``body`` is (command, button, form), if it is one."""
+    if body.get("command"):
+        return command_key(body)
+    if body.get("type") == "block_actions" and body.get("actions"):
+        return action_key(body, body["actions"][0])
+    if body.get("type") == "view_submission":
+        return view_key(body.get("view") or {})
+    return None
+
+
+def answer_once(services: SlackServices, body: dict[str, Any], send: Callable[[], Any]) -> None:
+    """Call ``send`` (an answer the listener gives itself: a read-only reply, a refusal) unless a retry of
+    this request was answered already."""
+    key = request_key(body)
+    if key is None or services.chat.first_answer(f"{key}:answer"):
+        send()
 
 
 def reply_address(body: dict[str, Any], *, channel: str | None = None) -> dict[str, str]:

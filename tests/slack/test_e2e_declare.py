@@ -96,10 +96,28 @@ def test_retried_slash_command_declares_once(slack, double):
     incident_channel(double, "inc-1-retried-request")
     feed = double.model.channel_by_name("incidents")
     double.wait_for(lambda: double.model.messages_in(feed.id), what="the announcement")
+    answered = double.wait_for(lambda: [w for w in double.webhooks() if "Declared INC-1" in w.body.get("text", "")],
+                               what="the answer")
+    late = slack.post(body, "application/x-www-form-urlencoded",  # a retry long after the channel exists
+                      headers={"X-Slack-Retry-Num": "2", "X-Slack-Retry-Reason": "http_timeout"})
+    assert late.status == 200
     time.sleep(0.5)  # give a duplicate every chance to appear
     assert len([c for c in double.model.channels.values() if c.name.startswith("inc-")]) == 1
     assert len(double.calls("conversations.create", ok=True)) == 1
     assert len(double.model.messages_in(feed.id)) == 1
+    # One answer for the command however often Slack sent it, and it is never "being declared".
+    assert len({w.path for w in double.webhooks()}) == 1 and len(double.webhooks()) == 1
+    assert "Join <#" in answered[0].body["text"] and "being declared" not in answered[0].body["text"]
+
+
+def test_a_retried_refusal_is_answered_once(slack, double):
+    body = slack.command_body("status all fine", user=REPORTER, trigger_id="555.666.refused")
+    for retry in range(3):
+        headers = {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"} if retry else None
+        assert slack.post(body, "application/x-www-form-urlencoded", headers=headers).status == 200
+    double.wait_for(lambda: double.webhooks(), what="the refusal")
+    time.sleep(0.5)
+    assert len(double.webhooks()) == 1 and "not an incident channel" in double.webhooks()[0].body["text"]
 
 
 def test_forged_and_stale_signatures_are_refused(slack, double):

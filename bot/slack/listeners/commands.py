@@ -34,8 +34,8 @@ def register(app: App, services: SlackServices) -> None:
             return
         ack()
         reply = run_incident_command(services, command, body, client)
-        if reply:
-            respond(text=reply, response_type="ephemeral")
+        if reply:  # read-only answers; changes answer through the outbox
+            operations.answer_once(services, body, lambda: respond(text=reply, response_type="ephemeral"))
 
     def oncall_command(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         if oncall_requests.is_request(body.get("text") or ""):  # worked / cover: bot/slack/oncall_requests.py
