@@ -10,13 +10,15 @@ repeats whatever a crash interrupted:
 * ``invite`` treats "already a member" as done and reports, per person, who
   could not be invited and Slack's reason;
 * ``pin`` treats ``already_pinned`` as done; ``bookmark`` looks for the same
-  title and link first; a topic set twice is the same topic.
+  title and link first; ``set_topic`` reads the topic first (Slack announces
+  every change in the channel).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from datetime import datetime, timedelta
 from typing import Any, Callable, Sequence
 
@@ -115,9 +117,11 @@ class SlackChannels:
     def _own_channel(self, name: str, since: datetime, *, strict: bool) -> tuple[str, str] | None:
         """A channel named ``name`` this bot created since ``since`` that nobody joined yet.
 
-        ``strict``: when Slack cannot be asked, raise (the caller must not create a second one) instead of
-        answering "none"."""
-        cutoff = ensure_utc(since).timestamp()
+        ``since`` is on the bot's clock, Slack's ``created`` on Slack's: compare how long ago, in real
+        seconds (a drill's clock runs faster than Slack's). ``strict``: when Slack cannot be asked, raise
+        (the caller must not create a second one) instead of answering "none"."""
+        ago = (ensure_utc(self.clock.now()) - ensure_utc(since)).total_seconds()
+        cutoff = time.time() - max(0.0, ago) / float(getattr(self.clock, "speed", 1.0) or 1.0)
         try:
             for page in pages(self.client.conversations_list, types="public_channel,private_channel", limit=1000,
                               exclude_archived=True):
@@ -196,7 +200,11 @@ class SlackChannels:
             return call()
 
     def set_topic(self, channel_id: str, topic: str) -> None:
+        """Set the topic unless it already is that (Slack posts "set the channel topic" every time)."""
         text = fit_topic(topic)[:TOPIC_LIMIT]
+        info = self._call("reading the channel", lambda: self.client.conversations_info(channel=channel_id))
+        if ((info.get("channel") or {}).get("topic") or {}).get("value") == text:
+            return  # set by an earlier attempt
         self._call("setting the topic", lambda: self.joining(
             channel_id, lambda: self.client.conversations_setTopic(channel=channel_id, topic=text)))
 
