@@ -48,7 +48,7 @@ class FaultPlan:
         self.latency = 0.0  # seconds added to every call
         self._windows: list[tuple[float, Fault]] = []  # (until, fault) by time.monotonic()
         self._kill: Kill | None = None
-        self.killed: list[tuple[int, str]] = []  # (pid, the call that killed it)
+        self.killed: list[tuple[int, str, float]] = []  # (pid, the call that killed it, time.monotonic())
 
     def outage(self, seconds: float, status: int = 503) -> None:
         """Slack is down for ``seconds``: every call answers ``status``."""
@@ -89,7 +89,7 @@ class FaultPlan:
             os.kill(kill.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
-        self.killed.append((kill.pid, call))
+        self.killed.append((kill.pid, call, time.monotonic()))
 
     def add(self, method: str, fault: Fault, times: int = 1) -> None:
         with self._lock:

@@ -75,6 +75,7 @@ class Channel:
     purpose: str = ""
     pins: list[str] = field(default_factory=list)
     bookmarks: list[dict[str, str]] = field(default_factory=list)
+    made_at: float = field(default_factory=time.monotonic)  # for tests: ordering against the double's call log
 
     def as_json(self) -> dict[str, Any]:
         return {"id": self.id, "name": self.name, "is_channel": not self.is_im and not self.is_private,
