@@ -1,7 +1,7 @@
 """outbox lanes and dependencies
 
 Revision ID: outbox_lanes
-Revises: law_delays
+Revises: labor_covers
 Create Date: 2026-12-01 21:19:39.931828
 """
 from typing import Sequence, Union
@@ -13,7 +13,7 @@ import bot.store.types
 
 
 revision: str = 'outbox_lanes'
-down_revision: Union[str, None] = 'law_delays'
+down_revision: Union[str, None] = 'labor_covers'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
