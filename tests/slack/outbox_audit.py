@@ -54,16 +54,26 @@ def _rows(store) -> list[Reminder]:
         return rows
 
 
-def settle(store, *, now: Any, timeout: float = 60.0) -> None:
-    """Wait until every effect row is finished and no reminder due by ``now()`` is open."""
+def row_count(store) -> int:
+    return len(_rows(store))
+
+
+def settle(store, *, now: Any, timeout: float = 60.0, after: int | None = None) -> None:
+    """Wait until every effect row is finished and no reminder due by ``now()`` is open.
+
+    ``after``: the number of rows before the command just sent.  Slack's request is acknowledged before
+    the listener writes its rows, so until there are more than that the command's effects are not in
+    the outbox yet and an empty outbox proves nothing."""
     deadline = time.monotonic() + timeout
     while True:
-        open_rows = [r for r in _rows(store) if r.state in OPEN_STATES
+        rows = _rows(store)
+        open_rows = [r for r in rows if r.state in OPEN_STATES
                      and (r.kind in EFFECT_KINDS or r.state == "sending" or r.next_attempt_at <= now())]
-        if not open_rows:
+        if not open_rows and (after is None or len(rows) > after):
             return
         if time.monotonic() > deadline:
-            raise AssertionError("the outbox did not settle: " + ", ".join(
+            raise AssertionError("the outbox did not settle: " + ("no rows written by the command; " if not open_rows
+                                                                 else "") + ", ".join(
                 f"{r.key} {r.state} attempt {r.attempts} {r.last_error or ''}" for r in open_rows[:10]))
         time.sleep(0.1)
 

@@ -26,7 +26,7 @@ import yaml
 from bot.clock import SystemClock
 from tests.slack.conftest import ADMIN, REPORTER
 from tests.slack.harness import BotProcess, SlackSender, make_config
-from tests.slack.outbox_audit import audit, settle
+from tests.slack.outbox_audit import audit, row_count, settle
 
 pytestmark = pytest.mark.slow
 
@@ -97,12 +97,13 @@ def test_kill_9_at_every_step_of_a_declaration_loses_and_repeats_nothing(double,
     kills: list[tuple[int, bool, str]] = []
     try:
         # How many calls does one declaration make, from a freshly started process?
-        before = _calls(double)
+        before, rows = _calls(double), row_count(store)
         bot.slack.command("declare sev2 Reference run", user=REPORTER)
-        settle(store, now=now)
+        settle(store, now=now, after=rows)
         steps = _calls(double) - before
+        rows = row_count(store)
         bot.slack.command("INC-1 resolve reference done", user=REPORTER)
-        settle(store, now=now)
+        settle(store, now=now, after=rows)
         bot.stop()
         bot.start()
         assert steps >= 12, f"a declaration made only {steps} calls"
@@ -111,6 +112,7 @@ def test_kill_9_at_every_step_of_a_declaration_loses_and_repeats_nothing(double,
             number = step + 1
             double.faults.kill_on_call(bot.proc.proc.pid, nth=step, processed=processed)
             body = bot.slack.command_body(f"declare sev2 Killed at step {step}", user=REPORTER)
+            rows = row_count(store)
             answered = _send(bot.slack, body)
             if _wait(lambda: len(double.faults.killed) > len(kills), 20):
                 kills.append((step, processed, double.faults.killed[-1][1]))
@@ -121,9 +123,10 @@ def test_kill_9_at_every_step_of_a_declaration_loses_and_repeats_nothing(double,
                     assert _send(bot.slack, body, retry=1)
             else:
                 double.faults.clear()  # this declaration made fewer calls; nothing to kill at this step
-            settle(store, now=now, timeout=90)
+            settle(store, now=now, timeout=90, after=rows)
+            rows = row_count(store)
             bot.slack.command(f"INC-{number} resolve done", user=REPORTER)  # no page escalates meanwhile
-            settle(store, now=now, timeout=90)
+            settle(store, now=now, timeout=90, after=rows)
     finally:
         bot.stop()
     tally = audit(store, double, now=now())
@@ -159,9 +162,9 @@ def test_an_outage_rate_limits_and_failing_channel_creation_lose_and_repeat_noth
         bot.start()
         # 1. An incident: the channel is set up, anna is paged (ack timeout 5 minutes, level 1), the commander
         #    will be nudged about the first checklist task after 5 minutes.
-        declared = bot_now()
+        declared, rows = bot_now(), row_count(store)
         bot.slack.command("declare sev2 Checkout is down", user=REPORTER)
-        settle(store, now=bot_now)
+        settle(store, now=bot_now, after=rows)
         channel = next(c for c in double.model.channels.values() if c.name.startswith("inc-1-"))
         # 2. Slack is down for 60 s around 5 minutes in: the page escalates, the checklist nudge is due, and
         #    the commander gives a status update, all while every call fails.
@@ -178,14 +181,16 @@ def test_an_outage_rate_limits_and_failing_channel_creation_lose_and_repeat_noth
         assert len([p for p in _pages(store) if p.level == 2]) == 1  # the deputy, paged once
         # 3. Slack answers 429 (Retry-After 30 s) for three minutes while a second incident is declared.
         double.faults.rate_limited_for(180 / SPEED, retry_after=30)
+        rows = row_count(store)
         bot.slack.command("declare sev2 Search is down", user=REPORTER)
         time.sleep(180 / SPEED)
-        settle(store, now=bot_now, timeout=90)
+        settle(store, now=bot_now, timeout=90, after=rows)
         # 4. conversations.create fails three times; the third time Slack had created the channel.
         double.faults.server_error("conversations.create", times=2)
         double.faults.server_error("conversations.create", times=1, processed=True)
+        rows = row_count(store)
         bot.slack.command("declare sev2 Payments are slow", user=REPORTER)
-        settle(store, now=bot_now, timeout=120)  # back-off 10 s, 30 s, 60 s of the bot's time
+        settle(store, now=bot_now, timeout=120, after=rows)  # back-off 10 s, 30 s, 60 s of the bot's time
     finally:
         bot.stop()
     tally = audit(store, double, now=bot_now())

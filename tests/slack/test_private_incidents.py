@@ -7,6 +7,7 @@ import pytest
 
 from bot.config.loader import ConfigPaths, load_config
 from bot.incidents.service import IncidentService
+from bot.scheduling.delivery import Dispatcher
 from bot.slack.app import build_app
 from bot.slack.client import make_client
 from bot.slack.double import SlackDouble
@@ -30,8 +31,10 @@ def world(store, clock, tmp_path):
             double.model.add_channel(name)
         client = make_client("xoxb-test", base_url=double.api_url, sleep=lambda s: None)
         chat = SlackGateway(client, store, clock, backoff=0.0, sleep=lambda s: None)
+        outbox = Dispatcher(store, lambda: config, chat, clock)
         incidents = IncidentService(store, lambda: config, clock, members=ChannelMembership(client).is_member)
-        services = SlackServices(incidents=incidents, chat=chat, config=lambda: config, clock=clock)
+        services = SlackServices(incidents=incidents, chat=chat, config=lambda: config, clock=clock,
+                                 effects_written=outbox.run_due)
         app = build_app(services, client, signing_secret=SECRET, process_before_response=True)
         yield app, services, double
         services.shutdown()
