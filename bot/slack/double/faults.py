@@ -10,8 +10,10 @@ Windows apply to every call, Web API and ``response_url`` alike, for a time:
 retry_after=30)`` answers 429 for three minutes.
 
 ``kill_on_call(pid, nth=3)`` sends SIGKILL to the bot's process when the double
-receives the third call from now: after doing what it asked (``processed=True``:
-the bot dies not knowing that Slack did it) or before (it never happened).
+receives the third call from now (``method="conversations.invite"``: the third
+call of that method; ``"response_url"`` for answers): after doing what it asked
+(``processed=True``: the bot dies not knowing that Slack did it) or before (it
+never happened).
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ class Kill:
     pid: int
     remaining: int  # calls until the one that kills
     processed: bool
+    method: str | None = None  # count only calls of this method (None: every call)
 
 
 class FaultPlan:
@@ -68,15 +71,17 @@ class FaultPlan:
             self._windows = [(until, f) for until, f in self._windows if until > now]
             return self._windows[0][1] if self._windows else None
 
-    def kill_on_call(self, pid: int, *, nth: int = 1, processed: bool = True) -> None:
-        """SIGKILL ``pid`` at the ``nth`` call from now (after doing it when ``processed``)."""
+    def kill_on_call(self, pid: int, *, nth: int = 1, processed: bool = True, method: str | None = None) -> None:
+        """SIGKILL ``pid`` at the ``nth`` call from now, or of ``method`` from now (after doing it when
+        ``processed``)."""
         with self._lock:
-            self._kill = Kill(pid, nth, processed)
+            self._kill = Kill(pid, nth, processed, method)
 
-    def kill_due(self) -> Kill | None:
-        """Count one call; the armed kill if this is the call that kills."""
+    def kill_due(self, call: str) -> Kill | None:
+        """Count one call (``call``: the Web API method or ``"response_url"``); the armed kill if this is
+        the call that kills."""
         with self._lock:
-            if self._kill is None:
+            if self._kill is None or self._kill.method not in (None, call):
                 return None
             self._kill.remaining -= 1
             if self._kill.remaining > 0:

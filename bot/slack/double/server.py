@@ -176,7 +176,7 @@ class SlackDouble:
         window = self.faults.window()
         if window is not None:
             return window.status, False
-        kill = self.faults.kill_due()
+        kill = self.faults.kill_due("response_url")
         if kill is not None and not kill.processed:
             self.faults.execute(kill, "response_url")
             return 0, True
@@ -189,7 +189,7 @@ class SlackDouble:
     def answer(self, method: str, params: dict[str, Any], headers: dict[str, str]) -> tuple[int, dict[str, Any], dict[str, str], bool]:
         if self.faults.latency:
             time.sleep(self.faults.latency)
-        kill = self.faults.kill_due()
+        kill = self.faults.kill_due(method)
         if kill is not None and not kill.processed:
             self.faults.execute(kill, method)  # dead before Slack did anything
             self._record(Call(method, params, headers, 0, {}))
