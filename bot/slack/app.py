@@ -14,6 +14,7 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot.slack import errors, oncall_requests
+from bot.slack.log_privacy import bolt_logger
 from bot.slack.listeners import actions, commands, events, home, views
 from bot.slack.services import SlackServices
 
@@ -31,8 +32,9 @@ def build_app(services: SlackServices, client: WebClient, *, signing_secret: str
         raise ValueError("expected SLACK_SIGNING_SECRET in HTTP mode (requests must be verified), got nothing; "
                          "set it from the app's Basic Information page, or use Socket Mode with SLACK_APP_TOKEN")
     app = App(client=client, signing_secret=signing_secret or "", process_before_response=process_before_response,
-              request_verification_enabled=not socket_mode,
+              request_verification_enabled=not socket_mode, logger=bolt_logger(),
               listener_executor=ThreadPoolExecutor(max_workers=listener_workers, thread_name_prefix="slack-listener"))
+    app.middleware(errors.mark_verified)  # first of ours: runs only after bolt's own verification passed
     errors.register(app, services)
     events.register(app, services)
     commands.register(app, services)

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import logging
 import uuid
-from typing import Any
+from typing import Any, Callable
 
-from slack_bolt import App, BoltResponse
+from slack_bolt import App, BoltContext, BoltResponse
 from slack_sdk import WebClient
 
 from bot.incidents.errors import IncidentError
@@ -48,8 +48,22 @@ def _tell(client: WebClient, body: dict[str, Any], text: str) -> None:
         client.chat_postMessage(channel=user, text=text)
 
 
+VERIFIED = "request_verified"
+
+
+def mark_verified(context: BoltContext, next: Callable[[], Any]) -> Any:  # noqa: A002 - bolt's name
+    """Global middleware; bolt runs ours after its request verification, so reaching it means verified."""
+    context[VERIFIED] = True
+    return next()
+
+
 def register(app: App, services: SlackServices) -> None:
-    def on_error(error: Exception, body: dict[str, Any], client: WebClient) -> BoltResponse:
+    def on_error(error: Exception, body: dict[str, Any], client: WebClient, context: BoltContext) -> BoltResponse:
+        if not context.get(VERIFIED):
+            # Failed before verification (e.g. a malformed signature header bolt could not read): the body
+            # is not Slack's, so nothing is sent anywhere, least of all to a response_url it names.
+            log.info("refused an unverified request (%s)", type(error).__name__)
+            return BoltResponse(status=401, body="invalid request")
         text, expected = message_for(error)
         if expected:
             log.info("refused request: %s", error)

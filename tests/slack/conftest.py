@@ -1,11 +1,18 @@
-"""Fixtures for Slack tests: the Slack double and the bot as a real process against it."""
+"""Fixtures for Slack tests: the Slack double, the bolt app in-process, and the bot as a real process."""
 
 from __future__ import annotations
 
 import pytest
 
+from bot.config.loader import ConfigPaths, load_config
+from bot.incidents.service import IncidentService
+from bot.scheduling.delivery import Dispatcher
+from bot.slack.app import build_app
+from bot.slack.client import make_client
 from bot.slack.double import SlackDouble
-from tests.slack.harness import BotProcess, SlackSender, make_config
+from bot.slack.gateway import SlackGateway
+from bot.slack.services import SlackServices
+from tests.slack.harness import SECRET, BotProcess, SlackSender, make_config
 
 REPORTER = "U0REPORT1"
 ADMIN = "U0ADMIN01"
@@ -21,6 +28,28 @@ def double():
         for name in FEED_CHANNELS:
             d.model.add_channel(name)
         yield d
+
+
+@pytest.fixture
+def world(store, clock, tmp_path):
+    """(bolt app, services, double): the real app and services in this process, Slack a double.
+    ``process_before_response=True``: each listener finishes inside ``dispatch``, and the outbox rows it
+    wrote are delivered before it returns (``effects_written``)."""
+    config_dir, playbooks_dir = make_config(tmp_path, admins=[ADMIN])
+    config = load_config(ConfigPaths(config_dir, playbooks_dir))
+    with SlackDouble() as double:
+        double.model.lenient_users = True
+        double.model.add_user(REPORTER, "riley", "Europe/Berlin")
+        for name in FEED_CHANNELS:
+            double.model.add_channel(name)
+        client = make_client("xoxb-test", base_url=double.api_url, sleep=lambda s: None)
+        chat = SlackGateway(client, store, clock, backoff=0.0, sleep=lambda s: None)
+        outbox = Dispatcher(store, lambda: config, chat, clock)
+        services = SlackServices(incidents=IncidentService(store, lambda: config, clock), chat=chat,
+                                 config=lambda: config, clock=clock, effects_written=outbox.run_due)
+        app = build_app(services, client, signing_secret=SECRET, process_before_response=True)
+        yield app, services, double
+        services.shutdown()
 
 
 def _start(double, database_url, tmp_path, *, scheduler: bool, settings=None,

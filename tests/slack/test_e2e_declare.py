@@ -11,7 +11,7 @@ import time
 import pytest
 
 from tests.slack.conftest import REPORTER
-from tests.slack.harness import select_value, sign, text_value
+from tests.slack.harness import oversized_request, select_value, sign, text_value
 
 pytestmark = pytest.mark.slow
 
@@ -120,14 +120,22 @@ def test_a_retried_refusal_is_answered_once(slack, double):
     assert len(double.webhooks()) == 1 and "not an incident channel" in double.webhooks()[0].body["text"]
 
 
-def test_forged_and_stale_signatures_are_refused(slack, double):
+def test_forged_stale_malformed_and_oversized_requests_are_refused_by_the_served_bot(slack, double, bot):
     body = slack.command_body("declare sev3 forged", user=REPORTER)
     forged = slack.post(body, "application/x-www-form-urlencoded", signature=sign(body, int(time.time()), "wrong"))
     assert forged.status == 401
     old = int(time.time()) - 301  # bolt accepts at most 5 minutes of clock difference
     stale = slack.post(body, "application/x-www-form-urlencoded", timestamp=old, signature=sign(body, old))
     assert stale.status == 401
-    assert not double.calls("conversations.create")
+    not_a_time = slack.post(body, "application/x-www-form-urlencoded", headers={"X-Slack-Request-Timestamp": "soon"})
+    assert not_a_time.status == 401
+    assert slack.post(b"\xff\xfe", "application/x-www-form-urlencoded").status == 400  # signed, not UTF-8
+    status, _ = oversized_request(bot.port, 20 * 1024 * 1024)
+    assert status.startswith("HTTP/1.1 413"), status
+    assert slack.command("help", user=REPORTER).status == 200  # the server went on
+    assert not double.calls("conversations.create") and not double.calls("chat.postMessage")
+    assert double.webhooks() == []  # the response_url in the refused bodies was never called
+    assert "Traceback" not in bot.log()
 
 
 def test_errors_are_ephemeral_specific_and_show_the_usage(slack, double):

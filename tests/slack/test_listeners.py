@@ -12,39 +12,10 @@ import json
 import time
 from urllib.parse import urlencode
 
-import pytest
 from slack_bolt import BoltRequest
 
-from bot.config.loader import ConfigPaths, load_config
-from bot.incidents.service import IncidentService
-from bot.scheduling.delivery import Dispatcher
-from bot.slack.app import build_app
-from bot.slack.client import make_client
-from bot.slack.double import SlackDouble
-from bot.slack.gateway import SlackGateway
-from bot.slack.services import SlackServices
-from tests.slack.harness import SECRET, TEAM, make_config, select_value, sign, text_value
-
-REPORTER, ADMIN = "U0REPORT1", "U0ADMIN01"
-
-
-@pytest.fixture
-def world(store, clock, tmp_path):
-    config_dir, playbooks_dir = make_config(tmp_path, admins=[ADMIN])
-    config = load_config(ConfigPaths(config_dir, playbooks_dir))
-    with SlackDouble() as double:
-        double.model.lenient_users = True
-        double.model.add_user(REPORTER, "riley", "Europe/Berlin")
-        for name in ("incidents", "support-escalations", "exec-updates"):
-            double.model.add_channel(name)
-        client = make_client("xoxb-test", base_url=double.api_url, sleep=lambda s: None)
-        chat = SlackGateway(client, store, clock, backoff=0.0, sleep=lambda s: None)
-        outbox = Dispatcher(store, lambda: config, chat, clock)
-        services = SlackServices(incidents=IncidentService(store, lambda: config, clock), chat=chat,
-                                 config=lambda: config, clock=clock, effects_written=outbox.run_due)
-        app = build_app(services, client, signing_secret=SECRET, process_before_response=True)
-        yield app, services, double
-        services.shutdown()
+from tests.slack.conftest import ADMIN, REPORTER
+from tests.slack.harness import TEAM, select_value, sign, text_value
 
 
 def _dispatch(app, body: bytes) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
@@ -66,19 +67,23 @@ def test_rate_limit_waits_follow_retry_after_but_are_bounded():
     assert 30 <= waits[2] < 30.3  # 600 s asked, capped at 30 s per wait
 
 
-def test_an_app_token_selects_socket_mode_through_the_configured_api_host(tmp_path, database_url):
+def test_socket_mode_keeps_retrying_a_refused_connection_and_says_why(tmp_path, database_url):
     with SlackDouble() as double:
         double.faults.error("apps.connections.open", "invalid_auth", times=100)
         env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
         env.update({"SLACK_BOT_TOKEN": "xoxb-t", "SLACK_APP_TOKEN": "xapp-t", "SLACK_API_URL": double.api_url,
                     "DATABASE_URL": database_url, "BOT_CONFIG_DIR": str(REPO / "config"),
                     "BOT_PLAYBOOKS_DIR": str(REPO / "playbooks")})
-        proc = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--no-scheduler"], cwd=REPO, env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        log_path = tmp_path / "serve.log"
+        with open(log_path, "wb") as log:
+            proc = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--no-scheduler"], cwd=REPO, env=env,
+                                    stdout=log, stderr=subprocess.STDOUT)
         try:
-            call = double.wait_for(lambda: double.calls("apps.connections.open"), timeout=30,
-                                   what="the Socket Mode connection request")[0]
-            assert call.headers.get("Authorization") == "Bearer xapp-t"  # the app-level token, not the bot token
+            calls = double.wait_for(lambda: len(double.calls("apps.connections.open")) >= 3 and
+                                    double.calls("apps.connections.open"), timeout=30,
+                                    what="three Socket Mode connection attempts")
+            assert proc.poll() is None  # still running: a supervisor has nothing to restart
+            assert calls[0].headers.get("Authorization") == "Bearer xapp-t"  # the app-level token, not the bot's
             assert not double.calls("conversations.create")
         finally:
             proc.terminate()
@@ -87,3 +92,37 @@ def test_an_app_token_selects_socket_mode_through_the_configured_api_host(tmp_pa
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+    logged = log_path.read_text()
+    assert "Slack refused SLACK_APP_TOKEN (invalid_auth)" in logged and "connections:write" in logged
+    assert "Retrying in 1 s" in logged and "Retrying in 2 s" in logged  # backoff doubles
+    assert "Traceback" not in logged and "xapp-t" not in logged
+
+
+def test_socket_mode_backoff_doubles_up_to_a_minute_and_stops_when_connected(caplog):
+    from slack_sdk.errors import SlackApiError
+    from slack_sdk.web import SlackResponse
+
+    from bot.slack.transport import connect_with_backoff
+
+    failures = iter([ConnectionRefusedError("refused")] * 3 + [
+        SlackApiError("x", SlackResponse(client=None, http_verb="POST", api_url="u", req_args={},
+                                         data={"ok": False, "error": "not_allowed_token_type"}, headers={},
+                                         status_code=200))] * 6)
+    attempts: list[int] = []
+
+    def connect() -> None:
+        attempts.append(1)
+        failure = next(failures, None)
+        if failure:
+            raise failure
+
+    caplog.set_level(logging.INFO)
+    waits: list[float] = []
+    assert connect_with_backoff(connect, sleep=waits.append) == 9
+    assert len(attempts) == 10
+    expected = [1, 2, 4, 8, 16, 32, 60, 60, 60]  # doubling from 1 s, capped at 60 s
+    assert all(e <= w <= min(e * 1.1, 60) for e, w in zip(expected, waits, strict=True)), waits
+    logged = caplog.text
+    assert "Slack could not be reached (ConnectionRefusedError" in logged
+    assert "SLACK_APP_TOKEN is not an app-level token" in logged
+    assert "connected after 9 failed attempt(s)" in logged

@@ -94,7 +94,8 @@ def run(args: argparse.Namespace) -> int:
         if app_token:
             serve_socket_mode(app, app_token)
         else:
-            serve_http(app, args.port or int(os.environ.get("PORT") or 3000), host=args.host)
+            serve_http(app, args.port or int(os.environ.get("PORT") or 3000), signing_secret=secret or "",
+                       host=args.host)
     except KeyboardInterrupt:
         pass
     finally:

@@ -1,0 +1,40 @@
+"""Keeping request bodies out of bolt's log lines.
+
+A request body holds the legacy verification token (``token``), the ``response_url``
+and what people typed.  bolt writes whole bodies into some of its messages: "Invalid
+request signature detected (… body: …)", "Unhandled request (…)", a middleware that
+did not call ``next()`` "for the request (…)".  :func:`bolt_logger` is passed to
+``App(logger=…)``; bolt gives its filter to every logger it creates for the app, so
+those lines keep their first words and lose the request.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+BOLT_LOGGER = "bot.slack.bolt"
+WITHHELD = "(request details withheld from the log)"
+# What only a request (or a suggestion built from one) puts in a log line.
+_REQUEST_MARKERS = ("body", "token", "response_url", "trigger_id", "'text'", "payload", "api_app_id",
+                    "team_id", "user_id", "callback_id", "action_id")
+_CUT = re.compile(r"[({\n]")
+
+
+class WithholdRequestBodies(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken format string: keep only the template
+            message = str(record.msg)
+        if any(marker in message for marker in _REQUEST_MARKERS):
+            head = _CUT.split(message, 1)[0].rstrip(" :,") or "bolt"
+            record.msg, record.args = f"{head} {WITHHELD}", None
+        return True
+
+
+def bolt_logger() -> logging.Logger:
+    logger = logging.getLogger(BOLT_LOGGER)
+    if not any(isinstance(f, WithholdRequestBodies) for f in logger.filters):
+        logger.addFilter(WithholdRequestBodies())
+    return logger
