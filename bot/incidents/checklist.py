@@ -5,23 +5,21 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from bot.audit.trail import append_event
+from bot.incidents import addressing
 from bot.incidents.context import Context
-from bot.incidents.errors import Conflict, NotFound
+from bot.incidents.errors import Conflict
 from bot.incidents.finish import conclude
 from bot.incidents.idempotency import run_once
 from bot.incidents.permissions import authorize
-from bot.incidents.records import current_roles, load_by_id, require_open, subject, task_view
-from bot.incidents.tables import ChecklistTask
+from bot.incidents.records import current_roles, require_open, subject, task_view
 from bot.incidents.views import Outcome
 
 
-def complete_task(ctx: Context, task_id: int, *, actor: str, key: str) -> Outcome:
+def complete_task(ctx: Context, task_id: int, *, actor: str, key: str, incident_number: int | None = None) -> Outcome:
     def work(session: Session) -> Outcome:
         config, at = ctx.config(), ctx.now()
-        task = session.get(ChecklistTask, task_id)
-        if task is None:
-            raise NotFound(f"there is no checklist task #{task_id}")
-        incident = load_by_id(session, task.incident_id)
+        sees = addressing.reader(session, ctx, actor)
+        task, incident = addressing.task(session, task_id, incident_number, sees)
         owner = current_roles(session, incident.id).get(task.owner_role or "")
         authorize(config, "complete_task", actor,
                   subject(session, incident, ctx.members, task_owner=owner.user if owner else None))

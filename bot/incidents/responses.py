@@ -9,32 +9,25 @@ from sqlmodel import Session
 
 from bot.audit.trail import append_event
 from bot.clock import ensure_utc
-from bot.incidents import collaborators, messages
+from bot.incidents import addressing, collaborators, messages
 from bot.incidents.context import Context
-from bot.incidents.errors import Conflict, InvalidRequest, NotFound
+from bot.incidents.errors import Conflict, InvalidRequest
 from bot.incidents.finish import conclude
 from bot.incidents.idempotency import run_once
 from bot.incidents.permissions import authorize
-from bot.incidents.records import label, load_by_id, obligation_view, page_view, require_open, subject
+from bot.incidents.records import label, obligation_view, page_view, require_open, subject
 from bot.incidents.tables import ObligationSnooze
 from bot.incidents.views import Outcome, Post
 
 UNRESOLVED = ("open", "qualitative")  # a decision is still owed
 
 
-def _page(session: Session, page_id: int):
-    row = collaborators.page_row(session, page_id)
-    if row is None:
-        raise NotFound(f"there is no page #{page_id}")
-    if row.incident_id is None:
-        raise InvalidRequest(f"page #{page_id} does not belong to an incident")
-    return row, load_by_id(session, row.incident_id)
-
-
-def acknowledge_page(ctx: Context, page_id: int, *, actor: str, key: str) -> Outcome:
+def acknowledge_page(ctx: Context, page_id: int, *, actor: str, key: str,
+                     incident_number: int | None = None) -> Outcome:
     def work(session: Session) -> Outcome:
         config, at = ctx.config(), ctx.now()
-        page, incident = _page(session, page_id)
+        sees = addressing.reader(session, ctx, actor)
+        page, incident = addressing.page(session, page_id, incident_number, sees)
         authorize(config, "acknowledge_page", actor,
                   subject(session, incident, ctx.members, page_recipient=page.slack_user))
         require_open(incident, "acknowledge pages")
@@ -50,14 +43,16 @@ def acknowledge_page(ctx: Context, page_id: int, *, actor: str, key: str) -> Out
     return run_once(ctx, key, "acknowledge_page", Outcome, work)
 
 
-def decline_page(ctx: Context, page_id: int, reason: str, *, actor: str, key: str) -> Outcome:
+def decline_page(ctx: Context, page_id: int, reason: str, *, actor: str, key: str,
+                 incident_number: int | None = None) -> Outcome:
     reason = (reason or "").strip()
     if not reason:
         raise InvalidRequest("expected a reason for not taking the page (e.g. \"driving, 30 min away\"), got nothing")
 
     def work(session: Session) -> Outcome:
         config, at = ctx.config(), ctx.now()
-        page, incident = _page(session, page_id)
+        sees = addressing.reader(session, ctx, actor)
+        page, incident = addressing.page(session, page_id, incident_number, sees)
         authorize(config, "decline_page", actor,
                   subject(session, incident, ctx.members, page_recipient=page.slack_user))
         require_open(incident, "decline pages")
@@ -75,20 +70,13 @@ def decline_page(ctx: Context, page_id: int, reason: str, *, actor: str, key: st
     return run_once(ctx, key, "decline_page", Outcome, work)
 
 
-def _obligation(session: Session, obligation_id: int):
-    row = collaborators.obligation_row(session, obligation_id)
-    if row is None:
-        raise NotFound(f"there is no obligation #{obligation_id}")
-    return row, load_by_id(session, row.incident_id)
-
-
 def _require_open_obligation(row, what: str) -> None:
     if row.status not in UNRESOLVED:
         raise Conflict(f"{row.obligation_id} is {row.status.replace('_', ' ')}; you can only {what} an open obligation")
 
 
 def mark_notified(ctx: Context, obligation_id: int, *, actor: str, key: str, reference: str, submitted_at: datetime,
-                  evidence_url: str) -> Outcome:
+                  evidence_url: str, incident_number: int | None = None) -> Outcome:
     reference, evidence_url = (reference or "").strip(), (evidence_url or "").strip()
     if not reference:
         raise InvalidRequest("expected the submission reference (case number, e-mail subject, portal receipt), got nothing")
@@ -97,7 +85,8 @@ def mark_notified(ctx: Context, obligation_id: int, *, actor: str, key: str, ref
 
     def work(session: Session) -> Outcome:
         config, at = ctx.config(), ctx.now()
-        row, incident = _obligation(session, obligation_id)
+        sees = addressing.reader(session, ctx, actor)
+        row, incident = addressing.obligation(session, obligation_id, incident_number, sees)
         authorize(config, "mark_notified", actor, subject(session, incident, ctx.members))
         _require_open_obligation(row, "mark notified")
         try:
@@ -121,7 +110,8 @@ def mark_notified(ctx: Context, obligation_id: int, *, actor: str, key: str, ref
     return run_once(ctx, key, "mark_notified", Outcome, work)
 
 
-def mark_not_required(ctx: Context, obligation_id: int, reason: str, *, actor: str, key: str) -> Outcome:
+def mark_not_required(ctx: Context, obligation_id: int, reason: str, *, actor: str, key: str,
+                      incident_number: int | None = None) -> Outcome:
     reason = (reason or "").strip()
     if not reason:
         raise InvalidRequest("expected the reason the notification is not required (it is kept as documentation), "
@@ -129,7 +119,8 @@ def mark_not_required(ctx: Context, obligation_id: int, reason: str, *, actor: s
 
     def work(session: Session) -> Outcome:
         config, at = ctx.config(), ctx.now()
-        row, incident = _obligation(session, obligation_id)
+        sees = addressing.reader(session, ctx, actor)
+        row, incident = addressing.obligation(session, obligation_id, incident_number, sees)
         authorize(config, "mark_not_required", actor, subject(session, incident, ctx.members))
         _require_open_obligation(row, "mark not required")
         updated = collaborators.mark_not_required(session, obligation_id, by=actor, reason=reason, at=at)
@@ -142,10 +133,12 @@ def mark_not_required(ctx: Context, obligation_id: int, reason: str, *, actor: s
     return run_once(ctx, key, "mark_not_required", Outcome, work)
 
 
-def snooze_obligation(ctx: Context, obligation_id: int, until: datetime, *, actor: str, key: str) -> Outcome:
+def snooze_obligation(ctx: Context, obligation_id: int, until: datetime, *, actor: str, key: str,
+                      incident_number: int | None = None) -> Outcome:
     def work(session: Session) -> Outcome:
         config, at = ctx.config(), ctx.now()
-        row, incident = _obligation(session, obligation_id)
+        sees = addressing.reader(session, ctx, actor)
+        row, incident = addressing.obligation(session, obligation_id, incident_number, sees)
         authorize(config, "snooze_obligation", actor, subject(session, incident, ctx.members))
         require_open(incident, "snooze reminders")
         _require_open_obligation(row, "snooze")

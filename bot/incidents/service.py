@@ -132,39 +132,51 @@ class IncidentService:
         """Ask to move a set trigger; a second, different permitted person must approve."""
         return triggers.request_trigger_change(self.ctx, number, name, at, actor=actor, key=key, reason=reason)
 
-    def approve_trigger_change(self, approval_id: int, *, actor: str, key: str) -> Outcome:
+    # Rows given by number (approval, task, page, obligation): with ``incident`` (the number of the
+    # incident the request is about: the channel's, or the INC-n named) a row of another incident is
+    # refused with that incident's candidates listed (``bot.incidents.addressing``).  ``None`` only for
+    # buttons on a message about that very row.
+
+    def approve_trigger_change(self, approval_id: int, *, actor: str, key: str, incident: int | None = None) -> Outcome:
         """Approve a pending trigger change; the requester cannot approve their own request."""
-        return triggers.decide(self.ctx, approval_id, approve=True, actor=actor, key=key, reason="")
+        return triggers.decide(self.ctx, approval_id, approve=True, actor=actor, key=key, reason="",
+                               incident_number=incident)
 
-    def reject_trigger_change(self, approval_id: int, *, actor: str, key: str, reason: str = "") -> Outcome:
-        return triggers.decide(self.ctx, approval_id, approve=False, actor=actor, key=key, reason=reason)
+    def reject_trigger_change(self, approval_id: int, *, actor: str, key: str, reason: str = "",
+                              incident: int | None = None) -> Outcome:
+        return triggers.decide(self.ctx, approval_id, approve=False, actor=actor, key=key, reason=reason,
+                               incident_number=incident)
 
-    def complete_task(self, task_id: int, *, actor: str, key: str) -> Outcome:
+    def complete_task(self, task_id: int, *, actor: str, key: str, incident: int | None = None) -> Outcome:
         """Tick a checklist task (the owner role's holder, the commander or an admin)."""
-        return checklist.complete_task(self.ctx, task_id, actor=actor, key=key)
+        return checklist.complete_task(self.ctx, task_id, actor=actor, key=key, incident_number=incident)
 
-    def acknowledge_page(self, page_id: int, *, actor: str, key: str) -> Outcome:
+    def acknowledge_page(self, page_id: int, *, actor: str, key: str, incident: int | None = None) -> Outcome:
         """The paged person (or someone permitted) acknowledges; escalation reminders stop."""
-        return responses.acknowledge_page(self.ctx, page_id, actor=actor, key=key)
+        return responses.acknowledge_page(self.ctx, page_id, actor=actor, key=key, incident_number=incident)
 
-    def decline_page(self, page_id: int, reason: str, *, actor: str, key: str) -> Outcome:
+    def decline_page(self, page_id: int, reason: str, *, actor: str, key: str, incident: int | None = None) -> Outcome:
         """The paged person cannot take it (reason required); the next level is paged."""
-        return responses.decline_page(self.ctx, page_id, reason, actor=actor, key=key)
+        return responses.decline_page(self.ctx, page_id, reason, actor=actor, key=key, incident_number=incident)
 
     def mark_notified(self, obligation_id: int, *, actor: str, key: str, reference: str,
-                      submitted_at: datetime, evidence_url: str = "") -> Outcome:
+                      submitted_at: datetime, evidence_url: str = "", incident: int | None = None) -> Outcome:
         """Record that an authority/person was notified (reference, submission time, evidence link)."""
         return responses.mark_notified(self.ctx, obligation_id, actor=actor, key=key, reference=reference,
-                                       submitted_at=submitted_at, evidence_url=evidence_url)
+                                       submitted_at=submitted_at, evidence_url=evidence_url, incident_number=incident)
 
-    def mark_not_required(self, obligation_id: int, reason: str, *, actor: str, key: str) -> Outcome:
+    def mark_not_required(self, obligation_id: int, reason: str, *, actor: str, key: str,
+                          incident: int | None = None) -> Outcome:
         """Record that a notification is not required, with the reason (GDPR Art. 33(5) documentation)."""
-        return responses.mark_not_required(self.ctx, obligation_id, reason, actor=actor, key=key)
+        return responses.mark_not_required(self.ctx, obligation_id, reason, actor=actor, key=key,
+                                           incident_number=incident)
 
-    def snooze_obligation(self, obligation_id: int, until: datetime, *, actor: str, key: str) -> Outcome:
+    def snooze_obligation(self, obligation_id: int, until: datetime, *, actor: str, key: str,
+                          incident: int | None = None) -> Outcome:
         """Silence an obligation's nudges until ``until``; never past its deadline (a later ``until`` is
         capped at the deadline; an overdue obligation cannot be snoozed)."""
-        return responses.snooze_obligation(self.ctx, obligation_id, until, actor=actor, key=key)
+        return responses.snooze_obligation(self.ctx, obligation_id, until, actor=actor, key=key,
+                                           incident_number=incident)
 
     def record_delay(self, obligation_id: int, delay: str, until: datetime, reference: str, *, actor: str,
                      key: str) -> Outcome:

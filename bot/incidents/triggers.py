@@ -14,13 +14,13 @@ from sqlmodel import Session
 
 from bot.audit.trail import append_event
 from bot.clock import ensure_utc
-from bot.incidents import collaborators, messages
+from bot.incidents import addressing, collaborators, messages
 from bot.incidents.context import Context
-from bot.incidents.errors import Conflict, InvalidRequest, NotFound, PermissionDenied
+from bot.incidents.errors import Conflict, InvalidRequest, PermissionDenied
 from bot.incidents.finish import conclude
 from bot.incidents.idempotency import run_once
 from bot.incidents.permissions import authorize
-from bot.incidents.records import approval_view, label, load, load_by_id, obligation_views, require_open, subject
+from bot.incidents.records import approval_view, label, load, obligation_views, require_open, subject
 from bot.incidents.tables import Incident, TriggerApproval
 from bot.incidents.views import Outcome, Post
 from bot.ports import Button
@@ -128,13 +128,12 @@ def _request(session: Session, config: Any, incident: Incident, trigger: str, va
                    message=f"moving {trigger} needs a second person's approval (request #{row.id})")
 
 
-def decide(ctx: Context, approval_id: int, *, approve: bool, actor: str, key: str, reason: str) -> Outcome:
+def decide(ctx: Context, approval_id: int, *, approve: bool, actor: str, key: str, reason: str,
+           incident_number: int | None = None) -> Outcome:
     def work(session: Session) -> Outcome:
         config, now = ctx.config(), ctx.now()
-        row = session.get(TriggerApproval, approval_id)
-        if row is None:
-            raise NotFound(f"there is no trigger change request #{approval_id}")
-        incident = load_by_id(session, row.incident_id)
+        sees = addressing.reader(session, ctx, actor)
+        row, incident = addressing.approval(session, approval_id, incident_number, sees)
         authorize(config, "approve_trigger_change", actor, subject(session, incident, ctx.members))
         if row.status != "pending":
             raise Conflict(f"request #{approval_id} was already {row.status} by {row.decided_by}")

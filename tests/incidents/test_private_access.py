@@ -104,3 +104,14 @@ def test_actions_on_a_private_incident_reveal_nothing_to_outsiders(svc):
     # an auditor reads but changes nothing: read access grants no action
     with pytest.raises(PermissionDenied, match="may not resolve"):
         svc.resolve(1, actor=AUDITOR, key="x3")
+
+
+def test_a_number_addressed_to_a_private_incident_lists_nothing_to_an_outsider(svc):
+    # a reader naming INC-1 with a number that is not INC-1's is told INC-1's open candidates; an outsider
+    # must get the not-found answer for the incident itself instead (the candidates are task titles, pages
+    # to named people, obligation names of a private incident)
+    for act in (lambda who, k: svc.complete_task(99999, actor=who, key=k, incident=1),
+                lambda who, k: svc.acknowledge_page(99999, actor=who, key=k, incident=1),
+                lambda who, k: svc.mark_not_required(99999, "no EU data", actor=who, key=k, incident=1)):
+        assert _refusal(lambda: act(MALLORY, "m")) == "there is no incident INC-1; check the number"
+        assert _refusal(lambda: act(REPORTER, "r")).startswith("INC-1 has no ")

@@ -268,3 +268,22 @@ def test_a_channel_made_by_hand_gets_everything_that_waited_for_one(world):
     assert REPORTER in by_hand.members and by_hand.topic.startswith("INC-1") and by_hand.pins
     refused = command(world, f"INC-1 channel <#{by_hand.id}|checkout-war-room>", channel=by_hand.id)
     assert refused == 200 and "already uses" in replies(double)[-1]
+
+
+def test_a_number_typed_in_one_incidents_channel_never_acts_on_another(world):
+    _, services, double = world
+    declare(world, "declare security Laptop stolen")
+    command(world, "declare security Phishing wave")
+    second = services.incidents.get(2)
+    double.wait_for(lambda: services.incidents.get(2).channel_id, what="INC-2's channel")
+    channel = services.incidents.get(2).channel_id
+    first_gdpr = next(o for o in services.incidents.obligations(1) if o.obligation == "gdpr.authority")
+    own_gdpr = next(o for o in services.incidents.obligations(2) if o.obligation == "gdpr.authority")
+    assert command(world, f"notified {first_gdpr.id} REF-1", user=ADMIN, channel=channel) == 200
+    reply = replies(double)[-1]
+    assert f"{second.label} has no obligation #{first_gdpr.id}" in reply
+    assert f"gdpr.authority (#{own_gdpr.id})" in reply
+    assert next(o for o in services.incidents.obligations(1) if o.id == first_gdpr.id).status == "open"
+    # naming the incident first is how to act on another one from here
+    assert command(world, f"INC-1 notified #{first_gdpr.id} REF-1", user=ADMIN, channel=channel) == 200
+    assert next(o for o in services.incidents.obligations(1) if o.id == first_gdpr.id).status == "notified"

@@ -33,6 +33,14 @@ def _message_header(body: dict[str, Any]) -> str:
     return ((head or {}).get("text") or {}).get("text") or "Notification"
 
 
+def channel_incident(services: SlackServices, body: dict[str, Any]) -> int | None:
+    """The incident whose channel the button was pressed in; None in a DM or any other channel (the row
+    the button names then identifies its incident)."""
+    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
+    found = services.incidents.incident_by_channel(channel) if channel and channel[:1] in "CG" else None
+    return found.number if found else None
+
+
 def register(app: App, services: SlackServices) -> None:
     def page_ack(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
@@ -40,7 +48,7 @@ def register(app: App, services: SlackServices) -> None:
         user = body["user"]["id"]
         # The page message loses its buttons through the outbox once the acknowledgement is recorded.
         operations.finish(services, operations.service_for(services, body).acknowledge_page(
-            page_id, actor=user, key=operations.action_key(body, action)))
+            page_id, actor=user, key=operations.action_key(body, action), incident=channel_incident(services, body)))
 
     def page_decline(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
         ack()
@@ -65,14 +73,16 @@ def register(app: App, services: SlackServices) -> None:
         user = body["user"]["id"]
         # The lifecycle caps the snooze at the deadline: a nudge is never silenced past it.
         outcome = operations.service_for(services, body).snooze_obligation(
-            obligation_id, services.now() + SNOOZE, actor=user, key=operations.action_key(body, action))
+            obligation_id, services.now() + SNOOZE, actor=user, key=operations.action_key(body, action),
+            incident=channel_incident(services, body))
         operations.finish(services, outcome)
 
     def task_done(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
         task_id = parse_value(action.get("value", ""), "task")
         outcome = operations.service_for(services, body).complete_task(task_id, actor=body["user"]["id"],
-                                                                       key=operations.action_key(body, action))
+                                                                       key=operations.action_key(body, action),
+                                                                       incident=channel_incident(services, body))
         operations.finish(services, outcome)
 
     def trigger_decision(approve: bool) -> Callable[..., None]:
@@ -80,9 +90,9 @@ def register(app: App, services: SlackServices) -> None:
             ack()
             approval_id = parse_value(action.get("value", ""), "approval")
             user, key = body["user"]["id"], operations.action_key(body, action)
-            incidents = operations.service_for(services, body)
-            outcome = (incidents.approve_trigger_change(approval_id, actor=user, key=key) if approve
-                       else incidents.reject_trigger_change(approval_id, actor=user, key=key))
+            incidents, incident = operations.service_for(services, body), channel_incident(services, body)
+            outcome = (incidents.approve_trigger_change(approval_id, actor=user, key=key, incident=incident) if approve
+                       else incidents.reject_trigger_change(approval_id, actor=user, key=key, incident=incident))
             operations.finish(services, outcome)
         return decide
 

@@ -100,7 +100,7 @@ def run_incident_command(services: SlackServices, command: IncidentCommand, body
     elif command.name == "notified":
         obligation_id = _obligation_id(services, number, args["obligation"], user)
         outcome = incidents.mark_notified(obligation_id, actor=user, key=key, reference=args["reference"],
-                                          submitted_at=services.now())
+                                          submitted_at=services.now(), incident=number)
     elif command.name == "channel":
         outcome = incidents.attach_channel(number, args["channel"], args["name"], actor=user, key=key)
     elif command.name == "resolve":
@@ -113,6 +113,8 @@ def run_incident_command(services: SlackServices, command: IncidentCommand, body
 
 
 def _obligation_id(services: SlackServices, number: int, given: str, reader: str) -> int:
+    """A number as given (the service refuses one of another incident), or the id of the incident's one
+    open obligation of that name."""
     ref = given.lstrip("#")
     if ref.isdigit():
         return int(ref)
