@@ -118,9 +118,10 @@ def serve_http(app: App, port: int, *, signing_secret: str, host: str = "0.0.0.0
     server = http_server(app, port, signing_secret=signing_secret, host=host, threads=threads)
     log.info("listening for Slack on http://%s:%d%s", host, port, EVENTS_PATH)
     try:
-        server.run()
+        server.run()  # returns on Ctrl-C / SIGTERM after stopping its worker threads
     finally:
         server.close()
+        server.task_dispatcher.shutdown()
 
 
 # --- Socket Mode -------------------------------------------------------------------------

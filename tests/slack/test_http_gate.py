@@ -48,6 +48,7 @@ def served(world):
     finally:
         closing.set()
         server.close()
+        server.task_dispatcher.shutdown()  # its worker threads would keep the test process alive at exit
         thread.join(timeout=5)
 
 
