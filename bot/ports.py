@@ -14,9 +14,15 @@ never calls a port itself: it writes what it wants done as outbox rows
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal, Protocol, Sequence
+
+
+# Stands for the incident's channel in a notice's text.  The outbox fills in the channel's id when it
+# delivers the notice (the channel may not exist yet when the notice is written; see with_channel), and
+# the Slack adapter shows that id as a link; plain text says "the incident channel".
+INCIDENT_CHANNEL = "{incident_channel}"
 
 
 @dataclass(frozen=True)
@@ -43,15 +49,29 @@ class Notice:
 
     def as_text(self) -> str:
         """Plain-text rendering (fallback text, drill output, logs)."""
-        out = [self.title, *self.lines]
+        out = [self.title, *(line.replace(INCIDENT_CHANNEL, "the incident channel") for line in self.lines)]
         if self.mention_groups:
             out.append("For: " + ", ".join(f"@{g}" for g in self.mention_groups))
-        out += [f"{k}: {v}" for k, v in self.fields]
+        out += [f"{k}: {v.replace(INCIDENT_CHANNEL, 'the incident channel')}" for k, v in self.fields]
         if self.buttons:
             out.append("[" + "] [".join(b.label for b in self.buttons) + "]")
         if self.footer:
             out.append(self.footer)
         return "\n".join(out)
+
+
+def with_channel(notice: Notice, channel_id: str | None) -> Notice:
+    """``notice`` with :data:`INCIDENT_CHANNEL` made the channel's id (shown as a link by the adapter)."""
+    value = channel_id or "its channel (being created)"
+    texts = [notice.title, notice.footer, *notice.lines, *(v for _, v in notice.fields)]
+    if not any(INCIDENT_CHANNEL in t for t in texts):
+        return notice
+
+    def fill(text: str) -> str:
+        return text.replace(INCIDENT_CHANNEL, value)
+
+    return replace(notice, title=fill(notice.title), footer=fill(notice.footer), lines=tuple(map(fill, notice.lines)),
+                   fields=tuple((k, fill(v)) for k, v in notice.fields))
 
 
 class ChatError(Exception):

@@ -45,6 +45,9 @@ _DURATION_ISO = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)
 
 
 def parse_duration(value: Any) -> timedelta:
+    """A duration of whole minutes, at least one.  The bot pages, escalates, nudges and checks cadences
+    by the minute (a page stores its acknowledgement timeout in minutes), so "20s" or "90s" would
+    silently run as 0 or 1 minute: they are refused with the reason instead."""
     if isinstance(value, timedelta):
         return value
     if isinstance(value, str) and value.strip():
@@ -52,7 +55,12 @@ def parse_duration(value: Any) -> timedelta:
         match = _DURATION_ISO.match(text.upper()) if text.upper().startswith("P") else _DURATION_SHORT.match(text.lower())
         if match and any(match.groups()):
             d, h, m, s = (int(g) if g else 0 for g in match.groups())
-            return timedelta(days=d, hours=h, minutes=m, seconds=s)
+            duration = timedelta(days=d, hours=h, minutes=m, seconds=s)
+            if duration < timedelta(minutes=1) or duration % timedelta(minutes=1):
+                raise ValueError(f"expected a duration of at least one minute in whole minutes, got {_found(value)}: "
+                                 "pages, escalations, nudges and status cadences are counted in minutes; write "
+                                 '"1m" or more (e.g. "5m", "1h30m")')
+            return duration
     raise ValueError(f'expected a duration like "5m", "1h30m", "2d" or "PT5M", got {_found(value)}')
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sqlmodel import Session
@@ -22,6 +23,9 @@ from bot.incidents.views import Bookmark, ChannelPlan, DeclareResult, Outcome, P
 
 MAX_TITLE = 500
 MAX_DESCRIPTION = 4000
+# Unicode bidirectional controls (UAX #9: LRM, RLM, ALM, the embeddings, overrides and isolates). A
+# right-to-left override in a title reverses how it, and what follows it in a message, is displayed.
+BIDI_CONTROLS = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def playbook_named(config: Any, severity: str) -> PlaybookFile:
@@ -34,7 +38,7 @@ def playbook_named(config: Any, severity: str) -> PlaybookFile:
 
 
 def _text(value: str, what: str, limit: int, *, required: bool) -> str:
-    value = (value or "").strip()
+    value = BIDI_CONTROLS.sub("", value or "").strip()
     if required and not value:
         raise InvalidRequest(f"expected a {what}, got nothing; describe the problem in a few words")
     if len(value) > limit:
@@ -141,7 +145,7 @@ def _result(session: Session, config: Any, pb: PlaybookFile, incident: Incident,
                           invite=tuple(dict.fromkeys(invite)), welcome=tuple(welcome),
                           bookmarks=tuple(Bookmark(b.title, b.url) for b in pb.channel.bookmarks),
                           not_invitable=tuple(unknown))
-    feed = messages.announcement(pb, view, headline="declared", redacted=incident.private, channel=name, name=who)
+    feed = messages.announcement(pb, view, headline="declared", redacted=incident.private, link_channel=True, name=who)
     posts = with_notifications(config, pb, view, [Post("channel", settings.incidents_channel, feed, f"{key}:post:0")],
                                "declared", headline="declared", key=key, name=who)
     return DeclareResult(incident=view, channel=channel, announcements=tuple(posts),

@@ -67,7 +67,7 @@ def change_severity(ctx: Context, number: int, severity: str, *, actor: str, key
                                                                   *lines), f"{key}:post:0"),
                  Post("channel", config.settings.incidents_channel,
                       messages.announcement(new, view, headline=headline, redacted=view.private, name=who,
-                                            channel=view.channel_name), f"{key}:post:1")]
+                                            link_channel=True), f"{key}:post:1")]
         posts = with_notifications(config, new, view, posts, direction, headline=headline, key=key, name=who)
         return Outcome(incident=view, posts=tuple(posts), pages=tuple(page_view(p) for p in pages),
                        obligations=obligation_views(session, obligations),

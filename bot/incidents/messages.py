@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 from bot.incidents.playbook import PlaybookFile
 from bot.incidents.views import IncidentView, ObligationView, Post, TaskView
-from bot.ports import Button, Notice
+from bot.ports import INCIDENT_CHANNEL, Button, Notice
 
 Names = Callable[[str], str]  # Slack user id -> display name
 MAX_CHANNEL = 80
@@ -123,17 +123,21 @@ def regulations(pb: PlaybookFile, view: IncidentView, obligations: list[Obligati
 
 
 def announcement(pb: PlaybookFile, view: IncidentView, *, headline: str, redacted: bool,
-                 channel: str | None = None, extra: str = "", name: Names = str) -> Notice:
-    """A feed or notification message; ``redacted`` keeps only number, severity and status."""
+                 link_channel: bool = False, extra: str = "", name: Names = str) -> Notice:
+    """A feed or notification message; ``redacted`` keeps only number, severity and status.  The severity
+    is named once: a headline like "escalated to SEV1 Critical" names it already."""
+    about = [] if pb.name in headline else [pb.name]
     if redacted:
-        return Notice(kind="announcement", title=f"{view.label} {headline} ({pb.name}, private incident)",
+        about.append("private incident")
+        return Notice(kind="announcement", title=f"{view.label} {headline} ({', '.join(about)})",
                       lines=("Details are restricted to the response team.",), metadata=_meta(view))
     lines = [view.title]
-    if channel:
-        lines.append(f"Channel: #{channel}")
+    if link_channel:
+        lines.append(f"Channel: {INCIDENT_CHANNEL}")
     if extra:
         lines.append(extra)
-    return Notice(kind="announcement", title=f"{view.label} {headline} ({pb.name})", lines=tuple(lines),
+    return Notice(kind="announcement", title=f"{view.label} {headline}" + (f" ({about[0]})" if about else ""),
+                  lines=tuple(lines),
                   fields=(("Commander", _who(name, view.holder("commander"))), ("Status", view.status)),
                   metadata=_meta(view))
 
@@ -145,9 +149,9 @@ def notifications(pb: PlaybookFile, view: IncidentView, moment: str, *, headline
     for spec in pb.notifications:
         if moment not in spec.when and not (moment in ("escalated", "downgraded") and "severity_changed" in spec.when):
             continue
-        redacted_notice = announcement(pb, view, headline=headline, redacted=view.private,
-                                       channel=view.channel_name, extra=spec.message, name=name)
-        full_notice = announcement(pb, view, headline=headline, redacted=False, channel=view.channel_name,
+        redacted_notice = announcement(pb, view, headline=headline, redacted=view.private, link_channel=True,
+                                       extra=spec.message, name=name)
+        full_notice = announcement(pb, view, headline=headline, redacted=False, link_channel=True,
                                    extra=spec.message, name=name)
         for channel in spec.channels:
             posts.append(Post("channel", channel, redacted_notice, f"{key}:post:{start + len(posts)}"))

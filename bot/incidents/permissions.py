@@ -173,7 +173,7 @@ def _describe(principal: str, subject: Subject, who: Callable[[str], str]) -> st
     kind, _, name = principal.partition(":")
     if kind == "role":
         holder = subject.roles.get(name)
-        return f"the {name}" + (f" ({who(holder)})" if holder else " (unfilled)")
+        return f"the {name.replace('_', ' ')}" + (f" ({who(holder)})" if holder else " (unfilled)")
     return f"{kind} {name}"
 
 

@@ -15,11 +15,13 @@ from bot.incidents.errors import Conflict, InvalidRequest
 from bot.incidents.finish import conclude
 from bot.incidents.idempotency import run_once
 from bot.incidents.permissions import authorize
-from bot.incidents.records import label, obligation_view, page_view, require_open, subject
+from bot.incidents.records import incident_view, label, obligation_view, page_view, require_open, subject
 from bot.incidents.tables import ObligationSnooze
 from bot.incidents.views import Outcome, Post
 
 UNRESOLVED = ("open", "qualitative")  # a decision is still owed
+PAGE_STATES = {"acked": "acknowledged", "declined": "declined", "cancelled": "cancelled", "escalated": "escalated"}
+SAME_SNOOZE = timedelta(minutes=1)  # times are shown to the minute: ends closer than this are the same snooze
 
 
 def acknowledge_page(ctx: Context, page_id: int, *, actor: str, key: str,
@@ -32,7 +34,7 @@ def acknowledge_page(ctx: Context, page_id: int, *, actor: str, key: str,
                   subject(session, incident, ctx.members, page_recipient=page.slack_user))
         require_open(incident, "acknowledge pages")
         if page.status in ("acked", "declined", "cancelled"):
-            raise Conflict(f"page #{page_id} is already {page.status}")
+            raise Conflict(f"page #{page_id} is already {PAGE_STATES.get(page.status, page.status)}")
         row = collaborators.acknowledge(session, page_id, by=actor, at=at)
         outcome = conclude(session, config, incident, at)
         text = f"{collaborators.person_name(config, page.person_id)} acknowledged the page for {label(incident.number)}"
@@ -57,7 +59,7 @@ def decline_page(ctx: Context, page_id: int, reason: str, *, actor: str, key: st
                   subject(session, incident, ctx.members, page_recipient=page.slack_user))
         require_open(incident, "decline pages")
         if page.status in ("acked", "declined", "cancelled"):
-            raise Conflict(f"page #{page_id} is already {page.status}")
+            raise Conflict(f"page #{page_id} is already {PAGE_STATES.get(page.status, page.status)}")
         rows = collaborators.decline(session, config, page_id, by=actor, at=at, reason=reason)
         outcome = conclude(session, config, incident, at)
         nxt = rows[1:]
@@ -154,6 +156,13 @@ def snooze_obligation(ctx: Context, obligation_id: int, until: datetime, *, acto
                 raise InvalidRequest(f"{row.obligation_id} is already past its deadline {row.due_at.isoformat()}; "
                                      "overdue reminders cannot be snoozed")
             wanted = row.due_at
+        current = obligation_view(session, row).snoozed_until
+        if current is not None and current > at and abs(current - wanted) < SAME_SNOOZE:
+            # A second press moments after the first (a double click): the snooze running now already
+            # ends then.  Say so instead of recording a second, identical snooze.
+            return Outcome(incident=incident_view(session, config, incident),
+                           obligations=(obligation_view(session, row),),
+                           message=f"reminders for {row.obligation_id} are already snoozed until {current.isoformat()}")
         session.add(ObligationSnooze(incident_id=incident.id, obligation_id=row.id, until=wanted, by=actor, at=at))
         append_event(session, incident_id=incident.id, actor=actor, kind="obligation.snoozed", at=at,
                      summary=f"{row.obligation_id} reminders snoozed until {wanted.isoformat()}",

@@ -41,13 +41,26 @@ def _meta(incident: Any, key: str) -> dict[str, str]:
 
 
 def _channel_field(incident: Any) -> tuple[tuple[str, str], ...]:
-    return (("Channel", f"#{incident.channel_name}"),) if getattr(incident, "channel_name", None) else ()
+    """The channel by id: the adapter shows it as a link."""
+    return (("Channel", incident.channel_id),) if getattr(incident, "channel_id", None) else ()
+
+
+_WHY = {"on_call": "you are on call for this service", "fallback": "nobody else may be paged right now and you are "
+        "the fallback", "person": "the playbook names you for this"}
+
+
+def why_you(reason: str) -> str:
+    """The page's reason in words: "on_call; note" -> "you are on call for this service; note"."""
+    role, _, notes = reason.partition(";")
+    role = role.strip()
+    said = _WHY.get(role) or role.replace("_", " ")  # "deputy for anna" reads as it is
+    return said + (f";{notes}" if notes else "")
 
 
 def page_notice(incident: Any, *, page_id: int, key: str, person: str, reason: str, urgency: str,
                 held_since: datetime | None = None, ack_timeout: timedelta | None = None) -> Notice:
     lines = [f"You are paged for {incident_label(incident)}: {incident.title}",
-             f"Why you: {reason}" if reason else "Why you: you are on call for this service."]
+             f"Why you: {why_you(reason)}." if reason else "Why you: you are on call for this service."]
     if held_since is not None:
         lines.append("This low-urgency page was held until your working hours started "
                      f"(raised {held_since.strftime('%Y-%m-%d %H:%M')} UTC).")
@@ -91,7 +104,7 @@ def cadence_notice(incident: Any, *, key: str, role: str, holder: str | None, si
         lines=(f"{addressee}The last update was {span(now - since)} ago; this severity asks for one every "
                f"{span(cadence)}.",
                "Post one with /incident status <what changed, what's next>."),
-        fields=(("Owner", role),),
+        fields=(("Owner", role.replace("_", " ")),),
         mention_users=(holder,) if holder else (),
         metadata=_meta(incident, key),
     )
@@ -105,7 +118,7 @@ def checklist_notice(incident: Any, *, key: str, task_id: int, task: str, role: 
         lines=(f"It has been open for {span(open_for)}.",
                "Mark it done in the incident checklist when finished." if holder or not role
                else f"The {role} role is unfilled; assign someone with /incident role."),
-        fields=(("Owner", role),) if role else (),
+        fields=(("Owner", role.replace("_", " ")),) if role else (),
         buttons=(Button("task.done", "Mark done", f"task:{task_id}", "primary"),),
         mention_users=(holder,) if holder else (),
         metadata={**_meta(incident, key), "task": str(task_id)},

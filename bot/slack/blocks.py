@@ -18,7 +18,9 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from bot.ports import Button, Notice
+from bot.slack import readable
 from bot.slack.mrkdwn import escape, escaped_within, is_user_id, mention, truncate
+from bot.slack.readable import Names
 
 HEADER_LIMIT = 150
 SECTION_LIMIT = 3000
@@ -52,13 +54,8 @@ def section(mrkdwn_text: str) -> dict[str, Any]:
     return {"type": "section", "text": {"type": "mrkdwn", "text": truncate(mrkdwn_text, SECTION_LIMIT) or " "}}
 
 
-def text_section(text: str) -> dict[str, Any]:
-    """A section of person-typed text, escaped."""
-    return section(escaped_within(text, SECTION_LIMIT))
-
-
-def context(text: str) -> dict[str, Any]:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": escaped_within(text, SECTION_LIMIT) or " "}]}
+def context(mrkdwn_text: str) -> dict[str, Any]:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": truncate(mrkdwn_text, SECTION_LIMIT) or " "}]}
 
 
 ACTION_SUFFIX = "~"  # Slack needs unique action ids in a block: the 2nd "task.complete" becomes "task.complete~2"
@@ -78,23 +75,16 @@ def topic(text: str) -> str:
     return truncate(" ".join(text.split()), TOPIC_LIMIT)
 
 
-_USER_IN_TEXT = re.compile(r"\b[UW][A-Z0-9]{2,}\b")
 _GROUP_ID = re.compile(r"S[A-Z0-9]{2,}")
 
 
-def _with_mentions(escaped: str, mentionable: set[str]) -> str:
-    """Show the ids of users the notice mentions anyway as mentions; other text stays as escaped."""
-    if not mentionable:
-        return escaped
-    return _USER_IN_TEXT.sub(lambda m: mention(m.group(0)) if m.group(0) in mentionable else m.group(0), escaped)
-
-
-def _chunks(lines: tuple[str, ...], mentionable: frozenset[str] | set[str] = frozenset()) -> list[str]:
-    """Escaped lines packed into section-sized pieces."""
+def _chunks(lines: tuple[str, ...], mentioned: frozenset[str] | set[str] = frozenset(),
+            names: Names | None = None) -> list[str]:
+    """Lines made readable (escaped once, people by name, instants as Slack dates) in section-sized pieces."""
     out: list[str] = []
     current = ""
     for line in lines:
-        piece = _with_mentions(escaped_within(line, SECTION_LIMIT - 120), mentionable)
+        piece = readable.message(line, names, mentioned, limit=SECTION_LIMIT - 120)
         if current and len(current) + 1 + len(piece) > SECTION_LIMIT:
             out.append(current)
             current = piece
@@ -105,17 +95,14 @@ def _chunks(lines: tuple[str, ...], mentionable: frozenset[str] | set[str] = fro
     return out
 
 
-def _field_value(value: str, mentionable: set[str]) -> str:
-    """A field whose whole value is a user the notice mentions anyway is shown as that mention."""
-    return mention(value) if value in mentionable else escaped_within(value, FIELD_LIMIT - 210)
-
-
-def _field_sections(fields: tuple[tuple[str, str], ...], mentionable: set[str]) -> list[dict[str, Any]]:
+def _field_sections(fields: tuple[tuple[str, str], ...], mentioned: set[str],
+                    names: Names | None) -> list[dict[str, Any]]:
     sections = []
     for start in range(0, len(fields), FIELDS_PER_SECTION):
         batch = fields[start:start + FIELDS_PER_SECTION]
         sections.append({"type": "section", "fields": [
-            {"type": "mrkdwn", "text": truncate(f"*{escaped_within(k, 200)}*\n{_field_value(v, mentionable)}",
+            {"type": "mrkdwn", "text": truncate(f"*{escaped_within(k, 200)}*\n"
+                                                f"{readable.message(v, names, mentioned, limit=FIELD_LIMIT - 210)}",
                                                 FIELD_LIMIT)}
             for k, v in batch]})
     return sections
@@ -127,18 +114,19 @@ def group_mention(handle: str, group_ids: Mapping[str, str]) -> str:
     return f"<!subteam^{group_id}>" if group_id and _GROUP_ID.fullmatch(group_id) else escape(f"@{handle}")
 
 
-def render(notice: Notice, group_ids: Mapping[str, str] | None = None) -> Rendered:
+def render(notice: Notice, group_ids: Mapping[str, str] | None = None, names: Names | None = None) -> Rendered:
     """Block Kit blocks and the escaped fallback text for ``notice``; ``group_ids`` maps user-group
-    handles to Slack ids (from ``usergroups.list``) so named groups are notified."""
-    head = [header(notice.title)]
+    handles to Slack ids (from ``usergroups.list``) so named groups are notified; ``names`` gives the
+    name of a Slack user the notice shows without mentioning (see :mod:`bot.slack.readable`)."""
+    head = [header(readable.plain(notice.title, names))]
     body: list[dict[str, Any]] = []
     mentionable = {u for u in notice.mention_users if is_user_id(u)}
     mentions = [mention(u) for u in notice.mention_users if u in mentionable]
     mentions += [group_mention(g, group_ids or {}) for g in notice.mention_groups]
     if mentions:
         body.append(section(" ".join(mentions)))
-    body += [section(chunk) for chunk in _chunks(notice.lines, mentionable)]
-    body += _field_sections(notice.fields, mentionable)
+    body += [section(chunk) for chunk in _chunks(notice.lines, mentionable, names)]
+    body += _field_sections(notice.fields, mentionable, names)
     tail: list[dict[str, Any]] = []
     buttons = notice.buttons[:ACTION_ELEMENTS_LIMIT]
     if buttons:
@@ -149,22 +137,24 @@ def render(notice: Notice, group_ids: Mapping[str, str] | None = None) -> Render
             elements.append(button(b, b.action if seen[b.action] == 1 else f"{b.action}{ACTION_SUFFIX}{seen[b.action]}"))
         tail.append({"type": "actions", "block_id": f"{notice.kind}.actions"[:255], "elements": elements})
     if notice.footer:
-        tail.append(context(notice.footer))
+        tail.append(context(readable.message(notice.footer, names, limit=SECTION_LIMIT)))
     room = MESSAGE_BLOCKS_LIMIT - len(head) - len(tail)
     if len(body) > room:
         dropped = len(body) - (room - 1)
         body = body[: room - 1] + [section(f"_… {dropped} more part(s) not shown; see the incident timeline._")]
     fallback_parts = [notice.title, *notice.lines[:5]]
-    text = escaped_within("\n".join(fallback_parts), FALLBACK_TEXT_LIMIT)
+    text = readable.message("\n".join(fallback_parts), names, mentionable, limit=FALLBACK_TEXT_LIMIT)
     if mentions:
         text = " ".join(mentions) + " " + text
     return Rendered(text=text, blocks=head + body + tail)
 
 
-def render_reply(notice: Notice) -> Rendered:
-    """An answer to a person: short mrkdwn, the first line bold, no header. A channel the notice names in
-    its metadata (``channel_id``, ``channel_name``) is shown as a link to it."""
-    text = "\n".join([f"*{escaped_within(notice.title, 500)}*", *(escaped_within(line, 1000) for line in notice.lines)])
+def render_reply(notice: Notice, zone: str = "UTC") -> Rendered:
+    """An answer to a person: short mrkdwn, the first line bold, no header, made readable for one reader
+    (times in ``zone`` to the minute, users as mentions: see :mod:`bot.slack.readable`). A channel the
+    notice names in its metadata (``channel_id``, ``channel_name``) is shown as a link to it."""
+    text = "\n".join([f"*{readable.reply(notice.title, zone, limit=500)}*",
+                      *(readable.reply(line, zone, limit=1000) for line in notice.lines)])
     channel_id, name = notice.metadata.get("channel_id", ""), notice.metadata.get("channel_name", "")
     if re.fullmatch(r"[CG][A-Z0-9]{2,}", channel_id) and name:
         text = text.replace(escape(f"#{name}"), f"<#{channel_id}>")

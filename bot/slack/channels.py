@@ -27,7 +27,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.clock import Clock, ensure_utc
 from bot.ports import ChatError
-from bot.slack import channel_names
+from bot.slack import channel_names, readable
 from bot.slack.blocks import TOPIC_LIMIT, topic as fit_topic
 from bot.slack.client import pages
 from bot.slack.mrkdwn import is_user_id, truncate
@@ -78,6 +78,7 @@ class SlackChannels:
     backoff: float
     _sleep: Callable[[float], None]
     _lock: threading.Lock
+    people: Any  # bot.slack.people.SlackPeople: the names a topic shows
 
     def _init_channels(self) -> None:
         self._bot_user: str | None = None
@@ -201,7 +202,7 @@ class SlackChannels:
 
     def set_topic(self, channel_id: str, topic: str) -> None:
         """Set the topic unless it already is that (Slack posts "set the channel topic" every time)."""
-        text = fit_topic(topic)[:TOPIC_LIMIT]
+        text = fit_topic(readable.plain(topic, self.people.name))[:TOPIC_LIMIT]  # people by name: no mentions
         info = self._call("reading the channel", lambda: self.client.conversations_info(channel=channel_id))
         if ((info.get("channel") or {}).get("topic") or {}).get("value") == text:
             return  # set by an earlier attempt

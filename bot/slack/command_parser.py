@@ -3,6 +3,10 @@
 Pure: no Slack, no database.  An optional leading incident reference
 (``INC-42``, ``#42`` or ``42``) addresses an incident from outside its
 channel; inside an incident channel the channel decides.
+
+Slack sends command text with ``&``, ``<`` and ``>`` escaped; it is decoded
+once here, so a title ``a < b & c`` is stored as typed (and escaped once
+again only when it is shown).
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.clock import UTC
+from bot.slack.mrkdwn import unescape
 
 USAGE: dict[str, str] = {
     "declare": "/incident declare [severity] [title]   (no arguments: open the declare form)",
@@ -36,6 +41,7 @@ ONCALL_REQUESTS = {
 }
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
+_SEVERITY_LIKE = re.compile(r"([a-z]+)-?(\d+)")
 _INCIDENT_REF = re.compile(r"^(?:inc-|#)?(\d+)$", re.IGNORECASE)
 _MENTION = re.compile(r"^<@([UW][A-Z0-9]{2,})(?:\|[^>]*)?>$")
 _BARE_USER = re.compile(r"^@?([UW][A-Z0-9]{2,})$")
@@ -87,6 +93,7 @@ def user_reference(token: str) -> str | None:
 
 
 def parse_incident(text: str, now: datetime) -> IncidentCommand:
+    text = unescape(text)
     words = text.split()
     incident = None
     if words and _INCIDENT_REF.match(words[0]) and (len(words) == 1 or words[1].lower() in USAGE):
@@ -147,6 +154,7 @@ def parse_incident(text: str, now: datetime) -> IncidentCommand:
 def parse_oncall(text: str) -> str | None:
     """The rota asked about (None: all). A request (``worked``, ``cover``) is checked by
     :func:`parse_oncall_request` and gives None here: the listener hands it to its own handler."""
+    text = unescape(text)
     words = text.split()
     if words and words[0].lower() in ONCALL_REQUESTS:
         parse_oncall_request(text)
@@ -163,7 +171,7 @@ def is_oncall_request(text: str) -> bool:
 
 def parse_oncall_request(text: str) -> tuple[str, dict[str, str]]:
     """``worked`` -> span, note; ``cover`` -> rota, start, end, taker (user id), reason."""
-    words = (text or "").split()
+    words = unescape(text or "").split()
     name, rest = words[0].lower(), words[1:]
     usage = f"\nUsage: `{ONCALL_REQUESTS[name]}`"
     if name == "worked":
@@ -178,3 +186,18 @@ def parse_oncall_request(text: str) -> tuple[str, dict[str, str]]:
     if taker is None:
         raise UsageError(f'"{rest[3]}" is not a person; mention them with @.' + usage)
     return name, {"rota": rest[0].lower(), "start": rest[1], "end": rest[2], "taker": taker, "reason": " ".join(rest[4:])}
+
+
+def unknown_severity(word: str, known: list[str]) -> str | None:
+    """Why ``word``, the first word after ``declare``, is refused: it looks like a severity (``sev9``,
+    ``SEV-9``: letters then digits, with the letters of a configured one such as ``sev1``, or "sev" or
+    "severity") but is not one.  None when it is a severity or an ordinary first word of a title."""
+    value = word.lower()
+    match = _SEVERITY_LIKE.fullmatch(value)
+    if value in known or not match:
+        return None
+    prefixes = {"sev", "severity"} | {m.group(1) for m in map(_SEVERITY_LIKE.fullmatch, known) if m}
+    if match.group(1) not in prefixes:
+        return None
+    return (f'Unknown severity "{word}". Choose one of: {", ".join(known)}; or run `/incident declare` '
+            "for the form with each severity's criteria.")

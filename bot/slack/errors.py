@@ -18,19 +18,19 @@ from slack_sdk import WebClient
 
 from bot.incidents.errors import IncidentError
 from bot.ports import ChatError
-from bot.slack.mrkdwn import escape
+from bot.slack import readable
 from bot.slack.operations import answer_once
 from bot.slack.services import SlackServices
 
 log = logging.getLogger("bot.slack")
 
 
-def message_for(error: Exception) -> tuple[str, bool]:
-    """(text for the person, expected?)."""
+def message_for(error: Exception, zone: str = "UTC") -> tuple[str, bool]:
+    """(text for the person, readable in their ``zone``; expected?)."""
     if isinstance(error, (IncidentError, ValueError)):
-        return escape(str(error)), True
+        return readable.reply(str(error), zone), True
     if isinstance(error, ChatError):
-        return escape(f"Slack did not accept a step: {error}. Please try again in a minute."), True
+        return readable.reply(f"Slack did not accept a step: {error}. Please try again in a minute.", zone), True
     correlation = uuid.uuid4().hex[:10]
     log.error("unexpected error %s", correlation, exc_info=error)
     return (f"Something went wrong on our side (error id `{correlation}`). Nothing was half-done: try again, "
@@ -64,11 +64,13 @@ def register(app: App, services: SlackServices) -> None:
             # is not Slack's, so nothing is sent anywhere, least of all to a response_url it names.
             log.info("refused an unverified request (%s)", type(error).__name__)
             return BoltResponse(status=401, body="invalid request")
-        text, expected = message_for(error)
+        body = body or {}
+        user = (body.get("user") or {}).get("id") or body.get("user_id")
+        text, expected = message_for(error, services.reader_zone(user) if user else services.config().settings.timezone)
         if expected:
             log.info("refused request: %s", error)
         try:
-            answer_once(services, body or {}, lambda: _tell(client, body or {}, text))  # once per request
+            answer_once(services, body, lambda: _tell(client, body, text))  # once per request
         except Exception:
             log.exception("could not tell the person about an error")
         return BoltResponse(status=200, body="")

@@ -39,6 +39,7 @@ from bot.slack.blocks import Rendered, render, render_reply
 from bot.slack.channels import SlackChannels, chat_error, transient
 from bot.slack.mrkdwn import is_user_id
 from bot.slack.pacing import ChannelPacer
+from bot.slack.people import SlackPeople
 from bot.slack.tables import SentMessage
 from bot.store.database import Store
 
@@ -64,28 +65,14 @@ class SlackGateway(SlackChannels):
         self._sleep = sleep
         self.pacer = pacer  # None: no pacing (simulated time in drills); ``serve`` paces by real time
         self._dm_channels: dict[str, str] = {}
-        self._zones: dict[str, str | None] = {}
+        self.people = SlackPeople(client)  # names and zones (users.info, cached)
         self._groups: dict[str, str] | None = None
         self._groups_listed_at = 0.0
         self._lock = threading.Lock()
         self._init_channels()
 
     def user_timezone(self, user_id: str) -> str | None:
-        with self._lock:
-            if user_id in self._zones:
-                return self._zones[user_id]
-        try:
-            zone = self.client.users_info(user=user_id)["user"].get("tz")
-        except SlackApiError as exc:
-            if exc.response.get("error") in ("user_not_found", "users_not_found"):
-                zone = None
-            else:
-                raise chat_error(exc, "reading a user's time zone") from exc
-        except SlackClientError as exc:
-            raise chat_error(exc, "reading a user's time zone") from exc
-        with self._lock:
-            self._zones[user_id] = zone
-        return zone
+        return self.people.zone(user_id)
 
     # --- messages ---------------------------------------------------------------
 
@@ -113,7 +100,7 @@ class SlackGateway(SlackChannels):
         return groups
 
     def _render(self, notice: Notice) -> Rendered:
-        return render(notice, self.group_ids() if notice.mention_groups else None)
+        return render(notice, self.group_ids() if notice.mention_groups else None, names=self.people.name)
 
     def update(self, channel_id: str, ts: str, notice: Notice) -> None:
         """Replace a message (a user id means the direct message with that user)."""
@@ -127,7 +114,7 @@ class SlackGateway(SlackChannels):
             row = s.get(SentMessage, key)
             if row is not None and row.ts:
                 return row.ts  # answered already
-        rendered = render_reply(notice)
+        rendered = render_reply(notice, str(to.get("zone") or "UTC"))
         url, user, channel = to.get("response_url"), to.get("user"), to.get("channel")
         if url:
             self._respond(str(url), rendered)

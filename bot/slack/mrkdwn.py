@@ -3,6 +3,8 @@
 Slack's mrkdwn has exactly three control characters: ``&``, ``<`` and ``>``.
 Escaping them (``&`` first) turns ``<!channel>``, ``<@U123>`` and
 ``<https://evil|Runbook>`` typed by a person into harmless visible text.
+Text arrives from Slack escaped the same way: it is unescaped once on the
+way in, stored as typed, and escaped once on the way out.
 Mentions are built only from validated user ids.  Nothing here ever asks
 Slack to parse names (no ``link_names``, no ``parse=full``).
 """
@@ -18,6 +20,16 @@ ELLIPSIS = "…"
 def escape(text: str) -> str:
     """Escape user text for mrkdwn (and for the ``text`` fallback of a message)."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+_ENTITY = re.compile(r"&(amp|lt|gt);")
+_ENTITIES = {"amp": "&", "lt": "<", "gt": ">"}
+
+
+def unescape(text: str) -> str:
+    """Slack's own escaping undone, once: text Slack sends (slash command text) arrives with ``&``, ``<``
+    and ``>`` escaped.  One pass, so ``&amp;lt;`` (a person typed "&lt;") becomes "&lt;", not "<"."""
+    return _ENTITY.sub(lambda m: _ENTITIES[m.group(1)], text)
 
 
 def is_user_id(value: str) -> bool:

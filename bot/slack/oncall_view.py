@@ -26,8 +26,56 @@ def _who(team, person_id: str | None) -> str:
     return f"<@{slack}>" if slack and is_user_id(slack) else escape(person_id)
 
 
+HORIZON = timedelta(days=35)  # longer than a fortnightly cadence plus a long weekend without coverage
+
+
+def _merged_shifts(team, rota_id: str, now: datetime) -> list:
+    """The rota's shifts from now on (cadence, overrides, coverage windows), adjoining pieces of one
+    person joined: what "until" and "next" are read from."""
+    from dataclasses import replace
+
+    from bot.oncall.schedule import shifts
+
+    merged: list = []
+    for shift in sorted(shifts(team, rota_id, now, now + HORIZON), key=lambda s: s.start):
+        if merged and merged[-1].person == shift.person and merged[-1].end >= shift.start:
+            merged[-1] = replace(merged[-1], end=max(merged[-1].end, shift.end))
+        else:
+            merged.append(shift)
+    return merged
+
+
+def _override(shift) -> str:
+    reason = shift.source.removeprefix("override: ") if shift.source.startswith("override") else ""
+    return f" (override: {escape(reason)})" if reason else ""
+
+
+def now_and_next(team, rota_id: str, now: datetime, zone: str) -> str:
+    """``now: Anna until Tue 19:00 …; next: Anna from Wed 07:00 …, handover to Bruno Mon 09:00 …``.
+
+    "Until" is when the person's coverage ends (a daily window's end, a handover or an override's
+    end), not the next handover; outside coverage nobody is on call until the next window opens."""
+    ahead = _merged_shifts(team, rota_id, now)
+    current = ahead[0] if ahead and ahead[0].start <= now else None
+    later = ahead[1:] if current else ahead
+    if current:
+        text = f"now: {_who(team, current.person)}{_override(current)} until {both(current.end, zone)}"
+    elif later:
+        text = f"now: nobody (outside coverage) until {both(later[0].start, zone)}"
+    else:
+        return f"now: nobody, and nobody in the next {HORIZON.days} days"
+    if not later:
+        return text + f"; next: nobody in the next {HORIZON.days} days"
+    following = later[0]
+    text += f"; next: {_who(team, following.person)}{_override(following)} from {both(following.start, zone)}"
+    on_duty = current.person if current else following.person
+    handover = next((s for s in later if s.person != on_duty), None)
+    if handover and handover is not following:
+        text += f", handover to {_who(team, handover.person)} on {both(handover.start, zone)}"
+    return text
+
+
 def describe(config: Config, rota: str | None, now: datetime, zone: str, severity: str | None = None) -> str:
-    from bot.oncall.schedule import on_call
     from bot.oncall.team import team_of
 
     team = team_of(config)
@@ -36,11 +84,7 @@ def describe(config: Config, rota: str | None, now: datetime, zone: str, severit
         return f'Unknown rota "{escape(rota)}". Known rotas: {escape(", ".join(known)) or "none configured"}.'
     lines: list[str] = []
     for rota_id in ([rota] if rota else known):
-        current = on_call(team, rota_id, now)
-        following = on_call(team, rota_id, current.shift_end)
-        override = f" (override: {escape(current.override_reason)})" if current.override_reason else ""
-        lines.append(f"*{escape(rota_id)}* now: {_who(team, current.person)}{override} until {both(current.shift_end, zone)}; "
-                     f"next: {_who(team, following.person)}")
+        lines.append(f"*{escape(rota_id)}* {now_and_next(team, rota_id, now, zone)}")
         lines += [f"   {line}" for line in _skips(config, team, rota_id, now, severity)]
     return "\n".join(lines) or "No rotas are configured."
 

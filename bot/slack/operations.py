@@ -43,6 +43,12 @@ def action_key(body: dict[str, Any], action: dict[str, Any]) -> str:
     return f"act:{action.get('action_id')}:{action.get('value')}:{user}:{message_ts}"
 
 
+def press_key(body: dict[str, Any], action: dict[str, Any]) -> str:
+    """One key per press of a button that may be pressed again later on the same message (Snooze):
+    Slack's retries of a press carry the same ``action_ts``; a later press is a new decision."""
+    return f"{action_key(body, action)}:{action.get('action_ts') or ''}"
+
+
 def view_key(view: dict[str, Any]) -> str:
     """Stable across double submits of one modal."""
     return f"view:{view.get('id') or view.get('hash')}"
@@ -85,8 +91,12 @@ def reply_address(body: dict[str, Any], *, channel: str | None = None) -> dict[s
 
 
 def service_for(services: SlackServices, body: dict[str, Any], *, channel: str | None = None) -> IncidentService:
-    """The lifecycle, answering the person who sent ``body`` (through the outbox)."""
-    return services.incidents.replying_to(reply_address(body, channel=channel))
+    """The lifecycle, answering the person who sent ``body`` (through the outbox), with times shown in the
+    zone that person reads in."""
+    address = reply_address(body, channel=channel)
+    if address.get("user"):
+        address["zone"] = services.reader_zone(address["user"])
+    return services.incidents.replying_to(address)
 
 
 def incident_for(services: SlackServices, number: int | None, channel_id: str | None,

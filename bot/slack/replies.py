@@ -9,15 +9,14 @@ from zoneinfo import ZoneInfo
 from bot.clock import UTC
 from bot.deadlines.reminders import span
 from bot.incidents.views import EventView, IncidentView, ObligationView
+from bot.slack import readable
 from bot.slack.blocks import SECTION_LIMIT
 from bot.slack.mrkdwn import escape, escaped_within, truncate
+from bot.slack.readable import local
 
 TIMELINE_LINES = 40
-
-
-def local(at: datetime, zone: str) -> str:
-    """``Tue 03 Mar 09:00 CET`` in the reader's zone."""
-    return at.astimezone(ZoneInfo(zone)).strftime("%a %d %b %H:%M %Z")
+STATUS_WORDS = {"open": "open", "qualitative": "open", "notified": "notified", "not_required": "not required",
+                "not_applicable": "does not apply", "informational": "for information only"}
 
 
 def both(at: datetime, zone: str) -> str:
@@ -38,8 +37,8 @@ def timeline(incident: IncidentView, events: list[EventView], zone: str) -> str:
     if len(events) > len(shown):
         lines.append(f"_… {len(events) - len(shown)} earlier events; export the incident for the full record_")
     for ev in shown:
-        who = f"<@{ev.actor}>" if ev.actor[:1] in "UW" and ev.actor.isalnum() else escape(ev.actor)
-        text = "[redacted]" if ev.redacted else escaped_within(ev.summary or ev.kind, 300)
+        who = readable.reply(ev.actor, zone)  # a user id becomes a mention, "system" stays a word
+        text = "[redacted]" if ev.redacted else readable.reply(ev.summary or ev.kind, zone, limit=300)
         lines.append(f"`{local(ev.at, zone)}` {who}: {text}")
     return truncate("\n".join(lines), SECTION_LIMIT)
 
@@ -56,7 +55,7 @@ def deadlines(incident: IncidentView, obligations: Iterable[ObligationView], zon
         elif ob.status == "not_required":
             state = f"not required: {escaped_within(ob.not_required_reason or '', 200)}"
         elif ob.due_at is None:
-            state = f"{escape(ob.status)}: no fixed deadline (without undue delay)"
+            state = f"{STATUS_WORDS.get(ob.status, ob.status.replace('_', ' '))}, no fixed deadline (without undue delay)"
         else:
             left = ob.due_at - now
             when = "left" if left.total_seconds() >= 0 else "OVERDUE by"
@@ -70,4 +69,4 @@ def deadlines(incident: IncidentView, obligations: Iterable[ObligationView], zon
 
 def declared(incident: IncidentView) -> str:
     where = f"<#{incident.channel_id}>" if incident.channel_id else "its channel (being created)"
-    return f"Declared *{escape(incident.label)}* ({escape(incident.severity.upper())}): {escape(incident.title)}. Join {where}."
+    return f"Declared *{escape(incident.label)}* ({escape(incident.severity_name)}): {escape(incident.title)}. Join {where}."

@@ -130,3 +130,24 @@ def test_a_broken_file_does_not_cause_false_dangling_references(repo_copy):
     proc = bot("check", cwd=repo_copy)
     assert proc.returncode == 2
     assert "YAML syntax error" in proc.stderr and "unknown person" not in proc.stderr
+
+
+@pytest.mark.parametrize("written", ["20s", "90s", "0m", "PT30S"])
+def test_a_duration_below_a_minute_or_between_minutes_is_refused_by_check(repo_copy, written):
+    # Pages keep their acknowledgement timeout in whole minutes: "20s" used to pass check and run as
+    # 0 minutes (the whole escalation chain paged within seconds). It is refused with the reason.
+    rotas = repo_copy / "config" / "rotas.yaml"
+    edit(rotas, "        ack_timeout: 5m\n", f"        ack_timeout: {written}\n")
+    proc = bot("check", cwd=repo_copy)
+    assert proc.returncode == 2
+    line = line_of(rotas, f"ack_timeout: {written}")
+    assert f"config/rotas.yaml:{line}:" in proc.stderr and "escalation_policies[0].levels[0].ack_timeout" in proc.stderr
+    assert "expected a duration of at least one minute in whole minutes" in proc.stderr
+    assert f'"{written}"' in proc.stderr and 'write "1m" or more' in proc.stderr
+
+
+def test_whole_minutes_written_in_seconds_are_accepted(repo_copy):
+    rotas = repo_copy / "config" / "rotas.yaml"
+    edit(rotas, "        ack_timeout: 5m\n", "        ack_timeout: 300s\n")  # exactly 5 minutes
+    proc = bot("check", cwd=repo_copy)
+    assert proc.returncode == 0, proc.stderr

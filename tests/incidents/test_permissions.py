@@ -75,7 +75,7 @@ def test_anyone_may_add_notes(service, keys, inc):
 def test_set_trigger_comms_legal_admin_only(service, keys, inc, clock):
     at = clock.now() - timedelta(hours=1)
     _denied(lambda: service.set_trigger(1, "aware", at, actor=REPORTER, key=keys()),
-            "may not set trigger", f"the comms_lead ({ALICE})", f"the legal ({CAROL})", "an admin")
+            "may not set trigger", f"the comms lead ({ALICE})", f"the legal ({CAROL})", "an admin")
     assert service.set_trigger(1, "aware", at, actor=CAROL, key=keys()).incident.triggers == {"aware": at.isoformat()}
 
 

@@ -119,7 +119,7 @@ def test_page_acknowledge_and_decline(service):
     ack = service.acknowledge_page(page.id, actor=ANNA, key="a1")
     assert ack.pages[0].status == "acked" and ack.invite == (ANNA,)
     assert service.acknowledge_page(page.id, actor=ANNA, key="a1").replayed
-    with pytest.raises(Conflict, match="already acked"):
+    with pytest.raises(Conflict, match="already acknowledged"):  # words, not the stored "acked"
         service.decline_page(page.id, "busy", actor=ANNA, key="a2")
     kinds = [e.kind for e in service.timeline(1)]
     assert "page.acked" in kinds

@@ -51,11 +51,21 @@ def test_mentions_only_from_valid_user_ids():
     assert "<@U012AB3CD>" in rendered.text and "!channel" not in json.dumps(rendered.blocks)
 
 
-def test_field_values_naming_a_mentioned_user_show_as_mentions_and_others_stay_text():
-    rendered = render(Notice(kind="incident_welcome", title="t", mention_users=("U0REPORT1",),
-                             fields=(("Reporter", "U0REPORT1"), ("Commander", "U0OTHER01"), ("Note", "see U0REPORT1"))))
+def test_people_are_mentions_when_the_notice_mentions_them_anyway_and_names_otherwise():
+    names = {"U0OTHER01": "Olga <Ops> & Co", "U0REPORT1": "Riley"}.get
+    rendered = render(Notice(kind="incident_welcome", title="U0OTHER01 took over from U0REPORT1",
+                             mention_users=("U0REPORT1",), lines=("Commander: U0OTHER01, reporter U0REPORT1",),
+                             fields=(("Reporter", "U0REPORT1"), ("Commander", "U0OTHER01"), ("Note", "see U0REPORT1"))),
+                      names=lambda u: names(u) or u)
     texts = [f["text"] for b in rendered.blocks if b["type"] == "section" for f in b.get("fields", [])]
-    assert texts == ["*Reporter*\n<@U0REPORT1>", "*Commander*\nU0OTHER01", "*Note*\nsee U0REPORT1"]
+    # a channel message names people (a mention would notify them), escaped once; the reporter is
+    # mentioned by the notice anyway, so they are shown as that mention wherever they appear
+    assert texts == ["*Reporter*\n<@U0REPORT1>", "*Commander*\nOlga &lt;Ops&gt; &amp; Co", "*Note*\nsee <@U0REPORT1>"]
+    lines = next(b["text"]["text"] for b in rendered.blocks if b["type"] == "section" and "Commander:" in
+                 b["text"]["text"])
+    assert lines == "Commander: Olga &lt;Ops&gt; &amp; Co, reporter <@U0REPORT1>"
+    # the header is plain text: names (a mention cannot be shown there), never an id, never markup
+    assert rendered.blocks[0]["text"]["text"] == "Olga <Ops> & Co took over from Riley"
 
 
 def test_long_texts_are_cut_to_block_kit_limits():

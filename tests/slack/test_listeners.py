@@ -52,6 +52,30 @@ def submit(world, user: str, view: dict, values: dict) -> int:
                                "view": {**view, "state": {"values": values}}})
 
 
+def ack_text(world, text: str, *, user: str = REPORTER, channel: str = "CGENERAL1") -> str:
+    """The reply given in the acknowledgement itself (help, usage errors); empty when there is none."""
+    app, _, double = world
+    body = urlencode({"command": "/incident", "text": text, "user_id": user, "channel_id": channel, "team_id": TEAM,
+                      "trigger_id": f"{time.time_ns()}.t", "response_url": double.webhook_url("ack")}).encode()
+    ts = int(time.time())
+    response = app.dispatch(BoltRequest(body=body.decode(), headers={
+        "content-type": ["application/x-www-form-urlencoded"], "x-slack-request-timestamp": [str(ts)],
+        "x-slack-signature": [sign(body, ts)]}))
+    return json.loads(response.body)["text"] if response.body else ""
+
+
+def open_home(world, user: str) -> dict:
+    """The Home tab ``user`` sees after opening it (a signed ``app_home_opened`` event)."""
+    app, _, double = world
+    body = json.dumps({"type": "event_callback", "team_id": TEAM, "api_app_id": "A1", "event_id": f"Ev{time.time_ns()}",
+                       "event": {"type": "app_home_opened", "user": user, "tab": "home", "channel": "D1"}}).encode()
+    ts = int(time.time())
+    headers = {"content-type": ["application/json"], "x-slack-request-timestamp": [str(ts)],
+               "x-slack-signature": [sign(body, ts)]}
+    assert app.dispatch(BoltRequest(body=body.decode(), headers=headers)).status == 200
+    return double.wait_for(lambda: double.model.home_views.get(user), what="the published Home tab")
+
+
 def replies(double) -> list[str]:
     return [w.body.get("text", "") for w in double.webhooks()]
 
@@ -91,16 +115,8 @@ def test_oncall_shows_now_next_and_who_would_be_paged(world):
 
 
 def test_app_home_lists_my_incidents(world):
-    app, _, double = world
     declare(world)
-    body = json.dumps({"type": "event_callback", "team_id": TEAM, "api_app_id": "A1", "event_id": "Ev1",
-                       "event": {"type": "app_home_opened", "user": REPORTER, "tab": "home", "channel": "D1"}}).encode()
-    ts = int(time.time())
-    headers = {"content-type": ["application/json"], "x-slack-request-timestamp": [str(ts)],
-               "x-slack-signature": [sign(body, ts)]}
-    assert app.dispatch(BoltRequest(body=body.decode(), headers=headers)).status == 200
-    home = double.wait_for(lambda: double.model.home_views.get(REPORTER), what="the published Home tab")
-    shown = json.dumps(home["blocks"])
+    shown = json.dumps(open_home(world, REPORTER)["blocks"])
     assert "INC-1" in shown and "Checkout is down" in shown and "on-call shifts" in shown
 
 
@@ -202,27 +218,14 @@ def test_declare_with_a_severity_but_no_title_opens_the_form_with_it_chosen(worl
 
 
 def test_help_is_escaped_so_placeholders_stay_visible(world):
-    app, _, double = world
-    body = urlencode({"command": "/incident", "text": "help", "user_id": REPORTER, "channel_id": "C1",
-                      "team_id": TEAM, "trigger_id": "1.2.help", "response_url": double.webhook_url("h")}).encode()
-    ts = int(time.time())
-    response = app.dispatch(BoltRequest(body=body.decode(), headers={
-        "content-type": ["application/x-www-form-urlencoded"], "x-slack-request-timestamp": [str(ts)],
-        "x-slack-signature": [sign(body, ts)]}))
-    text = json.loads(response.body)["text"]
+    text = ack_text(world, "help")
     assert "/incident role &lt;role&gt; @person" in text and "<role>" not in text
 
 
 def test_app_home_shows_my_next_shift_in_my_zone(world):
-    app, _, double = world
+    _, _, double = world
     double.model.add_user("U0BRUNO01", "bruno", "Europe/Berlin")
-    body = json.dumps({"type": "event_callback", "team_id": TEAM, "api_app_id": "A1", "event_id": "Ev2",
-                       "event": {"type": "app_home_opened", "user": "U0BRUNO01", "tab": "home"}}).encode()
-    ts = int(time.time())
-    app.dispatch(BoltRequest(body=body.decode(), headers={"content-type": ["application/json"],
-                                                          "x-slack-request-timestamp": [str(ts)],
-                                                          "x-slack-signature": [sign(body, ts)]}))
-    home = double.wait_for(lambda: double.model.home_views.get("U0BRUNO01"), what="the Home tab")
+    home = open_home(world, "U0BRUNO01")
     # Shipped rotas: platform hands over "MO 09:00" Europe/Berlin and bruno follows anna, who is on call
     # on 2026-03-02 (the test clock). His shift starts Monday 9 March 09:00 in Berlin; CET is UTC+1
     # until 29 March, so that is 08:00 UTC.
@@ -230,20 +233,14 @@ def test_app_home_shows_my_next_shift_in_my_zone(world):
 
 
 def test_app_home_lists_the_obligations_i_own_with_their_due_time(world, clock):
-    app, services, double = world
+    _, services, _ = world
     declare(world, "declare security Customer e-mails exported")
     # Legal owns notifications to authorities in the security playbook; REPORTER takes the role.
     services.incidents.assign_role(1, "legal", REPORTER, actor=REPORTER, key="home-legal")
     for fact, value in (("gdpr_in_scope", "true"), ("personal_data_breach", "true"), ("gdpr_role", "controller")):
         services.incidents.set_fact(1, fact, value, actor=REPORTER, key=f"home-{fact}")
     services.incidents.set_trigger(1, "aware", clock.now(), actor=REPORTER, key="home-aware")
-    body = json.dumps({"type": "event_callback", "team_id": TEAM, "api_app_id": "A1", "event_id": "Ev3",
-                       "event": {"type": "app_home_opened", "user": REPORTER, "tab": "home"}}).encode()
-    ts = int(time.time())
-    app.dispatch(BoltRequest(body=body.decode(), headers={"content-type": ["application/json"],
-                                                          "x-slack-request-timestamp": [str(ts)],
-                                                          "x-slack-signature": [sign(body, ts)]}))
-    home = double.wait_for(lambda: double.model.home_views.get(REPORTER), what="the Home tab")
+    home = open_home(world, REPORTER)
     shown = json.dumps(home["blocks"], ensure_ascii=False)
     owned = shown[shown.index("Open notification obligations you own"):]
     # aware = the test clock, Mon 2026-03-02 09:00 UTC; 72 h later is Thu 05 Mar 09:00 UTC = 10:00 CET (Berlin).

@@ -3,9 +3,11 @@
 The notice is fixed when the post is written (``payload["notice"]``).  The
 recipient says where: ``#incident`` (the incident channel: held until it
 exists, woken the moment it is recorded), ``#name`` (a channel by name), or a
-Slack user id (a direct message).  A "Channel: #…" line written before the
-channel existed names the channel the incident really got (a name may have
-needed a suffix), or goes when there is none.
+Slack user id (a direct message).  The incident channel named in the text
+(:data:`bot.ports.INCIDENT_CHANNEL`, written before the channel existed) becomes
+the channel the incident really got, shown as a link; a "Channel: #…" line
+names the actual channel (a name may have needed a suffix), or goes when there
+is none.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from bot.ports import Notice
+from bot.ports import INCIDENT_CHANNEL as CHANNEL_PLACEHOLDER, Notice, with_channel
 from bot.scheduling.notice_codec import notice_from_json
 from bot.scheduling.recipients import INCIDENT_CHANNEL
 from bot.scheduling.tables import Reminder
@@ -35,7 +37,12 @@ def wanted(session: Session, config: Any, incident: Any, at: datetime) -> list[W
 
 
 def naming_the_channel(notice: Notice, incident: Any) -> Notice:
-    """The notice with its "Channel: #…" line naming the incident's actual channel (or without it)."""
+    """The notice naming the incident's actual channel: the placeholder as its id (a link), a "Channel: #…"
+    line as its name; a line about a channel the incident does not have goes."""
+    channel_id = getattr(incident, "channel_id", None)
+    if not channel_id:
+        notice = replace(notice, lines=tuple(line for line in notice.lines if CHANNEL_PLACEHOLDER not in line))
+    notice = with_channel(notice, channel_id)
     if not any(line.startswith(CHANNEL_LINE) for line in notice.lines):
         return notice
     actual = getattr(incident, "channel_name", None)

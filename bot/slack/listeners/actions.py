@@ -72,8 +72,9 @@ def register(app: App, services: SlackServices) -> None:
         obligation_id = parse_value(action.get("value", ""), "obligation")
         user = body["user"]["id"]
         # The lifecycle caps the snooze at the deadline: a nudge is never silenced past it.
+        # From now, whatever an earlier snooze said: pressing again after it ran out snoozes again.
         outcome = operations.service_for(services, body).snooze_obligation(
-            obligation_id, services.now() + SNOOZE, actor=user, key=operations.action_key(body, action),
+            obligation_id, services.now() + SNOOZE, actor=user, key=operations.press_key(body, action),
             incident=channel_incident(services, body))
         operations.finish(services, outcome)
 

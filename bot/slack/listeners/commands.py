@@ -15,7 +15,8 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.slack import modals, oncall_requests, oncall_view, operations, replies
-from bot.slack.command_parser import IncidentCommand, UsageError, help_text, parse_incident, parse_oncall
+from bot.slack.command_parser import (IncidentCommand, UsageError, help_text, parse_incident, parse_oncall,
+                                      unknown_severity)
 from bot.slack.mrkdwn import escape
 from bot.slack.services import SlackServices
 
@@ -32,6 +33,11 @@ def register(app: App, services: SlackServices) -> None:
         if command.name == "help":
             ack(response_type="ephemeral", text=escape(help_text()))
             return
+        if command.name == "declare" and command.args.get("severity"):
+            problem = unknown_severity(command.args["severity"], [o.id for o in services.incidents.severities()])
+            if problem:  # "declare sev9 …" says so instead of opening the form as if sev9 were a title
+                ack(response_type="ephemeral", text=escape(problem))
+                return
         ack()
         reply = run_incident_command(services, command, body, client)
         if reply:  # read-only answers; changes answer through the outbox
