@@ -184,7 +184,7 @@ class Drill:
     def _flush_transcript(self) -> None:
         for entry in self.world.chat.since(self.printed):
             self.printed += 1
-            print(render(entry, self.world.person_of), file=self.out, flush=True)
+            print(render(entry, self.world.person_of, self.world.chat.channel_label), file=self.out, flush=True)
             self.responders.react(entry)
 
     def run(self) -> DrillOutcome:

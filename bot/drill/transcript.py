@@ -92,11 +92,12 @@ class RecordingChat:
 
 
 _USER_ID = re.compile(r"\b[UW][A-Z0-9]{8,}\b")
+_CHANNEL_ID = re.compile(r"\b[CG](?=[A-Z0-9]*\d)[A-Z0-9]{6,}\b")
 
 
-def render(entry: Entry, name_of: Callable[[str], str]) -> str:
+def render(entry: Entry, name_of: Callable[[str], str], channel_of: Callable[[str], str] | None = None) -> str:
     """One message as text: when (reader's zone), where, then the message body indented.
-    Slack shows user ids as names; so does the transcript."""
+    Slack shows user ids as names and channel ids as links named after the channel; so does the transcript."""
     n = entry.notice
     head = f"[{local(entry.at, entry.zone)}] {entry.audience}"
     mentions = " ".join([f"@{name_of(u)}" for u in n.mention_users] + [f"@{g}" for g in n.mention_groups])
@@ -108,4 +109,7 @@ def render(entry: Entry, name_of: Callable[[str], str]) -> str:
     if n.footer:
         body.append(n.footer)
     text = "\n".join("    " + line for part in body for line in part.splitlines())
-    return head + "\n" + _USER_ID.sub(lambda m: "@" + name_of(m.group(0)), text)
+    text = _USER_ID.sub(lambda m: "@" + name_of(m.group(0)), text)
+    if channel_of is not None:
+        text = _CHANNEL_ID.sub(lambda m: channel_of(m.group(0)), text)
+    return head + "\n" + text
