@@ -1,7 +1,8 @@
 """The central error handler: domain errors become a friendly ephemeral note, the rest a correlation id.
 
 * Lifecycle errors (:class:`bot.incidents.errors.IncidentError`), usage errors
-  and value errors carry a sentence for the person: shown as is (escaped).
+  and value errors carry a sentence for the person: shown as is, made readable
+  (:mod:`bot.slack.readable`: escaped once, people as mentions, times in their zone).
 * Chat errors (Slack refused after retries) say what failed.
 * Anything else is a bug: logged with a short correlation id that is shown to
   the person, so the team can find the trace in the log.
