@@ -51,6 +51,11 @@ def _scheduler(store, config, chat, clock, **kw) -> ReminderScheduler:
                              leader_retry_seconds=0.1, **kw)
 
 
+def _state(store, key: str) -> str:
+    with store.session() as s:
+        return s.exec(select(Reminder.state).where(Reminder.key == key)).one()
+
+
 def _job_ids(store) -> set[str]:
     with store.engine.connect() as conn:
         return {r[0] for r in conn.execute(text("SELECT id FROM apscheduler_jobs"))}
@@ -66,6 +71,8 @@ def test_a_near_reminder_gets_a_persistent_date_job_and_fires_on_time(store, con
             row_id = s.exec(select(Reminder.id).where(Reminder.key == key)).one()
         assert _wait(lambda: reminder_job_id(row_id) in _job_ids(store), 5), "no date job was planned"
         assert _wait(lambda: chat.keys() == [key], 10)
+        # the job records "sent" on its own thread after the chat call returns; stop() does not wait for it
+        assert _wait(lambda: _state(store, key) == "sent", 10)
     finally:
         scheduler.stop()
     with store.session() as s:
