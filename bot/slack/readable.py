@@ -33,10 +33,11 @@ from bot.slack.mrkdwn import ELLIPSIS, escape, unescape
 Names = Callable[[str], str]
 
 INSTANT = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:Z|[+-]\d{2}:\d{2})"
-USER_ID = r"[UW](?=[A-Z0-9]*\d)[A-Z0-9]{6,}"  # a digit somewhere: "WARNING" is a word, not an id
-CHANNEL_ID = r"[CG](?=[A-Z0-9]*\d)[A-Z0-9]{6,}"
+# Slack ids: a letter and 8 to 10 capitals or digits, with a digit somewhere ("WARNING" is a word)
+USER_ID = r"[UW](?=[A-Z0-9]*\d)[A-Z0-9]{8,10}"
+CHANNEL_ID = r"[CG](?=[A-Z0-9]*\d)[A-Z0-9]{8,10}"
 _EDGE_BEFORE = r"(?<![\w<@#|^/:.-])"
-_EDGE_AFTER = r"(?![\w>|/])"
+_EDGE_AFTER = r"(?![\w>|/-])"
 _TOKEN = re.compile(rf"(?P<instant>(?<![\d-]){INSTANT}(?![\d:]))"
                     rf"|(?P<user>{_EDGE_BEFORE}{USER_ID}{_EDGE_AFTER})"
                     rf"|(?P<channel>{_EDGE_BEFORE}{CHANNEL_ID}{_EDGE_AFTER})")

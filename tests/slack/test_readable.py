@@ -13,11 +13,13 @@ def test_a_reply_shows_instants_in_the_readers_zone_to_the_minute_and_users_as_m
 
 
 def test_words_that_look_like_ids_are_left_alone():
-    text = "WARNING: UNKNOWN user; see https://x.example/U0ANNA001 and <@U0BRUNO01> and U0CARLA01X9-2"
+    text = ("WARNING: UNKNOWN user; see https://x.example/U0ANNA001 and <@U0BRUNO01>, UTF8ENCODING is no id, "
+            "nor is U0CARLA01X9-2")
     out = reply(text, "UTC")
     assert out.startswith("WARNING: UNKNOWN user")  # capitals without a digit are words
     assert "https://x.example/U0ANNA001" in out  # inside a link: not an id
     assert "&lt;@U0BRUNO01&gt;" in out  # typed: escaped, never a mention
+    assert "UTF8ENCODING is no id, nor is U0CARLA01X9-2" in out
 
 
 def test_a_channel_message_names_people_and_dates_for_every_reader():
