@@ -10,7 +10,7 @@ import json
 from datetime import timedelta
 
 from bot.slack.command_parser import UsageError, parse_oncall, parse_oncall_request as parse
-from tests.slack.test_listeners import button, command, replies, world  # noqa: F401  (fixture)
+from tests.slack.test_listeners import button, command, replies
 
 ANNA, BRUNO, FELIX, KATRIN = "U0ANNA001", "U0BRUNO01", "U0FELIX01", "U0KATRIN1"
 
