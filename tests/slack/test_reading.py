@@ -34,7 +34,7 @@ def test_slack_escaping_is_decoded_once_on_input_and_escaped_once_on_output(worl
     assert "a &lt; b &amp; c" in welcome.text  # mrkdwn: escaped exactly once, Slack shows "a < b & c"
     everything = "".join(mrkdwn_of(m) for m in double.model.messages) + "".join(replies(double))
     assert "&amp;lt;" not in everything and "&amp;amp;" not in everything
-    declared = double.wait_for(lambda: [r for r in replies(double) if r.startswith("Declared")], what="the reply")[0]
+    declared = double.wait_for(lambda: [r for r in replies(double) if r.startswith("*Declared")], what="the reply")[0]
     assert "a &lt; b &amp; c" in declared
 
 
@@ -121,15 +121,15 @@ def test_snooze_after_a_snooze_ran_out_counts_from_now(world, clock):
     def snoozes() -> int:
         return len([e for e in services.incidents.timeline(1) if e.kind == "obligation.snoozed"])
 
-    press_snooze(world, gdpr.id, "1.1")
-    assert replies(double)[-1] == "reminders for gdpr.authority snoozed until Mon 02 Mar 10:00 UTC"
+    press_snooze(world, gdpr.id, "1.1")  # answers are the outbox's: the first line in bold
+    assert replies(double)[-1] == "*reminders for gdpr.authority snoozed until Mon 02 Mar 10:00 UTC*"
     press_snooze(world, gdpr.id, "1.1")  # Slack retrying the same press: the same answer, nothing new
     press_snooze(world, gdpr.id, "1.2")  # a double click: the snooze running now already ends then
-    assert replies(double)[-1] == "reminders for gdpr.authority are already snoozed until Mon 02 Mar 10:00 UTC"
+    assert replies(double)[-1] == "*reminders for gdpr.authority are already snoozed until Mon 02 Mar 10:00 UTC*"
     assert snoozes() == 1
     clock.advance(hours=2)  # the snooze ran out at 10:00; it is 11:00, the same message is pressed again
     press_snooze(world, gdpr.id, "2.1")
-    assert replies(double)[-1] == "reminders for gdpr.authority snoozed until Mon 02 Mar 12:00 UTC"
+    assert replies(double)[-1] == "*reminders for gdpr.authority snoozed until Mon 02 Mar 12:00 UTC*"
     assert snoozes() == 2
     snoozed = next(o for o in services.incidents.obligations(1) if o.id == gdpr.id).snoozed_until
     assert snoozed == clock.now() + timedelta(hours=1)
