@@ -114,7 +114,7 @@ class SlackGateway(SlackChannels):
             row = s.get(SentMessage, key)
             if row is not None and row.ts:
                 return row.ts  # answered already
-        rendered = render_reply(notice, str(to.get("zone") or "UTC"))
+        rendered = render_reply(notice, self._reader_zone(str(to.get("user") or ""), str(to.get("zone") or "UTC")))
         url, user, channel = to.get("response_url"), to.get("user"), to.get("channel")
         if url:
             self._respond(str(url), rendered)
@@ -138,6 +138,15 @@ class SlackGateway(SlackChannels):
                 return self.direct_message(str(user), notice, key=key)
         self._complete(key, "reply", ts)
         return ts
+
+    def _reader_zone(self, user: str, fallback: str) -> str:
+        """The zone ``user`` reads in (their Slack profile), else ``fallback``; a failed lookup never
+        stops an answer."""
+        try:
+            return (self.people.zone(user) if is_user_id(user) else None) or fallback
+        except ChatError as exc:
+            log.info("no time zone for the person answered (%s); showing %s", exc.code, fallback)
+            return fallback
 
     def first_answer(self, key: str) -> bool:
         """True the first time ``key`` is given (an answer the listener sends itself: a refusal, a

@@ -91,11 +91,11 @@ def reply_address(body: dict[str, Any], *, channel: str | None = None) -> dict[s
 
 
 def service_for(services: SlackServices, body: dict[str, Any], *, channel: str | None = None) -> IncidentService:
-    """The lifecycle, answering the person who sent ``body`` (through the outbox), with times shown in the
-    zone that person reads in."""
+    """The lifecycle, answering the person who sent ``body`` (through the outbox).  The answer shows times in
+    the person's Slack zone, looked up when it is sent (asking Slack here, before the change is written,
+    would lose the command to a crash in between); ``zone`` is the organisation's, for when Slack has none."""
     address = reply_address(body, channel=channel)
-    if address.get("user"):
-        address["zone"] = services.reader_zone(address["user"])
+    address["zone"] = services.config().settings.timezone
     return services.incidents.replying_to(address)
 
 
