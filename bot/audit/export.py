@@ -1,10 +1,16 @@
 """The evidence pack an auditor asks for, as JSON or Markdown.
 
-Contents: the incident, the verified timeline with the chain's head hash,
-roles and hand-overs, pages with acknowledgements and decline reasons,
-labor-law exceptions used, legal obligations with due and actual notification
-times (met, missed, overdue, not required with the reason), and the decisions
-on moving legal clocks.
+Contents: the incident, the verified timeline with every event's digest,
+previous hash and hash, the newest signed checkpoint covering it, roles and
+hand-overs, pages with acknowledgements and decline reasons, labor-law
+exceptions used, legal obligations with due and actual notification times
+(met, missed, overdue, not required with the reason, who recorded it and when),
+and the decisions on moving legal clocks.
+
+Every section is built from the chain (:mod:`bot.audit.pack_sections`), not
+from the tables; the tables are compared with the chain and each disagreement
+is listed under ``audit.problems``. ``incident-bot audit verify-pack`` checks
+the JSON pack with the public key alone (:mod:`bot.audit.offline`).
 """
 
 from __future__ import annotations
@@ -14,12 +20,14 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from bot.audit.trail import events, verify_chain
+from bot.audit.evidence import chained_rows, verify_incident
+from bot.audit.pack_sections import obligation_outcome, sections
+from bot.audit.tables import AuditCheckpoint
+from bot.audit.trail import events
 from bot.clock import ensure_utc
 
-
-def _iso(value: datetime | None) -> str | None:
-    return ensure_utc(value).isoformat() if value else None
+__all__ = ["evidence_pack", "obligation_outcome", "render_markdown"]
+PACK_FORMAT = "incident-bot evidence pack 2"
 
 
 def _incident(session: Session, number: int) -> Any:
@@ -31,89 +39,34 @@ def _incident(session: Session, number: int) -> Any:
     return incident
 
 
-def obligation_outcome(row: Any, now: datetime) -> str:
-    """met | missed | overdue | open | not_required | no_deadline | <other status>."""
-    if row.status == "notified":
-        if row.due_at is None:
-            return "met"
-        return "met" if row.notified_at is not None and ensure_utc(row.notified_at) <= ensure_utc(row.due_at) else "missed"
-    if row.status == "open":
-        if row.due_at is None:
-            return "no_deadline"
-        return "overdue" if ensure_utc(now) > ensure_utc(row.due_at) else "open"
-    return row.status
+def covering_checkpoint(session: Session, chain: str) -> dict[str, Any] | None:
+    """The newest signed checkpoint (as its anchor line's content) that holds ``chain``."""
+    for row in session.exec(select(AuditCheckpoint).order_by(AuditCheckpoint.seq.desc())).all():  # type: ignore[attr-defined]
+        if chain in (row.body.get("chains") or {}):
+            return {"checkpoint": row.body, "signature": row.signature}
+    return None
 
 
-def _roles(session: Session, incident_id: int) -> list[dict[str, Any]]:
-    from bot.incidents.tables import RoleAssignment
-
-    rows = session.exec(select(RoleAssignment).where(RoleAssignment.incident_id == incident_id)
-                        .order_by(RoleAssignment.id)).all()
-    return [{"role": r.role, "user": r.user, "how": r.how, "from": _iso(r.assigned_at), "assigned_by": r.assigned_by,
-             "until": _iso(r.ended_at), "ended_by": r.ended_by, "handover_note": r.handover_note} for r in rows]
-
-
-def _pages(session: Session, incident_id: int) -> list[dict[str, Any]]:
-    from bot.oncall.tables import Page
-
-    rows = session.exec(select(Page).where(Page.incident_id == incident_id).order_by(Page.id)).all()
-    return [{"id": p.id, "target": p.target, "level": p.level, "person": p.person_id, "slack_user": p.slack_user,
-             "role": p.role, "status": p.status, "urgency": p.urgency, "page_at": _iso(p.page_at),
-             "sent_at": _iso(p.sent_at), "acked_at": _iso(p.acked_at), "reason": p.reason,
-             "exception": p.exception_id} for p in rows]
-
-
-def _exceptions(session: Session, incident_id: int) -> list[dict[str, Any]]:
-    from bot.oncall.tables import ExceptionUse
-
-    rows = session.exec(select(ExceptionUse).where(ExceptionUse.incident_id == incident_id).order_by(ExceptionUse.id)).all()
-    return [{"person": e.person_id, "exception": e.exception_id, "rules_waived": list(e.rules_waived),
-             "justification": e.justification, "declared_by": e.declared_by, "at": _iso(e.at),
-             "compensatory_rest_hours": e.compensatory_rest_hours,
-             "compensatory_rest_until": _iso(e.compensatory_rest_until), "citation": e.citation} for e in rows]
-
-
-def _obligations(session: Session, incident_id: int, now: datetime) -> list[dict[str, Any]]:
-    from bot.deadlines.tables import Obligation
-
-    rows = session.exec(select(Obligation).where(Obligation.incident_id == incident_id).order_by(Obligation.id)).all()
-    return [{"id": o.id, "obligation": o.obligation_id, "regime": o.regime, "recipient": o.recipient, "stage": o.stage,
-             "status": o.status, "due_at": _iso(o.due_at), "estimated": o.estimated,
-             "notified_at": _iso(o.notified_at), "notified_by": o.notified_by, "reference": o.reference,
-             "evidence_url": o.evidence_url, "not_required_reason": o.not_required_reason, "citation": o.citation,
-             "outcome": obligation_outcome(o, now)} for o in rows]
-
-
-def _approvals(session: Session, incident_id: int) -> list[dict[str, Any]]:
-    from bot.incidents.tables import TriggerApproval
-
-    rows = session.exec(select(TriggerApproval).where(TriggerApproval.incident_id == incident_id)
-                        .order_by(TriggerApproval.id)).all()
-    return [{"trigger": a.trigger, "from": a.current, "to": a.proposed, "reason": a.reason,
-             "requested_by": a.requested_by, "requested_at": _iso(a.requested_at), "status": a.status,
-             "decided_by": a.decided_by, "decided_at": _iso(a.decided_at)} for a in rows]
+def event_record(e: Any) -> dict[str, Any]:
+    return {"chain": e.chain, "seq": e.seq, "at": ensure_utc(e.at).isoformat(), "actor": e.actor, "kind": e.kind,
+            "summary": e.summary, "data": e.data, "digest_version": e.digest_version or 1,
+            "content_digest": e.content_digest, "redaction": e.redaction, "prev_hash": e.prev_hash, "hash": e.hash,
+            "redacted": e.redacted}
 
 
 def evidence_pack(session: Session, number: int, *, now: datetime) -> dict[str, Any]:
     incident = _incident(session, number)
-    check = verify_chain(session, incident.id)
+    check = verify_incident(session, incident.id)
+    timeline = events(session, incident.id)
+    built = sections(chained_rows(e.data for e in timeline), ensure_utc(now))
     return {
-        "incident": {"number": incident.number, "label": f"INC-{incident.number}", "title": incident.title,
-                     "severity": incident.severity, "status": incident.status, "private": incident.private,
-                     "reporter": incident.reporter, "declared_at": _iso(incident.declared_at),
-                     "resolved_at": _iso(incident.resolved_at), "closed_at": _iso(incident.closed_at),
-                     "purged_at": _iso(incident.purged_at), "facts": dict(incident.facts or {}),
-                     "triggers": dict(incident.triggers or {}), "regimes": list(incident.regimes or []),
-                     "summary": incident.summary},
+        "format": PACK_FORMAT,
+        "incident": built["incident"],
         "audit": {"chain": check.chain, "events": check.events, "head_hash": check.head_hash, "verified": check.ok,
-                  "problems": list(check.problems), "exported_at": _iso(now)},
-        "timeline": [{"seq": e.seq, "at": _iso(e.at), "actor": e.actor, "kind": e.kind, "summary": e.summary,
-                      "data": e.data, "hash": e.hash, "redacted": e.redacted} for e in events(session, incident.id)],
-        "roles": _roles(session, incident.id),
-        "pages": _pages(session, incident.id),
-        "exceptions_used": _exceptions(session, incident.id),
-        "obligations": _obligations(session, incident.id, now),
-        "trigger_changes": _approvals(session, incident.id),
+                  "problems": list(check.problems), "exported_at": ensure_utc(now).isoformat(),
+                  "checkpoint": covering_checkpoint(session, check.chain)},
+        "timeline": [event_record(e) for e in timeline],
+        **{k: v for k, v in built.items() if k != "incident"},
     }
 
 
@@ -130,6 +83,16 @@ def _table(headers: list[str], rows: list[list[Any]]) -> list[str]:
     return out + [""]
 
 
+def _checkpoint_line(audit: dict[str, Any]) -> str:
+    checkpoint = (audit.get("checkpoint") or {}).get("checkpoint")
+    if not checkpoint:
+        return "- No signed checkpoint covers this incident yet: its integrity rests on the database alone"
+    signed = checkpoint["chains"].get(audit["chain"], {})
+    return (f"- Signed checkpoint #{checkpoint['seq']} of {checkpoint['at']} (key {checkpoint['key_id']}) covers "
+            f"events 1-{signed.get('seq')}; verify the JSON pack offline with "
+            "`incident-bot audit verify-pack FILE --public-key KEY`")
+
+
 def render_markdown(pack: dict[str, Any]) -> str:
     inc, audit = pack["incident"], pack["audit"]
     lines = [f"# Evidence pack: {inc['label']} {inc['title']}", "",
@@ -139,13 +102,15 @@ def render_markdown(pack: dict[str, Any]) -> str:
              f"- Legal clocks: " + (", ".join(f"{k} {v}" for k, v in inc["triggers"].items()) or "none set"),
              f"- Audit chain {audit['chain']}: {audit['events']} events, head hash `{audit['head_hash']}`, "
              + ("verified" if audit["verified"] else "BROKEN: " + "; ".join(audit["problems"])),
-             f"- Exported {audit['exported_at']}", ""]
+             _checkpoint_line(audit), f"- Exported {audit['exported_at']}", ""]
     if inc["summary"]:
         lines += ["## Summary", "", inc["summary"], ""]
     lines += ["## Obligations", ""] + _table(
-        ["Obligation", "Recipient", "Due", "Notified", "Outcome", "Reference / reason"],
+        ["Obligation", "Recipient", "Due", "Notified", "Recorded by / at", "Outcome", "Reference / reason",
+         "Citation"],
         [[o["obligation"], o["recipient"], (o["due_at"] or "-") + (" (est.)" if o["estimated"] else ""),
-          o["notified_at"] or "-", o["outcome"], o["reference"] or o["not_required_reason"] or ""]
+          o["notified_at"] or "-", f"{o['recorded_by']} {o['recorded_at']}", o["outcome"],
+          o["reference"] or o["not_required_reason"] or "", o["citation"]]
          for o in pack["obligations"]])
     lines += ["## Roles and hand-overs", ""] + _table(
         ["Role", "Holder", "How", "From", "Until", "Note"],

@@ -1,17 +1,20 @@
-"""Data minimisation: redact free text of incidents closed longer ago than the retention period.
+"""Data minimisation: redact personal text of incidents closed longer ago than the retention period.
 
-What is redacted: the incident's title, description and summary; hand-over
-notes and clock-change reasons; and in the timeline every event's summary and
-the free-text values inside its data (titles, reasons, notes, texts).  Stored
-results of requests older than the cutoff (kept to answer retries; they
-repeat titles and texts) are deleted.
-Structured facts needed as evidence stay: who, when, which kind of change,
-severities, due and notification times, references.
+What is redacted: in every evidence table the columns people type into
+(:data:`bot.audit.evidence.EVIDENCE_TABLES`: title, description, summary,
+channel name, hand-over notes, clock-change reasons, decline reasons,
+exception justifications, call-out notes), the incident's reminders (rendered
+messages, errors, texts), and in the timeline every event's summary, the
+free-text values inside its data and the same columns of the chained evidence
+rows. Stored results of requests older than the cutoff (kept to answer
+retries; they repeat titles and texts) are deleted. Kept: who, when, which
+kind of change, severities, due and notification times, references.
 
-The hash chain stays verifiable: a redacted event keeps its ``content_digest``
-(the hash covers the digest, not the text), and the purge itself is appended
-as an ``audit.purged`` event listing the redacted sequence numbers, so
-``verify_chain`` knows which events may no longer match their digest.
+The chain and everything kept stay verifiable: a redacted event keeps its
+``content_digest`` and, for each text it lost, the salted leaf hash
+(:mod:`bot.audit.digest`), so the digest still recomputes; the purge itself is
+appended as an ``audit.purged`` event listing the redacted sequence numbers.
+``Store.reclaim`` (run by the CLI after a purge) vacuums the freed text away.
 """
 
 from __future__ import annotations
@@ -22,11 +25,13 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from bot.audit.digest import redact
+from bot.audit.evidence import EVIDENCE_TABLES, table_class
 from bot.audit.trail import REDACTED, append_event, events
 from bot.clock import ensure_utc
 
 FREE_TEXT_KEYS = frozenset({"title", "description", "summary", "reason", "note", "text", "error", "justification",
-                            "message", "handover_note"})
+                            "message", "handover_note", "why", "channel_name", "name"})
 
 
 @dataclass
@@ -45,18 +50,55 @@ class PurgeReport:
     held: list[tuple[int, datetime]] = field(default_factory=list)  # (incident number, kept until): a law keeps it
 
 
-def _redact_value(value: Any, key: str | None = None) -> Any:
-    if isinstance(value, dict):
-        return {k: _redact_value(v, k) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_redact_value(v, key) for v in value]
-    if key in FREE_TEXT_KEYS and isinstance(value, str) and value:
-        return REDACTED
-    return value
+def personal_text(table: str, column: str, text: str) -> str | None:
+    """The redacted form of ``text`` in ``table.column``, or None when it is kept as evidence."""
+    if column not in EVIDENCE_TABLES.get(table, ()) or not text or text == REDACTED:
+        return None
+    if table == "page":
+        from bot.oncall.paging import DECLINED
+
+        # Why the bot chose someone (rule, citation) stays as evidence; what a person typed when declining goes.
+        why, sep, _ = text.partition(DECLINED)
+        return f"{why}{DECLINED}{REDACTED}" if sep else None
+    return REDACTED
+
+
+def _last_key(path: str) -> str:
+    parts = [p for p in path.split("/") if p and not p.isdigit()]
+    return parts[-1] if parts else ""
+
+
+def _free_text(path: str, text: str) -> str | None:
+    return REDACTED if text and _last_key(path) in FREE_TEXT_KEYS and text != REDACTED else None
+
+
+def redacted_event(ev: Any) -> tuple[str, dict[str, Any], dict[str, str]]:
+    """The event's summary, data and redaction map once personal text is removed. Chained evidence rows follow
+    the table rules (:data:`bot.audit.evidence.EVIDENCE_TABLES`), other data the free-text keys."""
+    chain, seq, marks = ev.chain, ev.seq, dict(ev.redaction or {})
+    summary = redact(ev.summary, "/summary", chain, seq, lambda _p, t: REDACTED if t else None, marks)
+    data = dict(ev.data or {})
+    for key in list(data):
+        if key != "evidence":
+            data[key] = redact(data[key], f"/data/{key}", chain, seq, _free_text, marks)
+    entries = []
+    for i, entry in enumerate(data.get("evidence", []) or []):
+        if entry.get("row"):
+            row = dict(entry["row"])
+            for column, value in row.items():
+                base = f"/data/evidence/{i}/row/{column}"
+                row[column] = redact(value, base, chain, seq,
+                                     lambda _p, t, c=column: personal_text(entry["table"], c, t), marks)
+            entry = {**entry, "row": row}
+        entries.append(entry)
+    if "evidence" in data:
+        data["evidence"] = entries
+    return summary, data, marks
 
 
 def redacted_data(data: dict[str, Any]) -> dict[str, Any]:
-    return _redact_value(data)
+    """Legacy events (digest version 1): free text replaced, nothing kept to check it against."""
+    return redact(data, "", "", 0, _free_text, {})
 
 
 def _due(session: Session, cutoff: datetime) -> list[Any]:
@@ -78,28 +120,26 @@ def _held_until(session: Session, incident_id: int, now: datetime) -> datetime |
 
 
 def _redact_rows(session: Session, incident: Any) -> None:
-    from bot.incidents.tables import RoleAssignment, TriggerApproval
-
-    incident.title, incident.description = REDACTED, REDACTED if incident.description else ""
-    incident.summary = REDACTED if incident.summary else incident.summary
-    session.add(incident)
-    for row in session.exec(select(RoleAssignment).where(RoleAssignment.incident_id == incident.id)).all():
-        if row.handover_note:
-            row.handover_note = REDACTED
+    """Every row holding text people typed about the incident: the evidence tables (by the same rules as their
+    copies on the chain, so both still agree) and the reminders (their rendered messages repeat titles)."""
+    for table, columns in EVIDENCE_TABLES.items():
+        if not columns:
+            continue
+        cls = table_class(table)
+        where = cls.id if table == "incident" else cls.incident_id
+        for row in session.exec(select(cls).where(where == incident.id)).all():
+            for column in columns:
+                new = personal_text(table, column, getattr(row, column) or "")
+                if new is not None:
+                    setattr(row, column, new)
             session.add(row)
-    for row in session.exec(select(TriggerApproval).where(TriggerApproval.incident_id == incident.id)).all():
-        if row.reason:
-            row.reason = REDACTED
-            session.add(row)
-    from bot.oncall.paging import DECLINED
-    from bot.oncall.tables import Page
+    from bot.scheduling.tables import Reminder
 
-    for page in session.exec(select(Page).where(Page.incident_id == incident.id)).all():
-        # Why the bot chose someone (rule, citation) stays as evidence; what a person typed when declining goes.
-        why, sep, _ = page.reason.partition(DECLINED)
-        if sep:
-            page.reason = f"{why}{DECLINED}{REDACTED}"
-            session.add(page)
+    for reminder in session.exec(select(Reminder).where(Reminder.incident_id == incident.id)).all():
+        reminder.message = None if reminder.message is None else {"text": REDACTED}
+        reminder.last_error = REDACTED if reminder.last_error else reminder.last_error
+        reminder.payload = redact(dict(reminder.payload or {}), "", "", 0, _free_text, {})
+        session.add(reminder)
 
 
 def purge(session: Session, *, retention_days: int, now: datetime, actor: str = "system",
@@ -116,11 +156,14 @@ def purge(session: Session, *, retention_days: int, now: datetime, actor: str = 
         for ev in events(session, incident.id):
             if ev.redacted:
                 continue
-            new_data = redacted_data(ev.data or {})
-            if ev.summary or new_data != (ev.data or {}):
+            if (ev.digest_version or 1) >= 2:
+                summary, new_data, marks = redacted_event(ev)
+            else:
+                summary, new_data, marks = (REDACTED if ev.summary else ""), redacted_data(ev.data or {}), None
+            if summary != ev.summary or new_data != (ev.data or {}):
                 item.redacted_seqs.append(ev.seq)
                 if not dry_run:
-                    ev.summary, ev.data, ev.redacted = (REDACTED if ev.summary else ""), new_data, True
+                    ev.summary, ev.data, ev.redaction, ev.redacted = summary, new_data, marks, True
                     session.add(ev)
         report.incidents.append(item)
         if dry_run:

@@ -28,3 +28,22 @@ class TimelineEvent(SQLModel, table=True):
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)
     redacted: bool = False
+    digest_version: int = Field(default=2, sa_column_kwargs={"server_default": "1"},
+                                description="1: digest of the content as written; 2: leaf-committed, survives redaction")
+    redaction: dict[str, str] | None = Field(default=None, sa_column=Column(JSON, nullable=True),
+                                             description="JSON path -> salted hash of each text a purge redacted")
+
+
+class AuditCheckpoint(SQLModel, table=True):
+    """A signed checkpoint of every chain's head, as published to the anchor file (a copy, not the proof)."""
+
+    __tablename__ = "audit_checkpoint"
+
+    id: int | None = Field(default=None, primary_key=True)
+    seq: int = Field(unique=True, description="1, 2, 3 ... over all checkpoints")
+    at: datetime = Field(sa_type=UtcDateTime)
+    body: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    signature: str = Field(max_length=200, description="Ed25519 signature of the canonical body, base64")
+    line_hash: str = Field(max_length=64, description="sha256 of the canonical anchor line; the next one links to it")
+    published_at: datetime | None = Field(default=None, sa_type=UtcDateTime,
+                                          description="when it was appended to the anchor file")

@@ -12,7 +12,12 @@ actor, kind, the digest of its content and the previous event's hash.  So:
   incident posts it to the channel).
 
 Purging (data minimisation) replaces free text with ``[redacted]`` but keeps
-``content_digest``; the chain still verifies, and the purge itself is an event.
+``content_digest`` and, per redacted text, its salted hash (:mod:`bot.audit.digest`);
+the chain and every kept value still verify, and the purge itself is an event.
+
+Beyond the database: :mod:`bot.audit.checkpoints` signs every chain's head and
+publishes it to an anchor file, which detects truncation, deleted incidents and
+re-chaining; :mod:`bot.audit.evidence` puts every evidence row on the chain.
 """
 
 from __future__ import annotations
@@ -25,19 +30,13 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from bot.audit.digest import DIGEST_VERSION, canonical_json, content_digest
 from bot.audit.tables import TimelineEvent
 from bot.clock import ensure_utc
 
 GENESIS = "0" * 64
 REDACTED = "[redacted]"
-
-
-def canonical_json(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-
-
-def content_digest(summary: str, data: dict[str, Any]) -> str:
-    return hashlib.sha256(canonical_json({"summary": summary, "data": data}).encode()).hexdigest()
+APPENDED = "audit.appended"  # session.info key: chain -> the newest event appended in this unit of work
 
 
 def _instant(at: datetime) -> str:
@@ -73,13 +72,27 @@ def append_event(session: Session, *, incident_id: int | None, actor: str, kind:
     seq = (head.seq + 1) if head else 1
     prev = head.hash if head else GENESIS
     at = ensure_utc(at)
-    digest = content_digest(summary, payload)
     event = TimelineEvent(chain=chain, seq=seq, incident_id=incident_id, at=at, actor=actor, kind=kind,
-                          summary=summary, data=payload, content_digest=digest, prev_hash=prev,
-                          hash=event_hash(chain=chain, seq=seq, at=at, actor=actor, kind=kind, digest=digest, prev_hash=prev))
+                          summary=summary, data=payload, prev_hash=prev, digest_version=DIGEST_VERSION)
+    seal(event)
     session.add(event)
     session.flush()
+    session.info.setdefault(APPENDED, {})[chain] = event
     return event
+
+
+def seal(event: TimelineEvent) -> None:
+    """(Re)compute the event's content digest and hash from its fields (only while it is the uncommitted head)."""
+    event.content_digest = content_digest(event.summary, event.data, chain=event.chain, seq=event.seq)
+    event.hash = event_hash(chain=event.chain, seq=event.seq, at=event.at, actor=event.actor, kind=event.kind,
+                            digest=event.content_digest, prev_hash=event.prev_hash)
+
+
+def digest_matches(ev: TimelineEvent) -> bool:
+    """Whether the event's content (with the hashes its purge kept for redacted texts) gives its digest."""
+    version = ev.digest_version or 1
+    return content_digest(ev.summary, ev.data or {}, chain=ev.chain, seq=ev.seq, version=version,
+                          redaction=ev.redaction) == ev.content_digest
 
 
 def events(session: Session, incident_id: int | None) -> list[TimelineEvent]:
@@ -116,10 +129,9 @@ def verify_chain(session: Session, incident_id: int | None) -> Verification:
         if ev.prev_hash != prev_hash:
             result.problems.append(f"{where}: does not link to the previous event (prev_hash mismatch); "
                                    "an event before it was deleted, inserted or altered")
-        if ev.redacted:
-            if ev.seq not in purged:
-                result.problems.append(f"{where}: marked redacted but no purge event records it")
-        elif content_digest(ev.summary, ev.data) != ev.content_digest:
+        if ev.redacted and ev.seq not in purged:
+            result.problems.append(f"{where}: marked redacted but no purge event records it")
+        if (not ev.redacted or (ev.digest_version or 1) >= 2) and not digest_matches(ev):
             result.problems.append(f"{where}: content was edited after it was written (digest mismatch)")
         recomputed = event_hash(chain=ev.chain, seq=ev.seq, at=ev.at, actor=ev.actor, kind=ev.kind,
                                 digest=ev.content_digest, prev_hash=ev.prev_hash)

@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from bot.audit.evidence import record as record_evidence
 from bot.audit.trail import append_event, verify_chain
 from bot.incidents import collaborators, messages
 from bot.incidents.context import Context
@@ -81,6 +82,7 @@ def close(ctx: Context, number: int, summary: str, *, actor: str, key: str) -> O
         append_event(session, incident_id=incident.id, actor=actor, kind="incident.closed", at=at, summary=summary,
                      data={"before": "resolved", "after": "closed", "open_tasks": open_tasks})
         outcome = conclude(session, config, incident, at)
+        record_evidence(session)  # the rows closed here go on the chain first: the posted head is the final one
         head = verify_chain(session, incident.id)
         view = outcome.incident
         lines = [summary[:2500]]

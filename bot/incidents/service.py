@@ -189,8 +189,13 @@ class IncidentService:
         return closing.resolve(self.ctx, number, actor=actor, key=key, summary=summary)
 
     def close(self, number: int, summary: str, *, actor: str, key: str) -> Outcome:
-        """Close with the post-incident summary; posts the audit chain's head hash to the channel."""
-        return closing.close(self.ctx, number, summary, actor=actor, key=key)
+        """Close with the post-incident summary; posts the audit chain's head hash to the channel, then signs a
+        checkpoint of every chain and appends it to the anchor file (when a signing key is configured)."""
+        outcome = closing.close(self.ctx, number, summary, actor=actor, key=key)
+        from bot.audit.checkpoints import checkpoint_quietly
+
+        checkpoint_quietly(self.ctx.store, self.ctx.clock.now())  # sign the closed chain (when a key is set)
+        return outcome
 
     # --- looking up (read-only) ---------------------------------------------------------
     # ``reader``: the Slack user asking. A private incident is shown only to ``read_private`` (response team,

@@ -23,6 +23,15 @@ def tick() -> None:
     scheduler.tick()
 
 
+def checkpoint() -> None:
+    """Periodic signed checkpoint of every audit chain (only when a signing key is configured)."""
+    from bot.audit.checkpoints import checkpoint_quietly
+
+    scheduler = runtime.current().scheduler
+    if scheduler is not None:
+        checkpoint_quietly(scheduler.store, scheduler.clock.now())
+
+
 def fire_reminder(reminder_id: int) -> None:
     """A reminder's own date job: deliver that reminder if it is still pending and due."""
     scheduler = runtime.current().scheduler

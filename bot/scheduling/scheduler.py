@@ -54,6 +54,7 @@ from bot.store.database import Store
 log = logging.getLogger(__name__)
 
 TICK_JOB_ID = "scheduler:tick"
+CHECKPOINT_JOB_ID = "audit:checkpoint"
 STUCK_AFTER = timedelta(minutes=5)  # a row in 'sending' this long was left by a failure, not a slow send
 
 
@@ -182,6 +183,9 @@ class ReminderScheduler:
         self._drop_stale_jobs()
         aps.add_job(jobs.tick, "interval", seconds=self.poll_seconds, id=TICK_JOB_ID, replace_existing=True,
                     next_run_time=datetime.now(UTC), misfire_grace_time=max(1, int(self.poll_seconds * 5)))
+        from bot.audit.checkpoints import PERIOD_SECONDS
+
+        aps.add_job(jobs.checkpoint, "interval", seconds=PERIOD_SECONDS, id=CHECKPOINT_JOB_ID, replace_existing=True)
         aps.resume()
 
     def _step_down(self, *, quietly: bool = False) -> None:

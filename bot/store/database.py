@@ -47,6 +47,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # pragma: no cover - ex
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA secure_delete=ON")  # deleted and overwritten text is zeroed, not left in free pages
     cursor.close()
 
 
@@ -55,7 +56,7 @@ def make_engine(url: str | None = None, *, echo: bool = False) -> Engine:
     parsed = make_url(resolved)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            _owner_only_file(Path(parsed.database))
         engine = create_engine(resolved, echo=echo, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         # Take the write lock when a transaction starts (BEGIN IMMEDIATE): a unit of work that
@@ -65,11 +66,22 @@ def make_engine(url: str | None = None, *, echo: bool = False) -> Engine:
     return create_engine(resolved, echo=echo, pool_pre_ping=True, pool_size=5, max_overflow=10)
 
 
+def _owner_only_file(path: Path) -> None:
+    """The database holds personal data: create it (and its folder) readable by the owner only. SQLite gives its
+    -wal and -shm files the database file's permissions."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    os.chmod(path, 0o600)
+
+
 class Store:
     """The database behind the bot: an engine plus unit-of-work sessions."""
 
     def __init__(self, engine: Engine) -> None:
+        from bot.audit.evidence import install
+
         self.engine = engine
+        install()  # every evidence row a session commits goes on the incident's chain
 
     @classmethod
     def connect(cls, url: str | None = None) -> "Store":
@@ -90,6 +102,21 @@ class Store:
             raise
         finally:
             session.close()
+
+    def reclaim(self) -> None:
+        """After a purge: make redacted text unrecoverable from the files. SQLite: move the WAL into the database
+        and VACUUM (a fresh file; with ``secure_delete`` freed pages were zeroed already). PostgreSQL: a plain
+        VACUUM makes old row versions reusable but does not overwrite them (see docs/audit.md)."""
+        if self.dialect != "sqlite":
+            with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.exec_driver_sql("VACUUM")
+            return
+        raw = self.engine.raw_connection()
+        try:
+            for statement in ("PRAGMA wal_checkpoint(TRUNCATE)", "VACUUM", "PRAGMA wal_checkpoint(TRUNCATE)"):
+                raw.driver_connection.execute(statement)
+        finally:
+            raw.close()
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -79,3 +79,25 @@ def test_purge_dry_run_and_real(two_incidents, clock, capsys, monkeypatch):
     assert "INC-1" in capsys.readouterr().out and svc.get(1).title == "[redacted]"
     assert svc.get(2).title == "Search slow"
     assert main(["audit", "verify", "1"]) == 0
+
+
+def test_keygen_checkpoint_and_verify_against_the_anchor(two_incidents, store, tmp_path, monkeypatch, capsys):
+    keys, anchor = tmp_path / "keys", tmp_path / "anchors.jsonl"
+    assert main(["audit", "checkpoint"]) == 2  # no key configured: said, not silently skipped
+    assert "no signing key" in capsys.readouterr().err
+    assert main(["audit", "keygen", str(keys)]) == 0
+    assert (keys / "audit-signing.key").stat().st_mode & 0o777 == 0o600
+    assert main(["audit", "keygen", str(keys)]) == 2  # never overwrites a key
+    monkeypatch.setenv("AUDIT_SIGNING_KEY_FILE", str(keys / "audit-signing.key"))
+    monkeypatch.setenv("AUDIT_ANCHOR_FILE", str(anchor))
+    assert main(["audit", "checkpoint"]) == 0
+    assert "checkpoint #1: 2 chain(s) signed" in capsys.readouterr().out
+    verify = ["audit", "verify", "--anchor", str(anchor), "--public-key", str(keys / "audit-signing.pub")]
+    assert main(verify) == 0
+    assert f"anchors {anchor}: ok, 1 checkpoint(s)" in capsys.readouterr().out
+    with store.engine.begin() as conn:
+        conn.execute(text("DELETE FROM timeline_event WHERE chain = 'incident:1' AND seq = 4"))
+    assert main(verify) == 1
+    out = capsys.readouterr().out
+    assert "INC-1: ok" in out  # the chain alone cannot tell
+    assert "INC-1 (incident:1): checkpoint #1 signed event #4 but the trail ends at #3" in out

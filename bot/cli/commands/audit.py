@@ -1,55 +1,191 @@
-"""``incident-bot audit verify [INCIDENT]``: check the tamper-evident timeline."""
+"""``incident-bot audit verify|checkpoint|keygen|verify-pack``: the tamper-evident trail and its anchors."""
 
 from __future__ import annotations
 
 import argparse
+import json
+import sys
+from pathlib import Path
 
 from sqlmodel import select
 
-from bot.audit.trail import verify_chain
 from bot.store.database import Store
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("audit", help="verify the hash-chained audit trail",
-                            description="Audit trail commands. DATABASE_URL selects the database.")
+    parser = sub.add_parser("audit", help="verify the audit trail, sign checkpoints, verify evidence packs",
+                            description="Audit trail commands. DATABASE_URL selects the database; the signing key "
+                                        "comes from AUDIT_SIGNING_KEY or AUDIT_SIGNING_KEY_FILE (see docs/audit.md).")
     actions = parser.add_subparsers(dest="audit_action", metavar="ACTION")
     actions.required = True
     verify = actions.add_parser(
-        "verify", help="verify the hash chain of one incident or of all (exit 1 if broken)",
-        description="Recompute every event's digest and hash and check the sequence and links. Prints each chain's "
-                    "head hash: compare it with the one posted when the incident was closed or printed in an "
-                    "export, which also detects deletion of the newest events. Exit 0 if every chain verifies, "
-                    "1 if any is broken.")
+        "verify", help="verify the chains and evidence tables, against signed anchors (exit 1 if tampered)",
+        description="Recompute every event's digest and hash, check sequence and links, and compare every evidence "
+                    "table row with its state on the chain. With --anchor and --public-key, also compare the database "
+                    "with every signed checkpoint in the anchor file: a deleted incident, deleted newest events and "
+                    "a re-written chain are reported. Exit 0 if everything verifies, 1 if anything was tampered with.")
     verify.add_argument("incident", nargs="?", type=int, metavar="INCIDENT",
                         help="incident number (e.g. 42 for INC-42); all incidents and the global chain if omitted")
+    verify.add_argument("--anchor", type=Path, metavar="FILE",
+                        help="anchor file with signed checkpoints (use the copy kept outside the bot's host); "
+                             "compared with the whole database, also when INCIDENT is given")
+    verify.add_argument("--public-key", type=Path, metavar="KEY", help="the auditor's copy of the public key (PEM)")
     verify.set_defaults(func=run_verify)
+    checkpoint = actions.add_parser(
+        "checkpoint", help="sign the heads of every chain now and append them to the anchor file",
+        description="Sign every chain's head with the key from the environment and append the checkpoint to "
+                    "AUDIT_ANCHOR_FILE (default var/audit/anchors.jsonl). The bot also does this on every close "
+                    "and every 10 minutes while serving. Exit 2 if no signing key is configured.")
+    checkpoint.add_argument("--anchor", type=Path, metavar="FILE", help="anchor file (default: AUDIT_ANCHOR_FILE)")
+    checkpoint.set_defaults(func=run_checkpoint)
+    keygen = actions.add_parser(
+        "keygen", help="create the Ed25519 signing key (0600) and the public key for auditors",
+        description="Write DIR/audit-signing.key (private, owner-only: give it to the bot with "
+                    "AUDIT_SIGNING_KEY_FILE) and DIR/audit-signing.pub (give it to auditors). Refuses to overwrite.")
+    keygen.add_argument("directory", type=Path, metavar="DIR")
+    keygen.set_defaults(func=run_keygen)
+    pack = actions.add_parser(
+        "verify-pack", help="verify a JSON evidence pack offline, with the public key only (exit 1 if not)",
+        description="Check a JSON evidence pack without any database: every event's digest and hash, the links, "
+                    "the signed checkpoint it carries (with the public key), and that every section (incident, "
+                    "roles, pages, exceptions, obligations and their outcome) is what the chain says.")
+    pack.add_argument("file", type=Path, metavar="FILE", help="the pack (incident-bot export N --format json)")
+    pack.add_argument("--public-key", type=Path, required=True, metavar="KEY", help="the public key (PEM)")
+    pack.add_argument("--anchor", type=Path, metavar="FILE",
+                      help="also compare the pack with every checkpoint of this anchor file")
+    pack.set_defaults(func=run_verify_pack)
+
+
+def _public_key(path: Path | None):
+    from bot.audit.signing import KeyProblem, public_key_from_file
+
+    if path is None:
+        return None
+    try:
+        return public_key_from_file(path)
+    except KeyProblem as exc:
+        print(str(exc), file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def _anchors(path: Path):
+    from bot.audit.checkpoints import read_anchors
+
+    try:
+        return read_anchors(path)
+    except OSError as exc:
+        print(f"{path}: cannot read the anchor file ({exc.strerror})", file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 def run_verify(args: argparse.Namespace) -> int:
+    from bot.audit.checkpoints import anchor_problems, uncovered
+    from bot.audit.evidence import verify_incident
     from bot.incidents.tables import Incident
 
+    if (args.anchor is None) != (args.public_key is None):
+        print("give --anchor and --public-key together (the checkpoints and the key that signed them)", file=sys.stderr)
+        return 2
+    key = _public_key(args.public_key)
     store = Store.connect()
     broken = 0
-    with store.session() as s:
-        query = select(Incident).order_by(Incident.number)
-        if args.incident is not None:
-            query = query.where(Incident.number == args.incident)
-        incidents = list(s.exec(query).all())
-        if args.incident is not None and not incidents:
-            print(f"there is no incident INC-{args.incident}")
-            return 2
-        chains = [(f"INC-{i.number}", i.id) for i in incidents]
-        if args.incident is None:
-            chains.append(("global", None))
-        for name, incident_id in chains:
-            result = verify_chain(s, incident_id)
-            state = "ok" if result.ok else "BROKEN"
-            print(f"{name}: {state}, {result.events} events, head {result.head_hash}")
-            for problem in result.problems:
-                print(f"  - {problem}")
-            broken += 0 if result.ok else 1
-    store.dispose()
+    try:
+        with store.session() as s:
+            query = select(Incident).order_by(Incident.number)
+            if args.incident is not None:
+                query = query.where(Incident.number == args.incident)
+            incidents = list(s.exec(query).all())
+            if args.incident is not None and not incidents:
+                print(f"there is no incident INC-{args.incident}" + (" (the anchors are still checked)" if args.anchor
+                                                                     else ""))
+                if args.anchor is None:
+                    return 2
+                broken += 1
+            chains = [(f"INC-{i.number}", i.id) for i in incidents]
+            if args.incident is None:
+                chains.append(("global", None))
+            for name, incident_id in chains:
+                result = verify_incident(s, incident_id)
+                print(f"{name}: {'ok' if result.ok else 'BROKEN'}, {result.events} events, head {result.head_hash}")
+                for problem in result.problems:
+                    print(f"  - {problem}")
+                broken += 0 if result.ok else 1
+            if args.anchor is not None:
+                anchors, unreadable = _anchors(args.anchor)
+                problems = unreadable + anchor_problems(s, anchors, key)
+                print(f"anchors {args.anchor}: {'ok' if not problems else 'TAMPERING'}, {len(anchors)} checkpoint(s)")
+                for problem in problems:
+                    print(f"  - {problem}")
+                later = uncovered(s, anchors)
+                if later:
+                    print(f"  note: {sum(later.values())} event(s) in {len(later)} chain(s) came after the newest "
+                          "checkpoint given; they are protected by the chain only until the next checkpoint")
+                broken += 1 if problems else 0
+    finally:
+        store.dispose()
     if broken:
-        print(f"{broken} chain(s) broken")
+        print(f"{broken} problem group(s): the trail was tampered with")
     return 1 if broken else 0
+
+
+def run_checkpoint(args: argparse.Namespace) -> int:
+    from bot.audit.checkpoints import anchor_path, write_checkpoint
+    from bot.audit.signing import KeyProblem, signing_key_from_env
+    from bot.clock import SystemClock
+
+    try:
+        key = signing_key_from_env()
+    except KeyProblem as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    if key is None:
+        print("no signing key: set AUDIT_SIGNING_KEY_FILE (or AUDIT_SIGNING_KEY) to the key from "
+              "`incident-bot audit keygen DIR`", file=sys.stderr)
+        return 2
+    path = args.anchor or anchor_path()
+    store = Store.connect()
+    try:
+        row = write_checkpoint(store, SystemClock().now(), key=key, path=path)
+    finally:
+        store.dispose()
+    if row is None:
+        print(f"nothing changed since the last checkpoint; {path} is up to date")
+    else:
+        print(f"checkpoint #{row.seq}: {len(row.body['chains'])} chain(s) signed, appended to {path}")
+    return 0
+
+
+def run_keygen(args: argparse.Namespace) -> int:
+    from bot.audit.signing import KeyProblem, write_key_pair
+
+    try:
+        private, public = write_key_pair(args.directory)
+    except KeyProblem as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    print(f"wrote {private} (owner-only; AUDIT_SIGNING_KEY_FILE={private}) and {public} (for auditors)")
+    return 0
+
+
+def run_verify_pack(args: argparse.Namespace) -> int:
+    from bot.audit.offline import verify_pack
+
+    key = _public_key(args.public_key)
+    try:
+        pack = json.loads(args.file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        print(f"{args.file}: cannot read a JSON evidence pack ({exc})", file=sys.stderr)
+        return 2
+    anchors = None
+    if args.anchor is not None:
+        anchors, unreadable = _anchors(args.anchor)
+        for line in unreadable:
+            print(f"  - {line}")
+    report = verify_pack(pack, key, anchors=anchors)
+    label = (pack.get("incident") or {}).get("label", "?")
+    print(f"{label}: {'verified' if report.ok else 'NOT VERIFIED'}; {report.summary}")
+    for problem in report.problems:
+        print(f"  - {problem}")
+    for note in report.notes:
+        print(f"  note: {note}")
+    return 0 if report.ok else 1

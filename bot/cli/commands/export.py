@@ -9,6 +9,7 @@ from pathlib import Path
 
 from bot.audit.export import evidence_pack, render_markdown
 from bot.clock import SystemClock
+from bot.private_file import write_private
 from bot.store.database import Store
 
 
@@ -45,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         text = render_markdown(pack) + "\n"
     if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
+        write_private(Path(args.output), text)  # evidence names people: owner-only
         print(f"wrote {args.output} (chain head {pack['audit']['head_hash']})")
     else:
         sys.stdout.write(text)

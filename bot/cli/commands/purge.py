@@ -31,6 +31,8 @@ def run(args: argparse.Namespace) -> int:
             report = purge(s, retention_days=days, now=SystemClock().now(), dry_run=args.dry_run)
             if args.dry_run:
                 s.rollback()
+        if not args.dry_run and report.incidents:
+            store.reclaim()  # the redacted text leaves the database files too (VACUUM)
     finally:
         store.dispose()
     verb = "would redact" if args.dry_run else "redacted"

@@ -1,0 +1,212 @@
+"""Every evidence row on the chain: the tables are caches of the chain, checked against it.
+
+When a unit of work commits, each evidence row it inserted, changed or deleted
+(the incident header, roles, checklist tasks, clock-change approvals, snoozes,
+obligations, pages, exceptions used, call-outs, rest owed) is written, whole,
+into the data of the incident's newest event of that unit of work under
+``"evidence"`` (or, when the change came without an event, into a new
+``evidence.recorded`` event)::
+
+    "evidence": [{"table": "obligation", "id": 12, "row": {...every column...}},
+                 {"table": "page", "id": 3, "deleted": true}]
+
+No module has to remember to do it: a SQLAlchemy ``after_flush`` listener
+notes the rows and ``before_commit`` writes them, in the same transaction.
+Replaying the chain gives the state every row must have (:func:`chained_rows`);
+:func:`table_problems` compares it with the tables, so an edit, insert or
+delete made outside the bot (plain SQL) is reported as tampering, and the
+evidence pack is built from the chained state, not from the tables.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from typing import Any, Iterable
+
+from sqlalchemy import event as sa_event
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.orm import Session as OrmSession
+from sqlmodel import SQLModel, select
+
+from bot.audit.digest import canonical_json
+from bot.clock import ensure_utc
+
+# table -> columns holding text people typed (redacted by the purge, in the table and on the chain alike)
+EVIDENCE_TABLES: dict[str, tuple[str, ...]] = {
+    "incident": ("title", "description", "summary", "channel_name"),  # the channel name carries the title's slug
+    "incident_role": ("handover_note",),
+    "incident_task": (),
+    "trigger_approval": ("reason",),
+    "obligation_snooze": (),
+    "obligation": (),
+    "page": ("reason",),
+    "exception_use": ("justification",),
+    "engagement": ("note",),
+    "rest_debt": (),
+}
+PENDING = "audit.evidence_pending"
+RECORDED = "evidence.recorded"
+
+
+def plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return ensure_utc(value).isoformat()
+    return value
+
+
+def snapshot(obj: Any) -> dict[str, Any]:
+    """Every column of the row, as JSON gives it back (instants as ISO 8601 UTC)."""
+    mapper = sa_inspect(obj).mapper
+    return json.loads(canonical_json({a.key: plain(getattr(obj, a.key)) for a in mapper.column_attrs}))
+
+
+def _incident_of(table: str, values: dict[str, Any]) -> int | None:
+    return values.get("id") if table == "incident" else values.get("incident_id")
+
+
+def _note(session: OrmSession, _context: Any) -> None:
+    pending: dict[tuple[str, int], Any] = session.info.setdefault(PENDING, {})
+    changed = list(session.new) + [o for o in session.dirty if session.is_modified(o, include_collections=False)]
+    for obj in changed:
+        table = getattr(obj, "__tablename__", None)
+        if table in EVIDENCE_TABLES:
+            pending[(table, id(obj))] = obj
+    for obj in session.deleted:
+        table = getattr(obj, "__tablename__", None)
+        if table in EVIDENCE_TABLES:
+            loaded = sa_inspect(obj).dict
+            pending[(table, id(obj))] = {"table": table, "id": loaded.get("id"), "deleted": True,
+                                         "incident": _incident_of(table, loaded)}
+
+
+def _record(session: OrmSession) -> None:
+    from bot.audit.trail import APPENDED, append_event, chain_name, seal
+
+    for _ in range(5):  # the events written below change no evidence row; one more pass is a safeguard
+        session.flush()
+        pending = session.info.pop(PENDING, {})
+        if not pending:
+            return
+        by_incident: dict[int, list[dict[str, Any]]] = {}
+        for (table, _obj), item in pending.items():
+            if isinstance(item, dict):
+                entry, incident = {k: item[k] for k in ("table", "id", "deleted")}, item["incident"]
+            else:
+                row = snapshot(item)
+                entry, incident = {"table": table, "id": row.get("id"), "row": row}, _incident_of(table, row)
+            if incident is not None:
+                by_incident.setdefault(incident, []).append(entry)
+        for entries in by_incident.values():
+            entries.sort(key=lambda e: (e["table"], e["id"] or 0))
+        appended = session.info.get(APPENDED, {})
+        for incident, entries in sorted(by_incident.items()):
+            head = appended.get(chain_name(incident))
+            if head is not None and head in session:
+                head.data = {**head.data, "evidence": list(head.data.get("evidence", [])) + entries}
+                seal(head)
+                session.add(head)
+            else:
+                append_event(session, incident_id=incident, actor="system", kind=RECORDED,
+                             at=datetime.now(timezone.utc), summary="evidence rows recorded",
+                             data={"evidence": entries})
+
+
+def record(session: OrmSession) -> None:
+    """Write the pending evidence rows now (before reading a head hash that must be final)."""
+    _record(session)
+
+
+def _forget(session: OrmSession, *_args: Any) -> None:
+    from bot.audit.trail import APPENDED
+
+    session.info.pop(PENDING, None)
+    session.info.pop(APPENDED, None)
+
+
+def install() -> None:
+    """Register the listeners on every ORM session (idempotent)."""
+    if not sa_event.contains(OrmSession, "after_flush", _note):
+        sa_event.listen(OrmSession, "after_flush", _note)
+        sa_event.listen(OrmSession, "before_commit", _record)
+        sa_event.listen(OrmSession, "after_commit", _forget)
+        sa_event.listen(OrmSession, "after_rollback", _forget)
+
+
+# --- reading the chained state back ---------------------------------------------------------------
+
+
+def chained_rows(event_data: Iterable[dict[str, Any]]) -> dict[tuple[str, int], dict[str, Any] | None]:
+    """(table, id) -> the row's newest state on the chain (None once deleted), from the events' data in order."""
+    state: dict[tuple[str, int], dict[str, Any] | None] = {}
+    for data in event_data:
+        for entry in (data or {}).get("evidence", []) or []:
+            key = (entry["table"], entry["id"])
+            state[key] = None if entry.get("deleted") else entry["row"]
+    return state
+
+
+def table_class(table: str) -> Any:
+    _load_tables()
+    for mapper in SQLModel._sa_registry.mappers:  # type: ignore[attr-defined]
+        if getattr(mapper.class_, "__tablename__", None) == table:
+            return mapper.class_
+    raise LookupError(table)
+
+
+def table_rows(session: Any, incident_id: int) -> dict[tuple[str, int], dict[str, Any]]:
+    """The evidence rows of one incident as they stand in the tables."""
+    rows: dict[tuple[str, int], dict[str, Any]] = {}
+    for table in EVIDENCE_TABLES:
+        cls = table_class(table)
+        column = cls.id if table == "incident" else cls.incident_id
+        for obj in session.exec(select(cls).where(column == incident_id)).all():
+            rows[(table, obj.id)] = snapshot(obj)
+    return rows
+
+
+def _load_tables() -> None:
+    import bot.deadlines.tables  # noqa: F401
+    import bot.incidents.tables  # noqa: F401
+    import bot.oncall.tables  # noqa: F401
+    import bot.scheduling.tables  # noqa: F401
+
+
+def differences(chained: dict[tuple[str, int], dict[str, Any] | None], tables: dict[tuple[str, int], dict[str, Any]],
+                where: str) -> list[str]:
+    """Each disagreement between the chained state and the tables, in words."""
+    problems: list[str] = []
+    for key in sorted(set(chained) | set(tables), key=lambda k: (k[0], k[1])):
+        on_chain, in_table = chained.get(key), tables.get(key)
+        name = f"{where} {key[0]} row {key[1]}"
+        if in_table is None and on_chain is not None:
+            problems.append(f"{name}: on the chain but missing from the table (deleted outside the bot)")
+        elif in_table is not None and key not in chained:
+            problems.append(f"{name}: in the table but never recorded on the chain (inserted outside the bot)")
+        elif in_table is not None and on_chain is None:
+            problems.append(f"{name}: deleted on the chain but present in the table")
+        elif in_table is not None and on_chain is not None and in_table != on_chain:
+            cols = sorted(c for c in set(in_table) | set(on_chain) if in_table.get(c) != on_chain.get(c))
+            detail = "; ".join(f"{c} is {in_table.get(c)!r} in the table but {on_chain.get(c)!r} on the chain"
+                               for c in cols)
+            problems.append(f"{name}: edited outside the bot: {detail}")
+    return problems
+
+
+def table_problems(session: Any, incident_id: int, event_data: list[dict[str, Any]]) -> list[str]:
+    from bot.audit.trail import chain_name
+
+    chained = chained_rows(event_data)
+    if not chained and not any("evidence" in (d or {}) for d in event_data):
+        return []  # an incident from before evidence was chained: nothing to compare with (see docs/audit.md)
+    return differences(chained, table_rows(session, incident_id), chain_name(incident_id))
+
+
+def verify_incident(session: Any, incident_id: int | None) -> Any:
+    """The chain's own check (:func:`bot.audit.trail.verify_chain`) plus every evidence table row against it."""
+    from bot.audit.trail import events, verify_chain
+
+    result = verify_chain(session, incident_id)
+    if incident_id is not None:
+        result.problems.extend(table_problems(session, incident_id, [e.data for e in events(session, incident_id)]))
+    return result
