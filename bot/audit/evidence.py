@@ -44,6 +44,7 @@ EVIDENCE_TABLES: dict[str, tuple[str, ...]] = {
     "exception_use": ("justification",),
     "engagement": ("note",),
     "rest_debt": (),
+    "approval_request": ("reason", "decision_note"),
 }
 PENDING = "audit.evidence_pending"
 RECORDED = "evidence.recorded"

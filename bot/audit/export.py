@@ -58,14 +58,15 @@ def evidence_pack(session: Session, number: int, *, now: datetime) -> dict[str, 
     incident = _incident(session, number)
     check = verify_incident(session, incident.id)
     timeline = events(session, incident.id)
-    built = sections(chained_rows(e.data for e in timeline), ensure_utc(now))
+    records = [event_record(e) for e in timeline]
+    built = sections(chained_rows(e.data for e in timeline), ensure_utc(now), records)
     return {
         "format": PACK_FORMAT,
         "incident": built["incident"],
         "audit": {"chain": check.chain, "events": check.events, "head_hash": check.head_hash, "verified": check.ok,
                   "problems": list(check.problems), "exported_at": ensure_utc(now).isoformat(),
                   "checkpoint": covering_checkpoint(session, check.chain)},
-        "timeline": [event_record(e) for e in timeline],
+        "timeline": records,
         **{k: v for k, v in built.items() if k != "incident"},
     }
 
@@ -127,6 +128,14 @@ def render_markdown(pack: dict[str, Any]) -> str:
         ["Trigger", "From", "To", "Requested by", "Decided by", "Status", "Reason"],
         [[a["trigger"], a["from"], a["to"], a["requested_by"], a["decided_by"] or "-", a["status"], a["reason"]]
          for a in pack["trigger_changes"]])
+    lines += ["## Duties turned off (who and why)", ""] + _table(
+        ["Obligation", "By", "At", "Fact", "Reason", "Approved by"],
+        [[d["obligation"], d["by"], d["at"], f"{d['fact']} = {d['value']}", d["reason"], d["approved_by"] or "-"]
+         for d in pack.get("duties_turned_off", [])])
+    lines += ["## Changes held for a second person", ""] + _table(
+        ["#", "Change", "Requested by", "Reason", "Decided by", "Status"],
+        [[a["id"], a["why"], a["requested_by"], a["reason"], a["decided_by"] or "-", a["status"]]
+         for a in pack.get("approvals", [])])
     lines += ["## Timeline", ""] + _table(
         ["#", "At (UTC)", "Actor", "Event", "What", "Hash"],
         [[e["seq"], e["at"], e["actor"], e["kind"], e["summary"], e["hash"][:12]] for e in pack["timeline"]])

@@ -95,7 +95,7 @@ def _sections(pack: dict[str, Any], report: PackReport) -> None:
     timeline = pack.get("timeline") or []
     try:
         now = ensure_utc(datetime.fromisoformat((pack.get("audit") or {})["exported_at"]))
-        built = sections(chained_rows(e.get("data") for e in timeline), now)
+        built = sections(chained_rows(e.get("data") for e in timeline), now, timeline)
     except (KeyError, TypeError, ValueError) as exc:
         report.problems.append(f"the sections cannot be rebuilt from the chain ({exc})")
         return

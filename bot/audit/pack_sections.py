@@ -49,8 +49,22 @@ def _incident(rows: dict[tuple[str, int], dict[str, Any] | None]) -> dict[str, A
             "regimes": list(i["regimes"] or []), "summary": i["summary"]}
 
 
-def sections(rows: dict[tuple[str, int], dict[str, Any] | None], now: datetime) -> dict[str, Any]:
-    """Everything the pack shows besides the timeline and the audit block."""
+def _turned_off(timeline: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Who turned which legal duty off, why, and who approved it (``obligation.turned_off`` events)."""
+    out = []
+    for e in timeline:
+        if e.get("kind") == "obligation.turned_off":
+            d = e.get("data") or {}
+            out += [{"obligation": o, "by": e.get("actor"), "at": e.get("at"), "fact": d.get("fact"),
+                     "value": d.get("after"), "reason": d.get("reason"), "approved_by": d.get("approved_by")}
+                    for o in d.get("obligations", [])]
+    return out
+
+
+def sections(rows: dict[tuple[str, int], dict[str, Any] | None], now: datetime,
+             timeline: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Everything the pack shows besides the timeline and the audit block. ``timeline``: the events as the pack
+    carries them (kind, actor, at, data)."""
     obligations = []
     for o in _of(rows, "obligation"):
         outcome = obligation_outcome(SimpleNamespace(status=o["status"], due_at=_when(o["due_at"]),
@@ -82,7 +96,13 @@ def sections(rows: dict[tuple[str, int], dict[str, Any] | None], now: datetime) 
                              "requested_by": a["requested_by"], "requested_at": a["requested_at"],
                              "status": a["status"], "decided_by": a["decided_by"], "decided_at": a["decided_at"]}
                             for a in _of(rows, "trigger_approval")],
+        "approvals": [{"id": a["id"], "action": a["action"], "why": a["why"], "reason": a["reason"],
+                       "requested_by": a["requested_by"], "requested_at": a["requested_at"], "status": a["status"],
+                       "decided_by": a["decided_by"], "decided_at": a["decided_at"]}
+                      for a in _of(rows, "approval_request")],
+        "duties_turned_off": _turned_off(timeline or []),
     }
 
 
-SECTION_NAMES = ("incident", "roles", "pages", "exceptions_used", "obligations", "trigger_changes")
+SECTION_NAMES = ("incident", "roles", "pages", "exceptions_used", "obligations", "trigger_changes", "approvals",
+                 "duties_turned_off")

@@ -76,6 +76,10 @@ class ActionRules(ConfigModel):
     resolve: Principals = Field(default_factory=lambda: ["role:commander", "admins"])
     close: Principals = Field(default_factory=lambda: ["role:commander", "admins"])
     read_private: Principals = Field(default_factory=lambda: ["response_team", "channel_member", "admins", "auditors"])
+    # Segregation of duties: a fact change that turns a legal duty off is made directly only by these; anyone
+    # else's waits for a second person. Backdated notifications and late first legal clocks always wait.
+    remove_legal_duty: Principals = Field(default_factory=lambda: ["role:legal", "admins"])
+    approve_request: Principals = Field(default_factory=lambda: list(LEGAL))
 
 
 ACTIONS = tuple(ActionRules.model_fields)
@@ -87,6 +91,12 @@ class PermissionsFile(ConfigModel):
     auditors: list[str] = Field(default_factory=list,
                                 description="people who may read every incident, private ones too (person or Slack ids)")
     actions: ActionRules = Field(default_factory=ActionRules)
+    role_holders: dict[Identifier, Principals] = Field(
+        default_factory=dict, description="role id -> who may hold it (e.g. legal: [group:legal]); unlisted: anyone")
+    backdate_tolerance_minutes: int = Field(
+        60, ge=0, description="a notification recorded more than this after its submission time needs approval")
+    late_clock_tolerance_minutes: int = Field(
+        60, ge=0, description="a legal clock first set more than this after the declaration needs approval")
 
     def summary(self) -> str:
         open_to_all = [a for a in ACTIONS if "everyone" in getattr(self.actions, a)]
@@ -217,6 +227,20 @@ def authorize(config: Any, action: str, actor: str, subject: Subject) -> None:
                            action=action, allowed=allowed)
 
 
+def require_eligible(config: Any, role: str, user: str, subject: Subject) -> None:
+    """Raise :class:`PermissionDenied` unless ``user`` may hold ``role`` (``role_holders``); the same for a
+    commander assigning someone else and for anyone assigning themselves."""
+    allowed = permissions(config).role_holders.get(role)
+    if allowed is None or any(_holds(config, p, user, subject) for p in allowed):
+        return
+    from bot.incidents.collaborators import namer
+
+    name = namer(config)
+    who = ", ".join(_describe(p, subject, name) for p in allowed) or "nobody"
+    raise PermissionDenied(f"{name(user)} may not hold the {role} role: it owns legal duties and is held only by "
+                           f"{who} (role_holders in config/permissions.yaml).", action="hold_role", allowed=tuple(allowed))
+
+
 def cross_check(config: Any) -> list[ConfigIssue]:
     issues: list[ConfigIssue] = []
     loaded = config.loaded("permissions")[0]
@@ -231,10 +255,12 @@ def cross_check(config: Any) -> list[ConfigIssue]:
         from bot.oncall.directory import role_ids
 
         role_names |= set(role_ids(config))
-    for action in ACTIONS:
-        for i, principal in enumerate(getattr(model.actions, action)):
+    rules = [(("actions", a), getattr(model.actions, a)) for a in ACTIONS]
+    rules += [(("role_holders", r), principals) for r, principals in model.role_holders.items()]
+    for where, principals in rules:
+        for i, principal in enumerate(principals):
             kind, _, name = principal.partition(":")
-            path = ("actions", action, i)
+            path = (*where, i)
             if kind == "role" and role_names and name not in role_names:
                 issues.append(loaded.issue(path, f'unknown role "{name}"; roles in the playbooks: '
                                            f"{', '.join(sorted(role_names))}"))

@@ -14,7 +14,8 @@ from bot.incidents.context import Context
 from bot.incidents.errors import Conflict, InvalidRequest
 from bot.incidents.finish import conclude
 from bot.incidents.idempotency import run_once
-from bot.incidents.permissions import authorize
+from bot.incidents.approvals import NeedsApproval, consume
+from bot.incidents.permissions import authorize, permissions
 from bot.incidents.records import incident_view, label, obligation_view, page_view, require_open, subject
 from bot.incidents.tables import ObligationSnooze
 from bot.incidents.views import Outcome, Post
@@ -78,7 +79,9 @@ def _require_open_obligation(row, what: str) -> None:
 
 
 def mark_notified(ctx: Context, obligation_id: int, *, actor: str, key: str, reference: str, submitted_at: datetime,
-                  evidence_url: str, incident_number: int | None = None) -> Outcome:
+                  evidence_url: str, incident_number: int | None = None, reason: str = "",
+                  approval: tuple[int, str] | None = None) -> Outcome:
+    """``approval``: (request id, approver) when a second person approved a backdated submission time."""
     reference, evidence_url = (reference or "").strip(), (evidence_url or "").strip()
     if not reference:
         raise InvalidRequest("expected the submission reference (case number, e-mail subject, portal receipt), got nothing")
@@ -97,9 +100,27 @@ def mark_notified(ctx: Context, obligation_id: int, *, actor: str, key: str, ref
             raise InvalidRequest("expected the submission time with a UTC offset") from None
         if submitted > at + timedelta(minutes=5):
             raise InvalidRequest(f"expected a submission time that has passed, got {submitted.isoformat()}")
+        if row.window_start is not None and submitted < ensure_utc(row.window_start):
+            raise InvalidRequest(f"{submitted.isoformat()} is before the legal clock of {row.obligation_id} started "
+                                 f"({ensure_utc(row.window_start).isoformat()}); a notification cannot precede it")
+        tolerance = timedelta(minutes=permissions(config).backdate_tolerance_minutes)
+        approved = consume(session, ctx, approval, incident, "mark_notified") if approval else None
+        if approved is None and submitted < at - tolerance:
+            raise NeedsApproval("mark_notified", incident.id, {"obligation_id": obligation_id, "reference": reference,
+                                                               "submitted_at": submitted.isoformat(),
+                                                               "evidence_url": evidence_url},
+                                f"{row.obligation_id} submitted at {submitted.isoformat()} but recorded only at "
+                                f"{at.isoformat()}, more than {int(tolerance.total_seconds() // 60)} minutes later")
         first = collaborators.must_go_first(session, row)
         updated = collaborators.mark_notified(session, obligation_id, by=actor, submitted_at=submitted,
                                               reference=reference, evidence_url=evidence_url, at=at)
+        if approved is not None:
+            append_event(session, incident_id=incident.id, actor=actor, kind="obligation.backdated", at=at,
+                         summary=f"{row.obligation_id}: submission time {submitted.isoformat()} recorded at "
+                                 f"{at.isoformat()}, approved by {approved.decided_by}",
+                         data={"obligation": row.obligation_id, "submitted_at": submitted.isoformat(),
+                               "recorded_at": at.isoformat(), "reason": approved.reason,
+                               "approved_by": approved.decided_by, "approval_id": approved.id})
         outcome = conclude(session, config, incident, at)
         text = f"{row.obligation_id}: {row.recipient} notified at {submitted.isoformat()} (reference {reference})"
         if first:

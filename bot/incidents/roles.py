@@ -13,7 +13,7 @@ from bot.incidents.context import Context
 from bot.incidents.errors import Conflict, InvalidRequest
 from bot.incidents.finish import conclude
 from bot.incidents.idempotency import run_once
-from bot.incidents.permissions import authorize
+from bot.incidents.permissions import authorize, require_eligible
 from bot.incidents.playbook import PlaybookFile
 from bot.incidents.records import current_roles, label, load, playbook_of, require_open, subject
 from bot.incidents.tables import Incident, RoleAssignment
@@ -71,6 +71,7 @@ def assign_role(ctx: Context, number: int, role: str, user: str, *, actor: str, 
         require_open(incident, "assign roles")
         pb = playbook_of(config, incident)
         title = _check(pb, role, user)
+        require_eligible(config, role, user, subject(session, incident))
         previous = _switch(session, incident, role, title, user, actor=actor, at=at, how="assigned", note="")
         return _outcome(session, config, incident, pb, role, title, user, previous, key=key, at=at, note="")
 
@@ -89,6 +90,7 @@ def hand_over_role(ctx: Context, number: int, role: str, to_user: str, *, actor:
         require_open(incident, "hand over roles")
         pb = playbook_of(config, incident)
         title = _check(pb, role, to_user)
+        require_eligible(config, role, to_user, subject(session, incident))
         if held is None:
             raise Conflict(f"nobody holds {title} in {label(number)}; assign it instead (/incident role {role} @person)")
         previous = _switch(session, incident, role, title, to_user, actor=actor, at=at, how="handover", note=note)

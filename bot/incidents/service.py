@@ -31,8 +31,8 @@ from typing import Any, Callable
 
 from bot.clock import Clock
 from bot.config.loader import Config
-from bot.incidents import (checklist, closing, declare, escalation, legal_delays, queries, responses, roles, status,
-                           triggers)
+from bot.incidents import (approvals, checklist, closing, declare, escalation, legal_delays, queries, records,
+                           responses, roles, status, triggers)
 from bot.incidents.context import Context
 from bot.incidents.views import (ApprovalView, DeclareResult, EventView, IncidentView, ObligationView, Outcome,
                                  PageView, SeverityOption, TaskView)
@@ -117,9 +117,12 @@ class IncidentService:
         """A timeline note (no message beyond the timeline)."""
         return status.add_note(self.ctx, number, text, actor=actor, key=key)
 
-    def set_fact(self, number: int, name: str, value: Any, *, actor: str, key: str) -> Outcome:
-        """Record an incident fact the regulations ask about; obligations are recomputed."""
-        return status.set_fact(self.ctx, number, name, value, actor=actor, key=key)
+    def set_fact(self, number: int, name: str, value: Any, *, actor: str, key: str, reason: str = "") -> Outcome:
+        """Record an incident fact the regulations ask about; obligations are recomputed. A change that turns a
+        legal duty off needs a reason, and unless the actor may ``remove_legal_duty`` it only creates a request
+        a second person approves (:meth:`approve_request`)."""
+        return approvals.guarded(self.ctx, lambda: status.set_fact(self.ctx, number, name, value, actor=actor, key=key,
+                                                                   reason=reason), actor=actor, key=key, reason=reason)
 
     def set_trigger(self, number: int, name: str, at: datetime, *, actor: str, key: str,
                     reason: str = "") -> Outcome:
@@ -160,10 +163,35 @@ class IncidentService:
         return responses.decline_page(self.ctx, page_id, reason, actor=actor, key=key, incident_number=incident)
 
     def mark_notified(self, obligation_id: int, *, actor: str, key: str, reference: str,
-                      submitted_at: datetime, evidence_url: str = "", incident: int | None = None) -> Outcome:
-        """Record that an authority/person was notified (reference, submission time, evidence link)."""
-        return responses.mark_notified(self.ctx, obligation_id, actor=actor, key=key, reference=reference,
-                                       submitted_at=submitted_at, evidence_url=evidence_url, incident_number=incident)
+                      submitted_at: datetime, evidence_url: str = "", incident: int | None = None,
+                      reason: str = "") -> Outcome:
+        """Record that an authority/person was notified (reference, submission time, evidence link). A
+        submission time before the legal clock started is refused; one earlier than now by more than the
+        tolerance needs a reason and only creates a request a second person approves."""
+        return approvals.guarded(self.ctx, lambda: responses.mark_notified(
+            self.ctx, obligation_id, actor=actor, key=key, reference=reference, submitted_at=submitted_at,
+            evidence_url=evidence_url, incident_number=incident, reason=reason), actor=actor, key=key, reason=reason)
+
+    def approve_request(self, approval_id: int, *, actor: str, key: str) -> Outcome:
+        """A second person approves a held change (duty-removing fact, backdated notification): it is applied
+        now, as its requester asked, in one unit of work with the approval. The requester cannot approve."""
+        row = approvals.pending_row(self.ctx, approval_id)
+        with self.ctx.store.session() as s:
+            number = records.load_by_id(s, row.incident_id, lock=False).number
+        p, grant = row.payload, (approval_id, actor)
+        apply_key = f"approval:{approval_id}:{key}"
+        if row.action == "set_fact":
+            return status.set_fact(self.ctx, number, p["name"], p["value"], actor=row.requested_by, key=apply_key,
+                                   reason=row.reason, approval=grant)
+        if row.action == "mark_notified":
+            return responses.mark_notified(self.ctx, p["obligation_id"], actor=row.requested_by, key=apply_key,
+                                           reference=p["reference"], evidence_url=p["evidence_url"],
+                                           submitted_at=datetime.fromisoformat(p["submitted_at"]), reason=row.reason,
+                                           approval=grant)
+        raise ValueError(f"unknown approval action {row.action}")
+
+    def reject_request(self, approval_id: int, *, actor: str, key: str, note: str = "") -> Outcome:
+        return approvals.reject(self.ctx, approval_id, actor=actor, key=key, note=note)
 
     def mark_not_required(self, obligation_id: int, reason: str, *, actor: str, key: str,
                           incident: int | None = None) -> Outcome:

@@ -13,7 +13,8 @@ from bot.incidents.errors import InvalidRequest
 from bot.incidents.facts import normalise_fact
 from bot.incidents.finish import conclude, with_notifications
 from bot.incidents.idempotency import run_once
-from bot.incidents.permissions import authorize
+from bot.incidents.approvals import NeedsApproval, consume
+from bot.incidents.permissions import authorize, may
 from bot.incidents.records import load, obligation_views, playbook_of, require_active, require_open, subject
 from bot.incidents.triggers import clock_posts
 from bot.incidents.views import Outcome, Post
@@ -71,7 +72,11 @@ def add_note(ctx: Context, number: int, text: str, *, actor: str, key: str) -> O
     return run_once(ctx, key, "add_note", Outcome, work)
 
 
-def set_fact(ctx: Context, number: int, name: str, value: Any, *, actor: str, key: str) -> Outcome:
+def set_fact(ctx: Context, number: int, name: str, value: Any, *, actor: str, key: str, reason: str = "",
+             approval: tuple[int, str] | None = None) -> Outcome:
+    """``approval``: (request id, approver) when a second person approved a change that turns duties off."""
+    reason = (reason or "").strip()[:2000]
+
     def work(session: Session) -> Outcome:
         config, at = ctx.config(), ctx.now()
         incident = load(session, number)
@@ -80,10 +85,25 @@ def set_fact(ctx: Context, number: int, name: str, value: Any, *, actor: str, ke
         base = (name or "").strip().lower().partition(".")[0]
         fact, parsed = normalise_fact(config, name, value, current=(incident.facts or {}).get(base))
         before = (incident.facts or {}).get(fact)
+        unresolved = {o.obligation_id for o in collaborators.obligations_of(session, incident.id)
+                      if o.status in ("open", "qualitative") and o.legal}
         incident.facts = {**(incident.facts or {}), fact: parsed}
+        approved = consume(session, ctx, approval, incident, "set_fact") if approval else None
         append_event(session, incident_id=incident.id, actor=actor, kind="fact.set", at=at,
-                     summary=f"fact {fact}: {before!r} -> {parsed!r}", data={"fact": fact, "before": before, "after": parsed})
+                     summary=f"fact {fact}: {before!r} -> {parsed!r}",
+                     data={"fact": fact, "before": before, "after": parsed})
         obligations = collaborators.recompute(session, config, incident, actor=actor, why=f"fact {fact} set", at=at)
+        removed = sorted(o.obligation_id for o in collaborators.obligations_of(session, incident.id)
+                         if o.obligation_id in unresolved and o.status == "not_applicable")
+        if removed:
+            why = f"setting {fact} to {parsed!r} turns off {', '.join(removed)}"
+            if approved is None and not may(config, "remove_legal_duty", actor, subject(session, incident)):
+                raise NeedsApproval("set_fact", incident.id, {"number": number, "name": name, "value": value}, why)
+            append_event(session, incident_id=incident.id, actor=actor, kind="obligation.turned_off", at=at,
+                         summary=f"{why}: {reason}",
+                         data={"fact": fact, "after": parsed, "obligations": removed, "reason": reason,
+                               "approved_by": approved.decided_by if approved else None,
+                               "approval_id": approved.id if approved else None})
         outcome = conclude(session, config, incident, at)
         views = obligation_views(session, obligations)
         return Outcome(incident=outcome.incident, obligations=views, message=f"{fact} = {parsed!r}; deadlines recomputed",

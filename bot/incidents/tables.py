@@ -121,3 +121,26 @@ class IdempotencyRecord(SQLModel, table=True):
     operation: str = Field(max_length=64)
     result: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     created_at: datetime = Field(sa_type=UtcDateTime)
+
+
+class ApprovalRequest(SQLModel, table=True):
+    """A change one person may not make alone (segregation of duties): it waits for a second person.
+
+    ``action`` is ``set_fact`` (the fact turns legal duties off) or ``mark_notified`` (the submission time is
+    backdated beyond the tolerance); ``payload`` holds the change's arguments, ``why`` what made it need approval.
+    """
+
+    __tablename__ = "approval_request"
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    action: str = Field(max_length=32)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    why: str = Field(default="", max_length=2000, description="what makes it need a second person")
+    reason: str = Field(default="", max_length=2000, description="the requester's reason; redactable")
+    requested_by: str = Field(max_length=64)
+    requested_at: datetime = Field(sa_type=UtcDateTime)
+    status: str = Field(default="pending", max_length=16, index=True)  # pending | approved | rejected
+    decided_by: str | None = Field(default=None, max_length=64)
+    decided_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    decision_note: str = Field(default="", max_length=2000, description="redactable")

@@ -19,7 +19,7 @@ from bot.incidents.context import Context
 from bot.incidents.errors import Conflict, InvalidRequest, PermissionDenied
 from bot.incidents.finish import conclude
 from bot.incidents.idempotency import run_once
-from bot.incidents.permissions import authorize
+from bot.incidents.permissions import authorize, permissions
 from bot.incidents.records import approval_view, label, load, obligation_views, require_open, subject
 from bot.incidents.tables import Incident, TriggerApproval
 from bot.incidents.views import Outcome, Post
@@ -78,6 +78,14 @@ def set_trigger(ctx: Context, number: int, name: str, at: datetime, *, actor: st
         if current is not None:
             return _request(session, config, incident, trigger, value, current, actor=actor, key=key, now=now,
                             reason=reason)
+        late = timedelta(minutes=permissions(config).late_clock_tolerance_minutes)
+        if datetime.fromisoformat(value) > ensure_utc(incident.declared_at) + late:
+            # A clock started well after the declaration postpones every deadline: a second person decides.
+            if not (reason or "").strip():
+                raise InvalidRequest(f"{trigger} {value} is more than {int(late.total_seconds() // 60)} minutes after "
+                                     f"{label(number)} was declared; give the reason, a second person must approve it")
+            return _request(session, config, incident, trigger, value, None, actor=actor, key=key, now=now,
+                            reason=reason)
         obligations = _apply(session, config, incident, trigger, value, actor=actor, at=now, kind="trigger.set",
                              extra={"reason": reason})
         outcome = conclude(session, config, incident, now)
@@ -106,7 +114,7 @@ def request_trigger_change(ctx: Context, number: int, name: str, at: datetime, *
     return run_once(ctx, key, "request_trigger_change", Outcome, work)
 
 
-def _request(session: Session, config: Any, incident: Incident, trigger: str, value: str, current: str, *,
+def _request(session: Session, config: Any, incident: Incident, trigger: str, value: str, current: str | None, *,
              actor: str, key: str, now: datetime, reason: str) -> Outcome:
     row = TriggerApproval(incident_id=incident.id, trigger=trigger, current=current, proposed=value,
                           reason=(reason or "").strip()[:2000], requested_by=actor, requested_at=now)

@@ -20,8 +20,8 @@ from bot.slack.services import SlackServices
 
 SLASH_COMMANDS = ("/incident", "/oncall")
 ACTIONS = ("page.ack", "page.decline", "obligation.notified", "obligation.snooze", "obligation.not_required",
-           "task.complete", "task.done", "trigger.approve", "trigger.reject", "cover.accept", "cover.decline",
-           "rest.schedule_now", "cover.ask")
+           "task.complete", "task.done", "trigger.approve", "trigger.reject", "request.approve", "request.reject",
+           "cover.accept", "cover.decline", "rest.schedule_now", "cover.ask")
 EVENTS = ("app_home_opened", "app_mention")
 SHORTCUTS = ("declare_incident",)
 

@@ -23,7 +23,7 @@ USAGE: dict[str, str] = {
     "sev": "/incident sev <severity> [reason]",
     "role": "/incident role <role> @person",
     "status": "/incident status <what is happening now>",
-    "fact": "/incident fact <name> <value>",
+    "fact": "/incident fact <name> <value> [because <reason>]",
     "trigger": "/incident trigger <name> <time: now | 2026-03-02T09:30+01:00>",
     "notified": "/incident notified <obligation, e.g. gdpr.authority or its number> <reference>",
     "channel": "/incident channel #channel   (use a channel made by hand when the bot could not create one)",
@@ -126,7 +126,8 @@ def parse_incident(text: str, now: datetime) -> IncidentCommand:
     if name == "fact":
         if len(rest) < 2:
             raise UsageError("Give a fact name and a value.", name)
-        return IncidentCommand(name, incident, {"name": rest[0], "value": " ".join(rest[1:])})
+        value, _, reason = " ".join(rest[1:]).partition(" because ")  # a duty-removing change needs a reason
+        return IncidentCommand(name, incident, {"name": rest[0], "value": value.strip(), "reason": reason.strip()})
     if name == "trigger":
         if len(rest) != 2:
             raise UsageError("Give a trigger name and a time.", name)

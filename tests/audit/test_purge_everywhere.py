@@ -16,7 +16,7 @@ from bot.audit.tables import TimelineEvent
 from bot.scheduling.delivery import Dispatcher
 from bot.store import migrate
 from bot.store.database import Store, make_engine
-from tests.audit.test_evidence_chain import KATRIN, clock, key  # noqa: F401  (fixtures)
+from tests.audit.test_evidence_chain import KATRIN, NADIA, clock, key  # noqa: F401  (fixtures)
 from tests.scheduling.fakes import FakeChat
 from bot.incidents.service import IncidentService
 
@@ -39,10 +39,10 @@ def _purge_scenario(store, clock, shipped_config):
     svc.post_status(1, f"update about {NAME}", actor=KATRIN, key="s1")
     clock.advance(hours=2)
     Dispatcher(store, lambda: shipped_config, FakeChat(), clock).run_due()  # reminders render the title
-    svc.assign_role(1, "legal", KATRIN, actor=KATRIN, key="r1")
+    svc.assign_role(1, "legal", NADIA, actor=KATRIN, key="r1")
     for o in svc.obligations(1):
         if o.status in ("open", "qualitative"):
-            svc.mark_not_required(o.id, "no essential or financial service affected", actor=KATRIN, key=f"nr{o.id}")
+            svc.mark_not_required(o.id, "no essential or financial service affected", actor=NADIA, key=f"nr{o.id}")
     svc.close(1, f"{NAME} got a new laptop; {SECRET}", actor=KATRIN, key="c1")
     svc.declare("sev1", "Unrelated outage", actor=KATRIN, key="d2")
     before = _rows_text(store)

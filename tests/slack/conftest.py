@@ -94,5 +94,6 @@ def fast_bot(double, database_url, tmp_path):
     start = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
     proc = _start(double, database_url, tmp_path, scheduler=True,
                   extra_args=["--clock-start", start, "--clock-speed", "20000"])
+    proc.clock_start = start  # seconds of start-up are hours of simulated time: tests can name this instant
     yield proc
     proc.stop()

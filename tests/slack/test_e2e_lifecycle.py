@@ -116,7 +116,9 @@ def test_deadline_nudge_and_marking_notified(slack, double, store, tmp_path):
     channel = incident_channel(double)
     slack.command(f"role legal <@{ADMIN}|ada>", user=REPORTER, channel=channel.id)
     slack.command(f"role comms_lead <@{ADMIN}|ada>", user=REPORTER, channel=channel.id)
-    slack.command("trigger aware now", user=ADMIN, channel=channel.id)  # starts the legal clocks (GDPR: 72 h)
+    # Aware when the simulated clock started, before the declaration: at 20,000x, "now" would be hours after the
+    # declaration, and a first legal clock set well after the declaration waits for a second person's approval.
+    slack.command(f"trigger aware {fast_bot.clock_start}", user=ADMIN, channel=channel.id)  # starts the legal clocks (GDPR: 72 h)
 
     def gdpr_clock_started():
         with store.session() as s:
@@ -180,7 +182,9 @@ def test_the_bots_own_scheduler_nudges_about_the_gdpr_deadline(fast_bot, double)
     slack.command("fact gdpr_in_scope true", user=ADMIN, channel=channel.id)
     slack.command("fact personal_data_breach true", user=ADMIN, channel=channel.id)
     slack.command("fact gdpr_role controller", user=ADMIN, channel=channel.id)
-    slack.command("trigger aware now", user=ADMIN, channel=channel.id)
+    # Aware when the simulated clock started, before the declaration: at 20,000x, "now" would be hours after the
+    # declaration, and a first legal clock set well after the declaration waits for a second person's approval.
+    slack.command(f"trigger aware {fast_bot.clock_start}", user=ADMIN, channel=channel.id)
     nudges = double.wait_for(
         lambda: [m for m in double.model.messages_in(channel.id)
                  if "gdpr.authority" in json.dumps(m.blocks) and "obligation.notified" in json.dumps(m.blocks)],

@@ -97,12 +97,24 @@ def register(app: App, services: SlackServices) -> None:
             operations.finish(services, outcome)
         return decide
 
+    def request_decision(approve: bool) -> Callable[..., None]:
+        """A change held for a second person (duty-removing fact, backdated notification): approve or reject."""
+        def decide(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+            ack()
+            approval_id = parse_value(action.get("value", ""), "approval")
+            user, key = body["user"]["id"], operations.action_key(body, action)
+            outcome = (services.incidents.approve_request(approval_id, actor=user, key=key) if approve
+                       else services.incidents.reject_request(approval_id, actor=user, key=key))
+            respond(text=operations.finish(services, outcome), response_type="ephemeral", replace_original=False)
+        return decide
+
     handlers = {
         "page.ack": page_ack, "page.decline": page_decline,
         "obligation.notified": obligation_notified, "obligation.not_required": obligation_not_required,
         "obligation.snooze": obligation_snooze,
         "task.complete": task_done, "task.done": task_done,
         "trigger.approve": trigger_decision(True), "trigger.reject": trigger_decision(False),
+        "request.approve": request_decision(True), "request.reject": request_decision(False),
     }
     for action_id, handler in handlers.items():
         app.action(matching(action_id))(handler)

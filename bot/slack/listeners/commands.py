@@ -100,7 +100,8 @@ def run_incident_command(services: SlackServices, command: IncidentCommand, body
     elif command.name == "status":
         outcome = incidents.post_status(number, args["text"], actor=user, key=key)
     elif command.name == "fact":
-        outcome = incidents.set_fact(number, args["name"], args["value"], actor=user, key=key)
+        outcome = incidents.set_fact(number, args["name"], args["value"], actor=user, key=key,
+                                     reason=args.get("reason", ""))
     elif command.name == "trigger":
         outcome = incidents.set_trigger(number, args["name"], command.at, actor=user, key=key)  # type: ignore[arg-type]
     elif command.name == "notified":

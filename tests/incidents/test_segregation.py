@@ -1,0 +1,202 @@
+"""Segregation of duties, enforced in the service (shipped config/permissions.yaml): for each privileged action an
+allowed person, a person who is not allowed, and the same person trying to approve their own request."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from bot.audit.export import evidence_pack
+from bot.clock import ManualClock
+from bot.incidents.errors import InvalidRequest, NotFound, PermissionDenied
+from bot.incidents.service import IncidentService
+
+KATRIN, NADIA, CAMILLE = "U0KATRIN1", "U0NADIA01", "U0CAMILLE"  # commander, counsel and DPO, DPO deputy
+ANNA = "U0ANNA001"  # paged for the incident (so she may read it), holds no role: not allowed to act
+MALLORY = "U0MALLORY"  # in the workspace, nothing to do with the incident
+DECLARED = datetime(2026, 12, 22, 8, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def clock():
+    return ManualClock(DECLARED)
+
+
+@pytest.fixture
+def svc(store, clock, shipped_config):
+    service = IncidentService(store, lambda: shipped_config, clock)
+    service.declare("security", "Customer e-mails exported by a leaked key", actor=KATRIN, key="d",
+                    facts={"gdpr_in_scope": "yes", "gdpr_role": "controller"})
+    service.assign_role(1, "legal", NADIA, actor=KATRIN, key="r1")
+    service.assign_role(1, "comms_lead", CAMILLE, actor=KATRIN, key="r2")
+    service.set_trigger(1, "aware", DECLARED, actor=NADIA, key="t1")
+    return service
+
+
+def _status(svc, obligation):
+    return next(o.status for o in svc.obligations(1) if o.obligation == obligation)
+
+
+# --- a fact that turns a legal duty off -----------------------------------------------------------------
+
+CA = "us_state_ca.residents"  # Cal. Civ. Code 1798.82: applies while a personal-information breach is possible
+
+
+def test_legal_turns_a_duty_off_directly_with_the_reason_on_the_chain(svc):
+    assert _status(svc, CA) == "open"  # assumed: personal_information_breach not recorded yet
+    svc.set_fact(1, "personal_information_breach", "no", actor=NADIA, key="f1", reason="only hashed keys leaked")
+    assert _status(svc, CA) == "not_applicable"
+    off = [e for e in svc.timeline(1) if e.kind == "obligation.turned_off"][-1]
+    assert off.actor == NADIA and CA in off.data["obligations"]
+    assert off.data["reason"] == "only hashed keys leaked" and off.data["approved_by"] is None
+
+
+def test_someone_not_allowed_cannot_set_the_fact_at_all(svc):
+    with pytest.raises(PermissionDenied):
+        svc.set_fact(1, "personal_information_breach", "no", actor=ANNA, key="f1", reason="x")
+    assert _status(svc, CA) == "open"
+
+
+def test_the_commander_only_asks_and_cannot_approve_their_own_request(svc, store, clock):
+    with pytest.raises(InvalidRequest, match="needs a reason"):  # a request without a reason is refused
+        svc.set_fact(1, "personal_information_breach", "no", actor=KATRIN, key="f0")
+    asked = svc.set_fact(1, "personal_information_breach", "no", actor=KATRIN, key="f1", reason="no PII in that bucket")
+    assert "needs a second person's approval" in asked.message
+    assert _status(svc, CA) == "open"  # nothing applied yet
+    request_id = int(asked.message.split("request #")[1].split(")")[0])
+    with pytest.raises(PermissionDenied, match="cannot approve it too"):
+        svc.approve_request(request_id, actor=KATRIN, key="a0")
+    with pytest.raises(PermissionDenied):  # the comms lead may not approve duty removals
+        svc.approve_request(request_id, actor=CAMILLE, key="a1")
+    assert _status(svc, CA) == "open"
+    svc.approve_request(request_id, actor=NADIA, key="a2")
+    assert _status(svc, CA) == "not_applicable"
+    off = [e for e in svc.timeline(1) if e.kind == "obligation.turned_off"][-1]
+    assert (off.actor, off.data["approved_by"], off.data["reason"]) == (KATRIN, NADIA, "no PII in that bucket")
+    with store.session() as s:
+        pack = evidence_pack(s, 1, now=clock.now())
+    shown = next(d for d in pack["duties_turned_off"] if d["obligation"] == CA)  # the pack says who and why
+    assert (shown["by"], shown["approved_by"], shown["reason"]) == (KATRIN, NADIA, "no PII in that bucket")
+    assert [(a["requested_by"], a["decided_by"], a["status"]) for a in pack["approvals"]] == [(KATRIN, NADIA, "approved")]
+    with pytest.raises(Exception, match="already approved"):
+        svc.approve_request(request_id, actor=NADIA, key="a3")
+
+
+def test_a_rejected_request_changes_nothing(svc):
+    asked = svc.set_fact(1, "personal_information_breach", "no", actor=KATRIN, key="f1", reason="hunch")
+    request_id = int(asked.message.split("request #")[1].split(")")[0])
+    with pytest.raises(PermissionDenied):
+        svc.reject_request(request_id, actor=ANNA, key="x")
+    svc.reject_request(request_id, actor=NADIA, key="x", note="we do not know yet")
+    assert _status(svc, CA) == "open"
+    with pytest.raises(Exception, match="already rejected"):
+        svc.approve_request(request_id, actor=NADIA, key="y")
+
+
+# --- backdated notifications ----------------------------------------------------------------------------
+
+
+def _gdpr_id(svc):
+    return next(o.id for o in svc.obligations(1) if o.obligation == "gdpr.authority")
+
+
+def test_a_notification_time_within_the_tolerance_is_recorded_directly(svc, clock):
+    clock.advance(hours=30)
+    svc.mark_notified(_gdpr_id(svc), actor=CAMILLE, key="n1", reference="CNIL-1",
+                      submitted_at=clock.now() - timedelta(minutes=59))
+    assert _status(svc, "gdpr.authority") == "notified"
+
+
+def test_a_backdated_notification_waits_for_a_second_person(svc, store, clock):
+    # GDPR Art. 33(1): 72 h after awareness (2026-12-22 08:00 UTC) -> due 2026-12-25 08:00 UTC. Recorded a day
+    # after the deadline as "submitted three days ago" (inside the window) it would read "met": it must wait.
+    clock.set(datetime(2026, 12, 26, 8, 0, tzinfo=timezone.utc))
+    claimed = datetime(2026, 12, 23, 8, 0, tzinfo=timezone.utc)
+    with pytest.raises(PermissionDenied):
+        svc.mark_notified(_gdpr_id(svc), actor=ANNA, key="n0", reference="x", submitted_at=claimed, reason="r")
+    asked = svc.mark_notified(_gdpr_id(svc), actor=CAMILLE, key="n1", reference="CNIL-1", submitted_at=claimed,
+                              reason="sent by registered letter; receipt found today")
+    assert "needs a second person's approval" in asked.message and _status(svc, "gdpr.authority") == "open"
+    request_id = int(asked.message.split("request #")[1].split(")")[0])
+    with pytest.raises(PermissionDenied, match="cannot approve it too"):
+        svc.approve_request(request_id, actor=CAMILLE, key="a0")
+    clock.advance(minutes=10)
+    svc.approve_request(request_id, actor=NADIA, key="a1")
+    assert _status(svc, "gdpr.authority") == "notified"
+    with store.session() as s:
+        pack = evidence_pack(s, 1, now=clock.now())
+    gdpr = next(o for o in pack["obligations"] if o["obligation"] == "gdpr.authority")
+    # The pack shows both the time claimed and the time it was recorded, and who recorded it.
+    assert gdpr["notified_at"] == claimed.isoformat() and gdpr["outcome"] == "met"
+    assert (gdpr["recorded_by"], gdpr["recorded_at"]) == (CAMILLE, clock.now().isoformat())
+    backdated = [e for e in svc.timeline(1) if e.kind == "obligation.backdated"][-1]
+    assert backdated.data["approved_by"] == NADIA
+
+
+def test_legal_cannot_approve_her_own_backdated_notification(svc, clock):
+    clock.set(datetime(2026, 12, 26, 8, 0, tzinfo=timezone.utc))
+    asked = svc.mark_notified(_gdpr_id(svc), actor=NADIA, key="n1", reference="CNIL-1",
+                              submitted_at=datetime(2026, 12, 23, 8, 0, tzinfo=timezone.utc), reason="letter")
+    request_id = int(asked.message.split("request #")[1].split(")")[0])
+    with pytest.raises(PermissionDenied, match="cannot approve it too"):  # allowed to approve, but not her own
+        svc.approve_request(request_id, actor=NADIA, key="a0")
+    assert _status(svc, "gdpr.authority") == "open"
+
+
+def test_a_notification_before_the_clock_started_is_refused(svc, clock):
+    clock.advance(hours=1)
+    with pytest.raises(InvalidRequest, match="before the legal clock"):
+        svc.mark_notified(_gdpr_id(svc), actor=NADIA, key="n1", reference="x",
+                          submitted_at=DECLARED - timedelta(minutes=30), reason="r")
+
+
+# --- a legal clock first set well after the declaration --------------------------------------------------
+
+
+def test_a_late_first_clock_needs_a_reason_and_another_person(store, clock, shipped_config):
+    svc = IncidentService(store, lambda: shipped_config, clock)
+    svc.declare("security", "Leaked key", actor=KATRIN, key="d", facts={"gdpr_in_scope": "yes"})
+    svc.assign_role(1, "legal", NADIA, actor=KATRIN, key="r1")
+    svc.assign_role(1, "comms_lead", CAMILLE, actor=KATRIN, key="r2")
+    clock.advance(hours=6)
+    late = DECLARED + timedelta(hours=5)  # postpones every deadline by five hours
+    with pytest.raises(InvalidRequest, match="give the reason"):
+        svc.set_trigger(1, "aware", late, actor=NADIA, key="t0")
+    with pytest.raises(PermissionDenied):
+        svc.set_trigger(1, "aware", late, actor=ANNA, key="t1", reason="r")
+    asked = svc.set_trigger(1, "aware", late, actor=NADIA, key="t2", reason="the alert was triaged at 13:00")
+    assert asked.approval.status == "pending" and svc.get(1).triggers == {}
+    with pytest.raises(PermissionDenied, match="cannot approve"):
+        svc.approve_trigger_change(asked.approval.id, actor=NADIA, key="a0")
+    svc.approve_trigger_change(asked.approval.id, actor=CAMILLE, key="a1")
+    assert svc.get(1).triggers == {"aware": late.isoformat()}
+
+
+# --- roles that own legal duties -------------------------------------------------------------------------
+
+
+def test_only_eligible_people_hold_the_legal_role(store, clock, shipped_config):
+    svc = IncidentService(store, lambda: shipped_config, clock)
+    svc.declare("security", "Leaked key", actor=KATRIN, key="d")
+    with pytest.raises(PermissionDenied, match="may not hold the legal role"):
+        svc.assign_role(1, "legal", KATRIN, actor=KATRIN, key="r0")  # the commander giving it to herself
+    with pytest.raises(PermissionDenied, match="may not hold the legal role"):
+        svc.assign_role(1, "legal", ANNA, actor=KATRIN, key="r1")
+    with pytest.raises(PermissionDenied):
+        svc.assign_role(1, "legal", NADIA, actor=ANNA, key="r2")  # not allowed to assign at all
+    assert svc.assign_role(1, "legal", NADIA, actor=KATRIN, key="r3").incident.holder("legal") == NADIA
+    with pytest.raises(PermissionDenied, match="may not hold the legal role"):
+        svc.hand_over_role(1, "legal", KATRIN, actor=NADIA, key="h0")
+    assert svc.hand_over_role(1, "legal", CAMILLE, actor=NADIA, key="h1").incident.holder("legal") == CAMILLE
+
+
+# --- reading a private incident --------------------------------------------------------------------------
+
+
+def test_reading_a_private_incident(svc):
+    assert svc.get(1, reader=KATRIN).private  # the response team reads it
+    assert svc.timeline(1, reader=NADIA)
+    for read in (svc.timeline, svc.obligations, svc.get):
+        with pytest.raises(NotFound, match="there is no incident INC-1; check the number"):
+            read(1, reader=MALLORY)  # word for word the answer for a number that does not exist
