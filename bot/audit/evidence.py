@@ -41,7 +41,7 @@ EVIDENCE_TABLES: dict[str, tuple[str, ...]] = {
     "obligation_snooze": (),
     "obligation": (),
     "page": ("reason",),
-    "exception_use": ("justification",),
+    "exception_use": ("justification", "confirmation"),
     "engagement": ("note",),
     "rest_debt": (),
     "approval_request": ("reason", "decision_note"),

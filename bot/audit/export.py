@@ -121,8 +121,9 @@ def render_markdown(pack: dict[str, Any]) -> str:
         [[p["target"], p["level"], p["person"], p["status"], p["page_at"], p["acked_at"] or "-", p["reason"]]
          for p in pack["pages"]])
     lines += ["## Labor-law exceptions used", ""] + _table(
-        ["Person", "Exception", "Rules waived", "Justification", "Declared by", "Rest owed until"],
+        ["Person", "Exception", "Rules waived", "Justification", "Declared by", "Confirmed", "Rest owed until"],
         [[e["person"], e["exception"], ", ".join(e["rules_waived"]), e["justification"], e["declared_by"],
+          f"{e['confirmed_by']}: {e['confirmation']}" if e.get("confirmed_by") else "UNCONFIRMED",
           e["compensatory_rest_until"] or "-"] for e in pack["exceptions_used"]])
     lines += ["## Legal clock changes (second-person approval)", ""] + _table(
         ["Trigger", "From", "To", "Requested by", "Decided by", "Status", "Reason"],

@@ -89,7 +89,9 @@ def sections(rows: dict[tuple[str, int], dict[str, Any] | None], now: datetime,
                              "rules_waived": list(e["rules_waived"]), "justification": e["justification"],
                              "declared_by": e["declared_by"], "at": e["at"],
                              "compensatory_rest_hours": e["compensatory_rest_hours"],
-                             "compensatory_rest_until": e["compensatory_rest_until"], "citation": e["citation"]}
+                             "compensatory_rest_until": e["compensatory_rest_until"], "citation": e["citation"],
+                             "confirmed_by": e.get("confirmed_by"), "confirmed_at": e.get("confirmed_at"),
+                             "confirmation": e.get("confirmation", "")}
                             for e in _of(rows, "exception_use")],
         "obligations": obligations,
         "trigger_changes": [{"trigger": a["trigger"], "from": a["current"], "to": a["proposed"], "reason": a["reason"],

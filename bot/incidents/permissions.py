@@ -80,6 +80,9 @@ class ActionRules(ConfigModel):
     # else's waits for a second person. Backdated notifications and late first legal clocks always wait.
     remove_legal_duty: Principals = Field(default_factory=lambda: ["role:legal", "admins"])
     approve_request: Principals = Field(default_factory=lambda: list(LEGAL))
+    # Labor-law exceptions: one applied at declaration stays unconfirmed until one of these confirms it with
+    # a justification they type themselves.
+    declare_exception: Principals = Field(default_factory=lambda: ["admins"])
 
 
 ACTIONS = tuple(ActionRules.model_fields)

@@ -31,8 +31,8 @@ from typing import Any, Callable
 
 from bot.clock import Clock
 from bot.config.loader import Config
-from bot.incidents import (approvals, checklist, closing, declare, escalation, legal_delays, queries, records,
-                           responses, roles, status, triggers)
+from bot.incidents import (approvals, checklist, closing, declare, escalation, exception_confirmations, legal_delays,
+                           queries, records, responses, roles, status, triggers)
 from bot.incidents.context import Context
 from bot.incidents.views import (ApprovalView, DeclareResult, EventView, IncidentView, ObligationView, Outcome,
                                  PageView, SeverityOption, TaskView)
@@ -189,6 +189,14 @@ class IncidentService:
                                            submitted_at=datetime.fromisoformat(p["submitted_at"]), reason=row.reason,
                                            approval=grant)
         raise ValueError(f"unknown approval action {row.action}")
+
+    def confirm_exception(self, exception_use_id: int, justification: str, *, actor: str, key: str) -> Outcome:
+        """Confirm a labor-law exception applied at declaration (``declare_exception``), with your own words."""
+        return exception_confirmations.confirm(self.ctx, exception_use_id, justification, actor=actor, key=key)
+
+    def unconfirmed_exceptions(self) -> list[tuple[int, int, str, str]]:
+        """(exception use id, incident number, person, exception) not confirmed by anyone allowed yet."""
+        return exception_confirmations.unconfirmed(self.ctx)
 
     def reject_request(self, approval_id: int, *, actor: str, key: str, note: str = "") -> Outcome:
         return approvals.reject(self.ctx, approval_id, actor=actor, key=key, note=note)

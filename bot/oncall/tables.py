@@ -71,6 +71,11 @@ class ExceptionUse(SQLModel, table=True):
     compensatory_rest_until: datetime | None = Field(default=None, sa_type=UtcDateTime,
                                                      description="set when the call-out ends")
     citation: str = Field(default="", max_length=500)
+    confirmed_by: str | None = Field(default=None, max_length=64,
+                                     description="who confirmed the exception (declare_exception); None: unconfirmed")
+    confirmed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    confirmation: str = Field(default="", max_length=4000, sa_column_kwargs={"server_default": ""},
+                              description="the justification typed by the person who confirmed it; redactable")
 
 
 class RestDebt(SQLModel, table=True):

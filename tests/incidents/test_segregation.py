@@ -200,3 +200,30 @@ def test_reading_a_private_incident(svc):
     for read in (svc.timeline, svc.obligations, svc.get):
         with pytest.raises(NotFound, match="there is no incident INC-1; check the number"):
             read(1, reader=MALLORY)  # word for word the answer for a number that does not exist
+
+
+# --- labor-law exceptions ----------------------------------------------------------------------------------
+
+
+def test_an_exception_applied_at_declaration_stays_unconfirmed_until_someone_allowed_confirms_it(store, shipped_config):
+    # Christmas Day 02:00 in Munich: the sev1 page goes out under the ArbZG §14 emergency exception at once (the
+    # emergency cannot wait), but the playbook's canned text is not a justification: a manager must confirm it.
+    clock = ManualClock(datetime(2026, 12, 25, 1, 0, tzinfo=timezone.utc))
+    svc = IncidentService(store, lambda: shipped_config, clock)
+    svc.declare("sev1", "Database cluster down", actor=KATRIN, key="d")
+    ((use_id, number, _person, _exception),) = svc.unconfirmed_exceptions()
+    assert number == 1
+    with store.session() as s:
+        assert evidence_pack(s, 1, now=clock.now())["exceptions_used"][0]["confirmed_by"] is None
+    with pytest.raises(PermissionDenied):  # counsel is not allowed to declare exceptions
+        svc.confirm_exception(use_id, "core payments down", actor=NADIA, key="c0")
+    with pytest.raises(PermissionDenied, match="cannot confirm it"):  # a manager, but she declared the incident
+        svc.confirm_exception(use_id, "core payments down", actor=KATRIN, key="c1")
+    with pytest.raises(InvalidRequest, match="your own justification"):
+        svc.confirm_exception(use_id, " ", actor=CAMILLE, key="c2")
+    svc.confirm_exception(use_id, "all card payments failing; no rested DBA can reach the site", actor=CAMILLE, key="c3")
+    assert svc.unconfirmed_exceptions() == []
+    with store.session() as s:
+        used = evidence_pack(s, 1, now=clock.now())["exceptions_used"][0]
+    assert (used["confirmed_by"], used["confirmation"]) == (CAMILLE, "all card payments failing; no rested DBA can "
+                                                                     "reach the site")
