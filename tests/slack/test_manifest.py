@@ -19,8 +19,8 @@ from bot.slack.client import make_client
 from bot.slack.double import SlackDouble
 from tests.slack.harness import REPO, SECRET, sign
 
-VALUE_PREFIX = {"page": "page", "obligation": "obligation", "task": "task", "trigger": "approval", "cover": "cover",
-                "rest": "rest"}
+VALUE_PREFIX = {"page": "page", "obligation": "obligation", "task": "task", "trigger": "approval", "request": "approval",
+                "cover": "cover", "rest": "rest"}
 SHIFT_VALUE = "shift:platform:1798000000:1798600000"  # cover.ask carries the rota and the period
 MANIFEST = yaml.safe_load((REPO / "manifest.yaml").read_text())
 
