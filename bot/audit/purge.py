@@ -135,10 +135,14 @@ def _redact_rows(session: Session, incident: Any) -> None:
             session.add(row)
     from bot.scheduling.tables import Reminder
 
+    def every_text(_path: str, text: str) -> str | None:
+        return REDACTED if text and text != REDACTED else None
+
     for reminder in session.exec(select(Reminder).where(Reminder.incident_id == incident.id)).all():
-        reminder.message = None if reminder.message is None else {"text": REDACTED}
+        # Outbox rows (posts, reminders) carry the rendered notice: every text in it goes.
+        reminder.message = None if reminder.message is None else redact(reminder.message, "", "", 0, every_text, {})
         reminder.last_error = REDACTED if reminder.last_error else reminder.last_error
-        reminder.payload = redact(dict(reminder.payload or {}), "", "", 0, _free_text, {})
+        reminder.payload = redact(dict(reminder.payload or {}), "", "", 0, every_text, {})
         session.add(reminder)
 
 
