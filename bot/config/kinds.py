@@ -21,7 +21,7 @@ class ConfigKind:
     many: bool  # one file (False) or a folder of files, one item each (True)
     description: str
     cross_check: str | None = None  # "module:function(config) -> list[ConfigIssue]"
-    depends_on: tuple[str, ...] = ()  # kinds the cross-check reads; skipped while one of them has errors
+    depends_on: tuple[str, ...] = ()  # kinds the cross-check reads (findings their errors explain are left out)
 
     def model_class(self) -> Any:
         return _resolve(self.model)

@@ -5,14 +5,17 @@ every file in one run, and returns a :class:`Config` only when there is no
 error.  Nothing is ever half-applied: callers keep their previous ``Config``
 when loading fails (see :mod:`bot.config.reload`).
 
-Cross-file checks (dangling references, rota compliance) run only when every
-file is individually valid, so they never report noise caused by a file that
-failed to parse.
+Cross-file checks (dangling references, rota compliance) run on every part
+that can still be used, so a typo in one file never hides a dangling
+reference in another; findings that another error explains (a reference to
+an item that has its own error, a rota checked with parts missing) are left
+out, so nothing is reported twice or wrongly.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Literal
@@ -21,6 +24,7 @@ from pydantic import BaseModel, ValidationError
 
 from bot.config.errors import ConfigInvalid, ConfigIssue
 from bot.config.kinds import KINDS, ConfigKind
+from bot.config.repair import UsablePart, usable_part
 from bot.config.validation import issues_from_validation
 from bot.config.yaml_source import DocPath, YamlDocument, format_path, read_yaml_file
 
@@ -111,62 +115,106 @@ def _blocking(issues: list[ConfigIssue], compliance_blocks: bool) -> bool:
     return any(i.severity == "error" and (compliance_blocks or i.category != "compliance") for i in issues)
 
 
+_UNKNOWN_REFERENCE = re.compile(r'unknown [a-z ]+ "([^"]+)"')
+
+
+@dataclass
+class _Reading:
+    """Everything read from the folders, before anything is decided."""
+
+    files: dict[str, list[LoadedFile]] = field(default_factory=dict)  # valid files
+    partial: dict[str, list[LoadedFile]] = field(default_factory=dict)  # usable parts of files with errors
+    present: set[str] = field(default_factory=set)  # kinds with at least one file on disk
+    failed: set[str] = field(default_factory=set)  # kinds with at least one file with errors
+    unusable: dict[str, str] = field(default_factory=dict)  # kind -> file: nothing of it can be used
+    dropped: set[str] = field(default_factory=set)  # ids of items that exist but have errors
+
+
+def _read_kind(kind: ConfigKind, root: Path, reading: _Reading, issues: list[ConfigIssue]) -> None:
+    matches = sorted(p for p in root.glob(kind.pattern) if p.is_file()) if root.is_dir() else []
+    for path in matches:
+        reading.present.add(kind.name)
+        doc, parse_issues = read_yaml_file(path, _display(path))
+        issues.extend(parse_issues)
+        model, validation_issues = _validate(kind, doc) if doc is not None else (None, [])
+        issues.extend(validation_issues)
+        if not parse_issues and not validation_issues:
+            reading.files.setdefault(kind.name, []).append(LoadedFile(kind.name, doc, model))
+            continue
+        reading.failed.add(kind.name)
+        part = UsablePart(model) if model is not None else usable_part(kind.model_class(), doc.data if doc else None)
+        reading.dropped |= part.dropped
+        if part.model is not None:
+            reading.partial.setdefault(kind.name, []).append(LoadedFile(kind.name, doc, part.model))
+        elif kind.many:  # one item of the kind is missing: the others still answer references
+            data = doc.data if doc is not None and isinstance(doc.data, dict) else {}
+            reading.dropped |= {path.stem} | ({str(data["id"])} if isinstance(data.get("id"), (str, int)) else set())
+        else:
+            reading.unusable[kind.name] = _display(path)
+
+
+def _cross_check(kind: ConfigKind, config: Config, reading: _Reading) -> list[ConfigIssue]:
+    """The kind's cross-file checks, on every usable part; findings explained by other errors are left out."""
+    blocked = [reading.unusable[d] for d in kind.depends_on if d in reading.unusable]
+    if blocked:
+        where = _display(config.paths.root(kind) / kind.pattern)
+        return [ConfigIssue(where, 1, 1, "", f"references into {', '.join(sorted(blocked))} were not checked: it "
+                            "cannot be read; fix it and run check again", "warning")]
+    check = kind.cross_check_fn()
+    if check is None:
+        return []
+    rereading = {kind.name, *kind.depends_on} & reading.failed
+    out = []
+    for issue in check(config):
+        if issue.category == "compliance" and rereading:
+            continue  # a rota checked with parts missing would show violations that are not there
+        unknown = _UNKNOWN_REFERENCE.search(issue.message)
+        if unknown and unknown.group(1) in reading.dropped:
+            continue  # it exists; its own error is reported where it is written
+        out.append(issue)
+    return out
+
+
 def collect(paths: ConfigPaths, *, compliance_blocks: bool = True,
             complete: bool = False) -> tuple[Config | None, list[ConfigIssue]]:
     """Load everything; return (config or None, every issue incl. warnings).
 
+    Every file is read and validated on its own, and the cross-file checks run on every usable part
+    (see :mod:`bot.config.repair`), so one run reports the errors of all files, including references
+    between files that can still be resolved. A configuration is returned only when there is no error.
     ``compliance_blocks=False`` still returns a config whose rota breaks a labor rule (the
     violations stay in the returned issues): a manager previewing or reviewing a rota edit must
     see that rota. Structural errors always refuse the configuration.
     ``complete=True`` also requires the files a working bot needs (``check``, ``serve``).
     """
     issues: list[ConfigIssue] = []
-    files: dict[str, list[LoadedFile]] = {}
-    failed: set[str] = set()  # kinds with at least one file that could not be read or validated
+    reading = _Reading()
     for kind in KINDS:
-        root = paths.root(kind)
-        matches = sorted(p for p in root.glob(kind.pattern) if p.is_file()) if root.is_dir() else []
-        for path in matches:
-            doc, parse_issues = read_yaml_file(path, _display(path))
-            issues.extend(parse_issues)
-            if parse_issues:
-                failed.add(kind.name)
-            if doc is None:
-                continue
-            model, validation_issues = _validate(kind, doc)
-            issues.extend(validation_issues)
-            if validation_issues:
-                failed.add(kind.name)
-            if model is not None and not parse_issues:
-                files.setdefault(kind.name, []).append(LoadedFile(kind.name, doc, model))
+        _read_kind(kind, paths.root(kind), reading, issues)
     if not paths.config_dir.is_dir():
         issues.append(ConfigIssue(str(paths.config_dir), 1, 1, "", "configuration folder not found; "
                                   "pass --config-dir or set BOT_CONFIG_DIR"))
-    # Cross-file checks run for every kind whose own files and whose dependencies are valid, so one run
-    # reports a typo in settings.yaml and a dangling reference in rotas.yaml together, but never reports
-    # references into a file that failed to load as "unknown".
-    config = Config(paths=paths, files=files)
+    usable = {k: reading.files.get(k, []) + reading.partial.get(k, []) for k in reading.files.keys() | reading.partial}
+    checking = Config(paths=paths, files=usable)
     for kind in KINDS:
-        if not config.loaded(kind.name) or kind.name in failed or failed & set(kind.depends_on):
-            continue
-        check = kind.cross_check_fn()
-        if check is not None:
-            issues.extend(check(config))
+        if checking.loaded(kind.name):
+            issues.extend(_cross_check(kind, checking, reading))
     if complete:
-        issues.extend(missing_required(paths, config))
+        issues.extend(missing_required(paths, reading.present))
     if _blocking(issues, compliance_blocks):
         return None, issues
+    config = Config(paths=paths, files=reading.files)
     config.warnings = [i for i in issues if i.severity == "warning"]
     return config, issues
 
 
-def missing_required(paths: ConfigPaths, config: Config) -> list[ConfigIssue]:
-    """Errors for the kinds of file a working bot needs but the folders do not have."""
+def missing_required(paths: ConfigPaths, present: set[str]) -> list[ConfigIssue]:
+    """Errors for the kinds of file a working bot needs but the folders do not have at all."""
     from bot.config.kinds import REQUIRED_KINDS, kind_named
 
     out = []
     for name in REQUIRED_KINDS:
-        if not config.loaded(name):
+        if name not in present:
             kind = kind_named(name)
             where = paths.root(kind) / kind.pattern
             out.append(ConfigIssue(_display(where), 1, 1, "", f"required file not found: {kind.description}; "

@@ -30,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
     errors = [i for i in issues if i.severity == "error"]
     warnings = [i for i in issues if i.severity == "warning"]
     if config is None:
-        print_issues(errors)
+        print_issues(errors + warnings)
         print(f"\n{len(errors)} error(s) in {len({i.file for i in errors})} file(s): nothing was applied.")
         return 2
     print(f"Configuration OK: {paths.config_dir} (playbooks: {paths.playbooks_dir})")
