@@ -6,7 +6,10 @@ and column, and the reader refuses what PyYAML would silently accept:
 * duplicate keys in one mapping (PyYAML keeps the last one);
 * YAML 1.1 surprises: ``09:00`` read as the number 540 (sexagesimal) and
   ``NO``/``on``/``yes`` read as booleans.  Here ``true``/``false`` are the only
-  booleans and ``09:00`` stays the string ``"09:00"``.
+  booleans and ``09:00`` stays the string ``"09:00"``;
+* aliases that refer to themselves or expand beyond a budget (alias bombs),
+  and files over a size limit: a configuration edit must never be able to
+  hang the bot or fill its memory.
 
 Only plain data is built (safe_load semantics): no Python object tags.
 """
@@ -26,8 +29,59 @@ from bot.config.errors import ConfigIssue
 DocPath = tuple[str | int, ...]
 
 
+# A configuration file larger than this is refused before it is read: the biggest real one (a people.yaml
+# of a large organisation) is a fraction of it, and a reload must never be able to fill the memory.
+MAX_FILE_BYTES = 8 * 1024 * 1024
+# Values an alias may add by repeating its anchor (all aliases of one file together). Anchors for shared
+# working hours or checklists add dozens; a "billion laughs" alias bomb adds billions.
+MAX_ALIAS_VALUES = 100_000
+
+
+class AliasRefused(yaml.composer.ComposerError):
+    """An alias that refers to itself, or aliases that would expand beyond the budget."""
+
+
 class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader with YAML-1.2-like implicit typing for booleans and numbers."""
+    """SafeLoader with YAML-1.2-like implicit typing for booleans and numbers, and bounded aliases.
+
+    PyYAML shares one node between an anchor and its aliases, so building plain data from them copies
+    the anchor once per alias: nested aliases grow exponentially and a self-reference never ends. While
+    composing, each node's expanded size is counted; an alias is refused (at its own line and column)
+    when its anchor is still open (it would contain itself) or when the copies it adds exceed the budget.
+    """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._open_anchors: set[str] = set()
+        self._sizes: dict[int, int] = {}  # id(node) -> values it stands for, aliases expanded
+        self._alias_values = 0
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            if event.anchor in self._open_anchors:
+                raise AliasRefused(None, None, f"alias *{event.anchor} refers to the value that contains it "
+                                   "(a recursive alias, which would never end); copy the values instead",
+                                   event.start_mark)
+            node = super().compose_node(parent, index)
+            self._alias_values += self._sizes.get(id(node), 1)
+            if self._alias_values > MAX_ALIAS_VALUES:
+                raise AliasRefused(None, None, f"aliases in this file expand to more than {MAX_ALIAS_VALUES:,} "
+                                   f"values (at *{event.anchor}): an alias bomb, or aliases nested too deep; "
+                                   "write the values out instead", event.start_mark)
+            return node
+        anchor = self.peek_event().anchor
+        if anchor is not None:
+            self._open_anchors.add(anchor)
+        try:
+            node = super().compose_node(parent, index)
+        finally:
+            self._open_anchors.discard(anchor)
+        children = node.value if isinstance(node.value, list) else []
+        inner = sum(self._sizes.get(id(c), 1) for pair in children
+                    for c in (pair if isinstance(pair, tuple) else (pair,)))
+        self._sizes[id(node)] = 1 + inner
+        return node
 
 
 def _install_resolvers() -> None:
@@ -156,6 +210,9 @@ def parse_yaml(text: str, file: str) -> tuple[YamlDocument | None, list[ConfigIs
     loader = _StrictLoader(text)
     try:
         node = loader.get_single_node()
+    except AliasRefused as exc:
+        mark = exc.problem_mark
+        return None, [ConfigIssue(file, mark.line + 1, mark.column + 1, "", str(exc.problem))]
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -183,7 +240,13 @@ def parse_yaml(text: str, file: str) -> tuple[YamlDocument | None, list[ConfigIs
 def read_yaml_file(path: Path, display: str | None = None) -> tuple[YamlDocument | None, list[ConfigIssue]]:
     name = display or str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)  # never more than the limit, whatever the file claims
+        if len(raw) > MAX_FILE_BYTES:
+            return None, [ConfigIssue(name, 1, 1, "", f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB, "
+                                      "the limit for a configuration file; nothing of it was read (split it, or "
+                                      "remove what does not belong in the configuration)")]
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         return None, [ConfigIssue(name, 1, 1, "", f"file is not UTF-8 text ({exc.reason}); save it as UTF-8")]
     except OSError as exc:
