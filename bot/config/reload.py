@@ -6,7 +6,11 @@ the current one, atomically.  An invalid edit is rejected with every error
 logged and the previous configuration stays in force.
 
 Reloads are triggered by SIGHUP (``install_sighup``) and by a watcher thread
-that polls file modification times (``start_watching``).
+that polls file modification times (``start_watching``).  A reload never
+stops the process: any failure, even an unexpected one, is logged and the
+previous configuration stays in force.  A ``guard`` can refuse a valid
+configuration that the running bot cannot switch to (a playbook that open
+incidents still use).
 """
 
 from __future__ import annotations
@@ -23,10 +27,17 @@ from bot.config.loader import Config, ConfigPaths, collect
 log = logging.getLogger(__name__)
 
 
+# A check of a new configuration against what is running (e.g. open incidents still using a playbook).
+Guard = Callable[[Config], list[ConfigIssue]]
+
+
 class ConfigHolder:
-    def __init__(self, paths: ConfigPaths, config: Config) -> None:
+    def __init__(self, paths: ConfigPaths, config: Config, *, complete: bool = False,
+                 guard: Guard | None = None) -> None:
         self.paths = paths
         self._config = config
+        self._complete = complete  # also require the files a working bot needs, as at start
+        self._guard = guard
         self._lock = threading.Lock()
         self._listeners: list[Callable[[Config], None]] = []
         self._stop = threading.Event()
@@ -41,17 +52,27 @@ class ConfigHolder:
         self._listeners.append(listener)
 
     def reload(self) -> bool:
-        """Try to load the files again. True if the new configuration is now in force."""
-        with self._lock:
-            self._fingerprint = self._snapshot()
-            config, issues = collect(self.paths)
-            self.last_issues = issues
-            if config is None:
+        """Try to load the files again. True if the new configuration is now in force.
+
+        Never raises: whatever goes wrong while reading, checking or guarding the new files (a bug
+        included), the running configuration stays in force and the process goes on.
+        """
+        try:
+            with self._lock:
+                self._fingerprint = self._snapshot()
+                config, issues = collect(self.paths, complete=self._complete)
+                if config is not None and self._guard is not None:
+                    issues = issues + self._guard(config)
+                self.last_issues = issues
                 errors = [i for i in issues if i.severity == "error"]
-                log.error("configuration edit rejected (%d error(s)); the previous configuration stays in force:\n%s",
-                          len(errors), "\n".join(str(i) for i in errors))
-                return False
-            self._config = config
+                if config is None or errors:
+                    log.error("configuration edit rejected (%d error(s)); the previous configuration stays in "
+                              "force:\n%s", len(errors), "\n".join(str(i) for i in errors))
+                    return False
+                self._config = config
+        except Exception:
+            log.exception("configuration reload failed; the previous configuration stays in force")
+            return False
         log.info("configuration reloaded (%d warning(s))", len(config.warnings))
         for listener in list(self._listeners):
             try:
@@ -101,7 +122,10 @@ class ConfigHolder:
         self._stop.set()
 
     def install_sighup(self) -> None:
+        """SIGHUP reloads in a thread of its own: the signal handler does no work that could fail or block
+        the main thread (the web server), and a slow reload never delays the next request."""
         if not hasattr(signal, "SIGHUP") or threading.current_thread() is not threading.main_thread():
             return
-        signal.signal(signal.SIGHUP, lambda *_: self.reload())
+        signal.signal(signal.SIGHUP, lambda *_: threading.Thread(target=self.reload, name="config-reload",
+                                                                 daemon=True).start())
 

@@ -37,6 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from bot.clock import SystemClock
     from bot.config.reload import ConfigHolder
+    from bot.incidents import in_use
     from bot.scheduling.scheduler import ReminderScheduler
     from bot.slack.client import make_worker_client
     from bot.slack.gateway import SlackGateway
@@ -48,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     if migrate.pending(store.engine):
         print("the database schema is not up to date; run `incident-bot db upgrade` first", file=sys.stderr)
         return 2
-    holder = ConfigHolder(config_paths(args), config)
+    holder = ConfigHolder(config_paths(args), config, guard=lambda new: in_use.conflicts(store, new))
     holder.start_watching(config.settings.reload_poll_seconds)
     holder.install_sighup()
     clock = SystemClock()

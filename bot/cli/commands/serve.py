@@ -46,6 +46,7 @@ def _fail(message: str) -> int:
 def run(args: argparse.Namespace) -> int:
     from bot.clock import AcceleratedClock, SystemClock
     from bot.config.reload import ConfigHolder
+    from bot.incidents import in_use
     from bot.incidents.service import IncidentService
     from bot.slack.app import build_app
     from bot.slack.client import api_url, make_client, make_worker_client
@@ -72,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
     if migrate.pending(store.engine):
         log.info("applying database migrations")
         migrate.upgrade(store.engine)
-    holder = ConfigHolder(config_paths(args), config)
+    holder = ConfigHolder(config_paths(args), config, complete=True, guard=lambda new: in_use.conflicts(store, new))
     holder.start_watching(config.settings.reload_poll_seconds)
     holder.install_sighup()
     clock = AcceleratedClock(args.clock_start, args.clock_speed) if args.clock_start else SystemClock()
