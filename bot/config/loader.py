@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any, Callable, Literal
 
@@ -68,6 +69,10 @@ class Config:
     files: dict[str, list[LoadedFile]]
     warnings: list[ConfigIssue] = field(default_factory=list)
     cache: dict[str, Any] = field(default_factory=dict)  # domain indexes built from this config
+    # The day `check` looks ahead from (the reader's today), and how many weeks (None: as configured).
+    # None for a running bot: a restart must never fail because the calendar moved on.
+    today: date | None = None
+    weeks_ahead: int | None = None
 
     def loaded(self, kind: str) -> list[LoadedFile]:
         return self.files.get(kind, [])
@@ -175,8 +180,8 @@ def _cross_check(kind: ConfigKind, config: Config, reading: _Reading) -> list[Co
     return out
 
 
-def collect(paths: ConfigPaths, *, compliance_blocks: bool = True,
-            complete: bool = False) -> tuple[Config | None, list[ConfigIssue]]:
+def collect(paths: ConfigPaths, *, compliance_blocks: bool = True, complete: bool = False,
+            today: date | None = None, weeks_ahead: int | None = None) -> tuple[Config | None, list[ConfigIssue]]:
     """Load everything; return (config or None, every issue incl. warnings).
 
     Every file is read and validated on its own, and the cross-file checks run on every usable part
@@ -186,6 +191,7 @@ def collect(paths: ConfigPaths, *, compliance_blocks: bool = True,
     violations stay in the returned issues): a manager previewing or reviewing a rota edit must
     see that rota. Structural errors always refuse the configuration.
     ``complete=True`` also requires the files a working bot needs (``check``, ``serve``).
+    ``today`` also checks the weeks ahead of that day (``check``; ``weeks_ahead`` overrides the files).
     """
     issues: list[ConfigIssue] = []
     reading = _Reading()
@@ -195,7 +201,7 @@ def collect(paths: ConfigPaths, *, compliance_blocks: bool = True,
         issues.append(ConfigIssue(str(paths.config_dir), 1, 1, "", "configuration folder not found; "
                                   "pass --config-dir or set BOT_CONFIG_DIR"))
     usable = {k: reading.files.get(k, []) + reading.partial.get(k, []) for k in reading.files.keys() | reading.partial}
-    checking = Config(paths=paths, files=usable)
+    checking = Config(paths=paths, files=usable, today=today, weeks_ahead=weeks_ahead)
     for kind in KINDS:
         if checking.loaded(kind.name):
             issues.extend(_cross_check(kind, checking, reading))
@@ -203,7 +209,7 @@ def collect(paths: ConfigPaths, *, compliance_blocks: bool = True,
         issues.extend(missing_required(paths, reading.present))
     if _blocking(issues, compliance_blocks):
         return None, issues
-    config = Config(paths=paths, files=reading.files)
+    config = Config(paths=paths, files=reading.files, today=today, weeks_ahead=weeks_ahead)
     config.warnings = [i for i in issues if i.severity == "warning"]
     return config, issues
 

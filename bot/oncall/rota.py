@@ -168,6 +168,8 @@ class EscalationPolicy(ConfigModel):
 class ComplianceHorizon(ConfigModel):
     start: Date | None = Field(None, alias="from", description="first day checked; default: the latest rotation start")
     days: int = Field(28, ge=1, le=366)
+    weeks_ahead: int = Field(8, ge=0, le=104, description="`check` also checks this many weeks from the day it runs; "
+                                                           "0: the fixed window only")
 
 
 class RotasFile(ConfigModel):

@@ -3,34 +3,68 @@
 from __future__ import annotations
 
 import argparse
+import sys
+from datetime import date
 from pathlib import Path
 
 from bot.cli.common import add_config_args, config_paths, print_issues
+from bot.clock import SystemClock
 from bot.config.kinds import KINDS
 from bot.config.loader import collect
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f'expected a date like "2026-12-24", got "{text}"') from None
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
         "check", help="validate config and playbooks (exit 0 if valid, 2 with file:line:col errors)",
         description="Validate every configuration file and playbook, including cross-references and rota "
-                    "compliance with the labor rules. Prints a summary and exits 0, or prints every error "
-                    "as file:line:col and exits 2.")
+                    "compliance with the labor rules: in rotas.yaml's fixed compliance window and in the weeks "
+                    "ahead of today (compliance.weeks_ahead, default 8). Prints a summary, with the windows "
+                    "checked, and exits 0, or prints every error as file:line:col and exits 2.")
     add_config_args(parser)
     parser.add_argument("--strict", action="store_true", help="treat warnings as errors (exit 2)")
     parser.add_argument("--holidays", type=int, metavar="YEAR",
                         help="also list each site's public holidays (and closures) in YEAR, with their sources")
     parser.add_argument("--site", metavar="SITE", help="with --holidays: only this site")
+    parser.add_argument("--weeks", type=int, metavar="N",
+                        help="check rota compliance for N weeks from today (default: compliance.weeks_ahead in "
+                             "rotas.yaml, 8 if not set; 0: only the fixed window)")
+    parser.add_argument("--today", type=_date, metavar="DATE",
+                        help="check as if today were DATE (default: today), e.g. to repeat an earlier check")
     parser.set_defaults(func=run)
 
 
+def _windows_checked(paths, today: date, weeks: int | None) -> str | None:
+    """Which rota compliance windows were checked, if the rotas file can be read."""
+    from bot.oncall.compliance import windows
+
+    config, _ = collect(paths, compliance_blocks=False)
+    rotas = config.one("rotas") if config is not None else None
+    if rotas is None:
+        return None
+    return "; ".join(f"{w.first.isoformat()} .. {w.last.isoformat()} ({w.name})" for w in windows(rotas, today, weeks))
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.weeks is not None and not 0 <= args.weeks <= 104:
+        print("--weeks: expected 0 to 104", file=sys.stderr)
+        return 2
     paths = config_paths(args)
-    config, issues = collect(paths, complete=True)
+    today = args.today or SystemClock().now().astimezone().date()  # the reader's today
+    config, issues = collect(paths, complete=True, today=today, weeks_ahead=args.weeks)
     errors = [i for i in issues if i.severity == "error"]
     warnings = [i for i in issues if i.severity == "warning"]
     if config is None:
         print_issues(errors + warnings)
+        checked = _windows_checked(paths, today, args.weeks) if any(i.category == "compliance" for i in errors) else None
+        if checked:
+            print(f"\nRota compliance checked: {checked}")
         print(f"\n{len(errors)} error(s) in {len({i.file for i in errors})} file(s): nothing was applied.")
         return 2
     print(f"Configuration OK: {paths.config_dir} (playbooks: {paths.playbooks_dir})")
@@ -46,6 +80,12 @@ def run(args: argparse.Namespace) -> int:
             text = summary() if callable(summary) else loaded[0].file
         line = f"  {kind.name:<12} {text}"
         print(line if len(line) <= 110 else line[:106].rsplit(" ", 1)[0] + " ...")
+    if config.one("rotas") is not None:
+        from bot.oncall.compliance import windows
+
+        checked = "; ".join(f"{w.first.isoformat()} .. {w.last.isoformat()} ({w.name})"
+                            for w in windows(config.one("rotas"), today, args.weeks))
+        print(f"  compliance   {checked}")
     if warnings:
         print(f"\n{len(warnings)} warning(s):")
         for w in sorted(warnings):
