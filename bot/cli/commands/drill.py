@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
+from pathlib import Path
 
 from bot.cli.common import add_config_args, check_fact_args, instant_arg, load_or_exit
 
@@ -39,12 +41,25 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
+def _no_configuration_here(args: argparse.Namespace) -> bool:
+    return not (args.config_dir or args.playbooks_dir or os.environ.get("BOT_CONFIG_DIR")
+                or os.environ.get("BOT_PLAYBOOKS_DIR") or Path("config").is_dir())
+
+
 def run(args: argparse.Namespace) -> int:
     from bot.drill.runner import DrillOptions, run_drill
     from bot.oncall.directory import person_ids
 
     if not args.verbose:  # the transcript is the output; routine scheduler logs would only interleave with it
         logging.getLogger().setLevel(logging.WARNING)
+    if _no_configuration_here(args):
+        from bot.config.example import example_paths
+
+        example = example_paths()
+        args.config_dir, args.playbooks_dir = str(example.config_dir), str(example.playbooks_dir)
+        print(f"No configuration folder here (./config), so the drill uses the example configuration that ships "
+              f"with incident-bot ({example.config_dir}). `incident-bot init` writes a copy to edit; "
+              "--config-dir picks another.", file=sys.stderr)
     config = load_or_exit(args)
     options = DrillOptions(playbook=args.playbook, speed=args.speed, database_url=args.database_url)
     playbooks = {p.id for p in config.all("playbook")}
