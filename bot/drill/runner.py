@@ -10,28 +10,21 @@ in front of the room.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TextIO
 
 from bot.clock import ensure_utc
 from bot.config.loader import Config
+from bot.deadlines.catalog import fact_names
 from bot.drill.responders import Agenda, Responders
+from bot.drill.stories import Story, story_for
 from bot.drill.summary import print_header, print_summary
 from bot.drill.transcript import render
 from bot.drill.world import DrillWorld, build_world, earliest_pending, role_candidates
+from bot.incidents.playbook import playbook_for
 
-DEFAULT_AT = datetime.fromisoformat("2026-12-25T02:00:00+01:00")  # Christmas night in Munich
-DEFAULT_TITLE = "Customer records exposed through a leaked backup credential"
-DEFAULT_FACTS: dict[str, Any] = {
-    "personal_data_breach": True, "gdpr_in_scope": True, "gdpr_role": "controller", "risk_level": "risk",
-    "affected_individuals": 1800, "uk_gdpr_in_scope": False, "nis2_entity": False, "significant_incident": False,
-    "dora_financial_entity": False, "extortion_payment_made": False, "personal_information_breach": True,
-    "residents": {"CA": 420}, "entity_zone": "Europe/Berlin",
-}
-AWARE_AFTER = timedelta(minutes=10)  # legal confirms a personal data breach 10 minutes in
-RESOLVE_AFTER = timedelta(hours=6)
-CLOSE_AFTER_RESOLVE = timedelta(days=3)
+AWARE_AFTER = timedelta(minutes=10)  # legal confirms what starts the legal clocks 10 minutes in
 MAX_SIMULATED = timedelta(days=10)
 MAX_STEPS = 5000
 
@@ -39,10 +32,10 @@ MAX_STEPS = 5000
 @dataclass
 class DrillOptions:
     playbook: str = "security"
-    at: datetime = DEFAULT_AT
-    title: str = DEFAULT_TITLE
-    facts: dict[str, Any] = field(default_factory=lambda: dict(DEFAULT_FACTS))
-    no_ack: list[str] | None = None  # person ids; None: the first person paged does not answer
+    at: datetime | None = None  # None: the story's
+    title: str | None = None  # None: the story's
+    facts: dict[str, Any] | None = None  # None: the story's (those the regulations catalog knows)
+    no_ack: list[str] | None = None  # person ids; None: as the story says (nobody, or the first person paged)
     reporter: str | None = None  # person id; default: the first commander candidate
     speed: float = 0.0
     database_url: str | None = None
@@ -50,6 +43,7 @@ class DrillOptions:
 
 @dataclass
 class DrillOutcome:
+    started_at: datetime
     number: int
     messages: int
     closed: bool
@@ -62,7 +56,9 @@ class Drill:
         self.config = config
         self.options = options
         self.out = out
-        self.world: DrillWorld = build_world(config, ensure_utc(options.at), database_url=options.database_url)
+        self.story: Story = story_for(playbook_for(config, options.playbook))
+        self.at = ensure_utc(options.at or self.story.at)
+        self.world: DrillWorld = build_world(config, self.at, database_url=options.database_url)
         self.agenda = Agenda()
         self.printed = 0
         self.number = 0
@@ -90,8 +86,8 @@ class Drill:
         reporter = o.reporter or self._pick("commander", avoid=set()) or sorted(w.config.all("people"))[0]
         actor = self._slack(reporter)
         self.actor = actor
-        result = w.incidents.declare(o.playbook, o.title, actor=actor, key="drill:declare", facts=o.facts,
-                                     description="Declared in a drill.")
+        result = w.incidents.declare(o.playbook, o.title or self.story.title, actor=actor, key="drill:declare",
+                                     facts=self._facts(), description="Declared in a drill.")
         self.number = result.incident.number
         w.scheduler.run_pending()  # the outbox: channel, welcome, announcements, pages
         incident = w.incidents.get(self.number)
@@ -104,7 +100,10 @@ class Drill:
                     self._deliver(w.incidents.assign_role(self.number, role.role, self._slack(person), actor=actor,
                                                           key=f"drill:role:{role.role}"))
         self.holders = {r.role: r.user for r in w.incidents.get(self.number).roles if r.user}
-        no_ack = ({self._slack(p) for p in o.no_ack} if o.no_ack is not None else self._first_paged())
+        if o.no_ack is not None:
+            no_ack = {self._slack(p) for p in o.no_ack}
+        else:
+            no_ack = set() if self.story.first_paged_answers else self._first_paged()
         self.responders = Responders(
             agenda=self.agenda, no_ack=no_ack, person_of=w.person_of,
             acknowledge=lambda page, user: self._deliver(w.incidents.acknowledge_page(
@@ -112,8 +111,15 @@ class Drill:
             notify=self._notify, complete_task=self._complete_task, post_status=self._post_status,
             obligation_due=self._obligation_due)
         start = w.clock.now()
-        self.agenda.add(start + AWARE_AFTER, "legal records when we became aware", self._set_aware)
-        self.agenda.add(start + RESOLVE_AFTER, "the commander resolves the incident", self._resolve)
+        if self.story.legal_clocks and w.incidents.obligations(self.number):
+            self.agenda.add(start + AWARE_AFTER, "legal records when we became aware", self._set_aware)
+        self.agenda.add(start + self.story.resolve_after, "the commander resolves the incident", self._resolve)
+
+    def _facts(self) -> dict[str, Any]:
+        if self.options.facts is not None:
+            return self.options.facts
+        known = fact_names(self.config)  # a story names facts of the shipped catalog; an organisation's may differ
+        return {name: value for name, value in self.story.facts.items() if name in known}
 
     def _authority(self) -> str:
         return self.holders.get("legal") or self.holders.get("comms_lead") or self.actor
@@ -125,10 +131,9 @@ class Drill:
     def _set_aware(self) -> None:
         w = self.world
         aware = w.incidents.get(self.number).declared_at
-        for trigger in ("aware", "discovered"):  # EU law counts from awareness, US state laws from discovery
+        for trigger in self.story.legal_clocks:
             self._deliver(w.incidents.set_trigger(self.number, trigger, aware, actor=self._authority(),
-                                                  key=f"drill:trigger:{trigger}",
-                                                  reason="personal data breach confirmed from the access logs"))
+                                                  key=f"drill:trigger:{trigger}", reason=self.story.legal_clock_reason))
 
     def _obligation_due(self, obligation_id: int) -> datetime | None:
         return next((o.due_at for o in self.world.incidents.obligations(self.number) if o.id == obligation_id), None)
@@ -156,16 +161,16 @@ class Drill:
         if w.incidents.get(self.number).status != "active":
             return
         now = w.clock.now()
-        self._deliver(w.incidents.post_status(
-            self.number, "Access revoked and backups rotated; scoping the affected records with the logs.",
-            actor=self.holders.get("commander", self.actor), key=f"drill:status:{now.isoformat()}"))
+        self._deliver(w.incidents.post_status(self.number, self.story.status_text,
+                                              actor=self.holders.get("commander", self.actor),
+                                              key=f"drill:status:{now.isoformat()}"))
 
     def _resolve(self) -> None:
         w = self.world
         self._deliver(w.incidents.resolve(self.number, actor=self.holders.get("commander", self.actor),
-                                          key="drill:resolve",
-                                          summary="Leaked credential revoked; no further access since 02:40."))
-        self.agenda.add(w.clock.now() + CLOSE_AFTER_RESOLVE, "the commander closes the incident", self._close)
+                                          key="drill:resolve", summary=self.story.resolve_summary))
+        self.agenda.add(w.clock.now() + self.story.close_after_resolve, "the commander closes the incident",
+                        self._close)
 
     def _close(self) -> None:
         w = self.world
@@ -173,11 +178,8 @@ class Drill:
         # notice sent early) so that every legal duty is accounted for before the incident closes.
         for ob in w.incidents.open_obligations(self.number):
             self._notify(ob.id, closing=True)
-        self._deliver(w.incidents.close(
-            self.number, "A backup credential leaked through a misconfigured CI log. Access was revoked within "
-                         "40 minutes; 1,800 customers were notified. Follow-ups: secret scanning in CI, "
-                         "short-lived backup credentials.",
-            actor=self.holders.get("commander", self.actor), key="drill:close"))
+        self._deliver(w.incidents.close(self.number, self.story.close_summary,
+                                        actor=self.holders.get("commander", self.actor), key="drill:close"))
 
     # --- the loop --------------------------------------------------------------------------
 

@@ -20,6 +20,7 @@ def print_header(drill: "Drill", *, file: TextIO) -> None:
     o, zone = drill.options, drill.config.settings.timezone
     print(RULE, file=file)
     print(f"DRILL: playbook {o.playbook}, starting {local(drill.world.clock.now(), zone)} (simulated time)", file=file)
+    print(f"Story: {drill.story.name}, showing {drill.story.shows}.", file=file)
     print("Slack is the local Slack double; the database is a throw-away SQLite file unless --database-url "
           "is given.", file=file)
     print("Each message below is what its reader saw in Slack, with times in the reader's own zone.", file=file)
@@ -42,6 +43,8 @@ def _paging(drill: "Drill", pack: dict[str, Any], file: TextIO) -> None:
     for page in pack["pages"]:
         acked = f", acknowledged {page['acked_at']}" if page.get("acked_at") else ""
         print(f"  level {page['level']}: {page['person']} {page['status']}{acked}: {page['reason']}", file=file)
+    if not pack["pages"]:
+        print("  nobody: this playbook pages no one", file=file)
     for used in pack["exceptions_used"]:
         owed = (f"compensatory rest owed until {used['compensatory_rest_until']}" if used["compensatory_rest_until"]
                 else "no call-out, so no compensatory rest owed")
@@ -55,6 +58,8 @@ def _deadlines(drill: "Drill", pack: dict[str, Any], file: TextIO) -> None:
     by_id = {str(o.id): o for o in drill.world.incidents.obligations(drill.number)}
     _section("Legal notification deadlines", file)
     skipped = [ob for ob in pack["obligations"] if ob["outcome"] == "not_applicable"]
+    if not pack["obligations"]:
+        print("  none: this playbook considers no regulation", file=file)
     for ob in pack["obligations"]:
         if ob in skipped:
             continue
@@ -91,5 +96,5 @@ def print_summary(drill: "Drill", *, file: TextIO) -> "DrillOutcome":
     print(f"  evidence pack (timeline, roles, pages, exceptions, obligations met or missed): {path}", file=file)
     print(f"  {len(w.chat.entries)} Slack messages, {len(pack['timeline'])} timeline events", file=file)
     print(RULE, file=file)
-    return DrillOutcome(number=drill.number, messages=len(w.chat.entries), closed=pack["incident"]["status"] == "closed",
+    return DrillOutcome(started_at=drill.at, number=drill.number, messages=len(w.chat.entries), closed=pack["incident"]["status"] == "closed",
                         chain_ok=audit["verified"], export_markdown=markdown)

@@ -18,19 +18,24 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "the local Slack double and simulated time: declaration, channel, who is paged and why "
                     "(skips for rest, holidays or leave), escalation to deputies, legal obligations and their "
                     "due times, reminders to the notification owner, resolution and the evidence export. Prints "
-                    "what each person would have seen in Slack. Default: a security/privacy breach on "
-                    "Christmas night 2026 in Munich.")
+                    "what each person would have seen in Slack. Each playbook gets the story that shows what it "
+                    "is for, chosen from its settings: a private channel: a personal-data breach on Christmas "
+                    "night (the default, playbook security); a declared labor-law exception: a critical outage at "
+                    "night; no paging: a low-severity issue; low-urgency paging only: a minor problem in the "
+                    "evening, its page held until the morning; otherwise a major outage on a working afternoon.")
     add_config_args(parser)
     parser.add_argument("playbook", nargs="?", default="security", metavar="PLAYBOOK",
                         help="severity playbook id (default: security)")
     parser.add_argument("--at", type=instant_arg, metavar="ISO8601",
-                        help="when the incident is declared, with UTC offset (default: 2026-12-25T02:00:00+01:00)")
-    parser.add_argument("--title", help="incident title")
+                        help="when the incident is declared, with UTC offset (default: the story's, e.g. "
+                             "2026-12-25T02:00:00+01:00 for the breach)")
+    parser.add_argument("--title", help="incident title (default: the story's)")
     parser.add_argument("--fact", action="append", default=None, metavar="NAME=VALUE",
                         help="incident fact (repeatable), e.g. personal_data_breach=true, residents.CA=420; "
-                             "given facts replace the default ones")
+                             "given facts replace the story's")
     parser.add_argument("--no-ack", action="append", default=None, metavar="PERSON",
-                        help="person id who does not acknowledge pages (repeatable; default: the first person paged)")
+                        help="person id who does not acknowledge pages (repeatable; default: as the story says: "
+                             "the breach's first person paged, nobody in the others)")
     parser.add_argument("--everyone-acks", action="store_true", help="every paged person acknowledges")
     parser.add_argument("--reporter", metavar="PERSON", help="person id who declares (default: first commander)")
     parser.add_argument("--speed", type=float, default=0.0, metavar="N",
@@ -85,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
     options.no_ack = [] if args.everyone_acks else args.no_ack
     options.reporter = args.reporter
     outcome = run_drill(config, options, sys.stdout)
-    _write_calendar(config, options.at)
+    _write_calendar(config, outcome.started_at)
     return 0 if outcome.chain_ok else 1
 
 
