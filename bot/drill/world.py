@@ -12,10 +12,11 @@ from bot.clock import ManualClock
 from bot.config.loader import Config
 from bot.drill.transcript import RecordingChat
 from bot.incidents.service import IncidentService
-from bot.oncall.directory import person_by_slack, person_ids, person_timezone, slack_user_of
+from bot.oncall.directory import person_by_slack, person_timezone, slack_user_of
 from bot.scheduling.scheduler import ReminderScheduler
 from bot.slack.client import make_client
 from bot.slack.double import SlackDouble
+from bot.slack.double.seed import seed
 from bot.slack.gateway import SlackGateway
 from bot.slack.services import SlackServices
 from bot.store import migrate
@@ -49,16 +50,6 @@ class DrillWorld:
             self.tmpdir.cleanup()
 
 
-def _channels_named(config: Config) -> set[str]:
-    names = {config.settings.incidents_channel}
-    names.update(c for playbook in config.all("playbook") for note in playbook.notifications for c in note.channels)
-    return {n.lstrip("#") for n in names}
-
-
-def _groups_named(config: Config) -> set[str]:
-    return {g for playbook in config.all("playbook") for note in playbook.notifications for g in note.user_groups}
-
-
 def build_world(config: Config, start: datetime, *, database_url: str | None = None) -> DrillWorld:
     tmpdir = None
     if database_url is None:
@@ -69,12 +60,7 @@ def build_world(config: Config, start: datetime, *, database_url: str | None = N
     clock = ManualClock(start)
 
     double = SlackDouble(token=BOT_TOKEN).start()
-    for person in sorted(person_ids(config)):
-        double.model.add_user(slack_user_of(config, person), name=person, tz=person_timezone(config, person))
-    for name in sorted(_channels_named(config)):
-        double.model.add_channel(name)
-    for handle in sorted(_groups_named(config)):
-        double.model.add_usergroup(handle)
+    seed(double.model, config)
 
     def describe(slack_user: str) -> tuple[str, str]:
         person = person_by_slack(config, slack_user)

@@ -285,5 +285,6 @@ class SlackDouble:
                              "bookmarks": list(c.bookmarks)} for c in self.model.channels.values()]
                 messages = [m.as_json(with_metadata=True) | {"channel": m.channel} for m in self.model.messages]
             calls = [{"method": c.method, "status": c.status, "ok": c.ok} for c in self.calls()]
-            return 200, {"ok": True, "channels": channels, "messages": messages, "calls": calls}
+            webhooks = [{"path": w.path, "body": w.body} for w in self.webhooks()]
+            return 200, {"ok": True, "channels": channels, "messages": messages, "calls": calls, "webhooks": webhooks}
         return 404, {"ok": False, "error": "unknown_control"}
