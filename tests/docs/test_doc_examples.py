@@ -9,6 +9,8 @@ The convention (also in docs/contributing.md, "Command examples in the docs"):
      environment, and the project's virtual environment first on ``PATH`` (``python``, ``python3`` and
      ``incident-bot`` are the project's). ``cd``, variables and background jobs carry over to the
      next command of the same document; background jobs left running are stopped at the end.
+     Documents run one at a time on a machine, so an example may start a server on a fixed port
+     (the tutorial's bot on 3000 and Slack double on 3001).
    * One command per line; a line ending in ``\\`` continues on the next; a heredoc (``<<'EOF'``)
      runs to its end word. Lines starting with ``#`` are comments. No prompts (``$``), no output in
      the block: show output in a separate ```text block.
@@ -33,6 +35,7 @@ The convention (also in docs/contributing.md, "Command examples in the docs"):
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import shlex
@@ -40,6 +43,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -55,6 +59,7 @@ MAX_NOT_RUN = 5
 DOC_TIMEOUT_SECONDS = 600
 SCRATCH_COPIES = ("config", "playbooks")  # copied, so a doc may edit them; everything else is linked
 SCRATCH_SKIP = {".git", "var", ".pytest_cache", ".hypothesis", "build", "dist"}
+MACHINE_LOCK = Path(tempfile.gettempdir()) / "incident-bot-doc-examples.lock"
 
 
 def _rel(path: Path) -> str:
@@ -114,7 +119,8 @@ def test_every_command_example_runs(doc: Path, tmp_path: Path) -> None:
     script = tmp_path / "examples.sh"
     script.write_text(_script(_runnable(doc)), encoding="utf-8")
     log = tmp_path / "output.log"
-    with log.open("wb") as out:
+    with open(MACHINE_LOCK, "a") as lock, log.open("wb") as out:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # examples may use fixed ports (3000, 3001): one document at a time
         process = subprocess.Popen(["bash", str(script)], cwd=work, env=_environment(), stdout=out,
                                    stderr=subprocess.STDOUT, start_new_session=True)
         try:
@@ -155,9 +161,14 @@ def test_not_run_blocks_are_few_and_say_why() -> None:
     assert len(not_run) <= MAX_NOT_RUN, f"{len(not_run)} blocks are not run (at most {MAX_NOT_RUN}): {not_run}"
 
 
-def test_the_readme_is_run() -> None:
+def test_the_readme_and_the_tutorial_are_run() -> None:
     run = {_rel(d) for d in DOCS_WITH_EXAMPLES}
-    assert "README.md" in run
+    assert {"README.md", "docs/tutorial.md"} <= run
+
+
+def test_the_tutorial_is_the_first_link_in_the_readme() -> None:
+    first = re.search(r"\]\(([^)\s]+)\)", (REPO_ROOT / "README.md").read_text(encoding="utf-8"))
+    assert first and first.group(1) == "docs/tutorial.md"
 
 
 def test_concrete_commands_are_in_sh_blocks() -> None:
@@ -200,7 +211,7 @@ def _cli_options(words: list[str]) -> tuple[list[str], set[str]] | str:
 
 
 def _options_shown(text: str) -> set[str]:
-    return set(re.findall(r"(?<![\w-])(--[a-z][a-z0-9-]*)", text))
+    return set(re.findall(r"(?<![\w-])(--[a-z][a-z0-9-]*|-[a-zA-Z](?![\w-]))", text))
 
 
 def _check_command(text: str) -> str | None:
@@ -211,7 +222,7 @@ def _check_command(text: str) -> str | None:
             if isinstance(found, str):
                 return found
             path, options = found
-            unknown = sorted(_options_shown(text) - options)
+            unknown = sorted(_options_shown(text[len(prefix):]) - options)
             return f"`{' '.join(['incident-bot', *path])}` has no option {', '.join(unknown)}" if unknown else None
     for prefix in RUN_PY:
         if text == prefix or text.startswith(prefix + " "):
@@ -224,13 +235,14 @@ def _check_command(text: str) -> str | None:
         source = _module_source(module)
         if source is None:
             return f"no module {module}"
-        missing = sorted(o for o in _options_shown(text) if o not in source)
+        missing = sorted(o for o in _options_shown(text.split(module, 1)[1]) if o not in source)
         return f"{module} has no option {', '.join(missing)}" if missing else None
     if text.startswith(BENCH_PREFIXES):
         script = REPO_ROOT / words[1]
         if not script.is_file():
             return f"no benchmark script {words[1]}"
-        missing = sorted(o for o in _options_shown(text) if o not in script.read_text(encoding="utf-8"))
+        missing = sorted(o for o in _options_shown(text.split(words[1], 1)[1])
+                         if o not in script.read_text(encoding="utf-8"))
         return f"{words[1]} has no option {', '.join(missing)}" if missing else None
     return None
 
