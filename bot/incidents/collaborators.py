@@ -80,13 +80,10 @@ def page_targets(session: Session, config: Any, incident: Incident, targets: lis
 
 
 def _exception_request(spec: Any, incident: Incident) -> Any:
-    if spec.exception is None:
-        return None
-    from bot.oncall.planner import ExceptionRequest
+    from bot.incidents.declared_exception import request_for
 
-    justification = f"{spec.exception.justification} (INC-{incident.number} {incident.severity}: {incident.title})"
-    return ExceptionRequest(declared_by=incident.reporter, justification=justification,
-                            exception_id=spec.exception.id)
+    return request_for(spec, declared_by=incident.reporter,
+                       about=f"INC-{incident.number} {incident.severity}: {incident.title}")
 
 
 def page_row(session: Session, page_id: int) -> Any:

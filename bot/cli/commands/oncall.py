@@ -42,8 +42,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--severity", default="sev2", metavar="SEV", help="incident severity / playbook id (default: sev2)")
     parser.add_argument("--urgency", choices=("high", "low"), default="high",
                         help="low: pages outside working hours are held until they begin (default: high)")
-    parser.add_argument("--exception", metavar="ID", help="declare a named exception (e.g. notfall, emergency)")
-    parser.add_argument("--justification", metavar="TEXT", help="why the exception is needed (required with --exception)")
+    parser.add_argument("--exception", metavar="ID", help="declare a named exception (e.g. notfall, emergency) "
+                        "instead of the one the severity's playbook declares")
+    parser.add_argument("--justification", metavar="TEXT", help="why the exception is needed (required with "
+                        "--exception; at least 20 characters, as in a playbook)")
+    parser.add_argument("--no-playbook-exception", action="store_true",
+                        help="leave out the exception the severity's playbook would declare (default: shown, "
+                             "marked as the playbook's, as a declaration would apply it)")
     parser.add_argument("--declared-by", metavar="WHO", default="cli", help="who declares the exception")
     parser.add_argument("--history", action="store_true",
                         help="read earlier call-outs from the database ($DATABASE_URL) so rest periods after them count")
@@ -122,8 +127,8 @@ def run_record(args: argparse.Namespace, config) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    from bot.incidents.declared_exception import justification_problem
     from bot.oncall.directory import rota_ids
-    from bot.oncall.planner import ExceptionRequest, plan_pages
 
     config = load_or_exit(args)
     if args.rota == "record":
@@ -132,9 +137,11 @@ def run(args: argparse.Namespace) -> int:
         print("PERSON, --from, --to, --kind, --note, --by and --incident belong to `oncall record PERSON ...`",
               file=sys.stderr)
         return 2
-    if args.exception and not (args.justification or "").strip():
-        print("--exception needs --justification: say why the exception is necessary", file=sys.stderr)
-        return 2
+    if args.exception:
+        problem = justification_problem(args.justification)
+        if problem:
+            print(f"--exception needs --justification: {problem}", file=sys.stderr)
+            return 2
     severities = {getattr(m, "id", None) for m in config.all("playbook")} - {None}
     if severities and args.severity not in severities:
         print(f'unknown severity "{args.severity}"; playbooks define: {", ".join(sorted(severities))}', file=sys.stderr)
@@ -145,12 +152,45 @@ def run(args: argparse.Namespace) -> int:
         return 2
     targets = [args.rota] if args.rota else sorted(known)
     at = args.at or SystemClock().now()
-    request = ExceptionRequest(args.declared_by, args.justification, args.exception) if args.exception else None
     history = _history(config, at) if args.history else None
-    plans = [plan_pages(config, t, at, args.severity, urgency=args.urgency, exception=request, history=history)
-             for t in targets]
+    previews = [_preview(config, args, t, at, history) for t in targets]
     if args.json:
-        print_json(plans[0].to_json() if args.rota else [p.to_json() for p in plans])
+        shown = [{**plan.to_json(), "declaration": declaration} for plan, declaration in previews]
+        print_json(shown[0] if args.rota else shown)
     else:
-        print("\n\n".join(_text(p) for p in plans))
+        print("\n\n".join(_text(plan) + _declaration_text(declaration, args.severity) for plan, declaration in previews))
     return 0
+
+
+def _preview(config, args: argparse.Namespace, target: str, at, history):
+    """The plan a declaration of ``args.severity`` would follow for ``target``, and what it declares."""
+    from bot.incidents.declared_exception import paging_entry, request_for
+    from bot.oncall.planner import ExceptionRequest, plan_pages
+
+    entry = paging_entry(config, args.severity, target)
+    declaration = {"pages_this_rota": entry is not None, "paged_as": entry.target if entry else None,
+                   "exception_source": None, "exception": None}
+    if args.exception:
+        request = ExceptionRequest(args.declared_by, args.justification.strip(), args.exception)
+        declaration.update(exception_source="command line", exception=args.exception)
+    elif args.no_playbook_exception:
+        request = None
+    else:
+        request = request_for(entry, declared_by="the person who declares",
+                              about=f"a {args.severity} declaration, previewed")
+        if request is not None:
+            declaration["exception_source"] = "playbook"
+    plan = plan_pages(config, target, at, args.severity, urgency=args.urgency, exception=request, history=history)
+    if declaration["exception_source"] == "playbook":  # the id, or the ones the people's profiles name
+        declaration["exception"] = request.exception_id or ", ".join(sorted({u.exception for u in plan.exceptions_used}))
+    return plan, declaration
+
+
+def _declaration_text(declaration: dict, severity: str) -> str:
+    if not declaration["pages_this_rota"]:
+        return f"\n  note: a {severity} declaration does not page this rota (its playbook pages other targets)"
+    if declaration["exception_source"] == "playbook":
+        used = f" ({declaration['exception']})" if declaration["exception"] else " (none needed here)"
+        return (f"\n  exception{used}: declared by the {severity} playbook, which pages {declaration['paged_as']}, "
+                "as a declaration would; --no-playbook-exception shows the plan without it")
+    return ""
