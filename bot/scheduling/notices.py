@@ -80,17 +80,35 @@ def page_notice(incident: Any, *, page_id: int, key: str, person: str, reason: s
 
 
 def escalation_notice(incident: Any, *, key: str, person: str | None, waited: timedelta,
-                      next_people: list[str]) -> Notice:
+                      next_people: list[str], already_paged: bool = False, by_hand: str | None = None) -> Notice:
+    """Who did not answer and who is paged now; never a notice that names nobody to act.
+
+    ``already_paged``: the next people were paged before this escalation came due (nothing new is sent).
+    ``by_hand``: nobody is left to page; this person (the commander) is asked to find someone.
+    """
     who = "The page" if not person else "The page to the on-call person"
     if next_people:
-        action = "Paging next: " + ", ".join(next_people) + "."
+        action = ("Already paged: " if already_paged else "Paging next: ") + ", ".join(next_people) + "."
+    elif by_hand:
+        action = "Nobody is left to page on this escalation path: the commander, please find someone by hand."
     else:
-        action = "Nobody is left to page on this escalation path: find someone by hand."
+        action = "Nobody is left to page on this escalation path: anyone here, please find someone by hand."
     return Notice(
         kind="escalation",
         title=f"Escalating {incident_label(incident)}: page not acknowledged within {span(waited)}",
         lines=(f"{who} was not acknowledged in time.", action),
-        mention_users=tuple(p for p in ([person] if person else []) + next_people if p),
+        mention_users=tuple(dict.fromkeys(p for p in ([person] if person else []) + next_people + [by_hand] if p)),
+        metadata=_meta(incident, key),
+    )
+
+
+def acknowledged_meanwhile_notice(incident: Any, *, key: str, acked_by: list[str]) -> Notice:
+    """The page was acknowledged just as its escalation came due: say who has it, page nobody else."""
+    return Notice(
+        kind="escalation",
+        title=f"{incident_label(incident)}: acknowledged as the escalation came due",
+        lines=("Acknowledged in time after all: nobody else is paged.",),
+        mention_users=tuple(acked_by),
         metadata=_meta(incident, key),
     )
 

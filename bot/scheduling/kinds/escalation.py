@@ -47,11 +47,40 @@ def prepare(session: Session, config: Any, reminder: Reminder, now: datetime) ->
         return Drop("the page was acknowledged, declined or cancelled in time")
     new_pages = escalate(session, config, page.id, at=now)
     waited = now - (page.sent_at or page.page_at)
-    notice = notices.escalation_notice(incident, key=reminder.key, person=page.slack_user, waited=waited,
-                                       next_people=[p.slack_user for p in new_pages])
+    if new_pages:
+        notice = notices.escalation_notice(incident, key=reminder.key, person=page.slack_user, waited=waited,
+                                           next_people=[p.slack_user for p in new_pages])
+    else:
+        notice = _nothing_new_paged(session, incident, page, reminder.key, waited)
     if not incident.channel_id:
         return Drop("escalated; the incident has no channel to tell")
     return Send(incident.channel_id, notice, False)
+
+
+def _nothing_new_paged(session: Session, incident: Any, page: Any, key: str, waited: timedelta) -> Any:
+    """Escalating paged nobody new: say why, naming who has it, who was already paged, or who must act.
+
+    The page may have been acknowledged in the window between this reminder coming due and the
+    escalation reading it (a click at the last second), the next level may already have been paged
+    (a decline, a sibling's escalation), or the path may be exhausted.
+    """
+    from bot.oncall.tables import Page
+    from bot.scheduling.recipients import role_holder
+
+    session.flush()  # what escalate changed, then the pages as the database has them now (an ack may be newer)
+    siblings = session.exec(select(Page).where(Page.incident_id == page.incident_id, Page.target == page.target)
+                            .execution_options(populate_existing=True)).all()
+    acked = [p.slack_user for p in siblings if p.status == "acked"]
+    if acked:
+        return notices.acknowledged_meanwhile_notice(incident, key=key, acked_by=acked)
+    later = [p.slack_user for p in sorted(siblings, key=lambda p: (p.level, p.id))
+             if p.level > page.level and p.status != "cancelled"]
+    if later:
+        return notices.escalation_notice(incident, key=key, person=page.slack_user, waited=waited,
+                                         next_people=list(dict.fromkeys(later)), already_paged=True)
+    commander = role_holder(session, incident.id, "commander") or incident.reporter
+    return notices.escalation_notice(incident, key=key, person=page.slack_user, waited=waited, next_people=[],
+                                     by_hand=commander)
 
 
 def after_sent(session: Session, config: Any, reminder: Reminder, now: datetime) -> None:
