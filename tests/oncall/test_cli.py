@@ -49,9 +49,9 @@ def test_text_all_rotas_and_exception_flags(capsys, config_dir, tmp_path):
                     "--at", "2026-12-25T02:00:00+01:00", "--exception", "notfall")
     assert code == 2 and "--justification" in out.err
     code, out = run(capsys, "platform", "--config-dir", config_dir, "--playbooks-dir", pb, "--severity", "sev1",
-                    "--at", "2026-12-25T02:00:00+01:00", "--exception", "notfall", "--justification", "checkout down",
-                    "--declared-by", "katrin")
-    assert code == 0 and "exception notfall (ArbZG §14(1), (3)) for anna: checkout down" in out.out
+                    "--at", "2026-12-25T02:00:00+01:00", "--exception", "notfall",
+                    "--justification", "checkout down for every customer", "--declared-by", "katrin")
+    assert code == 0 and "exception notfall (ArbZG §14(1), (3)) for anna: checkout down for every customer" in out.out
 
 
 def test_unknown_rota_and_naive_time(capsys, config_dir, tmp_path):
