@@ -92,6 +92,16 @@ def test_every_bad_edit_is_refused_on_sighup_and_the_bot_keeps_serving(running):
     _still_serving(bot, slack)
     settings.write_text(good_settings)
 
+    # standing facts are typed like every other fact: an unreadable value and an unknown name are refused
+    # (never read as "no", which would switch a legal duty off)
+    organisation = config_dir / "organisation.yaml"
+    organisation.write_text("facts:\n  personal_data_breach: ja\n  personal_data: true\n")
+    refused = _hangup_and_wait(bot, "configuration edit rejected")
+    assert "organisation.yaml:2:" in refused and "fact personal_data_breach: expected true or false" in refused
+    assert 'no regulation asks about fact "personal_data" (did you mean "personal_data_breach"?)' in refused
+    _still_serving(bot, slack)
+    organisation.unlink()
+
     sev2 = playbooks_dir / "sev2.yaml"
     kept = sev2.read_text()
     sev2.unlink()
