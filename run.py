@@ -10,6 +10,7 @@ The virtual environment is rebuilt when pyproject.toml changes.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import subprocess
@@ -30,6 +31,29 @@ def ensure_venv() -> None:
     wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
     if STAMP.exists() and STAMP.read_text() == wanted and PYTHON.exists():
         return
+    with _setup_lock():  # two runs started together (say a SQLite and a PostgreSQL pass) install once
+        if STAMP.exists() and STAMP.read_text() == wanted and PYTHON.exists():
+            return
+        _install(wanted)
+
+
+@contextlib.contextmanager
+def _setup_lock():
+    VENV.mkdir(exist_ok=True)
+    with open(VENV / ".setup.lock", "w") as lock:
+        try:
+            import fcntl
+        except ImportError:  # Windows: no advisory locks here; runs there are one at a time
+            yield
+            return
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _install(wanted: str) -> None:
     if not PYTHON.exists():
         print("creating .venv ...", flush=True)
         venv.EnvBuilder(with_pip=True).create(VENV)
