@@ -31,6 +31,7 @@ The convention (also in docs/contributing.md, "Command examples in the docs"):
 4. Slack command examples in inline code (`/incident fact personal_data_breach true`) are parsed by
    the bot's real command parser; a fact example must be one the bot accepts, name and value (a counts
    fact takes a key: `/incident fact residents.CA 600`). A bare `/incident fact` names the command.
+   ``#name`` is read as Slack sends it (``<#C…|name>``) and ``INC-n`` as an incident number.
 5. Links to files (``[x](oncall.md)``) and inline ``*.md`` names must point at files in the repository
    (names under ``var/`` are files the bot writes, such as the drill's evidence pack).
 """
@@ -287,6 +288,13 @@ def test_commands_named_in_the_docs_exist_with_the_options_shown() -> None:
     assert not problems, "\n".join(problems)
 
 
+def as_slack_sends_it(typed: str) -> str:
+    """A command as Slack delivers it: the manifest's commands have should_escape, so a channel a person
+    types as ``#name`` arrives as ``<#C…|name>``; ``INC-n`` in prose stands for an incident number."""
+    text = re.sub(r"\bINC-n\b", "INC-42", typed)
+    return re.sub(r"(?<![<\w])#([a-z0-9][a-z0-9_-]*)", r"<#C0EXAMPLE1|\1>", text)
+
+
 def test_slack_command_examples_parse_and_name_known_facts() -> None:
     from bot.config.loader import ConfigPaths, load_config
     from bot.incidents.errors import InvalidRequest
@@ -307,6 +315,7 @@ def test_slack_command_examples_parse_and_name_known_facts() -> None:
                 problems.append(f"{mention.where}: {text}: /incident has no command {words[1]!r}")
             continue
         checked += 1
+        text = as_slack_sends_it(text)
         try:
             if text.startswith("/oncall"):
                 parse_oncall(text.split(None, 1)[1])
