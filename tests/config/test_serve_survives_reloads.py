@@ -60,7 +60,7 @@ def running(tmp_path, database_url):
         # only SIGHUP reloads here: the file watcher polls once an hour
         config_dir, playbooks_dir = make_config(tmp_path, admins=[], settings={"reload_poll_seconds": 3600})
         bot = BotProcess(api_url=double.api_url, database_url=database_url, config_dir=config_dir,
-                         playbooks_dir=playbooks_dir, log_path=tmp_path / "bot.log")
+                         playbooks_dir=playbooks_dir, log_path=tmp_path / "bot.log", scheduler=True)  # it delivers the outbox
         try:
             bot.wait_ready()
             yield bot, SlackSender(f"{bot.url}/slack/events", f"{double.url}/webhook"), double, config_dir, playbooks_dir
