@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 
 from bot.slack import home_view
-from tests.slack.test_listeners import REPORTER, world  # noqa: F401  (the fixture)
+from tests.slack.conftest import REPORTER  # the world fixture comes from tests/slack/conftest.py
 
 TITLE = "Checkout <!channel> & <https://evil.example|runbook> down"
 # each control character replaced by its entity, by hand: & -> &amp;, < -> &lt;, > -> &gt;
