@@ -30,8 +30,8 @@ The convention (also in docs/contributing.md, "Command examples in the docs"):
    the block ```sh so it runs.
 4. Slack command examples in inline code (`/incident fact personal_data_breach true`) are parsed by
    the bot's real command parser; a fact example must be one the bot accepts, name and value (a counts
-   fact takes a key: `/incident fact residents.CA 600`). A bare `/incident fact` names the command.
-   ``#name`` is read as Slack sends it (``<#C…|name>``) and ``INC-n`` as an incident number.
+   fact takes a key: `/incident fact residents.CA 600`). A bare `/incident fact` or `/oncall worked`
+   names the command. ``#name`` is read as Slack sends it (``<#C…|name>``) and ``INC-n`` as an incident number.
 5. Links to files (``[x](oncall.md)``) and inline ``*.md`` names must point at files in the repository
    (names under ``var/`` are files the bot writes, such as the drill's evidence pack).
 """
@@ -299,7 +299,7 @@ def test_slack_command_examples_parse_and_name_known_facts() -> None:
     from bot.config.loader import ConfigPaths, load_config
     from bot.incidents.errors import InvalidRequest
     from bot.incidents.facts import normalise_fact
-    from bot.slack.command_parser import USAGE, UsageError, parse_incident, parse_oncall
+    from bot.slack.command_parser import ONCALL_REQUESTS, USAGE, UsageError, parse_incident, parse_oncall
 
     config = load_config(ConfigPaths(REPO_ROOT / "config", REPO_ROOT / "playbooks"))
     now = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
@@ -314,6 +314,8 @@ def test_slack_command_examples_parse_and_name_known_facts() -> None:
             if words[1].lower() not in USAGE and words[1].lower() != "help":
                 problems.append(f"{mention.where}: {text}: /incident has no command {words[1]!r}")
             continue
+        if words[0] == "/oncall" and len(words) == 2 and words[1].lower() in ONCALL_REQUESTS:
+            continue  # `/oncall worked` names the command (`/oncall platform` is an example, and is parsed)
         checked += 1
         text = as_slack_sends_it(text)
         try:
