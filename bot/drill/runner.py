@@ -193,6 +193,10 @@ class Drill:
         w = self.world
         print_header(self, file=self.out)
         self._declare()
+        from bot.drill.rest_story import RestStory
+
+        self.rest_story = RestStory(self)
+        self.rest_story.start()
         end = w.clock.now() + MAX_SIMULATED
         for _ in range(MAX_STEPS):
             w.scheduler.run_pending()

@@ -85,6 +85,7 @@ def print_summary(drill: "Drill", *, file: TextIO) -> "DrillOutcome":
     print(f"SUMMARY of {pack['incident']['label']} ({pack['incident']['status']})", file=file)
     _paging(drill, pack, file)
     _deadlines(drill, pack, file)
+    drill.rest_story.print_summary(file)
     _section("Evidence for auditors", file)
     audit = pack["audit"]
     print(f"  audit chain: {audit['events']} events, head hash {audit['head_hash']}, "

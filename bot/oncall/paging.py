@@ -148,7 +148,7 @@ def decline(session: Session, page_id: int, *, by: str, at: datetime, reason: st
     return page
 
 
-def _declared_exception(session: Session, incident_id: int | None) -> ExceptionRequest | None:
+def declared_exception(session: Session, incident_id: int | None) -> ExceptionRequest | None:
     if incident_id is None:
         return None
     use = session.exec(select(ExceptionUse).where(ExceptionUse.incident_id == incident_id)
@@ -179,7 +179,7 @@ def escalate(session: Session, config, page_id: int, *, at: datetime) -> list[Pa
     if any(p.level > page.level for p in siblings):
         return []  # already escalated past this page
     history = load_history(session, list(team.people), at)
-    declared = _declared_exception(session, page.incident_id)
+    declared = declared_exception(session, page.incident_id)
     declined = {p.person_id for p in siblings if p.status == "declined"}  # said no: never re-paged for this target
     level = page.level + 1
     while (level - 1) // n <= pol.repeat:
