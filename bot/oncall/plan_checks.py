@@ -26,8 +26,10 @@ from datetime import date, datetime, timedelta
 from functools import cached_property
 from typing import Any, Callable
 
+from bot.oncall import reference_periods
+from bot.oncall.reference_periods import Period
 from bot.oncall.schedule import Shift
-from bot.oncall.team import Interval, PersonInfo, Team
+from bot.oncall.team import PersonInfo, Team
 from bot.oncall.timeline import Timeline
 from bot.oncall.wallclock import describe_local, local_date, start_of_local_day, to_local
 
@@ -56,7 +58,7 @@ class Horizon:
     def __init__(self, team: Team, start: datetime, end: datetime) -> None:
         self.team, self.start, self.end = team, start, end
         self.zone = next(iter(team.rotations.values())).timezone if team.rotations else "UTC"
-        self._periods: dict[int, list[Interval]] = {}
+        self._periods: dict[int, list[Period]] = {}
         self._shared_work: dict[tuple, Timeline] = {}
         self._days: dict[str, tuple[date, date]] = {}
 
@@ -78,21 +80,13 @@ class Horizon:
                                 local_date(self.end, zone))
         return self._days[zone]
 
-    def periods(self, days: int) -> list[Interval]:
+    def periods(self, days: int) -> list[Period]:
         """Consecutive periods of ``days`` calendar days from the horizon start, in the horizon's zone (a period
-        with a DST change is 1 h shorter or longer in absolute time and still checked); a last partial one is not."""
+        with a DST change is 1 h shorter or longer in absolute time and still one period).  The last may be
+        partial (not ``complete``): a check judges it only when it already fails whatever the days after the
+        window hold, and otherwise notes it as not judged."""
         if days not in self._periods:
-            out: list[Interval] = []
-            day = local_date(self.start, self.zone)
-            cursor = self.start
-            while True:
-                day += timedelta(days=days)
-                window_end = start_of_local_day(day, self.zone)
-                if window_end > self.end:
-                    break
-                out.append((cursor, window_end))
-                cursor = window_end
-            self._periods[days] = out
+            self._periods[days] = reference_periods.periods(self.start, self.end, self.zone, days)
         return self._periods[days]
 
 
@@ -211,12 +205,18 @@ def consecutive(plan: PersonPlan, rule) -> None:
 @plan_check("max_standby_days_in_period")
 def standby_days(plan: PersonPlan, rule) -> None:
     """Standby hours in each consecutive ``per_days`` period of the horizon, at most ``days`` x 24 h."""
-    for cursor, window_end in plan.horizon.periods(rule.per_days):
-        hours = plan.standby.hours_within(cursor, window_end)
-        if hours > rule.days * 24:
-            plan.add(cursor, rule, f"{hm(hours)} on call in the {rule.per_days} days from here, more than "
-                                   f"{rule.days:g} x 24 h")
+    allowed = rule.days * 24
+    for period in plan.horizon.periods(rule.per_days):
+        hours = plan.standby.hours_within(period.start, period.end)
+        if hours > allowed:
+            seen = (f"{hm(hours)} on call in the {rule.per_days} days from here" if period.complete else
+                    f"already {hm(hours)} on call in the first {period.days_seen} of the {rule.per_days} days from here")
+            plan.add(period.start, rule, f"{seen}, more than {rule.days:g} x 24 h")
             return
+        if not period.complete:
+            plan.note(period.start, rule, f"not judged: the window covers {period.days_seen} of the {rule.per_days} "
+                                          f"days of the period from here, and its {hm(hours)} on call stay within the "
+                                          f"{rule.days:g} x 24 h the whole period allows")
 
 
 @plan_check("compensation_required")
@@ -249,11 +249,16 @@ def weekly_rest(plan: PersonPlan, rule) -> None:
     need = rule.hours + (daily if rule.plus_daily_rest else 0)
 
     def findings() -> list[Finding]:
-        for cursor, window_end in plan.horizon.periods(rule.per_days):
-            longest = plan.work.longest_gap_hours(cursor, window_end)
-            if longest < need:
-                return [("add", cursor, f"longest rest in the {rule.per_days} days from here is {hm(longest)}, "
-                                        f"needs {need:g} h")]
+        for period in plan.horizon.periods(rule.per_days):
+            longest = plan.work.longest_gap_hours(period.start, period.end)
+            if longest >= need:
+                continue
+            if period.complete:
+                return [("add", period.start, f"longest rest in the {rule.per_days} days from here is {hm(longest)}, "
+                                              f"needs {need:g} h")]
+            return [("note", period.start, f"not judged: the window covers {period.days_seen} of the {rule.per_days} "
+                                           f"days from here and holds no rest of {need:g} h (longest {hm(longest)}); "
+                                           "it may fall in the days after the window")]
         return []
 
     plan.from_work(rule, findings, need)
