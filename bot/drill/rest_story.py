@@ -5,7 +5,8 @@ incident is resolved), that person records, with ``/oncall worked``, a further
 call-out they took by phone that afternoon: work the bot did not see.  The
 step shows who the page they answered would reach at that moment, without
 and with the record, and their manager then schedules the compensatory rest
-the call-out left owed (the "Schedule it from now" button of a rest nudge).
+the call-out left owed (the "Schedule it from now" button of the rest nudge
+the scheduler sent them).
 The drill summary prints the record and the rest ledger.
 """
 

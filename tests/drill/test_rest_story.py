@@ -11,9 +11,10 @@ Expectations derived by hand from the shipped configuration and the statutes it 
   02:08 call-out leave the 24 h window: 02:30 on 26 Dec. The notfall exception waives the daily rest and the
   holiday ban, but not §3, so the level that reached her at 18:00 before the record now skips her and pages the
   next Munich deputy, felix (bruno is on leave; diogo is in Lisbon, where contact during rest is forbidden).
-* Paging her under notfall owes compensatory rest equal to her 11 h daily rest from the call-out's end (08:00);
-  her manager katrin schedules it from 18:00 to 05:00. By the close (28 Dec) it has passed with no work inside:
-  taken.
+* Paging her under notfall owes compensatory rest equal to her 11 h daily rest from the call-out's end (08:00).
+  The EU profile's compensatory_rest says 0 h to schedule it (Directive art. 17(2), Jaeger), so her manager katrin
+  is nudged at 08:00; at 18:00 she schedules it from then to 05:00. By the close (28 Dec) it has passed with no work
+  inside: taken.
 """
 
 from __future__ import annotations
@@ -45,5 +46,7 @@ def test_a_recorded_call_out_shortens_availability_and_the_summary_shows_the_res
             "2026-12-25 18:00 Europe/Berlin to 2026-12-26 05:00 Europe/Berlin by katrin: paged under exception notfall "
             "(ArbZG §14(1), (3))") in summary
     # what carla's manager and carla read in Slack
+    assert ("[Fri 25 Dec 08:00 CET] DM to katrin\n    Compensatory rest to schedule for Carla Huber\n"
+            "    Carla Huber is owed 11 h of compensatory rest since 2026-12-25 08:00 Europe/Berlin") in text
     assert "[Fri 25 Dec 18:00 CET] DM to katrin\n    Carla Huber recorded work" in text
     assert "[Fri 25 Dec 18:00 CET] DM to carla\n    Your compensatory rest is scheduled" in text
