@@ -1,4 +1,4 @@
-"""The DST week and the partial window in each European profile as shipped: DE, FR, NL, PT and UK.
+"""The DST week, the DST night and the partial window in each European profile as shipped: DE, FR, NL, PT and UK.
 
 Every expected value is worked out by hand in the comment above it, from the statute the profile cites. Two
 principles run through all of them:
@@ -19,6 +19,9 @@ from datetime import date
 
 import pytest
 
+from bot.oncall.history import EngagementHistory
+from bot.oncall.planner import plan_pages
+from tests.oncall.helpers import local
 from tests.oncall.statute_helpers import findings, review, site_config
 
 # profile, zone, the weekly rest it requires in hours:
@@ -151,3 +154,43 @@ def test_rota_preview_diff_cli_flags_a_missing_replacement_rest_day(tmp_path, ca
     out = capsys.readouterr().out
     assert "BLOCK replacement_rest_day: anna" in out and "worked on a Sunday (2026-03-22)" in out
     assert "ArbZG §11(3)" in out
+
+
+# profile, zone, what a call-out during an incomplete rest does (as shipped), its citation
+CALLOUTS = [
+    ("de-arbzg", "Europe/Berlin", "restart", "ArbZG §5(1)"),
+    ("fr-ct", "Europe/Paris", "restart", "L3121-10"),
+    ("nl-atw", "Europe/Amsterdam", "compensate", "Atw art. 5:3"),
+    ("pt-ct", "Europe/Lisbon", "compensate", "CT art. 214"),
+    ("uk-wtr", "Europe/London", "compensate", "WTR 1998 reg 10, 21, 24"),
+]
+
+
+@pytest.mark.parametrize("profile,zone,action,cite", CALLOUTS)
+@pytest.mark.parametrize("start,saturday,sunday,until", [
+    # Spring: SA 28 March, call-outs 20:00-21:00 (after a complete rest since FR 17:00: the new working day) and
+    # 23:00-00:30 (2 h after the first: an incomplete rest). 00:30 local is before the change in every zone (01:00 UTC),
+    # and 11 real hours later the clocks show 12:30, not 11:30.
+    ("2026-03-23", "2026-03-28", "2026-03-29", "12:30"),
+    # Autumn: SA 24 October, the same call-outs; 11 real hours after 00:30 local the clocks show 10:30.
+    ("2026-10-19", "2026-10-24", "2026-10-25", "10:30"),
+])
+def test_the_rest_after_a_call_out_on_the_dst_night_runs_11_real_hours(tmp_path, profile, zone, action, cite, start,
+                                                                       saturday, sunday, until):
+    # anna (MO-FR 09:00-17:00) holds the rota that week; she is paged at SU 09:00.
+    def at(text):
+        return local(text, zone)
+
+    config = site_config(tmp_path, profile, zone, rotation={"start": start, "activity": "it_systems_continuity"})
+    history = EngagementHistory.of([("anna", at(f"{saturday} 20:00"), at(f"{saturday} 21:00")),
+                                    ("anna", at(f"{saturday} 23:00"), at(f"{sunday} 00:30"))])
+    plan = plan_pages(config, "ops", at(f"{sunday} 09:00"), "sev2", history=history)
+    running = f"11 h daily rest running until {until} {zone}"
+    if action == "restart":
+        # ArbZG §5(1), C. trav. L3121-10: the rest is due again in full: anna is skipped until then
+        [skip] = [s for s in plan.skipped if s.person == "anna" and s.reason_code == "daily_rest"]
+        assert running in skip.reason and cite in skip.citation
+    else:
+        # Directive art. 17(2), WTR reg 24, and the NL/PT readings: paged, with equivalent compensatory rest owed
+        [step] = [s for s in plan.plan if s.person == "anna"]
+        assert any(running in n and "compensatory rest is owed" in n and cite in n for n in step.notes), step.notes
