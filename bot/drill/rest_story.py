@@ -111,9 +111,12 @@ class RestStory:
         print(f"  {person} types: /oncall worked {span} {NOTE}\n    {answer.reply}", file=out)
         when = f"{to_local(now, zone):%a %d %b %H:%M}"
         self.lines.append(f"/oncall worked by {person}: {answer.reply.removeprefix('Recorded: ')}")
-        self.lines.append(f"{person} answered the level-{page.level} page of {page.target}; that level planned again at "
-                          f"{when}: before the record {before}; after it {after}"
-                          + (f"; {instead} would be paged instead" if instead and instead != person else ""))
+        head = f"{person} answered the level-{page.level} page of {page.target}; that level planned again at {when}: "
+        if after == before:
+            self.lines.append(head + f"{after}, with or without the record")
+        else:
+            self.lines.append(head + f"before the record {before}; after it {after}"
+                              + (f"; {instead} would be paged instead" if instead and instead != person else ""))
         manager = rest_ledger.manager_of(team, person)
         if manager is None or manager not in team.people:
             return
