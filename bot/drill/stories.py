@@ -39,6 +39,10 @@ class Story:
     close_summary: str = "Closed after the review."
 
 
+# An outage without personal data at an entity outside NIS2 and DORA: no regime applies, and none is assumed.
+NO_LEGAL_DUTY: dict[str, Any] = {"significant_incident": False, "major_ict_incident": False, "nis2_entity": False,
+                                 "dora_financial_entity": False, "personal_data_breach": False}
+
 BREACH = Story(
     name="personal-data breach",
     shows="a private channel, legal notification clocks (GDPR, US states) with nudges to legal and the comms lead, "
@@ -86,8 +90,7 @@ MAJOR = Story(
           "status updates in the channel and the feed, and no legal duty for an outage without personal data",
     at=datetime.fromisoformat("2026-12-16T15:30:00+01:00"),  # a Wednesday afternoon
     title="Card payments fail for some customers in the EU",
-    facts={"significant_incident": False, "major_ict_incident": False, "nis2_entity": False,
-           "dora_financial_entity": False, "personal_data_breach": False},
+    facts=NO_LEGAL_DUTY,
     status_text="Errors limited to one card processor; traffic shifted to the backup processor.",
     resolve_after=timedelta(hours=3),
     resolve_summary="Traffic on the backup processor; the primary processor confirmed and fixed their fault.",
@@ -102,8 +105,7 @@ MINOR = Story(
           "minor problem) and status updates every 4 hours",
     at=datetime.fromisoformat("2026-12-16T20:30:00+01:00"),  # a Wednesday evening
     title="Search results are slow for some customers",
-    facts={"significant_incident": False, "major_ict_incident": False, "nis2_entity": False,
-           "dora_financial_entity": False, "personal_data_breach": False},
+    facts=NO_LEGAL_DUTY,
     status_text="Slow queries traced to a missing index; rebuilding it.",
     resolve_after=timedelta(hours=16),
     resolve_summary="Index rebuilt; search latency back to normal.",
