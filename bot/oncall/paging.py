@@ -10,6 +10,7 @@ period the rules count from.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlmodel import Session, select
 
@@ -97,10 +98,19 @@ def record_plan(session: Session, *, incident_id: int | None, plan: PagePlan, ac
 
 
 def _get(session: Session, page_id: int) -> Page:
-    page = session.get(Page, page_id)
+    """The page as committed now, locked until this transaction ends. Every status change reads through here:
+    on PostgreSQL a transaction that read the page earlier (the scheduler recording it as sent, an escalation
+    coming due) would otherwise write its stale status back over a concurrent acknowledgement."""
+    page = session.get(Page, page_id, with_for_update=True, populate_existing=True)
     if page is None:
         raise KeyError(f"no page with id {page_id}")
     return page
+
+
+def _locked(query: Any) -> Any:
+    """Rows about to change status, read as committed now and locked in id order (no deadlock between two
+    transactions locking the same pages)."""
+    return query.order_by(Page.id).with_for_update().execution_options(populate_existing=True)
 
 
 def mark_sent(session: Session, page_id: int, *, at: datetime) -> Page:
@@ -124,8 +134,8 @@ def acknowledge(session: Session, page_id: int, *, by: str, at: datetime) -> Pag
     session.add(Engagement(person_id=page.person_id, start=at, incident_id=page.incident_id, page_id=page.id))
     append_event(session, incident_id=page.incident_id, actor=by, kind="page.acked", at=at,
                  summary=f"{page.person_id} acknowledged the page for {page.target}", data={"page_id": page.id})
-    others = session.exec(select(Page).where(Page.incident_id == page.incident_id, Page.target == page.target,
-                                             Page.id != page.id, Page.status.in_(OPEN))).all()  # type: ignore[attr-defined]
+    others = session.exec(_locked(select(Page).where(Page.incident_id == page.incident_id, Page.target == page.target,
+                                                     Page.id != page.id, Page.status.in_(OPEN)))).all()  # type: ignore[attr-defined]
     for other in others if page.incident_id is not None else []:
         other.status = "cancelled"
         session.add(other)
@@ -241,7 +251,8 @@ def record_callout_end(session: Session, person_id: str, incident_id: int | None
 
 
 def cancel_pending(session: Session, incident_id: int, *, by: str, at: datetime) -> list[Page]:
-    rows = session.exec(select(Page).where(Page.incident_id == incident_id, Page.status.in_(OPEN))).all()  # type: ignore[attr-defined]
+    rows = session.exec(_locked(select(Page).where(Page.incident_id == incident_id,
+                                                   Page.status.in_(OPEN)))).all()  # type: ignore[attr-defined]
     for row in rows:
         row.status = "cancelled"
         session.add(row)
