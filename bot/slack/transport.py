@@ -36,6 +36,8 @@ SOCKET_MAX_WAIT = 60.0
 
 Environ = dict[str, Any]
 Answer = tuple[int, list[tuple[str, str]], bytes]
+WsgiApp = Callable[[Environ, Callable[..., Any]], Iterable[bytes]]
+Mount = tuple[Callable[[str], bool], WsgiApp]  # (does it serve this path?, the application), e.g. alert intake
 
 
 def _text(status: int, reason: str) -> Answer:
@@ -59,7 +61,7 @@ def _headers(environ: Environ) -> dict[str, str]:
 
 
 def wsgi_app(app: App, signing_secret: str, *, max_body: int = MAX_BODY_BYTES,
-             now: Callable[[], float] = time.time) -> Callable[[Environ, Callable[..., Any]], Iterable[bytes]]:
+             now: Callable[[], float] = time.time, mounts: tuple[Mount, ...] = ()) -> WsgiApp:
     if not signing_secret:
         raise ValueError("expected the signing secret for HTTP mode, got nothing")
 
@@ -91,6 +93,9 @@ def wsgi_app(app: App, signing_secret: str, *, max_body: int = MAX_BODY_BYTES,
         return response.status, headers, (response.body or "").encode("utf-8")
 
     def application(environ: Environ, start_response: Callable[..., Any]) -> Iterable[bytes]:
+        for serves, other in mounts:  # other adapters on their own paths check their own requests
+            if serves(environ.get("PATH_INFO") or ""):
+                return other(environ, start_response)
         try:
             status, headers, body = handle(environ)
         except Exception:  # a bug: the person and Slack get a short answer, the trace goes to the log
@@ -104,18 +109,19 @@ def wsgi_app(app: App, signing_secret: str, *, max_body: int = MAX_BODY_BYTES,
 
 
 def http_server(app: App, port: int, *, signing_secret: str, host: str = "0.0.0.0", threads: int = 16,
-                max_body: int = MAX_BODY_BYTES) -> Any:
+                max_body: int = MAX_BODY_BYTES, mounts: tuple[Mount, ...] = ()) -> Any:
     """A waitress server for the app (``.run()`` serves, ``.close()`` stops); ``port`` 0 picks a free one."""
     from waitress import create_server
 
     # waitress refuses a body of max_request_body_size bytes or more with 413 while receiving it,
     # before the application runs: the same limit as the gate's.
-    return create_server(wsgi_app(app, signing_secret, max_body=max_body), host=host, port=port, threads=threads,
+    return create_server(wsgi_app(app, signing_secret, max_body=max_body, mounts=mounts), host=host, port=port, threads=threads,
                          ident="incident-bot", max_request_body_size=max_body + 1, expose_tracebacks=False)
 
 
-def serve_http(app: App, port: int, *, signing_secret: str, host: str = "0.0.0.0", threads: int = 16) -> None:
-    server = http_server(app, port, signing_secret=signing_secret, host=host, threads=threads)
+def serve_http(app: App, port: int, *, signing_secret: str, host: str = "0.0.0.0", threads: int = 16,
+               mounts: tuple[Mount, ...] = ()) -> None:
+    server = http_server(app, port, signing_secret=signing_secret, host=host, threads=threads, mounts=mounts)
     log.info("listening for Slack on http://%s:%d%s", host, port, EVENTS_PATH)
     try:
         server.run()  # returns on Ctrl-C / SIGTERM after stopping its worker threads

@@ -31,6 +31,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                              "`incident-bot scheduler` as a separate worker)")
     parser.add_argument("--port", type=int, default=None, help="HTTP port (default: $PORT or 3000)")
     parser.add_argument("--host", default="0.0.0.0", help="HTTP bind address (default 0.0.0.0)")
+    parser.add_argument("--alerts-port", type=int, default=None, metavar="PORT",
+                        help="also listen for alerts (config/alerts.yaml) on this port; needed in Socket Mode, where "
+                             "there is no HTTP server (in HTTP mode alerts are served on the main port too)")
     parser.add_argument("--clock-start", metavar="ISO8601", type=parse_instant,
                         help="drills only: run on simulated time starting at this instant")
     parser.add_argument("--clock-speed", type=float, default=1.0, metavar="N",
@@ -91,15 +94,19 @@ def run(args: argparse.Namespace) -> int:
     app = build_app(services, client, signing_secret=secret, socket_mode=bool(app_token))
     log.info("Slack Web API at %s", api_url())
     _stop_on_sigterm()
+
+    intake = _start_alerts(store, current, clock, services, args)
     try:
         if app_token:
             serve_socket_mode(app, app_token)
         else:
             serve_http(app, args.port or int(os.environ.get("PORT") or 3000), signing_secret=secret or "",
-                       host=args.host)
+                       host=args.host, mounts=(intake.mount(),) if intake else ())
     except KeyboardInterrupt:
         pass
     finally:
+        if intake is not None:
+            intake.stop()
         if scheduler is not None:
             scheduler.stop()
         services.shutdown()
@@ -128,3 +135,22 @@ def _stop_on_sigterm() -> None:
     """SIGTERM (platforms stopping a dyno or container) shuts down like Ctrl-C: clean scheduler stop."""
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _interrupt)
+
+
+def _start_alerts(store, config, clock, services, args):
+    """Alert intake when config/alerts.yaml exists: the triage worker, and the own listener if asked."""
+    if not config().loaded("alerts"):
+        if args.alerts_port:
+            log.warning("--alerts-port given but there is no config/alerts.yaml: alert intake is off")
+        return None
+    from bot.alerts_http.runtime import AlertIntake
+
+    def on_declared(result) -> None:
+        """The declaration wrote its channel, invites and posts as outbox rows: deliver them now."""
+        services.effects_written()
+
+    intake = AlertIntake(store, config, clock, services.incidents, on_declared=on_declared)
+    intake.start()
+    if args.alerts_port:
+        intake.listen(args.host, args.alerts_port)
+    return intake

@@ -1,0 +1,52 @@
+"""Alert intake in a running bot: the inbox behind the endpoints, the triage worker, an optional own listener."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any, Callable, Mapping
+
+from bot.alerts.inbox import Inbox
+from bot.alerts.triage import Triage
+from bot.alerts.worker import TriageWorker
+from bot.alerts_http.wsgi import alerts_app, handles
+
+log = logging.getLogger(__name__)
+
+
+class AlertIntake:
+    def __init__(self, store, config: Callable[[], Any], clock, incidents, *,
+                 on_declared: Callable[[Any], None] | None = None, environ: Mapping[str, str] | None = None,
+                 poll_seconds: float = 5.0) -> None:
+        self.wake = threading.Event()
+        # SQLite has one writer and its busy handler sleeps between retries: intake and triage take turns in
+        # the process instead.  PostgreSQL locks rows, so they need not wait for each other.
+        writes = threading.Lock() if store.engine.dialect.name == "sqlite" else None
+        self.inbox = Inbox(store, config, clock, environ=environ, accepted=self.wake, write_lock=writes)
+        self.triage = Triage(store, config, clock, incidents, on_declared=on_declared, intake_busy=self.inbox.busy,
+                             write_lock=writes)
+        self.worker = TriageWorker(self.triage, self.wake, poll_seconds=poll_seconds)
+        self.app = alerts_app(self.inbox)
+        self._server: Any = None
+
+    def mount(self) -> tuple[Callable[[str], bool], Any]:
+        return handles, self.app
+
+    def start(self) -> None:
+        """Triage what a previous run accepted but did not finish, then whatever arrives."""
+        self.worker.start()
+
+    def listen(self, host: str, port: int, *, threads: int = 8) -> int:
+        """A listener of its own (Socket Mode deployments have no HTTP server); returns the bound port."""
+        from waitress.server import create_server
+
+        self._server = create_server(self.app, host=host, port=port, threads=threads, ident="incident-bot-alerts")
+        bound = self._server.effective_port
+        threading.Thread(target=self._server.run, name="alert-intake-http", daemon=True).start()
+        log.info("listening for alerts on http://%s:%d", host, bound)
+        return bound
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+        self.worker.stop()

@@ -1,0 +1,60 @@
+"""`serve --alerts-port`: the intake's own HTTP listener and the triage worker, over a real socket."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+
+from sqlmodel import select
+
+from bot.alerts.tables import AlertGroup
+from bot.alerts_http.runtime import AlertIntake
+from bot.incidents.tables import Incident
+from tests.alerts.conftest import TOKENS, fixture
+
+
+def post(port, path, body, token=None):
+    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=json.dumps(body).encode(), method="POST",
+                                 headers={"Content-Type": "application/json",
+                                          **({"Authorization": f"Bearer {token}"} if token else {})})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return resp.status, json.loads(resp.read())
+    except urllib.error.HTTPError as err:
+        return err.code, json.loads(err.read())
+
+
+def wait_for(predicate, timeout=20.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_listener_accepts_triages_and_pages(store, night_clock, alerts_config, incidents):
+    declared = []
+    intake = AlertIntake(store, lambda: alerts_config, night_clock, incidents, on_declared=declared.append,
+                         environ=TOKENS, poll_seconds=0.2)
+    intake.start()
+    port = intake.listen("127.0.0.1", 0)
+    try:
+        assert post(port, "/alerts/prometheus", fixture("alertmanager_firing.json"), "wrong")[0] == 401
+        status, body = post(port, "/alerts/prometheus", fixture("alertmanager_firing.json"), TOKENS["T_AM"])
+        assert status == 200 and body["status"] == "accepted"
+        status, body = post(port, "/v2/enqueue", fixture("pagerduty_trigger.json"))
+        assert status == 202 and body["dedup_key"] == "samplekeyhere"
+
+        def two_incidents():
+            with store.session() as s:
+                return len(s.exec(select(Incident)).all()) == 2
+        assert wait_for(two_incidents)
+        # the incident is committed first, then the chat adapter is asked to open its channel
+        assert wait_for(lambda: len(declared) == 2), "the chat adapter was asked to open each new incident's channel"
+        with store.session() as s:
+            assert {g.source for g in s.exec(select(AlertGroup)).all()} == {"prometheus", "events"}
+    finally:
+        intake.stop()
