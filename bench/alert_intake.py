@@ -1,0 +1,277 @@
+"""Alert intake under sustained load: answer times, and exact grouping under concurrency.
+
+Runs the bot's alert intake as `serve` does (waitress on loopback, the triage
+worker, the shipped configuration plus an alerts.yaml), on a fresh SQLite
+database or on PostgreSQL (``--database-url``), and offers Alertmanager
+webhooks at a fixed rate from separate client processes over keep-alive
+connections: a mix of new alert groups and repeats of groups already open.
+
+Prints the offered and achieved rate, answer-time percentiles (the answer is
+sent after the alert is committed), how long triage took to drain, and the
+grouping check: one group per key, one incident per group, no page twice.
+With ``--peer`` it offers the same load to a real Prometheus Alertmanager's own
+``/api/v2/alerts`` (``$ALERTMANAGER`` or on PATH) for comparison.
+
+    python bench/alert_intake.py [--rate 500] [--seconds 20] [--new-share 0.05] [--database-url URL] [--peer]
+
+Target (issue 14): at least 500 alerts/s with p99 under 100 ms on 2 cores, on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import multiprocessing as mp
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+TOKEN = "bench-token-not-secret"
+ALERTS_YAML = """
+sources:
+  - {id: prometheus, format: alertmanager, token_env: BENCH_ALERTS_TOKEN}
+routes:
+  - {match: {severity: critical}, declare: sev2, commander: katrin}
+fallback: {declare: sev4, commander: katrin}
+grouping: {window: 5m}
+"""
+
+
+def body(key: int, n: int) -> bytes:
+    labels = {"alertname": f"Bench{key}", "service": f"svc-{key % 50}", "severity": "critical" if key % 4 == 0 else "info"}
+    return json.dumps({
+        "version": "4", "groupKey": f"{{}}:{{alertname=\"Bench{key}\"}}", "truncatedAlerts": 0, "status": "firing",
+        "receiver": "bot", "groupLabels": {"alertname": f"Bench{key}"}, "commonLabels": labels,
+        "commonAnnotations": {"summary": f"bench alert {key}"}, "externalURL": "http://alertmanager:9093",
+        "alerts": [{"status": "firing", "labels": {**labels, "instance": f"host-{n % 7}"},
+                    "annotations": {"summary": f"bench alert {key}"}, "startsAt": "2026-12-15T03:00:00Z",
+                    "endsAt": "0001-01-01T00:00:00Z", "generatorURL": "http://prometheus:9090/graph",
+                    "fingerprint": f"{key:016x}"}]}).encode()
+
+
+def am_api_body(key: int, n: int) -> bytes:
+    return json.dumps([{"labels": {"alertname": f"Bench{key}", "instance": f"host-{n % 7}", "severity": "critical"},
+                        "annotations": {"summary": f"bench alert {key}"}}]).encode()
+
+
+def client(port: int, path: str, peer: bool, schedule: list[tuple[float, int, int]], start: float, out) -> None:
+    """Send each (offset, key, n) at start + offset (open loop: late sends are not skipped, they queue)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {TOKEN}"}
+    times, errors = [], 0
+    for offset, key, n in schedule:
+        delay = start + offset - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)
+        sent = time.perf_counter()
+        try:
+            conn.request("POST", path, am_api_body(key, n) if peer else body(key, n), headers)
+            resp = conn.getresponse()
+            resp.read()
+            if resp.status >= 300:
+                errors += 1
+        except (OSError, http.client.HTTPException):
+            errors += 1
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        # answer time counted from the planned send time: queueing behind a slow answer counts too
+        times.append(time.perf_counter() - min(sent, start + offset))
+    out.put((times, errors))
+
+
+def offer(port: int, path: str, *, rate: float, seconds: float, new_share: float, processes: int, threads: int,
+          peer: bool = False, seed: int = 7) -> dict:
+    rng = random.Random(seed)
+    total = int(rate * seconds)
+    keys, plan = 0, []
+    for i in range(total):
+        if keys == 0 or rng.random() < new_share:
+            keys += 1
+            key = keys
+        else:
+            key = rng.randint(1, keys)
+        plan.append((i / rate, key, i))
+    lanes = processes * threads
+    ctx = mp.get_context("fork")
+    out = ctx.Queue()
+    start = time.perf_counter() + 1.0
+    procs = []
+    for p in range(processes):
+        lane_plans = [plan[p * threads + t::lanes] for t in range(threads)]
+        procs.append(ctx.Process(target=_lanes, args=(port, path, peer, lane_plans, start, out)))
+    for proc in procs:
+        proc.start()
+    times, errors = [], 0
+    for _ in range(lanes):
+        t, e = out.get()
+        times += t
+        errors += e
+    for proc in procs:
+        proc.join()
+    elapsed = time.perf_counter() - start
+    times.sort()
+    pct = lambda q: times[min(len(times) - 1, int(q * len(times)))] * 1000  # noqa: E731
+    return {"sent": total, "keys": keys, "errors": errors, "elapsed": elapsed, "achieved": total / elapsed,
+            "p50": pct(0.50), "p95": pct(0.95), "p99": pct(0.99), "max": times[-1] * 1000,
+            "mean": statistics.fmean(times) * 1000}
+
+
+def _lanes(port, path, peer, lane_plans, start, out) -> None:
+    workers = [threading.Thread(target=client, args=(port, path, peer, plan, start, out)) for plan in lane_plans]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+
+
+def report(name: str, r: dict) -> None:
+    print(f"{name:<34} offered {r['sent'] / (r['elapsed']):7.0f}/s  achieved {r['achieved']:7.0f}/s  "
+          f"p50 {r['p50']:6.1f} ms  p95 {r['p95']:6.1f} ms  p99 {r['p99']:6.1f} ms  max {r['max']:7.1f} ms  "
+          f"errors {r['errors']}")
+
+
+def run_bot(args) -> dict:
+    from sqlmodel import func, select
+
+    from bot.alerts.tables import AlertGroup, AlertReceipt
+    from bot.alerts_http.runtime import AlertIntake
+    from bot.clock import SystemClock
+    from bot.config.loader import ConfigPaths, collect
+    from bot.incidents.service import IncidentService
+    from bot.incidents.tables import Incident
+    from bot.oncall.tables import Page
+    from bot.store import migrate
+    from bot.store.database import Store, make_engine
+
+    work = Path(tempfile.mkdtemp(prefix="bench-alerts-"))
+    shutil.copytree(ROOT / "config", work / "config")
+    (work / "config" / "alerts.yaml").write_text(ALERTS_YAML)
+    config, issues = collect(ConfigPaths(work / "config", ROOT / "playbooks"))
+    assert config is not None, issues
+    url = args.database_url or f"sqlite:///{work / 'bench.db'}"
+    engine = make_engine(url)
+    if args.database_url:
+        from sqlalchemy import text
+
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+    migrate.upgrade(engine)
+    store = Store(engine)
+    clock = SystemClock()
+    incidents = IncidentService(store, lambda: config, clock)
+    intake = AlertIntake(store, lambda: config, clock, incidents, environ={"BENCH_ALERTS_TOKEN": TOKEN},
+                         poll_seconds=0.5)
+    if not args.no_triage:
+        intake.start()
+    port = intake.listen("127.0.0.1", 0, threads=args.server_threads)
+    cpu = time.process_time()
+    result = offer(port, "/alerts/prometheus", rate=args.rate, seconds=args.seconds, new_share=args.new_share,
+                   processes=args.processes, threads=args.threads)
+    load_end = time.perf_counter()
+    result["cpu_ms"] = (time.process_time() - cpu) / result["sent"] * 1000
+    if args.no_triage:
+        intake.start()
+    while True:
+        with store.session() as s:
+            left = s.exec(select(func.count()).select_from(AlertReceipt).where(AlertReceipt.state == "accepted")).one()
+        if not left:
+            break
+        time.sleep(0.2)
+    result["drain"] = time.perf_counter() - load_end
+    intake.stop()
+    with store.session() as s:
+        groups = s.exec(select(AlertGroup)).all()
+        result["groups"] = len(groups)
+        result["distinct_keys"] = len({(g.source, g.key) for g in groups})
+        result["incidents"] = s.exec(select(func.count()).select_from(Incident)).one()
+        result["groups_with_incident"] = len({g.incident_id for g in groups if g.incident_id})
+        pages = s.exec(select(Page)).all()
+        result["pages"] = len(pages)
+        result["page_twice"] = len(pages) - len({(p.incident_id, p.person_id, p.level) for p in pages})
+        result["receipts"] = s.exec(select(func.count()).select_from(AlertReceipt)).one()
+    store.dispose()
+    shutil.rmtree(work, ignore_errors=True)
+    return result
+
+
+def run_peer(args) -> dict | None:
+    binary = os.environ.get("ALERTMANAGER") or shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
+    if not binary:
+        print("peer: no Alertmanager found (set ALERTMANAGER)")
+        return None
+    import socket
+
+    work = Path(tempfile.mkdtemp(prefix="bench-am-"))
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    (work / "am.yml").write_text("route: {receiver: none}\nreceivers: [{name: none}]\n")
+    am = subprocess.Popen([binary, f"--config.file={work / 'am.yml'}", f"--storage.path={work}",
+                           f"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address="],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            try:
+                c = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+                c.request("GET", "/-/ready")
+                if c.getresponse().status == 200:
+                    break
+            except OSError:
+                time.sleep(0.1)
+        return offer(port, "/api/v2/alerts", rate=args.rate, seconds=args.seconds, new_share=args.new_share,
+                     processes=args.processes, threads=args.threads, peer=True)
+    finally:
+        am.terminate()
+        am.wait(10)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rate", type=float, default=500, help="alerts offered per second")
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--new-share", type=float, default=0.05, help="share of alerts that start a new group")
+    parser.add_argument("--processes", type=int, default=2, help="client processes")
+    parser.add_argument("--threads", type=int, default=8, help="connections per client process")
+    parser.add_argument("--server-threads", type=int, default=8)
+    parser.add_argument("--database-url", default=None, help="PostgreSQL URL (its public schema is recreated)")
+    parser.add_argument("--no-triage", action="store_true", help="triage only after the load (intake alone)")
+    parser.add_argument("--peer-only", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--peer", action="store_true", help="also offer the load to a real Alertmanager")
+    args = parser.parse_args()
+    db = "PostgreSQL" if args.database_url else "SQLite"
+    print(f"alert intake: {args.rate:.0f} alerts/s for {args.seconds:.0f} s, {args.new_share:.0%} new groups, "
+          f"{args.processes}x{args.threads} keep-alive connections, {os.cpu_count()} CPUs, {db}")
+    if args.peer_only:
+        report("peer: Alertmanager /api/v2/alerts", run_peer(args))
+        return 0
+    r = run_bot(args)
+    report(f"intake /alerts ({db})", r)
+    print(f"{'':<34} server CPU {r['cpu_ms']:.2f} ms per alert during the load (intake and triage, all threads)")
+    print(f"{'':<34} triage drained {r['drain']:.1f} s after the load; {r['receipts']} receipts, {r['distinct_keys']} "
+          f"keys -> {r['groups']} groups, {r['incidents']} incidents ({r['groups_with_incident']} groups with one), "
+          f"{r['pages']} pages, {r['page_twice']} paged twice")
+    ok = (r["groups"] == r["distinct_keys"] == r["incidents"] == r["groups_with_incident"] == r["keys"]
+          and r["page_twice"] == 0 and r["errors"] == 0)
+    print(f"{'':<34} grouping exact: {'yes' if ok else 'NO'}; target met: "
+          f"{'yes' if ok and r['achieved'] >= 500 * 0.98 and r['p99'] < 100 else 'NO'}")
+    if args.peer:
+        p = run_peer(args)
+        if p:
+            report("peer: Alertmanager /api/v2/alerts", p)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
