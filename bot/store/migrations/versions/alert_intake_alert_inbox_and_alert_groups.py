@@ -1,7 +1,7 @@
 """alert inbox and alert groups
 
 Revision ID: alert_intake
-Revises: outbox_lanes
+Revises: evidence_approvals
 Create Date: 2026-12-02 00:36:12.592129
 """
 from typing import Sequence, Union
@@ -13,7 +13,7 @@ import bot.store.types
 
 
 revision: str = 'alert_intake'
-down_revision: Union[str, None] = 'outbox_lanes'
+down_revision: Union[str, None] = 'evidence_approvals'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
