@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Callable
+from typing import Any, Callable
 
 from bot.clock import Clock, ensure_utc
 from bot.config.loader import Config
@@ -30,6 +30,7 @@ class SlackServices:
     config: Callable[[], Config]
     clock: Clock
     effects_written: Callable[[], None] = field(default=_nothing)
+    web_links: Any = None  # bot.web.links.WebLinks when the web view is set up (WEB_LINK_SECRET)
 
     def now(self) -> datetime:
         return ensure_utc(self.clock.now())

@@ -4,7 +4,9 @@ HTTP: every request passes :mod:`bot.slack.request_gate` before bolt sees it
 (413 for a body over the limit before it is read, 401 for anything not signed by
 Slack, 400 for a signed body that is not what Slack sends).  Bolt then verifies the
 signature a second time.  Whatever goes wrong inside, the answer is a short text,
-never a traceback.  ``GET /healthz`` answers 200 for load balancers.
+never a traceback.  ``GET /healthz`` answers 200 for load balancers.  Other adapters are mounted on
+their own paths and check their own requests: alert intake, and the read-only web view under ``/web``
+(in Socket Mode the web view is served alone on the HTTP port).
 
 Socket Mode: a connection that cannot be opened (bad token, Slack unreachable) is
 retried with exponential backoff, and each failure is one log line saying what is
@@ -128,6 +130,40 @@ def serve_http(app: App, port: int, *, signing_secret: str, host: str = "0.0.0.0
     finally:
         server.close()
         server.task_dispatcher.shutdown()
+
+
+WEB_PATH = "/web"
+
+
+def web_mount(web: WsgiApp) -> Mount:
+    """The read-only web view (:mod:`bot.web`) under ``/web``: the prefix moves to SCRIPT_NAME as WSGI mounts do."""
+    from werkzeug.middleware.dispatcher import DispatcherMiddleware
+
+    def not_found(environ: Environ, start_response: Callable[..., Any]) -> Iterable[bytes]:
+        start_response("404 Not Found", [("Content-Type", "text/plain; charset=utf-8")])
+        return [b"not found\n"]
+
+    return (lambda path: path == WEB_PATH or path.startswith(WEB_PATH + "/"),
+            DispatcherMiddleware(not_found, {WEB_PATH: web}))
+
+
+def serve_web_alone(web: WsgiApp, port: int, *, host: str = "0.0.0.0", threads: int = 8) -> Any:
+    """Socket Mode has no HTTP server of its own: the web view (and /healthz) on ``port`` in a thread."""
+    from waitress import create_server
+
+    serves, mounted = web_mount(web)
+
+    def application(environ: Environ, start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if serves(environ.get("PATH_INFO") or ""):
+            return mounted(environ, start_response)
+        status, headers, body = _text(200, "ok") if environ.get("PATH_INFO") == "/healthz" else _text(404, "not found")
+        start_response(_status_line(status), headers)
+        return [body]
+
+    server = create_server(application, host=host, port=port, threads=threads, ident="incident-bot-web")
+    threading.Thread(target=server.run, name="web-view", daemon=True).start()
+    log.info("read-only web view on http://%s:%d%s/", host, port, WEB_PATH)
+    return server
 
 
 # --- Socket Mode -------------------------------------------------------------------------

@@ -57,9 +57,10 @@ def run(args: argparse.Namespace) -> int:
     from bot.slack.membership import ChannelMembership
     from bot.slack.pacing import ChannelPacer
     from bot.slack.services import SlackServices
-    from bot.slack.transport import serve_http, serve_socket_mode
+    from bot.slack.transport import serve_http, serve_socket_mode, serve_web_alone, web_mount
     from bot.store import migrate
     from bot.store.database import Store
+    from bot.web.setup import web_from_env
 
     token = os.environ.pop("SLACK_BOT_TOKEN", None)  # read once; not left for libraries or child processes
     app_token = os.environ.get("SLACK_APP_TOKEN")
@@ -89,7 +90,16 @@ def run(args: argparse.Namespace) -> int:
     current = lambda: holder.current  # noqa: E731 - the provider every service reads the config through
     scheduler = None if args.no_scheduler else _start_scheduler(store, current, worker_chat, clock)
     incidents = IncidentService(store, current, clock, members=ChannelMembership(client).is_member)
-    services = SlackServices(incidents=incidents, chat=chat, config=current, clock=clock,
+    try:
+        web_links, web = web_from_env(os.environ, store=store, config=current, clock=clock, incidents=incidents)
+    except ValueError as exc:
+        if scheduler is not None:
+            scheduler.stop()
+        holder.stop()
+        store.dispose()
+        return _fail(f"web view: {exc}")
+    os.environ.pop("WEB_LINK_SECRET", None)  # read once; not left for libraries or child processes
+    services = SlackServices(incidents=incidents, chat=chat, config=current, clock=clock, web_links=web_links,
                              effects_written=scheduler.wake if scheduler is not None else _outbox_elsewhere)
     app = build_app(services, client, signing_secret=secret, socket_mode=bool(app_token))
     log.info("Slack Web API at %s", api_url())
@@ -97,11 +107,14 @@ def run(args: argparse.Namespace) -> int:
 
     intake = _start_alerts(store, current, clock, services, args)
     try:
+        port = args.port or int(os.environ.get("PORT") or 3000)
         if app_token:
+            if web is not None:  # Socket Mode has no HTTP server of its own: serve the web view alone
+                serve_web_alone(web, port, host=args.host)
             serve_socket_mode(app, app_token)
         else:
-            serve_http(app, args.port or int(os.environ.get("PORT") or 3000), signing_secret=secret or "",
-                       host=args.host, mounts=(intake.mount(),) if intake else ())
+            mounts = ((intake.mount(),) if intake else ()) + ((web_mount(web),) if web is not None else ())
+            serve_http(app, port, signing_secret=secret or "", host=args.host, mounts=mounts)
     except KeyboardInterrupt:
         pass
     finally:

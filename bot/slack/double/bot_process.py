@@ -26,8 +26,8 @@ class BotProcess:
 
     def __init__(self, *, api_url: str, database_url: str, config_dir: Path, playbooks_dir: Path, log_path: Path,
                  scheduler: bool = False, extra_env: dict[str, str] | None = None,
-                 extra_args: list[str] | None = None) -> None:
-        self.port = free_port()
+                 extra_args: list[str] | None = None, port: int | None = None) -> None:
+        self.port = port or free_port()
         self.log_path = log_path
         env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
         env.update({"SLACK_BOT_TOKEN": "xoxb-test-token", "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": api_url,

@@ -14,7 +14,7 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from bot.slack import modals, oncall_requests, oncall_view, operations, replies
+from bot.slack import modals, oncall_requests, oncall_view, operations, replies, web_command
 from bot.slack.command_parser import (IncidentCommand, UsageError, help_text, parse_incident, parse_oncall,
                                       unknown_severity)
 from bot.slack.mrkdwn import escape
@@ -25,6 +25,10 @@ log = logging.getLogger(__name__)
 
 def register(app: App, services: SlackServices) -> None:
     def incident_command(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
+        if web_command.wants_web(body.get("text")):
+            ack(response_type="ephemeral", text=web_command.answer(services.web_links, body.get("user_id", ""),
+                                                                   body.get("text")))
+            return
         try:
             command = parse_incident(body.get("text") or "", services.now())
         except UsageError as exc:
@@ -46,6 +50,10 @@ def register(app: App, services: SlackServices) -> None:
     def oncall_command(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         if oncall_requests.is_request(body.get("text") or ""):  # worked / cover: bot/slack/oncall_requests.py
             oncall_requests.handle_command(services, ack, body, respond)
+            return
+        if web_command.wants_web(body.get("text")):
+            ack(response_type="ephemeral", text=web_command.answer(services.web_links, body.get("user_id", ""),
+                                                                   body.get("text")))
             return
         try:
             rota = parse_oncall(body.get("text") or "")

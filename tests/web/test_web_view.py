@@ -1,0 +1,132 @@
+"""The read-only web view, end to end: ``serve`` as a real process (Slack double), a link from ``/oncall web``,
+pages rendered by a real headless Chromium, private incidents filtered, downloads on the audit trail."""
+
+from __future__ import annotations
+
+import http.cookiejar
+import json
+import re
+import urllib.error
+import urllib.request
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from bs4 import BeautifulSoup
+from sqlmodel import select
+
+from bot.audit.tables import TimelineEvent
+from bot.clock import ManualClock
+from bot.config.loader import ConfigPaths, collect
+from bot.incidents.service import IncidentService
+from bot.slack.double import SlackDouble
+from tests.browser import dump_dom, keep_for_docs, screenshot
+from tests.slack.harness import BotProcess, SlackSender, free_port, make_config
+
+KATRIN, HUGO, ADMIN = "U0KATRIN1", "U0HUGO001", "U0ADMIN01"
+SECRET = "w" * 48
+AWARE = datetime(2026, 11, 30, 8, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def world(database_url, store, tmp_path):
+    """Two incidents declared by katrin: INC-1 (sev2, public) and INC-2 (security, private); then `serve`."""
+    config_dir, playbooks_dir = make_config(tmp_path, admins=[ADMIN])
+    config, issues = collect(ConfigPaths(config_dir, playbooks_dir))
+    assert config is not None, issues
+    svc = IncidentService(store, lambda: config, ManualClock(AWARE + timedelta(hours=1)))
+    svc.declare("sev2", "Checkout is slow", actor=KATRIN, key="d1")
+    svc.declare("security", "Leaked <key> & exported mails", actor=KATRIN, key="d2",
+                facts={"personal_data_breach": "yes", "gdpr_in_scope": "yes", "gdpr_role": "controller"})
+    svc.set_trigger(2, "aware", AWARE, actor=ADMIN, key="t1")
+    assert not svc.may_read(2, HUGO) and svc.may_read(2, KATRIN)  # hugo is outside INC-2's response team
+    with SlackDouble() as double:
+        double.model.lenient_users = True
+        port = free_port()
+        proc = BotProcess(api_url=double.api_url, database_url=database_url, config_dir=config_dir,
+                          playbooks_dir=playbooks_dir, log_path=tmp_path / "bot.log", port=port,
+                          extra_env={"WEB_LINK_SECRET": SECRET, "WEB_PUBLIC_URL": f"http://127.0.0.1:{port}/web"})
+        try:
+            proc.wait_ready()
+            yield proc, SlackSender(f"{proc.url}/slack/events", f"{double.url}/webhook")
+        finally:
+            proc.stop()
+
+
+def link_for(slack: SlackSender, user: str) -> str:
+    answer = slack.command("web", user=user, command="/oncall")
+    assert answer.status == 200, answer.body
+    found = re.search(r"<(http://[^|>]+)\|Open the read-only web view>", answer.json()["text"])
+    assert found, answer.body
+    return found.group(1)
+
+
+def session(link: str) -> urllib.request.OpenerDirector:
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    with opener.open(link, timeout=10) as resp:
+        assert resp.status == 200
+    return opener
+
+
+def status(opener, url: str, method: str = "GET") -> int:
+    try:
+        with opener.open(urllib.request.Request(url, method=method), timeout=10) as resp:
+            return resp.status
+    except urllib.error.HTTPError as err:
+        return err.code
+
+
+def test_private_incident_is_absent_for_a_non_member_and_downloads_are_audited(world, store, tmp_path):
+    proc, slack = world
+    web = f"{proc.url}/web"
+    hugo, katrin = link_for(slack, HUGO), link_for(slack, KATRIN)
+    # hugo's browser: the public incident only; the private one is not listed and its page is "not found"
+    dom = BeautifulSoup(dump_dom(hugo + "&next=/incidents"), "html.parser")
+    listed = {row["data-incident"] for row in dom.select("tr[data-incident]")}
+    assert listed == {"1"}, dom.get_text()[:2000]
+    assert "Leaked" not in dom.get_text()
+    as_hugo = session(hugo)
+    assert status(as_hugo, f"{web}/incidents/2") == 404 and status(as_hugo, f"{web}/incidents/2/evidence.json") == 404
+    # katrin (the reporter) sees both, with the title escaped once
+    dom = BeautifulSoup(dump_dom(katrin + "&next=/incidents"), "html.parser")
+    assert {row["data-incident"] for row in dom.select("tr[data-incident]")} == {"1", "2"}
+    assert "INC-2 Leaked <key> & exported mails" in dom.select_one('tr[data-incident="2"]').get_text()
+    # the incident page: verified chain, GDPR duty with its due time in katrin's zone (Europe/Berlin)
+    dom = BeautifulSoup(dump_dom(katrin + "&next=/incidents/2"), "html.parser")
+    assert dom.select_one(".ok").get_text() == "verified"
+    gdpr = dom.select_one('tr[data-obligation="gdpr.authority"]')
+    # GDPR Art. 33(1): 72 hours after awareness (30 November 08:00 UTC) = 3 December 08:00 UTC = 09:00 CET
+    assert gdpr is not None and "2026-12-03 09:00 CET (08:00 UTC)" in gdpr.get_text()
+    # a download is written on the incident's chain first, with who and when
+    as_katrin = session(katrin)
+    with as_katrin.open(f"{web}/incidents/2/evidence.json", timeout=10) as resp:
+        pack = json.loads(resp.read())
+    last = pack["timeline"][-1]
+    assert (last["kind"], last["actor"]) == ("evidence.downloaded", KATRIN) and pack["audit"]["verified"]
+    with store.session() as s:
+        downloads = s.exec(select(TimelineEvent).where(TimelineEvent.kind == "evidence.downloaded")).all()
+    assert [(e.actor, e.incident_id is not None) for e in downloads] == [(KATRIN, True)]
+    # nothing is editable
+    assert status(as_katrin, f"{web}/incidents/2", method="POST") == 405
+    # screenshots for the docs: who is on call, and the incident page
+    home = tmp_path / "web-home.png"
+    screenshot(katrin, home, size=(1280, 900))
+    keep_for_docs(home, "web-view.png")
+    page = tmp_path / "web-incident.png"
+    screenshot(katrin + "&next=/incidents/2", page, size=(1280, 1400))
+    keep_for_docs(page, "web-incident.png")
+
+
+def test_revoked_and_forged_links_open_nothing(world):
+    proc, slack = world
+    web = f"{proc.url}/web"
+    link = link_for(slack, HUGO)
+    as_hugo = session(link)
+    assert status(as_hugo, f"{web}/incidents") == 200
+    answer = slack.command("web revoke", user=HUGO, command="/oncall")
+    assert "Revoked 1 web view link(s)" in answer.json()["text"]
+    assert status(as_hugo, f"{web}/incidents") == 401  # the cookie's link is checked on every request
+    assert status(urllib.request.build_opener(), link) == 401
+    tampered = link[:-3] + ("AAA" if not link.endswith("AAA") else "BBB")
+    dom = BeautifulSoup(dump_dom(tampered), "html.parser")
+    assert "This link is not valid" in dom.get_text() and not dom.select("tr[data-incident]")
+    assert status(urllib.request.build_opener(), f"{web}/incidents") == 401  # no link at all
