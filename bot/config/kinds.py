@@ -56,13 +56,19 @@ KINDS: tuple[ConfigKind, ...] = (
     ConfigKind("organisation", "config", "organisation.yaml", "bot.deadlines.organisation:OrganisationFile", False,
                "standing facts about the organisation used by every incident's legal deadlines",
                "bot.deadlines.organisation:cross_check", ("regulation",)),
+    ConfigKind("catalog", "config", "catalog.yaml", "bot.deadlines.systems:CatalogFile", False,
+               "systems and services: owner, criticality, the data they hold and whose; the organisation's scopes",
+               "bot.deadlines.systems:cross_check", ("people", "regulation")),
+    ConfigKind("derivation", "config", "derivations.yaml", "bot.deadlines.derivation:DerivationsFile", False,
+               "which facts the affected systems imply, each rule with its citation",
+               "bot.deadlines.derivation:cross_check", ("regulation", "catalog")),
     ConfigKind("permissions", "config", "permissions.yaml", "bot.incidents.permissions:PermissionsFile", False,
                "who may declare, change severity, resolve, close, mark notifications, move legal clocks",
                "bot.incidents.permissions:cross_check", ("people", "rotas", "playbook")),
     ConfigKind("playbook", "playbooks", "*.yaml", "bot.incidents.playbook:PlaybookFile", True,
                "one severity playbook per file: criteria, roles, paging, notifications, regulations, checklist",
                "bot.incidents.playbook:cross_check",
-               ("people", "rotas", "labor", "regulation", "organisation", "permissions")),
+               ("people", "rotas", "labor", "regulation", "organisation", "permissions", "catalog")),
 )
 
 

@@ -35,6 +35,7 @@ class Situation:
     submitted: Mapping[str, datetime] = field(default_factory=dict)  # obligation id -> actual submission
     at: datetime | None = None  # when the assessment is made (for not-yet-effective regimes)
     delays: Mapping[str, list[DelayNotice]] = field(default_factory=dict)  # obligation id -> recorded delay notices
+    derived: Mapping[str, str] = field(default_factory=dict)  # fact -> why, derived from systems, not confirmed
 
 
 @dataclass(frozen=True)
@@ -82,8 +83,10 @@ class RuleContextImpl:
     """What a rule may ask: the zone, anchors (triggers / submissions) and calendars."""
 
     def __init__(self, zone: ZoneInfo, triggers: Mapping[str, datetime], facts: Mapping[str, Any],
-                 calendars: Mapping[str, CalendarSpec], chain: Callable[[str], AnchorTime]) -> None:
+                 calendars: Mapping[str, CalendarSpec], chain: Callable[[str], AnchorTime],
+                 derived: Mapping[str, str] | None = None) -> None:
         self.zone = zone
+        self.derived = dict(derived or {})  # facts derived from systems, not confirmed (never grant relief)
         self._triggers = triggers
         self._facts = dict(facts)
         self._calendars = calendars
@@ -212,7 +215,7 @@ class Assessor:
         zone = zone_for(regime.zone, regime.zone_fact, facts)
         base = dict(obligation=spec.id, regime=regime.id, title=spec.title, recipient=spec.recipient, stage=spec.stage,
                     zone=zone.key, citation=spec.citation_text(), must_contain=tuple(spec.must_contain))
-        verdict = evaluate_all([*regime.applicability, *spec.applicability], facts)
+        verdict = evaluate_all([*regime.applicability, *spec.applicability], facts, self._s.derived)
         if verdict.value is False:
             return Assessment(**base, status="not_applicable", due_at=None, estimated=False, legal=False,
                               reason="does not apply: " + "; ".join(verdict.used))
@@ -223,7 +226,7 @@ class Assessor:
         elif verdict.used:
             why.append("applies because " + "; ".join(verdict.used))
         base["basis"] = ". ".join(why)
-        ctx = RuleContextImpl(zone, self._s.triggers, facts, regime.calendars, self._chain)
+        ctx = RuleContextImpl(zone, self._s.triggers, facts, regime.calendars, self._chain, self._s.derived)
         keep = retain_until(spec, ctx)
         if keep is not None and spec.retain is not None:
             base["retain_until"] = keep

@@ -18,7 +18,7 @@ silent "no": the caller decides what an unknown means (see
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any, Mapping, Union
 
 from pydantic import Discriminator, Field, Tag, model_validator
 from typing import Annotated
@@ -177,7 +177,10 @@ def readable(condition: FactCondition, actual: Any) -> bool:
     return any(_kind(actual) == _kind(o) for o in operands)
 
 
-def evaluate(condition: Condition, facts: dict[str, Any]) -> Verdict:
+def evaluate(condition: Condition, facts: dict[str, Any], derived: Mapping[str, str] | None = None) -> Verdict:
+    """``derived``: fact name -> why, for facts derived from the affected systems and not confirmed yet. Such a
+    fact may make a condition hold (said so in the reason), never fail: a failing derived value is undecided."""
+    derived = derived or {}
     if isinstance(condition, FactCondition):
         actual = lookup(facts, condition.fact)
         if actual is MISSING or not readable(condition, actual):
@@ -188,13 +191,21 @@ def evaluate(condition: Condition, facts: dict[str, Any]) -> Verdict:
             raise ValueError(f"fact {condition.fact}: {exc}") from None
         shown = condition.describe() if condition.operator == "equals" and result else \
             f"{condition.describe()} (is {_show(actual)})"
+        why = derived.get(condition.fact.split(".")[0])
+        if why is not None:
+            if not result:  # a derived value never switches a duty off: not known until a person confirms
+                return Verdict(None, used=(f"{shown}: derived, not confirmed",), missing=(condition.fact,))
+            shown = f"{shown} (derived, not confirmed: because {why})"
         return Verdict(result, used=(shown,))
     if isinstance(condition, Not):
-        inner = evaluate(condition.not_, facts)
+        inner = evaluate(condition.not_, facts, derived)
         if inner.value is None:  # undecided: what held inside does not make the negation hold
             return Verdict(None, missing=inner.missing)
+        if derived and inner.value is True and any(f.split(".")[0] in derived for f in fact_paths([condition.not_])):
+            # "not X" failing because of a derived X would switch a duty off: undecided instead
+            return Verdict(None, missing=tuple(f for f in fact_paths([condition.not_]) if f.split(".")[0] in derived))
         return Verdict(not inner.value, tuple(f"not {u}" for u in inner.used))
-    parts = [evaluate(c, facts) for c in (condition.any_of if isinstance(condition, AnyOf) else condition.all_of)]
+    parts = [evaluate(c, facts, derived) for c in (condition.any_of if isinstance(condition, AnyOf) else condition.all_of)]
     return combine(parts, any_mode=isinstance(condition, AnyOf))
 
 
@@ -212,9 +223,22 @@ def combine(parts: list[Verdict], *, any_mode: bool) -> Verdict:
     return Verdict(not decisive, tuple(u for p in parts for u in p.used))
 
 
-def evaluate_all(conditions: list[Condition], facts: dict[str, Any]) -> Verdict:
+def evaluate_all(conditions: list[Condition], facts: dict[str, Any], derived: Mapping[str, str] | None = None) -> Verdict:
     """All conditions must hold (an empty list always holds)."""
-    return combine([evaluate(c, facts) for c in conditions], any_mode=False)
+    return combine([evaluate(c, facts, derived) for c in conditions], any_mode=False)
+
+
+def fact_paths(conditions: list[Condition]) -> list[str]:
+    """The fact paths (residents.CA) the conditions read."""
+    out: list[str] = []
+    for c in conditions:
+        if isinstance(c, FactCondition):
+            out.append(c.fact)
+        elif isinstance(c, Not):
+            out += fact_paths([c.not_])
+        else:
+            out += fact_paths(c.any_of if isinstance(c, AnyOf) else c.all_of)
+    return out
 
 
 def fact_conditions(conditions: list[Condition]) -> list[FactCondition]:

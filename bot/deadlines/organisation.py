@@ -39,14 +39,18 @@ class OrganisationFile(ConfigModel):
 
 
 def standing_facts(config: Any) -> dict[str, Any]:
-    """The standing facts, each read against its declared type (``check`` refuses a file where one fails)."""
+    """The organisation's scopes in config/catalog.yaml (true), then config/organisation.yaml's facts, each read
+    against its declared type (``check`` refuses a file where one fails)."""
+    from bot.deadlines.systems import catalog_of
+
+    scopes = {name: True for name in catalog_of(config).scopes} if config is not None else {}
     org = config.one("organisation") if config is not None else None
     if org is None:
-        return {}
+        return scopes
     from bot.deadlines.catalog import fact_types
     from bot.deadlines.fact_types import FactValueError, read_value
 
-    types, out = fact_types(config), {}
+    types, out = fact_types(config), dict(scopes)
     for name, value in org.facts.items():
         try:
             out[name] = read_value(types[name], value) if name in types else value

@@ -39,7 +39,7 @@ class Rollover(ConfigModel):
         exempt_by: list[str] = []
         unknown: list[str] = []
         for condition in self.not_for:
-            verdict = evaluate(condition, facts)
+            verdict = evaluate(condition, facts, getattr(ctx, "derived", None))
             if verdict.value:
                 exempt_by.extend(verdict.used)
             elif verdict.value is None:

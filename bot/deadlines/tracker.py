@@ -27,6 +27,7 @@ from bot.deadlines.assess import Assessment, Assessor, RuleContextImpl, Situatio
 from bot.deadlines.calendars import CalendarSpec
 from bot.deadlines.catalog import ObligationSpec, RegimeFile, regimes as catalog_regimes
 from bot.deadlines.delays import DelayNotice, check_notice
+from bot.deadlines.derivation import layered
 from bot.deadlines.ordering import open_predecessors
 from bot.deadlines.organisation import standing_facts
 from bot.deadlines.reminders import span
@@ -105,8 +106,9 @@ def recompute(session: Session, config: Any, incident: Incident, *, regimes: lis
     submitted = {k: r.notified_at for k, r in existing.items() if r.status == "notified" and r.notified_at}
     delays = {k: notices_of(r) for k, r in existing.items() if r.delays}
     standing = standing_facts(config)
-    situation = Situation(triggers=parse_triggers(incident.triggers), facts={**standing, **(incident.facts or {})},
-                          submitted=submitted, at=at, delays=delays)
+    facts, derived = layered(standing, incident.derived_facts or {}, incident.facts or {})
+    situation = Situation(triggers=parse_triggers(incident.triggers), facts=facts, submitted=submitted, at=at,
+                          delays=delays, derived=derived)
     assessor = Assessor(catalog, situation)
     changed: list[Obligation] = []
     for regime_id in dict.fromkeys(r for r in regimes if r in catalog):
@@ -245,7 +247,8 @@ def _context(row: Obligation, incident: Any, by_id: dict[str, Obligation]) -> tu
     """The rule snapshot of a stored row and what it needs to recompute its due time without the catalog."""
     spec = ObligationSpec.model_validate(row.spec["obligation"])
     calendars = {k: CalendarSpec.model_validate(v) for k, v in row.spec.get("calendars", {}).items()}
-    facts = {**row.spec.get("standing_facts", {}), **((incident.facts or {}) if incident else {})}
+    facts, derived = layered(row.spec.get("standing_facts", {}), (incident.derived_facts or {}) if incident else {},
+                             (incident.facts or {}) if incident else {})
 
     def chain(obligation_id: str) -> AnchorTime:
         prev = by_id.get(obligation_id)
@@ -257,7 +260,7 @@ def _context(row: Obligation, incident: Any, by_id: dict[str, Obligation]) -> tu
         raise Pending(f"waiting for the submission of {obligation_id}")
 
     triggers = parse_triggers(incident.triggers if incident else {})
-    return spec, RuleContextImpl(ZoneInfo(row.due_zone), triggers, facts, calendars, chain), facts
+    return spec, RuleContextImpl(ZoneInfo(row.due_zone), triggers, facts, calendars, chain, derived), facts
 
 
 def _reschedule(session: Session, row: Obligation, incident: Any, by_id: dict[str, Obligation], *, actor: str,

@@ -126,6 +126,15 @@ class CommunicationSpec(ConfigModel):
                                                     description="roles that sign off external statements")
 
 
+class SuggestSpec(ConfigModel):
+    """When the systems an incident affects make this severity the suggestion (any of the lists matching)."""
+
+    criticality: list[Literal["critical", "high", "medium", "low"]] = Field(
+        default_factory=list, description="an affected system of one of these criticalities")
+    systems: list[str] = Field(default_factory=list, description="one of these systems (ids in config/catalog.yaml)")
+    data: list[str] = Field(default_factory=list, description="a system holding one of these data classes")
+
+
 class RegulationSpec(ConfigModel):
     consider: list[Identifier] = Field(default_factory=list, description="regime ids from config/regulations/")
     ask_facts: list[Identifier] = Field(default_factory=list, description="facts the declare form asks for")
@@ -167,6 +176,7 @@ class PlaybookFile(ConfigModel):
     checklist: list[TaskSpec] = Field(default_factory=list)
     status_updates: StatusUpdateSpec
     reminders: ReminderPolicy | None = Field(None, description="deadline-reminder overrides for this severity")
+    suggest_when: SuggestSpec | None = Field(None, description="suggest this severity when the affected systems match")
 
     @model_validator(mode="after")
     def _roles_known(self) -> "PlaybookFile":
@@ -206,6 +216,24 @@ def playbooks(config: Any) -> dict[str, PlaybookFile]:
 
 def playbook_for(config: Any, severity: str) -> PlaybookFile | None:
     return playbooks(config).get(severity)
+
+
+def _suggest_issues(config: Any, loaded: Any, pb: PlaybookFile) -> list[ConfigIssue]:
+    """Systems and data classes a playbook's suggestion names must exist in config/catalog.yaml."""
+    if pb.suggest_when is None:
+        return []
+    from bot.deadlines.systems import data_classes, hint, system_ids
+
+    issues = []
+    systems, classes = system_ids(config), data_classes(config)
+    for i, system in enumerate(pb.suggest_when.systems):
+        if system not in systems:
+            issues.append(loaded.issue(("suggest_when", "systems", i), f'unknown system "{system}"{hint(system, systems)}'
+                                       f"; systems in config/catalog.yaml: {', '.join(sorted(systems)) or 'none'}"))
+    for i, name in enumerate(pb.suggest_when.data):
+        if name not in classes:
+            issues.append(loaded.issue(("suggest_when", "data", i), f'unknown data class "{name}"{hint(name, classes)}'))
+    return issues
 
 
 def _referenced_roles(pb: PlaybookFile) -> list[tuple[tuple[Any, ...], str]]:
@@ -263,6 +291,7 @@ def cross_check(config: Any) -> list[ConfigIssue]:
             if fact not in facts:
                 issues.append(loaded.issue(("regulations", "ask_facts", i), f'unknown fact "{fact}"; the regulations '
                                            f"ask about: {', '.join(sorted(facts)) or 'none'}"))
+        issues.extend(_suggest_issues(config, loaded, pb))
         if pb.channel.private is False and any(r in {"security_lead", "dpo"} for r in roles):
             issues.append(loaded.issue(("channel", "private"), "a playbook with a security or data-protection role "
                                        "usually needs a private channel; set channel.private: true unless intended",

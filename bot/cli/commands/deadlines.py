@@ -13,7 +13,9 @@ from bot.deadlines.assess import Assessment, Situation, assess
 from bot.deadlines.catalog import obligation_ids, regime_named, regimes
 from bot.deadlines.delays import DelayNotice
 from bot.deadlines.instants import parse_instant_input
-from bot.deadlines.organisation import facts_for
+from bot.deadlines.derivation import derive, layered
+from bot.deadlines.organisation import standing_facts
+from bot.deadlines.systems import hint as near_miss, system_ids
 from bot.deadlines.review import catalog_listing
 from bot.deadlines.rules import TRIGGERS
 
@@ -42,6 +44,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--fact", action="append", default=[], metavar="NAME=VALUE",
                         help="incident fact: true/false, a number, text, JSON, or residents.CA=600 for per-state "
                              "counts; overrides the standing facts of config/organisation.yaml")
+    parser.add_argument("--system", action="append", default=[], metavar="ID[,ID...]",
+                        help="affected system(s) from config/catalog.yaml: the facts they imply are derived "
+                             "(they switch duties on, never off; a --fact of the same name wins)")
     parser.add_argument("--submitted", action="append", default=[], metavar="OBLIGATION=ISO8601",
                         help="actual submission of a stage (chained stages anchor on it)")
     parser.add_argument("--delay", action="append", default=[], metavar="OBLIGATION=DELAY,ISO8601[,REFERENCE]",
@@ -95,9 +100,17 @@ def build_situation(args: argparse.Namespace, config: Any) -> tuple[list[str], S
         submitted[name] = _instant(f"--submitted {name}", value, args.zone)
     at = _instant("--at", args.at, args.zone) if args.at else SystemClock().now()
     try:
-        facts = facts_for(config, check_fact_args(config, args.fact))
+        given = check_fact_args(config, args.fact)
     except argparse.ArgumentTypeError as exc:
         raise InputError(str(exc)) from None
+    systems = [s.strip() for item in args.system for s in item.split(",") if s.strip()]
+    unknown_systems = [s for s in systems if s not in system_ids(config)]
+    if unknown_systems:
+        known = system_ids(config)
+        raise InputError(f'--system: unknown system "{unknown_systems[0]}"{near_miss(unknown_systems[0], known)}; '
+                         f"systems in config/catalog.yaml: {', '.join(sorted(known)) or 'none'}")
+    derived = {name: fact.to_json() for name, fact in derive(config, systems).items()}
+    facts, unconfirmed = layered(standing_facts(config), derived, given)
     delays: dict[str, list[DelayNotice]] = {}
     for name, value in _pairs(args.delay, "delay"):
         if name not in ids:
@@ -108,7 +121,8 @@ def build_situation(args: argparse.Namespace, config: Any) -> tuple[list[str], S
             raise InputError(f"--delay expects OBLIGATION=DELAY,ISO8601[,REFERENCE], got \"{name}={value}\"")
         delays.setdefault(name, []).append(DelayNotice(kind.strip(), _instant(f"--delay {name}", until.strip(), args.zone),
                                                        reference.strip(), "cli", at))
-    return wanted, Situation(triggers=triggers, facts=facts, submitted=submitted, at=at, delays=delays)
+    return wanted, Situation(triggers=triggers, facts=facts, submitted=submitted, at=at, delays=delays,
+                             derived=unconfirmed)
 
 
 def run(args: argparse.Namespace) -> int:
