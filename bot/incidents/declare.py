@@ -10,6 +10,7 @@ from sqlmodel import Session
 from bot.audit.trail import append_event
 from bot.incidents import collaborators, messages
 from bot.incidents.context import Context
+from bot.incidents.affected import check_systems, derived_from
 from bot.incidents.errors import Conflict, InvalidRequest
 from bot.incidents.facts import normalise_facts
 from bot.incidents.finish import conclude, with_notifications
@@ -62,27 +63,30 @@ def add_checklist(session: Session, incident: Incident, pb: PlaybookFile, *, at:
 
 
 def declare(ctx: Context, severity: str, title: str, *, actor: str, key: str, reporter: str, description: str,
-            facts: dict[str, Any], private: bool | None) -> DeclareResult:
+            facts: dict[str, Any], private: bool | None, systems: list[str] | None = None) -> DeclareResult:
     config = ctx.config()
     authorize(config, "declare", actor, Subject())
     pb = playbook_named(config, severity)
     title = _text(title, "title", MAX_TITLE, required=True)
     description = _text(description, "description", MAX_DESCRIPTION, required=False)
     clean_facts = normalise_facts(config, facts)
+    affected_ids = check_systems(config, systems) if systems else []
 
     def work(session: Session) -> DeclareResult:
         at = ctx.now()
         incident = Incident(number=next_number(session), title=title, description=description, severity=pb.id,
                             playbook=pb.id, private=bool(pb.channel.private or private), reporter=reporter,
                             declared_at=at, facts=clean_facts, triggers={}, regimes=list(pb.regulations.consider),
-                            paged_targets=[p.target for p in pb.paging])
+                            paged_targets=[p.target for p in pb.paging], systems=affected_ids,
+                            derived_facts=derived_from(config, affected_ids))
         session.add(incident)
         session.flush()
         append_event(session, incident_id=incident.id, actor=actor, kind="incident.declared", at=at,
                      summary=f"{label(incident.number)} declared as {pb.name}: {title}",
                      data={"before": None, "after": {"severity": pb.id, "title": title, "description": description,
                                                      "reporter": reporter, "private": incident.private,
-                                                     "facts": clean_facts}})
+                                                     "facts": clean_facts, "systems": affected_ids,
+                                                     "derived": incident.derived_facts}})
         for spec in pb.roles:
             if spec.initial == "reporter":
                 session.add(RoleAssignment(incident_id=incident.id, role=spec.id, user=reporter, assigned_at=at,

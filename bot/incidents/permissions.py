@@ -64,6 +64,8 @@ class ActionRules(ConfigModel):
     post_status: Principals = Field(default_factory=lambda: ["role:commander", "role:comms_lead", "role:scribe", "admins"])
     add_note: Principals = Field(default_factory=lambda: ["everyone"])
     set_fact: Principals = Field(default_factory=lambda: ["role:commander", "role:comms_lead", "role:legal", "admins"])
+    set_systems: Principals = Field(default_factory=lambda: ["role:commander", "role:comms_lead", "role:legal", "admins"])
+    confirm_fact: Principals = Field(default_factory=lambda: ["role:legal", "admins"])
     set_trigger: Principals = Field(default_factory=lambda: list(LEGAL))
     approve_trigger_change: Principals = Field(default_factory=lambda: list(LEGAL))
     complete_task: Principals = Field(default_factory=lambda: ["task_owner", "role:commander", "admins"])

@@ -106,7 +106,8 @@ def incident_view(session: Session, config: Any, incident: Incident) -> Incident
         status=incident.status, private=incident.private, reporter=incident.reporter, channel_id=incident.channel_id,
         channel_name=incident.channel_name, declared_at=incident.declared_at, resolved_at=incident.resolved_at,
         closed_at=incident.closed_at, facts=dict(incident.facts or {}), triggers=dict(incident.triggers or {}),
-        roles=tuple(roles), regimes=tuple(incident.regimes or ()), summary=incident.summary)
+        roles=tuple(roles), regimes=tuple(incident.regimes or ()), summary=incident.summary,
+        systems=tuple(incident.systems or ()), derived_facts=dict(incident.derived_facts or {}))
 
 
 def task_view(row: ChecklistTask) -> TaskView:

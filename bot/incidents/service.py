@@ -31,8 +31,8 @@ from typing import Any, Callable
 
 from bot.clock import Clock
 from bot.config.loader import Config
-from bot.incidents import (approvals, checklist, closing, declare, escalation, exception_confirmations, legal_delays,
-                           queries, records, responses, roles, status, triggers)
+from bot.incidents import (affected, approvals, checklist, closing, declare, escalation, exception_confirmations,
+                           legal_delays, queries, records, responses, roles, status, triggers)
 from bot.incidents.context import Context
 from bot.incidents.views import (ApprovalView, DeclareResult, EventView, IncidentView, ObligationView, Outcome,
                                  PageView, SeverityOption, TaskView)
@@ -62,7 +62,7 @@ class IncidentService:
 
     def declare(self, severity: str, title: str, *, actor: str, key: str, reporter: str | None = None,
                 description: str = "", facts: dict[str, Any] | None = None,
-                private: bool | None = None) -> DeclareResult:
+                private: bool | None = None, systems: list[str] | None = None) -> DeclareResult:
         """Declare an incident under the playbook ``severity``.
 
         Creates the incident with the next sequential number, fills roles (the
@@ -71,10 +71,11 @@ class IncidentService:
         legal obligations for the playbook's regimes, creates checklist rows and
         reminder rows.  Returns the channel to create (name, privacy, topic,
         invitees, welcome notices, bookmarks) and the announcements to post.
-        ``private`` overrides the playbook's default only towards *more* privacy.
+        ``private`` overrides the playbook's default only towards *more* privacy. ``systems``: affected system
+        ids from config/catalog.yaml; the facts they imply are derived (see ``affects``).
         """
         return declare.declare(self.ctx, severity, title, actor=actor, key=key, reporter=reporter or actor,
-                               description=description, facts=facts or {}, private=private)
+                               description=description, facts=facts or {}, private=private, systems=systems)
 
     def record_channel(self, incident_id: int, channel_id: str, name: str, *, key: str,
                        actor: str = "system") -> Outcome:
@@ -123,6 +124,15 @@ class IncidentService:
         a second person approves (:meth:`approve_request`)."""
         return approvals.guarded(self.ctx, lambda: status.set_fact(self.ctx, number, name, value, actor=actor, key=key,
                                                                    reason=reason), actor=actor, key=key, reason=reason)
+
+    def affects(self, number: int, systems: list[str], *, actor: str, key: str, remove: bool = False) -> Outcome:
+        """Add (or remove) affected systems from config/catalog.yaml; the facts they imply are derived with
+        their reasons (switching duties on, never off) and the obligations recomputed."""
+        return affected.affects(self.ctx, number, systems, actor=actor, key=key, remove=remove)
+
+    def confirm_fact(self, number: int, name: str, *, actor: str, key: str) -> Outcome:
+        """A permitted person (legal, DPO) confirms a derived fact: it then counts like a recorded one."""
+        return affected.confirm_fact(self.ctx, number, name, actor=actor, key=key)
 
     def set_trigger(self, number: int, name: str, at: datetime, *, actor: str, key: str,
                     reason: str = "") -> Outcome:

@@ -44,6 +44,12 @@ class Incident(SQLModel, table=True):
                                description="regulation regimes under consideration; only ever grows")
     paged_targets: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False),
                                      description="rotas/escalation policies already paged for this incident")
+    systems: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]"),
+                               description="affected systems (ids in config/catalog.yaml)")
+    derived_facts: dict[str, Any] = Field(default_factory=dict,
+                                          sa_column=Column(JSON, nullable=False, server_default="{}"),
+                                          description="facts derived from the systems: name -> value, because, "
+                                                      "likelihood, citation (proposals until confirmed)")
     last_status_at: datetime | None = Field(default=None, sa_type=UtcDateTime,
                                             description="last status update; the cadence counts from here")
 

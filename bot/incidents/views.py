@@ -48,6 +48,8 @@ class IncidentView:
     roles: tuple[RoleView, ...] = ()
     regimes: tuple[str, ...] = ()  # regulation regimes under consideration (only ever grows)
     summary: str | None = None
+    systems: tuple[str, ...] = ()  # affected systems (config/catalog.yaml)
+    derived_facts: dict[str, Any] = field(default_factory=dict)  # name -> {value, because, likelihood, citation}
 
     def holder(self, role: str) -> str | None:
         return next((r.user for r in self.roles if r.role == role), None)

@@ -1,0 +1,162 @@
+"""Which systems an incident affects, the facts they imply, and a person confirming those facts.
+
+``/incident affects billing-db crm`` (or the declare form) records the affected systems from
+``config/catalog.yaml``.  The facts they imply (``config/derivations.yaml``) are stored as derived, each with its
+reason ("because billing-db holds payment-card data of EU/EEA data subjects (DE, FR)"); they can make a duty apply,
+never stop one (see ``bot.deadlines.conditions``).  A person with the ``confirm_fact`` permission confirms a
+derived fact, which then counts like any recorded fact; a different value is recorded with ``set_fact``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session
+
+from bot.audit.trail import append_event
+from bot.incidents import collaborators, messages
+from bot.incidents.context import Context
+from bot.incidents.errors import Conflict, InvalidRequest
+from bot.incidents.facts import normalise_fact
+from bot.incidents.finish import conclude
+from bot.incidents.idempotency import run_once
+from bot.incidents.permissions import authorize
+from bot.incidents.records import label, load, obligation_views, require_open, subject
+from bot.incidents.triggers import clock_posts
+from bot.incidents.views import Outcome, Post
+from bot.ports import Notice
+
+MAX_LINES = 12
+
+
+def check_systems(config: Any, names: list[str]) -> list[str]:
+    """The ids, each known in config/catalog.yaml, or :class:`InvalidRequest` naming the unknown one."""
+    from bot.deadlines.systems import hint, system_ids
+
+    known = system_ids(config)
+    ids = [n.strip() for n in names if n and n.strip()]
+    if not ids:
+        raise InvalidRequest("expected one or more system ids from config/catalog.yaml, e.g. "
+                             f"\"{next(iter(sorted(known)), 'billing-db')}\", got nothing")
+    for name in ids:
+        if name not in known:
+            raise InvalidRequest(f'unknown system "{name}"{hint(name, known)}; systems in config/catalog.yaml: '
+                                 f"{', '.join(sorted(known)) or 'none'}")
+    return list(dict.fromkeys(ids))
+
+
+def derived_from(config: Any, systems: list[str]) -> dict[str, Any]:
+    """The derived facts of the systems, as stored on the incident (name -> value, because, likelihood ...)."""
+    from bot.deadlines.derivation import derive
+
+    return {name: fact.to_json() for name, fact in derive(config, systems).items()} if systems else {}
+
+
+def derived_lines(derived: dict[str, Any], confirmed: dict[str, Any]) -> list[str]:
+    """One line per derived fact not confirmed yet: value, likelihood and why."""
+    lines = []
+    for name, data in sorted(derived.items()):
+        if name in confirmed:
+            continue
+        likely = " (likely)" if data.get("likelihood") == "likely" else ""
+        lines.append(f"{name} = {_show(data.get('value'))}{likely}: because {data.get('because', '')}")
+    return lines
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {v}" for k, v in value.items()) + "}"
+    return str(value)
+
+
+def duty_tally(rows: list[Any]) -> str:
+    """"12 duties apply (3 on derived facts), 40 assumed until facts are known, 51 do not apply"."""
+    live = [r for r in rows if r.status not in ("not_applicable",)]
+    assumed = [r for r in live if r.missing_facts]
+    derived = [r for r in live if not r.missing_facts and "derived, not confirmed" in (r.reason or "")]
+    applies = len(live) - len(assumed)
+    off = len(rows) - len(live)
+    return (f"{applies} duties apply" + (f" ({len(derived)} on derived facts, to be confirmed)" if derived else "")
+            + f", {len(assumed)} assumed until facts are known, {off} do not apply")
+
+
+def _notice(view: Any, title: str, lines: list[str], suggestion: str, tally: str) -> Notice:
+    body = lines[:MAX_LINES] + ([f"... and {len(lines) - MAX_LINES} more"] if len(lines) > MAX_LINES else [])
+    if suggestion:
+        body.append(suggestion.capitalize())
+    body.append(f"Legal duties now: {tally}.")
+    return messages.in_channel(view, "systems_affected", title, *body,
+                               footer="Derived facts switch duties on, never off, until legal or the DPO confirms "
+                                      "them (/incident confirm FACT). Not legal advice.")
+
+
+def affects(ctx: Context, number: int, names: list[str], *, actor: str, key: str, remove: bool = False) -> Outcome:
+    def work(session: Session) -> Outcome:
+        from bot.incidents.severity_hint import describe, suggestions
+
+        config, at = ctx.config(), ctx.now()
+        incident = load(session, number)
+        authorize(config, "set_systems", actor, subject(session, incident))
+        require_open(incident, "change the affected systems")
+        ids = check_systems(config, names)
+        before = list(incident.systems or [])
+        after = [s for s in before if s not in ids] if remove else list(dict.fromkeys(before + ids))
+        if after == before:
+            raise Conflict(f"{label(number)} already {'does not list' if remove else 'lists'} {', '.join(ids)}")
+        derived = derived_from(config, after)
+        incident.systems, incident.derived_facts = after, derived
+        append_event(session, incident_id=incident.id, actor=actor, kind="systems.affected", at=at,
+                     summary=f"affected systems: {', '.join(after) or 'none'}",
+                     data={"before": before, "after": after,
+                           "derived": {n: {"value": d["value"], "because": d["because"], "likelihood": d["likelihood"]}
+                                       for n, d in derived.items()}})
+        obligations = collaborators.recompute(session, config, incident, actor=actor, why="affected systems changed",
+                                              at=at)
+        outcome = conclude(session, config, incident, at)
+        views = obligation_views(session, obligations)
+        tally = duty_tally(collaborators.obligations_of(session, incident.id))
+        hint = describe(suggestions(config, after)) if not remove else ""
+        lines = derived_lines(derived, incident.facts or {})
+        title = f"{outcome.incident.label}: affected systems {', '.join(after) or 'none'}"
+        posts = (Post("incident_channel", "", _notice(outcome.incident, title, lines, hint, tally), f"{key}:post:0"),)
+        posts += clock_posts(config, outcome.incident, views, "updated (affected systems)", key)
+        text = f"{'removed' if remove else 'added'} {', '.join(ids)}; {len(lines)} fact(s) derived; {tally}"
+        return Outcome(incident=outcome.incident, obligations=views, posts=posts,
+                       message=text + (f"; {hint}" if hint else ""))
+
+    return run_once(ctx, key, "affects", Outcome, work)
+
+
+def confirm_fact(ctx: Context, number: int, name: str, *, actor: str, key: str) -> Outcome:
+    def work(session: Session) -> Outcome:
+        config, at = ctx.config(), ctx.now()
+        incident = load(session, number)
+        authorize(config, "confirm_fact", actor, subject(session, incident))
+        require_open(incident, "confirm facts")
+        fact = (name or "").strip()
+        derived = dict(incident.derived_facts or {})
+        if fact not in derived:
+            open_ones = [n for n in sorted(derived) if n not in (incident.facts or {})]
+            raise InvalidRequest(f'"{fact}" is not a derived fact of {label(number)}; derived and not confirmed: '
+                                 f"{', '.join(open_ones) or 'none'} (record other facts with /incident fact)")
+        if fact in (incident.facts or {}):
+            raise Conflict(f"{fact} is already recorded as {_show(incident.facts[fact])} in {label(number)}")
+        data = derived[fact]
+        fact, value = normalise_fact(config, fact, data.get("value"))
+        incident.facts = {**(incident.facts or {}), fact: value}
+        append_event(session, incident_id=incident.id, actor=actor, kind="fact.confirmed", at=at,
+                     summary=f"confirmed derived fact {fact} = {_show(value)} ({data.get('because', '')})",
+                     data={"fact": fact, "before": None, "after": value, "because": data.get("because", ""),
+                           "citation": data.get("citation", ""), "systems": data.get("systems", [])})
+        obligations = collaborators.recompute(session, config, incident, actor=actor, why=f"fact {fact} confirmed",
+                                              at=at)
+        outcome = conclude(session, config, incident, at)
+        views = obligation_views(session, obligations)
+        tally = duty_tally(collaborators.obligations_of(session, incident.id))
+        return Outcome(incident=outcome.incident, obligations=views,
+                       message=f"{fact} = {_show(value)} confirmed; {tally}",
+                       posts=clock_posts(config, outcome.incident, views, f"updated ({fact} confirmed)", key))
+
+    return run_once(ctx, key, "confirm_fact", Outcome, work)
