@@ -92,6 +92,16 @@ def _notice(view: Any, title: str, lines: list[str], suggestion: str, tally: str
                                       "them (/incident confirm FACT). Not legal advice.")
 
 
+def systems_notice(session: Session, config: Any, view: Any) -> Notice:
+    """The channel post about what was hit: derived facts with reasons, suggested severity, the duty tally."""
+    from bot.incidents.severity_hint import describe, suggestions
+
+    tally = duty_tally(collaborators.obligations_of(session, view.id))
+    lines = derived_lines(dict(view.derived_facts), dict(view.facts))
+    title = f"{view.label}: affected systems {', '.join(view.systems) or 'none'}"
+    return _notice(view, title, lines, describe(suggestions(config, list(view.systems))), tally)
+
+
 def affects(ctx: Context, number: int, names: list[str], *, actor: str, key: str, remove: bool = False) -> Outcome:
     def work(session: Session) -> Outcome:
         from bot.incidents.severity_hint import describe, suggestions
@@ -119,8 +129,7 @@ def affects(ctx: Context, number: int, names: list[str], *, actor: str, key: str
         tally = duty_tally(collaborators.obligations_of(session, incident.id))
         hint = describe(suggestions(config, after)) if not remove else ""
         lines = derived_lines(derived, incident.facts or {})
-        title = f"{outcome.incident.label}: affected systems {', '.join(after) or 'none'}"
-        posts = (Post("incident_channel", "", _notice(outcome.incident, title, lines, hint, tally), f"{key}:post:0"),)
+        posts = (Post("incident_channel", "", systems_notice(session, config, outcome.incident), f"{key}:post:0"),)
         posts += clock_posts(config, outcome.incident, views, "updated (affected systems)", key)
         text = f"{'removed' if remove else 'added'} {', '.join(ids)}; {len(lines)} fact(s) derived; {tally}"
         return Outcome(incident=outcome.incident, obligations=views, posts=posts,

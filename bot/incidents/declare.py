@@ -10,7 +10,7 @@ from sqlmodel import Session
 from bot.audit.trail import append_event
 from bot.incidents import collaborators, messages
 from bot.incidents.context import Context
-from bot.incidents.affected import check_systems, derived_from
+from bot.incidents.affected import check_systems, derived_from, systems_notice
 from bot.incidents.errors import Conflict, InvalidRequest
 from bot.incidents.facts import normalise_facts
 from bot.incidents.finish import conclude, with_notifications
@@ -136,6 +136,8 @@ def _result(session: Session, config: Any, pb: PlaybookFile, incident: Incident,
         welcome.append(messages.checklist(view, task_views))
     if view.regimes:
         welcome.append(messages.regulations(pb, view, ob_views, collaborators.fact_catalog(config)))
+    if view.systems:
+        welcome.append(systems_notice(session, config, view))
     invite = [incident.reporter] + [r.user for r in view.roles if r.user and r.user != incident.reporter]
     unknown: list[str] = []
     if incident.private:  # nobody can find a private channel: the people the playbook names are invited

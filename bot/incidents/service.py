@@ -130,6 +130,12 @@ class IncidentService:
         their reasons (switching duties on, never off) and the obligations recomputed."""
         return affected.affects(self.ctx, number, systems, actor=actor, key=key, remove=remove)
 
+    def systems(self) -> list[Any]:
+        """The systems of config/catalog.yaml a responder can name (id, name, criticality), for the declare form."""
+        from bot.deadlines.systems import catalog_of
+
+        return list(catalog_of(self.ctx.config()).systems)
+
     def confirm_fact(self, number: int, name: str, *, actor: str, key: str) -> Outcome:
         """A permitted person (legal, DPO) confirms a derived fact: it then counts like a recorded one."""
         return affected.confirm_fact(self.ctx, number, name, actor=actor, key=key)

@@ -27,6 +27,9 @@ USAGE: dict[str, str] = {
     "trigger": "/incident trigger <name> <time: now | 2026-03-02T09:30+01:00>",
     "notified": "/incident notified <obligation, e.g. gdpr.authority or its number> <reference>",
     "channel": "/incident channel #channel   (use a channel made by hand when the bot could not create one)",
+    "affects": "/incident affects <system> [system ...]   (-<system> removes one; ids from config/catalog.yaml)",
+    "confirm": "/incident confirm <derived fact>   (legal / DPO: a fact derived from the affected systems)",
+    "delay": "/incident delay <obligation> <delay> <until, e.g. 2026-08-07T17:30-04:00> <reference of the notice>",
     "resolve": "/incident resolve [summary]",
     "close": "/incident close <post-incident summary>",
     "timeline": "/incident timeline",
@@ -40,6 +43,7 @@ ONCALL_REQUESTS = {
     "cover": "/oncall cover <rota> <from> <to> @person [why]   (the rota's local time: 2027-01-05T18:00)",
 }
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+LEGAL = ("affects", "confirm", "delay")  # parsed and run by bot.slack.legal_commands
 
 _SEVERITY_LIKE = re.compile(r"([a-z]+)-?(\d+)")
 _INCIDENT_REF = re.compile(r"^(?:inc-|#)?(\d+)$", re.IGNORECASE)
@@ -105,6 +109,10 @@ def parse_incident(text: str, now: datetime) -> IncidentCommand:
     rest_text = text.split(None, 2 if incident is not None else 1)[-1] if rest else ""
     if name not in USAGE:
         raise UsageError(f'Unknown subcommand "{words[0]}".\n' + help_text())
+    if name in LEGAL:
+        from bot.slack.legal_commands import parse
+
+        return parse(name, incident, rest, now)
     if name == "declare":
         args = {"severity": rest[0].lower(), "title": " ".join(rest[1:])} if rest else {}
         return IncidentCommand(name, incident, args)

@@ -38,8 +38,20 @@ def _modal(callback_id: str, title: str, submit: str, blocks: list[dict[str, Any
             "close": plain("Cancel", 24), "private_metadata": metadata[:3000], "blocks": blocks[:VIEW_BLOCKS_LIMIT]}
 
 
+def systems_input(systems: list[Any]) -> dict[str, Any] | None:
+    """A multi-select of the catalog's systems for the declare form (None when the catalog lists none)."""
+    choices = [{"text": plain(f"{s.id} · {s.name} ({s.criticality})" if s.name else f"{s.id} ({s.criticality})", 75),
+                "value": s.id} for s in systems][:100]
+    if not choices:
+        return None
+    return _input("systems", "Affected systems", {"type": "multi_static_select", "options": choices,
+                                                  "placeholder": plain("What was hit?", 150)}, optional=True,
+                  hint="From config/catalog.yaml: the facts they imply (whose data, which classes) are derived "
+                       "and shown with the reason; legal confirms them.")
+
+
 def declare_modal(options: list[SeverityOption], *, title: str = "", severity: str = "",
-                  channel: str = "") -> dict[str, Any]:
+                  channel: str = "", systems: list[Any] | None = None) -> dict[str, Any]:
     blocks: list[dict[str, Any]] = [section("*Choose the severity by its criteria:*")]
     for option in options:
         criteria = "\n".join(f"• {escaped_within(c, 400)}" for c in option.criteria) or "_no criteria written_"
@@ -55,6 +67,9 @@ def declare_modal(options: list[SeverityOption], *, title: str = "", severity: s
     blocks.append(_input("title", "Title", _text("What is broken, in a few words", initial=title, max_length=200)))
     blocks.append(_input("description", "Description", _text("What do you see? Who is affected?", multiline=True),
                          optional=True))
+    picker = systems_input(list(systems or []))
+    if picker is not None:
+        blocks.append(picker)
     facts = sorted({f for o in options for f in o.facts})
     room = VIEW_BLOCKS_LIMIT - len(blocks)
     for fact in facts[:room]:
@@ -97,6 +112,8 @@ def values(view: dict[str, Any]) -> dict[str, Any]:
         kind = element.get("type")
         if kind == "static_select":
             value = (element.get("selected_option") or {}).get("value")
+        elif kind == "multi_static_select":
+            value = [o.get("value") for o in element.get("selected_options") or [] if o.get("value")] or None
         elif kind == "datetimepicker":
             stamp = element.get("selected_date_time")
             value = datetime.fromtimestamp(int(stamp), timezone.utc) if stamp else None

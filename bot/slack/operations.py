@@ -113,10 +113,11 @@ def incident_for(services: SlackServices, number: int | None, channel_id: str | 
 
 
 def declare(services: SlackServices, body: dict[str, Any], *, severity: str, title: str, actor: str, key: str,
-            description: str = "", facts: dict[str, Any] | None = None, channel: str | None = None) -> None:
+            description: str = "", facts: dict[str, Any] | None = None, channel: str | None = None,
+            systems: list[str] | None = None) -> None:
     """Declare: the channel, its messages, the announcements and the answer go out through the outbox."""
     service_for(services, body, channel=channel).declare(severity, title, actor=actor, key=key,
-                                                          description=description, facts=facts)
+                                                          description=description, facts=facts, systems=systems)
     services.effects_written()
 
 

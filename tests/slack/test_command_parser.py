@@ -94,3 +94,22 @@ def test_channel_takes_one_channel_as_slack_sends_it():
                                                                            "name": "checkout-war-room"})
     with pytest.raises(UsageError, match="pick it from the list"):
         parse_incident("INC-4 channel checkout-war-room", NOW)  # typed, not picked: Slack sends no id
+
+
+def test_affects_confirm_and_delay():
+    from datetime import datetime, timezone
+
+    from bot.slack.command_parser import UsageError, parse_incident
+
+    now = datetime(2026, 7, 7, 12, tzinfo=timezone.utc)
+    cmd = parse_incident("affects billing-db crm", now)
+    assert (cmd.name, cmd.args) == ("affects", {"systems": "billing-db crm", "remove": ""})
+    assert parse_incident("affects -crm", now).args == {"systems": "crm", "remove": "yes"}
+    with pytest.raises(UsageError, match="not both"):
+        parse_incident("affects billing-db -crm", now)
+    assert parse_incident("INC-3 confirm residents", now).args == {"fact": "residents"}
+    delay = parse_incident("delay sec_8k.item_1_05 attorney_general 2026-08-07T17:30-04:00 DOJ letter 17", now)
+    assert delay.args == {"obligation": "sec_8k.item_1_05", "delay": "attorney_general", "reference": "DOJ letter 17"}
+    assert delay.at == datetime(2026, 8, 7, 21, 30, tzinfo=timezone.utc)
+    with pytest.raises(UsageError, match="Usage: `/incident delay"):
+        parse_incident("delay sec_8k.item_1_05 attorney_general 2026-08-07T17:30 DOJ-1", now)  # no offset

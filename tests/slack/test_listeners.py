@@ -287,3 +287,20 @@ def test_a_number_typed_in_one_incidents_channel_never_acts_on_another(world):
     # naming the incident first is how to act on another one from here
     assert command(world, f"INC-1 notified #{first_gdpr.id} REF-1", user=ADMIN, channel=channel) == 200
     assert next(o for o in services.incidents.obligations(1) if o.id == first_gdpr.id).status == "notified"
+
+
+def test_declare_form_names_the_affected_systems(world):
+    _, services, double = world
+    assert interaction(world, {"type": "shortcut", "callback_id": "declare_incident", "user": {"id": REPORTER}}) == 200
+    view = double.wait_for(lambda: double.model.views, what="the declare form")[0]
+    [picker] = [b for b in view["blocks"] if b.get("block_id") == "systems"]
+    assert picker["element"]["type"] == "multi_static_select"
+    assert "billing-db" in [o["value"] for o in picker["element"]["options"]]  # from config/catalog.yaml
+    values = {"severity": select_value("security"), "title": text_value("Card data exposed"),
+              "systems": {"value": {"type": "multi_static_select",
+                                    "selected_options": [{"value": "billing-db", "text": {"type": "plain_text",
+                                                                                           "text": "billing-db"}}]}}}
+    assert submit(world, REPORTER, view, values) == 200
+    incident = services.incidents.get(1)
+    assert incident.systems == ("billing-db",)
+    assert incident.derived_facts["card_accounts"]["value"] == {"VISA": 17000, "MASTERCARD": 11000}

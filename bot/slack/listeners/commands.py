@@ -14,8 +14,8 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from bot.slack import modals, oncall_requests, oncall_view, operations, replies, web_command
-from bot.slack.command_parser import (IncidentCommand, UsageError, help_text, parse_incident, parse_oncall,
+from bot.slack import legal_commands, modals, oncall_requests, oncall_view, operations, replies, web_command
+from bot.slack.command_parser import (LEGAL, IncidentCommand, UsageError, help_text, parse_incident, parse_oncall,
                                       unknown_severity)
 from bot.slack.mrkdwn import escape
 from bot.slack.services import SlackServices
@@ -70,7 +70,8 @@ def register(app: App, services: SlackServices) -> None:
 
     def declare_shortcut(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
-        client.views_open(trigger_id=body["trigger_id"], view=modals.declare_modal(services.incidents.severities()))
+        client.views_open(trigger_id=body["trigger_id"], view=modals.declare_modal(
+            services.incidents.severities(), systems=services.incidents.systems()))
 
     app.command("/incident")(incident_command)
     app.command("/oncall")(oncall_command)
@@ -89,7 +90,7 @@ def run_incident_command(services: SlackServices, command: IncidentCommand, body
             title, severity = " ".join(w for w in (severity, title) if w), ""
         if not severity or not title:
             view = modals.declare_modal(services.incidents.severities(), title=title, severity=severity,
-                                        channel=channel or "")
+                                        channel=channel or "", systems=services.incidents.systems())
             client.views_open(trigger_id=body["trigger_id"], view=view)
             return None
         return operations.declare(services, body, severity=severity, title=title, actor=user, key=key)
@@ -118,6 +119,9 @@ def run_incident_command(services: SlackServices, command: IncidentCommand, body
                                           submitted_at=services.now(), incident=number)
     elif command.name == "channel":
         outcome = incidents.attach_channel(number, args["channel"], args["name"], actor=user, key=key)
+    elif command.name in LEGAL:
+        outcome = legal_commands.run(incidents, command, number, user, key,
+                                     lambda n, given, sub: _obligation_id(services, n, given, user, sub))
     elif command.name == "resolve":
         outcome = incidents.resolve(number, actor=user, key=key, summary=args.get("summary", ""))
     elif command.name == "close":
@@ -127,7 +131,8 @@ def run_incident_command(services: SlackServices, command: IncidentCommand, body
     return operations.finish(services, outcome)
 
 
-def _obligation_id(services: SlackServices, number: int, given: str, reader: str) -> int:
+def _obligation_id(services: SlackServices, number: int, given: str, reader: str,
+                   subcommand: str = "notified") -> int:
     """A number as given (the service refuses one of another incident), or the id of the incident's one
     open obligation of that name."""
     ref = given.lstrip("#")
@@ -138,4 +143,4 @@ def _obligation_id(services: SlackServices, number: int, given: str, reader: str
     if len(matches) == 1:
         return matches[0]
     names = ", ".join(f"{o.obligation} (#{o.id})" for o in obligations) or "none"
-    raise UsageError(f'No single open obligation "{given}" on this incident. Open obligations: {names}.', "notified")
+    raise UsageError(f'No single open obligation "{given}" on this incident. Open obligations: {names}.', subcommand)

@@ -35,7 +35,7 @@ def register(app: App, services: SlackServices) -> None:
         facts = {k[len(FACT_PREFIX):]: v for k, v in values.items() if k.startswith(FACT_PREFIX)}
         operations.declare(services, body, severity=values["severity"], title=values["title"], actor=user,
                            key=operations.view_key(view), description=values.get("description", ""), facts=facts,
-                           channel=view.get("private_metadata") or None)
+                           channel=view.get("private_metadata") or None, systems=values.get("systems"))
 
     def notified_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
         values = modals.values(view)
