@@ -272,7 +272,8 @@ def with_order(results: list[Assessment], catalog: Mapping[str, RegimeFile]) -> 
     for a in results:
         first = tuple(p for p in before.get(a.obligation, ()) if p in live)
         if first and a.status != "not_applicable":
-            a = replace(a, after=first, reason=f"{a.reason} Send only after: {', '.join(first)} (required first).")
+            a = replace(a, after=first,
+                        reason=f"{a.reason.rstrip('.')}. Send only after: {', '.join(first)} (required first).")
         out.append(a)
     return out
 
