@@ -108,7 +108,7 @@ def affects(ctx: Context, number: int, names: list[str], *, actor: str, key: str
 
         config, at = ctx.config(), ctx.now()
         incident = load(session, number)
-        authorize(config, "set_systems", actor, subject(session, incident))
+        authorize(config, "set_systems", actor, subject(session, incident, ctx.members))
         require_open(incident, "change the affected systems")
         ids = check_systems(config, names)
         before = list(incident.systems or [])
@@ -142,7 +142,7 @@ def confirm_fact(ctx: Context, number: int, name: str, *, actor: str, key: str) 
     def work(session: Session) -> Outcome:
         config, at = ctx.config(), ctx.now()
         incident = load(session, number)
-        authorize(config, "confirm_fact", actor, subject(session, incident))
+        authorize(config, "confirm_fact", actor, subject(session, incident, ctx.members))
         require_open(incident, "confirm facts")
         fact = (name or "").strip()
         derived = dict(incident.derived_facts or {})

@@ -39,7 +39,7 @@ def record_delay(ctx: Context, obligation_id: int, delay: str, until: datetime, 
         if row is None:
             raise NotFound(f"there is no obligation #{obligation_id}")
         incident = load_by_id(session, row.incident_id)
-        authorize(config, "record_delay", actor, subject(session, incident))
+        authorize(config, "record_delay", actor, subject(session, incident, ctx.members))
         require_open(incident, "record delays")
         if row.status not in ("open", "qualitative"):
             raise Conflict(f"{row.obligation_id} is {row.status.replace('_', ' ')}; only an open deadline can be delayed")
