@@ -71,17 +71,6 @@ def _show(value: Any) -> str:
     return str(value)
 
 
-def duty_tally(rows: list[Any]) -> str:
-    """"12 duties apply (3 on derived facts), 40 assumed until facts are known, 51 do not apply"."""
-    live = [r for r in rows if r.status not in ("not_applicable",)]
-    assumed = [r for r in live if r.missing_facts]
-    derived = [r for r in live if not r.missing_facts and "derived, not confirmed" in (r.reason or "")]
-    applies = len(live) - len(assumed)
-    off = len(rows) - len(live)
-    return (f"{applies} duties apply" + (f" ({len(derived)} on derived facts, to be confirmed)" if derived else "")
-            + f", {len(assumed)} assumed until facts are known, {off} do not apply")
-
-
 def _notice(view: Any, title: str, lines: list[str], suggestion: str, tally: str) -> Notice:
     body = lines[:MAX_LINES] + ([f"... and {len(lines) - MAX_LINES} more"] if len(lines) > MAX_LINES else [])
     if suggestion:
@@ -96,7 +85,7 @@ def systems_notice(session: Session, config: Any, view: Any) -> Notice:
     """The channel post about what was hit: derived facts with reasons, suggested severity, the duty tally."""
     from bot.incidents.severity_hint import describe, suggestions
 
-    tally = duty_tally(collaborators.obligations_of(session, view.id))
+    tally = messages.duty_tally(collaborators.obligations_of(session, view.id))
     lines = derived_lines(dict(view.derived_facts), dict(view.facts))
     title = f"{view.label}: affected systems {', '.join(view.systems) or 'none'}"
     return _notice(view, title, lines, describe(suggestions(config, list(view.systems))), tally)
@@ -126,7 +115,7 @@ def affects(ctx: Context, number: int, names: list[str], *, actor: str, key: str
                                               at=at)
         outcome = conclude(session, config, incident, at)
         views = obligation_views(session, obligations)
-        tally = duty_tally(collaborators.obligations_of(session, incident.id))
+        tally = messages.duty_tally(collaborators.obligations_of(session, incident.id))
         hint = describe(suggestions(config, after)) if not remove else ""
         lines = derived_lines(derived, incident.facts or {})
         posts = (Post("incident_channel", "", systems_notice(session, config, outcome.incident), f"{key}:post:0"),)
@@ -138,34 +127,51 @@ def affects(ctx: Context, number: int, names: list[str], *, actor: str, key: str
     return run_once(ctx, key, "affects", Outcome, work)
 
 
-def confirm_fact(ctx: Context, number: int, name: str, *, actor: str, key: str) -> Outcome:
+def confirm_facts(ctx: Context, number: int, names: list[str], *, actor: str, key: str) -> Outcome:
+    """Confirm derived facts (all or none: an unknown or already recorded one refuses the whole request)."""
+    wanted = list(dict.fromkeys(n.strip() for n in names if n and n.strip()))
+    if not wanted:
+        raise InvalidRequest("expected one or more derived facts to confirm, e.g. residents, got nothing")
+
     def work(session: Session) -> Outcome:
         config, at = ctx.config(), ctx.now()
         incident = load(session, number)
         authorize(config, "confirm_fact", actor, subject(session, incident, ctx.members))
         require_open(incident, "confirm facts")
-        fact = (name or "").strip()
-        derived = dict(incident.derived_facts or {})
-        if fact not in derived:
-            open_ones = [n for n in sorted(derived) if n not in (incident.facts or {})]
-            raise InvalidRequest(f'"{fact}" is not a derived fact of {label(number)}; derived and not confirmed: '
-                                 f"{', '.join(open_ones) or 'none'} (record other facts with /incident fact)")
-        if fact in (incident.facts or {}):
-            raise Conflict(f"{fact} is already recorded as {_show(incident.facts[fact])} in {label(number)}")
-        data = derived[fact]
-        fact, value = normalise_fact(config, fact, data.get("value"))
-        incident.facts = {**(incident.facts or {}), fact: value}
-        append_event(session, incident_id=incident.id, actor=actor, kind="fact.confirmed", at=at,
-                     summary=f"confirmed derived fact {fact} = {_show(value)} ({data.get('because', '')})",
-                     data={"fact": fact, "before": None, "after": value, "because": data.get("because", ""),
-                           "citation": data.get("citation", ""), "systems": data.get("systems", [])})
-        obligations = collaborators.recompute(session, config, incident, actor=actor, why=f"fact {fact} confirmed",
-                                              at=at)
+        derived, recorded = dict(incident.derived_facts or {}), dict(incident.facts or {})
+        for fact in wanted:
+            if fact not in derived:
+                open_ones = [n for n in sorted(derived) if n not in recorded]
+                raise InvalidRequest(f'"{fact}" is not a derived fact of {label(number)}; derived and not confirmed: '
+                                     f"{', '.join(open_ones) or 'none'} (record other facts with /incident fact)")
+            if fact in recorded:
+                raise Conflict(f"{fact} is already recorded as {_show(recorded[fact])} in {label(number)}")
+        lines = []
+        for name in wanted:
+            data = derived[name]
+            fact, value = normalise_fact(config, name, data.get("value"))
+            recorded[fact] = value
+            append_event(session, incident_id=incident.id, actor=actor, kind="fact.confirmed", at=at,
+                         summary=f"confirmed derived fact {fact} = {_show(value)} ({data.get('because', '')})",
+                         data={"fact": fact, "before": None, "after": value, "because": data.get("because", ""),
+                               "citation": data.get("citation", ""), "systems": data.get("systems", [])})
+            lines.append(f"{fact} = {_show(value)}: because {data.get('because', '')}")
+        incident.facts = recorded
+        what = ", ".join(wanted)
+        obligations = collaborators.recompute(session, config, incident, actor=actor, why=f"confirmed {what}", at=at)
         outcome = conclude(session, config, incident, at)
         views = obligation_views(session, obligations)
-        tally = duty_tally(collaborators.obligations_of(session, incident.id))
-        return Outcome(incident=outcome.incident, obligations=views,
-                       message=f"{fact} = {_show(value)} confirmed; {tally}",
-                       posts=clock_posts(config, outcome.incident, views, f"updated ({fact} confirmed)", key))
+        tally = messages.duty_tally(collaborators.obligations_of(session, incident.id))
+        left = derived_lines(derived, recorded)
+        notice = messages.in_channel(
+            outcome.incident, "facts_confirmed", f"{label(number)}: derived facts confirmed", *lines,
+            f"Still derived, not confirmed: {', '.join(n for n in sorted(derived) if n not in recorded)}"
+            if left else "", f"Legal duties now: {tally}.",
+            footer="A confirmed fact counts like a recorded one: it may also stop a duty from applying. Not legal "
+                   "advice.")
+        posts = (Post("incident_channel", "", notice, f"{key}:post:0"),)
+        posts += clock_posts(config, outcome.incident, views, f"updated ({what} confirmed)", key)
+        return Outcome(incident=outcome.incident, obligations=views, posts=posts,
+                       message=f"confirmed {what}; {tally}")
 
-    return run_once(ctx, key, "confirm_fact", Outcome, work)
+    return run_once(ctx, key, "confirm_facts", Outcome, work)

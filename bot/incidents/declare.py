@@ -135,7 +135,8 @@ def _result(session: Session, config: Any, pb: PlaybookFile, incident: Incident,
     if task_views:
         welcome.append(messages.checklist(view, task_views))
     if view.regimes:
-        welcome.append(messages.regulations(pb, view, ob_views, collaborators.fact_catalog(config)))
+        tally = "" if view.systems else messages.duty_tally(collaborators.obligations_of(session, incident.id))
+        welcome.append(messages.regulations(pb, view, ob_views, collaborators.fact_catalog(config), tally))
     if view.systems:
         welcome.append(systems_notice(session, config, view))
     invite = [incident.reporter] + [r.user for r in view.roles if r.user and r.user != incident.reporter]

@@ -100,9 +100,29 @@ def checklist(view: IncidentView, tasks: list[TaskView], phase: str = "declared"
     return Notice(kind="checklist", title=f"Checklist ({phase})", lines=lines, buttons=buttons, metadata=_meta(view))
 
 
+def duty_tally(rows: list[Any]) -> str:
+    """How far the duty list has shrunk, from stored obligation rows (status, missing_facts, reason):
+    "12 duties apply (3 on derived facts, to be confirmed), 40 assumed until facts are known, 51 do not apply".
+
+    A duty whose facts are unknown is *assumed* (it may apply); one whose regime is not in force yet is
+    informational and counted apart, never as a duty that applies."""
+    live = [r for r in rows if r.status not in ("not_applicable", "informational")]
+    assumed = [r for r in live if r.missing_facts]
+    derived = [r for r in live if not r.missing_facts and "derived, not confirmed" in (r.reason or "")]
+    applies = len(live) - len(assumed)
+    off = sum(1 for r in rows if r.status == "not_applicable")
+    later = sum(1 for r in rows if r.status == "informational")
+    return (f"{applies} {'duty applies' if applies == 1 else 'duties apply'}"
+            + (f" ({len(derived)} on derived facts, to be confirmed)" if derived else "")
+            + f", {len(assumed)} assumed until facts are known, {off} do not apply"
+            + (f", {later} informational (not in force)" if later else ""))
+
+
 def regulations(pb: PlaybookFile, view: IncidentView, obligations: list[ObligationView],
-                fact_questions: dict[str, str]) -> Notice:
+                fact_questions: dict[str, str], tally: str = "") -> Notice:
     lines = [f"Regimes to consider: {', '.join(view.regimes) or 'none'}"]
+    if tally:
+        lines.append(f"Legal duties now: {tally}.")
     missing = [f for f in pb.regulations.ask_facts if f not in view.facts]
     for fact in missing:
         question = fact_questions.get(fact) or fact.replace("_", " ")

@@ -136,9 +136,9 @@ class IncidentService:
 
         return list(catalog_of(self.ctx.config()).systems)
 
-    def confirm_fact(self, number: int, name: str, *, actor: str, key: str) -> Outcome:
-        """A permitted person (legal, DPO) confirms a derived fact: it then counts like a recorded one."""
-        return affected.confirm_fact(self.ctx, number, name, actor=actor, key=key)
+    def confirm_facts(self, number: int, names: list[str], *, actor: str, key: str) -> Outcome:
+        """A permitted person (legal, DPO) confirms derived facts: they then count like recorded ones."""
+        return affected.confirm_facts(self.ctx, number, names, actor=actor, key=key)
 
     def set_trigger(self, number: int, name: str, at: datetime, *, actor: str, key: str,
                     reason: str = "") -> Outcome:

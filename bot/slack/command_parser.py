@@ -28,7 +28,7 @@ USAGE: dict[str, str] = {
     "notified": "/incident notified <obligation, e.g. gdpr.authority or its number> <reference>",
     "channel": "/incident channel #channel   (use a channel made by hand when the bot could not create one)",
     "affects": "/incident affects <system> [system ...]   (-<system> removes one; ids from config/catalog.yaml)",
-    "confirm": "/incident confirm <derived fact>   (legal / DPO: a fact derived from the affected systems)",
+    "confirm": "/incident confirm <derived fact> [fact ...]   (legal / DPO: facts derived from the affected systems)",
     "delay": "/incident delay <obligation> <delay> <until, e.g. 2026-08-07T17:30-04:00> <reference of the notice>",
     "resolve": "/incident resolve [summary]",
     "close": "/incident close <post-incident summary>",

@@ -2,7 +2,7 @@
 
 * ``/incident affects billing-db crm`` names affected systems from config/catalog.yaml (``-crm`` removes one);
   the facts they imply are derived and shown with their reasons.
-* ``/incident confirm residents`` confirms a derived fact (legal / DPO).
+* ``/incident confirm residents personal_data_breach`` confirms derived facts (legal / DPO).
 * ``/incident delay sec_8k.item_1_05 attorney_general 2026-08-07T17:30-04:00 DOJ-2026-17`` records a delay
   notice the law allows (e.g. SEC Item 1.05(c)); the law's limits are checked.
 
@@ -28,9 +28,9 @@ def parse(name: str, incident: int | None, rest: list[str], now: datetime) -> In
         return IncidentCommand(name, incident, {"systems": " ".join(removing or adding),
                                                 "remove": "yes" if removing else ""})
     if name == "confirm":
-        if len(rest) != 1:
-            raise UsageError("Give the one derived fact to confirm.", name)
-        return IncidentCommand(name, incident, {"fact": rest[0]})
+        if not rest:
+            raise UsageError("Name at least one derived fact to confirm.", name)
+        return IncidentCommand(name, incident, {"facts": " ".join(rest)})
     if len(rest) < 4:
         raise UsageError("Give the obligation, the kind of delay, its end and the notice's reference.", name)
     try:
@@ -48,6 +48,6 @@ def run(incidents: Any, command: IncidentCommand, number: int, user: str, key: s
     if command.name == "affects":
         return incidents.affects(number, args["systems"].split(), actor=user, key=key, remove=bool(args["remove"]))
     if command.name == "confirm":
-        return incidents.confirm_fact(number, args["fact"], actor=user, key=key)
+        return incidents.confirm_facts(number, args["facts"].split(), actor=user, key=key)
     return incidents.record_delay(obligation_id(number, args["obligation"], "delay"), args["delay"],
                                   command.at, args["reference"], actor=user, key=key)

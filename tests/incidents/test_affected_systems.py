@@ -57,8 +57,8 @@ def test_only_an_allowed_role_confirms_and_confirmation_decides(service, keys, c
     service.set_trigger(1, "discovered", clock.now() - timedelta(minutes=5), actor=CAROL, key=keys())
     # the reporter is commander: may name systems, may not confirm what they imply
     with pytest.raises(PermissionDenied, match="confirm fact"):
-        service.confirm_fact(1, "residents", actor=REPORTER, key=keys())
-    out = service.confirm_fact(1, "residents", actor=CAROL, key=keys())
+        service.confirm_facts(1, ["residents"], actor=REPORTER, key=keys())
+    out = service.confirm_facts(1, ["residents"], actor=CAROL, key=keys())
     assert out.incident.facts["residents"] == {"CA": 420}
     event = service.timeline(1)[-1] if service.timeline(1)[-1].kind == "fact.confirmed" else \
         next(e for e in reversed(service.timeline(1)) if e.kind == "fact.confirmed")
@@ -71,7 +71,7 @@ def test_only_an_allowed_role_confirms_and_confirmation_decides(service, keys, c
     assert wa.status == "open" and "now assessed as not applicable" in wa.reason
     # a fact that was not derived cannot be "confirmed": record it instead
     with pytest.raises(InvalidRequest, match="not a derived fact"):
-        service.confirm_fact(1, "gdpr_role", actor=CAROL, key=keys())
+        service.confirm_facts(1, ["gdpr_role"], actor=CAROL, key=keys())
 
 
 def test_affects_names_unknown_systems_and_adds_facts(service, keys):
@@ -90,3 +90,37 @@ def test_affects_names_unknown_systems_and_adds_facts(service, keys):
     # someone with no role may not change what the incident affects
     with pytest.raises(PermissionDenied):
         service.affects(1, ["crm"], actor=ALICE, key=keys())
+
+
+def test_confirming_several_facts_is_all_or_nothing(service, keys, store):
+    service.declare("security", "Leaked backup credential", actor=REPORTER, key=keys(), systems=["backup-store"])
+    # config/permissions.yaml lets the data protection officer confirm too (confirm_fact: legal, dpo, ...)
+    service.assign_role(1, "dpo", ALICE, actor=REPORTER, key=keys())
+    # one name is not derived: nothing is confirmed
+    with pytest.raises(InvalidRequest, match='"gdpr_role" is not a derived fact'):
+        service.confirm_facts(1, ["residents", "gdpr_role"], actor=ALICE, key=keys())
+    assert "residents" not in service.get(1).facts
+    out = service.confirm_facts(1, ["residents", "gdpr_in_scope", "residents"], actor=ALICE, key=keys())
+    assert out.incident.facts["residents"] == {"CA": 420} and out.incident.facts["gdpr_in_scope"] is True
+    assert [e.data["fact"] for e in service.timeline(1) if e.kind == "fact.confirmed"] == ["residents", "gdpr_in_scope"]
+    [post] = [p for p in out.posts if p.notice.kind == "facts_confirmed"]
+    text = post.notice.as_text()
+    assert "gdpr_in_scope = true: because backup-store holds personal and payment-card data" in text
+    # backup-store's derived facts (config/derivations.yaml) less the two confirmed ones
+    assert ("Still derived, not confirmed: affected_individuals, card_accounts, card_data_compromise, "
+            "personal_data_breach, personal_information_breach\n") in text and "Legal duties now:" in text
+
+
+def test_the_duty_tally_counts_assumed_derived_and_not_yet_in_force_apart():
+    from types import SimpleNamespace as Row
+
+    from bot.incidents.messages import duty_tally
+
+    rows = [Row(status="open", missing_facts=["residents.TX"], reason=""),  # assumed
+            Row(status="open", missing_facts=[], reason="derived, not confirmed: because crm holds ..."),  # applies
+            Row(status="notified", missing_facts=[], reason=""),  # applied, done
+            Row(status="not_applicable", missing_facts=[], reason=""),
+            Row(status="informational", missing_facts=[], reason="not in effect until 2027-05-13")]
+    assert duty_tally(rows) == ("2 duties apply (1 on derived facts, to be confirmed), 1 assumed until facts are known, "
+                                "1 do not apply, 1 informational (not in force)")
+    assert duty_tally(rows[2:4]).startswith("1 duty applies, 0 assumed")

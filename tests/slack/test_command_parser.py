@@ -107,7 +107,10 @@ def test_affects_confirm_and_delay():
     assert parse_incident("affects -crm", now).args == {"systems": "crm", "remove": "yes"}
     with pytest.raises(UsageError, match="not both"):
         parse_incident("affects billing-db -crm", now)
-    assert parse_incident("INC-3 confirm residents", now).args == {"fact": "residents"}
+    assert parse_incident("INC-3 confirm residents", now).args == {"facts": "residents"}
+    assert parse_incident("confirm residents gdpr_in_scope", now).args == {"facts": "residents gdpr_in_scope"}
+    with pytest.raises(UsageError, match="at least one derived fact"):
+        parse_incident("confirm", now)
     delay = parse_incident("delay sec_8k.item_1_05 attorney_general 2026-08-07T17:30-04:00 DOJ letter 17", now)
     assert delay.args == {"obligation": "sec_8k.item_1_05", "delay": "attorney_general", "reference": "DOJ letter 17"}
     assert delay.at == datetime(2026, 8, 7, 21, 30, tzinfo=timezone.utc)

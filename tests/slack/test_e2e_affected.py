@@ -32,5 +32,10 @@ def test_affects_derives_and_legal_confirms(slack, double):
     double.wait_for(lambda: any("may not confirm fact" in r for r in replies(double)), what="the refusal")
     slack.command(f"role legal <@{ADMIN}|ada>", user=REPORTER, channel=channel.id)
     slack.command("confirm residents", user=ADMIN, channel=channel.id)
-    double.wait_for(lambda: any("residents = {CA: 420} confirmed" in r for r in replies(double)),
-                    what="the confirmation")
+    double.wait_for(lambda: any("confirmed residents;" in r for r in replies(double)), what="the confirmation")
+    # the channel sees what legal confirmed, why, and the duty list now
+    post = double.wait_for(lambda: next((m for m in double.model.messages_in(channel.id)
+                                         if "derived facts confirmed" in json.dumps(m.blocks)), None),
+                           what="the channel post about the confirmation")
+    text = json.dumps(post.blocks)
+    assert "residents = {CA: 420}: because" in text and "Legal duties now:" in text
