@@ -17,6 +17,7 @@ from typing import Any, TextIO
 from bot.clock import ensure_utc
 from bot.config.loader import Config
 from bot.deadlines.catalog import fact_names
+from bot.drill import legal_story
 from bot.drill.responders import Agenda, Responders
 from bot.drill.stories import Story, story_for
 from bot.drill.summary import print_header, print_summary
@@ -24,6 +25,7 @@ from bot.drill.transcript import render
 from bot.drill.world import DrillWorld, build_world, earliest_pending, role_candidates
 from bot.incidents.playbook import playbook_for
 
+SYSTEMS_AFTER = timedelta(minutes=3)  # the commander names the systems the story says were hit
 AWARE_AFTER = timedelta(minutes=10)  # legal confirms what starts the legal clocks 10 minutes in
 MAX_SIMULATED = timedelta(days=10)
 MAX_STEPS = 5000
@@ -112,6 +114,12 @@ class Drill:
             obligation_due=self._obligation_due)
         start = w.clock.now()
         if self.story.legal_clocks and w.incidents.obligations(self.number):
+            systems = legal_story.systems_in(self.config, self.story.systems)
+            if systems:
+                self.agenda.add(start + SYSTEMS_AFTER, "the commander names the affected systems",
+                                lambda: self._name_systems(systems))
+            if self.story.findings or self.story.confirms:
+                self.agenda.add(start + AWARE_AFTER, "legal reviews the facts", self._review_facts)
             self.agenda.add(start + AWARE_AFTER, "legal records when we became aware", self._set_aware)
         self.agenda.add(start + self.story.resolve_after, "the commander resolves the incident", self._resolve)
 
@@ -127,6 +135,14 @@ class Drill:
     def _deliver(self, outcome: Any) -> Any:
         self.world.scheduler.run_pending()  # the operation's effects are in the outbox: send them now
         return outcome
+
+    def _name_systems(self, systems: list[str]) -> None:
+        legal_story.name_systems(self.world.incidents, self.number, systems,
+                                 actor=self.holders.get("commander", self.actor), deliver=self._deliver)
+
+    def _review_facts(self) -> None:
+        legal_story.review_facts(self.world.incidents, self.config, self.number, self.story.findings,
+                                 self.story.confirms, actor=self._authority(), deliver=self._deliver)
 
     def _set_aware(self) -> None:
         w = self.world

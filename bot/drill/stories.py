@@ -4,7 +4,8 @@ A drill shows what its playbook is for. The story is picked from the
 playbook's own settings, not its name, so an organisation's own playbooks
 get the right one too:
 
-* a private channel: a personal-data breach (legal clocks, the comms lead and
+* a private channel: a personal-data breach (the affected system named, facts
+  derived from it and confirmed by legal, legal clocks, the comms lead and
   legal nudged, the first person paged does not answer and the deputy is paged);
 * paging that declares a labor-law exception: a critical outage at night,
   paged under the exception, with its compensatory rest;
@@ -32,6 +33,11 @@ class Story:
     first_paged_answers: bool = True  # False: the first person paged never answers, so the deputy is paged
     legal_clocks: tuple[str, ...] = ()  # triggers recorded AWARE_AFTER the declaration (awareness, discovery)
     legal_clock_reason: str = ""
+    # The legal steps (bot.drill.legal_story): systems named SYSTEMS_AFTER the declaration, then, when legal
+    # becomes aware, facts legal records (findings) and derived facts legal confirms.
+    systems: tuple[str, ...] = ()
+    findings: dict[str, Any] = field(default_factory=dict)
+    confirms: tuple[str, ...] = ()
     status_text: str = "Mitigation in progress; next update at the usual cadence."
     resolve_after: timedelta = timedelta(hours=2)
     resolve_summary: str = "Recovered."
@@ -45,17 +51,23 @@ NO_LEGAL_DUTY: dict[str, Any] = {"significant_incident": False, "major_ict_incid
 
 BREACH = Story(
     name="personal-data breach",
-    shows="a private channel, legal notification clocks (GDPR, US states) with nudges to legal and the comms lead, "
-          "and an escalation when the first person paged does not answer on Christmas night",
+    shows="a private channel, the affected system named and the duty list shrinking from \"assumed\" to the real "
+          "duties as facts are derived and confirmed, legal notification clocks (GDPR, US states) with nudges to "
+          "legal and the comms lead, and an escalation when the first person paged does not answer on Christmas night",
     at=datetime.fromisoformat("2026-12-25T02:00:00+01:00"),  # Christmas night in Munich
     title="Customer records exposed through a leaked backup credential",
-    facts={"personal_data_breach": True, "gdpr_in_scope": True, "gdpr_role": "controller", "risk_level": "risk",
-           "affected_individuals": 1800, "uk_gdpr_in_scope": False, "nis2_entity": False,
-           "significant_incident": False, "dora_financial_entity": False, "extortion_payment_made": False,
-           "personal_information_breach": True, "residents": {"CA": 420}, "entity_zone": "Europe/Berlin"},
+    # What the reporter knows at 02:00: the organisation's standing answers; the rest is derived and confirmed.
+    facts={"nis2_entity": False, "dora_financial_entity": False, "entity_zone": "Europe/Berlin"},
     first_paged_answers=False,
     legal_clocks=("aware", "discovered"),  # EU law counts from awareness, US state laws from discovery
     legal_clock_reason="personal data breach confirmed from the access logs",
+    systems=("backup-store",),  # what the leaked backup credential reaches
+    # What the access logs show. card_data_compromise corrects a derived fact: backup-store also holds card data,
+    # but those dumps are encrypted with keys kept apart and were not read.
+    findings={"card_data_compromise": False, "affected_individuals": 1800, "gdpr_role": "controller",
+              "risk_level": "risk", "uk_gdpr_in_scope": False, "significant_incident": False,
+              "extortion_payment_made": False},
+    confirms=("personal_data_breach", "gdpr_in_scope", "personal_information_breach", "residents"),
     status_text="Access revoked and backups rotated; scoping the affected records with the logs.",
     resolve_after=timedelta(hours=6),
     resolve_summary="Leaked credential revoked; no further access since 02:40.",

@@ -13,6 +13,10 @@ own output:
   ``platform-escalation`` level 1 the deputy level is paged at 02:05.
 * People in Lisbon who are not rostered may not be contacted during their rest
   (Portugal, CT art. 199.º-A): they are skipped, naming that article.
+* Legal: the reporter gives only the organisation's standing answers; at 02:03 the commander names
+  ``backup-store`` (config/catalog.yaml) and facts are derived from it; at 02:10 legal records what the logs
+  show and confirms the derived facts that hold (bot/drill/legal_story.py). The real duties are worked out by
+  hand in the test below.
 * GDPR Art. 33: the drill records awareness at the declaration, 02:00 CET on
   25 Dec; 72 elapsed hours later is 02:00 CET on Mon 28 Dec (no DST change in
   between), 01:00 UTC.
@@ -73,6 +77,38 @@ def test_the_first_page_goes_out_under_the_named_exception_and_the_deputy_after_
 def test_the_gdpr_obligation_is_due_72_hours_after_awareness(drill):
     _, text = drill
     assert re.search(r"gdpr\.authority -> .*: due Mon 28 Dec 02:00 CET \(2026-12-28T01:00:00\+00:00\)", text)
+
+
+def test_the_security_story_names_the_system_and_the_duty_list_shrinks_to_the_real_duties(drill):
+    _, text = drill
+    tallies = re.findall(r"Legal duties now: (\d+) dut(?:y applies|ies apply)(?: \((\d+) on derived facts, to be "
+                         r"confirmed\))?, (\d+) assumed until facts are known, (\d+) do not apply", text)
+    assert len(tallies) == 3, tallies  # declared, systems named, facts confirmed
+    (applies0, _, assumed0, _), (applies1, derived1, assumed1, _), (applies2, derived2, assumed2, off2) = tallies
+    # Declared with the organisation's standing answers only: no duty is known to apply, every one whose facts
+    # are unknown is assumed.
+    assert int(applies0) == 0 and int(assumed0) > 0
+    # 02:03 the commander names backup-store (config/catalog.yaml: personal data of AT/DE/FR/PT and 420 US-CA
+    # people, payment-card data with VISA 17000 / MASTERCARD 11000 accounts). Derived facts switch on, never off:
+    # us_state_ca.residents (personal information of 420 > 0 Californians), card_visa's three duties
+    # (VISA 17000 > 0, card data compromise likely) and card_mastercard.adc_report (its forensic duty needs a
+    # confirmed compromise, unknown) = 5, all on derived facts; Amex (no AMEX accounts derived: a derived 0 cannot
+    # fail a condition) and California's AG notice (420 is not > 500, derived) stay assumed.
+    assert "[Fri 25 Dec 02:03 CET] #inc-1-sec\n    INC-1: affected systems backup-store" in text
+    assert "gdpr_in_scope = true: because backup-store holds personal and payment-card data of EU/EEA data " \
+           "subjects (AT, DE, FR, PT)" in text
+    assert (int(applies1), int(derived1)) == (5, 5) and int(assumed1) == int(assumed0) - 5
+    # 02:10 legal records what the logs show (controller, risk not high, 1800 people, card dumps not read, no UK
+    # data subjects, no NIS2 significance, no ransom) and confirms the derived facts that hold. The real duties:
+    # GDPR Art. 33(1) authority, 33(4) information in phases, 33(5) breach register (Art. 34 only for high
+    # risk) and California's consumer notice (1798.82(a); the AG sample copy only for more than 500 residents):
+    # 4, none assumed, none on derived facts; the card brands' duties no longer apply (a person said "no").
+    assert (int(applies2), derived2, int(assumed2)) == (4, "", 0) and int(off2) > 0
+    confirmed = text.index("INC-1: derived facts confirmed")
+    assert "residents = {CA: 420}: because backup-store" in text[confirmed:confirmed + 1200]
+    assert "Still derived, not confirmed: card_accounts" in text[confirmed:confirmed + 1200]
+    duties = re.findall(r"^  (\S+) -> ", text[text.index("Legal notification deadlines"):], re.M)
+    assert duties == ["gdpr.authority", "gdpr.authority_phases", "gdpr.breach_record", "us_state_ca.residents"]
 
 
 def test_the_notification_owner_is_reminded_until_it_is_recorded(drill):
