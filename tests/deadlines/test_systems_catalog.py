@@ -64,11 +64,13 @@ def test_unknown_system_in_a_playbook(tmp_path):
     text = path.read_text().replace("suggest_when: {criticality: [critical]}",
                                     "suggest_when: {criticality: [critical], systems: [biling-db]}")
     path.write_text(text)
-    line = next(i for i, l in enumerate(text.splitlines(), start=1) if l.startswith("suggest_when"))
+    line, written = next((i, l) for i, l in enumerate(text.splitlines(), start=1) if l.startswith("suggest_when"))
+    column = written.index("biling-db") + 1  # 1-based, where the unknown id starts
     config, errors = _errors(paths)
     assert config is None
     [error] = [e for e in errors if "biling-db" in e.message]
-    assert error.file.endswith("playbooks/sev1.yaml") and error.line == line
+    assert error.file.endswith("playbooks/sev1.yaml") and (error.line, error.column) == (line, column)
+    assert f"playbooks/sev1.yaml:{line}:{column}: suggest_when.systems[0]: unknown system" in str(error)
     assert 'unknown system "biling-db"' in error.message and 'did you mean "billing-db"?' in error.message
 
 
