@@ -1,7 +1,7 @@
 """affected systems and derived facts of an incident
 
 Revision ID: law_systems
-Revises: labor_covers
+Revises: outbox_lanes
 Create Date: 2026-12-01 22:50:21.245818
 """
 from typing import Sequence, Union
@@ -13,7 +13,7 @@ import bot.store.types
 
 
 revision: str = 'law_systems'
-down_revision: Union[str, None] = 'labor_covers'
+down_revision: Union[str, None] = 'outbox_lanes'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
