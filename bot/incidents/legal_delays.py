@@ -12,18 +12,18 @@ from datetime import datetime, timedelta
 from sqlmodel import Session
 
 from bot.clock import ensure_utc
-from bot.incidents import collaborators, messages
+from bot.incidents import addressing, collaborators, messages
 from bot.incidents.context import Context
-from bot.incidents.errors import Conflict, InvalidRequest, NotFound
+from bot.incidents.errors import Conflict, InvalidRequest
 from bot.incidents.finish import conclude
 from bot.incidents.idempotency import run_once
 from bot.incidents.permissions import authorize
-from bot.incidents.records import load_by_id, obligation_view, require_open, subject
+from bot.incidents.records import obligation_view, require_open, subject
 from bot.incidents.views import Outcome, Post
 
 
 def record_delay(ctx: Context, obligation_id: int, delay: str, until: datetime, reference: str, *, actor: str,
-                 key: str) -> Outcome:
+                 key: str, incident_number: int | None = None) -> Outcome:
     reference = (reference or "").strip()
     if not reference:
         raise InvalidRequest("expected the reference of the delay notice (e.g. the Attorney General's letter), "
@@ -35,10 +35,8 @@ def record_delay(ctx: Context, obligation_id: int, delay: str, until: datetime, 
 
     def work(session: Session) -> Outcome:
         config, at = ctx.config(), ctx.now()
-        row = collaborators.obligation_row(session, obligation_id)
-        if row is None:
-            raise NotFound(f"there is no obligation #{obligation_id}")
-        incident = load_by_id(session, row.incident_id)
+        sees = addressing.reader(session, ctx, actor)  # another incident's (or a hidden private) one is refused
+        row, incident = addressing.obligation(session, obligation_id, incident_number, sees)
         authorize(config, "record_delay", actor, subject(session, incident, ctx.members))
         require_open(incident, "record delays")
         if row.status not in ("open", "qualitative"):

@@ -231,10 +231,12 @@ class IncidentService:
                                            incident_number=incident)
 
     def record_delay(self, obligation_id: int, delay: str, until: datetime, reference: str, *, actor: str,
-                     key: str) -> Outcome:
+                     key: str, incident: int | None = None) -> Outcome:
         """Record a delay notice the law allows (e.g. SEC Item 1.05(c)): the due time moves within the law's
-        limits (a longer delay is refused with the reason); on the incident's chain."""
-        return legal_delays.record_delay(self.ctx, obligation_id, delay, until, reference, actor=actor, key=key)
+        limits (a longer delay is refused with the reason); on the incident's chain. ``incident``: the number
+        the request acts on (an obligation of another incident is refused)."""
+        return legal_delays.record_delay(self.ctx, obligation_id, delay, until, reference, actor=actor, key=key,
+                                         incident_number=incident)
 
     def resolve(self, number: int, *, actor: str, key: str, summary: str = "") -> Outcome:
         """Impact is over: cadence stops, pages still pending are cancelled; obligations stay."""

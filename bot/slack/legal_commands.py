@@ -50,4 +50,4 @@ def run(incidents: Any, command: IncidentCommand, number: int, user: str, key: s
     if command.name == "confirm":
         return incidents.confirm_facts(number, args["facts"].split(), actor=user, key=key)
     return incidents.record_delay(obligation_id(number, args["obligation"], "delay"), args["delay"],
-                                  command.at, args["reference"], actor=user, key=key)
+                                  command.at, args["reference"], actor=user, key=key, incident=number)

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from bot.incidents.errors import InvalidRequest, PermissionDenied
+from bot.incidents.errors import InvalidRequest, NotFound, PermissionDenied
 from bot.incidents.service import IncidentService
 from tests.incidents.conftest import ALICE, CAROL, MAJOR, REPO, REPORTER, load, write_config
 
@@ -49,7 +49,13 @@ def test_legal_records_the_attorney_general_delay(service, keys, inc):
     with pytest.raises(InvalidRequest, match="at most 30 days"):
         service.record_delay(filing.id, "attorney_general", until + timedelta(days=3), "DOJ-2026-17", actor=CAROL,
                              key=keys())
-    out = service.record_delay(filing.id, "attorney_general", until, "DOJ-2026-17", actor=CAROL, key=keys())
+    # a request acting on another incident (a number typed in INC-2's channel) is refused, nothing moves
+    service.declare("major", "Unrelated outage", actor=REPORTER, key=keys())
+    with pytest.raises(NotFound, match="INC-2 has no obligation"):
+        service.record_delay(filing.id, "attorney_general", until, "DOJ-2026-17", actor=CAROL, key=keys(),
+                             incident=2)
+    out = service.record_delay(filing.id, "attorney_general", until, "DOJ-2026-17", actor=CAROL, key=keys(),
+                               incident=1)
     assert out.obligations[0].due_at == until
     event = service.timeline(1)[-1]
     assert (event.kind, event.actor) == ("obligation.delayed", CAROL)
