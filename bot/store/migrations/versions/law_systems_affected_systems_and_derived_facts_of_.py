@@ -1,7 +1,7 @@
 """affected systems and derived facts of an incident
 
 Revision ID: law_systems
-Revises: outbox_lanes
+Revises: web_links
 Create Date: 2026-12-01 22:50:21.245818
 """
 from typing import Sequence, Union
@@ -13,7 +13,7 @@ import bot.store.types
 
 
 revision: str = 'law_systems'
-down_revision: Union[str, None] = 'outbox_lanes'
+down_revision: Union[str, None] = 'web_links'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
