@@ -16,6 +16,7 @@ from pydantic import Field, field_validator, model_validator
 
 from bot.config.types import ConfigModel, Date, Identifier, SlackUserId, TimeZoneName, parse_weekday
 from bot.oncall.labor_rules import parse_window
+from bot.notify.rules import Contact, OrganisationRules, UrgencyRules
 from bot.oncall.site_calendar import HolidayCalendar
 
 DEFAULT_HOURS = {"MO-FR": ["09:00-17:00"]}
@@ -96,6 +97,8 @@ class Person(ConfigModel):
     contract: Contract = Field(default_factory=Contract)
     leave: list[Absence] = Field(default_factory=list, description="vacation, sick leave and other absences")
     manager: Identifier | None = Field(None, description="sees their work records, is nudged about owed rest")
+    contact: Contact = Field(default_factory=Contact, description="phone and email for SMS, voice and email pages")
+    notify: UrgencyRules | None = Field(None, description="own notification rules per urgency (docs/paging.md)")
 
     @field_validator("working_hours")
     @classmethod
@@ -121,6 +124,8 @@ class PeopleFile(ConfigModel):
     company_closures: list[Closure] = Field(default_factory=list, description="closure days for every site")
     sites: list[Site] = Field(default_factory=list)
     people: list[Person] = Field(min_length=1)
+    notification_rules: OrganisationRules = Field(default_factory=OrganisationRules,
+                                                  description="default steps per urgency and the high-urgency minimum")
 
     def summary(self) -> str:
         return f"{len(self.people)} people at {len(self.sites)} sites"
