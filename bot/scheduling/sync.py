@@ -81,7 +81,11 @@ def sync_incident(session: Session, config: Any, incident_id: int, at: datetime,
     kinds = tuple(kinds if kinds is not None else default_kinds())
     wanted = wanted_for(session, config, incident, at, kinds)
     owed = _names(k for k in kinds if getattr(k, "RESEND_AS_CLAIMED", False))
-    return apply_wanted(session, incident_id, wanted, at, _names(kinds), owed=owed)
+    result = apply_wanted(session, incident_id, wanted, at, _names(kinds), owed=owed)
+    from bot.notify.plan import sync_notifications
+
+    sync_notifications(session, config, incident_id, at)  # the pages' SMS, voice and email steps, same transaction
+    return result
 
 
 def apply_wanted(session: Session, incident_id: int, wanted: dict[str, Wanted], at: datetime,

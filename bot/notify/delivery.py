@@ -1,0 +1,238 @@
+"""Delivering notification steps exactly once as seen by the recipient: claim -> send -> record.
+
+The same protocol as the Slack outbox (``bot/scheduling/delivery.py``), for the SMS, voice and email
+steps of pages (:class:`~bot.notify.tables.Notification` rows):
+
+1. **claim** (one unit of work): lock the row, check it is ``pending`` and due, check the page still
+   wants it (not acknowledged, declined, cancelled; the incident active), check the labor rules still
+   allow contacting the person now (else ``suppressed``, on every method), find the address in
+   ``config/people.yaml`` (none: ``failed``, and the next step falls through to now), set ``sending``.
+2. **send** through the method's :class:`~bot.notify.ports.NotifierPort`.
+3. **record** (one unit of work): ``sent`` with the provider's id, a ``page.notified`` timeline event.
+
+A crash between 1 and 3 leaves the row in ``sending``: :meth:`NotificationDispatcher.recover` asks the
+provider for a message with the step's reference sent since the claim (found: recorded, not sent
+again; not found: sent now).  A provider failure is retried a little (a page is urgent: seconds, not
+minutes), then the step is ``failed``, recorded on the timeline, told in the incident channel, and the
+page's next step is due at once.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any, Callable, Mapping
+
+from sqlalchemy import update
+from sqlmodel import Session, select
+
+from bot.audit.trail import append_event
+from bot.clock import Clock, ensure_utc
+from bot.notify import plan
+from bot.notify.links import LinkSigner
+from bot.notify.messages import page_message
+from bot.notify.ports import NotifierPort, NotifyError, Outgoing, mask
+from bot.notify.tables import Notification
+from bot.store.database import Store
+
+log = logging.getLogger(__name__)
+
+RETRY_BACKOFF = (timedelta(seconds=10), timedelta(seconds=20))
+MAX_ATTEMPTS = 3  # then the step fails and the next method is tried at once
+RECOVERY_MARGIN = timedelta(minutes=1)  # clock difference with the provider when looking a message up
+METHOD_NAMES = {"sms": "SMS", "voice": "a call", "email": "email"}
+
+
+class NotificationDispatcher:
+    def __init__(self, store: Store, config: Callable[[], Any], notifiers: Mapping[str, NotifierPort], clock: Clock,
+                 *, links: LinkSigner | None = None, public_url: str = "",
+                 tell: Callable[[Session, int, str, str, datetime], None] | None = None) -> None:
+        """``notifiers`` maps a method (sms, voice, email) to its adapter; a method without one fails over
+        to the next step (and says that it is not configured).  ``links`` and ``public_url`` make the
+        acknowledgement links in emails.  ``tell(session, incident_id, text, key, at)`` writes a message
+        for the incident channel in the caller's unit of work (the Slack outbox)."""
+        self.store = store
+        self.config = config
+        self.notifiers = dict(notifiers)
+        self.clock = clock
+        self.links = links
+        self.public_url = public_url.rstrip("/")
+        self.tell = tell
+
+    # --- finding work --------------------------------------------------------------
+
+    def due_ids(self, now: datetime) -> list[int]:
+        with self.store.session() as s:
+            return [int(i) for i in s.exec(select(Notification.id).where(Notification.state == "pending",
+                                                                          Notification.next_attempt_at <= now)
+                                           .order_by(Notification.next_attempt_at, Notification.id)).all()]
+
+    def run_due(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        seen: set[int] = set()
+        while True:
+            ids = [i for i in self.due_ids(self.clock.now()) if i not in seen]
+            if not ids:
+                return counts
+            for row_id in ids:
+                seen.add(row_id)
+                try:
+                    outcome = self.fire(row_id)
+                except Exception:  # noqa: BLE001 - one broken row must not hold up the other pages
+                    log.exception("notification %s could not be processed; the others go on", row_id)
+                    outcome = "error"
+                counts[outcome] = counts.get(outcome, 0) + 1
+
+    # --- one step ------------------------------------------------------------------
+
+    def fire(self, row_id: int) -> str:
+        claimed = self._claim(row_id, self.clock.now())
+        if isinstance(claimed, str):
+            return claimed
+        return self._send_and_record(*claimed)
+
+    def _message(self, session: Session, row: Notification, page: Any, incident: Any, to: str) -> Outgoing:
+        ack_url = None
+        if row.method == "email" and self.links is not None and self.public_url:
+            ack_url = f"{self.public_url}/page/ack?t={self.links.token(page.id, 'ack', row.key)}"
+        return page_message(method=row.method, to=to, page=page, incident=incident, step=row.step, ack_url=ack_url)
+
+    def _claim(self, row_id: int, now: datetime) -> tuple[Notification, Outgoing] | str:
+        from bot.incidents.tables import Incident
+        from bot.oncall.tables import Page
+
+        with self.store.session() as s:
+            row = s.exec(select(Notification).where(Notification.id == row_id).with_for_update()).first()
+            if row is None or row.state != "pending":
+                return "not-pending"
+            if ensure_utc(row.next_attempt_at) > now:
+                return "not-due"
+            page = s.get(Page, row.page_id)
+            incident = s.get(Incident, row.incident_id) if row.incident_id is not None else None
+            acked = {p.target for p in s.exec(select(Page).where(Page.incident_id == row.incident_id,
+                                                                 Page.status == "acked"))} if incident else set()
+            stop = plan._stop_reason(page, incident, acked) if page is not None else "the page is gone"
+            if stop is not None:
+                self._finish(s, row, now, "cancelled", stop)
+                return "cancelled"
+            config = self.config()
+            blocked = plan.contact_block(s, config, page, now)
+            if blocked is not None:
+                self._finish(s, row, now, "suppressed", blocked)
+                append_event(s, incident_id=row.incident_id, actor="system", kind="page.method_suppressed", at=now,
+                             summary=f"{METHOD_NAMES[row.method]} to {row.person_id} not sent: {blocked}",
+                             data={"page_id": page.id, "method": row.method, "step": row.step, "reason": blocked})
+                return "suppressed"
+            contact, _ = plan.person_contact(config, row.person_id)
+            address = contact.address(row.method)
+            problem = None
+            if not address:
+                problem = f"no {'phone number' if row.method in ('sms', 'voice') else 'email address'} for " \
+                          f"{row.person_id} in config/people.yaml"
+            elif row.method not in self.notifiers:
+                problem = f"{METHOD_NAMES[row.method]} is not configured (docs/paging.md)"
+            if problem is not None:
+                self._failed(s, row, now, problem)
+                return "failed"
+            message = self._message(s, row, page, incident, address)
+            attempts = row.attempts + 1
+            done = s.execute(update(Notification).where(Notification.id == row.id,  # type: ignore[arg-type]
+                                                        Notification.state == "pending")
+                             .values(state="sending", attempts=attempts, claimed_at=now, updated_at=now))
+            if not done.rowcount:
+                return "lost"
+            s.expunge(row)
+            row.state, row.attempts, row.claimed_at = "sending", attempts, now
+            return row, message
+
+    def _send_and_record(self, row: Notification, message: Outgoing) -> str:
+        try:
+            provider_ref = self.notifiers[row.method].send(message)
+        except Exception as exc:  # noqa: BLE001 - every provider failure is recorded, retried or failed over
+            return self._failed_attempt(row, exc)
+        self._record_sent(row, message, provider_ref, self.clock.now())
+        return "sent"
+
+    def _record_sent(self, row: Notification, message: Outgoing, provider_ref: str, at: datetime) -> None:
+        with self.store.session() as s:
+            done = s.execute(update(Notification).where(Notification.id == row.id,  # type: ignore[arg-type]
+                                                        Notification.state == "sending")
+                             .values(state="sent", sent_at=at, provider_ref=provider_ref[:64], outcome=None,
+                                     updated_at=self.clock.now()))
+            if not done.rowcount:
+                return
+            append_event(s, incident_id=row.incident_id, actor="system", kind="page.notified", at=at,
+                         summary=f"{METHOD_NAMES[row.method]} to {row.person_id} ({mask(message.to)}) sent, "
+                                 f"step {row.step} of the page",
+                         data={"page_id": row.page_id, "method": row.method, "step": row.step,
+                               "provider_ref": provider_ref, "ref": message.ref})
+        log.info("page %s: %s to %s sent (%s)", row.page_id, row.method, mask(message.to), provider_ref)
+
+    def _failed_attempt(self, row: Notification, exc: Exception) -> str:
+        now = self.clock.now()
+        transient = exc.transient if isinstance(exc, NotifyError) else True
+        error = f"{type(exc).__name__}: {exc}"[:1000]
+        with self.store.session() as s:
+            current = s.get(Notification, row.id)
+            if current is None or current.state != "sending":
+                return "not-pending"
+            if transient and current.attempts < MAX_ATTEMPTS:
+                wait = RETRY_BACKOFF[min(current.attempts, len(RETRY_BACKOFF)) - 1]
+                s.execute(update(Notification).where(Notification.id == row.id,  # type: ignore[arg-type]
+                                                     Notification.state == "sending")
+                          .values(state="pending", next_attempt_at=now + wait, outcome=error, updated_at=now))
+                log.warning("page %s: %s not sent (attempt %d), retrying in %s: %s", row.page_id, row.method,
+                            current.attempts, wait, error)
+                return "retry"
+            self._failed(s, current, now, error)
+            return "failed"
+
+    def _failed(self, s: Session, row: Notification, now: datetime, error: str) -> None:
+        """The step failed for good: recorded, told in the incident channel, the next step due now."""
+        self._finish(s, row, now, "failed", error)
+        nxt = plan.next_step_now(s, row.page_id, row.id, now)
+        then = (f"trying {METHOD_NAMES[nxt.method]} now" if nxt is not None
+                else "no further method; the page escalates on its ack timeout")
+        text = f"Could not reach {row.person_id} by {METHOD_NAMES[row.method]}: {error}; {then}."
+        append_event(s, incident_id=row.incident_id, actor="system", kind="page.method_failed", at=now,
+                     summary=text, data={"page_id": row.page_id, "method": row.method, "step": row.step,
+                                         "error": error, "next": nxt.key if nxt is not None else None})
+        if self.tell is not None and row.incident_id is not None:
+            self.tell(s, row.incident_id, text, f"{row.key}:failed", now)
+        log.error("page %s: %s failed for good: %s", row.page_id, row.method, error)
+
+    @staticmethod
+    def _finish(s: Session, row: Notification, now: datetime, state: str, outcome: str) -> None:
+        s.execute(update(Notification).where(Notification.id == row.id)  # type: ignore[arg-type]
+                  .values(state=state, outcome=outcome[:1000], updated_at=now))
+
+    # --- after a crash ---------------------------------------------------------------
+
+    def recover(self) -> dict[str, int]:
+        """Resolve steps left in ``sending`` by a crashed process: ask the provider, then record or send."""
+        from bot.incidents.tables import Incident
+        from bot.oncall.tables import Page
+
+        counts = {"found": 0, "resent": 0}
+        with self.store.session() as s:
+            stuck = list(s.exec(select(Notification).where(Notification.state == "sending")
+                                .order_by(Notification.id)).all())
+            work = []
+            for row in stuck:
+                page = s.get(Page, row.page_id)
+                incident = s.get(Incident, row.incident_id) if row.incident_id is not None else None
+                contact, _ = plan.person_contact(self.config(), row.person_id)
+                address = contact.address(row.method) or ""
+                work.append((row, self._message(s, row, page, incident, address)))
+                s.expunge(row)
+        for row, message in work:
+            notifier = self.notifiers.get(row.method)
+            since = ensure_utc(row.claimed_at or row.updated_at) - RECOVERY_MARGIN
+            found = notifier.find_sent(message, since) if notifier is not None else None
+            if found:
+                self._record_sent(row, message, found, ensure_utc(row.claimed_at or row.updated_at))
+                counts["found"] += 1
+                log.info("page %s: %s was sent before a crash (%s); recorded it", row.page_id, row.method, found)
+            elif notifier is not None:
+                counts["resent"] += self._send_and_record(row, message) == "sent"
+        return counts

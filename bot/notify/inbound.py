@@ -1,0 +1,111 @@
+"""Answers that come back on the channel the page arrived on: an SMS reply, a key pressed on the call,
+a link clicked in the email.  The webhook adapter (``bot/notify/webhooks.py``) has verified the
+provider's signature (or the link's) before anything here runs.
+
+Each answer is an ordinary acknowledgement or decline through the incident service, as the paged person
+(found by the phone number the reply came from, or named in the signed link), keyed by the provider's
+message id so a replayed webhook returns the first answer and changes nothing.  An acknowledgement on
+any channel stops the pending steps on every other (the re-sync cancels them in the same transaction).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from bot.incidents.errors import IncidentError
+from bot.notify.links import LinkClaim
+
+_SMS = re.compile(r"^\s*(ack|acknowledge|decline|help|\?)\b[\s#:]*(\d+)?\s*(.*)$", re.IGNORECASE | re.DOTALL)
+HELP = ("Reply 'ack <page>' to take a page, 'decline <page> <reason>' if you cannot "
+        "(e.g. 'decline 17 driving, 30 min away'). The page number is in the page message.")
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str
+    changed: bool  # False: nothing was changed (unknown, refused, replayed, help)
+
+
+class Inbound:
+    def __init__(self, service: Any, config: Callable[[], Any]) -> None:
+        self.service = service
+        self.config = config
+
+    def _person_by_phone(self, phone: str) -> Any | None:
+        people = self.config().one("people")
+        compact = phone.replace(" ", "").replace("-", "")
+        return next((p for p in people.people if p.contact.phone and p.contact.phone == compact), None)
+
+    def _person(self, person_id: str) -> Any | None:
+        people = self.config().one("people")
+        return next((p for p in people.people if p.id == person_id), None)
+
+    def _page_of(self, page_id: int) -> Any | None:
+        from bot.oncall.tables import Page
+
+        with self.service.ctx.store.session() as s:
+            page = s.get(Page, page_id)
+            if page is not None:
+                s.expunge(page)
+            return page
+
+    def _only_live_page(self, person_id: str) -> int | None:
+        from sqlmodel import select
+
+        from bot.oncall.tables import Page
+
+        with self.service.ctx.store.session() as s:
+            ids = s.exec(select(Page.id).where(Page.person_id == person_id,
+                                               Page.status.in_(("planned", "held", "sent", "escalated")))).all()  # type: ignore[attr-defined]
+        return int(ids[0]) if len(ids) == 1 else None
+
+    def _act(self, person: Any, page_id: int, action: str, reason: str, key: str) -> Reply:
+        page = self._page_of(page_id)
+        if page is None or page.person_id != person.id:
+            return Reply(f"There is no page {page_id} for you; nothing was changed. {HELP}", False)
+        try:
+            if action == "ack":
+                outcome = self.service.acknowledge_page(page_id, actor=person.slack, key=key)
+            else:
+                outcome = self.service.decline_page(page_id, reason or "declined by reply, no reason given",
+                                                    actor=person.slack, key=key)
+        except IncidentError as exc:
+            return Reply(f"{exc}; nothing was changed.", False)
+        if outcome.replayed:
+            return Reply(f"This answer was already handled ({outcome.message}); nothing was changed.", False)
+        return Reply(outcome.message + ".", True)
+
+    def sms(self, *, from_phone: str, body: str, message_id: str) -> Reply:
+        """An SMS reply: ``ack 17``, ``decline 17 <reason>``, ``help`` (``ack`` alone: the only open page)."""
+        person = self._person_by_phone(from_phone)
+        if person is None:
+            return Reply("This number is not on any rota; nothing was changed.", False)
+        match = _SMS.match(body or "")
+        if match is None or match.group(1).lower() in ("help", "?"):
+            return Reply(HELP, False)
+        action = "ack" if match.group(1).lower().startswith("ack") else "decline"
+        page_id = int(match.group(2)) if match.group(2) else self._only_live_page(person.id)
+        if page_id is None:
+            return Reply(f"Which page? You have none or several open. {HELP}", False)
+        return self._act(person, page_id, action, match.group(3).strip()[:500], f"sms:{message_id}")
+
+    def keypad(self, *, page_id: int, to_phone: str, digits: str, call_id: str) -> Reply:
+        """A key pressed on the page call: 1 acknowledges, 2 declines."""
+        person = self._person_by_phone(to_phone)
+        if person is None:
+            return Reply("This number is not on any rota; nothing was changed.", False)
+        if digits not in ("1", "2"):
+            return Reply("Press 1 to acknowledge, 2 if you cannot take it.", False)
+        action = "ack" if digits == "1" else "decline"
+        return self._act(person, page_id, action, "declined on the page call", f"call:{call_id}:{digits}")
+
+    def link(self, claim: LinkClaim) -> Reply:
+        """A signed link from a page email (verified by the adapter): acknowledges the page it names."""
+        page = self._page_of(claim.page_id)
+        person = self._person(page.person_id) if page is not None else None
+        if page is None or person is None:
+            return Reply("This link names a page that does not exist; nothing was changed.", False)
+        return self._act(person, claim.page_id, claim.action, "declined from the email link",
+                         f"email:{claim.ref}:{claim.action}")
