@@ -48,3 +48,24 @@ def test_no_source_file_is_a_monolith():
 
 def test_no_junk_drawer_modules():
     assert not [p for p in _python_files() if p.stem in ("utils", "helpers", "misc", "common_utils")]
+
+
+
+PROVIDER_LIBS = ("twilio", "aiosmtpd", "smtplib", "flask", "werkzeug")
+NOTIFY_ADAPTERS = ("bot.notify.twilio_rest", "bot.notify.smtp", "bot.notify.webhooks", "bot.notify.double")
+CORE = ("config", "store", "audit", "oncall", "deadlines", "incidents", "scheduling", "notify")
+
+
+def test_paging_providers_stay_behind_the_notifier_port():
+    """The core (the notify package's own core included) imports no SMS, voice or email provider library and
+    none of their adapters; only the command line, the drill and the tests wire them in."""
+    adapters = {BOT / "notify" / "twilio_rest.py", BOT / "notify" / "smtp.py", BOT / "notify" / "webhooks.py"}
+    offenders = []
+    for path in _python_files():
+        if path.relative_to(BOT).parts[0] not in CORE or path in adapters or BOT / "notify" / "double" in path.parents:
+            continue
+        bad = {n for n in _imports(path)
+               if n.split(".")[0] in PROVIDER_LIBS or any(n == a or n.startswith(a + ".") for a in NOTIFY_ADAPTERS)}
+        if bad:
+            offenders.append(f"{path.relative_to(BOT.parent)} imports {sorted(bad)}")
+    assert not offenders, "provider libraries or adapters in the core:\n" + "\n".join(offenders)

@@ -1,0 +1,116 @@
+"""The inbound webhooks of the paging channels, as a small WSGI app (Flask), served beside the Slack app.
+
+* ``POST /twilio/sms``: an SMS reply (``ack 17``, ``decline 17 <reason>``, ``help``); answered in TwiML.
+* ``POST /twilio/voice/gather?page=17``: the key pressed on a page call (1 ack, 2 decline); TwiML.
+* ``GET /page/ack?t=…``: the link in a page email shows what it will do and a button (mail scanners
+  open links: a GET never changes anything); ``POST /page/ack`` does it.
+
+Signatures first, before anything is read or changed: a Twilio request must carry a valid
+``X-Twilio-Signature`` for the public URL it was sent to (``twilio``'s ``RequestValidator``, the auth
+token from the environment), else 401; an email link must carry a valid, unexpired token (else 401).
+Bodies over 16 KB get 413, a request without the fields it needs 400.  Replays are answered with the
+first answer and change nothing (the service is keyed by the provider's message id).
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from typing import Any
+from xml.sax.saxutils import escape
+
+from flask import Flask, Response, request
+from twilio.request_validator import RequestValidator
+
+from bot.notify.inbound import Inbound
+from bot.notify.links import LinkRefused, LinkSigner
+from bot.notify.ports import mask
+
+log = logging.getLogger(__name__)
+MAX_BODY = 16 * 1024
+
+
+def _twiml(text: str, *, voice: bool = False) -> Response:
+    verb = "Say" if voice else "Message"
+    return Response(f'<?xml version="1.0" encoding="UTF-8"?><Response><{verb}>{escape(text)}</{verb}></Response>',
+                    mimetype="application/xml")
+
+
+def _page(title: str, text: str, status: int = 200, form: str = "") -> Response:
+    body = (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title></head>"
+            f"<body><h1>{html.escape(title)}</h1><p>{html.escape(text)}</p>{form}</body></html>")
+    return Response(body, status=status, mimetype="text/html")
+
+
+def create_app(inbound: Inbound, *, auth_token: str, public_url: str, links: LinkSigner | None) -> Flask:
+    """``public_url``: the address Twilio and people reach the bot at (what Twilio signs), e.g.
+    ``https://bot.example.org``; ``auth_token``: ``TWILIO_AUTH_TOKEN``."""
+    app = Flask("bot.notify.webhooks")
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
+    validator = RequestValidator(auth_token)
+    public = public_url.rstrip("/")
+
+    def signed_by_twilio() -> bool:
+        url = public + request.full_path.rstrip("?") if request.query_string else public + request.path
+        signature = request.headers.get("X-Twilio-Signature", "")
+        return bool(signature) and validator.validate(url, request.form.to_dict(), signature)
+
+    @app.errorhandler(413)
+    def _too_large(_: Any) -> Response:
+        return Response("request body over 16 KB; a Twilio webhook is far smaller", status=413)
+
+    @app.post("/twilio/sms")
+    def sms() -> Response:
+        if not signed_by_twilio():
+            log.warning("refused an SMS webhook without a valid X-Twilio-Signature")
+            return Response("invalid or missing X-Twilio-Signature for this URL; nothing was changed", status=401)
+        form = request.form
+        if not form.get("From") or not form.get("MessageSid"):
+            return Response("expected From and MessageSid (a Twilio incoming-message webhook)", status=400)
+        reply = inbound.sms(from_phone=form["From"], body=form.get("Body", ""), message_id=form["MessageSid"])
+        log.info("SMS reply from %s: %s", mask(form["From"]), "changed" if reply.changed else "nothing changed")
+        return _twiml(reply.text)
+
+    @app.post("/twilio/voice/gather")
+    def gather() -> Response:
+        if not signed_by_twilio():
+            log.warning("refused a voice webhook without a valid X-Twilio-Signature")
+            return Response("invalid or missing X-Twilio-Signature for this URL; nothing was changed", status=401)
+        form = request.form
+        page = request.args.get("page", "")
+        if not page.isdigit() or not form.get("CallSid") or not form.get("To"):
+            return Response("expected ?page=<id> and CallSid, To (a Twilio <Gather> action)", status=400)
+        reply = inbound.keypad(page_id=int(page), to_phone=form["To"], digits=form.get("Digits", ""),
+                               call_id=form["CallSid"])
+        return _twiml(reply.text, voice=True)
+
+    def _claim() -> Any:
+        if links is None:
+            raise LinkRefused("acknowledgement links are not enabled here (PAGING_LINK_SECRET is not set)")
+        token = request.values.get("t", "")
+        if not token:
+            raise LinkRefused("this link has no token; use the whole link from the email")
+        return links.verify(token), token
+
+    @app.get("/page/ack")
+    def ack_link() -> Response:
+        try:
+            claim, token = _claim()
+        except LinkRefused as exc:
+            return _page("Link refused", str(exc), 401)
+        verb = "Acknowledge" if claim.action == "ack" else "Decline"
+        form = (f"<form method='post' action='{html.escape(public)}/page/ack'>"
+                f"<input type='hidden' name='t' value='{html.escape(token)}'>"
+                f"<button type='submit'>{verb} page {claim.page_id}</button></form>")
+        return _page(f"{verb} page {claim.page_id}?", "Press the button to confirm.", 200, form)
+
+    @app.post("/page/ack")
+    def ack_link_post() -> Response:
+        try:
+            claim, _ = _claim()
+        except LinkRefused as exc:
+            return _page("Link refused", str(exc), 401)
+        reply = inbound.link(claim)
+        return _page("Done" if reply.changed else "Nothing changed", reply.text)
+
+    return app

@@ -1,0 +1,106 @@
+"""A provider failure falls through to the next method at once, is recorded and told; a crash between
+sending an SMS and recording it does not send it twice.
+
+anna's default high-urgency rule: Slack 0, SMS 2 min, call 5 min (bot/notify/rules.py)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import select
+
+from bot.audit.tables import TimelineEvent
+from bot.notify.delivery import NotificationDispatcher
+from tests.notify.world import PHONES
+
+
+def _events(world, kind):
+    with world.store.session() as s:
+        return list(s.exec(select(TimelineEvent).where(TimelineEvent.kind == kind)).all())
+
+
+def test_a_refused_sms_falls_through_to_the_call_at_once(world):
+    page_id = world.declare().pages[0].id
+    world.run()
+    world.twilio.fail_next(1, status=400, code=21610, message="Attempt to send to unsubscribed recipient")
+    world.advance(minutes=2)  # 10:02: the SMS is refused for good (400), the call goes now, not at 10:05
+    assert world.sms_to(PHONES["anna"]) == []
+    assert len(world.calls_to(PHONES["anna"])) == 1
+    rows = {r.method: r for r in world.rows(page_id)}
+    assert rows["sms"].state == "failed" and "21610" in rows["sms"].outcome
+    assert rows["voice"].state == "sent"
+    failed = _events(world, "page.method_failed")
+    assert len(failed) == 1 and "trying a call now" in failed[0].summary and "21610" in failed[0].summary
+
+
+def test_a_provider_outage_is_retried_then_falls_through(world):
+    page_id = world.declare().pages[0].id
+    world.run()
+    world.twilio.fail_next(3, status=503, code=20503, message="Service Unavailable")
+    world.advance(minutes=2)  # attempt 1 fails (transient): again in 10 s
+    rows = {r.method: r for r in world.rows(page_id)}
+    assert rows["sms"].state == "pending" and rows["sms"].attempts == 1
+    world.advance(seconds=10)  # attempt 2 fails: again in 20 s
+    world.advance(seconds=20)  # attempt 3 fails: the SMS fails for good, the call goes at once
+    rows = {r.method: r for r in world.rows(page_id)}
+    assert rows["sms"].state == "failed" and rows["sms"].attempts == 3
+    assert rows["voice"].state == "sent" and len(world.calls_to(PHONES["anna"])) == 1
+    assert world.sms_to(PHONES["anna"]) == []
+
+
+def test_the_last_method_failing_says_so(world):
+    page_id = world.declare().pages[0].id
+    world.run()
+    world.advance(minutes=2)
+    world.twilio.fail_next(1, status=400, code=21211, message="invalid number")
+    world.advance(minutes=3)
+    failed = _events(world, "page.method_failed")
+    assert len(failed) == 1 and "no further method" in failed[0].summary
+    assert failed[0].data["page_id"] == page_id
+
+
+class _Crash(BaseException):
+    """The process dies (not an error the worker could catch and record)."""
+
+
+class _CrashAfterSending:
+    def __init__(self, inner):
+        self.inner = inner
+
+    def send(self, message):
+        self.inner.send(message)
+        raise _Crash()
+
+    def find_sent(self, message, since):
+        return self.inner.find_sent(message, since)
+
+
+class _CrashBeforeSending(_CrashAfterSending):
+    def send(self, message):
+        raise _Crash()
+
+
+def _restart(world):
+    return NotificationDispatcher(world.store, lambda: world.config, {"sms": world.rest, "voice": world.rest,
+                                                                      "email": world.mailer}, world.clock)
+
+
+@pytest.mark.parametrize("crash, sent_before_restart", [(_CrashAfterSending, 1), (_CrashBeforeSending, 0)])
+def test_a_crash_between_sending_and_recording_never_sends_the_sms_twice(world, crash, sent_before_restart):
+    page_id = world.declare().pages[0].id
+    world.run()
+    world.clock.advance(minutes=2)
+    dying = NotificationDispatcher(world.store, lambda: world.config, {"sms": crash(world.rest)}, world.clock)
+    with pytest.raises(_Crash):
+        dying.run_due()
+    assert len(world.sms_to(PHONES["anna"])) == sent_before_restart
+    assert {r.method: r.state for r in world.rows(page_id)}["sms"] == "sending"
+    world.clock.advance(seconds=30)
+    restarted = _restart(world)
+    counts = restarted.recover()
+    assert counts == ({"found": 1, "resent": 0} if sent_before_restart else {"found": 0, "resent": 1})
+    restarted.run_due()
+    sms = world.sms_to(PHONES["anna"])
+    assert len(sms) == 1  # as seen by the recipient: once
+    row = {r.method: r for r in world.rows(page_id)}["sms"]
+    assert row.state == "sent" and row.provider_ref == sms[0].sid
+    assert len([e for e in _events(world, "page.notified") if e.data["method"] == "sms"]) == 1
