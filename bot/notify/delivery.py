@@ -13,8 +13,8 @@ steps of pages (:class:`~bot.notify.tables.Notification` rows):
 A crash between 1 and 3 leaves the row in ``sending``: :meth:`NotificationDispatcher.recover` asks the
 provider for a message with the step's reference sent since the claim (found: recorded, not sent
 again; not found: sent now).  A provider failure is retried a little (a page is urgent: seconds, not
-minutes), then the step is ``failed``, recorded on the timeline, told in the incident channel, and the
-page's next step is due at once.
+minutes), then the step is ``failed``, recorded on the timeline, told in the incident channel (the
+``page_method`` reminder kind), and the page's next step is due at once.
 """
 
 from __future__ import annotations
@@ -45,19 +45,16 @@ METHOD_NAMES = {"sms": "SMS", "voice": "a call", "email": "email"}
 
 class NotificationDispatcher:
     def __init__(self, store: Store, config: Callable[[], Any], notifiers: Mapping[str, NotifierPort], clock: Clock,
-                 *, links: LinkSigner | None = None, public_url: str = "",
-                 tell: Callable[[Session, int, str, str, datetime], None] | None = None) -> None:
+                 *, links: LinkSigner | None = None, public_url: str = "") -> None:
         """``notifiers`` maps a method (sms, voice, email) to its adapter; a method without one fails over
         to the next step (and says that it is not configured).  ``links`` and ``public_url`` make the
-        acknowledgement links in emails.  ``tell(session, incident_id, text, key, at)`` writes a message
-        for the incident channel in the caller's unit of work (the Slack outbox)."""
+        acknowledgement links in emails."""
         self.store = store
         self.config = config
         self.notifiers = dict(notifiers)
         self.clock = clock
         self.links = links
         self.public_url = public_url.rstrip("/")
-        self.tell = tell
 
     # --- finding work --------------------------------------------------------------
 
@@ -197,8 +194,10 @@ class NotificationDispatcher:
         append_event(s, incident_id=row.incident_id, actor="system", kind="page.method_failed", at=now,
                      summary=text, data={"page_id": row.page_id, "method": row.method, "step": row.step,
                                          "error": error, "next": nxt.key if nxt is not None else None})
-        if self.tell is not None and row.incident_id is not None:
-            self.tell(s, row.incident_id, text, f"{row.key}:failed", now)
+        if row.incident_id is not None:  # the incident channel is told (a reminder row, same transaction)
+            from bot.scheduling.sync import sync_incident
+
+            sync_incident(s, self.config(), row.incident_id, now)
         log.error("page %s: %s failed for good: %s", row.page_id, row.method, error)
 
     @staticmethod

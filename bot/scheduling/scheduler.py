@@ -67,9 +67,13 @@ class ReminderScheduler:
                  kinds: Iterable[ReminderKind] | None = None, poll_seconds: float = 1.0,
                  horizon: timedelta = timedelta(minutes=10), misfire_grace_seconds: int = 60,
                  leader: LeaderLock | None = None, leader_retry_seconds: float = 2.0, workers: int | None = None,
-                 max_planned: int = 1000, plan_every_seconds: float = 5.0, senders: int = 8) -> None:
-        """``senders``: rows done in Slack at once (each one short call; waits are back-offs, not sleeps)."""
+                 max_planned: int = 1000, plan_every_seconds: float = 5.0, senders: int = 8,
+                 notifications: Any = None) -> None:
+        """``senders``: rows done in Slack at once (each one short call; waits are back-offs, not sleeps).
+        ``notifications``: the worker of the pages' SMS, voice and email steps
+        (:class:`bot.notify.delivery.NotificationDispatcher`), run by the active scheduler in its own thread."""
         self.store = store
+        self.notifications = notifications
         self.clock = clock
         self.dispatcher = Dispatcher(store, config, chat, clock, kinds=kinds)
         self.worker = OutboxWorker(self.dispatcher, threads=senders, poll_seconds=poll_seconds)
@@ -94,6 +98,8 @@ class ReminderScheduler:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._tick_lock = threading.Lock()
+        self._notify_thread: threading.Thread | None = None
+        self._notify_recover = False
 
     @property
     def ready(self) -> bool:
@@ -109,7 +115,11 @@ class ReminderScheduler:
 
     def run_pending(self) -> dict[str, int]:
         """Deliver everything due by the clock now, in this thread."""
-        return self.dispatcher.run_due()
+        counts = self.dispatcher.run_due()
+        if self.notifications is not None:
+            for outcome, n in self.notifications.run_due().items():
+                counts[f"notify-{outcome}"] = n
+        return counts
 
     def fire(self, reminder_id: int) -> str:
         """A reminder's date job ran: deliver it now (in this thread when no worker runs, e.g. tests)."""
@@ -180,6 +190,7 @@ class ReminderScheduler:
         if self._stuck:
             log.info("%d row(s) were left in 'sending' by a stopped process; resolving them", len(self._stuck))
         self._recover_stuck()
+        self._notify_recover = True  # page notifications left in 'sending': resolved first by the notify thread
         self._drop_stale_jobs()
         aps.add_job(jobs.tick, "interval", seconds=self.poll_seconds, id=TICK_JOB_ID, replace_existing=True,
                     next_run_time=datetime.now(UTC), misfire_grace_time=max(1, int(self.poll_seconds * 5)))
@@ -223,6 +234,26 @@ class ReminderScheduler:
         except JobLookupError:
             pass
 
+    # --- page notifications (SMS, calls, email): their own thread, never holding up the sweep -----
+
+    def _notify(self) -> None:
+        if self.notifications is None or (self._notify_thread is not None and self._notify_thread.is_alive()):
+            return
+        self._notify_thread = threading.Thread(target=self._run_notifications, name="page-notifications",
+                                               daemon=True)
+        self._notify_thread.start()
+
+    def _run_notifications(self) -> None:
+        try:
+            if self._notify_recover:
+                recovered = self.notifications.recover()
+                self._notify_recover = False
+                if any(recovered.values()):
+                    log.info("recovered page notifications left in 'sending': %s", recovered)
+            self.notifications.run_due()
+        except Exception:  # noqa: BLE001 - the next tick tries again; one bad sweep must not stop paging
+            log.exception("page notifications: the sweep failed; trying again on the next tick")
+
     # --- the sweep -----------------------------------------------------------------------------
 
     def tick(self) -> None:
@@ -234,6 +265,7 @@ class ReminderScheduler:
             return  # the previous tick is still planning
         try:
             self.worker.wake()
+            self._notify()
             if self._last_plan is None or time.monotonic() - self._last_plan >= self.plan_every_seconds:
                 stale = {int(r.id or 0) for r in self.dispatcher.stuck(claimed_before=self.clock.now() - STUCK_AFTER)}
                 self._stuck |= stale

@@ -30,6 +30,12 @@ def test_a_refused_sms_falls_through_to_the_call_at_once(world):
     assert rows["voice"].state == "sent"
     failed = _events(world, "page.method_failed")
     assert len(failed) == 1 and "trying a call now" in failed[0].summary and "21610" in failed[0].summary
+    told = [m for m in world.chat.sent if m.to == "CINC0001" and m.notice.kind == "page_method_failed"]
+    assert len(told) == 1 and "could not reach anna by SMS" in told[0].notice.title
+    assert any("21610" in line for line in told[0].notice.lines)
+    assert "Trying a call next." in told[0].notice.lines
+    world.advance(minutes=10)
+    assert len([m for m in world.chat.sent if m.notice.kind == "page_method_failed"]) == 1  # told once
 
 
 def test_a_provider_outage_is_retried_then_falls_through(world):
@@ -55,6 +61,8 @@ def test_the_last_method_failing_says_so(world):
     world.advance(minutes=3)
     failed = _events(world, "page.method_failed")
     assert len(failed) == 1 and "no further method" in failed[0].summary
+    told = [m for m in world.chat.sent if m.notice.kind == "page_method_failed"]
+    assert len(told) == 1 and "could not reach anna by a call" in told[0].notice.title
     assert failed[0].data["page_id"] == page_id
 
 

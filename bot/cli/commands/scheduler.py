@@ -54,8 +54,15 @@ def run(args: argparse.Namespace) -> int:
     holder.install_sighup()
     clock = SystemClock()
     chat = SlackGateway(make_worker_client(), store, clock, send_attempts=1)
-    scheduler = ReminderScheduler(store, lambda: holder.current, chat, clock, poll_seconds=args.poll,
-                                  leader_retry_seconds=args.leader_retry)
+    from bot.notify.environment import from_environment
+
+    paging = from_environment()  # SMS, calls, email (docs/paging.md); secrets taken out of the environment
+    for problem in paging.problems:
+        log.warning("paging: %s", problem)
+    current = lambda: holder.current  # noqa: E731 - the provider every worker reads the config through
+    scheduler = ReminderScheduler(store, current, chat, clock, poll_seconds=args.poll,
+                                  leader_retry_seconds=args.leader_retry,
+                                  notifications=paging.dispatcher(store, current, clock) if paging.notifiers else None)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())

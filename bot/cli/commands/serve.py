@@ -71,6 +71,11 @@ def run(args: argparse.Namespace) -> int:
     if not app_token and not secret:
         return _fail("SLACK_SIGNING_SECRET is not set: HTTP mode verifies every request with it (Basic Information "
                      "page), or set SLACK_APP_TOKEN (xapp-…) to use Socket Mode instead")
+    from bot.notify.environment import from_environment
+
+    paging = from_environment()  # SMS, calls, email (docs/paging.md); secrets taken out of the environment
+    for problem in paging.problems:
+        log.warning("paging: %s", problem)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # a line per tick drowns everything else
     config = load_or_exit(args, complete=True)
     store = Store.connect()
@@ -88,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
     worker_chat = SlackGateway(make_worker_client(token), store, clock, pacer=pacer, send_attempts=1)
     worker_chat.bot_user_id()  # asked once now rather than in the first declaration
     current = lambda: holder.current  # noqa: E731 - the provider every service reads the config through
-    scheduler = None if args.no_scheduler else _start_scheduler(store, current, worker_chat, clock)
+    scheduler = None if args.no_scheduler else _start_scheduler(store, current, worker_chat, clock, paging)
     incidents = IncidentService(store, current, clock, members=ChannelMembership(client).is_member)
     try:
         web_links, web = web_from_env(os.environ, store=store, config=current, clock=clock, incidents=incidents)
@@ -103,6 +108,7 @@ def run(args: argparse.Namespace) -> int:
                              effects_written=scheduler.wake if scheduler is not None else _outbox_elsewhere)
     app = build_app(services, client, signing_secret=secret, socket_mode=bool(app_token))
     log.info("Slack Web API at %s", api_url())
+    _serve_paging_webhooks(paging, incidents, current, args.host)
     _stop_on_sigterm()
 
     intake = _start_alerts(store, current, clock, services, args)
@@ -132,12 +138,28 @@ def _outbox_elsewhere() -> None:
     """--no-scheduler: the active scheduler process picks the rows up within its poll interval."""
 
 
-def _start_scheduler(store, config, chat, clock):
+def _start_scheduler(store, config, chat, clock, paging):
     from bot.scheduling.scheduler import ReminderScheduler
 
-    scheduler = ReminderScheduler(store, config, chat, clock)
+    notifications = paging.dispatcher(store, config, clock) if paging.notifiers else None
+    log.info("paging methods besides Slack: %s", ", ".join(paging.methods) or "none configured")
+    scheduler = ReminderScheduler(store, config, chat, clock, notifications=notifications)
     scheduler.start()
     return scheduler
+
+
+def _serve_paging_webhooks(paging, incidents, config, host: str) -> None:
+    """SMS replies, keypad answers and email links on ``$PAGING_PORT`` (default 3001), in a thread."""
+    app = paging.webhook_app(incidents, config)
+    if app is None:
+        return
+    from waitress import serve
+
+    port = int(os.environ.get("PAGING_PORT") or 3001)
+    log.info("paging webhooks on port %d (%s/twilio/sms, /twilio/voice/gather, /page/ack)", port, paging.public_url)
+    threading.Thread(target=serve, args=(app,), kwargs={"host": host, "port": port, "threads": 4,
+                                                        "ident": "incident-bot-paging"},
+                     name="paging-webhooks", daemon=True).start()
 
 
 def _interrupt(*_: object) -> None:
