@@ -146,7 +146,7 @@ class NotificationDispatcher:
         try:
             provider_ref = self.notifiers[row.method].send(message)
         except Exception as exc:  # noqa: BLE001 - every provider failure is recorded, retried or failed over
-            return self._failed_attempt(row, exc)
+            return self._failed_attempt(row, exc, message.to)
         self._record_sent(row, message, provider_ref, self.clock.now())
         return "sent"
 
@@ -165,10 +165,12 @@ class NotificationDispatcher:
                                "provider_ref": provider_ref, "ref": message.ref})
         log.info("page %s: %s to %s sent (%s)", row.page_id, row.method, mask(message.to), provider_ref)
 
-    def _failed_attempt(self, row: Notification, exc: Exception) -> str:
+    def _failed_attempt(self, row: Notification, exc: Exception, address: str) -> str:
         now = self.clock.now()
         transient = exc.transient if isinstance(exc, NotifyError) else True
-        error = f"{type(exc).__name__}: {exc}"[:1000]
+        # providers repeat the number or address in their errors: masked before it is stored or logged
+        error = f"{type(exc).__name__}: {exc}".replace(address, mask(address))[:1000] if address else \
+            f"{type(exc).__name__}: {exc}"[:1000]
         with self.store.session() as s:
             current = s.get(Notification, row.id)
             if current is None or current.state != "sending":

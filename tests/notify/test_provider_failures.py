@@ -57,10 +57,12 @@ def test_the_last_method_failing_says_so(world):
     page_id = world.declare().pages[0].id
     world.run()
     world.advance(minutes=2)
-    world.twilio.fail_next(1, status=400, code=21211, message="invalid number")
+    world.twilio.fail_next(1, status=400, code=21211,
+                           message=f"The 'To' number {PHONES['anna']} is not a valid phone number.")
     world.advance(minutes=3)
     failed = _events(world, "page.method_failed")
     assert len(failed) == 1 and "no further method" in failed[0].summary
+    assert PHONES["anna"] not in failed[0].summary and "+49151****001" in failed[0].summary  # masked
     told = [m for m in world.chat.sent if m.notice.kind == "page_method_failed"]
     assert len(told) == 1 and "could not reach anna by a call" in told[0].notice.title
     assert failed[0].data["page_id"] == page_id
