@@ -176,6 +176,8 @@ def cross_check(config) -> list:
         if person.labor_profile:
             known_profiles([person.labor_profile], ("people", i, "labor_profile"))
             known_profiles(person.overlays, ("people", i, "overlays"))
-    return issues
+    from bot.notify.checks import loosened_rules
+
+    return issues + loosened_rules(lf)
 
 

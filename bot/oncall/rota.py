@@ -247,4 +247,6 @@ def cross_check(config) -> list:
                     issues.append(lf.issue(path, f'unknown rotation "{ref}"; rotations: {", ".join(sorted(rotations))}'))
     if issues or not people_file:
         return issues
-    return [replace(i, category="compliance") for i in check_rotas(config, lf)]
+    from bot.notify.checks import night_reach
+
+    return [replace(i, category="compliance") for i in check_rotas(config, lf)] + night_reach(config, lf)

@@ -90,3 +90,41 @@ def test_a_bad_phone_in_people_yaml_is_reported_with_its_place(tmp_path):
     assert config is None
     text = "\n".join(str(i) for i in issues)
     assert "people.yaml" in text and "E.164" in text and "contact" in text
+
+
+def test_check_warns_about_someone_on_a_night_rota_without_a_phone(tmp_path):
+    """In the shipped rotas.yaml, platform covers around the clock (anna, bruno, carla, diogo, felix, ines)
+    and payments-amer 19:00-07:00 (maya, sam); payments-emea is daytime only (lea, hugo).  Phones are
+    removed from everyone, then given to anna and bruno only (write_config), so the other six on night
+    rotas are warned about, each at their place in rotas.yaml, and nobody else."""
+    def edit(doc):
+        for person in doc["people"]:
+            if person["id"] not in ("anna", "bruno"):
+                person.pop("contact", None)
+    config, issues = collect(write_config(tmp_path, people_edit=edit))
+    assert config is not None
+    night = [w for w in config.warnings if "pages at night" in w.message]
+    assert sorted(w.message.split(" ")[0] for w in night) == ["carla", "diogo", "felix", "ines", "maya", "sam"]
+    carla = next(w for w in night if w.message.startswith("carla"))
+    assert carla.path == "rotations[0].participants[2]" and carla.file.endswith("rotas.yaml")
+    assert 'rotation "platform", which pages at night (around the clock), but has no phone number' in carla.message
+    sam = next(w for w in night if w.message.startswith("sam"))
+    assert "(MO-SU 19:00-07:00)" in sam.message and "docs/paging.md" in sam.message
+
+
+def test_check_is_quiet_when_everyone_on_a_night_rota_has_a_phone(tmp_path):
+    def edit(doc):
+        for i, person in enumerate(doc["people"]):
+            person["contact"] = {"phone": f"+49151000001{i:02d}"}
+    config, _ = collect(write_config(tmp_path, people_edit=edit))
+    assert [w for w in config.warnings if "pages at night" in w.message] == []
+
+
+def test_check_warns_about_a_rule_that_loosens_the_minimum(tmp_path):
+    def edit(doc):
+        next(p for p in doc["people"] if p["id"] == "anna")["notify"] = {"high": [{"method": "slack"},
+                                                                                   {"method": "email"}]}
+    config, _ = collect(write_config(tmp_path, people_edit=edit))
+    loosened_warnings = [w for w in config.warnings if "anna's rule drops sms" in w.message]
+    assert len(loosened_warnings) == 1 and loosened_warnings[0].file.endswith("people.yaml")
+    assert loosened_warnings[0].path == "people[0].notify.high"
