@@ -89,6 +89,12 @@ class NotificationDispatcher:
         return self._send_and_record(*claimed)
 
     def _message(self, session: Session, row: Notification, page: Any, incident: Any, to: str) -> Outgoing:
+        if page is None:
+            from bot.notify.test_page import trial_text
+
+            subject, text = trial_text(row.method, row.person_id)
+            return Outgoing(method=row.method, to=to, ref=f"T{row.id}", subject=subject, text=f"{text} Ref T{row.id}",
+                            page_id=0)
         ack_url = None
         if row.method == "email" and self.links is not None and self.public_url:
             ack_url = f"{self.public_url}/page/ack?t={self.links.token(page.id, 'ack', row.key)}"
@@ -104,6 +110,8 @@ class NotificationDispatcher:
                 return "not-pending"
             if ensure_utc(row.next_attempt_at) > now:
                 return "not-due"
+            if row.page_id is None:  # a test page the person asked for: no labor check, nothing to stop it
+                return self._claim_test(s, row, now)
             page = s.get(Page, row.page_id)
             incident = s.get(Incident, row.incident_id) if row.incident_id is not None else None
             acked = {p.target for p in s.exec(select(Page).where(Page.incident_id == row.incident_id,
@@ -131,16 +139,28 @@ class NotificationDispatcher:
             if problem is not None:
                 self._failed(s, row, now, problem)
                 return "failed"
-            message = self._message(s, row, page, incident, address)
-            attempts = row.attempts + 1
-            done = s.execute(update(Notification).where(Notification.id == row.id,  # type: ignore[arg-type]
-                                                        Notification.state == "pending")
-                             .values(state="sending", attempts=attempts, claimed_at=now, updated_at=now))
-            if not done.rowcount:
-                return "lost"
-            s.expunge(row)
-            row.state, row.attempts, row.claimed_at = "sending", attempts, now
-            return row, message
+            return self._mark_sending(s, row, now, self._message(s, row, page, incident, address))
+
+    def _claim_test(self, s: Session, row: Notification, now: datetime) -> tuple[Notification, Outgoing] | str:
+        contact, _ = plan.person_contact(self.config(), row.person_id)
+        address = contact.address(row.method)
+        if not address or row.method not in self.notifiers:
+            self._finish(s, row, now, "failed", f"no address for {row.method}" if not address
+                         else f"{METHOD_NAMES[row.method]} is not configured (docs/paging.md)")
+            return "failed"
+        return self._mark_sending(s, row, now, self._message(s, row, None, None, address))
+
+    def _mark_sending(self, s: Session, row: Notification, now: datetime,
+                      message: Outgoing) -> tuple[Notification, Outgoing] | str:
+        attempts = row.attempts + 1
+        done = s.execute(update(Notification).where(Notification.id == row.id,  # type: ignore[arg-type]
+                                                    Notification.state == "pending")
+                         .values(state="sending", attempts=attempts, claimed_at=now, updated_at=now))
+        if not done.rowcount:
+            return "lost"
+        s.expunge(row)
+        row.state, row.attempts, row.claimed_at = "sending", attempts, now
+        return row, message
 
     def _send_and_record(self, row: Notification, message: Outgoing) -> str:
         try:
@@ -158,9 +178,11 @@ class NotificationDispatcher:
                                      updated_at=self.clock.now()))
             if not done.rowcount:
                 return
-            append_event(s, incident_id=row.incident_id, actor="system", kind="page.notified", at=at,
-                         summary=f"{METHOD_NAMES[row.method]} to {row.person_id} ({mask(message.to)}) sent, "
-                                 f"step {row.step} of the page",
+            test = row.page_id is None
+            append_event(s, incident_id=row.incident_id, actor="system", kind="page.test_sent" if test
+                         else "page.notified", at=at,
+                         summary=f"{'test ' if test else ''}{METHOD_NAMES[row.method]} to {row.person_id} "
+                                 f"({mask(message.to)}) sent" + ("" if test else f", step {row.step} of the page"),
                          data={"page_id": row.page_id, "method": row.method, "step": row.step,
                                "provider_ref": provider_ref, "ref": message.ref})
         log.info("page %s: %s to %s sent (%s)", row.page_id, row.method, mask(message.to), provider_ref)
@@ -189,6 +211,11 @@ class NotificationDispatcher:
     def _failed(self, s: Session, row: Notification, now: datetime, error: str) -> None:
         """The step failed for good: recorded, told in the incident channel, the next step due now."""
         self._finish(s, row, now, "failed", error)
+        if row.page_id is None:  # a test page: the person sees the outcome with their next test-page
+            append_event(s, incident_id=None, actor="system", kind="page.test_failed", at=now,
+                         summary=f"test {METHOD_NAMES[row.method]} to {row.person_id} failed: {error}",
+                         data={"method": row.method, "error": error, "key": row.key})
+            return
         nxt = plan.next_step_now(s, row.page_id, row.id, now)
         then = (f"trying {METHOD_NAMES[nxt.method]} now" if nxt is not None
                 else "no further method; the page escalates on its ack timeout")

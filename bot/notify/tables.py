@@ -31,7 +31,8 @@ class Notification(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(max_length=200, unique=True, index=True,
                      description='"page:<id>:<method>:<step>"; also the provider idempotency reference')
-    page_id: int = Field(foreign_key="page.id", index=True)
+    page_id: int | None = Field(default=None, foreign_key="page.id", index=True,
+                                description="the page; none for a test page the person asked for")
     incident_id: int | None = Field(default=None, index=True)
     person_id: str = Field(max_length=64)
     method: str = Field(max_length=16, description="sms | voice | email")

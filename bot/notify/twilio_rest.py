@@ -74,8 +74,10 @@ class TwilioRest:
     def twiml(self, message: Outgoing) -> str:
         from xml.sax.saxutils import escape, quoteattr
 
-        action = f"{self.voice_url}/twilio/voice/gather?page={message.page_id}"
         say = escape(message.text)
+        if not message.page_id:  # a test call: nothing to answer
+            return f"<Response><Say>{say}</Say></Response>"
+        action = f"{self.voice_url}/twilio/voice/gather?page={message.page_id}"
         return (f'<Response><Gather numDigits="1" timeout="10" action={quoteattr(action)} method="POST">'
                 f"<Say>{say}</Say></Gather><Say>No answer received. Goodbye.</Say></Response>")
 

@@ -48,6 +48,14 @@ def register(app: App, services: SlackServices) -> None:
             operations.answer_once(services, body, lambda: respond(text=reply, response_type="ephemeral"))
 
     def oncall_command(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        if (body.get("text") or "").strip().lower() == "test-page":  # every paging method: bot/notify/test_page.py
+            ack()
+            from bot.notify.test_page import answer_test_page
+
+            text = answer_test_page(services.incidents.ctx.store, services.config(), body.get("user_id", ""),
+                                            key=operations.command_key(body), at=services.now())
+            respond(text=escape(text), response_type="ephemeral")
+            return
         if oncall_requests.is_request(body.get("text") or ""):  # worked / cover: bot/slack/oncall_requests.py
             oncall_requests.handle_command(services, ack, body, respond)
             return
