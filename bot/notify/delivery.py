@@ -10,6 +10,9 @@ steps of pages (:class:`~bot.notify.tables.Notification` rows):
 2. **send** through the method's :class:`~bot.notify.ports.NotifierPort`.
 3. **record** (one unit of work): ``sent`` with the provider's id, a ``page.notified`` timeline event.
 
+Later, the provider may report that a sent SMS was not delivered after all (Twilio's status callback):
+:func:`delivery_report` then fails the step the same way, and the next one goes at once.
+
 A crash between 1 and 3 leaves the row in ``sending``: :meth:`NotificationDispatcher.recover` asks the
 provider for a message with the step's reference sent since the claim (found: recorded, not sent
 again; not found: sent now).  A provider failure is retried a little (a page is urgent: seconds, not
@@ -116,7 +119,7 @@ class NotificationDispatcher:
             incident = s.get(Incident, row.incident_id) if row.incident_id is not None else None
             acked = {p.target for p in s.exec(select(Page).where(Page.incident_id == row.incident_id,
                                                                  Page.status == "acked"))} if incident else set()
-            stop = plan._stop_reason(page, incident, acked) if page is not None else "the page is gone"
+            stop = plan.stop_reason(page, incident, acked) if page is not None else "the page is gone"
             if stop is not None:
                 self._finish(s, row, now, "cancelled", stop)
                 return "cancelled"
@@ -209,25 +212,7 @@ class NotificationDispatcher:
             return "failed"
 
     def _failed(self, s: Session, row: Notification, now: datetime, error: str) -> None:
-        """The step failed for good: recorded, told in the incident channel, the next step due now."""
-        self._finish(s, row, now, "failed", error)
-        if row.page_id is None:  # a test page: the person sees the outcome with their next test-page
-            append_event(s, incident_id=None, actor="system", kind="page.test_failed", at=now,
-                         summary=f"test {METHOD_NAMES[row.method]} to {row.person_id} failed: {error}",
-                         data={"method": row.method, "error": error, "key": row.key})
-            return
-        nxt = plan.next_step_now(s, row.page_id, row.id, now)
-        then = (f"trying {METHOD_NAMES[nxt.method]} now" if nxt is not None
-                else "no further method; the page escalates on its ack timeout")
-        text = f"Could not reach {row.person_id} by {METHOD_NAMES[row.method]}: {error}; {then}."
-        append_event(s, incident_id=row.incident_id, actor="system", kind="page.method_failed", at=now,
-                     summary=text, data={"page_id": row.page_id, "method": row.method, "step": row.step,
-                                         "error": error, "next": nxt.key if nxt is not None else None})
-        if row.incident_id is not None:  # the incident channel is told (a reminder row, same transaction)
-            from bot.scheduling.sync import sync_incident
-
-            sync_incident(s, self.config(), row.incident_id, now)
-        log.error("page %s: %s failed for good: %s", row.page_id, row.method, error)
+        fail_step(s, self.config(), row, now, error)
 
     @staticmethod
     def _finish(s: Session, row: Notification, now: datetime, state: str, outcome: str) -> None:
@@ -264,3 +249,43 @@ class NotificationDispatcher:
             elif notifier is not None:
                 counts["resent"] += self._send_and_record(row, message) == "sent"
         return counts
+
+
+def fail_step(s: Session, config: Any, row: Notification, now: datetime, error: str) -> None:
+    """The step failed for good (the provider refused it, or the carrier reported it undelivered): recorded,
+    told in the incident channel, and the page's next step is due now.  In the caller's unit of work."""
+    s.execute(update(Notification).where(Notification.id == row.id)  # type: ignore[arg-type]
+              .values(state="failed", outcome=error[:1000], updated_at=now))
+    if row.page_id is None:  # a test page: the person sees the outcome with their next test-page
+        append_event(s, incident_id=None, actor="system", kind="page.test_failed", at=now,
+                     summary=f"test {METHOD_NAMES[row.method]} to {row.person_id} failed: {error}",
+                     data={"method": row.method, "error": error, "key": row.key})
+        return
+    nxt = plan.next_step_now(s, row.page_id, row.id, now)
+    then = (f"trying {METHOD_NAMES[nxt.method]} now" if nxt is not None
+            else "no further method; the page escalates on its ack timeout")
+    text = f"Could not reach {row.person_id} by {METHOD_NAMES[row.method]}: {error}; {then}."
+    append_event(s, incident_id=row.incident_id, actor="system", kind="page.method_failed", at=now,
+                 summary=text, data={"page_id": row.page_id, "method": row.method, "step": row.step,
+                                     "error": error, "next": nxt.key if nxt is not None else None})
+    if row.incident_id is not None:  # the incident channel is told (a reminder row, same transaction)
+        from bot.scheduling.sync import sync_incident
+
+        sync_incident(s, config, row.incident_id, now)
+    log.error("page %s: %s failed for good: %s", row.page_id, row.method, error)
+
+
+def delivery_report(s: Session, config: Any, provider_ref: str, status: str, error_code: str, now: datetime) -> str:
+    """The provider's later word on a sent step (Twilio's status callback): ``failed`` or ``undelivered``
+    fails the step and falls through, ``delivered`` is noted on the row.  Returns what was done."""
+    row = s.exec(select(Notification).where(Notification.provider_ref == provider_ref)).first()
+    if row is None:
+        return "unknown message"
+    if status in ("failed", "undelivered") and row.state == "sent":
+        fail_step(s, config, row, now, f"the carrier reported it {status} (error {error_code or 'not given'})")
+        return "failed over"
+    if status == "delivered" and row.state == "sent" and not row.outcome:
+        s.execute(update(Notification).where(Notification.id == row.id)  # type: ignore[arg-type]
+                  .values(outcome=f"delivered (reported {now:%Y-%m-%d %H:%M:%S} UTC)", updated_at=now))
+        return "noted"
+    return "nothing to do"

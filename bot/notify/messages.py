@@ -17,7 +17,7 @@ def reference(page_id: int, step: int) -> str:
 
 
 def page_message(*, method: str, to: str, page: Any, incident: Any, step: int,
-                 ack_url: str | None = None, decline_url: str | None = None) -> Outgoing:
+                 ack_url: str | None = None) -> Outgoing:
     ref = reference(page.id, step)
     label = f"INC-{incident.number}"
     why = f" ({page.reason.split(';')[0]})" if page.reason else ""
@@ -33,8 +33,6 @@ def page_message(*, method: str, to: str, page: Any, incident: Any, step: int,
         lines = [f"You are paged for {head}.", f"Why you: {page.reason or 'you are on call for this service.'}", ""]
         if ack_url:
             lines += [f"Acknowledge: {ack_url}"]
-        if decline_url:
-            lines += [f"Cannot take it: {decline_url}"]
         lines += ["", f"Or answer the Slack message, or reply 'ack {page.id}' to the SMS.", f"Ref {ref}"]
         text = "\n".join(lines)
     return Outgoing(method=method, to=to, ref=ref, subject=subject, text=text, page_id=page.id)

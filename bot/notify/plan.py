@@ -52,7 +52,7 @@ def step_key(page_id: int, method: str, step: int) -> str:
     return f"page:{page_id}:{method}:{step}"
 
 
-def _stop_reason(page: Any, incident: Any, acked_targets: set[str]) -> str | None:
+def stop_reason(page: Any, incident: Any, acked_targets: set[str]) -> str | None:
     if incident is not None and incident.status != "active":
         return f"the incident is {incident.status}"
     if page.status == "acked":
@@ -84,7 +84,7 @@ def sync_notifications(session: Session, config: Any, incident_id: int, at: date
     existing = {n.key: n for n in session.exec(select(Notification).where(Notification.incident_id == incident_id))}
     acked_targets = {p.target for p in pages if p.status == "acked"}
     for page in pages:
-        stop = _stop_reason(page, incident, acked_targets)
+        stop = stop_reason(page, incident, acked_targets)
         if stop is not None:
             cancel_open(session, page.id, stop, at)
             continue
@@ -146,5 +146,5 @@ def next_step_now(session: Session, page_id: int, after_id: int, at: datetime) -
     return nxt
 
 
-__all__ = ["LIVE", "contact_block", "next_step_now", "person_contact", "step_key", "steps_for",
+__all__ = ["LIVE", "contact_block", "next_step_now", "person_contact", "step_key", "steps_for", "stop_reason",
            "sync_notifications"]

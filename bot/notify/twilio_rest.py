@@ -83,8 +83,10 @@ class TwilioRest:
 
     def send(self, message: Outgoing) -> str:
         if message.method == "sms":
-            answer = self._call("POST", self._url("Messages"), {"To": message.to, "From": self.from_number,
-                                                                 "Body": message.text})
+            form = {"To": message.to, "From": self.from_number, "Body": message.text}
+            if self.voice_url:  # the carrier's later word: undelivered falls through to the next step
+                form["StatusCallback"] = f"{self.voice_url}/twilio/status"
+            answer = self._call("POST", self._url("Messages"), form)
         elif message.method == "voice":
             answer = self._call("POST", self._url("Calls"), {"To": message.to, "From": self.from_number,
                                                               "Twiml": self.twiml(message)})

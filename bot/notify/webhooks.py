@@ -2,6 +2,7 @@
 
 * ``POST /twilio/sms``: an SMS reply (``ack 17``, ``decline 17 <reason>``, ``help``); answered in TwiML.
 * ``POST /twilio/voice/gather?page=17``: the key pressed on a page call (1 ack, 2 decline); TwiML.
+* ``POST /twilio/status``: a sent SMS's later status; ``failed``/``undelivered`` falls through to the next step.
 * ``GET /page/ack?t=…``: the link in a page email shows what it will do and a button (mail scanners
   open links: a GET never changes anything); ``POST /page/ack`` does it.
 
@@ -70,6 +71,18 @@ def create_app(inbound: Inbound, *, auth_token: str, public_url: str, links: Lin
         reply = inbound.sms(from_phone=form["From"], body=form.get("Body", ""), message_id=form["MessageSid"])
         log.info("SMS reply from %s: %s", mask(form["From"]), "changed" if reply.changed else "nothing changed")
         return _twiml(reply.text)
+
+    @app.post("/twilio/status")
+    def status() -> Response:
+        if not signed_by_twilio():
+            log.warning("refused a status callback without a valid X-Twilio-Signature")
+            return Response("invalid or missing X-Twilio-Signature for this URL; nothing was changed", status=401)
+        form = request.form
+        if not form.get("MessageSid") or not form.get("MessageStatus"):
+            return Response("expected MessageSid and MessageStatus (a Twilio status callback)", status=400)
+        done = inbound.delivery_status(message_id=form["MessageSid"], status=form["MessageStatus"],
+                                       error_code=form.get("ErrorCode", ""))
+        return Response(done, status=200, mimetype="text/plain")
 
     @app.post("/twilio/voice/gather")
     def gather() -> Response:

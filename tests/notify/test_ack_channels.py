@@ -137,3 +137,12 @@ def test_help_and_unknown_codes_get_a_clear_answer_and_change_nothing(world):
     bruno = world.twilio.sms_reply(f"{world.url}/twilio/sms", from_=PHONES["bruno"], body=f"ack {page_id}")
     assert f"no page {page_id} for you" in said(bruno.body)  # someone else's page
     assert _page_status(world, page_id) == "sent"
+
+
+def test_ack_without_a_number_takes_the_only_open_page(world):
+    page_id = world.declare().pages[0].id
+    world.run()
+    world.advance(minutes=2)
+    answer = world.twilio.sms_reply(f"{world.url}/twilio/sms", from_=PHONES["anna"], body="  ACK ")
+    assert answer.status == 200 and "acknowledged" in said(answer.body)
+    assert _page_status(world, page_id) == "acked"

@@ -114,3 +114,37 @@ def test_a_crash_between_sending_and_recording_never_sends_the_sms_twice(world, 
     row = {r.method: r for r in world.rows(page_id)}["sms"]
     assert row.state == "sent" and row.provider_ref == sms[0].sid
     assert len([e for e in _events(world, "page.notified") if e.data["method"] == "sms"]) == 1
+
+
+def test_an_sms_the_carrier_reports_undelivered_falls_through_to_the_call(world):
+    """Twilio accepted the SMS at 10:02, then its status callback says undelivered (30003, unreachable
+    handset): the step fails, the incident channel is told, and the call goes at once, not at 10:05."""
+    page_id = world.declare().pages[0].id
+    world.run()
+    world.twilio.undeliver_next(1, error_code="30003")
+    world.advance(minutes=2)
+    sms = world.sms_to(PHONES["anna"])
+    assert len(sms) == 1
+    assert world.twilio.callbacks_done(sms[0].sid)
+    assert world.calls_to(PHONES["anna"]) == []  # the failure is known; the worker acts on its next sweep
+    world.run()
+    assert len(world.calls_to(PHONES["anna"])) == 1
+    rows = {r.method: r for r in world.rows(page_id)}
+    assert rows["sms"].state == "failed" and "undelivered (error 30003)" in rows["sms"].outcome
+    told = [m for m in world.chat.sent if m.notice.kind == "page_method_failed"]
+    assert len(told) == 1 and "could not reach anna by SMS" in told[0].notice.title
+
+
+def test_a_delivered_sms_is_noted_and_a_forged_status_callback_refused(world):
+    page_id = world.declare().pages[0].id
+    world.run()
+    world.advance(minutes=2)
+    sms = world.sms_to(PHONES["anna"])[0]
+    assert world.twilio.callbacks_done(sms.sid)
+    row = {r.method: r for r in world.rows(page_id)}["sms"]
+    assert row.state == "sent" and row.outcome.startswith("delivered")
+    url = f"{world.url}/twilio/status"
+    forged = world.twilio.post_webhook(url, {"MessageSid": sms.sid, "MessageStatus": "undelivered",
+                                             "ErrorCode": "30003"}, signature="forged")
+    assert forged.status == 401
+    assert {r.method: r.state for r in world.rows(page_id)}["sms"] == "sent"

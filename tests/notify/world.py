@@ -134,6 +134,7 @@ class World:
         return [m for m in self.mailbox.messages if m["To"] == address]
 
     def close(self) -> None:
+        self.twilio.drain()  # status callbacks still on their way, before the bot's webhooks go
         for close in reversed(self.closers):
             close()
 

@@ -14,7 +14,8 @@ does (HMAC-SHA1 over the URL and the sorted form parameters, computed by the ``t
 :meth:`TwilioDouble.sms_reply` posts an inbound SMS to the bot's webhook, :meth:`TwilioDouble.press`
 answers a call's ``<Gather>`` with a key, and a message with a ``StatusCallback`` gets its
 ``sent``/``delivered`` callbacks.  Faults: :meth:`TwilioDouble.fail_next` (the next requests answer an
-error status) and :meth:`TwilioDouble.outage` (everything answers 503 until it ends).
+error status), :meth:`TwilioDouble.undeliver_next` (accepted, then reported ``undelivered``) and
+:meth:`TwilioDouble.outage` (everything answers 503 until it ends).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from twilio.request_validator import RequestValidator
 _PATH = re.compile(r"^/2010-04-01/Accounts/(?P<sid>AC\w+)/(?P<resource>Messages|Calls)\.json$")
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 _ACTION = re.compile(r'action="([^"]+)"')
+CALLBACK_DELAY = 0.2  # seconds between accepting a message and its first status callback
 
 
 @dataclass
@@ -123,6 +125,8 @@ class TwilioDouble:
         self.inbound: list[Inbound] = []
         self.requests: list[tuple[str, str, int]] = []  # verb, path, status answered
         self._failures: list[tuple[int, int, str]] = []
+        self._undeliver: list[str] = []
+        self._callbacks: list[threading.Thread] = []
         self._outage_until = 0.0
         self._lock = threading.Lock()
         self._server = _Server(self, port)
@@ -135,7 +139,15 @@ class TwilioDouble:
         self._thread.start()
         return self
 
+    def drain(self, timeout: float = 10.0) -> None:
+        """Wait for the status callbacks still on their way to the bot."""
+        with self._lock:
+            threads = list(self._callbacks)
+        for thread in threads:
+            thread.join(timeout)
+
     def stop(self) -> None:
+        self.drain()
         self._server.shutdown()
         self._server.server_close()
 
@@ -156,6 +168,11 @@ class TwilioDouble:
         """The next ``count`` REST requests answer ``status`` with Twilio's error body (and do nothing)."""
         with self._lock:
             self._failures += [(status, code, message)] * count
+
+    def undeliver_next(self, count: int = 1, *, error_code: str = "30003") -> None:
+        """The next ``count`` messages are accepted, then reported ``undelivered`` (30003: unreachable handset)."""
+        with self._lock:
+            self._undeliver += [error_code] * count
 
     def outage(self, seconds: float) -> None:
         with self._lock:
@@ -201,8 +218,12 @@ class TwilioDouble:
                         twiml=form.get("Twiml", ""), status_callback=form.get("StatusCallback", ""), created=self.now(),
                         status="queued")
             items.append(sent)
+            error = self._undeliver.pop(0) if resource == "Messages" and self._undeliver else ""
         if sent.status_callback:
-            threading.Thread(target=self._status_callbacks, args=(sent,), daemon=True).start()
+            thread = threading.Thread(target=self._status_callbacks, args=(sent, error), daemon=True)
+            with self._lock:
+                self._callbacks.append(thread)
+            thread.start()
         return 201, sent.to_json(self.account_sid, resource)
 
     def _list(self, resource: str, query: dict[str, str]) -> dict[str, Any]:
@@ -237,6 +258,8 @@ class TwilioDouble:
                 status, body = response.status, response.read().decode()
         except urllib.error.HTTPError as exc:
             status, body = exc.code, exc.read().decode()
+        except (urllib.error.URLError, ConnectionError, TimeoutError) as exc:  # the bot is not there
+            status, body = 0, str(exc)
         inbound = Inbound(url, params, status, body)
         with self._lock:
             self.inbound.append(inbound)
@@ -266,13 +289,27 @@ class TwilioDouble:
         return self.post_webhook(action.replace(public_url, local_url, 1), params,
                                  signature=self.sign(action, params))
 
-    def _status_callbacks(self, sent: Sent) -> None:
-        for status in ("sent", "delivered"):
+    def _status_callbacks(self, sent: Sent, error_code: str) -> None:
+        time.sleep(CALLBACK_DELAY)  # the carrier takes a moment; the bot has recorded the message by then
+        for status in ("sent", "undelivered" if error_code else "delivered"):
             with self._lock:
                 sent.status = status
-            self.post_webhook(sent.status_callback, {"MessageSid": sent.sid, "MessageStatus": status,
-                                                     "AccountSid": self.account_sid, "To": sent.to,
-                                                     "From": sent.from_})
+            params = {"MessageSid": sent.sid, "MessageStatus": status, "AccountSid": self.account_sid,
+                      "To": sent.to, "From": sent.from_}
+            if status == "undelivered":
+                params["ErrorCode"] = error_code
+            self.post_webhook(sent.status_callback, params)
+
+    def callbacks_done(self, sid: str, timeout: float = 10.0) -> bool:
+        """Wait until the final status callback of message ``sid`` was answered by the bot."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                if any(i.params.get("MessageSid") == sid and i.params.get("MessageStatus") in
+                       ("delivered", "undelivered") for i in self.inbound):
+                    return True
+            time.sleep(0.02)
+        return False
 
 
 __all__ = ["Inbound", "Sent", "TwilioDouble"]
