@@ -1,7 +1,7 @@
 """page notifications per method
 
 Revision ID: pager_notifications
-Revises: labor_covers
+Revises: outbox_lanes
 Create Date: 2026-12-02 00:37:07.450455
 """
 from typing import Sequence, Union
@@ -13,7 +13,7 @@ import bot.store.types
 
 
 revision: str = 'pager_notifications'
-down_revision: Union[str, None] = 'labor_covers'
+down_revision: Union[str, None] = 'outbox_lanes'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
