@@ -61,5 +61,7 @@ def test_an_sms_ack_stops_the_call(world):
     assert world.calls_to(PHONES["anna"]) == []
     rows = {r.method: r for r in world.rows(page_id)}
     assert rows["voice"].state == "cancelled" and rows["voice"].outcome == "acknowledged"
-    # the ack also stopped the escalation to the deputy
+    # the ack also stopped the escalation to the deputy, and the incident channel was told who took it
     assert not any(m.key == f"page:{page_id}:escalate" for m in world.chat.sent)
+    told = [m for m in world.chat.sent if m.to == "CINC0001" and "acknowledged the page" in m.notice.as_text()]
+    assert len(told) == 1
