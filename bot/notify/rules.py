@@ -17,20 +17,35 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import BeforeValidator, Field, PlainSerializer, WithJsonSchema, field_validator, model_validator
 
-from bot.config.types import ConfigModel, Duration
+from bot.config.types import ConfigModel, parse_duration
 
 METHODS = ("slack", "sms", "voice", "email")
 Method = Literal["slack", "sms", "voice", "email"]
 PHONE_METHODS = ("sms", "voice")
 
 
+def _parse_delay(value: Any) -> timedelta:
+    """A step's delay: "0m" (at once) or a duration of whole minutes like every other in the config."""
+    if isinstance(value, str) and value.strip().lower() in ("0", "0m", "0min", "0s", "pt0m", "pt0s"):
+        return timedelta(0)
+    return parse_duration(value)
+
+
+Delay = Annotated[
+    timedelta,
+    BeforeValidator(_parse_delay),
+    PlainSerializer(lambda td: f"{int(td.total_seconds() // 60)}m", return_type=str),
+    WithJsonSchema({"type": "string", "description": 'delay in whole minutes: "0m" (at once), "2m", "1h"'}),
+]
+
+
 class Step(ConfigModel):
     method: Method
-    after: Duration = Field(timedelta(0), description='delay from the page going out, e.g. "2m"')
+    after: Delay = Field(timedelta(0), description='delay from the page going out, e.g. "2m"; "0m" at once')
 
     @field_validator("after")
     @classmethod

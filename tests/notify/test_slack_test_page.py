@@ -6,8 +6,8 @@ from __future__ import annotations
 from sqlmodel import select
 
 from bot.notify.tables import Notification
+from tests.slack.conftest import world as slack_world  # noqa: F401 - the fixture
 from tests.slack.test_listeners import command, replies
-from tests.slack.test_listeners import world as slack_world  # noqa: F401 - the fixture
 
 
 def test_oncall_test_page_queues_every_method_and_says_so(slack_world, store):  # noqa: F811

@@ -53,7 +53,7 @@ def register(app: App, services: SlackServices) -> None:
             from bot.notify.test_page import answer_test_page
 
             text = answer_test_page(services.incidents.ctx.store, services.config(), body.get("user_id", ""),
-                                            key=operations.command_key(body), at=services.now())
+                                    key=operations.command_key(body), at=services.now())
             respond(text=escape(text), response_type="ephemeral")
             return
         if oncall_requests.is_request(body.get("text") or ""):  # worked / cover: bot/slack/oncall_requests.py
