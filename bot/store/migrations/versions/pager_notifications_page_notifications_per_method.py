@@ -1,7 +1,7 @@
 """page notifications per method
 
 Revision ID: pager_notifications
-Revises: outbox_lanes
+Revises: law_systems
 Create Date: 2026-12-02 00:37:07.450455
 """
 from typing import Sequence, Union
@@ -13,7 +13,7 @@ import bot.store.types
 
 
 revision: str = 'pager_notifications'
-down_revision: Union[str, None] = 'outbox_lanes'
+down_revision: Union[str, None] = 'law_systems'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
