@@ -8,6 +8,10 @@ from tests.oncall.conftest import one_rotation, person, site
 def issues_of(write_config, *, rules, people=None, rotas=None, site_extra=None):
     profile = {"id": "base", "rules": [{"kind": "leave", "cite": "TEST leave"}] + rules}
     people = people or [person("anna", "U0ANNA001"), person("bea", "U0BEA0001"), person("boss", "U0BOSS001")]
+    # The rotation pages around the clock, and `bot check` warns about anyone on it who cannot be phoned at night
+    # (docs/paging.md). These tests are about labor rules, so everyone gets a fictional number (Ofcom's drama
+    # range) and any warning left is a labor warning.
+    people = [{"contact": {"phone": f"+447700900{n:03d}"}, **p} for n, p in enumerate(people)]
     rotas = rotas or one_rotation(["anna", "bea"])
     config, issues = write_config(people={"sites": [site("munich", "Europe/Berlin", **(site_extra or {}))], "people": people},
                                   rotas=rotas, labor=[profile], expect_valid=False)
