@@ -269,7 +269,13 @@ class SlackGateway(SlackChannels):
                     self._complete(key, channel, found)
                     return found
                 self._sleep(self.backoff * 2 ** (attempt - 1))
-            if self.pacer is not None:
+            if self.pacer is not None and self.send_attempts == 1:
+                wait = self.pacer.take(channel)
+                if wait:  # the outbox worker never sleeps in a call: the row comes back when the slot is free
+                    self._reclaim(key, None)
+                    raise ChatError(f"paced: {channel} had its share of messages", code="paced", transient=True,
+                                    retry_after=wait)
+            elif self.pacer is not None:
                 self.pacer.wait(channel)
             try:
                 sent = self.joining(channel, lambda: self.client.chat_postMessage(

@@ -2,8 +2,9 @@
 
 A token bucket per channel: ``burst`` messages may go at once (a declaration
 posts welcome, roles and checklist together), after that one per
-``interval`` seconds.  Waiting happens on the sending thread, never before a
-request is acknowledged.
+``interval`` seconds.  :meth:`ChannelPacer.wait` waits on the sending thread;
+the outbox worker instead asks :meth:`ChannelPacer.take` and, when told to
+wait, puts the row back until then, so no sender is parked in a sleep.
 """
 
 from __future__ import annotations
@@ -22,6 +23,17 @@ class ChannelPacer:
         self._sleep = sleep
         self._lock = threading.Lock()
         self._due: dict[str, float] = {}  # per channel: when the next message would be due at the steady rate
+
+    def take(self, channel: str) -> float:
+        """0 and a slot taken when a message may go to ``channel`` now; otherwise the seconds to wait
+        (nothing taken: ask again then)."""
+        with self._lock:
+            now = self._monotonic()
+            due = max(self._due.get(channel, now), now)
+            delay = max(0.0, due - self.interval * (self.burst - 1) - now)
+            if delay == 0:
+                self._due[channel] = due + self.interval
+        return delay
 
     def wait(self, channel: str) -> float:
         """Block until a message may be posted to ``channel``; returns the seconds waited.

@@ -30,3 +30,13 @@ def test_channels_are_paced_independently_and_the_bucket_refills():
     assert [pacer.wait("C1"), pacer.wait("C1"), pacer.wait("C2")] == [0, 0, 0]
     t.now += 5  # quiet for 5 s: the burst is available again
     assert [pacer.wait("C1"), pacer.wait("C1"), pacer.wait("C1")] == [0, 0, 1.0]
+
+
+def test_take_never_sleeps_and_says_how_long_to_wait():
+    t = FakeTime()
+    pacer = ChannelPacer(interval=1.0, burst=2, monotonic=t.monotonic, sleep=t.sleep)
+    assert [pacer.take("C1"), pacer.take("C1")] == [0, 0]
+    assert pacer.take("C1") == 1.0 and pacer.take("C1") == 1.0  # told to wait; nothing taken by asking
+    assert t.now == 100.0  # no time passed: nobody slept
+    t.now += 1.0
+    assert pacer.take("C1") == 0
