@@ -357,3 +357,14 @@ def test_a_private_incident_invites_the_people_its_playbook_names(store, world):
     dispatcher.run_due()
     channel = service.get(1).channel_id
     assert set(chat.members[channel]) >= {ANNA, "U0NADIA01", KATRIN}
+
+
+def test_whoever_takes_a_role_is_invited_to_the_channel(store, world):
+    _, chat, service, dispatcher = world
+    _declare(service)
+    dispatcher.run_due()
+    channel = service.get(1).channel_id
+    assert "U0CAMILL1" not in chat.members[channel]
+    service.assign_role(1, "comms_lead", "U0CAMILL1", actor=KATRIN, key="role-1")
+    dispatcher.run_due()
+    assert "U0CAMILL1" in chat.members[channel] and ("invite", channel, ("U0CAMILL1",)) in chat.calls
