@@ -1,7 +1,7 @@
 """The peer for bench/slack_ack.py: a bare slack_bolt app that acknowledges /incident and does nothing else.
 
 Same stack as the bot's HTTP mode (bolt ``App`` behind waitress, signatures
-verified, 16 listener threads), same Slack double, so the difference in
+verified; 16 listener threads, enough for a listener that only acknowledges), same Slack double, so the difference in
 acknowledgement time is what the bot does on top.
 
     python bench/bare_bolt_app.py PORT SLACK_API_URL

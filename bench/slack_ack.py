@@ -70,9 +70,12 @@ def back_to_back(sender: SlackSender, runs: int, label: str) -> list[float]:
     return acks
 
 
-def usable(double: SlackDouble, prefix: str) -> bool:
+def usable(double: SlackDouble, title_slug: str) -> bool:
+    """The channel of the incident titled ``title_slug`` exists, has the reporter in it and a message.
+    (Matched by the end of its name, ``inc-<n>-<slug>``: listeners run side by side, so incident numbers
+    need not follow the order the commands were sent in.)"""
     with double.model.lock:
-        channel = next((c for c in double.model.channels.values() if c.name.startswith(prefix)), None)
+        channel = next((c for c in double.model.channels.values() if c.name.endswith("-" + title_slug)), None)
         return bool(channel and REPORTER in channel.members and double.model.messages_in(channel.id))
 
 
@@ -81,6 +84,8 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=100, help="back-to-back declarations per app")
     parser.add_argument("--usable-runs", type=int, default=5, help="declarations timed until the channel is usable")
     parser.add_argument("--latency", type=float, default=0.1, help="seconds added to every Slack API call")
+    parser.add_argument("--settle-timeout", type=float, default=600,
+                        help="seconds to wait for the back-to-back declarations' channels")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp, SlackDouble() as double:
         double.model.lenient_users = True
@@ -100,14 +105,18 @@ def main() -> int:
             time.sleep(2)
             bare_acks = back_to_back(to_bare, args.runs, "bare")
             bot_acks = back_to_back(to_bot, args.runs, "bench")
-            double.wait_for(lambda: usable(double, f"inc-{args.runs + 5}-bench-{args.runs}"), timeout=600,
-                            interval=0.1, what="the back-to-back declarations' channels")
+            try:
+                double.wait_for(lambda: all(usable(double, f"bench-{run}") for run in range(1, args.runs + 1)),
+                                timeout=args.settle_timeout, interval=0.1,
+                                what="the back-to-back declarations' channels")
+            except AssertionError:
+                print(bot.log(), file=sys.stderr)
+                raise
             ready = []
             for run in range(1, args.usable_runs + 1):
-                number = args.runs + 5 + run
                 started = time.monotonic()
                 to_bot.command(f"declare sev3 usable {run}", user=REPORTER)
-                double.wait_for(lambda: usable(double, f"inc-{number}-usable-{run}"), timeout=30, interval=0.005,
+                double.wait_for(lambda: usable(double, f"usable-{run}"), timeout=30, interval=0.005,
                                 what=f"channel of usable run {run}")
                 ready.append(time.monotonic() - started)
                 time.sleep(1.0)  # let this declaration's remaining steps finish before the next
