@@ -7,7 +7,7 @@ import pytest
 
 from bot.incidents.errors import NotFound, PermissionDenied
 from bot.incidents.service import IncidentService
-from tests.incidents.conftest import ADMIN, ALICE, BOB, CAROL, MALLORY, REPORTER, load, write_config
+from tests.incidents.conftest import ALICE, BOB, CAROL, MALLORY, REPORTER, load, write_config
 
 AUDITOR = "UAUDIT001"
 PERMISSIONS = f"""
@@ -32,37 +32,13 @@ def svc(store, clock, tmp_path, members):
     return service
 
 
-READS = {
-    "get": lambda s, n, r: s.get(n, reader=r),
-    "timeline": lambda s, n, r: s.timeline(n, reader=r),
-    "deadlines": lambda s, n, r: s.obligations(n, reader=r),
-    "open deadlines": lambda s, n, r: s.open_obligations(n, reader=r),
-    "tasks": lambda s, n, r: s.tasks(n, reader=r),
-    "pages": lambda s, n, r: s.pages(n, reader=r),
-    "approvals": lambda s, n, r: s.pending_approvals(n, reader=r),
-}
-
-
 def _refusal(call):
     with pytest.raises(NotFound) as err:
         call()
     return str(err.value)
 
 
-@pytest.mark.parametrize("read", sorted(READS))
-def test_an_outsider_is_told_the_private_incident_does_not_exist(svc, read):
-    refused = _refusal(lambda: READS[read](svc, 1, MALLORY))
-    # word for word what a number that does not exist gets (with the number swapped): nothing is revealed
-    assert refused == _refusal(lambda: READS[read](svc, 99, MALLORY)).replace("INC-99", "INC-1")
-    assert "Customer" not in refused and REPORTER not in refused and "private" not in refused
-    assert svc.may_read(1, MALLORY) is False and svc.may_read(99, MALLORY) is False
-
-
-@pytest.mark.parametrize("reader", [REPORTER, ALICE, ADMIN, AUDITOR])
-def test_the_team_admins_and_auditors_read_it(svc, reader):
-    for read in READS.values():
-        read(svc, 1, reader)
-    assert svc.may_read(1, reader)
+# Who reads a private incident and what an outsider is told for each read: test_permission_matrix.py (read_private).
 
 
 def test_a_former_role_holder_stays_on_the_team(svc):
