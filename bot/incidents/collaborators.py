@@ -74,15 +74,17 @@ def page_targets(session: Session, config: Any, incident: Incident, targets: lis
     rows: list[Any] = []
     for spec in targets:
         plan = plan_pages(config, spec.target, at, incident.severity, urgency=spec.urgency, history=history,
-                          exception=_exception_request(spec, incident))
+                          exception=_exception_request(spec, incident, actor))
         rows += record_plan(session, incident_id=incident.id, plan=plan, actor=actor, at=at)
     return rows
 
 
-def _exception_request(spec: Any, incident: Incident) -> Any:
+def _exception_request(spec: Any, incident: Incident, actor: str) -> Any:
+    """The playbook's exception, declared by ``actor``: the person whose declaration or escalation pages under it
+    (not the reporter, who may not be the one who escalated), so that person can never confirm it too."""
     from bot.incidents.declared_exception import request_for
 
-    return request_for(spec, declared_by=incident.reporter,
+    return request_for(spec, declared_by=actor,
                        about=f"INC-{incident.number} {incident.severity}: {incident.title}")
 
 

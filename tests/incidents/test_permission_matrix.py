@@ -176,6 +176,17 @@ def exception_at_declaration(w: World) -> None:
     w.ids["use"] = use
 
 
+def exception_by_escalation(w: World) -> None:
+    # Lea reports a sev3 (its low-urgency page waits for working hours) and hands command to Katrin, who escalates
+    # to sev1: the new sev1 target is paged under the exception, applied by Katrin's escalation, not by Lea.
+    w.clock.set(CHRISTMAS_NIGHT)
+    w.svc.declare("sev3", "Database replica lagging", actor=LEA, key="s:d")
+    w.svc.assign_role(1, "commander", KATRIN, actor=LEA, key="s:r")
+    w.svc.change_severity(1, "sev1", actor=KATRIN, key="s:e")
+    ((use, _number, _person, _exception),) = w.svc.unconfirmed_exceptions()
+    w.ids["use"] = use
+
+
 def _request_id(outcome) -> int:
     return int(outcome.message.split("request #")[1].split(")")[0])
 
@@ -315,6 +326,11 @@ ROWS = [
         lambda w, a, k: w.svc.confirm_exception(w.use(), "all card payments failing; no rested DBA nearby", actor=a,
                                                 key=k),
         _unconfirmed, allowed=CAMILLE, denied=ANNA, requester=KATRIN, private=False,
+        who=("person katrin", "person camille", "an admin")),
+    # the same rule when the exception came with an escalation: the escalating commander applied it
+    Row("declare_exception", exception_by_escalation,
+        lambda w, a, k: w.svc.confirm_exception(w.use(), "replica lag became a full outage at 02:00", actor=a, key=k),
+        _unconfirmed, allowed=CAMILLE, denied=LEA, requester=KATRIN, private=False,
         who=("person katrin", "person camille", "an admin")),
 ]
 
