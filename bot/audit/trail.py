@@ -37,6 +37,7 @@ from bot.clock import ensure_utc
 GENESIS = "0" * 64
 REDACTED = "[redacted]"
 APPENDED = "audit.appended"  # session.info key: chain -> the newest event appended in this unit of work
+CONFIG_VERSION = "config_version"  # the key under which events record the configuration they were decided under
 
 
 def _instant(at: datetime) -> str:
@@ -60,8 +61,16 @@ def _head(session: Session, chain: str) -> TimelineEvent | None:
 
 def append_event(session: Session, *, incident_id: int | None, actor: str, kind: str, at: datetime,
                  summary: str = "", data: dict[str, Any] | None = None) -> TimelineEvent:
-    """Append one event to the incident's chain (in the caller's unit of work)."""
+    """Append one event to the incident's chain (in the caller's unit of work).
+
+    A unit of work that decides under a configuration puts that configuration's version stamp in
+    ``session.info["config_version"]`` (:func:`bot.incidents.idempotency.run_once` does); every event
+    it appends then records it as ``data["config_version"]``, unless the event names its own.
+    """
     payload = json.loads(canonical_json(data or {}))  # what the database will give back
+    stamp = session.info.get(CONFIG_VERSION)
+    if stamp and CONFIG_VERSION not in payload:
+        payload[CONFIG_VERSION] = stamp
     chain = chain_name(incident_id)
     if incident_id is not None:
         from bot.incidents.tables import Incident

@@ -16,6 +16,7 @@ Only plain data is built (safe_load semantics): no Python object tags.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -122,6 +123,9 @@ class YamlDocument:
     data: Any
     positions: dict[DocPath, tuple[int, int]] = field(default_factory=dict)
     key_positions: dict[DocPath, tuple[int, int]] = field(default_factory=dict)
+    source: Path | None = None  # the file it was read from (None: parsed from a string)
+    sha256: str = ""  # of the exact bytes read: the configuration version is built from these
+    git_blob: str = ""  # git's object id of the same bytes, to compare with a commit (bot.config.version)
 
     def position(self, path: DocPath, *, key: bool = False) -> tuple[int, int]:
         """Line and column (1-based) of ``path``, or of its nearest known parent."""
@@ -251,4 +255,9 @@ def read_yaml_file(path: Path, display: str | None = None) -> tuple[YamlDocument
         return None, [ConfigIssue(name, 1, 1, "", f"file is not UTF-8 text ({exc.reason}); save it as UTF-8")]
     except OSError as exc:
         return None, [ConfigIssue(name, 1, 1, "", f"cannot read file: {exc.strerror}")]
-    return parse_yaml(text, name)
+    doc, issues = parse_yaml(text, name)
+    if doc is not None:
+        doc.source = path
+        doc.sha256 = hashlib.sha256(raw).hexdigest()
+        doc.git_blob = hashlib.sha1(b"blob %d\0" % len(raw) + raw).hexdigest()  # noqa: S324 - git's object id
+    return doc, issues

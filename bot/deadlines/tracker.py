@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
+from bot.audit.config_versions import record_version
 from bot.audit.trail import append_event
 from bot.clock import ensure_utc
 from bot.deadlines.assess import Assessment, Assessor, RuleContextImpl, Situation, compute_due
@@ -111,10 +112,11 @@ def recompute(session: Session, config: Any, incident: Incident, *, regimes: lis
                           delays=delays, derived=derived)
     assessor = Assessor(catalog, situation)
     changed: list[Obligation] = []
+    stamp = record_version(session, config, at)  # which regulations catalog computed these deadlines
     for regime_id in dict.fromkeys(r for r in regimes if r in catalog):
         regime = catalog[regime_id]
         for spec in regime.obligations:
-            snapshot = _snapshot(regime, spec, "", standing)
+            snapshot = {**_snapshot(regime, spec, "", standing), "config_version": stamp}
             row = _apply(session, existing.get(spec.id), assessor.obligation(spec.id), snapshot,
                          incident_id=incident.id, actor=actor, why=why, at=at)  # type: ignore[arg-type]
             if row is not None:
@@ -134,7 +136,8 @@ def _apply(session: Session, row: Obligation | None, a: Assessment, snapshot: di
         due = f", due {a.due_at:%Y-%m-%d %H:%M} UTC" if a.due_at else ""
         _event(session, row, "obligation.added", actor=actor, at=at,
                summary=f"{a.obligation}: {fields['status']}{due} ({why})",
-               data={"why": why, "status": fields["status"], "due_at": _iso(a.due_at), "reason": a.reason})
+               data={"why": why, "status": fields["status"], "due_at": _iso(a.due_at), "reason": a.reason,
+                     "config_version": snapshot.get("config_version")})
         return row
     if row.status in CLOSED_STATES:
         return None  # final: a person decided
@@ -156,7 +159,8 @@ def _apply(session: Session, row: Obligation | None, a: Assessment, snapshot: di
         _event(session, row, "obligation.changed", actor=actor, at=at,
                summary=f"{row.obligation_id}: " + (", ".join(f"{k} {o} -> {n}" for k, (o, n) in changes.items())
                                                     or "reason updated") + f" ({why})",
-               data={"why": why, "changes": changes, "reason": row.reason})
+               data={"why": why, "changes": changes, "reason": row.reason,
+                     "config_version": snapshot.get("config_version")})
     return row
 
 

@@ -14,7 +14,9 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from bot.audit.config_versions import record_version
 from bot.audit.trail import append_event, events
+from bot.config.version import version_stamp
 from bot.clock import ensure_utc
 from bot.oncall.history import load_history
 from bot.oncall.planner import ExceptionRequest, PagePlan, PlanStep, plan_level, resolve_policy
@@ -35,6 +37,11 @@ def _page_row(incident_id: int | None, plan: PagePlan, step: PlanStep, level: in
                 exception_id=step.exception, created_at=at)
 
 
+def _planned_under(plan: PagePlan) -> dict:
+    """The configuration version the plan was made under (rota, labor rules), for the plan's events."""
+    return {"config_version": plan.config_version} if plan.config_version else {}
+
+
 def _record_steps(session: Session, *, incident_id: int | None, plan: PagePlan, steps: list[PlanStep], level: int,
                   actor: str, at: datetime, page_now: bool = False) -> list[Page]:
     rows: list[Page] = []
@@ -47,7 +54,8 @@ def _record_steps(session: Session, *, incident_id: int | None, plan: PagePlan, 
         append_event(session, incident_id=incident_id, actor=actor, kind=f"page.{row.status}", at=at,
                      summary=f"{verb} {step.person} ({row.reason}) for {plan.rota}, level {level}",
                      data={"page_id": row.id, "person": step.person, "level": level, "target": plan.rota,
-                           "page_at": row.page_at.isoformat(), "exception": step.exception})
+                           "page_at": row.page_at.isoformat(), "exception": step.exception,
+                           **_planned_under(plan)})
         for used in plan.exceptions_used:
             if used.person != step.person:
                 continue
@@ -62,7 +70,7 @@ def _record_steps(session: Session, *, incident_id: int | None, plan: PagePlan, 
                                  f"{used.justification}",
                          data={"exception_use_id": use.id, "person": used.person, "rules_waived": used.rules_waived,
                                "justification": used.justification,
-                               "compensatory_rest_hours": used.compensatory_rest_hours})
+                               "compensatory_rest_hours": used.compensatory_rest_hours, **_planned_under(plan)})
     return rows
 
 
@@ -75,7 +83,7 @@ def _record_skips(session: Session, *, incident_id: int | None, plan: PagePlan, 
     append_event(session, incident_id=incident_id, actor=actor, kind="page.skipped", at=at,
                  summary=(where + "; ".join([f"{s.person} {s.reason}" for s in plan.skipped] + plan.warnings))[:4000],
                  data={"target": plan.rota, "level": level, "skipped": [s.to_json() for s in plan.skipped],
-                       "warnings": plan.warnings})
+                       "warnings": plan.warnings, **_planned_under(plan)})
 
 
 def record_plan(session: Session, *, incident_id: int | None, plan: PagePlan, actor: str, at: datetime) -> list[Page]:
@@ -91,7 +99,7 @@ def record_plan(session: Session, *, incident_id: int | None, plan: PagePlan, ac
                      summary=f"exception {d.exception_id or '(whichever the profile names)'} declared for {plan.rota}, "
                              f"not needed so far: {d.justification}",
                      data={"target": plan.rota, "exception_id": d.exception_id, "declared_by": d.declared_by,
-                           "justification": d.justification})
+                           "justification": d.justification, **_planned_under(plan)})
     if not steps:
         return []
     return _record_steps(session, incident_id=incident_id, plan=plan, steps=steps, level=first, actor=actor, at=at)
@@ -178,6 +186,7 @@ def escalate(session: Session, config, page_id: int, *, at: datetime) -> list[Pa
     page = _get(session, page_id)
     if page.status == "acked":
         return []
+    record_version(session, config, at)  # the files behind the stamp each new plan records
     if page.status in OPEN:
         page.status = "escalated"
         session.add(page)
@@ -215,7 +224,8 @@ def escalate(session: Session, config, page_id: int, *, at: datetime) -> list[Pa
                  summary=f"nobody acknowledged {page.target}; paging the fallback manager {fallback.id}",
                  data={"page_id": page.id})
     step = PlanStep(level, fallback.id, fallback.slack, page.ack_timeout_minutes, at, "fallback")
-    plan = PagePlan(page.target, pol.id, at, page.severity, page.urgency, [], [step], [], [])
+    plan = PagePlan(page.target, pol.id, at, page.severity, page.urgency, [], [step], [], [],
+                    config_version=version_stamp(config))
     return _record_steps(session, incident_id=page.incident_id, plan=plan, steps=[step], level=level,
                          actor="system", at=at, page_now=True)
 

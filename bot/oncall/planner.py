@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.clock import ensure_utc
+from bot.config.version import version_stamp
 from bot.oncall.eligibility import Finding, evaluate
 from bot.oncall.history import EngagementHistory
 from bot.oncall.labor_profile import LaborException
@@ -115,6 +116,7 @@ class PagePlan:
     repeat: int = 0
     exceptions_available: list[str] = field(default_factory=list)
     declared: ExceptionRequest | None = None  # the exception declared for this page, used or not
+    config_version: dict[str, Any] = field(default_factory=dict)  # bot.config.version stamp it was planned under
 
     @property
     def held(self) -> list[PlanStep]:
@@ -132,6 +134,7 @@ class PagePlan:
             "exceptions_available": self.exceptions_available, "fallback_used": self.fallback_used,
             "held": [{"person": s.person, "page_at": _iso(s.page_at)} for s in self.held],
             "warnings": self.warnings, "levels": self.levels, "repeat": self.repeat,
+            "config_version": self.config_version,
         }
 
 
@@ -339,7 +342,7 @@ def plan_pages(config, target: str, at: datetime, severity: str, *, urgency: str
     return PagePlan(target, pol.id, at, severity, urgency, on_call_ids, p.steps, p.skipped, p.used,
                     fallback_used=any(s.role == "fallback" for s in p.steps), warnings=p.warnings,
                     levels=len(pol.levels), repeat=pol.repeat, exceptions_available=sorted(p.available),
-                    declared=exception)
+                    declared=exception, config_version=version_stamp(config))
 
 
 def plan_level(config, target: str, level: int, at: datetime, severity: str, *, urgency: str = "high",
@@ -360,4 +363,5 @@ def plan_level(config, target: str, level: int, at: datetime, severity: str, *, 
     p = _Planner(team, roster_for(config, team, history), at, severity, urgency, history or EngagementHistory(), exception, pol, frozenset(exclude))
     p.run_level(level, pol.levels[level - 1], at)
     return PagePlan(target, pol.id, at, severity, urgency, [], p.steps, p.skipped, p.used, warnings=p.warnings,
-                    levels=len(pol.levels), repeat=pol.repeat, exceptions_available=sorted(p.available))
+                    levels=len(pol.levels), repeat=pol.repeat, exceptions_available=sorted(p.available),
+                    config_version=version_stamp(config))

@@ -30,7 +30,8 @@ def test_verify_all_prints_heads_and_exits_0(two_incidents, capsys):
     assert main(["audit", "verify"]) == 0
     out = capsys.readouterr().out
     assert f"INC-1: ok, 4 events, head {svc.timeline(1)[-1].hash}" in out
-    assert "INC-2: ok" in out and "global: ok, 0 events" in out
+    # The global chain holds one event: the configuration version both declarations were decided under.
+    assert "INC-2: ok" in out and "global: ok, 1 events" in out
 
 
 def test_verify_detects_edit_and_exits_1(two_incidents, store, capsys):

@@ -86,6 +86,12 @@ def run(args: argparse.Namespace) -> int:
         checked = "; ".join(f"{w.first.isoformat()} .. {w.last.isoformat()} ({w.name})"
                             for w in windows(config.one("rotas"), today, args.weeks))
         print(f"  compliance   {checked}")
+    from bot.config.version import config_version
+
+    version = config_version(config)
+    print(f"  {'version':<12} {version.digest}" + (f" (git {version.git_commit[:12]}"
+                                                      + ("" if version.git_exact else ", with local changes") + ")"
+                                                      if version.git_commit else ""))
     if warnings:
         print(f"\n{len(warnings)} warning(s):")
         for w in sorted(warnings):
