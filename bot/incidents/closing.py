@@ -27,6 +27,7 @@ def _resolve(session: Session, config: Any, incident: Incident, *, actor: str, a
                  summary=summary or "impact is over", data={"before": "active", "after": "resolved"})
     collaborators.cancel_pending_pages(session, incident.id, actor=actor, at=at)
     collaborators.end_callouts(session, config, incident.id, at)
+    collaborators.open_review(session, config, incident, actor=actor, at=at)
 
 
 def resolve(ctx: Context, number: int, *, actor: str, key: str, summary: str) -> Outcome:

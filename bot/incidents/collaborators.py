@@ -193,6 +193,15 @@ def fact_types(config: Any) -> dict[str, Any]:
     return types(config)
 
 
+# --- learning ---------------------------------------------------------------------
+
+def open_review(session: Session, config: Any, incident: Incident, *, actor: str, at: datetime) -> None:
+    """The post-incident review the playbook requires, fixed at resolution (owner, calendar, due day)."""
+    from bot.learning.reviews import open_for
+
+    open_for(session, config, incident, at, actor=actor)
+
+
 # --- scheduling and the outbox ------------------------------------------------------
 
 def sync_reminders(session: Session, config: Any, incident_id: int, at: datetime) -> None:

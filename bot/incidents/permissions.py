@@ -12,6 +12,8 @@ Each action lists principals:
 * ``response_team`` - the reporter, anyone who holds or held a role in the incident, anyone paged for it
 * ``channel_member`` - a member of the incident's Slack channel (asked of Slack when it matters)
 * ``auditors`` - the people listed under ``auditors:`` in this file (read access, never write)
+* ``review_owner`` - the owner of the incident's post-incident review
+* ``followup_owner`` - the owner of the follow-up action acted on
 * ``group:<id>`` - a named group from this file (person ids or Slack user ids)
 * ``person:<id>`` - a person from ``config/people.yaml``
 * ``user:<Slack id>`` - one Slack user
@@ -37,7 +39,7 @@ from bot.config.types import ConfigModel, Identifier
 from bot.incidents.errors import NotFound, PermissionDenied
 
 _PRINCIPAL = re.compile(r"^(everyone|admins|reporter|role_holder|task_owner|page_recipient|response_team|"
-                        r"channel_member|auditors|"
+                        r"channel_member|auditors|review_owner|followup_owner|"
                         r"role:[a-z0-9][a-z0-9_.\-]*|group:[a-z0-9][a-z0-9_.\-]*|person:[a-z0-9][a-z0-9_.\-]*|"
                         r"user:[UW][A-Z0-9]{2,})$")
 
@@ -85,6 +87,15 @@ class ActionRules(ConfigModel):
     # Labor-law exceptions: one applied at declaration stays unconfirmed until one of these confirms it with
     # a justification they type themselves.
     declare_exception: Principals = Field(default_factory=lambda: ["admins"])
+    # After the incident (bot/learning): milestones, the review, follow-up actions.
+    set_milestone: Principals = Field(default_factory=lambda: ["role:commander", "role:scribe", "admins"])
+    draft_review: Principals = Field(default_factory=lambda: ["review_owner", "role:commander", "role:scribe", "admins"])
+    complete_review: Principals = Field(default_factory=lambda: ["review_owner", "role:commander", "admins"])
+    add_followup: Principals = Field(default_factory=lambda: ["everyone"])
+    update_followup: Principals = Field(default_factory=lambda: ["followup_owner", "role:commander", "admins"])
+    # Deferring a follow-up or accepting its risk: the product owner, never the person who proposed it
+    # (checked in the service, whatever this list says). Nobody until configured.
+    risk_owner: Principals = Field(default_factory=list)
 
 
 ACTIONS = tuple(ActionRules.model_fields)
@@ -126,13 +137,16 @@ class Subject:
     private: bool = False
     team: frozenset[str] = frozenset()  # the response team (see ``response_team``)
     in_channel: Callable[[str], bool] | None = None  # asks Slack whether a user is in the incident channel
+    review_owner: str | None = None
+    followup_owner: str | None = None
 
 
 _DESCRIBE = {"everyone": "everyone", "admins": "an admin", "auditors": "an auditor",
              "response_team": "the response team", "channel_member": "a member of the incident channel",
              "reporter": "the reporter",
              "role_holder": "the role's current holder", "task_owner": "the task's owner",
-             "page_recipient": "the person paged"}
+             "page_recipient": "the person paged", "review_owner": "the review's owner",
+             "followup_owner": "the follow-up's owner"}
 
 
 def _slack_of(config: Any, member: str) -> str | None:
@@ -167,6 +181,10 @@ def _holds(config: Any, principal: str, actor: str, subject: Subject) -> bool:
         return subject.task_owner == actor
     if principal == "page_recipient":
         return subject.page_recipient == actor
+    if principal == "review_owner":
+        return subject.review_owner == actor
+    if principal == "followup_owner":
+        return subject.followup_owner == actor
     kind, _, name = principal.partition(":")
     if kind == "role":
         return subject.roles.get(name) == actor
@@ -183,7 +201,8 @@ def _holds(config: Any, principal: str, actor: str, subject: Subject) -> bool:
 def _describe(principal: str, subject: Subject, who: Callable[[str], str]) -> str:
     if principal in _DESCRIBE:
         holder = {"reporter": subject.reporter, "role_holder": subject.role_holder,
-                  "task_owner": subject.task_owner, "page_recipient": subject.page_recipient}.get(principal)
+                  "task_owner": subject.task_owner, "page_recipient": subject.page_recipient,
+                  "review_owner": subject.review_owner, "followup_owner": subject.followup_owner}.get(principal)
         return _DESCRIBE[principal] + (f" ({who(holder)})" if holder else "")
     kind, _, name = principal.partition(":")
     if kind == "role":

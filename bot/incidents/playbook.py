@@ -161,6 +161,19 @@ class StatusUpdateSpec(ConfigModel):
         return value
 
 
+class ReviewSpec(ConfigModel):
+    """The post-incident review this severity requires (bot/learning/reviews.py)."""
+
+    required: bool = Field(True, description="a review is required after resolution; false: none is tracked")
+    within_business_days: int = Field(5, ge=1, le=60, description="due at the end of this business day after the "
+                                      "resolution day, on the review calendar")
+    owner: Identifier = Field("commander", description="role whose holder at resolution owns the review")
+    site: Identifier | None = Field(None, description="site (config/people.yaml) whose business days count; "
+                                    "default: the owner's own site, else weekdays in the workspace zone")
+    remind_before_business_days: int = Field(1, ge=0, le=10, description="also nudge the owner this many business "
+                                             "days before the due day (0: only on the due day and after)")
+
+
 class PlaybookFile(ConfigModel):
     id: Identifier = Field(description="severity id, the file name without .yaml (sev1 .. sev4, security)")
     name: str = Field(min_length=1, description='shown to people, e.g. "SEV1 - critical"')
@@ -177,6 +190,7 @@ class PlaybookFile(ConfigModel):
     status_updates: StatusUpdateSpec
     reminders: ReminderPolicy | None = Field(None, description="deadline-reminder overrides for this severity")
     suggest_when: SuggestSpec | None = Field(None, description="suggest this severity when the affected systems match")
+    review: ReviewSpec | None = Field(None, description="post-incident review: required, due within N business days")
 
     @model_validator(mode="after")
     def _roles_known(self) -> "PlaybookFile":
@@ -243,6 +257,8 @@ def _referenced_roles(pb: PlaybookFile) -> list[tuple[tuple[Any, ...], str]]:
         refs.append((("communications", "authority_owner"), pb.communications.authority_owner))
     refs += [(("communications", "approval_needed_from", i), r) for i, r in enumerate(pb.communications.approval_needed_from)]
     refs += [(("checklist", i, "owner"), t.owner) for i, t in enumerate(pb.checklist)]
+    if pb.review is not None:
+        refs.append((("review", "owner"), pb.review.owner))
     return refs
 
 
@@ -283,6 +299,10 @@ def cross_check(config: Any) -> list[ConfigIssue]:
                 if person not in people:
                     issues.append(loaded.issue(("notifications", i, "people", j),
                                                f'unknown person "{person}"; add them to config/people.yaml or fix the id'))
+        if pb.review is not None and pb.review.site is not None and config.loaded("people") and \
+                pb.review.site not in {site.id for site in config.one("people").sites}:
+            issues.append(loaded.issue(("review", "site"), f'unknown site "{pb.review.site}"; the review counts the '
+                                       "business days of a site in config/people.yaml"))
         for i, regime in enumerate(pb.regulations.consider):
             if regime not in regimes:
                 issues.append(loaded.issue(("regulations", "consider", i), f'unknown regulation regime "{regime}"; '

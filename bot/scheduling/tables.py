@@ -37,7 +37,7 @@ from sqlmodel import Field, SQLModel
 from bot.store.types import UtcDateTime
 
 REMINDER_KINDS = ("page", "escalation", "deadline", "cadence", "held_page", "checklist", "page_update",
-                  "button_update", "page_method")
+                  "button_update", "page_method", "review", "followup")
 EFFECT_KINDS = ("create_channel", "invite", "topic", "post", "pin", "bookmark", "update", "reply")
 REMINDER_STATES = ("pending", "sending", "sent", "cancelled", "failed")
 OPEN_STATES = ("pending", "sending")

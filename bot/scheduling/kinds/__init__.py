@@ -14,11 +14,11 @@ claim prepared instead of preparing again: its ``prepare`` has side effects).
 
 from __future__ import annotations
 
-from bot.scheduling.kinds import (button_updates, cadence, channel, checklist, deadlines, escalation, page_methods,
-                                  page_updates, pages, posts, replies, rest_nudges)
+from bot.scheduling.kinds import (button_updates, cadence, channel, checklist, deadlines, escalation, followup,
+                                  page_methods, page_updates, pages, posts, replies, rest_nudges, review)
 
 # derived from state by sync_incident
 PLANNED_KINDS = (pages, escalation, deadlines, cadence, checklist, page_updates, button_updates, rest_nudges,
-                 page_methods)
+                 page_methods, review, followup)
 WRITTEN_KINDS = (channel, posts, replies)  # written by the lifecycle (bot.scheduling.effects)
 ALL_KINDS = PLANNED_KINDS + WRITTEN_KINDS

@@ -1,0 +1,95 @@
+"""``LearningService``: milestones, the post-incident review and follow-up actions.
+
+The same conventions as :class:`bot.incidents.service.IncidentService`:
+``actor`` is the Slack user acting (permissions are checked first), ``key`` is
+the caller's idempotency key, every change and its chain events commit in one
+unit of work, and messages come back as :class:`~bot.incidents.views.Post`
+items (or, for reviews, reminder rows the scheduler delivers).  No chat library.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Callable
+
+from bot.audit.trail import events
+from bot.clock import Clock
+from bot.config.loader import Config
+from bot.incidents.context import Context
+from bot.incidents.records import load
+from bot.incidents.views import Outcome
+from bot.learning import followups, marking, reviews
+from bot.learning.followups import Proposal
+from bot.learning.milestones import from_events
+from bot.learning.views import DraftOutcome, FollowUpOutcome, FollowUpView, MilestoneView, ReviewView
+from bot.store.database import Store
+
+
+class LearningService:
+    def __init__(self, store: Store, config: Callable[[], Config], clock: Clock) -> None:
+        self.ctx = Context(store=store, config=config, clock=clock)
+
+    # --- milestones ----------------------------------------------------------------------------
+
+    def mark_mitigated(self, number: int, *, actor: str, key: str, at: datetime | None = None,
+                       note: str = "") -> Outcome:
+        """``/incident mitigated``: the impact stopped growing (now, or at ``at``)."""
+        return marking.set_milestone(self.ctx, number, "mitigated", at, actor=actor, key=key, reason=note)
+
+    def set_milestone(self, number: int, name: str, at: datetime, *, actor: str, key: str, reason: str) -> Outcome:
+        """Set or correct detected / acknowledged / mitigated / resolved; a correction needs a reason."""
+        return marking.set_milestone(self.ctx, number, name, at, actor=actor, key=key, reason=reason)
+
+    def milestones(self, number: int) -> list[MilestoneView]:
+        with self.ctx.store.session() as s:
+            incident = load(s, number, lock=False)
+            found = from_events(events(s, incident.id))
+        return [MilestoneView(m.name, m.at, m.source) for m in found.values()]
+
+    # --- the review ----------------------------------------------------------------------------
+
+    def review(self, number: int) -> ReviewView | None:
+        with self.ctx.store.session() as s:
+            incident = load(s, number, lock=False)
+            row = reviews.review_of(s, incident.id)
+            return reviews.review_view(row, number) if row is not None else None
+
+    def draft_review(self, number: int, *, actor: str, key: str) -> DraftOutcome:
+        """Draft the review in Markdown from the verified timeline; it is posted to the incident channel."""
+        return reviews.draft(self.ctx, number, actor=actor, key=key)
+
+    def complete_review(self, number: int, *, actor: str, key: str, link: str = "") -> Outcome:
+        """The review is done (``link``: where the final document lives); the owner's nudges stop."""
+        return reviews.complete(self.ctx, number, actor=actor, key=key, link=link)
+
+    # --- follow-up actions ---------------------------------------------------------------------
+
+    def add_followup(self, number: int, proposal: Proposal, *, actor: str, key: str) -> FollowUpOutcome:
+        return followups.add(self.ctx, number, proposal, actor=actor, key=key)
+
+    def start_followup(self, followup_id: int, *, actor: str, key: str) -> FollowUpOutcome:
+        return followups.change(self.ctx, followup_id, "start", actor=actor, key=key)
+
+    def finish_followup(self, followup_id: int, *, actor: str, key: str) -> FollowUpOutcome:
+        return followups.change(self.ctx, followup_id, "done", actor=actor, key=key)
+
+    def defer_followup(self, followup_id: int, until: date, reason: str, *, actor: str, key: str) -> FollowUpOutcome:
+        """A risk owner (never the proposer) defers it until ``until``, with the reason."""
+        return followups.change(self.ctx, followup_id, "defer", actor=actor, key=key, reason=reason, until=until)
+
+    def accept_risk(self, followup_id: int, reason: str, *, actor: str, key: str) -> FollowUpOutcome:
+        """A risk owner (never the proposer) accepts the risk instead of doing it, with the reason."""
+        return followups.change(self.ctx, followup_id, "accept", actor=actor, key=key, reason=reason)
+
+    def reopen_followup(self, followup_id: int, reason: str, *, actor: str, key: str) -> FollowUpOutcome:
+        return followups.change(self.ctx, followup_id, "reopen", actor=actor, key=key, reason=reason)
+
+    def followups(self, *, open_only: bool = False) -> list[FollowUpView]:
+        """Every follow-up across incidents, highest risk score first."""
+        with self.ctx.store.session() as s:
+            return followups.listing(s, open_only=open_only)
+
+    def followups_of(self, number: int) -> list[FollowUpView]:
+        with self.ctx.store.session() as s:
+            incident = load(s, number, lock=False)
+            return followups.of_incident(s, incident.id, number)
