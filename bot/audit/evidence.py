@@ -45,6 +45,8 @@ EVIDENCE_TABLES: dict[str, tuple[str, ...]] = {
     "engagement": ("note",),
     "rest_debt": (),
     "approval_request": ("reason", "decision_note"),
+    "incident_review": ("draft",),  # its draft_sha256 stays
+    "followup": ("title", "cost", "impact", "decision_reason"),
 }
 PENDING = "audit.evidence_pending"
 RECORDED = "evidence.recorded"
@@ -169,6 +171,7 @@ def table_rows(session: Any, incident_id: int) -> dict[tuple[str, int], dict[str
 def _load_tables() -> None:
     import bot.deadlines.tables  # noqa: F401
     import bot.incidents.tables  # noqa: F401
+    import bot.learning.tables  # noqa: F401
     import bot.oncall.tables  # noqa: F401
     import bot.scheduling.tables  # noqa: F401
 

@@ -3,12 +3,16 @@
 What is redacted: in every evidence table the columns people type into
 (:data:`bot.audit.evidence.EVIDENCE_TABLES`: title, description, summary,
 channel name, hand-over notes, clock-change reasons, decline reasons,
-exception justifications, call-out notes), the incident's reminders (rendered
+exception justifications, call-out notes, follow-up titles, impact, cost and
+decision reasons, the review draft), the incident's reminders (rendered
 messages, errors, texts), and in the timeline every event's summary, the
 free-text values inside its data and the same columns of the chained evidence
 rows. Stored results of requests older than the cutoff (kept to answer
 retries; they repeat titles and texts) are deleted. Kept: who, when, which
-kind of change, severities, due and notification times, references.
+kind of change, severities, due and notification times, references, the
+review draft's SHA-256. An incident whose follow-up actions are still open or
+deferred is kept until they are finished: the work it asked for still needs
+its words.
 
 The chain and everything kept stay verifiable: a redacted event keeps its
 ``content_digest`` and, for each text it lost, the salted leaf hash
@@ -31,7 +35,7 @@ from bot.audit.trail import REDACTED, append_event, events
 from bot.clock import ensure_utc
 
 FREE_TEXT_KEYS = frozenset({"title", "description", "summary", "reason", "note", "text", "error", "justification",
-                            "message", "handover_note", "why", "channel_name", "name"})
+                            "message", "handover_note", "why", "channel_name", "name", "impact", "cost"})
 
 
 @dataclass
@@ -48,6 +52,7 @@ class PurgeReport:
     incidents: list[PurgedIncident] = field(default_factory=list)
     request_records: int = 0  # stored results of old requests (they contain free text) deleted
     held: list[tuple[int, datetime]] = field(default_factory=list)  # (incident number, kept until): a law keeps it
+    held_for_followups: list[int] = field(default_factory=list)  # incidents with follow-ups still open or deferred
 
 
 def personal_text(table: str, column: str, text: str) -> str | None:
@@ -119,6 +124,14 @@ def _held_until(session: Session, incident_id: int, now: datetime) -> datetime |
     return latest if latest is not None and latest > now else None
 
 
+def _open_followups(session: Session, incident_id: int) -> bool:
+    from bot.learning.followups import ACTIVE
+    from bot.learning.tables import FollowUp
+
+    return session.exec(select(FollowUp.id).where(FollowUp.incident_id == incident_id,
+                                                  FollowUp.state.in_(ACTIVE))).first() is not None  # type: ignore[attr-defined]
+
+
 def _redact_rows(session: Session, incident: Any) -> None:
     """Every row holding text people typed about the incident: the evidence tables (by the same rules as their
     copies on the chain, so both still agree) and the reminders (their rendered messages repeat titles)."""
@@ -155,6 +168,9 @@ def purge(session: Session, *, retention_days: int, now: datetime, actor: str = 
         held = _held_until(session, incident.id, now)
         if held is not None:  # e.g. PIPEDA: the breach record is kept 24 months after the determination
             report.held.append((incident.number, held))
+            continue
+        if _open_followups(session, incident.id):  # the work it asked for is not finished: keep what it says
+            report.held_for_followups.append(incident.number)
             continue
         item = PurgedIncident(number=incident.number, closed_at=incident.closed_at)
         for ev in events(session, incident.id):

@@ -43,5 +43,7 @@ def run(args: argparse.Namespace) -> int:
         print("  no incident to redact")
     for number, until in report.held:
         print(f"  INC-{number}: kept until {until.isoformat()} (a legal duty retains its record, e.g. PIPEDA 24 months)")
+    for number in report.held_for_followups:
+        print(f"  INC-{number}: kept while its follow-up actions are open or deferred (incident-bot followups --open)")
     print(f"  {verb.replace('redact', 'delete')} {report.request_records} stored request result(s) older than the cutoff")
     return 0
