@@ -118,3 +118,20 @@ def check_fact_args(config: Config, values: list[str]) -> dict[str, Any]:
         return check_facts(fact_types(config), parse_fact_args(values), where="--fact ")
     except FactValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def period_bound(text: str, zone: str, *, what: str) -> datetime:
+    """``--from`` / ``--to``: a day (``2027-03-01``: its midnight in ``zone``) or an instant with an offset."""
+    from datetime import date, time
+
+    from bot.oncall.wallclock import local_to_utc
+
+    try:
+        return local_to_utc(date.fromisoformat(text.strip()), time(0, 0), zone)
+    except ValueError:
+        pass
+    try:
+        return parse_instant(text, what=what)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f'{what}: expected a day like "2027-03-01" (midnight in {zone}) or an '
+                                         f'instant like "2027-03-01T00:00:00+01:00", got "{text}"') from None

@@ -92,7 +92,8 @@ def test_keygen_checkpoint_and_verify_against_the_anchor(two_incidents, store, t
     monkeypatch.setenv("AUDIT_SIGNING_KEY_FILE", str(keys / "audit-signing.key"))
     monkeypatch.setenv("AUDIT_ANCHOR_FILE", str(anchor))
     assert main(["audit", "checkpoint"]) == 0
-    assert "checkpoint #1: 2 chain(s) signed" in capsys.readouterr().out
+    # the two incidents' chains and the global one (its config.version event names the configuration in force)
+    assert "checkpoint #1: 3 chain(s) signed" in capsys.readouterr().out
     verify = ["audit", "verify", "--anchor", str(anchor), "--public-key", str(keys / "audit-signing.pub")]
     assert main(verify) == 0
     assert f"anchors {anchor}: ok, 1 checkpoint(s)" in capsys.readouterr().out
