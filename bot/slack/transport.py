@@ -6,7 +6,9 @@ Slack, 400 for a signed body that is not what Slack sends).  Bolt then verifies 
 signature a second time.  Whatever goes wrong inside, the answer is a short text,
 never a traceback.  ``GET /healthz`` answers 200 for load balancers.  Other adapters are mounted on
 their own paths and check their own requests: alert intake, and the read-only web view under ``/web``
-(in Socket Mode the web view is served alone on the HTTP port).
+(in Socket Mode the web view is served alone on the HTTP port).  Other ``GET`` routes (``/metrics``,
+:mod:`bot.metrics_endpoint`) are given by the caller; they are not Slack's, carry no Slack signature
+and never reach bolt or the gate.
 
 Socket Mode: a connection that cannot be opened (bad token, Slack unreachable) is
 retried with exponential backoff, and each failure is one log line saying what is
@@ -62,8 +64,12 @@ def _headers(environ: Environ) -> dict[str, str]:
     return out
 
 
+Route = Callable[[Environ], Answer]
+
+
 def wsgi_app(app: App, signing_secret: str, *, max_body: int = MAX_BODY_BYTES,
-             now: Callable[[], float] = time.time, mounts: tuple[Mount, ...] = ()) -> WsgiApp:
+             now: Callable[[], float] = time.time, mounts: tuple[Mount, ...] = (),
+             routes: dict[str, Route] | None = None) -> WsgiApp:
     if not signing_secret:
         raise ValueError("expected the signing secret for HTTP mode, got nothing")
 
@@ -71,6 +77,11 @@ def wsgi_app(app: App, signing_secret: str, *, max_body: int = MAX_BODY_BYTES,
         path, method = environ.get("PATH_INFO") or "", environ.get("REQUEST_METHOD") or "GET"
         if path == "/healthz" and method in ("GET", "HEAD"):
             return _text(200, "ok")
+        if routes and path in routes and path != EVENTS_PATH:
+            if method not in ("GET", "HEAD"):
+                status, headers, body = _text(405, f"only GET is accepted at {path}")
+                return status, headers + [("Allow", "GET")], body
+            return routes[path](environ)
         if path != EVENTS_PATH:
             return _text(404, "not found")
         if method != "POST":
@@ -111,19 +122,21 @@ def wsgi_app(app: App, signing_secret: str, *, max_body: int = MAX_BODY_BYTES,
 
 
 def http_server(app: App, port: int, *, signing_secret: str, host: str = "0.0.0.0", threads: int = 16,
-                max_body: int = MAX_BODY_BYTES, mounts: tuple[Mount, ...] = ()) -> Any:
+                max_body: int = MAX_BODY_BYTES, mounts: tuple[Mount, ...] = (),
+                routes: dict[str, Route] | None = None) -> Any:
     """A waitress server for the app (``.run()`` serves, ``.close()`` stops); ``port`` 0 picks a free one."""
     from waitress import create_server
 
     # waitress refuses a body of max_request_body_size bytes or more with 413 while receiving it,
     # before the application runs: the same limit as the gate's.
-    return create_server(wsgi_app(app, signing_secret, max_body=max_body, mounts=mounts), host=host, port=port, threads=threads,
-                         ident="incident-bot", max_request_body_size=max_body + 1, expose_tracebacks=False)
+    return create_server(wsgi_app(app, signing_secret, max_body=max_body, mounts=mounts, routes=routes), host=host,
+                         port=port, threads=threads, ident="incident-bot", max_request_body_size=max_body + 1, expose_tracebacks=False)
 
 
 def serve_http(app: App, port: int, *, signing_secret: str, host: str = "0.0.0.0", threads: int = 16,
-               mounts: tuple[Mount, ...] = ()) -> None:
-    server = http_server(app, port, signing_secret=signing_secret, host=host, threads=threads, mounts=mounts)
+               mounts: tuple[Mount, ...] = (), routes: dict[str, Route] | None = None) -> None:
+    server = http_server(app, port, signing_secret=signing_secret, host=host, threads=threads, mounts=mounts,
+                         routes=routes)
     log.info("listening for Slack on http://%s:%d%s", host, port, EVENTS_PATH)
     try:
         server.run()  # returns on Ctrl-C / SIGTERM after stopping its worker threads

@@ -119,8 +119,11 @@ def run(args: argparse.Namespace) -> int:
                 serve_web_alone(web, port, host=args.host)
             serve_socket_mode(app, app_token)
         else:
+            from bot.metrics_endpoint import PATH, metrics_endpoint
+
             mounts = ((intake.mount(),) if intake else ()) + ((web_mount(web),) if web is not None else ())
-            serve_http(app, port, signing_secret=secret or "", host=args.host, mounts=mounts)
+            serve_http(app, port, signing_secret=secret or "", host=args.host, mounts=mounts,
+                       routes={PATH: metrics_endpoint(store, current, clock)})
     except KeyboardInterrupt:
         pass
     finally:

@@ -1,0 +1,64 @@
+"""``GET /metrics`` on the production waitress server: Prometheus text, optional token, Slack's gate untouched."""
+
+from __future__ import annotations
+
+import http.client
+import threading
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from bot.metrics_endpoint import PATH, metrics_endpoint
+from bot.slack.transport import http_server
+
+TOKEN = "scrape-secret"
+
+
+@pytest.fixture
+def served(world, store, clock):
+    app, services, _double = world
+    routes = {PATH: metrics_endpoint(store, services.config, clock, token=TOKEN)}
+    server = http_server(app, 0, signing_secret="not-the-token", host="127.0.0.1", threads=2, routes=routes)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        yield server.effective_port, services, clock
+    finally:
+        server.close()
+        server.task_dispatcher.shutdown()
+        thread.join(timeout=5)
+
+
+def _get(port: int, path: str, headers: dict[str, str] | None = None, method: str = "GET") -> tuple[int, str, str]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    conn.request(method, path, headers=headers or {})
+    response = conn.getresponse()
+    return response.status, response.getheader("Content-Type") or "", response.read().decode()
+
+
+def test_metrics_need_the_token_and_speak_prometheus(served):
+    port, services, clock = served
+    assert _get(port, PATH)[0] == 401  # no token
+    assert _get(port, PATH, {"Authorization": "Bearer wrong"})[0] == 401
+    services.incidents.declare("sev2", "Checkout latency", actor="U0KATRIN1", key="d1")
+    status, kind, body = _get(port, PATH, {"Authorization": f"Bearer {TOKEN}"})
+    assert status == 200 and kind.startswith("text/plain")
+    samples = {(s.name, tuple(sorted(s.labels.items()))): s.value
+               for family in text_string_to_metric_families(body) for s in family.samples}
+    # One incident declared just now, in the 30-day window; nothing acknowledged or resolved yet: no MTTA/MTTR.
+    assert samples[("incident_bot_incidents", (("severity", "sev2"),))] == 1
+    assert not [k for k in samples if k[0] in ("incident_bot_mtta_seconds", "incident_bot_mttr_seconds")]
+    # The declaration wrote effects (channel, posts, pages) that nobody delivered in this test: they wait.
+    assert samples[("incident_bot_outbox_backlog", ())] >= 1
+    assert ("incident_bot_scheduler_lag_seconds", ()) in samples
+    assert _get(port, PATH, {"Authorization": f"Bearer {TOKEN}"}, method="POST")[0] == 405
+
+
+def test_slack_routes_still_need_slack_signatures(served):
+    port, _, _ = served
+    # The metrics token opens nothing else: an unsigned request to Slack's path is refused before bolt.
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    conn.request("POST", "/slack/events", body=b"command=/incident", headers={
+        "Content-Type": "application/x-www-form-urlencoded", "Authorization": f"Bearer {TOKEN}"})
+    assert conn.getresponse().status == 401
+    assert _get(port, "/healthz")[0] == 200 and _get(port, "/nowhere")[0] == 404
