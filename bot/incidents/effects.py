@@ -38,7 +38,10 @@ def _notice(post_notice: Any) -> dict[str, Any]:
 
 
 def record(session: Session, ctx: Context, key: str, result: Any) -> None:
-    """Write the effects ``result`` asks for, and the answer to ``ctx.reply_to``."""
+    """Write the effects ``result`` asks for, and the answer to ``ctx.reply_to``. A result that carries an
+    :class:`Outcome` (a follow-up's or a review draft's) writes that outcome's effects."""
+    if isinstance(getattr(result, "outcome", None), Outcome):
+        result = result.outcome
     if not isinstance(result, (DeclareResult, Outcome)):
         return
     at = ctx.now()

@@ -66,6 +66,9 @@ def test_add_records_cost_impact_likelihood_and_a_risk_score(env, store):
         "impact": "checkout stops for every customer when the PSP is slow", "state": "open", "risk_score": 20}
     targets = [(p.target, p.to) for p in added.outcome.posts]
     assert targets == [("incident_channel", ""), ("user", BOB)]  # the channel hears it, the owner is told
+    with store.session() as s:  # ... through the outbox, written in the same unit of work as the follow-up
+        rows = {r.key for r in s.exec(select(Reminder).where(Reminder.kind == "post")).all()}
+    assert {"add:post:0", "add:post:1"} <= rows
     explicit = _add(learning, key="g", impact_level="minor", likelihood="rare", horizon="6m").followup
     assert (explicit.impact_level, explicit.likelihood, explicit.risk_score, explicit.horizon) == (2, 1, 2, "6m")
 
