@@ -213,6 +213,10 @@ class Drill:
 
         self.rest_story = RestStory(self)
         self.rest_story.start()
+        from bot.drill.learning_story import LearningStory
+
+        self.learning_story = LearningStory(self)
+        self.learning_story.start(self.story.resolve_after)
         end = w.clock.now() + MAX_SIMULATED
         for _ in range(MAX_STEPS):
             w.scheduler.run_pending()
@@ -230,6 +234,8 @@ class Drill:
             for action in self.agenda.pop_due(step_to):
                 action.run()
             self._flush_transcript()
+        self.learning_story.finish()
+        self._flush_transcript()
         return print_summary(self, file=self.out)
 
     def _wait(self, gap: timedelta) -> None:

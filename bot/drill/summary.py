@@ -86,6 +86,7 @@ def print_summary(drill: "Drill", *, file: TextIO) -> "DrillOutcome":
     _paging(drill, pack, file)
     _deadlines(drill, pack, file)
     drill.rest_story.print_summary(file)
+    drill.learning_story.print_summary(file)
     _section("Evidence for auditors", file)
     audit = pack["audit"]
     print(f"  audit chain: {audit['events']} events, head hash {audit['head_hash']}, "

@@ -32,8 +32,8 @@ def review_opened(incident: Any, review: Any, *, key: str, owner_name: str) -> N
         kind="review", title=f"{_label(incident)}: post-incident review due by the end of {review.due_day:%a %d %b %Y}",
         lines=(f"{owner_name} owns it. It is due {review.business_days} business days after the resolution, counted "
                f"on the {review.calendar} (weekends, public holidays and closure days do not count).",
-               "Draft it from the verified timeline with the button below (or incident-bot review "
-               f"{_label(incident)}); the draft is posted here and written as a file."),
+               "Draft it from the verified timeline with the button below (or: incident-bot review "
+               f"{_label(incident)} --as YOU); the draft is posted here and written as a file."),
         buttons=review_buttons(review.id), mention_users=(review.owner,),
         metadata=_meta(incident, key, review=str(review.id)))
 

@@ -11,7 +11,7 @@ from bot.cli.common import add_config_args, load_or_exit, migrated_store
 
 EPILOG = """examples:
   python -m bot review 3 --as katrin                      draft it: var/reviews/INC-3-review.md, posted to #inc-3
-  python -m bot review 3 --as katrin --done --link https://wiki.example/inc-3
+  python -m bot review INC-3 --as katrin --done --link https://wiki.example/inc-3
 
 --as is a person id from config/people.yaml or a Slack user id; the permissions file decides whether they may
 (draft_review, complete_review). See docs/after-incident.md#the-post-incident-review."""
@@ -23,13 +23,20 @@ def register(sub: argparse._SubParsersAction) -> None:
                                         "(written as a file and posted to the incident channel), or mark it done.",
                             epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_config_args(parser)
-    parser.add_argument("incident", type=int, metavar="INCIDENT", help="incident number (3 for INC-3)")
+    parser.add_argument("incident", type=incident_number, metavar="INCIDENT", help="incident number: 3 or INC-3")
     parser.add_argument("--as", dest="actor", required=True, metavar="PERSON",
                         help="who does it: a person id (config/people.yaml) or a Slack user id")
     parser.add_argument("--output", "-o", metavar="FILE", help="where to write the draft (default var/reviews/)")
     parser.add_argument("--done", action="store_true", help="mark the review done instead of drafting it")
     parser.add_argument("--link", default="", metavar="URL", help="with --done: where the final review lives")
     parser.set_defaults(func=run)
+
+
+def incident_number(text: str) -> int:
+    digits = text.strip().upper().removeprefix("INC-")
+    if not digits.isdigit():
+        raise argparse.ArgumentTypeError(f'expected an incident number like 3 or INC-3, got "{text}"')
+    return int(digits)
 
 
 def slack_actor(config, who: str) -> str:
