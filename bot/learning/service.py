@@ -29,6 +29,37 @@ class LearningService:
     def __init__(self, store: Store, config: Callable[[], Config], clock: Clock) -> None:
         self.ctx = Context(store=store, config=config, clock=clock)
 
+    @classmethod
+    def on(cls, ctx: Context) -> "LearningService":
+        """The service on an existing context (e.g. one that answers a Slack user through the outbox)."""
+        service = cls.__new__(cls)
+        service.ctx = ctx
+        return service
+
+    def incident_of_review(self, review_id: int) -> int:
+        from bot.incidents.errors import NotFound
+        from bot.incidents.tables import Incident
+        from bot.learning.tables import IncidentReview
+
+        with self.ctx.store.session() as s:
+            row = s.get(IncidentReview, review_id)
+            incident = s.get(Incident, row.incident_id) if row is not None else None
+            if incident is None:
+                raise NotFound(f"there is no post-incident review {review_id}")
+            return incident.number
+
+    def incident_of_followup(self, followup_id: int) -> int:
+        from bot.incidents.errors import NotFound
+        from bot.incidents.tables import Incident
+        from bot.learning.tables import FollowUp
+
+        with self.ctx.store.session() as s:
+            row = s.get(FollowUp, followup_id)
+            incident = s.get(Incident, row.incident_id) if row is not None else None
+            if incident is None:
+                raise NotFound(f"there is no follow-up F-{followup_id}")
+            return incident.number
+
     # --- milestones ----------------------------------------------------------------------------
 
     def mark_mitigated(self, number: int, *, actor: str, key: str, at: datetime | None = None,

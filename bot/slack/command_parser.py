@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.clock import UTC
+from bot.slack import learning_parser
 from bot.slack.mrkdwn import unescape
 
 USAGE: dict[str, str] = {
@@ -32,6 +33,7 @@ USAGE: dict[str, str] = {
     "delay": "/incident delay <obligation> <delay> <until, e.g. 2026-08-07T17:30-04:00> <reference of the notice>",
     "resolve": "/incident resolve [summary]",
     "close": "/incident close <post-incident summary>",
+    **learning_parser.USAGE,
     "timeline": "/incident timeline",
     "deadlines": "/incident deadlines",
     "help": "/incident help",
@@ -155,6 +157,11 @@ def parse_incident(text: str, now: datetime) -> IncidentCommand:
         return IncidentCommand(name, incident, {"summary": rest_text})
     if name == "resolve":
         return IncidentCommand(name, incident, {"summary": rest_text})
+    if name in learning_parser.USAGE:
+        try:
+            return IncidentCommand(name, incident, learning_parser.parse(name, rest_text))
+        except ValueError as exc:
+            raise UsageError(str(exc), name) from None
     if rest:
         raise UsageError(f'"{name}" takes no arguments.', name)
     return IncidentCommand(name, incident)

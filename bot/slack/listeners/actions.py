@@ -108,6 +108,14 @@ def register(app: App, services: SlackServices) -> None:
             respond(text=operations.finish(services, outcome), response_type="ephemeral", replace_original=False)
         return decide
 
+    def review_action(done: bool) -> Callable[..., None]:
+        def press(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+            ack()
+            from bot.slack.learning_commands import review_button
+
+            review_button(services, body, action, done=done)
+        return press
+
     handlers = {
         "page.ack": page_ack, "page.decline": page_decline,
         "obligation.notified": obligation_notified, "obligation.not_required": obligation_not_required,
@@ -115,6 +123,7 @@ def register(app: App, services: SlackServices) -> None:
         "task.complete": task_done, "task.done": task_done,
         "trigger.approve": trigger_decision(True), "trigger.reject": trigger_decision(False),
         "request.approve": request_decision(True), "request.reject": request_decision(False),
+        "review.draft": review_action(False), "review.done": review_action(True),
     }
     for action_id, handler in handlers.items():
         app.action(matching(action_id))(handler)

@@ -134,6 +134,11 @@ def run_incident_command(services: SlackServices, command: IncidentCommand, body
         outcome = incidents.resolve(number, actor=user, key=key, summary=args.get("summary", ""))
     elif command.name == "close":
         outcome = incidents.close(number, args["summary"], actor=user, key=key)
+    elif command.name in ("mitigated", "followup", "review"):
+        from bot.slack.learning_commands import run
+
+        run(services, command.name, args, number, body)
+        return None
     else:  # parse_incident only returns known names
         raise UsageError(f'Unknown subcommand "{command.name}".\n' + help_text())
     return operations.finish(services, outcome)
