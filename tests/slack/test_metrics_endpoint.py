@@ -19,11 +19,21 @@ def served(world, store, clock):
     app, services, _double = world
     routes = {PATH: metrics_endpoint(store, services.config, clock, token=TOKEN)}
     server = http_server(app, 0, signing_secret="not-the-token", host="127.0.0.1", threads=2, routes=routes)
-    thread = threading.Thread(target=server.run, daemon=True)
+    closing = threading.Event()
+
+    def run() -> None:
+        try:
+            server.run()
+        except OSError:  # its sockets were closed under the running loop at teardown
+            if not closing.is_set():
+                raise
+
+    thread = threading.Thread(target=run, daemon=True)
     thread.start()
     try:
         yield server.effective_port, services, clock
     finally:
+        closing.set()
         server.close()
         server.task_dispatcher.shutdown()
         thread.join(timeout=5)

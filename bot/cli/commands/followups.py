@@ -66,7 +66,8 @@ def run(args: argparse.Namespace) -> int:
         print("| Id | Incident | State | Risk | Cost | Owner | Due | What |")
         print("|---|---|---|---|---|---|---|---|")
         for r in rows:
-            due = f"{r['due']}" + (" (overdue)" if r.get("overdue") else "")
+            due = f"{r['due']}" + (f" (deferred until {r['deferred_until']})" if r["deferred_until"] else "") + \
+                (" (overdue)" if r.get("overdue") else "")
             print(f"| {r['id']} | {r['incident']} | {r['state']} | {r['risk_score']} ({r['impact_level']} x "
                   f"{r['likelihood']}) | {_cell(r['cost'])} | {r['owner']} | {due} | {_cell(r['title'])} |")
     return 0
