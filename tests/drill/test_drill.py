@@ -159,3 +159,22 @@ def test_unknown_playbook_is_a_clear_error(tmp_path):
                           cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2
     assert 'unknown playbook "sev9"; choose one of: security, sev1, sev2, sev3, sev4' in proc.stderr
+
+
+def test_the_drill_ends_with_a_review_draft_two_follow_ups_one_deferred_and_a_metrics_line(drill, tmp_path):
+    _, text = drill
+    after = text[text.index("After the incident\n"):]
+    # The commander (katrin) proposes both; the only product owner of config/permissions.yaml (olivia, allowed
+    # risk_owner) defers the costly one: a different person than the proposer.
+    assert re.search(r"F-1 \[open\] .* proposed by katrin", after)
+    assert re.search(r"F-2 \[deferred\] .* proposed by katrin: .*; deferred until \S+ by olivia: .+", after)
+    # Resolved Fri 25 Dec 08:00 CET (6 h after the declaration). Five business days on the Munich calendar:
+    # 26 Dec (St Stephen's Day) and 27 Dec (Sunday) do not count; 28, 29, 30 Dec count; 31 Dec is a company
+    # closure and 1 Jan a holiday; 2-3 Jan are a weekend; 4 and 5 Jan count: due Tuesday 5 January 2027.
+    assert "review draft 1 (due 2027-01-05, owner katrin), posted to the channel: var/drill/INC-1-review.md" in after
+    review = (tmp_path / "var" / "drill" / "INC-1-review.md").read_text()
+    assert "## Contributing factors" in review and "Rebuild the affected service in a second region" in review
+    # Detected 02:00, acknowledged by the deputy at 02:08 (paged at 02:05, answering 3 minutes later): MTTA 8m;
+    # resolved 08:00: MTTR 6h. Both pages went out on Christmas night, outside anyone's working hours.
+    assert re.search(r"metrics: security: 1 incident\(s\), MTTA 8m, MTTR 6h 00m; pages 2 \(2 out of hours\)", after)
+    assert "INC-1 mitigated" in text  # marked halfway to the resolution, in the channel
