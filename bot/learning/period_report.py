@@ -10,8 +10,10 @@ configuration versions the incident's decisions were made under.  The global
 chain is verified too and its ``config.version`` events name the files behind
 each version.
 
-Alerts: there is no alert intake in this version; every incident is declared
-by a person, and the report says so.  Drills: ``run.py drill`` runs in a
+Alerts: every alert received in the period with its one disposition (the
+``alert.<kind>`` events of the chains: opened an incident, grouped, flapping,
+suppressed by a silence or maintenance window, resolved, ...), so the alerts
+nobody was woken for are listed too.  Drills: ``run.py drill`` runs in a
 throw-away database and leaves no record here; the report says so too.
 """
 
@@ -26,8 +28,9 @@ from sqlmodel import Session, select
 from bot.clock import ensure_utc
 
 REPORT_FORMAT = "incident-bot period evidence report v1"
-ALERTS_NOTE = ("This version has no alert intake: every incident was declared by a person (its declaration is its "
-               "detection). There are no alerts to list.")
+ALERTS_NOTE = ("Every alert received in the period, with its disposition as recorded on the audit chain (the "
+               "incident's chain, or the global chain for an alert that opened none). An incident declared by a "
+               "person has no alert: its declaration is its detection.")
 DRILLS_NOTE = ("No tabletop exercise is recorded in this database: `run.py drill` runs its scenarios in a "
                "throw-away database. Keep the drill's output (its transcript and evidence pack under var/) as the "
                "exercise record.")
@@ -86,6 +89,21 @@ def _followups(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             for r in rows]
 
 
+def _alerts(session: Session, start: datetime, end: datetime) -> list[dict[str, Any]]:
+    from bot.audit.tables import TimelineEvent
+    from bot.incidents.tables import Incident
+
+    rows = session.exec(select(TimelineEvent).where(TimelineEvent.kind.startswith("alert."),  # type: ignore[attr-defined]
+                                                    TimelineEvent.at >= start, TimelineEvent.at < end)
+                        .order_by(TimelineEvent.at, TimelineEvent.id)).all()  # type: ignore[arg-type]
+    ids = {r.incident_id for r in rows if r.incident_id is not None}
+    numbers = {i.id: i.number for i in session.exec(select(Incident).where(Incident.id.in_(ids))).all()} if ids else {}  # type: ignore[union-attr]
+    return [{"at": ensure_utc(r.at).isoformat(), "disposition": (r.data or {}).get("disposition") or r.kind[len("alert."):],
+             "source": r.actor.removeprefix("alerts:"), "key": (r.data or {}).get("key"),
+             "summary": (r.data or {}).get("summary") or "", "chain": r.chain,
+             "incident": f"INC-{numbers[r.incident_id]}" if r.incident_id in numbers else None} for r in rows]
+
+
 def _rest(session: Session, incident_id: int, as_of: datetime) -> list[dict[str, Any]]:
     from bot.oncall.rest_ledger import ledger
 
@@ -125,7 +143,8 @@ def build(session: Session, start: datetime, end: datetime, now: datetime) -> di
                 for e in events(session, None) if e.kind == "config.version"]
     return {"format": REPORT_FORMAT, "period": {"from": start.isoformat(), "to": end.isoformat(),
                                                  "as_of": as_of.isoformat()},
-            "incidents": incidents, "alerts": {"available": False, "note": ALERTS_NOTE},
+            "incidents": incidents, "alerts": {"available": True, "note": ALERTS_NOTE,
+                                                 "received": _alerts(session, start, end)},
             "drills": {"recorded": [], "note": DRILLS_NOTE},
             "chains": {"all_verified": global_check.ok and all(i["audit"]["verified"] for i in incidents),
                        "global": {"verified": global_check.ok, "events": global_check.events,

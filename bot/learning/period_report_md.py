@@ -72,8 +72,11 @@ def render(report: dict[str, Any]) -> str:
              "- Verify independently: `incident-bot audit verify --anchor ANCHORS --public-key KEY` and, per "
              "incident, `incident-bot export INCIDENT --format json` then `incident-bot audit verify-pack FILE "
              "--public-key KEY` (docs/audit.md).", "",
-             "## Alerts", "", report["alerts"]["note"], "",
-             "## Drills", "", report["drills"]["note"], "",
+             "## Alerts", "", report["alerts"]["note"], ""]
+    lines += _table(["Received", "Disposition", "Source", "Key", "Summary", "Incident"],
+                    [[a["at"], a["disposition"], a["source"], a["key"], a["summary"], a["incident"] or "-"]
+                     for a in report["alerts"]["received"]], "No alert was received in the period.")
+    lines += ["## Drills", "", report["drills"]["note"], "",
              "## Configuration versions first used in the database", ""]
     lines += _table(["First used", "Hash", "Git commit", "Exactly that commit"],
                     [[v["at"], v["hash"], v["git"], v["git_exact"]] for v in report["config_versions"]],

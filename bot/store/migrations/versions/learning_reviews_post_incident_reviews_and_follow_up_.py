@@ -1,7 +1,7 @@
 """post-incident reviews and follow-up actions
 
 Revision ID: learning_reviews
-Revises: evidence_approvals
+Revises: pager_test_pages
 Create Date: 2026-12-02 00:09:18.990787
 """
 from typing import Sequence, Union
@@ -13,7 +13,7 @@ import bot.store.types
 
 
 revision: str = 'learning_reviews'
-down_revision: Union[str, None] = 'evidence_approvals'
+down_revision: Union[str, None] = 'pager_test_pages'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
