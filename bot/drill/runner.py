@@ -24,6 +24,7 @@ from bot.drill.summary import print_header, print_summary
 from bot.drill.transcript import render
 from bot.drill.world import DrillWorld, build_world, earliest_pending, role_candidates
 from bot.incidents.playbook import playbook_for
+from bot.slack.replies import local
 
 SYSTEMS_AFTER = timedelta(minutes=3)  # the commander names the systems the story says were hit
 AWARE_AFTER = timedelta(minutes=10)  # legal confirms what starts the legal clocks 10 minutes in
@@ -41,6 +42,7 @@ class DrillOptions:
     reporter: str | None = None  # person id; default: the first commander candidate
     speed: float = 0.0
     database_url: str | None = None
+    alert: str | None = None  # a file with an alert that opens the incident instead of a person
 
 
 @dataclass
@@ -83,13 +85,32 @@ class Drill:
 
     # --- steps ------------------------------------------------------------------------------
 
-    def _declare(self) -> None:
+    def _from_alert(self) -> Any:
+        from bot.drill.alert_replay import replay
+
+        result, dispositions, source = replay(self.world, self.options.alert or "")
+        zone = self.config.settings.timezone
+        for d in dispositions:
+            print(f"[{local(self.world.clock.now(), zone)}] alert from {source} -> {d.kind}: {d.summary}",
+                  file=self.out, flush=True)
+        return result
+
+    def _declare(self) -> bool:
         w, o = self.world, self.options
-        reporter = o.reporter or self._pick("commander", avoid=set()) or sorted(w.config.all("people"))[0]
+        if o.alert:
+            result = self._from_alert()
+            if result is None:
+                return False
+            reporter = w.person_of(result.incident.reporter)
+            # the route picked the playbook: the rest of the drill follows that playbook's story
+            self.story = story_for(playbook_for(self.config, result.incident.severity))
+        else:
+            reporter = o.reporter or self._pick("commander", avoid=set()) or sorted(w.config.all("people"))[0]
         actor = self._slack(reporter)
         self.actor = actor
-        result = w.incidents.declare(o.playbook, o.title or self.story.title, actor=actor, key="drill:declare",
-                                     facts=self._facts(), description="Declared in a drill.")
+        if not o.alert:
+            result = w.incidents.declare(o.playbook, o.title or self.story.title, actor=actor, key="drill:declare",
+                                         facts=self._facts(), description="Declared in a drill.")
         self.number = result.incident.number
         w.scheduler.run_pending()  # the outbox: channel, welcome, announcements, pages
         incident = w.incidents.get(self.number)
@@ -122,6 +143,7 @@ class Drill:
                 self.agenda.add(start + AWARE_AFTER, "legal reviews the facts", self._review_facts)
             self.agenda.add(start + AWARE_AFTER, "legal records when we became aware", self._set_aware)
         self.agenda.add(start + self.story.resolve_after, "the commander resolves the incident", self._resolve)
+        return True
 
     def _facts(self) -> dict[str, Any]:
         if self.options.facts is not None:
@@ -208,7 +230,10 @@ class Drill:
     def run(self) -> DrillOutcome:
         w = self.world
         print_header(self, file=self.out)
-        self._declare()
+        if not self._declare():
+            print("No incident was opened: nobody is paged for this alert (its disposition is above).", file=self.out)
+            return DrillOutcome(started_at=self.at, number=0, messages=0, closed=False, chain_ok=True,
+                                export_markdown="")
         from bot.drill.rest_story import RestStory
 
         self.rest_story = RestStory(self)

@@ -19,8 +19,13 @@ RULE = "=" * 78
 def print_header(drill: "Drill", *, file: TextIO) -> None:
     o, zone = drill.options, drill.config.settings.timezone
     print(RULE, file=file)
-    print(f"DRILL: playbook {o.playbook}, starting {local(drill.world.clock.now(), zone)} (simulated time)", file=file)
-    print(f"Story: {drill.story.name}, showing {drill.story.shows}.", file=file)
+    if o.alert:  # the route picks the playbook, and with it the story
+        print(f"DRILL: an alert from {o.alert}, starting {local(drill.world.clock.now(), zone)} (simulated time)",
+              file=file)
+    else:
+        print(f"DRILL: playbook {o.playbook}, starting {local(drill.world.clock.now(), zone)} (simulated time)",
+              file=file)
+        print(f"Story: {drill.story.name}, showing {drill.story.shows}.", file=file)
     print("Slack is the local Slack double; the database is a throw-away SQLite file unless --database-url "
           "is given.", file=file)
     print("Each message below is what its reader saw in Slack, with times in the reader's own zone.", file=file)

@@ -41,6 +41,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--speed", type=float, default=0.0, metavar="N",
                         help="run simulated time N times faster than real time between events (default: as fast "
                              "as possible)")
+    parser.add_argument("--alert", metavar="FILE",
+                        help="an alert opens the incident instead of a person: an Alertmanager/Grafana webhook, a "
+                             "PagerDuty Events v2 event or generic JSON, replayed through config/alerts.yaml "
+                             "(examples in docs/examples/); the route picks the playbook and its story")
     parser.add_argument("--database-url", metavar="URL",
                         help="keep the drill's data in this database instead of a throw-away SQLite file")
     parser.set_defaults(func=run)
@@ -89,7 +93,14 @@ def run(args: argparse.Namespace) -> int:
             return 2
     options.no_ack = [] if args.everyone_acks else args.no_ack
     options.reporter = args.reporter
-    outcome = run_drill(config, options, sys.stdout)
+    options.alert = args.alert
+    from bot.drill.alert_replay import AlertFileError
+
+    try:
+        outcome = run_drill(config, options, sys.stdout)
+    except AlertFileError as exc:
+        print(exc, file=sys.stderr)
+        return 2
     _write_calendar(config, outcome.started_at)
     return 0 if outcome.chain_ok else 1
 
