@@ -129,8 +129,7 @@ class Drill:
             no_ack = set() if self.story.first_paged_answers else self._first_paged()
         self.responders = Responders(
             agenda=self.agenda, no_ack=no_ack, person_of=w.person_of,
-            acknowledge=lambda page, user: self._deliver(w.incidents.acknowledge_page(
-                page, actor=user, key=f"drill:ack:{page}")),
+            acknowledge=self._acknowledge,
             notify=self._notify, complete_task=self._complete_task, post_status=self._post_status,
             obligation_due=self._obligation_due)
         start = w.clock.now()
@@ -150,6 +149,14 @@ class Drill:
             return self.options.facts
         known = fact_names(self.config)  # a story names facts of the shipped catalog; an organisation's may differ
         return {name: value for name, value in self.story.facts.items() if name in known}
+
+    def _acknowledge(self, page: int, user: str) -> None:
+        """Where the page woke them: by SMS reply when its call has rung (bot/drill/pager.py), else in Slack."""
+        w = self.world
+        if w.pager.called(page) and w.pager.reply_ack(w.person_of(user), page):
+            self._deliver(None)
+            return
+        self._deliver(w.incidents.acknowledge_page(page, actor=user, key=f"drill:ack:{page}"))
 
     def _authority(self) -> str:
         return self.holders.get("legal") or self.holders.get("comms_lead") or self.actor
@@ -222,6 +229,7 @@ class Drill:
     # --- the loop --------------------------------------------------------------------------
 
     def _flush_transcript(self) -> None:
+        self.world.pager.flush(self.out)
         for entry in self.world.chat.since(self.printed):
             self.printed += 1
             print(render(entry, self.world.person_of, self.world.chat.channel_label), file=self.out, flush=True)

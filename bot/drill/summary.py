@@ -28,7 +28,8 @@ def print_header(drill: "Drill", *, file: TextIO) -> None:
         print(f"Story: {drill.story.name}, showing {drill.story.shows}.", file=file)
     print("Slack is the local Slack double; the database is a throw-away SQLite file unless --database-url "
           "is given.", file=file)
-    print("Each message below is what its reader saw in Slack, with times in the reader's own zone.", file=file)
+    print("Each message below is what its reader saw in Slack, or got by SMS, call or email (the local Twilio double), "
+          "with times in the reader's own zone.", file=file)
     print(RULE, file=file)
 
 
@@ -89,6 +90,8 @@ def print_summary(drill: "Drill", *, file: TextIO) -> "DrillOutcome":
     print("\n" + RULE, file=file)
     print(f"SUMMARY of {pack['incident']['label']} ({pack['incident']['status']})", file=file)
     _paging(drill, pack, file)
+    _section("Each page beyond Slack: SMS, calls and email (config/people.yaml's notification rules)", file)
+    drill.world.pager.print_summary(file)
     _deadlines(drill, pack, file)
     drill.rest_story.print_summary(file)
     drill.learning_story.print_summary(file)

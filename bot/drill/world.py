@@ -1,5 +1,6 @@
 """Everything a drill runs on: a throw-away database, the local Slack double, the real
-gateway, lifecycle service and scheduler, all on one simulated clock."""
+gateway, lifecycle service and scheduler, the pager (the Twilio double and the inbound
+webhooks, bot/drill/pager.py), all on one simulated clock."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from bot.clock import ManualClock
+from bot.clock import ManualClock, ensure_utc
 from bot.config.loader import Config
+from bot.drill.pager import DrillPager
 from bot.drill.transcript import RecordingChat
 from bot.incidents.service import IncidentService
 from bot.oncall.directory import person_by_slack, person_timezone, slack_user_of
@@ -35,6 +37,7 @@ class DrillWorld:
     incidents: IncidentService
     slack: SlackServices
     scheduler: ReminderScheduler
+    pager: DrillPager
     tmpdir: tempfile.TemporaryDirectory | None
 
     def person_of(self, slack_user: str) -> str:
@@ -44,6 +47,7 @@ class DrillWorld:
         return slack_user_of(self.config, person)
 
     def close(self) -> None:
+        self.pager.close()
         self.store.dispose()
         self.double.stop()
         if self.tmpdir is not None:
@@ -72,18 +76,25 @@ def build_world(config: Config, start: datetime, *, database_url: str | None = N
     chat = RecordingChat(gateway, clock, describe_user=describe, default_zone=config.settings.timezone)
     incidents = IncidentService(store, lambda: config, clock)
     slack = SlackServices(incidents=incidents, chat=chat, config=lambda: config, clock=clock)  # type: ignore[arg-type]
-    scheduler = ReminderScheduler(store, lambda: config, chat, clock)  # type: ignore[arg-type]
-    return DrillWorld(config, clock, store, double, chat, incidents, slack, scheduler, tmpdir)
+    pager = DrillPager(config, store, clock, incidents, zone_of=lambda person: person_timezone(config, person))
+    scheduler = ReminderScheduler(store, lambda: config, chat, clock,  # type: ignore[arg-type]
+                                  notifications=pager.dispatcher)
+    return DrillWorld(config, clock, store, double, chat, incidents, slack, scheduler, pager, tmpdir)
 
 
 def earliest_pending(world: DrillWorld) -> datetime | None:
-    """When the scheduler next has something to deliver (by the simulated clock)."""
+    """When the scheduler next has something to deliver (by the simulated clock): a Slack effect or a page's
+    SMS, call or email step."""
     from sqlmodel import func, select
 
+    from bot.notify.tables import Notification
     from bot.scheduling.tables import Reminder
 
     with world.store.session() as s:
-        return s.exec(select(func.min(Reminder.next_attempt_at)).where(Reminder.state == "pending")).one()
+        due = [s.exec(select(func.min(Reminder.next_attempt_at)).where(Reminder.state == "pending")).one(),
+               s.exec(select(func.min(Notification.next_attempt_at)).where(Notification.state == "pending")).one()]
+    found = [ensure_utc(d) for d in due if d is not None]
+    return min(found) if found else None
 
 
 def role_candidates(config: Config, role: str) -> list[str]:
