@@ -55,7 +55,8 @@ def create_app(services: WebServices) -> Flask:
         return [(f"{root}/{path}", label, path == current) for path, label in items]
 
     def page(template: str, current: str, **context: Any) -> Response:
-        context.setdefault("generated", f"{stamp(services.clock.now())}; signed in as {g.viewer.user}, link valid "
+        viewer = display_name(g.config, g.viewer.user)  # the person's name from people.yaml, not the Slack id
+        context.setdefault("generated", f"{stamp(services.clock.now())}; signed in as {viewer}, link valid "
                                         f"until {when(g.viewer.expires_at, g.zone)}")
         return Response(render(template, nav=nav(current), root=request.script_root, zone=g.zone, **context),
                         mimetype="text/html")

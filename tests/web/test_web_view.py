@@ -93,6 +93,14 @@ def test_private_incident_is_absent_for_a_non_member_and_downloads_are_audited(w
     # the incident page: verified chain, GDPR duty with its due time in katrin's zone (Europe/Berlin)
     dom = BeautifulSoup(dump_dom(katrin + "&next=/incidents/2"), "html.parser")
     assert dom.select_one(".ok").get_text() == "verified"
+    # people by the names they have in config/people.yaml (katrin: "Katrin Vogel (Head of Platform)"), the Slack
+    # id only beside it: the commander, who did each step of the timeline, and who is signed in
+    katrin_name = "Katrin Vogel (Head of Platform) (U0KATRIN1)"
+    roles = [li.get_text() for li in dom.select("#roles li")]
+    assert "Incident commander: " + katrin_name in roles, roles
+    who = {td.get_text() for td in dom.select('td[data-label="Who"]')}
+    assert katrin_name in who and KATRIN not in who, who
+    assert f"signed in as {katrin_name}, link valid until" in dom.get_text()
     gdpr = dom.select_one('tr[data-obligation="gdpr.authority"]')
     # GDPR Art. 33(1): 72 hours after awareness (30 November 08:00 UTC) = 3 December 08:00 UTC = 09:00 CET
     assert gdpr is not None and "2026-12-03 09:00 CET (08:00 UTC)" in gdpr.get_text()
