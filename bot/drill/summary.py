@@ -28,8 +28,8 @@ def print_header(drill: "Drill", *, file: TextIO) -> None:
         print(f"Story: {drill.story.name}, showing {drill.story.shows}.", file=file)
     print("Slack is the local Slack double; the database is a throw-away SQLite file unless --database-url "
           "is given.", file=file)
-    print("Each message below is what its reader saw in Slack, or got by SMS, call or email (the local Twilio double), "
-          "with times in the reader's own zone.", file=file)
+    print("Each message below is what its reader saw in Slack or got by SMS or call (the local Twilio double) or "
+          "email (kept in the drill's mailbox), with times in the reader's own zone.", file=file)
     print(RULE, file=file)
 
 
