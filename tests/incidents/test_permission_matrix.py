@@ -7,7 +7,8 @@ For each action (one row each; a second row where one action guards two kinds of
   nothing changes (the timeline and the state keep their length and value);
 * an outsider acting on the private incident is told it does not exist, and nothing changes;
 * where a second person must approve, the requester approving their own request is refused (even when they are
-  otherwise allowed to approve), and another allowed person's approval takes effect.
+  otherwise allowed to approve), and another allowed person's approval takes effect; the same for the proposer of a
+  follow-up deciding on its risk.
 
 ``read_private`` has its own test: who reads a private incident, and what an outsider is told. The expected people
 come from reading ``config/permissions.yaml`` (each row quotes its rule), never from what the code answers. This is
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 import shutil
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any, Callable
 
 import pytest
@@ -29,12 +30,17 @@ from bot.config.loader import ConfigPaths
 from bot.incidents.errors import NotFound, PermissionDenied
 from bot.incidents.permissions import ACTIONS
 from bot.incidents.service import IncidentService
+from bot.learning.followups import Proposal
+from bot.learning.service import LearningService
 from tests.incidents.conftest import REPO, load
 
 # people.yaml: Katrin (a site manager: person:katrin may declare exceptions), Camille (DPO deputy: person:camille,
 # eligible for the legal role), Nadia (the privacy-office group), Lea, Anna (on call: paged), Hugo (no role).
 KATRIN, CAMILLE, NADIA, LEA, ANNA, HUGO = ("U0KATRIN1", "U0CAMILLE", "U0NADIA01", "U0LEA0001", "U0ANNA001",
                                            "U0HUGO001")
+# Olivia: the shipped product-owners group (risk_owner). It ships with her alone, so a follow-up she proposes could
+# be deferred by nobody: a second product owner is added for the segregation row.
+OLIVIA, SECOND_PO = "U0OLIVIA1", "U0PRODUCT2"
 MALLORY = "U0MALLORY"  # in the workspace, nothing to do with the incident
 ADMIN, AUDITOR = "U0ADMIN01", "U0AUDIT01"  # added to the shipped settings/permissions (both ship empty)
 DECLARED = datetime(2026, 12, 22, 8, 0, tzinfo=timezone.utc)
@@ -60,7 +66,8 @@ status_updates: {cadence: 1h}
 
 @pytest.fixture(scope="module")
 def matrix_config(tmp_path_factory):
-    """The shipped configuration with one admin and one auditor (both lists ship empty) and the filing playbook."""
+    """The shipped configuration with one admin and one auditor (both lists ship empty), a second product owner and
+    the filing playbook."""
     root = tmp_path_factory.mktemp("shipped")
     shutil.copytree(REPO / "config", root / "config")
     shutil.copytree(REPO / "playbooks", root / "playbooks")
@@ -70,6 +77,8 @@ def matrix_config(tmp_path_factory):
     settings.write_text(text.replace("\nadmins: []", f"\nadmins: [{ADMIN}]"))
     text = perms.read_text()
     assert "\nauditors: []" in text
+    assert "\n  product-owners: [olivia]" in text
+    text = text.replace("\n  product-owners: [olivia]", f"\n  product-owners: [olivia, {SECOND_PO}]")
     perms.write_text(text.replace("\nauditors: []", f"\nauditors: [{AUDITOR}]"))
     (root / "playbooks" / "filing.yaml").write_text(FILING)
     return load(ConfigPaths(root / "config", root / "playbooks"))
@@ -78,6 +87,7 @@ def matrix_config(tmp_path_factory):
 @dataclass
 class World:
     svc: IncidentService
+    learn: LearningService  # on the same context (store, configuration, clock, channel members)
     clock: ManualClock
     members: dict[str, set[str]]
     ids: dict[str, int]
@@ -94,7 +104,7 @@ def world(store, matrix_config):
     clock, members = ManualClock(DECLARED), {}
     svc = IncidentService(store, lambda: matrix_config, clock,
                           members=lambda channel, user: user in members.get(channel, set()))
-    return World(svc, clock, members, {})
+    return World(svc, LearningService.on(svc.ctx), clock, members, {})
 
 
 # --- the incidents the rows act on ----------------------------------------------------------------------
@@ -187,12 +197,50 @@ def exception_by_escalation(w: World) -> None:
     w.ids["use"] = use
 
 
+def breach_with_systems(w: World) -> None:
+    breach(w)
+    # config/catalog.yaml: backup-store holds personal data of EU/EEA and Californian data subjects; the facts it
+    # implies (residents among them) are derived, not confirmed.
+    w.svc.affects(1, ["backup-store"], actor=KATRIN, key="s:sys")
+    assert "residents" in w.svc.get(1).derived_facts
+
+
+def breach_resolved(w: World) -> None:
+    # The security playbook requires a review owned by the commander: Katrin owns it once she resolves INC-1.
+    # Hugo is the scribe.
+    breach(w)
+    w.svc.assign_role(1, "scribe", HUGO, actor=KATRIN, key="s:r3")
+    w.svc.resolve(1, actor=KATRIN, key="s:res")
+    assert w.learn.review(1).owner == KATRIN
+
+
+def _proposal() -> Proposal:
+    return Proposal(title="Scan every bucket for long-lived keys", owner=ANNA, due=date(2027, 1, 29),
+                    cost="2 days of one engineer", impact="another leaked key exposes customer e-mails",
+                    likelihood="possible")
+
+
+def followup_proposed(w: World) -> None:
+    breach(w)
+    w.ids["followup"] = w.learn.add_followup(1, _proposal(), actor=KATRIN, key="s:f").followup.id  # Anna owns it
+
+
+def followup_proposed_by_a_product_owner(w: World) -> None:
+    # Olivia reads the private incident (read_private: group:product-owners) and proposes the follow-up herself.
+    breach(w)
+    w.ids["followup"] = w.learn.add_followup(1, _proposal(), actor=OLIVIA, key="s:f").followup.id
+
+
 def _request_id(outcome) -> int:
     return int(outcome.message.split("request #")[1].split(")")[0])
 
 
 def _unconfirmed(w: World) -> list[int]:
     return [u for u, *_ in w.svc.unconfirmed_exceptions()]
+
+
+def _followup(w: World) -> Any:
+    return next((f.state, f.deferred_until) for f in w.learn.followups_of(1) if f.id == w.ids["followup"])
 
 
 # --- the matrix -----------------------------------------------------------------------------------------
@@ -254,6 +302,16 @@ ROWS = [
         lambda w: w.svc.get(1).facts.get("personal_information_breach"), allowed=LEA, denied=ANNA,
         who=("the commander", "the comms lead", "the legal", "the dpo", "the security lead",
              "group privacy-office", "an admin")),
+    # set_systems: [role:commander, role:comms_lead, role:legal, role:dpo, role:security_lead, group:privacy-office,
+    # admins]
+    Row("set_systems", breach, lambda w, a, k: w.svc.affects(1, ["billing-db"], actor=a, key=k),
+        lambda w: w.svc.get(1).systems, allowed=LEA, denied=ANNA,
+        who=("the commander (Katrin", "the comms lead (Léa", "the legal (Camille", "the dpo", "the security lead",
+             "group privacy-office", "an admin")),
+    # confirm_fact: [role:legal, role:dpo, group:privacy-office, admins]  (not the commander who named the systems)
+    Row("confirm_fact", breach_with_systems, lambda w, a, k: w.svc.confirm_facts(1, ["residents"], actor=a, key=k),
+        lambda w: w.svc.get(1).facts.get("residents"), allowed=CAMILLE, denied=KATRIN,
+        who=("the legal (Camille", "the dpo", "group privacy-office", "an admin")),
     # set_trigger: [role:comms_lead, role:legal, role:dpo, group:privacy-office, admins]  (not the commander)
     Row("set_trigger", breach, lambda w, a, k: w.svc.set_trigger(1, "aware", DECLARED, actor=a, key=k),
         lambda w: w.svc.get(1).triggers, allowed=NADIA, denied=KATRIN,
@@ -321,6 +379,32 @@ ROWS = [
         lambda w, a, k: w.svc.approve_request(w.ids["request"], actor=a, key=k),
         _status("gdpr.authority"), allowed=NADIA, denied=KATRIN, requester=CAMILLE,
         who=("the legal (Camille", "the dpo", "group privacy-office", "an admin")),
+    # set_milestone: [role:commander, role:scribe, admins]
+    Row("set_milestone", breach,
+        lambda w, a, k: w.learn.set_milestone(1, "mitigated", w.clock.now(), actor=a, key=k,
+                                              reason="the leaked key was revoked"),
+        lambda w: w.learn.milestones(1), allowed=KATRIN, denied=LEA,
+        who=("the commander (Katrin", "the scribe (unfilled)", "an admin")),
+    # draft_review: [review_owner, role:commander, role:scribe, admins]
+    Row("draft_review", breach_resolved, lambda w, a, k: w.learn.draft_review(1, actor=a, key=k),
+        lambda w: w.learn.review(1).drafts, allowed=HUGO, denied=LEA,
+        who=("the review's owner (Katrin", "the commander (Katrin", "the scribe (Hugo", "an admin")),
+    # complete_review: [review_owner, role:commander, admins]  (not the scribe, who may draft it)
+    Row("complete_review", breach_resolved,
+        lambda w, a, k: w.learn.complete_review(1, actor=a, key=k, link="https://wiki.example/inc-1-review"),
+        lambda w: w.learn.review(1).state, allowed=KATRIN, denied=HUGO,
+        who=("the review's owner (Katrin", "the commander (Katrin", "an admin")),
+    # add_followup: [everyone]
+    Row("add_followup", breach, lambda w, a, k: w.learn.add_followup(1, _proposal(), actor=a, key=k),
+        lambda w: len(w.learn.followups_of(1)), allowed=ANNA, denied=None),
+    # update_followup: [followup_owner, role:commander, admins]
+    Row("update_followup", followup_proposed, lambda w, a, k: w.learn.start_followup(w.ids["followup"], actor=a, key=k),
+        _followup, allowed=ANNA, denied=LEA, who=("the follow-up's owner (Anna", "the commander (Katrin", "an admin")),
+    # risk_owner: [group:product-owners]; the person who proposed the follow-up is always refused
+    Row("risk_owner", followup_proposed_by_a_product_owner,
+        lambda w, a, k: w.learn.defer_followup(w.ids["followup"], date(2027, 3, 31), "after the key-vault migration",
+                                               actor=a, key=k),
+        _followup, allowed=SECOND_PO, denied=KATRIN, requester=OLIVIA, who=("group product-owners",)),
     # declare_exception: [person:katrin, person:camille, admins]; not the one who applied it
     Row("declare_exception", exception_at_declaration,
         lambda w, a, k: w.svc.confirm_exception(w.use(), "all card payments failing; no rested DBA nearby", actor=a,
@@ -381,7 +465,7 @@ def test_matrix(world, row):
         assert (row.state(w), _length(w, row)) == (before, events)
 
     if row.requester is not None:  # the requester approving their own request
-        with pytest.raises(PermissionDenied, match="cannot (approve|confirm) it too"):
+        with pytest.raises(PermissionDenied, match="cannot (approve|confirm) it too|you may not also (defer|accept)"):
             row.act(w, row.requester, "k-self")
         assert (row.state(w), _length(w, row)) == (before, events)
 
