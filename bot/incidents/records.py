@@ -84,8 +84,10 @@ def subject(session: Session, incident: Incident, members: Callable[[str, str], 
     holders = {role: row.user for role, row in current_roles(session, incident.id).items()}
     channel = incident.channel_id
     in_channel = (lambda user: members(channel, user)) if members is not None and channel else None
+    # The owner of the review or follow-up acted on works on the incident: they are on its response team.
+    owners = {extra.get("review_owner"), extra.get("followup_owner")} - {None}
     return Subject(label=label(incident.number), roles=holders, reporter=incident.reporter, private=incident.private,
-                   team=response_team(session, incident) if incident.private else frozenset(),
+                   team=response_team(session, incident) | owners if incident.private else frozenset(),
                    in_channel=in_channel, **extra)
 
 

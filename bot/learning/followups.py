@@ -122,7 +122,7 @@ def add(ctx: Context, number: int, proposal: Proposal, *, actor: str, key: str) 
     def work(session: Session) -> FollowUpOutcome:
         config, now = ctx.config(), ctx.now()
         incident = load(session, number)
-        authorize(config, "add_followup", actor, subject(session, incident))
+        authorize(config, "add_followup", actor, subject(session, incident, ctx.members))
         if incident.purged_at is not None:
             raise Conflict(f"{label(number)} was purged; file the follow-up against a new incident or a ticket")
         zone = owner_zone(config, proposal.owner)
@@ -199,7 +199,7 @@ def change(ctx: Context, followup_id: int, action: str, *, actor: str, key: str,
         config, now = ctx.config(), ctx.now()
         row = _load(session, followup_id)
         incident = load_by_id(session, row.incident_id)
-        who = subject(session, incident, followup_owner=row.owner)
+        who = subject(session, incident, ctx.members, followup_owner=row.owner)
         if action in RISK_DECISIONS:
             authorize(config, "risk_owner", actor, who)
             if actor == row.proposed_by:

@@ -41,7 +41,7 @@ def set_milestone(ctx: Context, number: int, name: str, at: datetime | None, *, 
     def work(session: Session) -> Outcome:
         config, now = ctx.config(), ctx.now()
         incident = load(session, number)
-        authorize(config, "set_milestone", actor, subject(session, incident))
+        authorize(config, "set_milestone", actor, subject(session, incident, ctx.members))
         require_open(incident, f"set {name}")
         when = ensure_utc(at) if at is not None else now
         current = from_events(events(session, incident.id))

@@ -124,7 +124,8 @@ def draft(ctx: Context, number: int, *, actor: str, key: str) -> DraftOutcome:
         config, now = ctx.config(), ctx.now()
         incident = load(session, number)
         row = review_of(session, incident.id)
-        authorize(config, "draft_review", actor, subject(session, incident, review_owner=row.owner if row else None))
+        authorize(config, "draft_review", actor,
+                  subject(session, incident, ctx.members, review_owner=row.owner if row else None))
         row = _review_or_refuse(session, incident, "draft")
         pack = evidence_pack(session, number, now=now)
         markdown = review_draft.render(
@@ -162,7 +163,7 @@ def complete(ctx: Context, number: int, *, actor: str, key: str, link: str = "")
         incident = load(session, number)
         row = review_of(session, incident.id)
         authorize(config, "complete_review", actor,
-                  subject(session, incident, review_owner=row.owner if row else None))
+                  subject(session, incident, ctx.members, review_owner=row.owner if row else None))
         row = _review_or_refuse(session, incident, "mark done")
         if row.state == "done":
             raise Conflict(f"the review of {label(number)} was already marked done on {row.completed_at:%Y-%m-%d}")

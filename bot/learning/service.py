@@ -26,8 +26,10 @@ from bot.store.database import Store
 
 
 class LearningService:
-    def __init__(self, store: Store, config: Callable[[], Config], clock: Clock) -> None:
-        self.ctx = Context(store=store, config=config, clock=clock)
+    def __init__(self, store: Store, config: Callable[[], Config], clock: Clock, *,
+                 members: Callable[[str, str], bool] | None = None) -> None:
+        """``members(channel, user)`` asks the chat whether a user is in a channel (channel members may act)."""
+        self.ctx = Context(store=store, config=config, clock=clock, members=members)
 
     @classmethod
     def on(cls, ctx: Context) -> "LearningService":
