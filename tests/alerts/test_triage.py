@@ -28,7 +28,8 @@ def rows(store, model, *where):
 
 
 def dispositions(store):
-    return [e for e in rows(store, TimelineEvent) if e.kind.startswith("alert.")]
+    # in the order they were written: a query without ORDER BY has no order on PostgreSQL
+    return sorted((e for e in rows(store, TimelineEvent) if e.kind.startswith("alert.")), key=lambda e: e.id)
 
 
 def test_critical_alert_opens_a_sev2_incident_that_pages_now(inbox, triage, store):
