@@ -135,3 +135,14 @@ def period_bound(text: str, zone: str, *, what: str) -> datetime:
     except argparse.ArgumentTypeError:
         raise argparse.ArgumentTypeError(f'{what}: expected a day like "2027-03-01" (midnight in {zone}) or an '
                                          f'instant like "2027-03-01T00:00:00+01:00", got "{text}"') from None
+
+
+def add_period_args(parser: argparse.ArgumentParser) -> None:
+    """``--from`` and ``--to`` of a reporting period (see :func:`period_bounds`)."""
+    parser.add_argument("--from", dest="start", required=True, metavar="DAY|ISO8601", help="start of the period")
+    parser.add_argument("--to", dest="end", required=True, metavar="DAY|ISO8601", help="end of the period (excluded)")
+
+
+def period_bounds(args: argparse.Namespace, zone: str) -> tuple[datetime, datetime]:
+    """The period ``--from``/``--to`` name, a day's midnight read in ``zone``."""
+    return period_bound(args.start, zone, what="--from"), period_bound(args.end, zone, what="--to")

@@ -10,7 +10,7 @@ items (or, for reviews, reminder rows the scheduler delivers).  No chat library.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Callable
+from typing import Any, Callable
 
 from bot.audit.trail import events
 from bot.clock import Clock
@@ -39,27 +39,24 @@ class LearningService:
         return service
 
     def incident_of_review(self, review_id: int) -> int:
-        from bot.incidents.errors import NotFound
-        from bot.incidents.tables import Incident
         from bot.learning.tables import IncidentReview
 
-        with self.ctx.store.session() as s:
-            row = s.get(IncidentReview, review_id)
-            incident = s.get(Incident, row.incident_id) if row is not None else None
-            if incident is None:
-                raise NotFound(f"there is no post-incident review {review_id}")
-            return incident.number
+        return self._incident_number_of(IncidentReview, review_id, f"post-incident review {review_id}")
 
     def incident_of_followup(self, followup_id: int) -> int:
-        from bot.incidents.errors import NotFound
-        from bot.incidents.tables import Incident
         from bot.learning.tables import FollowUp
 
+        return self._incident_number_of(FollowUp, followup_id, f"follow-up F-{followup_id}")
+
+    def _incident_number_of(self, model: Any, row_id: int, what: str) -> int:
+        from bot.incidents.errors import NotFound
+        from bot.incidents.tables import Incident
+
         with self.ctx.store.session() as s:
-            row = s.get(FollowUp, followup_id)
+            row = s.get(model, row_id)
             incident = s.get(Incident, row.incident_id) if row is not None else None
             if incident is None:
-                raise NotFound(f"there is no follow-up F-{followup_id}")
+                raise NotFound(f"there is no {what}")
             return incident.number
 
     # --- milestones ----------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from bot.cli.common import add_config_args, load_or_exit, migrated_store, period_bound
+from bot.cli.common import add_config_args, add_period_args, load_or_exit, migrated_store, period_bounds
 
 EPILOG = """examples:
   python -m bot metrics --from 2026-01-01 --to 2027-01-01
@@ -23,8 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                                         "on time, follow-ups overdue, for the incidents declared in [FROM, TO).",
                             epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_config_args(parser)
-    parser.add_argument("--from", dest="start", required=True, metavar="DAY|ISO8601", help="start of the period")
-    parser.add_argument("--to", dest="end", required=True, metavar="DAY|ISO8601", help="end of the period (excluded)")
+    add_period_args(parser)
     parser.add_argument("--format", choices=("md", "csv", "json"), default="md", help="Markdown (default), CSV, JSON")
     parser.set_defaults(func=run)
 
@@ -37,8 +36,7 @@ def run(args: argparse.Namespace) -> int:
     config = load_or_exit(args)
     zone = config.settings.timezone
     try:
-        start = period_bound(args.start, zone, what="--from")
-        end = period_bound(args.end, zone, what="--to")
+        start, end = period_bounds(args, zone)
         with migrated_store() as store, store.session() as session:
             metrics = compute(session, config, start, end, SystemClock().now())
     except (argparse.ArgumentTypeError, ValueError) as exc:
