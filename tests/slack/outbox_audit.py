@@ -32,8 +32,9 @@ class Tally:
     duplicated: list[str] = field(default_factory=list)
     out_of_order: list[str] = field(default_factory=list)
     early: list[str] = field(default_factory=list)
-    repeated_answers: list[tuple[str, float]] = field(default_factory=list)  # (answer, when first sent): a
-    # response_url answer cannot be looked up, so one the bot died sending is sent again
+    # (answer, the monotonic times each copy reached Slack): a response_url answer cannot be looked up, so
+    # one the bot died sending (after Slack took it, before the bot recorded that) is sent again
+    repeated_answers: list[tuple[str, list[float]]] = field(default_factory=list)
 
     def report(self, title: str) -> str:
         lines = [f"{title}: {self.effects} effects checked in Slack; lost {len(self.lost)}, duplicated "
@@ -197,7 +198,7 @@ def _check_answers(rows: list[Reminder], by_key: dict[str, Reminder], double: Sl
             tally.lost.append(f"{row.key}: no answer reached the person")
             continue
         if len(answers) > 1:
-            tally.repeated_answers.append((f"{row.key}: {len(answers)} answers", answers[0].at))
+            tally.repeated_answers.append((f"{row.key}: {len(answers)} answers", [a.at for a in answers]))
         for answer in answers:
             text = answer.body.get("text", "")
             for channel in (part.split(">")[0].split("|")[0] for part in text.split("<#")[1:]):

@@ -139,10 +139,14 @@ def test_kill_9_at_every_step_of_a_declaration_loses_and_repeats_nothing(double,
     assert tally.lost == [] and tally.duplicated == []
     assert tally.out_of_order == [] and tally.early == []
     # An answer through a response_url cannot be looked up: if the bot died after Slack took it and before
-    # recording that, it is sent again (at least once, never lost). Only then.
+    # recording that, it is sent again (at least once, never lost). Only then: between any two copies of an
+    # answer the bot died. (Not "within n seconds of the first copy": on a loaded machine the bot may wait
+    # seconds for the database to record the answer, and the kill aimed at a parallel lane lands meanwhile.)
     deaths = [at for _, _, at in double.faults.killed]
-    for answer, first_sent in tally.repeated_answers:
-        assert any(0 <= death - first_sent < 2.0 for death in deaths), f"{answer} repeated without a crash"
+    for answer, sent in tally.repeated_answers:
+        for earlier, later in zip(sent, sent[1:]):
+            assert any(earlier <= death <= later for death in deaths), \
+                f"{answer}: sent again {later - earlier:.1f} s later with no crash in between"
 
 
 def test_an_outage_rate_limits_and_failing_channel_creation_lose_and_repeat_nothing(double, store, database_url,
