@@ -71,6 +71,16 @@ class SlackGateway(SlackChannels):
         self._lock = threading.Lock()
         self._init_channels()
 
+    @classmethod
+    def for_outbox(cls, store: Store, clock: Clock, *, token: str | None = None, paced: bool = True) -> SlackGateway:
+        """The outbox worker's gateway, the same wherever the worker runs (inside ``serve`` or as
+        ``scheduler``): one try per call (the row's back-off retries) and, on real time, Slack's pace of
+        about one message per second per channel after a short burst."""
+        from bot.slack.client import make_worker_client
+
+        return cls(make_worker_client(token), store, clock, send_attempts=1,
+                   pacer=ChannelPacer(interval=1.0, burst=4) if paced else None)
+
     def user_timezone(self, user_id: str) -> str | None:
         return self.people.zone(user_id)
 

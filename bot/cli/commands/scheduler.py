@@ -39,7 +39,6 @@ def run(args: argparse.Namespace) -> int:
     from bot.config.reload import ConfigHolder
     from bot.incidents import in_use
     from bot.scheduling.scheduler import ReminderScheduler
-    from bot.slack.client import make_worker_client
     from bot.slack.gateway import SlackGateway
     from bot.store import migrate
     from bot.store.database import Store
@@ -53,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
     holder.start_watching(config.settings.reload_poll_seconds)
     holder.install_sighup()
     clock = SystemClock()
-    chat = SlackGateway(make_worker_client(), store, clock, send_attempts=1)
+    chat = SlackGateway.for_outbox(store, clock)  # as inside `serve`: one try per call, Slack's pace per channel
     from bot.notify.environment import from_environment
 
     paging = from_environment()  # SMS, calls, email (docs/paging.md); secrets taken out of the environment
