@@ -1,9 +1,9 @@
 """Building the bolt ``App``: one sync app, listeners registered per surface, one error handler.
 
-Production runs with ``process_before_response=False``: bolt returns the HTTP
-response as soon as a listener calls ``ack()`` and the listener finishes its
-work on the bounded listener pool.  Slower declare steps run on the services'
-background pool.
+The app runs with ``process_before_response=True``: each listener runs on the
+request's thread, validates, acknowledges and hands what the request asks to
+the queue (:mod:`bot.slack.after_ack`), so bolt answers as soon as the listener
+returns. Without a queue (tests, in-process tools) the work runs inline.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ SHORTCUTS = ("declare_incident",)
 
 
 def build_app(services: SlackServices, client: WebClient, *, signing_secret: str | None, socket_mode: bool = False,
-              process_before_response: bool = False, listener_workers: int = 16) -> App:
+              process_before_response: bool = True, listener_workers: int = 4) -> App:
     if not socket_mode and not signing_secret:
         raise ValueError("expected SLACK_SIGNING_SECRET in HTTP mode (requests must be verified), got nothing; "
                          "set it from the app's Basic Information page, or use Socket Mode with SLACK_APP_TOKEN")

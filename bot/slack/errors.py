@@ -58,6 +58,18 @@ def mark_verified(context: BoltContext, next: Callable[[], Any]) -> Any:  # noqa
     return next()
 
 
+def report(services: SlackServices, error: Exception, body: dict[str, Any], client: WebClient) -> None:
+    """Tell the person who sent the (verified) request ``body`` what went wrong, once per request."""
+    user = (body.get("user") or {}).get("id") or body.get("user_id")
+    text, expected = message_for(error, services.reader_zone(user) if user else services.config().settings.timezone)
+    if expected:
+        log.info("refused request: %s", error)
+    try:
+        answer_once(services, body, lambda: _tell(client, body, text))  # once per request
+    except Exception:
+        log.exception("could not tell the person about an error")
+
+
 def register(app: App, services: SlackServices) -> None:
     def on_error(error: Exception, body: dict[str, Any], client: WebClient, context: BoltContext) -> BoltResponse:
         if not context.get(VERIFIED):
@@ -65,15 +77,7 @@ def register(app: App, services: SlackServices) -> None:
             # is not Slack's, so nothing is sent anywhere, least of all to a response_url it names.
             log.info("refused an unverified request (%s)", type(error).__name__)
             return BoltResponse(status=401, body="invalid request")
-        body = body or {}
-        user = (body.get("user") or {}).get("id") or body.get("user_id")
-        text, expected = message_for(error, services.reader_zone(user) if user else services.config().settings.timezone)
-        if expected:
-            log.info("refused request: %s", error)
-        try:
-            answer_once(services, body, lambda: _tell(client, body, text))  # once per request
-        except Exception:
-            log.exception("could not tell the person about an error")
+        report(services, error, body or {}, client)
         return BoltResponse(status=200, body="")
 
     app.error(on_error)

@@ -74,17 +74,21 @@ def handle_command(services: SlackServices, ack: Ack, body: dict[str, Any], resp
         return
     ack()
     user, key = body.get("user_id", ""), operations.command_key(body)
-    svc = _service(services)
-    try:
-        if name == "worked":
-            answer = svc.record_worked(user, args["span"], args["note"], key=key)
-        else:
-            answer = svc.propose_cover(user, args["rota"], args["start"], args["end"], args["taker"], args["reason"],
-                                       key=key)
-    except RequestRefused as exc:
-        respond(text=escape(f"{exc}\nUsage: `{ONCALL_REQUESTS[name]}`"), response_type="ephemeral")
-        return
-    respond(text=reply_text(answer, deliver(services, answer)), response_type="ephemeral")
+
+    def work() -> None:
+        svc = _service(services)
+        try:
+            if name == "worked":
+                answer = svc.record_worked(user, args["span"], args["note"], key=key)
+            else:
+                answer = svc.propose_cover(user, args["rota"], args["start"], args["end"], args["taker"],
+                                           args["reason"], key=key)
+        except RequestRefused as exc:
+            respond(text=escape(f"{exc}\nUsage: `{ONCALL_REQUESTS[name]}`"), response_type="ephemeral")
+            return
+        respond(text=reply_text(answer, deliver(services, answer)), response_type="ephemeral")
+
+    services.after_ack(work, body)
 
 
 COVER_FORM = "cover.request"
@@ -133,17 +137,22 @@ def register(app: App, services: SlackServices) -> None:
     def answer(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         ack()
         user, key = body["user"]["id"], operations.action_key(body, action)
-        svc = _service(services)
-        try:
-            if action["action_id"] == "rest.schedule_now":
-                result = svc.schedule_rest_now(user, _id(action.get("value", ""), "rest"), key=key)
-            else:
-                result = svc.answer_cover(user, _id(action.get("value", ""), "cover"),
-                                          accept=action["action_id"] == "cover.accept", key=key)
-        except RequestRefused as exc:
-            respond(text=escape(str(exc)), response_type="ephemeral", replace_original=False)
-            return
-        respond(text=reply_text(result, deliver(services, result)), response_type="ephemeral", replace_original=False)
+
+        def work() -> None:
+            svc = _service(services)
+            try:
+                if action["action_id"] == "rest.schedule_now":
+                    result = svc.schedule_rest_now(user, _id(action.get("value", ""), "rest"), key=key)
+                else:
+                    result = svc.answer_cover(user, _id(action.get("value", ""), "cover"),
+                                              accept=action["action_id"] == "cover.accept", key=key)
+            except RequestRefused as exc:
+                respond(text=escape(str(exc)), response_type="ephemeral", replace_original=False)
+                return
+            respond(text=reply_text(result, deliver(services, result)), response_type="ephemeral",
+                    replace_original=False)
+
+        services.after_ack(work, body)
 
     def ask_for_cover(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: Any) -> None:
         ack()
@@ -153,7 +162,8 @@ def register(app: App, services: SlackServices) -> None:
         def local(at) -> str:
             return to_local(at, zone).strftime("%Y-%m-%dT%H:%M")
 
-        client.views_open(trigger_id=body["trigger_id"], view=cover_form(rotation, local(start), local(end)))
+        view = cover_form(rotation, local(start), local(end))
+        services.open_form(lambda: client.views_open(trigger_id=body["trigger_id"], view=view), body)
 
     def cover_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         values, user = _form_values(view), body["user"]["id"]
@@ -166,10 +176,15 @@ def register(app: App, services: SlackServices) -> None:
             ack(response_action="errors", errors={"from": str(exc)[:150]})
             return
         ack()
-        failed = deliver(services, result)
-        lines = tuple(f"Could not tell them ({why}); please tell them yourself." for _who, why in failed)
-        services.chat.direct_message(user, Notice(kind="reply", title=result.reply, lines=lines,
-                                                  mention_users=tuple(who for who, _ in failed)), key=f"{key}:reply")
+
+        def tell() -> None:
+            failed = deliver(services, result)
+            lines = tuple(f"Could not tell them ({why}); please tell them yourself." for _who, why in failed)
+            services.chat.direct_message(user, Notice(kind="reply", title=result.reply, lines=lines,
+                                                      mention_users=tuple(who for who, _ in failed)),
+                                         key=f"{key}:reply")
+
+        services.after_ack(tell, body)
 
     for action_id in ("cover.accept", "cover.decline", "rest.schedule_now"):
         app.action(action_id)(answer)

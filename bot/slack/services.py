@@ -31,6 +31,21 @@ class SlackServices:
     clock: Clock
     effects_written: Callable[[], None] = field(default=_nothing)
     web_links: Any = None  # bot.web.links.WebLinks when the web view is set up (WEB_LINK_SECRET)
+    queue: Any = None  # bot.slack.after_ack.AfterAck in the server; None: work runs on the listener thread
+
+    def after_ack(self, work: Callable[[], None], body: dict[str, Any]) -> None:
+        """Do ``work`` (what an acknowledged request asks) after the acknowledgement went out, in order."""
+        if self.queue is None:
+            work()
+        else:
+            self.queue.run(work, body)
+
+    def open_form(self, work: Callable[[], None], body: dict[str, Any]) -> None:
+        """Open a form (``work`` calls ``views.open``) now, not behind queued work: its trigger expires."""
+        if self.queue is None:
+            work()
+        else:
+            self.queue.form(work, body)
 
     def now(self) -> datetime:
         return ensure_utc(self.clock.now())
@@ -44,4 +59,5 @@ class SlackServices:
         return zone or self.config().settings.timezone
 
     def shutdown(self) -> None:
-        return None
+        if self.queue is not None:
+            self.queue.shutdown()

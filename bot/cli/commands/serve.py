@@ -18,6 +18,8 @@ from bot.cli.common import add_config_args, config_paths, load_or_exit, parse_in
 
 log = logging.getLogger(__name__)
 
+SWITCH_INTERVAL_SECONDS = 0.0005  # Python's default is 0.005 (bench/slack_ack.py)
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
@@ -51,11 +53,12 @@ def run(args: argparse.Namespace) -> int:
     from bot.config.reload import ConfigHolder
     from bot.incidents import in_use
     from bot.incidents.service import IncidentService
+    from bot.slack.after_ack import AfterAck
     from bot.slack.app import build_app
-    from bot.slack.client import api_url, make_client, make_worker_client
+    from bot.slack.errors import report
+    from bot.slack.client import api_url, make_client
     from bot.slack.gateway import SlackGateway
     from bot.slack.membership import ChannelMembership
-    from bot.slack.pacing import ChannelPacer
     from bot.slack.services import SlackServices
     from bot.slack.transport import serve_http, serve_socket_mode, serve_web_alone, web_mount
     from bot.store import migrate
@@ -88,9 +91,9 @@ def run(args: argparse.Namespace) -> int:
     clock = AcceleratedClock(args.clock_start, args.clock_speed) if args.clock_start else SystemClock()
     client = make_client(token)
     chat = SlackGateway(client, store, clock)  # the listeners' own calls (modals, profiles)
-    pacer = None if args.clock_start else ChannelPacer(interval=1.0, burst=4)  # real-time pacing, real time only
     # The outbox worker tries each call once; waiting (back-off, Retry-After) is the row's, never a sleep.
-    worker_chat = SlackGateway(make_worker_client(token), store, clock, pacer=pacer, send_attempts=1)
+    # Paced by real time only: a drill's simulated clock runs faster than Slack's limits.
+    worker_chat = SlackGateway.for_outbox(store, clock, token=token, paced=not args.clock_start)
     worker_chat.bot_user_id()  # asked once now rather than in the first declaration
     current = lambda: holder.current  # noqa: E731 - the provider every service reads the config through
     scheduler = None if args.no_scheduler else _start_scheduler(store, current, worker_chat, clock, paging)
@@ -106,6 +109,10 @@ def run(args: argparse.Namespace) -> int:
     os.environ.pop("WEB_LINK_SECRET", None)  # read once; not left for libraries or child processes
     services = SlackServices(incidents=incidents, chat=chat, config=current, clock=clock, web_links=web_links,
                              effects_written=scheduler.wake if scheduler is not None else _outbox_elsewhere)
+    services.queue = AfterAck(lambda error, body: report(services, error, body, client))
+    # Background threads (the queue, the outbox senders) compute while a request waits to be acknowledged:
+    # handing the interpreter lock over every 1 ms instead of 5 ms lets the acknowledging thread in sooner.
+    sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
     app = build_app(services, client, signing_secret=secret, socket_mode=bool(app_token))
     log.info("Slack Web API at %s", api_url())
     _serve_paging_webhooks(paging, incidents, current, args.host)
@@ -129,9 +136,9 @@ def run(args: argparse.Namespace) -> int:
     finally:
         if intake is not None:
             intake.stop()
+        services.shutdown()  # finish acknowledged commands first: their effects go to the outbox
         if scheduler is not None:
             scheduler.stop()
-        services.shutdown()
         holder.stop()
         store.dispose()
     return 0

@@ -47,25 +47,28 @@ def register(app: App, services: SlackServices) -> None:
         page_id = parse_value(action.get("value", ""), "page")
         user = body["user"]["id"]
         # The page message loses its buttons through the outbox once the acknowledgement is recorded.
-        operations.finish(services, operations.service_for(services, body).acknowledge_page(
-            page_id, actor=user, key=operations.action_key(body, action), incident=channel_incident(services, body)))
+        services.after_ack(lambda: operations.finish(services, operations.service_for(services, body).acknowledge_page(
+            page_id, actor=user, key=operations.action_key(body, action), incident=channel_incident(services, body))),
+            body)
 
     def page_decline(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
         ack()
         page_id = parse_value(action.get("value", ""), "page")
-        client.views_open(trigger_id=body["trigger_id"], view=modals.decline_modal(page_id))
+        services.open_form(lambda: client.views_open(trigger_id=body["trigger_id"], view=modals.decline_modal(page_id)),
+                           body)
 
     def obligation_notified(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
         ack()
         obligation_id = parse_value(action.get("value", ""), "obligation")
-        client.views_open(trigger_id=body["trigger_id"],
-                          view=modals.notified_modal(obligation_id, _message_header(body)))
+        services.open_form(lambda: client.views_open(trigger_id=body["trigger_id"],
+                                                     view=modals.notified_modal(obligation_id, _message_header(body))),
+                           body)
 
     def obligation_not_required(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
         ack()
         obligation_id = parse_value(action.get("value", ""), "obligation")
-        client.views_open(trigger_id=body["trigger_id"],
-                          view=modals.not_required_modal(obligation_id, _message_header(body)))
+        services.open_form(lambda: client.views_open(
+            trigger_id=body["trigger_id"], view=modals.not_required_modal(obligation_id, _message_header(body))), body)
 
     def obligation_snooze(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
@@ -73,28 +76,32 @@ def register(app: App, services: SlackServices) -> None:
         user = body["user"]["id"]
         # The lifecycle caps the snooze at the deadline: a nudge is never silenced past it.
         # From now, whatever an earlier snooze said: pressing again after it ran out snoozes again.
-        outcome = operations.service_for(services, body).snooze_obligation(
-            obligation_id, services.now() + SNOOZE, actor=user, key=operations.press_key(body, action),
-            incident=channel_incident(services, body))
-        operations.finish(services, outcome)
+        until = services.now() + SNOOZE  # from the press, not from when the queue gets to it
+        services.after_ack(lambda: operations.finish(services, operations.service_for(services, body).snooze_obligation(
+            obligation_id, until, actor=user, key=operations.press_key(body, action),
+            incident=channel_incident(services, body))), body)
 
     def task_done(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
         task_id = parse_value(action.get("value", ""), "task")
-        outcome = operations.service_for(services, body).complete_task(task_id, actor=body["user"]["id"],
-                                                                       key=operations.action_key(body, action),
-                                                                       incident=channel_incident(services, body))
-        operations.finish(services, outcome)
+        services.after_ack(lambda: operations.finish(services, operations.service_for(services, body).complete_task(
+            task_id, actor=body["user"]["id"], key=operations.action_key(body, action),
+            incident=channel_incident(services, body))), body)
 
     def trigger_decision(approve: bool) -> Callable[..., None]:
         def decide(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
             ack()
             approval_id = parse_value(action.get("value", ""), "approval")
             user, key = body["user"]["id"], operations.action_key(body, action)
-            incidents, incident = operations.service_for(services, body), channel_incident(services, body)
-            outcome = (incidents.approve_trigger_change(approval_id, actor=user, key=key, incident=incident) if approve
-                       else incidents.reject_trigger_change(approval_id, actor=user, key=key, incident=incident))
-            operations.finish(services, outcome)
+
+            def work() -> None:
+                incidents, incident = operations.service_for(services, body), channel_incident(services, body)
+                outcome = (incidents.approve_trigger_change(approval_id, actor=user, key=key, incident=incident)
+                           if approve else
+                           incidents.reject_trigger_change(approval_id, actor=user, key=key, incident=incident))
+                operations.finish(services, outcome)
+
+            services.after_ack(work, body)
         return decide
 
     def request_decision(approve: bool) -> Callable[..., None]:
@@ -103,9 +110,13 @@ def register(app: App, services: SlackServices) -> None:
             ack()
             approval_id = parse_value(action.get("value", ""), "approval")
             user, key = body["user"]["id"], operations.action_key(body, action)
-            outcome = (services.incidents.approve_request(approval_id, actor=user, key=key) if approve
-                       else services.incidents.reject_request(approval_id, actor=user, key=key))
-            respond(text=operations.finish(services, outcome), response_type="ephemeral", replace_original=False)
+
+            def work() -> None:
+                outcome = (services.incidents.approve_request(approval_id, actor=user, key=key) if approve
+                           else services.incidents.reject_request(approval_id, actor=user, key=key))
+                respond(text=operations.finish(services, outcome), response_type="ephemeral", replace_original=False)
+
+            services.after_ack(work, body)
         return decide
 
     def review_action(done: bool) -> Callable[..., None]:
@@ -113,7 +124,7 @@ def register(app: App, services: SlackServices) -> None:
             ack()
             from bot.slack.learning_commands import review_button
 
-            review_button(services, body, action, done=done)
+            services.after_ack(lambda: review_button(services, body, action, done=done), body)
         return press
 
     handlers = {

@@ -43,18 +43,29 @@ def register(app: App, services: SlackServices) -> None:
                 ack(response_type="ephemeral", text=escape(problem))
                 return
         ack()
-        reply = run_incident_command(services, command, body, client)
-        if reply:  # read-only answers; changes answer through the outbox
-            operations.answer_once(services, body, lambda: respond(text=reply, response_type="ephemeral"))
+        form = declare_form(services, command, body)
+        if form is not None:  # a trigger_id expires 3 s after the request: the form opens now, not queued
+            services.open_form(lambda: client.views_open(trigger_id=body["trigger_id"], view=form), body)
+            return
+
+        def work() -> None:
+            reply = run_incident_command(services, command, body, client)
+            if reply:  # read-only answers; changes answer through the outbox
+                operations.answer_once(services, body, lambda: respond(text=reply, response_type="ephemeral"))
+
+        services.after_ack(work, body)
 
     def oncall_command(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         if (body.get("text") or "").strip().lower() == "test-page":  # every paging method: bot/notify/test_page.py
             ack()
             from bot.notify.test_page import answer_test_page
 
-            text = answer_test_page(services.incidents.ctx.store, services.config(), body.get("user_id", ""),
-                                    key=operations.command_key(body), at=services.now())
-            respond(text=escape(text), response_type="ephemeral")
+            def test_page() -> None:
+                text = answer_test_page(services.incidents.ctx.store, services.config(), body.get("user_id", ""),
+                                        key=operations.command_key(body), at=services.now())
+                respond(text=escape(text), response_type="ephemeral")
+
+            services.after_ack(test_page, body)
             return
         if oncall_requests.is_request(body.get("text") or ""):  # worked / cover: bot/slack/oncall_requests.py
             oncall_requests.handle_command(services, ack, body, respond)
@@ -69,21 +80,44 @@ def register(app: App, services: SlackServices) -> None:
             ack(response_type="ephemeral", text=escape(str(exc)))
             return
         ack()
-        zone = services.reader_zone(body.get("user_id", ""))
-        options = services.incidents.severities()
-        severity = options[0].id if options else None  # skip reasons as for the most urgent page
-        respond(text=oncall_view.describe(oncall_requests.config_with_covers(services), rota, services.now(), zone,
-                                          severity),
-                response_type="ephemeral")
+
+        def describe() -> None:
+            zone = services.reader_zone(body.get("user_id", ""))
+            options = services.incidents.severities()
+            severity = options[0].id if options else None  # skip reasons as for the most urgent page
+            respond(text=oncall_view.describe(oncall_requests.config_with_covers(services), rota, services.now(),
+                                              zone, severity),
+                    response_type="ephemeral")
+
+        services.after_ack(describe, body)
 
     def declare_shortcut(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
-        client.views_open(trigger_id=body["trigger_id"], view=modals.declare_modal(
-            services.incidents.severities(), systems=services.incidents.systems()))
+        services.open_form(lambda: client.views_open(trigger_id=body["trigger_id"], view=modals.declare_modal(
+            services.incidents.severities(), systems=services.incidents.systems())), body)
 
     app.command("/incident")(incident_command)
     app.command("/oncall")(oncall_command)
     app.shortcut("declare_incident")(declare_shortcut)
+
+
+def _severity_and_title(services: SlackServices, command: IncidentCommand) -> tuple[str, str]:
+    severity, title = command.args.get("severity", ""), command.args.get("title", "")
+    if severity not in {o.id for o in services.incidents.severities()}:
+        # "/incident declare db is down": the first word is part of the title
+        title, severity = " ".join(w for w in (severity, title) if w), ""
+    return severity, title
+
+
+def declare_form(services: SlackServices, command: IncidentCommand, body: dict[str, Any]) -> dict[str, Any] | None:
+    """The declare modal when ``command`` is a declaration without a severity or a title, else None."""
+    if command.name != "declare":
+        return None
+    severity, title = _severity_and_title(services, command)
+    if severity and title:
+        return None
+    return modals.declare_modal(services.incidents.severities(), title=title, severity=severity,
+                                channel=body.get("channel_id") or "", systems=services.incidents.systems())
 
 
 def run_incident_command(services: SlackServices, command: IncidentCommand, body: dict[str, Any],
@@ -92,15 +126,7 @@ def run_incident_command(services: SlackServices, command: IncidentCommand, body
     key = operations.command_key(body)
     args = command.args
     if command.name == "declare":
-        known = {o.id for o in services.incidents.severities()}
-        severity, title = args.get("severity", ""), args.get("title", "")
-        if severity not in known:  # "/incident declare db is down": the first word is part of the title
-            title, severity = " ".join(w for w in (severity, title) if w), ""
-        if not severity or not title:
-            view = modals.declare_modal(services.incidents.severities(), title=title, severity=severity,
-                                        channel=channel or "", systems=services.incidents.systems())
-            client.views_open(trigger_id=body["trigger_id"], view=view)
-            return None
+        severity, title = _severity_and_title(services, command)
         return operations.declare(services, body, severity=severity, title=title, actor=user, key=key)
     incidents = operations.service_for(services, body)
     incident = operations.incident_for(services, command.incident, channel, reader=user)

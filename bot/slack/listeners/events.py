@@ -1,6 +1,6 @@
 """Other Events API events: mentions get the help text; events Slack re-sends are handled once.
 
-Events are acknowledged by bolt before listeners run.  Slack re-sends an
+Bolt acknowledges an event when its listener returns; listeners queue their Slack calls.  Slack re-sends an
 event when the first delivery was not acknowledged in time; the ``event_id``
 identifies it, so a re-sent event that was already seen is skipped.
 """
@@ -46,8 +46,9 @@ def register(app: App, services: SlackServices) -> None:
             return BoltResponse(status=200, body="")
         return next()
 
-    def mentioned(event: dict[str, Any], client: WebClient) -> None:
-        client.chat_postEphemeral(channel=event["channel"], user=event["user"], text=escape(help_text()))
+    def mentioned(event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
+        services.after_ack(lambda: client.chat_postEphemeral(channel=event["channel"], user=event["user"],
+                                                             text=escape(help_text())), body)
 
     app.middleware(skip_repeated_events)
     app.event("app_mention")(mentioned)

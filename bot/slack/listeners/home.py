@@ -12,10 +12,10 @@ from bot.slack.services import SlackServices
 
 
 def register(app: App, services: SlackServices) -> None:
-    def home_opened(event: dict[str, Any], client: WebClient) -> None:
+    def home_opened(event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
         if event.get("tab") not in (None, "home"):
             return
         user = event["user"]
-        client.views_publish(user_id=user, view=home_view.build(services, user))
+        services.after_ack(lambda: client.views_publish(user_id=user, view=home_view.build(services, user)), body)
 
     app.event("app_home_opened")(home_opened)

@@ -2,8 +2,9 @@
 
 Missing or malformed fields are answered in the acknowledgement
 (``response_action: errors``) so the modal stays open with the problem next
-to the field.  Then the modal closes and the work runs; the person gets the
-result as an ephemeral note (or a DM).
+to the field.  Then the modal closes and the work is queued
+(:mod:`bot.slack.after_ack`); the person gets the result as an ephemeral note
+(or a DM).
 """
 
 from __future__ import annotations
@@ -33,9 +34,10 @@ def register(app: App, services: SlackServices) -> None:
         ack()
         user = body["user"]["id"]
         facts = {k[len(FACT_PREFIX):]: v for k, v in values.items() if k.startswith(FACT_PREFIX)}
-        operations.declare(services, body, severity=values["severity"], title=values["title"], actor=user,
-                           key=operations.view_key(view), description=values.get("description", ""), facts=facts,
-                           channel=view.get("private_metadata") or None, systems=values.get("systems"))
+        services.after_ack(lambda: operations.declare(
+            services, body, severity=values["severity"], title=values["title"], actor=user,
+            key=operations.view_key(view), description=values.get("description", ""), facts=facts,
+            channel=view.get("private_metadata") or None, systems=values.get("systems")), body)
 
     def notified_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
         values = modals.values(view)
@@ -48,10 +50,9 @@ def register(app: App, services: SlackServices) -> None:
             return
         ack()
         user = body["user"]["id"]
-        outcome = operations.service_for(services, body).mark_notified(
+        services.after_ack(lambda: operations.finish(services, operations.service_for(services, body).mark_notified(
             modals.metadata_id(view, "obligation"), actor=user, key=operations.view_key(view),
-            reference=values["reference"], submitted_at=submitted_at, evidence_url=values.get("evidence", ""))
-        operations.finish(services, outcome)
+            reference=values["reference"], submitted_at=submitted_at, evidence_url=values.get("evidence", ""))), body)
 
     def not_required_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
         values = modals.values(view)
@@ -60,9 +61,8 @@ def register(app: App, services: SlackServices) -> None:
             return
         ack()
         user = body["user"]["id"]
-        outcome = operations.service_for(services, body).mark_not_required(
-            modals.metadata_id(view, "obligation"), values["reason"], actor=user, key=operations.view_key(view))
-        operations.finish(services, outcome)
+        services.after_ack(lambda: operations.finish(services, operations.service_for(services, body).mark_not_required(
+            modals.metadata_id(view, "obligation"), values["reason"], actor=user, key=operations.view_key(view))), body)
 
     def decline_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
         values = modals.values(view)
@@ -71,9 +71,8 @@ def register(app: App, services: SlackServices) -> None:
             return
         ack()
         user = body["user"]["id"]
-        outcome = operations.service_for(services, body).decline_page(
-            modals.metadata_id(view, "page"), values["reason"], actor=user, key=operations.view_key(view))
-        operations.finish(services, outcome)
+        services.after_ack(lambda: operations.finish(services, operations.service_for(services, body).decline_page(
+            modals.metadata_id(view, "page"), values["reason"], actor=user, key=operations.view_key(view))), body)
 
     app.view(modals.DECLARE)(declare_submitted)
     app.view(modals.NOTIFIED)(notified_submitted)
