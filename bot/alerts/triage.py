@@ -25,21 +25,26 @@ incident, else on the global chain.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable
 
+from sqlalchemy import text
 from sqlmodel import Session, select
 
 from bot.alerts.events import AlertEvent
 from bot.alerts.routing import choose_route, suppression
 from bot.alerts.tables import AlertGroup, AlertReceipt
-from bot.audit.trail import append_event
+from bot.audit.trail import NewEvent, append_events
 from bot.clock import Clock, ensure_utc
 
 log = logging.getLogger(__name__)
+
+# pg_advisory_xact_lock key: the first 8 bytes of sha256("incident-bot:alert-triage"), as a signed integer
+TRIAGE_LOCK = int.from_bytes(hashlib.sha256(b"incident-bot:alert-triage").digest()[:8], "big", signed=True)
 
 
 @dataclass(frozen=True)
@@ -85,9 +90,10 @@ class Triage:
         config = self.config()
         return check(self.store, config.one("alerts"), self.clock.now()) if config.loaded("alerts") else []
 
-    def run_pending(self, limit: int = 500, batch: int = 10) -> list[Disposition]:
-        """Triage up to ``limit`` waiting receipts in order; events that open no incident are handled up to
-        ``batch`` per transaction (a declaration always gets its own)."""
+    def run_pending(self, limit: int = 2000, batch: int = 50, max_seconds: float = 0.02) -> list[Disposition]:
+        """Triage up to ``limit`` waiting receipts in order.  Events that open no incident are handled up to
+        ``batch`` receipts (or ``max_seconds``) per transaction, their disposition events appended with one
+        flush; a declaration always gets transactions of its own."""
         with self.store.session() as s:
             ids = list(s.exec(select(AlertReceipt.id).where(AlertReceipt.state == "accepted")
                               .order_by(AlertReceipt.id).limit(limit)).all())  # type: ignore[arg-type]
@@ -97,23 +103,27 @@ class Triage:
             declare = None
             started = time.monotonic()
             with self.write_lock, self.store.session() as s:
-                for _ in range(batch):
-                    if pos >= len(ids):
-                        break
-                    receipt = s.exec(select(AlertReceipt).where(AlertReceipt.id == ids[pos]).with_for_update()).first()
-                    if receipt is None or receipt.state != "accepted" or receipt.done >= len(receipt.events):
-                        if receipt is not None and receipt.state == "accepted":
-                            self._finish(receipt)
-                        pos += 1
-                        continue
-                    index = receipt.done
-                    step = self._step(s, receipt, index, AlertEvent.from_json(receipt.events[index]), alerts,
-                                      ensure_utc(self.clock.now()))
-                    if isinstance(step, Disposition):
+                _one_at_a_time(s)
+                chunk = ids[pos:pos + batch]
+                work = _Batch(s, self._receipts(s, chunk), alerts)
+                for receipt_id in chunk:
+                    receipt = work.receipts.get(receipt_id)
+                    while receipt is not None and receipt.state == "accepted" and receipt.done < len(receipt.events):
+                        index = receipt.done
+                        event = AlertEvent.from_json(receipt.events[index])
+                        step = self._step(work, receipt, index, event, alerts, ensure_utc(self.clock.now()))
+                        if not isinstance(step, Disposition):
+                            declare = (receipt.id, index, event, *step)
+                            break
                         out.append(step)
-                        continue
-                    declare = (receipt.id, index, AlertEvent.from_json(receipt.events[index]), *step)
-                    break
+                    if declare is not None:
+                        break
+                    if receipt is not None and receipt.state == "accepted":
+                        self._finish(receipt)
+                    pos += 1
+                    if time.monotonic() - started > max_seconds:
+                        break
+                work.write()
             if declare is not None:
                 with self.write_lock:
                     done = self._declare(*declare)
@@ -122,6 +132,11 @@ class Triage:
             if self.intake_busy is not None and self.intake_busy():
                 time.sleep(max(0.005, 2 * (time.monotonic() - started)))
         return out
+
+    def _receipts(self, s: Session, ids: list[int]) -> dict[int, AlertReceipt]:
+        rows = s.exec(select(AlertReceipt).where(AlertReceipt.id.in_(ids))  # type: ignore[union-attr]
+                      .order_by(AlertReceipt.id).with_for_update()).all()
+        return {r.id: r for r in rows}  # type: ignore[misc]
 
     def _finish(self, receipt: AlertReceipt) -> None:
         receipt.state, receipt.triaged_at = "triaged", ensure_utc(self.clock.now())
@@ -132,40 +147,37 @@ class Triage:
         receipt = s.exec(select(AlertReceipt).where(AlertReceipt.id == receipt_id).with_for_update()).first()
         return receipt if receipt is not None and receipt.done == index else None
 
-    def _step(self, s: Session, receipt: AlertReceipt, index: int, event: AlertEvent, alerts: Any,
+    def _step(self, work: "_Batch", receipt: AlertReceipt, index: int, event: AlertEvent, alerts: Any,
               now: datetime) -> Disposition | tuple[int, dict[str, Any]]:
-        """Handle one event in the caller's transaction: its disposition, or (group id, data) to declare."""
-        pending_declare = None
-        source = next((x for x in alerts.sources if x.id == receipt.source), None)
-        key = group_key(source, event)
+        """Handle one event in the batch's transaction: its disposition, or (group id, data) to declare."""
+        s, pending_declare = work.session, None
+        key = group_key(work.source(receipt.source), event)
         data = _event_data(receipt, index, event, key)
-        group = s.exec(select(AlertGroup).where(AlertGroup.source == receipt.source,
-                                                AlertGroup.open_key == key)).first()
+        group = work.open_group(receipt.source, key)
         if event.action != "trigger" and group is None:
-            return self._record(s, receipt, data, None, "unmatched", now,
+            return self._record(work, receipt, data, None, "unmatched", now,
                                 f"{event.action} for an alert with no open group; nothing to do")
         if event.action == "resolve":
-            return self._resolve(s, receipt, data, group, now)
+            return self._resolve(work, receipt, data, group, now)
         if event.action == "acknowledge":
-            return self._acknowledge(s, receipt, data, group, now)
+            return self._acknowledge(work, receipt, data, group, now)
         if group is not None and group.status == "opening" and group.incident_id is None:
             pending_declare = group.id  # a crash came between the group and its incident: finish it
         elif group is not None:
             group.alerts += 1
             group.last_at = now
-            s.add(group)
-            return self._record(s, receipt, data, group, "grouped", now,
+            return self._record(work, receipt, data, group, "grouped", now,
                                 f"alert grouped into alert group {group.id} ({group.alerts} alerts); not paged again")
         else:
             if event.details.get("muted"):
                 data |= {"muted": event.details["muted"]}
-                return self._record(s, receipt, data, None, "suppressed", now,
+                return self._record(work, receipt, data, None, "suppressed", now,
                                     f"alert of a muted monitor ({event.details['muted']}); nobody paged")
             held = suppression(alerts, receipt.source, event.labels, now)
             if held is not None:
                 w = held.window
                 data |= {"window": w.id, "reason": w.reason, "owner": w.owner, "ends": w.ends.isoformat()}
-                return self._record(s, receipt, data, None, "suppressed", now,
+                return self._record(work, receipt, data, None, "suppressed", now,
                                     f"alert suppressed by {held.kind} {w.id} (owner {w.owner}: {w.reason}); "
                                     "nobody paged")
             recent = s.exec(select(AlertGroup).where(AlertGroup.source == receipt.source, AlertGroup.key == key,
@@ -179,7 +191,8 @@ class Triage:
                 recent.alerts += 1
                 recent.last_at, recent.resolved_at, recent.resolved_by = now, None, None
                 s.add(recent)
-                return self._record(s, receipt, data, recent, "flapping", now,
+                work.groups[(receipt.source, key)] = recent
+                return self._record(work, receipt, data, recent, "flapping", now,
                                     f"alert fired again {quiet}s after resolving, within the {alerts.grouping.window} window: alert group {recent.id} reopened "
                                     f"(flap {recent.flaps}); not paged again")
             chosen = choose_route(alerts, receipt.source, event.labels)
@@ -188,6 +201,7 @@ class Triage:
                                opened_at=now, last_at=now)
             s.add(group)
             s.flush()
+            work.groups[(receipt.source, key)] = group
             pending_declare = group.id
         return pending_declare, data
 
@@ -214,17 +228,21 @@ class Triage:
                 log.error("alert group %s: route %s could not declare: %s", group_id, name, exc)
         now = ensure_utc(self.clock.now())
         with self.store.session() as s:
+            _one_at_a_time(s)
             receipt = self._claim(s, receipt_id, index)
             if receipt is None:
                 return None
+            work = _Batch(s, {receipt_id: receipt}, alerts)
             group = s.get(AlertGroup, group_id)
             group.status, group.route = "open", route_name
             if result is None:
                 s.add(group)
                 data |= {"failures": failures}
-                return self._record(s, receipt, data, group, "unrouted", now,
-                                    "alert could not open an incident on its route nor on the fallback: "
-                                    + "; ".join(failures) + " — fix config/alerts.yaml; the group stays open")
+                unrouted = self._record(work, receipt, data, group, "unrouted", now,
+                                        "alert could not open an incident on its route nor on the fallback: "
+                                        + "; ".join(failures) + " — fix config/alerts.yaml; the group stays open")
+                work.write()
+                return unrouted
             group.incident_id = result.incident.id
             s.add(group)
             pages = [{"person": p.person_id, "status": p.status, "page_at": p.page_at.isoformat() if p.page_at else None,
@@ -233,9 +251,10 @@ class Triage:
                      "pages": pages, "failures": failures}
             who = ", ".join(f"{p['person']} ({p['status']}" + (f" until {p['page_at']}" if p["status"] == "held" else "")
                             + ")" for p in pages) or "nobody (see the page plan's skips)"
-            disposition = self._record(s, receipt, data, group, "incident", now,
+            disposition = self._record(work, receipt, data, group, "incident", now,
                                        f"alert opened {result.incident.label} ({result.incident.severity}) by "
                                        f"{route_name}; paging {who}")
+            work.write()
         if self.on_declared is not None and not result.replayed:
             try:
                 self.on_declared(result)
@@ -243,8 +262,11 @@ class Triage:
                 log.exception("alert group %s: opening the incident channel failed", group_id)
         return disposition
 
-    def _resolve(self, s: Session, receipt: AlertReceipt, data: dict[str, Any], group: AlertGroup,
+    def _resolve(self, work: "_Batch", receipt: AlertReceipt, data: dict[str, Any], group: AlertGroup,
                  now: datetime) -> Disposition:
+        s = work.session
+        work.write()  # the dispositions before this one precede the cancellations on the chain
+        work.groups[(group.source, group.key)] = None
         group.status, group.open_key = "resolved", None
         group.resolved_at, group.resolved_by, group.last_at = now, f"source:{receipt.source}", now
         s.add(group)
@@ -256,27 +278,66 @@ class Triage:
             cancelled = cancel_pending(s, group.incident_id, by=f"alerts:{receipt.source}", at=now)
             sync_incident(s, self.config(), group.incident_id, now)
         data |= {"cancelled_pages": [p.id for p in cancelled]}
-        return self._record(s, receipt, data, group, "resolved", now,
+        return self._record(work, receipt, data, group, "resolved", now,
                             f"alert group {group.id} resolved by the source; {len(cancelled)} pending page(s) cancelled")
 
-    def _acknowledge(self, s: Session, receipt: AlertReceipt, data: dict[str, Any], group: AlertGroup,
+    def _acknowledge(self, work: "_Batch", receipt: AlertReceipt, data: dict[str, Any], group: AlertGroup,
                      now: datetime) -> Disposition:
         group.status, group.last_at = "acknowledged", now
-        s.add(group)
-        return self._record(s, receipt, data, group, "acknowledged", now,
+        return self._record(work, receipt, data, group, "acknowledged", now,
                             f"alert group {group.id} acknowledged by the source")
 
-    def _record(self, s: Session, receipt: AlertReceipt, data: dict[str, Any], group: AlertGroup | None, kind: str,
-                now: datetime, summary: str) -> Disposition:
+    def _record(self, work: "_Batch", receipt: AlertReceipt, data: dict[str, Any], group: AlertGroup | None,
+                kind: str, now: datetime, summary: str) -> Disposition:
         data = {**data, "disposition": kind, "group": group.id if group else None}
-        append_event(s, incident_id=group.incident_id if group else None, actor=f"alerts:{receipt.source}",
-                     kind=f"alert.{kind}", at=now, summary=f"{data['summary'] or data['key']}: {summary}"[:4000],
-                     data=data)
+        work.events.append(NewEvent(incident_id=group.incident_id if group else None, actor=f"alerts:{receipt.source}",
+                                    kind=f"alert.{kind}", at=now,
+                                    summary=f"{data['summary'] or data['key']}: {summary}"[:4000], data=data))
         receipt.done = data["index"] + 1
         if receipt.done >= len(receipt.events):
             self._finish(receipt)
-        s.add(receipt)
         return Disposition(receipt.id, data["index"], kind, group.id if group else None, summary)
+
+
+def _one_at_a_time(s: Session) -> None:
+    """Triage transactions run one at a time, so that several triage workers keep the receipts' order and the
+    groups' counts exact: SQLite has one writer anyway (BEGIN IMMEDIATE); PostgreSQL takes a lock held until
+    the transaction ends."""
+    if s.get_bind().dialect.name == "postgresql":
+        s.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": TRIAGE_LOCK})
+
+
+class _Batch:
+    """One triage transaction: its receipts (locked), the open groups of their keys (read once), and the
+    disposition events, appended in order with one flush by :meth:`write`."""
+
+    def __init__(self, session: Session, receipts: dict[int, AlertReceipt], alerts: Any) -> None:
+        self.session, self.receipts = session, receipts
+        self.events: list[NewEvent] = []
+        self.groups: dict[tuple[str, str], AlertGroup | None] = {}
+        self._sources = {x.id: x for x in alerts.sources}
+        wanted = {(r.source, group_key(self.source(r.source), AlertEvent.from_json(e)))
+                  for r in receipts.values() if r.state == "accepted" for e in r.events[r.done:]}
+        if wanted:
+            for g in session.exec(select(AlertGroup).where(
+                    AlertGroup.open_key.in_({k for _, k in wanted}))).all():  # type: ignore[union-attr]
+                if (g.source, g.open_key) in wanted:
+                    self.groups[(g.source, g.open_key)] = g  # type: ignore[index]
+            self.groups.update({k: None for k in wanted if k not in self.groups})
+
+    def source(self, source_id: str) -> Any:
+        return self._sources.get(source_id)
+
+    def open_group(self, source: str, key: str) -> AlertGroup | None:
+        if (source, key) not in self.groups:
+            self.groups[(source, key)] = self.session.exec(select(AlertGroup).where(
+                AlertGroup.source == source, AlertGroup.open_key == key)).first()
+        return self.groups[(source, key)]
+
+    def write(self) -> None:
+        if self.events:
+            append_events(self.session, self.events)
+            self.events = []
 
 
 def _slack_of(config: Any, person_id: str) -> str:

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 
 from bot.audit.digest import DIGEST_VERSION, canonical_json, content_digest
 from bot.audit.tables import TimelineEvent
@@ -53,10 +53,34 @@ def chain_name(incident_id: int | None) -> str:
     return f"incident:{incident_id}" if incident_id is not None else "global"
 
 
-def _head(session: Session, chain: str) -> TimelineEvent | None:
-    return session.exec(
-        select(TimelineEvent).where(TimelineEvent.chain == chain).order_by(TimelineEvent.seq.desc()).limit(1)  # type: ignore[attr-defined]
-    ).first()
+def _heads(session: Session, incident_ids: set[int | None]) -> dict[str, tuple[int, str]]:
+    """Lock the incidents' chains and read their heads: chain -> (seq, hash), chains without events left out.
+
+    Serialise appends to one chain: a row lock on each incident, taken in id order (PostgreSQL; SQLite
+    serialises writers)."""
+    from bot.incidents.tables import Incident
+
+    ids = sorted(i for i in incident_ids if i is not None)
+    if ids:
+        session.exec(select(Incident.id).where(Incident.id.in_(ids)).order_by(Incident.id).with_for_update()).all()  # type: ignore[union-attr]
+    chains = [chain_name(i) for i in incident_ids]
+    newest = (select(TimelineEvent.chain, func.max(TimelineEvent.seq).label("seq"))
+              .where(TimelineEvent.chain.in_(chains)).group_by(TimelineEvent.chain).subquery())  # type: ignore[attr-defined]
+    rows = session.exec(select(TimelineEvent.chain, TimelineEvent.seq, TimelineEvent.hash)
+                        .join(newest, (TimelineEvent.chain == newest.c.chain) & (TimelineEvent.seq == newest.c.seq))).all()
+    return {chain: (seq, digest) for chain, seq, digest in rows}
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    """An event to append (see :func:`append_events`)."""
+
+    incident_id: int | None
+    actor: str
+    kind: str
+    at: datetime
+    summary: str = ""
+    data: dict[str, Any] | None = None
 
 
 def append_event(session: Session, *, incident_id: int | None, actor: str, kind: str, at: datetime,
@@ -67,27 +91,42 @@ def append_event(session: Session, *, incident_id: int | None, actor: str, kind:
     ``session.info["config_version"]`` (:func:`bot.incidents.idempotency.run_once` does); every event
     it appends then records it as ``data["config_version"]``, unless the event names its own.
     """
-    payload = json.loads(canonical_json(data or {}))  # what the database will give back
-    stamp = session.info.get(CONFIG_VERSION)
-    if stamp and CONFIG_VERSION not in payload:
-        payload[CONFIG_VERSION] = stamp
-    chain = chain_name(incident_id)
-    if incident_id is not None:
-        from bot.incidents.tables import Incident
+    return append_events(session, [NewEvent(incident_id, actor, kind, at, summary, data)])[0]
 
-        # Serialise appends to one chain (row lock on PostgreSQL; SQLite serialises writers).
-        session.exec(select(Incident.id).where(Incident.id == incident_id).with_for_update()).first()
-    head = _head(session, chain)
-    seq = (head.seq + 1) if head else 1
-    prev = head.hash if head else GENESIS
-    at = ensure_utc(at)
-    event = TimelineEvent(chain=chain, seq=seq, incident_id=incident_id, at=at, actor=actor, kind=kind,
-                          summary=summary, data=payload, prev_hash=prev, digest_version=DIGEST_VERSION)
-    seal(event)
-    session.add(event)
+
+def append_events(session: Session, new: list[NewEvent]) -> list[TimelineEvent]:
+    """Append events, in this order, to their chains in the caller's unit of work, with one flush.
+
+    A chain's head is read (and, for an incident, its row locked) once per unit of work: after that the
+    newest event this unit of work appended to it is the head.
+    """
+    stamp = session.info.get(CONFIG_VERSION)
+    appended: dict[str, TimelineEvent] = session.info.setdefault(APPENDED, {})
+    out = []
+    with session.no_autoflush:  # the events are flushed together below
+        fresh = {item.incident_id for item in new if not _known(session, appended, chain_name(item.incident_id))}
+        heads = _heads(session, fresh) if fresh else {}
+        for item in new:
+            payload = json.loads(canonical_json(item.data or {}))  # what the database will give back
+            if stamp and CONFIG_VERSION not in payload:
+                payload[CONFIG_VERSION] = stamp
+            chain = chain_name(item.incident_id)
+            last = appended[chain] if _known(session, appended, chain) else None
+            seq, prev = (last.seq, last.hash) if last is not None else heads.get(chain, (0, GENESIS))
+            event = TimelineEvent(chain=chain, seq=seq + 1, incident_id=item.incident_id, at=ensure_utc(item.at),
+                                  actor=item.actor, kind=item.kind, summary=item.summary, data=payload,
+                                  prev_hash=prev, digest_version=DIGEST_VERSION)
+            seal(event)
+            session.add(event)
+            appended[chain] = event
+            out.append(event)
     session.flush()
-    session.info.setdefault(APPENDED, {})[chain] = event
-    return event
+    return out
+
+
+def _known(session: Session, appended: dict[str, TimelineEvent], chain: str) -> bool:
+    """Did this unit of work append to ``chain`` already (its lock is held and its head is known)?"""
+    return chain in appended and appended[chain] in session
 
 
 def seal(event: TimelineEvent) -> None:
