@@ -1,8 +1,10 @@
 """Alert intake under sustained load: answer times, and exact grouping under concurrency.
 
-Runs the bot's alert intake as `serve` does (waitress on loopback, the triage
-worker, the shipped configuration plus an alerts.yaml), on a fresh SQLite
-database or on PostgreSQL (``--database-url``), and offers Alertmanager
+Runs the bot's alert intake as `serve` does (waitress on loopback, the shipped
+configuration plus an alerts.yaml) with triage either in a thread of the same
+process (one `serve`) or in a process of its own (web `serve --no-scheduler` plus
+the `scheduler` worker), on a fresh SQLite database or on PostgreSQL
+(``--database-url``), prints the machine's load average, and offers Alertmanager
 webhooks at a fixed rate from separate client processes over keep-alive
 connections: a mix of new alert groups and repeats of groups already open.
 
@@ -12,7 +14,8 @@ grouping check: one group per key, one incident per group, no page twice.
 With ``--peer`` it offers the same load to a real Prometheus Alertmanager's own
 ``/api/v2/alerts`` (``$ALERTMANAGER`` or on PATH) for comparison.
 
-    python bench/alert_intake.py [--rate 500] [--seconds 20] [--new-share 0.05] [--database-url URL] [--peer]
+    python bench/alert_intake.py [--rate 500] [--seconds 20] [--new-share 0.05] [--database-url URL]
+                                 [--triage worker|serve] [--no-triage] [--peer]
 
 Target (issue 14): at least 500 alerts/s with p99 under 100 ms on 2 cores, on SQLite and PostgreSQL.
 """
@@ -140,38 +143,62 @@ def report(name: str, r: dict) -> None:
           f"errors {r['errors']}")
 
 
+def _setup(args, work: Path, fresh: bool):
+    from bot.clock import SystemClock
+    from bot.config.loader import ConfigPaths, collect
+    from bot.incidents.service import IncidentService
+    from bot.store import migrate
+    from bot.store.database import Store, make_engine
+
+    config, issues = collect(ConfigPaths(work / "config", ROOT / "playbooks"))
+    assert config is not None, issues
+    engine = make_engine(args.database_url or f"sqlite:///{work / 'bench.db'}")
+    if fresh:
+        if args.database_url:
+            from sqlalchemy import text
+
+            with engine.begin() as conn:
+                conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+                conn.execute(text("CREATE SCHEMA public"))
+        migrate.upgrade(engine)
+    store, clock = Store(engine), SystemClock()
+    return config, store, clock, IncidentService(store, lambda: config, clock)
+
+
+def _triage_process(args, work: Path, stop, out) -> None:
+    """The `scheduler` worker's alert triage (bot.cli.commands.scheduler), in a process of its own."""
+    from bot.alerts.worker import worker_process_triage
+
+    config, store, clock, incidents = _setup(args, work, fresh=False)
+    worker = worker_process_triage(store, lambda: config, clock, incidents, poll_seconds=0.5)
+    cpu = time.process_time()
+    worker.start()
+    stop.wait()
+    worker.stop()
+    out.put(time.process_time() - cpu)
+    store.dispose()
+
+
 def run_bot(args) -> dict:
     from sqlmodel import func, select
 
     from bot.alerts.tables import AlertGroup, AlertReceipt
     from bot.alerts_http.runtime import AlertIntake
-    from bot.clock import SystemClock
-    from bot.config.loader import ConfigPaths, collect
-    from bot.incidents.service import IncidentService
     from bot.incidents.tables import Incident
     from bot.oncall.tables import Page
-    from bot.store import migrate
-    from bot.store.database import Store, make_engine
 
     work = Path(tempfile.mkdtemp(prefix="bench-alerts-"))
     shutil.copytree(ROOT / "config", work / "config")
     (work / "config" / "alerts.yaml").write_text(ALERTS_YAML)
-    config, issues = collect(ConfigPaths(work / "config", ROOT / "playbooks"))
-    assert config is not None, issues
-    url = args.database_url or f"sqlite:///{work / 'bench.db'}"
-    engine = make_engine(url)
-    if args.database_url:
-        from sqlalchemy import text
-
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-    migrate.upgrade(engine)
-    store = Store(engine)
-    clock = SystemClock()
-    incidents = IncidentService(store, lambda: config, clock)
+    config, store, clock, incidents = _setup(args, work, fresh=True)
+    worker = None
+    if args.triage == "worker" and not args.no_triage:
+        ctx = mp.get_context("spawn")  # a fresh interpreter, as a separate `scheduler` process would be
+        stop, triage_cpu = ctx.Event(), ctx.Queue()
+        worker = ctx.Process(target=_triage_process, args=(args, work, stop, triage_cpu))
+        worker.start()
     intake = AlertIntake(store, lambda: config, clock, incidents, environ={"BENCH_ALERTS_TOKEN": TOKEN},
-                         poll_seconds=0.5)
+                         poll_seconds=0.5, triage=args.triage == "serve" or args.no_triage)
     if not args.no_triage:
         intake.start()
     port = intake.listen("127.0.0.1", 0, threads=args.server_threads)
@@ -190,6 +217,10 @@ def run_bot(args) -> dict:
         time.sleep(0.2)
     result["drain"] = time.perf_counter() - load_end
     intake.stop()
+    if worker is not None:
+        stop.set()
+        result["triage_cpu_ms"] = triage_cpu.get(timeout=60) / result["sent"] * 1000
+        worker.join(30)
     with store.session() as s:
         groups = s.exec(select(AlertGroup)).all()
         result["groups"] = len(groups)
@@ -237,6 +268,11 @@ def run_peer(args) -> dict | None:
         shutil.rmtree(work, ignore_errors=True)
 
 
+def _load() -> str:
+    """The machine's 1, 5 and 15 minute load averages: the figures mean little on a busy machine."""
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rate", type=float, default=500, help="alerts offered per second")
@@ -246,19 +282,33 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=8, help="connections per client process")
     parser.add_argument("--server-threads", type=int, default=8)
     parser.add_argument("--database-url", default=None, help="PostgreSQL URL (its public schema is recreated)")
+    parser.add_argument("--triage", choices=("worker", "serve"), default=None,
+                        help="worker: triage in a process of its own, as the `scheduler` worker does when web "
+                             "processes run `serve --no-scheduler`; serve: in the intake's process, as plain "
+                             "`serve` does. Default: what docs/alerts.md recommends for alert storms, serve on "
+                             "SQLite and worker on PostgreSQL")
     parser.add_argument("--no-triage", action="store_true", help="triage only after the load (intake alone)")
     parser.add_argument("--peer-only", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--peer", action="store_true", help="also offer the load to a real Alertmanager")
     args = parser.parse_args()
+    args.triage = args.triage or ("worker" if args.database_url else "serve")
     db = "PostgreSQL" if args.database_url else "SQLite"
+    deployment = ("intake alone, triage after the load" if args.no_triage else
+                  "web `serve --no-scheduler` + `scheduler` worker triaging" if args.triage == "worker" else
+                  "one `serve` process triaging in a thread")
     print(f"alert intake: {args.rate:.0f} alerts/s for {args.seconds:.0f} s, {args.new_share:.0%} new groups, "
           f"{args.processes}x{args.threads} keep-alive connections, {os.cpu_count()} CPUs, {db}")
+    print(f"deployment: {deployment}; load average before the run {_load()}")
     if args.peer_only:
         report("peer: Alertmanager /api/v2/alerts", run_peer(args))
         return 0
     r = run_bot(args)
     report(f"intake /alerts ({db})", r)
-    print(f"{'':<34} server CPU {r['cpu_ms']:.2f} ms per alert during the load (intake and triage, all threads)")
+    if "triage_cpu_ms" in r:
+        print(f"{'':<34} intake process CPU {r['cpu_ms']:.2f} ms per alert during the load; triage process CPU "
+              f"{r['triage_cpu_ms']:.2f} ms per alert (load and drain)")
+    else:
+        print(f"{'':<34} server CPU {r['cpu_ms']:.2f} ms per alert during the load (intake and triage, all threads)")
     print(f"{'':<34} triage drained {r['drain']:.1f} s after the load; {r['receipts']} receipts, {r['distinct_keys']} "
           f"keys -> {r['groups']} groups, {r['incidents']} incidents ({r['groups_with_incident']} groups with one), "
           f"{r['pages']} pages, {r['page_twice']} paged twice")
@@ -266,6 +316,7 @@ def main() -> int:
           and r["page_twice"] == 0 and r["errors"] == 0)
     print(f"{'':<34} grouping exact: {'yes' if ok else 'NO'}; target met: "
           f"{'yes' if ok and r['achieved'] >= 500 * 0.98 and r['p99'] < 100 else 'NO'}")
+    print(f"{'':<34} load average after the run {_load()}")
     if args.peer:
         p = run_peer(args)
         if p:

@@ -71,11 +71,12 @@ def _event_data(receipt: AlertReceipt, index: int, event: AlertEvent, key: str) 
 class Triage:
     def __init__(self, store, config: Callable[[], Any], clock: Clock, incidents: Any, *,
                  on_declared: Callable[[Any], None] | None = None,
-                 intake_busy: Callable[[], bool] | None = None, write_lock: Any = None) -> None:
+                 intake_busy: Callable[[], bool] | None = None, write_lock: Any = None, pause: float = 2.0) -> None:
         """``incidents`` is the :class:`~bot.incidents.service.IncidentService`; ``on_declared(result)`` lets
         the chat adapter open the new incident's channel; ``intake_busy()`` says alerts are arriving right now:
-        triage then leaves the intake twice the time each of its transactions took, so that senders are
-        answered fast during an alert storm and triage catches up after it."""
+        triage then leaves the intake ``pause`` times the time each of its transactions took (at least 5 ms),
+        so that senders are answered fast during an alert storm and triage catches up after it."""
+        self.pause = pause
         self.store, self.config, self.clock, self.incidents = store, config, clock, incidents
         self.on_declared = on_declared
         self.intake_busy = intake_busy
@@ -124,13 +125,12 @@ class Triage:
                     if time.monotonic() - started > max_seconds:
                         break
                 work.write()
-            if declare is not None:
-                with self.write_lock:
-                    done = self._declare(*declare)
+            if declare is not None:  # several short transactions: the intake's inserts may come in between
+                done = self._declare(*declare)
                 if done is not None:
                     out.append(done)
             if self.intake_busy is not None and self.intake_busy():
-                time.sleep(max(0.005, 2 * (time.monotonic() - started)))
+                time.sleep(max(0.005, self.pause * (time.monotonic() - started)))
         return out
 
     def _receipts(self, s: Session, ids: list[int]) -> dict[int, AlertReceipt]:

@@ -1,9 +1,16 @@
-"""The triage worker: a thread that triages stored receipts as they arrive, and any left by a crash at start."""
+"""The triage worker: a thread that triages stored receipts as they arrive, and any left by a crash at start.
+
+It runs where the deployment runs its background work: inside ``serve`` in the
+one-process setup (the intake wakes it after each stored receipt), or in the
+``scheduler`` worker process when web processes run ``serve --no-scheduler``
+(it then polls, and the web processes' Python interpreters only answer).
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
+from typing import Any, Callable
 
 from bot.alerts.triage import Triage
 
@@ -29,9 +36,27 @@ class TriageWorker:
     def _loop(self) -> None:
         while not self._stop.is_set():
             self.wake.clear()
+            busy = False
             try:
-                self.triage.check_heartbeats()
-                self.triage.run_pending()
+                if self.triage.config().loaded("alerts"):  # alerts.yaml may come (or go) with a reload
+                    self.triage.check_heartbeats()
+                    busy = bool(self.triage.run_pending())
             except Exception:  # a database hiccup: the receipts stay stored and are triaged on the next pass
                 log.exception("alert triage failed; retrying")
-            self.wake.wait(self.poll)
+            if not busy:
+                self.wake.wait(self.poll)
+
+
+def worker_process_triage(store, config: Callable[[], Any], clock, incidents, *,
+                          on_declared: Callable[[Any], None] | None = None,
+                          poll_seconds: float = 1.0) -> TriageWorker:
+    """Triage in a process without the intake (the ``scheduler`` worker).  On SQLite, whose single writer
+    lock the intake needs for every receipt, it takes turns with the web processes' intake
+    (:mod:`bot.store.write_turns`) and, as it cannot see their requests, always leaves a short gap after
+    each transaction; PostgreSQL locks rows, so it need not."""
+    from bot.store.write_turns import write_turns_for
+
+    turns = write_turns_for(store.engine)
+    triage = Triage(store, config, clock, incidents, on_declared=on_declared, write_lock=turns,
+                    intake_busy=(lambda: True) if turns is not None else None, pause=1.0)
+    return TriageWorker(triage, threading.Event(), poll_seconds=poll_seconds)

@@ -10,6 +10,7 @@ from bot.alerts.inbox import Inbox
 from bot.alerts.triage import Triage
 from bot.alerts.worker import TriageWorker
 from bot.alerts_http.wsgi import alerts_app, handles
+from bot.store.write_turns import write_turns_for
 
 log = logging.getLogger(__name__)
 
@@ -17,15 +18,17 @@ log = logging.getLogger(__name__)
 class AlertIntake:
     def __init__(self, store, config: Callable[[], Any], clock, incidents, *,
                  on_declared: Callable[[Any], None] | None = None, environ: Mapping[str, str] | None = None,
-                 poll_seconds: float = 5.0) -> None:
+                 poll_seconds: float = 5.0, triage: bool = True) -> None:
+        """``triage=False``: this process only accepts (``serve --no-scheduler``); the ``scheduler`` worker
+        triages (:func:`bot.alerts.worker.worker_process_triage`)."""
         self.wake = threading.Event()
-        # SQLite has one writer and its busy handler sleeps between retries: intake and triage take turns in
-        # the process instead.  PostgreSQL locks rows, so they need not wait for each other.
-        writes = threading.Lock() if store.engine.dialect.name == "sqlite" else None
+        # SQLite has one writer and its busy handler sleeps between retries: intake and triage take turns
+        # (bot.store.write_turns), also with a triage in another process.  PostgreSQL locks rows.
+        writes = write_turns_for(store.engine)
         self.inbox = Inbox(store, config, clock, environ=environ, accepted=self.wake, write_lock=writes)
         self.triage = Triage(store, config, clock, incidents, on_declared=on_declared, intake_busy=self.inbox.busy,
                              write_lock=writes)
-        self.worker = TriageWorker(self.triage, self.wake, poll_seconds=poll_seconds)
+        self.worker = TriageWorker(self.triage, self.wake, poll_seconds=poll_seconds) if triage else None
         self.app = alerts_app(self.inbox)
         self._server: Any = None
 
@@ -34,7 +37,8 @@ class AlertIntake:
 
     def start(self) -> None:
         """Triage what a previous run accepted but did not finish, then whatever arrives."""
-        self.worker.start()
+        if self.worker is not None:
+            self.worker.start()
 
     def listen(self, host: str, port: int, *, threads: int = 8) -> int:
         """A listener of its own (Socket Mode deployments have no HTTP server); returns the bound port."""
@@ -49,4 +53,5 @@ class AlertIntake:
     def stop(self) -> None:
         if self._server is not None:
             self._server.close()
-        self.worker.stop()
+        if self.worker is not None:
+            self.worker.stop()

@@ -1,8 +1,10 @@
-"""``incident-bot scheduler``: a worker process that only delivers reminders, pages and escalations.
+"""``incident-bot scheduler``: a worker process that delivers reminders, pages and escalations, and triages alerts.
 
 For scale-out (see ``Procfile``): web processes run ``serve --no-scheduler``
-and only write reminder rows; one or more ``scheduler`` workers compete for
-the scheduler lock and the holder delivers.  A standby takes over within
+and only write reminder rows and alert receipts; one or more ``scheduler``
+workers compete for the scheduler lock and the holder delivers.  Every worker
+triages stored alerts (config/alerts.yaml); triage transactions take turns, so
+several workers keep grouping exact.  A standby takes over within
 ``--leader-retry`` seconds after the holder's lock is released (see
 ``docs/scheduling.md``).
 """
@@ -66,11 +68,24 @@ def run(args: argparse.Namespace) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     scheduler.start()
+    triage = _start_triage(store, current, clock, scheduler)
     print(f"scheduler worker started (pid {__import__('os').getpid()}); waiting to become the active scheduler",
           flush=True)
     stop.wait()
     log.info("stopping the scheduler")
+    triage.stop()
     scheduler.stop()
     holder.stop()
     store.dispose()
     return 0
+
+
+def _start_triage(store, config, clock, scheduler):
+    """Alert triage (config/alerts.yaml), here rather than in the web processes (``serve --no-scheduler``)."""
+    from bot.alerts.worker import worker_process_triage
+    from bot.incidents.service import IncidentService
+
+    triage = worker_process_triage(store, config, clock, IncidentService(store, config, clock),
+                                   on_declared=lambda _result: scheduler.wake())
+    triage.start()
+    return triage

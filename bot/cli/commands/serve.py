@@ -183,7 +183,8 @@ def _stop_on_sigterm() -> None:
 
 
 def _start_alerts(store, config, clock, services, args):
-    """Alert intake when config/alerts.yaml exists: the triage worker, and the own listener if asked."""
+    """Alert intake when config/alerts.yaml exists: the triage worker (unless the `scheduler` worker runs
+    it), and the own listener if asked."""
     if not config().loaded("alerts"):
         if args.alerts_port:
             log.warning("--alerts-port given but there is no config/alerts.yaml: alert intake is off")
@@ -194,7 +195,9 @@ def _start_alerts(store, config, clock, services, args):
         """The declaration wrote its channel, invites and posts as outbox rows: deliver them now."""
         services.effects_written()
 
-    intake = AlertIntake(store, config, clock, services.incidents, on_declared=on_declared)
+    # With --no-scheduler the `scheduler` worker triages: this process's Python interpreter only answers.
+    intake = AlertIntake(store, config, clock, services.incidents, on_declared=on_declared,
+                         triage=not args.no_scheduler)
     intake.start()
     if args.alerts_port:
         intake.listen(args.host, args.alerts_port)
