@@ -173,6 +173,7 @@ def _triage_process(args, work: Path, stop, out) -> None:
     worker = worker_process_triage(store, lambda: config, clock, incidents, poll_seconds=0.5)
     cpu = time.process_time()
     worker.start()
+    out.put("ready")
     stop.wait()
     worker.stop()
     out.put(time.process_time() - cpu)
@@ -197,6 +198,7 @@ def run_bot(args) -> dict:
         stop, triage_cpu = ctx.Event(), ctx.Queue()
         worker = ctx.Process(target=_triage_process, args=(args, work, stop, triage_cpu))
         worker.start()
+        assert triage_cpu.get(timeout=120) == "ready"  # its start-up is not part of the load
     intake = AlertIntake(store, lambda: config, clock, incidents, environ={"BENCH_ALERTS_TOKEN": TOKEN},
                          poll_seconds=0.5, triage=args.triage == "serve" or args.no_triage)
     if not args.no_triage:

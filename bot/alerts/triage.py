@@ -1,7 +1,10 @@
 """What happens to every accepted alert, each with a disposition on the audit chain.
 
-Receipts are triaged in the order they were accepted, one event at a time,
-each in one unit of work that also advances ``AlertReceipt.done``:
+Receipts are triaged in the order they were accepted, one event at a time;
+the unit of work that records an event's effects and disposition also
+advances ``AlertReceipt.done`` (one unit of work takes the events of many
+receipts, up to the first that opens a new group, which is declared in units
+of work of its own):
 
 * **suppressed**: a maintenance window or silence in force matches; nobody
   is paged; the window's id, reason and owner are recorded.
@@ -77,6 +80,9 @@ class Triage:
         triage then leaves the intake ``pause`` times the time each of its transactions took (at least 5 ms),
         so that senders are answered fast during an alert storm and triage catches up after it."""
         self.pause = pause
+        # SQLite: other writers (a command, the scheduler) wait in SQLite's busy handler, which is not fair: a
+        # backlog is worked through with a short gap after each transaction, so that they get their turn.
+        self.one_writer = store.engine.dialect.name == "sqlite"
         self.store, self.config, self.clock, self.incidents = store, config, clock, incidents
         self.on_declared = on_declared
         self.intake_busy = intake_busy
@@ -129,8 +135,9 @@ class Triage:
                 done = self._declare(*declare)
                 if done is not None:
                     out.append(done)
-            if self.intake_busy is not None and self.intake_busy():
-                time.sleep(max(0.005, self.pause * (time.monotonic() - started)))
+            busy = self.intake_busy is not None and self.intake_busy()
+            if busy or (self.one_writer and pos < len(ids)):
+                time.sleep(max(0.005, self.pause * (time.monotonic() - started) if busy else 0.0))
         return out
 
     def _receipts(self, s: Session, ids: list[int]) -> dict[int, AlertReceipt]:
