@@ -12,7 +12,8 @@ retries; they repeat titles and texts) are deleted. Kept: who, when, which
 kind of change, severities, due and notification times, references, the
 review draft's SHA-256. An incident whose follow-up actions are still open or
 deferred is kept until they are finished: the work it asked for still needs
-its words.
+its words. The findings of tabletop exercises older than the retention period
+go too (:func:`bot.learning.exercises.redact_expired`).
 
 The chain and everything kept stay verifiable: a redacted event keeps its
 ``content_digest`` and, for each text it lost, the salted leaf hash
@@ -53,6 +54,7 @@ class PurgeReport:
     request_records: int = 0  # stored results of old requests (they contain free text) deleted
     held: list[tuple[int, datetime]] = field(default_factory=list)  # (incident number, kept until): a law keeps it
     held_for_followups: list[int] = field(default_factory=list)  # incidents with follow-ups still open or deferred
+    exercises: list[int] = field(default_factory=list)  # global-chain events of exercises whose findings went
 
 
 def personal_text(table: str, column: str, text: str) -> str | None:
@@ -194,6 +196,9 @@ def purge(session: Session, *, retention_days: int, now: datetime, actor: str = 
         append_event(session, incident_id=incident.id, actor=actor, kind="audit.purged", at=now,
                      summary=f"free text redacted {retention_days} days after close",
                      data={"redacted_seqs": item.redacted_seqs, "retention_days": retention_days})
+    from bot.learning.exercises import redact_expired
+
+    report.exercises = redact_expired(session, retention_days=retention_days, now=now, actor=actor, dry_run=dry_run)
     report.request_records = _forget_requests(session, report.cutoff, dry_run=dry_run)
     return report
 

@@ -99,6 +99,9 @@ def print_summary(drill: "Drill", *, file: TextIO) -> "DrillOutcome":
     audit = pack["audit"]
     print(f"  audit chain: {audit['events']} events, head hash {audit['head_hash']}, "
           + ("verified" if audit["verified"] else "BROKEN: " + "; ".join(audit["problems"])), file=file)
+    from bot.drill.exercise_record import record_run
+
+    print(record_run(drill, pack), file=file)
     out_dir = Path("var") / "drill"
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"{pack['incident']['label']}-evidence.md"

@@ -96,6 +96,8 @@ class ActionRules(ConfigModel):
     # Deferring a follow-up or accepting its risk: the product owner, never the person who proposed it
     # (checked in the service, whatever this list says). Nobody until configured.
     risk_owner: Principals = Field(default_factory=list)
+    # Recording a tabletop exercise or drill of the response plan (ISO/IEC 27001 A.5.24): admins until configured.
+    record_exercise: Principals = Field(default_factory=lambda: ["admins"])
 
 
 ACTIONS = tuple(ActionRules.model_fields)

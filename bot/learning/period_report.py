@@ -13,8 +13,10 @@ each version.
 Alerts: every alert received in the period with its one disposition (the
 ``alert.<kind>`` events of the chains: opened an incident, grouped, flapping,
 suppressed by a silence or maintenance window, resolved, ...), so the alerts
-nobody was woken for are listed too.  Drills: ``run.py drill`` runs in a
-throw-away database and leaves no record here; the report says so too.
+nobody was woken for are listed too.  Drills and tabletop exercises: the
+``exercise.recorded`` events of the global chain (:mod:`bot.learning.exercises`)
+whose day starts in the period, and a finding when none lies in the twelve
+months before the period end (ISO/IEC 27001 A.5.24: a plan not exercised).
 """
 
 from __future__ import annotations
@@ -31,10 +33,6 @@ REPORT_FORMAT = "incident-bot period evidence report v1"
 ALERTS_NOTE = ("Every alert received in the period, with its disposition as recorded on the audit chain (the "
                "incident's chain, or the global chain for an alert that opened none). An incident declared by a "
                "person has no alert: its declaration is its detection.")
-DRILLS_NOTE = ("No tabletop exercise is recorded in this database: `run.py drill` runs its scenarios in a "
-               "throw-away database. Keep the drill's output (its transcript and evidence pack under var/) as the "
-               "exercise record.")
-
 # Which control each part of the report helps evidence. A help for the auditor, not a claim of compliance.
 CONTROL_MAP = [
     ("Incidents and milestones", "CC7.3, CC7.4", "A.5.24, A.5.25, A.5.26"),
@@ -104,6 +102,13 @@ def _alerts(session: Session, start: datetime, end: datetime) -> list[dict[str, 
              "incident": f"INC-{numbers[r.incident_id]}" if r.incident_id in numbers else None} for r in rows]
 
 
+def _drills(session: Session, start: datetime, end: datetime) -> dict[str, Any]:
+    from bot.learning.exercises import listing
+    from bot.learning.exercises_report import period_section
+
+    return period_section(listing(session, None, end), start, end)
+
+
 def _rest(session: Session, incident_id: int, as_of: datetime) -> list[dict[str, Any]]:
     from bot.oncall.rest_ledger import ledger
 
@@ -145,7 +150,7 @@ def build(session: Session, start: datetime, end: datetime, now: datetime) -> di
                                                  "as_of": as_of.isoformat()},
             "incidents": incidents, "alerts": {"available": True, "note": ALERTS_NOTE,
                                                  "received": _alerts(session, start, end)},
-            "drills": {"recorded": [], "note": DRILLS_NOTE},
+            "drills": _drills(session, start, end),
             "chains": {"all_verified": global_check.ok and all(i["audit"]["verified"] for i in incidents),
                        "global": {"verified": global_check.ok, "events": global_check.events,
                                   "head_hash": global_check.head_hash, "problems": list(global_check.problems),

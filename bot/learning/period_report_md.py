@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.learning.exercises_report import period_markdown
+
 
 def _cell(value: Any) -> str:
     text = "-" if value is None or value == "" else str(value)
@@ -76,8 +78,8 @@ def render(report: dict[str, Any]) -> str:
     lines += _table(["Received", "Disposition", "Source", "Key", "Summary", "Incident"],
                     [[a["at"], a["disposition"], a["source"], a["key"], a["summary"], a["incident"] or "-"]
                      for a in report["alerts"]["received"]], "No alert was received in the period.")
-    lines += ["## Drills", "", report["drills"]["note"], "",
-             "## Configuration versions first used in the database", ""]
+    lines += ["## Drills and tabletop exercises", ""] + period_markdown(report["drills"])
+    lines += ["## Configuration versions first used in the database", ""]
     lines += _table(["First used", "Hash", "Git commit", "Exactly that commit"],
                     [[v["at"], v["hash"], v["git"], v["git_exact"]] for v in report["config_versions"]],
                     "None recorded.")

@@ -9,7 +9,7 @@ items (or, for reviews, reminder rows the scheduler delivers).  No chat library.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Any, Callable
 
 from bot.audit.trail import events
@@ -19,6 +19,7 @@ from bot.incidents.context import Context
 from bot.incidents.records import load
 from bot.incidents.views import Outcome
 from bot.learning import followups, marking, reviews
+from bot.learning.exercises import Entry, ExerciseOutcome, ExerciseView
 from bot.learning.followups import Proposal
 from bot.learning.milestones import from_events
 from bot.learning.views import DraftOutcome, FollowUpOutcome, FollowUpView, MilestoneView, ReviewView
@@ -123,3 +124,40 @@ class LearningService:
         with self.ctx.store.session() as s:
             incident = load(s, number, lock=False)
             return followups.of_incident(s, incident.id, number)
+
+    # --- tabletop exercises and drills -----------------------------------------------------------
+
+    def record_exercise(self, entry: Entry, *, actor: str, key: str, system: bool = False) -> ExerciseOutcome:
+        """Record an exercise on the global chain (``record_exercise`` permission); refused with the reason when
+        the date is in the future or a participant is not in config/people.yaml. ``system``: the bot records a
+        run of its own (``run.py drill``), no person acts, so no permission is asked; never set from a request."""
+        from bot.incidents.errors import InvalidRequest
+        from bot.incidents.idempotency import run_once
+        from bot.incidents.permissions import Subject, authorize
+        from bot.learning import exercises
+        from bot.oncall.directory import person_ids
+        from bot.oncall.wallclock import local_date, local_to_utc
+
+        def work(session: Any) -> ExerciseOutcome:
+            config, now = self.ctx.config(), self.ctx.now()
+            if not system:
+                authorize(config, "record_exercise", actor, Subject())
+            zone = config.settings.timezone
+            people = set(person_ids(config)) if config.loaded("people") else set()
+            try:
+                clean = exercises.checked(entry, people=people, today=local_date(now, zone))
+            except ValueError as exc:
+                raise InvalidRequest(str(exc)) from None
+            recorded = exercises.record(session, clean, starts_at=local_to_utc(clean.day, time(0, 0), zone),
+                                        actor=actor, now=now)
+            return ExerciseOutcome(recorded, f"{recorded.label} recorded on the audit chain: {recorded.date}, "
+                                             f"{recorded.scenario}")
+
+        return run_once(self.ctx, key, "record_exercise", ExerciseOutcome, work)
+
+    def exercises(self, start: datetime | None = None, end: datetime | None = None) -> list[ExerciseView]:
+        """Recorded exercises whose day starts in ``[start, end)``, oldest first."""
+        from bot.learning.exercises import listing
+
+        with self.ctx.store.session() as s:
+            return listing(s, start, end)

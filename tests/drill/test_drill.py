@@ -178,3 +178,24 @@ def test_the_drill_ends_with_a_review_draft_two_follow_ups_one_deferred_and_a_me
     # resolved 08:00: MTTR 6h. Both pages went out on Christmas night, outside anyone's working hours.
     assert re.search(r"metrics: security: 1 incident\(s\), MTTA 8m, MTTR 6h 00m; pages 2 \(2 out of hours\)", after)
     assert "INC-1 mitigated" in text  # marked halfway to the resolution, in the channel
+
+
+def test_the_drill_is_recorded_as_an_exercise_the_period_report_lists(drill, store):
+    from datetime import datetime, timezone
+
+    from bot.audit.trail import verify_chain
+    from bot.learning.period_report import build
+
+    _, text = drill
+    assert re.search(r"tabletop-exercise record: EX-\d+ of 2026-12-25 on the global chain", text)
+    # December 2026 in Berlin: the drill declared at 02:00 CET on 25 December, so its day is in the period.
+    with store.session() as s:
+        report = build(s, datetime(2026, 11, 30, 23, tzinfo=timezone.utc), datetime(2026, 12, 31, 23, tzinfo=timezone.utc),
+                       datetime(2027, 1, 10, tzinfo=timezone.utc))
+        assert verify_chain(s, None).ok
+    [exercise] = report["drills"]["recorded"]
+    assert exercise["date"] == "2026-12-25" and exercise["drill"]["playbook"] == "security"
+    assert 'story "personal-data breach"' in exercise["scenario"]
+    assert exercise["drill"]["outcome"]["incident"] == "INC-1 closed" and exercise["drill"]["outcome"]["chain"] == "verified"
+    assert exercise["recorded_by"] == "drill"
+    assert report["drills"]["twelve_months"]["finding"] is None

@@ -30,6 +30,7 @@ from bot.config.loader import ConfigPaths
 from bot.incidents.errors import NotFound, PermissionDenied
 from bot.incidents.permissions import ACTIONS
 from bot.incidents.service import IncidentService
+from bot.learning.exercises import Entry
 from bot.learning.followups import Proposal
 from bot.learning.service import LearningService
 from tests.incidents.conftest import REPO, load
@@ -405,6 +406,12 @@ ROWS = [
         lambda w, a, k: w.learn.defer_followup(w.ids["followup"], date(2027, 3, 31), "after the key-vault migration",
                                                actor=a, key=k),
         _followup, allowed=SECOND_PO, denied=KATRIN, requester=OLIVIA, who=("group product-owners",)),
+    # record_exercise: [group:incident-managers, admins]  (incident-managers: Katrin, Camille; not an engineer)
+    Row("record_exercise", breach,
+        lambda w, a, k: w.learn.record_exercise(Entry(day=date(2026, 12, 15), scenario="Leaked key, tabletop",
+                                                      participants=("anna", "lea")), actor=a, key=k),
+        lambda w: len(w.learn.exercises()), allowed=CAMILLE, denied=ANNA, private=False,
+        who=("group incident-managers", "an admin")),
     # declare_exception: [person:katrin, person:camille, admins]; not the one who applied it
     Row("declare_exception", exception_at_declaration,
         lambda w, a, k: w.svc.confirm_exception(w.use(), "all card payments failing; no rested DBA nearby", actor=a,
@@ -427,8 +434,12 @@ def test_every_action_has_a_row():
 
 
 def _length(w: World, row: Row) -> int:
-    """Events on every incident's chain (a declaration starts a second incident)."""
-    total = 0
+    """Events on every incident's chain (a declaration starts a second incident) and on the global chain (an
+    exercise record)."""
+    from bot.audit.trail import events as chain_events
+
+    with w.svc.ctx.store.session() as s:
+        total = len(chain_events(s, None))
     for number in (1, 2):
         try:
             total += len(w.svc.timeline(number))

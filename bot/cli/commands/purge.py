@@ -31,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
             report = purge(s, retention_days=days, now=SystemClock().now(), dry_run=args.dry_run)
             if args.dry_run:
                 s.rollback()
-        if not args.dry_run and report.incidents:
+        if not args.dry_run and (report.incidents or report.exercises):
             store.reclaim()  # the redacted text leaves the database files too (VACUUM)
     finally:
         store.dispose()
@@ -45,5 +45,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"  INC-{number}: kept until {until.isoformat()} (a legal duty retains its record, e.g. PIPEDA 24 months)")
     for number in report.held_for_followups:
         print(f"  INC-{number}: kept while its follow-up actions are open or deferred (incident-bot followups --open)")
+    if report.exercises:
+        print(f"  exercises before the cutoff: {verb} the findings of "
+              + ", ".join(f"EX-{seq}" for seq in report.exercises))
     print(f"  {verb.replace('redact', 'delete')} {report.request_records} stored request result(s) older than the cutoff")
     return 0
