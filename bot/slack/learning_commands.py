@@ -1,9 +1,9 @@
-"""``/incident mitigated``, ``/incident followup …``, ``/incident review`` and the review buttons: call the learning
+"""``/incident mitigated``, ``/incident milestone …``, ``/incident followup …``, ``/incident review`` and the review buttons: call the learning
 service as the person who asked; answers and posts go through the outbox like every other change."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from bot.learning.followups import Proposal
@@ -23,6 +23,9 @@ def run(services: SlackServices, name: str, args: dict[str, str], number: int, b
     learning = learning_for(services, body)
     if name == "mitigated":
         outcome = learning.mark_mitigated(number, actor=user, key=key, note=args.get("note", ""))
+    elif name == "milestone":
+        outcome = learning.set_milestone(number, args["milestone"], datetime.fromisoformat(args["at"]), actor=user,
+                                         key=key, reason=args["reason"])
     elif name == "review":
         if args["action"] == "done":
             outcome = learning.complete_review(number, actor=user, key=key, link=args.get("link", ""))

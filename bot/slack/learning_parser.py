@@ -1,4 +1,4 @@
-"""Parsing the after-the-incident subcommands of ``/incident``: mitigated, followup, review.
+"""Parsing the after-the-incident subcommands of ``/incident``: mitigated, milestone, followup, review.
 
 Pure: no Slack, no database.  Errors are :class:`ValueError` with what was
 wrong; :mod:`bot.slack.command_parser` adds the usage line.  Quoted text may use
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import shlex
-from datetime import date
+from datetime import date, datetime
 
 USAGE = {
     "mitigated": "/incident mitigated [what stopped the impact]",
@@ -18,7 +18,10 @@ USAGE = {
                 "   (also: followup start|done F-3, followup defer F-3 until <YYYY-MM-DD> because <reason>, "
                 "followup accept F-3 because <reason>, followup reopen F-3 because <reason>)",
     "review": "/incident review   (draft it from the verified timeline; /incident review done [link])",
+    "milestone": '/incident milestone <detected|acknowledged|mitigated|resolved> <time with offset, e.g. '
+                 '2026-03-02T09:30+01:00> reason "<why>"',
 }
+MILESTONES = ("detected", "acknowledged", "mitigated", "resolved")
 ADD_FIELDS = ("owner", "due", "cost", "impact", "likelihood", "horizon", "level")
 REQUIRED = ("owner", "due", "cost", "impact", "likelihood")
 CHANGES = ("start", "done", "defer", "accept", "reopen")
@@ -88,8 +91,40 @@ def parse_change(action: str, words: list[str]) -> dict[str, str]:
     return args
 
 
+def _instant(text: str) -> str:
+    try:
+        parsed = datetime.fromisoformat(text.replace("z", "Z"))
+    except ValueError:
+        raise ValueError(f'"{text}" is not a time; write ISO 8601 with its UTC offset, e.g. 2026-03-02T09:30+01:00.') \
+            from None
+    if parsed.tzinfo is None:
+        raise ValueError(f'"{text}" has no UTC offset; add one (e.g. "+01:00" or "Z") so the instant is unambiguous.')
+    return parsed.isoformat()
+
+
+def parse_milestone(rest_text: str) -> dict[str, str]:
+    """``<milestone> <time with offset> reason "<why>"``: a correction recorded on the chain with its reason."""
+    try:
+        words = shlex.split(rest_text.translate(_QUOTES))
+    except ValueError as exc:
+        raise ValueError(f"Unbalanced quotes ({exc}).") from None
+    if len(words) < 2:
+        raise ValueError("Say which milestone and when it happened.")
+    name = words[0].lower()
+    if name not in MILESTONES:
+        raise ValueError(f'Unknown milestone "{words[0]}"; say {", ".join(MILESTONES)} ("closed" is set by closing).')
+    at = _instant(words[1])
+    if len(words) < 4 or words[2].lower() not in ("reason", "because"):
+        raise ValueError('Say why, after "reason": a milestone set by hand changes what the metrics and the review '
+                         "say happened.")
+    return {"milestone": name, "at": at, "reason": " ".join(words[3:])}
+
+
 def parse(name: str, rest_text: str) -> dict[str, str]:
-    """The arguments of ``mitigated``, ``followup`` or ``review`` (``rest_text``: the text after the name)."""
+    """The arguments of ``mitigated``, ``milestone``, ``followup`` or ``review`` (``rest_text``: the text after
+    the name)."""
+    if name == "milestone":
+        return parse_milestone(rest_text)
     if name == "mitigated":
         return {"note": rest_text.strip()}
     if name == "review":

@@ -69,3 +69,43 @@ def test_mitigated_follow_ups_deferral_by_the_product_owner_and_the_review_butto
     assert learning.review(1).drafts == 1
     assert button(world, REPORTER, "review.done", f"review:{review.id}") == 200
     assert learning.review(1).state == "done"
+
+
+@pytest.mark.parametrize("text, problem", [
+    ('milestone detected 2026-03-02T09:30 reason "alert fired earlier"', "has no UTC offset"),
+    ('milestone detected yesterday reason "alert fired earlier"', '"yesterday" is not a time'),
+    ("milestone closed 2026-03-02T09:30+01:00 reason x", 'Unknown milestone "closed"'),
+    ("milestone detected 2026-03-02T09:30+01:00", 'Say why, after "reason"'),
+])
+def test_milestone_parser_says_what_is_wrong(text, problem, clock):
+    with pytest.raises(UsageError) as caught:
+        parse_incident(text, clock.now())
+    assert problem in str(caught.value) and "Usage: `/incident milestone" in str(caught.value)
+
+
+def test_milestone_parser_reads_a_correction_with_a_typographic_quote(clock):
+    cmd = parse_incident("INC-2 milestone detected 2026-03-02T08:40+01:00 reason \u201cthe alert fired at 08:40\u201d",
+                         clock.now())
+    assert cmd.incident == 2 and cmd.args == {"milestone": "detected", "at": "2026-03-02T08:40:00+01:00",
+                                              "reason": "the alert fired at 08:40"}
+
+
+def test_milestone_correction_from_slack_is_on_the_chain_and_refused_to_others(world, store, clock):
+    learning = _learning(world, store)
+    _, _, double = world
+    assert command(world, "declare sev3 Search is slow") == 200  # 2026-03-02 09:00 UTC; the reporter commands
+    declared = learning.milestones(1)[0].at
+    clock.set(clock.now() + timedelta(minutes=30))
+    # Bruno holds no role in INC-1: set_milestone is the commander's, the scribe's or an admin's.
+    assert command(world, 'INC-1 milestone detected 2026-03-02T09:40+01:00 reason "alert fired at 08:40 UTC"',
+                   user=BRUNO) == 200
+    assert "may not set milestone" in " ".join(w.body.get("text", "") for w in double.webhooks())
+    assert [(m.name, m.at) for m in learning.milestones(1)] == [("detected", declared)]
+    # The commander: 09:40 at +01:00 is 08:40 UTC, twenty minutes before the declaration.
+    assert command(world, 'INC-1 milestone detected 2026-03-02T09:40+01:00 reason "alert fired at 08:40 UTC"') == 200
+    [detected] = learning.milestones(1)
+    assert detected.at.isoformat() == "2026-03-02T08:40:00+00:00" and "alert fired at 08:40 UTC" in detected.source
+    # A time in the future is refused by the service with the reason; nothing changes.
+    assert command(world, 'INC-1 milestone mitigated 2026-03-02T12:00+01:00 reason "later"') == 200
+    assert "in the future" in " ".join(w.body.get("text", "") for w in double.webhooks())
+    assert [m.name for m in learning.milestones(1)] == ["detected"]

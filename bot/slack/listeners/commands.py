@@ -160,7 +160,7 @@ def run_incident_command(services: SlackServices, command: IncidentCommand, body
         outcome = incidents.resolve(number, actor=user, key=key, summary=args.get("summary", ""))
     elif command.name == "close":
         outcome = incidents.close(number, args["summary"], actor=user, key=key)
-    elif command.name in ("mitigated", "followup", "review"):
+    elif command.name in ("mitigated", "milestone", "followup", "review"):
         from bot.slack.learning_commands import run
 
         run(services, command.name, args, number, body)
