@@ -108,16 +108,48 @@ def _local_today(ctx: Context, zone: str) -> date:
     return local_date(ctx.now(), zone)
 
 
+def problems(proposal: Proposal) -> dict[str, str]:
+    """What is wrong with a proposal, field by field (title, cost, impact, likelihood, level, horizon); empty when
+    nothing is. The service refuses the first; a form shows each next to its field."""
+    found: dict[str, str] = {}
+    texts = (("title", proposal.title, "what is to be done", MAX_TITLE),
+             ("cost", proposal.cost, "a cost estimate (effort, money), e.g. \"3 days\"", MAX_COST),
+             ("impact", proposal.impact, "the impact in plain words (what happens if it is not done)", MAX_TEXT))
+    for name, value, what, limit in texts:
+        try:
+            _text(value, what, limit)
+        except InvalidRequest as exc:
+            found[name] = str(exc)
+    scales = (("likelihood", lambda: risk.likelihood_level(proposal.likelihood or "")),
+              ("level", lambda: proposal.impact_level and risk.impact_level(proposal.impact_level)),
+              ("horizon", lambda: risk.horizon_months(proposal.horizon or "12m")))
+    for name, check in scales:
+        try:
+            check()
+        except ValueError as exc:
+            found[name] = str(exc)
+    return found
+
+
+def due_problem(config: Any, proposal: Proposal, now: datetime) -> str | None:
+    """Why the due day cannot be taken (before today in the owner's zone), or None."""
+    from bot.oncall.wallclock import local_date
+
+    zone = owner_zone(config, proposal.owner)
+    today = local_date(now, zone)
+    if proposal.due < today:
+        return f"expected a due date from today on ({today} in {zone}, the owner's zone), got {proposal.due}"
+    return None
+
+
 def add(ctx: Context, number: int, proposal: Proposal, *, actor: str, key: str) -> FollowUpOutcome:
-    title = _text(proposal.title, "what is to be done", MAX_TITLE)
-    cost = _text(proposal.cost, "a cost estimate (effort, money), e.g. \"3 days\"", MAX_COST)
-    impact = _text(proposal.impact, "the impact in plain words (what happens if it is not done)", MAX_TEXT)
-    try:
-        likelihood = risk.likelihood_level(proposal.likelihood)
-        level = risk.impact_level(proposal.impact_level) if proposal.impact_level else None
-        horizon = risk.horizon_months(proposal.horizon or "12m")
-    except ValueError as exc:
-        raise InvalidRequest(str(exc)) from None
+    found = problems(proposal)
+    if found:
+        raise InvalidRequest(next(iter(found.values())))
+    title, cost, impact = proposal.title.strip(), proposal.cost.strip(), proposal.impact.strip()
+    likelihood = risk.likelihood_level(proposal.likelihood)
+    level = risk.impact_level(proposal.impact_level) if proposal.impact_level else None
+    horizon = risk.horizon_months(proposal.horizon or "12m")
 
     def work(session: Session) -> FollowUpOutcome:
         config, now = ctx.config(), ctx.now()
@@ -126,9 +158,9 @@ def add(ctx: Context, number: int, proposal: Proposal, *, actor: str, key: str) 
         if incident.purged_at is not None:
             raise Conflict(f"{label(number)} was purged; file the follow-up against a new incident or a ticket")
         zone = owner_zone(config, proposal.owner)
-        if proposal.due < _local_today(ctx, zone):
-            raise InvalidRequest(f"expected a due date from today on ({_local_today(ctx, zone)} in {zone}, the "
-                                 f"owner's zone), got {proposal.due}")
+        late = due_problem(config, proposal, now)
+        if late:
+            raise InvalidRequest(late)
         impact_level = level if level is not None else _impact_from_severity(config, incident)
         row = FollowUp(incident_id=incident.id, title=title, owner=proposal.owner, due=proposal.due, zone=zone,
                        cost=cost, impact=impact, impact_level=impact_level, likelihood=likelihood,

@@ -22,9 +22,11 @@ def _meta(incident: Any, key: str, **extra: str) -> dict[str, str]:
     return {"incident": str(incident.id), "reminder": key, **extra}
 
 
-def review_buttons(review_id: int, *, draft: bool = True) -> tuple[Button, ...]:
+def review_buttons(review_id: int, *, draft: bool = True, followup_of: int | None = None) -> tuple[Button, ...]:
+    """The review's buttons; with ``followup_of`` (an incident number) also "Add follow-up", which opens the form."""
     buttons = (Button("review.draft", "Draft the review", f"review:{review_id}", "primary"),) if draft else ()
-    return buttons + (Button("review.done", "Review done", f"review:{review_id}"),)
+    buttons += (Button("review.done", "Review done", f"review:{review_id}"),)
+    return buttons + ((Button("followup.add", "Add follow-up", f"incident:{followup_of}"),) if followup_of else ())
 
 
 def review_opened(incident: Any, review: Any, *, key: str, owner_name: str) -> Notice:
@@ -34,7 +36,7 @@ def review_opened(incident: Any, review: Any, *, key: str, owner_name: str) -> N
                f"on the {review.calendar} (weekends, public holidays and closure days do not count).",
                "Draft it from the verified timeline with the button below (or: incident-bot review "
                f"{_label(incident)} --as YOU); the draft is posted here and written as a file."),
-        buttons=review_buttons(review.id), mention_users=(review.owner,),
+        buttons=review_buttons(review.id, followup_of=incident.number), mention_users=(review.owner,),
         metadata=_meta(incident, key, review=str(review.id)))
 
 
@@ -43,7 +45,7 @@ def review_draft(incident: Any, review: Any, *, key: str, markdown: str) -> Noti
     cut = len(lines) > DRAFT_LINES
     body = tuple(lines[:DRAFT_LINES]) + (("… (cut here; the file has the whole draft)",) if cut else ())
     return Notice(kind="review_draft", title=f"{_label(incident)}: post-incident review draft {review.drafts}",
-                  lines=body, buttons=review_buttons(review.id, draft=False),
+                  lines=body, buttons=review_buttons(review.id, draft=False, followup_of=incident.number),
                   footer=f"sha256 {review.draft_sha256}. Edit it where your team writes reviews; mark it done here.",
                   metadata=_meta(incident, key, review=str(review.id)))
 

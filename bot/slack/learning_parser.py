@@ -16,7 +16,8 @@ USAGE = {
     "followup": '/incident followup add "<what>" owner @person due <YYYY-MM-DD> cost <estimate> impact "<plain words>" '
                 "likelihood <rare|unlikely|possible|likely|almost-certain> [horizon 12m] [level <negligible..severe>]"
                 "   (also: followup start|done F-3, followup defer F-3 until <YYYY-MM-DD> because <reason>, "
-                "followup accept F-3 because <reason>, followup reopen F-3 because <reason>)",
+                "followup accept F-3 because <reason>, followup reopen F-3 because <reason>; "
+                "/incident followup alone opens a form)",
     "review": "/incident review   (draft it from the verified timeline; /incident review done [link])",
     "milestone": '/incident milestone <detected|acknowledged|mitigated|resolved> <time with offset, e.g. '
                  '2026-03-02T09:30+01:00> reason "<why>"',
@@ -139,7 +140,7 @@ def parse(name: str, rest_text: str) -> dict[str, str]:
     except ValueError as exc:
         raise ValueError(f"Unbalanced quotes ({exc}).") from None
     if not words:
-        raise ValueError("Say add, start, done, defer, accept or reopen.")
+        return {"action": "form"}  # the form with the same fields as "add"
     action = words[0].lower()
     if action == "add":
         return {"action": "add", **parse_add(words[1:])}

@@ -1,8 +1,9 @@
-"""Modal views (declare, mark notified, not required, can't take a page) and reading their submissions."""
+"""Modal views (declare, mark notified, not required, can't take a page, add a follow-up) and reading their
+submissions."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any
 
 from bot.incidents.views import SeverityOption
@@ -13,6 +14,7 @@ DECLARE = "incident.declare"
 NOTIFIED = "obligation.notified"
 NOT_REQUIRED = "obligation.not_required"
 DECLINE = "page.decline"
+FOLLOWUP = "followup.add"
 VALUE = "value"  # action id of every input element
 
 
@@ -101,11 +103,35 @@ def decline_modal(page_id: int) -> dict[str, Any]:
     return _modal(DECLINE, "Can't take it", "Send", blocks, metadata=f"page:{page_id}")
 
 
+def followup_modal(number: int, likelihoods: tuple[str, ...], impact_levels: tuple[str, ...]) -> dict[str, Any]:
+    """The same fields as ``/incident followup add``: what, owner, due day, cost, impact, likelihood, horizon and,
+    optionally, the impact level when it differs from what the incident's severity suggests."""
+    def options(names: tuple[str, ...]) -> list[dict[str, Any]]:
+        return [{"text": plain(n.replace("-", " ").capitalize(), 75), "value": n} for n in names]
+
+    blocks = [
+        section(f"A follow-up action of INC-{number}: what a product owner needs to rank it against other work."),
+        _input("title", "What is to be done", _text("e.g. Warm the cache on deploy", max_length=500)),
+        _input("owner", "Owner", {"type": "users_select", "placeholder": plain("Who does it", 150)}),
+        _input("due", "Due", {"type": "datepicker"}, hint="The owner is nudged before, on and after this day."),
+        _input("cost", "Cost estimate", _text("Effort and money, e.g. 2 days, EUR 2k", max_length=500)),
+        _input("impact", "Impact if it is not done", _text("In plain words", multiline=True, max_length=2000)),
+        _input("likelihood", "Likelihood", {"type": "static_select", "options": options(likelihoods),
+                                             "placeholder": plain("How likely within the horizon", 150)}),
+        _input("horizon", "Horizon", _text("12m", initial="12m", max_length=10), optional=True,
+               hint='Over which time the likelihood holds: "12m", "2y" or "26w".'),
+        _input("level", "Impact level", {"type": "static_select", "options": options(impact_levels)}, optional=True,
+               hint="Leave empty to take it from the incident's severity."),
+    ]
+    return _modal(FOLLOWUP, "Add a follow-up", "Add", blocks, metadata=f"incident:{number}")
+
+
 # --- reading submissions ---------------------------------------------------------------------
 
 
 def values(view: dict[str, Any]) -> dict[str, Any]:
-    """Block id -> submitted value (text, selected option value or aware UTC datetime); empty inputs omitted."""
+    """Block id -> submitted value (text, selected option value, user id, date or aware UTC datetime); empty inputs
+    omitted."""
     out: dict[str, Any] = {}
     for block_id, actions in ((view.get("state") or {}).get("values") or {}).items():
         element = actions.get(VALUE) or next(iter(actions.values()), {})
@@ -114,6 +140,11 @@ def values(view: dict[str, Any]) -> dict[str, Any]:
             value = (element.get("selected_option") or {}).get("value")
         elif kind == "multi_static_select":
             value = [o.get("value") for o in element.get("selected_options") or [] if o.get("value")] or None
+        elif kind == "users_select":
+            value = element.get("selected_user")
+        elif kind == "datepicker":
+            day = element.get("selected_date")
+            value = date.fromisoformat(day) if day else None
         elif kind == "datetimepicker":
             stamp = element.get("selected_date_time")
             value = datetime.fromtimestamp(int(stamp), timezone.utc) if stamp else None

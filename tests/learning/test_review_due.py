@@ -73,7 +73,8 @@ def test_the_owner_is_nudged_before_on_and_after_the_due_day_until_it_is_done(wo
     prefix = f"review:{rid}:"
     opened = world.sent(prefix + "opened")
     assert len(opened) == 1 and opened[0].to == "CINC0001"
-    assert {b.action for b in opened[0].notice.buttons} == {"review.draft", "review.done"}
+    # The channel's notice also lets the responders add a follow-up (the form, bot/slack/followup_form.py).
+    assert {b.action for b in opened[0].notice.buttons} == {"review.draft", "review.done", "followup.add"}
     # Nudges go at 09:00 Munich time (08:00 UTC), inside Katrin's working hours (08:30-17:30):
     # one business day before the due day (Monday 4 January), on it (Tuesday 5 January), then every
     # business day after it: Wednesday 6 January is Epiphany, so Thursday 7 and Friday 8 January.

@@ -20,6 +20,7 @@ from bot.slack.double import SlackDouble
 from tests.slack.harness import REPO, SECRET, sign
 
 VALUE_PREFIX = {"page": "page", "obligation": "obligation", "task": "task", "trigger": "approval", "request": "approval",
+                "followup": "followup", "followup.add": "incident",
                 "cover": "cover", "rest": "rest"}
 SHIFT_VALUE = "shift:platform:1798000000:1798600000"  # cover.ask carries the rota and the period
 MANIFEST = yaml.safe_load((REPO / "manifest.yaml").read_text())
@@ -95,7 +96,7 @@ def test_interactivity_is_on_and_every_button_has_a_listener(app):
         payload = {"type": "block_actions", "container": {"type": "message", "message_ts": "1.0"},
                    "channel": {"id": "D1"}, "message": {"ts": "1.0", "blocks": []},
                    "actions": [{"action_id": action_id, "value": SHIFT_VALUE if action_id == "cover.ask"
-                                else VALUE_PREFIX[action_id.split(".")[0]] + ":1",
+                                else VALUE_PREFIX.get(action_id, VALUE_PREFIX[action_id.split(".")[0]]) + ":1",
                                 "type": "button", "block_id": "b", "action_ts": "1.1"}]}
         assert interaction(bolt, double, payload) == 200, action_id
     unknown = {"type": "block_actions", "actions": [{"action_id": "nope", "value": "x", "type": "button"}]}

@@ -163,7 +163,7 @@ def run_incident_command(services: SlackServices, command: IncidentCommand, body
     elif command.name in ("mitigated", "milestone", "followup", "review"):
         from bot.slack.learning_commands import run
 
-        run(services, command.name, args, number, body)
+        run(services, command.name, args, number, body, client)
         return None
     else:  # parse_incident only returns known names
         raise UsageError(f'Unknown subcommand "{command.name}".\n' + help_text())
