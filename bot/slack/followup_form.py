@@ -23,9 +23,9 @@ from bot.slack.services import SlackServices
 ADD, DONE, START = "followup.add", "followup.done", "followup.start"
 
 
-def open_form(client: WebClient, trigger_id: str, number: int) -> None:
-    client.views_open(trigger_id=trigger_id,
-                      view=modals.followup_modal(number, risk.LIKELIHOOD_LEVELS, risk.IMPACT_LEVELS))
+def followup_view(number: int) -> dict[str, Any]:
+    """The "Add follow-up" form for INC-``number``."""
+    return modals.followup_modal(number, risk.LIKELIHOOD_LEVELS, risk.IMPACT_LEVELS)
 
 
 def _proposal(values: dict[str, Any]) -> Proposal:
@@ -58,7 +58,8 @@ def register(app: App, services: SlackServices) -> None:
 
     def add_pressed(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
         ack()
-        open_form(client, body["trigger_id"], parse_value(action.get("value", ""), "incident"))
+        view = followup_view(parse_value(action.get("value", ""), "incident"))
+        services.open_form(lambda: client.views_open(trigger_id=body["trigger_id"], view=view), body)
 
     def submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         values = modals.values(view)
@@ -68,19 +69,22 @@ def register(app: App, services: SlackServices) -> None:
             return
         ack()
         number = modals.metadata_id(view, "incident")
-        outcome = learning_for(services, body).add_followup(number, _proposal(values), actor=body["user"]["id"],
-                                                            key=operations.view_key(view)).outcome
-        operations.finish(services, outcome)
+        services.after_ack(lambda: operations.finish(services, learning_for(services, body).add_followup(
+            number, _proposal(values), actor=body["user"]["id"], key=operations.view_key(view)).outcome), body)
 
     def change(done: bool) -> Any:
         def pressed(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
             ack()
             followup = parse_value(action.get("value", ""), "followup")
-            learning = learning_for(services, body)
             user, key = body["user"]["id"], operations.action_key(body, action)
-            outcome = (learning.finish_followup(followup, actor=user, key=key) if done
-                       else learning.start_followup(followup, actor=user, key=key)).outcome
-            operations.finish(services, outcome)
+
+            def work() -> None:
+                learning = learning_for(services, body)
+                outcome = (learning.finish_followup(followup, actor=user, key=key) if done
+                           else learning.start_followup(followup, actor=user, key=key)).outcome
+                operations.finish(services, outcome)
+
+            services.after_ack(work, body)
         return pressed
 
     app.action(matching(ADD))(add_pressed)

@@ -18,14 +18,8 @@ def learning_for(services: SlackServices, body: dict[str, Any]) -> LearningServi
     return LearningService.on(operations.service_for(services, body).ctx)
 
 
-def run(services: SlackServices, name: str, args: dict[str, str], number: int, body: dict[str, Any],
-        client: Any = None) -> None:
+def run(services: SlackServices, name: str, args: dict[str, str], number: int, body: dict[str, Any]) -> None:
     user, key = body.get("user_id", ""), operations.command_key(body)
-    if name == "followup" and args.get("action") == "form":  # "/incident followup": the form, same fields as "add"
-        from bot.slack.followup_form import open_form
-
-        open_form(client, body["trigger_id"], number)
-        return
     learning = learning_for(services, body)
     if name == "mitigated":
         outcome = learning.mark_mitigated(number, actor=user, key=key, note=args.get("note", ""))

@@ -43,7 +43,7 @@ def register(app: App, services: SlackServices) -> None:
                 ack(response_type="ephemeral", text=escape(problem))
                 return
         ack()
-        form = declare_form(services, command, body)
+        form = form_for(services, command, body)
         if form is not None:  # a trigger_id expires 3 s after the request: the form opens now, not queued
             services.open_form(lambda: client.views_open(trigger_id=body["trigger_id"], view=form), body)
             return
@@ -109,8 +109,14 @@ def _severity_and_title(services: SlackServices, command: IncidentCommand) -> tu
     return severity, title
 
 
-def declare_form(services: SlackServices, command: IncidentCommand, body: dict[str, Any]) -> dict[str, Any] | None:
-    """The declare modal when ``command`` is a declaration without a severity or a title, else None."""
+def form_for(services: SlackServices, command: IncidentCommand, body: dict[str, Any]) -> dict[str, Any] | None:
+    """The form ``command`` asks for, else None: the declare form for a declaration without a severity or
+    a title, the follow-up form for a bare ``/incident followup``."""
+    if command.name == "followup" and command.args.get("action") == "form":
+        from bot.slack.followup_form import followup_view
+
+        user, channel = body.get("user_id", ""), body.get("channel_id")
+        return followup_view(operations.incident_for(services, command.incident, channel, reader=user).number)
     if command.name != "declare":
         return None
     severity, title = _severity_and_title(services, command)
@@ -163,7 +169,7 @@ def run_incident_command(services: SlackServices, command: IncidentCommand, body
     elif command.name in ("mitigated", "milestone", "followup", "review"):
         from bot.slack.learning_commands import run
 
-        run(services, command.name, args, number, body, client)
+        run(services, command.name, args, number, body)
         return None
     else:  # parse_incident only returns known names
         raise UsageError(f'Unknown subcommand "{command.name}".\n' + help_text())
