@@ -160,22 +160,35 @@ def web_mount(web: WsgiApp) -> Mount:
             DispatcherMiddleware(not_found, {WEB_PATH: web}))
 
 
-def serve_web_alone(web: WsgiApp, port: int, *, host: str = "0.0.0.0", threads: int = 8) -> Any:
-    """Socket Mode has no HTTP server of its own: the web view (and /healthz) on ``port`` in a thread."""
+def serve_beside_socket_mode(port: int, *, host: str = "0.0.0.0", web: WsgiApp | None = None,
+                             routes: dict[str, Route] | None = None, threads: int = 8) -> Any:
+    """Socket Mode has no HTTP server of its own: /healthz, the read-only routes (``/metrics``) and the web
+    view (when set up) on ``port``, in a thread. Returns the waitress server (``.effective_port``)."""
     from waitress import create_server
 
-    serves, mounted = web_mount(web)
+    serves, mounted = web_mount(web) if web is not None else (lambda _path: False, None)
 
     def application(environ: Environ, start_response: Callable[..., Any]) -> Iterable[bytes]:
-        if serves(environ.get("PATH_INFO") or ""):
-            return mounted(environ, start_response)
-        status, headers, body = _text(200, "ok") if environ.get("PATH_INFO") == "/healthz" else _text(404, "not found")
+        path, method = environ.get("PATH_INFO") or "", environ.get("REQUEST_METHOD") or "GET"
+        if serves(path):
+            return mounted(environ, start_response)  # type: ignore[misc]
+        if path == "/healthz":
+            status, headers, body = _text(200, "ok")
+        elif routes and path in routes:
+            if method in ("GET", "HEAD"):
+                status, headers, body = routes[path](environ)
+            else:
+                status, headers, body = _text(405, f"only GET is accepted at {path}")
+                headers = headers + [("Allow", "GET")]
+        else:
+            status, headers, body = _text(404, "not found")
         start_response(_status_line(status), headers)
         return [body]
 
     server = create_server(application, host=host, port=port, threads=threads, ident="incident-bot-web")
-    threading.Thread(target=server.run, name="web-view", daemon=True).start()
-    log.info("read-only web view on http://%s:%d%s/", host, port, WEB_PATH)
+    threading.Thread(target=server.run, name="beside-socket-mode", daemon=True).start()
+    log.info("beside Socket Mode: /healthz%s%s on http://%s:%d", ", " + ", ".join(routes) if routes else "",
+             f", the web view under {WEB_PATH}/" if web is not None else "", host, server.effective_port)
     return server
 
 

@@ -72,3 +72,27 @@ def test_slack_routes_still_need_slack_signatures(served):
         "Content-Type": "application/x-www-form-urlencoded", "Authorization": f"Bearer {TOKEN}"})
     assert conn.getresponse().status == 401
     assert _get(port, "/healthz")[0] == 200 and _get(port, "/nowhere")[0] == 404
+
+
+def test_socket_mode_serves_metrics_and_health_beside_the_websocket(world, store, clock):
+    """Socket Mode has no HTTP server for Slack; /metrics (with its token) and /healthz are served on $PORT."""
+    from bot.slack.transport import serve_beside_socket_mode
+
+    _app, services, _double = world
+    server = serve_beside_socket_mode(0, host="127.0.0.1", threads=2,
+                                      routes={PATH: metrics_endpoint(store, services.config, clock, token=TOKEN)})
+    try:
+        port = server.effective_port
+        assert _get(port, "/healthz")[:1] == (200,)
+        assert _get(port, PATH)[0] == 401
+        services.incidents.declare("sev3", "Slow search", actor="U0KATRIN1", key="d-socket")
+        status, _kind, body = _get(port, PATH, {"Authorization": f"Bearer {TOKEN}"})
+        samples = {(s.name, tuple(sorted(s.labels.items()))): s.value
+                   for family in text_string_to_metric_families(body) for s in family.samples}
+        assert status == 200 and samples[("incident_bot_incidents", (("severity", "sev3"),))] == 1
+        assert _get(port, PATH, {"Authorization": f"Bearer {TOKEN}"}, method="POST")[0] == 405
+        assert _get(port, "/slack/events")[0] == 404  # no Slack requests here: they come over the socket
+        assert _get(port, "/web/")[0] == 404  # no web view unless it is set up
+    finally:
+        server.close()
+        server.task_dispatcher.shutdown()

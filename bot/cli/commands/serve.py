@@ -60,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
     from bot.slack.gateway import SlackGateway
     from bot.slack.membership import ChannelMembership
     from bot.slack.services import SlackServices
-    from bot.slack.transport import serve_http, serve_socket_mode, serve_web_alone, web_mount
+    from bot.slack.transport import serve_beside_socket_mode, serve_http, serve_socket_mode, web_mount
     from bot.store import migrate
     from bot.store.database import Store
     from bot.web.setup import web_from_env
@@ -121,16 +121,16 @@ def run(args: argparse.Namespace) -> int:
     intake = _start_alerts(store, current, clock, services, args)
     try:
         port = args.port or int(os.environ.get("PORT") or 3000)
+        from bot.metrics_endpoint import PATH, metrics_endpoint
+
+        routes = {PATH: metrics_endpoint(store, current, clock)}
         if app_token:
-            if web is not None:  # Socket Mode has no HTTP server of its own: serve the web view alone
-                serve_web_alone(web, port, host=args.host)
+            # Socket Mode has no HTTP server of its own: /healthz, /metrics and the web view on $PORT
+            serve_beside_socket_mode(port, host=args.host, web=web, routes=routes)
             serve_socket_mode(app, app_token)
         else:
-            from bot.metrics_endpoint import PATH, metrics_endpoint
-
             mounts = ((intake.mount(),) if intake else ()) + ((web_mount(web),) if web is not None else ())
-            serve_http(app, port, signing_secret=secret or "", host=args.host, mounts=mounts,
-                       routes={PATH: metrics_endpoint(store, current, clock)})
+            serve_http(app, port, signing_secret=secret or "", host=args.host, mounts=mounts, routes=routes)
     except KeyboardInterrupt:
         pass
     finally:
