@@ -22,7 +22,7 @@ SLASH_COMMANDS = ("/incident", "/oncall")
 ACTIONS = ("page.ack", "page.decline", "obligation.notified", "obligation.snooze", "obligation.not_required",
            "task.complete", "task.done", "trigger.approve", "trigger.reject", "request.approve", "request.reject",
            "cover.accept", "cover.decline", "rest.schedule_now", "cover.ask", "followup.add", "followup.done",
-           "followup.start")
+           "followup.start", "review.draft", "review.done")
 EVENTS = ("app_home_opened", "app_mention")
 SHORTCUTS = ("declare_incident",)
 

@@ -20,7 +20,7 @@ from bot.slack.double import SlackDouble
 from tests.slack.harness import REPO, SECRET, sign
 
 VALUE_PREFIX = {"page": "page", "obligation": "obligation", "task": "task", "trigger": "approval", "request": "approval",
-                "followup": "followup", "followup.add": "incident",
+                "followup": "followup", "followup.add": "incident", "review": "review",
                 "cover": "cover", "rest": "rest"}
 SHIFT_VALUE = "shift:platform:1798000000:1798600000"  # cover.ask carries the rota and the period
 MANIFEST = yaml.safe_load((REPO / "manifest.yaml").read_text())
@@ -101,6 +101,20 @@ def test_interactivity_is_on_and_every_button_has_a_listener(app):
         assert interaction(bolt, double, payload) == 200, action_id
     unknown = {"type": "block_actions", "actions": [{"action_id": "nope", "value": "x", "type": "button"}]}
     assert interaction(bolt, double, unknown) == 404
+
+
+def test_every_button_the_bot_renders_is_in_the_list_the_listener_test_presses():
+    """A button nobody answers shows the person an error in Slack: each ``Button("<action id>", ...)`` written
+    anywhere in bot/ must be one of ACTIONS, which the test above presses against the real listeners."""
+    import re
+
+    from bot.slack.oncall_requests import ASK_FOR_COVER
+
+    rendered = {ASK_FOR_COVER}
+    for path in (REPO / "bot").rglob("*.py"):
+        rendered |= set(re.findall(r'Button\(\s*"([a-z_.]+)"', path.read_text()))
+    assert len(rendered) > 15  # the pattern still finds the buttons
+    assert rendered <= set(ACTIONS), sorted(rendered - set(ACTIONS))
 
 
 def test_event_subscriptions_match_the_registered_events(app):

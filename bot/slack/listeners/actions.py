@@ -10,7 +10,7 @@ import re
 from datetime import timedelta
 from typing import Any, Callable
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.slack import modals, operations
