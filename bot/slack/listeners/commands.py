@@ -1,9 +1,10 @@
 """Slash commands ``/incident`` and ``/oncall``: parse, acknowledge, call one service, reply.
 
 Usage errors are answered in the acknowledgement itself (parsing is pure and
-instant); everything else is acknowledged first and done afterwards on bolt's
-bounded listener pool.  Domain errors propagate to the central error handler
-(:mod:`bot.slack.errors`), which answers the person ephemerally.
+instant); everything else is acknowledged first and queued
+(:mod:`bot.slack.after_ack`); a form opens at once.  Domain errors are answered
+ephemerally by :mod:`bot.slack.errors` (bolt's handler for the listener, the
+queue's report for the queued work).
 """
 
 from __future__ import annotations
