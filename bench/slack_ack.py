@@ -181,7 +181,7 @@ def main() -> int:
             bare_acks, bot_acks, ready = result["bare"], result["bot"], result["ready"]
             print(f"\n{LAYOUTS[layout]}")
             print(f"{'acknowledgement of /incident declare':<40} {'p50':>8} {'p99':>8} {'max':>8}")
-            for label, values in (("bare slack_bolt app", bare_acks), ("incident-bot", bot_acks)):
+            for label, values in (("bare slack_bolt app", bare_acks), ("the bot (incident bot)", bot_acks)):
                 print(f"{label:<40} {ms(percentile(values, 50)):>8} {ms(percentile(values, 99)):>8} "
                       f"{ms(max(values)):>8}")
             p50 = percentile(bot_acks, 50) / percentile(bare_acks, 50)
