@@ -187,7 +187,7 @@ def serve_beside_socket_mode(port: int, *, host: str = "0.0.0.0", web: WsgiApp |
 
     server = create_server(application, host=host, port=port, threads=threads, ident="incident-bot-web")
     threading.Thread(target=server.run, name="beside-socket-mode", daemon=True).start()
-    log.info("beside Socket Mode: /healthz%s%s on http://%s:%d", ", " + ", ".join(routes) if routes else "",
+    log.info("beside Socket Mode: /healthz%s%s on http://%s:%s", ", " + ", ".join(routes) if routes else "",
              f", the web view under {WEB_PATH}/" if web is not None else "", host, server.effective_port)
     return server
 
