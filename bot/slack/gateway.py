@@ -172,7 +172,9 @@ class SlackGateway(SlackChannels):
         from slack_sdk.webhook import WebhookClient
 
         try:
-            answer = WebhookClient(url, timeout=10).send(text=rendered.text, blocks=rendered.blocks,
+            # No retry inside the call (slack_sdk retries a POST whose answer was lost, which Slack may have
+            # taken): the outbox row's back-off retries, and records that it did.
+            answer = WebhookClient(url, timeout=10, retry_handlers=[]).send(text=rendered.text, blocks=rendered.blocks,
                                                           response_type="ephemeral", replace_original=False)
         except (SlackClientError, OSError) as exc:
             raise ChatError(f"Slack could not be reached for the answer: {exc}", code="connection",

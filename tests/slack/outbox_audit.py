@@ -34,7 +34,8 @@ class Tally:
     early: list[str] = field(default_factory=list)
     # (answer, the monotonic times each copy reached Slack): a response_url answer cannot be looked up, so
     # one the bot died sending (after Slack took it, before the bot recorded that) is sent again
-    repeated_answers: list[tuple[str, list[float]]] = field(default_factory=list)
+    # and the attempts the outbox recorded for it (more than one: an attempt failed and was retried)
+    repeated_answers: list[tuple[str, list[float], int]] = field(default_factory=list)
 
     def report(self, title: str) -> str:
         lines = [f"{title}: {self.effects} effects checked in Slack; lost {len(self.lost)}, duplicated "
@@ -198,7 +199,7 @@ def _check_answers(rows: list[Reminder], by_key: dict[str, Reminder], double: Sl
             tally.lost.append(f"{row.key}: no answer reached the person")
             continue
         if len(answers) > 1:
-            tally.repeated_answers.append((f"{row.key}: {len(answers)} answers", [a.at for a in answers]))
+            tally.repeated_answers.append((f"{row.key}: {len(answers)} answers", [a.at for a in answers], row.attempts))
         for answer in answers:
             text = answer.body.get("text", "")
             for channel in (part.split(">")[0].split("|")[0] for part in text.split("<#")[1:]):
