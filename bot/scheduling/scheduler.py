@@ -77,8 +77,11 @@ class ReminderScheduler:
         self.clock = clock
         self.dispatcher = Dispatcher(store, config, chat, clock, kinds=kinds)
         self.worker = OutboxWorker(self.dispatcher, threads=senders, poll_seconds=poll_seconds)
-        self._stuck: set[int] = set()  # rows found in 'sending' at take-over, until resolved
+        # Rows left in 'sending' by a stopped process (found at take-over, or claimed too long ago), by id, with
+        # the claim that left them there (attempts, claimed at): a row claimed again since is not stuck.
+        self._stuck: dict[int, tuple[int, datetime]] = {}
         self._recovering: set[int] = set()
+        self._stuck_lock = threading.Lock()
         self.poll_seconds = poll_seconds
         self.horizon = horizon
         self.misfire_grace_seconds = misfire_grace_seconds
@@ -185,10 +188,13 @@ class ReminderScheduler:
         aps = self._build_aps()
         aps.start(paused=True)
         self._aps = aps
-        self.worker.start()
-        self._stuck = {int(r.id or 0) for r in self.dispatcher.stuck()}
+        # What is in 'sending' now was left by a stopped process; read it before this process's worker claims
+        # anything, or a row it is sending would be taken for stuck and sent a second time by the recovery.
+        with self._stuck_lock:
+            self._stuck = _claims(self.dispatcher.stuck())
         if self._stuck:
             log.info("%d row(s) were left in 'sending' by a stopped process; resolving them", len(self._stuck))
+        self.worker.start()
         self._recover_stuck()
         self._notify_recover = True  # page notifications left in 'sending': resolved first by the notify thread
         self._drop_stale_jobs()
@@ -267,8 +273,9 @@ class ReminderScheduler:
             self.worker.wake()
             self._notify()
             if self._last_plan is None or time.monotonic() - self._last_plan >= self.plan_every_seconds:
-                stale = {int(r.id or 0) for r in self.dispatcher.stuck(claimed_before=self.clock.now() - STUCK_AFTER)}
-                self._stuck |= stale
+                stale = _claims(self.dispatcher.stuck(claimed_before=self.clock.now() - STUCK_AFTER))
+                with self._stuck_lock:
+                    self._stuck.update(stale)
                 self._recover_stuck()
                 if self.plans_date_jobs:
                     self._plan_near_jobs()
@@ -277,24 +284,30 @@ class ReminderScheduler:
             self._tick_lock.release()
 
     def _recover_stuck(self) -> None:
-        """Resolve rows left in 'sending' on the worker's pool (asking Slack can take a while)."""
-        with self.store.session() as s:
-            still = {int(i) for i in s.exec(select(Reminder.id).where(Reminder.state == "sending",
-                                                                      Reminder.id.in_(sorted(self._stuck)))).all()} \
-                if self._stuck else set()  # type: ignore[union-attr]
-        self._stuck = still
-        for row in self.dispatcher.stuck():
-            row_id = int(row.id or 0)
-            if row_id in still and row_id not in self._recovering:
-                self._recovering.add(row_id)
-                self.worker.submit(self._recover_one, row)
+        """Resolve rows left in 'sending' on the worker's pool (asking Slack can take a while). A row is
+        recovered only while it still holds the claim that left it stuck: once a recovery put it back to
+        'pending' and the worker claimed it again, the worker is sending it and a recovery would repeat it."""
+        with self._stuck_lock:
+            if not self._stuck:
+                return
+            rows = [row for row in self.dispatcher.stuck() if self._stuck.get(int(row.id or 0)) == _claim(row)]
+            self._stuck = _claims(rows)
+            todo = [row for row in rows if int(row.id or 0) not in self._recovering]
+            self._recovering.update(int(row.id or 0) for row in todo)
+        for row in todo:
+            self.worker.submit(self._recover_one, row)
 
     def _recover_one(self, row: Reminder) -> None:
+        row_id = int(row.id or 0)
+        outcome = "unresolved"
         try:
             outcome = self.dispatcher.recover_one(row)
             log.info("stuck row %s: %s", row.key, outcome)
         finally:
-            self._recovering.discard(int(row.id or 0))
+            with self._stuck_lock:
+                self._recovering.discard(row_id)
+                if outcome != "unresolved":  # sent, or back to 'pending' for the worker: no longer stuck
+                    self._stuck.pop(row_id, None)
 
     def _plan_near_jobs(self) -> None:
         aps = self._aps
@@ -315,3 +328,12 @@ class ReminderScheduler:
             aps.add_job(jobs.fire_reminder, "date", run_date=at, args=[reminder_id], id=reminder_job_id(reminder_id),
                         replace_existing=True)
             self._planned[reminder_id] = at
+
+
+def _claim(row: Reminder) -> tuple[int, datetime]:
+    """Which claim of ``row`` this is: every claim counts an attempt and stamps the time."""
+    return row.attempts, row.updated_at
+
+
+def _claims(rows: Iterable[Reminder]) -> dict[int, tuple[int, datetime]]:
+    return {int(row.id or 0): _claim(row) for row in rows}
