@@ -13,7 +13,8 @@ kind of change, severities, due and notification times, references, the
 review draft's SHA-256. An incident whose follow-up actions are still open or
 deferred is kept until they are finished: the work it asked for still needs
 its words. The findings of tabletop exercises older than the retention period
-go too (:func:`bot.learning.exercises.redact_expired`).
+go too (:func:`bot.learning.exercises.redact_expired`), and so does the free text of other events outside
+incidents (cover reasons, test pages, links: :mod:`bot.audit.global_purge`).
 
 The chain and everything kept stay verifiable: a redacted event keeps its
 ``content_digest`` and, for each text it lost, the salted leaf hash
@@ -55,6 +56,7 @@ class PurgeReport:
     held: list[tuple[int, datetime]] = field(default_factory=list)  # (incident number, kept until): a law keeps it
     held_for_followups: list[int] = field(default_factory=list)  # incidents with follow-ups still open or deferred
     exercises: list[int] = field(default_factory=list)  # global-chain events of exercises whose findings went
+    global_events: list[int] = field(default_factory=list)  # other global-chain events whose free text went
 
 
 def personal_text(table: str, column: str, text: str) -> str | None:
@@ -199,6 +201,10 @@ def purge(session: Session, *, retention_days: int, now: datetime, actor: str = 
     from bot.learning.exercises import redact_expired
 
     report.exercises = redact_expired(session, retention_days=retention_days, now=now, actor=actor, dry_run=dry_run)
+    from bot.audit.global_purge import redact_global
+
+    report.global_events = redact_global(session, cutoff=report.cutoff, now=now, retention_days=retention_days,
+                                         actor=actor, dry_run=dry_run)
     report.request_records = _forget_requests(session, report.cutoff, dry_run=dry_run)
     return report
 

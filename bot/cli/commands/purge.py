@@ -31,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
             report = purge(s, retention_days=days, now=SystemClock().now(), dry_run=args.dry_run)
             if args.dry_run:
                 s.rollback()
-        if not args.dry_run and (report.incidents or report.exercises):
+        if not args.dry_run and (report.incidents or report.exercises or report.global_events):
             store.reclaim()  # the redacted text leaves the database files too (VACUUM)
     finally:
         store.dispose()
@@ -48,5 +48,8 @@ def run(args: argparse.Namespace) -> int:
     if report.exercises:
         print(f"  exercises before the cutoff: {verb} the findings of "
               + ", ".join(f"EX-{seq}" for seq in report.exercises))
+    if report.global_events:
+        print(f"  outside incidents (covers, test pages, links, alerts): {verb} "
+              f"{len(report.global_events)} event(s) before the cutoff")
     print(f"  {verb.replace('redact', 'delete')} {report.request_records} stored request result(s) older than the cutoff")
     return 0
