@@ -23,7 +23,7 @@ from bot.incidents.idempotency import run_once
 from bot.incidents.permissions import authorize
 from bot.incidents.records import label, load, require_open, subject
 from bot.incidents.views import Outcome, Post
-from bot.learning.milestones import SET_KIND, SETTABLE, check_order, from_events
+from bot.learning.milestones import SET_KIND, SETTABLE, check_order, from_events, instant_text
 
 MAX_REASON = 2000
 
@@ -47,7 +47,7 @@ def set_milestone(ctx: Context, number: int, name: str, at: datetime | None, *, 
         current = from_events(events(session, incident.id))
         before = current.get(name)
         if before is not None and not reason:
-            raise InvalidRequest(f"{label(number)} already has {name} at {before.at:%Y-%m-%d %H:%M} UTC "
+            raise InvalidRequest(f"{label(number)} already has {name} at {instant_text(before.at)} "
                                  f"({before.source}); changing it needs a reason")
         if name == "mitigated" and incident.status == "resolved" and before is None and at is None:
             raise Conflict(f"{label(number)} is already resolved; give the time it was mitigated "
@@ -56,19 +56,20 @@ def set_milestone(ctx: Context, number: int, name: str, at: datetime | None, *, 
             check_order(current, name, when, now)
         except ValueError as exc:
             raise InvalidRequest(str(exc)) from None
-        text = f"{name} at {when:%Y-%m-%d %H:%M} UTC" + (f": {reason}" if reason else "")
+        text = f"{name} at {instant_text(when)}" + (f"; {reason}" if reason else "")
         append_event(session, incident_id=incident.id, actor=actor, kind=SET_KIND, at=now, summary=text,
                      data={"milestone": name, "at": when.isoformat(),
                            "before": before.at.isoformat() if before else None, "reason": reason})
         outcome = conclude(session, config, incident, now)
         view = outcome.incident
         title = f"{view.label} {name}" if before is None else f"{view.label}: {name} corrected"
-        lines = [f"{name.capitalize()} at {when:%Y-%m-%d %H:%M} UTC (set by {collaborators.namer(config)(actor)})."]
+        lines = [f"{name.capitalize()} at {instant_text(when)} (set by {collaborators.namer(config)(actor)})."]
         if before is not None:
-            lines.append(f"Was {before.at:%Y-%m-%d %H:%M} UTC ({before.source}).")
+            lines.append(f"Was {instant_text(before.at)} ({before.source}).")
         if reason:
             lines.append(reason)
         post = Post("incident_channel", "", messages.in_channel(view, "milestone", title, *lines), f"{key}:post:0")
         return Outcome(incident=view, posts=(post,), message=f"{view.label}: {text}")
 
     return run_once(ctx, key, "set_milestone", Outcome, work)
+

@@ -67,24 +67,29 @@ def from_events(events: Iterable[Any]) -> dict[str, Milestone]:
     return {name: found[name] for name in MILESTONES if name in found}
 
 
+def instant_text(at: datetime) -> str:
+    """An exact instant, to the minute, with its offset: each reader's adapter shows it in their own zone."""
+    return ensure_utc(at).isoformat(timespec="minutes")
+
+
 def check_order(milestones: dict[str, Milestone], name: str, at: datetime, now: datetime) -> None:
     """Refuse a milestone that cannot be true: in the future, before detection, mitigated after resolved."""
     if at > now + CLOCK_SKEW:
-        raise ValueError(f"{name} at {at:%Y-%m-%d %H:%M} UTC is in the future; give the time it happened")
+        raise ValueError(f"{name} at {instant_text(at)} is in the future; give the time it happened")
     detected = milestones.get("detected")
     if name != "detected" and detected is not None and at < detected.at:
-        raise ValueError(f"{name} at {at:%Y-%m-%d %H:%M} UTC would be before the detection "
-                         f"({detected.at:%Y-%m-%d %H:%M} UTC); correct the detection first if it was earlier")
+        raise ValueError(f"{name} at {instant_text(at)} would be before the detection "
+                         f"({instant_text(detected.at)}); correct the detection first if it was earlier")
     if name == "detected":
         later = [m for m in milestones.values() if m.name != "detected" and m.at < at]
         if later:
-            raise ValueError(f"detected at {at:%Y-%m-%d %H:%M} UTC would be after {later[0].name} "
-                             f"({later[0].at:%Y-%m-%d %H:%M} UTC); detection comes first")
+            raise ValueError(f"detected at {instant_text(at)} would be after {later[0].name} "
+                             f"({instant_text(later[0].at)}); detection comes first")
     resolved = milestones.get("resolved")
     if name == "mitigated" and resolved is not None and at > resolved.at:
-        raise ValueError(f"mitigated at {at:%Y-%m-%d %H:%M} UTC would be after the resolution "
-                         f"({resolved.at:%Y-%m-%d %H:%M} UTC); the impact was over by then")
+        raise ValueError(f"mitigated at {instant_text(at)} would be after the resolution "
+                         f"({instant_text(resolved.at)}); the impact was over by then")
     mitigated = milestones.get("mitigated")
     if name == "resolved" and mitigated is not None and at < mitigated.at:
-        raise ValueError(f"resolved at {at:%Y-%m-%d %H:%M} UTC would be before the mitigation "
-                         f"({mitigated.at:%Y-%m-%d %H:%M} UTC)")
+        raise ValueError(f"resolved at {instant_text(at)} would be before the mitigation "
+                         f"({instant_text(mitigated.at)})")

@@ -105,6 +105,8 @@ def test_milestone_correction_from_slack_is_on_the_chain_and_refused_to_others(w
     assert command(world, 'INC-1 milestone detected 2026-03-02T09:40+01:00 reason "alert fired at 08:40 UTC"') == 200
     [detected] = learning.milestones(1)
     assert detected.at.isoformat() == "2026-03-02T08:40:00+00:00" and "alert fired at 08:40 UTC" in detected.source
+    # The answer shows the instant in the reader's zone: 08:40 UTC is 09:40 CET (UTC+1 in March) for the commander.
+    assert "detected at Mon 02 Mar 09:40 CET" in double.webhooks()[-1].body.get("text", "")
     # A time in the future is refused by the service with the reason; nothing changes.
     assert command(world, 'INC-1 milestone mitigated 2026-03-02T12:00+01:00 reason "later"') == 200
     assert "in the future" in " ".join(w.body.get("text", "") for w in double.webhooks())
