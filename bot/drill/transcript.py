@@ -17,6 +17,7 @@ from typing import Any, Callable, Sequence
 
 from bot.clock import Clock
 from bot.ports import Notice
+from bot.slack.readable import INSTANT, instant
 from bot.slack.replies import local
 
 
@@ -93,6 +94,7 @@ class RecordingChat:
 
 _USER_ID = re.compile(r"\b[UW][A-Z0-9]{8,}\b")
 _CHANNEL_ID = re.compile(r"\b[CG](?=[A-Z0-9]*\d)[A-Z0-9]{6,}\b")
+_INSTANT = re.compile(rf"(?<![\d-]){INSTANT}(?![\d:])")  # as Slack shows it: in the reader's zone
 
 
 def render(entry: Entry, name_of: Callable[[str], str], channel_of: Callable[[str], str] | None = None) -> str:
@@ -109,6 +111,7 @@ def render(entry: Entry, name_of: Callable[[str], str], channel_of: Callable[[st
     if n.footer:
         body.append(n.footer)
     text = "\n".join("    " + line for part in body for line in part.splitlines())
+    text = _INSTANT.sub(lambda m: local(instant(m.group(0)), entry.zone), text)
     text = _USER_ID.sub(lambda m: "@" + name_of(m.group(0)), text)
     if channel_of is not None:
         text = _CHANNEL_ID.sub(lambda m: channel_of(m.group(0)), text)
