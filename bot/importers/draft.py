@@ -113,3 +113,26 @@ def coverage(pieces: list[tuple[int, str]]) -> list[dict[str, str]]:
         label = "MO-SU" if len(days) == 7 else ",".join(DAY_CODES[d] for d in days)
         out.append({"days": label, "window": window})
     return out
+
+
+def rotation(draft: "Draft", *, what: str, schedule: str, part: str, zone: str, participants: list[str],
+             placed: tuple[str, str], cadence: str, fallback: str | None, pieces: list[tuple[int, str]],
+             end: datetime | None, vendor: str, fallback_note: str = "") -> dict[str, Any] | None:
+    """A draft rotation from one vendor rotation (a PagerDuty layer, an Opsgenie rotation), with what could not
+    be carried over noted on the draft; None when it has nobody to rotate."""
+    if not participants:
+        draft.unmapped.append(Unmapped(what, "has no participants"))
+        return None
+    rid = slug(f"{schedule}-{part}")
+    entry: dict[str, Any] = {"id": rid, "name": f"{schedule}: {part}", "timezone": zone,
+                             "participants": participants, "start": placed[0], "handoff": placed[1],
+                             "cadence": cadence, "deputies": "next_in_rotation", "fallback": fallback or participants[0]}
+    if pieces:
+        entry["coverage"] = coverage(pieces)
+    if fallback is None:
+        draft.unmapped.append(Unmapped(f"rotation {rid}", f"{vendor} schedules have no fallback manager{fallback_note}: "
+                                       f"the draft uses {participants[0]}; set fallback"))
+    if end is not None:
+        draft.unmapped.append(Unmapped(what, f"ends {end.isoformat()}; rotas.yaml rotations have no end: remove the "
+                                       "rotation then, or cover the time after it with overrides"))
+    return entry

@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from bot.importers.draft import Draft, Unmapped, anchor, cadence_of, coverage, slug, week_span_windows
+from bot.importers.draft import Draft, Unmapped, anchor, cadence_of, rotation, week_span_windows
 from bot.importers.people_match import PeopleMatcher
 
 VENDOR = "Opsgenie"
@@ -95,22 +95,9 @@ def _rotation(schedule: dict[str, Any], rot: dict[str, Any], zone: str, draft: D
         if pid is None:
             return None
         participants.append(pid)
-    if not participants:
-        draft.unmapped.append(Unmapped(what, "has no participants"))
-        return None
-    rid = slug(f'{schedule.get("name", "schedule")}-{rot.get("name") or rot.get("id")}')
-    rotation: dict[str, Any] = {"id": rid, "name": f'{schedule.get("name")}: {rot.get("name") or rot.get("id")}',
-                                "timezone": zone, "participants": participants, "start": placed[0],
-                                "handoff": placed[1], "cadence": cadence, "deputies": "next_in_rotation",
-                                "fallback": fallback or participants[0]}
-    if pieces:
-        rotation["coverage"] = coverage(pieces)
-    if fallback is None:
-        draft.unmapped.append(Unmapped(f"rotation {rid}", f"{VENDOR} schedules have no fallback manager: the draft "
-                                       f"uses {participants[0]}; set fallback"))
-    if end is not None:
-        draft.unmapped.append(Unmapped(what, f"ends {end.isoformat()}; rotas.yaml rotations have no end"))
-    return rotation
+    return rotation(draft, what=what, schedule=schedule.get("name", "schedule"), part=rot.get("name") or rot.get("id"),
+                    zone=zone, participants=participants, placed=placed, cadence=cadence, fallback=fallback,
+                    pieces=pieces, end=end, vendor=VENDOR)
 
 
 def read(documents: list[dict[str, Any]], matcher: PeopleMatcher, *, fallback: str | None, now: datetime) -> Draft:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from bot.importers.draft import Draft, Unmapped, anchor, cadence_of, coverage, slug, week_span_windows
+from bot.importers.draft import Draft, Unmapped, anchor, cadence_of, rotation, week_span_windows
 from bot.importers.people_match import PeopleMatcher
 
 VENDOR = "PagerDuty"
@@ -78,27 +78,9 @@ def _layer(schedule: dict[str, Any], layer: dict[str, Any], zone: str, draft: Dr
             draft.unmapped.append(Unmapped(what, "a participant could not be placed (see above); layer not imported"))
             return None
         participants.append(pid)
-    if not participants:
-        draft.unmapped.append(Unmapped(what, "has no users"))
-        return None
-    rid = slug(f'{schedule.get("name", "schedule")}-{layer.get("name") or layer.get("id")}')
-    rotation: dict[str, Any] = {"id": rid, "name": f'{schedule.get("name")}: {layer.get("name") or layer.get("id")}',
-                                "timezone": zone, "participants": participants, "start": placed[0],
-                                "handoff": placed[1], "cadence": cadence, "deputies": "next_in_rotation",
-                                "fallback": fallback or participants[0]}
-    if pieces:
-        rotation["coverage"] = coverage(pieces)
-    if fallback is None:
-        draft.unmapped.append(Unmapped(f"rotation {rid}", f"{VENDOR} schedules have no fallback manager (escalation "
-                                       f"policies hold that): the draft uses {participants[0]}; set fallback"))
-    if end is not None:
-        draft.unmapped.append(Unmapped(what, f"ends {end.isoformat()}; rotas.yaml rotations have no end: remove the "
-                                       "rotation then, or cover the time after it with overrides"))
-    layer_start = _instant(layer.get("start"))
-    if layer_start and layer_start > now:
-        draft.notes.append(f"{what} takes effect only from {layer_start.isoformat()}; the draft rotation is in "
-                           "effect at once")
-    return rotation
+    return rotation(draft, what=what, schedule=schedule.get("name", "schedule"), part=layer.get("name") or layer.get("id"),
+                    zone=zone, participants=participants, placed=placed, cadence=cadence, fallback=fallback,
+                    pieces=pieces, end=end, vendor=VENDOR, fallback_note=" (escalation policies hold that)")
 
 
 def _schedule(schedule: dict[str, Any], draft: Draft, matcher: PeopleMatcher, fallback: str | None,
