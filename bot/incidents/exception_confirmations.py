@@ -3,6 +3,9 @@ confirms each one with a justification they type themselves (the playbook's cann
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from sqlmodel import Session, select
 
 from bot.audit.trail import append_event
@@ -57,3 +60,37 @@ def unconfirmed(ctx: Context) -> list[tuple[int, int, str, str]]:
                       .join(Incident, Incident.id == ExceptionUse.incident_id)
                       .where(ExceptionUse.confirmed_by.is_(None)).order_by(ExceptionUse.id)).all()  # type: ignore[union-attr]
     return [(int(i), int(n), p, e) for i, n, p, e in rows]
+
+
+@dataclass(frozen=True)
+class ToConfirm:
+    """An exception use ``reader`` may confirm: they may declare exceptions in its incident and did not apply it."""
+
+    use_id: int
+    number: int
+    person: str
+    exception: str
+    declared_by: str
+    used_at: datetime
+
+
+def to_confirm(ctx: Context, reader: str) -> list[ToConfirm]:
+    """The unconfirmed exception uses ``reader`` is allowed to confirm, oldest first (the same checks as
+    :func:`confirm`, so every one listed can be confirmed by them)."""
+    from bot.incidents.tables import Incident
+    from bot.oncall.tables import ExceptionUse
+
+    out: list[ToConfirm] = []
+    with ctx.store.session() as s:
+        rows = s.exec(select(ExceptionUse, Incident).join(Incident, Incident.id == ExceptionUse.incident_id)
+                      .where(ExceptionUse.confirmed_by.is_(None)).order_by(ExceptionUse.id)).all()  # type: ignore[union-attr]
+        for use, incident in rows:
+            if use.declared_by == reader:
+                continue
+            try:
+                authorize(ctx.config(), "declare_exception", reader, subject(s, incident, ctx.members))
+            except PermissionDenied:
+                continue
+            out.append(ToConfirm(int(use.id or 0), incident.number, use.person_id, use.exception_id, use.declared_by,
+                                 use.at))
+    return out

@@ -210,6 +210,10 @@ class IncidentService:
         """Confirm a labor-law exception applied at declaration (``declare_exception``), with your own words."""
         return exception_confirmations.confirm(self.ctx, exception_use_id, justification, actor=actor, key=key)
 
+    def exceptions_to_confirm(self, reader: str) -> list[exception_confirmations.ToConfirm]:
+        """The unconfirmed exception uses ``reader`` may confirm (allowed, and not the one who applied it)."""
+        return exception_confirmations.to_confirm(self.ctx, reader)
+
     def unconfirmed_exceptions(self) -> list[tuple[int, int, str, str]]:
         """(exception use id, incident number, person, exception) not confirmed by anyone allowed yet."""
         return exception_confirmations.unconfirmed(self.ctx)

@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot.slack import errors, followup_form, oncall_requests
+from bot.slack import errors, exception_form, followup_form, oncall_requests
 from bot.slack.log_privacy import bolt_logger
 from bot.slack.listeners import actions, commands, events, home, views
 from bot.slack.services import SlackServices
@@ -22,7 +22,7 @@ SLASH_COMMANDS = ("/incident", "/oncall")
 ACTIONS = ("page.ack", "page.decline", "obligation.notified", "obligation.snooze", "obligation.not_required",
            "task.complete", "task.done", "trigger.approve", "trigger.reject", "request.approve", "request.reject",
            "cover.accept", "cover.decline", "rest.schedule_now", "cover.ask", "followup.add", "followup.done",
-           "followup.start", "review.draft", "review.done")
+           "followup.start", "review.draft", "review.done", "exception.confirm")
 EVENTS = ("app_home_opened", "app_mention")
 SHORTCUTS = ("declare_incident",)
 
@@ -44,4 +44,5 @@ def build_app(services: SlackServices, client: WebClient, *, signing_secret: str
     home.register(app, services)
     oncall_requests.register(app, services)
     followup_form.register(app, services)
+    exception_form.register(app, services)
     return app

@@ -1,11 +1,12 @@
-"""The App Home tab: my upcoming on-call shifts, open incidents I am in, open obligations I own."""
+"""The App Home tab: my upcoming on-call shifts, open incidents I am in, open obligations I own, and the
+labor-law exceptions I may confirm."""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
-from bot.slack import oncall_requests, oncall_view
+from bot.slack import exception_form, oncall_requests, oncall_view
 from bot.slack.blocks import VIEW_BLOCKS_LIMIT, header, section
 from bot.slack.mrkdwn import escape
 from bot.slack.replies import both, incident_link, span
@@ -41,4 +42,5 @@ def build(services: SlackServices, user: str) -> dict[str, Any]:
                 if ob.due_at else "no fixed deadline"
             owned.append(f"• {escape(incident.label)} `#{ob.id}` *{escape(ob.obligation)}* → {escape(ob.recipient)}: {due}")
     blocks.append(section("\n".join(owned[:40]) or "_None._"))
+    blocks += exception_form.home_blocks(services, user, zone)
     return {"type": "home", "blocks": blocks[:VIEW_BLOCKS_LIMIT]}

@@ -1,5 +1,5 @@
-"""Modal views (declare, mark notified, not required, can't take a page, add a follow-up) and reading their
-submissions."""
+"""Modal views (declare, mark notified, not required, can't take a page, add a follow-up, confirm a labor-law
+exception) and reading their submissions."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ NOTIFIED = "obligation.notified"
 NOT_REQUIRED = "obligation.not_required"
 DECLINE = "page.decline"
 FOLLOWUP = "followup.add"
+CONFIRM_EXCEPTION = "exception.confirm"
 VALUE = "value"  # action id of every input element
 
 
@@ -124,6 +125,18 @@ def followup_modal(number: int, likelihoods: tuple[str, ...], impact_levels: tup
                hint="Leave empty to take it from the incident's severity."),
     ]
     return _modal(FOLLOWUP, "Add a follow-up", "Add", blocks, metadata=f"incident:{number}")
+
+
+def confirm_exception_modal(use_id: int, what: str) -> dict[str, Any]:
+    """Confirm a labor-law exception with your own justification; ``what`` says which use (mrkdwn, escaped)."""
+    blocks = [
+        section(what[:2900]),
+        _input("justification", "Your justification",
+               _text("Why this emergency could not wait for someone rested", multiline=True, max_length=4000),
+               hint="In your own words: the playbook's canned text is not a reason. It goes on the incident's "
+                    "timeline and into the evidence pack."),
+    ]
+    return _modal(CONFIRM_EXCEPTION, "Confirm exception", "Confirm", blocks, metadata=f"exception:{use_id}")
 
 
 # --- reading submissions ---------------------------------------------------------------------

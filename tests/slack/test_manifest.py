@@ -21,7 +21,7 @@ from tests.slack.harness import REPO, SECRET, sign
 
 VALUE_PREFIX = {"page": "page", "obligation": "obligation", "task": "task", "trigger": "approval", "request": "approval",
                 "followup": "followup", "followup.add": "incident", "review": "review",
-                "cover": "cover", "rest": "rest"}
+                "cover": "cover", "rest": "rest", "exception": "exception"}
 SHIFT_VALUE = "shift:platform:1798000000:1798600000"  # cover.ask carries the rota and the period
 MANIFEST = yaml.safe_load((REPO / "manifest.yaml").read_text())
 
