@@ -13,7 +13,8 @@ hour longer) over the person's own local days ``first`` .. ``last``:
 * pages: pages that went out (sent, acknowledged, declined or escalated);
 * call-outs: call-outs (from pages and recorded afterwards) that started in the range, and their hours
   inside it; other recorded work (e.g. a planned night migration) in its own column;
-* compensatory rest owed: hours recorded with each labor exception used in the range;
+* compensatory rest owed: hours recorded with each labor exception used in the range, and how many of those
+  uses nobody allowed to declare exceptions has confirmed yet;
 * the rest ledger: rest that became owed in the range, by its status now (owed, scheduled, taken).
 """
 
@@ -60,6 +61,7 @@ class PersonFigures:
     rest_scheduled_hours: float = 0.0
     rest_taken_hours: float = 0.0
     exceptions: list[str] = field(default_factory=list)  # exception ids, one per use
+    unconfirmed: int = 0  # uses nobody allowed to declare exceptions has confirmed yet (see docs/permissions.md)
     participant: bool = False  # a participant of a reported rotation (counts for the fairness spread)
 
 
@@ -124,6 +126,7 @@ def _figures(team: Team, pid: str, rota_shifts: dict[str, list[Shift]], first: d
     uses = [u for u in facts.exceptions if u.person_id == pid and inside(u.at)]
     row.compensatory_rest_hours = sum(u.compensatory_rest_hours for u in uses)
     row.exceptions = [u.exception_id for u in uses]
+    row.unconfirmed = sum(1 for u in uses if u.confirmed_by is None)
     return row
 
 

@@ -27,9 +27,11 @@ COLUMNS = (
     ("rest_scheduled_hours", "Rest scheduled h", "rest_scheduled_hours"),
     ("rest_taken_hours", "Rest taken h", "rest_taken_hours"),
     ("exceptions_used", "Exceptions used", "exceptions"),
+    ("exceptions_unconfirmed", "Unconfirmed", "unconfirmed"),
 )
 SUMMED = ("oncall_hours", "night_hours", "weekend_hours", "holiday_hours", "pages", "callouts", "callout_hours",
-          "compensatory_rest_hours", "work_hours", "rest_owed_hours", "rest_scheduled_hours", "rest_taken_hours")
+          "compensatory_rest_hours", "work_hours", "rest_owed_hours", "rest_scheduled_hours", "rest_taken_hours",
+          "unconfirmed")
 
 
 def number(value: float) -> str:

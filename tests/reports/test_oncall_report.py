@@ -7,6 +7,7 @@ import io
 from datetime import date, datetime, timezone
 
 import pytest
+from sqlmodel import select
 
 from bot.cli import main
 from bot.oncall.tables import Engagement, ExceptionUse, Page
@@ -101,11 +102,19 @@ def test_pages_callouts_and_rest_owed_from_the_store(config, filled_store):
     # two call-outs started in the range: 2 h, and 23:30 CET SU -> range end 00:00 = 0.5 h of the second.
     assert bea.callouts == 2 and bea.callout_hours == pytest.approx(2.5)
     assert bea.compensatory_rest_hours == 11 and bea.exceptions == ["notfall"]
+    assert bea.unconfirmed == 1  # nobody confirmed the Notfall use: the report says so beside it
     with filled_store.session() as s:
         only_ops = build_report(config, s, FIRST, LAST, now=NOW, rota="ops")
     # with --rota ops the page to "other" is left out, and the engagements (no page id) too.
     bea_ops = next(r for r in only_ops.rows if r.person == "bea")
     assert bea_ops.pages == 2 and bea_ops.callouts == 0 and bea_ops.exceptions == []
+    with filled_store.session() as s:  # a manager confirms the use: nothing is left unconfirmed
+        for use in s.exec(select(ExceptionUse)).all():
+            use.confirmed_by, use.confirmed_at, use.confirmation = "U0KATRIN1", NOW, "only bea knew the system"
+            s.add(use)
+    with filled_store.session() as s:
+        confirmed = next(r for r in build_report(config, s, FIRST, LAST, now=NOW).rows if r.person == "bea")
+    assert confirmed.exceptions == ["notfall"] and confirmed.unconfirmed == 0
 
 
 def test_csv_and_markdown(config, filled_store):
@@ -114,6 +123,7 @@ def test_csv_and_markdown(config, filled_store):
     rows = list(csv.DictReader(io.StringIO(to_csv(report))))
     assert [r["person"] for r in rows] == ["anna", "bea", "TOTAL"]
     assert rows[1]["holiday_hours"] == "24" and rows[1]["exceptions_used"] == "notfall"
+    assert rows[1]["exceptions_unconfirmed"] == "1" and rows[2]["exceptions_unconfirmed"] == "1"
     assert rows[2]["oncall_hours"] == "193" and rows[2]["pages"] == "4" and rows[2]["callout_hours"] == "5"
     text = to_markdown(report)
     assert "Basis for on-call pay, fairness and working-time records" in text
