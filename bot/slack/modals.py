@@ -86,7 +86,12 @@ def notified_modal(obligation_id: int, description: str) -> dict[str, Any]:
               _input("reference", "Reference you received", _text("Case or ticket number", max_length=200)),
               _input("submitted_at", "Submitted at", {"type": "datetimepicker"}, optional=True,
                      hint="Leave empty for now."),
-              _input("evidence", "Evidence link", {"type": "url_text_input"}, optional=True)]
+              _input("evidence", "Evidence link", {"type": "url_text_input"}, optional=True),
+              _input("reason", "Reason, if it was submitted earlier", _text("e.g. submitted by phone at 14:10, the "
+                                                                            "portal receipt came later", multiline=True,
+                                                                            max_length=2000),
+                     optional=True, hint="A submission time earlier than a few minutes ago needs a reason, and a "
+                                         "second person's approval before it counts.")]
     return _modal(NOTIFIED, "Mark notified", "Save", blocks, metadata=f"obligation:{obligation_id}")
 
 

@@ -52,7 +52,8 @@ def register(app: App, services: SlackServices) -> None:
         user = body["user"]["id"]
         services.after_ack(lambda: operations.finish(services, operations.service_for(services, body).mark_notified(
             modals.metadata_id(view, "obligation"), actor=user, key=operations.view_key(view),
-            reference=values["reference"], submitted_at=submitted_at, evidence_url=values.get("evidence", ""))), body)
+            reference=values["reference"], submitted_at=submitted_at, evidence_url=values.get("evidence", ""),
+            reason=values.get("reason", ""))), body)
 
     def not_required_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
         values = modals.values(view)
