@@ -192,6 +192,9 @@ def run_bot(args) -> dict:
     shutil.copytree(ROOT / "config", work / "config")
     (work / "config" / "alerts.yaml").write_text(ALERTS_YAML)
     config, store, clock, incidents = _setup(args, work, fresh=True)
+    from bot.cli.commands.serve import SWITCH_INTERVAL_SECONDS
+
+    sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)  # as `serve` sets it for its answering threads
     worker = None
     if args.triage == "worker" and not args.no_triage:
         ctx = mp.get_context("spawn")  # a fresh interpreter, as a separate `scheduler` process would be
@@ -282,7 +285,7 @@ def main() -> int:
     parser.add_argument("--new-share", type=float, default=0.05, help="share of alerts that start a new group")
     parser.add_argument("--processes", type=int, default=2, help="client processes")
     parser.add_argument("--threads", type=int, default=8, help="connections per client process")
-    parser.add_argument("--server-threads", type=int, default=8)
+    parser.add_argument("--server-threads", type=int, default=16, help="waitress threads (serve's HTTP server: 16)")
     parser.add_argument("--database-url", default=None, help="PostgreSQL URL (its public schema is recreated)")
     parser.add_argument("--triage", choices=("worker", "serve"), default=None,
                         help="worker: triage in a process of its own, as the `scheduler` worker does when web "
