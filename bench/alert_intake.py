@@ -23,6 +23,7 @@ Target (issue 14): at least 500 alerts/s with p99 under 100 ms on 2 cores, on SQ
 from __future__ import annotations
 
 import argparse
+import gc
 import http.client
 import json
 import multiprocessing as mp
@@ -231,6 +232,27 @@ def _triage_process(args, work: Path, stop, out) -> None:
     store.dispose()
 
 
+class _GcPauses:
+    """The server's full garbage collections during the load: each stops every thread of the process."""
+
+    def __init__(self) -> None:
+        self.full: list[float] = []
+        self._started = 0.0
+        gc.callbacks.append(self._note)
+
+    def _note(self, phase: str, info: dict) -> None:
+        if info.get("generation") != 2:
+            return
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.full.append(time.perf_counter() - self._started)
+
+    def stop(self) -> tuple[int, float]:
+        gc.callbacks.remove(self._note)
+        return len(self.full), max(self.full, default=0.0) * 1000
+
+
 def run_bot(args) -> dict:
     from sqlmodel import func, select
 
@@ -243,7 +265,7 @@ def run_bot(args) -> dict:
     shutil.copytree(ROOT / "config", work / "config")
     (work / "config" / "alerts.yaml").write_text(ALERTS_YAML)
     config, store, clock, incidents = _setup(args, work, fresh=True)
-    from bot.cli.commands.serve import SWITCH_INTERVAL_SECONDS
+    from bot.cli.commands.serve import SWITCH_INTERVAL_SECONDS, settle_heap
 
     sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)  # as `serve` sets it for its answering threads
     worker = None
@@ -258,11 +280,14 @@ def run_bot(args) -> dict:
     if not args.no_triage:
         intake.start()
     port = intake.listen("127.0.0.1", 0, threads=args.server_threads)
+    settle_heap()  # as `serve` does once started
+    pauses = _GcPauses()
     cpu = time.process_time()
     result = offer(port, "/alerts/prometheus", rate=args.rate, seconds=args.seconds, new_share=args.new_share,
                    processes=args.processes, threads=args.threads)
     load_end = time.perf_counter()
     result["cpu_ms"] = (time.process_time() - cpu) / result["sent"] * 1000
+    result["gc"] = pauses.stop()
     if args.no_triage:
         intake.start()
     while True:
@@ -366,6 +391,7 @@ def main() -> int:
     else:
         print(f"{'':<34} server CPU {r['cpu_ms']:.2f} ms per alert during the load (intake and triage, all threads)")
     print(f"{'':<34} client processes CPU {r['client_cpu_ms']:.2f} ms per alert (the load generator shares the CPUs)")
+    print(f"{'':<34} full garbage collections in the server during the load: {r['gc'][0]}, longest {r['gc'][1]:.0f} ms")
     print(f"{'':<34} triage drained {r['drain']:.1f} s after the load; {r['receipts']} receipts, {r['distinct_keys']} "
           f"keys -> {r['groups']} groups, {r['incidents']} incidents ({r['groups_with_incident']} groups with one), "
           f"{r['pages']} pages, {r['page_twice']} paged twice")
