@@ -225,6 +225,9 @@ def _triage_process(args, work: Path, stop, out) -> None:
     worker = worker_process_triage(store, lambda: config, clock, incidents, poll_seconds=0.5)
     cpu = time.process_time()
     worker.start()
+    from bot.cli.commands.serve import settle_heap
+
+    settle_heap()  # as the `scheduler` worker does once started
     out.put("ready")
     stop.wait()
     worker.stop()
