@@ -23,12 +23,15 @@ Target (issue 14): at least 500 alerts/s with p99 under 100 ms on 2 cores, on SQ
 from __future__ import annotations
 
 import argparse
+import gc
 import http.client
 import json
 import multiprocessing as mp
 import os
 import random
+import resource
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -68,25 +71,71 @@ def am_api_body(key: int, n: int) -> bytes:
                         "annotations": {"summary": f"bench alert {key}"}}]).encode()
 
 
+class _Connection:
+    """A keep-alive HTTP/1.1 connection sending prepared requests: http.client parses every answer's headers
+    with the email package, which cost the client processes 0.5 ms of CPU per alert on the 2-core machine,
+    CPU the server under test then lacked."""
+
+    def __init__(self, port: int) -> None:
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+        self.buf = b""
+
+    def _more(self) -> None:
+        chunk = self.sock.recv(65536)
+        if not chunk:
+            raise ConnectionError("the server closed the connection")
+        self.buf += chunk
+
+    def _take(self, n: int) -> bytes:
+        while len(self.buf) < n:
+            self._more()
+        data, self.buf = self.buf[:n], self.buf[n:]
+        return data
+
+    def _line(self) -> bytes:
+        while b"\r\n" not in self.buf:
+            self._more()
+        line, _, self.buf = self.buf.partition(b"\r\n")
+        return line
+
+    def exchange(self, request: bytes) -> int:
+        """Send one request, read its whole answer; the status code."""
+        self.sock.sendall(request)
+        status, headers = int(self._line()[9:12]), {}
+        while line := self._line():
+            name, _, value = line.partition(b":")
+            headers[name.strip().lower()] = value.strip().lower()
+        if b"content-length" in headers:
+            self._take(int(headers[b"content-length"]))
+        elif headers.get(b"transfer-encoding") == b"chunked":
+            while size := int(self._line().split(b";")[0], 16):
+                self._take(size + 2)
+            while self._line():  # trailers, then the empty line
+                pass
+        return status
+
+
+def _request(port: int, path: str, data: bytes) -> bytes:
+    return (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n"
+            f"Authorization: Bearer {TOKEN}\r\nContent-Length: {len(data)}\r\n\r\n").encode() + data
+
+
 def client(port: int, path: str, peer: bool, schedule: list[tuple[float, int, int]], start: float, out) -> None:
     """Send each (offset, key, n) at start + offset (open loop: late sends are not skipped, they queue)."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {TOKEN}"}
+    requests = [_request(port, path, am_api_body(key, n) if peer else body(key, n)) for _, key, n in schedule]
+    conn = _Connection(port)
     times, errors = [], 0
-    for offset, key, n in schedule:
+    for (offset, _key, _n), request in zip(schedule, requests):
         delay = start + offset - time.perf_counter()
         if delay > 0:
             time.sleep(delay)
         sent = time.perf_counter()
         try:
-            conn.request("POST", path, am_api_body(key, n) if peer else body(key, n), headers)
-            resp = conn.getresponse()
-            resp.read()
-            if resp.status >= 300:
+            if conn.exchange(request) >= 300:
                 errors += 1
-        except (OSError, http.client.HTTPException):
+        except (OSError, ValueError):
             errors += 1
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            conn = _Connection(port)
         # answer time counted from the planned send time: queueing behind a slow answer counts too
         times.append(time.perf_counter() - min(sent, start + offset))
     out.put((times, errors))
@@ -108,6 +157,7 @@ def offer(port: int, path: str, *, rate: float, seconds: float, new_share: float
     ctx = mp.get_context("fork")
     out = ctx.Queue()
     start = time.perf_counter() + 1.0
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)  # the client processes are counted once joined
     procs = []
     for p in range(processes):
         lane_plans = [plan[p * threads + t::lanes] for t in range(threads)]
@@ -122,11 +172,13 @@ def offer(port: int, path: str, *, rate: float, seconds: float, new_share: float
     for proc in procs:
         proc.join()
     elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    client_cpu = (after.ru_utime + after.ru_stime - children.ru_utime - children.ru_stime) / total * 1000
     times.sort()
     pct = lambda q: times[min(len(times) - 1, int(q * len(times)))] * 1000  # noqa: E731
     return {"sent": total, "keys": keys, "errors": errors, "elapsed": elapsed, "achieved": total / elapsed,
             "p50": pct(0.50), "p95": pct(0.95), "p99": pct(0.99), "max": times[-1] * 1000,
-            "mean": statistics.fmean(times) * 1000}
+            "mean": statistics.fmean(times) * 1000, "client_cpu_ms": client_cpu}
 
 
 def _lanes(port, path, peer, lane_plans, start, out) -> None:
@@ -173,11 +225,35 @@ def _triage_process(args, work: Path, stop, out) -> None:
     worker = worker_process_triage(store, lambda: config, clock, incidents, poll_seconds=0.5)
     cpu = time.process_time()
     worker.start()
+    from bot.cli.commands.serve import settle_heap
+
+    settle_heap()  # as the `scheduler` worker does once started
     out.put("ready")
     stop.wait()
     worker.stop()
     out.put(time.process_time() - cpu)
     store.dispose()
+
+
+class _GcPauses:
+    """The server's full garbage collections during the load: each stops every thread of the process."""
+
+    def __init__(self) -> None:
+        self.full: list[float] = []
+        self._started = 0.0
+        gc.callbacks.append(self._note)
+
+    def _note(self, phase: str, info: dict) -> None:
+        if info.get("generation") != 2:
+            return
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.full.append(time.perf_counter() - self._started)
+
+    def stop(self) -> tuple[int, float]:
+        gc.callbacks.remove(self._note)
+        return len(self.full), max(self.full, default=0.0) * 1000
 
 
 def run_bot(args) -> dict:
@@ -192,6 +268,9 @@ def run_bot(args) -> dict:
     shutil.copytree(ROOT / "config", work / "config")
     (work / "config" / "alerts.yaml").write_text(ALERTS_YAML)
     config, store, clock, incidents = _setup(args, work, fresh=True)
+    from bot.cli.commands.serve import SWITCH_INTERVAL_SECONDS, settle_heap
+
+    sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)  # as `serve` sets it for its answering threads
     worker = None
     if args.triage == "worker" and not args.no_triage:
         ctx = mp.get_context("spawn")  # a fresh interpreter, as a separate `scheduler` process would be
@@ -204,11 +283,14 @@ def run_bot(args) -> dict:
     if not args.no_triage:
         intake.start()
     port = intake.listen("127.0.0.1", 0, threads=args.server_threads)
+    settle_heap()  # as `serve` does once started
+    pauses = _GcPauses()
     cpu = time.process_time()
     result = offer(port, "/alerts/prometheus", rate=args.rate, seconds=args.seconds, new_share=args.new_share,
                    processes=args.processes, threads=args.threads)
     load_end = time.perf_counter()
     result["cpu_ms"] = (time.process_time() - cpu) / result["sent"] * 1000
+    result["gc"] = pauses.stop()
     if args.no_triage:
         intake.start()
     while True:
@@ -282,7 +364,7 @@ def main() -> int:
     parser.add_argument("--new-share", type=float, default=0.05, help="share of alerts that start a new group")
     parser.add_argument("--processes", type=int, default=2, help="client processes")
     parser.add_argument("--threads", type=int, default=8, help="connections per client process")
-    parser.add_argument("--server-threads", type=int, default=8)
+    parser.add_argument("--server-threads", type=int, default=16, help="waitress threads (serve's HTTP server: 16)")
     parser.add_argument("--database-url", default=None, help="PostgreSQL URL (its public schema is recreated)")
     parser.add_argument("--triage", choices=("worker", "serve"), default=None,
                         help="worker: triage in a process of its own, as the `scheduler` worker does when web "
@@ -311,6 +393,8 @@ def main() -> int:
               f"{r['triage_cpu_ms']:.2f} ms per alert (load and drain)")
     else:
         print(f"{'':<34} server CPU {r['cpu_ms']:.2f} ms per alert during the load (intake and triage, all threads)")
+    print(f"{'':<34} client processes CPU {r['client_cpu_ms']:.2f} ms per alert (the load generator shares the CPUs)")
+    print(f"{'':<34} full garbage collections in the server during the load: {r['gc'][0]}, longest {r['gc'][1]:.0f} ms")
     print(f"{'':<34} triage drained {r['drain']:.1f} s after the load; {r['receipts']} receipts, {r['distinct_keys']} "
           f"keys -> {r['groups']} groups, {r['incidents']} incidents ({r['groups_with_incident']} groups with one), "
           f"{r['pages']} pages, {r['page_twice']} paged twice")
@@ -323,6 +407,7 @@ def main() -> int:
         p = run_peer(args)
         if p:
             report("peer: Alertmanager /api/v2/alerts", p)
+            print(f"{'':<34} client processes CPU {p['client_cpu_ms']:.2f} ms per alert")
     return 0 if ok else 1
 
 

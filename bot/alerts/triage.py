@@ -216,7 +216,7 @@ class Triage:
         from bot.incidents.errors import IncidentError
 
         alerts, config = self._alerts(), self.config()
-        with self.store.session() as s:
+        with self.write_lock, self.store.session() as s:
             group = s.get(AlertGroup, group_id)
             route_name = group.route
         chosen = choose_route(alerts, data["source"], event.labels)
@@ -225,16 +225,18 @@ class Triage:
         for name, route in attempts:
             try:
                 reporter = _slack_of(config, route.commander)
-                result = self.incidents.declare(route.declare, event.summary or f"alert {event.key}",
-                                                actor=f"alerts:{data['source']}", key=f"alert-group:{group_id}" + ("" if name == chosen.name else ":fallback"),
-                                                reporter=reporter, description=_description(event))
+                with self.write_lock:  # SQLite: the intake waits for the declaration on the lock, not in a busy loop
+                    result = self.incidents.declare(
+                        route.declare, event.summary or f"alert {event.key}", actor=f"alerts:{data['source']}",
+                        key=f"alert-group:{group_id}" + ("" if name == chosen.name else ":fallback"),
+                        reporter=reporter, description=_description(event))
                 route_name = name
                 break
             except (IncidentError, ValueError, KeyError) as exc:  # e.g. the playbook went away in a reload
                 failures.append(f"{name} ({route.declare}): {exc}")
                 log.error("alert group %s: route %s could not declare: %s", group_id, name, exc)
         now = ensure_utc(self.clock.now())
-        with self.store.session() as s:
+        with self.write_lock, self.store.session() as s:
             _one_at_a_time(s)
             receipt = self._claim(s, receipt_id, index)
             if receipt is None:

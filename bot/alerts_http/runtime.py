@@ -40,8 +40,9 @@ class AlertIntake:
         if self.worker is not None:
             self.worker.start()
 
-    def listen(self, host: str, port: int, *, threads: int = 8) -> int:
-        """A listener of its own (Socket Mode deployments have no HTTP server); returns the bound port."""
+    def listen(self, host: str, port: int, *, threads: int = 16) -> int:
+        """A listener of its own (Socket Mode deployments have no HTTP server); returns the bound port.  As many
+        threads as the main HTTP server: a request holds its thread until its receipt is committed."""
         from waitress.server import create_server
 
         self._server = create_server(self.app, host=host, port=port, threads=threads, ident="incident-bot-alerts")

@@ -29,8 +29,13 @@ from typing import Any
 DIGEST_VERSION = 2
 
 
+# One encoder for every call: json.dumps with options builds a new JSONEncoder each time, which costs more than
+# encoding the short texts the leaf hashes take.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
 def canonical_json(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return _CANONICAL.encode(value)
 
 
 def sha256_hex(text: str) -> str:

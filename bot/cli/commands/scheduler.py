@@ -69,6 +69,9 @@ def run(args: argparse.Namespace) -> int:
         signal.signal(sig, lambda *_: stop.set())
     scheduler.start()
     triage = _start_triage(store, current, clock, scheduler)
+    from bot.cli.commands.serve import settle_heap
+
+    settle_heap()  # a full collection stops triage in the middle of a transaction the intake may wait for
     print(f"scheduler worker started (pid {__import__('os').getpid()}); waiting to become the active scheduler",
           flush=True)
     stop.wait()
