@@ -71,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
     triage = _start_triage(store, current, clock, scheduler)
     from bot.cli.commands.serve import settle_heap
 
-    settle_heap()  # a full collection stops triage in the middle of a transaction the intake may wait for
+    settle_heap(holder)  # a full collection stops triage in the middle of a transaction the intake may wait for
     print(f"scheduler worker started (pid {__import__('os').getpid()}); waiting to become the active scheduler",
           flush=True)
     stop.wait()
