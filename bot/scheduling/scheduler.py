@@ -30,8 +30,11 @@ Design (details and the reasons in ``docs/scheduling.md``):
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
 import time
+import uuid
 from datetime import datetime, timedelta
 from typing import Any, Callable, Iterable
 
@@ -45,7 +48,7 @@ from bot.clock import UTC, Clock, SystemClock
 from bot.ports import ChatPort
 from bot.scheduling import jobs, runtime
 from bot.scheduling.delivery import Dispatcher
-from bot.scheduling.leader import LeaderLock, leader_lock_for
+from bot.scheduling.leader import LeaderLock, leader_lock_for, worker_alive, worker_lock_for
 from bot.scheduling.tables import JOBS_TABLE, Reminder
 from bot.scheduling.wanted import ReminderKind
 from bot.scheduling.worker import OutboxWorker
@@ -68,14 +71,19 @@ class ReminderScheduler:
                  horizon: timedelta = timedelta(minutes=10), misfire_grace_seconds: int = 60,
                  leader: LeaderLock | None = None, leader_retry_seconds: float = 2.0, workers: int | None = None,
                  max_planned: int = 1000, plan_every_seconds: float = 5.0, senders: int = 8,
-                 notifications: Any = None) -> None:
+                 notifications: Any = None, deliver_on_standby: bool = False) -> None:
         """``senders``: rows done in Slack at once (each one short call; waits are back-offs, not sleeps).
         ``notifications``: the worker of the pages' SMS, voice and email steps
-        (:class:`bot.notify.delivery.NotificationDispatcher`), run by the active scheduler in its own thread."""
+        (:class:`bot.notify.delivery.NotificationDispatcher`), run by the active scheduler in its own thread.
+        ``deliver_on_standby``: this process delivers due rows whether or not it is the active scheduler
+        (scale-out on PostgreSQL, where claims skip each other's rows); otherwise only the active one does."""
         self.store = store
         self.notifications = notifications
         self.clock = clock
-        self.dispatcher = Dispatcher(store, config, chat, clock, kinds=kinds)
+        self.worker_id = f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.deliver_on_standby = deliver_on_standby
+        self._worker_lock = worker_lock_for(store.engine, self.worker_id)
+        self.dispatcher = Dispatcher(store, config, chat, clock, kinds=kinds, worker_id=self.worker_id)
         self.worker = OutboxWorker(self.dispatcher, threads=senders, poll_seconds=poll_seconds)
         self._stuck: set[int] = set()  # rows found in 'sending' at take-over, until resolved
         self._recovering: set[int] = set()
@@ -133,15 +141,18 @@ class ReminderScheduler:
 
     def wake(self) -> None:
         """Rows were just written in this process (a command's effects): deliver them without waiting
-        for the next tick. A no-op while this process is not the active scheduler."""
-        if self.is_leader:
+        for the next tick. A no-op while this process delivers nothing (not the active scheduler)."""
+        if self.is_leader or self.deliver_on_standby:
             self.worker.wake()
 
     # --- background use: the bot process -----------------------------------------------------
 
     def start(self) -> None:
-        """Start competing for leadership in a background thread; the holder runs the jobs."""
+        """Start competing for leadership in a background thread; the holder runs the jobs (and, unless
+        every worker delivers, the deliveries)."""
         self._stop.clear()
+        if self.deliver_on_standby:
+            self._start_delivering()
         self._thread = threading.Thread(target=self._lead_loop, name="scheduler-leader", daemon=True)
         self._thread.start()
 
@@ -151,7 +162,25 @@ class ReminderScheduler:
             self._thread.join(timeout=10)
             self._thread = None
         self._step_down(quietly=True)
+        self._stop_delivering()
         self.leader.release()
+
+    def _start_delivering(self) -> None:
+        if self.worker.running:
+            return
+        if not self._worker_lock.try_acquire():
+            log.warning("could not take this worker's own lock; its rows would look abandoned, so it does not "
+                        "deliver until it can")
+            return
+        self.worker.start()
+
+    def _stop_delivering(self) -> None:
+        self.worker.stop()
+        self._worker_lock.release()
+
+    def _alive(self, worker_id: str) -> bool:
+        """Is the worker that claimed a row still running (its call may be in flight)?"""
+        return worker_id == self.worker_id or worker_alive(self.store.engine, worker_id)
 
     def _lead_loop(self) -> None:
         while not self._stop.is_set():
@@ -185,8 +214,8 @@ class ReminderScheduler:
         aps = self._build_aps()
         aps.start(paused=True)
         self._aps = aps
-        self.worker.start()
-        self._stuck = {int(r.id or 0) for r in self.dispatcher.stuck()}
+        self._start_delivering()
+        self._stuck = {int(r.id or 0) for r in self.dispatcher.stuck(alive=self._alive)}
         if self._stuck:
             log.info("%d row(s) were left in 'sending' by a stopped process; resolving them", len(self._stuck))
         self._recover_stuck()
@@ -200,7 +229,8 @@ class ReminderScheduler:
         aps.resume()
 
     def _step_down(self, *, quietly: bool = False) -> None:
-        self.worker.stop()
+        if not self.deliver_on_standby:
+            self._stop_delivering()
         if self._aps is not None:
             if quietly:
                 log.info("scheduler stopped")
@@ -267,7 +297,8 @@ class ReminderScheduler:
             self.worker.wake()
             self._notify()
             if self._last_plan is None or time.monotonic() - self._last_plan >= self.plan_every_seconds:
-                stale = {int(r.id or 0) for r in self.dispatcher.stuck(claimed_before=self.clock.now() - STUCK_AFTER)}
+                stale = {int(r.id or 0) for r in self.dispatcher.stuck(claimed_before=self.clock.now() - STUCK_AFTER,
+                                                                       alive=self._alive)}
                 self._stuck |= stale
                 self._recover_stuck()
                 if self.plans_date_jobs:

@@ -63,6 +63,9 @@ def run(args: argparse.Namespace) -> int:
     current = lambda: holder.current  # noqa: E731 - the provider every worker reads the config through
     scheduler = ReminderScheduler(store, current, chat, clock, poll_seconds=args.poll,
                                   leader_retry_seconds=args.leader_retry,
+                                  # PostgreSQL: every worker delivers (claims skip each other's rows); SQLite has one
+                                  # writer at a time, so there the active scheduler alone does.
+                                  deliver_on_standby=store.dialect == "postgresql",
                                   notifications=paging.dispatcher(store, current, clock) if paging.notifiers else None)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
