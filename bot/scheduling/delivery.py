@@ -71,6 +71,13 @@ def _waiting() -> Any:
     return lane_busy | before_busy
 
 
+def _load_incidents(session: Session, incident_ids: set[int]) -> None:
+    """Load a batch's incidents in one query: the kinds' ``session.get(Incident, id)`` then finds them loaded."""
+    from bot.incidents.tables import Incident
+
+    list(session.exec(select(Incident).where(Incident.id.in_(sorted(incident_ids)))).all())  # type: ignore[union-attr]
+
+
 class Dispatcher(Recorder):
     """Finds due reminders and delivers them (claim -> send -> record)."""
 
@@ -172,37 +179,32 @@ class Dispatcher(Recorder):
         """Step 1 for up to ``limit`` due rows in one unit of work: the claimed rows (detached copies).
 
         The rows are locked with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so workers claiming at the same
-        time take different rows instead of waiting for each other; each row is prepared in a savepoint, so a
-        kind that fails rolls back only its own row (which then backs off as in :meth:`claim`)."""
+        time take different rows instead of waiting for each other.  If a kind fails to prepare its row, the
+        whole batch is rolled back and its rows are claimed one by one (:meth:`claim`), so the failing row
+        backs off alone."""
         now = self.clock.now()
         query = (select(Reminder).where(Reminder.state == "pending", Reminder.next_attempt_at <= now, ~_waiting())
                  .order_by(Reminder.next_attempt_at, Reminder.id).limit(limit))
         if self.store.dialect == "postgresql":
             query = query.with_for_update(skip_locked=True, of=Reminder)  # type: ignore[arg-type]
-        claimed: list[Reminder] = []
-        failed: list[tuple[int, Exception]] = []
-        with self.store.session() as s:
-            rows = list(s.exec(query).all())
-            config = self.config() if rows else None
-            for row in rows:
-                savepoint = s.begin_nested()
-                try:
-                    outcome = self._prepare_claimed(s, row, now, config)
-                    savepoint.commit()
-                except _Lost:
-                    savepoint.rollback()
-                    continue
-                except Exception as exc:  # noqa: BLE001 - a kind failed to prepare: only its row is rolled back
-                    savepoint.rollback()
-                    failed.append((int(row.id or 0), exc))
-                    continue
-                if isinstance(outcome, Reminder):
-                    claimed.append(outcome)
-        for reminder_id, exc in failed:
-            self._prepare_failed(reminder_id, exc, now)
-        return claimed
+        ids: list[int] = []
+        try:
+            with self.store.session() as s:
+                rows = list(s.exec(query).all())
+                ids = [int(r.id or 0) for r in rows]
+                if not rows:
+                    return []
+                _load_incidents(s, {r.incident_id for r in rows})
+                config = self.config()
+                claimed = [c for c in (self._prepare_claimed(s, row, now, config, lost_ok=True) for row in rows)
+                           if isinstance(c, Reminder)]
+            return claimed
+        except Exception as exc:  # noqa: BLE001 - nothing of the batch was claimed: one by one, failures alone
+            log.warning("claiming %d rows together failed (%s); claiming them one by one", len(ids), exc)
+            return [c for c in (self.claim(i) for i in ids) if isinstance(c, Reminder)]
 
-    def _prepare_claimed(self, s: Session, row: Reminder, now: datetime, config: Any) -> Reminder | str:
+    def _prepare_claimed(self, s: Session, row: Reminder, now: datetime, config: Any, *,
+                         lost_ok: bool = False) -> Reminder | str:
         """Let the row's kind decide and, for a send or an act, mark the (locked, due) row ``sending``."""
         kind = self.kinds.get(row.kind)
         if kind is None:
@@ -237,6 +239,8 @@ class Dispatcher(Recorder):
                     claimed_by=self.worker_id, updated_at=now)
         )
         if not done.rowcount:
+            if lost_ok:  # in a batch: an earlier row's kind changed this one (e.g. cancelled it)
+                return "lost"
             raise _Lost()
         # A detached copy of what was just written (no reload, no write-back on commit).
         s.expunge(row)

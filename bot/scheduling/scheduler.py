@@ -336,7 +336,12 @@ class ReminderScheduler:
             rows = s.exec(select(Reminder.id, Reminder.next_attempt_at)
                           .where(Reminder.state == "pending", Reminder.next_attempt_at <= until)
                           .order_by(Reminder.next_attempt_at).limit(self.max_planned)).all()
-        near = {int(i): at for i, at in rows}
+        near: dict[int, datetime] = {}
+        instants: set[datetime] = set()
+        for reminder_id, at in rows:  # one wake-up per instant: the worker claims every row due by then
+            if at not in instants:
+                instants.add(at)
+                near[int(reminder_id)] = at
         for reminder_id in [i for i in self._planned if i not in near]:
             self._planned.pop(reminder_id, None)
             self._remove_job(reminder_job_id(reminder_id))
