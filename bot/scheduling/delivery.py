@@ -32,7 +32,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, Callable, Iterable
 
-from sqlalchemy import exists, update
+from sqlalchemy import bindparam, exists, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
@@ -71,11 +71,11 @@ def _waiting() -> Any:
     return lane_busy | before_busy
 
 
-def _load_incidents(session: Session, incident_ids: set[int]) -> None:
-    """Load a batch's incidents in one query: the kinds' ``session.get(Incident, id)`` then finds them loaded."""
+def _load_incidents(session: Session, incident_ids: set[int]) -> list[Any]:
+    """A batch's incidents in one query."""
     from bot.incidents.tables import Incident
 
-    list(session.exec(select(Incident).where(Incident.id.in_(sorted(incident_ids)))).all())  # type: ignore[union-attr]
+    return list(session.exec(select(Incident).where(Incident.id.in_(sorted(incident_ids)))).all())  # type: ignore[union-attr]
 
 
 class Dispatcher(Recorder):
@@ -194,17 +194,36 @@ class Dispatcher(Recorder):
                 ids = [int(r.id or 0) for r in rows]
                 if not rows:
                     return []
-                _load_incidents(s, {r.incident_id for r in rows})
+                # Loaded in one query each and held here (the session keeps unchanged objects only while they
+                # are referenced): the kinds' ``session.get`` then finds them without a query per row.
+                loaded: list[Any] = _load_incidents(s, {r.incident_id for r in rows})
+                for kind in {self.kinds.get(r.kind) for r in rows}:
+                    if hasattr(kind, "preload"):
+                        loaded += kind.preload(s, [r for r in rows if self.kinds.get(r.kind) is kind])
                 config = self.config()
-                claimed = [c for c in (self._prepare_claimed(s, row, now, config, lost_ok=True) for row in rows)
+                deferred: list[dict[str, Any]] = []
+                claimed = [c for c in (self._prepare_claimed(s, row, now, config, deferred=deferred) for row in rows)
                            if isinstance(c, Reminder)]
+                if deferred:
+                    # Still 'pending' (an earlier row's kind may have cancelled a later one): claim those at once.
+                    waiting = {d["rid"] for d in deferred}
+                    still = set(s.exec(select(Reminder.id).where(Reminder.id.in_(sorted(waiting)),  # type: ignore[union-attr]
+                                                                 Reminder.state == "pending")).all())
+                    table = Reminder.__table__  # type: ignore[attr-defined]
+                    if still:
+                        s.connection().execute(
+                            table.update().where(table.c.id == bindparam("rid"))
+                            .values(state="sending", attempts=bindparam("attempts"), delivered_to=bindparam("to"),
+                                    message=bindparam("message"), claimed_by=self.worker_id, updated_at=now),
+                            [d for d in deferred if d["rid"] in still])
+                    claimed = [c for c in claimed if c.id in still or c.id not in waiting]
             return claimed
         except Exception as exc:  # noqa: BLE001 - nothing of the batch was claimed: one by one, failures alone
             log.warning("claiming %d rows together failed (%s); claiming them one by one", len(ids), exc)
             return [c for c in (self.claim(i) for i in ids) if isinstance(c, Reminder)]
 
     def _prepare_claimed(self, s: Session, row: Reminder, now: datetime, config: Any, *,
-                         lost_ok: bool = False) -> Reminder | str:
+                         deferred: list[dict[str, Any]] | None = None) -> Reminder | str:
         """Let the row's kind decide and, for a send or an act, mark the (locked, due) row ``sending``."""
         kind = self.kinds.get(row.kind)
         if kind is None:
@@ -233,22 +252,28 @@ class Dispatcher(Recorder):
                 outcome = replace(outcome, notice=replace(notice, footer=footer))
         message = execute.claimed_message(outcome)
         attempts = row.attempts + 1
-        done = s.execute(
-            update(Reminder).where(Reminder.id == row.id, Reminder.state == "pending")  # type: ignore[arg-type]
-            .values(state="sending", attempts=attempts, delivered_to=outcome.address, message=message,
-                    claimed_by=self.worker_id, updated_at=now)
-        )
-        if not done.rowcount:
-            if lost_ok:  # in a batch: an earlier row's kind changed this one (e.g. cancelled it)
-                return "lost"
-            raise _Lost()
+        resync = getattr(kind, "RESYNC_AFTER_CLAIM", False)
+        if deferred is not None and not resync:  # a batch writes its claims together (see claim_batch)
+            deferred.append({"rid": row.id, "attempts": attempts, "to": outcome.address, "message": message})
+        else:
+            self._mark_sending(s, row, attempts, outcome.address, message, now)
         # A detached copy of what was just written (no reload, no write-back on commit).
         s.expunge(row)
         row.state, row.attempts, row.delivered_to = "sending", attempts, outcome.address
         row.message, row.updated_at, row.claimed_by = message, now, self.worker_id
-        if getattr(kind, "RESYNC_AFTER_CLAIM", False):
+        if resync:
             self._resync(s, config, row.incident_id, now)
         return row
+
+    def _mark_sending(self, s: Session, row: Reminder, attempts: int, to: str, message: dict[str, Any],
+                      now: datetime) -> None:
+        done = s.execute(
+            update(Reminder).where(Reminder.id == row.id, Reminder.state == "pending")  # type: ignore[arg-type]
+            .values(state="sending", attempts=attempts, delivered_to=to, message=message,
+                    claimed_by=self.worker_id, updated_at=now)
+        )
+        if not done.rowcount:
+            raise _Lost()
 
     def _prepare_failed(self, reminder_id: int, exc: Exception, now: datetime) -> str:
         """Preparing failed (everything it did was rolled back): try again later, give up after the limit."""

@@ -14,8 +14,8 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
-from sqlalchemy import update
-from sqlmodel import Session
+from sqlalchemy import bindparam, update
+from sqlmodel import Session, select
 
 from bot.audit.trail import NewEvent, append_events
 from bot.clock import Clock
@@ -120,32 +120,38 @@ class Recorder:
 
     def _record_sent_together(self, items: list[tuple[Reminder, execute.Done, datetime]]) -> None:
         now = self.clock.now()
-        config: Any = None
         events: list[NewEvent] = []
         resync: set[int] = set()
+        table = Reminder.__table__  # type: ignore[attr-defined]
         with self.store.session() as s:
-            # Incidents in id order: the chains' heads (and a kind's own bookkeeping) are locked in one order.
-            for row, done, sent_at in sorted(items, key=lambda item: (item[0].incident_id, item[0].id or 0)):
+            ids = sorted(int(row.id or 0) for row, _, _ in items)
+            # Lock the rows still 'sending' (a recovery may have finished one), then write them in one statement.
+            still = set(s.exec(select(Reminder.id).where(Reminder.id.in_(ids), Reminder.state == "sending")  # type: ignore[union-attr]
+                               .order_by(Reminder.id).with_for_update()).all())
+            mine = sorted((item for item in items if item[0].id in still),
+                          key=lambda item: (item[0].incident_id, item[0].id or 0))  # chains locked in one order
+            if not mine:
+                return
+            values = []
+            for row, done, sent_at in mine:
                 late = max(0.0, (sent_at - on_time(row)).total_seconds())
                 message = {**(row.message or {}), "result": done.result} if done.result else row.message
-                finished = s.execute(
-                    update(Reminder).where(Reminder.id == row.id, Reminder.state == "sending")  # type: ignore[arg-type]
-                    .values(state="sent", sent_at=sent_at, message_ts=done.ts[:32] or None, late_by_seconds=late,
-                            message=message, updated_at=now)
-                )
-                if not finished.rowcount:
-                    continue
-                current = row  # the claimed copy: key, kind, incident, target, payload, address are final
-                current.message, current.message_ts = message, done.ts or None
-                config = self.config() if config is None else config
-                kind = self.kinds.get(current.kind)
+                row.message, row.message_ts = message, done.ts or None  # the claimed copy: everything else is final
+                values.append({"rid": row.id, "sent_at": sent_at, "ts": done.ts[:32] or None, "late": late,
+                               "message": message})
+                events.append(self._sent_event(row, done, sent_at, late))
+            s.connection().execute(
+                table.update().where(table.c.id == bindparam("rid"))
+                .values(state="sent", sent_at=bindparam("sent_at"), message_ts=bindparam("ts"),
+                        late_by_seconds=bindparam("late"), message=bindparam("message"), updated_at=now), values)
+            config = self.config()
+            for row, _done, sent_at in mine:
+                kind = self.kinds.get(row.kind)
                 if kind is not None:
-                    kind.after_sent(s, config, current, sent_at)
-                events.append(self._sent_event(current, done, sent_at, late))
+                    kind.after_sent(s, config, row, sent_at)
                 if getattr(kind, "RESYNC_AFTER_SENT", False):
-                    resync.add(current.incident_id)
-            if events:
-                append_events(s, events)
+                    resync.add(row.incident_id)
+            append_events(s, events)
             for incident_id in sorted(resync):
                 self._resync(s, config, incident_id, now)
 
