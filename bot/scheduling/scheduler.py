@@ -48,7 +48,7 @@ from bot.clock import UTC, Clock, SystemClock
 from bot.ports import ChatPort
 from bot.scheduling import jobs, runtime
 from bot.scheduling.delivery import Dispatcher
-from bot.scheduling.leader import LeaderLock, leader_lock_for, worker_alive, worker_lock_for
+from bot.scheduling.leader import LeaderLock, leader_lock_for, live_workers, worker_alive, worker_lock_for
 from bot.scheduling.tables import JOBS_TABLE, Reminder
 from bot.scheduling.wanted import ReminderKind
 from bot.scheduling.worker import OutboxWorker
@@ -82,6 +82,8 @@ class ReminderScheduler:
         self.clock = clock
         self.worker_id = f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.deliver_on_standby = deliver_on_standby
+        self.chat = chat
+        self._workers_seen = 0
         self._worker_lock = worker_lock_for(store.engine, self.worker_id)
         self.dispatcher = Dispatcher(store, config, chat, clock, kinds=kinds, worker_id=self.worker_id)
         self.worker = OutboxWorker(self.dispatcher, threads=senders, poll_seconds=poll_seconds)
@@ -178,12 +180,29 @@ class ReminderScheduler:
         self.worker.stop()
         self._worker_lock.release()
 
+    def _share_pace(self) -> None:
+        """Slack's pace per channel is shared by every delivering worker: each takes its share (the chat
+        adapter divides its pace by the number of workers running now)."""
+        share = getattr(self.chat, "share_pace", None)
+        if share is None or not self.deliver_on_standby:
+            return
+        try:
+            workers = live_workers(self.store.engine)
+        except Exception as exc:  # noqa: BLE001 - keep the last share; the database may be down
+            log.warning("could not count the delivering workers: %s", exc)
+            return
+        if workers != self._workers_seen:
+            self._workers_seen = workers
+            share(workers)
+            log.info("%d delivering worker(s): this one takes 1/%d of Slack's pace per channel", workers, workers)
+
     def _alive(self, worker_id: str) -> bool:
         """Is the worker that claimed a row still running (its call may be in flight)?"""
         return worker_id == self.worker_id or worker_alive(self.store.engine, worker_id)
 
     def _lead_loop(self) -> None:
         while not self._stop.is_set():
+            self._share_pace()
             try:
                 if not self.is_leader:
                     if self.leader.try_acquire():

@@ -86,6 +86,11 @@ class SlackGateway(SlackChannels):
         return cls(make_worker_client(token), store, clock, send_attempts=1, record_sends=False,
                    pacer=ChannelPacer(interval=1.0, burst=4) if paced else None)
 
+    def share_pace(self, workers: int) -> None:
+        """``workers`` processes post through their own gateways: this one keeps to its share of the pace."""
+        if self.pacer is not None:
+            self.pacer.share(workers)
+
     def user_timezone(self, user_id: str) -> str | None:
         return self.people.zone(user_id)
 
