@@ -2,8 +2,8 @@
 
 Design (details and the reasons in ``docs/scheduling.md``):
 
-* Rows decide, jobs only wake us.  Each near reminder gets a one-shot date job
-  ``reminder:<id>`` (``bot.scheduling.jobs:fire_reminder``, id only) in the
+* Rows decide, jobs only wake us.  Each near instant gets a one-shot date job
+  ``reminder:<id>`` (named after the first row due then) (``bot.scheduling.jobs:fire_reminder``, id only) in the
   persistent ``SQLAlchemyJobStore`` on the bot's own engine; a ``scheduler:tick``
   interval job sweeps every ``poll_seconds``: it delivers whatever is due by
   the *injected* clock (rows written by other processes, overdue rows after a
@@ -21,8 +21,11 @@ Design (details and the reasons in ``docs/scheduling.md``):
   worker (:mod:`bot.scheduling.worker`), which claims due rows and does them
   on a bounded pool of senders.
 * One active scheduler: a leader lock (:mod:`bot.scheduling.leader`).  Only the
-  holder runs APScheduler and the worker; others retry every
-  ``leader_retry_seconds``.  On becoming leader: recover rows stuck in
+  holder runs APScheduler (and, unless ``deliver_on_standby``, the worker);
+  others retry every ``leader_retry_seconds``.  With ``deliver_on_standby``
+  (the ``scheduler`` command on PostgreSQL) every process delivers, taking
+  its share of Slack's pace, and the holder resolves the rows of workers that
+  are gone.  On becoming leader: recover rows stuck in
   ``sending`` (on the pool), drop stale jobs, deliver overdue rows once
   (marked late), plan the near ones.
 """
@@ -180,6 +183,17 @@ class ReminderScheduler:
         self.worker.stop()
         self._worker_lock.release()
 
+    def _keep_delivering(self) -> None:
+        """A worker whose own lock is lost looks gone to the others (its rows would be resolved by the active
+        scheduler): it stops delivering at once, and starts again once it holds a lock again."""
+        if not self.deliver_on_standby:
+            return
+        if self.worker.running and not self._worker_lock.still_held():
+            log.error("this worker's own lock is lost; it stops delivering until it has one again")
+            self._stop_delivering()
+        elif not self.worker.running:
+            self._start_delivering()
+
     def _share_pace(self) -> None:
         """Slack's pace per channel is shared by every delivering worker: each takes its share (the chat
         adapter divides its pace by the number of workers running now)."""
@@ -202,6 +216,7 @@ class ReminderScheduler:
 
     def _lead_loop(self) -> None:
         while not self._stop.is_set():
+            self._keep_delivering()
             self._share_pace()
             try:
                 if not self.is_leader:

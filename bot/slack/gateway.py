@@ -2,7 +2,8 @@
 
 * Idempotent sends: ``post`` and ``direct_message`` claim their key in
   ``slack_sent_message`` first, send with the key as message metadata, then
-  store the timestamp.  A replay returns the stored timestamp.  When a send
+  store the timestamp (the outbox worker's gateway skips that table for
+  posts: the outbox row is their claim and record).  A replay returns the stored timestamp.  When a send
   fails in a way that may or may not have reached Slack (5xx, dropped
   connection), the gateway looks the key up in the channel history before
   trying again, so a message is never posted twice.

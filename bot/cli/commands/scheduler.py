@@ -2,7 +2,8 @@
 
 For scale-out (see ``Procfile``): web processes run ``serve --no-scheduler``
 and only write reminder rows and alert receipts; one or more ``scheduler``
-workers compete for the scheduler lock and the holder delivers.  Every worker
+workers compete for the scheduler lock and the holder runs the jobs; on
+PostgreSQL every worker delivers (on SQLite the holder alone).  Every worker
 triages stored alerts (config/alerts.yaml); triage transactions take turns, so
 several workers keep grouping exact.  A standby takes over within
 ``--leader-retry`` seconds after the holder's lock is released (see
