@@ -156,8 +156,6 @@ class ReminderScheduler:
         """Start competing for leadership in a background thread; the holder runs the jobs (and, unless
         every worker delivers, the deliveries)."""
         self._stop.clear()
-        if self.deliver_on_standby:
-            self._start_delivering()
         self._thread = threading.Thread(target=self._lead_loop, name="scheduler-leader", daemon=True)
         self._thread.start()
 
@@ -216,8 +214,6 @@ class ReminderScheduler:
 
     def _lead_loop(self) -> None:
         while not self._stop.is_set():
-            self._keep_delivering()
-            self._share_pace()
             try:
                 if not self.is_leader:
                     if self.leader.try_acquire():
@@ -228,6 +224,8 @@ class ReminderScheduler:
                 log.exception("scheduler leadership loop failed; retrying")
                 self._step_down()
                 self.leader.release()
+            self._keep_delivering()  # after the leadership attempt: a standby's start never delays a take-over
+            self._share_pace()
             self._stop.wait(self.leader_retry_seconds)
 
     def _build_aps(self) -> BackgroundScheduler:
