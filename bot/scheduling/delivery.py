@@ -32,25 +32,23 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, Callable, Iterable
 
-from sqlalchemy import exists, update
+from sqlalchemy import bindparam, exists, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
 from bot.audit.trail import append_event
 from bot.clock import Clock
-from bot.ports import ChatError, ChatPort
-from bot.scheduling import execute, failures
+from bot.ports import ChatPort
+from bot.scheduling import execute
 from bot.scheduling.notices import span
-from bot.scheduling.tables import EFFECT_KINDS, OPEN_STATES, Reminder
+from bot.scheduling.recording import LATE_NOTE_AFTER, MAX_ATTEMPTS, RETRY_BACKOFF, Recorder, on_time
+from bot.scheduling.tables import OPEN_STATES, Reminder
 from bot.scheduling.wanted import Act, Drop, Hold, ReminderKind, Send
 from bot.store.database import Store
 
 log = logging.getLogger(__name__)
 
-RETRY_BACKOFF = (timedelta(seconds=10), timedelta(seconds=30), timedelta(minutes=1), timedelta(minutes=2),
-                 timedelta(minutes=5))
-MAX_ATTEMPTS = 8  # transient failures (5xx, network) before a row fails for good: about 18 minutes
-LATE_NOTE_AFTER = timedelta(seconds=60)
+__all__ = ["Dispatcher", "LATE_NOTE_AFTER", "MAX_ATTEMPTS", "RETRY_BACKOFF", "lateness_note"]
 
 
 class _Lost(Exception):
@@ -73,17 +71,21 @@ def _waiting() -> Any:
     return lane_busy | before_busy
 
 
-def _on_time(row: Reminder) -> datetime:
-    """When sending would have been on time: the planned attempt (due time, or later when held or retried),
-    or the creation if it was created already due. Lateness past this is the scheduler's own."""
-    return max(row.due_at, row.next_attempt_at, row.created_at)
+def _load_incidents(session: Session, incident_ids: set[int]) -> list[Any]:
+    """A batch's incidents in one query."""
+    from bot.incidents.tables import Incident
+
+    return list(session.exec(select(Incident).where(Incident.id.in_(sorted(incident_ids)))).all())  # type: ignore[union-attr]
 
 
-class Dispatcher:
+class Dispatcher(Recorder):
     """Finds due reminders and delivers them (claim -> send -> record)."""
 
     def __init__(self, store: Store, config: Callable[[], Any], chat: ChatPort, clock: Clock, *,
-                 kinds: Iterable[ReminderKind] | None = None, batch_size: int = 200) -> None:
+                 kinds: Iterable[ReminderKind] | None = None, batch_size: int = 200,
+                 worker_id: str | None = None) -> None:
+        """``worker_id``: recorded on the rows this dispatcher claims (``claimed_by``), so that after a crash
+        only the rows of a worker that is gone are resolved (see :meth:`stuck`)."""
         if kinds is None:
             from bot.scheduling.kinds import ALL_KINDS
 
@@ -95,6 +97,7 @@ class Dispatcher:
         self.kind_modules = tuple(kinds)
         self.kinds = {n: k for k in self.kind_modules for n in getattr(k, "names", (k.name,))}
         self.batch_size = batch_size
+        self.worker_id = worker_id
 
     # --- finding work ----------------------------------------------------------
 
@@ -153,6 +156,14 @@ class Dispatcher:
         """Steps 2 and 3 for a claimed row: do it in Slack, record the result (or the failure)."""
         return self._send_and_record(row, self.clock.now())
 
+    def attempt(self, row: Reminder) -> tuple[Reminder, execute.Done | Exception, datetime]:
+        """Step 2 alone, for a claimed row: what Slack answered (or the exception), and when it was asked."""
+        now = self.clock.now()
+        try:
+            return row, execute.perform(self.chat, row), now
+        except Exception as exc:  # noqa: BLE001 - recorded on the row as a failed attempt
+            return row, exc, now
+
     def _claim(self, reminder_id: int, now: datetime) -> Reminder | str:
         with self.store.session() as s:
             row = s.exec(select(Reminder).where(Reminder.id == reminder_id).with_for_update()).first()
@@ -162,48 +173,107 @@ class Dispatcher:
                 return "not-due"
             if s.exec(select(Reminder.id).where(Reminder.id == reminder_id, _waiting())).first() is not None:
                 return "waiting"
-            kind = self.kinds.get(row.kind)
-            if kind is None:
-                self._finish(s, row, now, state="failed", error=f"unknown reminder kind {row.kind!r}")
-                return "failed"
-            config = self.config()
-            if getattr(kind, "RESEND_AS_CLAIMED", False) and row.message and row.attempts and row.delivered_to:
-                # An earlier claim prepared it (and did the kind's side effects): send exactly that again.
-                outcome = execute.as_claimed(row)
-            else:
-                outcome = kind.prepare(s, config, row, now)
-            if isinstance(outcome, Drop):
-                self._finish(s, row, now, state="cancelled", error=None)
-                log.info("reminder %s dropped: %s", row.key, outcome.reason)
-                return "dropped"
-            if isinstance(outcome, Hold):
-                s.execute(update(Reminder).where(Reminder.id == row.id)  # type: ignore[arg-type]
-                          .values(next_attempt_at=outcome.until, updated_at=now))
-                log.info("reminder %s held until %s: %s", row.key, outcome.until.isoformat(), outcome.reason)
-                return "held"
-            assert isinstance(outcome, (Send, Act))
-            if isinstance(outcome, Send) and not outcome.notice.footer.endswith(LATE_SUFFIX):
-                late = now - _on_time(row)
-                if late > LATE_NOTE_AFTER:
-                    notice = outcome.notice
-                    footer = f"{notice.footer}\n{lateness_note(late)}" if notice.footer else lateness_note(late)
-                    outcome = replace(outcome, notice=replace(notice, footer=footer))
-            message = execute.claimed_message(outcome)
-            attempts = row.attempts + 1
-            done = s.execute(
-                update(Reminder).where(Reminder.id == row.id, Reminder.state == "pending")  # type: ignore[arg-type]
-                .values(state="sending", attempts=attempts, delivered_to=outcome.address, message=message,
-                        updated_at=now)
-            )
-            if not done.rowcount:
-                raise _Lost()
-            # A detached copy of what was just written (no reload, no write-back on commit).
-            s.expunge(row)
-            row.state, row.attempts, row.delivered_to = "sending", attempts, outcome.address
-            row.message, row.updated_at = message, now
-            if getattr(kind, "RESYNC_AFTER_CLAIM", False):
-                self._resync(s, config, row.incident_id, now)
-            return row
+            return self._prepare_claimed(s, row, now, self.config())
+
+    def claim_batch(self, limit: int) -> list[Reminder]:
+        """Step 1 for up to ``limit`` due rows in one unit of work: the claimed rows (detached copies).
+
+        The rows are locked with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so workers claiming at the same
+        time take different rows instead of waiting for each other.  If a kind fails to prepare its row, the
+        whole batch is rolled back and its rows are claimed one by one (:meth:`claim`), so the failing row
+        backs off alone."""
+        now = self.clock.now()
+        query = (select(Reminder).where(Reminder.state == "pending", Reminder.next_attempt_at <= now, ~_waiting())
+                 .order_by(Reminder.next_attempt_at, Reminder.id).limit(limit))
+        if self.store.dialect == "postgresql":
+            query = query.with_for_update(skip_locked=True, of=Reminder)  # type: ignore[arg-type]
+        ids: list[int] = []
+        try:
+            with self.store.session() as s:
+                rows = list(s.exec(query).all())
+                ids = [int(r.id or 0) for r in rows]
+                if not rows:
+                    return []
+                # Loaded in one query each and held here (the session keeps unchanged objects only while they
+                # are referenced): the kinds' ``session.get`` then finds them without a query per row.
+                loaded: list[Any] = _load_incidents(s, {r.incident_id for r in rows})
+                for kind in {self.kinds.get(r.kind) for r in rows}:
+                    if hasattr(kind, "preload"):
+                        loaded += kind.preload(s, [r for r in rows if self.kinds.get(r.kind) is kind])
+                config = self.config()
+                deferred: list[dict[str, Any]] = []
+                claimed = [c for c in (self._prepare_claimed(s, row, now, config, deferred=deferred) for row in rows)
+                           if isinstance(c, Reminder)]
+                if deferred:
+                    # Still 'pending' (an earlier row's kind may have cancelled a later one): claim those at once.
+                    waiting = {d["rid"] for d in deferred}
+                    still = set(s.exec(select(Reminder.id).where(Reminder.id.in_(sorted(waiting)),  # type: ignore[union-attr]
+                                                                 Reminder.state == "pending")).all())
+                    table = Reminder.__table__  # type: ignore[attr-defined]
+                    if still:
+                        s.connection().execute(
+                            table.update().where(table.c.id == bindparam("rid"))
+                            .values(state="sending", attempts=bindparam("attempts"), delivered_to=bindparam("to"),
+                                    message=bindparam("message"), claimed_by=self.worker_id, updated_at=now),
+                            [d for d in deferred if d["rid"] in still])
+                    claimed = [c for c in claimed if c.id in still or c.id not in waiting]
+            return claimed
+        except Exception as exc:  # noqa: BLE001 - nothing of the batch was claimed: one by one, failures alone
+            log.warning("claiming %d rows together failed (%s); claiming them one by one", len(ids), exc)
+            return [c for c in (self.claim(i) for i in ids) if isinstance(c, Reminder)]
+
+    def _prepare_claimed(self, s: Session, row: Reminder, now: datetime, config: Any, *,
+                         deferred: list[dict[str, Any]] | None = None) -> Reminder | str:
+        """Let the row's kind decide and, for a send or an act, mark the (locked, due) row ``sending``."""
+        kind = self.kinds.get(row.kind)
+        if kind is None:
+            self._finish(s, row, now, state="failed", error=f"unknown reminder kind {row.kind!r}")
+            return "failed"
+        if getattr(kind, "RESEND_AS_CLAIMED", False) and row.message and row.attempts and row.delivered_to:
+            # An earlier claim prepared it (and did the kind's side effects): send exactly that again.
+            outcome = execute.as_claimed(row)
+        else:
+            outcome = kind.prepare(s, config, row, now)
+        if isinstance(outcome, Drop):
+            self._finish(s, row, now, state="cancelled", error=None)
+            log.info("reminder %s dropped: %s", row.key, outcome.reason)
+            return "dropped"
+        if isinstance(outcome, Hold):
+            s.execute(update(Reminder).where(Reminder.id == row.id)  # type: ignore[arg-type]
+                      .values(next_attempt_at=outcome.until, updated_at=now))
+            log.info("reminder %s held until %s: %s", row.key, outcome.until.isoformat(), outcome.reason)
+            return "held"
+        assert isinstance(outcome, (Send, Act))
+        if isinstance(outcome, Send) and not outcome.notice.footer.endswith(LATE_SUFFIX):
+            late = now - on_time(row)
+            if late > LATE_NOTE_AFTER:
+                notice = outcome.notice
+                footer = f"{notice.footer}\n{lateness_note(late)}" if notice.footer else lateness_note(late)
+                outcome = replace(outcome, notice=replace(notice, footer=footer))
+        message = execute.claimed_message(outcome)
+        attempts = row.attempts + 1
+        resync = getattr(kind, "RESYNC_AFTER_CLAIM", False)
+        if deferred is not None and not resync:  # a batch writes its claims together (see claim_batch)
+            deferred.append({"rid": row.id, "attempts": attempts, "to": outcome.address, "message": message})
+        else:
+            self._mark_sending(s, row, attempts, outcome.address, message, now)
+        # A detached copy of what was just written (no reload, no write-back on commit).
+        s.expunge(row)
+        row.state, row.attempts, row.delivered_to = "sending", attempts, outcome.address
+        row.message, row.updated_at, row.claimed_by = message, now, self.worker_id
+        if resync:
+            self._resync(s, config, row.incident_id, now)
+        return row
+
+    def _mark_sending(self, s: Session, row: Reminder, attempts: int, to: str, message: dict[str, Any],
+                      now: datetime) -> None:
+        done = s.execute(
+            update(Reminder).where(Reminder.id == row.id, Reminder.state == "pending")  # type: ignore[arg-type]
+            .values(state="sending", attempts=attempts, delivered_to=to, message=message,
+                    claimed_by=self.worker_id, updated_at=now)
+        )
+        if not done.rowcount:
+            raise _Lost()
 
     def _prepare_failed(self, reminder_id: int, exc: Exception, now: datetime) -> str:
         """Preparing failed (everything it did was rolled back): try again later, give up after the limit."""
@@ -234,109 +304,29 @@ class Dispatcher:
         self._record_sent(row, done, sent_at=now)
         return "sent"
 
-    def _failed_attempt(self, row: Reminder, exc: Exception) -> str:
-        now = self.clock.now()
-        transient = exc.transient if isinstance(exc, ChatError) else True  # unknown errors: retry, bounded
-        asked = exc.retry_after if isinstance(exc, ChatError) else None
-        error = f"{type(exc).__name__}: {exc}"[:1000]
-        with self.store.session() as s:
-            current = s.get(Reminder, row.id)
-            if current is None or current.state != "sending":
-                return "not-pending"
-            if asked is not None:
-                # Rate limited: Slack did nothing and said when to come back. Not a failed attempt: a busy
-                # workspace must not make an effect fail for good.
-                wait = timedelta(seconds=asked)
-                s.execute(update(Reminder).where(Reminder.id == row.id, Reminder.state == "sending")  # type: ignore[arg-type]
-                          .values(state="pending", next_attempt_at=now + wait, attempts=max(0, current.attempts - 1),
-                                  last_error=error, updated_at=now))
-                log.info("%s rate limited, trying again in %s", row.key, wait)
-                return "retry"
-            if transient and current.attempts < MAX_ATTEMPTS:
-                wait = RETRY_BACKOFF[min(current.attempts, len(RETRY_BACKOFF)) - 1]
-                s.execute(update(Reminder).where(Reminder.id == row.id, Reminder.state == "sending")  # type: ignore[arg-type]
-                          .values(state="pending", next_attempt_at=now + wait, last_error=error, updated_at=now))
-                log.warning("%s not done (attempt %d), retrying in %s: %s", row.key, current.attempts, wait, error)
-                return "retry"
-            self._finish(s, current, now, state="failed", error=error)
-            failures.record(s, self.kinds, current, now, error)
-            log.error("%s failed for good: %s", row.key, error)
-            kind = self.kinds.get(current.kind)
-            on_failed = getattr(kind, "on_failed", None)
-            if on_failed is not None:  # e.g. a page that cannot be delivered escalates at once
-                config = self.config()
-                on_failed(s, config, current, now)
-                self._resync(s, config, current.incident_id, now)
-            return "failed"
-
-    def _record_sent(self, row: Reminder, done: execute.Done, *, sent_at: datetime) -> None:
-        try:
-            self._record_sent_fully(row, done, sent_at=sent_at)
-        except Exception as exc:  # noqa: BLE001 - it is done in Slack: never leave it to be done again
-            log.exception("%s was done (ts %s) but its bookkeeping failed; recording the delivery only",
-                          row.key, done.ts)
-            late = max(0.0, (sent_at - _on_time(row)).total_seconds())
-            with self.store.session() as s:
-                s.execute(update(Reminder).where(Reminder.id == row.id, Reminder.state == "sending")  # type: ignore[arg-type]
-                          .values(state="sent", sent_at=sent_at, message_ts=done.ts[:32] or None, late_by_seconds=late,
-                                  last_error=f"sent, but recording failed: {type(exc).__name__}: {exc}"[:1000],
-                                  updated_at=self.clock.now()))
-
-    def _record_sent_fully(self, row: Reminder, done: execute.Done, *, sent_at: datetime) -> None:
-        now = self.clock.now()
-        late = max(0.0, (sent_at - _on_time(row)).total_seconds())
-        message = {**(row.message or {}), "result": done.result} if done.result else row.message
-        with self.store.session() as s:
-            finished = s.execute(
-                update(Reminder).where(Reminder.id == row.id, Reminder.state == "sending")  # type: ignore[arg-type]
-                .values(state="sent", sent_at=sent_at, message_ts=done.ts[:32] or None, late_by_seconds=late,
-                        message=message, updated_at=now)
-            )
-            if not finished.rowcount:
-                return
-            current = row  # the claimed copy: key, kind, incident, target, payload, address are final
-            current.message, current.message_ts = message, done.ts or None
-            config = self.config()
-            kind = self.kinds.get(current.kind)
-            if kind is not None:
-                kind.after_sent(s, config, current, sent_at)
-            if current.kind in EFFECT_KINDS:
-                append_event(s, incident_id=current.incident_id, actor="system", kind="effect.done", at=sent_at,
-                             summary=failures.describe(self.kinds, current)[:500],
-                             data={"key": current.key, "kind": current.kind, "to": current.delivered_to,
-                                   "ts": done.ts, "result": done.result})
-            else:
-                late_text = f", {late:.0f} s late" if late >= LATE_NOTE_AFTER.total_seconds() else ""
-                append_event(s, incident_id=current.incident_id, actor="system", kind="reminder.sent", at=sent_at,
-                             summary=f"Sent {current.kind.replace('_', ' ')} reminder to {current.delivered_to}{late_text}",
-                             data={"key": current.key, "kind": current.kind, "to": current.delivered_to, "ts": done.ts,
-                                   "late_by_seconds": round(late, 3)})
-            if getattr(kind, "RESYNC_AFTER_SENT", False):
-                self._resync(s, config, current.incident_id, now)
-
-    def _resync(self, session: Session, config: Any, incident_id: int, now: datetime) -> None:
-        from bot.scheduling.sync import sync_incident
-
-        planned = tuple(k for k in self.kind_modules if getattr(k, "PLANNED", True))
-        sync_incident(session, config, incident_id, now, kinds=planned)
-
-    @staticmethod
-    def _finish(session: Session, row: Reminder, now: datetime, *, state: str, error: str | None) -> None:
-        session.execute(update(Reminder).where(Reminder.id == row.id)  # type: ignore[arg-type]
-                        .values(state=state, last_error=error, updated_at=now))
-
     # --- after a crash -----------------------------------------------------------------
 
-    def stuck(self, *, claimed_before: datetime | None = None) -> list[Reminder]:
-        """Rows left in ``sending`` (at start: all of them; while running: those claimed before the cutoff)."""
+    def stuck(self, *, claimed_before: datetime | None = None,
+              alive: Callable[[str], bool] | None = None) -> list[Reminder]:
+        """Rows left in ``sending``: all of them, or those claimed before the cutoff, or (``alive``) also those
+        whose worker is gone (``alive(claimed_by)`` is false; rows claimed by no named worker count as gone)."""
         with self.store.session() as s:
             query = select(Reminder).where(Reminder.state == "sending")
-            if claimed_before is not None:
-                query = query.where(Reminder.updated_at < claimed_before)
             rows = list(s.exec(query.order_by(Reminder.id)).all())
             for row in rows:
                 s.expunge(row)
+        verdicts: dict[str, bool] = {}
+
+        def gone(row: Reminder) -> bool:
+            if alive is None or not row.claimed_by:
+                return alive is not None
+            if row.claimed_by not in verdicts:
+                verdicts[row.claimed_by] = not alive(row.claimed_by)
+            return verdicts[row.claimed_by]
+
+        if claimed_before is None and alive is None:
             return rows
+        return [r for r in rows if (claimed_before is not None and r.updated_at < claimed_before) or gone(r)]
 
     def recover_one(self, row: Reminder) -> str:
         """Resolve one row left in ``sending``: "found" (it reached Slack), "resent", or "unresolved"."""

@@ -6,7 +6,8 @@ absent or ``send``), or an operation with its arguments (``op`` =
 ``reply``).  Every operation may be repeated after a crash without a second
 effect in Slack:
 
-* messages carry the row key; the adapter looks it up before sending again;
+* messages carry the row key; a message tried before (a failure that may
+  have reached Slack) is looked up by its key before it is sent again;
 * a channel is looked up by name first when an earlier attempt may have
   created it (``adopt_since``), so it is never created twice;
 * invites, topics, pins, bookmarks and updates end in the same state when
@@ -70,6 +71,10 @@ def perform(chat: ChatPort, row: Reminder, *, recovering: bool = False) -> Done:
     if op == "send":
         direct = bool(message.pop("direct", False))
         notice = notice_from_json(message)
+        if row.attempts > 1:  # an earlier attempt failed in a way that may have reached Slack
+            found = find_done(chat, row)
+            if found:
+                return Done(found)
         if direct:
             return Done(chat.direct_message(address, notice, key=row.key))
         return Done(chat.post(_channel(chat, address), notice, key=row.key))

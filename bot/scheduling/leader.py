@@ -43,12 +43,13 @@ class LeaderLock(Protocol):
 
 
 class PostgresAdvisoryLock:
-    def __init__(self, engine: Engine, name: str = LOCK_NAME) -> None:
+    def __init__(self, engine: Engine, name: str = LOCK_NAME, *, application_name: str | None = None) -> None:
         url = engine.url
         # A connection of its own, outside the pool: the lock lives and dies with it.
+        extra = {"application_name": application_name} if application_name else {}
         self._engine = create_engine(url, poolclass=NullPool, connect_args={
             "keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2, "keepalives_count": 3,
-            "connect_timeout": 5})
+            "connect_timeout": 5, **extra})
         self._key = advisory_key(name)
         self._conn: Connection | None = None
 
@@ -159,3 +160,56 @@ def leader_lock_for(engine: Engine) -> LeaderLock:
     if engine.dialect.name == "sqlite" and database and database != ":memory:":
         return FileLock(Path(database + ".scheduler.lock"))
     return AlwaysLeader()
+
+
+# --- delivering workers: each holds a lock of its own while it may have rows in 'sending' -------------
+
+WORKER_LOCK_PREFIX = "incident-bot:outbox-worker:"
+WORKER_APPLICATION = "incident-bot-outbox-worker"  # the application_name of each worker's lock connection
+
+
+def _worker_file(engine: Engine, worker_id: str) -> Path | None:
+    database = engine.url.database
+    if engine.dialect.name == "sqlite" and database and database != ":memory:":
+        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in worker_id)
+        return Path(f"{database}.worker-{safe}.lock")
+    return None
+
+
+def worker_lock_for(engine: Engine, worker_id: str) -> LeaderLock:
+    """The lock a delivering worker holds while it runs: while it is held, the rows it claimed are its own."""
+    if engine.dialect.name == "postgresql":
+        return PostgresAdvisoryLock(engine, WORKER_LOCK_PREFIX + worker_id, application_name=WORKER_APPLICATION)
+    path = _worker_file(engine, worker_id)
+    return FileLock(path) if path is not None else AlwaysLeader()
+
+
+def worker_alive(engine: Engine, worker_id: str) -> bool:
+    """Does the worker ``worker_id`` still hold its lock? False once its process is gone (its connection
+    closed, its file lock released by the operating system)."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            free = bool(conn.execute(text("SELECT pg_try_advisory_xact_lock(:k)"),
+                                     {"k": advisory_key(WORKER_LOCK_PREFIX + worker_id)}).scalar())
+            conn.commit()  # a transaction-level lock: released at once
+        return not free
+    path = _worker_file(engine, worker_id)
+    if path is None:
+        return False  # an in-memory database: only this process can have claimed rows
+    probe = FileLock(path)
+    if not probe.try_acquire():
+        return True
+    probe.release()
+    path.unlink(missing_ok=True)
+    return False
+
+
+def live_workers(engine: Engine) -> int:
+    """How many delivering workers run now (PostgreSQL: their lock connections; elsewhere one delivers)."""
+    if engine.dialect.name != "postgresql":
+        return 1
+    with engine.connect() as conn:
+        count = conn.execute(text("SELECT count(*) FROM pg_stat_activity WHERE application_name = :name "
+                                  "AND datname = current_database()"), {"name": WORKER_APPLICATION}).scalar()
+        conn.commit()
+    return max(1, int(count or 0))

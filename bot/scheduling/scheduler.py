@@ -2,8 +2,8 @@
 
 Design (details and the reasons in ``docs/scheduling.md``):
 
-* Rows decide, jobs only wake us.  Each near reminder gets a one-shot date job
-  ``reminder:<id>`` (``bot.scheduling.jobs:fire_reminder``, id only) in the
+* Rows decide, jobs only wake us.  Each near instant gets a one-shot date job
+  ``reminder:<id>`` (named after the first row due then) (``bot.scheduling.jobs:fire_reminder``, id only) in the
   persistent ``SQLAlchemyJobStore`` on the bot's own engine; a ``scheduler:tick``
   interval job sweeps every ``poll_seconds``: it delivers whatever is due by
   the *injected* clock (rows written by other processes, overdue rows after a
@@ -21,8 +21,11 @@ Design (details and the reasons in ``docs/scheduling.md``):
   worker (:mod:`bot.scheduling.worker`), which claims due rows and does them
   on a bounded pool of senders.
 * One active scheduler: a leader lock (:mod:`bot.scheduling.leader`).  Only the
-  holder runs APScheduler and the worker; others retry every
-  ``leader_retry_seconds``.  On becoming leader: recover rows stuck in
+  holder runs APScheduler (and, unless ``deliver_on_standby``, the worker);
+  others retry every ``leader_retry_seconds``.  With ``deliver_on_standby``
+  (the ``scheduler`` command on PostgreSQL) every process delivers, taking
+  its share of Slack's pace, and the holder resolves the rows of workers that
+  are gone.  On becoming leader: recover rows stuck in
   ``sending`` (on the pool), drop stale jobs, deliver overdue rows once
   (marked late), plan the near ones.
 """
@@ -30,8 +33,11 @@ Design (details and the reasons in ``docs/scheduling.md``):
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
 import time
+import uuid
 from datetime import datetime, timedelta
 from typing import Any, Callable, Iterable
 
@@ -45,7 +51,7 @@ from bot.clock import UTC, Clock, SystemClock
 from bot.ports import ChatPort
 from bot.scheduling import jobs, runtime
 from bot.scheduling.delivery import Dispatcher
-from bot.scheduling.leader import LeaderLock, leader_lock_for
+from bot.scheduling.leader import LeaderLock, leader_lock_for, live_workers, worker_alive, worker_lock_for
 from bot.scheduling.tables import JOBS_TABLE, Reminder
 from bot.scheduling.wanted import ReminderKind
 from bot.scheduling.worker import OutboxWorker
@@ -68,14 +74,21 @@ class ReminderScheduler:
                  horizon: timedelta = timedelta(minutes=10), misfire_grace_seconds: int = 60,
                  leader: LeaderLock | None = None, leader_retry_seconds: float = 2.0, workers: int | None = None,
                  max_planned: int = 1000, plan_every_seconds: float = 5.0, senders: int = 8,
-                 notifications: Any = None) -> None:
+                 notifications: Any = None, deliver_on_standby: bool = False) -> None:
         """``senders``: rows done in Slack at once (each one short call; waits are back-offs, not sleeps).
         ``notifications``: the worker of the pages' SMS, voice and email steps
-        (:class:`bot.notify.delivery.NotificationDispatcher`), run by the active scheduler in its own thread."""
+        (:class:`bot.notify.delivery.NotificationDispatcher`), run by the active scheduler in its own thread.
+        ``deliver_on_standby``: this process delivers due rows whether or not it is the active scheduler
+        (scale-out on PostgreSQL, where claims skip each other's rows); otherwise only the active one does."""
         self.store = store
         self.notifications = notifications
         self.clock = clock
-        self.dispatcher = Dispatcher(store, config, chat, clock, kinds=kinds)
+        self.worker_id = f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.deliver_on_standby = deliver_on_standby
+        self.chat = chat
+        self._workers_seen = 0
+        self._worker_lock = worker_lock_for(store.engine, self.worker_id)
+        self.dispatcher = Dispatcher(store, config, chat, clock, kinds=kinds, worker_id=self.worker_id)
         self.worker = OutboxWorker(self.dispatcher, threads=senders, poll_seconds=poll_seconds)
         # Rows left in 'sending' by a stopped process (found at take-over, or claimed too long ago), by id, with
         # the claim that left them there (attempts, claimed at): a row claimed again since is not stuck.
@@ -136,14 +149,15 @@ class ReminderScheduler:
 
     def wake(self) -> None:
         """Rows were just written in this process (a command's effects): deliver them without waiting
-        for the next tick. A no-op while this process is not the active scheduler."""
-        if self.is_leader:
+        for the next tick. A no-op while this process delivers nothing (not the active scheduler)."""
+        if self.is_leader or self.deliver_on_standby:
             self.worker.wake()
 
     # --- background use: the bot process -----------------------------------------------------
 
     def start(self) -> None:
-        """Start competing for leadership in a background thread; the holder runs the jobs."""
+        """Start competing for leadership in a background thread; the holder runs the jobs (and, unless
+        every worker delivers, the deliveries)."""
         self._stop.clear()
         self._thread = threading.Thread(target=self._lead_loop, name="scheduler-leader", daemon=True)
         self._thread.start()
@@ -154,7 +168,52 @@ class ReminderScheduler:
             self._thread.join(timeout=10)
             self._thread = None
         self._step_down(quietly=True)
+        self._stop_delivering()
         self.leader.release()
+
+    def _start_delivering(self) -> None:
+        if self.worker.running:
+            return
+        if not self._worker_lock.try_acquire():
+            log.warning("could not take this worker's own lock; its rows would look abandoned, so it does not "
+                        "deliver until it can")
+            return
+        self.worker.start()
+
+    def _stop_delivering(self) -> None:
+        self.worker.stop()
+        self._worker_lock.release()
+
+    def _keep_delivering(self) -> None:
+        """A worker whose own lock is lost looks gone to the others (its rows would be resolved by the active
+        scheduler): it stops delivering at once, and starts again once it holds a lock again."""
+        if not self.deliver_on_standby:
+            return
+        if self.worker.running and not self._worker_lock.still_held():
+            log.error("this worker's own lock is lost; it stops delivering until it has one again")
+            self._stop_delivering()
+        elif not self.worker.running:
+            self._start_delivering()
+
+    def _share_pace(self) -> None:
+        """Slack's pace per channel is shared by every delivering worker: each takes its share (the chat
+        adapter divides its pace by the number of workers running now)."""
+        share = getattr(self.chat, "share_pace", None)
+        if share is None or not self.deliver_on_standby:
+            return
+        try:
+            workers = live_workers(self.store.engine)
+        except Exception as exc:  # noqa: BLE001 - keep the last share; the database may be down
+            log.warning("could not count the delivering workers: %s", exc)
+            return
+        if workers != self._workers_seen:
+            self._workers_seen = workers
+            share(workers)
+            log.info("%d delivering worker(s): this one takes 1/%d of Slack's pace per channel", workers, workers)
+
+    def _alive(self, worker_id: str) -> bool:
+        """Is the worker that claimed a row still running (its call may be in flight)?"""
+        return worker_id == self.worker_id or worker_alive(self.store.engine, worker_id)
 
     def _lead_loop(self) -> None:
         while not self._stop.is_set():
@@ -168,6 +227,8 @@ class ReminderScheduler:
                 log.exception("scheduler leadership loop failed; retrying")
                 self._step_down()
                 self.leader.release()
+            self._keep_delivering()  # after the leadership attempt: a standby's start never delays a take-over
+            self._share_pace()
             self._stop.wait(self.leader_retry_seconds)
 
     def _build_aps(self) -> BackgroundScheduler:
@@ -188,13 +249,14 @@ class ReminderScheduler:
         aps = self._build_aps()
         aps.start(paused=True)
         self._aps = aps
-        # What is in 'sending' now was left by a stopped process; read it before this process's worker claims
-        # anything, or a row it is sending would be taken for stuck and sent a second time by the recovery.
+        # What is in 'sending' now and claimed by no live worker was left by a stopped process. Read it before
+        # this process's worker claims anything (and never count a live worker's rows, this one's included), or a
+        # row being sent would be taken for stuck and sent a second time by the recovery.
         with self._stuck_lock:
-            self._stuck = _claims(self.dispatcher.stuck())
+            self._stuck = _claims(self.dispatcher.stuck(alive=self._alive))
         if self._stuck:
             log.info("%d row(s) were left in 'sending' by a stopped process; resolving them", len(self._stuck))
-        self.worker.start()
+        self._start_delivering()
         self._recover_stuck()
         self._notify_recover = True  # page notifications left in 'sending': resolved first by the notify thread
         self._drop_stale_jobs()
@@ -206,7 +268,8 @@ class ReminderScheduler:
         aps.resume()
 
     def _step_down(self, *, quietly: bool = False) -> None:
-        self.worker.stop()
+        if not self.deliver_on_standby:
+            self._stop_delivering()
         if self._aps is not None:
             if quietly:
                 log.info("scheduler stopped")
@@ -273,7 +336,8 @@ class ReminderScheduler:
             self.worker.wake()
             self._notify()
             if self._last_plan is None or time.monotonic() - self._last_plan >= self.plan_every_seconds:
-                stale = _claims(self.dispatcher.stuck(claimed_before=self.clock.now() - STUCK_AFTER))
+                stale = _claims(self.dispatcher.stuck(claimed_before=self.clock.now() - STUCK_AFTER,
+                                                      alive=self._alive))
                 with self._stuck_lock:
                     self._stuck.update(stale)
                 self._recover_stuck()
@@ -318,7 +382,12 @@ class ReminderScheduler:
             rows = s.exec(select(Reminder.id, Reminder.next_attempt_at)
                           .where(Reminder.state == "pending", Reminder.next_attempt_at <= until)
                           .order_by(Reminder.next_attempt_at).limit(self.max_planned)).all()
-        near = {int(i): at for i, at in rows}
+        near: dict[int, datetime] = {}
+        instants: set[datetime] = set()
+        for reminder_id, at in rows:  # one wake-up per instant: the worker claims every row due by then
+            if at not in instants:
+                instants.add(at)
+                near[int(reminder_id)] = at
         for reminder_id in [i for i in self._planned if i not in near]:
             self._planned.pop(reminder_id, None)
             self._remove_job(reminder_job_id(reminder_id))

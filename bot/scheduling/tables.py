@@ -74,6 +74,9 @@ class Reminder(SQLModel, table=True):
                              description='rows of one lane reach Slack in id order, e.g. "incident:3" (its channel)')
     after_key: str | None = Field(default=None, max_length=200,
                                   description="key of a row that must be finished (sent, failed or cancelled) first")
+    claimed_by: str | None = Field(default=None, max_length=64,
+                                   description="the worker that claimed it (while 'sending'): its rows are resolved "
+                                               "after a crash only once that worker is gone")
     created_at: datetime = Field(sa_type=UtcDateTime)
     updated_at: datetime = Field(sa_type=UtcDateTime)
 

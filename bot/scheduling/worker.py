@@ -1,7 +1,10 @@
 """The outbox worker: claims due rows on one thread, does them in Slack on a bounded pool.
 
-* One dispatch thread claims rows (short database transactions, no Slack) and
-  hands each claimed row to a pool of ``threads`` senders.  It runs when woken
+* One dispatch thread claims due rows in batches (one short transaction per
+  batch, ``FOR UPDATE SKIP LOCKED`` on PostgreSQL so several workers take
+  different rows, no Slack) and hands each claimed row to a pool of
+  ``threads`` senders; one recorder thread records the rows whose call
+  finished, together in one transaction.  The dispatcher runs when woken
   (a command wrote effects in this process, a delivery finished, the
   scheduler's tick or a reminder's date job) and otherwise sleeps until the
   next row is due, at most ``poll_seconds``.
@@ -18,19 +21,29 @@ from __future__ import annotations
 import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from typing import Any
 
+from bot.ports import ChatError
 from bot.scheduling.delivery import Dispatcher
+from bot.scheduling.execute import Done
 from bot.scheduling.tables import Reminder
 
 log = logging.getLogger(__name__)
 
 
 class OutboxWorker:
-    def __init__(self, dispatcher: Dispatcher, *, threads: int = 8, poll_seconds: float = 1.0) -> None:
+    def __init__(self, dispatcher: Dispatcher, *, threads: int = 8, poll_seconds: float = 1.0,
+                 queued_per_sender: int = 4) -> None:
+        """``queued_per_sender``: rows claimed ahead per sender (claimed, waiting for a free sender), so a
+        burst is claimed in a few batches rather than one row per free sender."""
         self.dispatcher = dispatcher
         self.threads = threads
+        self.in_flight = threads * max(1, queued_per_sender)
         self.poll_seconds = poll_seconds
+        self._finished: list[tuple[Reminder, Done | Exception, datetime]] = []
+        self._record_wake = threading.Event()
+        self._recorder: threading.Thread | None = None
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._busy: set[int] = set()
@@ -47,6 +60,8 @@ class OutboxWorker:
         self._pool = ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="outbox-send")
         self._thread = threading.Thread(target=self._loop, name="outbox-dispatch", daemon=True)
         self._thread.start()
+        self._recorder = threading.Thread(target=self._record_loop, name="outbox-record", daemon=True)
+        self._recorder.start()
         self.wake()
 
     def stop(self, timeout: float = 10.0) -> None:
@@ -56,8 +71,12 @@ class OutboxWorker:
             self._thread.join(timeout)
             self._thread = None
         if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool.shutdown(wait=True)  # queued rows see the stop and go back to 'pending' at once
             self._pool = None
+        self._record_wake.set()
+        if self._recorder is not None:
+            self._recorder.join(timeout)  # records what the senders finished before it ends
+            self._recorder = None
 
     def wake(self) -> None:
         """Something may be due now: look at once (cheap; callable from any thread)."""
@@ -97,34 +116,56 @@ class OutboxWorker:
     def _dispatch(self) -> None:
         while not self._stop.is_set():
             with self._lock:
-                free = self.threads - len(self._busy)
-                busy = set(self._busy)
+                free = self.in_flight - len(self._busy)
             if free <= 0:
-                return  # a finishing delivery wakes us
-            ids = [i for i in self.dispatcher.due_ids(self.dispatcher.clock.now(), limit=free + len(busy))
-                   if i not in busy][:free]
-            if not ids:
-                return
-            claimed = 0
-            for reminder_id in ids:
-                row = self.dispatcher.claim(reminder_id)
-                if isinstance(row, Reminder):
-                    claimed += 1
-                    with self._lock:
-                        self._busy.add(reminder_id)
-                    assert self._pool is not None
-                    self._pool.submit(self._deliver, row)
-            if not claimed:
-                return  # everything due was held, dropped or taken: wait for the next wake or due time
+                return  # a recorded delivery wakes us
+            rows = self.dispatcher.claim_batch(free)
+            if not rows:
+                return  # nothing due, or everything due was held, dropped or taken: wait for a wake or due time
+            with self._lock:
+                self._busy.update(int(row.id or 0) for row in rows)
+            assert self._pool is not None
+            for row in rows:
+                self._pool.submit(self._send, row)
 
-    def _deliver(self, row: Reminder) -> None:
+    def _send(self, row: Reminder) -> None:
+        if self._stop.is_set():  # claimed ahead but the worker is stopping: back to 'pending' as it was
+            outcome = (row, ChatError("the worker stopped before doing it", code="stopping", transient=True,
+                                      retry_after=0), self.dispatcher.clock.now())
+            with self._lock:
+                self._finished.append(outcome)
+            self._record_wake.set()
+            return
         try:
-            self.dispatcher.deliver(row)
-        except Exception:  # noqa: BLE001 - recorded on the row by the dispatcher where possible
-            log.exception("delivering %s failed unexpectedly", row.key)
+            outcome = self.dispatcher.attempt(row)
+        except Exception as exc:  # noqa: BLE001 - recorded as a failed attempt
+            outcome = (row, exc, self.dispatcher.clock.now())
+        with self._lock:
+            self._finished.append(outcome)
+        self._record_wake.set()
+
+    # --- the recorder thread ------------------------------------------------------------
+
+    def _record_loop(self) -> None:
+        while True:
+            self._record_wake.wait(self.poll_seconds)
+            self._record_wake.clear()
+            last = self._stop.is_set() and self._pool is None  # every sender has finished: drain once more
+            with self._lock:
+                finished, self._finished = self._finished, []
+            if finished:
+                self._record(finished)
+            elif last:
+                return
+
+    def _record(self, finished: list[tuple[Reminder, Done | Exception, datetime]]) -> None:
+        try:
+            self.dispatcher.record_batch(finished)
+        except Exception:  # noqa: BLE001 - rows left in 'sending' are resolved like after a crash
+            log.exception("recording %d outbox deliveries failed", len(finished))
         finally:
             with self._lock:
-                self._busy.discard(int(row.id or 0))
+                self._busy.difference_update(int(row.id or 0) for row, _, _ in finished)
             self.wake()
 
     def _guarded(self, fn: Any, *args: Any) -> None:

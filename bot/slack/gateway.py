@@ -2,7 +2,8 @@
 
 * Idempotent sends: ``post`` and ``direct_message`` claim their key in
   ``slack_sent_message`` first, send with the key as message metadata, then
-  store the timestamp.  A replay returns the stored timestamp.  When a send
+  store the timestamp (the outbox worker's gateway skips that table for
+  posts: the outbox row is their claim and record).  A replay returns the stored timestamp.  When a send
   fails in a way that may or may not have reached Slack (5xx, dropped
   connection), the gateway looks the key up in the channel history before
   trying again, so a message is never posted twice.
@@ -54,8 +55,12 @@ GROUPS_TTL_SECONDS = 900.0  # user groups change rarely; re-list them every 15 m
 class SlackGateway(SlackChannels):
     def __init__(self, client: WebClient, store: Store, clock: Clock, *, invite_chunk: int = 100,
                  send_attempts: int = 4, backoff: float = 0.2, sleep: Callable[[float], None] = time.sleep,
-                 pacer: ChannelPacer | None = None) -> None:
-        """``send_attempts``: tries per call (1 for the outbox worker, which retries by the row's back-off)."""
+                 pacer: ChannelPacer | None = None, record_sends: bool = True) -> None:
+        """``send_attempts``: tries per call (1 for the outbox worker, which retries by the row's back-off).
+        ``record_sends=False`` (the outbox worker): posts and direct messages are not claimed and recorded in
+        ``slack_sent_message``; the outbox row is their claim and record, and the worker looks a message up
+        (:meth:`find_sent`) before it sends it again after a crash or a failure that may have reached Slack.
+        Answers (:meth:`reply`) are recorded either way: they cannot all be looked up."""
         self.client = client
         self.store = store
         self.clock = clock
@@ -64,6 +69,7 @@ class SlackGateway(SlackChannels):
         self.backoff = backoff
         self._sleep = sleep
         self.pacer = pacer  # None: no pacing (simulated time in drills); ``serve`` paces by real time
+        self.record_sends = record_sends
         self._dm_channels: dict[str, str] = {}
         self.people = SlackPeople(client)  # names and zones (users.info, cached)
         self._groups: dict[str, str] | None = None
@@ -78,8 +84,13 @@ class SlackGateway(SlackChannels):
         about one message per second per channel after a short burst."""
         from bot.slack.client import make_worker_client
 
-        return cls(make_worker_client(token), store, clock, send_attempts=1,
+        return cls(make_worker_client(token), store, clock, send_attempts=1, record_sends=False,
                    pacer=ChannelPacer(interval=1.0, burst=4) if paced else None)
+
+    def share_pace(self, workers: int) -> None:
+        """``workers`` processes post through their own gateways: this one keeps to its share of the pace."""
+        if self.pacer is not None:
+            self.pacer.share(workers)
 
     def user_timezone(self, user_id: str) -> str | None:
         return self.people.zone(user_id)
@@ -87,10 +98,10 @@ class SlackGateway(SlackChannels):
     # --- messages ---------------------------------------------------------------
 
     def post(self, channel_id: str, notice: Notice, *, key: str) -> str:
-        return self._send_once(channel_id, channel_id, notice, key)
+        return self._send_once(channel_id, channel_id, notice, key, record=self.record_sends)
 
     def direct_message(self, user_id: str, notice: Notice, *, key: str) -> str:
-        return self._send_once(user_id, self._dm_channel(user_id), notice, key)
+        return self._send_once(user_id, self._dm_channel(user_id), notice, key, record=self.record_sends)
 
     def group_ids(self) -> dict[str, str]:
         """User-group handle -> id (``usergroups.list``, cached), so playbook groups are really notified.
@@ -145,7 +156,7 @@ class SlackGateway(SlackChannels):
             if not ts:
                 if not user:
                     raise ChatError("nobody to answer: the request named no user", code="no_user")
-                return self.direct_message(str(user), notice, key=key)
+                return self._send_once(str(user), self._dm_channel(str(user)), notice, key, record=True)
         self._complete(key, "reply", ts)
         return ts
 
@@ -267,8 +278,8 @@ class SlackGateway(SlackChannels):
         """Mark a claim whose outcome is unknown so the next attempt checks the history at once."""
         self._reclaim(key, ensure_utc(self.clock.now()) - STALE_CLAIM)
 
-    def _send_once(self, target: str, channel: str, notice: Notice, key: str) -> str:
-        existing = self._claim(key, target, channel)
+    def _send_once(self, target: str, channel: str, notice: Notice, key: str, *, record: bool = True) -> str:
+        existing = self._claim(key, target, channel) if record else None
         if existing:
             return existing
         rendered = self._render(notice)
@@ -278,13 +289,15 @@ class SlackGateway(SlackChannels):
             if attempt:
                 found = self._safe_lookup(channel, key)
                 if found:
-                    self._complete(key, channel, found)
+                    if record:
+                        self._complete(key, channel, found)
                     return found
                 self._sleep(self.backoff * 2 ** (attempt - 1))
             if self.pacer is not None and self.send_attempts == 1:
                 wait = self.pacer.take(channel)
                 if wait:  # the outbox worker never sleeps in a call: the row comes back when the slot is free
-                    self._reclaim(key, None)
+                    if record:
+                        self._reclaim(key, None)
                     raise ChatError(f"paced: {channel} had its share of messages", code="paced", transient=True,
                                     retry_after=wait)
             elif self.pacer is not None:
@@ -296,17 +309,21 @@ class SlackGateway(SlackChannels):
             except (SlackApiError, SlackClientError, OSError) as exc:
                 last = exc
                 if isinstance(exc, SlackApiError) and exc.response.status_code == 429 and self.send_attempts == 1:
-                    self._reclaim(key, None)  # a 429 was not processed: nothing to look up next time
+                    if record:
+                        self._reclaim(key, None)  # a 429 was not processed: nothing to look up next time
                     raise chat_error(exc, f"posting a {notice.kind} message") from exc
                 if transient(exc):
                     continue
-                self._reclaim(key, None)  # surely not sent: let a later attempt start afresh
+                if record:
+                    self._reclaim(key, None)  # surely not sent: let a later attempt start afresh
                 raise chat_error(exc, f"posting a {notice.kind} message") from exc
             ts = str(sent["ts"])
-            self._complete(key, channel, ts)
+            if record:
+                self._complete(key, channel, ts)
             return ts
         # Unknown whether the last attempt landed: a later attempt or find_sent checks the history first.
-        self._abandon(key)
+        if record:
+            self._abandon(key)
         raise chat_error(last or RuntimeError("no attempt made"), f"posting a {notice.kind} message")
 
     def _safe_lookup(self, channel: str, key: str) -> str | None:

@@ -19,10 +19,18 @@ class ChannelPacer:
                  sleep: Callable[[float], None] = time.sleep) -> None:
         self.interval = interval
         self.burst = burst
+        self._pace = (interval, burst)  # Slack's pace; ``share`` divides it among workers
         self._monotonic = monotonic
         self._sleep = sleep
         self._lock = threading.Lock()
         self._due: dict[str, float] = {}  # per channel: when the next message would be due at the steady rate
+
+    def share(self, workers: int) -> None:
+        """Take 1/``workers`` of the pace (several processes post to the same channels): each may post once
+        per ``workers`` intervals, with a burst of ``burst // workers`` (at least 1)."""
+        interval, burst = self._pace
+        with self._lock:
+            self.interval, self.burst = interval * max(1, workers), max(1, burst // max(1, workers))
 
     def take(self, channel: str) -> float:
         """0 and a slot taken when a message may go to ``channel`` now; otherwise the seconds to wait

@@ -40,3 +40,23 @@ def test_take_never_sleeps_and_says_how_long_to_wait():
     assert t.now == 100.0  # no time passed: nobody slept
     t.now += 1.0
     assert pacer.take("C1") == 0
+
+
+def test_four_workers_sharing_a_channel_stay_within_slacks_pace_together():
+    t = FakeTime()
+    pacers = [ChannelPacer(interval=1.0, burst=4, monotonic=t.monotonic, sleep=t.sleep) for _ in range(4)]
+    for pacer in pacers:
+        pacer.share(4)
+    sent = []  # instants at which any of the four posted to C1, each asking as often as it may for 10 s
+    while t.now < 110.0:
+        for pacer in pacers:
+            if pacer.take("C1") == 0:
+                sent.append(t.now)
+        t.now = round(t.now + 0.25, 2)
+    # Together: at most Slack's burst of 4 at once, then about one a second (4 + 10 in 10 s, not 4 x that).
+    assert sent.count(100.0) == 4
+    assert len(sent) <= 4 + 10
+    alone = ChannelPacer(interval=1.0, burst=4, monotonic=t.monotonic, sleep=t.sleep)
+    alone.share(4)
+    alone.share(1)  # the others stopped: the whole pace again
+    assert [alone.take("C2") for _ in range(4)] == [0, 0, 0, 0]

@@ -2,7 +2,8 @@
 
 For scale-out (see ``Procfile``): web processes run ``serve --no-scheduler``
 and only write reminder rows and alert receipts; one or more ``scheduler``
-workers compete for the scheduler lock and the holder delivers.  Every worker
+workers compete for the scheduler lock and the holder runs the jobs; on
+PostgreSQL every worker delivers (on SQLite the holder alone).  Every worker
 triages stored alerts (config/alerts.yaml); triage transactions take turns, so
 several workers keep grouping exact.  A standby takes over within
 ``--leader-retry`` seconds after the holder's lock is released (see
@@ -63,6 +64,9 @@ def run(args: argparse.Namespace) -> int:
     current = lambda: holder.current  # noqa: E731 - the provider every worker reads the config through
     scheduler = ReminderScheduler(store, current, chat, clock, poll_seconds=args.poll,
                                   leader_retry_seconds=args.leader_retry,
+                                  # PostgreSQL: every worker delivers (claims skip each other's rows); SQLite has one
+                                  # writer at a time, so there the active scheduler alone does.
+                                  deliver_on_standby=store.dialect == "postgresql",
                                   notifications=paging.dispatcher(store, current, clock) if paging.notifiers else None)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -46,6 +46,14 @@ def wanted(session: Session, config: Any, incident: Any, at: datetime) -> list[W
     return out
 
 
+def preload(session: Session, reminders: list[Reminder]) -> list[Any]:
+    """A batch's tasks in one query (while the caller holds them, ``prepare`` finds them loaded)."""
+    from bot.incidents.tables import ChecklistTask
+
+    ids = sorted({r.target for r in reminders if r.target is not None})
+    return list(session.exec(select(ChecklistTask).where(ChecklistTask.id.in_(ids))).all())  # type: ignore[union-attr]
+
+
 def prepare(session: Session, config: Any, reminder: Reminder, now: datetime) -> Outcome:
     from bot.incidents.tables import ChecklistTask, Incident
 

@@ -1,0 +1,179 @@
+"""Step 3 of a delivery: recording what Slack answered, or the failed attempt, on the outbox row.
+
+A delivery is recorded in one unit of work with the kind's bookkeeping and a
+timeline event; the outbox worker records the deliveries that finished
+together in one unit of work (:meth:`Recorder.record_batch`), and a failed
+attempt goes back to ``pending`` with its back-off or fails for good (see
+``docs/scheduling.md``).  :class:`bot.scheduling.delivery.Dispatcher` is a
+:class:`Recorder`.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any, Callable
+
+from sqlalchemy import bindparam, update
+from sqlmodel import Session, select
+
+from bot.audit.trail import NewEvent, append_events
+from bot.clock import Clock
+from bot.ports import ChatError, ChatPort
+from bot.scheduling import execute, failures
+from bot.scheduling.tables import EFFECT_KINDS, Reminder
+from bot.scheduling.wanted import ReminderKind
+from bot.store.database import Store
+
+log = logging.getLogger(__name__)
+
+RETRY_BACKOFF = (timedelta(seconds=10), timedelta(seconds=30), timedelta(minutes=1), timedelta(minutes=2),
+                 timedelta(minutes=5))
+MAX_ATTEMPTS = 8  # transient failures (5xx, network) before a row fails for good: about 18 minutes
+LATE_NOTE_AFTER = timedelta(seconds=60)
+
+
+def on_time(row: Reminder) -> datetime:
+    """When sending would have been on time: the planned attempt (due time, or later when held or retried),
+    or the creation if it was created already due. Lateness past this is the scheduler's own."""
+    return max(row.due_at, row.next_attempt_at, row.created_at)
+
+
+class Recorder:
+    store: Store
+    config: Callable[[], Any]
+    chat: ChatPort
+    clock: Clock
+    kinds: dict[str, ReminderKind]
+    kind_modules: tuple[ReminderKind, ...]
+
+    def _failed_attempt(self, row: Reminder, exc: Exception) -> str:
+        now = self.clock.now()
+        transient = exc.transient if isinstance(exc, ChatError) else True  # unknown errors: retry, bounded
+        asked = exc.retry_after if isinstance(exc, ChatError) else None
+        error = f"{type(exc).__name__}: {exc}"[:1000]
+        with self.store.session() as s:
+            current = s.get(Reminder, row.id)
+            if current is None or current.state != "sending":
+                return "not-pending"
+            if asked is not None:
+                # Rate limited: Slack did nothing and said when to come back. Not a failed attempt: a busy
+                # workspace must not make an effect fail for good.
+                wait = timedelta(seconds=asked)
+                s.execute(update(Reminder).where(Reminder.id == row.id, Reminder.state == "sending")  # type: ignore[arg-type]
+                          .values(state="pending", next_attempt_at=now + wait, attempts=max(0, current.attempts - 1),
+                                  last_error=error, updated_at=now))
+                log.info("%s rate limited, trying again in %s", row.key, wait)
+                return "retry"
+            if transient and current.attempts < MAX_ATTEMPTS:
+                wait = RETRY_BACKOFF[min(current.attempts, len(RETRY_BACKOFF)) - 1]
+                s.execute(update(Reminder).where(Reminder.id == row.id, Reminder.state == "sending")  # type: ignore[arg-type]
+                          .values(state="pending", next_attempt_at=now + wait, last_error=error, updated_at=now))
+                log.warning("%s not done (attempt %d), retrying in %s: %s", row.key, current.attempts, wait, error)
+                return "retry"
+            self._finish(s, current, now, state="failed", error=error)
+            failures.record(s, self.kinds, current, now, error)
+            log.error("%s failed for good: %s", row.key, error)
+            kind = self.kinds.get(current.kind)
+            on_failed = getattr(kind, "on_failed", None)
+            if on_failed is not None:  # e.g. a page that cannot be delivered escalates at once
+                config = self.config()
+                on_failed(s, config, current, now)
+                self._resync(s, config, current.incident_id, now)
+            return "failed"
+
+    def _record_sent(self, row: Reminder, done: execute.Done, *, sent_at: datetime) -> None:
+        try:
+            self._record_sent_fully(row, done, sent_at=sent_at)
+        except Exception as exc:  # noqa: BLE001 - it is done in Slack: never leave it to be done again
+            log.exception("%s was done (ts %s) but its bookkeeping failed; recording the delivery only",
+                          row.key, done.ts)
+            late = max(0.0, (sent_at - on_time(row)).total_seconds())
+            with self.store.session() as s:
+                s.execute(update(Reminder).where(Reminder.id == row.id, Reminder.state == "sending")  # type: ignore[arg-type]
+                          .values(state="sent", sent_at=sent_at, message_ts=done.ts[:32] or None, late_by_seconds=late,
+                                  last_error=f"sent, but recording failed: {type(exc).__name__}: {exc}"[:1000],
+                                  updated_at=self.clock.now()))
+
+    def _record_sent_fully(self, row: Reminder, done: execute.Done, *, sent_at: datetime) -> None:
+        self._record_sent_together([(row, done, sent_at)])
+
+    def record_batch(self, results: list[tuple[Reminder, execute.Done | Exception, datetime]]) -> dict[str, int]:
+        """Step 3 for several rows done in Slack: failures one by one (each decides its back-off), deliveries
+        in one unit of work (their timeline events appended with one look at each chain's head). If that
+        fails, each delivery is recorded on its own, so one bad row cannot leave the others to be done again."""
+        counts: dict[str, int] = {}
+        done = [(row, outcome, at) for row, outcome, at in results if isinstance(outcome, execute.Done)]
+        for row, outcome, _at in results:
+            if not isinstance(outcome, execute.Done):
+                result = self._failed_attempt(row, outcome)
+                counts[result] = counts.get(result, 0) + 1
+        if done:
+            try:
+                self._record_sent_together(done)  # type: ignore[arg-type]
+            except Exception:  # noqa: BLE001 - recorded one by one below
+                log.exception("recording %d deliveries together failed; recording each on its own", len(done))
+                for row, outcome, at in done:
+                    self._record_sent(row, outcome, sent_at=at)  # type: ignore[arg-type]
+            counts["sent"] = counts.get("sent", 0) + len(done)
+        return counts
+
+    def _record_sent_together(self, items: list[tuple[Reminder, execute.Done, datetime]]) -> None:
+        now = self.clock.now()
+        events: list[NewEvent] = []
+        resync: set[int] = set()
+        table = Reminder.__table__  # type: ignore[attr-defined]
+        with self.store.session() as s:
+            ids = sorted(int(row.id or 0) for row, _, _ in items)
+            # Lock the rows still 'sending' (a recovery may have finished one), then write them in one statement.
+            still = set(s.exec(select(Reminder.id).where(Reminder.id.in_(ids), Reminder.state == "sending")  # type: ignore[union-attr]
+                               .order_by(Reminder.id).with_for_update()).all())
+            mine = sorted((item for item in items if item[0].id in still),
+                          key=lambda item: (item[0].incident_id, item[0].id or 0))  # chains locked in one order
+            if not mine:
+                return
+            values = []
+            for row, done, sent_at in mine:
+                late = max(0.0, (sent_at - on_time(row)).total_seconds())
+                message = {**(row.message or {}), "result": done.result} if done.result else row.message
+                row.message, row.message_ts = message, done.ts or None  # the claimed copy: everything else is final
+                values.append({"rid": row.id, "sent_at": sent_at, "ts": done.ts[:32] or None, "late": late,
+                               "message": message})
+                events.append(self._sent_event(row, done, sent_at, late))
+            s.connection().execute(
+                table.update().where(table.c.id == bindparam("rid"))
+                .values(state="sent", sent_at=bindparam("sent_at"), message_ts=bindparam("ts"),
+                        late_by_seconds=bindparam("late"), message=bindparam("message"), updated_at=now), values)
+            config = self.config()
+            for row, _done, sent_at in mine:
+                kind = self.kinds.get(row.kind)
+                if kind is not None:
+                    kind.after_sent(s, config, row, sent_at)
+                if getattr(kind, "RESYNC_AFTER_SENT", False):
+                    resync.add(row.incident_id)
+            append_events(s, events)
+            for incident_id in sorted(resync):
+                self._resync(s, config, incident_id, now)
+
+    def _sent_event(self, row: Reminder, done: execute.Done, sent_at: datetime, late: float) -> NewEvent:
+        if row.kind in EFFECT_KINDS:
+            return NewEvent(row.incident_id, "system", "effect.done", sent_at, failures.describe(self.kinds, row)[:500],
+                            {"key": row.key, "kind": row.kind, "to": row.delivered_to, "ts": done.ts,
+                             "result": done.result})
+        late_text = f", {late:.0f} s late" if late >= LATE_NOTE_AFTER.total_seconds() else ""
+        return NewEvent(row.incident_id, "system", "reminder.sent", sent_at,
+                        f"Sent {row.kind.replace('_', ' ')} reminder to {row.delivered_to}{late_text}",
+                        {"key": row.key, "kind": row.kind, "to": row.delivered_to, "ts": done.ts,
+                         "late_by_seconds": round(late, 3)})
+
+    def _resync(self, session: Session, config: Any, incident_id: int, now: datetime) -> None:
+        from bot.scheduling.sync import sync_incident
+
+        planned = tuple(k for k in self.kind_modules if getattr(k, "PLANNED", True))
+        sync_incident(session, config, incident_id, now, kinds=planned)
+
+    @staticmethod
+    def _finish(session: Session, row: Reminder, now: datetime, *, state: str, error: str | None) -> None:
+        session.execute(update(Reminder).where(Reminder.id == row.id)  # type: ignore[arg-type]
+                        .values(state=state, last_error=error, updated_at=now))
+
