@@ -52,6 +52,7 @@ from bot.ports import ChatPort
 from bot.scheduling import jobs, runtime
 from bot.scheduling.delivery import Dispatcher
 from bot.scheduling.leader import LeaderLock, leader_lock_for, live_workers, worker_alive, worker_lock_for
+from bot.scheduling.stuck_rows import StuckRows
 from bot.scheduling.tables import JOBS_TABLE, Reminder
 from bot.scheduling.wanted import ReminderKind
 from bot.scheduling.worker import OutboxWorker
@@ -90,11 +91,7 @@ class ReminderScheduler:
         self._worker_lock = worker_lock_for(store.engine, self.worker_id)
         self.dispatcher = Dispatcher(store, config, chat, clock, kinds=kinds, worker_id=self.worker_id)
         self.worker = OutboxWorker(self.dispatcher, threads=senders, poll_seconds=poll_seconds)
-        # Rows left in 'sending' by a stopped process (found at take-over, or claimed too long ago), by id, with
-        # the claim that left them there (attempts, claimed at): a row claimed again since is not stuck.
-        self._stuck: dict[int, tuple[int, datetime]] = {}
-        self._recovering: set[int] = set()
-        self._stuck_lock = threading.Lock()
+        self.stuck_rows = StuckRows(self.dispatcher, submit=self.worker.submit, alive=self._alive)
         self.poll_seconds = poll_seconds
         self.horizon = horizon
         self.misfire_grace_seconds = misfire_grace_seconds
@@ -252,12 +249,11 @@ class ReminderScheduler:
         # What is in 'sending' now and claimed by no live worker was left by a stopped process. Read it before
         # this process's worker claims anything (and never count a live worker's rows, this one's included), or a
         # row being sent would be taken for stuck and sent a second time by the recovery.
-        with self._stuck_lock:
-            self._stuck = _claims(self.dispatcher.stuck(alive=self._alive))
-        if self._stuck:
-            log.info("%d row(s) were left in 'sending' by a stopped process; resolving them", len(self._stuck))
+        stuck = self.stuck_rows.note_all()
+        if stuck:
+            log.info("%d row(s) were left in 'sending' by a stopped process; resolving them", stuck)
         self._start_delivering()
-        self._recover_stuck()
+        self.stuck_rows.recover()
         self._notify_recover = True  # page notifications left in 'sending': resolved first by the notify thread
         self._drop_stale_jobs()
         aps.add_job(jobs.tick, "interval", seconds=self.poll_seconds, id=TICK_JOB_ID, replace_existing=True,
@@ -336,42 +332,13 @@ class ReminderScheduler:
             self.worker.wake()
             self._notify()
             if self._last_plan is None or time.monotonic() - self._last_plan >= self.plan_every_seconds:
-                stale = _claims(self.dispatcher.stuck(claimed_before=self.clock.now() - STUCK_AFTER,
-                                                      alive=self._alive))
-                with self._stuck_lock:
-                    self._stuck.update(stale)
-                self._recover_stuck()
+                self.stuck_rows.note_stale(self.clock.now() - STUCK_AFTER)
+                self.stuck_rows.recover()
                 if self.plans_date_jobs:
                     self._plan_near_jobs()
                 self._last_plan = time.monotonic()
         finally:
             self._tick_lock.release()
-
-    def _recover_stuck(self) -> None:
-        """Resolve rows left in 'sending' on the worker's pool (asking Slack can take a while). A row is
-        recovered only while it still holds the claim that left it stuck: once a recovery put it back to
-        'pending' and the worker claimed it again, the worker is sending it and a recovery would repeat it."""
-        with self._stuck_lock:
-            if not self._stuck:
-                return
-            rows = [row for row in self.dispatcher.stuck() if self._stuck.get(int(row.id or 0)) == _claim(row)]
-            self._stuck = _claims(rows)
-            todo = [row for row in rows if int(row.id or 0) not in self._recovering]
-            self._recovering.update(int(row.id or 0) for row in todo)
-        for row in todo:
-            self.worker.submit(self._recover_one, row)
-
-    def _recover_one(self, row: Reminder) -> None:
-        row_id = int(row.id or 0)
-        outcome = "unresolved"
-        try:
-            outcome = self.dispatcher.recover_one(row)
-            log.info("stuck row %s: %s", row.key, outcome)
-        finally:
-            with self._stuck_lock:
-                self._recovering.discard(row_id)
-                if outcome != "unresolved":  # sent, or back to 'pending' for the worker: no longer stuck
-                    self._stuck.pop(row_id, None)
 
     def _plan_near_jobs(self) -> None:
         aps = self._aps
@@ -398,11 +365,3 @@ class ReminderScheduler:
                         replace_existing=True)
             self._planned[reminder_id] = at
 
-
-def _claim(row: Reminder) -> tuple[int, datetime]:
-    """Which claim of ``row`` this is: every claim counts an attempt and stamps the time."""
-    return row.attempts, row.updated_at
-
-
-def _claims(rows: Iterable[Reminder]) -> dict[int, tuple[int, datetime]]:
-    return {int(row.id or 0): _claim(row) for row in rows}
