@@ -25,3 +25,14 @@ def import_all_tables() -> None:
 def metadata() -> MetaData:
     import_all_tables()
     return SQLModel.metadata
+
+
+def map_everything() -> None:
+    """Import every table module and configure the ORM mappers now, before a long-running process starts its
+    threads. SQLAlchemy configures mappers on first use; if one thread's import defines a table class while
+    another thread's first query configures the mappers, that query fails ("dictionary changed size during
+    iteration") and a delivery's bookkeeping with it."""
+    from sqlalchemy.orm import configure_mappers
+
+    import_all_tables()
+    configure_mappers()

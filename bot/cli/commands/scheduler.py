@@ -44,6 +44,7 @@ def run(args: argparse.Namespace) -> int:
     from bot.scheduling.scheduler import ReminderScheduler
     from bot.slack.gateway import SlackGateway
     from bot.store import migrate
+    from bot.store.schema import map_everything
     from bot.store.database import Store
 
     config = load_or_exit(args)
@@ -51,6 +52,7 @@ def run(args: argparse.Namespace) -> int:
     if migrate.pending(store.engine):
         print("the database schema is not up to date; run `incident-bot db upgrade` first", file=sys.stderr)
         return 2
+    map_everything()  # before any thread: mappers are configured on first use, not thread-safely
     holder = ConfigHolder(config_paths(args), config, guard=lambda new: in_use.conflicts(store, new))
     holder.start_watching(config.settings.reload_poll_seconds)
     holder.install_sighup()

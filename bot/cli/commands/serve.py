@@ -85,6 +85,7 @@ def run(args: argparse.Namespace) -> int:
     from bot.slack.services import SlackServices
     from bot.slack.transport import serve_beside_socket_mode, serve_http, serve_socket_mode, web_mount
     from bot.store import migrate
+    from bot.store.schema import map_everything
     from bot.store.database import Store
     from bot.web.setup import web_from_env
 
@@ -108,6 +109,7 @@ def run(args: argparse.Namespace) -> int:
     if migrate.pending(store.engine):
         log.info("applying database migrations")
         migrate.upgrade(store.engine)
+    map_everything()  # before any thread: mappers are configured on first use, not thread-safely
     holder = ConfigHolder(config_paths(args), config, complete=True, guard=lambda new: in_use.conflicts(store, new))
     holder.start_watching(config.settings.reload_poll_seconds)
     holder.install_sighup()
