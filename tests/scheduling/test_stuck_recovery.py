@@ -24,6 +24,7 @@ from bot.scheduling.tables import Reminder
 from bot.scheduling.worker import OutboxWorker
 from tests.conftest import REPO_ROOT
 from tests.scheduling.fakes import FakeChat
+from tests.scheduling.workers import wait_for
 
 TUESDAY = datetime(2026, 12, 22, 10, 0, tzinfo=timezone.utc)
 KATRIN = "U0KATRIN1"
@@ -45,15 +46,6 @@ class SlowAnswers(FakeChat):
 @pytest.fixture(scope="module")
 def config():
     return load_config(ConfigPaths(REPO_ROOT / "config", REPO_ROOT / "playbooks"))
-
-
-def _wait(predicate, timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return bool(predicate())
 
 
 def _state(store, key: str) -> str:
@@ -88,17 +80,17 @@ def test_a_row_the_new_worker_claims_at_take_over_is_not_recovered_as_stuck(stor
     def start_and_claim(worker: OutboxWorker) -> None:
         start(worker)
         worker.wake()
-        assert _wait(lambda: _state(store, "status-1:reply") == "sending", 5)
+        assert wait_for(lambda: _state(store, "status-1:reply") == "sending", 5)
 
     monkeypatch.setattr(OutboxWorker, "start", start_and_claim)
     scheduler = ReminderScheduler(store, lambda: config, chat, clock, leader=AlwaysLeader(), poll_seconds=0.1,
                                   leader_retry_seconds=0.05)
     scheduler.start()
     try:
-        assert _wait(lambda: scheduler.ready, 10)
+        assert wait_for(lambda: scheduler.ready, 10)
         time.sleep(0.3)  # a recovery, if one was started, is waiting on Slack beside the worker now
         chat.release.set()
-        assert _wait(lambda: _state(store, "status-1:reply") == "sent", 10)
+        assert wait_for(lambda: _state(store, "status-1:reply") == "sent", 10)
         time.sleep(0.3)
     finally:
         chat.release.set()
@@ -119,7 +111,7 @@ def test_a_row_left_in_sending_by_a_dead_process_is_answered_once_after_restart(
                                   leader_retry_seconds=0.05)
     scheduler.start()
     try:
-        assert _wait(lambda: _state(store, "status-1:reply") == "sent", 10)
+        assert wait_for(lambda: _state(store, "status-1:reply") == "sent", 10)
         time.sleep(0.5)  # later ticks look for stuck rows again
     finally:
         scheduler.stop()
