@@ -27,6 +27,7 @@ back-off (at least what a 429's ``Retry-After`` asked for); the worker
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -62,8 +63,10 @@ def lateness_note(late: timedelta) -> str:
     return f"Sent {span(late)} late: {LATE_SUFFIX}"
 
 
+@functools.cache
 def _waiting() -> Any:
-    """SQL condition: an older row of the same lane, or the row this one comes after, is still open."""
+    """SQL condition: an older row of the same lane, or the row this one comes after, is still open.
+    Built once (an expression is immutable and reusable; building its aliases costs more than the query)."""
     older, first = aliased(Reminder), aliased(Reminder)
     lane_busy = exists().where(older.lane == Reminder.lane, older.id < Reminder.id,  # type: ignore[arg-type]
                                older.state.in_(OPEN_STATES))  # type: ignore[attr-defined]

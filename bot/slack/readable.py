@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable
 from zoneinfo import ZoneInfo
 
 from bot.clock import UTC
@@ -63,12 +63,16 @@ def slack_date(at: datetime) -> str:
 
 
 def _atoms(text: str, *, on_instant: Callable[[datetime], str], on_user: Callable[[str], str],
-           on_channel: Callable[[str], str], escaping: bool) -> Iterable[str]:
-    """The rendered text in pieces that may not be cut: one escaped character, or one rendered token."""
+           on_channel: Callable[[str], str], escaping: bool, whole: bool = False) -> Iterable[str]:
+    """The rendered text in pieces that may not be cut: one escaped character, or one rendered token
+    (``whole``: the text between tokens in one piece, for text that fits anyway)."""
     position = 0
     for match in _TOKEN.finditer(text):
-        for char in text[position:match.start()]:
-            yield escape(char) if escaping else char
+        if whole:
+            yield escape(text[position:match.start()]) if escaping else text[position:match.start()]
+        else:
+            for char in text[position:match.start()]:
+                yield escape(char) if escaping else char
         kind, value = match.lastgroup, match.group()
         if kind == "instant":
             yield on_instant(instant(value))
@@ -77,18 +81,21 @@ def _atoms(text: str, *, on_instant: Callable[[datetime], str], on_user: Callabl
         else:
             yield on_channel(value)
         position = match.end()
-    for char in text[position:]:
-        yield escape(char) if escaping else char
+    if whole:
+        yield escape(text[position:]) if escaping else text[position:]
+    else:
+        for char in text[position:]:
+            yield escape(char) if escaping else char
 
 
-def _fit(atoms: Iterable[str], limit: int | None) -> str:
+def _fit(text: str, limit: int | None, **rendering: Any) -> str:
+    """The rendered text, cut at a piece boundary with an ellipsis when it is longer than ``limit``."""
+    rendered = "".join(_atoms(text, whole=True, **rendering))
+    if limit is None or len(rendered) <= limit:
+        return rendered
     out: list[str] = []
     used = 0
-    pieces = list(atoms)
-    total = sum(len(p) for p in pieces)
-    if limit is None or total <= limit:
-        return "".join(pieces)
-    for piece in pieces:
+    for piece in _atoms(text, **rendering):
         if used + len(piece) > limit - 1:  # one character for the ellipsis
             break
         out.append(piece)
@@ -98,8 +105,8 @@ def _fit(atoms: Iterable[str], limit: int | None) -> str:
 
 def reply(text: str, zone: str, *, limit: int | None = None) -> str:
     """mrkdwn for one reader (an ephemeral reply, a DM to the person acting)."""
-    return _fit(_atoms(text, on_instant=lambda at: local(at, zone), on_user=lambda u: f"<@{u}>",
-                       on_channel=lambda c: f"<#{c}>", escaping=True), limit)
+    return _fit(text, limit, on_instant=lambda at: local(at, zone), on_user=lambda u: f"<@{u}>",
+                on_channel=lambda c: f"<#{c}>", escaping=True)
 
 
 def message(text: str, names: Names | None = None, mentioned: Iterable[str] = (), *,
@@ -112,14 +119,13 @@ def message(text: str, names: Names | None = None, mentioned: Iterable[str] = ()
             return f"<@{u}>"
         return escape(names(u)) if names else u
 
-    return _fit(_atoms(text, on_instant=slack_date, on_user=user, on_channel=lambda c: f"<#{c}>", escaping=True),
-                limit)
+    return _fit(text, limit, on_instant=slack_date, on_user=user, on_channel=lambda c: f"<#{c}>", escaping=True)
 
 
 def plain(text: str, names: Names | None = None, *, limit: int | None = None) -> str:
     """Plain text (a header, a button, a channel topic): nothing is markup, people by name, UTC times."""
-    return _fit(_atoms(text, on_instant=utc, on_user=lambda u: names(u) if names else u,
-                       on_channel=lambda c: c, escaping=False), limit)
+    return _fit(text, limit, on_instant=utc, on_user=lambda u: names(u) if names else u,
+                on_channel=lambda c: c, escaping=False)
 
 
 _RENDERED = re.compile(r"<@([UW][A-Z0-9]+)>|<#([CG][A-Z0-9]+)(?:\|[^>]*)?>|<!date\^\d+\^[^|>]*\|([^>]*)>")

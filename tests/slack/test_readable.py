@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from bot.ports import INCIDENT_CHANNEL, Notice, with_channel
-from bot.slack.readable import message, plain, reply, unrender
+from bot.slack.readable import _atoms, message, plain, reply, slack_date, unrender
 
 
 def test_a_reply_shows_instants_in_the_readers_zone_to_the_minute_and_users_as_mentions():
@@ -51,3 +54,16 @@ def test_the_incident_channel_is_linked_once_it_exists():
     assert message(with_channel(notice, "C0INC0001").lines[0]) == "Channel: <#C0INC0001>"
     assert with_channel(notice, None).lines == ("Channel: its channel (being created)",)
     assert notice.as_text().splitlines()[1] == "Channel: the incident channel"
+
+
+@given(st.lists(st.sampled_from(["a", " ", "<", ">", "&", "&amp;", "U0ANNA001", "C0INC0001", "2026-03-02T09:00:00Z",
+                                 "é", "\n"]), max_size=30), st.integers(min_value=1, max_value=80))
+def test_whole_spans_render_like_one_character_at_a_time(parts, limit):
+    # Text that fits is escaped span by span (the fast path); text that does not is cut piece by piece.
+    # Both must give what escaping one character at a time gives, and a cut never exceeds the limit.
+    text = "".join(parts)
+    by_char = "".join(_atoms(text, on_instant=slack_date, on_user=lambda u: f"<@{u}>",
+                             on_channel=lambda c: f"<#{c}>", escaping=True))
+    assert message(text, None, ("U0ANNA001",)) == by_char
+    cut = message(text, None, ("U0ANNA001",), limit=limit)
+    assert cut == by_char if len(by_char) <= limit else (len(cut) <= limit and cut.endswith("…"))
