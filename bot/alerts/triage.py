@@ -28,27 +28,22 @@ incident, else on the global chain.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable
 
-from sqlalchemy import text
 from sqlmodel import Session, select
 
+from bot.alerts.batch import Batch, Receipt, lock_progress, next_chunk, one_at_a_time, open_keys, waiting
 from bot.alerts.events import AlertEvent
 from bot.alerts.routing import choose_route, suppression
-from bot.alerts.tables import AlertGroup, AlertReceipt
-from bot.audit.trail import NewEvent, append_events
+from bot.alerts.tables import AlertGroup
+from bot.audit.trail import NewEvent
 from bot.clock import Clock, ensure_utc
 
 log = logging.getLogger(__name__)
-
-# pg_advisory_xact_lock key: the first 8 bytes of sha256("incident-bot:alert-triage"), as a signed integer
-TRIAGE_LOCK = int.from_bytes(hashlib.sha256(b"incident-bot:alert-triage").digest()[:8], "big", signed=True)
-
 
 @dataclass(frozen=True)
 class Disposition:
@@ -59,13 +54,7 @@ class Disposition:
     summary: str
 
 
-def group_key(source: Any, event: AlertEvent) -> str:
-    if source is not None and source.group_by:
-        return "labels:" + ",".join(f"{n}={event.labels.get(n, '')}" for n in source.group_by)
-    return event.key
-
-
-def _event_data(receipt: AlertReceipt, index: int, event: AlertEvent, key: str) -> dict[str, Any]:
+def _event_data(receipt: Receipt, index: int, event: AlertEvent, key: str) -> dict[str, Any]:
     return {"receipt": receipt.id, "index": index, "source": receipt.source, "format": receipt.format,
             "key": key, "action": event.action, "summary": event.summary, "labels": event.labels,
             "severity": event.severity, "link": event.link, "alerts": event.count}
@@ -97,68 +86,68 @@ class Triage:
         config = self.config()
         return check(self.store, config.one("alerts"), self.clock.now()) if config.loaded("alerts") else []
 
-    def run_pending(self, limit: int = 2000, batch: int = 50, max_seconds: float = 0.02) -> list[Disposition]:
+    def run_pending(self, limit: int = 2000, batch: int = 200, max_seconds: float = 0.05) -> list[Disposition]:
         """Triage up to ``limit`` waiting receipts in order.  Events that open no incident are handled up to
         ``batch`` receipts (or ``max_seconds``) per transaction, their disposition events appended with one
-        flush; a declaration always gets transactions of its own."""
+        INSERT; a declaration always gets transactions of its own.  The receipts are read and parsed before
+        the transactions, which only read their progress again; a transaction takes the receipts up to the
+        first that (by the groups open when this pass began) opens a new group."""
+        alerts = self._alerts()
         with self.store.session() as s:
-            ids = list(s.exec(select(AlertReceipt.id).where(AlertReceipt.state == "accepted")
-                              .order_by(AlertReceipt.id).limit(limit)).all())  # type: ignore[arg-type]
+            pending = waiting(s, limit)
+            opened = open_keys(s, pending, alerts)
         out: list[Disposition] = []
-        alerts, pos = self._alerts(), 0
-        while pos < len(ids):
+        pos = 0
+        while pos < len(pending):
             declare = None
             started = time.monotonic()
             with self.write_lock, self.store.session() as s:
-                _one_at_a_time(s)
-                chunk = ids[pos:pos + batch]
-                work = _Batch(s, self._receipts(s, chunk), alerts)
-                for receipt_id in chunk:
-                    receipt = work.receipts.get(receipt_id)
-                    while receipt is not None and receipt.state == "accepted" and receipt.done < len(receipt.events):
+                one_at_a_time(s)
+                chunk = next_chunk(pending, pos, batch, opened, alerts)
+                lock_progress(s, chunk)
+                work = Batch(s, chunk, alerts)
+                for receipt in chunk:
+                    while receipt.state == "accepted" and receipt.done < len(receipt.events):
                         index = receipt.done
-                        event = AlertEvent.from_json(receipt.events[index])
+                        event = receipt.events[index]
                         step = self._step(work, receipt, index, event, alerts, ensure_utc(self.clock.now()))
                         if not isinstance(step, Disposition):
-                            declare = (receipt.id, index, event, *step)
+                            declare = (receipt, index, event, *step)
                             break
                         out.append(step)
                     if declare is not None:
                         break
-                    if receipt is not None and receipt.state == "accepted":
-                        self._finish(receipt)
+                    if receipt.state == "accepted":
+                        self._finish(work, receipt)
                     pos += 1
                     if time.monotonic() - started > max_seconds:
                         break
                 work.write()
+                work.note_open(opened)
             if declare is not None:  # several short transactions: the intake's inserts may come in between
                 done = self._declare(*declare)
                 if done is not None:
                     out.append(done)
             busy = self.intake_busy is not None and self.intake_busy()
-            if busy or (self.one_writer and pos < len(ids)):
+            if busy or (self.one_writer and pos < len(pending)):
                 time.sleep(max(0.005, self.pause * (time.monotonic() - started) if busy else 0.0))
         return out
 
-    def _receipts(self, s: Session, ids: list[int]) -> dict[int, AlertReceipt]:
-        rows = s.exec(select(AlertReceipt).where(AlertReceipt.id.in_(ids))  # type: ignore[union-attr]
-                      .order_by(AlertReceipt.id).with_for_update()).all()
-        return {r.id: r for r in rows}  # type: ignore[misc]
-
-    def _finish(self, receipt: AlertReceipt) -> None:
+    def _finish(self, work: Batch, receipt: Receipt) -> None:
         receipt.state, receipt.triaged_at = "triaged", ensure_utc(self.clock.now())
+        work.moved(receipt)
 
     # --- one event ---------------------------------------------------------------------------
 
-    def _claim(self, s: Session, receipt_id: int, index: int) -> AlertReceipt | None:
-        receipt = s.exec(select(AlertReceipt).where(AlertReceipt.id == receipt_id).with_for_update()).first()
-        return receipt if receipt is not None and receipt.done == index else None
+    def _claim(self, s: Session, receipt: Receipt, index: int) -> Receipt | None:
+        lock_progress(s, [receipt])
+        return receipt if receipt.state == "accepted" and receipt.done == index else None
 
-    def _step(self, work: "_Batch", receipt: AlertReceipt, index: int, event: AlertEvent, alerts: Any,
+    def _step(self, work: Batch, receipt: Receipt, index: int, event: AlertEvent, alerts: Any,
               now: datetime) -> Disposition | tuple[int, dict[str, Any]]:
         """Handle one event in the batch's transaction: its disposition, or (group id, data) to declare."""
         s, pending_declare = work.session, None
-        key = group_key(work.source(receipt.source), event)
+        key = work.key(receipt.source, event)
         data = _event_data(receipt, index, event, key)
         group = work.open_group(receipt.source, key)
         if event.action != "trigger" and group is None:
@@ -212,7 +201,7 @@ class Triage:
             pending_declare = group.id
         return pending_declare, data
 
-    def _declare(self, receipt_id: int, index: int, event: AlertEvent, group_id: int, data: dict[str, Any]):
+    def _declare(self, receipt: Receipt, index: int, event: AlertEvent, group_id: int, data: dict[str, Any]):
         from bot.incidents.errors import IncidentError
 
         alerts, config = self._alerts(), self.config()
@@ -237,11 +226,10 @@ class Triage:
                 log.error("alert group %s: route %s could not declare: %s", group_id, name, exc)
         now = ensure_utc(self.clock.now())
         with self.write_lock, self.store.session() as s:
-            _one_at_a_time(s)
-            receipt = self._claim(s, receipt_id, index)
-            if receipt is None:
+            one_at_a_time(s)
+            if self._claim(s, receipt, index) is None:
                 return None
-            work = _Batch(s, {receipt_id: receipt}, alerts)
+            work = Batch(s, [receipt], alerts)
             group = s.get(AlertGroup, group_id)
             group.status, group.route = "open", route_name
             if result is None:
@@ -271,7 +259,7 @@ class Triage:
                 log.exception("alert group %s: opening the incident channel failed", group_id)
         return disposition
 
-    def _resolve(self, work: "_Batch", receipt: AlertReceipt, data: dict[str, Any], group: AlertGroup,
+    def _resolve(self, work: Batch, receipt: Receipt, data: dict[str, Any], group: AlertGroup,
                  now: datetime) -> Disposition:
         s = work.session
         work.write()  # the dispositions before this one precede the cancellations on the chain
@@ -290,63 +278,23 @@ class Triage:
         return self._record(work, receipt, data, group, "resolved", now,
                             f"alert group {group.id} resolved by the source; {len(cancelled)} pending page(s) cancelled")
 
-    def _acknowledge(self, work: "_Batch", receipt: AlertReceipt, data: dict[str, Any], group: AlertGroup,
+    def _acknowledge(self, work: Batch, receipt: Receipt, data: dict[str, Any], group: AlertGroup,
                      now: datetime) -> Disposition:
         group.status, group.last_at = "acknowledged", now
         return self._record(work, receipt, data, group, "acknowledged", now,
                             f"alert group {group.id} acknowledged by the source")
 
-    def _record(self, work: "_Batch", receipt: AlertReceipt, data: dict[str, Any], group: AlertGroup | None,
+    def _record(self, work: Batch, receipt: Receipt, data: dict[str, Any], group: AlertGroup | None,
                 kind: str, now: datetime, summary: str) -> Disposition:
         data = {**data, "disposition": kind, "group": group.id if group else None}
         work.events.append(NewEvent(incident_id=group.incident_id if group else None, actor=f"alerts:{receipt.source}",
                                     kind=f"alert.{kind}", at=now,
                                     summary=f"{data['summary'] or data['key']}: {summary}"[:4000], data=data))
         receipt.done = data["index"] + 1
+        work.moved(receipt)
         if receipt.done >= len(receipt.events):
-            self._finish(receipt)
+            self._finish(work, receipt)
         return Disposition(receipt.id, data["index"], kind, group.id if group else None, summary)
-
-
-def _one_at_a_time(s: Session) -> None:
-    """Triage transactions run one at a time, so that several triage workers keep the receipts' order and the
-    groups' counts exact: SQLite has one writer anyway (BEGIN IMMEDIATE); PostgreSQL takes a lock held until
-    the transaction ends."""
-    if s.get_bind().dialect.name == "postgresql":
-        s.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": TRIAGE_LOCK})
-
-
-class _Batch:
-    """One triage transaction: its receipts (locked), the open groups of their keys (read once), and the
-    disposition events, appended in order with one flush by :meth:`write`."""
-
-    def __init__(self, session: Session, receipts: dict[int, AlertReceipt], alerts: Any) -> None:
-        self.session, self.receipts = session, receipts
-        self.events: list[NewEvent] = []
-        self.groups: dict[tuple[str, str], AlertGroup | None] = {}
-        self._sources = {x.id: x for x in alerts.sources}
-        wanted = {(r.source, group_key(self.source(r.source), AlertEvent.from_json(e)))
-                  for r in receipts.values() if r.state == "accepted" for e in r.events[r.done:]}
-        if wanted:
-            for g in session.exec(select(AlertGroup).where(
-                    AlertGroup.open_key.in_({k for _, k in wanted}))).all():  # type: ignore[union-attr]
-                if (g.source, g.open_key) in wanted:
-                    self.groups[(g.source, g.open_key)] = g  # type: ignore[index]
-            self.groups.update({k: None for k in wanted if k not in self.groups})
-
-    def source(self, source_id: str) -> Any:
-        return self._sources.get(source_id)
-
-    def open_group(self, source: str, key: str) -> AlertGroup | None:
-        if (source, key) not in self.groups:
-            self.groups[(source, key)] = self.session.exec(select(AlertGroup).where(
-                AlertGroup.source == source, AlertGroup.open_key == key)).first()
-        return self.groups[(source, key)]
-
-    def write(self) -> None:
-        if self.events:
-            append_events(self.session, self.events)
-            self.events = []
 
 
 def _slack_of(config: Any, person_id: str) -> str:

@@ -17,9 +17,17 @@ from bot.alerts.triage import Triage
 log = logging.getLogger(__name__)
 
 
+# After a pass that found receipts, the next waits this long for more to gather: during an alert storm each
+# transaction then takes tens of receipts instead of the few that came in while the last one ran, and its
+# fixed cost (locks, queries, commit) is shared by them.  A backlog (a full pass) is worked through at once.
+GATHER_SECONDS = 0.1
+PASS_LIMIT = 2000
+
+
 class TriageWorker:
-    def __init__(self, triage: Triage, wake: threading.Event, *, poll_seconds: float = 5.0) -> None:
-        self.triage, self.wake, self.poll = triage, wake, poll_seconds
+    def __init__(self, triage: Triage, wake: threading.Event, *, poll_seconds: float = 5.0,
+                 gather_seconds: float = GATHER_SECONDS) -> None:
+        self.triage, self.wake, self.poll, self.gather = triage, wake, poll_seconds, gather_seconds
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -36,15 +44,17 @@ class TriageWorker:
     def _loop(self) -> None:
         while not self._stop.is_set():
             self.wake.clear()
-            busy = False
+            done = 0
             try:
                 if self.triage.config().loaded("alerts"):  # alerts.yaml may come (or go) with a reload
                     self.triage.check_heartbeats()
-                    busy = bool(self.triage.run_pending())
+                    done = len(self.triage.run_pending(limit=PASS_LIMIT))
             except Exception:  # a database hiccup: the receipts stay stored and are triaged on the next pass
                 log.exception("alert triage failed; retrying")
-            if not busy:
+            if not done:
                 self.wake.wait(self.poll)
+            elif done < PASS_LIMIT:
+                self._stop.wait(self.gather)
 
 
 def worker_process_triage(store, config: Callable[[], Any], clock, incidents, *,

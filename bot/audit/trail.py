@@ -124,6 +124,51 @@ def append_events(session: Session, new: list[NewEvent]) -> list[TimelineEvent]:
     return out
 
 
+def append_rows(session: Session, new: list[NewEvent]) -> None:
+    """:func:`append_events` for a unit of work that appends many events and reads none of them back (alert
+    triage): the same rows, chained and sealed the same way, written by one multi-row INSERT instead of one
+    ORM object each, which costs several times more than the row itself.
+
+    Evidence rows the unit of work changed so far are first written onto the events it appended before
+    (:func:`bot.audit.evidence.record`); after the INSERT the chains it appended to are no longer known to
+    this unit of work, so the next append (or evidence) reads their heads again, from these rows.
+    """
+    from sqlalchemy import insert
+
+    from bot.audit.evidence import record
+
+    if not new:
+        return
+    record(session)  # flushes, so the ORM events appended before are rows the head query sees
+    stamp = session.info.get(CONFIG_VERSION)
+    appended: dict[str, TimelineEvent] = session.info.setdefault(APPENDED, {})
+    incidents = {chain_name(item.incident_id): item.incident_id for item in new}
+    heads = {chain: (appended[chain].seq, appended[chain].hash) for chain in incidents
+             if _known(session, appended, chain)}
+    fresh = {i for chain, i in incidents.items() if chain not in heads}
+    if fresh:
+        heads |= _heads(session, fresh)
+    rows = []
+    for item in new:
+        payload = json.loads(canonical_json(item.data or {}))  # what the database will give back
+        if stamp and CONFIG_VERSION not in payload:
+            payload[CONFIG_VERSION] = stamp
+        chain, at = chain_name(item.incident_id), ensure_utc(item.at)
+        seq, prev = heads.get(chain, (0, GENESIS))
+        seq += 1
+        digest = content_digest(item.summary, payload, chain=chain, seq=seq)
+        sealed = event_hash(chain=chain, seq=seq, at=at, actor=item.actor, kind=item.kind, digest=digest,
+                            prev_hash=prev)
+        rows.append({"chain": chain, "seq": seq, "incident_id": item.incident_id, "at": at, "actor": item.actor,
+                     "kind": item.kind, "summary": item.summary, "data": payload, "content_digest": digest,
+                     "prev_hash": prev, "hash": sealed, "redacted": False, "digest_version": DIGEST_VERSION,
+                     "redaction": None})
+        heads[chain] = (seq, sealed)
+    session.execute(insert(TimelineEvent.__table__), rows)  # type: ignore[attr-defined]
+    for chain in incidents:
+        appended.pop(chain, None)
+
+
 def _known(session: Session, appended: dict[str, TimelineEvent], chain: str) -> bool:
     """Did this unit of work append to ``chain`` already (its lock is held and its head is known)?"""
     return chain in appended and appended[chain] in session

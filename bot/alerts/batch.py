@@ -1,0 +1,165 @@
+"""One triage transaction's working set: its receipts, the open groups of their keys, the disposition events.
+
+Receipts are read with plain (Core) queries, their events parsed before the
+transaction (a receipt's events never change once stored); in the
+transaction only their progress (``done``, ``state``) is read again, locked,
+because another triage worker may have moved it.  What the transaction
+changes is written in bulk by :meth:`Batch.write`: the disposition events by
+one multi-row INSERT (:func:`bot.audit.trail.append_rows`), the receipts'
+progress by one UPDATE statement executed for all of them.  Groups are few
+per transaction and stay ORM rows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Iterable
+
+from sqlalchemy import bindparam, select, text, update
+from sqlmodel import Session
+from sqlmodel import select as orm_select
+
+from bot.alerts.events import AlertEvent
+from bot.alerts.tables import AlertGroup, AlertReceipt
+from bot.audit.trail import NewEvent, append_rows
+
+# pg_advisory_xact_lock key: the first 8 bytes of sha256("incident-bot:alert-triage"), as a signed integer
+TRIAGE_LOCK = int.from_bytes(hashlib.sha256(b"incident-bot:alert-triage").digest()[:8], "big", signed=True)
+
+_RECEIPTS = AlertReceipt.__table__  # type: ignore[attr-defined]
+_PROGRESS = (update(_RECEIPTS).where(_RECEIPTS.c.id == bindparam("rid"))
+             .values(done=bindparam("to_done"), state=bindparam("to_state"), triaged_at=bindparam("to_triaged_at")))
+
+
+def group_key(source: Any, event: AlertEvent) -> str:
+    if source is not None and source.group_by:
+        return "labels:" + ",".join(f"{n}={event.labels.get(n, '')}" for n in source.group_by)
+    return event.key
+
+
+def _keys(receipt: "Receipt", sources: dict[str, Any], *, triggers: bool = False) -> set[tuple[str, str]]:
+    """(source, group key) of the receipt's events not triaged yet (``triggers``: of those that fire)."""
+    source = sources.get(receipt.source)
+    return {(receipt.source, group_key(source, e)) for e in receipt.events[receipt.done:]
+            if not triggers or e.action == "trigger"}
+
+
+def _sources(alerts: Any) -> dict[str, Any]:
+    return {x.id: x for x in alerts.sources}
+
+
+@dataclass
+class Receipt:
+    """A stored receipt as triage works on it: its parsed events and how far triage got."""
+
+    id: int
+    source: str
+    format: str
+    events: list[AlertEvent]
+    done: int
+    state: str
+    triaged_at: datetime | None = field(default=None)
+
+
+def waiting(session: Session, limit: int) -> list[Receipt]:
+    """The oldest ``limit`` receipts not triaged yet, in order, their events parsed."""
+    c = _RECEIPTS.c
+    rows = session.execute(select(c.id, c.source, c.format, c.events, c.done, c.state)
+                           .where(c.state == "accepted").order_by(c.id).limit(limit)).all()
+    return [Receipt(r.id, r.source, r.format, [AlertEvent.from_json(e) for e in r.events], r.done, r.state)
+            for r in rows]
+
+
+def open_keys(session: Session, receipts: list[Receipt], alerts: Any) -> set[tuple[str, str]]:
+    """Which of the receipts' (source, group key) have an open group now (read without locking: a hint for
+    :func:`next_chunk`, not a decision)."""
+    sources = _sources(alerts)
+    wanted = set().union(*(_keys(r, sources) for r in receipts)) if receipts else set()
+    if not wanted:
+        return set()
+    g = AlertGroup.__table__.c  # type: ignore[attr-defined]
+    found = session.execute(select(g.source, g.open_key).where(g.open_key.in_({k for _, k in wanted}))).all()
+    return {(source, key) for source, key in found if (source, key) in wanted}
+
+
+def next_chunk(pending: list[Receipt], pos: int, batch: int, opened: set[tuple[str, str]], alerts: Any) -> list[Receipt]:
+    """The receipts for the next transaction: from ``pos``, at most ``batch``, ending with the first whose alert
+    would open a new group by ``opened`` (its declaration ends the transaction anyway; the receipts after it
+    would be read and locked for nothing)."""
+    sources, chunk = _sources(alerts), []
+    for receipt in pending[pos:pos + batch]:
+        chunk.append(receipt)
+        if not _keys(receipt, sources, triggers=True) <= opened:
+            break
+    return chunk
+
+
+def one_at_a_time(session: Session) -> None:
+    """Triage transactions run one at a time, so that several triage workers keep the receipts' order and the
+    groups' counts exact: SQLite has one writer anyway (BEGIN IMMEDIATE); PostgreSQL takes a lock held until
+    the transaction ends."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": TRIAGE_LOCK})
+
+
+def lock_progress(session: Session, receipts: Iterable[Receipt]) -> None:
+    """Read (and on PostgreSQL lock) the receipts' progress again: another worker may have triaged them."""
+    by_id = {r.id: r for r in receipts}
+    if not by_id:
+        return
+    c = _RECEIPTS.c
+    for rid, done, state in session.execute(select(c.id, c.done, c.state).where(c.id.in_(list(by_id)))
+                                            .with_for_update()).all():
+        by_id[rid].done, by_id[rid].state = done, state
+
+
+class Batch:
+    """One triage transaction: its receipts, the open groups of their keys (read once), and the disposition
+    events, appended in order by :meth:`write`."""
+
+    def __init__(self, session: Session, receipts: list[Receipt], alerts: Any) -> None:
+        self.session = session
+        self.events: list[NewEvent] = []
+        self.groups: dict[tuple[str, str], AlertGroup | None] = {}
+        self._moved: dict[int, Receipt] = {}
+        self._sources = _sources(alerts)
+        wanted = set().union(*(_keys(r, self._sources) for r in receipts if r.state == "accepted")) \
+            if receipts else set()
+        if wanted:
+            for g in session.exec(orm_select(AlertGroup).where(
+                    AlertGroup.open_key.in_({k for _, k in wanted}))).all():  # type: ignore[union-attr]
+                if (g.source, g.open_key) in wanted:
+                    self.groups[(g.source, g.open_key)] = g  # type: ignore[index]
+            self.groups.update({k: None for k in wanted if k not in self.groups})
+
+    def key(self, source_id: str, event: AlertEvent) -> str:
+        return group_key(self._sources.get(source_id), event)
+
+    def note_open(self, opened: set[tuple[str, str]]) -> None:
+        """Bring the caller's hint of open groups up to date with what this transaction saw and did."""
+        for key, group in self.groups.items():
+            if group is not None and group.open_key is not None:
+                opened.add(key)
+            else:
+                opened.discard(key)
+
+    def open_group(self, source: str, key: str) -> AlertGroup | None:
+        if (source, key) not in self.groups:
+            self.groups[(source, key)] = self.session.exec(orm_select(AlertGroup).where(
+                AlertGroup.source == source, AlertGroup.open_key == key)).first()
+        return self.groups[(source, key)]
+
+    def moved(self, receipt: Receipt) -> None:
+        """The receipt's progress changed: written by :meth:`write`."""
+        self._moved[receipt.id] = receipt
+
+    def write(self) -> None:
+        if self.events:
+            append_rows(self.session, self.events)
+            self.events = []
+        if self._moved:
+            self.session.execute(_PROGRESS, [{"rid": r.id, "to_done": r.done, "to_state": r.state,
+                                              "to_triaged_at": r.triaged_at} for r in self._moved.values()])
+            self._moved = {}
