@@ -24,7 +24,7 @@ from typing import Any, Callable, Literal
 from pydantic import BaseModel, ValidationError
 
 from bot.config.errors import ConfigInvalid, ConfigIssue
-from bot.config.kinds import KINDS, ConfigKind
+from bot.config.kinds import KINDS, ConfigKind, kind_named
 from bot.config.repair import UsablePart, usable_part
 from bot.config.validation import issues_from_validation
 from bot.config.yaml_source import DocPath, YamlDocument, format_path, identify_yaml_file, read_yaml_file
@@ -210,7 +210,7 @@ def collect(paths: ConfigPaths, *, compliance_blocks: bool = True, complete: boo
     """
     issues: list[ConfigIssue] = []
     reading = _Reading()
-    wanted = set(kinds) if kinds is not None else {k.name for k in KINDS}
+    wanted = {kind_named(k).name for k in kinds} if kinds is not None else {k.name for k in KINDS}  # a typo raises
     for kind in KINDS:
         if kind.name in wanted:
             _read_kind(kind, paths.root(kind), reading, issues)
@@ -234,7 +234,7 @@ def collect(paths: ConfigPaths, *, compliance_blocks: bool = True, complete: boo
 
 def missing_required(paths: ConfigPaths, present: set[str]) -> list[ConfigIssue]:
     """Errors for the kinds of file a working bot needs but the folders do not have at all."""
-    from bot.config.kinds import REQUIRED_KINDS, kind_named
+    from bot.config.kinds import REQUIRED_KINDS
 
     out = []
     for name in REQUIRED_KINDS:

@@ -7,6 +7,8 @@ import hashlib
 import shutil
 from pathlib import Path
 
+import pytest
+
 from bot.cli.commands.deadlines import ASSESSMENT_KINDS as DEADLINE_KINDS
 from bot.cli.commands.oncall import ONCALL_KINDS
 from bot.config.loader import ConfigPaths, collect
@@ -73,3 +75,8 @@ def test_the_version_of_a_partial_load_covers_every_file(tmp_path):
         assert partial is not None
         assert config_version(partial).digest == config_version(full).digest == recipe
         assert config_version(partial).files == config_version(full).files
+
+
+def test_a_kind_that_does_not_exist_is_a_programming_error(tmp_path):
+    with pytest.raises(KeyError, match="rota"):
+        collect(shipped_copy(tmp_path), kinds=("settings", "rota"))
