@@ -33,10 +33,11 @@ class ExitWith(SystemExit):
     pass
 
 
-def load_or_exit(args: argparse.Namespace, *, complete: bool = False) -> Config:
+def load_or_exit(args: argparse.Namespace, *, complete: bool = False, kinds: tuple[str, ...] | None = None) -> Config:
     """Load the configuration; on errors print each as file:line:col and exit 2.
-    ``complete``: also require the files a working bot needs (people, rotas, playbooks)."""
-    config, issues = collect(config_paths(args), complete=complete)
+    ``complete``: also require the files a working bot needs (people, rotas, playbooks).
+    ``kinds``: only these kinds of file and those their checks read (see :func:`bot.config.loader.collect`)."""
+    config, issues = collect(config_paths(args), complete=complete, kinds=kinds)
     if config is None:
         print_issues([i for i in issues if i.severity == "error"])
         errors = sum(1 for i in issues if i.severity == "error")

@@ -24,10 +24,10 @@ from typing import Any, Callable, Literal
 from pydantic import BaseModel, ValidationError
 
 from bot.config.errors import ConfigInvalid, ConfigIssue
-from bot.config.kinds import KINDS, ConfigKind
+from bot.config.kinds import KINDS, ConfigKind, kind_named
 from bot.config.repair import UsablePart, usable_part
 from bot.config.validation import issues_from_validation
-from bot.config.yaml_source import DocPath, YamlDocument, format_path, read_yaml_file
+from bot.config.yaml_source import DocPath, YamlDocument, format_path, identify_yaml_file, read_yaml_file
 
 
 @dataclass(frozen=True)
@@ -68,6 +68,9 @@ class Config:
     paths: ConfigPaths
     files: dict[str, list[LoadedFile]]
     warnings: list[ConfigIssue] = field(default_factory=list)
+    # Files of the kinds a partial load did not read (``collect(kinds=...)``): identified, not parsed (model None),
+    # so the configuration version still covers every file.
+    unread: list[LoadedFile] = field(default_factory=list)
     cache: dict[str, Any] = field(default_factory=dict)  # domain indexes built from this config
     # The day `check` looks ahead from (the reader's today), and how many weeks (None: as configured).
     # None for a running bot: a restart must never fail because the calendar moved on.
@@ -135,9 +138,17 @@ class _Reading:
     dropped: set[str] = field(default_factory=set)  # ids of items that exist but have errors
 
 
+def _files_of(kind: ConfigKind, root: Path) -> list[Path]:
+    return sorted(p for p in root.glob(kind.pattern) if p.is_file()) if root.is_dir() else []
+
+
+def _unread(kind: ConfigKind, root: Path) -> list[LoadedFile]:
+    docs = [identify_yaml_file(path, _display(path)) for path in _files_of(kind, root)]
+    return [LoadedFile(kind.name, doc, None) for doc in docs if doc is not None]
+
+
 def _read_kind(kind: ConfigKind, root: Path, reading: _Reading, issues: list[ConfigIssue]) -> None:
-    matches = sorted(p for p in root.glob(kind.pattern) if p.is_file()) if root.is_dir() else []
-    for path in matches:
+    for path in _files_of(kind, root):
         reading.present.add(kind.name)
         doc, parse_issues = read_yaml_file(path, _display(path))
         issues.extend(parse_issues)
@@ -181,7 +192,8 @@ def _cross_check(kind: ConfigKind, config: Config, reading: _Reading) -> list[Co
 
 
 def collect(paths: ConfigPaths, *, compliance_blocks: bool = True, complete: bool = False,
-            today: date | None = None, weeks_ahead: int | None = None) -> tuple[Config | None, list[ConfigIssue]]:
+            today: date | None = None, weeks_ahead: int | None = None,
+            kinds: tuple[str, ...] | None = None) -> tuple[Config | None, list[ConfigIssue]]:
     """Load everything; return (config or None, every issue incl. warnings).
 
     Every file is read and validated on its own, and the cross-file checks run on every usable part
@@ -192,18 +204,23 @@ def collect(paths: ConfigPaths, *, compliance_blocks: bool = True, complete: boo
     see that rota. Structural errors always refuse the configuration.
     ``complete=True`` also requires the files a working bot needs (``check``, ``serve``).
     ``today`` also checks the weeks ahead of that day (``check``; ``weeks_ahead`` overrides the files).
+    ``kinds``: read only these kinds (a command that needs only part of the configuration). The files of the
+    others are neither read nor checked, and a cross-check that reads a kind left out is not run (it would
+    take the missing files for unknown references): ``check`` and ``serve`` read everything.
     """
     issues: list[ConfigIssue] = []
     reading = _Reading()
+    wanted = {kind_named(k).name for k in kinds} if kinds is not None else {k.name for k in KINDS}  # a typo raises
     for kind in KINDS:
-        _read_kind(kind, paths.root(kind), reading, issues)
+        if kind.name in wanted:
+            _read_kind(kind, paths.root(kind), reading, issues)
     if not paths.config_dir.is_dir():
         issues.append(ConfigIssue(str(paths.config_dir), 1, 1, "", "configuration folder not found; "
                                   "pass --config-dir or set BOT_CONFIG_DIR"))
     usable = {k: reading.files.get(k, []) + reading.partial.get(k, []) for k in reading.files.keys() | reading.partial}
     checking = Config(paths=paths, files=usable, today=today, weeks_ahead=weeks_ahead)
     for kind in KINDS:
-        if checking.loaded(kind.name):
+        if checking.loaded(kind.name) and wanted.issuperset(kind.depends_on):
             issues.extend(_cross_check(kind, checking, reading))
     if complete:
         issues.extend(missing_required(paths, reading.present))
@@ -211,12 +228,13 @@ def collect(paths: ConfigPaths, *, compliance_blocks: bool = True, complete: boo
         return None, issues
     config = Config(paths=paths, files=reading.files, today=today, weeks_ahead=weeks_ahead)
     config.warnings = [i for i in issues if i.severity == "warning"]
+    config.unread = [f for kind in KINDS if kind.name not in wanted for f in _unread(kind, paths.root(kind))]
     return config, issues
 
 
 def missing_required(paths: ConfigPaths, present: set[str]) -> list[ConfigIssue]:
     """Errors for the kinds of file a working bot needs but the folders do not have at all."""
-    from bot.config.kinds import REQUIRED_KINDS, kind_named
+    from bot.config.kinds import REQUIRED_KINDS
 
     out = []
     for name in REQUIRED_KINDS:

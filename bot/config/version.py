@@ -6,7 +6,8 @@ permission decision therefore records the *configuration version* of the
 :class:`~bot.config.loader.Config` it was made with:
 
 * ``hash``: SHA-256 over the sorted list of ``<folder>/<file> <sha256 of its bytes>``
-  lines, one per file that was loaded (``config/rotas.yaml``, ``playbooks/sev1.yaml`` …).
+  lines, one per file that was loaded (``config/rotas.yaml``, ``playbooks/sev1.yaml`` …), including the files
+  of kinds a command does not read (``collect(kinds=...)`` identifies them without parsing them).
   It is computed from the bytes the loader actually read, never from the disk later,
   so an edit after loading cannot change the version of a decision already made.
   Anyone can recompute it with ``sha256sum`` over the files (``incident-bot check``
@@ -113,7 +114,7 @@ def _git_state(config: Any, blobs: dict[str, tuple[Path, str]]) -> tuple[str | N
 def build_version(config: Any) -> ConfigVersion:
     files: list[tuple[str, str]] = []
     blobs: dict[str, tuple[Path, str]] = {}
-    for kind_files in config.files.values():
+    for kind_files in (*config.files.values(), getattr(config, "unread", ())):
         for loaded in kind_files:
             label = _label(config, loaded)
             files.append((label, loaded.doc.sha256))

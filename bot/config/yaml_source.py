@@ -257,7 +257,24 @@ def read_yaml_file(path: Path, display: str | None = None) -> tuple[YamlDocument
         return None, [ConfigIssue(name, 1, 1, "", f"cannot read file: {exc.strerror}")]
     doc, issues = parse_yaml(text, name)
     if doc is not None:
-        doc.source = path
-        doc.sha256 = hashlib.sha256(raw).hexdigest()
-        doc.git_blob = hashlib.sha1(b"blob %d\0" % len(raw) + raw).hexdigest()  # noqa: S324 - git's object id
+        _identify(doc, path, raw)
     return doc, issues
+
+
+def _identify(doc: YamlDocument, path: Path, raw: bytes) -> None:
+    doc.source = path
+    doc.sha256 = hashlib.sha256(raw).hexdigest()
+    doc.git_blob = hashlib.sha1(b"blob %d\0" % len(raw) + raw).hexdigest()  # noqa: S324 - git's object id
+
+
+def identify_yaml_file(path: Path, display: str | None = None) -> YamlDocument | None:
+    """A file's identity (source, SHA-256, git blob id) without parsing it; None when it cannot be read.
+    A command that reads only some kinds of file still records the version of the whole configuration."""
+    try:
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)
+    except OSError:
+        return None
+    doc = YamlDocument(file=display or str(path), data=None)
+    _identify(doc, path, raw)
+    return doc

@@ -125,8 +125,12 @@ def build_situation(args: argparse.Namespace, config: Any) -> tuple[list[str], S
                              derived=unconfirmed)
 
 
+# What an assessment reads (the catalog listing also names the playbooks that use each regime: everything).
+ASSESSMENT_KINDS = ("settings", "regulation", "organisation", "catalog", "derivation")
+
+
 def run(args: argparse.Namespace) -> int:
-    config = load_or_exit(args)
+    config = load_or_exit(args, kinds=None if args.what == "catalog" else ASSESSMENT_KINDS)
     if args.what == "catalog":
         return print_catalog(config, args)
     if not args.regime:

@@ -126,11 +126,15 @@ def run_record(args: argparse.Namespace, config) -> int:
     return 0
 
 
+# What a page plan and a work record read: the team and the playbooks (which severity pages what, exceptions).
+ONCALL_KINDS = ("settings", "people", "rotas", "labor", "playbook")
+
+
 def run(args: argparse.Namespace) -> int:
     from bot.incidents.declared_exception import justification_problem
     from bot.oncall.directory import rota_ids
 
-    config = load_or_exit(args)
+    config = load_or_exit(args, kinds=ONCALL_KINDS)
     if args.rota == "record":
         return run_record(args, config)
     if args.person or args.start or args.end or args.note or args.by or args.incident is not None:
