@@ -17,7 +17,7 @@ from typing import Any, Callable
 from sqlalchemy import bindparam, update
 from sqlmodel import Session, select
 
-from bot.audit.trail import NewEvent, append_events
+from bot.audit.trail import NewEvent, append_rows
 from bot.clock import Clock
 from bot.ports import ChatError, ChatPort
 from bot.scheduling import execute, failures
@@ -100,8 +100,9 @@ class Recorder:
 
     def record_batch(self, results: list[tuple[Reminder, execute.Done | Exception, datetime]]) -> dict[str, int]:
         """Step 3 for several rows done in Slack: failures one by one (each decides its back-off), deliveries
-        in one unit of work (their timeline events appended with one look at each chain's head). If that
-        fails, each delivery is recorded on its own, so one bad row cannot leave the others to be done again."""
+        in one unit of work (their timeline events chained with one look at each chain's head, written by one
+        INSERT). If that fails, each delivery is recorded on its own, so one bad row cannot leave the others to
+        be done again."""
         counts: dict[str, int] = {}
         done = [(row, outcome, at) for row, outcome, at in results if isinstance(outcome, execute.Done)]
         for row, outcome, _at in results:
@@ -151,7 +152,7 @@ class Recorder:
                     kind.after_sent(s, config, row, sent_at)
                 if getattr(kind, "RESYNC_AFTER_SENT", False):
                     resync.add(row.incident_id)
-            append_events(s, events)
+            append_rows(s, events)  # one INSERT: nothing here reads the events back
             for incident_id in sorted(resync):
                 self._resync(s, config, incident_id, now)
 
