@@ -14,12 +14,14 @@ out, so nothing is reported twice or wrongly.
 
 from __future__ import annotations
 
+import gc
 import os
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, Callable, Literal
+from typing import Any, Callable, Iterator, Literal
 
 from pydantic import BaseModel, ValidationError
 
@@ -193,6 +195,29 @@ def collect(paths: ConfigPaths, *, compliance_blocks: bool = True, complete: boo
     ``complete=True`` also requires the files a working bot needs (``check``, ``serve``).
     ``today`` also checks the weeks ahead of that day (``check``; ``weeks_ahead`` overrides the files).
     """
+    with _collector_paused():
+        return _collect(paths, compliance_blocks, complete, today, weeks_ahead)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a configuration is read and checked.
+
+    Loading builds hundreds of thousands of objects that all stay alive (nodes, values, models, shifts);
+    the collector, started every few hundred allocations, walked them again and again: at 20,000 people
+    it took two thirds of the time of composing people.yaml (bench/org_scale.py). Nothing made here is
+    freed any later for it: the collector runs as before once the load is over (unless it was off)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _collect(paths: ConfigPaths, compliance_blocks: bool, complete: bool, today: date | None,
+             weeks_ahead: int | None) -> tuple[Config | None, list[ConfigIssue]]:
     issues: list[ConfigIssue] = []
     reading = _Reading()
     for kind in KINDS:
