@@ -52,6 +52,20 @@ _HAVE_LIBYAML = bool(getattr(yaml, "__with_libyaml__", False))
 _LIBYAML: tuple[type, ...] = (yaml.cyaml.CParser,) if _HAVE_LIBYAML else ()
 
 
+class _Typing:
+    """BaseResolver.resolve without path resolvers (none are registered), over per-first-character lists of the
+    implicit resolvers joined once: the tag of each of the hundreds of thousands of scalars of a large file."""
+
+    def resolve(self, kind: type, value: Any, implicit: tuple[bool, bool]) -> str:
+        if kind is not ScalarNode or self.yaml_path_resolvers:  # type: ignore[attr-defined]
+            return super().resolve(kind, value, implicit)  # type: ignore[misc]
+        if implicit[0]:
+            for tag, regexp in _IMPLICIT.get(value[:1], _IMPLICIT[None]):
+                if regexp.match(value):
+                    return tag
+        return Resolver.DEFAULT_SCALAR_TAG
+
+
 class _BoundedAliases(Composer):
     """Composing with bounded aliases, over the events of either parser (pure Python or libyaml).
 
@@ -98,7 +112,7 @@ class _BoundedAliases(Composer):
         return node
 
 
-class _StrictLoader(_BoundedAliases, yaml.SafeLoader):
+class _StrictLoader(_BoundedAliases, _Typing, yaml.SafeLoader):
     """SafeLoader with YAML-1.2-like implicit typing for booleans and numbers, and bounded aliases.
 
     The reference reader: its messages and positions are the ones a manager sees for a broken file.
@@ -109,7 +123,7 @@ class _StrictLoader(_BoundedAliases, yaml.SafeLoader):
         self._start_counting()
 
 
-class _FastLoader(_BoundedAliases, *_LIBYAML, SafeConstructor, Resolver):  # type: ignore[misc]
+class _FastLoader(_BoundedAliases, _Typing, *_LIBYAML, SafeConstructor, Resolver):  # type: ignore[misc]
     """The same composer and typing over libyaml's parser (PyYAML's C extension), when it is installed.
 
     libyaml reports the same events at the same lines and columns as the pure-Python parser; only its
@@ -124,7 +138,7 @@ class _FastLoader(_BoundedAliases, *_LIBYAML, SafeConstructor, Resolver):  # typ
         self._start_counting()
 
 
-class _WholeLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+class _WholeLoader(_Typing, getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
     """libyaml composing the whole node graph, with the same typing: for a text without aliases (no
     ``*`` in it), where there is nothing to bound and no Python step per value is needed."""
 
@@ -155,6 +169,12 @@ def _install_resolvers() -> None:
         list("-+0123456789."),
     )
     _FastLoader.yaml_implicit_resolvers = _WholeLoader.yaml_implicit_resolvers = _StrictLoader.yaml_implicit_resolvers
+    wildcard = resolvers.get(None, [])
+    _IMPLICIT.update({first: pairs + wildcard for first, pairs in resolvers.items() if first is not None})
+    _IMPLICIT[None] = wildcard
+
+
+_IMPLICIT: dict[str | None, list[tuple[str, re.Pattern[str]]]] = {}  # first character -> resolvers to try
 
 
 _install_resolvers()
