@@ -232,7 +232,7 @@ def describe_value(value: Any) -> str:
 
 
 _STR = "tag:yaml.org,2002:str"
-_MERGE = {"tag:yaml.org,2002:merge", "tag:yaml.org,2002:value"}  # the keys flatten_mapping rewrites
+_MERGE_TAG, _VALUE_TAG = "tag:yaml.org,2002:merge", "tag:yaml.org,2002:value"  # keys flatten_mapping rewrites
 
 
 class _Builder:
@@ -249,7 +249,8 @@ class _Builder:
         if isinstance(node, SequenceNode):
             return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
         assert isinstance(node, MappingNode)
-        if any(key_node.tag in _MERGE for key_node, _ in node.value):
+        tags = [key_node.tag for key_node, _ in node.value]
+        if _MERGE_TAG in tags or _VALUE_TAG in tags:
             self.loader.flatten_mapping(node)
         result: dict[Any, Any] = {}
         first_seen: dict[Any, tuple[int, int]] = {}
