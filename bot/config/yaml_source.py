@@ -46,7 +46,7 @@ class AliasRefused(yaml.composer.ComposerError):
     """An alias that refers to itself, or aliases that would expand beyond the budget."""
 
 
-# libyaml's parser when PyYAML was built with it (``yaml.__with_libyaml__``): about ten times faster than
+# libyaml's parser when PyYAML was built with it (``yaml.__with_libyaml__``): about eight times faster than
 # the pure-Python one on a large people.yaml. Without it every file is read by the pure-Python parser.
 _HAVE_LIBYAML = bool(getattr(yaml, "__with_libyaml__", False))
 _LIBYAML: tuple[type, ...] = (yaml.cyaml.CParser,) if _HAVE_LIBYAML else ()
