@@ -12,6 +12,9 @@ and column, and the reader refuses what PyYAML would silently accept:
   hang the bot or fill its memory.
 
 Only plain data is built (safe_load semantics): no Python object tags.
+Files are parsed by libyaml when PyYAML has it, with the same values, positions and issues as the
+pure-Python parser (tests/config/test_yaml_libyaml.py); a file with an error is read again by the
+pure-Python parser, whose wording and positions of syntax errors are the ones reported.
 """
 
 from __future__ import annotations
@@ -140,7 +143,7 @@ class _FastLoader(_BoundedAliases, _Typing, *_LIBYAML, SafeConstructor, Resolver
 
 class _WholeLoader(_Typing, getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
     """libyaml composing the whole node graph, with the same typing: for a text without aliases (no
-    ``*`` in it), where there is nothing to bound and no Python step per value is needed."""
+    ``*`` in it), where there is nothing to bound, so no value needs a composing step in Python."""
 
 
 def _install_resolvers() -> None:
