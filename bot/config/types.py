@@ -185,8 +185,12 @@ Date = Annotated[
 ]
 
 
+_IDENTIFIER = re.compile(r"[a-z0-9][a-z0-9_.\-]*")  # compiled once: every id of every file is checked
+_SLACK_USER = re.compile(r"[UW][A-Z0-9]{2,}")
+
+
 def _require_identifier(value: str) -> str:
-    if not re.fullmatch(r"[a-z0-9][a-z0-9_.\-]*", value):
+    if not _IDENTIFIER.fullmatch(value):
         raise ValueError(
             f"expected an id of lowercase letters, digits, '-', '_' or '.', starting with a letter or digit, got {_found(value)}"
         )
@@ -197,7 +201,7 @@ Identifier = Annotated[str, AfterValidator(_require_identifier)]
 
 
 def _require_slack_user(value: str) -> str:
-    if not re.fullmatch(r"[UW][A-Z0-9]{2,}", value):
+    if not _SLACK_USER.fullmatch(value):
         raise ValueError(f'expected a Slack user id like "U012AB3CD", got {_found(value)}')
     return value
 

@@ -12,6 +12,9 @@ and column, and the reader refuses what PyYAML would silently accept:
   hang the bot or fill its memory.
 
 Only plain data is built (safe_load semantics): no Python object tags.
+Files are parsed by libyaml when PyYAML has it, with the same values, positions and issues as the
+pure-Python parser (tests/config/test_yaml_libyaml.py); a file with an error is read again by the
+pure-Python parser, whose wording and positions of syntax errors are the ones reported.
 """
 
 from __future__ import annotations
@@ -23,7 +26,11 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from yaml.composer import Composer
+from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.reader import Reader
+from yaml.resolver import Resolver
 
 from bot.config.errors import ConfigIssue
 
@@ -42,8 +49,28 @@ class AliasRefused(yaml.composer.ComposerError):
     """An alias that refers to itself, or aliases that would expand beyond the budget."""
 
 
-class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader with YAML-1.2-like implicit typing for booleans and numbers, and bounded aliases.
+# libyaml's parser when PyYAML was built with it (``yaml.__with_libyaml__``): about eight times faster than
+# the pure-Python one on a large people.yaml. Without it every file is read by the pure-Python parser.
+_HAVE_LIBYAML = bool(getattr(yaml, "__with_libyaml__", False))
+_LIBYAML: tuple[type, ...] = (yaml.cyaml.CParser,) if _HAVE_LIBYAML else ()
+
+
+class _Typing:
+    """BaseResolver.resolve without path resolvers (none are registered), over per-first-character lists of the
+    implicit resolvers joined once: the tag of each of the hundreds of thousands of scalars of a large file."""
+
+    def resolve(self, kind: type, value: Any, implicit: tuple[bool, bool]) -> str:
+        if kind is not ScalarNode or self.yaml_path_resolvers:  # type: ignore[attr-defined]
+            return super().resolve(kind, value, implicit)  # type: ignore[misc]
+        if implicit[0]:
+            for tag, regexp in _IMPLICIT.get(value[:1], _IMPLICIT[None]):
+                if regexp.match(value):
+                    return tag
+        return Resolver.DEFAULT_SCALAR_TAG
+
+
+class _BoundedAliases(Composer):
+    """Composing with bounded aliases, over the events of either parser (pure Python or libyaml).
 
     PyYAML shares one node between an anchor and its aliases, so building plain data from them copies
     the anchor once per alias: nested aliases grow exponentially and a self-reference never ends. While
@@ -51,8 +78,7 @@ class _StrictLoader(yaml.SafeLoader):
     when its anchor is still open (it would contain itself) or when the copies it adds exceed the budget.
     """
 
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
+    def _start_counting(self) -> None:
         self._open_anchors: set[str] = set()
         self._sizes: dict[int, int] = {}  # id(node) -> values it stands for, aliases expanded
         self._alias_values = 0
@@ -78,11 +104,46 @@ class _StrictLoader(yaml.SafeLoader):
             node = super().compose_node(parent, index)
         finally:
             self._open_anchors.discard(anchor)
-        children = node.value if isinstance(node.value, list) else []
-        inner = sum(self._sizes.get(id(c), 1) for pair in children
-                    for c in (pair if isinstance(pair, tuple) else (pair,)))
-        self._sizes[id(node)] = 1 + inner
+        if isinstance(node, ScalarNode):
+            return node  # one value: the default of the sizes table
+        sizes = self._sizes
+        if isinstance(node, SequenceNode):
+            inner = sum(sizes.get(id(c), 1) for c in node.value)
+        else:
+            inner = sum(sizes.get(id(k), 1) + sizes.get(id(v), 1) for k, v in node.value)
+        sizes[id(node)] = 1 + inner
         return node
+
+
+class _StrictLoader(_BoundedAliases, _Typing, yaml.SafeLoader):
+    """SafeLoader with YAML-1.2-like implicit typing for booleans and numbers, and bounded aliases.
+
+    The reference reader: its messages and positions are the ones a manager sees for a broken file.
+    """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._start_counting()
+
+
+class _FastLoader(_BoundedAliases, _Typing, *_LIBYAML, SafeConstructor, Resolver):  # type: ignore[misc]
+    """The same composer and typing over libyaml's parser (PyYAML's C extension), when it is installed.
+
+    libyaml reports the same events at the same lines and columns as the pure-Python parser; only its
+    wording of syntax errors differs, so a file it refuses is read again by :class:`_StrictLoader`.
+    """
+
+    def __init__(self, stream: str) -> None:
+        _LIBYAML[0].__init__(self, stream)
+        Composer.__init__(self)
+        SafeConstructor.__init__(self)
+        Resolver.__init__(self)
+        self._start_counting()
+
+
+class _WholeLoader(_Typing, getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """libyaml composing the whole node graph, with the same typing: for a text without aliases (no
+    ``*`` in it), where there is nothing to bound, so no value needs a composing step in Python."""
 
 
 def _install_resolvers() -> None:
@@ -110,6 +171,13 @@ def _install_resolvers() -> None:
         re.compile(r"^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"),
         list("-+0123456789."),
     )
+    _FastLoader.yaml_implicit_resolvers = _WholeLoader.yaml_implicit_resolvers = _StrictLoader.yaml_implicit_resolvers
+    wildcard = resolvers.get(None, [])
+    _IMPLICIT.update({first: pairs + wildcard for first, pairs in resolvers.items() if first is not None})
+    _IMPLICIT[None] = wildcard
+
+
+_IMPLICIT: dict[str | None, list[tuple[str, re.Pattern[str]]]] = {}  # first character -> resolvers to try
 
 
 _install_resolvers()
@@ -166,8 +234,12 @@ def describe_value(value: Any) -> str:
     return repr(value)
 
 
+_STR = "tag:yaml.org,2002:str"
+_MERGE_TAG, _VALUE_TAG = "tag:yaml.org,2002:merge", "tag:yaml.org,2002:value"  # keys flatten_mapping rewrites
+
+
 class _Builder:
-    def __init__(self, file: str, loader: _StrictLoader) -> None:
+    def __init__(self, file: str, loader: SafeConstructor) -> None:
         self.doc = YamlDocument(file=file, data=None)
         self.loader = loader
         self.issues: list[ConfigIssue] = []
@@ -175,45 +247,70 @@ class _Builder:
     def build(self, node: Node, path: DocPath) -> Any:
         mark = node.start_mark
         self.doc.positions[path] = (mark.line + 1, mark.column + 1)
-        if isinstance(node, MappingNode):
-            self.loader.flatten_mapping(node)
-            result: dict[Any, Any] = {}
-            first_seen: dict[Any, tuple[int, int]] = {}
-            for key_node, value_node in node.value:
-                key = self.loader.construct_object(key_node, deep=True)
-                kpos = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-                if not isinstance(key, (str, int)):
-                    self.issues.append(
-                        ConfigIssue(self.doc.file, kpos[0], kpos[1], format_path(path),
-                                    f"keys must be text, got {describe_value(key)}")
-                    )
-                    continue
-                key = str(key) if not isinstance(key, str) else key
-                if key in result:
-                    line, col = first_seen[key]
-                    self.issues.append(
-                        ConfigIssue(
-                            self.doc.file, kpos[0], kpos[1], format_path(path + (key,)),
-                            f'duplicate key "{key}" (first defined at line {line}); '
-                            "YAML would silently keep only the last one: remove or merge one of them",
-                        )
-                    )
-                    continue
-                first_seen[key] = kpos
-                self.doc.key_positions[path + (key,)] = kpos
-                result[key] = self.build(value_node, path + (key,))
-            return result
+        if isinstance(node, ScalarNode):  # text is most values: taken as it is, as construct_object would
+            return node.value if node.tag == _STR else self.loader.construct_object(node, deep=True)
         if isinstance(node, SequenceNode):
             return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
-        assert isinstance(node, ScalarNode)
-        return self.loader.construct_object(node, deep=True)
+        assert isinstance(node, MappingNode)
+        tags = [key_node.tag for key_node, _ in node.value]
+        if _MERGE_TAG in tags or _VALUE_TAG in tags:
+            self.loader.flatten_mapping(node)
+        result: dict[Any, Any] = {}
+        first_seen: dict[Any, tuple[int, int]] = {}
+        key_positions = self.doc.key_positions
+        for key_node, value_node in node.value:
+            key = key_node.value if key_node.tag == _STR else self.loader.construct_object(key_node, deep=True)
+            kpos = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            if not isinstance(key, (str, int)):
+                self.issues.append(
+                    ConfigIssue(self.doc.file, kpos[0], kpos[1], format_path(path),
+                                f"keys must be text, got {describe_value(key)}")
+                )
+                continue
+            key = str(key) if not isinstance(key, str) else key
+            if key in result:
+                line, col = first_seen[key]
+                self.issues.append(
+                    ConfigIssue(
+                        self.doc.file, kpos[0], kpos[1], format_path(path + (key,)),
+                        f'duplicate key "{key}" (first defined at line {line}); '
+                        "YAML would silently keep only the last one: remove or merge one of them",
+                    )
+                )
+                continue
+            first_seen[key] = kpos
+            inner = path + (key,)
+            key_positions[inner] = kpos
+            result[key] = self.build(value_node, inner)
+        return result
+
+
+def _compose(text: str) -> tuple[Node | None, SafeConstructor]:
+    """The document's node graph: through libyaml when it is there and the text is one it reads the same
+    way (the pure-Python reader refuses non-printable characters before parsing), composed by libyaml
+    too when the text has no alias; on any error (or without libyaml) through the pure-Python reader,
+    whose messages are the reference."""
+    if _HAVE_LIBYAML and not Reader.NON_PRINTABLE.search(text):
+        fast = _FastLoader(text) if "*" in text else _WholeLoader(text)
+        try:
+            return fast.get_single_node(), fast
+        except AliasRefused:
+            raise
+        except yaml.YAMLError:
+            pass  # read again below, for the reference wording of the error
+        finally:
+            fast.dispose()
+    loader = _StrictLoader(text)
+    try:
+        return loader.get_single_node(), loader
+    finally:
+        loader.dispose()
 
 
 def parse_yaml(text: str, file: str) -> tuple[YamlDocument | None, list[ConfigIssue]]:
     """Parse one YAML document; return it with positions, or the issues found."""
-    loader = _StrictLoader(text)
     try:
-        node = loader.get_single_node()
+        node, loader = _compose(text)
     except AliasRefused as exc:
         mark = exc.problem_mark
         return None, [ConfigIssue(file, mark.line + 1, mark.column + 1, "", str(exc.problem))]
@@ -225,8 +322,6 @@ def parse_yaml(text: str, file: str) -> tuple[YamlDocument | None, list[ConfigIs
         return None, [ConfigIssue(file, line, col, "", f"YAML syntax error: {problem}{context}")]
     except yaml.YAMLError as exc:  # pragma: no cover - reader errors without marks
         return None, [ConfigIssue(file, 1, 1, "", f"YAML error: {exc}")]
-    finally:
-        loader.dispose()
     if node is None:
         return YamlDocument(file=file, data={}, positions={(): (1, 1)}), []
     builder = _Builder(file, loader)

@@ -76,11 +76,16 @@ def parse_days(spec: str) -> tuple[int, ...]:
 
 
 def parse_week(spec: dict[str, list[str]]) -> dict[int, tuple[tuple[time, time], ...]]:
+    return dict(_parsed_week(tuple((days, tuple(windows)) for days, windows in spec.items())))
+
+
+@lru_cache(maxsize=1024)  # most people of a site share a few shapes of working hours
+def _parsed_week(spec: tuple[tuple[str, tuple[str, ...]], ...]) -> tuple[tuple[int, tuple[tuple[time, time], ...]], ...]:
     week: dict[int, list[tuple[time, time]]] = {d: [] for d in range(7)}
-    for days, windows in spec.items():
+    for days, windows in spec:
         for day in parse_days(days):
             week[day] += [parse_window(w) for w in windows]
-    return {d: tuple(sorted(w)) for d, w in week.items()}
+    return tuple((d, tuple(sorted(w))) for d, w in week.items())
 
 
 class Person(ConfigModel):

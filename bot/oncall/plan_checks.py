@@ -64,11 +64,12 @@ class Horizon:
 
     def work_of(self, person: PersonInfo) -> Timeline:
         """The person's working time from a day before the horizon, shared by everyone with the same hours
-        (:meth:`PersonInfo.hours_key`) and no leave near the horizon, so its answers are computed once for them."""
+        (:meth:`PersonInfo.hours_key`) and the same days of leave near the horizon, so its answers are computed
+        once for them."""
         start = self.start - timedelta(days=1)
-        if person.leave and person.on_leave_between(*self._local_days(person.zone)):
-            return Timeline(person.work_between(start, self.end))
-        key = person.hours_key()
+        key: tuple = person.hours_key()
+        if person.leave:
+            key = (id(key), person.days_away(*self._local_days(person.zone)))
         if key not in self._shared_work:
             self._shared_work[key] = Timeline(person.work_between(start, self.end))
         return self._shared_work[key]

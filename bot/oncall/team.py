@@ -84,8 +84,16 @@ class PersonInfo:
             self._hours_key = self._shared_days.setdefault(("hours_key", key), key)  # type: ignore[arg-type]
         return self._hours_key
 
-    def on_leave_between(self, first: date, last: date) -> bool:
-        return any(a.start <= last and first <= a.end for a in self.leave)
+    def days_away(self, first: date, last: date) -> tuple[date, ...]:
+        """The local days from ``first`` to ``last`` the person is on leave (:meth:`work_on` has nothing on them):
+        with :meth:`hours_key`, all that the working time of those days depends on."""
+        away: set[date] = set()
+        for a in self.leave:
+            day, until = max(a.start, first), min(a.end, last)
+            while day <= until:
+                away.add(day)
+                day += timedelta(days=1)
+        return tuple(sorted(away))
 
     def work_between(self, start: datetime, end: datetime) -> list[Interval]:
         first = local_date(start, self.zone) - timedelta(days=1)
