@@ -107,9 +107,7 @@ def append_events(session: Session, new: list[NewEvent]) -> list[TimelineEvent]:
         fresh = {item.incident_id for item in new if not _known(session, appended, chain_name(item.incident_id))}
         heads = _heads(session, fresh) if fresh else {}
         for item in new:
-            payload = json.loads(canonical_json(item.data or {}))  # what the database will give back
-            if stamp and CONFIG_VERSION not in payload:
-                payload[CONFIG_VERSION] = stamp
+            payload = _payload(item, stamp)
             chain = chain_name(item.incident_id)
             last = appended[chain] if _known(session, appended, chain) else None
             seq, prev = (last.seq, last.hash) if last is not None else heads.get(chain, (0, GENESIS))
@@ -150,15 +148,11 @@ def append_rows(session: Session, new: list[NewEvent]) -> None:
         heads |= _heads(session, fresh)
     rows = []
     for item in new:
-        payload = json.loads(canonical_json(item.data or {}))  # what the database will give back
-        if stamp and CONFIG_VERSION not in payload:
-            payload[CONFIG_VERSION] = stamp
+        payload = _payload(item, stamp)
         chain, at = chain_name(item.incident_id), ensure_utc(item.at)
         seq, prev = heads.get(chain, (0, GENESIS))
         seq += 1
-        digest = content_digest(item.summary, payload, chain=chain, seq=seq)
-        sealed = event_hash(chain=chain, seq=seq, at=at, actor=item.actor, kind=item.kind, digest=digest,
-                            prev_hash=prev)
+        digest, sealed = _sealed(chain, seq, at, item.actor, item.kind, item.summary, payload, prev)
         rows.append({"chain": chain, "seq": seq, "incident_id": item.incident_id, "at": at, "actor": item.actor,
                      "kind": item.kind, "summary": item.summary, "data": payload, "content_digest": digest,
                      "prev_hash": prev, "hash": sealed, "redacted": False, "digest_version": DIGEST_VERSION,
@@ -174,11 +168,25 @@ def _known(session: Session, appended: dict[str, TimelineEvent], chain: str) -> 
     return chain in appended and appended[chain] in session
 
 
+def _payload(item: NewEvent, stamp: Any) -> dict[str, Any]:
+    """The event's data as the database will give it back, with the unit of work's configuration stamp."""
+    payload = json.loads(canonical_json(item.data or {}))
+    if stamp and CONFIG_VERSION not in payload:
+        payload[CONFIG_VERSION] = stamp
+    return payload
+
+
+def _sealed(chain: str, seq: int, at: datetime, actor: str, kind: str, summary: str, data: dict[str, Any],
+            prev_hash: str) -> tuple[str, str]:
+    """An event's content digest and hash, from its fields."""
+    digest = content_digest(summary, data, chain=chain, seq=seq)
+    return digest, event_hash(chain=chain, seq=seq, at=at, actor=actor, kind=kind, digest=digest, prev_hash=prev_hash)
+
+
 def seal(event: TimelineEvent) -> None:
     """(Re)compute the event's content digest and hash from its fields (only while it is the uncommitted head)."""
-    event.content_digest = content_digest(event.summary, event.data, chain=event.chain, seq=event.seq)
-    event.hash = event_hash(chain=event.chain, seq=event.seq, at=event.at, actor=event.actor, kind=event.kind,
-                            digest=event.content_digest, prev_hash=event.prev_hash)
+    event.content_digest, event.hash = _sealed(event.chain, event.seq, event.at, event.actor, event.kind,
+                                               event.summary, event.data, event.prev_hash)
 
 
 def digest_matches(ev: TimelineEvent) -> bool:
