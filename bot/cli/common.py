@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Collection, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, Iterator
@@ -33,11 +34,13 @@ class ExitWith(SystemExit):
     pass
 
 
-def load_or_exit(args: argparse.Namespace, *, complete: bool = False, kinds: tuple[str, ...] | None = None) -> Config:
+def load_or_exit(args: argparse.Namespace, *, complete: bool = False, kinds: tuple[str, ...] | None = None,
+                 only: Mapping[str, Collection[str]] | None = None) -> Config:
     """Load the configuration; on errors print each as file:line:col and exit 2.
     ``complete``: also require the files a working bot needs (people, rotas, playbooks).
-    ``kinds``: only these kinds of file and those their checks read (see :func:`bot.config.loader.collect`)."""
-    config, issues = collect(config_paths(args), complete=complete, kinds=kinds)
+    ``kinds``, ``only``: only these kinds of file, and of a kind only these files
+    (see :func:`bot.config.loader.collect`)."""
+    config, issues = collect(config_paths(args), complete=complete, kinds=kinds, only=only)
     if config is None:
         print_issues([i for i in issues if i.severity == "error"])
         errors = sum(1 for i in issues if i.severity == "error")

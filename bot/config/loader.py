@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from collections.abc import Collection, Mapping
 from typing import Any, Callable, Iterator, Literal
 
 from pydantic import BaseModel, ValidationError
@@ -140,17 +141,21 @@ class _Reading:
     dropped: set[str] = field(default_factory=set)  # ids of items that exist but have errors
 
 
-def _files_of(kind: ConfigKind, root: Path) -> list[Path]:
-    return sorted(p for p in root.glob(kind.pattern) if p.is_file()) if root.is_dir() else []
+def _files_of(kind: ConfigKind, root: Path, stems: Collection[str] | None = None) -> list[Path]:
+    """The kind's files (only those named ``stems``, without ".yaml", when given)."""
+    found = sorted(p for p in root.glob(kind.pattern) if p.is_file()) if root.is_dir() else []
+    return found if stems is None else [p for p in found if p.stem in stems]
 
 
-def _unread(kind: ConfigKind, root: Path) -> list[LoadedFile]:
-    docs = [identify_yaml_file(path, _display(path)) for path in _files_of(kind, root)]
+def _unread(kind: ConfigKind, root: Path, read: Collection[str] = ()) -> list[LoadedFile]:
+    """The kind's files that were not read (all but those named ``read``), hashed for the config version."""
+    docs = [identify_yaml_file(path, _display(path)) for path in _files_of(kind, root) if path.stem not in read]
     return [LoadedFile(kind.name, doc, None) for doc in docs if doc is not None]
 
 
-def _read_kind(kind: ConfigKind, root: Path, reading: _Reading, issues: list[ConfigIssue]) -> None:
-    for path in _files_of(kind, root):
+def _read_kind(kind: ConfigKind, root: Path, reading: _Reading, issues: list[ConfigIssue],
+               stems: Collection[str] | None = None) -> None:
+    for path in _files_of(kind, root, stems):
         reading.present.add(kind.name)
         doc, parse_issues = read_yaml_file(path, _display(path))
         issues.extend(parse_issues)
@@ -195,7 +200,8 @@ def _cross_check(kind: ConfigKind, config: Config, reading: _Reading) -> list[Co
 
 def collect(paths: ConfigPaths, *, compliance_blocks: bool = True, complete: bool = False,
             today: date | None = None, weeks_ahead: int | None = None,
-            kinds: tuple[str, ...] | None = None) -> tuple[Config | None, list[ConfigIssue]]:
+            kinds: tuple[str, ...] | None = None,
+            only: Mapping[str, Collection[str]] | None = None) -> tuple[Config | None, list[ConfigIssue]]:
     """Load everything; return (config or None, every issue incl. warnings).
 
     Every file is read and validated on its own, and the cross-file checks run on every usable part
@@ -209,9 +215,12 @@ def collect(paths: ConfigPaths, *, compliance_blocks: bool = True, complete: boo
     ``kinds``: read only these kinds (a command that needs only part of the configuration). The files of the
     others are neither read nor checked, and a cross-check that reads a kind left out is not run (it would
     take the missing files for unknown references): ``check`` and ``serve`` read everything.
+    ``only``: of these kinds, read only the files with these names (without ".yaml"), e.g.
+    ``{"regulation": {"gdpr"}}``; the kind's other files are hashed like unread kinds, and no cross-check that
+    reads the kind is run.
     """
     with _collector_paused():
-        return _collect(paths, compliance_blocks, complete, today, weeks_ahead, kinds)
+        return _collect(paths, compliance_blocks, complete, today, weeks_ahead, kinds, only or {})
 
 
 @contextmanager
@@ -232,20 +241,23 @@ def _collector_paused() -> Iterator[None]:
 
 
 def _collect(paths: ConfigPaths, compliance_blocks: bool, complete: bool, today: date | None,
-             weeks_ahead: int | None, kinds: tuple[str, ...] | None) -> tuple[Config | None, list[ConfigIssue]]:
+             weeks_ahead: int | None, kinds: tuple[str, ...] | None,
+             only: Mapping[str, Collection[str]]) -> tuple[Config | None, list[ConfigIssue]]:
     issues: list[ConfigIssue] = []
     reading = _Reading()
     wanted = {kind_named(k).name for k in kinds} if kinds is not None else {k.name for k in KINDS}  # a typo raises
+    only = {kind_named(k).name: stems for k, stems in only.items()}
     for kind in KINDS:
         if kind.name in wanted:
-            _read_kind(kind, paths.root(kind), reading, issues)
+            _read_kind(kind, paths.root(kind), reading, issues, only.get(kind.name))
     if not paths.config_dir.is_dir():
         issues.append(ConfigIssue(str(paths.config_dir), 1, 1, "", "configuration folder not found; "
                                   "pass --config-dir or set BOT_CONFIG_DIR"))
     usable = {k: reading.files.get(k, []) + reading.partial.get(k, []) for k in reading.files.keys() | reading.partial}
     checking = Config(paths=paths, files=usable, today=today, weeks_ahead=weeks_ahead)
     for kind in KINDS:
-        if checking.loaded(kind.name) and wanted.issuperset(kind.depends_on):
+        whole = wanted.issuperset(kind.depends_on) and not only.keys() & {kind.name, *kind.depends_on}
+        if checking.loaded(kind.name) and whole:
             issues.extend(_cross_check(kind, checking, reading))
     if complete:
         issues.extend(missing_required(paths, reading.present))
@@ -254,6 +266,8 @@ def _collect(paths: ConfigPaths, compliance_blocks: bool, complete: bool, today:
     config = Config(paths=paths, files=reading.files, today=today, weeks_ahead=weeks_ahead)
     config.warnings = [i for i in issues if i.severity == "warning"]
     config.unread = [f for kind in KINDS if kind.name not in wanted for f in _unread(kind, paths.root(kind))]
+    config.unread += [f for kind in KINDS if kind.name in wanted and kind.name in only
+                      for f in _unread(kind, paths.root(kind), only[kind.name])]
     return config, issues
 
 

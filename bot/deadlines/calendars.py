@@ -20,6 +20,7 @@ from functools import lru_cache
 from typing import Any
 
 import holidays
+from holidays.registry import EntityLoader
 from pydantic import Field, model_validator
 
 from bot.config.types import ConfigModel, Date, Weekday
@@ -46,13 +47,23 @@ class CalendarSpec(ConfigModel):
 
 
 def check_country(country: str, subdivision: str | None) -> None:
-    supported = holidays.list_supported_countries()
-    if country not in supported:
+    if country not in _country_codes():
         raise ValueError(f'expected a country code known to the holidays package like "US" or "DE", got "{country}"')
-    if subdivision is not None and subdivision not in supported[country]:
-        known = ", ".join(supported[country][:12])
-        raise ValueError(f'expected a subdivision of {country} ({known}{" ..." if len(supported[country]) > 12 else ""}), '
+    if subdivision is None:
+        return
+    # only this country's module is imported: holidays.list_supported_countries() imports all 250 of them,
+    # which was a fifth of a cold `deadlines` command
+    subdivisions = list(getattr(holidays, country).subdivisions)
+    if subdivision not in subdivisions:
+        known = ", ".join(subdivisions[:12])
+        raise ValueError(f'expected a subdivision of {country} ({known}{" ..." if len(subdivisions) > 12 else ""}), '
                          f'got "{subdivision}"')
+
+
+@lru_cache(maxsize=1)
+def _country_codes() -> frozenset[str]:
+    """Codes and aliases (e.g. UK for GB) known to the holidays package, read from its registry without imports."""
+    return frozenset(EntityLoader.get_country_codes(include_aliases=True))
 
 
 @lru_cache(maxsize=256)
