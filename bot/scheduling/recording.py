@@ -86,14 +86,34 @@ class Recorder:
         try:
             self._record_sent_fully(row, done, sent_at=sent_at)
         except Exception as exc:  # noqa: BLE001 - it is done in Slack: never leave it to be done again
-            log.exception("%s was done (ts %s) but its bookkeeping failed; recording the delivery only",
-                          row.key, done.ts)
-            late = max(0.0, (sent_at - on_time(row)).total_seconds())
-            with self.store.session() as s:
+            self._bookkeeping_failed(row, done, sent_at, f"{type(exc).__name__}: {exc}"[:800])
+
+    def _bookkeeping_failed(self, row: Reminder, done: execute.Done, sent_at: datetime, error: str) -> None:
+        """Slack did it but recording it failed. Recording the delivery alone would leave its bookkeeping undone
+        for good (a created channel the incident never learns, a page never marked sent), so the row stays
+        ``sending`` for the recovery, which finds the message in Slack (or repeats the idempotent effect) and
+        records it again. After :data:`MAX_ATTEMPTS` such failures the delivery alone is recorded, the failure
+        goes on the timeline and the commander is told what was not recorded."""
+        now = self.clock.now()
+        log.error("%s was done (ts %s) but recording it failed; the recovery will record it: %s",
+                  row.key, done.ts, error, exc_info=True)
+        with self.store.session() as s:
+            current = s.get(Reminder, row.id)
+            if current is None or current.state != "sending":
+                return
+            attempts = current.attempts + 1
+            note = f"done in Slack (ts {done.ts or '-'}), but recording it failed: {error}"[:1000]
+            if attempts < MAX_ATTEMPTS:
                 s.execute(update(Reminder).where(Reminder.id == row.id, Reminder.state == "sending")  # type: ignore[arg-type]
-                          .values(state="sent", sent_at=sent_at, message_ts=done.ts[:32] or None, late_by_seconds=late,
-                                  last_error=f"sent, but recording failed: {type(exc).__name__}: {exc}"[:1000],
-                                  updated_at=self.clock.now()))
+                          .values(attempts=attempts, last_error=note, updated_at=now))
+                return
+            late = max(0.0, (sent_at - on_time(current)).total_seconds())
+            s.execute(update(Reminder).where(Reminder.id == row.id, Reminder.state == "sending")  # type: ignore[arg-type]
+                      .values(state="sent", sent_at=sent_at, message_ts=done.ts[:32] or None, late_by_seconds=late,
+                              attempts=attempts, last_error=note, updated_at=now))
+            current.attempts = attempts
+            failures.record(s, self.kinds, current, now, f"{note} ({attempts} times); check what it should have "
+                                                         "changed in the incident")
 
     def _record_sent_fully(self, row: Reminder, done: execute.Done, *, sent_at: datetime) -> None:
         self._record_sent_together([(row, done, sent_at)])
