@@ -19,8 +19,6 @@ from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
 
-import holidays
-from holidays.registry import EntityLoader
 from pydantic import Field, model_validator
 
 from bot.config.types import ConfigModel, Date, Weekday
@@ -53,6 +51,8 @@ def check_country(country: str, subdivision: str | None) -> None:
         return
     # only this country's module is imported: holidays.list_supported_countries() imports all 250 of them,
     # which was a fifth of a cold `deadlines` command
+    import holidays  # here, not at the top: most assessments use no working-day calendar (60 ms of start-up)
+
     subdivisions = list(getattr(holidays, country).subdivisions)
     if subdivision not in subdivisions:
         known = ", ".join(subdivisions[:12])
@@ -63,12 +63,16 @@ def check_country(country: str, subdivision: str | None) -> None:
 @lru_cache(maxsize=1)
 def _country_codes() -> frozenset[str]:
     """Codes and aliases (e.g. UK for GB) known to the holidays package, read from its registry without imports."""
+    from holidays.registry import EntityLoader
+
     return frozenset(EntityLoader.get_country_codes(include_aliases=True))
 
 
 @lru_cache(maxsize=256)
 def _holidays(country: str, subdivision: str | None, observed: bool, year: int) -> frozenset[date]:
     # observed dates of one year can fall in the year before (Saturday 1 January -> Friday 31 December)
+    import holidays
+
     table = holidays.country_holidays(country, subdiv=subdivision, years=[year - 1, year, year + 1], observed=observed)
     return frozenset(d for d in table if d.year == year)
 
