@@ -3,41 +3,13 @@ bookkeeping undone (an incident that never learns its channel), and after the li
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
-import pytest
-from sqlmodel import select
-
 from bot.audit.trail import events
-from bot.clock import ManualClock
-from bot.config.loader import ConfigPaths, load_config
-from bot.incidents.service import IncidentService
-from bot.scheduling.delivery import Dispatcher
 from bot.scheduling.recording import MAX_ATTEMPTS
-from bot.scheduling.tables import Reminder
-from tests.conftest import REPO_ROOT
-from tests.scheduling.fakes import FakeChat
-
-TUESDAY = datetime(2026, 12, 22, 10, 0, tzinfo=timezone.utc)
-KATRIN = "U0KATRIN1"
+from tests.scheduling.test_outbox import KATRIN, _rows, config, world  # noqa: F401  (fixtures)
 
 
-@pytest.fixture(scope="module")
-def config():
-    return load_config(ConfigPaths(REPO_ROOT / "config", REPO_ROOT / "playbooks"))
-
-
-@pytest.fixture
-def world(store, config):
-    clock = ManualClock(TUESDAY)
-    chat = FakeChat()
-    service = IncidentService(store, lambda: config, clock)
-    return clock, chat, service, Dispatcher(store, lambda: config, chat, clock)
-
-
-def _row(store, key: str) -> Reminder:
-    with store.session() as s:
-        return s.exec(select(Reminder).where(Reminder.key == key)).one()
+def _row(store, key: str):
+    return _rows(store)[key]
 
 
 def _break_channel_bookkeeping(dispatcher, monkeypatch, times: int) -> list[int]:
