@@ -12,21 +12,20 @@ per transaction and stay ORM rows.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Iterable
 
-from sqlalchemy import bindparam, select, text, update
+from sqlalchemy import bindparam, select, update
 from sqlmodel import Session
 from sqlmodel import select as orm_select
 
 from bot.alerts.events import AlertEvent
 from bot.alerts.tables import AlertGroup, AlertReceipt
 from bot.audit.trail import NewEvent, append_rows
+from bot.store.advisory import hold_until_commit
 
-# pg_advisory_xact_lock key: the first 8 bytes of sha256("incident-bot:alert-triage"), as a signed integer
-TRIAGE_LOCK = int.from_bytes(hashlib.sha256(b"incident-bot:alert-triage").digest()[:8], "big", signed=True)
+TRIAGE_LOCK = "incident-bot:alert-triage"  # the advisory lock that runs triage transactions one at a time
 
 _RECEIPTS = AlertReceipt.__table__  # type: ignore[attr-defined]
 _PROGRESS = (update(_RECEIPTS).where(_RECEIPTS.c.id == bindparam("rid"))
@@ -100,8 +99,7 @@ def one_at_a_time(session: Session) -> None:
     """Triage transactions run one at a time, so that several triage workers keep the receipts' order and the
     groups' counts exact: SQLite has one writer anyway (BEGIN IMMEDIATE); PostgreSQL takes a lock held until
     the transaction ends."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": TRIAGE_LOCK})
+    hold_until_commit(session, TRIAGE_LOCK)
 
 
 def lock_progress(session: Session, receipts: Iterable[Receipt]) -> None:

@@ -28,18 +28,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import text
 from sqlmodel import Session, func, select
 
 from bot.audit.digest import DIGEST_VERSION, canonical_json, content_digest
 from bot.audit.tables import TimelineEvent
 from bot.clock import ensure_utc
+from bot.store.advisory import hold_until_commit
 
 GENESIS = "0" * 64
 REDACTED = "[redacted]"
 APPENDED = "audit.appended"  # session.info key: chain -> the newest event appended in this unit of work
-# pg_advisory_xact_lock key of the global chain: the first 8 bytes of sha256("incident-bot:global-chain")
-GLOBAL_CHAIN_LOCK = int.from_bytes(hashlib.sha256(b"incident-bot:global-chain").digest()[:8], "big", signed=True)
+GLOBAL_CHAIN_LOCK = "incident-bot:global-chain"  # the advisory lock that orders appends to the global chain
 CONFIG_VERSION = "config_version"  # the key under which events record the configuration they were decided under
 
 
@@ -68,8 +67,8 @@ def _heads(session: Session, incident_ids: set[int | None]) -> dict[str, tuple[i
     ids = sorted(i for i in incident_ids if i is not None)
     if ids:
         session.exec(select(Incident.id).where(Incident.id.in_(ids)).order_by(Incident.id).with_for_update()).all()  # type: ignore[union-attr]
-    if None in incident_ids and session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": GLOBAL_CHAIN_LOCK})
+    if None in incident_ids:
+        hold_until_commit(session, GLOBAL_CHAIN_LOCK)
     chains = [chain_name(i) for i in incident_ids]
     newest = (select(TimelineEvent.chain, func.max(TimelineEvent.seq).label("seq"))
               .where(TimelineEvent.chain.in_(chains)).group_by(TimelineEvent.chain).subquery())  # type: ignore[attr-defined]

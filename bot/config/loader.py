@@ -17,11 +17,11 @@ from __future__ import annotations
 import gc
 import os
 import re
+from collections.abc import Collection, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from collections.abc import Collection, Mapping
 from typing import Any, Callable, Iterator, Literal
 
 from pydantic import BaseModel, ValidationError

@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 from pathlib import Path
@@ -23,13 +22,11 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import NullPool
 
+from bot.store.advisory import advisory_key
+
 log = logging.getLogger(__name__)
 
 LOCK_NAME = "incident-bot:scheduler"
-
-
-def advisory_key(name: str = LOCK_NAME) -> int:
-    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
 
 
 class LeaderLock(Protocol):
