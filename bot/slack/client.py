@@ -29,11 +29,15 @@ def make_client(token: str | None = None, *, base_url: str | None = None, timeou
                      retry_handlers=default_retry_handlers(rate_limit_retries=rate_limit_retries, sleep=sleep))
 
 
-def make_worker_client(token: str | None = None, *, base_url: str | None = None, timeout: int = 10) -> WebClient:
+def make_worker_client(token: str | None = None, *, base_url: str | None = None, timeout: int = 10,
+                       connections: int = 8) -> WebClient:
     """A client for the outbox worker: no retries inside a call (the row's back-off retries, honouring
-    ``Retry-After``), a bounded timeout, so a sender thread is never parked on Slack for long."""
-    return WebClient(token=token if token is not None else os.environ.get("SLACK_BOT_TOKEN"),
-                     base_url=api_url(base_url), timeout=timeout, retry_handlers=[])
+    ``Retry-After``), a bounded timeout, so a sender thread is never parked on Slack for long, and up to
+    ``connections`` kept-open connections (one per sender thread; see :mod:`bot.slack.pooled_http`)."""
+    from bot.slack.pooled_http import PooledWebClient
+
+    return PooledWebClient(token=token if token is not None else os.environ.get("SLACK_BOT_TOKEN"),
+                           base_url=api_url(base_url), timeout=timeout, retry_handlers=[], connections=connections)
 
 
 def pages(call: Callable[..., Any], **kwargs: Any) -> Iterator[Any]:
