@@ -5,6 +5,10 @@ posts welcome, roles and checklist together), after that one per
 ``interval`` seconds.  :meth:`ChannelPacer.wait` waits on the sending thread;
 the outbox worker instead asks :meth:`ChannelPacer.take` and, when told to
 wait, puts the row back until then, so no sender is parked in a sleep.
+
+This pace is one process's own.  Several processes posting to the same
+channels (the outbox workers on PostgreSQL) keep one pace per channel together
+in the database instead (:mod:`bot.slack.shared_pace`, the same algorithm).
 """
 
 from __future__ import annotations
@@ -19,15 +23,17 @@ class ChannelPacer:
                  sleep: Callable[[float], None] = time.sleep) -> None:
         self.interval = interval
         self.burst = burst
-        self._pace = (interval, burst)  # Slack's pace; ``share`` divides it among workers
+        self._pace = (interval, burst)  # Slack's pace; ``share`` divides it among processes
         self._monotonic = monotonic
         self._sleep = sleep
         self._lock = threading.Lock()
         self._due: dict[str, float] = {}  # per channel: when the next message would be due at the steady rate
 
     def share(self, workers: int) -> None:
-        """Take 1/``workers`` of the pace (several processes post to the same channels): each may post once
-        per ``workers`` intervals, with a burst of ``burst // workers`` (at least 1)."""
+        """Take 1/``workers`` of the pace (several processes post to the same channels without a shared pace):
+        each may post once per ``workers`` intervals, with a burst of ``burst // workers`` (at least 1). Too
+        strict for a burst (one process may not use the others' unused share): the outbox workers share their
+        pace through the database instead."""
         interval, burst = self._pace
         with self._lock:
             self.interval, self.burst = interval * max(1, workers), max(1, burst // max(1, workers))
