@@ -23,10 +23,11 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Callable
+from contextlib import contextmanager
+from typing import Callable, Iterator
 
 from sqlalchemy import text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 log = logging.getLogger(__name__)
@@ -57,9 +58,13 @@ class SharedChannelPacer:
         self._sleep = sleep
         self._monotonic = monotonic
         self._pruned_at = monotonic()
-        self._prune_lock = threading.Lock()
-        # PostgreSQL: one statement in autocommit (no BEGIN/COMMIT round trips); SQLite: a short write transaction.
-        self._engine = engine.execution_options(isolation_level="AUTOCOMMIT") if dialect == "postgresql" else engine
+        # One connection of its own, kept (a pool checkout with its ping cost more than the statement), used by
+        # one sender at a time. PostgreSQL: statements in autocommit (no BEGIN/COMMIT round trips); SQLite: a
+        # short write transaction each.
+        self._engine = engine
+        self._autocommit = dialect == "postgresql"
+        self._connection: Connection | None = None
+        self._lock = threading.Lock()
         clock = ":now" if now is not None else _NOW[dialect]
         later = _LATER[dialect]
         self._take = text(
@@ -75,22 +80,23 @@ class SharedChannelPacer:
     def take(self, channel: str) -> float:
         """0 and a slot taken when a message may go to ``channel`` now; otherwise the seconds to wait
         (nothing taken: ask again then)."""
-        self._maybe_prune()
-        params = {"channel": channel, "interval": self.interval, "ahead": self._ahead}
+        params: dict[str, object] = {"channel": channel, "interval": self.interval, "ahead": self._ahead}
         try:
-            for _ in range(3):
-                if self._now is not None:
-                    params["now"] = self._now()
-                with self._engine.begin() as conn:
-                    if conn.execute(self._take, params).first() is not None:
-                        return 0.0
-                    seen = conn.execute(self._read, params).first()
-                if seen is not None:
-                    tat, now = float(seen[0]), float(seen[1])
-                    delay = max(tat, now) - self._ahead - now
-                    if delay > 0:
-                        return delay
-                # The slot came free (or the row went) between the two statements: ask again.
+            with self._lock:
+                self._maybe_prune()
+                for _ in range(3):
+                    if self._now is not None:
+                        params["now"] = self._now()
+                    with self._transaction() as conn:
+                        if conn.execute(self._take, params).first() is not None:
+                            return 0.0
+                        seen = conn.execute(self._read, params).first()
+                    if seen is not None:
+                        tat, now = float(seen[0]), float(seen[1])
+                        delay = max(tat, now) - self._ahead - now
+                        if delay > 0:
+                            return delay
+                    # The slot came free (or the row went) between the two statements: ask again.
         except SQLAlchemyError as exc:
             log.warning("the shared pace of %s could not be read (%s); the message waits", channel, exc)
             return UNREADABLE_WAIT
@@ -104,16 +110,38 @@ class SharedChannelPacer:
             waited += delay
         return waited
 
+    def close(self) -> None:
+        with self._lock:
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Connection]:
+        """The kept connection in a transaction (a no-op one in autocommit); a broken connection is dropped and
+        the next take opens another."""
+        if self._connection is None:
+            connection = self._engine.connect()
+            if self._autocommit:
+                connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+            self._connection = connection
+        try:
+            with self._connection.begin():
+                yield self._connection
+        except SQLAlchemyError:
+            self._connection.invalidate()
+            self._connection.close()
+            self._connection = None
+            raise
+
     def _maybe_prune(self) -> None:
         """Now and then remove rows whose time has passed: a channel without a row has its whole burst."""
-        if self._monotonic() - self._pruned_at < PRUNE_EVERY or not self._prune_lock.acquire(blocking=False):
+        if self._monotonic() - self._pruned_at < PRUNE_EVERY:
             return
+        self._pruned_at = self._monotonic()
+        params = {"interval": self.interval, **({"now": self._now()} if self._now is not None else {})}
         try:
-            self._pruned_at = self._monotonic()
-            params = {"interval": self.interval, **({"now": self._now()} if self._now is not None else {})}
-            with self._engine.begin() as conn:
+            with self._transaction() as conn:
                 conn.execute(self._prune, params)
         except SQLAlchemyError as exc:
             log.warning("could not remove passed channel paces: %s", exc)
-        finally:
-            self._prune_lock.release()
