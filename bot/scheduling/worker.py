@@ -34,13 +34,17 @@ log = logging.getLogger(__name__)
 
 class OutboxWorker:
     def __init__(self, dispatcher: Dispatcher, *, threads: int = 8, poll_seconds: float = 1.0,
-                 queued_per_sender: int = 4) -> None:
+                 queued_per_sender: int = 4, gather_seconds: float = 0.01) -> None:
         """``queued_per_sender``: rows claimed ahead per sender (claimed, waiting for a free sender), so a
-        burst is claimed in a few batches rather than one row per free sender."""
+        burst is claimed in a few batches rather than one row per free sender. ``gather_seconds``: how long
+        the recorder lets a few finished rows wait for others still in flight, so that a burst is recorded
+        in batches, not a transaction for every row or two."""
         self.dispatcher = dispatcher
         self.threads = threads
         self.in_flight = threads * max(1, queued_per_sender)
         self.poll_seconds = poll_seconds
+        self.gather_seconds = gather_seconds
+        self._queued = 0  # claimed rows no sender has started yet
         self._finished: list[tuple[Reminder, Done | Exception, datetime]] = []
         self._record_wake = threading.Event()
         self._recorder: threading.Thread | None = None
@@ -117,18 +121,22 @@ class OutboxWorker:
         while not self._stop.is_set():
             with self._lock:
                 free = self.in_flight - len(self._busy)
-            if free <= 0:
-                return  # a recorded delivery wakes us
+                fed = self._queued >= self.threads  # every sender has a claimed row waiting for it
+            if free <= 0 or (fed and free < self.in_flight // 2):
+                return  # a recorded delivery wakes us; claiming a few rows at a time costs a transaction each
             rows = self.dispatcher.claim_batch(free)
             if not rows:
                 return  # nothing due, or everything due was held, dropped or taken: wait for a wake or due time
             with self._lock:
                 self._busy.update(int(row.id or 0) for row in rows)
+                self._queued += len(rows)
             assert self._pool is not None
             for row in rows:
                 self._pool.submit(self._send, row)
 
     def _send(self, row: Reminder) -> None:
+        with self._lock:
+            self._queued -= 1
         if self._stop.is_set():  # claimed ahead but the worker is stopping: back to 'pending' as it was
             outcome = (row, ChatError("the worker stopped before doing it", code="stopping", transient=True,
                                       retry_after=0), self.dispatcher.clock.now())
@@ -151,6 +159,10 @@ class OutboxWorker:
             self._record_wake.wait(self.poll_seconds)
             self._record_wake.clear()
             last = self._stop.is_set() and self._pool is None  # every sender has finished: drain once more
+            with self._lock:
+                few = 0 < len(self._finished) < self.threads and len(self._busy) > len(self._finished)
+            if few and not last:
+                self._stop.wait(self.gather_seconds)  # others are in flight: record them together
             with self._lock:
                 finished, self._finished = self._finished, []
             if finished:
