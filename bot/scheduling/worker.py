@@ -94,13 +94,17 @@ class OutboxWorker:
     # --- the dispatch thread -----------------------------------------------------------
 
     def _loop(self) -> None:
+        held_back = False
         while not self._stop.is_set():
-            self._wake.wait(self._sleep_seconds())
+            # Held back by rows in flight: their recording wakes us, so there is no need to ask when the next
+            # row is due (a query) every time a few of them are recorded.
+            self._wake.wait(self.poll_seconds if held_back else self._sleep_seconds())
             self._wake.clear()
             if self._stop.is_set():
                 return
+            held_back = False
             try:
-                self._dispatch()
+                held_back = self._dispatch()
             except Exception:  # noqa: BLE001 - a database hiccup must not end the worker
                 log.exception("outbox dispatch failed; trying again")
                 self._stop.wait(min(1.0, self.poll_seconds))
@@ -117,22 +121,24 @@ class OutboxWorker:
         ahead = (nearest - clock.now()).total_seconds() / float(getattr(clock, "speed", 1.0) or 1.0)
         return min(self.poll_seconds, max(0.0, ahead) + 0.005)
 
-    def _dispatch(self) -> None:
+    def _dispatch(self) -> bool:
+        """Claim due rows while there is room for them; True when held back by the rows in flight."""
         while not self._stop.is_set():
             with self._lock:
                 free = self.in_flight - len(self._busy)
                 fed = self._queued >= self.threads  # every sender has a claimed row waiting for it
             if free <= 0 or (fed and free < self.in_flight // 2):
-                return  # a recorded delivery wakes us; claiming a few rows at a time costs a transaction each
+                return True  # a recorded delivery wakes us; claiming a few rows at a time costs a transaction each
             rows = self.dispatcher.claim_batch(free)
             if not rows:
-                return  # nothing due, or everything due was held, dropped or taken: wait for a wake or due time
+                return False  # nothing due, or everything due was held, dropped or taken: wait for a wake or due time
             with self._lock:
                 self._busy.update(int(row.id or 0) for row in rows)
                 self._queued += len(rows)
             assert self._pool is not None
             for row in rows:
                 self._pool.submit(self._send, row)
+        return False
 
     def _send(self, row: Reminder) -> None:
         with self._lock:
