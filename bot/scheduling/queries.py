@@ -80,8 +80,11 @@ def mark_sending() -> Any:
 
 
 @functools.cache
-def mark_sent() -> Any:
-    """Record one delivered row (executemany: ``rid``, ``sent_at``, ``ts``, ``late``, ``message``, ``now``)."""
-    return (_TABLE.update().where(_TABLE.c.id == bindparam("rid"))
-            .values(state="sent", sent_at=bindparam("sent_at"), message_ts=bindparam("ts"),
-                    late_by_seconds=bindparam("late"), message=bindparam("message"), updated_at=_now()))
+def mark_sent(with_message: bool) -> Any:
+    """Record one delivered row (executemany: ``rid``, ``sent_at``, ``ts``, ``late``, ``now``, and ``message`` when
+    it changed)."""
+    values = dict(state="sent", sent_at=bindparam("sent_at"), message_ts=bindparam("ts"),
+                  late_by_seconds=bindparam("late"), updated_at=_now())
+    if with_message:
+        values["message"] = bindparam("message")
+    return _TABLE.update().where(_TABLE.c.id == bindparam("rid")).values(**values)

@@ -151,15 +151,18 @@ class Recorder:
                           key=lambda item: (item[0].incident_id, item[0].id or 0))  # chains locked in one order
             if not mine:
                 return
-            values = []
+            values: dict[bool, list[dict[str, Any]]] = {True: [], False: []}  # with a changed message or not
             for row, done, sent_at in mine:
                 late = max(0.0, (sent_at - on_time(row)).total_seconds())
-                message = {**(row.message or {}), "result": done.result} if done.result else row.message
-                row.message, row.message_ts = message, done.ts or None  # the claimed copy: everything else is final
-                values.append({"rid": row.id, "sent_at": sent_at, "ts": done.ts[:32] or None, "late": late,
-                               "message": message, "now": now})
+                value = {"rid": row.id, "sent_at": sent_at, "ts": done.ts[:32] or None, "late": late, "now": now}
+                if done.result:  # what the operation answered goes with the message the claim stored
+                    row.message = value["message"] = {**(row.message or {}), "result": done.result}
+                row.message_ts = done.ts or None  # the claimed copy: everything else is final
+                values[bool(done.result)].append(value)
                 events.append(self._sent_event(row, done, sent_at, late))
-            s.connection().execute(queries.mark_sent(), values)
+            for with_message, batch in values.items():
+                if batch:  # the stored message is the claimed one: written again only when it changed
+                    s.connection().execute(queries.mark_sent(with_message), batch)
             config = self.config()
             for row, _done, sent_at in mine:
                 kind = self.kinds.get(row.kind)
