@@ -23,11 +23,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from contextlib import contextmanager
-from typing import Callable, Iterator
+from typing import Callable
 
-from sqlalchemy import text
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 log = logging.getLogger(__name__)
@@ -58,13 +57,17 @@ class SharedChannelPacer:
         self._sleep = sleep
         self._monotonic = monotonic
         self._pruned_at = monotonic()
-        # One connection of its own, kept (a pool checkout with its ping cost more than the statement), used by
-        # one sender at a time. PostgreSQL: statements in autocommit (no BEGIN/COMMIT round trips); SQLite: a
-        # short write transaction each.
-        self._engine = engine
-        self._autocommit = dialect == "postgresql"
-        self._connection: Connection | None = None
-        self._lock = threading.Lock()
+        self._prune_lock = threading.Lock()
+        # PostgreSQL: connections of its own, in autocommit (one round trip per statement, no BEGIN/COMMIT) and
+        # without a ping at each checkout (the bot's pool pings; here that cost more than the statement), so
+        # that several senders take slots at once. A broken connection fails one take (the message waits) and
+        # is replaced. SQLite (one process delivers; tests): the bot's engine, a short write transaction each.
+        self._shared_engine = engine
+        if dialect == "postgresql":
+            self._engine = create_engine(engine.url, isolation_level="AUTOCOMMIT", pool_pre_ping=False,
+                                         pool_size=2, max_overflow=8)
+        else:
+            self._engine = engine
         clock = ":now" if now is not None else _NOW[dialect]
         later = _LATER[dialect]
         self._take = text(
@@ -82,21 +85,20 @@ class SharedChannelPacer:
         (nothing taken: ask again then)."""
         params: dict[str, object] = {"channel": channel, "interval": self.interval, "ahead": self._ahead}
         try:
-            with self._lock:
-                self._maybe_prune()
-                for _ in range(3):
-                    if self._now is not None:
-                        params["now"] = self._now()
-                    with self._transaction() as conn:
-                        if conn.execute(self._take, params).first() is not None:
-                            return 0.0
-                        seen = conn.execute(self._read, params).first()
-                    if seen is not None:
-                        tat, now = float(seen[0]), float(seen[1])
-                        delay = max(tat, now) - self._ahead - now
-                        if delay > 0:
-                            return delay
-                    # The slot came free (or the row went) between the two statements: ask again.
+            self._maybe_prune()
+            for _ in range(3):
+                if self._now is not None:
+                    params["now"] = self._now()
+                with self._engine.begin() as conn:
+                    if conn.execute(self._take, params).first() is not None:
+                        return 0.0
+                    seen = conn.execute(self._read, params).first()
+                if seen is not None:
+                    tat, now = float(seen[0]), float(seen[1])
+                    delay = max(tat, now) - self._ahead - now
+                    if delay > 0:
+                        return delay
+                # The slot came free (or the row went) between the two statements: ask again.
         except SQLAlchemyError as exc:
             log.warning("the shared pace of %s could not be read (%s); the message waits", channel, exc)
             return UNREADABLE_WAIT
@@ -111,37 +113,20 @@ class SharedChannelPacer:
         return waited
 
     def close(self) -> None:
-        with self._lock:
-            if self._connection is not None:
-                self._connection.close()
-                self._connection = None
-
-    @contextmanager
-    def _transaction(self) -> Iterator[Connection]:
-        """The kept connection in a transaction (a no-op one in autocommit); a broken connection is dropped and
-        the next take opens another."""
-        if self._connection is None:
-            connection = self._engine.connect()
-            if self._autocommit:
-                connection = connection.execution_options(isolation_level="AUTOCOMMIT")
-            self._connection = connection
-        try:
-            with self._connection.begin():
-                yield self._connection
-        except SQLAlchemyError:
-            self._connection.invalidate()
-            self._connection.close()
-            self._connection = None
-            raise
+        """Close this pacer's own connections (PostgreSQL)."""
+        if self._engine is not self._shared_engine:
+            self._engine.dispose()
 
     def _maybe_prune(self) -> None:
         """Now and then remove rows whose time has passed: a channel without a row has its whole burst."""
-        if self._monotonic() - self._pruned_at < PRUNE_EVERY:
+        if self._monotonic() - self._pruned_at < PRUNE_EVERY or not self._prune_lock.acquire(blocking=False):
             return
-        self._pruned_at = self._monotonic()
-        params = {"interval": self.interval, **({"now": self._now()} if self._now is not None else {})}
         try:
-            with self._transaction() as conn:
+            self._pruned_at = self._monotonic()
+            params = {"interval": self.interval, **({"now": self._now()} if self._now is not None else {})}
+            with self._engine.begin() as conn:
                 conn.execute(self._prune, params)
         except SQLAlchemyError as exc:
             log.warning("could not remove passed channel paces: %s", exc)
+        finally:
+            self._prune_lock.release()
