@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Callable
+from typing import Any, Callable
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
@@ -79,6 +79,9 @@ class SharedChannelPacer:
             f"RETURNING tat")
         self._read = text(f"SELECT tat, {clock} AS t FROM slack_channel_pace WHERE channel = :channel")
         self._prune = text(f"DELETE FROM slack_channel_pace WHERE tat < {clock} - :interval")
+        self._driver_error: type[Exception] = engine.dialect.dbapi.Error if engine.dialect.dbapi else SQLAlchemyError
+        self._raw = (tuple(str(q.compile(dialect=engine.dialect)) for q in (self._take, self._read))
+                     if dialect == "postgresql" else ())
 
     def take(self, channel: str) -> float:
         """0 and a slot taken when a message may go to ``channel`` now; otherwise the seconds to wait
@@ -89,20 +92,41 @@ class SharedChannelPacer:
             for _ in range(3):
                 if self._now is not None:
                     params["now"] = self._now()
-                with self._engine.begin() as conn:
-                    if conn.execute(self._take, params).first() is not None:
-                        return 0.0
-                    seen = conn.execute(self._read, params).first()
+                taken, seen = self._ask(params)
+                if taken:
+                    return 0.0
                 if seen is not None:
                     tat, now = float(seen[0]), float(seen[1])
                     delay = max(tat, now) - self._ahead - now
                     if delay > 0:
                         return delay
                 # The slot came free (or the row went) between the two statements: ask again.
-        except SQLAlchemyError as exc:
+        except (SQLAlchemyError, self._driver_error) as exc:
             log.warning("the shared pace of %s could not be read (%s); the message waits", channel, exc)
             return UNREADABLE_WAIT
         return self.interval
+
+    def _ask(self, params: dict[str, object]) -> tuple[bool, Any]:
+        """Take the slot; when refused, read the channel's row (``tat``, now). On PostgreSQL through the driver's
+        own cursor: the statements are fixed, and SQLAlchemy's execution cost a sender more than the round trip."""
+        if not self._raw:
+            with self._engine.begin() as conn:
+                if conn.execute(self._take, params).first() is not None:
+                    return True, None
+                return False, conn.execute(self._read, params).first()
+        connection = self._engine.raw_connection()
+        try:
+            cursor = connection.cursor()
+            cursor.execute(self._raw[0], params)
+            if cursor.fetchone() is not None:
+                return True, None
+            cursor.execute(self._raw[1], params)
+            return False, cursor.fetchone()
+        except self._driver_error:
+            connection.invalidate()  # maybe broken: the next take opens another
+            raise
+        finally:
+            connection.close()  # back to the pool
 
     def wait(self, channel: str) -> float:
         """Block until a message may be posted to ``channel`` (its slot taken); returns the seconds waited."""
