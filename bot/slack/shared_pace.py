@@ -65,7 +65,7 @@ class SharedChannelPacer:
         self._shared_engine = engine
         if dialect == "postgresql":
             self._engine = create_engine(engine.url, isolation_level="AUTOCOMMIT", pool_pre_ping=False,
-                                         pool_size=2, max_overflow=8)
+                                         pool_size=2, max_overflow=2)  # a take holds one for a round trip
         else:
             self._engine = engine
         clock = ":now" if now is not None else _NOW[dialect]
