@@ -30,7 +30,7 @@ import logging
 import threading
 import time
 from datetime import datetime, timedelta
-from typing import Any, Callable, Protocol
+from typing import Any, Callable
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -41,9 +41,8 @@ from bot.ports import ChatError, Notice
 from bot.slack.blocks import Rendered, render, render_reply
 from bot.slack.channels import SlackChannels, chat_error, transient
 from bot.slack.mrkdwn import is_user_id
-from bot.slack.pacing import ChannelPacer
+from bot.slack.pacing import Pacer, outbox_pacer
 from bot.slack.people import SlackPeople
-from bot.slack.shared_pace import SharedChannelPacer
 from bot.slack.tables import SentMessage
 from bot.store.database import Store
 
@@ -53,23 +52,6 @@ METADATA_EVENT = "incident_bot_message"
 HISTORY_SCAN_LIMIT = 200
 STALE_CLAIM = timedelta(seconds=30)
 GROUPS_TTL_SECONDS = 900.0  # user groups change rarely; re-list them every 15 minutes
-
-
-class Pacer(Protocol):
-    """Slack's pace per channel: ``take`` a slot now (0) or learn how long to wait; ``wait`` for one."""
-
-    def take(self, channel: str) -> float: ...
-
-    def wait(self, channel: str) -> float: ...
-
-
-def outbox_pacer(store: Store, *, interval: float = 1.0, burst: int = 4) -> Pacer:
-    """Slack's pace for the outbox workers. On PostgreSQL any number of processes deliver, so they keep one pace
-    per channel together in the database; on SQLite one process delivers (the active scheduler), so its own
-    pace is the whole of it."""
-    if store.dialect == "postgresql":
-        return SharedChannelPacer(store.engine, interval=interval, burst=burst)
-    return ChannelPacer(interval=interval, burst=burst)
 
 
 class SlackGateway(SlackChannels):

@@ -15,7 +15,10 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Callable
+from typing import TYPE_CHECKING, Callable, Protocol
+
+if TYPE_CHECKING:
+    from bot.store.database import Store
 
 
 class ChannelPacer:
@@ -63,3 +66,22 @@ class ChannelPacer:
         if delay > 0:
             self._sleep(delay)
         return delay
+
+
+class Pacer(Protocol):
+    """Slack's pace per channel: ``take`` a slot now (0) or learn how long to wait; ``wait`` for one."""
+
+    def take(self, channel: str) -> float: ...
+
+    def wait(self, channel: str) -> float: ...
+
+
+def outbox_pacer(store: Store, *, interval: float = 1.0, burst: int = 4) -> Pacer:
+    """Slack's pace for the outbox workers. On PostgreSQL any number of processes deliver, so they keep one pace
+    per channel together in the database; on SQLite one process delivers (the active scheduler), so its own
+    pace is the whole of it."""
+    if store.dialect == "postgresql":
+        from bot.slack.shared_pace import SharedChannelPacer
+
+        return SharedChannelPacer(store.engine, interval=interval, burst=burst)
+    return ChannelPacer(interval=interval, burst=burst)

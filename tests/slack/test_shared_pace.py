@@ -10,8 +10,8 @@ from sqlalchemy import text
 
 from bot.ports import ChatError, Notice
 from bot.slack.client import make_worker_client
-from bot.slack.gateway import SlackGateway, outbox_pacer
-from bot.slack.pacing import ChannelPacer
+from bot.slack.gateway import SlackGateway
+from bot.slack.pacing import ChannelPacer, outbox_pacer
 from bot.slack.shared_pace import UNREADABLE_WAIT, SharedChannelPacer
 from bot.store.database import make_engine
 
