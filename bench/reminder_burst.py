@@ -15,7 +15,9 @@ by side:
 * rate: rows delivered per second, from the due instant to the last delivery;
 * lateness p50 / p99 / max: ``sent_at`` minus the due instant, per row;
 * lost and duplicated: checked against the messages the double received (by the
-  row key the adapter puts in the message metadata), not against the rows.
+  row key the adapter puts in the message metadata), not against the rows;
+* CPU per row, from the due instant to the end: the worker processes together, and
+  this process (mostly the Slack double answering; Linux only).
 
 Targets (issue 18): on PostgreSQL with 4 workers 1,000 rows/s or more, p99
 lateness under 5 s, 0 lost, 0 duplicated, and 4 workers faster than 1.
@@ -63,6 +65,8 @@ class Result:
     lost: int
     duplicated: int
     unfinished: int
+    worker_cpu: float = float("nan")  # seconds of CPU the worker processes used from the due instant to the end
+    bench_cpu: float = float("nan")  # and this process (the Slack double, and polling the database)
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -131,6 +135,18 @@ def start_workers(n: int, url: str, double: SlackDouble, config: Path, folder: P
     return procs
 
 
+def cpu_seconds(procs: list[subprocess.Popen]) -> float:
+    """User + system CPU the processes used so far (Linux; NaN elsewhere)."""
+    try:
+        ticks = 0
+        for proc in procs:
+            fields = Path(f"/proc/{proc.pid}/stat").read_text().rpartition(")")[2].split()
+            ticks += int(fields[11]) + int(fields[12])
+        return ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return float("nan")
+
+
 def stop_workers(procs: list[subprocess.Popen]) -> None:
     for proc in procs:
         proc.terminate()
@@ -155,6 +171,8 @@ def run_one(url: str, database: str, workers: int, count: int, incidents: int, t
         due = SystemClock().now() + timedelta(seconds=2)
         with store.session() as s:
             s.execute(update(Reminder).values(due_at=due, next_attempt_at=due))
+        time.sleep(max(0.0, (due - SystemClock().now()).total_seconds()))
+        cpu_before, own_before = cpu_seconds(procs), time.process_time()
         end = time.monotonic() + (due - SystemClock().now()).total_seconds() + timeout
         while time.monotonic() < end:
             with store.session() as s:
@@ -163,6 +181,7 @@ def run_one(url: str, database: str, workers: int, count: int, incidents: int, t
             if not open_rows:
                 break
             time.sleep(0.2)
+        worker_cpu, bench_cpu = cpu_seconds(procs) - cpu_before, time.process_time() - own_before
         time.sleep(1.0)  # a duplicate would show up now
         with store.session() as s:
             rows = s.exec(select(Reminder.state, Reminder.sent_at)).all()
@@ -183,7 +202,8 @@ def run_one(url: str, database: str, workers: int, count: int, incidents: int, t
     return Result(database, workers, count, rate=len(late) / span if late and span > 0 else float("nan"),
                   p50=percentile(late, 50), p99=percentile(late, 99), worst=span,
                   lost=sum(1 for k in keys if received[k] == 0), duplicated=sum(1 for k in keys if received[k] > 1),
-                  unfinished=sum(1 for state, _ in rows if state in ("pending", "sending")))
+                  unfinished=sum(1 for state, _ in rows if state in ("pending", "sending")),
+                  worker_cpu=worker_cpu, bench_cpu=bench_cpu)
 
 
 def main() -> int:
@@ -209,6 +229,9 @@ def main() -> int:
             print(f"{database:<10} workers {n}: {result.rate:7.0f} rows/s, lateness p50 {result.p50:5.2f} s, "
                   f"p99 {result.p99:5.2f} s, max {result.worst:5.2f} s, lost {result.lost}, "
                   f"duplicated {result.duplicated}, unfinished {result.unfinished}", flush=True)
+            sent = max(1, result.count - result.lost)
+            print(f"{'':<10} CPU per row: workers {1000 * result.worker_cpu / sent:.2f} ms, this process (Slack "
+                  f"double) {1000 * result.bench_cpu / sent:.2f} ms", flush=True)
     verdict = True
     for database in {r.database for r in results}:
         rows = {r.workers: r for r in results if r.database == database}

@@ -22,12 +22,14 @@ re-chaining; :mod:`bot.audit.evidence` puts every evidence row on the chain.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, func, select
 
 from bot.audit.digest import DIGEST_VERSION, canonical_json, content_digest
@@ -62,19 +64,30 @@ def _heads(session: Session, incident_ids: set[int | None]) -> dict[str, tuple[i
     (which has no row) a lock held until the transaction ends (PostgreSQL; SQLite serialises writers). Without
     it two transactions appending global events at once read the same head, and the second failed on the
     chain's unique (chain, seq) when it committed."""
-    from bot.incidents.tables import Incident
-
+    lock_incidents, read_heads = _head_queries()
     ids = sorted(i for i in incident_ids if i is not None)
     if ids:
-        session.exec(select(Incident.id).where(Incident.id.in_(ids)).order_by(Incident.id).with_for_update()).all()  # type: ignore[union-attr]
+        session.execute(lock_incidents, {"ids": ids}).all()
     if None in incident_ids:
         hold_until_commit(session, GLOBAL_CHAIN_LOCK)
-    chains = [chain_name(i) for i in incident_ids]
-    newest = (select(TimelineEvent.chain, func.max(TimelineEvent.seq).label("seq"))
-              .where(TimelineEvent.chain.in_(chains)).group_by(TimelineEvent.chain).subquery())  # type: ignore[attr-defined]
-    rows = session.exec(select(TimelineEvent.chain, TimelineEvent.seq, TimelineEvent.hash)
-                        .join(newest, (TimelineEvent.chain == newest.c.chain) & (TimelineEvent.seq == newest.c.seq))).all()
+    rows = session.execute(read_heads, {"chains": [chain_name(i) for i in incident_ids]}).all()
     return {chain: (seq, digest) for chain, seq, digest in rows}
+
+
+@functools.cache
+def _head_queries() -> tuple[Any, Any]:
+    """The two statements of :func:`_heads`, built once (the ids and chains are bound when they run): building
+    them anew cost more than running them when a batch of deliveries appends its events."""
+    from bot.incidents.tables import Incident
+
+    lock_incidents = (select(Incident.id).where(Incident.id.in_(bindparam("ids", expanding=True)))  # type: ignore[union-attr]
+                      .order_by(Incident.id).with_for_update())
+    newest = (select(TimelineEvent.chain, func.max(TimelineEvent.seq).label("seq"))
+              .where(TimelineEvent.chain.in_(bindparam("chains", expanding=True)))  # type: ignore[attr-defined]
+              .group_by(TimelineEvent.chain).subquery())
+    read_heads = (select(TimelineEvent.chain, TimelineEvent.seq, TimelineEvent.hash)
+                  .join(newest, (TimelineEvent.chain == newest.c.chain) & (TimelineEvent.seq == newest.c.seq)))
+    return lock_incidents, read_heads
 
 
 @dataclass(frozen=True)

@@ -27,23 +27,21 @@ back-off (at least what a 429's ``Retry-After`` asked for); the worker
 
 from __future__ import annotations
 
-import functools
 import logging
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, Callable, Iterable
 
-from sqlalchemy import bindparam, exists, update
-from sqlalchemy.orm import aliased
+from sqlalchemy import update
 from sqlmodel import Session, select
 
 from bot.audit.trail import append_event
 from bot.clock import Clock
 from bot.ports import ChatPort
-from bot.scheduling import execute
+from bot.scheduling import execute, queries
 from bot.scheduling.notices import span
 from bot.scheduling.recording import LATE_NOTE_AFTER, MAX_ATTEMPTS, RETRY_BACKOFF, Recorder, on_time
-from bot.scheduling.tables import OPEN_STATES, Reminder
+from bot.scheduling.tables import Reminder
 from bot.scheduling.wanted import Act, Drop, Hold, ReminderKind, Send
 from bot.store.database import Store
 
@@ -63,22 +61,9 @@ def lateness_note(late: timedelta) -> str:
     return f"Sent {span(late)} late: {LATE_SUFFIX}"
 
 
-@functools.cache
-def _waiting() -> Any:
-    """SQL condition: an older row of the same lane, or the row this one comes after, is still open.
-    Built once (an expression is immutable and reusable; building its aliases costs more than the query)."""
-    older, first = aliased(Reminder), aliased(Reminder)
-    lane_busy = exists().where(older.lane == Reminder.lane, older.id < Reminder.id,  # type: ignore[arg-type]
-                               older.state.in_(OPEN_STATES))  # type: ignore[attr-defined]
-    before_busy = exists().where(first.key == Reminder.after_key, first.state.in_(OPEN_STATES))  # type: ignore[attr-defined]
-    return lane_busy | before_busy
-
-
 def _load_incidents(session: Session, incident_ids: set[int]) -> list[Any]:
     """A batch's incidents in one query."""
-    from bot.incidents.tables import Incident
-
-    return list(session.exec(select(Incident).where(Incident.id.in_(sorted(incident_ids)))).all())  # type: ignore[union-attr]
+    return list(session.execute(queries.incidents(), {"ids": sorted(incident_ids)}).scalars().all())
 
 
 class Dispatcher(Recorder):
@@ -108,16 +93,14 @@ class Dispatcher(Recorder):
         """Pending rows due by ``now`` whose lane and predecessor let them go, oldest first."""
         with self.store.session() as s:
             query = (select(Reminder.id).where(Reminder.state == "pending", Reminder.next_attempt_at <= now,
-                                               ~_waiting())
+                                               ~queries.waiting())
                      .order_by(Reminder.next_attempt_at, Reminder.id).limit(limit or self.batch_size))
             return [int(i) for i in s.exec(query).all()]
 
     def next_due_at(self) -> datetime | None:
         """When the earliest pending row is due (the worker sleeps until then at most)."""
-        from sqlmodel import func
-
         with self.store.session() as s:
-            return s.exec(select(func.min(Reminder.next_attempt_at)).where(Reminder.state == "pending")).one()
+            return s.execute(queries.next_due()).scalar_one()
 
     def run_due(self) -> dict[str, int]:
         """Deliver everything due by the injected clock; returns counts per outcome."""
@@ -174,7 +157,7 @@ class Dispatcher(Recorder):
                 return "not-pending"
             if row.next_attempt_at > now:
                 return "not-due"
-            if s.exec(select(Reminder.id).where(Reminder.id == reminder_id, _waiting())).first() is not None:
+            if s.exec(select(Reminder.id).where(Reminder.id == reminder_id, queries.waiting())).first() is not None:
                 return "waiting"
             return self._prepare_claimed(s, row, now, self.config())
 
@@ -186,14 +169,11 @@ class Dispatcher(Recorder):
         whole batch is rolled back and its rows are claimed one by one (:meth:`claim`), so the failing row
         backs off alone."""
         now = self.clock.now()
-        query = (select(Reminder).where(Reminder.state == "pending", Reminder.next_attempt_at <= now, ~_waiting())
-                 .order_by(Reminder.next_attempt_at, Reminder.id).limit(limit))
-        if self.store.dialect == "postgresql":
-            query = query.with_for_update(skip_locked=True, of=Reminder)  # type: ignore[arg-type]
+        query = queries.due_rows(self.store.dialect == "postgresql")
         ids: list[int] = []
         try:
             with self.store.session() as s:
-                rows = list(s.exec(query).all())
+                rows = list(s.execute(query, {"now": now, "limit": limit}).scalars().all())
                 ids = [int(r.id or 0) for r in rows]
                 if not rows:
                     return []
@@ -210,15 +190,10 @@ class Dispatcher(Recorder):
                 if deferred:
                     # Still 'pending' (an earlier row's kind may have cancelled a later one): claim those at once.
                     waiting = {d["rid"] for d in deferred}
-                    still = set(s.exec(select(Reminder.id).where(Reminder.id.in_(sorted(waiting)),  # type: ignore[union-attr]
-                                                                 Reminder.state == "pending")).all())
-                    table = Reminder.__table__  # type: ignore[attr-defined]
+                    still = set(s.execute(queries.in_state(), {"ids": sorted(waiting), "state": "pending"}).scalars())
                     if still:
-                        s.connection().execute(
-                            table.update().where(table.c.id == bindparam("rid"))
-                            .values(state="sending", attempts=bindparam("attempts"), delivered_to=bindparam("to"),
-                                    message=bindparam("message"), claimed_by=self.worker_id, updated_at=now),
-                            [d for d in deferred if d["rid"] in still])
+                        s.connection().execute(queries.mark_sending(), [
+                            {**d, "worker": self.worker_id, "now": now} for d in deferred if d["rid"] in still])
                     claimed = [c for c in claimed if c.id in still or c.id not in waiting]
             return claimed
         except Exception as exc:  # noqa: BLE001 - nothing of the batch was claimed: one by one, failures alone

@@ -200,13 +200,3 @@ def worker_alive(engine: Engine, worker_id: str) -> bool:
     path.unlink(missing_ok=True)
     return False
 
-
-def live_workers(engine: Engine) -> int:
-    """How many delivering workers run now (PostgreSQL: their lock connections; elsewhere one delivers)."""
-    if engine.dialect.name != "postgresql":
-        return 1
-    with engine.connect() as conn:
-        count = conn.execute(text("SELECT count(*) FROM pg_stat_activity WHERE application_name = :name "
-                                  "AND datname = current_database()"), {"name": WORKER_APPLICATION}).scalar()
-        conn.commit()
-    return max(1, int(count or 0))

@@ -14,13 +14,13 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
-from sqlalchemy import bindparam, update
-from sqlmodel import Session, select
+from sqlalchemy import update
+from sqlmodel import Session
 
 from bot.audit.trail import NewEvent, append_rows
 from bot.clock import Clock
 from bot.ports import ChatError, ChatPort
-from bot.scheduling import execute, failures
+from bot.scheduling import execute, failures, queries
 from bot.scheduling.tables import EFFECT_KINDS, Reminder
 from bot.scheduling.wanted import ReminderKind
 from bot.store.database import Store
@@ -143,28 +143,26 @@ class Recorder:
         now = self.clock.now()
         events: list[NewEvent] = []
         resync: set[int] = set()
-        table = Reminder.__table__  # type: ignore[attr-defined]
         with self.store.session() as s:
             ids = sorted(int(row.id or 0) for row, _, _ in items)
             # Lock the rows still 'sending' (a recovery may have finished one), then write them in one statement.
-            still = set(s.exec(select(Reminder.id).where(Reminder.id.in_(ids), Reminder.state == "sending")  # type: ignore[union-attr]
-                               .order_by(Reminder.id).with_for_update()).all())
+            still = set(s.execute(queries.lock_sending(), {"ids": ids}).scalars())
             mine = sorted((item for item in items if item[0].id in still),
                           key=lambda item: (item[0].incident_id, item[0].id or 0))  # chains locked in one order
             if not mine:
                 return
-            values = []
+            values: dict[bool, list[dict[str, Any]]] = {True: [], False: []}  # with a changed message or not
             for row, done, sent_at in mine:
                 late = max(0.0, (sent_at - on_time(row)).total_seconds())
-                message = {**(row.message or {}), "result": done.result} if done.result else row.message
-                row.message, row.message_ts = message, done.ts or None  # the claimed copy: everything else is final
-                values.append({"rid": row.id, "sent_at": sent_at, "ts": done.ts[:32] or None, "late": late,
-                               "message": message})
+                value = {"rid": row.id, "sent_at": sent_at, "ts": done.ts[:32] or None, "late": late, "now": now}
+                if done.result:  # what the operation answered goes with the message the claim stored
+                    row.message = value["message"] = {**(row.message or {}), "result": done.result}
+                row.message_ts = done.ts or None  # the claimed copy: everything else is final
+                values[bool(done.result)].append(value)
                 events.append(self._sent_event(row, done, sent_at, late))
-            s.connection().execute(
-                table.update().where(table.c.id == bindparam("rid"))
-                .values(state="sent", sent_at=bindparam("sent_at"), message_ts=bindparam("ts"),
-                        late_by_seconds=bindparam("late"), message=bindparam("message"), updated_at=now), values)
+            for with_message, batch in values.items():
+                if batch:  # the stored message is the claimed one: written again only when it changed
+                    s.connection().execute(queries.mark_sent(with_message), batch)
             config = self.config()
             for row, _done, sent_at in mine:
                 kind = self.kinds.get(row.kind)

@@ -23,9 +23,9 @@ Design (details and the reasons in ``docs/scheduling.md``):
 * One active scheduler: a leader lock (:mod:`bot.scheduling.leader`).  Only the
   holder runs APScheduler (and, unless ``deliver_on_standby``, the worker);
   others retry every ``leader_retry_seconds``.  With ``deliver_on_standby``
-  (the ``scheduler`` command on PostgreSQL) every process delivers, taking
-  its share of Slack's pace, and the holder resolves the rows of workers that
-  are gone.  On becoming leader: recover rows stuck in
+  (the ``scheduler`` command on PostgreSQL) every process delivers (the chat
+  adapter keeps Slack's pace together with the others), and the holder
+  resolves the rows of workers that are gone.  On becoming leader: recover rows stuck in
   ``sending`` (on the pool), drop stale jobs, deliver overdue rows once
   (marked late), plan the near ones.
 """
@@ -51,7 +51,7 @@ from bot.clock import UTC, Clock, SystemClock
 from bot.ports import ChatPort
 from bot.scheduling import jobs, runtime
 from bot.scheduling.delivery import Dispatcher
-from bot.scheduling.leader import LeaderLock, leader_lock_for, live_workers, worker_alive, worker_lock_for
+from bot.scheduling.leader import LeaderLock, leader_lock_for, worker_alive, worker_lock_for
 from bot.scheduling.stuck_rows import StuckRows
 from bot.scheduling.tables import JOBS_TABLE, Reminder
 from bot.scheduling.wanted import ReminderKind
@@ -87,7 +87,6 @@ class ReminderScheduler:
         self.worker_id = f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.deliver_on_standby = deliver_on_standby
         self.chat = chat
-        self._workers_seen = 0
         self._worker_lock = worker_lock_for(store.engine, self.worker_id)
         self.dispatcher = Dispatcher(store, config, chat, clock, kinds=kinds, worker_id=self.worker_id)
         self.worker = OutboxWorker(self.dispatcher, threads=senders, poll_seconds=poll_seconds)
@@ -192,22 +191,6 @@ class ReminderScheduler:
         elif not self.worker.running:
             self._start_delivering()
 
-    def _share_pace(self) -> None:
-        """Slack's pace per channel is shared by every delivering worker: each takes its share (the chat
-        adapter divides its pace by the number of workers running now)."""
-        share = getattr(self.chat, "share_pace", None)
-        if share is None or not self.deliver_on_standby:
-            return
-        try:
-            workers = live_workers(self.store.engine)
-        except Exception as exc:  # noqa: BLE001 - keep the last share; the database may be down
-            log.warning("could not count the delivering workers: %s", exc)
-            return
-        if workers != self._workers_seen:
-            self._workers_seen = workers
-            share(workers)
-            log.info("%d delivering worker(s): this one takes 1/%d of Slack's pace per channel", workers, workers)
-
     def _alive(self, worker_id: str) -> bool:
         """Is the worker that claimed a row still running (its call may be in flight)?"""
         return worker_id == self.worker_id or worker_alive(self.store.engine, worker_id)
@@ -225,7 +208,6 @@ class ReminderScheduler:
                 self._step_down()
                 self.leader.release()
             self._keep_delivering()  # after the leadership attempt: a standby's start never delays a take-over
-            self._share_pace()
             self._stop.wait(self.leader_retry_seconds)
 
     def _build_aps(self) -> BackgroundScheduler:

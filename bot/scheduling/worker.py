@@ -34,13 +34,17 @@ log = logging.getLogger(__name__)
 
 class OutboxWorker:
     def __init__(self, dispatcher: Dispatcher, *, threads: int = 8, poll_seconds: float = 1.0,
-                 queued_per_sender: int = 4) -> None:
+                 queued_per_sender: int = 4, gather_seconds: float = 0.01) -> None:
         """``queued_per_sender``: rows claimed ahead per sender (claimed, waiting for a free sender), so a
-        burst is claimed in a few batches rather than one row per free sender."""
+        burst is claimed in a few batches rather than one row per free sender. ``gather_seconds``: how long
+        the recorder lets a few finished rows wait for others still in flight, so that a burst is recorded
+        in batches, not a transaction for every row or two."""
         self.dispatcher = dispatcher
         self.threads = threads
         self.in_flight = threads * max(1, queued_per_sender)
         self.poll_seconds = poll_seconds
+        self.gather_seconds = gather_seconds
+        self._queued = 0  # claimed rows no sender has started yet
         self._finished: list[tuple[Reminder, Done | Exception, datetime]] = []
         self._record_wake = threading.Event()
         self._recorder: threading.Thread | None = None
@@ -90,13 +94,17 @@ class OutboxWorker:
     # --- the dispatch thread -----------------------------------------------------------
 
     def _loop(self) -> None:
+        held_back = False
         while not self._stop.is_set():
-            self._wake.wait(self._sleep_seconds())
+            # Held back by rows in flight: their recording wakes us, so there is no need to ask when the next
+            # row is due (a query) every time a few of them are recorded.
+            self._wake.wait(self.poll_seconds if held_back else self._sleep_seconds())
             self._wake.clear()
             if self._stop.is_set():
                 return
+            held_back = False
             try:
-                self._dispatch()
+                held_back = self._dispatch()
             except Exception:  # noqa: BLE001 - a database hiccup must not end the worker
                 log.exception("outbox dispatch failed; trying again")
                 self._stop.wait(min(1.0, self.poll_seconds))
@@ -113,22 +121,28 @@ class OutboxWorker:
         ahead = (nearest - clock.now()).total_seconds() / float(getattr(clock, "speed", 1.0) or 1.0)
         return min(self.poll_seconds, max(0.0, ahead) + 0.005)
 
-    def _dispatch(self) -> None:
+    def _dispatch(self) -> bool:
+        """Claim due rows while there is room for them; True when held back by the rows in flight."""
         while not self._stop.is_set():
             with self._lock:
                 free = self.in_flight - len(self._busy)
-            if free <= 0:
-                return  # a recorded delivery wakes us
+                fed = self._queued >= self.threads  # every sender has a claimed row waiting for it
+            if free <= 0 or (fed and free < self.in_flight // 2):
+                return True  # a recorded delivery wakes us; claiming a few rows at a time costs a transaction each
             rows = self.dispatcher.claim_batch(free)
             if not rows:
-                return  # nothing due, or everything due was held, dropped or taken: wait for a wake or due time
+                return False  # nothing due, or everything due was held, dropped or taken: wait for a wake or due time
             with self._lock:
                 self._busy.update(int(row.id or 0) for row in rows)
+                self._queued += len(rows)
             assert self._pool is not None
             for row in rows:
                 self._pool.submit(self._send, row)
+        return False
 
     def _send(self, row: Reminder) -> None:
+        with self._lock:
+            self._queued -= 1
         if self._stop.is_set():  # claimed ahead but the worker is stopping: back to 'pending' as it was
             outcome = (row, ChatError("the worker stopped before doing it", code="stopping", transient=True,
                                       retry_after=0), self.dispatcher.clock.now())
@@ -151,6 +165,10 @@ class OutboxWorker:
             self._record_wake.wait(self.poll_seconds)
             self._record_wake.clear()
             last = self._stop.is_set() and self._pool is None  # every sender has finished: drain once more
+            with self._lock:
+                few = 0 < len(self._finished) < self.threads and len(self._busy) > len(self._finished)
+            if few and not last:
+                self._stop.wait(self.gather_seconds)  # others are in flight: record them together
             with self._lock:
                 finished, self._finished = self._finished, []
             if finished:

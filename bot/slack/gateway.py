@@ -18,8 +18,10 @@
   (``send_attempts=1``, a client without retry handlers) tries once and raises
   :class:`bot.ports.ChatError` with ``retry_after``, so waits are the row's
   back-off, never a sleep inside a call, and it never resends a message whose
-  fate it could not look up.  With a :class:`~bot.slack.pacing.ChannelPacer`
-  posts are paced per channel (a short burst, then about one per second).
+  fate it could not look up.  With a pacer posts are paced per channel (a
+  short burst, then about one per second): in the process
+  (:class:`~bot.slack.pacing.ChannelPacer`), or shared by every worker through
+  the database (:class:`~bot.slack.shared_pace.SharedChannelPacer`).
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from bot.ports import ChatError, Notice
 from bot.slack.blocks import Rendered, render, render_reply
 from bot.slack.channels import SlackChannels, chat_error, transient
 from bot.slack.mrkdwn import is_user_id
-from bot.slack.pacing import ChannelPacer
+from bot.slack.pacing import Pacer, outbox_pacer
 from bot.slack.people import SlackPeople
 from bot.slack.tables import SentMessage
 from bot.store.database import Store
@@ -55,7 +57,7 @@ GROUPS_TTL_SECONDS = 900.0  # user groups change rarely; re-list them every 15 m
 class SlackGateway(SlackChannels):
     def __init__(self, client: WebClient, store: Store, clock: Clock, *, invite_chunk: int = 100,
                  send_attempts: int = 4, backoff: float = 0.2, sleep: Callable[[float], None] = time.sleep,
-                 pacer: ChannelPacer | None = None, record_sends: bool = True) -> None:
+                 pacer: Pacer | None = None, record_sends: bool = True) -> None:
         """``send_attempts``: tries per call (1 for the outbox worker, which retries by the row's back-off).
         ``record_sends=False`` (the outbox worker): posts and direct messages are not claimed and recorded in
         ``slack_sent_message``; the outbox row is their claim and record, and the worker looks a message up
@@ -85,12 +87,7 @@ class SlackGateway(SlackChannels):
         from bot.slack.client import make_worker_client
 
         return cls(make_worker_client(token), store, clock, send_attempts=1, record_sends=False,
-                   pacer=ChannelPacer(interval=1.0, burst=4) if paced else None)
-
-    def share_pace(self, workers: int) -> None:
-        """``workers`` processes post through their own gateways: this one keeps to its share of the pace."""
-        if self.pacer is not None:
-            self.pacer.share(workers)
+                   pacer=outbox_pacer(store) if paced else None)
 
     def user_timezone(self, user_id: str) -> str | None:
         return self.people.zone(user_id)

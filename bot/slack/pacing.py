@@ -5,13 +5,20 @@ posts welcome, roles and checklist together), after that one per
 ``interval`` seconds.  :meth:`ChannelPacer.wait` waits on the sending thread;
 the outbox worker instead asks :meth:`ChannelPacer.take` and, when told to
 wait, puts the row back until then, so no sender is parked in a sleep.
+
+This pace is one process's own.  Several processes posting to the same
+channels (the outbox workers on PostgreSQL) keep one pace per channel together
+in the database instead (:mod:`bot.slack.shared_pace`, the same algorithm).
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from typing import Callable
+from typing import TYPE_CHECKING, Callable, Protocol
+
+if TYPE_CHECKING:
+    from bot.store.database import Store
 
 
 class ChannelPacer:
@@ -19,15 +26,17 @@ class ChannelPacer:
                  sleep: Callable[[float], None] = time.sleep) -> None:
         self.interval = interval
         self.burst = burst
-        self._pace = (interval, burst)  # Slack's pace; ``share`` divides it among workers
+        self._pace = (interval, burst)  # Slack's pace; ``share`` divides it among processes
         self._monotonic = monotonic
         self._sleep = sleep
         self._lock = threading.Lock()
         self._due: dict[str, float] = {}  # per channel: when the next message would be due at the steady rate
 
     def share(self, workers: int) -> None:
-        """Take 1/``workers`` of the pace (several processes post to the same channels): each may post once
-        per ``workers`` intervals, with a burst of ``burst // workers`` (at least 1)."""
+        """Take 1/``workers`` of the pace (several processes post to the same channels without a shared pace):
+        each may post once per ``workers`` intervals, with a burst of ``burst // workers`` (at least 1). Too
+        strict for a burst (one process may not use the others' unused share): the outbox workers share their
+        pace through the database instead."""
         interval, burst = self._pace
         with self._lock:
             self.interval, self.burst = interval * max(1, workers), max(1, burst // max(1, workers))
@@ -57,3 +66,22 @@ class ChannelPacer:
         if delay > 0:
             self._sleep(delay)
         return delay
+
+
+class Pacer(Protocol):
+    """Slack's pace per channel: ``take`` a slot now (0) or learn how long to wait; ``wait`` for one."""
+
+    def take(self, channel: str) -> float: ...
+
+    def wait(self, channel: str) -> float: ...
+
+
+def outbox_pacer(store: Store, *, interval: float = 1.0, burst: int = 4) -> Pacer:
+    """Slack's pace for the outbox workers. On PostgreSQL any number of processes deliver, so they keep one pace
+    per channel together in the database; on SQLite one process delivers (the active scheduler), so its own
+    pace is the whole of it."""
+    if store.dialect == "postgresql":
+        from bot.slack.shared_pace import SharedChannelPacer
+
+        return SharedChannelPacer(store.engine, interval=interval, burst=burst)
+    return ChannelPacer(interval=interval, burst=burst)

@@ -25,3 +25,15 @@ class SentMessage(SQLModel, table=True):
     ts: str | None = Field(default=None, max_length=32, description="Slack message timestamp once sent")
     claimed_at: datetime = Field(sa_type=UtcDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+class ChannelPace(SQLModel, table=True):
+    """Slack's pace per channel, shared by every process that posts (:mod:`bot.slack.shared_pace`): one row per
+    channel recently posted to, holding the generic cell rate algorithm's theoretical arrival time."""
+
+    __tablename__ = "slack_channel_pace"
+
+    channel: str = Field(primary_key=True, max_length=64, description="channel (or DM) id")
+    tat: float = Field(description="when the next message would be due at the steady rate (seconds since the "
+                                   "epoch, by the database's clock)")
+    taken_at: float = Field(description="when the last message was allowed (same clock)")
