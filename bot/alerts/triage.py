@@ -144,8 +144,9 @@ class Triage:
         return receipt if receipt.state == "accepted" and receipt.done == index else None
 
     def _step(self, work: Batch, receipt: Receipt, index: int, event: AlertEvent, alerts: Any,
-              now: datetime) -> Disposition | tuple[int, dict[str, Any]]:
-        """Handle one event in the batch's transaction: its disposition, or (group id, data) to declare."""
+              now: datetime) -> Disposition | tuple[int, str, dict[str, Any]]:
+        """Handle one event in the batch's transaction: its disposition, or (group id, its route, data) to
+        declare."""
         s, pending_declare = work.session, None
         key = work.key(receipt.source, event)
         data = _event_data(receipt, index, event, key)
@@ -158,7 +159,7 @@ class Triage:
         if event.action == "acknowledge":
             return self._acknowledge(work, receipt, data, group, now)
         if group is not None and group.status == "opening" and group.incident_id is None:
-            pending_declare = group.id  # a crash came between the group and its incident: finish it
+            pending_declare = group.id, group.route  # a crash came between the group and its incident: finish it
         elif group is not None:
             group.alerts += 1
             group.last_at = now
@@ -198,16 +199,16 @@ class Triage:
             s.add(group)
             s.flush()
             work.groups[(receipt.source, key)] = group
-            pending_declare = group.id
-        return pending_declare, data
+            pending_declare = group.id, group.route
+        return (*pending_declare, data)
 
-    def _declare(self, receipt: Receipt, index: int, event: AlertEvent, group_id: int, data: dict[str, Any]):
+    def _declare(self, receipt: Receipt, index: int, event: AlertEvent, group_id: int, route_name: str,
+                 data: dict[str, Any]):
+        """``route_name``: the group's route as the transaction that found or opened the group read it (a
+        group's route changes only here, after its declaration), kept if no route can declare."""
         from bot.incidents.errors import IncidentError
 
         alerts, config = self._alerts(), self.config()
-        with self.write_lock, self.store.session() as s:
-            group = s.get(AlertGroup, group_id)
-            route_name = group.route
         chosen = choose_route(alerts, data["source"], event.labels)
         attempts = [(chosen.name, chosen.route)] + ([("fallback", alerts.fallback)] if chosen.name != "fallback" else [])
         result, failures = None, []
