@@ -62,19 +62,36 @@ def _heads(session: Session, incident_ids: set[int | None]) -> dict[str, tuple[i
     (which has no row) a lock held until the transaction ends (PostgreSQL; SQLite serialises writers). Without
     it two transactions appending global events at once read the same head, and the second failed on the
     chain's unique (chain, seq) when it committed."""
-    from bot.incidents.tables import Incident
-
+    lock_rows, head_rows = _head_queries()
     ids = sorted(i for i in incident_ids if i is not None)
     if ids:
-        session.exec(select(Incident.id).where(Incident.id.in_(ids)).order_by(Incident.id).with_for_update()).all()  # type: ignore[union-attr]
+        session.execute(lock_rows, {"ids": ids}).all()
     if None in incident_ids:
         hold_until_commit(session, GLOBAL_CHAIN_LOCK)
-    chains = [chain_name(i) for i in incident_ids]
-    newest = (select(TimelineEvent.chain, func.max(TimelineEvent.seq).label("seq"))
-              .where(TimelineEvent.chain.in_(chains)).group_by(TimelineEvent.chain).subquery())  # type: ignore[attr-defined]
-    rows = session.exec(select(TimelineEvent.chain, TimelineEvent.seq, TimelineEvent.hash)
-                        .join(newest, (TimelineEvent.chain == newest.c.chain) & (TimelineEvent.seq == newest.c.seq))).all()
+    rows = session.execute(head_rows, {"chains": [chain_name(i) for i in incident_ids]}).all()
     return {chain: (seq, digest) for chain, seq, digest in rows}
+
+
+_HEAD_QUERIES: list[Any] = []
+
+
+def _head_queries() -> tuple[Any, Any]:
+    """The two statements of :func:`_heads`, built once with their lists as bound parameters: building them for
+    every unit of work cost more than running them."""
+    if not _HEAD_QUERIES:
+        from sqlalchemy import bindparam
+
+        from bot.incidents.tables import Incident
+
+        lock_rows = (select(Incident.id).where(Incident.id.in_(bindparam("ids", expanding=True)))  # type: ignore[union-attr]
+                     .order_by(Incident.id).with_for_update())
+        newest = (select(TimelineEvent.chain, func.max(TimelineEvent.seq).label("seq"))
+                  .where(TimelineEvent.chain.in_(bindparam("chains", expanding=True)))  # type: ignore[attr-defined]
+                  .group_by(TimelineEvent.chain).subquery())
+        head_rows = select(TimelineEvent.chain, TimelineEvent.seq, TimelineEvent.hash).join(
+            newest, (TimelineEvent.chain == newest.c.chain) & (TimelineEvent.seq == newest.c.seq))
+        _HEAD_QUERIES[:] = [lock_rows, head_rows]
+    return _HEAD_QUERIES[0], _HEAD_QUERIES[1]
 
 
 @dataclass(frozen=True)
