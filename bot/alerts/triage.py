@@ -28,12 +28,14 @@ incident, else on the global chain.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
 from bot.alerts.batch import Batch, Receipt, lock_progress, next_chunk, one_at_a_time, open_keys, waiting
@@ -58,6 +60,14 @@ def _event_data(receipt: Receipt, index: int, event: AlertEvent, key: str) -> di
     return {"receipt": receipt.id, "index": index, "source": receipt.source, "format": receipt.format,
             "key": key, "action": event.action, "summary": event.summary, "labels": event.labels,
             "severity": event.severity, "link": event.link, "alerts": event.count}
+
+
+@functools.cache
+def _recently_resolved() -> Any:
+    """The key's last resolved group; built once (building a statement costs as much as running it)."""
+    return (select(AlertGroup).where(AlertGroup.source == bindparam("source"), AlertGroup.key == bindparam("key"),
+                                     AlertGroup.open_key.is_(None))  # type: ignore[union-attr]
+            .order_by(AlertGroup.resolved_at.desc()).limit(1))  # type: ignore[union-attr]
 
 
 class Triage:
@@ -177,9 +187,7 @@ class Triage:
                 return self._record(work, receipt, data, None, "suppressed", now,
                                     f"alert suppressed by {held.kind} {w.id} (owner {w.owner}: {w.reason}); "
                                     "nobody paged")
-            recent = s.exec(select(AlertGroup).where(AlertGroup.source == receipt.source, AlertGroup.key == key,
-                                                     AlertGroup.open_key.is_(None))  # type: ignore[union-attr]
-                            .order_by(AlertGroup.resolved_at.desc()).limit(1)).first()  # type: ignore[union-attr]
+            recent = s.exec(_recently_resolved(), params={"source": receipt.source, "key": key}).first()
             if recent is not None and recent.resolved_at is not None \
                     and now - ensure_utc(recent.resolved_at) < alerts.grouping.window:
                 quiet = int((now - ensure_utc(recent.resolved_at)).total_seconds())
