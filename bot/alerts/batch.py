@@ -12,6 +12,7 @@ per transaction and stay ORM rows.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Iterable
@@ -30,6 +31,16 @@ TRIAGE_LOCK = "incident-bot:alert-triage"  # the advisory lock that runs triage 
 _RECEIPTS = AlertReceipt.__table__  # type: ignore[attr-defined]
 _PROGRESS = (update(_RECEIPTS).where(_RECEIPTS.c.id == bindparam("rid"))
              .values(done=bindparam("to_done"), state=bindparam("to_state"), triaged_at=bindparam("to_triaged_at")))
+# Built once, with their lists as bound parameters: building a statement costs SQLAlchemy as much as running it.
+_GROUPS = AlertGroup.__table__  # type: ignore[attr-defined]
+_OPEN_KEYS = select(_GROUPS.c.source, _GROUPS.c.open_key).where(_GROUPS.c.open_key.in_(bindparam("keys", expanding=True)))
+_LOCK_PROGRESS = (select(_RECEIPTS.c.id, _RECEIPTS.c.done, _RECEIPTS.c.state)
+                  .where(_RECEIPTS.c.id.in_(bindparam("ids", expanding=True))).with_for_update())
+
+
+@functools.cache
+def _open_groups() -> Any:
+    return orm_select(AlertGroup).where(AlertGroup.open_key.in_(bindparam("keys", expanding=True)))  # type: ignore[union-attr]
 
 
 def group_key(source: Any, event: AlertEvent) -> str:
@@ -78,8 +89,7 @@ def open_keys(session: Session, receipts: list[Receipt], alerts: Any) -> set[tup
     wanted = set().union(*(_keys(r, sources) for r in receipts)) if receipts else set()
     if not wanted:
         return set()
-    g = AlertGroup.__table__.c  # type: ignore[attr-defined]
-    found = session.execute(select(g.source, g.open_key).where(g.open_key.in_({k for _, k in wanted}))).all()
+    found = session.execute(_OPEN_KEYS, {"keys": sorted({k for _, k in wanted})}).all()
     return {(source, key) for source, key in found if (source, key) in wanted}
 
 
@@ -107,9 +117,7 @@ def lock_progress(session: Session, receipts: Iterable[Receipt]) -> None:
     by_id = {r.id: r for r in receipts}
     if not by_id:
         return
-    c = _RECEIPTS.c
-    for rid, done, state in session.execute(select(c.id, c.done, c.state).where(c.id.in_(list(by_id)))
-                                            .with_for_update()).all():
+    for rid, done, state in session.execute(_LOCK_PROGRESS, {"ids": list(by_id)}).all():
         by_id[rid].done, by_id[rid].state = done, state
 
 
@@ -126,8 +134,7 @@ class Batch:
         wanted = set().union(*(_keys(r, self._sources) for r in receipts if r.state == "accepted")) \
             if receipts else set()
         if wanted:
-            for g in session.exec(orm_select(AlertGroup).where(
-                    AlertGroup.open_key.in_({k for _, k in wanted}))).all():  # type: ignore[union-attr]
+            for g in session.exec(_open_groups(), params={"keys": sorted({k for _, k in wanted})}).all():
                 if (g.source, g.open_key) in wanted:
                     self.groups[(g.source, g.open_key)] = g  # type: ignore[index]
             self.groups.update({k: None for k in wanted if k not in self.groups})

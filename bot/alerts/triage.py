@@ -28,12 +28,14 @@ incident, else on the global chain.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
 from bot.alerts.batch import Batch, Receipt, lock_progress, next_chunk, one_at_a_time, open_keys, waiting
@@ -58,6 +60,14 @@ def _event_data(receipt: Receipt, index: int, event: AlertEvent, key: str) -> di
     return {"receipt": receipt.id, "index": index, "source": receipt.source, "format": receipt.format,
             "key": key, "action": event.action, "summary": event.summary, "labels": event.labels,
             "severity": event.severity, "link": event.link, "alerts": event.count}
+
+
+@functools.cache
+def _recently_resolved() -> Any:
+    """The key's last resolved group; built once (building a statement costs as much as running it)."""
+    return (select(AlertGroup).where(AlertGroup.source == bindparam("source"), AlertGroup.key == bindparam("key"),
+                                     AlertGroup.open_key.is_(None))  # type: ignore[union-attr]
+            .order_by(AlertGroup.resolved_at.desc()).limit(1))  # type: ignore[union-attr]
 
 
 class Triage:
@@ -144,8 +154,9 @@ class Triage:
         return receipt if receipt.state == "accepted" and receipt.done == index else None
 
     def _step(self, work: Batch, receipt: Receipt, index: int, event: AlertEvent, alerts: Any,
-              now: datetime) -> Disposition | tuple[int, dict[str, Any]]:
-        """Handle one event in the batch's transaction: its disposition, or (group id, data) to declare."""
+              now: datetime) -> Disposition | tuple[int, str, dict[str, Any]]:
+        """Handle one event in the batch's transaction: its disposition, or (group id, its route, data) to
+        declare."""
         s, pending_declare = work.session, None
         key = work.key(receipt.source, event)
         data = _event_data(receipt, index, event, key)
@@ -158,7 +169,7 @@ class Triage:
         if event.action == "acknowledge":
             return self._acknowledge(work, receipt, data, group, now)
         if group is not None and group.status == "opening" and group.incident_id is None:
-            pending_declare = group.id  # a crash came between the group and its incident: finish it
+            pending_declare = group.id, group.route  # a crash came between the group and its incident: finish it
         elif group is not None:
             group.alerts += 1
             group.last_at = now
@@ -176,9 +187,7 @@ class Triage:
                 return self._record(work, receipt, data, None, "suppressed", now,
                                     f"alert suppressed by {held.kind} {w.id} (owner {w.owner}: {w.reason}); "
                                     "nobody paged")
-            recent = s.exec(select(AlertGroup).where(AlertGroup.source == receipt.source, AlertGroup.key == key,
-                                                     AlertGroup.open_key.is_(None))  # type: ignore[union-attr]
-                            .order_by(AlertGroup.resolved_at.desc()).limit(1)).first()  # type: ignore[union-attr]
+            recent = s.exec(_recently_resolved(), params={"source": receipt.source, "key": key}).first()
             if recent is not None and recent.resolved_at is not None \
                     and now - ensure_utc(recent.resolved_at) < alerts.grouping.window:
                 quiet = int((now - ensure_utc(recent.resolved_at)).total_seconds())
@@ -198,16 +207,16 @@ class Triage:
             s.add(group)
             s.flush()
             work.groups[(receipt.source, key)] = group
-            pending_declare = group.id
-        return pending_declare, data
+            pending_declare = group.id, group.route
+        return (*pending_declare, data)
 
-    def _declare(self, receipt: Receipt, index: int, event: AlertEvent, group_id: int, data: dict[str, Any]):
+    def _declare(self, receipt: Receipt, index: int, event: AlertEvent, group_id: int, route_name: str,
+                 data: dict[str, Any]):
+        """``route_name``: the group's route as the transaction that found or opened the group read it (a
+        group's route changes only here, after its declaration), kept if no route can declare."""
         from bot.incidents.errors import IncidentError
 
         alerts, config = self._alerts(), self.config()
-        with self.write_lock, self.store.session() as s:
-            group = s.get(AlertGroup, group_id)
-            route_name = group.route
         chosen = choose_route(alerts, data["source"], event.labels)
         attempts = [(chosen.name, chosen.route)] + ([("fallback", alerts.fallback)] if chosen.name != "fallback" else [])
         result, failures = None, []

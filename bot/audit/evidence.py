@@ -58,10 +58,15 @@ def plain(value: Any) -> Any:
     return value
 
 
+_COLUMNS: dict[type, tuple[str, ...]] = {}  # mapped class -> its column attributes (mappers are fixed at import)
+
+
 def snapshot(obj: Any) -> dict[str, Any]:
     """Every column of the row, as JSON gives it back (instants as ISO 8601 UTC)."""
-    mapper = sa_inspect(obj).mapper
-    return json.loads(canonical_json({a.key: plain(getattr(obj, a.key)) for a in mapper.column_attrs}))
+    keys = _COLUMNS.get(type(obj))
+    if keys is None:
+        keys = _COLUMNS[type(obj)] = tuple(a.key for a in sa_inspect(obj).mapper.column_attrs)
+    return json.loads(canonical_json({k: plain(getattr(obj, k)) for k in keys}))
 
 
 def _incident_of(table: str, values: dict[str, Any]) -> int | None:

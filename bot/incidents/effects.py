@@ -37,6 +37,33 @@ def _notice(post_notice: Any) -> dict[str, Any]:
     return notice_to_json(post_notice)
 
 
+class _Effects:
+    """The effects of one operation, written by :meth:`write` in the order they were added: one query for
+    the keys that exist already and one flush (:func:`bot.scheduling.effects.add_all`) instead of both per
+    row; the same rows as adding each in turn."""
+
+    def __init__(self) -> None:
+        self.rows: list[dict[str, Any]] = []
+        self.keys: set[str] = set()
+        self._stored: dict[str, bool] = {}
+
+    def add(self, **effect: Any) -> None:
+        self.rows.append(effect)
+        self.keys.add(effect["key"])
+
+    def exists(self, session: Session, key: str) -> bool:
+        """Whether a row with ``key`` is stored or written by this operation before now."""
+        if key in self.keys:
+            return True
+        if key not in self._stored:
+            self._stored[key] = _outbox().exists(session, key)
+        return self._stored[key]
+
+    def write(self, session: Session) -> None:
+        _outbox().add_all(session, self.rows)
+        self.rows = []
+
+
 def record(session: Session, ctx: Context, key: str, result: Any) -> None:
     """Write the effects ``result`` asks for, and the answer to ``ctx.reply_to``. A result that carries an
     :class:`Outcome` (a follow-up's or a review draft's) writes that outcome's effects."""
@@ -48,63 +75,65 @@ def record(session: Session, ctx: Context, key: str, result: Any) -> None:
     incident = session.get(Incident, result.incident.id)
     if incident is None:
         return
+    out = _Effects()
     written: list[str] = []
     if isinstance(result, DeclareResult):
-        written += _declaration(session, config=ctx.config(), result=result, at=at)
+        written += _declaration(out, session, config=ctx.config(), result=result, at=at)
         posts = result.announcements
     else:
         posts = result.posts
         if result.invite:
-            written += _invite(session, incident, key=f"{key}:invite", users=list(result.invite), unknown=[],
+            written += _invite(out, incident, key=f"{key}:invite", users=list(result.invite), unknown=[],
                                why=result.message[:120], at=at)
-    written += [k for p in posts for k in _post(session, ctx.config(), incident, p, at=at)]
+    written += [k for p in posts for k in _post(out, session, ctx.config(), incident, p, at=at)]
     if ctx.reply_to:
-        _reply(session, incident, key=f"{key}:reply", to=ctx.reply_to, result=result, written=written, at=at)
+        _reply(out, incident, key=f"{key}:reply", to=ctx.reply_to, result=result, written=written, at=at)
+    out.write(session)
 
 
-def _declaration(session: Session, *, config: Any, result: DeclareResult, at: datetime) -> list[str]:
+def _declaration(out: _Effects, session: Session, *, config: Any, result: DeclareResult, at: datetime) -> list[str]:
     outbox, plan, incident_id = _outbox(), result.channel, result.incident.id
     lane, base = outbox.incident_lane(incident_id), f"incident:{incident_id}"
     keys = [outbox.channel_key(incident_id)]
-    outbox.add(session, key=keys[0], kind="create_channel", incident_id=incident_id, at=at, lane=lane,
-               payload={"name": plan.name, "private": plan.private})
+    out.add(key=keys[0], kind="create_channel", incident_id=incident_id, at=at, lane=lane,
+            payload={"name": plan.name, "private": plan.private})
     incident = session.get(Incident, incident_id)
-    keys += _invite(session, incident, key=f"{base}:invite", users=list(plan.invite), unknown=list(plan.not_invitable),
+    keys += _invite(out, incident, key=f"{base}:invite", users=list(plan.invite), unknown=list(plan.not_invitable),
                     why="declared", at=at)
 
     def post(index: int) -> None:
         welcome_key = f"{base}:welcome:{index}"
-        outbox.add(session, key=welcome_key, kind="post", incident_id=incident_id, at=at, lane=lane,
-                   recipient=outbox.INCIDENT_CHANNEL, payload={"notice": _notice(plan.welcome[index])})
+        out.add(key=welcome_key, kind="post", incident_id=incident_id, at=at, lane=lane,
+                recipient=outbox.INCIDENT_CHANNEL, payload={"notice": _notice(plan.welcome[index])})
         keys.append(welcome_key)
 
     if plan.welcome:
         post(0)
     if plan.topic:
-        outbox.add(session, key=f"{base}:topic", kind="topic", incident_id=incident_id, at=at, lane=lane,
-                   payload={"topic": plan.topic})
+        out.add(key=f"{base}:topic", kind="topic", incident_id=incident_id, at=at, lane=lane,
+                payload={"topic": plan.topic})
     for index in range(1, len(plan.welcome)):
         post(index)
     if plan.welcome:
-        outbox.add(session, key=f"{base}:pin", kind="pin", incident_id=incident_id, at=at, lane=lane,
-                   payload={"message_key": f"{base}:welcome:0"})
+        out.add(key=f"{base}:pin", kind="pin", incident_id=incident_id, at=at, lane=lane,
+                payload={"message_key": f"{base}:welcome:0"})
     for index, mark in enumerate(plan.bookmarks):
-        outbox.add(session, key=f"{base}:bookmark:{index}", kind="bookmark", incident_id=incident_id, at=at,
-                   lane=lane, payload={"title": mark.title, "url": mark.url})
+        out.add(key=f"{base}:bookmark:{index}", kind="bookmark", incident_id=incident_id, at=at,
+                lane=lane, payload={"title": mark.title, "url": mark.url})
     return keys
 
 
-def _invite(session: Session, incident: Incident | None, *, key: str, users: list[str], unknown: list[str],
+def _invite(out: _Effects, incident: Incident | None, *, key: str, users: list[str], unknown: list[str],
             why: str, at: datetime) -> list[str]:
     if incident is None or not (users or unknown):
         return []
     outbox = _outbox()
-    outbox.add(session, key=key, kind="invite", incident_id=incident.id, at=at, lane=outbox.incident_lane(incident.id),
-               payload={"users": list(dict.fromkeys(users)), "unknown": unknown, "why": why})
+    out.add(key=key, kind="invite", incident_id=incident.id, at=at, lane=outbox.incident_lane(incident.id),
+            payload={"users": list(dict.fromkeys(users)), "unknown": unknown, "why": why})
     return [key]
 
 
-def _post(session: Session, config: Any, incident: Incident, post: Post, *, at: datetime) -> list[str]:
+def _post(out: _Effects, session: Session, config: Any, incident: Incident, post: Post, *, at: datetime) -> list[str]:
     outbox = _outbox()
     notice, after = post.notice, None
     if post.target == "incident_channel":
@@ -120,17 +149,17 @@ def _post(session: Session, config: Any, incident: Incident, post: Post, *, at: 
             recipient = "#" + config.settings.incidents_channel.lstrip("#")
             notice = replace(notice, mention_groups=tuple(dict.fromkeys(notice.mention_groups + (post.to.lstrip("@"),))))
         lane = f"incident:{incident.id}:to:{recipient}"
-        if not incident.channel_id and outbox.exists(session, outbox.channel_key(incident.id)):
+        if not incident.channel_id and out.exists(session, outbox.channel_key(incident.id)):
             after = outbox.channel_key(incident.id)  # it names the channel: wait until it exists
-    outbox.add(session, key=post.key, kind="post", incident_id=incident.id, at=at, recipient=recipient, lane=lane,
-               after_key=after, payload={"notice": _notice(notice)})
+    out.add(key=post.key, kind="post", incident_id=incident.id, at=at, recipient=recipient, lane=lane,
+            after_key=after, payload={"notice": _notice(notice)})
     return [post.key]
 
 
-def _reply(session: Session, incident: Incident, *, key: str, to: dict[str, Any], result: Any, written: list[str],
+def _reply(out: _Effects, incident: Incident, *, key: str, to: dict[str, Any], result: Any, written: list[str],
            at: datetime) -> None:
     declare = isinstance(result, DeclareResult)
     waits = [_outbox().channel_key(incident.id)] if declare else written
-    _outbox().add(session, key=key, kind="reply", incident_id=incident.id, at=at, recipient="reply",
-                  payload={"to": dict(to), "operation": "declare" if declare else "",
-                           "message": "" if declare else result.message, "waits_for": waits})
+    out.add(key=key, kind="reply", incident_id=incident.id, at=at, recipient="reply",
+            payload={"to": dict(to), "operation": "declare" if declare else "",
+                     "message": "" if declare else result.message, "waits_for": waits})

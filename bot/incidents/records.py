@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
-from sqlalchemy import func
+from sqlalchemy import bindparam, func
 from sqlmodel import Session, select
 
 from bot.audit.tables import TimelineEvent
@@ -117,9 +117,11 @@ def task_view(row: ChecklistTask) -> TaskView:
                     phase=row.phase, done=row.done_at is not None, done_by=row.done_by, done_at=row.done_at)
 
 
+_TASKS = select(ChecklistTask).where(ChecklistTask.incident_id == bindparam("incident")).order_by(ChecklistTask.id)
+
+
 def tasks_of(session: Session, incident_id: int) -> list[ChecklistTask]:
-    return list(session.exec(select(ChecklistTask).where(ChecklistTask.incident_id == incident_id)
-                             .order_by(ChecklistTask.id)).all())
+    return list(session.exec(_TASKS, params={"incident": incident_id}).all())
 
 
 def page_view(row: Any) -> PageView:

@@ -17,6 +17,7 @@ import hashlib
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
 from bot.audit.export import evidence_pack
@@ -37,9 +38,12 @@ from bot.learning.tables import IncidentReview
 from bot.learning.views import DraftOutcome, ReviewView
 
 
+_REVIEW = select(IncidentReview).where(IncidentReview.incident_id == bindparam("incident"))
+_REVIEW_LOCKED = _REVIEW.with_for_update()
+
+
 def review_of(session: Session, incident_id: int, *, lock: bool = False) -> IncidentReview | None:
-    query = select(IncidentReview).where(IncidentReview.incident_id == incident_id)
-    return session.exec(query.with_for_update() if lock else query).first()
+    return session.exec(_REVIEW_LOCKED if lock else _REVIEW, params={"incident": incident_id}).first()
 
 
 def _owner(session: Session, incident: Any, role: str) -> str:

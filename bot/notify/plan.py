@@ -17,10 +17,11 @@ checked again for each step when it is due (:func:`contact_block`).
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlmodel import Session, select
 
 from bot.clock import ensure_utc
@@ -71,6 +72,16 @@ def cancel_open(session: Session, page_id: int, reason: str, at: datetime) -> in
     return int(done.rowcount or 0)
 
 
+@functools.cache
+def _queries() -> tuple[Any, Any]:
+    """The incident's pages and notification rows, built once (with the incident as a bound parameter): building a
+    statement costs as much as running it."""
+    from bot.oncall.tables import Page
+
+    return (select(Page).where(Page.incident_id == bindparam("incident")).order_by(Page.id),
+            select(Notification).where(Notification.incident_id == bindparam("incident")))
+
+
 def sync_notifications(session: Session, config: Any, incident_id: int, at: datetime) -> None:
     """Make the incident's notification rows match its pages (see the module docstring)."""
     from bot.incidents.tables import Incident
@@ -78,10 +89,11 @@ def sync_notifications(session: Session, config: Any, incident_id: int, at: date
 
     at = ensure_utc(at)
     incident = session.get(Incident, incident_id)
-    pages = session.exec(select(Page).where(Page.incident_id == incident_id).order_by(Page.id)).all()
+    pages_of, notifications_of = _queries()
+    pages = session.exec(pages_of, params={"incident": incident_id}).all()
     if not pages:
         return
-    existing = {n.key: n for n in session.exec(select(Notification).where(Notification.incident_id == incident_id))}
+    existing = {n.key: n for n in session.exec(notifications_of, params={"incident": incident_id})}
     acked_targets = {p.target for p in pages if p.status == "acked"}
     for page in pages:
         stop = stop_reason(page, incident, acked_targets)

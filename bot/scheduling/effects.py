@@ -23,7 +23,7 @@ from bot.clock import ensure_utc
 from bot.scheduling.recipients import INCIDENT_CHANNEL
 from bot.scheduling.tables import Reminder
 
-__all__ = ["INCIDENT_CHANNEL", "add", "channel_key", "exists", "incident_lane", "states", "wake"]
+__all__ = ["INCIDENT_CHANNEL", "add", "add_all", "channel_key", "exists", "incident_lane", "states", "wake"]
 
 
 def incident_lane(incident_id: int) -> str:
@@ -40,18 +40,46 @@ def exists(session: Session, key: str) -> bool:
     return session.exec(select(Reminder.id).where(Reminder.key == key)).first() is not None
 
 
+def _row(*, key: str, kind: str, incident_id: int, at: datetime, recipient: str = "",
+         payload: dict[str, Any] | None = None, lane: str | None = None, after_key: str | None = None,
+         target: int | None = None) -> Reminder:
+    at = ensure_utc(at)
+    return Reminder(key=key, kind=kind, incident_id=incident_id, target=target, recipient=recipient[:120],
+                    due_at=at, next_attempt_at=at, payload=dict(payload or {}), lane=lane, after_key=after_key,
+                    created_at=at, updated_at=at)
+
+
 def add(session: Session, *, key: str, kind: str, incident_id: int, at: datetime, recipient: str = "",
         payload: dict[str, Any] | None = None, lane: str | None = None, after_key: str | None = None,
         target: int | None = None) -> bool:
     """Write one effect, due at ``at``; False when a row with this key exists already (nothing changes)."""
     if exists(session, key):
         return False
-    at = ensure_utc(at)
-    session.add(Reminder(key=key, kind=kind, incident_id=incident_id, target=target, recipient=recipient[:120],
-                         due_at=at, next_attempt_at=at, payload=dict(payload or {}), lane=lane, after_key=after_key,
-                         created_at=at, updated_at=at))
+    session.add(_row(key=key, kind=kind, incident_id=incident_id, at=at, recipient=recipient, payload=payload,
+                     lane=lane, after_key=after_key, target=target))
     session.flush()  # ids follow the order effects were written in: lanes deliver in that order
     return True
+
+
+def add_all(session: Session, effects: list[dict[str, Any]]) -> list[bool]:
+    """:func:`add` for each of ``effects`` (its keyword arguments), in order, with one query for the keys that
+    exist already and one flush: the same rows as calling :func:`add` for each in turn (a key already stored,
+    or written earlier in the list, is skipped), inserted in the list's order, so their ids (and so the order
+    their lanes deliver them in) follow it as before.  True for each effect written."""
+    keys = [e["key"] for e in effects]
+    seen = {k for (k,) in session.execute(select(Reminder.key).where(Reminder.key.in_(set(keys)))).all()} \
+        if keys else set()  # type: ignore[attr-defined]
+    rows, out = [], []
+    for effect in effects:
+        fresh = effect["key"] not in seen
+        out.append(fresh)
+        if fresh:
+            seen.add(effect["key"])
+            rows.append(_row(**effect))
+    if rows:
+        session.add_all(rows)  # the unit of work inserts one mapper's new rows in the order they were added
+        session.flush()
+    return out
 
 
 def wake(session: Session, incident_id: int, at: datetime) -> int:

@@ -18,11 +18,12 @@ claimed is never rewritten underneath it.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Iterable
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlmodel import Session, select
 
 from bot.clock import ensure_utc
@@ -52,11 +53,23 @@ def _names(kinds: Iterable[ReminderKind]) -> set[str]:
     return {n for k in kinds for n in getattr(k, "names", (k.name,))}
 
 
-def _load_incident(session: Session, incident_id: int) -> Any:
+@functools.cache
+def _locked_incident() -> Any:
+    """Built once (with the incident as a bound parameter): building a statement costs as much as running it."""
     from bot.incidents.tables import Incident
 
+    return select(Incident).where(Incident.id == bindparam("incident")).with_for_update()
+
+
+@functools.cache
+def _rows_of_kinds() -> Any:
+    return select(Reminder).where(Reminder.incident_id == bindparam("incident"),
+                                  Reminder.kind.in_(bindparam("kinds", expanding=True)))  # type: ignore[attr-defined]
+
+
+def _load_incident(session: Session, incident_id: int) -> Any:
     # Serialise syncs of one incident (row lock on PostgreSQL; SQLite serialises writers anyway).
-    incident = session.exec(select(Incident).where(Incident.id == incident_id).with_for_update()).first()
+    incident = session.exec(_locked_incident(), params={"incident": incident_id}).first()
     if incident is None:
         raise ValueError(f"expected an existing incident id, got {incident_id}")
     return incident
@@ -94,8 +107,8 @@ def apply_wanted(session: Session, incident_id: int, wanted: dict[str, Wanted], 
     Rows of the ``owed`` kinds that were claimed before (their side effect happened; only the message is
     still owed, retrying) are kept even when their cause is gone."""
     result = SyncResult()
-    rows = {r.key: r for r in session.exec(select(Reminder).where(Reminder.incident_id == incident_id,
-                                                                    Reminder.kind.in_(sorted(kinds)))).all()}  # type: ignore[attr-defined]
+    rows = {r.key: r for r in session.exec(_rows_of_kinds(), params={"incident": incident_id,
+                                                                       "kinds": sorted(kinds)}).all()}
     for key, item in wanted.items():
         row = rows.get(key)
         if row is None:

@@ -17,7 +17,10 @@ def advisory_key(name: str) -> int:
     return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
 
 
+_XACT_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
+
+
 def hold_until_commit(session: Any, name: str) -> None:
     """On PostgreSQL, wait for and take the lock ``name`` until the session's transaction ends."""
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": advisory_key(name)})
+        session.execute(_XACT_LOCK, {"key": advisory_key(name)})

@@ -164,3 +164,21 @@ def test_snapshot_round_trips_conditions_with_aliases(store, shipped_config):
         for row in s.exec(select(Obligation)).all():
             _, spec = find_obligation(shipped_config, row.obligation_id)
             assert ObligationSpec.model_validate(row.spec["obligation"]) == spec
+
+
+def test_new_rows_and_their_events_follow_the_catalog_order(store, shipped_config):
+    """The rows of one recompute are flushed together and their events appended together: still one event per
+    row, naming its row, rows and events both in the order of the regime's obligations."""
+    from bot.deadlines.catalog import regimes as catalog_regimes
+
+    with store.session() as s:
+        inc = _incident(s, facts=dict(DORA_FACTS),
+                        triggers={"aware": "2026-03-03T09:00:00Z", "classified_major": "2026-03-03T11:00:00Z"})
+        rows = recompute(s, shipped_config, inc, regimes=["dora"], actor="U0LEAD", why="declared", at=utc(2026, 3, 3, 11, 5))
+        order = [spec.id for spec in catalog_regimes(shipped_config)["dora"].obligations]
+        assert [r.obligation_id for r in rows] == order
+        assert [r.id for r in rows] == sorted(r.id for r in rows)
+        added = [e for e in events(s, inc.id) if e.kind == "obligation.added"]
+        assert [(e.data["obligation"], e.data["obligation_row"]) for e in added] == [(r.obligation_id, r.id) for r in rows]
+        assert [e.seq for e in added] == list(range(added[0].seq, added[0].seq + len(added)))
+        assert verify_chain(s, inc.id).ok

@@ -13,10 +13,12 @@ Slack shows the latest.  Page messages have their own kind
 
 from __future__ import annotations
 
+import functools
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
 from bot.scheduling import execute
@@ -55,10 +57,15 @@ def _settled(session: Session, value: str) -> str | None:
     return f"Request #{approval.id} {approval.status} by {approval.decided_by}"
 
 
+@functools.cache
+def _sent_messages() -> Any:
+    """Built once (with the incident as a bound parameter): building a statement costs as much as running it."""
+    return select(Reminder).where(Reminder.incident_id == bindparam("incident"), Reminder.state == "sent",
+                                  Reminder.kind.in_(("post", "deadline", "checklist")))  # type: ignore[attr-defined]
+
+
 def _with_buttons(session: Session, incident_id: int) -> list[Reminder]:
-    rows = session.exec(select(Reminder).where(Reminder.incident_id == incident_id, Reminder.state == "sent",
-                                               Reminder.kind.in_(("post", "deadline", "checklist")))  # type: ignore[attr-defined]
-                        ).all()
+    rows = session.exec(_sent_messages(), params={"incident": incident_id}).all()
     return [r for r in rows if r.message_ts and (r.message or {}).get("buttons")]
 
 

@@ -8,9 +8,11 @@ pending one is cancelled).  Held outside the owner's working time.
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
 from bot.scheduling import notices, working_time
@@ -29,12 +31,18 @@ def _phase_start(task: Any, incident: Any) -> datetime | None:
     return None
 
 
-def wanted(session: Session, config: Any, incident: Any, at: datetime) -> list[Wanted]:
+@functools.cache
+def _open_tasks() -> Any:
+    """Built once (with the incident as a bound parameter): building a statement costs as much as running it."""
     from bot.incidents.tables import ChecklistTask
 
-    tasks = session.exec(select(ChecklistTask).where(
-        ChecklistTask.incident_id == incident.id, ChecklistTask.done_at == None,  # noqa: E711
-        ChecklistTask.nudge_after_minutes != None)).all()  # noqa: E711
+    return select(ChecklistTask).where(
+        ChecklistTask.incident_id == bindparam("incident"), ChecklistTask.done_at == None,  # noqa: E711
+        ChecklistTask.nudge_after_minutes != None)  # noqa: E711
+
+
+def wanted(session: Session, config: Any, incident: Any, at: datetime) -> list[Wanted]:
+    tasks = session.exec(_open_tasks(), params={"incident": incident.id}).all()
     out: list[Wanted] = []
     for task in tasks:
         start = _phase_start(task, incident)

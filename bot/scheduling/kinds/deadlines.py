@@ -14,10 +14,12 @@ Nudges go to the incident channel and @-mention the playbook's authority owner
 
 from __future__ import annotations
 
+import functools
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
 from bot.scheduling import working_time
@@ -46,21 +48,29 @@ def _comms_role(playbook: Any) -> str:
 
 def _latest_snoozes(session: Session, incident_id: int) -> dict[int, Any]:
     """The latest snooze of each of the incident's obligations, by obligation id (one query, not one each)."""
+    rows = session.exec(_queries()[1], params={"incident": incident_id}).all()
+    return {r.obligation_id: r for r in rows}
+
+
+@functools.cache
+def _queries() -> tuple[Any, Any]:
+    """The incident's obligations and snoozes, built once (with the incident as a bound parameter): building a
+    statement costs as much as running it."""
+    from bot.deadlines.tables import Obligation
     from bot.incidents.tables import ObligationSnooze
 
-    rows = session.exec(select(ObligationSnooze).where(ObligationSnooze.incident_id == incident_id)
-                        .order_by(ObligationSnooze.id)).all()  # type: ignore[arg-type]
-    return {r.obligation_id: r for r in rows}
+    return (select(Obligation).where(Obligation.incident_id == bindparam("incident")),
+            select(ObligationSnooze).where(ObligationSnooze.incident_id == bindparam("incident"))
+            .order_by(ObligationSnooze.id))  # type: ignore[arg-type]
 
 
 def wanted(session: Session, config: Any, incident: Any, at: datetime) -> list[Wanted]:
     from bot.deadlines.reminders import plan_for_obligation
-    from bot.deadlines.tables import Obligation
 
     playbook = _playbook(config, incident)
     role = _owner_role(playbook)
     policy = playbook.reminders if playbook is not None else None
-    rows = session.exec(select(Obligation).where(Obligation.incident_id == incident.id)).all()
+    rows = session.exec(_queries()[0], params={"incident": incident.id}).all()
     snoozes = _latest_snoozes(session, incident.id) if rows else {}
     out: list[Wanted] = []
     for row in rows:

@@ -10,9 +10,11 @@ the claim: the escalation has happened, only its message is still owed.
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
 from bot.scheduling import notices
@@ -25,12 +27,18 @@ RESYNC_AFTER_CLAIM = True  # escalating creates pages whose sends must be planne
 RESEND_AS_CLAIMED = True  # a retry sends the notice of the escalation that happened, not a second escalation
 
 
-def wanted(session: Session, config: Any, incident: Any, at: datetime) -> list[Wanted]:
+@functools.cache
+def _sent_pages() -> Any:
+    """Built once (with the incident as a bound parameter): building a statement costs as much as running it."""
     from bot.oncall.tables import Page
 
+    return select(Page).where(Page.incident_id == bindparam("incident"), Page.status == "sent")
+
+
+def wanted(session: Session, config: Any, incident: Any, at: datetime) -> list[Wanted]:
     if incident.status != "active":
         return []
-    pages = session.exec(select(Page).where(Page.incident_id == incident.id, Page.status == "sent")).all()
+    pages = session.exec(_sent_pages(), params={"incident": incident.id}).all()
     return [Wanted(key=f"page:{p.id}:escalate", kind=name, target=p.id,
                    due_at=(p.sent_at or p.page_at) + timedelta(minutes=p.ack_timeout_minutes),
                    recipient=INCIDENT_CHANNEL) for p in pages]

@@ -15,9 +15,11 @@ is not working (labor rules).
 
 from __future__ import annotations
 
+import functools
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
 from bot.scheduling import working_time
@@ -39,12 +41,20 @@ def _at_nine(day: date, zone: str) -> datetime:
     return local_to_utc(day, NUDGE_AT, zone)
 
 
-def wanted(session: Session, config: Any, incident: Any, at: datetime) -> list[Wanted]:
-    from bot.learning.followups import ACTIVE, effective_due
+@functools.cache
+def _active() -> Any:
+    """Built once (with the incident as a bound parameter): building a statement costs as much as running it."""
+    from bot.learning.followups import ACTIVE
     from bot.learning.tables import FollowUp
 
-    rows = session.exec(select(FollowUp).where(FollowUp.incident_id == incident.id,
-                                               FollowUp.state.in_(ACTIVE))).all()  # type: ignore[attr-defined]
+    return select(FollowUp).where(FollowUp.incident_id == bindparam("incident"),
+                                  FollowUp.state.in_(ACTIVE))  # type: ignore[attr-defined]
+
+
+def wanted(session: Session, config: Any, incident: Any, at: datetime) -> list[Wanted]:
+    from bot.learning.followups import effective_due
+
+    rows = session.exec(_active(), params={"incident": incident.id}).all()
     out: list[Wanted] = []
     for row in rows:
         due = effective_due(row)

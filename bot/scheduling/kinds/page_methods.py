@@ -8,9 +8,11 @@ records the failure, so the message is written with it.
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
 from bot.ports import Notice
@@ -23,11 +25,17 @@ name = "page_method"
 METHOD_NAMES = {"sms": "SMS", "voice": "a call", "email": "email"}
 
 
-def wanted(session: Session, config: Any, incident: Any, at: datetime) -> list[Wanted]:
+@functools.cache
+def _failed() -> Any:
+    """Built once (with the incident as a bound parameter): building a statement costs as much as running it."""
     from bot.notify.tables import Notification
 
-    rows = session.exec(select(Notification).where(Notification.incident_id == incident.id,
-                                                   Notification.state == "failed")).all()
+    return select(Notification).where(Notification.incident_id == bindparam("incident"),
+                                      Notification.state == "failed")
+
+
+def wanted(session: Session, config: Any, incident: Any, at: datetime) -> list[Wanted]:
+    rows = session.exec(_failed(), params={"incident": incident.id}).all()
     return [Wanted(key=f"{r.key}:failed", kind=name, target=r.id, due_at=r.updated_at, recipient=INCIDENT_CHANNEL)
             for r in rows]
 

@@ -9,9 +9,11 @@ never sent).
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
 from bot.ports import Notice
@@ -24,10 +26,16 @@ name = "page_update"
 FINAL = ("acked", "declined", "cancelled")
 
 
+@functools.cache
+def _sent_page_rows() -> Any:
+    """Built once (with the incident as a bound parameter): building a statement costs as much as running it."""
+    return select(Reminder).where(Reminder.incident_id == bindparam("incident"),
+                                  Reminder.kind.in_(("page", "held_page")),  # type: ignore[attr-defined]
+                                  Reminder.state == "sent")
+
+
 def _sent_pages(session: Session, incident_id: int) -> dict[int, Reminder]:
-    rows = session.exec(select(Reminder).where(Reminder.incident_id == incident_id,
-                                               Reminder.kind.in_(("page", "held_page")),  # type: ignore[attr-defined]
-                                               Reminder.state == "sent")).all()
+    rows = session.exec(_sent_page_rows(), params={"incident": incident_id}).all()
     return {int(r.target): r for r in rows if r.target is not None and r.message_ts}
 
 

@@ -10,9 +10,11 @@ escalates at once instead of waiting for an acknowledgement that cannot come.
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
 from bot.scheduling import notices
@@ -24,13 +26,19 @@ names = ("page", "held_page")
 RESYNC_AFTER_SENT = True  # a sent page wants an escalation reminder
 
 
-def wanted(session: Session, config: Any, incident: Any, at: datetime) -> list[Wanted]:
+@functools.cache
+def _waiting_pages() -> Any:
+    """Built once (with the incident as a bound parameter): building a statement costs as much as running it."""
     from bot.oncall.tables import Page
 
+    return select(Page).where(Page.incident_id == bindparam("incident"),
+                              Page.status.in_(("planned", "held")))  # type: ignore[attr-defined]
+
+
+def wanted(session: Session, config: Any, incident: Any, at: datetime) -> list[Wanted]:
     if incident.status != "active":
         return []
-    pages = session.exec(select(Page).where(Page.incident_id == incident.id,
-                                            Page.status.in_(("planned", "held")))).all()  # type: ignore[attr-defined]
+    pages = session.exec(_waiting_pages(), params={"incident": incident.id}).all()
     return [Wanted(key=f"page:{p.id}:send", kind="held_page" if p.status == "held" else "page", target=p.id,
                    due_at=p.page_at, recipient=p.slack_user, payload={"urgency": p.urgency})
             for p in pages]

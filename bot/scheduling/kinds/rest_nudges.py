@@ -10,9 +10,11 @@ an incident has no reminder row; ``incident-bot rest`` shows it as ``nudge due``
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
 from bot.scheduling.tables import Reminder
@@ -29,13 +31,19 @@ def _manager_slack(team: Any, person_id: str) -> tuple[str | None, str | None]:
     return manager, (person.slack if person is not None else None)
 
 
-def wanted(session: Session, config: Any, incident: Any, at: datetime) -> list[Wanted]:
+@functools.cache
+def _unscheduled() -> Any:
+    """Built once (with the incident as a bound parameter): building a statement costs as much as running it."""
     from bot.oncall.tables import RestDebt
 
-    debts = session.exec(select(RestDebt).where(
-        RestDebt.incident_id == incident.id, RestDebt.scheduled_start.is_(None),  # type: ignore[union-attr]
+    return select(RestDebt).where(
+        RestDebt.incident_id == bindparam("incident"), RestDebt.scheduled_start.is_(None),  # type: ignore[union-attr]
         RestDebt.nudged_at.is_(None), RestDebt.schedule_by.is_not(None),  # type: ignore[union-attr]
-    ).order_by(RestDebt.id)).all()  # type: ignore[arg-type]
+    ).order_by(RestDebt.id)  # type: ignore[arg-type]
+
+
+def wanted(session: Session, config: Any, incident: Any, at: datetime) -> list[Wanted]:
+    debts = session.exec(_unscheduled(), params={"incident": incident.id}).all()
     if not debts:
         return []
     from bot.oncall.team import team_of
