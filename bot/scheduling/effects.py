@@ -52,13 +52,10 @@ def _row(*, key: str, kind: str, incident_id: int, at: datetime, recipient: str 
 def add(session: Session, *, key: str, kind: str, incident_id: int, at: datetime, recipient: str = "",
         payload: dict[str, Any] | None = None, lane: str | None = None, after_key: str | None = None,
         target: int | None = None) -> bool:
-    """Write one effect, due at ``at``; False when a row with this key exists already (nothing changes)."""
-    if exists(session, key):
-        return False
-    session.add(_row(key=key, kind=kind, incident_id=incident_id, at=at, recipient=recipient, payload=payload,
-                     lane=lane, after_key=after_key, target=target))
-    session.flush()  # ids follow the order effects were written in: lanes deliver in that order
-    return True
+    """Write one effect, due at ``at``; False when a row with this key exists already (nothing changes).
+    Flushed at once: ids follow the order effects were written in, and lanes deliver in that order."""
+    return add_all(session, [dict(key=key, kind=kind, incident_id=incident_id, at=at, recipient=recipient,
+                                  payload=payload, lane=lane, after_key=after_key, target=target)])[0]
 
 
 def add_all(session: Session, effects: list[dict[str, Any]]) -> list[bool]:
