@@ -142,6 +142,8 @@ class DrillPager:
             lines.append(Line(sent.created, person, f"SMS to {person} ({mask(sent.to)})", [sent.body]))
         for sent in calls[self._shown["voice"]:]:
             person = self._by_phone(sent.to)
+            if sent.url and not sent.twiml:
+                self.twilio.answer(sent.sid)  # they pick up: the bot decides now what the call says
             lines.append(Line(sent.created, person, f"call to {person} ({mask(sent.to)})",
                               [f"says: {_spoken(sent.twiml)}"]))
         for at, message, _ in self.mailbox.sent[self._shown["email"]:]:

@@ -28,6 +28,14 @@ class Reply:
     changed: bool  # False: nothing was changed (unknown, refused, replayed, help)
 
 
+@dataclass(frozen=True)
+class CallScript:
+    """What a page call says when it is answered, and whether it then waits for a key."""
+
+    text: str
+    ask: bool
+
+
 class Inbound:
     def __init__(self, service: Any, config: Callable[[], Any]) -> None:
         self.service = service
@@ -100,6 +108,31 @@ class Inbound:
             return Reply("Press 1 to acknowledge, 2 if you cannot take it.", False)
         action = "ack" if digits == "1" else "decline"
         return self._act(person, page_id, action, "declined on the page call", f"call:{call_id}:{digits}")
+
+    def call_answered(self, *, page_id: int, to_phone: str) -> CallScript:
+        """The callee picked up: the page as it is now. Still theirs to take: its words and the keypad.
+        Acknowledged (by anyone, anywhere), handed on, cancelled or over while the phone rang: say so and ask
+        nothing, so that nobody acknowledges a page that no longer needs them."""
+        from sqlmodel import select
+
+        from bot.incidents.tables import Incident
+        from bot.notify.messages import page_message
+        from bot.notify.plan import stop_reason
+        from bot.oncall.tables import Page
+
+        person = self._person_by_phone(to_phone)
+        with self.service.ctx.store.session() as s:
+            page = s.get(Page, page_id)
+            if person is None or page is None or page.person_id != person.id:
+                return CallScript("This call is about a page that is not yours. Nothing to do. Goodbye.", False)
+            incident = s.get(Incident, page.incident_id) if page.incident_id is not None else None
+            acked = set(s.exec(select(Page.target).where(Page.incident_id == page.incident_id,
+                                                         Page.status == "acked")).all()) if incident else set()
+            stop = stop_reason(page, incident, acked)
+            if stop is not None:
+                return CallScript(f"Page {page_id} no longer needs you: {stop}. Nothing to do. Goodbye.", False)
+            message = page_message(method="voice", to=to_phone, page=page, incident=incident, step=0)
+        return CallScript(message.text, True)
 
     def link(self, claim: LinkClaim) -> Reply:
         """A signed link from a page email (verified by the adapter): acknowledges the page it names."""

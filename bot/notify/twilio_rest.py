@@ -33,8 +33,9 @@ class TwilioRest:
 
     def __init__(self, *, account_sid: str, auth_token: str, from_number: str, api_url: str = DEFAULT_API_URL,
                  voice_url: str = "") -> None:
-        """``voice_url``: the public base URL of the bot's webhooks; a call's keypad answers go to
-        ``{voice_url}/twilio/voice/gather?page=<id>``."""
+        """``voice_url``: the public base URL of the bot's webhooks. A page call asks it what to say when the
+        callee answers (``{voice_url}/twilio/voice/answer?page=<id>``), and the keypad answers go to
+        ``{voice_url}/twilio/voice/gather?page=<id>``. Without it a call can only speak its text."""
         if not (account_sid and auth_token and from_number):
             raise ValueError("expected TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER, got one missing")
         self._sid = account_sid
@@ -71,15 +72,16 @@ class TwilioRest:
         except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as exc:
             raise NotifyError(f"provider unreachable: {getattr(exc, 'reason', exc)}", transient=True) from None
 
-    def twiml(self, message: Outgoing) -> str:
-        from xml.sax.saxutils import escape, quoteattr
+    def call_instructions(self, message: Outgoing) -> dict[str, str]:
+        """What Twilio is given with the call. A page call with a public URL: the URL Twilio asks when the callee
+        answers, so that the words and the keypad come from the page as it is then (a page acknowledged
+        elsewhere while the phone rang says so and asks nothing; ``bot/notify/webhooks.py``). A test call, or
+        no public URL: the words themselves (nothing could be answered)."""
+        from xml.sax.saxutils import escape
 
-        say = escape(message.text)
-        if not message.page_id:  # a test call: nothing to answer
-            return f"<Response><Say>{say}</Say></Response>"
-        action = f"{self.voice_url}/twilio/voice/gather?page={message.page_id}"
-        return (f'<Response><Gather numDigits="1" timeout="10" action={quoteattr(action)} method="POST">'
-                f"<Say>{say}</Say></Gather><Say>No answer received. Goodbye.</Say></Response>")
+        if message.page_id and self.voice_url:
+            return {"Url": f"{self.voice_url}/twilio/voice/answer?page={message.page_id}", "Method": "POST"}
+        return {"Twiml": f"<Response><Say>{escape(message.text)}</Say></Response>"}
 
     def send(self, message: Outgoing) -> str:
         if message.method == "sms":
@@ -89,7 +91,7 @@ class TwilioRest:
             answer = self._call("POST", self._url("Messages"), form)
         elif message.method == "voice":
             answer = self._call("POST", self._url("Calls"), {"To": message.to, "From": self.from_number,
-                                                              "Twiml": self.twiml(message)})
+                                                              **self.call_instructions(message)})
         else:
             raise ValueError(f"expected sms or voice, got {message.method!r}")
         sid = answer.get("sid")

@@ -1,6 +1,9 @@
 """The inbound webhooks of the paging channels, as a small WSGI app (Flask), served beside the Slack app.
 
 * ``POST /twilio/sms``: an SMS reply (``ack 17``, ``decline 17 <reason>``, ``help``); answered in TwiML.
+* ``POST /twilio/voice/answer?page=17``: the page call was picked up; what it says is decided now (TwiML):
+  the page's words and a keypad while it is still the callee's to take, else why not (acknowledged
+  elsewhere while the phone rang, handed on, cancelled) and no keypad.
 * ``POST /twilio/voice/gather?page=17``: the key pressed on a page call (1 ack, 2 decline); TwiML.
 * ``POST /twilio/status``: a sent SMS's later status; ``failed``/``undelivered`` falls through to the next step.
 * ``GET /page/ack?t=…``: the link in a page email shows what it will do and a button (mail scanners
@@ -83,6 +86,25 @@ def create_app(inbound: Inbound, *, auth_token: str, public_url: str, links: Lin
         done = inbound.delivery_status(message_id=form["MessageSid"], status=form["MessageStatus"],
                                        error_code=form.get("ErrorCode", ""))
         return Response(done, status=200, mimetype="text/plain")
+
+    @app.post("/twilio/voice/answer")
+    def answer() -> Response:
+        if not signed_by_twilio():
+            log.warning("refused a voice webhook without a valid X-Twilio-Signature")
+            return Response("invalid or missing X-Twilio-Signature for this URL; nothing was changed", status=401)
+        form = request.form
+        page = request.args.get("page", "")
+        if not page.isdigit() or not form.get("CallSid") or not form.get("To"):
+            return Response("expected ?page=<id> and CallSid, To (Twilio asking what an answered call says)",
+                            status=400)
+        script = inbound.call_answered(page_id=int(page), to_phone=form["To"])
+        if not script.ask:
+            return _twiml(script.text, voice=True)
+        action = escape(f"{public}/twilio/voice/gather?page={int(page)}", {'"': "&quot;"})
+        return Response('<?xml version="1.0" encoding="UTF-8"?><Response>'
+                        f'<Gather numDigits="1" timeout="10" action="{action}" method="POST">'
+                        f"<Say>{escape(script.text)}</Say></Gather><Say>No answer received. Goodbye.</Say>"
+                        "</Response>", mimetype="application/xml")
 
     @app.post("/twilio/voice/gather")
     def gather() -> Response:

@@ -29,7 +29,11 @@ def test_slack_then_sms_at_two_minutes_then_a_call_at_five(world):
     assert world.calls_to(PHONES["anna"]) == []
     world.advance(seconds=1)  # 10:05:00
     calls = world.calls_to(PHONES["anna"])
-    assert len(calls) == 1 and "<Gather" in calls[0].twiml and f"page={page_id}" in calls[0].twiml
+    # The call asks the bot what to say when it is answered (docs/paging.md): the page is still open, so it
+    # speaks the page and offers the keypad for this page.
+    assert len(calls) == 1 and calls[0].url == f"{world.url}/twilio/voice/answer?page={page_id}"
+    world.twilio.answer(calls[0].sid)
+    assert "<Gather" in calls[0].twiml and f"gather?page={page_id}" in calls[0].twiml
     rows = {r.method: r for r in world.rows(page_id)}
     assert rows["sms"].state == "sent" and rows["sms"].provider_ref == sms[0].sid
     assert rows["voice"].state == "sent" and rows["voice"].provider_ref == calls[0].sid

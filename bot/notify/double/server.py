@@ -7,11 +7,12 @@ and error bodies ``{"code", "message", "status"}``):
 
 * ``POST /2010-04-01/Accounts/{sid}/Messages.json`` (To, From, Body[, StatusCallback]) -> 201 + ``SM…``;
 * ``GET  …/Messages.json?To=&DateSent>=`` -> ``{"messages": [...]}``;
-* ``POST …/Calls.json`` (To, From, Twiml or Url) -> 201 + ``CA…``; ``GET …/Calls.json``.
+* ``POST …/Calls.json`` (To, From, Twiml or Url[, Method]) -> 201 + ``CA…``; ``GET …/Calls.json``.
 
 It plays the other direction too, signing every request with ``X-Twilio-Signature`` exactly as Twilio
 does (HMAC-SHA1 over the URL and the sorted form parameters, computed by the ``twilio`` package):
-:meth:`TwilioDouble.sms_reply` posts an inbound SMS to the bot's webhook, :meth:`TwilioDouble.press`
+:meth:`TwilioDouble.sms_reply` posts an inbound SMS to the bot's webhook, :meth:`TwilioDouble.answer`
+picks up a call placed with a ``Url`` (asking that URL what to play), :meth:`TwilioDouble.press`
 answers a call's ``<Gather>`` with a key, and a message with a ``StatusCallback`` gets its
 ``sent``/``delivered`` callbacks.  Faults: :meth:`TwilioDouble.fail_next` (the next requests answer an
 error status), :meth:`TwilioDouble.undeliver_next` (accepted, then reported ``undelivered``) and
@@ -48,7 +49,8 @@ class Sent:
     to: str
     from_: str
     body: str = ""
-    twiml: str = ""
+    twiml: str = ""  # given with the call, or what its ``url`` answered when the call was picked up
+    url: str = ""
     status: str = "queued"
     created: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
     status_callback: str = ""
@@ -215,7 +217,7 @@ class TwilioDouble:
             items = self.messages if resource == "Messages" else self.calls
             prefix = "SM" if resource == "Messages" else "CA"
             sent = Sent(sid=f"{prefix}{len(items) + 1:032x}", to=to, from_=from_, body=form.get("Body", ""),
-                        twiml=form.get("Twiml", ""), status_callback=form.get("StatusCallback", ""), created=self.now(),
+                        twiml=form.get("Twiml", ""), url=form.get("Url", ""), status_callback=form.get("StatusCallback", ""), created=self.now(),
                         status="queued")
             items.append(sent)
             error = self._undeliver.pop(0) if resource == "Messages" and self._undeliver else ""
@@ -273,21 +275,39 @@ class TwilioDouble:
         return self.post_webhook(url, {"MessageSid": sid, "SmsSid": sid, "AccountSid": self.account_sid,
                                        "From": from_, "To": to, "Body": body, "NumMedia": "0"})
 
-    def press(self, call_sid: str, digits: str, *, public_url: str = "", local_url: str = "") -> Inbound:
-        """The callee presses ``digits`` on the call's ``<Gather>``: Twilio posts them to its action URL.
-        ``local_url`` replaces ``public_url`` in the address actually connected to (the signature is over
-        the public one, as behind a proxy)."""
+    def answer(self, call_sid: str, *, public_url: str = "", local_url: str = "") -> Inbound | None:
+        """The callee picks up: for a call placed with a ``Url``, Twilio asks it (signed POST) for the TwiML to
+        play, now; the answer becomes the call's ``twiml``. None for a call placed with its TwiML."""
         call = next(c for c in self.calls if c.sid == call_sid)
+        if not call.url:
+            return None
+        params = {"CallSid": call.sid, "AccountSid": self.account_sid, "From": call.from_, "To": call.to,
+                  "CallStatus": "in-progress", "Direction": "outbound-api", "ApiVersion": "2010-04-01"}
+        inbound = self._post_as_twilio(call.url, params, public_url, local_url)
+        with self._lock:
+            call.status = "in-progress"
+            call.twiml = inbound.body if inbound.status == 200 else ""
+        return inbound
+
+    def press(self, call_sid: str, digits: str, *, public_url: str = "", local_url: str = "") -> Inbound:
+        """The callee presses ``digits`` on the call's ``<Gather>``: Twilio posts them to its action URL (a
+        call placed with a ``Url`` is answered first, see :meth:`answer`). ``local_url`` replaces
+        ``public_url`` in the address actually connected to (the signature is over the public one, as behind
+        a proxy)."""
+        call = next(c for c in self.calls if c.sid == call_sid)
+        if call.url and not call.twiml:
+            self.answer(call_sid, public_url=public_url, local_url=local_url)
         found = _ACTION.search(call.twiml.replace("&amp;", "&"))
         if found is None:
-            raise AssertionError(f"call {call_sid} has no <Gather action=...>")
-        action = found.group(1)
+            raise AssertionError(f"call {call_sid} has no <Gather action=...>: {call.twiml!r}")
         params = {"CallSid": call.sid, "AccountSid": self.account_sid, "From": call.from_, "To": call.to,
                   "Digits": digits, "CallStatus": "in-progress", "Direction": "outbound-api"}
+        return self._post_as_twilio(found.group(1), params, public_url, local_url)
+
+    def _post_as_twilio(self, url: str, params: dict[str, str], public_url: str, local_url: str) -> Inbound:
         if not local_url:
-            return self.post_webhook(action, params)
-        return self.post_webhook(action.replace(public_url, local_url, 1), params,
-                                 signature=self.sign(action, params))
+            return self.post_webhook(url, params)
+        return self.post_webhook(url.replace(public_url, local_url, 1), params, signature=self.sign(url, params))
 
     def _status_callbacks(self, sent: Sent, error_code: str) -> None:
         time.sleep(CALLBACK_DELAY)  # the carrier takes a moment; the bot has recorded the message by then
