@@ -1,0 +1,127 @@
+"""What the paged person does with an alert group's page: Acknowledge, Resolve, Escalate, Declare incident.
+
+Each answer is one unit of work: the page (``bot.oncall.paging``: the acknowledgement starts a call-out, the
+siblings are cancelled; an escalation re-plans the next level under the labor rules), the group, an
+``alert_group.<what>`` event on the chain (the global chain; the incident's once one is declared), and the
+group's outbox rows (``sync_group``: the escalation stops, the message loses its buttons, the next level's
+pages go out).  Only the paged person may answer their page.  An answer that no longer applies (the page was
+answered, the group resolved) changes nothing and says why.
+
+"Declare incident" declares under the playbook the route names in ``declare_with`` (keyed by the group, so a
+second press finds the same incident), then attaches the group to the incident: the group's alerts (their
+dispositions) are copied onto the incident's timeline, its pages still open are cancelled (the incident's
+playbook pages its own rota) and a later ``resolved`` from the source goes to the incident as for a declared
+group.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Callable
+
+from sqlmodel import Session, select
+
+from bot.alerts.tables import AlertGroup
+from bot.audit.trail import append_event
+from bot.clock import Clock, ensure_utc
+from bot.incidents.errors import Conflict, InvalidRequest, NotFound, PermissionDenied
+
+FINAL = {"acked": "acknowledged", "declined": "declined", "cancelled": "no longer needed"}
+
+
+@dataclass(frozen=True)
+class Answer:
+    group: int
+    text: str
+    incident: int | None = None  # the incident number, after Declare incident
+
+
+class AlertPages:
+    def __init__(self, store: Any, config: Callable[[], Any], clock: Clock, incidents: Any = None) -> None:
+        """``incidents``: the :class:`~bot.incidents.service.IncidentService` (for Declare incident)."""
+        self.store, self.config, self.clock, self.incidents = store, config, clock, incidents
+
+    # --- the four buttons ---------------------------------------------------------------------
+
+    def acknowledge(self, page_id: int, *, actor: str) -> Answer:
+        from bot.oncall.paging import acknowledge
+
+        def work(s: Session, page: Any, group: AlertGroup, at: datetime) -> str:
+            acknowledge(s, page.id, by=actor, at=at)
+            if group.status == "open":
+                group.status = "acknowledged"
+            group.last_at = at
+            self._event(s, group, actor, "acknowledged", at, f"alert group {group.id} acknowledged by "
+                        f"{page.person_id} (page #{page.id}); escalation stops", page)
+            return f"You acknowledged alert group {group.id}: {group.summary}"
+
+        return self._answer(page_id, actor, "acknowledge", work)
+
+    def resolve(self, page_id: int, *, actor: str) -> Answer:
+        from bot.oncall.paging import cancel_pending
+
+        def work(s: Session, page: Any, group: AlertGroup, at: datetime) -> str:
+            cancelled = cancel_pending(s, None, by=actor, at=at, alert_group_id=group.id)
+            group.status, group.open_key = "resolved", None
+            group.resolved_at, group.resolved_by, group.last_at = at, f"person:{page.person_id}"[:64], at
+            self._event(s, group, actor, "resolved", at, f"alert group {group.id} resolved by {page.person_id}; "
+                        f"{len(cancelled)} pending page(s) cancelled", page, cancelled_pages=[p.id for p in cancelled])
+            return f"You resolved alert group {group.id}: {group.summary}"
+
+        return self._answer(page_id, actor, "resolve", work)
+
+    def escalate(self, page_id: int, *, actor: str) -> Answer:
+        from bot.oncall.paging import escalate
+
+        def work(s: Session, page: Any, group: AlertGroup, at: datetime) -> str:
+            new = escalate(s, self.config(), page.id, at=at)
+            who = ", ".join(p.person_id for p in new) or "nobody new (see the chain for why)"
+            self._event(s, group, actor, "escalated", at, f"{page.person_id} escalated alert group {group.id}: "
+                        f"paging {who}", page, paged=[p.id for p in new])
+            return f"Escalated alert group {group.id}: paging {who}"
+
+        return self._answer(page_id, actor, "escalate", work)
+
+    # --- shared --------------------------------------------------------------------------------
+
+    def _answer(self, page_id: int, actor: str, what: str,
+                work: Callable[[Session, Any, AlertGroup, datetime], str]) -> Answer:
+        from bot.scheduling.kinds.alert_pages import sync_group
+
+        at = ensure_utc(self.clock.now())
+        with self.store.session() as s:
+            page, group = self._load(s, page_id, actor, what)
+            text = work(s, page, group, at)
+            s.add(group)
+            sync_group(s, self.config(), group.id, at)
+            return Answer(group.id, text)
+
+    def _load(self, s: Session, page_id: int, actor: str, what: str) -> tuple[Any, AlertGroup]:
+        from bot.oncall.tables import Page
+
+        page = s.get(Page, page_id)
+        if page is None or page.alert_group_id is None:
+            raise NotFound(f"expected the page of an alert group, got page #{page_id}")
+        if actor != page.slack_user:
+            raise PermissionDenied(f"only the paged person may {what} page #{page_id}", action=f"alert_page.{what}")
+        group = s.exec(select(AlertGroup).where(AlertGroup.id == page.alert_group_id).with_for_update()
+                       .execution_options(populate_existing=True)).one()
+        if group.incident_id is not None:
+            raise Conflict(f"alert group {group.id} is handled by an incident now: answer there")
+        if group.status == "resolved":
+            raise Conflict(f"alert group {group.id} is resolved already ({group.resolved_by}); nothing to {what}")
+        s.refresh(page, with_for_update=True)
+        if page.status in FINAL:
+            raise Conflict(f"page #{page_id} is {FINAL[page.status]} already; nothing to {what}")
+        if what == "escalate" and page.status not in ("planned", "held", "sent"):
+            raise Conflict(f"page #{page_id} has escalated already")
+        return page, group
+
+    @staticmethod
+    def _event(s: Session, group: AlertGroup, actor: str, what: str, at: datetime, summary: str, page: Any,
+               **extra: Any) -> None:
+        append_event(s, incident_id=group.incident_id, actor=actor, kind=f"alert_group.{what}", at=at,
+                     summary=summary[:4000],
+                     data={"group": group.id, "source": group.source, "key": group.key, "status": group.status,
+                           "page_id": page.id, "person": page.person_id, **extra})
