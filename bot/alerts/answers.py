@@ -28,6 +28,7 @@ from bot.clock import Clock, ensure_utc
 from bot.incidents.errors import Conflict, InvalidRequest, NotFound, PermissionDenied
 
 FINAL = {"acked": "acknowledged", "declined": "declined", "cancelled": "no longer needed"}
+AFTER_ACK = ("resolve", "declare an incident for")  # what the person who acknowledged may still do
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,56 @@ class AlertPages:
 
         return self._answer(page_id, actor, "escalate", work)
 
+    def declare(self, page_id: int, *, actor: str) -> Answer:
+        """Open an incident from the group (keyed by the group: a second press finds the same incident), then
+        attach the group to it in one unit of work: its alerts onto the incident's timeline, its open pages
+        cancelled (the playbook pages its own rota)."""
+        from bot.oncall.paging import cancel_pending
+        from bot.scheduling.kinds.alert_pages import sync_group
+
+        with self.store.session() as s:
+            page, group = self._load(s, page_id, actor, "declare an incident for")
+            playbook = _playbook(self.config().one("alerts"), group.route)
+            if playbook is None:
+                raise InvalidRequest(f"route {group.route} names no playbook to declare with (declare_with), and the "
+                                     "fallback declares none: declare with /incident declare")
+            title = group.summary or f"alert {group.key}"
+            description = "\n".join([f"{k}={v}" for k, v in sorted((group.labels or {}).items())]
+                                    + ([group.link] if group.link else []))[:4000]
+            group_id = group.id
+        result = self.incidents.declare(playbook, title, actor=actor, key=f"alert-group:{group_id}:declared",
+                                        reporter=actor, description=description)
+        incident = result.incident
+        at = ensure_utc(self.clock.now())
+        with self.store.session() as s:
+            group = s.exec(select(AlertGroup).where(AlertGroup.id == group_id).with_for_update()
+                           .execution_options(populate_existing=True)).one()
+            if group.incident_id is None:
+                carried = _alerts_of(s, group)
+                cancelled = cancel_pending(s, None, by=actor, at=at, alert_group_id=group.id)
+                append_event(s, incident_id=None, actor=actor, kind="alert_group.declared", at=at,
+                             summary=f"alert group {group.id} handed to INC-{incident.number} ({playbook}); "
+                                     f"{len(cancelled)} open page(s) of the group cancelled",
+                             data={"group": group.id, "incident": incident.number, "playbook": playbook,
+                                   "cancelled_pages": [p.id for p in cancelled]})
+                group.incident_id, group.last_at = incident.id, at
+                s.add(group)
+                append_event(s, incident_id=incident.id, actor=actor, kind="alert_group.attached", at=at,
+                             summary=f"declared from alert group {group.id} ({group.source}, {group.alerts} alert(s)): "
+                                     f"{group.summary}"[:4000],
+                             data={"group": group.id, "source": group.source, "key": group.key,
+                                   "labels": group.labels or {}, "link": group.link, "alerts": group.alerts,
+                                   "opened_at": group.opened_at.isoformat(), "carried": len(carried)})
+                for event in carried:  # the group's alerts on the incident's timeline, each citing its event
+                    append_event(s, incident_id=incident.id, actor=event.actor, kind="alert_group.alert", at=at,
+                                 summary=f"{ensure_utc(event.at).isoformat()} {event.summary}"[:4000],
+                                 data={"group": group.id, "was": event.kind, "at": ensure_utc(event.at).isoformat(),
+                                       "chain": event.chain, "seq": event.seq, "hash": event.hash,
+                                       "data": event.data})
+                sync_group(s, self.config(), group.id, at)
+        return Answer(group_id, f"Declared INC-{incident.number} ({playbook}) from alert group {group_id}",
+                      incident=incident.number)
+
     # --- shared --------------------------------------------------------------------------------
 
     def _answer(self, page_id: int, actor: str, what: str,
@@ -112,7 +163,7 @@ class AlertPages:
         if group.status == "resolved":
             raise Conflict(f"alert group {group.id} is resolved already ({group.resolved_by}); nothing to {what}")
         s.refresh(page, with_for_update=True)
-        if page.status in FINAL:
+        if page.status in FINAL and not (page.status == "acked" and what in AFTER_ACK):
             raise Conflict(f"page #{page_id} is {FINAL[page.status]} already; nothing to {what}")
         if what == "escalate" and page.status not in ("planned", "held", "sent"):
             raise Conflict(f"page #{page_id} has escalated already")
@@ -125,3 +176,30 @@ class AlertPages:
                      summary=summary[:4000],
                      data={"group": group.id, "source": group.source, "key": group.key, "status": group.status,
                            "page_id": page.id, "person": page.person_id, **extra})
+
+
+CARRIED = 200  # at most this many of a group's alerts are copied onto the incident's timeline (the rest: counted)
+
+
+def _alerts_of(s: Session, group: AlertGroup) -> list[Any]:
+    """The group's alerts and answers so far (its ``alert.*`` and ``alert_group.*`` events on the global chain),
+    oldest first, at most :data:`CARRIED`."""
+    from bot.audit.tables import TimelineEvent
+
+    rows = s.exec(select(TimelineEvent).where(TimelineEvent.chain == "global", TimelineEvent.at >= group.opened_at,
+                                              TimelineEvent.kind.startswith("alert"))  # type: ignore[attr-defined]
+                  .order_by(TimelineEvent.seq)).all()
+    return [e for e in rows if (e.data or {}).get("group") == group.id][:CARRIED]
+
+
+def _playbook(alerts: Any, route_name: str) -> str | None:
+    """The playbook Declare incident uses: the group's route's ``declare_with``, else the fallback's ``declare``."""
+    route = None
+    if route_name == "fallback":
+        route = alerts.fallback
+    elif route_name.startswith("routes[") and route_name.endswith("]") and route_name[7:-1].isdigit():
+        i = int(route_name[7:-1])
+        route = alerts.routes[i] if i < len(alerts.routes) else None
+    if route is not None and route.declare_with:
+        return route.declare_with
+    return alerts.fallback.declare

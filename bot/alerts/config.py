@@ -67,6 +67,9 @@ class Route(ConfigModel):
     severity_urgency: dict[str, Urgency] = Field(default_factory=dict,
                                                  description="with page: the alert's severity label -> urgency, "
                                                              "over the route's urgency")
+    declare_with: Identifier | None = Field(default=None,
+                                            description="with page: playbook of the incident the page's Declare "
+                                                        "incident button opens (default: the fallback's)")
 
     @model_validator(mode="after")
     def _one_action(self) -> "Route":
@@ -76,6 +79,9 @@ class Route(ConfigModel):
                              + ("both" if self.declare else "neither"))
         if self.declare is not None and self.commander is None:
             raise ValueError(f'expected a commander (a person from people.yaml) with declare: {self.declare}, got none')
+        if self.declare is not None and self.declare_with is not None:
+            raise ValueError(f"expected declare_with only with page (declare: {self.declare} declares already), "
+                             f"got declare_with: {self.declare_with}")
         if self.page is not None and self.commander is not None:
             raise ValueError(f"expected no commander with page: {self.page} (a page opens no incident), "
                              f"got commander: {self.commander}")
@@ -165,6 +171,9 @@ def cross_check(config) -> list:
             if route.declare is not None and route.declare not in playbooks:
                 issues.append(loaded.issue(list(where) + ["declare"],
                                            f'expected a playbook id ({", ".join(sorted(playbooks))}), got "{route.declare}"'))
+            if route.declare_with is not None and route.declare_with not in playbooks:
+                issues.append(loaded.issue(list(where) + ["declare_with"],
+                                           f'expected a playbook id ({", ".join(sorted(playbooks))}), got "{route.declare_with}"'))
             if route.page is not None and rotas is not None and route.page not in rotas:
                 issues.append(loaded.issue(list(where) + ["page"],
                                            "expected a rotation or escalation policy id from rotas.yaml "

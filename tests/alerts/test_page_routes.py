@@ -43,7 +43,7 @@ sources:
   - {id: scripts, format: generic, token_env: T_GENERIC}
 routes:
   - {match: {team: mapped}, page: platform-escalation, urgency: low, severity_urgency: {critical: high}}
-  - {match: {severity: critical}, page: platform-escalation, urgency: high}
+  - {match: {severity: critical}, page: platform-escalation, urgency: high, declare_with: sev2}
   - {match: {severity: warning}, page: platform, urgency: low}
   - {match: {severity: error}, declare: sev2, commander: katrin}
 fallback: {declare: sev4, commander: katrin}
@@ -267,3 +267,44 @@ def test_resolve_and_escalate_from_the_page(day):
     assert day.rows(Page)[1].status == "cancelled"
     with pytest.raises(Conflict):
         day.answers.acknowledge(anna.id, actor=ANNA)
+
+
+def test_declare_incident_opens_an_incident_carrying_the_groups_alerts(day):
+    from bot.incidents.tables import Incident
+
+    [d] = day.alert(severity="critical")
+    day.worker.run_due()
+    [anna] = day.rows(Page)
+    day.clock.advance(timedelta(minutes=1))
+    day.answers.acknowledge(anna.id, actor=ANNA)
+    day.worker.run_due()
+    [(_to, _ts, acked)] = day.chat.updates
+    assert [b.action for b in acked.buttons] == ["alert.resolve", "alert.declare"], "still possible after the ack"
+    day.clock.advance(timedelta(minutes=1))
+    answer = day.answers.declare(anna.id, actor=ANNA)
+    [incident] = day.rows(Incident)
+    assert (answer.incident, incident.severity, incident.title) == (incident.number, "sev2", "Nightly backup did not finish")
+    assert "severity=critical" in incident.description and "https://ci.example.org/jobs/backup/1234" in incident.description
+    group = day.rows(AlertGroup)[0]
+    assert group.incident_id == incident.id
+    chain = [e for e in day.rows(TimelineEvent) if e.chain == f"incident:{incident.id}"]
+    attached = [e for e in chain if e.kind == "alert_group.attached"]
+    carried = [e for e in chain if e.kind == "alert_group.alert"]
+    assert len(attached) == 1 and attached[0].data["group"] == d.group
+    assert [e.data["was"] for e in carried] == ["alert.paged", "alert_group.acknowledged"]
+    assert carried[0].data["data"]["pages"][0]["person"] == "anna"
+    assert [e.kind for e in day.events("alert_group.declared")] == ["alert_group.declared"]
+    # a second press finds the same incident
+    with pytest.raises(Conflict):
+        day.answers.declare(anna.id, actor=ANNA)
+    assert len(day.rows(Incident)) == 1
+    day.worker.run_due()
+    final = [n for (_to, ts, n) in day.chat.updates if ts == day.chat.sent[0].ts][-1]
+    assert final.buttons == () and "An incident was declared" in final.lines[0]
+    # the source's resolve now goes to the incident, like a declared group's
+    day.clock.advance(timedelta(minutes=1))
+    [r] = day.resolve(severity="critical")
+    assert r.kind == "resolved"
+    assert day.events("alert.resolved")[0].chain == f"incident:{incident.id}"
+    with day.store.session() as s:
+        assert verify_chain(s, None).ok and verify_chain(s, incident.id).ok

@@ -13,7 +13,9 @@ alert group instead of an incident.  Their outbox rows have no incident, so they
   at that moment under the labor rules, in the unit of work of the claim (so once).  There is no incident
   channel to tell: the escalation is on the chain (``page.escalated``) and the next person gets the page;
 * ``alert_page_done`` (``page:<id>:update``): a sent message loses its buttons once the page is acknowledged,
-  declined or cancelled (the group resolved, someone else took it), saying what happened.
+  declined or cancelled (the group resolved, someone else took it), saying what happened.  An acknowledged
+  page keeps Resolve and Declare incident until the group resolves or gets an incident
+  (``page:<id>:update:final`` then removes them).
 
 A page of a resolved group is not sent (the resolve cancelled it).
 """
@@ -54,7 +56,7 @@ def sync_group(session: Session, config: Any, group_id: int, at: datetime) -> Sy
     if group is None:
         raise ValueError(f"expected an existing alert group id, got {group_id}")
     pages = session.exec(select(Page).where(Page.alert_group_id == group_id).order_by(Page.id)).all()
-    keys = [f"page:{p.id}:{what}" for p in pages for what in ("send", "escalate", "update")]
+    keys = [f"page:{p.id}:{what}" for p in pages for what in ("send", "escalate", "update", "update:final")]
     rows = {r.key: r for r in session.exec(select(Reminder).where(Reminder.key.in_(keys))).all()} \
         if keys else {}  # type: ignore[attr-defined]
     want: dict[str, Wanted] = {}
@@ -70,9 +72,11 @@ def sync_group(session: Session, config: Any, group_id: int, at: datetime) -> Sy
         elif p.status in FINAL:
             sent = rows.get(f"page:{p.id}:send")
             if sent is not None and sent.state == "sent" and sent.message_ts:
-                want[f"page:{p.id}:update"] = Wanted(key=f"page:{p.id}:update", kind="alert_page_done", target=p.id,
-                                                       due_at=sent.sent_at or at, recipient=p.slack_user,
-                                                       payload={"status": p.status, "group": group_id})
+                # acknowledged: Resolve and Declare incident stay until the group resolves or gets an incident
+                later = p.status == "acked" and (group.status == "resolved" or group.incident_id is not None)
+                key = f"page:{p.id}:update" + (":final" if later else "")
+                want[key] = Wanted(key=key, kind="alert_page_done", target=p.id, due_at=sent.sent_at or at,
+                                   recipient=p.slack_user, payload={"status": p.status, "group": group_id})
     return apply_wanted(session, None, want, at, set(names), existing=rows)
 
 
@@ -141,7 +145,12 @@ def _what_happened(session: Session, config: Any, page: Any, group: Any) -> str:
     zone = working_time.reader_zone(config, page.slack_user)
     if page.status == "acked":
         when = notices.local_time(page.acked_at, zone) if page.acked_at else ""
-        return "Acknowledged" + (f" at {when}." if when else ".")
+        text = "Acknowledged" + (f" at {when}." if when else ".")
+        if group.incident_id is not None:
+            return text + " An incident was declared for this alert group."
+        if group.status == "resolved":
+            return text + f" The alert group was resolved ({group.resolved_by or 'resolved'})."
+        return text
     if page.status == "declined":
         reason = page.reason.split(DECLINED, 1)[1] if DECLINED in page.reason else ""
         return "You said you can't take it" + (f": {reason}" if reason else ".")
@@ -158,8 +167,12 @@ def _update(session: Session, config: Any, reminder: Reminder) -> Outcome:
     if page is None or group is None or sent is None or not sent.message_ts or page.status not in FINAL:
         return Drop("the page message was not sent, or the page is open again")
     old = sent.message or {}
+    still = page.status == "acked" and group.status != "resolved" and group.incident_id is None
+    value = f"page:{page.id}"
     notice = Notice(kind=old.get("kind", "page"), title=old.get("title", f"Page: alert group {group.id}"),
-                    lines=(_what_happened(session, config, page, group),), metadata=dict(old.get("metadata") or {}))
+                    lines=(_what_happened(session, config, page, group),), metadata=dict(old.get("metadata") or {}),
+                    buttons=(Button("alert.resolve", "Resolve", value), Button("alert.declare", "Declare incident", value))
+                    if still else ())
     return Act("update", sent.delivered_to or page.slack_user, {"ts": sent.message_ts, "notice": notice_to_json(notice)})
 
 
