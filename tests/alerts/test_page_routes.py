@@ -119,10 +119,21 @@ def test_check_names_a_page_target_that_is_no_rotation_or_policy(tmp_path):
 
     paths = write_alerts_config(tmp_path, PAGE_ALERTS.replace("page: platform, urgency: low", "page: platfrom"))
     _config, issues = collect(paths)
-    [issue] = [i for i in issues if "alerts.yaml" in str(i)]
-    assert "routes.2.page" in str(issue) or "routes[2].page" in str(issue) or "page" in str(issue)
-    assert 'expected a rotation or escalation policy id from rotas.yaml' in str(issue)
-    assert '"platfrom"' in str(issue) and "platform-escalation" in str(issue)
+    [issue] = [str(i) for i in issues if "alerts.yaml" in str(i)]
+    assert issue.endswith('alerts.yaml:8:40: routes[2].page: expected a rotation or escalation policy id from '
+                          'rotas.yaml (payments, payments-amer, payments-emea, platform, platform-escalation), '
+                          'got "platfrom"')
+
+
+def test_check_says_where_a_route_has_both_page_and_declare(tmp_path):
+    from bot.config.loader import collect
+
+    both = "{match: {severity: warning}, page: platform, declare: sev3, commander: katrin}"
+    paths = write_alerts_config(tmp_path, PAGE_ALERTS.replace("{match: {severity: warning}, page: platform, urgency: low}",
+                                                              both))
+    _config, issues = collect(paths)
+    [issue] = [str(i) for i in issues if "alerts.yaml" in str(i)]
+    assert "alerts.yaml:8:5: routes[2]: expected exactly one of declare" in issue and issue.endswith("got both")
 
 
 # --- triage ---------------------------------------------------------------------------------------
