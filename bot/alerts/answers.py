@@ -84,6 +84,21 @@ class AlertPages:
 
         return self._answer(page_id, actor, "escalate", work)
 
+    def decline(self, page_id: int, *, actor: str, reason: str) -> Answer:
+        """Can't take it (an SMS ``decline``, the call's 2, the email link): the page is declined with the
+        reason and the next level is paged, as for an incident's page."""
+        from bot.oncall.paging import decline, escalate
+
+        def work(s: Session, page: Any, group: AlertGroup, at: datetime) -> str:
+            decline(s, page.id, by=actor, at=at, reason=reason)
+            new = escalate(s, self.config(), page.id, at=at)
+            who = ", ".join(p.person_id for p in new) or "nobody new (see the chain for why)"
+            self._event(s, group, actor, "declined", at, f"{page.person_id} can't take alert group {group.id}: "
+                        f"{reason}; paging {who}", page, paged=[p.id for p in new])
+            return f"You can't take alert group {group.id}; paging {who}"
+
+        return self._answer(page_id, actor, "decline", work)
+
     def declare(self, page_id: int, *, actor: str) -> Answer:
         """Open an incident from the group (keyed by the group: a second press finds the same incident), then
         attach the group to it in one unit of work: its alerts onto the incident's timeline, its open pages

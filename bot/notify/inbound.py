@@ -29,9 +29,12 @@ class Reply:
 
 
 class Inbound:
-    def __init__(self, service: Any, config: Callable[[], Any]) -> None:
+    def __init__(self, service: Any, config: Callable[[], Any], *, alert_pages: Any = None) -> None:
+        """``alert_pages``: the answers to an alert group's page (``bot.alerts.answers.AlertPages``), for the
+        pages of a page route, which have no incident; without it such a page is answered in Slack only."""
         self.service = service
         self.config = config
+        self.alert_pages = alert_pages
 
     def _person_by_phone(self, phone: str) -> Any | None:
         people = self.config().one("people")
@@ -65,6 +68,8 @@ class Inbound:
         page = self._page_of(page_id)
         if page is None or page.person_id != person.id:
             return Reply(f"There is no page {page_id} for you; nothing was changed. {HELP}", False)
+        if page.incident_id is None and page.alert_group_id is not None:
+            return self._act_on_alert_page(person, page_id, action, reason)
         try:
             if action == "ack":
                 outcome = self.service.acknowledge_page(page_id, actor=person.slack, key=key)
@@ -76,6 +81,21 @@ class Inbound:
         if outcome.replayed:
             return Reply(f"This answer was already handled ({outcome.message}); nothing was changed.", False)
         return Reply(outcome.message + ".", True)
+
+    def _act_on_alert_page(self, person: Any, page_id: int, action: str, reason: str) -> Reply:
+        """A page route's page: acknowledged, or declined (the next level is paged). A replayed request finds the
+        page answered and changes nothing."""
+        if self.alert_pages is None:
+            return Reply(f"Page {page_id} is an alert's page: answer it in Slack; nothing was changed.", False)
+        try:
+            if action == "ack":
+                answer = self.alert_pages.acknowledge(page_id, actor=person.slack)
+            else:
+                answer = self.alert_pages.decline(page_id, actor=person.slack,
+                                                  reason=reason or "declined by reply, no reason given")
+        except IncidentError as exc:
+            return Reply(f"{exc}; nothing was changed.", False)
+        return Reply(answer.text + ".", True)
 
     def sms(self, *, from_phone: str, body: str, message_id: str) -> Reply:
         """An SMS reply: ``ack 17``, ``decline 17 <reason>``, ``help`` (``ack`` alone: the only open page)."""

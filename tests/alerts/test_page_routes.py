@@ -319,3 +319,60 @@ def test_declare_incident_opens_an_incident_carrying_the_groups_alerts(day):
     assert day.events("alert.resolved")[0].chain == f"incident:{incident.id}"
     with day.store.session() as s:
         assert verify_chain(s, None).ok and verify_chain(s, incident.id).ok
+
+
+# --- beyond Slack: SMS, call and email steps -----------------------------------------------------------
+
+def test_a_page_routes_page_gets_the_persons_sms_and_call_steps_and_an_sms_ack_stops_them(day):
+    from bot.notify.inbound import Inbound
+    from bot.notify.tables import Notification
+
+    [d] = day.alert(severity="critical")
+    [anna] = day.rows(Page)
+    # the shipped default for high urgency: Slack now, SMS after 2 minutes, a call after 5
+    steps = [(n.method, n.due_at, n.incident_id, n.state) for n in day.rows(Notification)]
+    assert steps == [("sms", TUESDAY + timedelta(minutes=2), None, "pending"),
+                     ("voice", TUESDAY + timedelta(minutes=5), None, "pending")]
+    from bot.notify.delivery import NotificationDispatcher
+
+    class Phone:  # the notifier port: what was handed to the provider
+        def __init__(self):
+            self.sent = []
+
+        def send(self, message):
+            self.sent.append(message)
+            return f"SM{len(self.sent)}"
+
+        def find_sent(self, message, since):
+            return None
+
+    phone = Phone()
+    notify = NotificationDispatcher(day.store, lambda: day.config, {"sms": phone, "voice": phone}, day.clock)
+    day.clock.advance(timedelta(minutes=2))
+    notify.run_due()
+    [sms] = phone.sent
+    assert (sms.method, sms.to, sms.page_id) == ("sms", "+447700900001", anna.id)
+    assert sms.text.startswith(f"Alert group {d.group} alert high urgency: Nightly backup did not finish. ")
+    assert f"Reply 'ack {anna.id}'" in sms.text
+    inbound = Inbound(day.incidents, lambda: day.config, alert_pages=day.answers)
+    reply = inbound.sms(from_phone="+447700900001", body=f"ack {anna.id}", message_id="SM1")
+    assert reply.changed and reply.text.startswith(f"You acknowledged alert group {d.group}")
+    assert day.rows(AlertGroup)[0].status == "acknowledged"
+    assert [n.state for n in day.rows(Notification)] == ["sent", "cancelled"]  # the call is not made
+    day.clock.advance(timedelta(minutes=5))
+    notify.run_due()
+    assert len(phone.sent) == 1
+    again = inbound.sms(from_phone="+447700900001", body=f"ack {anna.id}", message_id="SM1")
+    assert not again.changed and "nothing was changed" in again.text
+
+
+def test_declining_by_sms_pages_the_next_level(day):
+    from bot.notify.inbound import Inbound
+
+    day.alert(severity="critical")
+    [anna] = day.rows(Page)
+    inbound = Inbound(day.incidents, lambda: day.config, alert_pages=day.answers)
+    reply = inbound.sms(from_phone="+447700900001", body=f"decline {anna.id} on a train", message_id="SM2")
+    assert reply.changed and reply.text.endswith("paging bruno.")
+    assert [(p.person_id, p.status) for p in day.rows(Page)] == [("anna", "declined"), ("bruno", "planned")]
+    assert "on a train" in day.events("alert_group.declined")[0].summary

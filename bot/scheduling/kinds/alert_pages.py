@@ -77,7 +77,11 @@ def sync_group(session: Session, config: Any, group_id: int, at: datetime) -> Sy
                 key = f"page:{p.id}:update" + (":final" if later else "")
                 want[key] = Wanted(key=key, kind="alert_page_done", target=p.id, due_at=sent.sent_at or at,
                                    recipient=p.slack_user, payload={"status": p.status, "group": group_id})
-    return apply_wanted(session, None, want, at, set(names), existing=rows)
+    result = apply_wanted(session, None, want, at, set(names), existing=rows)
+    from bot.notify.plan import sync_group_notifications
+
+    sync_group_notifications(session, config, group_id, at)  # the pages' SMS, voice and email steps, same transaction
+    return result
 
 
 def _page_and_group(session: Session, reminder: Reminder) -> tuple[Any, Any]:
