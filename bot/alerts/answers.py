@@ -22,6 +22,7 @@ from typing import Any, Callable
 
 from sqlmodel import Session, select
 
+from bot.alerts.paging import end_callouts
 from bot.alerts.tables import AlertGroup
 from bot.audit.trail import append_event
 from bot.clock import Clock, ensure_utc
@@ -64,6 +65,7 @@ class AlertPages:
 
         def work(s: Session, page: Any, group: AlertGroup, at: datetime) -> str:
             cancelled = cancel_pending(s, None, by=actor, at=at, alert_group_id=group.id)
+            end_callouts(s, self.config(), group.id, at)
             group.status, group.open_key = "resolved", None
             group.resolved_at, group.resolved_by, group.last_at = at, f"person:{page.person_id}"[:64], at
             self._event(s, group, actor, "resolved", at, f"alert group {group.id} resolved by {page.person_id}; "
@@ -133,6 +135,7 @@ class AlertPages:
                                    "cancelled_pages": [p.id for p in cancelled]})
                 group.incident_id, group.last_at = incident.id, at
                 s.add(group)
+                end_callouts(s, self.config(), group.id, at, incident_id=incident.id)
                 append_event(s, incident_id=incident.id, actor=actor, kind="alert_group.attached", at=at,
                              summary=f"declared from alert group {group.id} ({group.source}, {group.alerts} alert(s)): "
                                      f"{group.summary}"[:4000],

@@ -52,3 +52,26 @@ def who_is_paged(paged: dict[str, Any]) -> str:
     """"anna (planned), ben (held until 2026-12-15T06:00:00+00:00)" for the disposition's summary."""
     return ", ".join(f"{p['person']} ({p['status']}" + (f" until {p['page_at']}" if p["status"] == "held" else "") + ")"
                      for p in paged["pages"]) or "nobody (see the page plan's skips)"
+
+
+def end_callouts(session: Session, config: Any, group_id: int, at: datetime, *, incident_id: int | None = None) -> None:
+    """The group is over for the people who took its pages: their call-outs end now (the rest period the labor
+    rules count starts, and the rest ledger learns of it).  With ``incident_id`` (an incident was declared from
+    the group) the call-outs move to the incident instead, whose release ends them."""
+    from sqlmodel import select
+
+    from bot.oncall.paging import record_callout_end
+    from bot.oncall.tables import Engagement, Page
+
+    page_ids = list(session.exec(select(Page.id).where(Page.alert_group_id == group_id)).all())
+    if not page_ids:
+        return
+    rows = session.exec(select(Engagement).where(Engagement.page_id.in_(page_ids),  # type: ignore[union-attr]
+                                                 Engagement.end.is_(None))).all()  # type: ignore[union-attr]
+    if incident_id is not None:
+        for row in rows:
+            row.incident_id = incident_id
+            session.add(row)
+        return
+    for person in sorted({r.person_id for r in rows}):
+        record_callout_end(session, person, None, at, config=config, page_ids=page_ids)

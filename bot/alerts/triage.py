@@ -328,7 +328,10 @@ class Triage:
             from bot.oncall.paging import cancel_pending
             from bot.scheduling.kinds.alert_pages import sync_group
 
+            from bot.alerts.paging import end_callouts
+
             cancelled = cancel_pending(s, None, by=f"alerts:{receipt.source}", at=now, alert_group_id=group.id)
+            end_callouts(s, self.config(), group.id, now)  # whoever took it is released
             sync_group(s, self.config(), group.id, now)  # their sends and escalations are cancelled with them
         data |= {"cancelled_pages": [p.id for p in cancelled]}
         return self._record(work, receipt, data, group, "resolved", now,

@@ -247,18 +247,19 @@ def escalate(session: Session, config, page_id: int, *, at: datetime) -> list[Pa
 
 
 def record_callout_end(session: Session, person_id: str, incident_id: int | None, at: datetime, *,
-                       config=None) -> None:
+                       config=None, page_ids: list[int] | None = None) -> None:
     """The person is released: the engagement ends, owed compensatory rest gets its end time and, with the
-    ``config``, enters the rest ledger (exceptions used, rest interrupted under ``on_interrupt: compensate``)."""
+    ``config``, enters the rest ledger (exceptions used, rest interrupted under ``on_interrupt: compensate``).
+    ``page_ids``: only the call-outs of these pages (an alert group's, which have no incident)."""
     at = ensure_utc(at)
-    open_rows = session.exec(select(Engagement).where(Engagement.person_id == person_id,
-                                                      Engagement.incident_id == incident_id,
+    cause = Engagement.incident_id == incident_id if page_ids is None else Engagement.page_id.in_(page_ids)  # type: ignore[union-attr]
+    open_rows = session.exec(select(Engagement).where(Engagement.person_id == person_id, cause,
                                                       Engagement.end.is_(None))).all()  # type: ignore[union-attr]
     for row in open_rows:
         row.end = at
         session.add(row)
-    owed = session.exec(select(ExceptionUse).where(ExceptionUse.person_id == person_id,
-                                                   ExceptionUse.incident_id == incident_id,
+    used = ExceptionUse.incident_id == incident_id if page_ids is None else ExceptionUse.page_id.in_(page_ids)  # type: ignore[union-attr]
+    owed = session.exec(select(ExceptionUse).where(ExceptionUse.person_id == person_id, used,
                                                    ExceptionUse.compensatory_rest_until.is_(None))).all()  # type: ignore[union-attr]
     for use in owed:
         use.compensatory_rest_until = at + timedelta(hours=use.compensatory_rest_hours)

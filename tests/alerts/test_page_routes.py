@@ -259,6 +259,12 @@ def test_acknowledging_the_page_acknowledges_the_group_on_the_chain(day):
     assert len(day.chat.sent) == 1, "acknowledged: nobody else is paged"
     [(_to, _ts, notice)] = day.chat.updates
     assert notice.lines[0].startswith("Acknowledged at ")
+    assert day.rows(Engagement)[0].end is None, "anna is working on it"
+    [r] = day.resolve(severity="critical")  # 10:31: the source says it is over
+    assert r.kind == "resolved"
+    [callout] = day.rows(Engagement)
+    assert callout.end == TUESDAY + timedelta(minutes=31), "released when the group resolves: her rest starts"
+    assert [e.kind for e in day.events("oncall.callout_ended")] == ["oncall.callout_ended"]
     with day.store.session() as s:
         assert verify_chain(s, None).ok
 
@@ -298,6 +304,9 @@ def test_declare_incident_opens_an_incident_carrying_the_groups_alerts(day):
     assert "severity=critical" in incident.description and "https://ci.example.org/jobs/backup/1234" in incident.description
     group = day.rows(AlertGroup)[0]
     assert group.incident_id == incident.id
+    [callout] = day.rows(Engagement)
+    assert (callout.person_id, callout.incident_id, callout.end) == ("anna", incident.id, None), \
+        "anna's call-out goes on with the incident, whose release ends it"
     chain = [e for e in day.rows(TimelineEvent) if e.chain == f"incident:{incident.id}"]
     attached = [e for e in chain if e.kind == "alert_group.attached"]
     carried = [e for e in chain if e.kind == "alert_group.alert"]
