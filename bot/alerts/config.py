@@ -79,6 +79,9 @@ class Route(ConfigModel):
                              + ("both" if self.declare else "neither"))
         if self.declare is not None and self.commander is None:
             raise ValueError(f'expected a commander (a person from people.yaml) with declare: {self.declare}, got none')
+        if self.declare is not None and ("urgency" in self.model_fields_set or self.severity_urgency):
+            raise ValueError(f"expected urgency and severity_urgency only with page (declare: {self.declare}: the "
+                             "playbook's paging plan sets the urgency), got them with declare")
         if self.declare is not None and self.declare_with is not None:
             raise ValueError(f"expected declare_with only with page (declare: {self.declare} declares already), "
                              f"got declare_with: {self.declare_with}")

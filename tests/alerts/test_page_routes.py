@@ -110,6 +110,10 @@ def test_a_route_has_exactly_one_of_page_and_declare():
         AlertsFile.model_validate({"fallback": {"page": "platform", "commander": "katrin"}})
     with pytest.raises(ValueError, match="urgency"):
         AlertsFile.model_validate({"fallback": {"page": "platform", "urgency": "medium"}})
+    with pytest.raises(ValueError, match="expected urgency and severity_urgency only with page"):
+        AlertsFile.model_validate({"fallback": {"declare": "sev4", "commander": "katrin", "urgency": "low"}})
+    with pytest.raises(ValueError, match="expected declare_with only with page"):
+        AlertsFile.model_validate({"fallback": {"declare": "sev4", "commander": "katrin", "declare_with": "sev2"}})
     ok = AlertsFile.model_validate({"fallback": {"page": "platform", "urgency": "low"}})
     assert ok.fallback.urgency_for("critical") == "low" and ok.fallback.commander is None
 
