@@ -84,10 +84,16 @@ def sync_group(session: Session, config: Any, group_id: int, at: datetime) -> Sy
     return result
 
 
-def _page_and_group(session: Session, reminder: Reminder) -> tuple[Any, Any]:
+def _page_and_group(session: Session, reminder: Reminder, *, lock: bool = False) -> tuple[Any, Any]:
+    """``lock``: the group's row first (PostgreSQL), before anything locks the page: every change to a group's
+    pages (an answer, triage, sync_group) takes the group before the pages, so two of them cannot deadlock."""
     from bot.alerts.tables import AlertGroup
     from bot.oncall.tables import Page
 
+    group_id = (reminder.payload or {}).get("group")
+    if lock and group_id is not None:
+        session.exec(select(AlertGroup).where(AlertGroup.id == group_id).with_for_update()
+                     .execution_options(populate_existing=True)).first()
     page = session.get(Page, reminder.target) if reminder.target is not None else None
     group = session.get(AlertGroup, page.alert_group_id) if page is not None and page.alert_group_id else None
     return page, group
@@ -134,7 +140,7 @@ def prepare(session: Session, config: Any, reminder: Reminder, now: datetime) ->
 def _escalate(session: Session, config: Any, reminder: Reminder, now: datetime) -> Outcome:
     from bot.oncall.paging import escalate
 
-    page, group = _page_and_group(session, reminder)
+    page, group = _page_and_group(session, reminder, lock=True)
     if page is None or group is None or page.status != "sent":
         return Drop("the page was acknowledged, declined or cancelled in time")
     new_pages = escalate(session, config, page.id, at=now)
@@ -185,6 +191,7 @@ def after_sent(session: Session, config: Any, reminder: Reminder, now: datetime)
         return None
     from bot.oncall.paging import mark_sent
 
+    _page_and_group(session, reminder, lock=True)
     page = mark_sent(session, reminder.target, at=now)
     if page.alert_group_id is not None:
         sync_group(session, config, page.alert_group_id, now)  # a sent page wants its escalation
@@ -197,7 +204,7 @@ def on_failed(session: Session, config: Any, reminder: Reminder, now: datetime) 
         return None
     from bot.oncall.paging import escalate
 
-    page, group = _page_and_group(session, reminder)
+    page, group = _page_and_group(session, reminder, lock=True)
     if page is not None and group is not None:
         escalate(session, config, page.id, at=now)
         sync_group(session, config, group.id, now)
