@@ -3,9 +3,11 @@
 * ``sources``: one per sender, with its wire format and the environment
   variable holding its token (the token itself never appears in a file; only
   its SHA-256 is kept in memory, see :mod:`bot.alerts.sources`).
-* ``routes``: first match wins; each declares an incident with a playbook
-  (the playbook's paging plan pages its rota, labor-aware).  ``fallback``
-  takes what no route matched: nothing is dropped.
+* ``routes``: first match wins; each either declares an incident with a
+  playbook (the playbook's paging plan pages its rota, labor-aware) or pages a
+  rotation or escalation policy with an urgency, without an incident (the same
+  labor-aware planner; :mod:`bot.alerts.paging`).  ``fallback`` takes what no
+  route matched: nothing is dropped.
 * ``grouping``: the key (the sender's own, or chosen labels) and the window
   in which a resolved group that fires again is reopened (flapping) instead
   of paging again.
@@ -47,11 +49,50 @@ class Source(ConfigModel):
         return value
 
 
+Urgency = Literal["high", "low"]
+
+
 class Route(ConfigModel):
+    """Exactly one of ``declare`` (open an incident with that playbook) or ``page`` (page a rota, no incident)."""
+
     match: Matchers = Field(default_factory=dict, description="label -> value (or list of values); all must match")
     sources: list[Identifier] = Field(default_factory=list, description="only alerts from these sources (all if empty)")
-    declare: Identifier = Field(description="playbook (severity) of the incident the alert group opens")
-    commander: Identifier = Field(description="person (people.yaml) who holds the incident roles given to the reporter")
+    declare: Identifier | None = Field(default=None, description="playbook (severity) of the incident the alert group opens")
+    commander: Identifier | None = Field(default=None,
+                                         description="with declare: person (people.yaml) who holds the incident roles "
+                                                     "given to the reporter")
+    page: Identifier | None = Field(default=None, description="rotation or escalation policy (rotas.yaml) paged "
+                                                              "without an incident")
+    urgency: Urgency = Field(default="high", description="with page: high pages now; low is held to working hours")
+    severity_urgency: dict[str, Urgency] = Field(default_factory=dict,
+                                                 description="with page: the alert's severity label -> urgency, "
+                                                             "over the route's urgency")
+    declare_with: Identifier | None = Field(default=None,
+                                            description="with page: playbook of the incident the page's Declare "
+                                                        "incident button opens (default: the fallback's)")
+
+    @model_validator(mode="after")
+    def _one_action(self) -> "Route":
+        if (self.declare is None) == (self.page is None):
+            raise ValueError("expected exactly one of declare (a playbook: open an incident) or page (a rotation or "
+                             "escalation policy: page without an incident), got "
+                             + ("both" if self.declare else "neither"))
+        if self.declare is not None and self.commander is None:
+            raise ValueError(f'expected a commander (a person from people.yaml) with declare: {self.declare}, got none')
+        if self.declare is not None and ("urgency" in self.model_fields_set or self.severity_urgency):
+            raise ValueError(f"expected urgency and severity_urgency only with page (declare: {self.declare}: the "
+                             "playbook's paging plan sets the urgency), got them with declare")
+        if self.declare is not None and self.declare_with is not None:
+            raise ValueError(f"expected declare_with only with page (declare: {self.declare} declares already), "
+                             f"got declare_with: {self.declare_with}")
+        if self.page is not None and self.commander is not None:
+            raise ValueError(f"expected no commander with page: {self.page} (a page opens no incident), "
+                             f"got commander: {self.commander}")
+        return self
+
+    def urgency_for(self, severity: str | None) -> Urgency:
+        """The page's urgency: the alert's severity label where ``severity_urgency`` maps it, else the route's."""
+        return self.severity_urgency.get(severity or "", self.urgency)
 
 
 class Window(ConfigModel):
@@ -125,14 +166,22 @@ def cross_check(config) -> list:
     issues = []
     playbooks = {p.id for p in config.all("playbook")}
     people = _people(config)
+    rotas = _rotas(config)
     for loaded in config.loaded("alerts"):
         model: AlertsFile = loaded.model
         sources = {s.id for s in model.sources} | {"heartbeats"}
         for where, route in [*((("routes", i), r) for i, r in enumerate(model.routes)), (("fallback",), model.fallback)]:
-            if route.declare not in playbooks:
+            if route.declare is not None and route.declare not in playbooks:
                 issues.append(loaded.issue(list(where) + ["declare"],
                                            f'expected a playbook id ({", ".join(sorted(playbooks))}), got "{route.declare}"'))
-            if people is not None and route.commander not in people:
+            if route.declare_with is not None and route.declare_with not in playbooks:
+                issues.append(loaded.issue(list(where) + ["declare_with"],
+                                           f'expected a playbook id ({", ".join(sorted(playbooks))}), got "{route.declare_with}"'))
+            if route.page is not None and rotas is not None and route.page not in rotas:
+                issues.append(loaded.issue(list(where) + ["page"],
+                                           "expected a rotation or escalation policy id from rotas.yaml "
+                                           f'({", ".join(sorted(rotas))}), got "{route.page}"'))
+            if people is not None and route.commander is not None and route.commander not in people:
                 issues.append(loaded.issue(list(where) + ["commander"],
                                            f'expected a person from people.yaml, got "{route.commander}"'))
             for s in route.sources:
@@ -152,3 +201,11 @@ def _people(config) -> set[str] | None:
     if not config.loaded("people"):
         return None
     return {p.id for p in getattr(config.one("people"), "people", [])}
+
+
+def _rotas(config) -> set[str] | None:
+    """Rotation and escalation policy ids: what a page route may name."""
+    if not config.loaded("rotas"):
+        return None
+    rotas = config.one("rotas")
+    return {r.id for r in rotas.rotations} | {p.id for p in rotas.escalation_policies}

@@ -48,8 +48,11 @@ class AlertGroup(SQLModel, table=True):
     open_key: str | None = Field(default=None, max_length=300, description="= key while open; NULL once resolved")
     status: str = Field(default="opening", max_length=16, description=" | ".join(GROUP_STATUSES))
     summary: str = Field(default="", max_length=1024)
-    route: str = Field(default="", max_length=64, description="playbook the route declared with")
+    route: str = Field(default="", max_length=64, description="the route taken: routes[i] or fallback")
     incident_id: int | None = Field(default=None, foreign_key="incident.id", index=True)
+    labels: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True),
+                                          description="the first alert's labels (shown on its pages)")
+    link: str | None = Field(default=None, max_length=2000, description="the first alert's link")
     alerts: int = Field(default=0, description="events grouped into it (first, repeats, flaps)")
     flaps: int = Field(default=0, description="times it fired again within the window after resolving")
     opened_at: datetime = Field(sa_type=UtcDateTime)

@@ -16,9 +16,15 @@ of work of its own):
   records the pages the scheduler delivers.  The declaration is keyed by the
   group (``alert-group:<id>``): a crash between the group and the incident
   replays the same declaration, so a group pages once.
+* **paged**: a new group on a ``page:`` route; its rota is paged without an
+  incident (:mod:`bot.alerts.paging`: the same labor-aware planner, the
+  urgency from the route or the alert's severity label), in the transaction
+  that opens the group; who is paged now and who is held until when is
+  recorded.
 * **resolved**: the source says it is over; the group resolves and the
-  incident's pages still pending are cancelled (the incident itself stays
-  open for people to resolve: that is a human decision).
+  incident's (or, without one, the group's) pages still pending are cancelled
+  with their sends and escalations (an incident itself stays open for people
+  to resolve: that is a human decision).
 * **acknowledged**: a PagerDuty-style acknowledge from the sender.
 
 Disposition events go on the incident's chain when the group has an
@@ -51,7 +57,7 @@ log = logging.getLogger(__name__)
 class Disposition:
     receipt: int
     index: int
-    kind: str  # suppressed | grouped | flapping | incident | unrouted | resolved | acknowledged | unmatched
+    kind: str  # suppressed | grouped | flapping | incident | paged | unrouted | resolved | acknowledged | unmatched
     group: int | None
     summary: str
 
@@ -201,9 +207,11 @@ class Triage:
                                     f"alert fired again {quiet}s after resolving, within the {alerts.grouping.window} window: alert group {recent.id} reopened "
                                     f"(flap {recent.flaps}); not paged again")
             chosen = choose_route(alerts, receipt.source, event.labels)
+            if chosen.route.page is not None:
+                return self._page(work, receipt, data, event, chosen, key, now)
             group = AlertGroup(source=receipt.source, key=key, open_key=key, status="opening",
                                summary=event.summary[:1024], route=chosen.name, alerts=1,
-                               opened_at=now, last_at=now)
+                               opened_at=now, last_at=now, labels=dict(event.labels), link=event.link[:2000] or None)
             s.add(group)
             s.flush()
             work.groups[(receipt.source, key)] = group
@@ -221,6 +229,9 @@ class Triage:
         attempts = [(chosen.name, chosen.route)] + ([("fallback", alerts.fallback)] if chosen.name != "fallback" else [])
         result, failures = None, []
         for name, route in attempts:
+            if route.declare is None:  # a page route (the fallback, or a reload made this route one)
+                failures.append(f"{name}: pages {route.page}, declares nothing")
+                continue
             try:
                 reporter = _slack_of(config, route.commander)
                 with self.write_lock:  # SQLite: the intake waits for the declaration on the lock, not in a busy loop
@@ -268,6 +279,36 @@ class Triage:
                 log.exception("alert group %s: opening the incident channel failed", group_id)
         return disposition
 
+    def _page(self, work: Batch, receipt: Receipt, data: dict[str, Any], event: AlertEvent, chosen: Any, key: str,
+              now: datetime) -> Disposition:
+        """A ``page:`` route: a new group, paged without an incident, in this transaction (nothing to declare)."""
+        from bot.alerts.paging import page_group, who_is_paged
+        from bot.oncall.planner import resolve_policy
+        from bot.oncall.team import team_of
+
+        s, config = work.session, self.config()
+        group = AlertGroup(source=receipt.source, key=key, open_key=key, status="open", summary=event.summary[:1024],
+                           route=chosen.name, alerts=1, opened_at=now, last_at=now, labels=dict(event.labels),
+                           link=event.link[:2000] or None)
+        s.add(group)
+        s.flush()
+        work.groups[(receipt.source, key)] = group
+        data |= {"route": chosen.name, "target": chosen.route.page}
+        try:
+            resolve_policy(team_of(config), chosen.route.page)  # checked before anything is written for it
+        except KeyError as exc:  # e.g. the rotation went away in a reload
+            log.error("alert group %s: route %s could not page: %s", group.id, chosen.name, exc)
+            data |= {"failures": [f"{chosen.name} ({chosen.route.page}): {exc}"]}
+            return self._record(work, receipt, data, group, "unrouted", now,
+                                f"alert could not page {chosen.route.page}: {exc} — fix config/alerts.yaml; "
+                                "the group stays open")
+        work.write()  # the dispositions before this one precede the page events on the chain
+        paged = page_group(s, config, group, chosen.route, event, now, actor=f"alerts:{receipt.source}")
+        data |= paged
+        return self._record(work, receipt, data, group, "paged", now,
+                            f"alert paged {paged['target']} ({paged['urgency']} urgency, from the "
+                            f"{paged['urgency_from']}) by {chosen.name}, no incident; paging {who_is_paged(paged)}")
+
     def _resolve(self, work: Batch, receipt: Receipt, data: dict[str, Any], group: AlertGroup,
                  now: datetime) -> Disposition:
         s = work.session
@@ -283,6 +324,15 @@ class Triage:
 
             cancelled = cancel_pending(s, group.incident_id, by=f"alerts:{receipt.source}", at=now)
             sync_incident(s, self.config(), group.incident_id, now)
+        elif _has_pages(s, group.id):
+            from bot.oncall.paging import cancel_pending
+            from bot.scheduling.kinds.alert_pages import sync_group
+
+            from bot.alerts.paging import end_callouts
+
+            cancelled = cancel_pending(s, None, by=f"alerts:{receipt.source}", at=now, alert_group_id=group.id)
+            end_callouts(s, self.config(), group.id, now)  # whoever took it is released
+            sync_group(s, self.config(), group.id, now)  # their sends and escalations are cancelled with them
         data |= {"cancelled_pages": [p.id for p in cancelled]}
         return self._record(work, receipt, data, group, "resolved", now,
                             f"alert group {group.id} resolved by the source; {len(cancelled)} pending page(s) cancelled")
@@ -304,6 +354,13 @@ class Triage:
         if receipt.done >= len(receipt.events):
             self._finish(work, receipt)
         return Disposition(receipt.id, data["index"], kind, group.id if group else None, summary)
+
+
+def _has_pages(session: Session, group_id: int) -> bool:
+    """Whether the group (without an incident) was paged by a ``page:`` route."""
+    from bot.oncall.tables import Page
+
+    return session.exec(select(Page.id).where(Page.alert_group_id == group_id).limit(1)).first() is not None
 
 
 def _slack_of(config: Any, person_id: str) -> str:

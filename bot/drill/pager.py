@@ -84,8 +84,11 @@ class DrillPager:
         self.twilio = TwilioDouble(now=clock.now).start()
         port = free_port()
         self.url = f"http://127.0.0.1:{port}"
-        app = create_app(Inbound(incidents, lambda: config), auth_token=self.twilio.auth_token, public_url=self.url,
-                         links=None)
+        from bot.alerts.answers import AlertPages
+
+        answers = AlertPages(store, lambda: config, clock, incidents)
+        app = create_app(Inbound(incidents, lambda: config, alert_pages=answers), auth_token=self.twilio.auth_token,
+                         public_url=self.url, links=None)
         self._server = make_server("127.0.0.1", port, app, threaded=True, request_handler=_QuietHandler)
         threading.Thread(target=self._server.serve_forever, name="drill-paging-webhooks", daemon=True).start()
         rest = TwilioRest(account_sid=self.twilio.account_sid, auth_token=self.twilio.auth_token,

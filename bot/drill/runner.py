@@ -239,7 +239,8 @@ class Drill:
         w = self.world
         print_header(self, file=self.out)
         if not self._declare():
-            print("No incident was opened: nobody is paged for this alert (its disposition is above).", file=self.out)
+            print("No incident was opened; the disposition above says who is paged, or held until when, if anyone "
+                  "(a page route pages without an incident). The drill's story follows incidents only.", file=self.out)
             return DrillOutcome(started_at=self.at, number=0, messages=0, closed=False, chain_ok=True,
                                 export_markdown="")
         from bot.drill.rest_story import RestStory

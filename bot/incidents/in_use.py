@@ -42,11 +42,13 @@ def _label(incident: Incident) -> str:
 
 
 def conflicts(store: Store, config: Config) -> list[ConfigIssue]:
-    """Errors for what ``config`` would remove from under an incident that is not closed yet."""
+    """Errors for what ``config`` would remove from under an incident that is not closed yet, or from under
+    the open pages of an alert group paged without an incident (their escalation re-plans on the rota)."""
     with store.session() as session:
+        group_issues = _alert_group_pages(session, config)
         incidents = session.exec(select(Incident).where(Incident.status != "closed")).all()
         if not incidents:
-            return []
+            return group_issues
         ids = [i.id for i in incidents]
         held = session.exec(select(RoleAssignment).where(RoleAssignment.incident_id.in_(ids),  # type: ignore[union-attr]
                                                          RoleAssignment.ended_at.is_(None))).all()  # type: ignore[union-attr]
@@ -75,4 +77,21 @@ def conflicts(store: Store, config: Config) -> list[ConfigIssue]:
         for target in sorted(set(incident.paged_targets) - rotas):
             issues.append(_issue(config, "rotas", ("rotations",), f'rota "{target}" cannot be removed: '
                                  f"{_label(incident)} still pages it; keep it until that incident is closed"))
-    return issues
+    return issues + group_issues
+
+
+def _alert_group_pages(session: Any, config: Config) -> list[ConfigIssue]:
+    from bot.oncall.paging import OPEN
+    from bot.oncall.tables import Page
+
+    rows = session.exec(select(Page.target, Page.alert_group_id).where(
+        Page.alert_group_id.is_not(None), Page.incident_id.is_(None),  # type: ignore[union-attr]
+        Page.status.in_(OPEN))).all()  # type: ignore[attr-defined]
+    groups: dict[str, set[int]] = {}
+    for target, group in rows:
+        groups.setdefault(target, set()).add(group)
+    rotas = _rota_ids(config)
+    return [_issue(config, "rotas", ("rotations",), f'rota "{target}" cannot be removed: alert group(s) '
+                   f"{', '.join(str(g) for g in sorted(groups[target]))} still page it; keep it until their pages "
+                   "are answered or the groups resolve")
+            for target in sorted(set(groups) - rotas)]

@@ -101,7 +101,13 @@ class NotificationDispatcher:
         ack_url = None
         if row.method == "email" and self.links is not None and self.public_url:
             ack_url = f"{self.public_url}/page/ack?t={self.links.token(page.id, 'ack', row.key)}"
-        return page_message(method=row.method, to=to, page=page, incident=incident, step=row.step, ack_url=ack_url)
+        group = None
+        if incident is None and page.alert_group_id is not None:  # a page route's page: no incident
+            from bot.alerts.tables import AlertGroup
+
+            group = session.get(AlertGroup, page.alert_group_id)
+        return page_message(method=row.method, to=to, page=page, incident=incident, step=row.step, ack_url=ack_url,
+                            group=group)
 
     def _claim(self, row_id: int, now: datetime) -> tuple[Notification, Outgoing] | str:
         from bot.incidents.tables import Incident

@@ -45,11 +45,13 @@ class PagingSetup:
         """The inbound webhooks, or None when neither Twilio nor email links are set up."""
         if not (self.auth_token or self.links) or not self.public_url:
             return None
+        from bot.alerts.answers import AlertPages
         from bot.notify.inbound import Inbound
         from bot.notify.webhooks import create_app
 
-        return create_app(Inbound(service, config), auth_token=self.auth_token, public_url=self.public_url,
-                          links=self.links)
+        answers = AlertPages(service.ctx.store, config, service.ctx.clock, service)  # a page route's pages
+        return create_app(Inbound(service, config, alert_pages=answers), auth_token=self.auth_token,
+                          public_url=self.public_url, links=self.links)
 
 
 def from_environment(env: Mapping[str, str] | None = None, *, pop: bool = True) -> PagingSetup:

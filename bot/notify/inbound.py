@@ -37,9 +37,12 @@ class CallScript:
 
 
 class Inbound:
-    def __init__(self, service: Any, config: Callable[[], Any]) -> None:
+    def __init__(self, service: Any, config: Callable[[], Any], *, alert_pages: Any = None) -> None:
+        """``alert_pages``: the answers to an alert group's page (``bot.alerts.answers.AlertPages``), for the
+        pages of a page route, which have no incident; without it such a page is answered in Slack only."""
         self.service = service
         self.config = config
+        self.alert_pages = alert_pages
 
     def _person_by_phone(self, phone: str) -> Any | None:
         people = self.config().one("people")
@@ -73,6 +76,8 @@ class Inbound:
         page = self._page_of(page_id)
         if page is None or page.person_id != person.id:
             return Reply(f"There is no page {page_id} for you; nothing was changed. {HELP}", False)
+        if page.incident_id is None and page.alert_group_id is not None:
+            return self._act_on_alert_page(person, page_id, action, reason)
         try:
             if action == "ack":
                 outcome = self.service.acknowledge_page(page_id, actor=person.slack, key=key)
@@ -84,6 +89,21 @@ class Inbound:
         if outcome.replayed:
             return Reply(f"This answer was already handled ({outcome.message}); nothing was changed.", False)
         return Reply(outcome.message + ".", True)
+
+    def _act_on_alert_page(self, person: Any, page_id: int, action: str, reason: str) -> Reply:
+        """A page route's page: acknowledged, or declined (the next level is paged). A replayed request finds the
+        page answered and changes nothing."""
+        if self.alert_pages is None:
+            return Reply(f"Page {page_id} is an alert's page: answer it in Slack; nothing was changed.", False)
+        try:
+            if action == "ack":
+                answer = self.alert_pages.acknowledge(page_id, actor=person.slack)
+            else:
+                answer = self.alert_pages.decline(page_id, actor=person.slack,
+                                                  reason=reason or "declined by reply, no reason given")
+        except IncidentError as exc:
+            return Reply(f"{exc}; nothing was changed.", False)
+        return Reply(answer.text + ".", True)
 
     def sms(self, *, from_phone: str, body: str, message_id: str) -> Reply:
         """An SMS reply: ``ack 17``, ``decline 17 <reason>``, ``help`` (``ack`` alone: the only open page)."""
@@ -126,12 +146,19 @@ class Inbound:
             if person is None or page is None or page.person_id != person.id:
                 return CallScript("This call is about a page that is not yours. Nothing to do. Goodbye.", False)
             incident = s.get(Incident, page.incident_id) if page.incident_id is not None else None
-            acked = set(s.exec(select(Page.target).where(Page.incident_id == page.incident_id,
-                                                         Page.status == "acked")).all()) if incident else set()
+            group = None
+            if incident is None and page.alert_group_id is not None:  # a page route's page: its alert group
+                from bot.alerts.tables import AlertGroup
+
+                group = s.get(AlertGroup, page.alert_group_id)
+            same = (Page.incident_id == page.incident_id) if incident is not None else \
+                (Page.alert_group_id == page.alert_group_id) if group is not None else None
+            acked = set(s.exec(select(Page.target).where(same, Page.status == "acked")).all()) \
+                if same is not None else set()
             stop = stop_reason(page, incident, acked)
             if stop is not None:
                 return CallScript(f"Page {page_id} no longer needs you: {stop}. Nothing to do. Goodbye.", False)
-            message = page_message(method="voice", to=to_phone, page=page, incident=incident, step=0)
+            message = page_message(method="voice", to=to_phone, page=page, incident=incident, step=0, group=group)
         return CallScript(message.text, True)
 
     def link(self, claim: LinkClaim) -> Reply:

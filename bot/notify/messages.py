@@ -17,18 +17,23 @@ def reference(page_id: int, step: int) -> str:
 
 
 def page_message(*, method: str, to: str, page: Any, incident: Any, step: int,
-                 ack_url: str | None = None) -> Outgoing:
+                 ack_url: str | None = None, group: Any = None) -> Outgoing:
+    """``group``: the alert group of a page without an incident (a page route), when ``incident`` is None."""
     ref = reference(page.id, step)
-    label = f"INC-{incident.number}"
+    if incident is not None:
+        label, severity, title = f"INC-{incident.number}", incident.severity, incident.title
+    else:
+        label, severity = f"Alert group {group.id if group else '?'}", "alert"
+        title = (group.summary or group.key) if group is not None else "an alert"
     why = f" ({page.reason.split(';')[0]})" if page.reason else ""
-    head = f"{label} {incident.severity} {page.urgency} urgency: {incident.title}"
-    subject = f"Page: {label} ({incident.severity}, {page.urgency} urgency)"
+    head = f"{label} {severity} {page.urgency} urgency: {title}"
+    subject = f"Page: {label} ({severity}, {page.urgency} urgency)"
     if method == "sms":
         text = (f"{head}. You are paged{why}. Reply 'ack {page.id}' to take it or 'decline {page.id} <reason>'. "
                 f"Ref {ref}")
     elif method == "voice":
-        text = (f"Incident page for {label}, {incident.severity}, {page.urgency} urgency: {incident.title}. "
-                f"Press 1 to acknowledge, 2 if you cannot take it.")
+        text = (f"{'Incident' if incident is not None else 'Alert'} page for {label}, {severity}, {page.urgency} "
+                f"urgency: {title}. Press 1 to acknowledge, 2 if you cannot take it.")
     else:
         lines = [f"You are paged for {head}.", f"Why you: {page.reason or 'you are on call for this service.'}", ""]
         if ack_url:

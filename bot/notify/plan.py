@@ -94,6 +94,24 @@ def sync_notifications(session: Session, config: Any, incident_id: int, at: date
     if not pages:
         return
     existing = {n.key: n for n in session.exec(notifications_of, params={"incident": incident_id})}
+    _sync_pages(session, config, pages, existing, incident, at)
+
+
+def sync_group_notifications(session: Session, config: Any, group_id: int, at: datetime) -> None:
+    """The same for the pages of an alert group paged without an incident (rows without an incident)."""
+    from bot.oncall.tables import Page
+
+    at = ensure_utc(at)
+    pages = session.exec(select(Page).where(Page.alert_group_id == group_id).order_by(Page.id)).all()
+    if not pages:
+        return
+    existing = {n.key: n for n in session.exec(select(Notification).where(
+        Notification.page_id.in_([p.id for p in pages])))}  # type: ignore[union-attr]
+    _sync_pages(session, config, pages, existing, None, at)
+
+
+def _sync_pages(session: Session, config: Any, pages: Any, existing: dict[str, Notification], incident: Any,
+                at: datetime) -> None:
     acked_targets = {p.target for p in pages if p.status == "acked"}
     for page in pages:
         stop = stop_reason(page, incident, acked_targets)
@@ -107,7 +125,7 @@ def sync_notifications(session: Session, config: Any, incident_id: int, at: date
             due = ensure_utc(page.page_at) + step.after
             row = existing.get(key)
             if row is None:
-                session.add(Notification(key=key, page_id=page.id, incident_id=incident_id, person_id=page.person_id,
+                session.add(Notification(key=key, page_id=page.id, incident_id=page.incident_id, person_id=page.person_id,
                                          method=step.method, step=index, after_seconds=int(step.after.total_seconds()),
                                          due_at=due, next_attempt_at=due, created_at=at, updated_at=at))
             elif row.state == "pending" and ensure_utc(row.due_at) != due and row.attempts == 0:

@@ -27,11 +27,11 @@ OPEN = ("planned", "held", "sent")
 
 
 def _page_row(incident_id: int | None, plan: PagePlan, step: PlanStep, level: int, at: datetime,
-              page_at: datetime | None = None) -> Page:
+              page_at: datetime | None = None, alert_group_id: int | None = None) -> Page:
     reason = step.role if not step.deputy_for else f"deputy for {step.deputy_for}"
     if step.notes:
         reason += "; " + "; ".join(step.notes)
-    return Page(incident_id=incident_id, target=plan.rota, level=level, person_id=step.person, slack_user=step.slack_user,
+    return Page(incident_id=incident_id, alert_group_id=alert_group_id, target=plan.rota, level=level, person_id=step.person, slack_user=step.slack_user,
                 role=step.role, status="held" if step.held else "planned", severity=plan.severity, urgency=plan.urgency,
                 page_at=page_at or step.page_at, ack_timeout_minutes=step.ack_timeout_minutes, reason=reason[:2000],
                 exception_id=step.exception, created_at=at)
@@ -43,10 +43,12 @@ def _planned_under(plan: PagePlan) -> dict:
 
 
 def _record_steps(session: Session, *, incident_id: int | None, plan: PagePlan, steps: list[PlanStep], level: int,
-                  actor: str, at: datetime, page_now: bool = False) -> list[Page]:
+                  actor: str, at: datetime, page_now: bool = False, alert_group_id: int | None = None) -> list[Page]:
     rows: list[Page] = []
+    group = {"alert_group": alert_group_id} if alert_group_id is not None else {}
     for step in steps:
-        row = _page_row(incident_id, plan, step, level, at, at if (page_now and not step.held) else None)
+        row = _page_row(incident_id, plan, step, level, at, at if (page_now and not step.held) else None,
+                        alert_group_id)
         session.add(row)
         session.flush()
         rows.append(row)
@@ -55,7 +57,7 @@ def _record_steps(session: Session, *, incident_id: int | None, plan: PagePlan, 
                      summary=f"{verb} {step.person} ({row.reason}) for {plan.rota}, level {level}",
                      data={"page_id": row.id, "person": step.person, "level": level, "target": plan.rota,
                            "page_at": row.page_at.isoformat(), "exception": step.exception,
-                           **_planned_under(plan)})
+                           "urgency": row.urgency, **group, **_planned_under(plan)})
         for used in plan.exceptions_used:
             if used.person != step.person:
                 continue
@@ -75,7 +77,7 @@ def _record_steps(session: Session, *, incident_id: int | None, plan: PagePlan, 
 
 
 def _record_skips(session: Session, *, incident_id: int | None, plan: PagePlan, actor: str, at: datetime,
-                  level: int | None = None) -> None:
+                  level: int | None = None, alert_group_id: int | None = None) -> None:
     """Who may not be paged and why (rule and citation), for the auditor: at declaration and at each escalation."""
     if not (plan.skipped or plan.warnings):
         return
@@ -83,13 +85,17 @@ def _record_skips(session: Session, *, incident_id: int | None, plan: PagePlan, 
     append_event(session, incident_id=incident_id, actor=actor, kind="page.skipped", at=at,
                  summary=(where + "; ".join([f"{s.person} {s.reason}" for s in plan.skipped] + plan.warnings))[:4000],
                  data={"target": plan.rota, "level": level, "skipped": [s.to_json() for s in plan.skipped],
-                       "warnings": plan.warnings, **_planned_under(plan)})
+                       "warnings": plan.warnings, **({"alert_group": alert_group_id} if alert_group_id else {}),
+                       **_planned_under(plan)})
 
 
-def record_plan(session: Session, *, incident_id: int | None, plan: PagePlan, actor: str, at: datetime) -> list[Page]:
-    """Store the first level of ``plan`` as Page rows; skips, warnings and exceptions go on the timeline."""
+def record_plan(session: Session, *, incident_id: int | None, plan: PagePlan, actor: str, at: datetime,
+                alert_group_id: int | None = None) -> list[Page]:
+    """Store the first level of ``plan`` as Page rows; skips, warnings and exceptions go on the timeline.
+    ``alert_group_id``: the pages of an alert group paged without an incident (their events go on the global
+    chain, naming the group)."""
     at = ensure_utc(at)
-    _record_skips(session, incident_id=incident_id, plan=plan, actor=actor, at=at)
+    _record_skips(session, incident_id=incident_id, plan=plan, actor=actor, at=at, alert_group_id=alert_group_id)
     first = min((s.level for s in plan.plan), default=1)
     steps = plan.level_steps(first)
     if plan.declared and incident_id is not None and not any(s.exception for s in steps):
@@ -102,7 +108,8 @@ def record_plan(session: Session, *, incident_id: int | None, plan: PagePlan, ac
                            "justification": d.justification, **_planned_under(plan)})
     if not steps:
         return []
-    return _record_steps(session, incident_id=incident_id, plan=plan, steps=steps, level=first, actor=actor, at=at)
+    return _record_steps(session, incident_id=incident_id, plan=plan, steps=steps, level=first, actor=actor, at=at,
+                         alert_group_id=alert_group_id)
 
 
 def _get(session: Session, page_id: int) -> Page:
@@ -119,6 +126,15 @@ def _locked(query: Any) -> Any:
     """Rows about to change status, read as committed now and locked in id order (no deadlock between two
     transactions locking the same pages)."""
     return query.order_by(Page.id).with_for_update().execution_options(populate_existing=True)
+
+
+def _same_cause(page: Page) -> Any:
+    """The condition for the pages of ``page``'s incident (or, without one, of its alert group)."""
+    if page.incident_id is not None:
+        return Page.incident_id == page.incident_id
+    if page.alert_group_id is not None:
+        return Page.alert_group_id == page.alert_group_id
+    return Page.id == page.id
 
 
 def mark_sent(session: Session, page_id: int, *, at: datetime) -> Page:
@@ -142,9 +158,9 @@ def acknowledge(session: Session, page_id: int, *, by: str, at: datetime) -> Pag
     session.add(Engagement(person_id=page.person_id, start=at, incident_id=page.incident_id, page_id=page.id))
     append_event(session, incident_id=page.incident_id, actor=by, kind="page.acked", at=at,
                  summary=f"{page.person_id} acknowledged the page for {page.target}", data={"page_id": page.id})
-    others = session.exec(_locked(select(Page).where(Page.incident_id == page.incident_id, Page.target == page.target,
+    others = session.exec(_locked(select(Page).where(_same_cause(page), Page.target == page.target,
                                                      Page.id != page.id, Page.status.in_(OPEN)))).all()  # type: ignore[attr-defined]
-    for other in others if page.incident_id is not None else []:
+    for other in others:
         other.status = "cancelled"
         session.add(other)
     session.flush()
@@ -193,8 +209,7 @@ def escalate(session: Session, config, page_id: int, *, at: datetime) -> list[Pa
     team = team_of(config)
     pol = resolve_policy(team, page.target)
     n = len(pol.levels)
-    siblings = session.exec(select(Page).where(Page.incident_id == page.incident_id, Page.target == page.target)).all() \
-        if page.incident_id is not None else [page]
+    siblings = session.exec(select(Page).where(_same_cause(page), Page.target == page.target)).all()
     if any(p.level > page.level for p in siblings):
         return []  # already escalated past this page
     history = load_history(session, list(team.people), at)
@@ -209,13 +224,14 @@ def escalate(session: Session, config, page_id: int, *, at: datetime) -> list[Pa
         paged = {p.person_id for p in siblings if p.level > cycle_start and p.status != "cancelled"}
         plan = plan_level(config, page.target, (level - 1) % n + 1, at, page.severity, urgency=page.urgency,
                           history=history, exception=declared, exclude=paged | declined)
-        _record_skips(session, incident_id=page.incident_id, plan=plan, actor="system", at=at, level=level)
+        _record_skips(session, incident_id=page.incident_id, plan=plan, actor="system", at=at, level=level,
+                      alert_group_id=page.alert_group_id)
         if plan.plan:
             append_event(session, incident_id=page.incident_id, actor="system", kind="page.escalated", at=at,
                          summary=f"no acknowledgement from {page.person_id}; escalating {page.target} to level {level}",
                          data={"page_id": page.id, "level": level})
             return _record_steps(session, incident_id=page.incident_id, plan=plan, steps=plan.plan, level=level,
-                                 actor="system", at=at, page_now=True)
+                                 actor="system", at=at, page_now=True, alert_group_id=page.alert_group_id)
         level += 1
     fallback = team.person(pol.fallback)
     if any(p.person_id == fallback.id and p.status != "cancelled" for p in siblings):
@@ -227,22 +243,23 @@ def escalate(session: Session, config, page_id: int, *, at: datetime) -> list[Pa
     plan = PagePlan(page.target, pol.id, at, page.severity, page.urgency, [], [step], [], [],
                     config_version=version_stamp(config))
     return _record_steps(session, incident_id=page.incident_id, plan=plan, steps=[step], level=level,
-                         actor="system", at=at, page_now=True)
+                         actor="system", at=at, page_now=True, alert_group_id=page.alert_group_id)
 
 
 def record_callout_end(session: Session, person_id: str, incident_id: int | None, at: datetime, *,
-                       config=None) -> None:
+                       config=None, page_ids: list[int] | None = None) -> None:
     """The person is released: the engagement ends, owed compensatory rest gets its end time and, with the
-    ``config``, enters the rest ledger (exceptions used, rest interrupted under ``on_interrupt: compensate``)."""
+    ``config``, enters the rest ledger (exceptions used, rest interrupted under ``on_interrupt: compensate``).
+    ``page_ids``: only the call-outs of these pages (an alert group's, which have no incident)."""
     at = ensure_utc(at)
-    open_rows = session.exec(select(Engagement).where(Engagement.person_id == person_id,
-                                                      Engagement.incident_id == incident_id,
+    cause = Engagement.incident_id == incident_id if page_ids is None else Engagement.page_id.in_(page_ids)  # type: ignore[union-attr]
+    open_rows = session.exec(select(Engagement).where(Engagement.person_id == person_id, cause,
                                                       Engagement.end.is_(None))).all()  # type: ignore[union-attr]
     for row in open_rows:
         row.end = at
         session.add(row)
-    owed = session.exec(select(ExceptionUse).where(ExceptionUse.person_id == person_id,
-                                                   ExceptionUse.incident_id == incident_id,
+    used = ExceptionUse.incident_id == incident_id if page_ids is None else ExceptionUse.page_id.in_(page_ids)  # type: ignore[union-attr]
+    owed = session.exec(select(ExceptionUse).where(ExceptionUse.person_id == person_id, used,
                                                    ExceptionUse.compensatory_rest_until.is_(None))).all()  # type: ignore[union-attr]
     for use in owed:
         use.compensatory_rest_until = at + timedelta(hours=use.compensatory_rest_hours)
@@ -260,14 +277,19 @@ def record_callout_end(session: Session, person_id: str, incident_id: int | None
             owe_for_callout(session, team, row, now=at)
 
 
-def cancel_pending(session: Session, incident_id: int, *, by: str, at: datetime) -> list[Page]:
-    rows = session.exec(_locked(select(Page).where(Page.incident_id == incident_id,
-                                                   Page.status.in_(OPEN)))).all()  # type: ignore[attr-defined]
+def cancel_pending(session: Session, incident_id: int | None, *, by: str, at: datetime,
+                   alert_group_id: int | None = None) -> list[Page]:
+    """Cancel the open pages of the incident (or, with ``incident_id`` None, of the alert group)."""
+    cause = Page.incident_id == incident_id if incident_id is not None else Page.alert_group_id == alert_group_id
+    if incident_id is None and alert_group_id is None:
+        raise ValueError("expected an incident or an alert group, got neither")
+    rows = session.exec(_locked(select(Page).where(cause, Page.status.in_(OPEN)))).all()  # type: ignore[attr-defined]
     for row in rows:
         row.status = "cancelled"
         session.add(row)
     if rows:
+        group = {"alert_group": alert_group_id} if incident_id is None else {}
         append_event(session, incident_id=incident_id, actor=by, kind="page.cancelled", at=at,
-                     summary=f"cancelled {len(rows)} pending page(s)", data={"page_ids": [r.id for r in rows]})
+                     summary=f"cancelled {len(rows)} pending page(s)", data={"page_ids": [r.id for r in rows], **group})
     session.flush()
     return list(rows)

@@ -17,6 +17,8 @@ class Page(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     incident_id: int | None = Field(default=None, foreign_key="incident.id", index=True)
+    alert_group_id: int | None = Field(default=None, foreign_key="alert_group.id", index=True,
+                                       description="the alert group a page route paged for (no incident)")
     target: str = Field(max_length=64, description="rotation or escalation policy id that was paged")
     level: int = Field(description="escalation level, 1-based; continues counting through repeats")
     person_id: str = Field(max_length=64, index=True)

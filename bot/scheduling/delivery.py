@@ -179,7 +179,7 @@ class Dispatcher(Recorder):
                     return []
                 # Loaded in one query each and held here (the session keeps unchanged objects only while they
                 # are referenced): the kinds' ``session.get`` then finds them without a query per row.
-                loaded: list[Any] = _load_incidents(s, {r.incident_id for r in rows})
+                loaded: list[Any] = _load_incidents(s, {r.incident_id for r in rows if r.incident_id is not None})
                 for kind in {self.kinds.get(r.kind) for r in rows}:
                     if hasattr(kind, "preload"):
                         loaded += kind.preload(s, [r for r in rows if self.kinds.get(r.kind) is kind])

@@ -52,8 +52,8 @@ def _tell_commander(session: Session, kinds: dict[str, Any], row: Reminder, now:
                     error: str) -> None:
     from bot.incidents.tables import Incident
 
-    incident = session.get(Incident, row.incident_id)
-    if incident is None:
+    incident = session.get(Incident, row.incident_id) if row.incident_id is not None else None
+    if incident is None:  # an alert group's page has no incident: the failure is on the chain, it escalates
         return
     commander = role_holder(session, incident.id, "commander") or incident.reporter
     label = f"INC-{incident.number}"

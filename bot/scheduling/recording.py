@@ -148,7 +148,7 @@ class Recorder:
             # Lock the rows still 'sending' (a recovery may have finished one), then write them in one statement.
             still = set(s.execute(queries.lock_sending(), {"ids": ids}).scalars())
             mine = sorted((item for item in items if item[0].id in still),
-                          key=lambda item: (item[0].incident_id, item[0].id or 0))  # chains locked in one order
+                          key=lambda item: (item[0].incident_id or 0, item[0].id or 0))  # chains locked in one order
             if not mine:
                 return
             values: dict[bool, list[dict[str, Any]]] = {True: [], False: []}  # with a changed message or not

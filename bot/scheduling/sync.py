@@ -86,9 +86,13 @@ def wanted_for(session: Session, config: Any, incident: Any, at: datetime,
     return wanted
 
 
-def sync_incident(session: Session, config: Any, incident_id: int, at: datetime, *,
+def sync_incident(session: Session, config: Any, incident_id: int | None, at: datetime, *,
                   kinds: Iterable[ReminderKind] | None = None) -> SyncResult:
-    """Make the incident's reminder rows match what its current state wants."""
+    """Make the incident's reminder rows match what its current state wants.  ``None`` (the row of an alert
+    group's page, which has no incident) changes nothing: those rows are derived by
+    :func:`bot.scheduling.kinds.alert_pages.sync_group`, which their kind calls itself."""
+    if incident_id is None:
+        return SyncResult()
     at = ensure_utc(at)
     incident = _load_incident(session, incident_id)
     kinds = tuple(kinds if kinds is not None else default_kinds())
@@ -101,14 +105,17 @@ def sync_incident(session: Session, config: Any, incident_id: int, at: datetime,
     return result
 
 
-def apply_wanted(session: Session, incident_id: int, wanted: dict[str, Wanted], at: datetime,
-                 kinds: set[str], *, owed: set[str] = frozenset()) -> SyncResult:  # type: ignore[assignment]
+def apply_wanted(session: Session, incident_id: int | None, wanted: dict[str, Wanted], at: datetime,
+                 kinds: set[str], *, owed: set[str] = frozenset(),  # type: ignore[assignment]
+                 existing: dict[str, Reminder] | None = None) -> SyncResult:
     """Only rows of ``kinds`` are touched: effects written by the lifecycle are nobody's wish to take back.
     Rows of the ``owed`` kinds that were claimed before (their side effect happened; only the message is
-    still owed, retrying) are kept even when their cause is gone."""
+    still owed, retrying) are kept even when their cause is gone.  ``existing``: the rows to compare with
+    (by key) when they are not the incident's (an alert group's, ``incident_id`` None)."""
     result = SyncResult()
-    rows = {r.key: r for r in session.exec(_rows_of_kinds(), params={"incident": incident_id,
-                                                                       "kinds": sorted(kinds)}).all()}
+    rows = existing if existing is not None else {
+        r.key: r for r in session.exec(_rows_of_kinds(), params={"incident": incident_id,
+                                                                 "kinds": sorted(kinds)}).all()}
     for key, item in wanted.items():
         row = rows.get(key)
         if row is None:

@@ -37,7 +37,8 @@ from sqlmodel import Field, SQLModel
 from bot.store.types import UtcDateTime
 
 REMINDER_KINDS = ("page", "escalation", "deadline", "cadence", "held_page", "checklist", "page_update",
-                  "button_update", "page_method", "review", "followup")
+                  "button_update", "page_method", "review", "followup", "alert_page", "alert_escalate",
+                  "alert_page_done")
 EFFECT_KINDS = ("create_channel", "invite", "topic", "post", "pin", "bookmark", "update", "reply")
 REMINDER_STATES = ("pending", "sending", "sent", "cancelled", "failed")
 OPEN_STATES = ("pending", "sending")
@@ -53,7 +54,8 @@ class Reminder(SQLModel, table=True):
     key: str = Field(max_length=200, unique=True, index=True,
                      description='deterministic identity, e.g. "obligation:12:24h"; also the chat idempotency key')
     kind: str = Field(max_length=16, index=True, description=" | ".join(REMINDER_KINDS + EFFECT_KINDS))
-    incident_id: int = Field(foreign_key="incident.id", index=True)
+    incident_id: int | None = Field(default=None, foreign_key="incident.id", index=True,
+                                   description="None for the pages of an alert group paged without an incident")
     target: int | None = Field(default=None, description="id of the row it is about (page, obligation, incident)")
     recipient: str = Field(max_length=120, description="Slack user id, channel id, or role name resolved at send time")
     due_at: datetime = Field(sa_type=UtcDateTime, description="when the reason for it says it is due")

@@ -19,8 +19,8 @@ from bot.slack.listeners import actions, commands, events, home, views
 from bot.slack.services import SlackServices
 
 SLASH_COMMANDS = ("/incident", "/oncall")
-ACTIONS = ("page.ack", "page.decline", "obligation.notified", "obligation.snooze", "obligation.not_required",
-           "task.complete", "task.done", "trigger.approve", "trigger.reject", "request.approve", "request.reject",
+ACTIONS = ("page.ack", "page.decline", "alert.ack", "alert.resolve", "alert.escalate", "alert.declare",
+           "obligation.notified", "obligation.snooze", "obligation.not_required", "task.complete", "task.done", "trigger.approve", "trigger.reject", "request.approve", "request.reject",
            "cover.accept", "cover.decline", "rest.schedule_now", "cover.ask", "followup.add", "followup.done",
            "followup.start", "review.draft", "review.done", "exception.confirm")
 EVENTS = ("app_home_opened", "app_mention")

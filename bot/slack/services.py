@@ -50,6 +50,12 @@ class SlackServices:
     def now(self) -> datetime:
         return ensure_utc(self.clock.now())
 
+    def alert_pages(self) -> Any:
+        """The answers to an alert group's page (``bot.alerts.answers``), on the lifecycle's store and clock."""
+        from bot.alerts.answers import AlertPages
+
+        return AlertPages(self.incidents.ctx.store, self.config, self.clock, self.incidents)
+
     def reader_zone(self, user_id: str) -> str:
         """The zone to show times in for ``user_id``: their Slack profile, else the organisation's."""
         try:

@@ -46,6 +46,19 @@ def test_alertmanager_critical_opens_sev2(shipped, database_url, monkeypatch, tm
     assert outcome.number == 1 and outcome.chain_ok
 
 
+def test_an_info_alert_pages_the_rota_without_an_incident(shipped, database_url, monkeypatch, tmp_path):
+    # config/alerts.yaml: severity info -> page platform, low urgency. Tuesday 2026-12-15 03:00 in Munich is
+    # ines's week (the week before anna's first, 2026-12-21); she works from 09:00 in Lisbon (UTC+0).
+    info = tmp_path / "info.json"
+    info.write_text(json.dumps({"title": "Disk 80% full on build-3", "status": "firing", "dedup_key": "disk-build-3",
+                                "labels": {"severity": "info"}}))
+    outcome, text = drill(shipped, database_url, monkeypatch, tmp_path, info, "2026-12-15T03:00:00+01:00")
+    assert ("alert from scripts -> paged: alert paged platform (low urgency, from the route) by routes[2], no "
+            "incident; paging ines (held until 2026-12-15T09:00:00+00:00)") in text
+    assert "No incident was opened; the disposition above says who is paged" in text
+    assert outcome.number == 0
+
+
 def test_a_bad_alert_file_says_what_the_sender_would_hear(shipped, database_url, monkeypatch, tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"title": "no status"}))

@@ -53,3 +53,29 @@ def test_removing_a_rota_an_open_incident_paged_is_refused(store, service, tmp_p
     new = load(write_config(tmp_path / "new"))
     assert [i.message for i in in_use.conflicts(store, new)] == [
         'rota "platform" cannot be removed: INC-1 (active) still pages it; keep it until that incident is closed']
+
+
+def test_removing_a_rota_an_alert_groups_open_page_uses_is_refused(store, tmp_path):
+    """A page route's pages have no incident; their escalation re-plans on the rota, so it must stay."""
+    from datetime import datetime, timezone
+
+    from bot.alerts.tables import AlertGroup
+    from bot.oncall.tables import Page
+
+    at = datetime(2026, 12, 15, 3, 0, tzinfo=timezone.utc)
+    with store.session() as s:
+        group = AlertGroup(source="scripts", key="k", open_key="k", status="open", opened_at=at, last_at=at)
+        s.add(group)
+        s.flush()
+        s.add(Page(alert_group_id=group.id, target="platform", level=1, person_id="anna", slack_user="U0ANNA001",
+                   status="held", page_at=at, created_at=at))
+        group_id = group.id
+    new = load(write_config(tmp_path / "new"))
+    assert [i.message for i in in_use.conflicts(store, new)] == [
+        f'rota "platform" cannot be removed: alert group(s) {group_id} still page it; keep it until their pages are '
+        "answered or the groups resolve"]
+    with store.session() as s:
+        page = s.exec(select(Page)).one()
+        page.status = "acked"
+        s.add(page)
+    assert in_use.conflicts(store, new) == []

@@ -19,7 +19,7 @@ from bot.slack.client import make_client
 from bot.slack.double import SlackDouble
 from tests.slack.harness import REPO, SECRET, sign
 
-VALUE_PREFIX = {"page": "page", "obligation": "obligation", "task": "task", "trigger": "approval", "request": "approval",
+VALUE_PREFIX = {"page": "page", "alert": "page", "obligation": "obligation", "task": "task", "trigger": "approval", "request": "approval",
                 "followup": "followup", "followup.add": "incident", "review": "review",
                 "cover": "cover", "rest": "rest", "exception": "exception"}
 SHIFT_VALUE = "shift:platform:1798000000:1798600000"  # cover.ask carries the rota and the period

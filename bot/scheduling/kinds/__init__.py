@@ -14,11 +14,12 @@ claim prepared instead of preparing again: its ``prepare`` has side effects).
 
 from __future__ import annotations
 
-from bot.scheduling.kinds import (button_updates, cadence, channel, checklist, deadlines, escalation, followup,
-                                  page_methods, page_updates, pages, posts, replies, rest_nudges, review)
+from bot.scheduling.kinds import (alert_pages, button_updates, cadence, channel, checklist, deadlines, escalation,
+                                  followup, page_methods, page_updates, pages, posts, replies, rest_nudges, review)
 
 # derived from state by sync_incident
 PLANNED_KINDS = (pages, escalation, deadlines, cadence, checklist, page_updates, button_updates, rest_nudges,
                  page_methods, review, followup)
 WRITTEN_KINDS = (channel, posts, replies)  # written by the lifecycle (bot.scheduling.effects)
-ALL_KINDS = PLANNED_KINDS + WRITTEN_KINDS
+GROUP_KINDS = (alert_pages,)  # the pages of an alert group without an incident (alert_pages.sync_group)
+ALL_KINDS = PLANNED_KINDS + WRITTEN_KINDS + GROUP_KINDS

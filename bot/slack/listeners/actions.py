@@ -1,4 +1,5 @@
-"""Buttons: page Acknowledge / Can't take it; deadline nudge notified / snooze / not required.
+"""Buttons: page Acknowledge / Can't take it; an alert group's page Acknowledge / Resolve / Escalate / Declare
+incident; deadline nudge notified / snooze / not required.
 
 Values are opaque ids (``page:42``, ``obligation:7``).  Buttons that need more
 input open a modal (the ``trigger_id`` is fresh: it is used right after ack).
@@ -56,6 +57,21 @@ def register(app: App, services: SlackServices) -> None:
         page_id = parse_value(action.get("value", ""), "page")
         services.open_form(lambda: client.views_open(trigger_id=body["trigger_id"], view=modals.decline_modal(page_id)),
                            body)
+
+    def alert_page(what: str) -> Callable[..., None]:
+        """An alert group's page (a page route, no incident): Acknowledge, Resolve, Escalate, Declare incident.
+        The message loses its buttons through the outbox once the answer is recorded."""
+        def press(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+            ack()
+            page_id = parse_value(action.get("value", ""), "page")
+            user = body["user"]["id"]
+
+            def work() -> None:
+                getattr(services.alert_pages(), what)(page_id, actor=user)
+                services.effects_written()
+
+            services.after_ack(work, body)
+        return press
 
     def obligation_notified(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
         ack()
@@ -129,6 +145,8 @@ def register(app: App, services: SlackServices) -> None:
 
     handlers = {
         "page.ack": page_ack, "page.decline": page_decline,
+        "alert.ack": alert_page("acknowledge"), "alert.resolve": alert_page("resolve"),
+        "alert.escalate": alert_page("escalate"), "alert.declare": alert_page("declare"),
         "obligation.notified": obligation_notified, "obligation.not_required": obligation_not_required,
         "obligation.snooze": obligation_snooze,
         "task.complete": task_done, "task.done": task_done,
