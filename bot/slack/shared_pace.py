@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 
 UNREADABLE_WAIT = 1.0  # seconds a message waits when the shared pace cannot be read
 PRUNE_EVERY = 600.0  # seconds between removals of rows that no longer hold anything back
+POOL_WAIT = 5.0  # seconds a take waits for one of the pacer's connections before the message waits instead
 _NOW = {"postgresql": "CAST(EXTRACT(EPOCH FROM clock_timestamp()) AS DOUBLE PRECISION)",
         "sqlite": "((julianday('now') - 2440587.5) * 86400.0)"}
 _LATER = {"postgresql": "GREATEST", "sqlite": "max"}
@@ -44,9 +45,10 @@ class SharedChannelPacer:
 
     def __init__(self, engine: Engine, interval: float = 1.0, burst: int = 4, *,
                  now: Callable[[], float] | None = None, sleep: Callable[[float], None] = time.sleep,
-                 monotonic: Callable[[], float] = time.monotonic) -> None:
+                 monotonic: Callable[[], float] = time.monotonic, connections: int = 8) -> None:
         """``now``: seconds on a clock shared by every pacer of this database (tests); by default the
-        database's own clock."""
+        database's own clock. ``connections``: how many threads take slots at once (the outbox's senders); on
+        PostgreSQL the pacer keeps that many connections open, no more."""
         dialect = engine.dialect.name
         if dialect not in _NOW:
             raise ValueError(f"expected a PostgreSQL or SQLite database for the shared pace, got {dialect}")
@@ -60,12 +62,16 @@ class SharedChannelPacer:
         self._prune_lock = threading.Lock()
         # PostgreSQL: connections of its own, in autocommit (one round trip per statement, no BEGIN/COMMIT) and
         # without a ping at each checkout (the bot's pool pings; here that cost more than the statement), so
-        # that several senders take slots at once. A broken connection fails one take (the message waits) and
-        # is replaced. SQLite (one process delivers; tests): the bot's engine, a short write transaction each.
+        # that several senders take slots at once. One kept-open connection per sender and no overflow: a pool
+        # smaller than the senders with overflow opened and closed a connection for most takes in a burst (a
+        # connect in the worker, a backend started and ended in the server), which cost more than the take. A
+        # take that finds every connection in use waits for one (a round trip), at most POOL_WAIT seconds. A
+        # broken connection fails one take (the message waits) and is replaced. SQLite (one process delivers;
+        # tests): the bot's engine, a short write transaction each.
         self._shared_engine = engine
         if dialect == "postgresql":
             self._engine = create_engine(engine.url, isolation_level="AUTOCOMMIT", pool_pre_ping=False,
-                                         pool_size=2, max_overflow=2)  # a take holds one for a round trip
+                                         pool_size=max(1, connections), max_overflow=0, pool_timeout=POOL_WAIT)
         else:
             self._engine = engine
         clock = ":now" if now is not None else _NOW[dialect]
