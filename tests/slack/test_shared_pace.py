@@ -194,3 +194,39 @@ def test_senders_taking_slots_at_once_reuse_the_pacers_connections(store):
     pacer.close()
     assert len(taken) == 320 and taken.count(0.0) == 8 * 10 * 4  # 4 posts to each of 80 channels: its burst
     assert 1 <= len(opened) <= 8, f"{len(opened)} connections opened for 320 takes by 8 threads"
+
+
+def test_senders_asking_at_once_take_their_slots_together_and_keep_the_pace(store):
+    """8 senders asking for slots at the same instant, several of them for the same channels: the slots asked
+    while another sender's statement is in flight are taken together (fewer statements than slots), and each
+    channel still gets exactly its burst, whoever asked."""
+    if store.dialect != "postgresql":
+        pytest.skip("the senders of one process take their slots together on PostgreSQL")
+    t = FakeTime()  # the clock stands still: a channel allows its burst of 4 and then nothing
+    pacer = SharedChannelPacer(store.engine, interval=1.0, burst=4, now=t.time, connections=8)
+    answers: dict[str, list[float]] = {}
+    lock = threading.Lock()
+    start = threading.Barrier(8)
+
+    def ask(n: int) -> None:
+        start.wait()
+        for i in range(30):
+            channel = f"CT{(n + i) % 6}" if i % 2 else f"CU{n}-{i}"  # shared by all senders / one sender's own
+            answer = pacer.take(channel)
+            with lock:
+                answers.setdefault(channel, []).append(answer)
+
+    threads = [threading.Thread(target=ask, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    pacer.close()
+    shared = {c: a for c, a in answers.items() if c.startswith("CT")}
+    assert sum(len(a) for a in shared.values()) == 8 * 15
+    for channel, got in shared.items():
+        assert got.count(0.0) == 4, (channel, got)  # the burst, and not one more
+        assert all(a == pytest.approx(1.0) for a in got if a != 0.0)  # refused: the next slot is a second away
+    own = [a for c, got in answers.items() if c.startswith("CU") for a in got]
+    assert own == [0.0] * (8 * 15)
+    assert pacer.statements < 8 * 30, f"{pacer.statements} statements for {8 * 30} slots asked at once"
