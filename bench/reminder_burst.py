@@ -16,8 +16,9 @@ by side:
 * lateness p50 / p99 / max: ``sent_at`` minus the due instant, per row;
 * lost and duplicated: checked against the messages the double received (by the
   row key the adapter puts in the message metadata), not against the rows;
-* CPU per row, from the due instant to the end: the worker processes together, and
-  this process (mostly the Slack double answering; Linux only).
+* CPU per row, from the due instant to the end: the worker processes together,
+  this process (mostly the Slack double answering) and, when the PostgreSQL server
+  runs on this machine, the server (Linux only; see :func:`server_cpu_seconds`).
 
 Targets (issue 18): on PostgreSQL with 4 workers 1,000 rows/s or more, p99
 lateness under 5 s, 0 lost, 0 duplicated, and 4 workers faster than 1.
@@ -67,6 +68,7 @@ class Result:
     unfinished: int
     worker_cpu: float = float("nan")  # seconds of CPU the worker processes used from the due instant to the end
     bench_cpu: float = float("nan")  # and this process (the Slack double, and polling the database)
+    database_cpu: float = float("nan")  # and the PostgreSQL server, when it runs on this machine
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -147,6 +149,64 @@ def cpu_seconds(procs: list[subprocess.Popen]) -> float:
         return float("nan")
 
 
+def _stat(pid: int | str) -> tuple[str, int, int, int, int, int]:
+    """comm, ppid, utime, stime, cutime, cstime (clock ticks) of a process, from /proc/PID/stat."""
+    raw = Path(f"/proc/{pid}/stat").read_text()
+    comm = raw[raw.index("(") + 1:raw.rindex(")")]
+    fields = raw.rpartition(")")[2].split()
+    return comm, int(fields[1]), int(fields[11]), int(fields[12]), int(fields[13]), int(fields[14])
+
+
+def local_postmaster(url: str) -> int | None:
+    """The pid of the PostgreSQL server ``url`` names, when it runs on this machine and /proc shows it: a
+    ``postgres`` process whose parent is not one, started with the URL's port (or the only one)."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "postgresql" or (parsed.host or "localhost") not in ("localhost", "127.0.0.1",
+                                                                                          "::1"):
+        return None
+    found: list[tuple[int, str]] = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            comm, ppid, *_ = _stat(entry.name)
+            if comm == "postgres" and _stat(ppid)[0] != "postgres":
+                found.append((int(entry.name), (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()))
+        except (OSError, ValueError, IndexError):
+            continue
+    port = str(parsed.port or 5432)
+    matching = [pid for pid, cmdline in found if f"-p {port}" in cmdline or f"port={port}" in cmdline]
+    if len(matching) == 1:
+        return matching[0]
+    return found[0][0] if len(found) == 1 else None
+
+
+def server_cpu_seconds(postmaster: int | None) -> float:
+    """CPU the PostgreSQL server used so far: user + system time of the postmaster and of every process it
+    started that is still running, plus the postmaster's ``cutime``/``cstime`` (its children that ended, such as
+    backends of closed connections). The difference of two readings is the server's CPU in between, whoever
+    its clients were (other work on the same server counts too). NaN when the server is not local."""
+    if postmaster is None:
+        return float("nan")
+    try:
+        _, _, utime, stime, cutime, cstime = _stat(postmaster)
+        ticks = utime + stime + cutime + cstime
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit() or int(entry.name) == postmaster:
+                continue
+            try:
+                comm, ppid, utime, stime, _, _ = _stat(entry.name)
+            except (OSError, ValueError, IndexError):
+                continue  # ended meanwhile: its time is in the postmaster's cutime/cstime
+            if ppid == postmaster:
+                ticks += utime + stime
+        return ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return float("nan")
+
+
 def stop_workers(procs: list[subprocess.Popen]) -> None:
     for proc in procs:
         proc.terminate()
@@ -172,7 +232,8 @@ def run_one(url: str, database: str, workers: int, count: int, incidents: int, t
         with store.session() as s:
             s.execute(update(Reminder).values(due_at=due, next_attempt_at=due))
         time.sleep(max(0.0, (due - SystemClock().now()).total_seconds()))
-        cpu_before, own_before = cpu_seconds(procs), time.process_time()
+        postmaster = local_postmaster(url)
+        cpu_before, own_before, db_before = cpu_seconds(procs), time.process_time(), server_cpu_seconds(postmaster)
         end = time.monotonic() + (due - SystemClock().now()).total_seconds() + timeout
         while time.monotonic() < end:
             with store.session() as s:
@@ -182,6 +243,7 @@ def run_one(url: str, database: str, workers: int, count: int, incidents: int, t
                 break
             time.sleep(0.2)
         worker_cpu, bench_cpu = cpu_seconds(procs) - cpu_before, time.process_time() - own_before
+        database_cpu = server_cpu_seconds(postmaster) - db_before
         time.sleep(1.0)  # a duplicate would show up now
         with store.session() as s:
             rows = s.exec(select(Reminder.state, Reminder.sent_at)).all()
@@ -203,7 +265,7 @@ def run_one(url: str, database: str, workers: int, count: int, incidents: int, t
                   p50=percentile(late, 50), p99=percentile(late, 99), worst=span,
                   lost=sum(1 for k in keys if received[k] == 0), duplicated=sum(1 for k in keys if received[k] > 1),
                   unfinished=sum(1 for state, _ in rows if state in ("pending", "sending")),
-                  worker_cpu=worker_cpu, bench_cpu=bench_cpu)
+                  worker_cpu=worker_cpu, bench_cpu=bench_cpu, database_cpu=database_cpu)
 
 
 def main() -> int:
@@ -230,8 +292,10 @@ def main() -> int:
                   f"p99 {result.p99:5.2f} s, max {result.worst:5.2f} s, lost {result.lost}, "
                   f"duplicated {result.duplicated}, unfinished {result.unfinished}", flush=True)
             sent = max(1, result.count - result.lost)
+            database_cpu = ("" if result.database_cpu != result.database_cpu else  # NaN: not a local server
+                            f", PostgreSQL server {1000 * result.database_cpu / sent:.2f} ms")
             print(f"{'':<10} CPU per row: workers {1000 * result.worker_cpu / sent:.2f} ms, this process (Slack "
-                  f"double) {1000 * result.bench_cpu / sent:.2f} ms", flush=True)
+                  f"double) {1000 * result.bench_cpu / sent:.2f} ms{database_cpu}", flush=True)
     verdict = True
     for database in {r.database for r in results}:
         rows = {r.workers: r for r in results if r.database == database}

@@ -177,9 +177,41 @@ def append_rows(session: Session, new: list[NewEvent]) -> None:
                      "prev_hash": prev, "hash": sealed, "redacted": False, "digest_version": DIGEST_VERSION,
                      "redaction": None})
         heads[chain] = (seq, sealed)
-    session.execute(insert(TimelineEvent.__table__), rows)  # type: ignore[attr-defined]
+    connection = session.connection()
+    if connection.dialect.name == "postgresql" and len(rows) > 1:
+        _insert_all(connection, rows)
+    else:
+        session.execute(insert(TimelineEvent.__table__), rows)  # type: ignore[attr-defined]
     for chain in incidents:
         appended.pop(chain, None)
+
+
+# PostgreSQL: the rows of :func:`append_rows` in one statement, their values as arrays (one element per row), inserted
+# in the arrays' order (so ids are given in that order, as one INSERT per row gave them).
+_INSERT_ALL = (
+    "INSERT INTO timeline_event (chain, seq, incident_id, at, actor, kind, summary, data, content_digest, prev_hash, "
+    "hash, redacted, digest_version, redaction) "
+    "SELECT v.chain, v.seq, v.incident_id, v.at, v.actor, v.kind, v.summary, v.data, v.content_digest, v.prev_hash, "
+    "v.hash, false, %(digest_version)s, NULL "
+    "FROM unnest(%(chain)s::varchar[], %(seq)s::integer[], %(incident_id)s::integer[], %(at)s::timestamptz[], "
+    "%(actor)s::varchar[], %(kind)s::varchar[], %(summary)s::varchar[], %(data)s::json[], "
+    "%(content_digest)s::varchar[], %(prev_hash)s::varchar[], %(hash)s::varchar[]) WITH ORDINALITY "
+    "AS v(chain, seq, incident_id, at, actor, kind, summary, data, content_digest, prev_hash, hash, n) ORDER BY v.n")
+_ARRAYS = ("chain", "seq", "incident_id", "at", "actor", "kind", "summary", "data", "content_digest", "prev_hash", "hash")
+
+
+def _insert_all(connection: Any, rows: list[dict[str, Any]]) -> None:
+    """One INSERT for many events on PostgreSQL. psycopg runs an ``executemany`` as one statement per row (in pipeline
+    mode), about a tenth of a delivering worker's CPU in a burst; this writes the same values, bound as the columns'
+    types bind them (aware UTC instants, JSON documents)."""
+    assert all(r["digest_version"] == DIGEST_VERSION and not r["redacted"] and r["redaction"] is None for r in rows)
+    table = TimelineEvent.__table__  # type: ignore[attr-defined]
+    params: dict[str, Any] = {"digest_version": DIGEST_VERSION}
+    for name in _ARRAYS:
+        values = [r[name] for r in rows]
+        process = table.c[name].type.dialect_impl(connection.dialect).bind_processor(connection.dialect)
+        params[name] = [process(v) for v in values] if process is not None else values
+    connection.exec_driver_sql(_INSERT_ALL, params)
 
 
 def _known(session: Session, appended: dict[str, TimelineEvent], chain: str) -> bool:

@@ -192,7 +192,7 @@ class Dispatcher(Recorder):
                     waiting = {d["rid"] for d in deferred}
                     still = set(s.execute(queries.in_state(), {"ids": sorted(waiting), "state": "pending"}).scalars())
                     if still:
-                        s.connection().execute(queries.mark_sending(), [
+                        queries.claim_rows(s.connection(), [
                             {**d, "worker": self.worker_id, "now": now} for d in deferred if d["rid"] in still])
                     claimed = [c for c in claimed if c.id in still or c.id not in waiting]
             return claimed

@@ -162,7 +162,7 @@ class Recorder:
                 events.append(self._sent_event(row, done, sent_at, late))
             for with_message, batch in values.items():
                 if batch:  # the stored message is the claimed one: written again only when it changed
-                    s.connection().execute(queries.mark_sent(with_message), batch)
+                    queries.record_rows(s.connection(), with_message, batch)
             config = self.config()
             for row, _done, sent_at in mine:
                 kind = self.kinds.get(row.kind)

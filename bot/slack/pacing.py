@@ -76,12 +76,12 @@ class Pacer(Protocol):
     def wait(self, channel: str) -> float: ...
 
 
-def outbox_pacer(store: Store, *, interval: float = 1.0, burst: int = 4) -> Pacer:
+def outbox_pacer(store: Store, *, interval: float = 1.0, burst: int = 4, senders: int = 8) -> Pacer:
     """Slack's pace for the outbox workers. On PostgreSQL any number of processes deliver, so they keep one pace
-    per channel together in the database; on SQLite one process delivers (the active scheduler), so its own
-    pace is the whole of it."""
+    per channel together in the database (``senders``: the threads that take slots at once, one connection
+    each); on SQLite one process delivers (the active scheduler), so its own pace is the whole of it."""
     if store.dialect == "postgresql":
         from bot.slack.shared_pace import SharedChannelPacer
 
-        return SharedChannelPacer(store.engine, interval=interval, burst=burst)
+        return SharedChannelPacer(store.engine, interval=interval, burst=burst, connections=senders)
     return ChannelPacer(interval=interval, burst=burst)

@@ -16,6 +16,14 @@ never exceed the pace, and each may use the whole burst when the others do not.
 it runs on), or a given one in tests.  A refused take changes nothing and
 says how long to wait.  If the database cannot be asked, the message waits
 (:data:`UNREADABLE_WAIT`): nothing is sent beyond the pace.
+
+On PostgreSQL the senders of one process take their slots together: a sender
+that asks while another's statement is in flight queues its channel, and the
+next one to ask takes the slots of every queued channel in one statement (the
+same upsert over ``unnest`` of the channels, in channel order so that two
+processes lock rows in one order).  Each slot is still taken when its message is
+about to go, by the database's clock, with the same condition; a burst costs a
+statement (and a commit) per few posts instead of one per post.
 """
 
 from __future__ import annotations
@@ -33,9 +41,20 @@ log = logging.getLogger(__name__)
 
 UNREADABLE_WAIT = 1.0  # seconds a message waits when the shared pace cannot be read
 PRUNE_EVERY = 600.0  # seconds between removals of rows that no longer hold anything back
+POOL_WAIT = 5.0  # seconds a take waits for one of the pacer's connections before the message waits instead
 _NOW = {"postgresql": "CAST(EXTRACT(EPOCH FROM clock_timestamp()) AS DOUBLE PRECISION)",
         "sqlite": "((julianday('now') - 2440587.5) * 86400.0)"}
 _LATER = {"postgresql": "GREATEST", "sqlite": "max"}
+
+
+class _Asked:
+    """A sender's ask for a slot of ``channel``, answered by whichever sender takes the queued slots."""
+
+    __slots__ = ("channel", "answer")
+
+    def __init__(self, channel: str) -> None:
+        self.channel = channel
+        self.answer: float | None = None
 
 
 class SharedChannelPacer:
@@ -44,9 +63,10 @@ class SharedChannelPacer:
 
     def __init__(self, engine: Engine, interval: float = 1.0, burst: int = 4, *,
                  now: Callable[[], float] | None = None, sleep: Callable[[float], None] = time.sleep,
-                 monotonic: Callable[[], float] = time.monotonic) -> None:
+                 monotonic: Callable[[], float] = time.monotonic, connections: int = 8) -> None:
         """``now``: seconds on a clock shared by every pacer of this database (tests); by default the
-        database's own clock."""
+        database's own clock. ``connections``: how many threads take slots at once (the outbox's senders); on
+        PostgreSQL the pacer keeps that many connections open, no more."""
         dialect = engine.dialect.name
         if dialect not in _NOW:
             raise ValueError(f"expected a PostgreSQL or SQLite database for the shared pace, got {dialect}")
@@ -60,12 +80,16 @@ class SharedChannelPacer:
         self._prune_lock = threading.Lock()
         # PostgreSQL: connections of its own, in autocommit (one round trip per statement, no BEGIN/COMMIT) and
         # without a ping at each checkout (the bot's pool pings; here that cost more than the statement), so
-        # that several senders take slots at once. A broken connection fails one take (the message waits) and
-        # is replaced. SQLite (one process delivers; tests): the bot's engine, a short write transaction each.
+        # that several senders take slots at once. One kept-open connection per sender and no overflow: a pool
+        # smaller than the senders with overflow opened and closed a connection for most takes in a burst (a
+        # connect in the worker, a backend started and ended in the server), which cost more than the take. A
+        # take that finds every connection in use waits for one (a round trip), at most POOL_WAIT seconds. A
+        # broken connection fails one take (the message waits) and is replaced. SQLite (one process delivers;
+        # tests): the bot's engine, a short write transaction each.
         self._shared_engine = engine
         if dialect == "postgresql":
             self._engine = create_engine(engine.url, isolation_level="AUTOCOMMIT", pool_pre_ping=False,
-                                         pool_size=2, max_overflow=2)  # a take holds one for a round trip
+                                         pool_size=max(1, connections), max_overflow=0, pool_timeout=POOL_WAIT)
         else:
             self._engine = engine
         clock = ":now" if now is not None else _NOW[dialect]
@@ -79,13 +103,109 @@ class SharedChannelPacer:
             f"RETURNING tat")
         self._read = text(f"SELECT tat, {clock} AS t FROM slack_channel_pace WHERE channel = :channel")
         self._prune = text(f"DELETE FROM slack_channel_pace WHERE tat < {clock} - :interval")
+        self._take_all = text(
+            f"INSERT INTO slack_channel_pace (channel, tat, taken_at) "
+            f"SELECT c.channel, n.t + :interval, n.t FROM unnest(CAST(:channels AS VARCHAR[])) AS c(channel), "
+            f"(SELECT {clock} AS t) AS n ORDER BY c.channel "
+            f"ON CONFLICT (channel) DO UPDATE SET tat = {later}(slack_channel_pace.tat, excluded.taken_at) + :interval, "
+            f"taken_at = excluded.taken_at "
+            f"WHERE {later}(slack_channel_pace.tat, excluded.taken_at) - :ahead <= excluded.taken_at "
+            f"RETURNING channel")
+        self._read_all = text(f"SELECT channel, tat, {clock} AS t FROM slack_channel_pace "
+                              f"WHERE channel = ANY(CAST(:channels AS VARCHAR[]))")
         self._driver_error: type[Exception] = engine.dialect.dbapi.Error if engine.dialect.dbapi else SQLAlchemyError
-        self._raw = (tuple(str(q.compile(dialect=engine.dialect)) for q in (self._take, self._read))
+        self._raw = (tuple(str(q.compile(dialect=engine.dialect))
+                           for q in (self._take, self._read, self._take_all, self._read_all))
                      if dialect == "postgresql" else ())
+        self._asked: list[_Asked] = []  # channels queued while another sender's statement is in flight
+        self._taking = False  # a sender is taking the queued slots
+        self._turn = threading.Condition()
+        self.statements = 0  # take statements sent (PostgreSQL), for tests and measurements
 
     def take(self, channel: str) -> float:
         """0 and a slot taken when a message may go to ``channel`` now; otherwise the seconds to wait
         (nothing taken: ask again then)."""
+        if not self._raw:
+            return self._take_one(channel)
+        asked = _Asked(channel)
+        with self._turn:
+            self._asked.append(asked)
+            while asked.answer is None and self._taking:
+                self._turn.wait()  # another sender is taking slots; ours may be among them
+            if asked.answer is not None:
+                return asked.answer
+            self._taking = True  # our turn: take every queued slot (ours included) together
+            batch, self._asked = self._asked, []
+        try:
+            self._take_queued(batch)
+        finally:
+            with self._turn:
+                self._taking = False
+                self._turn.notify_all()
+        return asked.answer if asked.answer is not None else UNREADABLE_WAIT
+
+    def _take_queued(self, batch: list[_Asked]) -> None:
+        """Answer every queued ask: distinct channels in one statement, a channel asked twice in the next."""
+        try:
+            waiting = batch
+            while waiting:
+                first: dict[str, _Asked] = {}
+                for asked in waiting:
+                    first.setdefault(asked.channel, asked)
+                if len(first) == 1:
+                    only = next(iter(first.values()))
+                    only.answer = self._take_one(only.channel)
+                else:
+                    self._take_several(first)
+                waiting = [asked for asked in waiting if asked.answer is None]
+        finally:
+            for asked in batch:
+                if asked.answer is None:
+                    asked.answer = UNREADABLE_WAIT
+
+    def _take_several(self, asked: dict[str, _Asked]) -> None:
+        """Take the slots of several channels in one statement; a refused channel learns how long to wait."""
+        channels = sorted(asked)
+        params: dict[str, object] = {"channels": channels, "interval": self.interval, "ahead": self._ahead}
+        try:
+            self._maybe_prune()
+            if self._now is not None:
+                params["now"] = self._now()
+            connection = self._engine.raw_connection()
+            try:
+                cursor = connection.cursor()
+                self.statements += 1
+                cursor.execute(self._raw[2], params)
+                taken = {str(row[0]) for row in cursor.fetchall()}
+                refused = [c for c in channels if c not in taken]
+                seen: dict[str, tuple[float, float]] = {}
+                if refused:
+                    cursor.execute(self._raw[3], {**params, "channels": refused})
+                    seen = {str(row[0]): (float(row[1]), float(row[2])) for row in cursor.fetchall()}
+            except self._driver_error:
+                connection.invalidate()  # maybe broken: the next take opens another
+                raise
+            finally:
+                connection.close()  # back to the pool
+        except (SQLAlchemyError, self._driver_error) as exc:
+            log.warning("the shared pace of %d channels could not be read (%s); their messages wait", len(channels),
+                        exc)
+            for one in asked.values():
+                one.answer = UNREADABLE_WAIT
+            return
+        for channel, one in asked.items():
+            if channel in taken:
+                one.answer = 0.0
+            elif channel in seen:
+                tat, now = seen[channel]
+                delay = max(tat, now) - self._ahead - now
+                # The slot came free (or the row went) between the two statements: asked again alone.
+                one.answer = delay if delay > 0 else self._take_one(channel)
+            else:
+                one.answer = self._take_one(channel)
+
+    def _take_one(self, channel: str) -> float:
+        """``take`` for one channel on its own."""
         params: dict[str, object] = {"channel": channel, "interval": self.interval, "ahead": self._ahead}
         try:
             self._maybe_prune()
@@ -117,6 +237,7 @@ class SharedChannelPacer:
         connection = self._engine.raw_connection()
         try:
             cursor = connection.cursor()
+            self.statements += 1
             cursor.execute(self._raw[0], params)
             if cursor.fetchone() is not None:
                 return True, None

@@ -12,13 +12,16 @@ back on any exception, so nothing is half-applied.
 
 from __future__ import annotations
 
+import functools
 import os
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import InvalidatePoolError
 from sqlmodel import Session, create_engine
 
 DEFAULT_SQLITE_PATH = Path("var") / "incident-bot.db"
@@ -63,7 +66,38 @@ def make_engine(url: str | None = None, *, echo: bool = False) -> Engine:
         # reads then writes can then never fail with "database is locked" halfway through.
         event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
         return engine
-    return create_engine(resolved, echo=echo, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    engine = create_engine(resolved, echo=echo, pool_size=5, max_overflow=10)
+    event.listen(engine, "checkin", _idle_from)
+    event.listen(engine, "checkout", functools.partial(_ping_if_idle, engine.dialect))
+    return engine
+
+
+# A pooled connection idle at least this long is pinged before it is handed out (see :func:`_ping_if_idle`).
+IDLE_PING_SECONDS = 2.0
+_IDLE_SINCE = "idle_since"  # connection record info: time.monotonic() when it was returned to the pool
+
+
+def _idle_from(_dbapi_connection, record) -> None:
+    record.info[_IDLE_SINCE] = time.monotonic()
+
+
+def _ping_if_idle(dialect, dbapi_connection, record, _proxy) -> None:
+    """Pre-ping a pooled connection that sat idle for :data:`IDLE_PING_SECONDS` or more; a dead one is replaced (and,
+    as with ``pool_pre_ping``, the pool's other connections with it) before the unit of work starts.
+
+    ``pool_pre_ping`` pinged at every checkout: a round trip per transaction, which in a burst of deliveries is most
+    transactions. A connection the server closed (a restart, an idle timeout, ``pg_terminate_backend``) has nearly
+    always been idle for longer than that; one killed within the last seconds of its use fails its next unit of
+    work, which rolls back (and the pool is renewed for the ones after)."""
+    idle_since = record.info.get(_IDLE_SINCE)
+    if idle_since is None or time.monotonic() - idle_since < IDLE_PING_SECONDS:
+        return  # a fresh connection, or one returned moments ago
+    try:
+        dialect.do_ping(dbapi_connection)
+    except dialect.loaded_dbapi.Error as error:
+        if dialect.is_disconnect(error, dbapi_connection, None):
+            raise InvalidatePoolError() from error
+        raise
 
 
 def _owner_only_file(path: Path) -> None:

@@ -161,3 +161,72 @@ def test_two_outbox_gateways_post_within_one_pace(double, store, clock):
     t.now += 1.0
     gateways[1].post(channel, NOTICE, key="pace:4")
     assert len(double.model.messages_in(channel)) == 5
+
+
+def test_senders_taking_slots_at_once_reuse_the_pacers_connections(store):
+    """8 sender threads in a burst, each taking a slot and then posting (a short pause): the pacer opens at most
+    one connection per sender and keeps them, instead of opening and closing one for many takes (a pool smaller
+    than the senders, whose overflow connections were closed whenever enough others were idle)."""
+    if store.dialect != "postgresql":
+        pytest.skip("the pacer has connections of its own on PostgreSQL only")
+    from sqlalchemy import event
+
+    pacer = SharedChannelPacer(store.engine, interval=1.0, burst=4, connections=8)
+    opened: list[int] = []
+    event.listen(pacer._engine, "connect", lambda *_: opened.append(1))
+    taken: list[float] = []
+    lock = threading.Lock()
+    start = threading.Barrier(8)
+
+    def burst(n: int) -> None:
+        start.wait()
+        for i in range(40):
+            answer = pacer.take(f"CB{n}-{i % 10}")
+            with lock:
+                taken.append(answer)
+            time.sleep(0.001 * ((n * 7 + i * 3) % 4))  # the post, of uneven length
+
+    threads = [threading.Thread(target=burst, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    pacer.close()
+    assert len(taken) == 320 and taken.count(0.0) == 8 * 10 * 4  # 4 posts to each of 80 channels: its burst
+    assert 1 <= len(opened) <= 8, f"{len(opened)} connections opened for 320 takes by 8 threads"
+
+
+def test_senders_asking_at_once_take_their_slots_together_and_keep_the_pace(store):
+    """8 senders asking for slots at the same instant, several of them for the same channels: the slots asked
+    while another sender's statement is in flight are taken together (fewer statements than slots), and each
+    channel still gets exactly its burst, whoever asked."""
+    if store.dialect != "postgresql":
+        pytest.skip("the senders of one process take their slots together on PostgreSQL")
+    t = FakeTime()  # the clock stands still: a channel allows its burst of 4 and then nothing
+    pacer = SharedChannelPacer(store.engine, interval=1.0, burst=4, now=t.time, connections=8)
+    answers: dict[str, list[float]] = {}
+    lock = threading.Lock()
+    start = threading.Barrier(8)
+
+    def ask(n: int) -> None:
+        start.wait()
+        for i in range(30):
+            channel = f"CT{(n + i) % 6}" if i % 2 else f"CU{n}-{i}"  # shared by all senders / one sender's own
+            answer = pacer.take(channel)
+            with lock:
+                answers.setdefault(channel, []).append(answer)
+
+    threads = [threading.Thread(target=ask, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    pacer.close()
+    shared = {c: a for c, a in answers.items() if c.startswith("CT")}
+    assert sum(len(a) for a in shared.values()) == 8 * 15
+    for channel, got in shared.items():
+        assert got.count(0.0) == 4, (channel, got)  # the burst, and not one more
+        assert all(a == pytest.approx(1.0) for a in got if a != 0.0)  # refused: the next slot is a second away
+    own = [a for c, got in answers.items() if c.startswith("CU") for a in got]
+    assert own == [0.0] * (8 * 15)
+    assert pacer.statements < 8 * 30, f"{pacer.statements} statements for {8 * 30} slots asked at once"
