@@ -259,7 +259,8 @@ class NotificationDispatcher:
 
 def fail_step(s: Session, config: Any, row: Notification, now: datetime, error: str) -> None:
     """The step failed for good (the provider refused it, or the carrier reported it undelivered): recorded,
-    told in the incident channel, and the page's next step is due now.  In the caller's unit of work."""
+    told (in the incident channel; for a page route's page, to the paged person), and the page's next step is
+    due now.  In the caller's unit of work."""
     s.execute(update(Notification).where(Notification.id == row.id)  # type: ignore[arg-type]
               .values(state="failed", outcome=error[:1000], updated_at=now))
     if row.page_id is None:  # a test page: the person sees the outcome with their next test-page
@@ -278,6 +279,14 @@ def fail_step(s: Session, config: Any, row: Notification, now: datetime, error: 
         from bot.scheduling.sync import sync_incident
 
         sync_incident(s, config, row.incident_id, now)
+    else:  # a page route's page (no incident): the paged person is told in Slack (same transaction)
+        from bot.oncall.tables import Page
+
+        page = s.get(Page, row.page_id)
+        if page is not None and page.alert_group_id is not None:
+            from bot.scheduling.kinds.alert_pages import sync_group
+
+            sync_group(s, config, page.alert_group_id, now)
     log.error("page %s: %s failed for good: %s", row.page_id, row.method, error)
 
 

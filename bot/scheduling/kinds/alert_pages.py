@@ -29,6 +29,7 @@ from sqlmodel import Session, select
 
 from bot.ports import Button, Notice
 from bot.scheduling import notices, working_time
+from bot.scheduling.kinds import page_methods
 from bot.scheduling.notice_codec import notice_to_json
 from bot.scheduling.sync import SyncResult, apply_wanted
 from bot.scheduling.tables import Reminder
@@ -56,10 +57,11 @@ def sync_group(session: Session, config: Any, group_id: int, at: datetime) -> Sy
     if group is None:
         raise ValueError(f"expected an existing alert group id, got {group_id}")
     pages = session.exec(select(Page).where(Page.alert_group_id == group_id).order_by(Page.id)).all()
-    keys = [f"page:{p.id}:{what}" for p in pages for what in ("send", "escalate", "update", "update:final")]
+    failed = page_methods.wanted_for_group(session, list(pages))  # steps (SMS, call, email) that failed for good
+    keys = [f"page:{p.id}:{what}" for p in pages for what in ("send", "escalate", "update", "update:final")] + list(failed)
     rows = {r.key: r for r in session.exec(select(Reminder).where(Reminder.key.in_(keys))).all()} \
         if keys else {}  # type: ignore[attr-defined]
-    want: dict[str, Wanted] = {}
+    want: dict[str, Wanted] = dict(failed)
     for p in pages:
         if p.status in WAITING and group.status != "resolved":
             want[f"page:{p.id}:send"] = Wanted(key=f"page:{p.id}:send", kind="alert_page", target=p.id,
@@ -77,7 +79,7 @@ def sync_group(session: Session, config: Any, group_id: int, at: datetime) -> Sy
                 key = f"page:{p.id}:update" + (":final" if later else "")
                 want[key] = Wanted(key=key, kind="alert_page_done", target=p.id, due_at=sent.sent_at or at,
                                    recipient=p.slack_user, payload={"status": p.status, "group": group_id})
-    result = apply_wanted(session, None, want, at, set(names), existing=rows)
+    result = apply_wanted(session, None, want, at, set(names) | {"alert_method"}, existing=rows)
     from bot.notify.plan import sync_group_notifications
 
     sync_group_notifications(session, config, group_id, at)  # the pages' SMS, voice and email steps, same transaction
