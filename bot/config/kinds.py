@@ -48,8 +48,9 @@ KINDS: tuple[ConfigKind, ...] = (
                "labor-law profiles and company overlays: rules with citations, named exceptions",
                "bot.oncall.labor_profile:cross_check"),
     ConfigKind("alerts", "config", "alerts.yaml", "bot.alerts.config:AlertsFile", False,
-               "alert intake: sources and their token variables, routes to playbooks, grouping, silences, maintenance",
-               "bot.alerts.config:cross_check", ("people", "playbook")),
+               "alert intake: sources and their token variables, routes to playbooks or rotas, grouping, silences, "
+               "maintenance",
+               "bot.alerts.config:cross_check", ("people", "playbook", "rotas")),
     ConfigKind("regulation", "config", "regulations/*.yaml", "bot.deadlines.catalog:RegimeFile", True,
                "one notification regime per file: obligations, triggers, deadlines, citations",
                "bot.deadlines.catalog:cross_check"),

@@ -126,7 +126,9 @@ def _blocking(issues: list[ConfigIssue], compliance_blocks: bool) -> bool:
     return any(i.severity == "error" and (compliance_blocks or i.category != "compliance") for i in issues)
 
 
-_UNKNOWN_REFERENCE = re.compile(r'unknown [a-z ]+ "([^"]+)"')
+# A cross-file check names the reference it could not resolve: 'unknown person "x"' or, in the
+# "expected ..., got ..." form, 'expected a playbook id (...), got "x"'.
+_UNKNOWN_REFERENCE = re.compile(r'unknown [a-z ]+ "([^"]+)"|, got "([^"]+)"$')
 
 
 @dataclass
@@ -192,7 +194,7 @@ def _cross_check(kind: ConfigKind, config: Config, reading: _Reading) -> list[Co
         if issue.category == "compliance" and rereading:
             continue  # a rota checked with parts missing would show violations that are not there
         unknown = _UNKNOWN_REFERENCE.search(issue.message)
-        if unknown and unknown.group(1) in reading.dropped:
+        if unknown and (unknown.group(1) or unknown.group(2)) in reading.dropped:
             continue  # it exists; its own error is reported where it is written
         out.append(issue)
     return out

@@ -112,3 +112,13 @@ def test_labor_violations_are_not_guessed_from_a_rota_with_parts_missing(repo):
     edit(rotas, '    coverage: [{days: MO-SU, window: "19:00-07:00"}]', '    coverrage: [{days: MO-SU, window: "19:00-07:00"}]')
     errors, _ = run_check(repo)
     assert len(errors) == 1 and 'unknown key "coverrage"; did you mean "coverage"?' in errors[0]
+
+
+def test_an_alert_route_naming_a_playbook_with_its_own_error_is_not_reported_again(repo):
+    # sev3.yaml cannot be built (its required name is misspelt). config/alerts.yaml declares sev3 on a route
+    # and names it as a page route's declare_with: those references exist, with one error, reported once.
+    playbook = repo / "playbooks" / "sev3.yaml"
+    line = edit(playbook, 'name: "SEV3', 'nme: "SEV3')
+    errors, _ = run_check(repo)
+    assert errors and all(e.startswith("playbooks/sev3.yaml:") for e in errors), errors
+    assert any(e.startswith(f"playbooks/sev3.yaml:{line}:") for e in errors), errors
