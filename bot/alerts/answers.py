@@ -75,11 +75,8 @@ class AlertPages:
         return self._answer(page_id, actor, "resolve", work)
 
     def escalate(self, page_id: int, *, actor: str) -> Answer:
-        from bot.oncall.paging import escalate
-
         def work(s: Session, page: Any, group: AlertGroup, at: datetime) -> str:
-            new = escalate(s, self.config(), page.id, at=at)
-            who = ", ".join(p.person_id for p in new) or "nobody new (see the chain for why)"
+            new, who = self._next_level(s, page, at)
             self._event(s, group, actor, "escalated", at, f"{page.person_id} escalated alert group {group.id}: "
                         f"paging {who}", page, paged=[p.id for p in new])
             return f"Escalated alert group {group.id}: paging {who}"
@@ -89,12 +86,11 @@ class AlertPages:
     def decline(self, page_id: int, *, actor: str, reason: str) -> Answer:
         """Can't take it (an SMS ``decline``, the call's 2, the email link): the page is declined with the
         reason and the next level is paged, as for an incident's page."""
-        from bot.oncall.paging import decline, escalate
+        from bot.oncall.paging import decline
 
         def work(s: Session, page: Any, group: AlertGroup, at: datetime) -> str:
             decline(s, page.id, by=actor, at=at, reason=reason)
-            new = escalate(s, self.config(), page.id, at=at)
-            who = ", ".join(p.person_id for p in new) or "nobody new (see the chain for why)"
+            new, who = self._next_level(s, page, at)
             self._event(s, group, actor, "declined", at, f"{page.person_id} can't take alert group {group.id}: "
                         f"{reason}; paging {who}", page, paged=[p.id for p in new])
             return f"You can't take alert group {group.id}; paging {who}"
@@ -153,6 +149,13 @@ class AlertPages:
                       incident=incident.number)
 
     # --- shared --------------------------------------------------------------------------------
+
+    def _next_level(self, s: Session, page: Any, at: datetime) -> tuple[list[Any], str]:
+        """Page the next level now (re-planned under the labor rules); the new pages and who they are."""
+        from bot.oncall.paging import escalate
+
+        new = escalate(s, self.config(), page.id, at=at)
+        return new, ", ".join(p.person_id for p in new) or "nobody new (see the chain for why)"
 
     def _answer(self, page_id: int, actor: str, what: str,
                 work: Callable[[Session, Any, AlertGroup, datetime], str]) -> Answer:

@@ -59,15 +59,29 @@ def create_app(inbound: Inbound, *, auth_token: str, public_url: str, links: Lin
         signature = request.headers.get("X-Twilio-Signature", "")
         return bool(signature) and validator.validate(url, request.form.to_dict(), signature)
 
+    def refused(what: str) -> Response | None:
+        """401 for a request Twilio did not sign for this URL (checked before anything is read), else None."""
+        if signed_by_twilio():
+            return None
+        log.warning("refused %s without a valid X-Twilio-Signature", what)
+        return Response("invalid or missing X-Twilio-Signature for this URL; nothing was changed", status=401)
+
+    def call_page(what: str) -> tuple[int, Any] | Response:
+        """A page call's webhook: (page id, form), or the 400 answer naming what is missing."""
+        form = request.form
+        page = request.args.get("page", "")
+        if not page.isdigit() or not form.get("CallSid") or not form.get("To"):
+            return Response(f"expected ?page=<id> and CallSid, To ({what})", status=400)
+        return int(page), form
+
     @app.errorhandler(413)
     def _too_large(_: Any) -> Response:
         return Response("request body over 16 KB; a Twilio webhook is far smaller", status=413)
 
     @app.post("/twilio/sms")
     def sms() -> Response:
-        if not signed_by_twilio():
-            log.warning("refused an SMS webhook without a valid X-Twilio-Signature")
-            return Response("invalid or missing X-Twilio-Signature for this URL; nothing was changed", status=401)
+        if (no := refused("an SMS webhook")) is not None:
+            return no
         form = request.form
         if not form.get("From") or not form.get("MessageSid"):
             return Response("expected From and MessageSid (a Twilio incoming-message webhook)", status=400)
@@ -77,9 +91,8 @@ def create_app(inbound: Inbound, *, auth_token: str, public_url: str, links: Lin
 
     @app.post("/twilio/status")
     def status() -> Response:
-        if not signed_by_twilio():
-            log.warning("refused a status callback without a valid X-Twilio-Signature")
-            return Response("invalid or missing X-Twilio-Signature for this URL; nothing was changed", status=401)
+        if (no := refused("a status callback")) is not None:
+            return no
         form = request.form
         if not form.get("MessageSid") or not form.get("MessageStatus"):
             return Response("expected MessageSid and MessageStatus (a Twilio status callback)", status=400)
@@ -89,18 +102,15 @@ def create_app(inbound: Inbound, *, auth_token: str, public_url: str, links: Lin
 
     @app.post("/twilio/voice/answer")
     def answer() -> Response:
-        if not signed_by_twilio():
-            log.warning("refused a voice webhook without a valid X-Twilio-Signature")
-            return Response("invalid or missing X-Twilio-Signature for this URL; nothing was changed", status=401)
-        form = request.form
-        page = request.args.get("page", "")
-        if not page.isdigit() or not form.get("CallSid") or not form.get("To"):
-            return Response("expected ?page=<id> and CallSid, To (Twilio asking what an answered call says)",
-                            status=400)
-        script = inbound.call_answered(page_id=int(page), to_phone=form["To"])
+        if (no := refused("a voice webhook")) is not None:
+            return no
+        if isinstance(asked := call_page("Twilio asking what an answered call says"), Response):
+            return asked
+        page, form = asked
+        script = inbound.call_answered(page_id=page, to_phone=form["To"])
         if not script.ask:
             return _twiml(script.text, voice=True)
-        action = escape(f"{public}/twilio/voice/gather?page={int(page)}", {'"': "&quot;"})
+        action = escape(f"{public}/twilio/voice/gather?page={page}", {'"': "&quot;"})
         return Response('<?xml version="1.0" encoding="UTF-8"?><Response>'
                         f'<Gather numDigits="1" timeout="10" action="{action}" method="POST">'
                         f"<Say>{escape(script.text)}</Say></Gather><Say>No answer received. Goodbye.</Say>"
@@ -108,14 +118,12 @@ def create_app(inbound: Inbound, *, auth_token: str, public_url: str, links: Lin
 
     @app.post("/twilio/voice/gather")
     def gather() -> Response:
-        if not signed_by_twilio():
-            log.warning("refused a voice webhook without a valid X-Twilio-Signature")
-            return Response("invalid or missing X-Twilio-Signature for this URL; nothing was changed", status=401)
-        form = request.form
-        page = request.args.get("page", "")
-        if not page.isdigit() or not form.get("CallSid") or not form.get("To"):
-            return Response("expected ?page=<id> and CallSid, To (a Twilio <Gather> action)", status=400)
-        reply = inbound.keypad(page_id=int(page), to_phone=form["To"], digits=form.get("Digits", ""),
+        if (no := refused("a voice webhook")) is not None:
+            return no
+        if isinstance(asked := call_page("a Twilio <Gather> action"), Response):
+            return asked
+        page, form = asked
+        reply = inbound.keypad(page_id=page, to_phone=form["To"], digits=form.get("Digits", ""),
                                call_id=form["CallSid"])
         return _twiml(reply.text, voice=True)
 
