@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import event
 from sqlmodel import Session, select
 
 from bot.audit.tables import TimelineEvent
 from bot.audit.trail import NewEvent, append_event, append_events, append_rows, verify_chain
 from bot.incidents.tables import Incident
+from tests.statements import statements_sent
 
 T0 = datetime(2026, 5, 4, 8, 0, tzinfo=timezone.utc)
 FIELDS = ("chain", "seq", "incident_id", "at", "actor", "kind", "summary", "data", "content_digest", "prev_hash",
@@ -52,19 +52,9 @@ def test_append_rows_writes_what_append_events_would_in_one_statement(store):
         expected = _written(s, since)
         s.rollback()
 
-    inserts: list[tuple[str, bool]] = []
-
-    def seen(conn, cursor, statement, parameters, context, executemany):
-        if statement.lstrip().upper().startswith("INSERT INTO TIMELINE_EVENT"):
-            inserts.append((statement, executemany))
-
-    event.listen(store.engine, "before_cursor_execute", seen)
-    try:
-        with store.session() as s:
-            s.info["config_version"] = "cfg-1"
-            append_rows(s, _new(ids))
-    finally:
-        event.remove(store.engine, "before_cursor_execute", seen)
+    with statements_sent(store.engine, "INSERT INTO TIMELINE_EVENT") as inserts, store.session() as s:
+        s.info["config_version"] = "cfg-1"
+        append_rows(s, _new(ids))
     with store.session() as s:
         assert _written(s, since) == expected
         for incident in (*ids, None):

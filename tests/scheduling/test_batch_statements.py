@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import event, insert, select
+from sqlalchemy import insert, select
 
 from bot.incidents.tables import Incident
 from bot.scheduling import queries
 from bot.scheduling.tables import Reminder
+from tests.statements import statements_sent
 
 AT = datetime(2026, 12, 22, 10, 0, tzinfo=timezone.utc)
 COLUMNS = ("state", "attempts", "delivered_to", "message", "claimed_by", "updated_at", "sent_at", "message_ts",
@@ -56,14 +57,7 @@ def test_a_batch_is_written_as_one_statement_per_row_would_write_it(store):
     ids = _rows(store, 12)
     batch, single = ids[:6], ids[6:]
     claimed_at, recorded_at = AT + timedelta(minutes=1), AT + timedelta(minutes=2)
-    statements: list[tuple[str, bool]] = []
-
-    def seen(conn, cursor, statement, parameters, context, executemany):
-        if statement.lstrip().upper().startswith("UPDATE"):
-            statements.append((statement, executemany))
-
-    event.listen(store.engine, "before_cursor_execute", seen)
-    try:
+    with statements_sent(store.engine, "UPDATE") as statements:
         with store.session() as s:
             queries.claim_rows(s.connection(), _claims(batch, claimed_at))
             s.connection().execute(queries.mark_sending(), _claims(single, claimed_at))  # the statement per row
@@ -72,8 +66,6 @@ def test_a_batch_is_written_as_one_statement_per_row_would_write_it(store):
             queries.record_rows(s.connection(), False, _records(batch[3:], recorded_at, False))
             s.connection().execute(queries.mark_sent(True), _records(single[:3], recorded_at, True))
             s.connection().execute(queries.mark_sent(False), _records(single[3:], recorded_at, False))
-    finally:
-        event.remove(store.engine, "before_cursor_execute", seen)
     assert _stored(store, batch) == _stored(store, single)
     assert _stored(store, batch)[1][:3] == ("sent", 2, "C1") and _stored(store, batch)[4][7] == "1700000000.000001"
     if store.dialect == "postgresql":  # the batch: one claim and two records, each a single UPDATE of every row
