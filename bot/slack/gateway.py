@@ -39,7 +39,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.clock import Clock, ensure_utc
 from bot.ports import ChatError, Notice
 from bot.slack.blocks import Rendered, render, render_reply
-from bot.slack.channels import SlackChannels, chat_error, transient
+from bot.slack.channels import SlackChannels, chat_error, retry_after, transient
 from bot.slack.mrkdwn import is_user_id
 from bot.slack.pacing import Pacer, outbox_pacer
 from bot.slack.people import SlackPeople
@@ -306,6 +306,9 @@ class SlackGateway(SlackChannels):
             except (SlackApiError, SlackClientError, OSError) as exc:
                 last = exc
                 if isinstance(exc, SlackApiError) and exc.response.status_code == 429 and self.send_attempts == 1:
+                    asked = retry_after(exc)
+                    if self.pacer is not None and asked:  # every worker holds off this channel, not only this row
+                        self.pacer.hold(channel, asked)
                     if record:
                         self._reclaim(key, None)  # a 429 was not processed: nothing to look up next time
                     raise chat_error(exc, f"posting a {notice.kind} message") from exc

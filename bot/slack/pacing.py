@@ -52,6 +52,14 @@ class ChannelPacer:
                 self._due[channel] = due + self.interval
         return delay
 
+    def hold(self, channel: str, seconds: float) -> None:
+        """Slack answered 429 for ``channel`` asking for ``seconds``: nothing goes there before then, and after
+        it one message per interval (no burst)."""
+        with self._lock:
+            now = self._monotonic()
+            until = now + max(0.0, seconds) + self.interval * (self.burst - 1)
+            self._due[channel] = max(self._due.get(channel, now), until)
+
     def wait(self, channel: str) -> float:
         """Block until a message may be posted to ``channel``; returns the seconds waited.
 
@@ -74,6 +82,8 @@ class Pacer(Protocol):
     def take(self, channel: str) -> float: ...
 
     def wait(self, channel: str) -> float: ...
+
+    def hold(self, channel: str, seconds: float) -> None: ...
 
 
 def outbox_pacer(store: Store, *, interval: float = 1.0, burst: int = 4, senders: int = 8) -> Pacer:

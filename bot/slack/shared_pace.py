@@ -24,6 +24,10 @@ same upsert over ``unnest`` of the channels, in channel order so that two
 processes lock rows in one order).  Each slot is still taken when its message is
 about to go, by the database's clock, with the same condition; a burst costs a
 statement (and a commit) per few posts instead of one per post.
+
+A 429 for a channel holds its pace back for every worker (:meth:`SharedChannelPacer.hold`): the slot moves to
+the end of Slack's ``Retry-After`` (never earlier than it was), so the other workers' posts to that channel
+wait instead of each drawing a 429 of its own.
 """
 
 from __future__ import annotations
@@ -101,6 +105,11 @@ class SharedChannelPacer:
             f"taken_at = excluded.taken_at "
             f"WHERE {later}(slack_channel_pace.tat, excluded.taken_at) - :ahead <= excluded.taken_at "
             f"RETURNING tat")
+        # Slack's 429 for a channel: its slot moves to ``now + hold`` (seconds asked + the burst's lead), never back.
+        self._hold = text(
+            f"INSERT INTO slack_channel_pace (channel, tat, taken_at) "
+            f"SELECT :channel, n.t + :hold, n.t FROM (SELECT {clock} AS t) AS n WHERE true "
+            f"ON CONFLICT (channel) DO UPDATE SET tat = {later}(slack_channel_pace.tat, excluded.tat)")
         self._read = text(f"SELECT tat, {clock} AS t FROM slack_channel_pace WHERE channel = :channel")
         self._prune = text(f"DELETE FROM slack_channel_pace WHERE tat < {clock} - :interval")
         self._take_all = text(
@@ -248,6 +257,18 @@ class SharedChannelPacer:
             raise
         finally:
             connection.close()  # back to the pool
+
+    def hold(self, channel: str, seconds: float) -> None:
+        """Slack answered 429 for ``channel`` asking for ``seconds``: no worker posts there before then, and after
+        it one message per interval. If the pace cannot be written, the row's own wait still holds it back."""
+        params: dict[str, object] = {"channel": channel, "hold": max(0.0, seconds) + self._ahead}
+        if self._now is not None:
+            params["now"] = self._now()
+        try:
+            with self._engine.begin() as conn:
+                conn.execute(self._hold, params)
+        except (SQLAlchemyError, self._driver_error) as exc:
+            log.warning("the shared pace of %s could not be held back after a 429 (%s)", channel, exc)
 
     def wait(self, channel: str) -> float:
         """Block until a message may be posted to ``channel`` (its slot taken); returns the seconds waited."""

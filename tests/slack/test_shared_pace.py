@@ -230,3 +230,56 @@ def test_senders_asking_at_once_take_their_slots_together_and_keep_the_pace(stor
     own = [a for c, got in answers.items() if c.startswith("CU") for a in got]
     assert own == [0.0] * (8 * 15)
     assert pacer.statements < 8 * 30, f"{pacer.statements} statements for {8 * 30} slots asked at once"
+
+
+def test_a_429_holds_the_channel_back_for_every_worker(store):
+    """Slack said 'wait 7 s' for C1 to one worker: none of them posts to C1 for 7 s (not only the row that got
+    the 429), then one message per interval; other channels are untouched, and a hold never shortens a wait."""
+    t = FakeTime()
+    told, other = pacers(store, t, 2, interval=1.0, burst=4)
+    assert told.take("C1") == 0
+    told.hold("C1", 7.0)
+    # The burst's lead is 3 intervals: a hold of 7 s stores tat = now + 7 + 3, so the wait is exactly 7 s.
+    assert other.take("C1") == pytest.approx(7.0)
+    assert other.take("C2") == 0
+    told.hold("C1", 2.0)  # a shorter hold later does not bring the slot forward
+    t.now += 6.5
+    assert other.take("C1") == pytest.approx(0.5)
+    t.now += 0.5
+    assert other.take("C1") == 0
+    assert told.take("C1") == pytest.approx(1.0)  # after the hold, one a second: no fresh burst
+
+
+def test_the_pacer_of_one_process_holds_a_channel_alike(store):
+    t = FakeTime()
+    shared = SharedChannelPacer(store.engine, interval=1.0, burst=3, now=t.time)
+    local = ChannelPacer(interval=1.0, burst=3, monotonic=t.time)
+    answers: list[tuple[float, float]] = []
+    for step in range(30):
+        if step in (3, 11):
+            shared.hold("C1", 4.0)
+            local.hold("C1", 4.0)
+        t.now += (0.0, 0.4, 1.3)[step % 3]
+        answers.append((shared.take("C1"), local.take("C1")))
+    assert [round(a, 6) for a, _ in answers] == [round(b, 6) for _, b in answers]
+    assert any(a > 1.0 for a, _ in answers)  # the holds did hold messages back
+
+
+def test_a_429_on_one_gateway_holds_the_channel_for_the_other(double, store, clock):
+    t = FakeTime()
+    gateways = [SlackGateway(make_worker_client("xoxb-test", base_url=double.api_url), store, clock,
+                             send_attempts=1, record_sends=False,
+                             pacer=SharedChannelPacer(store.engine, interval=1.0, burst=4, now=t.time))
+                for _ in range(2)]
+    channel, _ = gateways[0].create_channel("inc-429", private=False)
+    double.faults.rate_limit("chat.postMessage", times=1, retry_after=30)
+    with pytest.raises(ChatError) as limited:
+        gateways[0].post(channel, NOTICE, key="held:0")
+    assert limited.value.retry_after == 30
+    with pytest.raises(ChatError) as paced:  # the other worker does not even try Slack for 30 s
+        gateways[1].post(channel, NOTICE, key="held:1")
+    assert paced.value.code == "paced" and paced.value.retry_after == pytest.approx(30.0)
+    assert [c.status for c in double.calls("chat.postMessage")] == [429]
+    t.now += 30.0
+    gateways[1].post(channel, NOTICE, key="held:1")
+    assert len(double.model.messages_in(channel)) == 1
