@@ -11,6 +11,7 @@ paged under the labor rules, with the disposition that goes on the chain.
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -33,12 +34,21 @@ def format_of(body: Any) -> str:
     return "generic"
 
 
-def replay(world: Any, path: str) -> tuple[Any | None, list[Disposition], str]:
-    """(the DeclareResult of the incident it opened or None, the dispositions, the source id)."""
+def load(path: str) -> Any:
+    """The alert file's body (JSON), or a clear error."""
     try:
-        body = json.loads(Path(path).read_text(encoding="utf-8"))
+        return json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise AlertFileError(f"cannot read the alert file {path}: {exc}") from None
+
+
+def replay(world: Any, path: str) -> tuple[Any | None, list[Disposition], str]:
+    """(the DeclareResult of the incident it opened or None, the dispositions, the source id)."""
+    return post(world, load(path))
+
+
+def post(world: Any, body: Any) -> tuple[Any | None, list[Disposition], str]:
+    """Send ``body`` as its sender would (through the intake, with the drill token) and triage it."""
     config = world.config
     if not config.loaded("alerts"):
         raise AlertFileError("there is no config/alerts.yaml: alert intake is off (see docs/alerts.md)")
@@ -61,3 +71,18 @@ def replay(world: Any, path: str) -> tuple[Any | None, list[Disposition], str]:
         raise AlertFileError(f"the sender would get 400: {exc}") from None
     dispositions = triage.run_pending()
     return (declared[0] if declared else None), dispositions, source.id
+
+
+def resolved(body: Any, at: datetime, key: str) -> Any:
+    """What the same sender posts when the alert ends at ``at``: Alertmanager's ``resolved`` webhook (with
+    ``send_resolved: true``; ``endsAt`` set), PagerDuty's ``resolve`` of the same ``dedup_key``, the generic
+    ``status: resolved``. ``key``: the group's key (PagerDuty's ``dedup_key`` when the trigger had none and the
+    intake made one)."""
+    fmt = format_of(body)
+    if fmt == "pagerduty":
+        return {"event_action": "resolve", "dedup_key": body.get("dedup_key") or key}
+    if fmt == "alertmanager":
+        ends = at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return {**body, "status": "resolved",
+                "alerts": [{**a, "status": "resolved", "endsAt": ends} for a in body.get("alerts", [])]}
+    return {**body, "status": "resolved"}

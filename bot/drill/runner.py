@@ -21,7 +21,7 @@ from bot.drill import legal_story
 from bot.drill.responders import Agenda, Responders
 from bot.drill.stories import Story, story_for
 from bot.drill.summary import print_header, print_summary
-from bot.drill.transcript import render
+from bot.drill.transcript import in_zone, render
 from bot.drill.world import DrillWorld, build_world, earliest_pending, role_candidates
 from bot.incidents.playbook import playbook_for
 from bot.slack.replies import local
@@ -67,6 +67,8 @@ class Drill:
         self.printed = 0
         self.number = 0
         self.holders: dict[str, str] = {}
+        self.alert_body: Any = None
+        self.paged_group: int | None = None  # the alert group a page route paged (drill --alert)
 
     # --- the people -------------------------------------------------------------------
 
@@ -86,13 +88,15 @@ class Drill:
     # --- steps ------------------------------------------------------------------------------
 
     def _from_alert(self) -> Any:
-        from bot.drill.alert_replay import replay
+        from bot.drill.alert_replay import load, post
 
-        result, dispositions, source = replay(self.world, self.options.alert or "")
+        self.alert_body = load(self.options.alert or "")
+        result, dispositions, source = post(self.world, self.alert_body)
         zone = self.config.settings.timezone
         for d in dispositions:
-            print(f"[{local(self.world.clock.now(), zone)}] alert from {source} -> {d.kind}: {d.summary}",
+            print(f"[{local(self.world.clock.now(), zone)}] alert from {source} -> {d.kind}: {in_zone(d.summary, zone)}",
                   file=self.out, flush=True)
+        self.paged_group = next((d.group for d in dispositions if d.kind == "paged"), None)
         return result
 
     def _declare(self) -> bool:
@@ -239,10 +243,7 @@ class Drill:
         w = self.world
         print_header(self, file=self.out)
         if not self._declare():
-            print("No incident was opened; the disposition above says who is paged, or held until when, if anyone "
-                  "(a page route pages without an incident). The drill's story follows incidents only.", file=self.out)
-            return DrillOutcome(started_at=self.at, number=0, messages=0, closed=False, chain_ok=True,
-                                export_markdown="")
+            return self._without_incident()
         from bot.drill.rest_story import RestStory
 
         self.rest_story = RestStory(self)
@@ -271,6 +272,19 @@ class Drill:
         self.learning_story.finish()
         self._flush_transcript()
         return print_summary(self, file=self.out)
+
+    def _without_incident(self) -> DrillOutcome:
+        """The alert's route paged a rota without an incident (or nobody: silenced, held for maintenance)."""
+        chain_ok = True
+        if self.paged_group is not None:
+            from bot.drill.alert_page_story import AlertPageStory
+
+            print("No incident: the route pages a rota. The story follows the page.", file=self.out)
+            chain_ok = AlertPageStory(self, self.alert_body, self.paged_group).run()
+        else:
+            print("No incident was opened and nobody is paged; the disposition above says why.", file=self.out)
+        return DrillOutcome(started_at=self.at, number=0, messages=len(self.world.chat.since(0)), closed=False,
+                            chain_ok=chain_ok, export_markdown="")
 
     def _wait(self, gap: timedelta) -> None:
         if self.options.speed > 0 and gap.total_seconds() > 0:

@@ -97,6 +97,11 @@ _CHANNEL_ID = re.compile(r"\b[CG](?=[A-Z0-9]*\d)[A-Z0-9]{6,}\b")
 _INSTANT = re.compile(rf"(?<![\d-]){INSTANT}(?![\d:])")  # as Slack shows it: in the reader's zone
 
 
+def in_zone(text: str, zone: str) -> str:
+    """``text`` with every ISO instant in it written in ``zone`` (the reader's), as Slack shows them."""
+    return _INSTANT.sub(lambda m: local(instant(m.group(0)), zone), text)
+
+
 def render(entry: Entry, name_of: Callable[[str], str], channel_of: Callable[[str], str] | None = None) -> str:
     """One message as text: when (reader's zone), where, then the message body indented.
     Slack shows user ids as names and channel ids as links named after the channel; so does the transcript."""
@@ -111,7 +116,7 @@ def render(entry: Entry, name_of: Callable[[str], str], channel_of: Callable[[st
     if n.footer:
         body.append(n.footer)
     text = "\n".join("    " + line for part in body for line in part.splitlines())
-    text = _INSTANT.sub(lambda m: local(instant(m.group(0)), entry.zone), text)
+    text = in_zone(text, entry.zone)
     text = _USER_ID.sub(lambda m: "@" + name_of(m.group(0)), text)
     if channel_of is not None:
         text = _CHANNEL_ID.sub(lambda m: channel_of(m.group(0)), text)

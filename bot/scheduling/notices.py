@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.clock import ensure_utc
 from bot.ports import Button, Notice
 
 
@@ -63,7 +64,7 @@ def page_notice(incident: Any, *, page_id: int, key: str, person: str, reason: s
              f"Why you: {why_you(reason)}." if reason else "Why you: you are on call for this service."]
     if held_since is not None:
         lines.append("This low-urgency page was held until your working hours started "
-                     f"(raised {held_since.strftime('%Y-%m-%d %H:%M')} UTC).")
+                     f"(raised {ensure_utc(held_since).isoformat(timespec='minutes')}).")  # the reader's zone in Slack
     if ack_timeout is not None:
         lines.append(f"Please acknowledge within {span(ack_timeout)}; otherwise the next person is paged.")
     return Notice(

@@ -27,6 +27,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from bot.clock import ensure_utc
 from bot.ports import Button, Notice
 from bot.scheduling import notices, working_time
 from bot.scheduling.kinds import page_methods
@@ -108,7 +109,7 @@ def page_notice(group: Any, page: Any, *, key: str, held: bool) -> Notice:
              f"Why you: {notices.why_you(page.reason)}." if page.reason else "Why you: you are on call for this service."]
     if held:
         lines.append("This low-urgency page was held until your working hours started "
-                     f"(raised {page.created_at.strftime('%Y-%m-%d %H:%M')} UTC).")
+                     f"(raised {ensure_utc(page.created_at).isoformat(timespec='minutes')}).")  # the reader's zone in Slack
     lines.append(f"Please acknowledge within {notices.span(timedelta(minutes=page.ack_timeout_minutes))}; "
                  "otherwise the next person is paged. No incident is open: declare one if it needs a response team.")
     fields = [("Labels", ", ".join(f"{k}={v}" for k, v in labels[:MAX_LABELS]) + (" …" if len(labels) > MAX_LABELS else ""))] \
