@@ -4,7 +4,8 @@ Each answer is one unit of work: the page (``bot.oncall.paging``: the acknowledg
 siblings are cancelled; an escalation re-plans the next level under the labor rules), the group, an
 ``alert_group.<what>`` event on the chain (the global chain; the incident's once one is declared), and the
 group's outbox rows (``sync_group``: the escalation stops, the message loses its buttons, the next level's
-pages go out).  Only the paged person may answer their page.  An answer that no longer applies (the page was
+pages go out).  Who may answer is config/permissions.yaml's ``acknowledge_page`` (``decline_page`` for
+Decline), as for an incident's page: by default the paged person or an admin.  An answer that no longer applies (the page was
 answered, the group resolved) changes nothing and says why.
 
 "Declare incident" declares under the playbook the route names in ``declare_with`` (keyed by the group, so a
@@ -26,7 +27,8 @@ from bot.alerts.paging import end_callouts
 from bot.alerts.tables import AlertGroup
 from bot.audit.trail import append_event
 from bot.clock import Clock, ensure_utc
-from bot.incidents.errors import Conflict, InvalidRequest, NotFound, PermissionDenied
+from bot.incidents.errors import Conflict, InvalidRequest, NotFound
+from bot.incidents.permissions import Subject, authorize
 
 FINAL = {"acked": "acknowledged", "declined": "declined", "cancelled": "no longer needed"}
 AFTER_ACK = ("resolve", "declare an incident for")  # what the person who acknowledged may still do
@@ -55,7 +57,7 @@ class AlertPages:
                 group.status = "acknowledged"
             group.last_at = at
             self._event(s, group, actor, "acknowledged", at, f"alert group {group.id} acknowledged by "
-                        f"{page.person_id} (page #{page.id}); escalation stops", page)
+                        f"{self._who(actor, page)} (page #{page.id}); escalation stops", page)
             return f"You acknowledged alert group {group.id}: {group.summary}"
 
         return self._answer(page_id, actor, "acknowledge", work)
@@ -67,8 +69,8 @@ class AlertPages:
             cancelled = cancel_pending(s, None, by=actor, at=at, alert_group_id=group.id)
             end_callouts(s, self.config(), group.id, at)
             group.status, group.open_key = "resolved", None
-            group.resolved_at, group.resolved_by, group.last_at = at, f"person:{page.person_id}"[:64], at
-            self._event(s, group, actor, "resolved", at, f"alert group {group.id} resolved by {page.person_id}; "
+            group.resolved_at, group.resolved_by, group.last_at = at, f"person:{self._person(actor)}"[:64], at
+            self._event(s, group, actor, "resolved", at, f"alert group {group.id} resolved by {self._who(actor, page)}; "
                         f"{len(cancelled)} pending page(s) cancelled", page, cancelled_pages=[p.id for p in cancelled])
             return f"You resolved alert group {group.id}: {group.summary}"
 
@@ -77,7 +79,7 @@ class AlertPages:
     def escalate(self, page_id: int, *, actor: str) -> Answer:
         def work(s: Session, page: Any, group: AlertGroup, at: datetime) -> str:
             new, who = self._next_level(s, page, at)
-            self._event(s, group, actor, "escalated", at, f"{page.person_id} escalated alert group {group.id}: "
+            self._event(s, group, actor, "escalated", at, f"{self._who(actor, page)} escalated alert group {group.id}: "
                         f"paging {who}", page, paged=[p.id for p in new])
             return f"Escalated alert group {group.id}: paging {who}"
 
@@ -91,7 +93,7 @@ class AlertPages:
         def work(s: Session, page: Any, group: AlertGroup, at: datetime) -> str:
             decline(s, page.id, by=actor, at=at, reason=reason)
             new, who = self._next_level(s, page, at)
-            self._event(s, group, actor, "declined", at, f"{page.person_id} can't take alert group {group.id}: "
+            self._event(s, group, actor, "declined", at, f"{self._who(actor, page)} can't take alert group {group.id}: "
                         f"{reason}; paging {who}", page, paged=[p.id for p in new])
             return f"You can't take alert group {group.id}; paging {who}"
 
@@ -150,6 +152,18 @@ class AlertPages:
 
     # --- shared --------------------------------------------------------------------------------
 
+    def _person(self, actor: str) -> str:
+        """The person id of a Slack user (the user id itself if config/people.yaml does not know them)."""
+        from bot.oncall.directory import person_by_slack
+
+        config = self.config()
+        return (person_by_slack(config, actor) if config.loaded("people") else None) or actor
+
+    def _who(self, actor: str, page: Any) -> str:
+        """Who answered, as the chain says it: the paged person, or someone permitted answering for them."""
+        person = self._person(actor)
+        return page.person_id if person == page.person_id else f"{person} for {page.person_id}"
+
     def _next_level(self, s: Session, page: Any, at: datetime) -> tuple[list[Any], str]:
         """Page the next level now (re-planned under the labor rules); the new pages and who they are."""
         from bot.oncall.paging import escalate
@@ -175,8 +189,11 @@ class AlertPages:
         page = s.get(Page, page_id)
         if page is None or page.alert_group_id is None:
             raise NotFound(f"expected the page of an alert group, got page #{page_id}")
-        if actor != page.slack_user:
-            raise PermissionDenied(f"only the paged person may {what} page #{page_id}", action=f"alert_page.{what}")
+        # The same permissions as an incident's page (config/permissions.yaml): by default the paged person or an
+        # admin; a team may let, say, its rota members answer for each other (e.g. acknowledge_page: [page_recipient,
+        # group:platform-oncall]).
+        authorize(self.config(), "decline_page" if what == "decline" else "acknowledge_page", actor,
+                  Subject(label=f"alert group {page.alert_group_id}", page_recipient=page.slack_user))
         group = s.exec(select(AlertGroup).where(AlertGroup.id == page.alert_group_id).with_for_update()
                        .execution_options(populate_existing=True)).one()
         if group.incident_id is not None:
