@@ -37,10 +37,11 @@ def test_only_one_worker_fires_and_the_standby_takes_over_in_bounded_time(store,
         b = Worker(env, config_dir, retry=RETRY)
         assert wait_for(lambda: len(delivered(double)) >= 5, 30)
         assert b.became_leader_at() is None, "two active schedulers"
+        killed_at = time.time()  # the worker's log stamps are wall-clock time on this machine
         a.kill()
-        killed_at = time.monotonic()
         assert wait_for(lambda: b.became_leader_at() is not None, 15), b.log()
-        assert b.became_leader_at() - killed_at < TAKEOVER_BOUND
+        took = b.logged_leader_at() - killed_at  # by b's own log line: not by when this test got to read it
+        assert took < TAKEOVER_BOUND, (took, b.log())
         assert wait_for(lambda: set(delivered(double)) >= set(keys), 30), b.log()
     finally:
         a.kill()

@@ -39,7 +39,17 @@ class Worker:
             self.lines.append((time.monotonic(), line.rstrip()))
 
     def became_leader_at(self) -> float | None:
+        """When this test read the worker's "now the active scheduler" line (monotonic), if it has."""
         return next((t for t, line in self.lines if LEADER_LINE in line), None)
+
+    def logged_leader_at(self) -> float | None:
+        """When the worker itself logged that it became the active scheduler (seconds since the epoch, from the
+        line's own time stamp): unlike :meth:`became_leader_at`, not delayed by this test reading its output
+        late on a busy machine."""
+        line = next((line for _, line in self.lines if LEADER_LINE in line), None)
+        if line is None:
+            return None
+        return datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S,%f").timestamp()  # logging's asctime, local time
 
     def log(self) -> str:
         return "\n".join(line for _, line in self.lines[-40:])
