@@ -48,7 +48,7 @@ class _Collector:
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         from bot.learning.metrics import compute
-        from bot.scheduling.tables import OPEN_STATES, Reminder
+        from bot.outbox.tables import OPEN_STATES, Reminder
 
         now = self.clock.now()
         with self.store.session() as s:

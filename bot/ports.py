@@ -9,7 +9,7 @@ adapter against the local Slack double.
 Every send takes a caller-chosen ``key``: the same key never produces a second
 message (idempotency across retries, double clicks and restarts).  The core
 never calls a port itself: it writes what it wants done as outbox rows
-(:mod:`bot.scheduling.effects`) and the delivery worker calls the port.
+(:mod:`bot.outbox.effects`) and the delivery worker calls the port.
 """
 
 from __future__ import annotations

@@ -69,3 +69,32 @@ def test_paging_providers_stay_behind_the_notifier_port():
         if bad:
             offenders.append(f"{path.relative_to(BOT.parent)} imports {sorted(bad)}")
     assert not offenders, "provider libraries or adapters in the core:\n" + "\n".join(offenders)
+
+
+def _bot_imports(path: Path) -> set[str]:
+    """The ``bot`` modules ``path`` imports, inside functions too (``from bot import x`` counts as ``bot.x``)."""
+    import ast
+
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.update(f"{node.module}.{a.name}" for a in node.names)
+    return {n for n in names if n.startswith("bot.")}
+
+
+def test_the_domain_never_imports_the_outbox_worker_or_learning():
+    """``incidents``, ``alerts``, ``notify`` and ``learning`` sit below ``scheduling`` (the kinds, the worker,
+    APScheduler): they write outbox rows through ``bot.outbox`` and ask for reminder rows to be re-derived through
+    the port ``bot.outbox.resync``; ``incidents`` (below ``learning``) opens the review through
+    ``bot.incidents.review_port``.  Not even an import inside a function may reach up."""
+    above = {"incidents": ("bot.scheduling", "bot.learning"), "alerts": ("bot.scheduling",),
+             "notify": ("bot.scheduling",), "learning": ("bot.scheduling",)}
+    offenders = []
+    for package, forbidden in above.items():
+        for path in sorted((BOT / package).rglob("*.py")):
+            bad = {n for n in _bot_imports(path) if any(n == f or n.startswith(f + ".") for f in forbidden)}
+            if bad:
+                offenders.append(f"{path.relative_to(BOT.parent)} imports {sorted(bad)}")
+    assert not offenders, "imports reaching up from the domain:\n" + "\n".join(offenders)

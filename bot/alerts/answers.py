@@ -104,7 +104,7 @@ class AlertPages:
         attach the group to it in one unit of work: its alerts onto the incident's timeline, its open pages
         cancelled (the playbook pages its own rota)."""
         from bot.oncall.paging import cancel_pending
-        from bot.scheduling.kinds.alert_pages import sync_group
+        from bot.outbox.resync import sync_group
 
         with self.store.session() as s:
             page, group = self._load(s, page_id, actor, "declare an incident for")
@@ -173,7 +173,7 @@ class AlertPages:
 
     def _answer(self, page_id: int, actor: str, what: str,
                 work: Callable[[Session, Any, AlertGroup, datetime], str]) -> Answer:
-        from bot.scheduling.kinds.alert_pages import sync_group
+        from bot.outbox.resync import sync_group
 
         at = ensure_utc(self.clock.now())
         with self.store.session() as s:

@@ -34,7 +34,7 @@ def page_group(session: Session, config: Any, group: AlertGroup, route: Any, eve
     from bot.oncall.history import load_history
     from bot.oncall.paging import record_plan
     from bot.oncall.planner import plan_pages
-    from bot.scheduling.kinds.alert_pages import sync_group
+    from bot.outbox.resync import sync_group
 
     urgency = route.urgency_for(event.severity)
     history = load_history(session, sorted(person_ids(config)), at)

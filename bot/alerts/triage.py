@@ -320,13 +320,13 @@ class Triage:
         cancelled = []
         if group.incident_id is not None:
             from bot.oncall.paging import cancel_pending
-            from bot.scheduling.sync import sync_incident
+            from bot.outbox.resync import sync_incident
 
             cancelled = cancel_pending(s, group.incident_id, by=f"alerts:{receipt.source}", at=now)
             sync_incident(s, self.config(), group.incident_id, now)
         elif _has_pages(s, group.id):
             from bot.oncall.paging import cancel_pending
-            from bot.scheduling.kinds.alert_pages import sync_group
+            from bot.outbox.resync import sync_group
 
             from bot.alerts.paging import end_callouts
 

@@ -1,4 +1,4 @@
-"""The lifecycle's calls into the on-call, deadlines and scheduling packages, in one place.
+"""The lifecycle's calls into the on-call and deadlines packages and the outbox, in one place.
 
 Each function is a thin adapter over the other package's documented API so
 the lifecycle modules stay readable and the seams are easy to see.
@@ -11,7 +11,9 @@ from typing import Any, Callable
 
 from sqlmodel import Session, select
 
+from bot.incidents import review_port
 from bot.incidents.tables import Incident
+from bot.outbox import effects as outbox_effects, resync
 
 
 # --- on-call ---------------------------------------------------------------------
@@ -196,22 +198,17 @@ def fact_types(config: Any) -> dict[str, Any]:
 # --- learning ---------------------------------------------------------------------
 
 def open_review(session: Session, config: Any, incident: Incident, *, actor: str, at: datetime) -> None:
-    """The post-incident review the playbook requires, fixed at resolution (owner, calendar, due day)."""
-    from bot.learning.reviews import open_for
-
-    open_for(session, config, incident, at, actor=actor)
+    """The post-incident review the playbook requires, fixed at resolution (through the port learning provides)."""
+    review_port.open_review(session, config, incident, actor=actor, at=at)
 
 
-# --- scheduling and the outbox ------------------------------------------------------
+# --- the outbox ------------------------------------------------------------------
 
 def sync_reminders(session: Session, config: Any, incident_id: int, at: datetime) -> None:
-    from bot.scheduling.sync import sync_incident
-
-    sync_incident(session, config, incident_id, at)
+    """Re-derive the incident's reminder rows (through the port the scheduling package provides)."""
+    resync.sync_incident(session, config, incident_id, at)
 
 
 def wake_effects(session: Session, incident_id: int, at: datetime) -> None:
     """The incident's channel exists now: outbox rows that waited for it are due now."""
-    from bot.scheduling.effects import wake
-
-    wake(session, incident_id, at)
+    outbox_effects.wake(session, incident_id, at)

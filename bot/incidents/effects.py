@@ -23,23 +23,13 @@ from sqlmodel import Session
 from bot.incidents.context import Context
 from bot.incidents.tables import Incident
 from bot.incidents.views import DeclareResult, Outcome, Post
-
-
-def _outbox() -> Any:
-    from bot.scheduling import effects
-
-    return effects
-
-
-def _notice(post_notice: Any) -> dict[str, Any]:
-    from bot.scheduling.notice_codec import notice_to_json
-
-    return notice_to_json(post_notice)
+from bot.outbox import effects as outbox
+from bot.outbox.notice_codec import notice_to_json
 
 
 class _Effects:
     """The effects of one operation, written by :meth:`write` in the order they were added: one query for
-    the keys that exist already and one flush (:func:`bot.scheduling.effects.add_all`) instead of both per
+    the keys that exist already and one flush (:func:`bot.outbox.effects.add_all`) instead of both per
     row; the same rows as adding each in turn."""
 
     def __init__(self) -> None:
@@ -56,11 +46,11 @@ class _Effects:
         if key in self.keys:
             return True
         if key not in self._stored:
-            self._stored[key] = _outbox().exists(session, key)
+            self._stored[key] = outbox.exists(session, key)
         return self._stored[key]
 
     def write(self, session: Session) -> None:
-        _outbox().add_all(session, self.rows)
+        outbox.add_all(session, self.rows)
         self.rows = []
 
 
@@ -92,7 +82,7 @@ def record(session: Session, ctx: Context, key: str, result: Any) -> None:
 
 
 def _declaration(out: _Effects, session: Session, *, config: Any, result: DeclareResult, at: datetime) -> list[str]:
-    outbox, plan, incident_id = _outbox(), result.channel, result.incident.id
+    plan, incident_id = result.channel, result.incident.id
     lane, base = outbox.incident_lane(incident_id), f"incident:{incident_id}"
     keys = [outbox.channel_key(incident_id)]
     out.add(key=keys[0], kind="create_channel", incident_id=incident_id, at=at, lane=lane,
@@ -104,7 +94,7 @@ def _declaration(out: _Effects, session: Session, *, config: Any, result: Declar
     def post(index: int) -> None:
         welcome_key = f"{base}:welcome:{index}"
         out.add(key=welcome_key, kind="post", incident_id=incident_id, at=at, lane=lane,
-                recipient=outbox.INCIDENT_CHANNEL, payload={"notice": _notice(plan.welcome[index])})
+                recipient=outbox.INCIDENT_CHANNEL, payload={"notice": notice_to_json(plan.welcome[index])})
         keys.append(welcome_key)
 
     if plan.welcome:
@@ -127,14 +117,12 @@ def _invite(out: _Effects, incident: Incident | None, *, key: str, users: list[s
             why: str, at: datetime) -> list[str]:
     if incident is None or not (users or unknown):
         return []
-    outbox = _outbox()
     out.add(key=key, kind="invite", incident_id=incident.id, at=at, lane=outbox.incident_lane(incident.id),
             payload={"users": list(dict.fromkeys(users)), "unknown": unknown, "why": why})
     return [key]
 
 
 def _post(out: _Effects, session: Session, config: Any, incident: Incident, post: Post, *, at: datetime) -> list[str]:
-    outbox = _outbox()
     notice, after = post.notice, None
     if post.target == "incident_channel":
         recipient, lane = outbox.INCIDENT_CHANNEL, outbox.incident_lane(incident.id)
@@ -152,14 +140,14 @@ def _post(out: _Effects, session: Session, config: Any, incident: Incident, post
         if not incident.channel_id and out.exists(session, outbox.channel_key(incident.id)):
             after = outbox.channel_key(incident.id)  # it names the channel: wait until it exists
     out.add(key=post.key, kind="post", incident_id=incident.id, at=at, recipient=recipient, lane=lane,
-            after_key=after, payload={"notice": _notice(notice)})
+            after_key=after, payload={"notice": notice_to_json(notice)})
     return [post.key]
 
 
 def _reply(out: _Effects, incident: Incident, *, key: str, to: dict[str, Any], result: Any, written: list[str],
            at: datetime) -> None:
     declare = isinstance(result, DeclareResult)
-    waits = [_outbox().channel_key(incident.id)] if declare else written
+    waits = [outbox.channel_key(incident.id)] if declare else written
     out.add(key=key, kind="reply", incident_id=incident.id, at=at, recipient="reply",
             payload={"to": dict(to), "operation": "declare" if declare else "",
                      "message": "" if declare else result.message, "waits_for": waits})

@@ -35,6 +35,7 @@ from bot.incidents.views import Outcome, Post
 from bot.learning import risk
 from bot.learning.tables import FollowUp
 from bot.learning.views import FollowUpOutcome, FollowUpView
+from bot.oncall.directory import reader_zone
 from bot.ports import Notice
 
 MAX_TITLE, MAX_COST, MAX_TEXT = 500, 500, 2000
@@ -69,8 +70,6 @@ def effective_due(row: Any) -> date:
 
 
 def owner_zone(config: Any, slack_user: str) -> str:
-    from bot.scheduling.working_time import reader_zone
-
     return reader_zone(config, slack_user)
 
 

@@ -276,7 +276,7 @@ def fail_step(s: Session, config: Any, row: Notification, now: datetime, error: 
                  summary=text, data={"page_id": row.page_id, "method": row.method, "step": row.step,
                                      "error": error, "next": nxt.key if nxt is not None else None})
     if row.incident_id is not None:  # the incident channel is told (a reminder row, same transaction)
-        from bot.scheduling.sync import sync_incident
+        from bot.outbox.resync import sync_incident
 
         sync_incident(s, config, row.incident_id, now)
     else:  # a page route's page (no incident): the paged person is told in Slack (same transaction)
@@ -284,7 +284,7 @@ def fail_step(s: Session, config: Any, row: Notification, now: datetime, error: 
 
         page = s.get(Page, row.page_id)
         if page is not None and page.alert_group_id is not None:
-            from bot.scheduling.kinds.alert_pages import sync_group
+            from bot.outbox.resync import sync_group
 
             sync_group(s, config, page.alert_group_id, now)
     log.error("page %s: %s failed for good: %s", row.page_id, row.method, error)

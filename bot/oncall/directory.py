@@ -53,3 +53,15 @@ def person_working_now(config, person_id: str, at: datetime) -> bool:
             raise KeyError(f'unknown person or Slack user "{person_id}"')
         person_id = resolved
     return team.person(person_id).working_at(at)
+
+
+def reader_zone(config, slack_user: str | None) -> str:
+    """The zone to show times in for ``slack_user``: their own, else the workspace default."""
+    default = getattr(config.settings, "timezone", "UTC") if config is not None else "UTC"
+    if not slack_user:
+        return default
+    try:
+        person = person_by_slack(config, slack_user)
+        return person_timezone(config, person) if person else default
+    except (KeyError, ValueError, AttributeError):
+        return default

@@ -37,11 +37,11 @@ from sqlmodel import Session, select
 
 from bot.audit.trail import append_event
 from bot.clock import Clock
+from bot.outbox.tables import Reminder
 from bot.ports import ChatPort
 from bot.scheduling import execute, queries
 from bot.scheduling.notices import span
 from bot.scheduling.recording import LATE_NOTE_AFTER, MAX_ATTEMPTS, RETRY_BACKOFF, Recorder, on_time
-from bot.scheduling.tables import Reminder
 from bot.scheduling.wanted import Act, Drop, Hold, ReminderKind, Send
 from bot.store.database import Store
 

@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from bot.outbox.notice_codec import notice_from_json, notice_to_json
+from bot.outbox.tables import Reminder
 from bot.ports import ChatPort
-from bot.scheduling.notice_codec import notice_from_json, notice_to_json
-from bot.scheduling.tables import Reminder
 from bot.scheduling.wanted import Act, Send
 
 ADOPT_MARGIN = timedelta(minutes=1)  # clock difference between us and Slack tolerated when adopting a channel

@@ -17,11 +17,11 @@ from typing import Any
 from sqlmodel import Session
 
 from bot.audit.trail import append_event
+from bot.outbox import effects
+from bot.outbox.notice_codec import notice_to_json
+from bot.outbox.tables import EFFECT_KINDS, Reminder
 from bot.ports import Notice
-from bot.scheduling import effects
-from bot.scheduling.notice_codec import notice_to_json
 from bot.scheduling.recipients import role_holder
-from bot.scheduling.tables import EFFECT_KINDS, Reminder
 
 NOT_ANNOUNCED = ("reply",)
 

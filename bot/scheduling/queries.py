@@ -24,7 +24,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import aliased
 from sqlmodel import select
 
-from bot.scheduling.tables import OPEN_STATES, Reminder
+from bot.outbox.tables import OPEN_STATES, Reminder
 
 _TABLE = Reminder.__table__  # type: ignore[attr-defined]
 

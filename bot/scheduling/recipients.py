@@ -17,7 +17,8 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-INCIDENT_CHANNEL = "#incident"
+from bot.outbox.effects import INCIDENT_CHANNEL
+
 _USER = re.compile(r"[UW][A-Z0-9]{2,}")
 _CHANNEL = re.compile(r"[CG][A-Z0-9]{2,}")
 

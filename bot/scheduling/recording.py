@@ -19,9 +19,9 @@ from sqlmodel import Session
 
 from bot.audit.trail import NewEvent, append_rows
 from bot.clock import Clock
+from bot.outbox.tables import EFFECT_KINDS, Reminder
 from bot.ports import ChatError, ChatPort
 from bot.scheduling import execute, failures, queries
-from bot.scheduling.tables import EFFECT_KINDS, Reminder
 from bot.scheduling.wanted import ReminderKind
 from bot.store.database import Store
 

@@ -13,8 +13,8 @@ import threading
 from datetime import datetime
 from typing import Any, Callable, Iterable
 
+from bot.outbox.tables import Reminder
 from bot.scheduling.delivery import Dispatcher
-from bot.scheduling.tables import Reminder
 
 log = logging.getLogger(__name__)
 

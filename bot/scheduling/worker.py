@@ -24,10 +24,10 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
+from bot.outbox.tables import Reminder
 from bot.ports import ChatError
 from bot.scheduling.delivery import Dispatcher
 from bot.scheduling.execute import Done
-from bot.scheduling.tables import Reminder
 
 log = logging.getLogger(__name__)
 

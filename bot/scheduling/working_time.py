@@ -25,20 +25,6 @@ def _working_now(config: Any, slack_user: str, at: datetime) -> bool | None:
         return None  # not in the people file (e.g. a guest responder): no labor data, send
 
 
-def reader_zone(config: Any, slack_user: str | None) -> str:
-    """The zone to show times in for ``slack_user``: their own, else the workspace default."""
-    default = getattr(config.settings, "timezone", "UTC") if config is not None else "UTC"
-    if not slack_user:
-        return default
-    from bot.oncall import directory
-
-    try:
-        person = directory.person_by_slack(config, slack_user)
-        return directory.person_timezone(config, person) if person else default
-    except (KeyError, ValueError, AttributeError):
-        return default
-
-
 def hold_until(config: Any, slack_user: str | None, at: datetime) -> datetime | None:
     """None if a nudge may go to ``slack_user`` now, else when to check again."""
     if not slack_user:

@@ -32,8 +32,8 @@ from bot.clock import ManualClock
 from bot.incidents.errors import Conflict, PermissionDenied
 from bot.incidents.service import IncidentService
 from bot.oncall.tables import Engagement, Page
+from bot.outbox.tables import Reminder
 from bot.scheduling.delivery import Dispatcher
-from bot.scheduling.tables import Reminder
 from tests.alerts.conftest import NIGHT, TOKENS, fixture, load_config, write_alerts_config
 from tests.scheduling.fakes import FakeChat
 

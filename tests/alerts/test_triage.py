@@ -10,11 +10,11 @@ from sqlmodel import select
 
 from bot.alerts.tables import AlertGroup, AlertReceipt
 from bot.alerts.triage import Triage
-from bot.audit.trail import verify_chain
 from bot.audit.tables import TimelineEvent
+from bot.audit.trail import verify_chain
 from bot.incidents.tables import Incident
 from bot.oncall.tables import Page
-from bot.scheduling.tables import Reminder
+from bot.outbox.tables import Reminder
 from tests.alerts.conftest import TOKENS, fixture
 
 

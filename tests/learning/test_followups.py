@@ -13,8 +13,8 @@ from bot.incidents.errors import Conflict, InvalidRequest, NotFound, PermissionD
 from bot.incidents.service import IncidentService
 from bot.learning.followups import Proposal
 from bot.learning.service import LearningService
+from bot.outbox.tables import Reminder
 from bot.scheduling.delivery import Dispatcher
-from bot.scheduling.tables import Reminder
 from tests.incidents.conftest import ADMIN, ALICE, BOB, CAROL, MALLORY, REPORTER, load, write_config
 from tests.scheduling.fakes import FakeChat
 

@@ -13,7 +13,7 @@ from sqlmodel import select
 
 from bot.audit.trail import events
 from bot.learning.business_days import site_calendar
-from bot.scheduling.tables import Reminder
+from bot.outbox.tables import Reminder
 from tests.learning.conftest import KATRIN, UTC
 
 

@@ -13,9 +13,9 @@ from bot.oncall.planner import ExceptionRequest, plan_pages
 from bot.oncall.rest_ledger import schedule
 from bot.oncall.tables import RestDebt
 from bot.oncall.team import team_of
+from bot.outbox.tables import Reminder
 from bot.scheduling.kinds import rest_nudges
 from bot.scheduling.sync import sync_incident
-from bot.scheduling.tables import Reminder
 from bot.scheduling.wanted import Drop, Send
 from tests.oncall.helpers import local, team_config
 

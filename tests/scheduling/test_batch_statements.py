@@ -8,8 +8,8 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import insert, select
 
 from bot.incidents.tables import Incident
+from bot.outbox.tables import Reminder
 from bot.scheduling import queries
-from bot.scheduling.tables import Reminder
 from tests.statements import statements_sent
 
 AT = datetime(2026, 12, 22, 10, 0, tzinfo=timezone.utc)

@@ -13,7 +13,7 @@ import pytest
 from sqlmodel import select
 
 from bot.clock import SystemClock
-from bot.scheduling.tables import Reminder
+from bot.outbox.tables import Reminder
 from bot.slack.double import SlackDouble
 from tests.scheduling.workers import Worker, delivered, plan_reminders, wait_for, worker_env, write_config
 

@@ -9,12 +9,12 @@ import pytest
 from sqlmodel import select
 
 from bot.audit.trail import events
+from bot.outbox.notice_codec import notice_to_json
+from bot.outbox.tables import Reminder
 from bot.ports import ChatError, Notice
 from bot.scheduling.delivery import MAX_ATTEMPTS, Dispatcher
 from bot.scheduling.kinds import cadence
-from bot.scheduling.notice_codec import notice_to_json
 from bot.scheduling.sync import sync_incident
-from bot.scheduling.tables import Reminder
 from bot.scheduling.wanted import Wanted
 from tests.scheduling.fakes import FakeChat, add_incident, make_config
 

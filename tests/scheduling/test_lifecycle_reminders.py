@@ -19,8 +19,8 @@ from bot.clock import ManualClock
 from bot.config.loader import ConfigPaths, load_config
 from bot.incidents.service import IncidentService
 from bot.oncall.tables import Page
+from bot.outbox.tables import Reminder
 from bot.scheduling.delivery import Dispatcher
-from bot.scheduling.tables import Reminder
 from tests.conftest import REPO_ROOT
 from tests.scheduling.fakes import FakeChat
 

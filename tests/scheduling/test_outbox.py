@@ -18,11 +18,11 @@ from bot.audit.trail import events
 from bot.clock import ManualClock, SystemClock
 from bot.config.loader import ConfigPaths, load_config
 from bot.incidents.service import IncidentService
+from bot.outbox.tables import Reminder
 from bot.ports import ChatError, Notice
 from bot.scheduling.delivery import Dispatcher
 from bot.scheduling.leader import AlwaysLeader
 from bot.scheduling.scheduler import ReminderScheduler
-from bot.scheduling.tables import Reminder
 from tests.conftest import REPO_ROOT
 from tests.scheduling.fakes import FakeChat
 
@@ -292,7 +292,7 @@ def test_whoever_cannot_be_invited_is_named_to_the_commander_with_the_reason(sto
 
 
 def test_a_message_notice_survives_a_round_trip_unchanged():
-    from bot.scheduling.notice_codec import notice_from_json, notice_to_json
+    from bot.outbox.notice_codec import notice_from_json, notice_to_json
 
     notice = Notice(kind="x", title="t", lines=("a",), mention_groups=("sec",), metadata={"k": "v"})
     assert notice_from_json(notice_to_json(notice)) == notice

@@ -8,8 +8,8 @@ from datetime import datetime, timezone
 from sqlmodel import select
 
 from bot.incidents.tables import Incident
-from bot.scheduling import effects
-from bot.scheduling.tables import Reminder
+from bot.outbox import effects
+from bot.outbox.tables import Reminder
 
 AT = datetime(2026, 12, 22, 10, 0, tzinfo=timezone.utc)
 COLUMNS = ("kind", "incident_id", "target", "recipient", "due_at", "next_attempt_at", "state", "payload", "lane",

@@ -10,11 +10,11 @@ from sqlalchemy import text
 from sqlmodel import select
 
 from bot.clock import SystemClock
+from bot.outbox.tables import Reminder
 from bot.scheduling import runtime
 from bot.scheduling.kinds import cadence
 from bot.scheduling.leader import AlwaysLeader, FileLock
 from bot.scheduling.scheduler import ReminderScheduler, reminder_job_id
-from bot.scheduling.tables import Reminder
 from tests.scheduling.fakes import FakeChat, add_incident, make_config
 
 KINDS = (cadence,)

@@ -17,10 +17,10 @@ from sqlmodel import select
 from bot.clock import ManualClock
 from bot.config.loader import ConfigPaths, load_config
 from bot.incidents.service import IncidentService
+from bot.outbox.tables import Reminder
 from bot.scheduling.delivery import Dispatcher
 from bot.scheduling.leader import AlwaysLeader
 from bot.scheduling.scheduler import ReminderScheduler
-from bot.scheduling.tables import Reminder
 from bot.scheduling.worker import OutboxWorker
 from tests.conftest import REPO_ROOT
 from tests.scheduling.fakes import FakeChat

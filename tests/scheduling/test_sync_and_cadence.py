@@ -8,10 +8,10 @@ import pytest
 from sqlmodel import select
 
 from bot.incidents.tables import Incident
+from bot.outbox.tables import Reminder
 from bot.scheduling.delivery import Dispatcher
 from bot.scheduling.kinds import cadence
 from bot.scheduling.sync import sync_incident
-from bot.scheduling.tables import Reminder
 from tests.scheduling.fakes import FakeChat, add_incident, make_config
 
 KINDS = (cadence,)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.scheduling.tables import Reminder
+from bot.outbox.tables import Reminder
 from bot.slack.double import SlackDouble
 from tests.conftest import REPO_ROOT
 from tests.scheduling.fakes import add_incident, playbook_data

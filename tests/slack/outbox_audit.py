@@ -19,7 +19,7 @@ from typing import Any
 from sqlmodel import select
 
 from bot.incidents.tables import Incident
-from bot.scheduling.tables import EFFECT_KINDS, OPEN_STATES, Reminder
+from bot.outbox.tables import EFFECT_KINDS, OPEN_STATES, Reminder
 from bot.slack.double import SlackDouble
 
 MESSAGE_KINDS = ("post", "page", "held_page", "escalation", "deadline", "cadence", "checklist")

@@ -20,6 +20,6 @@ from bot.scheduling.kinds import (alert_pages, button_updates, cadence, channel,
 # derived from state by sync_incident
 PLANNED_KINDS = (pages, escalation, deadlines, cadence, checklist, page_updates, button_updates, rest_nudges,
                  page_methods, review, followup)
-WRITTEN_KINDS = (channel, posts, replies)  # written by the lifecycle (bot.scheduling.effects)
+WRITTEN_KINDS = (channel, posts, replies)  # written by the lifecycle (bot.outbox.effects)
 GROUP_KINDS = (alert_pages,)  # the pages of an alert group without an incident (alert_pages.sync_group)
 ALL_KINDS = PLANNED_KINDS + WRITTEN_KINDS + GROUP_KINDS

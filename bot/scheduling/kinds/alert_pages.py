@@ -28,12 +28,13 @@ from typing import Any
 from sqlmodel import Session, select
 
 from bot.clock import ensure_utc
+from bot.oncall import directory
+from bot.outbox.notice_codec import notice_to_json
+from bot.outbox.tables import Reminder
 from bot.ports import Button, Notice
-from bot.scheduling import notices, working_time
+from bot.scheduling import notices
 from bot.scheduling.kinds import page_methods
-from bot.scheduling.notice_codec import notice_to_json
-from bot.scheduling.sync import SyncResult, apply_wanted
-from bot.scheduling.tables import Reminder
+from bot.scheduling.matching import SyncResult, apply_wanted
 from bot.scheduling.wanted import Act, Drop, Outcome, Send, Wanted
 
 name = "alert_page"
@@ -155,7 +156,7 @@ def _escalate(session: Session, config: Any, reminder: Reminder, now: datetime) 
 def _what_happened(session: Session, config: Any, page: Any, group: Any) -> str:
     from bot.oncall.paging import DECLINED
 
-    zone = working_time.reader_zone(config, page.slack_user)
+    zone = directory.reader_zone(config, page.slack_user)
     if page.status == "acked":
         when = notices.local_time(page.acked_at, zone) if page.acked_at else ""
         text = "Acknowledged" + (f" at {when}." if when else ".")

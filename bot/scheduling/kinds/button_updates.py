@@ -21,9 +21,9 @@ from typing import Any
 from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
+from bot.outbox.notice_codec import notice_to_json
+from bot.outbox.tables import Reminder
 from bot.scheduling import execute
-from bot.scheduling.notice_codec import notice_to_json
-from bot.scheduling.tables import Reminder
 from bot.scheduling.wanted import Act, Drop, Outcome, Wanted
 
 name = "button_update"

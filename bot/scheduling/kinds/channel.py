@@ -19,10 +19,11 @@ from typing import Any
 
 from sqlmodel import Session
 
-from bot.scheduling import effects, notices
-from bot.scheduling.notice_codec import notice_to_json
+from bot.outbox import effects
+from bot.outbox.notice_codec import notice_to_json
+from bot.outbox.tables import Reminder
+from bot.scheduling import notices
 from bot.scheduling.recipients import INCIDENT_CHANNEL, role_holder
-from bot.scheduling.tables import Reminder
 from bot.scheduling.wanted import Act, Drop, Hold, Outcome, Wanted
 
 name = "create_channel"

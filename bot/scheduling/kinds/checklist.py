@@ -15,9 +15,9 @@ from typing import Any
 from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
+from bot.outbox.tables import Reminder
 from bot.scheduling import notices, working_time
 from bot.scheduling.recipients import INCIDENT_CHANNEL, resolve
-from bot.scheduling.tables import Reminder
 from bot.scheduling.wanted import Drop, Outcome, Send, Wanted
 
 name = "checklist"

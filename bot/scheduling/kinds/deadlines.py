@@ -22,9 +22,9 @@ from typing import Any
 from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
-from bot.scheduling import working_time
+from bot.oncall import directory
+from bot.outbox.tables import Reminder
 from bot.scheduling.recipients import resolve, role_holder
-from bot.scheduling.tables import Reminder
 from bot.scheduling.wanted import Drop, Outcome, Send, Wanted
 
 name = "deadline"
@@ -107,7 +107,7 @@ def prepare(session: Session, config: Any, reminder: Reminder, now: datetime) ->
     from bot.deadlines.ordering import open_predecessors
 
     siblings = session.exec(select(Obligation).where(Obligation.incident_id == row.incident_id)).all()
-    notice = notice_for(row, working_time.reader_zone(config, holder or comms), now,
+    notice = notice_for(row, directory.reader_zone(config, holder or comms), now,
                         tuple(open_predecessors(siblings, row)))
     label = reminder.payload.get("label")
     notice = replace(notice, mention_users=mentions,

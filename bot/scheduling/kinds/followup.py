@@ -22,10 +22,10 @@ from typing import Any
 from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
+from bot.outbox.tables import Reminder
 from bot.scheduling import working_time
 from bot.scheduling.kinds.review import overdue_history
 from bot.scheduling.recipients import resolve
-from bot.scheduling.tables import Reminder
 from bot.scheduling.wanted import Drop, Outcome, Send, Wanted
 
 name = "followup"

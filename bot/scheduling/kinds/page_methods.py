@@ -20,10 +20,10 @@ from typing import Any
 from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
+from bot.outbox.tables import Reminder
 from bot.ports import Notice
 from bot.scheduling.notices import incident_label
 from bot.scheduling.recipients import INCIDENT_CHANNEL
-from bot.scheduling.tables import Reminder
 from bot.scheduling.wanted import Drop, Outcome, Send, Wanted
 
 name = "page_method"

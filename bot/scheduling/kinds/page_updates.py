@@ -16,10 +16,11 @@ from typing import Any
 from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
+from bot.oncall import directory
+from bot.outbox.notice_codec import notice_to_json
+from bot.outbox.tables import Reminder
 from bot.ports import Notice
-from bot.scheduling import notices, working_time
-from bot.scheduling.notice_codec import notice_to_json
-from bot.scheduling.tables import Reminder
+from bot.scheduling import notices
 from bot.scheduling.wanted import Act, Drop, Outcome, Wanted
 
 name = "page_update"
@@ -55,7 +56,7 @@ def _what_happened(session: Session, config: Any, page: Any, incident: Any) -> s
     from bot.audit.trail import events
     from bot.oncall.paging import DECLINED
 
-    zone = working_time.reader_zone(config, page.slack_user)
+    zone = directory.reader_zone(config, page.slack_user)
     if page.status == "acked":
         by = next((e.actor for e in reversed(events(session, incident.id))
                    if e.kind == "page.acked" and e.data.get("page_id") == page.id), page.slack_user)

@@ -19,10 +19,10 @@ from typing import Any
 
 from sqlmodel import Session
 
+from bot.outbox.notice_codec import notice_from_json
+from bot.outbox.tables import Reminder
 from bot.ports import INCIDENT_CHANNEL as CHANNEL_PLACEHOLDER, Notice, with_channel
-from bot.scheduling.notice_codec import notice_from_json
 from bot.scheduling.recipients import INCIDENT_CHANNEL
-from bot.scheduling.tables import Reminder
 from bot.scheduling.wanted import Drop, Hold, Outcome, Send, Wanted
 
 name = "post"

@@ -19,10 +19,10 @@ from typing import Any
 
 from sqlmodel import Session
 
+from bot.outbox import effects
+from bot.outbox.notice_codec import notice_to_json
+from bot.outbox.tables import OPEN_STATES, Reminder
 from bot.ports import Notice
-from bot.scheduling import effects
-from bot.scheduling.notice_codec import notice_to_json
-from bot.scheduling.tables import OPEN_STATES, Reminder
 from bot.scheduling.wanted import Act, Drop, Hold, Outcome, Wanted
 
 name = "reply"

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
-from bot.scheduling.tables import Reminder
+from bot.outbox.tables import Reminder
 from bot.scheduling.wanted import Drop, Outcome, Send, Wanted
 
 name = "rest_nudge"

@@ -21,9 +21,9 @@ from typing import Any
 
 from sqlmodel import Session, func, select
 
+from bot.outbox.tables import Reminder
 from bot.scheduling import working_time
 from bot.scheduling.recipients import INCIDENT_CHANNEL, resolve
-from bot.scheduling.tables import Reminder
 from bot.scheduling.wanted import Drop, Outcome, Send, Wanted
 
 name = "review"

@@ -2,7 +2,7 @@
 
 The lifecycle never calls Slack.  Whatever it wants done there (create the
 channel, invite, set the topic, post, pin, bookmark, update a message, answer
-the person) it writes here as an outbox row (:class:`~bot.scheduling.tables.Reminder`)
+the person) it writes here as an outbox row (:class:`~bot.outbox.tables.Reminder`)
 in the same transaction as the change that causes it; the delivery worker does
 it afterwards, exactly once as seen in Slack (``docs/scheduling.md``).
 
@@ -20,10 +20,11 @@ from sqlalchemy import update
 from sqlmodel import Session, select
 
 from bot.clock import ensure_utc
-from bot.scheduling.recipients import INCIDENT_CHANNEL
-from bot.scheduling.tables import Reminder
+from bot.outbox.tables import Reminder
 
 __all__ = ["INCIDENT_CHANNEL", "add", "add_all", "channel_key", "exists", "incident_lane", "states", "wake"]
+
+INCIDENT_CHANNEL = "#incident"  # a row's recipient: the incident's own channel, resolved when it is sent
 
 
 def incident_lane(incident_id: int) -> str:
