@@ -24,6 +24,7 @@ heartbeats, :meth:`Receipts.add`.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import weakref
 from typing import Any, Iterable
@@ -59,7 +60,6 @@ _UPSERT_PROGRESS = _UPSERT.on_conflict_do_update(
 _WRITTEN = "alert_progress_written"  # session.info: progress rows to copy to the inbox after the commit
 
 
-
 class Receipts:
     """The receipts of one main database (see the module docstring); one per engine: :meth:`of`."""
 
@@ -67,9 +67,12 @@ class Receipts:
     _creating = threading.Lock()
 
     def __init__(self, main: Engine, inbox: Engine | None) -> None:
-        self.main, self.inbox = main, inbox
+        self.inbox = inbox
         self.engine = inbox if inbox is not None else main  # where the intake inserts
         self.write_lock = write_turns_for(inbox) if inbox is not None else None  # taken around each inbox write
+        # An in-memory inbox is one connection shared by the threads: its reads take the writers' turn too.
+        in_memory = inbox is not None and inbox.url.database in (None, "", ":memory:")
+        self._reading = self.write_lock if in_memory else contextlib.nullcontext()
 
     @classmethod
     def of(cls, store: Any) -> "Receipts":
@@ -100,7 +103,7 @@ class Receipts:
             rows = session.execute(_WAITING, {"limit": limit}).all()
             return [Receipt(r.id, r.source, r.format, [AlertEvent.from_json(e) for e in r.events], r.done, r.state)
                     for r in rows]
-        with self.inbox.connect().execution_options(**READ_ONLY) as conn:
+        with self._reading, self.inbox.connect().execution_options(**READ_ONLY) as conn:
             rows = conn.execute(_WAITING, {"limit": limit}).all()
         progress = {p.receipt_id: p for p in session.execute(_READ_PROGRESS, {"ids": [r.id for r in rows]})} \
             if rows else {}

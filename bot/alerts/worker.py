@@ -60,13 +60,12 @@ class TriageWorker:
 def worker_process_triage(store, config: Callable[[], Any], clock, incidents, *,
                           on_declared: Callable[[Any], None] | None = None,
                           poll_seconds: float = 1.0) -> TriageWorker:
-    """Triage in a process without the intake (the ``scheduler`` worker).  On SQLite, whose single writer
-    lock the intake needs for every receipt, it takes turns with the web processes' intake
-    (:mod:`bot.store.write_turns`) and, as it cannot see their requests, always leaves a short gap after
-    each transaction; PostgreSQL locks rows, so it need not."""
+    """Triage in a process without the intake (the ``scheduler`` worker).  The web processes' intake never
+    waits for it: on PostgreSQL rows are locked, on SQLite the receipts are in a file of their own
+    (:mod:`bot.alerts.receipts`).  On SQLite its transactions take turns on the main file with the triage of
+    other processes (:mod:`bot.store.write_turns`)."""
     from bot.store.write_turns import write_turns_for
 
-    turns = write_turns_for(store.engine)
-    triage = Triage(store, config, clock, incidents, on_declared=on_declared, write_lock=turns,
-                    intake_busy=(lambda: True) if turns is not None else None, pause=1.0)
+    triage = Triage(store, config, clock, incidents, on_declared=on_declared,
+                    write_lock=write_turns_for(store.engine))
     return TriageWorker(triage, threading.Event(), poll_seconds=poll_seconds)
