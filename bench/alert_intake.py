@@ -387,15 +387,15 @@ def main() -> int:
     parser.add_argument("--triage", choices=("worker", "serve"), default=None,
                         help="worker: triage in a process of its own, as the `scheduler` worker does when web "
                              "processes run `serve --no-scheduler`; serve: in the intake's process, as plain "
-                             "`serve` does. Default: what docs/alerts.md recommends for alert storms, serve on "
-                             "SQLite and worker on PostgreSQL")
+                             "`serve` does. Default: what docs/alerts.md recommends for alert storms, worker on "
+                             "both databases")
     parser.add_argument("--no-triage", action="store_true", help="triage only after the load (intake alone)")
     parser.add_argument("--peer-only", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--peer", action="store_true", help="also offer the load to a real Alertmanager")
     parser.add_argument("--all-declare", action="store_true",
                         help="every new group declares an incident (no page routes: the mix before them)")
     args = parser.parse_args()
-    args.triage = args.triage or ("worker" if args.database_url else "serve")
+    args.triage = args.triage or "worker"
     db = "PostgreSQL" if args.database_url else "SQLite"
     deployment = ("intake alone, triage after the load" if args.no_triage else
                   "web `serve --no-scheduler` + `scheduler` worker triaging" if args.triage == "worker" else

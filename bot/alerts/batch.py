@@ -3,10 +3,11 @@
 Receipts are read with plain (Core) queries, their events parsed before the
 transaction (a receipt's events never change once stored); in the
 transaction only their progress (``done``, ``state``) is read again, locked,
-because another triage worker may have moved it.  What the transaction
-changes is written in bulk by :meth:`Batch.write`: the disposition events by
-one multi-row INSERT (:func:`bot.audit.trail.append_rows`), the receipts'
-progress by one UPDATE statement executed for all of them.  Groups are few
+because another triage worker may have moved it (where receipts and progress
+are kept: :mod:`bot.alerts.receipts`).  What the transaction changes is
+written in bulk by :meth:`Batch.write`: the disposition events by one
+multi-row INSERT (:func:`bot.audit.trail.append_rows`), the receipts'
+progress by one statement executed for all of them.  Groups are few
 per transaction and stay ORM rows.
 """
 
@@ -15,27 +16,22 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Iterable
+from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, select
 from sqlmodel import Session
 from sqlmodel import select as orm_select
 
 from bot.alerts.events import AlertEvent
-from bot.alerts.tables import AlertGroup, AlertReceipt
+from bot.alerts.tables import AlertGroup
 from bot.audit.trail import NewEvent, append_rows
 from bot.store.advisory import hold_until_commit
 
 TRIAGE_LOCK = "incident-bot:alert-triage"  # the advisory lock that runs triage transactions one at a time
 
-_RECEIPTS = AlertReceipt.__table__  # type: ignore[attr-defined]
-_PROGRESS = (update(_RECEIPTS).where(_RECEIPTS.c.id == bindparam("rid"))
-             .values(done=bindparam("to_done"), state=bindparam("to_state"), triaged_at=bindparam("to_triaged_at")))
 # Built once, with their lists as bound parameters: building a statement costs SQLAlchemy as much as running it.
 _GROUPS = AlertGroup.__table__  # type: ignore[attr-defined]
 _OPEN_KEYS = select(_GROUPS.c.source, _GROUPS.c.open_key).where(_GROUPS.c.open_key.in_(bindparam("keys", expanding=True)))
-_LOCK_PROGRESS = (select(_RECEIPTS.c.id, _RECEIPTS.c.done, _RECEIPTS.c.state)
-                  .where(_RECEIPTS.c.id.in_(bindparam("ids", expanding=True))).with_for_update())
 
 
 @functools.cache
@@ -73,15 +69,6 @@ class Receipt:
     triaged_at: datetime | None = field(default=None)
 
 
-def waiting(session: Session, limit: int) -> list[Receipt]:
-    """The oldest ``limit`` receipts not triaged yet, in order, their events parsed."""
-    c = _RECEIPTS.c
-    rows = session.execute(select(c.id, c.source, c.format, c.events, c.done, c.state)
-                           .where(c.state == "accepted").order_by(c.id).limit(limit)).all()
-    return [Receipt(r.id, r.source, r.format, [AlertEvent.from_json(e) for e in r.events], r.done, r.state)
-            for r in rows]
-
-
 def open_keys(session: Session, receipts: list[Receipt], alerts: Any) -> set[tuple[str, str]]:
     """Which of the receipts' (source, group key) have an open group now (read without locking: a hint for
     :func:`next_chunk`, not a decision)."""
@@ -112,21 +99,13 @@ def one_at_a_time(session: Session) -> None:
     hold_until_commit(session, TRIAGE_LOCK)
 
 
-def lock_progress(session: Session, receipts: Iterable[Receipt]) -> None:
-    """Read (and on PostgreSQL lock) the receipts' progress again: another worker may have triaged them."""
-    by_id = {r.id: r for r in receipts}
-    if not by_id:
-        return
-    for rid, done, state in session.execute(_LOCK_PROGRESS, {"ids": list(by_id)}).all():
-        by_id[rid].done, by_id[rid].state = done, state
-
-
 class Batch:
     """One triage transaction: its receipts, the open groups of their keys (read once), and the disposition
     events, appended in order by :meth:`write`."""
 
-    def __init__(self, session: Session, receipts: list[Receipt], alerts: Any) -> None:
-        self.session = session
+    def __init__(self, session: Session, receipts: list[Receipt], alerts: Any, places: Any) -> None:
+        """``places``: the :class:`~bot.alerts.receipts.Receipts` that records the receipts' progress."""
+        self.session, self.places = session, places
         self.events: list[NewEvent] = []
         self.groups: dict[tuple[str, str], AlertGroup | None] = {}
         self._moved: dict[int, Receipt] = {}
@@ -165,6 +144,5 @@ class Batch:
             append_rows(self.session, self.events)
             self.events = []
         if self._moved:
-            self.session.execute(_PROGRESS, [{"rid": r.id, "to_done": r.done, "to_state": r.state,
-                                              "to_triaged_at": r.triaged_at} for r in self._moved.values()])
+            self.places.write_progress(self.session, self._moved.values())
             self._moved = {}

@@ -20,7 +20,8 @@ from sqlmodel import Session, select
 
 from bot.alerts.config import AlertsFile, Heartbeat
 from bot.alerts.events import AlertEvent
-from bot.alerts.tables import AlertReceipt, HeartbeatState
+from bot.alerts.receipts import Receipts
+from bot.alerts.tables import HeartbeatState
 from bot.clock import ensure_utc
 
 SOURCE = "heartbeats"
@@ -45,8 +46,9 @@ def _state(session: Session, hb_id: str, now: datetime) -> HeartbeatState:
     return state
 
 
-def _receipt(session: Session, event: AlertEvent, now: datetime) -> None:
-    session.add(AlertReceipt(source=SOURCE, format="heartbeat", received_at=now, events=[event.to_json()]))
+def _receipt(store, session: Session, event: AlertEvent, now: datetime) -> None:
+    Receipts.of(store).add(session, {"source": SOURCE, "format": "heartbeat", "received_at": now,
+                                     "events": [event.to_json()], "done": 0, "state": "accepted", "triaged_at": None})
 
 
 def beat(store, hb: Heartbeat, now: datetime) -> bool:
@@ -60,7 +62,7 @@ def beat(store, hb: Heartbeat, now: datetime) -> bool:
                 ended = state.missed
                 if ended:
                     state.missed, state.missed_at = False, None
-                    _receipt(s, _event(hb, "resolve", now), now)
+                    _receipt(store, s, _event(hb, "resolve", now), now)
                 s.add(state)
             return ended
         except IntegrityError:  # two first beats at once: the other created the row
@@ -81,7 +83,7 @@ def check(store, alerts: AlertsFile, now: datetime) -> list[str]:
                 if not state.missed and now - last >= hb.every:
                     state.missed, state.missed_at = True, now
                     s.add(state)
-                    _receipt(s, _event(hb, "trigger", last), now)
+                    _receipt(store, s, _event(hb, "trigger", last), now)
                     fired.append(hb.id)
         except IntegrityError:  # a beat created the row meanwhile: checked again on the next pass
             continue

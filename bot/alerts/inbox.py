@@ -5,7 +5,8 @@ source's token is checked first (the PagerDuty format carries it in the
 body, so only that format is parsed far enough to read ``routing_key``),
 then the body is parsed into events, then one receipt row is committed
 (with the rows of the other requests waiting at that moment:
-:mod:`bot.alerts.group_commit`). Only after that commit does the caller
+:mod:`bot.alerts.group_commit`; on SQLite in the inbox file of its own,
+:mod:`bot.alerts.receipts`). Only after that commit does the caller
 answer 2xx, so an accepted alert is never lost; triage (:mod:`bot.alerts.triage`) works from the stored receipt.
 """
 
@@ -20,6 +21,7 @@ from typing import Any, Callable, Mapping
 from bot.alerts.events import BadAlert
 from bot.alerts.formats import PARSERS
 from bot.alerts.group_commit import GroupCommit
+from bot.alerts.receipts import Receipts
 from bot.alerts.sources import Sources, Unauthorized
 from bot.alerts.tables import AlertReceipt
 from bot.clock import Clock, ensure_utc
@@ -46,14 +48,17 @@ class Inbox:
     def __init__(self, store, config: Callable[[], Any], clock: Clock, *, environ: Mapping[str, str] | None = None,
                  accepted: threading.Event | None = None, write_lock: Any = None) -> None:
         """``accepted`` is set after each stored receipt (it wakes the triage worker); ``write_lock`` is shared
-        with triage (see :class:`~bot.alerts.triage.Triage`)."""
+        with triage (see :class:`~bot.alerts.triage.Triage`) where the receipts are in the main database."""
         self.write_lock = write_lock if write_lock is not None else contextlib.nullcontext()
         self.store, self.config, self.clock, self.environ = store, config, clock, environ
         self.accepted = accepted
         self._sources: tuple[Any, Sources] | None = None
         self._last_request = 0.0  # time.monotonic() of the last alert request
         self._lock = threading.Lock()
-        self._receipts = GroupCommit(store.engine, AlertReceipt.__table__, write_lock=self.write_lock,  # type: ignore[attr-defined]
+        # SQLite: the receipts go to the inbox file, whose writer lock triage never takes (bot.alerts.receipts).
+        places = Receipts.of(store)
+        self._receipts = GroupCommit(places.engine, AlertReceipt.__table__,  # type: ignore[attr-defined]
+                                     write_lock=places.write_lock if places.own_file else self.write_lock,
                                      committed=accepted.set if accepted is not None else None)
 
     def settings(self) -> Any:

@@ -1,10 +1,16 @@
-"""The alert inbox and alert groups.
+"""The alert inbox, triage's progress through it, and alert groups.
 
 :class:`AlertReceipt` is written (and committed) before the sender gets its
 2xx: an accepted alert survives a crash.  Triage then works through receipts
 in order; ``done`` counts the receipt's events already handled, advanced in
 the same unit of work as each event's effects, so a restart resumes exactly
-where it stopped.
+where it stopped.  On PostgreSQL the receipts are rows of the main database
+and ``done``/``state``/``triaged_at`` are that progress.  On SQLite the
+receipts live in a database file of their own (:mod:`bot.alerts.inbox_file`),
+so that accepting an alert never waits for triage's writes; the authoritative
+progress is then :class:`AlertProgress`, in the main database beside the
+effects, and the receipt's own columns are a copy written back after triage's
+commit (:mod:`bot.alerts.receipts`).
 
 :class:`AlertGroup`: one open group per (source, key), enforced by the
 database (``open_key`` is the key while the group is open and NULL after it
@@ -35,6 +41,17 @@ class AlertReceipt(SQLModel, table=True):
                                          description="the parsed alerts (AlertEvent.to_json), not the raw body")
     done: int = Field(default=0, description="events already triaged")
     state: str = Field(default="accepted", max_length=16, index=True, description="accepted | triaged")
+    triaged_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+class AlertProgress(SQLModel, table=True):
+    """How far triage got with a receipt kept in the SQLite inbox file (no row yet: nothing triaged)."""
+
+    __tablename__ = "alert_progress"
+
+    receipt_id: int = Field(primary_key=True, description="alert_receipt.id in the inbox file")
+    done: int = Field(default=0, description="events already triaged")
+    state: str = Field(default="accepted", max_length=16, description="accepted | triaged")
     triaged_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
 

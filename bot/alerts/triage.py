@@ -2,7 +2,7 @@
 
 Receipts are triaged in the order they were accepted, one event at a time;
 the unit of work that records an event's effects and disposition also
-advances ``AlertReceipt.done`` (one unit of work takes the events of many
+advances the receipt's ``done`` (:mod:`bot.alerts.receipts`) (one unit of work takes the events of many
 receipts, up to the first that opens a new group, which is declared in units
 of work of its own):
 
@@ -44,7 +44,8 @@ from typing import Any, Callable
 from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
-from bot.alerts.batch import Batch, Receipt, lock_progress, next_chunk, one_at_a_time, open_keys, waiting
+from bot.alerts.batch import Batch, Receipt, next_chunk, one_at_a_time, open_keys
+from bot.alerts.receipts import Receipts
 from bot.alerts.events import AlertEvent
 from bot.alerts.routing import choose_route, suppression
 from bot.alerts.tables import AlertGroup
@@ -92,6 +93,7 @@ class Triage:
         self.on_declared = on_declared
         self.intake_busy = intake_busy
         self.write_lock = write_lock if write_lock is not None else contextlib.nullcontext()
+        self.receipts = Receipts.of(store)
 
     def _alerts(self):
         return self.config().one("alerts")
@@ -110,7 +112,7 @@ class Triage:
         first that (by the groups open when this pass began) opens a new group."""
         alerts = self._alerts()
         with self.store.session() as s:
-            pending = waiting(s, limit)
+            pending = self.receipts.waiting(s, limit)
             opened = open_keys(s, pending, alerts)
         out: list[Disposition] = []
         pos = 0
@@ -120,8 +122,8 @@ class Triage:
             with self.write_lock, self.store.session() as s:
                 one_at_a_time(s)
                 chunk = next_chunk(pending, pos, batch, opened, alerts)
-                lock_progress(s, chunk)
-                work = Batch(s, chunk, alerts)
+                self.receipts.lock_progress(s, chunk)
+                work = Batch(s, chunk, alerts, self.receipts)
                 for receipt in chunk:
                     while receipt.state == "accepted" and receipt.done < len(receipt.events):
                         index = receipt.done
@@ -156,7 +158,7 @@ class Triage:
     # --- one event ---------------------------------------------------------------------------
 
     def _claim(self, s: Session, receipt: Receipt, index: int) -> Receipt | None:
-        lock_progress(s, [receipt])
+        self.receipts.lock_progress(s, [receipt])
         return receipt if receipt.state == "accepted" and receipt.done == index else None
 
     def _step(self, work: Batch, receipt: Receipt, index: int, event: AlertEvent, alerts: Any,
@@ -249,7 +251,7 @@ class Triage:
             one_at_a_time(s)
             if self._claim(s, receipt, index) is None:
                 return None
-            work = Batch(s, [receipt], alerts)
+            work = Batch(s, [receipt], alerts, self.receipts)
             group = s.get(AlertGroup, group_id)
             group.status, group.route = "open", route_name
             if result is None:

@@ -22,8 +22,9 @@ class AlertIntake:
         """``triage=False``: this process only accepts (``serve --no-scheduler``); the ``scheduler`` worker
         triages (:func:`bot.alerts.worker.worker_process_triage`)."""
         self.wake = threading.Event()
-        # SQLite has one writer and its busy handler sleeps between retries: intake and triage take turns
-        # (bot.store.write_turns), also with a triage in another process.  PostgreSQL locks rows.
+        # SQLite: the intake writes its receipts to a file of its own (bot.alerts.receipts), so it never waits
+        # for triage; triage's transactions take turns on the main file (bot.store.write_turns), also with a
+        # triage in another process.  PostgreSQL locks rows.
         writes = write_turns_for(store.engine)
         self.inbox = Inbox(store, config, clock, environ=environ, accepted=self.wake, write_lock=writes)
         self.triage = Triage(store, config, clock, incidents, on_declared=on_declared, intake_busy=self.inbox.busy,

@@ -17,7 +17,7 @@ import os
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
@@ -54,18 +54,34 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # pragma: no cover - ex
     cursor.close()
 
 
+# Execution option for a connection that only reads an SQLite database: its transaction begins DEFERRED and, in
+# WAL mode, neither waits for the writer nor makes it wait (``engine.connect().execution_options(**READ_ONLY)``).
+READ_ONLY = {"sqlite_read_only": True}
+
+
+def _begin(conn) -> None:
+    # Take the write lock when a transaction starts (BEGIN IMMEDIATE): a unit of work that
+    # reads then writes can then never fail with "database is locked" halfway through.
+    conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("sqlite_read_only") else "BEGIN IMMEDIATE")
+
+
+def sqlite_engine(url: str, *, echo: bool = False, **options) -> Engine:
+    """An SQLite engine with the bot's pragmas (WAL, busy timeout, foreign keys) and BEGIN IMMEDIATE; a file
+    database is created readable by its owner only. ``options`` go to ``create_engine`` (e.g. ``poolclass``)."""
+    parsed = make_url(url)
+    if parsed.database and parsed.database != ":memory:":
+        _owner_only_file(Path(parsed.database))
+    engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False, "timeout": 30}, **options)
+    event.listen(engine, "connect", _sqlite_pragmas)
+    event.listen(engine, "begin", _begin)
+    return engine
+
+
 def make_engine(url: str | None = None, *, echo: bool = False) -> Engine:
     resolved = database_url(url)
     parsed = make_url(resolved)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            _owner_only_file(Path(parsed.database))
-        engine = create_engine(resolved, echo=echo, connect_args={"check_same_thread": False, "timeout": 30})
-        event.listen(engine, "connect", _sqlite_pragmas)
-        # Take the write lock when a transaction starts (BEGIN IMMEDIATE): a unit of work that
-        # reads then writes can then never fail with "database is locked" halfway through.
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
-        return engine
+        return sqlite_engine(resolved, echo=echo)
     engine = create_engine(resolved, echo=echo, pool_size=5, max_overflow=10)
     event.listen(engine, "checkin", _idle_from)
     event.listen(engine, "checkout", functools.partial(_ping_if_idle, engine.dialect))
@@ -108,6 +124,15 @@ def _owner_only_file(path: Path) -> None:
     os.chmod(path, 0o600)
 
 
+_AFTER_COMMIT = "after_commit"
+
+
+def after_commit(session: Session, callback) -> None:
+    """Call ``callback()`` once the unit of work of ``store.session()`` has committed and closed (not if it rolls
+    back); an exception it raises reaches the caller of the unit of work."""
+    session.info.setdefault(_AFTER_COMMIT, []).append(callback)
+
+
 class Store:
     """The database behind the bot: an engine plus unit-of-work sessions."""
 
@@ -115,6 +140,9 @@ class Store:
         from bot.audit.evidence import install
 
         self.engine = engine
+        # Tables kept in a database of their own (on SQLite the alert receipts: bot.alerts.receipts): a session's
+        # statements on them go there.
+        self.binds: dict[Any, Engine] = {}
         install()  # every evidence row a session commits goes on the incident's chain
 
     @classmethod
@@ -127,15 +155,18 @@ class Store:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        session = Session(self.engine, expire_on_commit=False)
+        session = Session(self.engine, expire_on_commit=False, binds=self.binds or None)
         try:
             yield session
             session.commit()
+            then = session.info.pop(_AFTER_COMMIT, ())
         except BaseException:
             session.rollback()
             raise
         finally:
             session.close()
+        for callback in then:
+            callback()
 
     def reclaim(self) -> None:
         """After a purge: make redacted text unrecoverable from the files. SQLite: move the WAL into the database
@@ -153,4 +184,5 @@ class Store:
             raw.close()
 
     def dispose(self) -> None:
-        self.engine.dispose()
+        for engine in {self.engine, *self.binds.values()}:
+            engine.dispose()

@@ -1,0 +1,167 @@
+"""Where the alert receipts are stored and where triage's progress through them is recorded.
+
+PostgreSQL locks rows, so the intake's inserts never wait for triage: the
+receipts are rows of the main database's ``alert_receipt`` and their
+``done``/``state``/``triaged_at`` columns are triage's progress, updated in the
+transaction of its effects (as before the inbox file existed).
+
+SQLite has one writer per file, so the receipts go to a file of their own
+(:mod:`bot.alerts.inbox_file`) and accepting an alert never waits for triage.
+Triage's progress must stay atomic with its effects, so its authoritative
+record is ``alert_progress`` in the main database, written in the transaction
+of the groups, pages, incidents and disposition events.  After that
+transaction commits, the progress is copied back to the receipts' own columns
+in the inbox (so that the next pass does not read them again, and so that a
+receipt shows how far it got).  A crash before that copy loses nothing: the
+next pass reads those receipts again, finds them triaged in ``alert_progress``
+and copies the progress then.  No high-water mark: each receipt's progress is
+its own row.
+
+Triage calls the same four methods on both: :meth:`Receipts.waiting`,
+:meth:`Receipts.lock_progress`, :meth:`Receipts.write_progress` and, for the
+heartbeats, :meth:`Receipts.add`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import weakref
+from typing import Any, Iterable
+
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from bot.alerts.batch import Receipt
+from bot.alerts.events import AlertEvent
+from bot.alerts.tables import AlertProgress, AlertReceipt
+from bot.store.database import READ_ONLY, after_commit
+from bot.store.write_turns import write_turns_for
+
+_RECEIPTS = AlertReceipt.__table__  # type: ignore[attr-defined]
+_PROGRESS = AlertProgress.__table__  # type: ignore[attr-defined]
+_R, _P = _RECEIPTS.c, _PROGRESS.c
+# Built once, with their lists as bound parameters: building a statement costs SQLAlchemy as much as running it.
+_WAITING = (select(_R.id, _R.source, _R.format, _R.events, _R.done, _R.state).where(_R.state == "accepted")
+            .order_by(_R.id).limit(bindparam("limit")))
+_IDS = bindparam("ids", expanding=True)
+_LOCK_RECEIPTS = select(_R.id, _R.done, _R.state).where(_R.id.in_(_IDS)).with_for_update()
+_READ_PROGRESS = select(_P.receipt_id, _P.done, _P.state, _P.triaged_at).where(_P.receipt_id.in_(_IDS))
+_UPDATE_RECEIPTS = (update(_RECEIPTS).where(_R.id == bindparam("rid"))
+                    .values(done=bindparam("to_done"), state=bindparam("to_state"),
+                            triaged_at=bindparam("to_triaged_at")))
+_UPSERT = sqlite_insert(_PROGRESS).values(receipt_id=bindparam("rid"), done=bindparam("to_done"),
+                                         state=bindparam("to_state"), triaged_at=bindparam("to_triaged_at"))
+_UPSERT_PROGRESS = _UPSERT.on_conflict_do_update(
+    index_elements=[_P.receipt_id],
+    set_={"done": _UPSERT.excluded.done, "state": _UPSERT.excluded.state, "triaged_at": _UPSERT.excluded.triaged_at})
+_WRITTEN = "alert_progress_written"  # session.info: progress rows to copy to the inbox after the commit
+
+
+class Receipts:
+    """The receipts of one main database (see the module docstring); one per engine: :meth:`of`."""
+
+    _by_engine: "weakref.WeakKeyDictionary[Engine, Receipts]" = weakref.WeakKeyDictionary()
+    _creating = threading.Lock()
+
+    def __init__(self, main: Engine, inbox: Engine | None) -> None:
+        self.inbox = inbox
+        self.engine = inbox if inbox is not None else main  # where the intake inserts
+        self.write_lock = write_turns_for(inbox) if inbox is not None else None  # taken around each inbox write
+        # An in-memory inbox is one connection shared by the threads: its reads take the writers' turn too.
+        in_memory = inbox is not None and inbox.url.database in (None, "", ":memory:")
+        self._reading = self.write_lock if in_memory else contextlib.nullcontext()
+
+    @classmethod
+    def of(cls, store: Any) -> "Receipts":
+        """The store's receipts: on SQLite the inbox file is opened (created, checked, and the receipts left in
+        the main database adopted) on first use, and the store's sessions see ``AlertReceipt`` there."""
+        with cls._creating:
+            found = cls._by_engine.get(store.engine)
+            if found is None:
+                inbox = None
+                if store.engine.dialect.name == "sqlite":
+                    from bot.alerts.inbox_file import adopt_main_receipts, open_inbox
+
+                    inbox = open_inbox(store.engine)
+                    adopt_main_receipts(store.engine, inbox)
+                found = cls._by_engine[store.engine] = cls(store.engine, inbox)
+            if found.inbox is not None:
+                store.binds[AlertReceipt] = found.inbox
+            return found
+
+    @property
+    def own_file(self) -> bool:
+        return self.inbox is not None
+
+    def waiting(self, session: Session, limit: int) -> list[Receipt]:
+        """The oldest ``limit`` receipts not triaged yet, in order, their events parsed (``session``: the main
+        database's)."""
+        if self.inbox is None:
+            rows = session.execute(_WAITING, {"limit": limit}).all()
+            return [Receipt(r.id, r.source, r.format, [AlertEvent.from_json(e) for e in r.events], r.done, r.state)
+                    for r in rows]
+        with self._reading, self.inbox.connect().execution_options(**READ_ONLY) as conn:
+            rows = conn.execute(_WAITING, {"limit": limit}).all()
+        progress = {p.receipt_id: p for p in session.execute(_READ_PROGRESS, {"ids": [r.id for r in rows]})} \
+            if rows else {}
+        finished = [progress[r.id] for r in rows if r.id in progress and progress[r.id].state != "accepted"]
+        if finished:  # triaged, but a crash came before the copy to the inbox: copied now
+            self.copy_to_inbox([_params(p.receipt_id, p.done, p.state, p.triaged_at) for p in finished])
+        out = []
+        for r in rows:
+            p = progress.get(r.id)
+            if p is None or p.state == "accepted":
+                out.append(Receipt(r.id, r.source, r.format, [AlertEvent.from_json(e) for e in r.events],
+                                   p.done if p is not None else r.done, "accepted"))
+        return out
+
+    def lock_progress(self, session: Session, receipts: Iterable[Receipt]) -> None:
+        """Read (and on PostgreSQL lock) the receipts' progress again: another worker may have triaged them."""
+        by_id = {r.id: r for r in receipts}
+        if not by_id:
+            return
+        if self.inbox is None:
+            found = session.execute(_LOCK_RECEIPTS, {"ids": list(by_id)}).all()
+        else:  # SQLite: the transaction holds the writer lock already (BEGIN IMMEDIATE)
+            found = [(p.receipt_id, p.done, p.state) for p in session.execute(_READ_PROGRESS, {"ids": list(by_id)})]
+        for rid, done, state in found:
+            by_id[rid].done, by_id[rid].state = done, state
+
+    def write_progress(self, session: Session, receipts: Iterable[Receipt]) -> None:
+        """Record the receipts' progress in the transaction of their effects."""
+        rows = [_params(r.id, r.done, r.state, r.triaged_at) for r in receipts]
+        if not rows:
+            return
+        if self.inbox is None:
+            session.execute(_UPDATE_RECEIPTS, rows)
+            return
+        session.execute(_UPSERT_PROGRESS, rows)
+        written = session.info.get(_WRITTEN)
+        if written is None:
+            written = session.info[_WRITTEN] = {}
+            after_commit(session, lambda: self.copy_to_inbox(list(written.values())))
+        written.update({row["rid"]: row for row in rows})
+
+    def copy_to_inbox(self, rows: list[dict[str, Any]]) -> None:
+        """Copy committed progress to the receipts' own columns in the inbox (a crash before it loses nothing)."""
+        assert self.inbox is not None and self.write_lock is not None
+        with self.write_lock, self.inbox.begin() as conn:
+            conn.execute(_UPDATE_RECEIPTS, rows)
+
+    def add(self, session: Session, row: dict[str, Any]) -> None:
+        """Store a receipt made by the bot itself (a heartbeat's alert) with the change in ``session`` that
+        caused it.  PostgreSQL: in that transaction.  SQLite: committed in the inbox before it (the caller's
+        transaction is still open), so a crash between the two repeats the alert rather than losing it."""
+        if self.inbox is None:
+            session.add(AlertReceipt(**row))
+            return
+        assert self.write_lock is not None
+        with self.write_lock, self.inbox.begin() as conn:
+            conn.execute(_RECEIPTS.insert(), row)
+
+
+def _params(rid: int, done: int, state: str, triaged_at: Any) -> dict[str, Any]:
+    return {"rid": rid, "to_done": done, "to_state": state, "to_triaged_at": triaged_at}
