@@ -10,7 +10,6 @@ in front of the room.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TextIO
 
@@ -18,7 +17,10 @@ from bot.clock import ensure_utc
 from bot.config.loader import Config
 from bot.deadlines.catalog import fact_names
 from bot.drill import legal_story
+from bot.drill.learning_story import LearningStory
 from bot.drill.responders import Agenda, Responders
+from bot.drill.rest_story import RestStory
+from bot.drill.running import DrillOptions, DrillOutcome
 from bot.drill.stories import Story, story_for
 from bot.drill.summary import print_header, print_summary
 from bot.drill.transcript import render
@@ -30,29 +32,6 @@ SYSTEMS_AFTER = timedelta(minutes=3)  # the commander names the systems the stor
 AWARE_AFTER = timedelta(minutes=10)  # legal confirms what starts the legal clocks 10 minutes in
 MAX_SIMULATED = timedelta(days=10)
 MAX_STEPS = 5000
-
-
-@dataclass
-class DrillOptions:
-    playbook: str = "security"
-    at: datetime | None = None  # None: the story's
-    title: str | None = None  # None: the story's
-    facts: dict[str, Any] | None = None  # None: the story's (those the regulations catalog knows)
-    no_ack: list[str] | None = None  # person ids; None: as the story says (nobody, or the first person paged)
-    reporter: str | None = None  # person id; default: the first commander candidate
-    speed: float = 0.0
-    database_url: str | None = None
-    alert: str | None = None  # a file with an alert that opens the incident instead of a person
-
-
-@dataclass
-class DrillOutcome:
-    started_at: datetime
-    number: int
-    messages: int
-    closed: bool
-    chain_ok: bool
-    export_markdown: str
 
 
 class Drill:
@@ -243,12 +222,8 @@ class Drill:
                   "(a page route pages without an incident). The drill's story follows incidents only.", file=self.out)
             return DrillOutcome(started_at=self.at, number=0, messages=0, closed=False, chain_ok=True,
                                 export_markdown="")
-        from bot.drill.rest_story import RestStory
-
         self.rest_story = RestStory(self)
         self.rest_story.start()
-        from bot.drill.learning_story import LearningStory
-
         self.learning_story = LearningStory(self)
         self.learning_story.start(self.story.resolve_after)
         end = w.clock.now() + MAX_SIMULATED
