@@ -112,10 +112,9 @@ class Store:
     """The database behind the bot: an engine plus unit-of-work sessions."""
 
     def __init__(self, engine: Engine) -> None:
-        from bot.audit.evidence import install
-
+        # Evidence rows go on their incident's chain by session listeners that each evidence table's module
+        # installs when it registers the table (bot.audit.evidence.register), not by the store.
         self.engine = engine
-        install()  # every evidence row a session commits goes on the incident's chain
 
     @classmethod
     def connect(cls, url: str | None = None) -> "Store":
