@@ -36,6 +36,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from bot.audit.digest import canonical_json, sha256_hex
+from bot.audit.incident_keys import INCIDENT
 from bot.audit.signing import key_id, sign, signature_valid, signing_key_from_env
 from bot.audit.tables import AuditCheckpoint, TimelineEvent
 from bot.clock import ensure_utc
@@ -74,14 +75,12 @@ class Anchor:
 
 def chain_heads(session: Session) -> dict[str, dict[str, Any]]:
     """Every chain's newest event: {chain: {"incident": number or None, "seq": n, "hash": h}}."""
-    from bot.incidents.tables import Incident
-
     newest = (select(TimelineEvent.chain, func.max(TimelineEvent.seq).label("seq"))
               .group_by(TimelineEvent.chain).subquery())
     rows = session.exec(
-        select(TimelineEvent.chain, TimelineEvent.seq, TimelineEvent.hash, Incident.number)
+        select(TimelineEvent.chain, TimelineEvent.seq, TimelineEvent.hash, INCIDENT.c.number)
         .join(newest, (TimelineEvent.chain == newest.c.chain) & (TimelineEvent.seq == newest.c.seq))
-        .outerjoin(Incident, Incident.id == TimelineEvent.incident_id)).all()
+        .outerjoin(INCIDENT, INCIDENT.c.id == TimelineEvent.incident_id)).all()
     return {chain: {"incident": number, "seq": int(seq), "hash": h} for chain, seq, h, number in rows}
 
 

@@ -20,6 +20,7 @@ evidence pack is built from the chained state, not from the tables.
 
 from __future__ import annotations
 
+import functools
 import json
 from datetime import datetime, timezone
 from typing import Any, Iterable
@@ -30,24 +31,13 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import SQLModel, select
 
 from bot.audit.digest import canonical_json
+from bot.audit.trail import APPENDED, append_event, before_bulk_append, chain_name, events, seal, verify_chain
 from bot.clock import ensure_utc
+from bot.store.schema import import_all_tables
 
-# table -> columns holding text people typed (redacted by the purge, in the table and on the chain alike)
-EVIDENCE_TABLES: dict[str, tuple[str, ...]] = {
-    "incident": ("title", "description", "summary", "channel_name"),  # the channel name carries the title's slug
-    "incident_role": ("handover_note",),
-    "incident_task": (),
-    "trigger_approval": ("reason",),
-    "obligation_snooze": (),
-    "obligation": (),
-    "page": ("reason",),
-    "exception_use": ("justification", "confirmation"),
-    "engagement": ("note",),
-    "rest_debt": (),
-    "approval_request": ("reason", "decision_note"),
-    "incident_review": ("draft",),  # its draft_sha256 stays
-    "followup": ("title", "cost", "impact", "decision_reason"),
-}
+# table -> columns holding text people typed (redacted by the purge, in the table and on the chain alike);
+# each domain's ``tables`` module registers its evidence tables (:func:`register`)
+EVIDENCE_TABLES: dict[str, tuple[str, ...]] = {}
 PENDING = "audit.evidence_pending"
 RECORDED = "evidence.recorded"
 
@@ -89,8 +79,6 @@ def _note(session: OrmSession, _context: Any) -> None:
 
 
 def _record(session: OrmSession) -> None:
-    from bot.audit.trail import APPENDED, append_event, chain_name, seal
-
     for _ in range(5):  # the events written below change no evidence row; one more pass is a safeguard
         session.flush()
         pending = session.info.pop(PENDING, {})
@@ -126,8 +114,6 @@ def record(session: OrmSession) -> None:
 
 
 def _forget(session: OrmSession, *_args: Any) -> None:
-    from bot.audit.trail import APPENDED
-
     session.info.pop(PENDING, None)
     session.info.pop(APPENDED, None)
 
@@ -139,6 +125,16 @@ def install() -> None:
         sa_event.listen(OrmSession, "before_commit", _record)
         sa_event.listen(OrmSession, "after_commit", _forget)
         sa_event.listen(OrmSession, "after_rollback", _forget)
+    before_bulk_append(record)
+
+
+def register(table: str, typed_text: tuple[str, ...] = ()) -> None:
+    """Put every row of ``table`` on its incident's chain; ``typed_text``: its columns holding text people typed.
+
+    The module defining the table calls this beside the class, so the listeners are installed before any row
+    of an evidence table can be flushed (the audit layer does not import the domains above it)."""
+    EVIDENCE_TABLES[table] = tuple(typed_text)
+    install()
 
 
 # --- reading the chained state back ---------------------------------------------------------------
@@ -154,8 +150,14 @@ def chained_rows(event_data: Iterable[dict[str, Any]]) -> dict[tuple[str, int], 
     return state
 
 
+@functools.cache
+def _every_table_registered() -> None:
+    """Import every ``tables`` module once: each registers its evidence tables (see :func:`register`)."""
+    import_all_tables()
+
+
 def table_class(table: str) -> Any:
-    _load_tables()
+    _every_table_registered()
     for mapper in SQLModel._sa_registry.mappers:  # type: ignore[attr-defined]
         if getattr(mapper.class_, "__tablename__", None) == table:
             return mapper.class_
@@ -165,20 +167,13 @@ def table_class(table: str) -> Any:
 def table_rows(session: Any, incident_id: int) -> dict[tuple[str, int], dict[str, Any]]:
     """The evidence rows of one incident as they stand in the tables."""
     rows: dict[tuple[str, int], dict[str, Any]] = {}
+    _every_table_registered()
     for table in EVIDENCE_TABLES:
         cls = table_class(table)
         column = cls.id if table == "incident" else cls.incident_id
         for obj in session.exec(select(cls).where(column == incident_id)).all():
             rows[(table, obj.id)] = snapshot(obj)
     return rows
-
-
-def _load_tables() -> None:
-    import bot.deadlines.tables  # noqa: F401
-    import bot.incidents.tables  # noqa: F401
-    import bot.learning.tables  # noqa: F401
-    import bot.oncall.tables  # noqa: F401
-    import bot.scheduling.tables  # noqa: F401
 
 
 def differences(chained: dict[tuple[str, int], dict[str, Any] | None], tables: dict[tuple[str, int], dict[str, Any]],
@@ -203,8 +198,6 @@ def differences(chained: dict[tuple[str, int], dict[str, Any] | None], tables: d
 
 
 def table_problems(session: Any, incident_id: int, event_data: list[dict[str, Any]]) -> list[str]:
-    from bot.audit.trail import chain_name
-
     chained = chained_rows(event_data)
     if not chained and not any("evidence" in (d or {}) for d in event_data):
         return []  # an incident from before evidence was chained: nothing to compare with (see docs/audit.md)
@@ -213,8 +206,6 @@ def table_problems(session: Any, incident_id: int, event_data: list[dict[str, An
 
 def verify_incident(session: Any, incident_id: int | None) -> Any:
     """The chain's own check (:func:`bot.audit.trail.verify_chain`) plus every evidence table row against it."""
-    from bot.audit.trail import events, verify_chain
-
     result = verify_chain(session, incident_id)
     if incident_id is not None:
         result.problems.extend(table_problems(session, incident_id, [e.data for e in events(session, incident_id)]))

@@ -21,6 +21,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from bot.audit.evidence import chained_rows, verify_incident
+from bot.audit.incident_keys import INCIDENT
 from bot.audit.pack_sections import obligation_outcome, sections
 from bot.audit.tables import AuditCheckpoint
 from bot.audit.trail import events
@@ -30,13 +31,11 @@ __all__ = ["evidence_pack", "obligation_outcome", "render_markdown"]
 PACK_FORMAT = "incident-bot evidence pack 2"
 
 
-def _incident(session: Session, number: int) -> Any:
-    from bot.incidents.tables import Incident
-
-    incident = session.exec(select(Incident).where(Incident.number == number)).first()
-    if incident is None:
+def _incident_id(session: Session, number: int) -> int:
+    incident_id = session.exec(select(INCIDENT.c.id).where(INCIDENT.c.number == number)).first()
+    if incident_id is None:
         raise LookupError(f"there is no incident INC-{number}")
-    return incident
+    return int(incident_id)
 
 
 def covering_checkpoint(session: Session, chain: str) -> dict[str, Any] | None:
@@ -55,9 +54,9 @@ def event_record(e: Any) -> dict[str, Any]:
 
 
 def evidence_pack(session: Session, number: int, *, now: datetime) -> dict[str, Any]:
-    incident = _incident(session, number)
-    check = verify_incident(session, incident.id)
-    timeline = events(session, incident.id)
+    incident_id = _incident_id(session, number)
+    check = verify_incident(session, incident_id)
+    timeline = events(session, incident_id)
     records = [event_record(e) for e in timeline]
     built = sections(chained_rows(e.data for e in timeline), ensure_utc(now), records)
     return {

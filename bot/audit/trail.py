@@ -27,12 +27,13 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Callable
 
 from sqlalchemy import bindparam
 from sqlmodel import Session, func, select
 
 from bot.audit.digest import DIGEST_VERSION, canonical_json, content_digest
+from bot.audit.incident_keys import INCIDENT
 from bot.audit.tables import TimelineEvent
 from bot.clock import ensure_utc
 from bot.store.advisory import hold_until_commit
@@ -78,10 +79,8 @@ def _heads(session: Session, incident_ids: set[int | None]) -> dict[str, tuple[i
 def _head_queries() -> tuple[Any, Any]:
     """The two statements of :func:`_heads`, built once (the ids and chains are bound when they run): building
     them anew cost more than running them when a batch of deliveries appends its events."""
-    from bot.incidents.tables import Incident
-
-    lock_incidents = (select(Incident.id).where(Incident.id.in_(bindparam("ids", expanding=True)))  # type: ignore[union-attr]
-                      .order_by(Incident.id).with_for_update())
+    lock_incidents = (select(INCIDENT.c.id).where(INCIDENT.c.id.in_(bindparam("ids", expanding=True)))
+                      .order_by(INCIDENT.c.id).with_for_update())
     newest = (select(TimelineEvent.chain, func.max(TimelineEvent.seq).label("seq"))
               .where(TimelineEvent.chain.in_(bindparam("chains", expanding=True)))  # type: ignore[attr-defined]
               .group_by(TimelineEvent.chain).subquery())
@@ -141,22 +140,33 @@ def append_events(session: Session, new: list[NewEvent]) -> list[TimelineEvent]:
     return out
 
 
+_BEFORE_BULK_APPEND: list[Callable[[Session], None]] = []
+
+
+def before_bulk_append(hook: Callable[[Session], None]) -> None:
+    """Run ``hook(session)`` at the start of every :func:`append_rows` (once per hook, however often it is
+    registered): :mod:`bot.audit.evidence`, which builds on this module, writes its pending rows there."""
+    if hook not in _BEFORE_BULK_APPEND:
+        _BEFORE_BULK_APPEND.append(hook)
+
+
 def append_rows(session: Session, new: list[NewEvent]) -> None:
     """:func:`append_events` for a unit of work that appends many events and reads none of them back (alert
     triage): the same rows, chained and sealed the same way, written by one multi-row INSERT instead of one
     ORM object each, which costs several times more than the row itself.
 
     Evidence rows the unit of work changed so far are first written onto the events it appended before
-    (:func:`bot.audit.evidence.record`); after the INSERT the chains it appended to are no longer known to
-    this unit of work, so the next append (or evidence) reads their heads again, from these rows.
+    (:func:`bot.audit.evidence.record`, registered with :func:`before_bulk_append`); after the INSERT the chains
+    it appended to are no longer known to this unit of work, so the next append (or evidence) reads their heads
+    again, from these rows.
     """
     from sqlalchemy import insert
 
-    from bot.audit.evidence import record
-
     if not new:
         return
-    record(session)  # flushes, so the ORM events appended before are rows the head query sees
+    for hook in _BEFORE_BULK_APPEND:
+        hook(session)
+    session.flush()  # the ORM events appended before are rows the head query sees
     stamp = session.info.get(CONFIG_VERSION)
     appended: dict[str, TimelineEvent] = session.info.setdefault(APPENDED, {})
     incidents = {chain_name(item.incident_id): item.incident_id for item in new}

@@ -43,7 +43,7 @@ KINDS: tuple[ConfigKind, ...] = (
                "bot.oncall.people:cross_check", ("labor",)),
     ConfigKind("rotas", "config", "rotas.yaml", "bot.oncall.rota:RotasFile", False,
                "on-call rotations, overrides, deputies and escalation",
-               "bot.oncall.rota:cross_check", ("people", "labor")),
+               "bot.oncall.rota_check:cross_check", ("people", "labor")),
     ConfigKind("labor", "config", "labor/*.yaml", "bot.oncall.labor_profile:LaborProfileFile", True,
                "labor-law profiles and company overlays: rules with citations, named exceptions",
                "bot.oncall.labor_profile:cross_check"),

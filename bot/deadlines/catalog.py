@@ -21,11 +21,10 @@ from bot.deadlines.calendars import CalendarSpec
 from bot.deadlines.conditions import Condition, fact_conditions, fact_names as condition_facts
 from bot.deadlines.delays import DelaySpec
 from bot.deadlines.fact_types import FactSpec
-from bot.deadlines.ordering import precedes
 from bot.deadlines.policy import ReminderPolicy
 from bot.deadlines.review import review_issues
 from bot.deadlines.rollover import Rollover
-from bot.deadlines.rules import SUBMITTED, Anchor, DeadlineRule, anchors_of, calendars_of
+from bot.deadlines.rules import SUBMITTED, Anchor, DeadlineRule, anchors_of, calendars_of, precedes
 
 Confidence = Literal["verified", "secondary", "unverified"]
 RegimeStatus = Literal["in_force", "proposed", "not_yet_effective", "repealed"]

@@ -10,16 +10,8 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from bot.deadlines.rules import BeforeRule, EarliestOfRule
-
-
-def precedes(deadline: Any) -> list[str]:
-    """The obligations a deadline rule says this one must precede."""
-    if isinstance(deadline, BeforeRule):
-        return [deadline.of]
-    if isinstance(deadline, EarliestOfRule):
-        return [o for rule in deadline.of for o in precedes(rule)]
-    return []
+from bot.deadlines.catalog import ObligationSpec
+from bot.deadlines.rules import precedes
 
 
 def predecessors(specs: Iterable[Any]) -> dict[str, list[str]]:
@@ -33,7 +25,6 @@ def predecessors(specs: Iterable[Any]) -> dict[str, list[str]]:
 
 def open_predecessors(rows: Iterable[Any], row: Any) -> list[Any]:
     """Stored obligations of the same incident that must precede ``row`` and are not sent or closed yet."""
-    from bot.deadlines.catalog import ObligationSpec
     from bot.deadlines.tables import UNRESOLVED_STATES
 
     out = []

@@ -75,11 +75,10 @@ def users(config: Any) -> dict[str, list[str]]:
 
 
 def catalog_listing(config: Any, today: date) -> list[RegimeStatusRow]:
-    from bot.deadlines.catalog import regimes
-
     used = users(config)
     rows = []
-    for regime in sorted(regimes(config).values(), key=lambda r: r.id):
+    by_id = {r.id: r for r in config.all("regulation")}  # as bot.deadlines.catalog.regimes, which builds on this module
+    for regime in sorted(by_id.values(), key=lambda r: r.id):
         counts = {c: sum(1 for o in regime.obligations if o.confidence == c) for c in CONFIDENCE_ORDER}
         weakest = next(c for c in CONFIDENCE_ORDER if counts[c]) if regime.obligations else "unverified"
         rows.append(RegimeStatusRow(regime.id, regime.name, regime.jurisdiction, regime.status,

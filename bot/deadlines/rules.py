@@ -20,7 +20,7 @@ from __future__ import annotations
 import calendar as _calendar
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Annotated, Literal, Protocol, Union
+from typing import Annotated, Any, Literal, Protocol, Union
 from zoneinfo import ZoneInfo
 
 from pydantic import AfterValidator, Field, model_validator
@@ -308,3 +308,12 @@ def calendars_of(rule: object) -> list[str]:
 
 def _n(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def precedes(deadline: Any) -> list[str]:
+    """The obligations a deadline rule says this one must precede."""
+    if isinstance(deadline, BeforeRule):
+        return [deadline.of]
+    if isinstance(deadline, EarliestOfRule):
+        return [o for rule in deadline.of for o in precedes(rule)]
+    return []

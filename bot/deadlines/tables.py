@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from bot.audit.evidence import register as register_evidence
 from bot.store.types import UtcDateTime
 
 OBLIGATION_STATES = ("open", "notified", "not_required", "not_applicable", "informational", "qualitative")
@@ -60,3 +61,7 @@ class Obligation(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UtcDateTime)
     updated_at: datetime = Field(sa_type=UtcDateTime)
     updated_by: str = Field(default="system", max_length=64)
+
+
+# Every row of this table is evidence on its incident's chain (bot.audit.evidence).
+register_evidence("obligation")

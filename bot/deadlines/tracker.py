@@ -29,12 +29,12 @@ from bot.deadlines.calendars import CalendarSpec
 from bot.deadlines.catalog import ObligationSpec, RegimeFile, regimes as catalog_regimes
 from bot.deadlines.delays import DelayNotice, check_notice
 from bot.deadlines.derivation import layered
+from bot.deadlines.incident_row import incident_row
 from bot.deadlines.ordering import open_predecessors
 from bot.deadlines.organisation import standing_facts
 from bot.deadlines.reminders import span
 from bot.deadlines.rules import SUBMITTED, AnchorTime, Pending, QualitativeRule, anchors_of, fmt
 from bot.deadlines.tables import CLOSED_STATES, UNRESOLVED_STATES, Obligation
-from bot.incidents.tables import Incident
 
 _ROW_STATUS = {"deadline": "open", "pending": "open", "qualitative": "qualitative",
                "informational": "informational", "not_applicable": "not_applicable"}
@@ -91,7 +91,7 @@ def _event(session: Session, row: Obligation, kind: str, *, actor: str, at: date
                  data={"obligation_row": row.id, "obligation": row.obligation_id, **data})
 
 
-def recompute(session: Session, config: Any, incident: Incident, *, regimes: list[str], actor: str, why: str,
+def recompute(session: Session, config: Any, incident: Any, *, regimes: list[str], actor: str, why: str,
               at: datetime) -> list[Obligation]:
     """Assess ``regimes`` for the incident and create or update its obligation rows; returns the rows changed."""
     at = ensure_utc(at)
@@ -242,7 +242,7 @@ def _anchored_on(row: Obligation) -> list[str]:
 
 def _recompute_dependents(session: Session, changed: Obligation, *, actor: str, at: datetime,
                           why: str = "marked notified") -> None:
-    incident = session.get(Incident, changed.incident_id)
+    incident = incident_row(session, changed.incident_id)
     rows = _rows(session, changed.incident_id)
     by_id = {r.obligation_id: r for r in rows}
     queue = [changed.obligation_id]
@@ -313,7 +313,7 @@ def record_delay(session: Session, obligation_row_id: int, *, delay: str, until:
     row = _get(session, obligation_row_id)
     if row.status not in UNRESOLVED_STATES or row.due_at is None:
         raise ValueError(f"{row.obligation_id} has no running deadline to delay (status {row.status})")
-    incident = session.get(Incident, row.incident_id)
+    incident = incident_row(session, row.incident_id)
     by_id = {r.obligation_id: r for r in _rows(session, row.incident_id)}
     spec, ctx, facts = _context(row, incident, by_id)
     if not spec.delays:

@@ -11,7 +11,7 @@ the chain's verification close the drill.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
 
 from sqlmodel import select
 
@@ -20,12 +20,10 @@ from bot.alerts.tables import AlertGroup
 from bot.audit.tables import TimelineEvent
 from bot.audit.trail import verify_chain
 from bot.drill.alert_replay import post, resolved
+from bot.drill.running import RunningDrill
 from bot.drill.transcript import in_zone, render
 from bot.drill.world import earliest_pending
 from bot.oncall.tables import Page
-
-if TYPE_CHECKING:
-    from bot.drill.runner import Drill
 
 ACK_AFTER = timedelta(minutes=4)  # the paged person reads the page and acknowledges it
 RESOLVED_AFTER = timedelta(minutes=40)  # after the acknowledgement the problem is fixed and the source says so
@@ -34,7 +32,7 @@ MAX_STEPS = 500
 
 
 class AlertPageStory:
-    def __init__(self, drill: "Drill", body: Any, group_id: int) -> None:
+    def __init__(self, drill: RunningDrill, body: Any, group_id: int) -> None:
         self.drill, self.world, self.body, self.group_id = drill, drill.world, body, group_id
         self.zone = drill.config.settings.timezone
         self.answers = AlertPages(self.world.store, lambda: drill.config, self.world.clock, self.world.incidents)

@@ -9,19 +9,17 @@ the drill's simulated day; the real time it ran is kept beside it. No person rec
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from bot.drill.running import RunningDrill
 from bot.learning.exercises import Entry
 from bot.learning.service import LearningService
 from bot.oncall.wallclock import local_date
 
-if TYPE_CHECKING:
-    from bot.drill.runner import Drill
-
 ACTOR = "drill"
 
 
-def record_run(drill: "Drill", pack: dict[str, Any]) -> str:
+def record_run(drill: RunningDrill, pack: dict[str, Any]) -> str:
     """Record the drill that just ran; the line the summary prints about it."""
     w, story = drill.world, drill.story
     playbook = pack["incident"]["severity"]

@@ -14,14 +14,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TextIO
 
+from bot.drill.running import RunningDrill
 from bot.incidents.errors import IncidentError
 from bot.learning.followups import Proposal
 from bot.learning.service import LearningService
-
-if TYPE_CHECKING:
-    from bot.drill.runner import Drill
 
 FOLLOW_UPS = (
     ("Alert on the first symptom we saw, with a runbook link", "2 days of one engineer", "likely", "moderate", 14,
@@ -35,7 +33,7 @@ DEFER_REASON = "the budget for a second region is decided in next quarter's plan
 
 @dataclass
 class LearningStory:
-    drill: "Drill"
+    drill: RunningDrill
     lines: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, TextIO
+from typing import TextIO
 
 from sqlmodel import select
 
+from bot.drill.running import RunningDrill
 from bot.oncall import rest_ledger
 from bot.oncall.history import load_history
 from bot.oncall.paging import declared_exception
@@ -28,9 +29,6 @@ from bot.oncall.team import team_of
 from bot.oncall.wallclock import to_local
 from bot.slack.oncall_requests import deliver
 
-if TYPE_CHECKING:
-    from bot.drill.runner import Drill
-
 PHONED = (timedelta(hours=5), timedelta(hours=9, minutes=30))  # the phoned-in call-out, counted from the release
 ACT_AFTER = timedelta(hours=10)  # when it is recorded, counted from the release
 POLL = timedelta(hours=1)
@@ -39,7 +37,7 @@ NOTE = "phoned by the NOC after the incident: a follow-up check failed"
 
 @dataclass
 class RestStory:
-    drill: "Drill"
+    drill: RunningDrill
     lines: list[str] = field(default_factory=list)  # for the summary
 
     def start(self) -> None:

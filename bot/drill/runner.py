@@ -10,7 +10,6 @@ in front of the room.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TextIO
 
@@ -18,7 +17,12 @@ from bot.clock import ensure_utc
 from bot.config.loader import Config
 from bot.deadlines.catalog import fact_names
 from bot.drill import legal_story
+from bot.drill.alert_page_story import AlertPageStory
+from bot.drill.alert_replay import load, post
+from bot.drill.learning_story import LearningStory
 from bot.drill.responders import Agenda, Responders
+from bot.drill.rest_story import RestStory
+from bot.drill.running import DrillOptions, DrillOutcome
 from bot.drill.stories import Story, story_for
 from bot.drill.summary import print_header, print_summary
 from bot.drill.transcript import in_zone, render
@@ -30,29 +34,6 @@ SYSTEMS_AFTER = timedelta(minutes=3)  # the commander names the systems the stor
 AWARE_AFTER = timedelta(minutes=10)  # legal confirms what starts the legal clocks 10 minutes in
 MAX_SIMULATED = timedelta(days=10)
 MAX_STEPS = 5000
-
-
-@dataclass
-class DrillOptions:
-    playbook: str = "security"
-    at: datetime | None = None  # None: the story's
-    title: str | None = None  # None: the story's
-    facts: dict[str, Any] | None = None  # None: the story's (those the regulations catalog knows)
-    no_ack: list[str] | None = None  # person ids; None: as the story says (nobody, or the first person paged)
-    reporter: str | None = None  # person id; default: the first commander candidate
-    speed: float = 0.0
-    database_url: str | None = None
-    alert: str | None = None  # a file with an alert that opens the incident instead of a person
-
-
-@dataclass
-class DrillOutcome:
-    started_at: datetime
-    number: int
-    messages: int
-    closed: bool
-    chain_ok: bool
-    export_markdown: str
 
 
 class Drill:
@@ -88,8 +69,6 @@ class Drill:
     # --- steps ------------------------------------------------------------------------------
 
     def _from_alert(self) -> Any:
-        from bot.drill.alert_replay import load, post
-
         self.alert_body = load(self.options.alert or "")
         result, dispositions, source = post(self.world, self.alert_body)
         zone = self.config.settings.timezone
@@ -244,12 +223,8 @@ class Drill:
         print_header(self, file=self.out)
         if not self._declare():
             return self._without_incident()
-        from bot.drill.rest_story import RestStory
-
         self.rest_story = RestStory(self)
         self.rest_story.start()
-        from bot.drill.learning_story import LearningStory
-
         self.learning_story = LearningStory(self)
         self.learning_story.start(self.story.resolve_after)
         end = w.clock.now() + MAX_SIMULATED
@@ -277,8 +252,6 @@ class Drill:
         """The alert's route paged a rota without an incident (or nobody: silenced, held for maintenance)."""
         chain_ok = True
         if self.paged_group is not None:
-            from bot.drill.alert_page_story import AlertPageStory
-
             print("No incident: the route pages a rota. The story follows the page.", file=self.out)
             chain_ok = AlertPageStory(self, self.alert_body, self.paged_group).run()
         else:

@@ -5,18 +5,17 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import Any, TextIO
 
 from bot.audit.export import evidence_pack, render_markdown
+from bot.drill.exercise_record import record_run
+from bot.drill.running import DrillOutcome, RunningDrill
 from bot.slack.replies import local
-
-if TYPE_CHECKING:
-    from bot.drill.runner import Drill, DrillOutcome
 
 RULE = "=" * 78
 
 
-def print_header(drill: "Drill", *, file: TextIO) -> None:
+def print_header(drill: RunningDrill, *, file: TextIO) -> None:
     o, zone = drill.options, drill.config.settings.timezone
     print(RULE, file=file)
     if o.alert:  # the route picks the playbook, and with it the story
@@ -37,7 +36,7 @@ def _section(title: str, file: TextIO) -> None:
     print(f"\n{title}\n{'-' * len(title)}", file=file)
 
 
-def _paging(drill: "Drill", pack: dict[str, Any], file: TextIO) -> None:
+def _paging(drill: RunningDrill, pack: dict[str, Any], file: TextIO) -> None:
     _section("Who was paged, and who was skipped under which rule", file)
     seen: set[tuple[str, str]] = set()  # the plan at declaration and each escalation may name the same skip
     for event in pack["timeline"]:
@@ -57,7 +56,7 @@ def _paging(drill: "Drill", pack: dict[str, Any], file: TextIO) -> None:
         print(f"  exception {used['exception']} for {used['person']}: {used['justification']} ({owed})", file=file)
 
 
-def _deadlines(drill: "Drill", pack: dict[str, Any], file: TextIO) -> None:
+def _deadlines(drill: RunningDrill, pack: dict[str, Any], file: TextIO) -> None:
     zone = drill.config.settings.timezone
     nudges = Counter(e.notice.metadata.get("obligation", "") for e in drill.world.chat.entries
                      if e.notice.kind == "deadline_nudge")
@@ -80,9 +79,7 @@ def _deadlines(drill: "Drill", pack: dict[str, Any], file: TextIO) -> None:
         print(f"  ({len(skipped)} obligations of {len(regimes)} regimes do not apply on these facts)", file=file)
 
 
-def print_summary(drill: "Drill", *, file: TextIO) -> "DrillOutcome":
-    from bot.drill.runner import DrillOutcome
-
+def print_summary(drill: RunningDrill, *, file: TextIO) -> DrillOutcome:
     w = drill.world
     with w.store.session() as s:
         pack = evidence_pack(s, drill.number, now=w.clock.now())
@@ -99,8 +96,6 @@ def print_summary(drill: "Drill", *, file: TextIO) -> "DrillOutcome":
     audit = pack["audit"]
     print(f"  audit chain: {audit['events']} events, head hash {audit['head_hash']}, "
           + ("verified" if audit["verified"] else "BROKEN: " + "; ".join(audit["problems"])), file=file)
-    from bot.drill.exercise_record import record_run
-
     print(record_run(drill, pack), file=file)
     out_dir = Path("var") / "drill"
     out_dir.mkdir(parents=True, exist_ok=True)

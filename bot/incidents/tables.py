@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from bot.audit.evidence import register as register_evidence
 from bot.store.types import UtcDateTime
 
 
@@ -150,3 +151,13 @@ class ApprovalRequest(SQLModel, table=True):
     decided_by: str | None = Field(default=None, max_length=64)
     decided_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     decision_note: str = Field(default="", max_length=2000, description="redactable")
+
+
+# Every row of these tables is evidence on its incident's chain (bot.audit.evidence); the columns named are text
+# people typed, which the purge redacts (an incident's channel name carries its title's slug).
+register_evidence("incident", ("title", "description", "summary", "channel_name"))
+register_evidence("incident_role", ("handover_note",))
+register_evidence("incident_task")
+register_evidence("trigger_approval", ("reason",))
+register_evidence("obligation_snooze")
+register_evidence("approval_request", ("reason", "decision_note"))

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from sqlalchemy import Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from bot.audit.evidence import register as register_evidence
 from bot.store.types import UtcDateTime
 
 REVIEW_STATES = ("due", "done")
@@ -73,3 +74,9 @@ class FollowUp(SQLModel, table=True):
     done_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     done_by: str | None = Field(default=None, max_length=64)
     updated_at: datetime = Field(sa_type=UtcDateTime)
+
+
+# Every row of these tables is evidence on its incident's chain (bot.audit.evidence); the columns named are text
+# people typed, which the purge redacts.
+register_evidence("incident_review", ("draft",))  # its draft_sha256 stays
+register_evidence("followup", ("title", "cost", "impact", "decision_reason"))

@@ -25,7 +25,7 @@ from sqlalchemy import bindparam, update
 from sqlmodel import Session, select
 
 from bot.clock import ensure_utc
-from bot.notify.rules import DEFAULT_RULES, Contact, PlannedStep, effective_steps
+from bot.oncall.notification_rules import DEFAULT_RULES, Contact, PlannedStep, effective_steps
 from bot.notify.tables import Notification
 
 LIVE = ("planned", "held", "sent", "escalated")

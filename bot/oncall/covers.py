@@ -24,6 +24,7 @@ from sqlmodel import Session, select
 
 from bot.audit.trail import append_event
 from bot.clock import ensure_utc
+from bot.oncall.accepted_covers import accepted_overrides, as_override
 from bot.oncall.compliance import violations
 from bot.oncall.eligibility import evaluate
 from bot.oncall.history import EngagementHistory
@@ -38,16 +39,6 @@ OPEN = "proposed"
 
 class CoverError(ValueError):
     """The request cannot be made or answered: what was wrong and how to fix it."""
-
-
-def as_override(cover: CoverRequest) -> ResolvedOverride:
-    return ResolvedOverride(cover.rotation, cover.taker, ensure_utc(cover.start), ensure_utc(cover.end), cover.replaces,
-                            f"{cover.reason} (cover #{cover.id})" if cover.reason else f"cover #{cover.id}")
-
-
-def accepted_overrides(session: Session) -> tuple[ResolvedOverride, ...]:
-    rows = session.exec(select(CoverRequest).where(CoverRequest.status == "accepted").order_by(CoverRequest.id)).all()
-    return tuple(as_override(r) for r in rows)
 
 
 def with_overrides(team: Team, extra: tuple[ResolvedOverride, ...] | list[ResolvedOverride]) -> Team:

@@ -95,7 +95,7 @@ def load_history(session, person_ids, until: datetime) -> EngagementHistory:
     for d in debts:
         rest.setdefault(d.person_id, []).append(ScheduledRest(ensure_utc(d.scheduled_start), ensure_utc(d.scheduled_end),
                                                               d.id, d.kind, d.citation))  # type: ignore[arg-type]
-    from bot.oncall.covers import accepted_overrides
+    from bot.oncall.accepted_covers import accepted_overrides
 
     return EngagementHistory({p: tuple(sorted(e, key=lambda x: x.start)) for p, e in grouped.items()},
                              {p: tuple(sorted(r, key=lambda x: x.start)) for p, r in rest.items()},

@@ -16,7 +16,7 @@ from pydantic import Field, field_validator, model_validator
 
 from bot.config.types import ConfigModel, Date, Identifier, SlackUserId, TimeZoneName, parse_weekday
 from bot.oncall.labor_rules import parse_window
-from bot.notify.rules import Contact, OrganisationRules, UrgencyRules
+from bot.oncall.notification_rules import Contact, OrganisationRules, UrgencyRules
 from bot.oncall.site_calendar import HolidayCalendar
 
 DEFAULT_HOURS = {"MO-FR": ["09:00-17:00"]}
@@ -181,7 +181,7 @@ def cross_check(config) -> list:
         if person.labor_profile:
             known_profiles([person.labor_profile], ("people", i, "labor_profile"))
             known_profiles(person.overlays, ("people", i, "overlays"))
-    from bot.notify.checks import loosened_rules
+    from bot.oncall.reach_checks import loosened_rules
 
     return issues + loosened_rules(lf)
 

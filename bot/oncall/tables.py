@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from bot.audit.evidence import register as register_evidence
 from bot.store.types import UtcDateTime
 
 PAGE_STATUSES = ("planned", "held", "sent", "acked", "declined", "escalated", "cancelled")
@@ -128,3 +129,11 @@ class CoverRequest(SQLModel, table=True):
     decided_by: str | None = Field(default=None, max_length=64)
     decided_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     refusal: str = Field(default="", max_length=2000, description="the rules and citations that refused it")
+
+
+# Every row of these tables is evidence on its incident's chain (bot.audit.evidence); the columns named are text
+# people typed, which the purge redacts.
+register_evidence("page", ("reason",))
+register_evidence("exception_use", ("justification", "confirmation"))
+register_evidence("engagement", ("note",))
+register_evidence("rest_debt")

@@ -12,18 +12,15 @@ circumstances), before the clear days have passed a blocking violation.
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import TYPE_CHECKING
 
 from bot.oncall.plan_checks import Violation
 from bot.oncall.team import Team
 from bot.oncall.wallclock import start_of_local_day
+from bot.reports.shift_change import ShiftChange
 from bot.reports.timefmt import local_span
 
-if TYPE_CHECKING:
-    from bot.reports.diff import ShiftChange
 
-
-def notice_findings(teams: tuple[Team, Team], changes: list["ShiftChange"], notified_on: date) -> list[Violation]:
+def notice_findings(teams: tuple[Team, Team], changes: list[ShiftChange], notified_on: date) -> list[Violation]:
     """Findings for ``changes`` (the edit's shift changes) notified on the local day ``notified_on``."""
     out: list[Violation] = []
     for change in changes:

@@ -10,14 +10,23 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable, Protocol
 
 from bot.clock import Clock
 from bot.ports import ChatPort
 from bot.store.database import Store
 
-if TYPE_CHECKING:
-    from bot.scheduling.scheduler import ReminderScheduler
+
+class RunningScheduler(Protocol):
+    """What the job functions (:mod:`bot.scheduling.jobs`) call on the scheduler running in this process
+    (:class:`bot.scheduling.scheduler.ReminderScheduler`, which imports this module, not the reverse)."""
+
+    store: Store
+    clock: Clock
+
+    def tick(self) -> None: ...
+
+    def fire(self, reminder_id: int) -> object: ...
 
 
 @dataclass
@@ -26,7 +35,7 @@ class SchedulerContext:
     config: Callable[[], Any]  # returns the configuration in force (e.g. ``lambda: holder.current``)
     chat: ChatPort
     clock: Clock
-    scheduler: "ReminderScheduler | None" = None
+    scheduler: RunningScheduler | None = None
     extras: dict[str, Any] = field(default_factory=dict)
 
 

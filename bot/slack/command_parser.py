@@ -12,32 +12,12 @@ again only when it is shown).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from datetime import datetime
 
-from bot.clock import UTC
-from bot.slack import learning_parser
+from bot.slack import learning_parser, legal_commands
+from bot.slack.command_usage import USAGE, IncidentCommand, UsageError, parse_time
 from bot.slack.mrkdwn import unescape
 
-USAGE: dict[str, str] = {
-    "declare": "/incident declare [severity] [title]   (no arguments: open the declare form)",
-    "sev": "/incident sev <severity> [reason]",
-    "role": "/incident role <role> @person",
-    "status": "/incident status <what is happening now>",
-    "fact": "/incident fact <name> <value> [because <reason>]",
-    "trigger": "/incident trigger <name> <time: now | 2026-03-02T09:30+01:00>",
-    "notified": "/incident notified <obligation, e.g. gdpr.authority or its number> <reference>",
-    "channel": "/incident channel #channel   (use a channel made by hand when the bot could not create one)",
-    "affects": "/incident affects <system> [system ...]   (-<system> removes one; ids from config/catalog.yaml)",
-    "confirm": "/incident confirm <derived fact> [fact ...]   (legal / DPO: facts derived from the affected systems)",
-    "delay": "/incident delay <obligation> <delay> <until, e.g. 2026-08-07T17:30-04:00> <reference of the notice>",
-    "resolve": "/incident resolve [summary]",
-    "close": "/incident close <post-incident summary>",
-    **learning_parser.USAGE,
-    "timeline": "/incident timeline",
-    "deadlines": "/incident deadlines",
-    "help": "/incident help",
-}
 ONCALL_USAGE = "/oncall [rota]   (also: /oncall worked <from>-<to> [note], /oncall cover <rota> <from> <to> @person)"
 ONCALL_REQUESTS = {
     "worked": "/oncall worked <from>-<to> [what it was]   (your local time: 02:00-03:30, 22:30-01:15, "
@@ -54,42 +34,9 @@ _BARE_USER = re.compile(r"^@?([UW][A-Z0-9]{2,})$")
 _CHANNEL = re.compile(r"^<#([CG][A-Z0-9]{2,})(?:\|([^>]*))?>$")
 
 
-class UsageError(ValueError):
-    """What was wrong with the command text, and the right usage."""
-
-    def __init__(self, problem: str, subcommand: str | None = None) -> None:
-        usage = USAGE.get(subcommand or "", "") if subcommand else ""
-        text = problem + (f"\nUsage: `{usage}`" if usage else "")
-        super().__init__(text)
-        self.subcommand = subcommand
-
-
-@dataclass(frozen=True)
-class IncidentCommand:
-    name: str
-    incident: int | None = None  # explicit reference; None = the channel's incident
-    args: dict[str, str] = field(default_factory=dict)
-    at: datetime | None = None  # parsed time for "trigger"
-
-
 def help_text() -> str:
     return "Incident commands:\n" + "\n".join(f"• `{u}`" for u in USAGE.values()) + \
         "\nOutside an incident channel, put the incident first: `/incident INC-42 status …`."
-
-
-def parse_time(text: str, now: datetime) -> datetime:
-    value = text.strip()
-    if value.lower() == "now":
-        return now
-    try:
-        parsed = datetime.fromisoformat(value.replace("z", "Z"))
-    except ValueError:
-        raise UsageError(f'"{value}" is not a time. Write "now" or ISO 8601 with an offset, '
-                         'e.g. 2026-03-02T09:30+01:00.', "trigger") from None
-    if parsed.tzinfo is None:
-        raise UsageError(f'"{value}" has no UTC offset; add one (e.g. "+01:00" or "Z") so the instant is unambiguous.',
-                         "trigger")
-    return parsed.astimezone(UTC)
 
 
 def user_reference(token: str) -> str | None:
@@ -112,9 +59,7 @@ def parse_incident(text: str, now: datetime) -> IncidentCommand:
     if name not in USAGE:
         raise UsageError(f'Unknown subcommand "{words[0]}".\n' + help_text())
     if name in LEGAL:
-        from bot.slack.legal_commands import parse
-
-        return parse(name, incident, rest, now)
+        return legal_commands.parse(name, incident, rest, now)
     if name == "declare":
         args = {"severity": rest[0].lower(), "title": " ".join(rest[1:])} if rest else {}
         return IncidentCommand(name, incident, args)

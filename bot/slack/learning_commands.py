@@ -9,6 +9,7 @@ from typing import Any
 from bot.learning.followups import Proposal
 from bot.learning.service import LearningService
 from bot.slack import operations
+from bot.slack.button_values import parse_value
 from bot.slack.command_parser import UsageError, user_reference
 from bot.slack.services import SlackServices
 
@@ -59,8 +60,6 @@ def run(services: SlackServices, name: str, args: dict[str, str], number: int, b
 
 def review_button(services: SlackServices, body: dict[str, Any], action: dict[str, Any], *, done: bool) -> None:
     """"Draft the review" / "Review done" on the review's notice (in the channel or the owner's DM)."""
-    from bot.slack.listeners.actions import parse_value
-
     review_id = parse_value(action.get("value", ""), "review")
     learning = learning_for(services, body)
     number = learning.incident_of_review(review_id)

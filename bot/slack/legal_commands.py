@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from bot.slack.command_parser import IncidentCommand, UsageError, parse_time
+from bot.slack.command_usage import IncidentCommand, UsageError, parse_time
 
 
 def parse(name: str, incident: int | None, rest: list[str], now: datetime) -> IncidentCommand:

@@ -137,13 +137,12 @@ class Store:
     """The database behind the bot: an engine plus unit-of-work sessions."""
 
     def __init__(self, engine: Engine) -> None:
-        from bot.audit.evidence import install
-
+        # Evidence rows go on their incident's chain by session listeners that each evidence table's module
+        # installs when it registers the table (bot.audit.evidence.register), not by the store.
         self.engine = engine
         # Tables kept in a database of their own (on SQLite the alert receipts: bot.alerts.receipts): a session's
         # statements on them go there.
         self.binds: dict[Any, Engine] = {}
-        install()  # every evidence row a session commits goes on the incident's chain
 
     @classmethod
     def connect(cls, url: str | None = None) -> "Store":

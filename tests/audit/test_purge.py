@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import text
 from sqlmodel import select
 
-from bot.audit.purge import purge
+from bot.purge.retention import purge
 from bot.audit.trail import REDACTED, verify_chain
 from bot.incidents.service import IncidentService
 from tests.incidents.conftest import ALICE, BOB, REPORTER, load, write_config

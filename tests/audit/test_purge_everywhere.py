@@ -11,7 +11,7 @@ from sqlalchemy import inspect, text
 from sqlmodel import select
 
 from bot.audit.evidence import verify_incident
-from bot.audit.purge import purge
+from bot.purge.retention import purge
 from bot.audit.tables import TimelineEvent
 from bot.scheduling.delivery import Dispatcher
 from bot.store import migrate

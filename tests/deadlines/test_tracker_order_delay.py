@@ -96,7 +96,7 @@ def test_retention_end_is_stored(store, shipped_config):
 
 
 def test_purge_keeps_a_record_the_law_retains(store, shipped_config):
-    from bot.audit.purge import purge
+    from bot.purge.retention import purge
 
     with store.session() as s:
         inc = _incident(s, {"pipeda_organisation": True, "breach_of_security_safeguards": True},

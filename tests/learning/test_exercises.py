@@ -11,7 +11,7 @@ from datetime import date, datetime
 
 import pytest
 
-from bot.audit.purge import purge
+from bot.purge.retention import purge
 from bot.audit.trail import REDACTED, events, verify_chain
 from bot.cli import main
 from bot.incidents.errors import InvalidRequest, PermissionDenied

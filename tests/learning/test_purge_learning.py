@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from bot.audit.purge import purge
+from bot.purge.retention import purge
 from bot.audit.trail import REDACTED, verify_chain
 from bot.incidents.service import IncidentService
 from bot.learning.followups import Proposal

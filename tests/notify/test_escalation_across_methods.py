@@ -1,6 +1,6 @@
 """A page escalates across methods on the configured delays and stops on the first acknowledgement.
 
-Expectations from the organisation's default high-urgency rule (bot/notify/rules.py, docs/paging.md):
+Expectations from the organisation's default high-urgency rule (bot/oncall/notification_rules.py, docs/paging.md):
 Slack at 0 min, SMS at 2 min, a call at 5 min, each counted from the moment the page goes out (10:00).
 """
 

@@ -1,7 +1,7 @@
 """A provider failure falls through to the next method at once, is recorded and told; a crash between
 sending an SMS and recording it does not send it twice.
 
-anna's default high-urgency rule: Slack 0, SMS 2 min, call 5 min (bot/notify/rules.py)."""
+anna's default high-urgency rule: Slack 0, SMS 2 min, call 5 min (bot/oncall/notification_rules.py)."""
 
 from __future__ import annotations
 

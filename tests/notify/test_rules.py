@@ -9,7 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from bot.config.loader import collect
-from bot.notify.rules import Contact, OrganisationRules, UrgencyRules, effective_steps, loosened
+from bot.oncall.notification_rules import Contact, OrganisationRules, UrgencyRules, effective_steps, loosened
 from tests.notify.world import write_config
 
 M = timedelta(minutes=1)

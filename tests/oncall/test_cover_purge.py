@@ -10,7 +10,7 @@ from datetime import timedelta
 from sqlalchemy import text
 from sqlmodel import select
 
-from bot.audit.purge import purge
+from bot.purge.retention import purge
 from bot.audit.trail import REDACTED, events, verify_chain
 from bot.oncall.covers import accept, propose
 from bot.oncall.history import EngagementHistory

@@ -18,7 +18,7 @@ Subscribing: docs/managers.md."""
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from bot.reports.cli_support import date_arg
+    from bot.cli.report_support import date_arg
 
     parser = sub.add_parser("calendar", help="iCalendar feed of on-call shifts for a person or a rotation",
                             description="Write an iCalendar (.ics) feed of on-call shifts: events in UTC with stable "
@@ -38,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
     from bot.clock import SystemClock
     from bot.oncall.team import team_of
     from bot.reports.calendar_feed import FeedRange, default_range, person_feed, rota_feed
-    from bot.reports.cli_support import check_range, load_reviewable_or_exit, with_stored_covers
+    from bot.cli.report_support import check_range, load_reviewable_or_exit, with_stored_covers
 
     config = with_stored_covers(load_reviewable_or_exit(config_paths(args)))
     clock = SystemClock()

@@ -22,7 +22,7 @@ that does not load. See docs/managers.md."""
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from bot.reports.cli_support import date_arg
+    from bot.cli.report_support import date_arg
 
     parser = sub.add_parser(
         "import", help="draft rotas.yaml/people.yaml from PagerDuty or Opsgenie schedule JSON or an iCalendar feed",
@@ -81,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
     from bot.importers import ical, opsgenie, pagerduty, review
     from bot.importers.people_match import PeopleMatcher
     from bot.oncall.wallclock import local_date
-    from bot.reports.cli_support import check_range, load_reviewable_or_exit
+    from bot.cli.report_support import check_range, load_reviewable_or_exit
     from bot.reports.diff import diff_configs
 
     now = SystemClock().now()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from bot.audit.purge import purge
+from bot.purge.retention import purge
 from bot.cli.common import add_config_args, load_or_exit
 from bot.clock import SystemClock
 from bot.store.database import Store

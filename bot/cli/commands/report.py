@@ -17,7 +17,7 @@ come from the database in DATABASE_URL (default: the local SQLite file). Columns
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from bot.reports.cli_support import date_arg
+    from bot.cli.report_support import date_arg
 
     parser = sub.add_parser(
         "report", help="per-person on-call report: hours, nights, weekends, holidays, pages, call-outs, rest owed",
@@ -37,7 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from bot.clock import SystemClock
-    from bot.reports.cli_support import check_range, load_reviewable_or_exit, write_html
+    from bot.cli.report_support import check_range, load_reviewable_or_exit, write_html
     from bot.reports.oncall_report import build_report
     from bot.reports.report_format import to_csv, to_markdown
     from bot.store import migrate

@@ -20,7 +20,7 @@ See docs/managers.md."""
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from bot.reports.cli_support import date_arg
+    from bot.cli.report_support import date_arg
 
     parser = sub.add_parser("rota", help="preview a rota (shifts, violations, gaps) and review an edit before merging",
                             description="Managers' rota tools.")
@@ -51,7 +51,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_preview(args: argparse.Namespace) -> int:
-    from bot.reports.cli_support import check_range, load_reviewable_or_exit, with_stored_covers, write_html
+    from bot.cli.report_support import check_range, load_reviewable_or_exit, with_stored_covers, write_html
     from bot.reports.diff import diff_configs
     from bot.reports.preview import build_preview
 

@@ -16,16 +16,11 @@ from slack_sdk import WebClient
 
 from bot.slack import modals, operations
 from bot.slack.blocks import ACTION_SUFFIX
+from bot.slack.button_values import parse_value
+from bot.slack.learning_commands import review_button
 from bot.slack.services import SlackServices
 
 SNOOZE = timedelta(hours=1)
-
-
-def parse_value(value: str, prefix: str) -> int:
-    head, _, tail = (value or "").partition(":")
-    if head != prefix or not tail.isdigit():
-        raise ValueError(f'expected a button value "{prefix}:<id>", got "{value}"')
-    return int(tail)
 
 
 def _message_header(body: dict[str, Any]) -> str:
@@ -138,8 +133,6 @@ def register(app: App, services: SlackServices) -> None:
     def review_action(done: bool) -> Callable[..., None]:
         def press(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
             ack()
-            from bot.slack.learning_commands import review_button
-
             services.after_ack(lambda: review_button(services, body, action, done=done), body)
         return press
 

@@ -1,4 +1,5 @@
-"""Argument and loading helpers shared by the ``rota``, ``report`` and ``calendar`` commands."""
+"""Argument and loading helpers shared by the ``rota``, ``report``, ``calendar`` and ``import`` commands
+(the managers' tools of :mod:`bot.reports`)."""
 
 from __future__ import annotations
 

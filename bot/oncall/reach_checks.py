@@ -6,14 +6,13 @@ from __future__ import annotations
 from datetime import time
 from typing import Any
 
-from bot.notify.rules import DEFAULT_RULES, PHONE_METHODS, effective_steps, loosened
+from bot.oncall.labor_rules import parse_window
+from bot.oncall.notification_rules import DEFAULT_RULES, PHONE_METHODS, effective_steps, loosened
 
 NIGHT = (time(6, 0), time(22, 0))  # a window reaching before 06:00 or after 22:00 local pages at night
 
 
 def _night_window(rotation: Any) -> str | None:
-    from bot.oncall.labor_rules import parse_window
-
     if not rotation.coverage:
         return "around the clock"
     for cover in rotation.coverage:

@@ -5,7 +5,7 @@ requests (their reasons: "dentist on Tuesday"), test pages, web-view links,
 alerts that opened no incident, exercises. Its events older than the cutoff
 lose their free text (summary and the free-text keys of their data) and the
 cover requests that ended before the cutoff lose their typed reason, the same
-way an incident's events do (:func:`bot.audit.purge.redacted_event`): each
+way an incident's events do (:func:`bot.purge.redaction.redacted_event`): each
 text keeps its salted hash, so the chain still verifies. Kept: who, when,
 which kind, which rotation and span, the rules and citations that refused a
 cover. A cover that is not over yet keeps its words, however old its proposal.
@@ -24,6 +24,8 @@ from sqlmodel import Session, select
 from bot.audit.tables import TimelineEvent
 from bot.audit.trail import REDACTED, append_event, chain_name
 from bot.clock import ensure_utc
+from bot.oncall.tables import CoverRequest
+from bot.purge.redaction import redacted_data, redacted_event
 
 KEPT_KINDS = frozenset({"config.version", "audit.purged", "exercise.recorded"})
 
@@ -38,9 +40,6 @@ def redact_global(session: Session, *, cutoff: datetime, now: datetime, retentio
                   dry_run: bool = False) -> list[int]:
     """Redact the free text of global-chain events from before ``cutoff`` (once) and the reasons of covers
     that ended before it; returns the redacted events' sequence numbers."""
-    from bot.audit.purge import redacted_data, redacted_event
-    from bot.oncall.tables import CoverRequest
-
     cutoff = ensure_utc(cutoff)
     seqs: list[int] = []
     query = (select(TimelineEvent).where(TimelineEvent.chain == chain_name(None), TimelineEvent.at < cutoff,

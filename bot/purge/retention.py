@@ -14,7 +14,7 @@ review draft's SHA-256. An incident whose follow-up actions are still open or
 deferred is kept until they are finished: the work it asked for still needs
 its words. The findings of tabletop exercises older than the retention period
 go too (:func:`bot.learning.exercises.redact_expired`), and so does the free text of other events outside
-incidents (cover reasons, test pages, links: :mod:`bot.audit.global_purge`).
+incidents (cover reasons, test pages, links: :mod:`bot.purge.global_chain`).
 
 The chain and everything kept stay verifiable: a redacted event keeps its
 ``content_digest`` and, for each text it lost, the salted leaf hash
@@ -29,16 +29,21 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import delete, func
 from sqlmodel import Session, select
 
 from bot.audit.digest import redact
 from bot.audit.evidence import EVIDENCE_TABLES, table_class
 from bot.audit.trail import REDACTED, append_event, events
 from bot.clock import ensure_utc
-
-FREE_TEXT_KEYS = frozenset({"title", "description", "summary", "reason", "note", "text", "error", "justification",
-                            "message", "handover_note", "why", "channel_name", "name", "impact", "cost"})
-
+from bot.deadlines.tables import Obligation
+from bot.incidents.tables import IdempotencyRecord, Incident
+from bot.learning.exercises import redact_expired
+from bot.learning.followups import ACTIVE
+from bot.learning.tables import FollowUp
+from bot.purge.global_chain import redact_global
+from bot.purge.redaction import personal_text, redacted_data, redacted_event
+from bot.scheduling.tables import Reminder
 
 @dataclass
 class PurgedIncident:
@@ -59,60 +64,7 @@ class PurgeReport:
     global_events: list[int] = field(default_factory=list)  # other global-chain events whose free text went
 
 
-def personal_text(table: str, column: str, text: str) -> str | None:
-    """The redacted form of ``text`` in ``table.column``, or None when it is kept as evidence."""
-    if column not in EVIDENCE_TABLES.get(table, ()) or not text or text == REDACTED:
-        return None
-    if table == "page":
-        from bot.oncall.paging import DECLINED
-
-        # Why the bot chose someone (rule, citation) stays as evidence; what a person typed when declining goes.
-        why, sep, _ = text.partition(DECLINED)
-        return f"{why}{DECLINED}{REDACTED}" if sep else None
-    return REDACTED
-
-
-def _last_key(path: str) -> str:
-    parts = [p for p in path.split("/") if p and not p.isdigit()]
-    return parts[-1] if parts else ""
-
-
-def _free_text(path: str, text: str) -> str | None:
-    return REDACTED if text and _last_key(path) in FREE_TEXT_KEYS and text != REDACTED else None
-
-
-def redacted_event(ev: Any) -> tuple[str, dict[str, Any], dict[str, str]]:
-    """The event's summary, data and redaction map once personal text is removed. Chained evidence rows follow
-    the table rules (:data:`bot.audit.evidence.EVIDENCE_TABLES`), other data the free-text keys."""
-    chain, seq, marks = ev.chain, ev.seq, dict(ev.redaction or {})
-    summary = redact(ev.summary, "/summary", chain, seq, lambda _p, t: REDACTED if t else None, marks)
-    data = dict(ev.data or {})
-    for key in list(data):
-        if key != "evidence":
-            data[key] = redact(data[key], f"/data/{key}", chain, seq, _free_text, marks)
-    entries = []
-    for i, entry in enumerate(data.get("evidence", []) or []):
-        if entry.get("row"):
-            row = dict(entry["row"])
-            for column, value in row.items():
-                base = f"/data/evidence/{i}/row/{column}"
-                row[column] = redact(value, base, chain, seq,
-                                     lambda _p, t, c=column: personal_text(entry["table"], c, t), marks)
-            entry = {**entry, "row": row}
-        entries.append(entry)
-    if "evidence" in data:
-        data["evidence"] = entries
-    return summary, data, marks
-
-
-def redacted_data(data: dict[str, Any]) -> dict[str, Any]:
-    """Legacy events (digest version 1): free text replaced, nothing kept to check it against."""
-    return redact(data, "", "", 0, _free_text, {})
-
-
 def _due(session: Session, cutoff: datetime) -> list[Any]:
-    from bot.incidents.tables import Incident
-
     return list(session.exec(select(Incident).where(Incident.status == "closed", Incident.closed_at < cutoff,
                                                     Incident.purged_at.is_(None))  # type: ignore[union-attr]
                              .order_by(Incident.number)).all())
@@ -120,8 +72,6 @@ def _due(session: Session, cutoff: datetime) -> list[Any]:
 
 def _held_until(session: Session, incident_id: int, now: datetime) -> datetime | None:
     """The latest retention end a legal duty sets on the incident's record, if it is still ahead."""
-    from bot.deadlines.tables import Obligation
-
     ends = [ensure_utc(r.retain_until) for r in session.exec(select(Obligation).where(
         Obligation.incident_id == incident_id, Obligation.retain_until.is_not(None))).all()]  # type: ignore[union-attr]
     latest = max(ends, default=None)
@@ -129,9 +79,6 @@ def _held_until(session: Session, incident_id: int, now: datetime) -> datetime |
 
 
 def _open_followups(session: Session, incident_id: int) -> bool:
-    from bot.learning.followups import ACTIVE
-    from bot.learning.tables import FollowUp
-
     return session.exec(select(FollowUp.id).where(FollowUp.incident_id == incident_id,
                                                   FollowUp.state.in_(ACTIVE))).first() is not None  # type: ignore[attr-defined]
 
@@ -150,8 +97,6 @@ def _redact_rows(session: Session, incident: Any) -> None:
                 if new is not None:
                     setattr(row, column, new)
             session.add(row)
-    from bot.scheduling.tables import Reminder
-
     def every_text(_path: str, text: str) -> str | None:
         return REDACTED if text and text != REDACTED else None
 
@@ -198,11 +143,7 @@ def purge(session: Session, *, retention_days: int, now: datetime, actor: str = 
         append_event(session, incident_id=incident.id, actor=actor, kind="audit.purged", at=now,
                      summary=f"free text redacted {retention_days} days after close",
                      data={"redacted_seqs": item.redacted_seqs, "retention_days": retention_days})
-    from bot.learning.exercises import redact_expired
-
     report.exercises = redact_expired(session, retention_days=retention_days, now=now, actor=actor, dry_run=dry_run)
-    from bot.audit.global_purge import redact_global
-
     report.global_events = redact_global(session, cutoff=report.cutoff, now=now, retention_days=retention_days,
                                          actor=actor, dry_run=dry_run)
     report.request_records = _forget_requests(session, report.cutoff, dry_run=dry_run)
@@ -212,10 +153,6 @@ def purge(session: Session, *, retention_days: int, now: datetime, actor: str = 
 def _forget_requests(session: Session, cutoff: datetime, *, dry_run: bool) -> int:
     """Stored results of requests older than the cutoff: only needed to answer retries, which come within
     minutes. Every request about an incident closed before the cutoff is older than the cutoff."""
-    from sqlalchemy import delete, func
-
-    from bot.incidents.tables import IdempotencyRecord
-
     old = IdempotencyRecord.created_at < cutoff  # type: ignore[operator]
     count = int(session.exec(select(func.count()).select_from(IdempotencyRecord).where(old)).one())
     if count and not dry_run:

@@ -1,0 +1,70 @@
+"""What the purge redacts in an event and in an evidence row: the typed-text columns each evidence table
+registers (:data:`bot.audit.evidence.EVIDENCE_TABLES`) and the free-text keys of other event data.
+
+A redacted text keeps its salted hash (:func:`bot.audit.digest.redact`), so the chain still verifies.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import bot.deadlines.tables  # noqa: F401  (each of these registers its evidence tables and their typed text)
+import bot.incidents.tables  # noqa: F401
+import bot.learning.tables  # noqa: F401
+import bot.oncall.tables  # noqa: F401
+from bot.audit.digest import redact
+from bot.audit.evidence import EVIDENCE_TABLES
+from bot.audit.trail import REDACTED
+from bot.oncall.paging import DECLINED
+
+FREE_TEXT_KEYS = frozenset({"title", "description", "summary", "reason", "note", "text", "error", "justification",
+                            "message", "handover_note", "why", "channel_name", "name", "impact", "cost"})
+
+
+def personal_text(table: str, column: str, text: str) -> str | None:
+    """The redacted form of ``text`` in ``table.column``, or None when it is kept as evidence."""
+    if column not in EVIDENCE_TABLES.get(table, ()) or not text or text == REDACTED:
+        return None
+    if table == "page":
+        # Why the bot chose someone (rule, citation) stays as evidence; what a person typed when declining goes.
+        why, sep, _ = text.partition(DECLINED)
+        return f"{why}{DECLINED}{REDACTED}" if sep else None
+    return REDACTED
+
+
+def _last_key(path: str) -> str:
+    parts = [p for p in path.split("/") if p and not p.isdigit()]
+    return parts[-1] if parts else ""
+
+
+def _free_text(path: str, text: str) -> str | None:
+    return REDACTED if text and _last_key(path) in FREE_TEXT_KEYS and text != REDACTED else None
+
+
+def redacted_event(ev: Any) -> tuple[str, dict[str, Any], dict[str, str]]:
+    """The event's summary, data and redaction map once personal text is removed. Chained evidence rows follow
+    the table rules (:data:`bot.audit.evidence.EVIDENCE_TABLES`), other data the free-text keys."""
+    chain, seq, marks = ev.chain, ev.seq, dict(ev.redaction or {})
+    summary = redact(ev.summary, "/summary", chain, seq, lambda _p, t: REDACTED if t else None, marks)
+    data = dict(ev.data or {})
+    for key in list(data):
+        if key != "evidence":
+            data[key] = redact(data[key], f"/data/{key}", chain, seq, _free_text, marks)
+    entries = []
+    for i, entry in enumerate(data.get("evidence", []) or []):
+        if entry.get("row"):
+            row = dict(entry["row"])
+            for column, value in row.items():
+                base = f"/data/evidence/{i}/row/{column}"
+                row[column] = redact(value, base, chain, seq,
+                                     lambda _p, t, c=column: personal_text(entry["table"], c, t), marks)
+            entry = {**entry, "row": row}
+        entries.append(entry)
+    if "evidence" in data:
+        data["evidence"] = entries
+    return summary, data, marks
+
+
+def redacted_data(data: dict[str, Any]) -> dict[str, Any]:
+    """Legacy events (digest version 1): free text replaced, nothing kept to check it against."""
+    return redact(data, "", "", 0, _free_text, {})
