@@ -29,7 +29,6 @@ from bot.deadlines.calendars import CalendarSpec
 from bot.deadlines.catalog import ObligationSpec, RegimeFile, regimes as catalog_regimes
 from bot.deadlines.delays import DelayNotice, check_notice
 from bot.deadlines.derivation import layered
-from bot.deadlines.incident_row import incident_row
 from bot.deadlines.ordering import open_predecessors
 from bot.deadlines.organisation import standing_facts
 from bot.deadlines.reminders import span
@@ -186,14 +185,23 @@ def _get(session: Session, obligation_row_id: int) -> Obligation:
     return row
 
 
-def mark_notified(session: Session, obligation_row_id: int, *, by: str, submitted_at: datetime, reference: str,
-                  evidence_url: str, at: datetime) -> Obligation:
-    """Record the actual submission; recompute the chained stages anchored on it."""
+def _of(session: Session, obligation_row_id: int, incident: Any) -> Obligation:
+    """The obligation row, which must be ``incident``'s."""
+    row = _get(session, obligation_row_id)
+    if row.incident_id != incident.id:
+        raise LookupError(f"obligation {obligation_row_id} belongs to incident id {row.incident_id}, not {incident.id}")
+    return row
+
+
+def mark_notified(session: Session, obligation_row_id: int, *, incident: Any, by: str, submitted_at: datetime,
+                  reference: str, evidence_url: str, at: datetime) -> Obligation:
+    """Record the actual submission; recompute the chained stages anchored on it (``incident``: the row's incident,
+    whose facts and triggers they read; the caller holds it)."""
     at, submitted_at = ensure_utc(at), ensure_utc(submitted_at)
     if submitted_at > at + _CLOCK_SKEW:
         raise ValueError(f"submission time {submitted_at:%Y-%m-%d %H:%M} UTC is in the future; "
                          "record it after the notification was actually sent")
-    row = _get(session, obligation_row_id)
+    row = _of(session, obligation_row_id, incident)
     if row.status == "not_required":
         raise ValueError(f"{row.obligation_id} was marked not required ({row.not_required_reason}); it cannot also be notified")
     first = [r.obligation_id for r in open_predecessors(_rows(session, row.incident_id), row)]
@@ -212,7 +220,7 @@ def mark_notified(session: Session, obligation_row_id: int, *, by: str, submitte
            data={"before": before, "submitted_at": _iso(submitted_at), "reference": row.reference,
                  "evidence_url": row.evidence_url, "late": bool(late), "sent_before": first})
     session.flush()
-    _recompute_dependents(session, row, actor=by, at=at)
+    _recompute_dependents(session, row, incident, actor=by, at=at)
     return row
 
 
@@ -240,9 +248,8 @@ def _anchored_on(row: Obligation) -> list[str]:
     return [a[len(SUBMITTED):] for a in anchors_of(spec.deadline) if a.startswith(SUBMITTED)]
 
 
-def _recompute_dependents(session: Session, changed: Obligation, *, actor: str, at: datetime,
+def _recompute_dependents(session: Session, changed: Obligation, incident: Any, *, actor: str, at: datetime,
                           why: str = "marked notified") -> None:
-    incident = incident_row(session, changed.incident_id)
     rows = _rows(session, changed.incident_id)
     by_id = {r.obligation_id: r for r in rows}
     queue = [changed.obligation_id]
@@ -303,17 +310,16 @@ def _reschedule(session: Session, row: Obligation, incident: Any, by_id: dict[st
     return True
 
 
-def record_delay(session: Session, obligation_row_id: int, *, delay: str, until: datetime, reference: str, by: str,
-                 at: datetime) -> Obligation:
+def record_delay(session: Session, obligation_row_id: int, *, incident: Any, delay: str, until: datetime,
+                 reference: str, by: str, at: datetime) -> Obligation:
     """Record a delay notice the law allows (e.g. SEC Item 1.05(c)); the due time moves within the law's limits."""
     at, until = ensure_utc(at), ensure_utc(until)
     reference = (reference or "").strip()
     if not reference:
         raise ValueError("expected the reference of the delay notice (e.g. the Attorney General's letter), got nothing")
-    row = _get(session, obligation_row_id)
+    row = _of(session, obligation_row_id, incident)
     if row.status not in UNRESOLVED_STATES or row.due_at is None:
         raise ValueError(f"{row.obligation_id} has no running deadline to delay (status {row.status})")
-    incident = incident_row(session, row.incident_id)
     by_id = {r.obligation_id: r for r in _rows(session, row.incident_id)}
     spec, ctx, facts = _context(row, incident, by_id)
     if not spec.delays:
@@ -338,7 +344,7 @@ def record_delay(session: Session, obligation_row_id: int, *, delay: str, until:
            data={"delay": notice.delay, "until": _iso(until), "reference": reference, "citation": kind.citation,
                  "changes": {"due_at": [_iso(before), _iso(due.at)]}})
     session.flush()
-    _recompute_dependents(session, row, actor=by, at=at, why="delayed by a recorded notice")
+    _recompute_dependents(session, row, incident, actor=by, at=at, why="delayed by a recorded notice")
     return row
 
 

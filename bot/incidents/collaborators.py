@@ -155,11 +155,11 @@ def obligations_of(session: Session, incident_id: int) -> list[Any]:
                              .order_by(Obligation.id)).all())
 
 
-def mark_notified(session: Session, obligation_id: int, *, by: str, submitted_at: datetime, reference: str,
-                  evidence_url: str, at: datetime) -> Any:
+def mark_notified(session: Session, incident: Incident, obligation_id: int, *, by: str, submitted_at: datetime,
+                  reference: str, evidence_url: str, at: datetime) -> Any:
     from bot.deadlines.tracker import mark_notified as run
 
-    return run(session, obligation_id, by=by, submitted_at=submitted_at, reference=reference,
+    return run(session, obligation_id, incident=incident, by=by, submitted_at=submitted_at, reference=reference,
                evidence_url=evidence_url, at=at)
 
 
@@ -176,11 +176,11 @@ def must_go_first(session: Session, row: Any) -> list[Any]:
     return open_predecessors(obligations_of(session, row.incident_id), row)
 
 
-def record_delay(session: Session, obligation_id: int, *, delay: str, until: datetime, reference: str, by: str,
-                 at: datetime) -> Any:
+def record_delay(session: Session, incident: Incident, obligation_id: int, *, delay: str, until: datetime,
+                 reference: str, by: str, at: datetime) -> Any:
     from bot.deadlines.tracker import record_delay as run
 
-    return run(session, obligation_id, delay=delay, until=until, reference=reference, by=by, at=at)
+    return run(session, obligation_id, incident=incident, delay=delay, until=until, reference=reference, by=by, at=at)
 
 
 def fact_catalog(config: Any) -> dict[str, str]:

@@ -44,7 +44,7 @@ def record_delay(ctx: Context, obligation_id: int, delay: str, until: datetime, 
         if until <= at - timedelta(minutes=5):
             raise InvalidRequest(f"expected a delay that ends in the future, got {until.isoformat()}")
         try:
-            updated = collaborators.record_delay(session, obligation_id, delay=delay, until=until, reference=reference,
+            updated = collaborators.record_delay(session, incident, obligation_id, delay=delay, until=until, reference=reference,
                                                  by=actor, at=at)
         except ValueError as exc:
             raise InvalidRequest(str(exc)) from None

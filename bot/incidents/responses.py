@@ -112,7 +112,7 @@ def mark_notified(ctx: Context, obligation_id: int, *, actor: str, key: str, ref
                                 f"{row.obligation_id} submitted at {submitted.isoformat()} but recorded only at "
                                 f"{at.isoformat()}, more than {int(tolerance.total_seconds() // 60)} minutes later")
         first = collaborators.must_go_first(session, row)
-        updated = collaborators.mark_notified(session, obligation_id, by=actor, submitted_at=submitted,
+        updated = collaborators.mark_notified(session, incident, obligation_id, by=actor, submitted_at=submitted,
                                               reference=reference, evidence_url=evidence_url, at=at)
         if approved is not None:
             append_event(session, incident_id=incident.id, actor=actor, kind="obligation.backdated", at=at,

@@ -42,7 +42,7 @@ def test_standing_facts_apply_to_incidents_and_to_rescheduled_stages(store, tmp_
         # relief to Mon 2026-03-09 12:00 CET = 11:00 UTC
         assert rows["dora.initial"].due_at == utc(2026, 3, 9, 11, 0)
         # submitted Mon 2026-03-09 10:00 UTC; intermediate + 72 h = Thu 2026-03-12 10:00 UTC (a working day)
-        mark_notified(s, rows["dora.initial"].id, by="U0LEGAL", submitted_at=utc(2026, 3, 9, 10), reference="R1",
+        mark_notified(s, rows["dora.initial"].id, incident=inc, by="U0LEGAL", submitted_at=utc(2026, 3, 9, 10), reference="R1",
                       evidence_url="", at=utc(2026, 3, 9, 10, 5))
         assert (rows["dora.intermediate"].due_at, rows["dora.intermediate"].estimated) == (utc(2026, 3, 12, 10), False)
         # final, estimated: Thu 2026-03-12 11:00 CET + 1 month = Sun 2026-04-12 11:00 CEST: a Sunday, so the

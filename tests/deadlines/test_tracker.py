@@ -59,7 +59,7 @@ def test_chained_stage_before_and_after_submission(store, shipped_config):
         recompute(s, shipped_config, inc, regimes=["dora"], actor="U0LEAD", why="declared", at=utc(2026, 3, 3, 11, 5))
         initial = _row(s, inc.id, "dora.initial")
         # submitted at 13:30 UTC, earlier than its 15:00 UTC due time
-        mark_notified(s, initial.id, by="U0LEGAL", submitted_at=utc(2026, 3, 3, 13, 30), reference="BAFIN-1",
+        mark_notified(s, initial.id, incident=inc, by="U0LEGAL", submitted_at=utc(2026, 3, 3, 13, 30), reference="BAFIN-1",
                       evidence_url="https://example.org/receipt", at=utc(2026, 3, 3, 13, 35))
         intermediate = _row(s, inc.id, "dora.intermediate")
         # now anchored on the actual submission: 13:30 UTC + 72 h = Fri 2026-03-06 13:30 UTC, no longer estimated
@@ -113,7 +113,7 @@ def test_marking_a_future_submission_is_refused(store, shipped_config):
         recompute(s, shipped_config, inc, regimes=["gdpr"], actor="U0LEAD", why="declared", at=utc(2026, 3, 3, 9, 5))
         row = _row(s, inc.id, "gdpr.authority")
         with pytest.raises(ValueError, match="in the future"):
-            mark_notified(s, row.id, by="U0DPO", submitted_at=utc(2026, 3, 3, 12), reference="", evidence_url="",
+            mark_notified(s, row.id, incident=inc, by="U0DPO", submitted_at=utc(2026, 3, 3, 12), reference="", evidence_url="",
                           at=utc(2026, 3, 3, 10))
         assert row.status == "open"
 

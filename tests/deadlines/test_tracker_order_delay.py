@@ -36,11 +36,11 @@ def test_attorney_general_delay_on_the_chain(store, shipped_config):
         assert row.due_at == utc(2026, 7, 8, 21, 30)
         # 31 days after 07-08 is too long for the first notice (Item 1.05(c): up to 30 days): refused, nothing changes.
         with pytest.raises(DelayRefused, match="at most 30 days"):
-            record_delay(s, row.id, delay="attorney_general", until=utc(2026, 8, 8, 21, 30), reference="DOJ-1",
+            record_delay(s, row.id, incident=inc, delay="attorney_general", until=utc(2026, 8, 8, 21, 30), reference="DOJ-1",
                          by="U0LEGAL", at=utc(2026, 7, 7, 12))
         assert row.due_at == utc(2026, 7, 8, 21, 30) and row.delays == []
         # Fri 2026-08-07 17:30 EDT (21:30 UTC) is within 30 days.
-        record_delay(s, row.id, delay="attorney_general", until=utc(2026, 8, 7, 21, 30), reference="DOJ-1",
+        record_delay(s, row.id, incident=inc, delay="attorney_general", until=utc(2026, 8, 7, 21, 30), reference="DOJ-1",
                      by="U0LEGAL", at=utc(2026, 7, 7, 12))
         assert row.due_at == utc(2026, 8, 7, 21, 30)
         assert "Item 1.05(c)" in row.reason and "DOJ-1" in row.reason
@@ -61,10 +61,10 @@ def test_delay_needs_a_reference_and_a_law_that_allows_it(store, shipped_config)
         recompute(s, shipped_config, inc, regimes=["gdpr"], actor="U0LEGAL", why="declared", at=utc(2026, 7, 1, 11))
         row = _row(s, inc.id, "gdpr.authority")
         with pytest.raises(ValueError, match="allows no delay"):
-            record_delay(s, row.id, delay="attorney_general", until=utc(2026, 7, 10), reference="X", by="U0LEGAL",
+            record_delay(s, row.id, incident=inc, delay="attorney_general", until=utc(2026, 7, 10), reference="X", by="U0LEGAL",
                          at=utc(2026, 7, 2))
         with pytest.raises(ValueError, match="reference"):
-            record_delay(s, row.id, delay="attorney_general", until=utc(2026, 7, 10), reference=" ", by="U0LEGAL",
+            record_delay(s, row.id, incident=inc, delay="attorney_general", until=utc(2026, 7, 10), reference=" ", by="U0LEGAL",
                          at=utc(2026, 7, 2))
 
 
@@ -77,7 +77,7 @@ def test_consumer_notice_sent_before_the_attorney_general_is_recorded(store, shi
         residents, ag = _row(s, inc.id, "us_state_md.residents"), _row(s, inc.id, "us_state_md.attorney_general")
         # Residents due 45 days after Mon 2026-06-01 = Thu 07-16 end of day EDT = 07-17 03:59:59 UTC; the AG no later.
         assert ag.due_at == residents.due_at == utc(2026, 7, 17, 3, 59, 59) and ag.estimated
-        mark_notified(s, residents.id, by="U0LEGAL", submitted_at=utc(2026, 6, 20, 14), reference="letters",
+        mark_notified(s, residents.id, incident=inc, by="U0LEGAL", submitted_at=utc(2026, 6, 20, 14), reference="letters",
                       evidence_url="", at=utc(2026, 6, 20, 15))
         notified = [e for e in events(s, inc.id) if e.kind == "obligation.notified"][-1]
         assert notified.data["sent_before"] == ["us_state_md.attorney_general"]
