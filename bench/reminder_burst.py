@@ -46,7 +46,7 @@ from sqlmodel import func, select  # noqa: E402
 
 from bot.clock import SystemClock  # noqa: E402
 from bot.incidents.tables import ChecklistTask, Incident  # noqa: E402
-from bot.scheduling.tables import Reminder  # noqa: E402
+from bot.outbox.tables import Reminder  # noqa: E402
 from bot.slack.double import SlackDouble  # noqa: E402
 from bot.store import migrate  # noqa: E402
 from bot.store.database import Store  # noqa: E402

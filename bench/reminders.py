@@ -42,7 +42,7 @@ from bot.config.loader import Config, ConfigPaths  # noqa: E402
 from bot.incidents.tables import ChecklistTask, Incident  # noqa: E402
 from bot.ports import Notice  # noqa: E402
 from bot.scheduling.scheduler import ReminderScheduler  # noqa: E402
-from bot.scheduling.tables import Reminder  # noqa: E402
+from bot.outbox.tables import Reminder  # noqa: E402
 from bot.store import migrate  # noqa: E402
 from bot.store.database import Store, database_url  # noqa: E402
 

@@ -88,7 +88,7 @@ def earliest_pending(world: DrillWorld) -> datetime | None:
     from sqlmodel import func, select
 
     from bot.notify.tables import Notification
-    from bot.scheduling.tables import Reminder
+    from bot.outbox.tables import Reminder
 
     with world.store.session() as s:
         due = [s.exec(select(func.min(Reminder.next_attempt_at)).where(Reminder.state == "pending")).one(),

@@ -43,7 +43,7 @@ from bot.learning.followups import ACTIVE
 from bot.learning.tables import FollowUp
 from bot.purge.global_chain import redact_global
 from bot.purge.redaction import personal_text, redacted_data, redacted_event
-from bot.scheduling.tables import Reminder
+from bot.outbox.tables import Reminder
 
 @dataclass
 class PurgedIncident:

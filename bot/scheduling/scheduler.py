@@ -53,7 +53,8 @@ from bot.scheduling import jobs, runtime
 from bot.scheduling.delivery import Dispatcher
 from bot.scheduling.leader import LeaderLock, leader_lock_for, worker_alive, worker_lock_for
 from bot.scheduling.stuck_rows import StuckRows
-from bot.scheduling.tables import JOBS_TABLE, Reminder
+from bot.outbox.tables import Reminder
+from bot.scheduling.tables import JOBS_TABLE
 from bot.scheduling.wanted import ReminderKind
 from bot.scheduling.worker import OutboxWorker
 from bot.store.database import Store

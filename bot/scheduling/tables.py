@@ -2,20 +2,13 @@
 
 ``apscheduler_jobs`` is identical to the table APScheduler's ``SQLAlchemyJobStore``
 creates.  The outbox rows themselves (:class:`~bot.outbox.tables.Reminder`) are
-data below the domain and live in :mod:`bot.outbox.tables`; their names are
-re-exported here only for the modules that still import them from here
-(``bot.audit``, ``bot.scheduling.scheduler``, ``bot.drill.world``): import them
-from ``bot.outbox.tables``.
+data below the domain and live in :mod:`bot.outbox.tables`.
 """
 
 from __future__ import annotations
 
 from sqlalchemy import Column, Float, LargeBinary, Table, Unicode
 from sqlmodel import SQLModel
-
-from bot.outbox.tables import (  # noqa: F401  (re-exported, see above)
-    EFFECT_KINDS, OPEN_STATES, REMINDER_KINDS, REMINDER_STATES, Reminder,
-)
 
 JOBS_TABLE = "apscheduler_jobs"
 
