@@ -216,7 +216,9 @@ def _setup(args, work: Path, fresh: bool):
     from bot.incidents.service import IncidentService
     from bot.store import migrate
     from bot.store.database import Store, make_engine
+    from bot.store.schema import map_everything
 
+    map_everything()  # as `serve` and the `scheduler` worker do at start (and with it bot.outbox.resync provided)
     config, issues = collect(ConfigPaths(work / "config", ROOT / "playbooks"))
     assert config is not None, issues
     engine = make_engine(args.database_url or f"sqlite:///{work / 'bench.db'}")
