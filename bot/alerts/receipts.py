@@ -27,9 +27,10 @@ from __future__ import annotations
 import contextlib
 import threading
 import weakref
+from datetime import datetime
 from typing import Any, Iterable
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -37,7 +38,7 @@ from sqlmodel import Session
 from bot.alerts.batch import Receipt
 from bot.alerts.events import AlertEvent
 from bot.alerts.tables import AlertProgress, AlertReceipt
-from bot.store.database import READ_ONLY, after_commit
+from bot.store.database import READ_ONLY, after_commit, vacuum_sqlite
 from bot.store.write_turns import write_turns_for
 
 _RECEIPTS = AlertReceipt.__table__  # type: ignore[attr-defined]
@@ -78,19 +79,43 @@ class Receipts:
     def of(cls, store: Any) -> "Receipts":
         """The store's receipts: on SQLite the inbox file is opened (created, checked, and the receipts left in
         the main database adopted) on first use, and the store's sessions see ``AlertReceipt`` there."""
+        found = cls.of_engine(store.engine)
+        if found.inbox is not None:
+            store.binds[AlertReceipt] = found.inbox
+        return found
+
+    @classmethod
+    def of_engine(cls, main: Engine) -> "Receipts":
+        """The receipts of the main database ``main`` (what :meth:`of` finds, without a store)."""
         with cls._creating:
-            found = cls._by_engine.get(store.engine)
+            found = cls._by_engine.get(main)
             if found is None:
                 inbox = None
-                if store.engine.dialect.name == "sqlite":
+                if main.dialect.name == "sqlite":
                     from bot.alerts.inbox_file import adopt_main_receipts, open_inbox
 
-                    inbox = open_inbox(store.engine)
-                    adopt_main_receipts(store.engine, inbox)
-                found = cls._by_engine[store.engine] = cls(store.engine, inbox)
-            if found.inbox is not None:
-                store.binds[AlertReceipt] = found.inbox
+                    inbox = open_inbox(main)
+                    adopt_main_receipts(main, inbox)
+                found = cls._by_engine[main] = cls(main, inbox)
             return found
+
+    def forget_triaged(self, before: datetime, *, dry_run: bool = False) -> int:
+        """Delete the receipts received before ``before`` whose triage is finished (the retention purge): they
+        repeat the alerts' words, and what triage made of them is on the chain.  A receipt not triaged yet, or
+        triaged but not yet marked so here (a crash before the copy), is kept.  Returns how many."""
+        where = (_R.state == "triaged") & (_R.received_at < before)
+        with self.write_lock or contextlib.nullcontext(), self.engine.begin() as conn:
+            count = int(conn.execute(select(func.count()).select_from(_RECEIPTS).where(where)).scalar_one())
+            if count and not dry_run:
+                conn.execute(delete(_RECEIPTS).where(where))
+        return count
+
+    def reclaim(self) -> None:
+        """After a purge on SQLite: the deleted receipts' text leaves the inbox file too (VACUUM)."""
+        if self.inbox is None or self.inbox.url.database in (None, "", ":memory:"):
+            return
+        with self.write_lock or contextlib.nullcontext():
+            vacuum_sqlite(self.inbox)
 
     @property
     def own_file(self) -> bool:

@@ -18,7 +18,9 @@ from bot.audit.trail import REDACTED
 from bot.oncall.paging import DECLINED
 
 FREE_TEXT_KEYS = frozenset({"title", "description", "summary", "reason", "note", "text", "error", "justification",
-                            "message", "handover_note", "why", "channel_name", "name", "impact", "cost"})
+                            "message", "handover_note", "why", "channel_name", "name", "impact", "cost", "link"})
+# Every text inside these is a sender's words: an alert's labels and details (names, hosts, customers).
+FREE_TEXT_CONTAINERS = frozenset({"labels", "details"})
 
 
 def personal_text(table: str, column: str, text: str) -> str | None:
@@ -32,13 +34,10 @@ def personal_text(table: str, column: str, text: str) -> str | None:
     return REDACTED
 
 
-def _last_key(path: str) -> str:
-    parts = [p for p in path.split("/") if p and not p.isdigit()]
-    return parts[-1] if parts else ""
-
-
 def _free_text(path: str, text: str) -> str | None:
-    return REDACTED if text and _last_key(path) in FREE_TEXT_KEYS and text != REDACTED else None
+    keys = [p for p in path.split("/") if p and not p.isdigit()]
+    typed = (keys[-1] if keys else "") in FREE_TEXT_KEYS or any(k in FREE_TEXT_CONTAINERS for k in keys[:-1])
+    return REDACTED if text and typed and text != REDACTED else None
 
 
 def redacted_event(ev: Any) -> tuple[str, dict[str, Any], dict[str, str]]:

@@ -14,7 +14,8 @@ review draft's SHA-256. An incident whose follow-up actions are still open or
 deferred is kept until they are finished: the work it asked for still needs
 its words. The findings of tabletop exercises older than the retention period
 go too (:func:`bot.learning.exercises.redact_expired`), and so does the free text of other events outside
-incidents (cover reasons, test pages, links: :mod:`bot.purge.global_chain`).
+incidents (cover reasons, test pages, links: :mod:`bot.purge.global_chain`) and the alerts' own words
+(triaged receipts, resolved groups: :mod:`bot.purge.alert_intake`).
 
 The chain and everything kept stay verifiable: a redacted event keeps its
 ``content_digest`` and, for each text it lost, the salted leaf hash
@@ -41,6 +42,7 @@ from bot.incidents.tables import IdempotencyRecord, Incident
 from bot.learning.exercises import redact_expired
 from bot.learning.followups import ACTIVE
 from bot.learning.tables import FollowUp
+from bot.purge.alert_intake import redact_groups
 from bot.purge.global_chain import redact_global
 from bot.purge.redaction import personal_text, redacted_data, redacted_event
 from bot.outbox.tables import Reminder
@@ -62,6 +64,8 @@ class PurgeReport:
     held_for_followups: list[int] = field(default_factory=list)  # incidents with follow-ups still open or deferred
     exercises: list[int] = field(default_factory=list)  # global-chain events of exercises whose findings went
     global_events: list[int] = field(default_factory=list)  # other global-chain events whose free text went
+    alert_receipts: int = 0  # triaged alert receipts received before the cutoff, deleted (after: forget_receipts)
+    alert_groups: list[int] = field(default_factory=list)  # alert groups resolved before the cutoff, words cleared
 
 
 def _due(session: Session, cutoff: datetime) -> list[Any]:
@@ -147,6 +151,7 @@ def purge(session: Session, *, retention_days: int, now: datetime, actor: str = 
     report.global_events = redact_global(session, cutoff=report.cutoff, now=now, retention_days=retention_days,
                                          actor=actor, dry_run=dry_run)
     report.request_records = _forget_requests(session, report.cutoff, dry_run=dry_run)
+    report.alert_groups = redact_groups(session, cutoff=report.cutoff, dry_run=dry_run)
     return report
 
 

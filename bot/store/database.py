@@ -133,6 +133,16 @@ def after_commit(session: Session, callback) -> None:
     session.info.setdefault(_AFTER_COMMIT, []).append(callback)
 
 
+def vacuum_sqlite(engine: Engine) -> None:
+    """Move an SQLite file's WAL into it and VACUUM it: text deleted or redacted leaves the file."""
+    raw = engine.raw_connection()
+    try:
+        for statement in ("PRAGMA wal_checkpoint(TRUNCATE)", "VACUUM", "PRAGMA wal_checkpoint(TRUNCATE)"):
+            raw.driver_connection.execute(statement)
+    finally:
+        raw.close()
+
+
 class Store:
     """The database behind the bot: an engine plus unit-of-work sessions."""
 
@@ -175,12 +185,7 @@ class Store:
             with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
                 conn.exec_driver_sql("VACUUM")
             return
-        raw = self.engine.raw_connection()
-        try:
-            for statement in ("PRAGMA wal_checkpoint(TRUNCATE)", "VACUUM", "PRAGMA wal_checkpoint(TRUNCATE)"):
-                raw.driver_connection.execute(statement)
-        finally:
-            raw.close()
+        vacuum_sqlite(self.engine)
 
     def dispose(self) -> None:
         for engine in {self.engine, *self.binds.values()}:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from bot.alerts.receipts import Receipts
+from bot.purge.alert_intake import forget_receipts
 from bot.purge.retention import purge
 from bot.cli.common import add_config_args, load_or_exit
 from bot.clock import SystemClock
@@ -31,8 +33,11 @@ def run(args: argparse.Namespace) -> int:
             report = purge(s, retention_days=days, now=SystemClock().now(), dry_run=args.dry_run)
             if args.dry_run:
                 s.rollback()
-        if not args.dry_run and (report.incidents or report.exercises or report.global_events):
+        report.alert_receipts = forget_receipts(store.engine, cutoff=report.cutoff, dry_run=args.dry_run)
+        if not args.dry_run and (report.incidents or report.exercises or report.global_events or report.alert_groups):
             store.reclaim()  # the redacted text leaves the database files too (VACUUM)
+        if not args.dry_run and report.alert_receipts:
+            Receipts.of_engine(store.engine).reclaim()  # and the deleted receipts the SQLite inbox file
     finally:
         store.dispose()
     verb = "would redact" if args.dry_run else "redacted"
@@ -51,5 +56,8 @@ def run(args: argparse.Namespace) -> int:
     if report.global_events:
         print(f"  outside incidents (covers, test pages, links, alerts): {verb} "
               f"{len(report.global_events)} event(s) before the cutoff")
+    if report.alert_groups or report.alert_receipts:
+        print(f"  alert intake: {verb} the words of {len(report.alert_groups)} alert group(s) resolved before the cutoff; "
+              f"{verb.replace('redact', 'delete')} {report.alert_receipts} triaged alert receipt(s)")
     print(f"  {verb.replace('redact', 'delete')} {report.request_records} stored request result(s) older than the cutoff")
     return 0
