@@ -20,7 +20,7 @@ from sqlmodel import Session, select
 
 from bot.alerts.config import AlertsFile, Heartbeat
 from bot.alerts.events import AlertEvent
-from bot.alerts.receipts import Receipts
+from bot.alerts.receipts import Receipts, new_receipt
 from bot.alerts.tables import HeartbeatState
 from bot.clock import ensure_utc
 
@@ -47,8 +47,7 @@ def _state(session: Session, hb_id: str, now: datetime) -> HeartbeatState:
 
 
 def _receipt(store, session: Session, event: AlertEvent, now: datetime) -> None:
-    Receipts.of(store).add(session, {"source": SOURCE, "format": "heartbeat", "received_at": now,
-                                     "events": [event.to_json()], "done": 0, "state": "accepted", "triaged_at": None})
+    Receipts.of(store).add(session, new_receipt(SOURCE, "heartbeat", now, [event]))
 
 
 def beat(store, hb: Heartbeat, now: datetime) -> bool:

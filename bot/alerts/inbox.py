@@ -21,7 +21,7 @@ from typing import Any, Callable, Mapping
 from bot.alerts.events import BadAlert
 from bot.alerts.formats import PARSERS
 from bot.alerts.group_commit import GroupCommit
-from bot.alerts.receipts import Receipts
+from bot.alerts.receipts import Receipts, new_receipt
 from bot.alerts.sources import Sources, Unauthorized
 from bot.alerts.tables import AlertReceipt
 from bot.clock import Clock, ensure_utc
@@ -112,6 +112,5 @@ class Inbox:
     def _store(self, source: str, fmt: str, events: list) -> Accepted:
         # One Core row, committed before the answer, in one transaction with the rows of the requests waiting
         # at the same time (group commit; the ORM's unit of work would double the cost per alert).
-        row = {"source": source, "format": fmt, "received_at": ensure_utc(self.clock.now()),
-               "events": [e.to_json() for e in events], "done": 0, "state": "accepted", "triaged_at": None}
+        row = new_receipt(source, fmt, ensure_utc(self.clock.now()), events)
         return Accepted(self._receipts.store(row), source, tuple(e.key for e in events))

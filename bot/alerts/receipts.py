@@ -72,8 +72,8 @@ class Receipts:
         self.engine = inbox if inbox is not None else main  # where the intake inserts
         self.write_lock = write_turns_for(inbox) if inbox is not None else None  # taken around each inbox write
         # An in-memory inbox is one connection shared by the threads: its reads take the writers' turn too.
-        in_memory = inbox is not None and inbox.url.database in (None, "", ":memory:")
-        self._reading = self.write_lock if in_memory else contextlib.nullcontext()
+        self._in_memory = inbox is not None and inbox.url.database in (None, "", ":memory:")
+        self._reading = self.write_lock if self._in_memory else contextlib.nullcontext()
 
     @classmethod
     def of(cls, store: Any) -> "Receipts":
@@ -112,7 +112,7 @@ class Receipts:
 
     def reclaim(self) -> None:
         """After a purge on SQLite: the deleted receipts' text leaves the inbox file too (VACUUM)."""
-        if self.inbox is None or self.inbox.url.database in (None, "", ":memory:"):
+        if self.inbox is None or self._in_memory:
             return
         with self.write_lock or contextlib.nullcontext():
             vacuum_sqlite(self.inbox)
@@ -125,9 +125,7 @@ class Receipts:
         """The oldest ``limit`` receipts not triaged yet, in order, their events parsed (``session``: the main
         database's)."""
         if self.inbox is None:
-            rows = session.execute(_WAITING, {"limit": limit}).all()
-            return [Receipt(r.id, r.source, r.format, [AlertEvent.from_json(e) for e in r.events], r.done, r.state)
-                    for r in rows]
+            return [_parsed(r, r.done) for r in session.execute(_WAITING, {"limit": limit}).all()]
         with self._reading, self.inbox.connect().execution_options(**READ_ONLY) as conn:
             rows = conn.execute(_WAITING, {"limit": limit}).all()
         progress = {p.receipt_id: p for p in session.execute(_READ_PROGRESS, {"ids": [r.id for r in rows]})} \
@@ -135,13 +133,8 @@ class Receipts:
         finished = [progress[r.id] for r in rows if r.id in progress and progress[r.id].state != "accepted"]
         if finished:  # triaged, but a crash came before the copy to the inbox: copied now
             self.copy_to_inbox([_params(p.receipt_id, p.done, p.state, p.triaged_at) for p in finished])
-        out = []
-        for r in rows:
-            p = progress.get(r.id)
-            if p is None or p.state == "accepted":
-                out.append(Receipt(r.id, r.source, r.format, [AlertEvent.from_json(e) for e in r.events],
-                                   p.done if p is not None else r.done, "accepted"))
-        return out
+        return [_parsed(r, r.done if p is None else p.done) for r in rows
+                if (p := progress.get(r.id)) is None or p.state == "accepted"]
 
     def lock_progress(self, session: Session, receipts: Iterable[Receipt]) -> None:
         """Read (and on PostgreSQL lock) the receipts' progress again: another worker may have triaged them."""
@@ -186,6 +179,17 @@ class Receipts:
         assert self.write_lock is not None
         with self.write_lock, self.inbox.begin() as conn:
             conn.execute(_RECEIPTS.insert(), row)
+
+
+def new_receipt(source: str, fmt: str, received_at: datetime, events: Iterable[AlertEvent]) -> dict[str, Any]:
+    """The row of a receipt just accepted (nothing triaged yet)."""
+    return {"source": source, "format": fmt, "received_at": received_at, "events": [e.to_json() for e in events],
+            "done": 0, "state": "accepted", "triaged_at": None}
+
+
+def _parsed(row: Any, done: int) -> Receipt:
+    """A receipt still waiting, its events parsed, ``done`` of them triaged."""
+    return Receipt(row.id, row.source, row.format, [AlertEvent.from_json(e) for e in row.events], done, "accepted")
 
 
 def _params(rid: int, done: int, state: str, triaged_at: Any) -> dict[str, Any]:
