@@ -151,7 +151,8 @@ def purge(session: Session, *, retention_days: int, now: datetime, actor: str = 
     report.global_events = redact_global(session, cutoff=report.cutoff, now=now, retention_days=retention_days,
                                          actor=actor, dry_run=dry_run)
     report.request_records = _forget_requests(session, report.cutoff, dry_run=dry_run)
-    report.alert_groups = redact_groups(session, cutoff=report.cutoff, dry_run=dry_run)
+    report.alert_groups = redact_groups(session, cutoff=report.cutoff, now=now, retention_days=retention_days,
+                                        actor=actor, dry_run=dry_run)
     return report
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from bot.alerts.receipts import Receipts
 from bot.alerts.tables import AlertGroup, AlertReceipt
+from bot.audit.tables import TimelineEvent
 from bot.audit.trail import REDACTED, verify_chain
 from bot.purge.alert_intake import forget_receipts
 from bot.purge.retention import purge
@@ -46,9 +47,9 @@ def test_purge_clears_the_alerts_words_and_keeps_what_was_decided(store, page_co
     with store.session() as s:
         report = purge(s, retention_days=30, now=world.clock.now())
     # Received 31 days ago, triaged: all three receipts go (what triage made of them is on the chain).
-    assert forget_receipts(store.engine, cutoff=report.cutoff, dry_run=True) == 3
+    assert forget_receipts(store, cutoff=report.cutoff, now=world.clock.now(), retention_days=30, dry_run=True) == 3
     assert _receipts(store) == 3  # a dry run deletes nothing
-    assert forget_receipts(store.engine, cutoff=report.cutoff, dry_run=False) == 3
+    assert forget_receipts(store, cutoff=report.cutoff, now=world.clock.now(), retention_days=30, dry_run=False) == 3
     assert _receipts(store) == 0
     assert report.alert_groups == [fired.group]
     with store.session() as s:
@@ -59,6 +60,10 @@ def test_purge_clears_the_alerts_words_and_keeps_what_was_decided(store, page_co
         assert (kept.status, kept.alerts, kept.resolved_by) == ("resolved", 1, "source:scripts")
         assert [g.summary for g in groups.values() if g.id != fired.group] == ["Disk 90% on build-7"]
         assert verify_chain(s, None).ok
+        # Both steps are on the chain: which groups lost their words, how many receipts went.
+        purged = [e.data for e in s.exec(select(TimelineEvent).where(TimelineEvent.kind == "audit.purged")).scalars()]
+        assert {"alert_groups": [fired.group]}.items() <= next(d for d in purged if "alert_groups" in d).items()
+        assert next(d for d in purged if "alert_receipts" in d)["alert_receipts"] == 3
     store.reclaim()
     Receipts.of(store).reclaim()
     if store.dialect == "sqlite":

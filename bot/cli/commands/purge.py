@@ -27,13 +27,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     config = load_or_exit(args)
     days = config.settings.retention_days
-    store = Store.connect()
+    store, now = Store.connect(), SystemClock().now()
     try:
         with store.session() as s:
-            report = purge(s, retention_days=days, now=SystemClock().now(), dry_run=args.dry_run)
+            report = purge(s, retention_days=days, now=now, dry_run=args.dry_run)
             if args.dry_run:
                 s.rollback()
-        report.alert_receipts = forget_receipts(store.engine, cutoff=report.cutoff, dry_run=args.dry_run)
+        report.alert_receipts = forget_receipts(store, cutoff=report.cutoff, now=now, retention_days=days,
+                                                dry_run=args.dry_run)
         if not args.dry_run and (report.incidents or report.exercises or report.global_events or report.alert_groups):
             store.reclaim()  # the redacted text leaves the database files too (VACUUM)
         if not args.dry_run and report.alert_receipts:
