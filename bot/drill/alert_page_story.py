@@ -24,6 +24,7 @@ from bot.drill.running import RunningDrill
 from bot.drill.transcript import in_zone, render
 from bot.drill.world import earliest_pending
 from bot.oncall.tables import Page
+from bot.slack.replies import local
 
 ACK_AFTER = timedelta(minutes=4)  # the paged person reads the page and acknowledges it
 RESOLVED_AFTER = timedelta(minutes=40)  # after the acknowledgement the problem is fixed and the source says so
@@ -102,8 +103,6 @@ class AlertPageStory:
             return group
 
     def _say(self, what: str) -> None:
-        from bot.slack.replies import local
-
         print(f"[{local(self.world.clock.now(), self.zone)}] {in_zone(what, self.zone)}", file=self.drill.out,
               flush=True)
 
