@@ -17,9 +17,9 @@ next pass reads those receipts again, finds them triaged in ``alert_progress``
 and copies the progress then.  No high-water mark: each receipt's progress is
 its own row.
 
-Triage calls the same four methods on both: :meth:`Receipts.waiting`,
+Triage calls the same methods on both: :meth:`Receipts.waiting`,
 :meth:`Receipts.lock_progress`, :meth:`Receipts.write_progress` and, for the
-heartbeats, :meth:`Receipts.add`.
+heartbeats, :meth:`Receipts.add` and :meth:`Receipts.stored`.
 """
 
 from __future__ import annotations
@@ -169,16 +169,34 @@ class Receipts:
         with self.write_lock, self.inbox.begin() as conn:
             conn.execute(_UPDATE_RECEIPTS, rows)
 
-    def add(self, session: Session, row: dict[str, Any]) -> None:
+    def add(self, session: Session, row: dict[str, Any], *, key: str) -> None:
         """Store a receipt made by the bot itself (a heartbeat's alert) with the change in ``session`` that
-        caused it.  PostgreSQL: in that transaction.  SQLite: committed in the inbox before it (the caller's
-        transaction is still open), so a crash between the two repeats the alert rather than losing it."""
+        caused it; ``key`` names it (e.g. the heartbeat and the beat its miss counts from).  PostgreSQL: in that
+        transaction, so both or neither are stored.  SQLite: committed in the inbox before that transaction
+        (which is still open), unless a receipt with that key is there already: the caller's transaction
+        rolled back, or the process died, after this commit and before its own, and the caller is repeating
+        it; the receipt is then not stored twice (:meth:`stored` says so to a caller whose own record was lost).
+        """
         if self.inbox is None:
             session.add(AlertReceipt(**row))
             return
+        from bot.alerts.inbox_file import INBOX_RECEIPTS
+
         assert self.write_lock is not None
+        statement = sqlite_insert(INBOX_RECEIPTS).on_conflict_do_nothing(index_elements=["dedup_key"])
         with self.write_lock, self.inbox.begin() as conn:
-            conn.execute(_RECEIPTS.insert(), row)
+            conn.execute(statement, {**row, "dedup_key": key})
+
+    def stored(self, key: str) -> bool:
+        """SQLite: is the bot's own receipt ``key`` in the inbox (committed there, whatever became of the main
+        transaction that wrote it)?  PostgreSQL: always False (the main transaction's record decides alone)."""
+        if self.inbox is None:
+            return False
+        from bot.alerts.inbox_file import INBOX_RECEIPTS
+
+        with self._reading, self.inbox.connect().execution_options(**READ_ONLY) as conn:
+            return conn.execute(select(INBOX_RECEIPTS.c.id).where(INBOX_RECEIPTS.c.dedup_key == key)).first() \
+                is not None
 
 
 def new_receipt(source: str, fmt: str, received_at: datetime, events: Iterable[AlertEvent]) -> dict[str, Any]:
