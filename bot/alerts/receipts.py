@@ -27,17 +27,19 @@ from __future__ import annotations
 import contextlib
 import threading
 import weakref
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Iterable
 
 from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
 
 from bot.alerts.batch import Receipt
 from bot.alerts.events import AlertEvent
 from bot.alerts.tables import AlertProgress, AlertReceipt
+from bot.clock import ensure_utc
 from bot.store.database import READ_ONLY, after_commit, vacuum_sqlite
 from bot.store.write_turns import write_turns_for
 
@@ -68,7 +70,7 @@ class Receipts:
     _creating = threading.Lock()
 
     def __init__(self, main: Engine, inbox: Engine | None) -> None:
-        self.inbox = inbox
+        self.main, self.inbox = main, inbox
         self.engine = inbox if inbox is not None else main  # where the intake inserts
         self.write_lock = write_turns_for(inbox) if inbox is not None else None  # taken around each inbox write
         # An in-memory inbox is one connection shared by the threads: its reads take the writers' turn too.
@@ -109,6 +111,15 @@ class Receipts:
             if count and not dry_run:
                 conn.execute(delete(_RECEIPTS).where(where))
         return count
+
+    def waiting_before(self, before: datetime) -> "Waiting":
+        """The receipts received before ``before`` that triage has not finished: the purge keeps them."""
+        if self.inbox is None:
+            with self.engine.connect() as conn:
+                return waiting_before(conn, None, before)
+        with self._reading, self.inbox.connect().execution_options(**READ_ONLY) as receipts, \
+                self.main.connect() as progress:
+            return waiting_before(receipts, progress, before)
 
     def reclaim(self) -> None:
         """After a purge on SQLite: the deleted receipts' text leaves the inbox file too (VACUUM)."""
@@ -197,6 +208,27 @@ class Receipts:
         with self._reading, self.inbox.connect().execution_options(**READ_ONLY) as conn:
             return conn.execute(select(INBOX_RECEIPTS.c.id).where(INBOX_RECEIPTS.c.dedup_key == key)).first() \
                 is not None
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """Receipts not triaged yet: how many, and when the oldest was received."""
+
+    count: int
+    oldest: datetime | None
+
+
+def waiting_before(receipts: Connection, progress: Connection | None, before: datetime) -> Waiting:
+    """The receipts received before ``before`` that triage has not finished (``receipts``: where they are;
+    ``progress``: on SQLite, the main database, whose ``alert_progress`` may say a receipt is triaged before the
+    inbox copy does).  Used by the purge, which keeps them, and by ``incident-bot check`` (a stuck triage)."""
+    rows = receipts.execute(select(_R.id, _R.received_at).where((_R.state == "accepted") & (_R.received_at < before))
+                            .order_by(_R.id)).all()
+    if rows and progress is not None:
+        finished = {rid for (rid,) in progress.execute(
+            select(_P.receipt_id).where((_P.receipt_id >= rows[0].id) & (_P.state != "accepted")))}
+        rows = [r for r in rows if r.id not in finished]
+    return Waiting(len(rows), min(ensure_utc(r.received_at) for r in rows) if rows else None)
 
 
 def new_receipt(source: str, fmt: str, received_at: datetime, events: Iterable[AlertEvent]) -> dict[str, Any]:
