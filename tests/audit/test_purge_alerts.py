@@ -1,6 +1,7 @@
 """The retention purge clears the alerts' own words: the triaged receipts go, resolved groups and groups
-never resolved but not alerted since the cutoff lose summary, labels and link, and with the global chain's redaction the name is nowhere left (on SQLite not even in the
-bytes of the main file or of the inbox file), while the chain still verifies."""
+never resolved but not alerted since the cutoff lose summary, labels and link, and with the global chain's
+redaction the name is nowhere left (on SQLite not even in the bytes of the main file or of the inbox file),
+while the chain still verifies. Receipts triage has not finished are kept, and the purge says so."""
 
 from __future__ import annotations
 
