@@ -18,9 +18,11 @@ and the monitor's state are one transaction.  On SQLite the receipt is
 committed in the inbox file before the main transaction
 (:meth:`~bot.alerts.receipts.Receipts.add`); if that transaction then rolls
 back or the process dies, the next check finds the same miss, the same key,
-and the second write is a no-op, and a beat that finds the monitor not missed
-but the miss's trigger in the inbox stores the resolve all the same (else that
-alert would stay open).  ``tests/alerts/test_heartbeat_failures.py``.
+and the second write is a no-op; a beat that finds the monitor not missed but
+the miss's trigger in the inbox stores the resolve all the same (else that
+alert would stay open); and a check that finds the monitor missed but the
+miss's resolve in the inbox records that beat (else the next miss would raise
+nothing).  ``tests/alerts/test_heartbeat_failures.py``.
 """
 
 from __future__ import annotations
@@ -75,6 +77,14 @@ def _counted_from(state: HeartbeatState) -> datetime:
     return ensure_utc(state.last_beat_at or state.watching_since)
 
 
+def _beat_lost(receipts: Receipts, state: HeartbeatState, hb_id: str) -> None:
+    """SQLite: a beat ended this miss in the inbox (its resolve is stored) but its own transaction was lost:
+    the beat is recorded now, at the time its resolve was stored, and the next miss counts from it."""
+    ended_at = receipts.stored_at(_ended_key(hb_id, _counted_from(state)))
+    if ended_at is not None:
+        state.missed, state.missed_at, state.last_beat_at = False, None, ended_at
+
+
 def beat(store, hb: Heartbeat, now: datetime) -> bool:
     """Record a beat; True if it ended a missed period (a resolve was stored)."""
     now = ensure_utc(now)
@@ -85,7 +95,7 @@ def beat(store, hb: Heartbeat, now: datetime) -> bool:
                 state = _state(s, hb.id, now)
                 last = _counted_from(state)
                 # SQLite: a miss whose trigger reached the inbox but whose main transaction did not commit ended too.
-                ended = state.missed or receipts.stored(_missed_key(hb.id, last))
+                ended = state.missed or receipts.stored_at(_missed_key(hb.id, last)) is not None
                 state.last_beat_at = now
                 if ended:
                     state.missed, state.missed_at = False, None
@@ -107,6 +117,8 @@ def check(store, alerts: AlertsFile, now: datetime) -> list[str]:
         try:
             with store.session() as s:
                 state = _state(s, hb.id, now)
+                if state.missed:
+                    _beat_lost(receipts, state, hb.id)
                 last = _counted_from(state)
                 if not state.missed and now - last >= hb.every:
                     state.missed, state.missed_at = True, now

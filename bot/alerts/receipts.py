@@ -19,7 +19,7 @@ its own row.
 
 Triage calls the same methods on both: :meth:`Receipts.waiting`,
 :meth:`Receipts.lock_progress`, :meth:`Receipts.write_progress` and, for the
-heartbeats, :meth:`Receipts.add` and :meth:`Receipts.stored`.
+heartbeats, :meth:`Receipts.add` and :meth:`Receipts.stored_at`.
 """
 
 from __future__ import annotations
@@ -186,7 +186,7 @@ class Receipts:
         transaction, so both or neither are stored.  SQLite: committed in the inbox before that transaction
         (which is still open), unless a receipt with that key is there already: the caller's transaction
         rolled back, or the process died, after this commit and before its own, and the caller is repeating
-        it; the receipt is then not stored twice (:meth:`stored` says so to a caller whose own record was lost).
+        it; the receipt is then not stored twice (:meth:`stored_at` says so to a caller whose own record was lost).
         """
         if self.inbox is None:
             session.add(AlertReceipt(**row))
@@ -198,16 +198,18 @@ class Receipts:
         with self.write_lock, self.inbox.begin() as conn:
             conn.execute(statement, {**row, "dedup_key": key})
 
-    def stored(self, key: str) -> bool:
-        """SQLite: is the bot's own receipt ``key`` in the inbox (committed there, whatever became of the main
-        transaction that wrote it)?  PostgreSQL: always False (the main transaction's record decides alone)."""
+    def stored_at(self, key: str) -> datetime | None:
+        """SQLite: when the bot's own receipt ``key`` was stored in the inbox (committed there, whatever became
+        of the main transaction that wrote it), or None.  PostgreSQL: always None (the main transaction's
+        record decides alone)."""
         if self.inbox is None:
-            return False
+            return None
         from bot.alerts.inbox_file import INBOX_RECEIPTS
 
+        column = INBOX_RECEIPTS.c
         with self._reading, self.inbox.connect().execution_options(**READ_ONLY) as conn:
-            return conn.execute(select(INBOX_RECEIPTS.c.id).where(INBOX_RECEIPTS.c.dedup_key == key)).first() \
-                is not None
+            found = conn.execute(select(column.received_at).where(column.dedup_key == key)).first()
+        return None if found is None else ensure_utc(found.received_at)
 
 
 @dataclass(frozen=True)

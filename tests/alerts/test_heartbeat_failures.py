@@ -86,6 +86,26 @@ def test_a_rolled_back_beat_resolves_once(inbox, triage, store, night_clock, mon
     assert _groups(store) == [("heartbeat:watchdog", 1, "resolved")]
 
 
+def test_silence_after_a_rolled_back_beat_raises_the_next_miss(inbox, triage, store, night_clock, monkeypatch):
+    inbox.heartbeat("watchdog", TOKENS["T_HB"])
+    night_clock.advance(timedelta(minutes=10))
+    assert "watchdog" in triage.check_heartbeats()
+    triage.run_pending()
+    night_clock.advance(timedelta(minutes=1))
+    _fail_after_the_receipt(monkeypatch)
+    with pytest.raises(Rollback):
+        inbox.heartbeat("watchdog", TOKENS["T_HB"])  # SQLite: its resolve reached the inbox; then the monitor died
+    triage.run_pending()
+    night_clock.advance(timedelta(minutes=10))
+    # SQLite: the resolve ended the first miss, and the silence since is a second one; PostgreSQL: the beat left
+    # nothing, the first miss goes on (its alert still open). Either way an alert is open now.
+    triage.check_heartbeats()
+    triage.run_pending()
+    assert [status for _, _, status in _groups(store)][-1] == "open", _groups(store)
+    night_clock.advance(timedelta(minutes=10))
+    assert triage.check_heartbeats() == [], "one alert per miss"
+
+
 CRASHING_CHECK = textwrap.dedent("""
     import os, sys
     from datetime import datetime, timedelta
