@@ -79,7 +79,8 @@ def _server_problems(url: Any, now: datetime, stuck_after: timedelta) -> list[st
     from sqlalchemy import create_engine
     from sqlalchemy.exc import SQLAlchemyError
 
-    engine = create_engine(url)
+    options = {"connect_args": {"connect_timeout": 10}} if url.get_backend_name() == "postgresql" else {}
+    engine = create_engine(url, **options)  # an unreachable server is reported, not waited for
     try:
         with engine.connect() as conn:
             return _stuck(conn, None, now, stuck_after)
