@@ -10,7 +10,11 @@ it up with the main file (docs/alerts.md).
 
 Its schema is created and checked here, not by Alembic (which migrates the
 main database): a version row in ``alert_inbox_schema``; a file written by a
-newer version of the bot is refused with :class:`InboxFromNewerVersion`.
+newer version of the bot is refused with :class:`InboxFromNewerVersion`.  An
+addition that older versions can ignore keeps the version: ``dedup_key`` (the
+receipts the bot makes itself, a heartbeat's alert, carry one, so that writing
+one twice is a no-op: :mod:`bot.alerts.heartbeats`) is added to a file that
+lacks it; older versions never read or write it.
 
 Receipts accepted before the inbox file existed are in the main database's
 ``alert_receipt`` table; :func:`adopt_main_receipts` moves them here, their
@@ -21,7 +25,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import Column, MetaData, String, bindparam, delete, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import StaticPool
@@ -41,9 +45,14 @@ _SCHEMA = (
     "CREATE INDEX IF NOT EXISTS ix_alert_receipt_state ON alert_receipt (state)",
     "CREATE INDEX IF NOT EXISTS ix_alert_receipt_source ON alert_receipt (source)",
 )
+_DEDUP_COLUMN = "ALTER TABLE alert_receipt ADD COLUMN dedup_key VARCHAR(300)"
+_DEDUP_INDEX = "CREATE UNIQUE INDEX IF NOT EXISTS ux_alert_receipt_dedup_key ON alert_receipt (dedup_key)"
 
 _RECEIPTS = AlertReceipt.__table__  # type: ignore[attr-defined]
 _PROGRESS = AlertProgress.__table__  # type: ignore[attr-defined]
+# The inbox's receipts table as the bot's own receipts are written to it: the main table's columns and dedup_key.
+INBOX_RECEIPTS = _RECEIPTS.to_metadata(MetaData())
+INBOX_RECEIPTS.append_column(Column("dedup_key", String(300), nullable=True))
 MOVING = "moving"  # a main-database receipt whose progress is recorded and which is being copied to the inbox
 
 
@@ -80,10 +89,17 @@ def ensure_schema(engine: Engine) -> None:
         if not versions:
             conn.exec_driver_sql("INSERT INTO alert_inbox_schema (version) VALUES (?)", (SCHEMA_VERSION,))
         elif max(versions) > SCHEMA_VERSION:
-            raise InboxFromNewerVersion(
-                f"the alert inbox {engine.url.database or '(in memory)'} was written by a newer version of the bot "
-                f"(inbox schema {max(versions)}; this version knows up to {SCHEMA_VERSION}): run the newer version, "
-                "or restore the inbox and the main database from the same backup")
+            raise InboxFromNewerVersion(newer_version_message(engine.url.database or "(in memory)", max(versions)))
+        if "dedup_key" not in {row[1] for row in conn.exec_driver_sql("PRAGMA table_info(alert_receipt)")}:
+            conn.exec_driver_sql(_DEDUP_COLUMN)
+        conn.exec_driver_sql(_DEDUP_INDEX)
+
+
+def newer_version_message(path: str, version: int) -> str:
+    """What is wrong with an inbox file written by a newer version, and what to do (triage and ``check``)."""
+    return (f"the alert inbox {path} was written by a newer version of the bot (inbox schema {version}; this "
+            f"version knows up to {SCHEMA_VERSION}): run the newer version, or restore the inbox and the main "
+            "database from the same backup")
 
 
 def adopt_main_receipts(main: Engine, inbox: Engine) -> int:
@@ -123,5 +139,5 @@ def adopt_main_receipts(main: Engine, inbox: Engine) -> int:
     return len(moving)
 
 
-__all__ = ["InboxFromNewerVersion", "SCHEMA_VERSION", "adopt_main_receipts", "ensure_schema", "inbox_path",
-           "open_inbox"]
+__all__ = ["INBOX_RECEIPTS", "InboxFromNewerVersion", "SCHEMA_VERSION", "adopt_main_receipts", "ensure_schema",
+           "inbox_path", "newer_version_message", "open_inbox"]

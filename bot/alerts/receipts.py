@@ -17,9 +17,9 @@ next pass reads those receipts again, finds them triaged in ``alert_progress``
 and copies the progress then.  No high-water mark: each receipt's progress is
 its own row.
 
-Triage calls the same four methods on both: :meth:`Receipts.waiting`,
+Triage calls the same methods on both: :meth:`Receipts.waiting`,
 :meth:`Receipts.lock_progress`, :meth:`Receipts.write_progress` and, for the
-heartbeats, :meth:`Receipts.add`.
+heartbeats, :meth:`Receipts.add` and :meth:`Receipts.stored_at`.
 """
 
 from __future__ import annotations
@@ -27,17 +27,19 @@ from __future__ import annotations
 import contextlib
 import threading
 import weakref
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Iterable
 
 from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
 
 from bot.alerts.batch import Receipt
 from bot.alerts.events import AlertEvent
 from bot.alerts.tables import AlertProgress, AlertReceipt
+from bot.clock import ensure_utc
 from bot.store.database import READ_ONLY, after_commit, vacuum_sqlite
 from bot.store.write_turns import write_turns_for
 
@@ -68,7 +70,7 @@ class Receipts:
     _creating = threading.Lock()
 
     def __init__(self, main: Engine, inbox: Engine | None) -> None:
-        self.inbox = inbox
+        self.main, self.inbox = main, inbox
         self.engine = inbox if inbox is not None else main  # where the intake inserts
         self.write_lock = write_turns_for(inbox) if inbox is not None else None  # taken around each inbox write
         # An in-memory inbox is one connection shared by the threads: its reads take the writers' turn too.
@@ -109,6 +111,15 @@ class Receipts:
             if count and not dry_run:
                 conn.execute(delete(_RECEIPTS).where(where))
         return count
+
+    def waiting_before(self, before: datetime) -> "Waiting":
+        """The receipts received before ``before`` that triage has not finished: the purge keeps them."""
+        if self.inbox is None:
+            with self.engine.connect() as conn:
+                return waiting_before(conn, None, before)
+        with self._reading, self.inbox.connect().execution_options(**READ_ONLY) as receipts, \
+                self.main.connect() as progress:
+            return waiting_before(receipts, progress, before)
 
     def reclaim(self) -> None:
         """After a purge on SQLite: the deleted receipts' text leaves the inbox file too (VACUUM)."""
@@ -169,16 +180,57 @@ class Receipts:
         with self.write_lock, self.inbox.begin() as conn:
             conn.execute(_UPDATE_RECEIPTS, rows)
 
-    def add(self, session: Session, row: dict[str, Any]) -> None:
+    def add(self, session: Session, row: dict[str, Any], *, key: str) -> None:
         """Store a receipt made by the bot itself (a heartbeat's alert) with the change in ``session`` that
-        caused it.  PostgreSQL: in that transaction.  SQLite: committed in the inbox before it (the caller's
-        transaction is still open), so a crash between the two repeats the alert rather than losing it."""
+        caused it; ``key`` names it (e.g. the heartbeat and the beat its miss counts from).  PostgreSQL: in that
+        transaction, so both or neither are stored.  SQLite: committed in the inbox before that transaction
+        (which is still open), unless a receipt with that key is there already: the caller's transaction
+        rolled back, or the process died, after this commit and before its own, and the caller is repeating
+        it; the receipt is then not stored twice (:meth:`stored_at` says so to a caller whose own record was lost).
+        """
         if self.inbox is None:
             session.add(AlertReceipt(**row))
             return
+        from bot.alerts.inbox_file import INBOX_RECEIPTS
+
         assert self.write_lock is not None
+        statement = sqlite_insert(INBOX_RECEIPTS).on_conflict_do_nothing(index_elements=["dedup_key"])
         with self.write_lock, self.inbox.begin() as conn:
-            conn.execute(_RECEIPTS.insert(), row)
+            conn.execute(statement, {**row, "dedup_key": key})
+
+    def stored_at(self, key: str) -> datetime | None:
+        """SQLite: when the bot's own receipt ``key`` was stored in the inbox (committed there, whatever became
+        of the main transaction that wrote it), or None.  PostgreSQL: always None (the main transaction's
+        record decides alone)."""
+        if self.inbox is None:
+            return None
+        from bot.alerts.inbox_file import INBOX_RECEIPTS
+
+        column = INBOX_RECEIPTS.c
+        with self._reading, self.inbox.connect().execution_options(**READ_ONLY) as conn:
+            found = conn.execute(select(column.received_at).where(column.dedup_key == key)).first()
+        return None if found is None else ensure_utc(found.received_at)
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """Receipts not triaged yet: how many, and when the oldest was received."""
+
+    count: int
+    oldest: datetime | None
+
+
+def waiting_before(receipts: Connection, progress: Connection | None, before: datetime) -> Waiting:
+    """The receipts received before ``before`` that triage has not finished (``receipts``: where they are;
+    ``progress``: on SQLite, the main database, whose ``alert_progress`` may say a receipt is triaged before the
+    inbox copy does).  Used by the purge, which keeps them, and by ``incident-bot check`` (a stuck triage)."""
+    rows = receipts.execute(select(_R.id, _R.received_at).where((_R.state == "accepted") & (_R.received_at < before))
+                            .order_by(_R.id)).all()
+    if rows and progress is not None:
+        finished = {rid for (rid,) in progress.execute(
+            select(_P.receipt_id).where((_P.receipt_id >= rows[0].id) & (_P.state != "accepted")))}
+        rows = [r for r in rows if r.id not in finished]
+    return Waiting(len(rows), min(ensure_utc(r.received_at) for r in rows) if rows else None)
 
 
 def new_receipt(source: str, fmt: str, received_at: datetime, events: Iterable[AlertEvent]) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from sqlalchemy import insert, text
 
 from bot.alerts.events import AlertEvent
 from bot.alerts.inbox import Inbox
-from bot.alerts.inbox_file import SCHEMA_VERSION, InboxFromNewerVersion, adopt_main_receipts, inbox_path
+from bot.alerts.inbox_file import SCHEMA_VERSION, InboxFromNewerVersion, adopt_main_receipts, inbox_path, open_inbox
 from bot.alerts.receipts import Receipts
 from bot.alerts.tables import AlertGroup, AlertReceipt
 from bot.alerts.triage import Triage
@@ -175,3 +175,29 @@ def test_an_inbox_written_by_a_newer_version_is_refused(inbox, store):
             Receipts.of(restarted)
     finally:
         restarted.dispose()
+
+
+@sqlite_only
+def test_an_inbox_without_dedup_keys_gains_them_and_keeps_its_receipts(tmp_path):
+    """A file written before the bot's own receipts carried a key: the column and its unique index are added."""
+    path = tmp_path / "old.alert-inbox.db"
+    with sqlite3.connect(path) as raw:
+        raw.executescript(
+            "CREATE TABLE alert_inbox_schema (version INTEGER NOT NULL); INSERT INTO alert_inbox_schema VALUES (1);"
+            "CREATE TABLE alert_receipt (id INTEGER PRIMARY KEY AUTOINCREMENT, source VARCHAR(64) NOT NULL, "
+            "format VARCHAR(16) NOT NULL, received_at DATETIME NOT NULL, events JSON NOT NULL, "
+            "done INTEGER NOT NULL DEFAULT 0, state VARCHAR(16) NOT NULL DEFAULT 'accepted', triaged_at DATETIME);"
+            "INSERT INTO alert_receipt (source, format, received_at, events) VALUES "
+            "('prometheus', 'alertmanager', '2026-12-01 10:00:00', '[]');")
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    inbox = open_inbox(engine)
+    try:
+        with inbox.connect() as conn:
+            assert conn.execute(text("SELECT id, source, dedup_key FROM alert_receipt")).all() == [
+                (1, "prometheus", None)]
+            indexes = [r[1] for r in conn.execute(text("PRAGMA index_list(alert_receipt)"))]
+            assert "ux_alert_receipt_dedup_key" in indexes
+            assert conn.execute(text("SELECT version FROM alert_inbox_schema")).scalar_one() == SCHEMA_VERSION
+    finally:
+        inbox.dispose()
+        engine.dispose()

@@ -26,7 +26,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Validate every configuration file and playbook, including cross-references and rota "
                     "compliance with the labor rules: in rotas.yaml's fixed compliance window and in the weeks "
                     "ahead of today (compliance.weeks_ahead, default 8). Prints a summary, with the windows "
-                    "checked, and exits 0, or prints every error as file:line:col and exits 2.")
+                    "checked, and exits 0, or prints every error as file:line:col and exits 2. Where the "
+                    "database (DATABASE_URL) holds alert receipts, also checks the alert intake: on SQLite the "
+                    "inbox file's schema version and owner-only permissions; on both, receipts waiting for "
+                    "triage too long (a stuck triage); a problem exits 2.")
     add_config_args(parser)
     parser.add_argument("--strict", action="store_true", help="treat warnings as errors (exit 2)")
     parser.add_argument("--holidays", type=int, metavar="YEAR",
@@ -37,6 +40,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                              "rotas.yaml, 8 if not set; 0: only the fixed window)")
     parser.add_argument("--today", type=_date, metavar="DATE",
                         help="check as if today were DATE (default: today), e.g. to repeat an earlier check")
+    parser.add_argument("--alerts-stuck-after", type=int, metavar="MINUTES", default=5,
+                        help="report alert receipts waiting for triage longer than this as a stuck triage "
+                             "(default 5)")
     parser.set_defaults(func=run)
 
 
@@ -55,13 +61,18 @@ def run(args: argparse.Namespace) -> int:
     if args.weeks is not None and not 0 <= args.weeks <= 104:
         print("--weeks: expected 0 to 104", file=sys.stderr)
         return 2
+    if args.alerts_stuck_after < 1:
+        print("--alerts-stuck-after: expected 1 minute or more", file=sys.stderr)
+        return 2
     paths = config_paths(args)
     today = args.today or SystemClock().now().astimezone().date()  # the reader's today
     config, issues = collect(paths, complete=True, today=today, weeks_ahead=args.weeks)
     errors = [i for i in issues if i.severity == "error"]
     warnings = [i for i in issues if i.severity == "warning"]
+    intake = _intake_problems(args)
     if config is None:
         print_issues(errors + warnings)
+        _print_intake(intake)
         checked = _windows_checked(paths, today, args.weeks) if any(i.category == "compliance" for i in errors) else None
         if checked:
             print(f"\nRota compliance checked: {checked}")
@@ -98,7 +109,26 @@ def run(args: argparse.Namespace) -> int:
             print(f"  {w}")
     if args.holidays is not None and not print_holidays(config, args.holidays, args.site):
         return 2
+    if intake:
+        _print_intake(intake)
+        return 2
     return 2 if (warnings and args.strict) else 0
+
+
+def _intake_problems(args: argparse.Namespace) -> list[str]:
+    """What is wrong with the alert intake's stored state (:mod:`bot.alerts.intake_health`)."""
+    from datetime import timedelta
+
+    from bot.alerts.intake_health import intake_problems
+
+    return intake_problems(SystemClock().now(), stuck_after=timedelta(minutes=args.alerts_stuck_after))
+
+
+def _print_intake(problems: list[str]) -> None:
+    if problems:
+        print(f"\n{len(problems)} problem(s) with the alert intake:", file=sys.stderr)
+        for problem in problems:
+            print(f"  {problem}", file=sys.stderr)
 
 
 def print_holidays(config, year: int, site: str | None) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from bot.alerts.receipts import Receipts
-from bot.purge.alert_intake import forget_receipts
+from bot.purge.alert_intake import forget_receipts, waiting_receipts
 from bot.purge.retention import purge
 from bot.cli.common import add_config_args, load_or_exit
 from bot.clock import SystemClock
@@ -35,6 +35,7 @@ def run(args: argparse.Namespace) -> int:
                 s.rollback()
         report.alert_receipts = forget_receipts(store, cutoff=report.cutoff, now=now, retention_days=days,
                                                 dry_run=args.dry_run)
+        waiting = waiting_receipts(store, cutoff=report.cutoff)
         if not args.dry_run and (report.incidents or report.exercises or report.global_events or report.alert_groups):
             store.reclaim()  # the redacted text leaves the database files too (VACUUM)
         if not args.dry_run and report.alert_receipts:
@@ -58,7 +59,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"  outside incidents (covers, test pages, links, alerts): {verb} "
               f"{len(report.global_events)} event(s) before the cutoff")
     if report.alert_groups or report.alert_receipts:
-        print(f"  alert intake: {verb} the words of {len(report.alert_groups)} alert group(s) resolved before the cutoff; "
-              f"{verb.replace('redact', 'delete')} {report.alert_receipts} triaged alert receipt(s)")
+        print(f"  alert intake: {verb} the words of {len(report.alert_groups)} alert group(s) resolved, or last "
+              f"alerted, before the cutoff; {verb.replace('redact', 'delete')} {report.alert_receipts} triaged alert "
+              "receipt(s)")
+    if waiting.count:
+        print(f"  alert intake: {'would keep' if args.dry_run else 'kept'} {waiting.count} alert receipt(s) received "
+              f"before the cutoff that triage has not finished (the oldest {waiting.oldest.isoformat()}): an alert is "
+              "never deleted before triage decided about it; incident-bot check reports a stuck triage")
     print(f"  {verb.replace('redact', 'delete')} {report.request_records} stored request result(s) older than the cutoff")
     return 0
