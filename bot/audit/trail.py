@@ -203,9 +203,9 @@ _INSERT_ALL = (
     "hash, redacted, digest_version, redaction) "
     "SELECT v.chain, v.seq, v.incident_id, v.at, v.actor, v.kind, v.summary, v.data, v.content_digest, v.prev_hash, "
     "v.hash, false, %(digest_version)s, NULL "
-    "FROM unnest(%(chain)s::varchar[], %(seq)s::integer[], %(incident_id)s::integer[], %(at)s::timestamptz[], "
-    "%(actor)s::varchar[], %(kind)s::varchar[], %(summary)s::varchar[], %(data)s::json[], "
-    "%(content_digest)s::varchar[], %(prev_hash)s::varchar[], %(hash)s::varchar[]) WITH ORDINALITY "
+    "FROM unnest(%(chain)b::varchar[], %(seq)b::integer[], %(incident_id)b::integer[], %(at)b::timestamptz[], "
+    "%(actor)b::varchar[], %(kind)b::varchar[], %(summary)b::varchar[], %(data)b::json[], "
+    "%(content_digest)b::varchar[], %(prev_hash)b::varchar[], %(hash)b::varchar[]) WITH ORDINALITY "
     "AS v(chain, seq, incident_id, at, actor, kind, summary, data, content_digest, prev_hash, hash, n) ORDER BY v.n")
 _ARRAYS = ("chain", "seq", "incident_id", "at", "actor", "kind", "summary", "data", "content_digest", "prev_hash", "hash")
 

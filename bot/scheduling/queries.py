@@ -102,14 +102,14 @@ def mark_sent(with_message: bool) -> Any:
 _CLAIM_ALL = (
     "UPDATE reminder SET state = 'sending', attempts = v.attempts, delivered_to = v.delivered_to, "
     "message = v.message, claimed_by = %(worker)s, updated_at = %(now)s "
-    "FROM unnest(%(rid)s::integer[], %(attempts)s::integer[], %(to)s::varchar[], %(message)s::json[]) "
+    "FROM unnest(%(rid)b::integer[], %(attempts)b::integer[], %(to)b::varchar[], %(message)b::json[]) "
     "AS v(id, attempts, delivered_to, message) WHERE reminder.id = v.id")
 _RECORD_ALL = (
     "UPDATE reminder SET state = 'sent', sent_at = v.sent_at, message_ts = v.ts, late_by_seconds = v.late, "
     "updated_at = %(now)s{message} "
-    "FROM unnest(%(rid)s::integer[], %(sent_at)s::timestamptz[], %(ts)s::varchar[], %(late)s::float8[]{messages}) "
+    "FROM unnest(%(rid)b::integer[], %(sent_at)b::timestamptz[], %(ts)b::varchar[], %(late)b::float8[]{messages}) "
     "AS v(id, sent_at, ts, late{message_column}) WHERE reminder.id = v.id")
-_RECORD_WITH_MESSAGE = _RECORD_ALL.format(message=", message = v.message", messages=", %(message)s::json[]",
+_RECORD_WITH_MESSAGE = _RECORD_ALL.format(message=", message = v.message", messages=", %(message)b::json[]",
                                           message_column=", message")
 _RECORD_WITHOUT_MESSAGE = _RECORD_ALL.format(message="", messages="", message_column="")
 

@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 
 class OutboxWorker:
     def __init__(self, dispatcher: Dispatcher, *, threads: int = 8, poll_seconds: float = 1.0,
-                 queued_per_sender: int = 4, gather_seconds: float = 0.01) -> None:
+                 queued_per_sender: int = 8, gather_seconds: float = 0.01) -> None:
         """``queued_per_sender``: rows claimed ahead per sender (claimed, waiting for a free sender), so a
         burst is claimed in a few batches rather than one row per free sender. ``gather_seconds``: how long
         the recorder lets a few finished rows wait for others still in flight, so that a burst is recorded
