@@ -65,7 +65,7 @@ class PurgeReport:
     exercises: list[int] = field(default_factory=list)  # global-chain events of exercises whose findings went
     global_events: list[int] = field(default_factory=list)  # other global-chain events whose free text went
     alert_receipts: int = 0  # triaged alert receipts received before the cutoff, deleted (after: forget_receipts)
-    alert_groups: list[int] = field(default_factory=list)  # alert groups resolved before the cutoff, words cleared
+    alert_groups: list[int] = field(default_factory=list)  # alert groups resolved, or last alerted, before the cutoff: words cleared
 
 
 def _due(session: Session, cutoff: datetime) -> list[Any]:
