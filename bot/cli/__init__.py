@@ -5,6 +5,8 @@ this module only discovers them and dispatches.  A run imports only the
 module of the command it runs (every module only for ``--help`` or an unknown
 command), and each command imports what it needs when it runs, so a command
 that never touches the database never loads the database and migration stack.
+Every command runs with the lifecycle's ports provided (:mod:`bot.cli.ports`):
+``main`` is where every process of the bot starts.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import pkgutil
 import sys
 
 from bot.cli import commands
+from bot.cli.ports import provide_ports
 
 
 LONG_RUNNING = ("serve", "scheduler")
@@ -67,6 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     quiet = logging.INFO if args.command in LONG_RUNNING else logging.WARNING
     logging.basicConfig(level=logging.DEBUG if args.verbose else quiet,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    provide_ports()  # before any command: whatever it reaches may change an incident
     try:
         return int(args.func(args) or 0)
     except BrokenPipeError:  # `incident-bot ... | head`

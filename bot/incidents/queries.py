@@ -9,18 +9,23 @@ scheduler); every adapter that serves a person passes the person.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
 from sqlmodel import Session, select
 
 from bot.audit.trail import events
 from bot.incidents import collaborators
 from bot.incidents.context import Context
 from bot.incidents.playbook import playbooks
-from bot.incidents.permissions import hidden, may_read
+from bot.incidents.permissions import hidden, may, may_read
 from bot.incidents.records import (approval_view, event_view, incident_view, label, load, obligation_views, page_view,
                                    subject, task_view, tasks_of)
-from bot.incidents.tables import Incident, RoleAssignment, TriggerApproval
+from bot.incidents.tables import ApprovalRequest, Incident, RoleAssignment, TriggerApproval
 from bot.incidents.views import (ApprovalView, EventView, IncidentView, ObligationView, PageView, SeverityOption,
                                  TaskView)
+from bot.ports import Button
 
 
 def severities(ctx: Context) -> list[SeverityOption]:
@@ -90,6 +95,58 @@ def pending_approvals(ctx: Context, number: int, reader: str | None = None) -> l
         rows = s.exec(select(TriggerApproval).where(TriggerApproval.incident_id == incident.id,
                                                     TriggerApproval.status == "pending").order_by(TriggerApproval.id)).all()
         return [approval_view(r) for r in rows]
+
+
+@dataclass(frozen=True)
+class ApprovalToDecide:
+    """A change of the incident waiting for a second person, as one reader may act on it.
+
+    ``kind`` ``clock``: moving (or late starting) a legal clock (:mod:`bot.incidents.triggers`); ``request``: a
+    change one person may not make alone (:mod:`bot.incidents.approvals`). ``buttons`` are those of the request's
+    own message that the reader may press: the same permission checks the decision itself makes (the
+    requester never approves their own request)."""
+
+    kind: Literal["clock", "request"]
+    id: int
+    what: str  # plain text; instants in ISO 8601
+    reason: str
+    requested_by: str
+    requested_at: datetime
+    buttons: tuple[Button, ...]
+
+
+def _decision_buttons(prefix: str, row_id: int, *, may_decide: bool, requester: bool) -> tuple[Button, ...]:
+    """The Approve / Reject buttons of the request's message (action ids ``trigger.*``, ``request.*``)."""
+    if not may_decide:
+        return ()
+    value = f"approval:{row_id}"
+    approve = () if requester else (Button(f"{prefix}.approve", "Approve", value, "primary"),)
+    return approve + (Button(f"{prefix}.reject", "Reject", value, "danger"),)
+
+
+def approvals_to_decide(ctx: Context, number: int, reader: str) -> list[ApprovalToDecide]:
+    """Every pending approval of the incident, oldest first, with the buttons ``reader`` may press."""
+    config = ctx.config()
+    with ctx.store.session() as s:
+        incident = readable(ctx, s, number, reader)
+        who = subject(s, incident, ctx.members)
+        open_ = incident.status != "closed"  # a closed incident's clocks no longer move (records.require_open)
+        clocks = s.exec(select(TriggerApproval).where(TriggerApproval.incident_id == incident.id,
+                                                      TriggerApproval.status == "pending")).all()
+        requests = s.exec(select(ApprovalRequest).where(ApprovalRequest.incident_id == incident.id,
+                                                        ApprovalRequest.status == "pending")).all()
+        may_move = open_ and may(config, "approve_trigger_change", reader, who)
+        may_approve = may(config, "approve_request", reader, who)
+        found = [ApprovalToDecide(
+            "clock", c.id, f"move the legal clock {c.trigger} from {c.current or 'not started'} to {c.proposed}",
+            c.reason, c.requested_by, c.requested_at,
+            _decision_buttons("trigger", c.id, may_decide=may_move, requester=c.requested_by == reader))
+            for c in clocks]
+        found += [ApprovalToDecide(
+            "request", r.id, r.why, r.reason, r.requested_by, r.requested_at,
+            _decision_buttons("request", r.id, may_decide=may_approve, requester=r.requested_by == reader))
+            for r in requests]
+        return sorted(found, key=lambda a: (a.requested_at, a.kind, a.id))
 
 
 def open_incidents(ctx: Context, reader: str | None = None) -> list[IncidentView]:

@@ -4,7 +4,9 @@ The review (owner, business-day calendar, due day) is the learning package's
 (:func:`bot.learning.reviews.open_for`), which sits above incidents.  Resolving
 calls :func:`open_review` here in its unit of work, and ``bot/learning/__init__.py``
 calls :func:`provide` when the learning package is imported (``bot.store.schema``
-imports it with every table module).
+imports it with every table module).  Every process of the bot starts in the
+command line's ``main``, which provides this port before it dispatches any
+command (:mod:`bot.cli.ports`: ``bot.learning`` imported on first use).
 
 With nothing provided :func:`open_review` raises :class:`NoReviewOpener` and the
 resolution rolls back: resolving without fixing the review would lose it silently.
@@ -13,9 +15,10 @@ resolution rolls back: resolving without fixing the review would lose it silentl
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlmodel import Session
+if TYPE_CHECKING:  # only for the annotations: a process provides this port without loading the database stack
+    from sqlmodel import Session
 
 
 class ReviewOpener(Protocol):
@@ -33,6 +36,10 @@ def provide(opener: ReviewOpener | None) -> None:
     """Install what opens the review (``None`` removes it)."""
     global _provided
     _provided = opener
+
+
+def is_provided() -> bool:
+    return _provided is not None
 
 
 def open_review(session: Session, config: Any, incident: Any, *, actor: str, at: datetime) -> None:

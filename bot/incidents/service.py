@@ -288,6 +288,11 @@ class IncidentService:
     def pending_approvals(self, number: int, *, reader: str | None = None) -> list[ApprovalView]:
         return queries.pending_approvals(self.ctx, number, reader)
 
+    def approvals_to_decide(self, number: int, *, reader: str) -> list[queries.ApprovalToDecide]:
+        """Every pending approval of the incident (clock moves and held changes) with the buttons ``reader``
+        may press; a reader who may not decide sees them without buttons."""
+        return queries.approvals_to_decide(self.ctx, number, reader)
+
     def incidents_for_user(self, user: str) -> list[IncidentView]:
         """Open incidents (active or resolved) in which the Slack user holds a role or reported."""
         return queries.incidents_for_user(self.ctx, user)

@@ -7,7 +7,10 @@ below them, so it does not call them: after a change, in the same unit of
 work, it calls :func:`sync_incident` or :func:`sync_group` here, and the
 scheduling package provides what they do (``bot/scheduling/__init__.py`` calls
 :func:`provide` when it is imported; ``bot.store.schema`` imports it with every
-table module, so every process with a migrated schema or mapped tables has it).
+table module).  Every process of the bot starts in the command line's ``main``,
+which provides this port before it dispatches any command (:mod:`bot.cli.ports`:
+``bot.scheduling`` imported on first use, so a command that never writes never
+loads it).
 
 With nothing provided these calls raise :class:`NoResyncProvided` and the unit of
 work rolls back: doing nothing would silently lose reminders, pages and escalations.
@@ -16,9 +19,10 @@ work rolls back: doing nothing would silently lose reminders, pages and escalati
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlmodel import Session
+if TYPE_CHECKING:  # only for the annotations: a process provides this port without loading the database stack
+    from sqlmodel import Session
 
 
 class Resync(Protocol):
@@ -40,6 +44,10 @@ def provide(resync: Resync | None) -> None:
     """Install what re-derives the rows (``None`` removes it)."""
     global _provided
     _provided = resync
+
+
+def is_provided() -> bool:
+    return _provided is not None
 
 
 def _required(what: str) -> Resync:

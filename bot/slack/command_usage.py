@@ -26,6 +26,7 @@ USAGE: dict[str, str] = {
     **learning_parser.USAGE,
     "timeline": "/incident timeline",
     "deadlines": "/incident deadlines",
+    "approvals": "/incident approvals   (pending approvals: who asked, what, since when; Approve / Reject where you may)",
     "help": "/incident help",
 }
 

@@ -163,7 +163,7 @@ def web_mount(web: WsgiApp) -> Mount:
 def serve_beside_socket_mode(port: int, *, host: str = "0.0.0.0", web: WsgiApp | None = None,
                              routes: dict[str, Route] | None = None, threads: int = 8) -> Any:
     """Socket Mode has no HTTP server of its own: /healthz, the read-only routes (``/metrics``) and the web
-    view (when set up) on ``port``, in a thread. Returns the waitress server (``.effective_port``)."""
+    view (when set up) on ``port``, in a thread. Returns it (``.effective_port``, ``.stop()``)."""
     from waitress import create_server
 
     serves, mounted = web_mount(web) if web is not None else (lambda _path: False, None)
@@ -185,11 +185,35 @@ def serve_beside_socket_mode(port: int, *, host: str = "0.0.0.0", web: WsgiApp |
         start_response(_status_line(status), headers)
         return [body]
 
-    server = create_server(application, host=host, port=port, threads=threads, ident="incident-bot-web")
-    threading.Thread(target=server.run, name="beside-socket-mode", daemon=True).start()
+    served = ServedInThread(create_server(application, host=host, port=port, threads=threads,
+                                          ident="incident-bot-web"), name="beside-socket-mode")
     log.info("beside Socket Mode: /healthz%s%s on http://%s:%s", ", " + ", ".join(routes) if routes else "",
-             f", the web view under {WEB_PATH}/" if web is not None else "", host, server.effective_port)
-    return server
+             f", the web view under {WEB_PATH}/" if web is not None else "", host, served.effective_port)
+    return served
+
+
+class ServedInThread:
+    """A waitress server (one host and port) serving on a thread of its own until :meth:`stop`.
+
+    waitress's ``close()`` closes the sockets at once; called from another thread, it pulls them from under
+    the loop, whose next ``select`` fails on a closed descriptor and kills the thread. :meth:`stop` lets the
+    requests being answered finish, then has the loop close its own sockets (through waitress's trigger, on
+    the loop's thread), so the loop ends by itself."""
+
+    def __init__(self, server: Any, *, name: str) -> None:
+        self.server = server
+        self.effective_port = server.effective_port
+        self._thread = threading.Thread(target=server.run, name=name, daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        from waitress import wasyncore
+
+        if not self._thread.is_alive():
+            return
+        self.server.task_dispatcher.shutdown(timeout=timeout)
+        self.server.trigger.pull_trigger(lambda: wasyncore.close_all(self.server._map))
+        self._thread.join(timeout)
 
 
 # --- Socket Mode -------------------------------------------------------------------------

@@ -31,7 +31,9 @@ def map_everything() -> None:
     """Import every table module and configure the ORM mappers now, before a long-running process starts its
     threads. SQLAlchemy configures mappers on first use; if one thread's import defines a table class while
     another thread's first query configures the mappers, that query fails ("dictionary changed size during
-    iteration") and a delivery's bookkeeping with it."""
+    iteration") and a delivery's bookkeeping with it. Importing the table modules imports their packages, and
+    with them what ``bot.scheduling`` and ``bot.learning`` provide (the ports of ``bot/cli/ports.py``), so no
+    thread imports those mid-way either."""
     from sqlalchemy.orm import configure_mappers
 
     import_all_tables()

@@ -9,7 +9,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.metrics_endpoint import PATH, metrics_endpoint
-from bot.slack.transport import http_server
+from bot.slack.transport import ServedInThread, http_server
 
 TOKEN = "scrape-secret"
 
@@ -18,25 +18,12 @@ TOKEN = "scrape-secret"
 def served(world, store, clock):
     app, services, _double = world
     routes = {PATH: metrics_endpoint(store, services.config, clock, token=TOKEN)}
-    server = http_server(app, 0, signing_secret="not-the-token", host="127.0.0.1", threads=2, routes=routes)
-    closing = threading.Event()
-
-    def run() -> None:
-        try:
-            server.run()
-        except OSError:  # its sockets were closed under the running loop at teardown
-            if not closing.is_set():
-                raise
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
+    served = ServedInThread(http_server(app, 0, signing_secret="not-the-token", host="127.0.0.1", threads=2,
+                                        routes=routes), name="test-http")
     try:
-        yield server.effective_port, services, clock
+        yield served.effective_port, services, clock
     finally:
-        closing.set()
-        server.close()
-        server.task_dispatcher.shutdown()
-        thread.join(timeout=5)
+        served.stop()
 
 
 def _get(port: int, path: str, headers: dict[str, str] | None = None, method: str = "GET") -> tuple[int, str, str]:
@@ -94,5 +81,19 @@ def test_socket_mode_serves_metrics_and_health_beside_the_websocket(world, store
         assert _get(port, "/slack/events")[0] == 404  # no Slack requests here: they come over the socket
         assert _get(port, "/web/")[0] == 404  # no web view unless it is set up
     finally:
-        server.close()
-        server.task_dispatcher.shutdown()
+        server.stop()
+
+
+def test_the_server_beside_socket_mode_stops_without_killing_its_thread(monkeypatch):
+    """Closing waitress's sockets from another thread made its loop's select fail on a closed descriptor
+    ("Exception in thread beside-socket-mode", about 1 stop in 12): stop() lets the loop close them itself."""
+    from bot.slack.transport import serve_beside_socket_mode
+
+    died: list[str] = []
+    monkeypatch.setattr(threading, "excepthook", lambda hook: died.append(f"{hook.thread.name}: {hook.exc_value!r}"))
+    for _ in range(40):
+        server = serve_beside_socket_mode(0, host="127.0.0.1", threads=2)
+        assert _get(server.effective_port, "/healthz")[0] == 200
+        server.stop()
+        assert not server._thread.is_alive()
+    assert died == []

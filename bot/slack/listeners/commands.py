@@ -15,7 +15,9 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from bot.slack import legal_commands, modals, oncall_requests, oncall_view, operations, replies, web_command
+from bot.slack import (approvals_reply, legal_commands, modals, oncall_requests, oncall_view, operations, replies,
+                       web_command)
+from bot.slack.blocks import Rendered
 from bot.slack.command_parser import (LEGAL, IncidentCommand, UsageError, help_text, parse_incident, parse_oncall,
                                       unknown_severity)
 from bot.slack.mrkdwn import escape
@@ -51,7 +53,10 @@ def register(app: App, services: SlackServices) -> None:
 
         def work() -> None:
             reply = run_incident_command(services, command, body, client)
-            if reply:  # read-only answers; changes answer through the outbox
+            if isinstance(reply, Rendered):  # a read-only answer with buttons
+                operations.answer_once(services, body, lambda: respond(text=reply.text, blocks=reply.blocks,
+                                                                       response_type="ephemeral"))
+            elif reply:  # read-only answers; changes answer through the outbox
                 operations.answer_once(services, body, lambda: respond(text=reply, response_type="ephemeral"))
 
         services.after_ack(work, body)
@@ -128,7 +133,7 @@ def form_for(services: SlackServices, command: IncidentCommand, body: dict[str, 
 
 
 def run_incident_command(services: SlackServices, command: IncidentCommand, body: dict[str, Any],
-                         client: WebClient) -> str | None:
+                         client: WebClient) -> str | Rendered | None:
     user, channel = body.get("user_id", ""), body.get("channel_id")
     key = operations.command_key(body)
     args = command.args
@@ -143,6 +148,9 @@ def run_incident_command(services: SlackServices, command: IncidentCommand, body
     if command.name == "deadlines":
         return replies.deadlines(incident, incidents.obligations(number, reader=user), services.reader_zone(user),
                                 services.now())
+    if command.name == "approvals":
+        return approvals_reply.approvals(incident, incidents.approvals_to_decide(number, reader=user),
+                                         services.reader_zone(user))
     if command.name == "sev":
         outcome = incidents.change_severity(number, args["severity"], actor=user, key=key, reason=args["reason"])
     elif command.name == "role":
