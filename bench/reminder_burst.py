@@ -18,7 +18,10 @@ by side:
   row key the adapter puts in the message metadata), not against the rows;
 * CPU per row, from the due instant to the end: the worker processes together,
   this process (mostly the Slack double answering) and, when the PostgreSQL server
-  runs on this machine, the server (Linux only; see :func:`server_cpu_seconds`).
+  runs on this machine, the server (Linux only; see :func:`server_cpu_seconds`);
+* before and after the runs, the floor (:mod:`bench.slack_floor`): the same number
+  of Slack calls made straight from 4 processes, with no database and no bot code,
+  i.e. the fastest any worker could deliver on this machine at that time.
 
 Targets (issue 18): on PostgreSQL with 4 workers 1,000 rows/s or more, p99
 lateness under 5 s, 0 lost, 0 duplicated, and 4 workers faster than 1.
@@ -50,6 +53,7 @@ from bot.outbox.tables import Reminder  # noqa: E402
 from bot.slack.double import SlackDouble  # noqa: E402
 from bot.store import migrate  # noqa: E402
 from bot.store.database import Store  # noqa: E402
+from bench.slack_floor import describe as describe_floor, measure as measure_floor  # noqa: E402
 
 READY_LINE = "scheduler worker started"
 
@@ -283,6 +287,7 @@ def main() -> int:
     counts = [int(n) for n in args.workers.split(",")]
     print(f"{args.count} checklist nudges over {args.incidents} incidents/channels, all due at one instant; "
           f"Slack double in process, no added latency; {os.cpu_count()} CPUs", flush=True)
+    print(f"before: {describe_floor(measure_floor(args.count, args.incidents))}", flush=True)
     results = []
     for database, url in databases:
         for n in counts:
@@ -296,6 +301,7 @@ def main() -> int:
                             f", PostgreSQL server {1000 * result.database_cpu / sent:.2f} ms")
             print(f"{'':<10} CPU per row: workers {1000 * result.worker_cpu / sent:.2f} ms, this process (Slack "
                   f"double) {1000 * result.bench_cpu / sent:.2f} ms{database_cpu}", flush=True)
+    print(f"after:  {describe_floor(measure_floor(args.count, args.incidents))}", flush=True)
     verdict = True
     for database in {r.database for r in results}:
         rows = {r.workers: r for r in results if r.database == database}

@@ -115,6 +115,9 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # Slack accepts many connections at once; socketserver's default backlog of 5 reset some of 32 clients
+    # connecting together (4 workers of 8 senders), which Slack would not do.
+    request_queue_size = 128
 
     def __init__(self, double: "SlackDouble") -> None:
         self.double = double
