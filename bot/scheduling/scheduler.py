@@ -41,15 +41,14 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any, Callable, Iterable
 
-from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.base import JobLookupError
-from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlmodel import select
 
 from bot.clock import UTC, Clock, SystemClock
 from bot.ports import ChatPort
 from bot.scheduling import jobs, runtime
+from bot.scheduling.apscheduler_parts import JobStoreOnSharedEngine, PoolClosedAfterLoop
 from bot.scheduling.delivery import Dispatcher
 from bot.scheduling.leader import LeaderLock, leader_lock_for, worker_alive, worker_lock_for
 from bot.scheduling.stuck_rows import StuckRows
@@ -107,6 +106,7 @@ class ReminderScheduler:
         self.is_leader = False
         self.became_leader_at: datetime | None = None
         self._aps: BackgroundScheduler | None = None
+        self._aps_pool: PoolClosedAfterLoop | None = None  # its executor, closed after it (see _step_down)
         self._planned: dict[int, datetime] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -212,10 +212,11 @@ class ReminderScheduler:
             self._stop.wait(self.leader_retry_seconds)
 
     def _build_aps(self) -> BackgroundScheduler:
+        self._aps_pool = PoolClosedAfterLoop(self.workers)
         return BackgroundScheduler(
             timezone=UTC,
-            jobstores={"default": SQLAlchemyJobStore(engine=self.store.engine, tablename=JOBS_TABLE)},
-            executors={"default": ThreadPoolExecutor(self.workers)},
+            jobstores={"default": JobStoreOnSharedEngine(engine=self.store.engine, tablename=JOBS_TABLE)},
+            executors={"default": self._aps_pool},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": self.misfire_grace_seconds},
         )
 
@@ -255,10 +256,12 @@ class ReminderScheduler:
             else:
                 log.warning("this process is no longer the active scheduler")
             try:
-                self._aps.shutdown(wait=False)
+                self._aps.shutdown(wait=False)  # returns once its loop thread has ended
             except Exception:  # noqa: BLE001
                 pass
-            self._aps = None
+            if self._aps_pool is not None:
+                self._aps_pool.close()  # only now that the scheduler's loop has ended: see apscheduler_parts
+            self._aps, self._aps_pool = None, None
         self.is_leader = False
         self._planned.clear()
         runtime.clear(self.context)
