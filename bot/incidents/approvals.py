@@ -30,7 +30,7 @@ from bot.incidents.records import incident_view, label, load_by_id, subject
 from bot.incidents.tables import ApprovalRequest
 from bot.incidents import messages
 from bot.incidents.views import Outcome, Post
-from bot.ports import Button
+from bot.incidents.decision_buttons import decision_buttons
 
 
 class NeedsApproval(Exception):
@@ -63,8 +63,7 @@ def request(ctx: Context, need: NeedsApproval, *, actor: str, key: str, reason: 
         notice = messages.in_channel(
             view, "approval_request", f"Approval needed: {need.why}", f"{actor} asks for it. Reason: {row.reason}",
             "Another person allowed to approve (legal, the DPO or an admin) must approve; the requester cannot.",
-            buttons=(Button("request.approve", "Approve", f"approval:{row.id}", "primary"),
-                     Button("request.reject", "Reject", f"approval:{row.id}", "danger")))
+            buttons=decision_buttons("request", row.id))
         return Outcome(incident=view, posts=(Post("incident_channel", "", notice, f"{key}:approval:post"),),
                        message=f"{need.why}: this needs a second person's approval (request #{row.id}); "
                                "someone allowed to approve, other than you, must approve it")

@@ -18,6 +18,7 @@ from sqlmodel import Session, select
 from bot.audit.trail import events
 from bot.incidents import collaborators
 from bot.incidents.context import Context
+from bot.incidents.decision_buttons import decision_buttons
 from bot.incidents.playbook import playbooks
 from bot.incidents.permissions import hidden, may, may_read
 from bot.incidents.records import (approval_view, event_view, incident_view, label, load, obligation_views, page_view,
@@ -116,12 +117,8 @@ class ApprovalToDecide:
 
 
 def _decision_buttons(prefix: str, row_id: int, *, may_decide: bool, requester: bool) -> tuple[Button, ...]:
-    """The Approve / Reject buttons of the request's message (action ids ``trigger.*``, ``request.*``)."""
-    if not may_decide:
-        return ()
-    value = f"approval:{row_id}"
-    approve = () if requester else (Button(f"{prefix}.approve", "Approve", value, "primary"),)
-    return approve + (Button(f"{prefix}.reject", "Reject", value, "danger"),)
+    """The Approve / Reject buttons of the request's message that the reader may press."""
+    return decision_buttons(prefix, row_id, approve=not requester) if may_decide else ()
 
 
 def approvals_to_decide(ctx: Context, number: int, reader: str) -> list[ApprovalToDecide]:

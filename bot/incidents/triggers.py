@@ -23,7 +23,7 @@ from bot.incidents.permissions import authorize, permissions
 from bot.incidents.records import approval_view, label, load, obligation_views, require_open, subject
 from bot.incidents.tables import Incident, TriggerApproval
 from bot.incidents.views import Outcome, Post
-from bot.ports import Button
+from bot.incidents.decision_buttons import decision_buttons
 
 FUTURE_TOLERANCE = timedelta(minutes=5)
 
@@ -129,8 +129,7 @@ def _request(session: Session, config: Any, incident: Incident, trigger: str, va
         view, "trigger_approval", f"Approval needed: move legal clock {trigger}",
         f"{actor} asks to move {trigger} from {current} to {value}.", row.reason and f"Reason: {row.reason}",
         "Another permitted person (comms lead, legal or an admin) must approve; the requester cannot.",
-        buttons=(Button("trigger.approve", "Approve", f"approval:{row.id}", "primary"),
-                 Button("trigger.reject", "Reject", f"approval:{row.id}", "danger")))
+        buttons=decision_buttons("trigger", row.id))
     return Outcome(incident=view, posts=(Post("incident_channel", "", notice, f"{key}:post:0"),),
                    approval=approval_view(row),
                    message=f"moving {trigger} needs a second person's approval (request #{row.id})")
