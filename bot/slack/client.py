@@ -23,10 +23,16 @@ def api_url(explicit: str | None = None) -> str:
 
 
 def make_client(token: str | None = None, *, base_url: str | None = None, timeout: int = 10,
-                rate_limit_retries: int = 5, sleep: Callable[[float], None] = time.sleep) -> WebClient:
-    return WebClient(token=token if token is not None else os.environ.get("SLACK_BOT_TOKEN"),
-                     base_url=api_url(base_url), timeout=timeout,
-                     retry_handlers=default_retry_handlers(rate_limit_retries=rate_limit_retries, sleep=sleep))
+                rate_limit_retries: int = 5, sleep: Callable[[float], None] = time.sleep,
+                connections: int = 8) -> WebClient:
+    """The listeners' and commands' client: slack_sdk's retry handlers (:mod:`bot.slack.retries`) and up to
+    ``connections`` kept-open connections (:mod:`bot.slack.pooled_http`), so a command that makes several
+    calls pays Slack's TLS handshake once, not on every call."""
+    from bot.slack.pooled_http import PooledWebClient
+
+    return PooledWebClient(token=token if token is not None else os.environ.get("SLACK_BOT_TOKEN"),
+                           base_url=api_url(base_url), timeout=timeout, connections=connections,
+                           retry_handlers=default_retry_handlers(rate_limit_retries=rate_limit_retries, sleep=sleep))
 
 
 def make_worker_client(token: str | None = None, *, base_url: str | None = None, timeout: int = 10,

@@ -3,8 +3,10 @@
 slack_sdk's synchronous client sends every call through ``urllib.request``,
 which opens a new connection (and against Slack a new TLS handshake) for each
 call and closes it afterwards.  The outbox worker makes one call per delivered
-row, many of them in a burst; a kept-open connection saves the handshake's
-round trips and most of the client's CPU per call.
+row, many of them in a burst, and a command's listener often several in a row;
+a kept-open connection saves the handshake's round trips and most of the
+client's CPU per call.  Both clients are built here (``make_worker_client``
+without retries inside a call, ``make_client`` with slack_sdk's retry handlers).
 
 Only the transport changes: slack_sdk still builds the request (token, body,
 headers), parses the answer and raises ``SlackApiError`` as before.  What

@@ -12,7 +12,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.slack.channels import retry_after
-from bot.slack.client import make_worker_client
+from bot.slack.client import make_client, make_worker_client
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -77,6 +77,21 @@ def test_calls_in_a_row_share_one_connection(server):
     assert path == "/api/chat.postMessage"
     assert headers["Authorization"] == "Bearer xoxb-test"
     assert json.loads(body) == {"channel": "C1", "text": "nudge 0"}
+
+
+def test_the_listeners_client_keeps_its_connection_and_its_retry_handlers(server):
+    """The commands' client (make_client) reuses one connection too, and still retries a 429 itself."""
+    client = make_client("xoxb-test", base_url=_url(server))
+    for n in range(3):
+        client.chat_postMessage(channel="C1", text=f"reply {n}")
+    assert _connections(server) == 1
+    waits: list[float] = []
+    limited = make_client("xoxb-test", base_url=_url(server), rate_limit_retries=1, sleep=waits.append)
+    server.mode = "ratelimited"
+    with pytest.raises(SlackApiError):
+        limited.users_info(user="U1")
+    assert len(waits) == 1 and waits[0] >= 7, "the 429's Retry-After of 7 s was not waited once before giving up"
+    assert len(server.seen) == 5 and _connections(server) == 2  # the retry went over the second client's connection
 
 
 def test_slack_sdks_own_client_opens_a_connection_per_call(server):
