@@ -33,16 +33,20 @@ from bot.audit.trail import REDACTED, append_event
 
 
 def forget_receipts(store: Any, *, cutoff: datetime, now: datetime, retention_days: int, actor: str = "system",
-                    dry_run: bool = False) -> int:
+                    dry_run: bool = False, kept: Waiting | None = None) -> int:
     """Delete the triaged receipts received before ``cutoff``, then record that on the global chain with how many
-    older ones were kept because triage has not finished them; returns how many were deleted.  Run after the
-    purge's own transaction (``incident-bot purge`` does it), not inside it: on SQLite, opening the inbox file
-    the first time may move receipts out of the main file, which needs the main file's write lock.  A purge run
-    again finds only the newer ones."""
+    older ones were kept because triage has not finished them (``kept``: :func:`waiting_receipts`, when the
+    caller has read it already); returns how many were deleted.  Run after the purge's own transaction
+    (``incident-bot purge`` does it), not inside it: on SQLite, opening the inbox file the first time may move
+    receipts out of the main file, which needs the main file's write lock.  A purge run again finds only the
+    newer ones."""
     receipts = Receipts.of_engine(store.engine)
     count = receipts.forget_triaged(cutoff, dry_run=dry_run)
-    kept = receipts.waiting_before(cutoff)
-    if (count or kept.count) and not dry_run:  # recorded once done: the receipts may be in a file of their own
+    if dry_run:
+        return count
+    if kept is None:
+        kept = receipts.waiting_before(cutoff)  # deleting triaged receipts does not change which are waiting
+    if count or kept.count:  # recorded once done: the receipts may be in a file of their own
         summary = f"{count} triaged alert receipt(s) received before {cutoff.isoformat()} deleted {retention_days} " \
                   "days on"
         data: dict[str, Any] = {"alert_receipts": count, "received_before": cutoff.isoformat(),

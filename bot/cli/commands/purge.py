@@ -33,9 +33,9 @@ def run(args: argparse.Namespace) -> int:
             report = purge(s, retention_days=days, now=now, dry_run=args.dry_run)
             if args.dry_run:
                 s.rollback()
-        report.alert_receipts = forget_receipts(store, cutoff=report.cutoff, now=now, retention_days=days,
-                                                dry_run=args.dry_run)
         waiting = waiting_receipts(store, cutoff=report.cutoff)
+        report.alert_receipts = forget_receipts(store, cutoff=report.cutoff, now=now, retention_days=days,
+                                                dry_run=args.dry_run, kept=waiting)
         if not args.dry_run and (report.incidents or report.exercises or report.global_events or report.alert_groups):
             store.reclaim()  # the redacted text leaves the database files too (VACUUM)
         if not args.dry_run and report.alert_receipts:
