@@ -53,11 +53,10 @@ def register(app: App, services: SlackServices) -> None:
 
         def work() -> None:
             reply = run_incident_command(services, command, body, client)
-            if isinstance(reply, Rendered):  # a read-only answer with buttons
-                operations.answer_once(services, body, lambda: respond(text=reply.text, blocks=reply.blocks,
+            if reply:  # read-only answers (some with buttons); changes answer through the outbox
+                text, blocks = (reply.text, reply.blocks) if isinstance(reply, Rendered) else (reply, None)
+                operations.answer_once(services, body, lambda: respond(text=text, blocks=blocks,
                                                                        response_type="ephemeral"))
-            elif reply:  # read-only answers; changes answer through the outbox
-                operations.answer_once(services, body, lambda: respond(text=reply, response_type="ephemeral"))
 
         services.after_ack(work, body)
 
