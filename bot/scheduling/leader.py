@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from pathlib import Path
 from typing import Protocol
 
@@ -107,6 +108,7 @@ class FileLock:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self._fd: int | None = None
+        self._releasing = threading.Lock()
 
     def try_acquire(self) -> bool:
         if self._fd is not None:
@@ -129,12 +131,16 @@ class FileLock:
         return self._fd is not None
 
     def release(self) -> None:
-        if self._fd is not None:
+        """Idempotent, and safe from two threads at once (the scheduler's stop and its leadership loop): the
+        descriptor is taken before it is closed, so it is closed once; closing a number twice would close
+        whatever file the process opened under that number meanwhile."""
+        with self._releasing:
+            fd, self._fd = self._fd, None
+        if fd is not None:
             import fcntl
 
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
-            os.close(self._fd)
-            self._fd = None
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
 
 
 class AlwaysLeader:
