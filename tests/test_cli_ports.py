@@ -75,13 +75,13 @@ def test_what_main_provides_imports_the_providing_package_on_first_use_and_hands
     monkeypatch.setattr(resync, "_provided", None)
     monkeypatch.setattr(review_port, "_provided", None)
     provide_ports()
-    assert isinstance(resync._provided, ResyncBySchedulingOnFirstUse)
+    assert isinstance(resync.provided(), ResyncBySchedulingOnFirstUse)
 
     assert resync.sync_group(None, None, 7, None) == ("kinds", 7)  # type: ignore[arg-type]
-    assert type(resync._provided).__name__ == "KindsResync"  # the package's own from now on
-    assert review_port._provided is open_review_by_learning_on_first_use
+    assert type(resync.provided()).__name__ == "KindsResync"  # the package's own from now on
+    assert review_port.provided() is open_review_by_learning_on_first_use
     review_port.open_review(None, None, None, actor="U1", at=None)  # type: ignore[arg-type]
-    assert review_port._provided is sys.modules["bot.learning"]._open_review
+    assert review_port.provided() is sys.modules["bot.learning"]._open_review
 
 
 def test_a_fresh_command_process_has_both_ports_and_still_no_database_stack():

@@ -36,7 +36,7 @@ class ResyncBySchedulingOnFirstUse:
 def _import_scheduling() -> None:
     import bot.scheduling  # noqa: F401  (provides bot.outbox.resync)
 
-    if isinstance(resync._provided, ResyncBySchedulingOnFirstUse):
+    if isinstance(resync.provided(), ResyncBySchedulingOnFirstUse):
         raise resync.NoResyncProvided("importing bot.scheduling did not provide bot.outbox.resync")
 
 
@@ -45,7 +45,7 @@ def open_review_by_learning_on_first_use(session: Any, config: Any, incident: An
     """:class:`bot.incidents.review_port.ReviewOpener` until ``bot.learning`` is imported, which provides the real one."""
     import bot.learning  # noqa: F401  (provides bot.incidents.review_port)
 
-    if review_port._provided is open_review_by_learning_on_first_use:
+    if review_port.provided() is open_review_by_learning_on_first_use:
         raise review_port.NoReviewOpener("importing bot.learning did not provide bot.incidents.review_port")
     return review_port.open_review(session, config, incident, actor=actor, at=at)
 

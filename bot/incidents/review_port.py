@@ -42,6 +42,11 @@ def is_provided() -> bool:
     return _provided is not None
 
 
+def provided() -> ReviewOpener | None:
+    """What is installed now (``None``: nothing)."""
+    return _provided
+
+
 def open_review(session: Session, config: Any, incident: Any, *, actor: str, at: datetime) -> None:
     """The post-incident review the playbook requires, fixed at resolution (owner, calendar, due day)."""
     if _provided is None:

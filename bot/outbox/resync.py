@@ -50,6 +50,11 @@ def is_provided() -> bool:
     return _provided is not None
 
 
+def provided() -> Resync | None:
+    """What is installed now (``None``: nothing)."""
+    return _provided
+
+
 def _required(what: str) -> Resync:
     if _provided is None:
         raise NoResyncProvided(

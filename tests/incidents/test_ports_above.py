@@ -50,5 +50,5 @@ def test_importing_the_layers_above_provides_both_ports():
     import bot.learning
     import bot.scheduling
 
-    assert isinstance(resync._provided, bot.scheduling.KindsResync)
-    assert review_port._provided is not None
+    assert isinstance(resync.provided(), bot.scheduling.KindsResync)
+    assert review_port.provided() is not None
