@@ -10,6 +10,7 @@ from bot.alerts.inbox import Inbox
 from bot.alerts.triage import Triage
 from bot.alerts.worker import TriageWorker
 from bot.alerts_http.wsgi import alerts_app, handles
+from bot.served_in_thread import ServedInThread
 from bot.store.write_turns import write_turns_for
 
 log = logging.getLogger(__name__)
@@ -46,14 +47,14 @@ class AlertIntake:
         threads as the main HTTP server: a request holds its thread until its receipt is committed."""
         from waitress.server import create_server
 
-        self._server = create_server(self.app, host=host, port=port, threads=threads, ident="incident-bot-alerts")
+        self._server = ServedInThread(create_server(self.app, host=host, port=port, threads=threads,
+                                                    ident="incident-bot-alerts"), name="alert-intake-http")
         bound = self._server.effective_port
-        threading.Thread(target=self._server.run, name="alert-intake-http", daemon=True).start()
         log.info("listening for alerts on http://%s:%d", host, bound)
         return bound
 
     def stop(self) -> None:
         if self._server is not None:
-            self._server.close()
+            self._server.stop()  # on the listener's own thread: see bot.served_in_thread
         if self.worker is not None:
             self.worker.stop()

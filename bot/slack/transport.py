@@ -30,6 +30,7 @@ from slack_bolt import App, BoltContext, BoltRequest
 from slack_bolt.request.internals import build_context
 from slack_sdk.errors import SlackApiError
 
+from bot.served_in_thread import ServedInThread
 from bot.slack.request_gate import MAX_BODY_BYTES, Refused, declared_length, parse, read_body, verify
 
 log = logging.getLogger(__name__)
@@ -190,30 +191,6 @@ def serve_beside_socket_mode(port: int, *, host: str = "0.0.0.0", web: WsgiApp |
     log.info("beside Socket Mode: /healthz%s%s on http://%s:%s", ", " + ", ".join(routes) if routes else "",
              f", the web view under {WEB_PATH}/" if web is not None else "", host, served.effective_port)
     return served
-
-
-class ServedInThread:
-    """A waitress server (one host and port) serving on a thread of its own until :meth:`stop`.
-
-    waitress's ``close()`` closes the sockets at once; called from another thread, it pulls them from under
-    the loop, whose next ``select`` fails on a closed descriptor and kills the thread. :meth:`stop` lets the
-    requests being answered finish, then has the loop close its own sockets (through waitress's trigger, on
-    the loop's thread), so the loop ends by itself."""
-
-    def __init__(self, server: Any, *, name: str) -> None:
-        self.server = server
-        self.effective_port = server.effective_port
-        self._thread = threading.Thread(target=server.run, name=name, daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float = 5.0) -> None:
-        from waitress import wasyncore
-
-        if not self._thread.is_alive():
-            return
-        self.server.task_dispatcher.shutdown(timeout=timeout)
-        self.server.trigger.pull_trigger(lambda: wasyncore.close_all(self.server._map))
-        self._thread.join(timeout)
 
 
 # --- Socket Mode -------------------------------------------------------------------------

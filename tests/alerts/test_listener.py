@@ -58,3 +58,23 @@ def test_listener_accepts_triages_and_pages(store, night_clock, alerts_config, i
             assert {g.source for g in s.exec(select(AlertGroup)).all()} == {"prometheus", "events"}
     finally:
         intake.stop()
+
+
+def test_the_intake_listener_stops_without_killing_its_thread(store, night_clock, alerts_config, incidents,
+                                                              monkeypatch):
+    """``stop()`` closed waitress's sockets from the test's thread while the listener's loop was in ``select``
+    on them: the loop died on a closed descriptor, and a number it then closed again could by then belong to
+    another file of the process. The loop must close its own sockets and end by itself."""
+    import threading
+
+    died: list[str] = []
+    monkeypatch.setattr(threading, "excepthook", lambda hook: died.append(f"{hook.thread.name}: {hook.exc_value!r}"))
+    for _ in range(300):
+        intake = AlertIntake(store, lambda: alerts_config, night_clock, incidents, environ=TOKENS, triage=False)
+        port = intake.listen("127.0.0.1", 0)
+        assert post(port, "/alerts/prometheus", fixture("alertmanager_firing.json"), "wrong")[0] == 401
+        listener = next(t for t in threading.enumerate() if t.name == "alert-intake-http")
+        intake.stop()
+        listener.join(5)
+        assert not listener.is_alive(), "the listener's loop still runs after stop()"
+    assert died == []

@@ -9,7 +9,8 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.metrics_endpoint import PATH, metrics_endpoint
-from bot.slack.transport import ServedInThread, http_server
+from bot.served_in_thread import ServedInThread
+from bot.slack.transport import http_server
 
 TOKEN = "scrape-secret"
 
