@@ -5,8 +5,8 @@ Due at the debt's ``schedule_by`` (when it became owed plus the profile's ``comp
 0 in the EU and UK profiles: compensatory rest follows the work it offsets, Directive 2003/88/EC art. 17(2), C-151/02
 *Jaeger*).  Scheduling the rest first cancels it.  The nudge is marked in the rest ledger (and on the audit trail) in
 the same unit of work as the claim, so the manager is nudged exactly once; a nudge Slack refuses for good takes the
-mark back (``oncall.rest_nudge_failed``), so the ledger never says a manager was told who was not.  Rest owed by a work record made without
-an incident has no reminder row; ``incident-bot rest`` shows it as ``nudge due``.
+mark back (``oncall.rest_nudge_failed``), so the ledger never says a manager was told who was not.  Rest owed by a
+work record made without an incident has no reminder row; ``incident-bot rest`` shows it as ``nudge due``.
 """
 
 from __future__ import annotations
