@@ -15,7 +15,8 @@ Later, the provider may report that a sent SMS was not delivered after all (Twil
 
 A crash between 1 and 3 leaves the row in ``sending``: :meth:`NotificationDispatcher.recover` asks the
 provider for a message with the step's reference sent since the claim (found: recorded, not sent
-again; not found: sent now).  A provider failure is retried a little (a page is urgent: seconds, not
+again; not found: sent now).  A failure between them that the process survives (the database refusing
+the record of a sent SMS) is resolved the same way by the next sweep.  A provider failure is retried a little (a page is urgent: seconds, not
 minutes), then the step is ``failed``, recorded on the timeline, told in the incident channel (the
 ``page_method`` reminder kind), and the page's next step is due at once.
 """
@@ -58,6 +59,7 @@ class NotificationDispatcher:
         self.clock = clock
         self.links = links
         self.public_url = public_url.rstrip("/")
+        self._left_sending = False  # a step failed half-way in this process: it may be in 'sending'
 
     # --- finding work --------------------------------------------------------------
 
@@ -68,6 +70,11 @@ class NotificationDispatcher:
                                            .order_by(Notification.next_attempt_at, Notification.id)).all()]
 
     def run_due(self) -> dict[str, int]:
+        """Send every step due now. A step that failed half-way in an earlier sweep (e.g. sent, but the database
+        refused its record) is resolved first, as after a crash: the process goes on, so no restart would."""
+        if self._left_sending:
+            self.recover()
+            self._left_sending = False
         counts: dict[str, int] = {}
         seen: set[int] = set()
         while True:
@@ -80,6 +87,7 @@ class NotificationDispatcher:
                     outcome = self.fire(row_id)
                 except Exception:  # noqa: BLE001 - one broken row must not hold up the other pages
                     log.exception("notification %s could not be processed; the others go on", row_id)
+                    self._left_sending = True  # the next sweep resolves it
                     outcome = "error"
                 counts[outcome] = counts.get(outcome, 0) + 1
 

@@ -262,3 +262,15 @@ def mark_nudged(session: Session, debt: RestDebt, *, manager: str | None, now: d
                          f"to {debt.person_id} (#{debt.id})",
                  data={"debt_id": debt.id, "person": debt.person_id, "manager": manager})
     session.flush()
+
+
+def nudge_not_delivered(session: Session, debt: RestDebt, *, manager: str | None, error: str, now: datetime) -> None:
+    """Slack refused the nudge for good: the manager was not told after all, so the ledger shows it due again
+    (``nudged_at`` cleared, on the audit trail); the commander is told of the failure by the outbox."""
+    debt.nudged_at = None
+    session.add(debt)
+    append_event(session, incident_id=debt.incident_id, actor="system", kind="oncall.rest_nudge_failed", at=now,
+                 summary=f"{manager or 'nobody'} could not be nudged about {_hours(debt.hours)} rest owed to "
+                         f"{debt.person_id} (#{debt.id}): {error}"[:4000],
+                 data={"debt_id": debt.id, "person": debt.person_id, "manager": manager, "error": error[:2000]})
+    session.flush()

@@ -7,7 +7,9 @@ Parsing is pure and instant (a usage error is the acknowledgement itself);
 the work is one call to :class:`bot.oncall.service.OnCallService`, which
 answers with the reply for the requester and the direct messages others must
 get.  Those are sent with a key derived from the request, so a retried
-request never sends them twice; one that cannot be sent is said in the reply.
+request never sends them twice; one that cannot be sent is said in the reply.  The form's reply is a
+direct message too: when Slack refuses it, the error answer repeats it and says the request stands
+(:class:`RequestStands`), never "try again", which would ask a second time.
 """
 
 from __future__ import annotations
@@ -36,6 +38,11 @@ def config_with_covers(services: SlackServices):
 
     with services.incidents.ctx.store.session() as session:
         return with_covers(services.config(), accepted_overrides(session))
+
+
+class RequestStands(ValueError):
+    """The request is written and its messages went out, but its confirmation could not be sent: the text says
+    what was done, and the error handler shows it as is (never "try again", which would ask a second time)."""
 
 
 def _service(services: SlackServices) -> OnCallService:
@@ -180,9 +187,14 @@ def register(app: App, services: SlackServices) -> None:
         def tell() -> None:
             failed = deliver(services, result)
             lines = tuple(f"Could not tell them ({why}); please tell them yourself." for _who, why in failed)
-            services.chat.direct_message(user, Notice(kind="reply", title=result.reply, lines=lines,
-                                                      mention_users=tuple(who for who, _ in failed)),
-                                         key=f"{key}:reply")
+            try:
+                services.chat.direct_message(user, Notice(kind="reply", title=result.reply, lines=lines,
+                                                          mention_users=tuple(who for who, _ in failed)),
+                                             key=f"{key}:reply")
+            except Exception as exc:  # the request is written: "try again" would send a second one
+                not_told = tuple(f"Could not tell {who} ({why}); please tell them yourself." for who, why in failed)
+                raise RequestStands(" ".join((result.reply, *not_told, f"(Slack did not take this answer as a direct "
+                                              f"message: {exc}; the request stands, do not send it again.)"))) from exc
 
         services.after_ack(tell, body)
 

@@ -148,3 +148,32 @@ def test_a_delivered_sms_is_noted_and_a_forged_status_callback_refused(world):
                                              "ErrorCode": "30003"}, signature="forged")
     assert forged.status == 401
     assert {r.method: r.state for r in world.rows(page_id)}["sms"] == "sent"
+
+
+def test_an_sms_sent_but_not_recorded_is_resolved_by_the_running_scheduler(world, monkeypatch):
+    """The database refuses the record of a sent SMS once (a hiccup, not a crash): the process keeps running,
+    so no restart's recovery comes. The next sweep resolves the step: found at the provider, recorded, not
+    sent again (else it stays 'sending' for good: no timeline entry, no delivery report matched to it)."""
+    import bot.notify.delivery as delivery
+
+    page_id = world.declare().pages[0].id
+    world.run()
+    world.clock.advance(minutes=2)
+    real, calls = delivery.append_event, []
+
+    def hiccup(*args, **kwargs):
+        calls.append(kwargs.get("kind"))
+        if len(calls) == 1:
+            raise RuntimeError("database connection lost")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(delivery, "append_event", hiccup)
+    assert world.notify.run_due().get("error") == 1
+    assert len(world.sms_to(PHONES["anna"])) == 1
+    assert {r.method: r.state for r in world.rows(page_id)}["sms"] == "sending"
+    world.advance(seconds=30)  # the same dispatcher's next sweep
+    sms = world.sms_to(PHONES["anna"])
+    assert len(sms) == 1  # as seen by the recipient: once
+    row = {r.method: r for r in world.rows(page_id)}["sms"]
+    assert row.state == "sent" and row.provider_ref == sms[0].sid
+    assert len([e for e in _events(world, "page.notified") if e.data["method"] == "sms"]) == 1

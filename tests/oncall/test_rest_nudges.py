@@ -80,3 +80,31 @@ def test_rest_scheduled_in_time_cancels_the_nudge(store, write_config):
         [reminder] = s.exec(select(Reminder).where(Reminder.kind == "rest_nudge")).all()
         assert reminder.state == "cancelled"
         assert isinstance(rest_nudges.prepare(s, config, reminder, local("2026-03-04 04:00")), Drop)
+
+
+def test_a_nudge_slack_refuses_for_good_leaves_the_nudge_due(store, write_config):
+    """The manager's DM is refused for good (their account is gone): the ledger must not say they were nudged.
+    The commander is told of the failure; ``incident-bot rest`` shows the nudge as due again."""
+    from bot.clock import ManualClock
+    from bot.oncall.rest_ledger import nudges_due
+    from bot.ports import ChatError
+    from bot.scheduling.delivery import Dispatcher
+    from tests.scheduling.fakes import FakeChat
+
+    config = team_config(write_config, RULES, exceptions=EXCEPTIONS)
+    with store.session() as s:
+        inc, debt_id = _owed(s, config)
+        sync_incident(s, config, inc, local("2026-03-03 04:00"), kinds=(rest_nudges,))
+    chat = FakeChat()
+    chat.fail_keys[f"rest:{debt_id}:nudge"] = [ChatError("Slack refused posting: user_not_found", code="user_not_found")]
+    clock = ManualClock(local("2026-03-04 04:00"))
+    Dispatcher(store, lambda: config, chat, clock, kinds=(rest_nudges,)).run_due()
+    with store.session() as s:
+        [reminder] = s.exec(select(Reminder).where(Reminder.kind == "rest_nudge")).all()
+        assert reminder.state == "failed"
+        assert s.get(RestDebt, debt_id).nudged_at is None
+        assert [d.id for d in nudges_due(s, clock.now())] == [debt_id]
+        kinds = [e.kind for e in events(s, inc)]
+        assert "reminder.failed" in kinds or "side_effect.failed" in kinds
+        [failed] = [e for e in events(s, inc) if e.kind == "oncall.rest_nudge_failed"]
+        assert "user_not_found" in failed.summary and failed.data["debt_id"] == debt_id

@@ -100,3 +100,17 @@ def test_the_buttons_decide_through_the_service_and_the_list_empties(world):
     command(world, "approvals", user=ADMIN, channel=channel.id)
     assert sections(answer(double)) == ["*INC-1* has no pending approvals."]
     assert services.incidents.approvals_to_decide(incident.number, reader=ADMIN) == []
+
+
+def test_the_approver_is_told_what_their_button_did_and_never_an_error(world):
+    """Approve / Reject on a held change apply it (or not) and answer the person who pressed, through the outbox,
+    like every other button: before, the listener sent its own answer with no text, which Slack's client refused,
+    so the approver read "The arg is unexpected type" although the change was applied."""
+    _, services, double = world
+    incident, channel, (clock, held) = two_requests(world)
+    seen = len(double.webhooks())
+    assert button(world, ADMIN, "request.approve", f"approval:{held.id}") == 200
+    told = [w.body.get("text", "") for w in double.wait_for(lambda: double.webhooks()[seen:], what="the answer")]
+    assert [a.kind for a in services.incidents.approvals_to_decide(incident.number, reader=ADMIN)] == ["clock"]
+    assert not any("unexpected type" in t or "Something went wrong" in t for t in told), told
+    assert any("personal_information_breach = False" in t for t in told), told  # what the approval applied

@@ -117,3 +117,35 @@ def test_oncall_shows_an_accepted_cover(world):  # noqa: F811
     text = double.wait_for(lambda: [r for r in replies(double) if r.startswith("*platform* now:")], what="/oncall")[0]
     assert text.startswith(f"*platform* now: <@{FELIX}> (override: felix covers anna (cover #1))")
     assert f"would page now: <@{FELIX}>" in text
+
+
+def test_a_cover_form_whose_confirmation_slack_refuses_says_the_request_stands(world):  # noqa: F811
+    """The form's request is written and felix asked (or named as not told) before bruno's confirmation goes
+    out. When Slack refuses that confirmation, bruno must not be told to try again: a second form would be a
+    second cover request, and felix asked twice."""
+    from bot.oncall.shift_reminders import reminder_notice, upcoming
+    from bot.oncall.team import team_of
+    from sqlmodel import select
+
+    from bot.oncall.tables import CoverRequest
+    from tests.slack.test_listeners import submit
+
+    _, services, double = world
+    team = team_of(services.config())
+    nxt = next(p for p in upcoming(team, services.now(), services.now() + timedelta(days=8)) if p.rotation == "platform")
+    [ask] = reminder_notice(team, nxt).buttons
+    assert button(world, BRUNO, ask.action, ask.value) == 200
+    opened = double.wait_for(lambda: double.calls("views.open"), what="the form")
+    view = json.loads(opened[-1].params["view"]) if isinstance(opened[-1].params["view"], str) else opened[-1].params["view"]
+    values = {"taker": {"value": {"type": "users_select", "selected_user": FELIX}},
+              "from": {"value": {"type": "plain_text_input", "value": "2026-03-09T09:00"}},
+              "to": {"value": {"type": "plain_text_input", "value": "2026-03-11T09:00"}},
+              "reason": {"value": {"type": "plain_text_input", "value": "moving house"}}}
+    double.faults.error("chat.postMessage", "channel_not_found", times=2)  # felix's DM, then bruno's confirmation
+    assert submit(world, BRUNO, {"id": "V1", "type": "modal", "callback_id": view["callback_id"],
+                                 "private_metadata": view["private_metadata"]}, values) == 200
+    told = double.wait_for(lambda: replies(double), what="bruno's answer")[-1]
+    assert "cover #1" in told and f"Could not tell <@{FELIX}>" in told and "channel_not_found" in told
+    assert "try again" not in told.lower()
+    with services.incidents.ctx.store.session() as s:
+        assert [(c.taker, c.reason) for c in s.exec(select(CoverRequest)).all()] == [("felix", "moving house")]

@@ -4,8 +4,9 @@ is over, is told to the person's manager once, with a button that schedules it f
 Due at the debt's ``schedule_by`` (when it became owed plus the profile's ``compensatory_rest.schedule_within_hours``;
 0 in the EU and UK profiles: compensatory rest follows the work it offsets, Directive 2003/88/EC art. 17(2), C-151/02
 *Jaeger*).  Scheduling the rest first cancels it.  The nudge is marked in the rest ledger (and on the audit trail) in
-the same unit of work as the claim, so the manager is nudged exactly once.  Rest owed by a work record made without
-an incident has no reminder row; ``incident-bot rest`` shows it as ``nudge due``.
+the same unit of work as the claim, so the manager is nudged exactly once; a nudge Slack refuses for good takes the
+mark back (``oncall.rest_nudge_failed``), so the ledger never says a manager was told who was not.  Rest owed by a
+work record made without an incident has no reminder row; ``incident-bot rest`` shows it as ``nudge due``.
 """
 
 from __future__ import annotations
@@ -75,3 +76,17 @@ def prepare(session: Session, config: Any, reminder: Reminder, now: datetime) ->
 
 def after_sent(session: Session, config: Any, reminder: Reminder, now: datetime) -> None:
     return None
+
+
+def on_failed(session: Session, config: Any, reminder: Reminder, now: datetime) -> None:
+    """The nudge failed for good: it was marked at the claim, so the mark is taken back (the ledger says the
+    nudge is due again; the commander is told of the failure like any other)."""
+    from bot.oncall.rest_ledger import nudge_not_delivered
+    from bot.oncall.tables import RestDebt
+    from bot.oncall.team import team_of
+
+    debt = session.get(RestDebt, reminder.target)
+    if debt is None or debt.nudged_at is None:
+        return
+    manager, _ = _manager_slack(team_of(config), debt.person_id)
+    nudge_not_delivered(session, debt, manager=manager, error=reminder.last_error or "refused", now=now)

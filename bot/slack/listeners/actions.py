@@ -11,7 +11,7 @@ import re
 from datetime import timedelta
 from typing import Any, Callable
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot.slack import modals, operations
@@ -117,15 +117,16 @@ def register(app: App, services: SlackServices) -> None:
 
     def request_decision(approve: bool) -> Callable[..., None]:
         """A change held for a second person (duty-removing fact, backdated notification): approve or reject."""
-        def decide(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+        def decide(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
             ack()
             approval_id = parse_value(action.get("value", ""), "approval")
             user, key = body["user"]["id"], operations.action_key(body, action)
 
             def work() -> None:
-                outcome = (services.incidents.approve_request(approval_id, actor=user, key=key) if approve
-                           else services.incidents.reject_request(approval_id, actor=user, key=key))
-                respond(text=operations.finish(services, outcome), response_type="ephemeral", replace_original=False)
+                incidents = operations.service_for(services, body)  # the answer goes through the outbox
+                outcome = (incidents.approve_request(approval_id, actor=user, key=key) if approve
+                           else incidents.reject_request(approval_id, actor=user, key=key))
+                operations.finish(services, outcome)
 
             services.after_ack(work, body)
         return decide
