@@ -145,3 +145,42 @@ def test_cli_propose_accept_export_and_preview_reads_the_cover(store, database_u
     # 18:00 to 08:00 is 14 h, or 13 / 15 h across a DST change night: counted on absolute time
     hours = (end - start).total_seconds() / 3600
     assert any(s["source"].startswith("override: school play (cover #1") and s["hours"] == hours for s in mine), mine
+
+
+def test_cli_says_nothing_was_proposed_or_answered_when_the_commit_fails(store, database_url, write_config,
+                                                                           monkeypatch, capsys):
+    """The command printed "proposed cover #1" (and "cover #1 declined") inside the unit of work, before its
+    commit: a commit the database refused left the person reading of a cover it did not keep."""
+    from datetime import datetime, timedelta, timezone
+
+    from sqlalchemy.orm import Session as OrmSession
+
+    from bot.cli import main
+    from bot.oncall.schedule import on_call
+    from bot.oncall.wallclock import local_date
+
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    config = team_config(write_config, [])
+    args = ["--config-dir", str(config.paths.config_dir), "--playbooks-dir", str(config.paths.playbooks_dir)]
+    tomorrow = local_date(datetime.now(timezone.utc), "Europe/Berlin") + timedelta(days=1)
+    start, end = local(f"{tomorrow} 18:00"), local(f"{tomorrow + timedelta(days=1)} 08:00")
+    holder = on_call(team_of(config), "ops", start).person
+    taker = "bea" if holder == "anna" else "anna"
+    propose_args = ["covers", "propose", "ops", "--taker", taker, "--from", start.isoformat(), "--to", end.isoformat(),
+                    "--by", holder, *args]
+
+    def refused(self):
+        raise RuntimeError("the database refused the commit")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(OrmSession, "commit", refused)
+        with pytest.raises(RuntimeError, match="refused the commit"):
+            main(propose_args)
+    assert "proposed cover" not in capsys.readouterr().out
+    assert main(propose_args) == 0  # kept this time (#2 on PostgreSQL, whose sequence kept the refused #1)
+    number = capsys.readouterr().out.split("proposed cover #")[1].split(":")[0]
+    with monkeypatch.context() as patch:
+        patch.setattr(OrmSession, "commit", refused)
+        with pytest.raises(RuntimeError, match="refused the commit"):
+            main(["covers", "decline", number, "--by", taker, *args])
+    assert "declined" not in capsys.readouterr().out

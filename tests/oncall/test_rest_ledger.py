@@ -180,3 +180,44 @@ def test_cli_record_then_ledger_then_schedule(store, database_url, write_config,
     # a refused record exits 2 with the reason
     assert main(["oncall", "record", "anna", "--from", start, "--to", end, *args]) == 2
     assert "overlaps; work is counted once" in capsys.readouterr().err
+
+
+def test_cli_record_and_schedule_print_nothing_when_the_commit_fails(store, database_url, write_config, monkeypatch,
+                                                                    capsys):
+    """`oncall record` printed "recorded #1 ... rest owed #1" and `rest schedule` "scheduled #1" inside the unit of
+    work, before its commit: a commit the database refused left the manager reading of records it did not keep."""
+    from datetime import datetime, timezone
+    from zoneinfo import ZoneInfo
+
+    from sqlalchemy.orm import Session as OrmSession
+
+    from bot.cli import main
+
+    def refused(self):
+        raise RuntimeError("the database refused the commit")
+
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    # As in test_cli_record_then_ledger_then_schedule: a call-out two days ago 00:30-01:30 Berlin, 7.5 h after the
+    # 17:00 end of work, owes 11 h.
+    rules = [{"kind": "min_daily_rest", "hours": 11, "on_interrupt": "compensate", "cite": "TEST art. 3"},
+             {"kind": "compensatory_rest", "schedule_within_hours": 24, "cite": "TEST art. 17(2)"}]
+    config = team_config(write_config, rules, people_extra={"anna": {"working_hours": {"MO-SU": ["09:00-17:00"]}}})
+    args = ["--config-dir", str(config.paths.config_dir), "--playbooks-dir", str(config.paths.playbooks_dir)]
+    day = (datetime.now(timezone.utc) - timedelta(days=2)).astimezone(ZoneInfo("Europe/Berlin")).date()
+    record = ["oncall", "record", "anna", "--from", local(f"{day} 00:30").isoformat(),
+              "--to", local(f"{day} 01:30").isoformat(), *args]
+    with monkeypatch.context() as patch:
+        patch.setattr(OrmSession, "commit", refused)
+        with pytest.raises(RuntimeError, match="refused the commit"):
+            main(record)
+    assert "recorded" not in capsys.readouterr().out
+    assert main(record) == 0  # kept this time (rest owed #2 on PostgreSQL, whose sequence kept the refused #1)
+    debt = capsys.readouterr().out.split("rest owed #")[1].split(":")[0]
+    later = datetime.now(timezone.utc) + timedelta(hours=1)
+    schedule_args = ["rest", "schedule", debt, "--from", later.isoformat(),
+                     "--to", (later + timedelta(hours=11)).isoformat(), "--by", "boss", *args]
+    with monkeypatch.context() as patch:
+        patch.setattr(OrmSession, "commit", refused)
+        with pytest.raises(RuntimeError, match="refused the commit"):
+            main(schedule_args)
+    assert "scheduled" not in capsys.readouterr().out

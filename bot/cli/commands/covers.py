@@ -90,11 +90,13 @@ def run_propose(args: argparse.Namespace) -> int:
         with migrated_store() as store, store.session() as session:
             cover = propose(session, team, rotation=args.rotation, taker=args.taker, start=args.start, end=args.end,
                             proposed_by=args.by, now=SystemClock().now(), reason=args.reason)
-            print(f"proposed cover #{cover.id}: {cover.taker} to take {cover.rotation}; "
-                  f"`incident-bot covers accept {cover.id} --by {cover.taker}`")
+            session.flush()
+            done = (f"proposed cover #{cover.id}: {cover.taker} to take {cover.rotation}; "
+                    f"`incident-bot covers accept {cover.id} --by {cover.taker}`")
     except CoverError as exc:
         print(str(exc), file=sys.stderr)
         return 2
+    print(done)  # once committed: never a proposal the database did not keep
     return 0
 
 
@@ -108,17 +110,23 @@ def run_answer(args: argparse.Namespace) -> int:
     now = SystemClock().now()
     try:
         with migrated_store() as store, store.session() as session:
+            check = None
             if args.answer == "decline":
                 cover = decline(session, args.cover, by=args.by, now=now)
-                print(f"cover #{cover.id} {cover.status}")
-                return 0
-            cover, check = accept(session, team, load_history(session, [args.by], now), args.cover, by=args.by, now=now)
+            else:
+                cover, check = accept(session, team, load_history(session, [args.by], now), args.cover, by=args.by,
+                                      now=now)
+            number, status = cover.id, cover.status
     except CoverError as exc:
         print(str(exc), file=sys.stderr)
         return 2
-    if cover.status == "refused":
-        print(f"cover #{cover.id} refused: {args.by} may not take it:", file=sys.stderr)
+    # Printed once committed: never an answer the database did not keep.
+    if check is None:
+        print(f"cover #{number} {status}")
+        return 0
+    if status == "refused":
+        print(f"cover #{number} refused: {args.by} may not take it:", file=sys.stderr)
         print("\n".join(f"  {r}" for r in check.refusals), file=sys.stderr)
         return 1
-    print(f"cover #{cover.id} accepted" + "".join(f"\n  note: {n}" for n in check.notes))
+    print(f"cover #{number} accepted" + "".join(f"\n  note: {n}" for n in check.notes))
     return 0

@@ -117,12 +117,13 @@ def run_record(args: argparse.Namespace, config) -> int:
             recorded = record_work(session, team_of(config), person_id=args.person, start=args.start, end=args.end,
                                    now=SystemClock().now(), recorded_by=args.by or args.person, kind=args.kind,
                                    note=args.note, incident_id=incident_id)
-            print(f"recorded #{recorded.engagement.id}: {recorded.summary}")
-            for debt in recorded.debts:
-                print(f"  rest owed #{debt.id}: {debt.hours:g} h ({debt.citation}); see `incident-bot rest`")
+            lines = [f"recorded #{recorded.engagement.id}: {recorded.summary}"]
+            lines += [f"  rest owed #{debt.id}: {debt.hours:g} h ({debt.citation}); see `incident-bot rest`"
+                      for debt in recorded.debts]
     except WorkRecordError as exc:
         print(str(exc), file=sys.stderr)
         return 2
+    print("\n".join(lines))  # once committed: never a record the database did not keep
     return 0
 
 

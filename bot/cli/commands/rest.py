@@ -73,8 +73,9 @@ def run_schedule(args: argparse.Namespace) -> int:
         with migrated_store() as store, store.session() as session:
             debt = schedule(session, team_of(config), args.debt, start=args.start, end=args.end, by=args.by,
                             now=SystemClock().now())
-            print(f"scheduled #{debt.id} for {debt.person_id}")
+            done = f"scheduled #{debt.id} for {debt.person_id}"
     except LedgerError as exc:
         print(str(exc), file=sys.stderr)
         return 2
+    print(done)  # once committed: never a schedule the database did not keep
     return 0
