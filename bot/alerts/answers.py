@@ -100,12 +100,10 @@ class AlertPages:
         return self._answer(page_id, actor, "decline", work)
 
     def declare(self, page_id: int, *, actor: str) -> Answer:
-        """Open an incident from the group (keyed by the group: a second press finds the same incident), then
-        attach the group to it in one unit of work: its alerts onto the incident's timeline, its open pages
-        cancelled (the playbook pages its own rota)."""
-        from bot.oncall.paging import cancel_pending
-        from bot.outbox.resync import sync_group
-
+        """Open an incident from the group (keyed by the group: a second press finds the same incident) and
+        attach the group to it in the same unit of work: its alerts onto the incident's timeline, its open pages
+        cancelled (the playbook pages its own rota). A declaration made before the two were one unit of work and
+        cut off between them is attached by the next press."""
         with self.store.session() as s:
             page, group = self._load(s, page_id, actor, "declare an incident for")
             playbook = _playbook(self.config().one("alerts"), group.route)
@@ -116,39 +114,51 @@ class AlertPages:
             description = "\n".join([f"{k}={v}" for k, v in sorted((group.labels or {}).items())]
                                     + ([group.link] if group.link else []))[:4000]
             group_id = group.id
+
+        def attach(session: Session, incident: Any) -> None:
+            self._attach(session, group_id, incident, playbook, actor)
+
         result = self.incidents.declare(playbook, title, actor=actor, key=f"alert-group:{group_id}:declared",
-                                        reporter=actor, description=description)
+                                        reporter=actor, description=description, also=attach)
         incident = result.incident
-        at = ensure_utc(self.clock.now())
         with self.store.session() as s:
-            group = s.exec(select(AlertGroup).where(AlertGroup.id == group_id).with_for_update()
-                           .execution_options(populate_existing=True)).one()
-            if group.incident_id is None:
-                carried = _alerts_of(s, group)
-                cancelled = cancel_pending(s, None, by=actor, at=at, alert_group_id=group.id)
-                append_event(s, incident_id=None, actor=actor, kind="alert_group.declared", at=at,
-                             summary=f"alert group {group.id} handed to INC-{incident.number} ({playbook}); "
-                                     f"{len(cancelled)} open page(s) of the group cancelled",
-                             data={"group": group.id, "incident": incident.number, "playbook": playbook,
-                                   "cancelled_pages": [p.id for p in cancelled]})
-                group.incident_id, group.last_at = incident.id, at
-                s.add(group)
-                end_callouts(s, self.config(), group.id, at, incident_id=incident.id)
-                append_event(s, incident_id=incident.id, actor=actor, kind="alert_group.attached", at=at,
-                             summary=f"declared from alert group {group.id} ({group.source}, {group.alerts} alert(s)): "
-                                     f"{group.summary}"[:4000],
-                             data={"group": group.id, "source": group.source, "key": group.key,
-                                   "labels": group.labels or {}, "link": group.link, "alerts": group.alerts,
-                                   "opened_at": group.opened_at.isoformat(), "carried": len(carried)})
-                for event in carried:  # the group's alerts on the incident's timeline, each citing its event
-                    append_event(s, incident_id=incident.id, actor=event.actor, kind="alert_group.alert", at=at,
-                                 summary=f"{ensure_utc(event.at).isoformat()} {event.summary}"[:4000],
-                                 data={"group": group.id, "was": event.kind, "at": ensure_utc(event.at).isoformat(),
-                                       "chain": event.chain, "seq": event.seq, "hash": event.hash,
-                                       "data": event.data})
-                sync_group(s, self.config(), group.id, at)
+            self._attach(s, group_id, incident, playbook, actor)  # a no-op unless a replay found it not attached
         return Answer(group_id, f"Declared INC-{incident.number} ({playbook}) from alert group {group_id}",
                       incident=incident.number)
+
+    def _attach(self, s: Session, group_id: int, incident: Any, playbook: str, actor: str) -> None:
+        """Hand the group to the incident, unless it already is."""
+        from bot.oncall.paging import cancel_pending
+        from bot.outbox.resync import sync_group
+
+        at = ensure_utc(self.clock.now())
+        group = s.exec(select(AlertGroup).where(AlertGroup.id == group_id).with_for_update()
+                       .execution_options(populate_existing=True)).one()
+        if group.incident_id is not None:
+            return
+        carried = _alerts_of(s, group)
+        cancelled = cancel_pending(s, None, by=actor, at=at, alert_group_id=group.id)
+        append_event(s, incident_id=None, actor=actor, kind="alert_group.declared", at=at,
+                     summary=f"alert group {group.id} handed to INC-{incident.number} ({playbook}); "
+                             f"{len(cancelled)} open page(s) of the group cancelled",
+                     data={"group": group.id, "incident": incident.number, "playbook": playbook,
+                           "cancelled_pages": [p.id for p in cancelled]})
+        group.incident_id, group.last_at = incident.id, at
+        s.add(group)
+        end_callouts(s, self.config(), group.id, at, incident_id=incident.id)
+        append_event(s, incident_id=incident.id, actor=actor, kind="alert_group.attached", at=at,
+                     summary=f"declared from alert group {group.id} ({group.source}, {group.alerts} alert(s)): "
+                             f"{group.summary}"[:4000],
+                     data={"group": group.id, "source": group.source, "key": group.key,
+                           "labels": group.labels or {}, "link": group.link, "alerts": group.alerts,
+                           "opened_at": group.opened_at.isoformat(), "carried": len(carried)})
+        for event in carried:  # the group's alerts on the incident's timeline, each citing its event
+            append_event(s, incident_id=incident.id, actor=event.actor, kind="alert_group.alert", at=at,
+                         summary=f"{ensure_utc(event.at).isoformat()} {event.summary}"[:4000],
+                         data={"group": group.id, "was": event.kind, "at": ensure_utc(event.at).isoformat(),
+                               "chain": event.chain, "seq": event.seq, "hash": event.hash,
+                               "data": event.data})
+        sync_group(s, self.config(), group.id, at)
 
     # --- shared --------------------------------------------------------------------------------
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Callable
 
 from sqlmodel import Session
 
@@ -63,7 +63,10 @@ def add_checklist(session: Session, incident: Incident, pb: PlaybookFile, *, at:
 
 
 def declare(ctx: Context, severity: str, title: str, *, actor: str, key: str, reporter: str, description: str,
-            facts: dict[str, Any], private: bool | None, systems: list[str] | None = None) -> DeclareResult:
+            facts: dict[str, Any], private: bool | None, systems: list[str] | None = None,
+            also: Callable[[Session, Incident], None] | None = None) -> DeclareResult:
+    """``also(session, incident)``: more of the same change, in the declaration's unit of work (an alert group
+    handed to the incident), so that the two happen together or not at all."""
     config = ctx.config()
     authorize(config, "declare", actor, Subject())
     pb = playbook_named(config, severity)
@@ -102,6 +105,8 @@ def declare(ctx: Context, severity: str, title: str, *, actor: str, key: str, re
         pages = collaborators.page_targets(session, config, incident, list(pb.paging), actor=actor, at=at)
         obligations = collaborators.recompute(session, config, incident, actor=actor,
                                               why=f"declared as {pb.id}", at=at)
+        if also is not None:
+            also(session, incident)
         outcome = conclude(session, config, incident, at)
         return _result(session, config, pb, incident, outcome, key=key, tasks=tasks, pages=pages,
                        obligations=obligations, at=at)

@@ -27,7 +27,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 from datetime import datetime
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from bot.clock import Clock
 from bot.config.loader import Config
@@ -37,6 +37,11 @@ from bot.incidents.context import Context
 from bot.incidents.views import (ApprovalView, DeclareResult, EventView, IncidentView, ObligationView, Outcome,
                                  PageView, SeverityOption, TaskView)
 from bot.store.database import Store
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from bot.incidents.tables import Incident
 
 
 class IncidentService:
@@ -62,7 +67,8 @@ class IncidentService:
 
     def declare(self, severity: str, title: str, *, actor: str, key: str, reporter: str | None = None,
                 description: str = "", facts: dict[str, Any] | None = None,
-                private: bool | None = None, systems: list[str] | None = None) -> DeclareResult:
+                private: bool | None = None, systems: list[str] | None = None,
+                also: Callable[[Session, Incident], None] | None = None) -> DeclareResult:
         """Declare an incident under the playbook ``severity``.
 
         Creates the incident with the next sequential number, fills roles (the
@@ -72,10 +78,12 @@ class IncidentService:
         reminder rows.  Returns the channel to create (name, privacy, topic,
         invitees, welcome notices, bookmarks) and the announcements to post.
         ``private`` overrides the playbook's default only towards *more* privacy. ``systems``: affected system
-        ids from config/catalog.yaml; the facts they imply are derived (see ``affects``).
+        ids from config/catalog.yaml; the facts they imply are derived (see ``affects``). ``also(session,
+        incident)``: more of the same change, written in the declaration's unit of work.
         """
         return declare.declare(self.ctx, severity, title, actor=actor, key=key, reporter=reporter or actor,
-                               description=description, facts=facts or {}, private=private, systems=systems)
+                               description=description, facts=facts or {}, private=private, systems=systems,
+                               also=also)
 
     def record_channel(self, incident_id: int, channel_id: str, name: str, *, key: str,
                        actor: str = "system") -> Outcome:

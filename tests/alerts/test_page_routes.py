@@ -334,6 +334,52 @@ def test_declare_incident_opens_an_incident_carrying_the_groups_alerts(day):
         assert verify_chain(s, None).ok and verify_chain(s, incident.id).ok
 
 
+def test_declaring_from_a_page_hands_the_group_over_in_the_declarations_own_transaction(day):
+    """The incident was committed, then the group attached in a second transaction: a process that died between
+    the two left an active incident beside a group that still paged its next level, until someone pressed again."""
+    from bot.incidents.tables import Incident
+
+    day.alert(severity="critical")
+    day.worker.run_due()
+    [anna] = day.rows(Page)
+    declare = day.incidents.declare
+
+    class Died(BaseException):
+        pass
+
+    def declare_then_die(*args, **kwargs):
+        declare(*args, **kwargs)
+        raise Died("the process died after the declaration committed")
+
+    day.answers.incidents = type("Dying", (), {"declare": staticmethod(declare_then_die)})()
+    day.clock.advance(timedelta(minutes=1))
+    with pytest.raises(Died):
+        day.answers.declare(anna.id, actor=ANNA)
+    [incident] = day.rows(Incident)
+    group = day.rows(AlertGroup)[0]
+    assert group.incident_id == incident.id, "the group was handed over with the incident, not after it"
+    assert [e.kind for e in day.events("alert_group.declared")] == ["alert_group.declared"]
+    group_pages = [p for p in day.rows(Page) if p.id == anna.id]
+    assert [p.status for p in group_pages] == ["cancelled"], "the group's escalation stops with the declaration"
+
+
+def test_a_press_after_a_declaration_cut_off_before_its_group_was_attached_attaches_it(day):
+    """A declaration an older version committed without its group (the process died in between): the next press
+    replays the declaration, finds the same incident and hands the group over then."""
+    from bot.incidents.tables import Incident
+
+    d, = day.alert(severity="critical")
+    day.worker.run_due()
+    [anna] = day.rows(Page)
+    day.incidents.declare("sev2", "Nightly backup did not finish", actor=ANNA, key=f"alert-group:{d.group}:declared",
+                          reporter=ANNA)  # what such a version left: the incident under the group's key, alone
+    assert day.rows(AlertGroup)[0].incident_id is None
+    answer = day.answers.declare(anna.id, actor=ANNA)
+    [incident] = day.rows(Incident)
+    assert answer.incident == incident.number and day.rows(AlertGroup)[0].incident_id == incident.id
+    assert [p.status for p in day.rows(Page) if p.id == anna.id] == ["cancelled"]
+
+
 # --- beyond Slack: SMS, call and email steps -----------------------------------------------------------
 
 def test_a_page_routes_page_gets_the_persons_sms_and_call_steps_and_an_sms_ack_stops_them(day):
