@@ -10,9 +10,9 @@
   "dedup_key": K}`` like PagerDuty.
 
 Errors: 401 (unknown source, missing or wrong token: nothing else is said),
-400 naming the field (malformed JSON, a missing or wrong field), 413 (body
-over ``limits.max_body_bytes``), 404 (intake not configured or unknown path),
-405 (not POST).  The answer comes only after the receipt is committed.
+400 naming the field (malformed JSON, a missing or wrong field, a NUL or an unpaired surrogate
+in any text), 413 (body over ``limits.max_body_bytes``), 404 (intake not configured or unknown
+path), 405 (not POST).  The answer comes only after the receipt is committed.
 """
 
 from __future__ import annotations
