@@ -98,6 +98,8 @@ def alerts_app(inbox: Inbox) -> Callable[[dict[str, Any], Callable[..., Any]], I
                 body = json.loads(raw)
             except (ValueError, UnicodeDecodeError) as exc:
                 raise BadAlert("body", f"expected a JSON object ({exc})") from None
+            except RecursionError:  # a few thousand nested brackets fit in the limit
+                raise BadAlert("body", "expected a JSON object (nested too deeply to parse)") from None
             accepted = inbox.enqueue(body) if pd else inbox.webhook(source, token, body)
         except Unauthorized:
             return _answer(start_response, "401 Unauthorized",
