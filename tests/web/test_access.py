@@ -90,3 +90,13 @@ def test_slash_command_answers_and_revocation_from_the_cli(web, store, database_
     assert main(["web", "revoke", "--user", KATRIN, "--by", "U0ADMIN01"]) == 0
     assert "revoked 2 web view link(s) of U0KATRIN1" in capsys.readouterr().out
     assert katrin.get("/").status_code == 401
+
+
+def test_legal_duties_page_lists_the_duties_a_viewer_may_see(web):
+    """The page links each duty to its incident; the macro it shares with the incident page had no `root` (a
+    Jinja import does not pass the page's context), so any duty at all made the page a 500."""
+    app, links, _ = web
+    page = client_for(app, links, KATRIN).get("/duties")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and text.count('<a href="/incidents/2">') >= 1
+    assert "/incidents/2" not in client_for(app, links, SAM).get("/duties").get_data(as_text=True)
