@@ -97,8 +97,8 @@ def create_app(services: WebServices) -> Flask:
         except LinkRefused as exc:
             return refused(exc.reason, 401)
         target = request.args.get("next", "/")
-        if not target.startswith("/") or target.startswith("//") or "\\" in target:
-            target = "/"  # only a page of this view: never an open redirect
+        if not target.startswith("/") or target.startswith("//") or "\\" in target or any(c < " " for c in target):
+            target = "/"  # only a page of this view: never an open redirect, nor a line break in the header
         response = redirect(f"{request.script_root}{target}", code=303)
         lifetime = int((viewer.expires_at - services.clock.now()).total_seconds())
         response.set_cookie(COOKIE, token, max_age=max(lifetime, 0), httponly=True, samesite="Strict",

@@ -100,3 +100,14 @@ def test_legal_duties_page_lists_the_duties_a_viewer_may_see(web):
     text = page.get_data(as_text=True)
     assert page.status_code == 200 and text.count('<a href="/incidents/2">') >= 1
     assert "/incidents/2" not in client_for(app, links, SAM).get("/duties").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("target", ["/%0d%0aSet-Cookie:%20ib_web=forged", "/incidents%0a", "/%09/evil.example"])
+def test_a_login_target_with_control_characters_redirects_home(web, target):
+    """A line break in ``next`` cannot go into the Location header (werkzeug refuses it): it was a 500; a tab, which
+    browsers drop from URLs (``/\\t/evil.example`` is ``//evil.example`` to them), went into it."""
+    app, links, _ = web
+    url = urlparse(links.issue(KATRIN))
+    response = app.test_client().get(f"/login?{url.query}&next={target}")
+    assert (response.status_code, response.headers["Location"]) == (303, "/")
+    assert [c for c in response.headers.getlist("Set-Cookie") if "forged" in c] == []
