@@ -2,9 +2,9 @@
 
 Mounted by the HTTP transport under ``/web`` on the Slack app's port.  Every
 route is read-only (GET/HEAD; anything else is 405).  ``/login?t=TOKEN`` checks
-the signed link and keeps the token in an HttpOnly, SameSite=Strict cookie for
-the link's lifetime; every later request checks it again (so a revoked link
-stops working at once).  Responses forbid framing, scripts and caching, and
+the signed link and keeps the token in an HttpOnly, SameSite=Strict cookie (Secure
+when ``WEB_PUBLIC_URL`` is https) for the link's lifetime; every later request
+checks it again (so a revoked link stops working at once).  Responses forbid framing, scripts and caching, and
 send no Referer.
 """
 
@@ -101,8 +101,10 @@ def create_app(services: WebServices) -> Flask:
             target = "/"  # only a page of this view: never an open redirect, nor a line break in the header
         response = redirect(f"{request.script_root}{target}", code=303)
         lifetime = int((viewer.expires_at - services.clock.now()).total_seconds())
+        # TLS usually ends at the reverse proxy, so the request itself looks like plain HTTP: WEB_PUBLIC_URL decides
+        secure = request.is_secure or services.links.base_url.startswith("https://")
         response.set_cookie(COOKIE, token, max_age=max(lifetime, 0), httponly=True, samesite="Strict",
-                            secure=request.is_secure, path=request.script_root or "/")
+                            secure=secure, path=request.script_root or "/")
         return response
 
     @app.get("/")

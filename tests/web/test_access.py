@@ -111,3 +111,15 @@ def test_a_login_target_with_control_characters_redirects_home(web, target):
     response = app.test_client().get(f"/login?{url.query}&next={target}")
     assert (response.status_code, response.headers["Location"]) == (303, "/")
     assert [c for c in response.headers.getlist("Set-Cookie") if "forged" in c] == []
+
+
+def test_the_cookie_is_secure_when_people_open_the_view_over_https(store, shipped_config):
+    """TLS ends at the reverse proxy (docs/managers.md), so the bot sees plain HTTP: the cookie holding the link
+    must still be marked Secure when WEB_PUBLIC_URL is https, or a browser sends it in clear to http://."""
+    clock = ManualClock(NOW)
+    links = WebLinks(store, clock, "k" * 40, base_url="https://bot.example.com/web")
+    app = create_app(WebServices(incidents=IncidentService(store, lambda: shipped_config, clock),
+                                 config=lambda: shipped_config, clock=clock, links=links, store=store))
+    response = app.test_client().get(f"/login?{urlparse(links.issue(KATRIN)).query}")  # http://localhost/login
+    [cookie] = response.headers.getlist("Set-Cookie")
+    assert response.status_code == 303 and "; Secure" in cookie and "HttpOnly" in cookie
