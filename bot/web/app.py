@@ -178,13 +178,16 @@ def create_app(services: WebServices) -> Flask:
 
     @app.get("/incidents/<int:number>/evidence.<fmt>")
     def evidence(number: int, fmt: str) -> Response:
-        from bot.web.evidence import download
+        from bot.web.evidence import MIMETYPES, download
 
         if fmt not in ("json", "md", "html"):
             abort(404)
         if not services.incidents.may_read(number, g.viewer.user):
             abort(404)
-        body, mimetype = download(services, number, fmt, viewer=g.viewer.user, via=g.viewer.link)
+        if request.method == "HEAD":  # no pack leaves: nothing to record on the chain
+            body, mimetype = "", MIMETYPES[fmt]
+        else:
+            body, mimetype = download(services, number, fmt, viewer=g.viewer.user, via=g.viewer.link)
         response = Response(body, mimetype=mimetype)
         response.headers["Content-Disposition"] = f'attachment; filename="INC-{number}-evidence.{fmt}"'
         return response

@@ -123,3 +123,22 @@ def test_the_cookie_is_secure_when_people_open_the_view_over_https(store, shippe
     response = app.test_client().get(f"/login?{urlparse(links.issue(KATRIN)).query}")  # http://localhost/login
     [cookie] = response.headers.getlist("Set-Cookie")
     assert response.status_code == 303 and "; Secure" in cookie and "HttpOnly" in cookie
+
+
+def test_a_head_request_for_the_evidence_pack_records_no_download(web, store):
+    """The chain says "evidence pack downloaded" only when a pack left: HEAD (a download manager's probe) sends no
+    body, so it records nothing; the GET that follows records one download."""
+    from sqlmodel import select
+
+    from bot.audit.tables import TimelineEvent
+
+    app, links, _ = web
+    katrin = client_for(app, links, KATRIN)
+
+    def downloads():
+        with store.session() as s:
+            return len(s.exec(select(TimelineEvent).where(TimelineEvent.kind == "evidence.downloaded")).all())
+
+    head = katrin.head("/incidents/1/evidence.json")
+    assert (head.status_code, head.mimetype, downloads()) == (200, "application/json", 0)
+    assert katrin.get("/incidents/1/evidence.json").status_code == 200 and downloads() == 1
