@@ -14,12 +14,15 @@
 * ``generic``: ``{"title", "status": firing|resolved, "dedup_key", "details",
   "link", "labels"}``; ``title`` and ``status`` are required.
 
-Every parser raises :class:`~bot.alerts.events.BadAlert` naming the field.
+Every parser raises :class:`~bot.alerts.events.BadAlert` naming the field.  Before any parser,
+:func:`refuse_unstorable` refuses a body holding text no database stores (a NUL character, an unpaired
+surrogate escape such as ``\\ud800``), in any key or string, wherever it is.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 import uuid
 from typing import Any, Callable
 
@@ -29,6 +32,29 @@ FORMATS = ("alertmanager", "pagerduty", "generic")
 MAX_KEY = 255
 MAX_SUMMARY = 1024
 PD_SEVERITIES = ("critical", "error", "warning", "info")
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def refuse_unstorable(body: Any) -> None:
+    """:class:`BadAlert` naming the first key or string found holding a NUL character or an unpaired surrogate.
+
+    PostgreSQL's text refuses NUL, and a surrogate has no UTF-8 form (so neither database takes it), but
+    both fit in a stored receipt (JSON escapes them): accepted, such an alert would fail triage on every pass
+    and hold up every alert accepted after it.  Walked without recursion (the body may be deeply nested)."""
+    waiting: list[tuple[str, Any]] = [("", body)]
+    while waiting:
+        path, value = waiting.pop()
+        if isinstance(value, str):
+            if _UNSTORABLE.search(value):
+                raise BadAlert(path or "body", "holds a NUL character or an unpaired surrogate (\\u0000, "
+                                               "\\ud800-\\udfff), which cannot be stored; send UTF-8 text without them")
+        elif isinstance(value, dict):
+            for key, item in reversed(value.items()):
+                child = f"{path}.{key}" if path else str(key)
+                waiting.append((child, item))
+                waiting.append((child, key))
+        elif isinstance(value, list):
+            waiting.extend((f"{path}[{i}]", item) for i, item in reversed(list(enumerate(value))))
 
 
 def _object(body: Any, where: str) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 from bot.alerts.events import BadAlert
-from bot.alerts.formats import PARSERS
+from bot.alerts.formats import PARSERS, refuse_unstorable
 from bot.alerts.group_commit import GroupCommit
 from bot.alerts.receipts import Receipts, new_receipt
 from bot.alerts.sources import Sources, Unauthorized
@@ -90,6 +90,7 @@ class Inbox:
         source = self._creds().authenticate(source_id, token)
         if source.format == "pagerduty":
             raise BadAlert("path", f"source {source_id} speaks the PagerDuty Events API: send to /v2/enqueue")
+        refuse_unstorable(body)
         return self._store(source.id, source.format, _parser(source.format)(body))
 
     def enqueue(self, body: Any) -> Accepted:
@@ -98,6 +99,7 @@ class Inbox:
         if not isinstance(routing_key, str) or not routing_key:
             raise Unauthorized("routing_key is missing")
         source = self._creds().by_token(routing_key, ("pagerduty",))
+        refuse_unstorable(body)
         return self._store(source.id, source.format, _parser("pagerduty")(body))
 
     def heartbeat(self, hb_id: str, token: str | None) -> bool:

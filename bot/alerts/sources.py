@@ -23,7 +23,9 @@ log = logging.getLogger(__name__)
 
 
 def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+    """Any string hashes: a PagerDuty ``routing_key`` may hold an unpaired surrogate (JSON allows the escape),
+    which then matches no token instead of failing the request with a 500."""
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 @dataclass(frozen=True)

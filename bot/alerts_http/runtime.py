@@ -44,11 +44,15 @@ class AlertIntake:
 
     def listen(self, host: str, port: int, *, threads: int = 16) -> int:
         """A listener of its own (Socket Mode deployments have no HTTP server); returns the bound port.  As many
-        threads as the main HTTP server: a request holds its thread until its receipt is committed."""
+        threads as the main HTTP server: a request holds its thread until its receipt is committed.  It refuses
+        a body over ``limits.max_body_bytes`` (as it is now: a limit raised by a reload takes a restart here) with
+        413 while receiving it; waitress's default would take up to 1 GiB before the application runs."""
         from waitress.server import create_server
 
+        limit = self.inbox.settings().limits.max_body_bytes
         self._server = ServedInThread(create_server(self.app, host=host, port=port, threads=threads,
-                                                    ident="incident-bot-alerts"), name="alert-intake-http")
+                                                    ident="incident-bot-alerts", max_request_body_size=limit + 1),
+                                      name="alert-intake-http")
         bound = self._server.effective_port
         log.info("listening for alerts on http://%s:%d", host, bound)
         return bound

@@ -10,9 +10,9 @@
   "dedup_key": K}`` like PagerDuty.
 
 Errors: 401 (unknown source, missing or wrong token: nothing else is said),
-400 naming the field (malformed JSON, a missing or wrong field), 413 (body
-over ``limits.max_body_bytes``), 404 (intake not configured or unknown path),
-405 (not POST).  The answer comes only after the receipt is committed.
+400 naming the field (malformed JSON, a missing or wrong field, a NUL or an unpaired surrogate
+in any text), 413 (body over ``limits.max_body_bytes``), 404 (intake not configured or unknown
+path), 405 (not POST).  The answer comes only after the receipt is committed.
 """
 
 from __future__ import annotations
@@ -98,6 +98,8 @@ def alerts_app(inbox: Inbox) -> Callable[[dict[str, Any], Callable[..., Any]], I
                 body = json.loads(raw)
             except (ValueError, UnicodeDecodeError) as exc:
                 raise BadAlert("body", f"expected a JSON object ({exc})") from None
+            except RecursionError:  # a few thousand nested brackets fit in the limit
+                raise BadAlert("body", "expected a JSON object (nested too deeply to parse)") from None
             accepted = inbox.enqueue(body) if pd else inbox.webhook(source, token, body)
         except Unauthorized:
             return _answer(start_response, "401 Unauthorized",

@@ -300,8 +300,10 @@ def fail_step(s: Session, config: Any, row: Notification, now: datetime, error: 
 
 def delivery_report(s: Session, config: Any, provider_ref: str, status: str, error_code: str, now: datetime) -> str:
     """The provider's later word on a sent step (Twilio's status callback): ``failed`` or ``undelivered``
-    fails the step and falls through, ``delivered`` is noted on the row.  Returns what was done."""
-    row = s.exec(select(Notification).where(Notification.provider_ref == provider_ref)).first()
+    fails the step and falls through, ``delivered`` is noted on the row.  Returns what was done.  The row is
+    locked (PostgreSQL) so that one callback delivered twice at once fails the step over once: the second
+    request waits for the first and reads the step failed."""
+    row = s.exec(select(Notification).where(Notification.provider_ref == provider_ref).with_for_update()).first()
     if row is None:
         return "unknown message"
     if status in ("failed", "undelivered") and row.state == "sent":

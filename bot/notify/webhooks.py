@@ -12,7 +12,8 @@
 Signatures first, before anything is read or changed: a Twilio request must carry a valid
 ``X-Twilio-Signature`` for the public URL it was sent to (``twilio``'s ``RequestValidator``, the auth
 token from the environment), else 401; an email link must carry a valid, unexpired token (else 401).
-Bodies over 16 KB get 413, a request without the fields it needs 400.  Replays are answered with the
+Bodies over 16 KB get 413 (from :func:`webhook_server` while the body arrives, before the app runs; from
+Flask when the app is served otherwise), a request without the fields it needs 400.  Replays are answered with the
 first answer and change nothing (the service is keyed by the provider's message id).
 """
 
@@ -44,6 +45,17 @@ def _page(title: str, text: str, status: int = 200, form: str = "") -> Response:
     body = (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title></head>"
             f"<body><h1>{html.escape(title)}</h1><p>{html.escape(text)}</p>{form}</body></html>")
     return Response(body, status=status, mimetype="text/html")
+
+
+def webhook_server(app: Any, *, host: str, port: int, threads: int = 4) -> Any:
+    """The waitress server ``serve`` runs the webhooks on (``.run()`` serves; ``port`` 0 picks a free one).  It
+    refuses a body over :data:`MAX_BODY` with 413 while receiving it: by its ``Content-Length`` before a byte
+    of it, a chunked one as it streams.  waitress's default limit is 1 GiB, taken (spilled to a temporary file)
+    before the app could answer, on a port open to the internet for Twilio."""
+    from waitress import create_server
+
+    return create_server(app, host=host, port=port, threads=threads, ident="incident-bot-paging",
+                         max_request_body_size=MAX_BODY + 1)
 
 
 def create_app(inbound: Inbound, *, auth_token: str, public_url: str, links: LinkSigner | None) -> Flask:

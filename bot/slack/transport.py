@@ -164,7 +164,8 @@ def web_mount(web: WsgiApp) -> Mount:
 def serve_beside_socket_mode(port: int, *, host: str = "0.0.0.0", web: WsgiApp | None = None,
                              routes: dict[str, Route] | None = None, threads: int = 8) -> Any:
     """Socket Mode has no HTTP server of its own: /healthz, the read-only routes (``/metrics``) and the web
-    view (when set up) on ``port``, in a thread. Returns it (``.effective_port``, ``.stop()``)."""
+    view (when set up) on ``port``, in a thread, refusing bodies over 1 MiB as they arrive like :func:`http_server`.
+    Returns it (``.effective_port``, ``.stop()``)."""
     from waitress import create_server
 
     serves, mounted = web_mount(web) if web is not None else (lambda _path: False, None)
@@ -186,8 +187,9 @@ def serve_beside_socket_mode(port: int, *, host: str = "0.0.0.0", web: WsgiApp |
         start_response(_status_line(status), headers)
         return [body]
 
-    served = ServedInThread(create_server(application, host=host, port=port, threads=threads,
-                                          ident="incident-bot-web"), name="beside-socket-mode")
+    # the same limit as serve's HTTP server: waitress refuses a larger body with 413 while receiving it
+    served = ServedInThread(create_server(application, host=host, port=port, threads=threads, ident="incident-bot-web",
+                                          max_request_body_size=MAX_BODY_BYTES + 1), name="beside-socket-mode")
     log.info("beside Socket Mode: /healthz%s%s on http://%s:%s", ", " + ", ".join(routes) if routes else "",
              f", the web view under {WEB_PATH}/" if web is not None else "", host, served.effective_port)
     return served

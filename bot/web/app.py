@@ -2,9 +2,9 @@
 
 Mounted by the HTTP transport under ``/web`` on the Slack app's port.  Every
 route is read-only (GET/HEAD; anything else is 405).  ``/login?t=TOKEN`` checks
-the signed link and keeps the token in an HttpOnly, SameSite=Strict cookie for
-the link's lifetime; every later request checks it again (so a revoked link
-stops working at once).  Responses forbid framing, scripts and caching, and
+the signed link and keeps the token in an HttpOnly, SameSite=Strict cookie (Secure
+when ``WEB_PUBLIC_URL`` is https) for the link's lifetime; every later request
+checks it again (so a revoked link stops working at once).  Responses forbid framing, scripts and caching, and
 send no Referer.
 """
 
@@ -97,12 +97,14 @@ def create_app(services: WebServices) -> Flask:
         except LinkRefused as exc:
             return refused(exc.reason, 401)
         target = request.args.get("next", "/")
-        if not target.startswith("/") or target.startswith("//") or "\\" in target:
-            target = "/"  # only a page of this view: never an open redirect
+        if not target.startswith("/") or target.startswith("//") or "\\" in target or any(c < " " for c in target):
+            target = "/"  # only a page of this view: never an open redirect, nor a line break in the header
         response = redirect(f"{request.script_root}{target}", code=303)
         lifetime = int((viewer.expires_at - services.clock.now()).total_seconds())
+        # TLS usually ends at the reverse proxy, so the request itself looks like plain HTTP: WEB_PUBLIC_URL decides
+        secure = request.is_secure or services.links.base_url.startswith("https://")
         response.set_cookie(COOKIE, token, max_age=max(lifetime, 0), httponly=True, samesite="Strict",
-                            secure=request.is_secure, path=request.script_root or "/")
+                            secure=secure, path=request.script_root or "/")
         return response
 
     @app.get("/")
@@ -176,13 +178,16 @@ def create_app(services: WebServices) -> Flask:
 
     @app.get("/incidents/<int:number>/evidence.<fmt>")
     def evidence(number: int, fmt: str) -> Response:
-        from bot.web.evidence import download
+        from bot.web.evidence import MIMETYPES, download
 
         if fmt not in ("json", "md", "html"):
             abort(404)
         if not services.incidents.may_read(number, g.viewer.user):
             abort(404)
-        body, mimetype = download(services, number, fmt, viewer=g.viewer.user, via=g.viewer.link)
+        if request.method == "HEAD":  # no pack leaves: nothing to record on the chain
+            body, mimetype = "", MIMETYPES[fmt]
+        else:
+            body, mimetype = download(services, number, fmt, viewer=g.viewer.user, via=g.viewer.link)
         response = Response(body, mimetype=mimetype)
         response.headers["Content-Disposition"] = f'attachment; filename="INC-{number}-evidence.{fmt}"'
         return response

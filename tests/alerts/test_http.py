@@ -94,6 +94,20 @@ def test_malformed_json_is_400(app, store):
     assert receipts(store) == []
 
 
+@pytest.mark.parametrize("path, token", [("/alerts/prometheus", TOKENS["T_AM"]), ("/v2/enqueue", None)])
+def test_json_nested_too_deep_to_parse_is_400_not_a_500(app, store, path, token):
+    status, body = call(app, path, None, raw=b"[" * 2000 + b"]" * 2000, token=token)  # 4000 bytes: under the limit
+    assert status == 400 and "JSON" in json.dumps(body)
+    assert receipts(store) == []
+
+
+def test_a_routing_key_that_is_no_text_is_401_not_a_500(app, store):
+    raw = b'{"routing_key": "\\udc80", "event_action": "trigger"}'
+    status, body = call(app, "/v2/enqueue", None, raw=raw)
+    assert status == 401 and body["status"] == "unauthorized"
+    assert receipts(store) == []
+
+
 def test_missing_field_is_400_naming_it(app, store):
     status, body = call(app, "/alerts/prometheus", fixture("alertmanager_firing.json", groupKey=None),
                         token=TOKENS["T_AM"])

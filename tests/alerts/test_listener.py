@@ -78,3 +78,29 @@ def test_the_intake_listener_stops_without_killing_its_thread(store, night_clock
         listener.join(5)
         assert not listener.is_alive(), "the listener's loop still runs after stop()"
     assert died == []
+
+
+def test_listener_refuses_a_body_over_the_limit_as_it_arrives(store, night_clock, alerts_config, incidents):
+    """A lying Content-Length (limits.max_body_bytes is 4096 here) is answered 413 at once, not after waiting for
+    the bytes announced; a chunked body is cut off as it streams (waitress's own default takes up to 1 GiB)."""
+    import socket
+
+    intake = AlertIntake(store, lambda: alerts_config, night_clock, incidents, environ=TOKENS, triage=False)
+    port = intake.listen("127.0.0.1", 0, threads=2)
+    head = b"POST /v2/enqueue HTTP/1.1\r\nHost: bot\r\nContent-Type: application/json\r\n"
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=3) as sock:
+            sock.sendall(head + b"Content-Length: 100000000\r\n\r\n{")
+            assert sock.recv(100).startswith(b"HTTP/1.1 413")
+        sent = 0
+        with socket.create_connection(("127.0.0.1", port), timeout=3) as sock:
+            sock.sendall(head + b"Transfer-Encoding: chunked\r\n\r\n")
+            try:
+                while sent < 64 * 1024 * 1024:
+                    sock.sendall(b"4000\r\n" + b" " * 0x4000 + b"\r\n")
+                    sent += 0x4000
+            except OSError:  # the listener closed the connection
+                pass
+        assert sent < 16 * 1024 * 1024  # socket buffers take a few MB; the listener nothing past the limit
+    finally:
+        intake.stop()

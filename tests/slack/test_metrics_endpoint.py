@@ -98,3 +98,19 @@ def test_the_server_beside_socket_mode_stops_without_killing_its_thread(monkeypa
         server.stop()
         assert not server._thread.is_alive()
     assert died == []
+
+
+def test_the_server_beside_socket_mode_refuses_a_body_over_1_mib_as_it_arrives():
+    """Like serve's HTTP server (README: HTTP requests over 1 MiB are refused): a lying Content-Length is answered
+    413 at once instead of waiting for the bytes announced (waitress's own default takes up to 1 GiB)."""
+    import socket
+
+    from bot.slack.transport import serve_beside_socket_mode
+
+    server = serve_beside_socket_mode(0, host="127.0.0.1", threads=2)
+    try:
+        with socket.create_connection(("127.0.0.1", server.effective_port), timeout=3) as sock:
+            sock.sendall(b"POST /healthz HTTP/1.1\r\nHost: bot\r\nContent-Length: 100000000\r\n\r\nx")
+            assert sock.recv(100).startswith(b"HTTP/1.1 413")
+    finally:
+        server.stop()

@@ -90,3 +90,55 @@ def test_slash_command_answers_and_revocation_from_the_cli(web, store, database_
     assert main(["web", "revoke", "--user", KATRIN, "--by", "U0ADMIN01"]) == 0
     assert "revoked 2 web view link(s) of U0KATRIN1" in capsys.readouterr().out
     assert katrin.get("/").status_code == 401
+
+
+def test_legal_duties_page_lists_the_duties_a_viewer_may_see(web):
+    """The page links each duty to its incident; the macro it shares with the incident page had no `root` (a
+    Jinja import does not pass the page's context), so any duty at all made the page a 500."""
+    app, links, _ = web
+    page = client_for(app, links, KATRIN).get("/duties")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and text.count('<a href="/incidents/2">') >= 1
+    assert "/incidents/2" not in client_for(app, links, SAM).get("/duties").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("target", ["/%0d%0aSet-Cookie:%20ib_web=forged", "/incidents%0a", "/%09/evil.example"])
+def test_a_login_target_with_control_characters_redirects_home(web, target):
+    """A line break in ``next`` cannot go into the Location header (werkzeug refuses it): it was a 500; a tab, which
+    browsers drop from URLs (``/\\t/evil.example`` is ``//evil.example`` to them), went into it."""
+    app, links, _ = web
+    url = urlparse(links.issue(KATRIN))
+    response = app.test_client().get(f"/login?{url.query}&next={target}")
+    assert (response.status_code, response.headers["Location"]) == (303, "/")
+    assert [c for c in response.headers.getlist("Set-Cookie") if "forged" in c] == []
+
+
+def test_the_cookie_is_secure_when_people_open_the_view_over_https(store, shipped_config):
+    """TLS ends at the reverse proxy (docs/managers.md), so the bot sees plain HTTP: the cookie holding the link
+    must still be marked Secure when WEB_PUBLIC_URL is https, or a browser sends it in clear to http://."""
+    clock = ManualClock(NOW)
+    links = WebLinks(store, clock, "k" * 40, base_url="https://bot.example.com/web")
+    app = create_app(WebServices(incidents=IncidentService(store, lambda: shipped_config, clock),
+                                 config=lambda: shipped_config, clock=clock, links=links, store=store))
+    response = app.test_client().get(f"/login?{urlparse(links.issue(KATRIN)).query}")  # http://localhost/login
+    [cookie] = response.headers.getlist("Set-Cookie")
+    assert response.status_code == 303 and "; Secure" in cookie and "HttpOnly" in cookie
+
+
+def test_a_head_request_for_the_evidence_pack_records_no_download(web, store):
+    """The chain says "evidence pack downloaded" only when a pack left: HEAD (a download manager's probe) sends no
+    body, so it records nothing; the GET that follows records one download."""
+    from sqlmodel import select
+
+    from bot.audit.tables import TimelineEvent
+
+    app, links, _ = web
+    katrin = client_for(app, links, KATRIN)
+
+    def downloads():
+        with store.session() as s:
+            return len(s.exec(select(TimelineEvent).where(TimelineEvent.kind == "evidence.downloaded")).all())
+
+    head = katrin.head("/incidents/1/evidence.json")
+    assert (head.status_code, head.mimetype, downloads()) == (200, "application/json", 0)
+    assert katrin.get("/incidents/1/evidence.json").status_code == 200 and downloads() == 1

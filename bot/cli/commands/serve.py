@@ -189,13 +189,12 @@ def _serve_paging_webhooks(paging, incidents, config, host: str) -> None:
     app = paging.webhook_app(incidents, config)
     if app is None:
         return
-    from waitress import serve
+    from bot.notify.webhooks import webhook_server
 
     port = int(os.environ.get("PAGING_PORT") or 3001)
     log.info("paging webhooks on port %d (%s/twilio/sms, /twilio/voice/gather, /page/ack)", port, paging.public_url)
-    threading.Thread(target=serve, args=(app,), kwargs={"host": host, "port": port, "threads": 4,
-                                                        "ident": "incident-bot-paging"},
-                     name="paging-webhooks", daemon=True).start()
+    threading.Thread(target=lambda: webhook_server(app, host=host, port=port).run(), name="paging-webhooks",
+                     daemon=True).start()
 
 
 def _interrupt(*_: object) -> None:
