@@ -5,7 +5,8 @@ Checks, in order (docs/audit.md gives the exact serialisation):
 1. every event: its content digest from summary, data and the hashes a purge kept
    (:mod:`bot.audit.digest`), its hash from its fields, sequence 1, 2, 3 ... and
    each ``prev_hash`` equal to the previous event's hash (the first: 64 zeros);
-   a redacted event must be listed by an ``audit.purged`` event;
+   a redacted event must be listed by an ``audit.purged`` event, and every text whose hash the
+   purge kept must be a redacted one (:func:`bot.audit.trail.forged_redactions`);
 2. the signed checkpoint the pack carries: its Ed25519 signature with the given
    public key, and that the event at the signed position is there with the
    signed hash (else events were deleted or the chain re-written);
@@ -23,7 +24,7 @@ from bot.audit.checkpoints import Anchor, compare, signed_anchors
 from bot.audit.digest import content_digest
 from bot.audit.evidence import chained_rows
 from bot.audit.pack_sections import SECTION_NAMES, sections
-from bot.audit.trail import GENESIS, event_hash
+from bot.audit.trail import GENESIS, event_hash, forged_redactions
 from bot.clock import ensure_utc
 
 
@@ -57,8 +58,11 @@ def _events(timeline: list[dict[str, Any]], report: PackReport) -> None:
             report.problems.append(f"{where}: expected sequence number {expected}; an event was deleted or inserted")
         if e["prev_hash"] != prev:
             report.problems.append(f"{where}: does not link to the previous event (prev_hash mismatch)")
-        if e.get("redacted") and e["seq"] not in purged:
+        if (e.get("redacted") or e.get("redaction")) and e["seq"] not in purged:
             report.problems.append(f"{where}: marked redacted but no purge event records it")
+        for path in forged_redactions(e["summary"], e["data"], e.get("redaction")):
+            report.problems.append(f"{where}: {path} is not a redacted text, yet its digest uses the hash a purge "
+                                   "keeps for one (the text was changed)")
         legacy_redacted = e.get("redacted") and int(e.get("digest_version") or 1) < 2
         if not legacy_redacted and digest != e["content_digest"]:
             report.problems.append(f"{where}: content differs from its digest (edited)")

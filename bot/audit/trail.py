@@ -40,6 +40,7 @@ from bot.store.advisory import hold_until_commit
 
 GENESIS = "0" * 64
 REDACTED = "[redacted]"
+DECLINED = "; declined: "  # a page's reason: why the bot paged the person, then what they typed (the purge redacts that)
 APPENDED = "audit.appended"  # session.info key: chain -> the newest event appended in this unit of work
 GLOBAL_CHAIN_LOCK = "incident-bot:global-chain"  # the advisory lock that orders appends to the global chain
 CONFIG_VERSION = "config_version"  # the key under which events record the configuration they were decided under
@@ -257,6 +258,47 @@ def digest_matches(ev: TimelineEvent) -> bool:
                           redaction=ev.redaction) == ev.content_digest
 
 
+def _text_at(summary: str, data: dict[str, Any], path: str) -> Any:
+    """The value at a JSON pointer of the event (``/summary``, ``/data/evidence/0/row/title``), None if absent."""
+    parts = [p.replace("~1", "/").replace("~0", "~") for p in path.split("/")[1:]]
+    if parts[:1] == ["summary"] and len(parts) == 1:
+        return summary
+    if parts[:1] != ["data"]:
+        return None
+    node: Any = data
+    for part in parts[1:]:
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return None
+    return node
+
+
+def _redacted_text(data: dict[str, Any], path: str, value: str) -> bool:
+    """Whether ``value`` is what a purge leaves: the marker, or (a page's reason) why the bot paged the person
+    followed by the marker in place of what they typed."""
+    if value == REDACTED:
+        return True
+    parts = path.split("/")
+    if len(parts) == 6 and parts[1:3] == ["data", "evidence"] and parts[4:] == ["row", "reason"] and parts[3].isdigit():
+        entries = data.get("evidence") or []
+        table = entries[int(parts[3])].get("table") if int(parts[3]) < len(entries) else None
+        return table == "page" and value.endswith(DECLINED + REDACTED)
+    return False
+
+
+def forged_redactions(summary: str, data: dict[str, Any], redaction: dict[str, str] | None) -> list[str]:
+    """The paths whose digest leaf comes from the redaction map although the text there is not a redacted one.
+
+    The digest takes a redacted text's leaf from the map, so without this check anyone with the database could
+    swap any text (a notification time, a role holder, a summary) for another and put the original's hash in the
+    map: digest, hash and signed checkpoints would all still agree."""
+    return [path for path in sorted(redaction or {})
+            if isinstance(value := _text_at(summary, data or {}, path), str) and not _redacted_text(data or {}, path, value)]
+
+
 def events(session: Session, incident_id: int | None) -> list[TimelineEvent]:
     return list(session.exec(
         select(TimelineEvent).where(TimelineEvent.chain == chain_name(incident_id)).order_by(TimelineEvent.seq)  # type: ignore[arg-type]
@@ -291,8 +333,11 @@ def verify_chain(session: Session, incident_id: int | None) -> Verification:
         if ev.prev_hash != prev_hash:
             result.problems.append(f"{where}: does not link to the previous event (prev_hash mismatch); "
                                    "an event before it was deleted, inserted or altered")
-        if ev.redacted and ev.seq not in purged:
+        if (ev.redacted or ev.redaction) and ev.seq not in purged:
             result.problems.append(f"{where}: marked redacted but no purge event records it")
+        for path in forged_redactions(ev.summary, ev.data, ev.redaction):
+            result.problems.append(f"{where}: {path} is not a redacted text, yet its digest uses the hash a purge "
+                                   "keeps for one (the text was changed)")
         if (not ev.redacted or (ev.digest_version or 1) >= 2) and not digest_matches(ev):
             result.problems.append(f"{where}: content was edited after it was written (digest mismatch)")
         recomputed = event_hash(chain=ev.chain, seq=ev.seq, at=ev.at, actor=ev.actor, kind=ev.kind,
