@@ -47,10 +47,11 @@ def _events(timeline: list[dict[str, Any]], report: PackReport) -> None:
         where = f"{e.get('chain')} event #{e.get('seq')} ({e.get('kind')})"
         try:
             at = ensure_utc(datetime.fromisoformat(e["at"]))
-            digest = content_digest(e["summary"], e["data"], chain=e["chain"], seq=e["seq"],
-                                    version=int(e.get("digest_version") or 1), redaction=e.get("redaction"))
+            version = int(e.get("digest_version") or 1)
+            digest = content_digest(e["summary"], e["data"], chain=e["chain"], seq=e["seq"], version=version,
+                                    redaction=e.get("redaction"))
             recomputed = event_hash(chain=e["chain"], seq=e["seq"], at=at, actor=e["actor"], kind=e["kind"],
-                                    digest=e["content_digest"], prev_hash=e["prev_hash"])
+                                    digest=e["content_digest"], prev_hash=e["prev_hash"], version=version)
         except (KeyError, TypeError, ValueError) as exc:
             report.problems.append(f"{where}: malformed event ({exc})")
             continue

@@ -2,7 +2,8 @@
 
 Every change to an incident is one :class:`TimelineEvent`.  Events form a
 chain per incident: each event's ``hash`` covers its sequence number, time,
-actor, kind, the digest of its content and the previous event's hash.  So:
+actor, kind, the digest of its content, the previous event's hash and (from
+digest version 3) the digest's version.  So:
 
 * an **edited** event no longer matches its content digest or its hash;
 * an **inserted** event breaks the sequence or the next event's ``prev_hash``;
@@ -50,8 +51,12 @@ def _instant(at: datetime) -> str:
     return ensure_utc(at).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def event_hash(*, chain: str, seq: int, at: datetime, actor: str, kind: str, digest: str, prev_hash: str) -> str:
-    material = canonical_json([chain, seq, _instant(at), actor, kind, digest, prev_hash])
+def event_hash(*, chain: str, seq: int, at: datetime, actor: str, kind: str, digest: str, prev_hash: str,
+               version: int = DIGEST_VERSION) -> str:
+    """From version 3 on the hash covers the digest version too: the version says how the content is checked (a
+    redacted event of version 1 not at all), so relabelling an event must break its hash."""
+    fields: list[Any] = [chain, seq, _instant(at), actor, kind, digest, prev_hash]
+    material = canonical_json(fields + [version] if version >= 3 else fields)
     return hashlib.sha256(material.encode()).hexdigest()
 
 
@@ -341,7 +346,7 @@ def verify_chain(session: Session, incident_id: int | None) -> Verification:
         if (not ev.redacted or (ev.digest_version or 1) >= 2) and not digest_matches(ev):
             result.problems.append(f"{where}: content was edited after it was written (digest mismatch)")
         recomputed = event_hash(chain=ev.chain, seq=ev.seq, at=ev.at, actor=ev.actor, kind=ev.kind,
-                                digest=ev.content_digest, prev_hash=ev.prev_hash)
+                                digest=ev.content_digest, prev_hash=ev.prev_hash, version=ev.digest_version or 1)
         if recomputed != ev.hash:
             result.problems.append(f"{where}: hash does not match its fields (time, actor, kind or content altered)")
         prev_hash, expected_seq = ev.hash, ev.seq + 1

@@ -98,6 +98,7 @@ def test_the_pack_serialisation_documented_in_docs_audit_md(exported):
     first = json.loads(pack.read_text())["timeline"][0]
     at = first["at"].replace("+00:00", "")
     instant = (at if "." in at else at + ".000000") + "Z"
+    assert first["digest_version"] == 3  # the version is the last element of the material
     material = json.dumps([first["chain"], first["seq"], instant, first["actor"], first["kind"],
-                           first["content_digest"], first["prev_hash"]], separators=(",", ":"), ensure_ascii=False)
+                           first["content_digest"], first["prev_hash"], 3], separators=(",", ":"), ensure_ascii=False)
     assert hashlib.sha256(material.encode()).hexdigest() == first["hash"]
