@@ -23,6 +23,7 @@ from typing import Any
 from bot.audit.checkpoints import Anchor, compare, signed_anchors
 from bot.audit.digest import content_digest
 from bot.audit.evidence import chained_rows
+from bot.audit.malformed import malformed, purged_seqs
 from bot.audit.pack_sections import SECTION_NAMES, sections
 from bot.audit.trail import GENESIS, event_hash, forged_redactions
 from bot.clock import ensure_utc
@@ -41,10 +42,12 @@ class PackReport:
 
 def _events(timeline: list[dict[str, Any]], report: PackReport) -> None:
     prev, expected = GENESIS, 1
-    purged = {int(s) for e in timeline if e.get("kind") == "audit.purged"
-              for s in (e.get("data") or {}).get("redacted_seqs", [])}
+    purged = {s for e in timeline for s in purged_seqs(e.get("kind"), e.get("data"))}
     for e in timeline:
         where = f"{e.get('chain')} event #{e.get('seq')} ({e.get('kind')})"
+        shape = malformed(e.get("kind"), e.get("data"), e.get("redaction"))
+        if shape is not None:
+            report.problems.append(f"{where}: malformed, {shape}")
         try:
             at = ensure_utc(datetime.fromisoformat(e["at"]))
             version = int(e.get("digest_version") or 1)
@@ -61,11 +64,11 @@ def _events(timeline: list[dict[str, Any]], report: PackReport) -> None:
             report.problems.append(f"{where}: does not link to the previous event (prev_hash mismatch)")
         if (e.get("redacted") or e.get("redaction")) and e["seq"] not in purged:
             report.problems.append(f"{where}: marked redacted but no purge event records it")
-        for path in forged_redactions(e["summary"], e["data"], e.get("redaction")):
+        for path in forged_redactions(e["summary"], e["data"], e.get("redaction")) if shape is None else ():
             report.problems.append(f"{where}: {path} is not a redacted text, yet its digest uses the hash a purge "
                                    "keeps for one (the text was changed)")
         legacy_redacted = e.get("redacted") and int(e.get("digest_version") or 1) < 2
-        if not legacy_redacted and digest != e["content_digest"]:
+        if shape is None and not legacy_redacted and digest != e["content_digest"]:
             report.problems.append(f"{where}: content differs from its digest (edited)")
         if recomputed != e["hash"]:
             report.problems.append(f"{where}: hash does not match its fields (time, actor, kind or content altered)")

@@ -35,6 +35,7 @@ from sqlmodel import Session, func, select
 
 from bot.audit.digest import DIGEST_VERSION, canonical_json, content_digest
 from bot.audit.incident_keys import INCIDENT
+from bot.audit.malformed import malformed, purged_seqs
 from bot.audit.tables import TimelineEvent
 from bot.clock import ensure_utc
 from bot.store.advisory import hold_until_commit
@@ -329,10 +330,10 @@ def verify_chain(session: Session, incident_id: int | None) -> Verification:
     prev_hash, expected_seq = GENESIS, 1
     purged: set[int] = set()
     for ev in rows:
-        if ev.kind == "audit.purged":
-            purged.update(int(s) for s in ev.data.get("redacted_seqs", []))
+        purged.update(purged_seqs(ev.kind, ev.data))
     for ev in rows:
         where = f"{chain} event #{ev.seq} ({ev.kind})"
+        shape = malformed(ev.kind, ev.data, ev.redaction)
         if ev.seq != expected_seq:
             result.problems.append(f"{where}: expected sequence number {expected_seq}; an event was deleted or inserted")
         if ev.prev_hash != prev_hash:
@@ -340,10 +341,12 @@ def verify_chain(session: Session, incident_id: int | None) -> Verification:
                                    "an event before it was deleted, inserted or altered")
         if (ev.redacted or ev.redaction) and ev.seq not in purged:
             result.problems.append(f"{where}: marked redacted but no purge event records it")
-        for path in forged_redactions(ev.summary, ev.data, ev.redaction):
+        if shape is not None:
+            result.problems.append(f"{where}: malformed, {shape}: written outside the bot")
+        for path in forged_redactions(ev.summary, ev.data, ev.redaction) if shape is None else ():
             result.problems.append(f"{where}: {path} is not a redacted text, yet its digest uses the hash a purge "
                                    "keeps for one (the text was changed)")
-        if (not ev.redacted or (ev.digest_version or 1) >= 2) and not digest_matches(ev):
+        if shape is None and (not ev.redacted or (ev.digest_version or 1) >= 2) and not digest_matches(ev):
             result.problems.append(f"{where}: content was edited after it was written (digest mismatch)")
         recomputed = event_hash(chain=ev.chain, seq=ev.seq, at=ev.at, actor=ev.actor, kind=ev.kind,
                                 digest=ev.content_digest, prev_hash=ev.prev_hash, version=ev.digest_version or 1)
