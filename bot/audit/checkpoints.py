@@ -196,11 +196,13 @@ def compare(anchors: list[Anchor], hash_at: Any, newest_seq: Any) -> list[str]:
     """What disagrees between the signed heads and a trail. ``hash_at(chain, seq)`` gives the hash of an event
     (None if absent), ``newest_seq(chain)`` the last sequence number present (0 if none)."""
     problems: list[str] = []
-    signed: dict[tuple[str, int], tuple[str, int, Any]] = {}
+    # Every checkpoint's word is kept, not only the newest's for an event: one signed with the key after a re-write
+    # names the same event with the new hash, and must not hide the earlier one that names the original.
+    signed: dict[tuple[str, int, str], tuple[int, Any]] = {}
     for a in anchors:
         for chain, head in (a.body.get("chains") or {}).items():
-            signed[(chain, int(head["seq"]))] = (head["hash"], a.seq, head.get("incident"))
-    for (chain, seq), (expected, cp, incident) in sorted(signed.items()):
+            signed[(chain, int(head["seq"]), head["hash"])] = (a.seq, head.get("incident"))
+    for (chain, seq, expected), (cp, incident) in sorted(signed.items(), key=lambda item: (item[0][:2], item[1][0])):
         name = _name(chain, incident)
         have = newest_seq(chain)
         if have == 0:

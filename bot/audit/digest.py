@@ -1,7 +1,7 @@
 """Content digests of timeline events, and redaction that keeps them verifiable.
 
-Version 2 (every event written since the signed ledger) commits to an event's
-content leaf by leaf: each text in the summary and the data is replaced by a
+Versions 2 and 3 (every event written since the signed ledger) commit to an
+event's content leaf by leaf: each text in the summary and the data is replaced by a
 salted SHA-256 of the text before the whole is hashed::
 
     leaf(path, text)  = sha256(canonical([chain, seq, path, text]))
@@ -17,7 +17,11 @@ redacted text cannot be looked up in a table precomputed for all events;
 guessing one short text for one event is still possible, as with any hash.
 
 Version 1 (events written before) is ``sha256(canonical({"summary", "data"}))``;
-its content can no longer be checked once redacted.
+its content can no longer be checked once redacted. Version 3 differs from 2
+only in the event's hash, which covers the version number
+(:func:`bot.audit.trail.event_hash`): relabelling a version 3 event as version 1
+to escape the content check breaks its hash. Version 2 events carry no such
+protection (docs/audit.md says what that leaves open).
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ import hashlib
 import json
 from typing import Any
 
-DIGEST_VERSION = 2
+DIGEST_VERSION = 3  # 3: the content digest of version 2; the event's hash covers the version as well
 
 
 # One encoder for every call: json.dumps with options builds a new JSONEncoder each time, which costs more than

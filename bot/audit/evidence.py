@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import SQLModel, select
 
 from bot.audit.digest import canonical_json
+from bot.audit.malformed import evidence_entries
 from bot.audit.trail import APPENDED, append_event, before_bulk_append, chain_name, events, seal, verify_chain
 from bot.clock import ensure_utc
 from bot.store.schema import import_all_tables
@@ -144,7 +145,7 @@ def chained_rows(event_data: Iterable[dict[str, Any]]) -> dict[tuple[str, int], 
     """(table, id) -> the row's newest state on the chain (None once deleted), from the events' data in order."""
     state: dict[tuple[str, int], dict[str, Any] | None] = {}
     for data in event_data:
-        for entry in (data or {}).get("evidence", []) or []:
+        for entry in evidence_entries(data):  # a malformed one is reported by the chain's check
             key = (entry["table"], entry["id"])
             state[key] = None if entry.get("deleted") else entry["row"]
     return state

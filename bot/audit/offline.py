@@ -5,7 +5,8 @@ Checks, in order (docs/audit.md gives the exact serialisation):
 1. every event: its content digest from summary, data and the hashes a purge kept
    (:mod:`bot.audit.digest`), its hash from its fields, sequence 1, 2, 3 ... and
    each ``prev_hash`` equal to the previous event's hash (the first: 64 zeros);
-   a redacted event must be listed by an ``audit.purged`` event;
+   a redacted event must be listed by an ``audit.purged`` event, and every text whose hash the
+   purge kept must be a redacted one (:func:`bot.audit.trail.forged_redactions`);
 2. the signed checkpoint the pack carries: its Ed25519 signature with the given
    public key, and that the event at the signed position is there with the
    signed hash (else events were deleted or the chain re-written);
@@ -22,8 +23,9 @@ from typing import Any
 from bot.audit.checkpoints import Anchor, compare, signed_anchors
 from bot.audit.digest import content_digest
 from bot.audit.evidence import chained_rows
+from bot.audit.malformed import malformed, purged_seqs
 from bot.audit.pack_sections import SECTION_NAMES, sections
-from bot.audit.trail import GENESIS, event_hash
+from bot.audit.trail import GENESIS, event_hash, forged_redactions
 from bot.clock import ensure_utc
 
 
@@ -40,16 +42,19 @@ class PackReport:
 
 def _events(timeline: list[dict[str, Any]], report: PackReport) -> None:
     prev, expected = GENESIS, 1
-    purged = {int(s) for e in timeline if e.get("kind") == "audit.purged"
-              for s in (e.get("data") or {}).get("redacted_seqs", [])}
+    purged = {s for e in timeline for s in purged_seqs(e.get("kind"), e.get("data"))}
     for e in timeline:
         where = f"{e.get('chain')} event #{e.get('seq')} ({e.get('kind')})"
+        shape = malformed(e.get("kind"), e.get("data"), e.get("redaction"))
+        if shape is not None:
+            report.problems.append(f"{where}: malformed, {shape}")
         try:
             at = ensure_utc(datetime.fromisoformat(e["at"]))
-            digest = content_digest(e["summary"], e["data"], chain=e["chain"], seq=e["seq"],
-                                    version=int(e.get("digest_version") or 1), redaction=e.get("redaction"))
+            version = int(e.get("digest_version") or 1)
+            digest = content_digest(e["summary"], e["data"], chain=e["chain"], seq=e["seq"], version=version,
+                                    redaction=e.get("redaction"))
             recomputed = event_hash(chain=e["chain"], seq=e["seq"], at=at, actor=e["actor"], kind=e["kind"],
-                                    digest=e["content_digest"], prev_hash=e["prev_hash"])
+                                    digest=e["content_digest"], prev_hash=e["prev_hash"], version=version)
         except (KeyError, TypeError, ValueError) as exc:
             report.problems.append(f"{where}: malformed event ({exc})")
             continue
@@ -57,10 +62,13 @@ def _events(timeline: list[dict[str, Any]], report: PackReport) -> None:
             report.problems.append(f"{where}: expected sequence number {expected}; an event was deleted or inserted")
         if e["prev_hash"] != prev:
             report.problems.append(f"{where}: does not link to the previous event (prev_hash mismatch)")
-        if e.get("redacted") and e["seq"] not in purged:
+        if (e.get("redacted") or e.get("redaction")) and e["seq"] not in purged:
             report.problems.append(f"{where}: marked redacted but no purge event records it")
+        for path in forged_redactions(e["summary"], e["data"], e.get("redaction")) if shape is None else ():
+            report.problems.append(f"{where}: {path} is not a redacted text, yet its digest uses the hash a purge "
+                                   "keeps for one (the text was changed)")
         legacy_redacted = e.get("redacted") and int(e.get("digest_version") or 1) < 2
-        if not legacy_redacted and digest != e["content_digest"]:
+        if shape is None and not legacy_redacted and digest != e["content_digest"]:
             report.problems.append(f"{where}: content differs from its digest (edited)")
         if recomputed != e["hash"]:
             report.problems.append(f"{where}: hash does not match its fields (time, actor, kind or content altered)")

@@ -28,8 +28,9 @@ class TimelineEvent(SQLModel, table=True):
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)
     redacted: bool = False
-    digest_version: int = Field(default=2, sa_column_kwargs={"server_default": "1"},
-                                description="1: digest of the content as written; 2: leaf-committed, survives redaction")
+    digest_version: int = Field(default=3, sa_column_kwargs={"server_default": "1"},
+                                description="1: digest of the content as written; 2: leaf-committed, survives "
+                                            "redaction; 3: as 2, and the event's hash covers the version")
     redaction: dict[str, str] | None = Field(default=None, sa_column=Column(JSON, nullable=True),
                                              description="JSON path -> salted hash of each text a purge redacted")
 

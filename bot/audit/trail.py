@@ -2,7 +2,8 @@
 
 Every change to an incident is one :class:`TimelineEvent`.  Events form a
 chain per incident: each event's ``hash`` covers its sequence number, time,
-actor, kind, the digest of its content and the previous event's hash.  So:
+actor, kind, the digest of its content, the previous event's hash and (from
+digest version 3) the digest's version.  So:
 
 * an **edited** event no longer matches its content digest or its hash;
 * an **inserted** event breaks the sequence or the next event's ``prev_hash``;
@@ -34,12 +35,14 @@ from sqlmodel import Session, func, select
 
 from bot.audit.digest import DIGEST_VERSION, canonical_json, content_digest
 from bot.audit.incident_keys import INCIDENT
+from bot.audit.malformed import malformed, purged_seqs
 from bot.audit.tables import TimelineEvent
 from bot.clock import ensure_utc
 from bot.store.advisory import hold_until_commit
 
 GENESIS = "0" * 64
 REDACTED = "[redacted]"
+DECLINED = "; declined: "  # a page's reason: why the bot paged the person, then what they typed (the purge redacts that)
 APPENDED = "audit.appended"  # session.info key: chain -> the newest event appended in this unit of work
 GLOBAL_CHAIN_LOCK = "incident-bot:global-chain"  # the advisory lock that orders appends to the global chain
 CONFIG_VERSION = "config_version"  # the key under which events record the configuration they were decided under
@@ -49,8 +52,12 @@ def _instant(at: datetime) -> str:
     return ensure_utc(at).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def event_hash(*, chain: str, seq: int, at: datetime, actor: str, kind: str, digest: str, prev_hash: str) -> str:
-    material = canonical_json([chain, seq, _instant(at), actor, kind, digest, prev_hash])
+def event_hash(*, chain: str, seq: int, at: datetime, actor: str, kind: str, digest: str, prev_hash: str,
+               version: int = DIGEST_VERSION) -> str:
+    """From version 3 on the hash covers the digest version too: the version says how the content is checked (a
+    redacted event of version 1 not at all), so relabelling an event must break its hash."""
+    fields: list[Any] = [chain, seq, _instant(at), actor, kind, digest, prev_hash]
+    material = canonical_json(fields + [version] if version >= 3 else fields)
     return hashlib.sha256(material.encode()).hexdigest()
 
 
@@ -257,6 +264,47 @@ def digest_matches(ev: TimelineEvent) -> bool:
                           redaction=ev.redaction) == ev.content_digest
 
 
+def _text_at(summary: str, data: dict[str, Any], path: str) -> Any:
+    """The value at a JSON pointer of the event (``/summary``, ``/data/evidence/0/row/title``), None if absent."""
+    parts = [p.replace("~1", "/").replace("~0", "~") for p in path.split("/")[1:]]
+    if parts[:1] == ["summary"] and len(parts) == 1:
+        return summary
+    if parts[:1] != ["data"]:
+        return None
+    node: Any = data
+    for part in parts[1:]:
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return None
+    return node
+
+
+def _redacted_text(data: dict[str, Any], path: str, value: str) -> bool:
+    """Whether ``value`` is what a purge leaves: the marker, or (a page's reason) why the bot paged the person
+    followed by the marker in place of what they typed."""
+    if value == REDACTED:
+        return True
+    parts = path.split("/")
+    if len(parts) == 6 and parts[1:3] == ["data", "evidence"] and parts[4:] == ["row", "reason"] and parts[3].isdigit():
+        entries = data.get("evidence") or []
+        table = entries[int(parts[3])].get("table") if int(parts[3]) < len(entries) else None
+        return table == "page" and value.endswith(DECLINED + REDACTED)
+    return False
+
+
+def forged_redactions(summary: str, data: dict[str, Any], redaction: dict[str, str] | None) -> list[str]:
+    """The paths whose digest leaf comes from the redaction map although the text there is not a redacted one.
+
+    The digest takes a redacted text's leaf from the map, so without this check anyone with the database could
+    swap any text (a notification time, a role holder, a summary) for another and put the original's hash in the
+    map: digest, hash and signed checkpoints would all still agree."""
+    return [path for path in sorted(redaction or {})
+            if isinstance(value := _text_at(summary, data or {}, path), str) and not _redacted_text(data or {}, path, value)]
+
+
 def events(session: Session, incident_id: int | None) -> list[TimelineEvent]:
     return list(session.exec(
         select(TimelineEvent).where(TimelineEvent.chain == chain_name(incident_id)).order_by(TimelineEvent.seq)  # type: ignore[arg-type]
@@ -282,21 +330,26 @@ def verify_chain(session: Session, incident_id: int | None) -> Verification:
     prev_hash, expected_seq = GENESIS, 1
     purged: set[int] = set()
     for ev in rows:
-        if ev.kind == "audit.purged":
-            purged.update(int(s) for s in ev.data.get("redacted_seqs", []))
+        purged.update(purged_seqs(ev.kind, ev.data))
     for ev in rows:
         where = f"{chain} event #{ev.seq} ({ev.kind})"
+        shape = malformed(ev.kind, ev.data, ev.redaction)
         if ev.seq != expected_seq:
             result.problems.append(f"{where}: expected sequence number {expected_seq}; an event was deleted or inserted")
         if ev.prev_hash != prev_hash:
             result.problems.append(f"{where}: does not link to the previous event (prev_hash mismatch); "
                                    "an event before it was deleted, inserted or altered")
-        if ev.redacted and ev.seq not in purged:
+        if (ev.redacted or ev.redaction) and ev.seq not in purged:
             result.problems.append(f"{where}: marked redacted but no purge event records it")
-        if (not ev.redacted or (ev.digest_version or 1) >= 2) and not digest_matches(ev):
+        if shape is not None:
+            result.problems.append(f"{where}: malformed, {shape}: written outside the bot")
+        for path in forged_redactions(ev.summary, ev.data, ev.redaction) if shape is None else ():
+            result.problems.append(f"{where}: {path} is not a redacted text, yet its digest uses the hash a purge "
+                                   "keeps for one (the text was changed)")
+        if shape is None and (not ev.redacted or (ev.digest_version or 1) >= 2) and not digest_matches(ev):
             result.problems.append(f"{where}: content was edited after it was written (digest mismatch)")
         recomputed = event_hash(chain=ev.chain, seq=ev.seq, at=ev.at, actor=ev.actor, kind=ev.kind,
-                                digest=ev.content_digest, prev_hash=ev.prev_hash)
+                                digest=ev.content_digest, prev_hash=ev.prev_hash, version=ev.digest_version or 1)
         if recomputed != ev.hash:
             result.problems.append(f"{where}: hash does not match its fields (time, actor, kind or content altered)")
         prev_hash, expected_seq = ev.hash, ev.seq + 1

@@ -1,6 +1,6 @@
 """The period evidence report for auditors: every incident of a period, built from the chains.
 
-For each incident declared in ``[start, end)`` it takes the incident's evidence
+For each incident declared in ``[start, end)`` (by its chain or its row) it takes the incident's evidence
 pack (:func:`bot.audit.export.evidence_pack`, built from the chain, not from the
 tables) and its chained ``incident_review`` and ``followup`` rows, and adds:
 legal duties with their outcome and citation, labor-law exceptions with their
@@ -117,18 +117,31 @@ def _rest(session: Session, incident_id: int, as_of: datetime) -> list[dict[str,
             for v in ledger(session, now=as_of) if v.debt.incident_id == incident_id]
 
 
+def _declared_in(session: Session, start: datetime, end: datetime) -> list[Any]:
+    """The incidents declared in ``[start, end)`` by their table row or by their chain's ``incident.declared`` event
+    (its time is in the event's hash): a ``declared_at`` edited outside the bot neither hides an incident from its
+    period nor passes unnoticed (its pack reports the edit)."""
+    from bot.audit.tables import TimelineEvent
+    from bot.incidents.tables import Incident
+
+    chains = session.exec(select(TimelineEvent.chain).where(TimelineEvent.kind == "incident.declared",
+                                                            TimelineEvent.at >= start, TimelineEvent.at < end)).all()
+    ids = [int(c.removeprefix("incident:")) for c in chains if c.removeprefix("incident:").isdigit()]
+    by_row = (Incident.declared_at >= start) & (Incident.declared_at < end)  # type: ignore[operator]
+    chosen = by_row | Incident.id.in_(ids) if ids else by_row  # type: ignore[union-attr]
+    return list(session.exec(select(Incident).where(chosen).order_by(Incident.number)).all())  # type: ignore[arg-type]
+
+
 def build(session: Session, start: datetime, end: datetime, now: datetime) -> dict[str, Any]:
     from bot.audit.export import covering_checkpoint, evidence_pack
     from bot.audit.trail import events, verify_chain
-    from bot.incidents.tables import Incident
 
     start, end = ensure_utc(start), ensure_utc(end)
     if end <= start:
         raise ValueError(f"expected --to after --from, got {start.isoformat()} .. {end.isoformat()}")
     as_of = min(end, ensure_utc(now))
     incidents = []
-    for row in session.exec(select(Incident).where(Incident.declared_at >= start, Incident.declared_at < end)
-                            .order_by(Incident.number)).all():  # type: ignore[arg-type]
+    for row in _declared_in(session, start, end):
         pack = evidence_pack(session, row.number, now=as_of)
         timeline = events(session, row.id)
         incidents.append({

@@ -15,7 +15,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from bot.audit.config_versions import record_version
-from bot.audit.trail import append_event, events
+from bot.audit.trail import DECLINED, append_event, events
 from bot.config.version import version_stamp
 from bot.clock import ensure_utc
 from bot.oncall.history import load_history
@@ -165,9 +165,6 @@ def acknowledge(session: Session, page_id: int, *, by: str, at: datetime) -> Pag
         session.add(other)
     session.flush()
     return page
-
-
-DECLINED = "; declined: "  # separates why a person was paged from the reason they typed; the purge redacts the latter
 
 
 def decline(session: Session, page_id: int, *, by: str, at: datetime, reason: str) -> Page:

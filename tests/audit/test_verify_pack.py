@@ -98,6 +98,19 @@ def test_the_pack_serialisation_documented_in_docs_audit_md(exported):
     first = json.loads(pack.read_text())["timeline"][0]
     at = first["at"].replace("+00:00", "")
     instant = (at if "." in at else at + ".000000") + "Z"
+    assert first["digest_version"] == 3  # the version is the last element of the material
     material = json.dumps([first["chain"], first["seq"], instant, first["actor"], first["kind"],
-                           first["content_digest"], first["prev_hash"]], separators=(",", ":"), ensure_ascii=False)
+                           first["content_digest"], first["prev_hash"], 3], separators=(",", ":"), ensure_ascii=False)
     assert hashlib.sha256(material.encode()).hexdigest() == first["hash"]
+
+
+def test_an_anchor_file_with_an_altered_line_does_not_verify_the_pack(exported, world, capsys, tmp_path):
+    """As `audit verify --anchor` does: a line that is no longer a checkpoint (truncated, edited) may have been the
+    one that contradicts the pack, so the pack is not verified against that file."""
+    pack, pub = exported
+    _svc, anchor = world
+    altered = tmp_path / "altered.jsonl"
+    line = anchor.read_text().splitlines()[-1]
+    altered.write_text(anchor.read_text() + line[: len(line) // 2] + "\n")
+    code, out = _verify(pack, pub, capsys, "--anchor", str(altered))
+    assert code == 1 and "NOT VERIFIED" in out and "not a checkpoint line" in out, out

@@ -79,3 +79,17 @@ def test_evidence_command_writes_markdown_and_json(period, database_url, monkeyp
     assert (tmp_path / "out" / "q4.md").stat().st_mode & 0o777 == 0o600
     assert main(["evidence", "--from", "2027-01-01", "--to", "2026-12-01", "-o", str(prefix),
                  "--config-dir", str(REPO_ROOT / "config")]) == 2
+
+
+def test_an_incident_moved_out_of_the_period_by_sql_is_still_reported_as_not_verified(period):
+    """Which incidents belong to the period is chained evidence too: editing ``incident.declared_at`` must not take
+    an incident out of the report while the report says every chain verified."""
+    with period.store.engine.begin() as conn:
+        conn.execute(text("UPDATE incident SET declared_at = '2026-11-02 10:00:00' WHERE number = 1"))
+    with period.store.session() as s:
+        report = build(s, START, END, TUESDAY + timedelta(hours=2))
+    assert [i["incident"]["label"] for i in report["incidents"]] == ["INC-1"]
+    item = report["incidents"][0]
+    assert item["incident"]["declared_at"] == TUESDAY.isoformat()  # what the chain says
+    assert not item["audit"]["verified"] and not report["chains"]["all_verified"]
+    assert any("incident row" in p and "declared_at" in p for p in item["audit"]["problems"])

@@ -176,12 +176,9 @@ def run_verify_pack(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as exc:
         print(f"{args.file}: cannot read a JSON evidence pack ({exc})", file=sys.stderr)
         return 2
-    anchors = None
-    if args.anchor is not None:
-        anchors, unreadable = _anchors(args.anchor)
-        for line in unreadable:
-            print(f"  - {line}")
+    anchors, unreadable = _anchors(args.anchor) if args.anchor is not None else (None, [])
     report = verify_pack(pack, key, anchors=anchors)
+    report.problems[:0] = unreadable  # as in `audit verify`: an unreadable line may be the one that contradicts it
     label = (pack.get("incident") or {}).get("label", "?")
     print(f"{label}: {'verified' if report.ok else 'NOT VERIFIED'}; {report.summary}")
     for problem in report.problems:

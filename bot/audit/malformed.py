@@ -1,0 +1,49 @@
+"""What is malformed in an event's data: rows written by hand (an insider with the database, or a hand-made pack)
+must be reported with their chain and number, not make the verification stop half-way with a traceback.
+
+The bot writes ``data`` as a JSON object; its ``evidence`` as a list of ``{"table", "id", "row"}`` or
+``{"table", "id", "deleted": true}`` entries (:mod:`bot.audit.evidence`); an ``audit.purged`` event's
+``redacted_seqs`` as a list of event numbers; a purge's ``redaction`` map as JSON path -> hash.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def evidence_entry(entry: Any) -> bool:
+    """Whether ``entry`` is an evidence entry as the bot writes it."""
+    return (isinstance(entry, dict) and isinstance(entry.get("table"), str) and "id" in entry
+            and (isinstance(entry.get("row"), dict) or entry.get("deleted") is True))
+
+
+def evidence_entries(data: Any) -> list[dict[str, Any]]:
+    """The well-formed evidence entries of an event's data (:func:`malformed` reports the others)."""
+    evidence = data.get("evidence") if isinstance(data, dict) else None
+    return [e for e in evidence if evidence_entry(e)] if isinstance(evidence, list) else []
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def purged_seqs(kind: str, data: Any) -> set[int]:
+    """The event numbers an ``audit.purged`` event lists as redacted (none for any other event)."""
+    seqs = data.get("redacted_seqs") if kind == "audit.purged" and isinstance(data, dict) else None
+    return {s for s in seqs if _number(s)} if isinstance(seqs, list) else set()
+
+
+def malformed(kind: str, data: Any, redaction: Any) -> str | None:
+    """What is wrong with the shape of an event's data or redaction map, or None when the bot could have written it."""
+    if not isinstance(data, dict):
+        return "its data is not a JSON object"
+    evidence = data.get("evidence")
+    if evidence is not None and not (isinstance(evidence, list) and all(evidence_entry(e) for e in evidence)):
+        return "its evidence is not a list of {table, id, row or deleted} entries"
+    seqs = data.get("redacted_seqs", [])
+    if kind == "audit.purged" and not (isinstance(seqs, list) and all(_number(s) for s in seqs)):
+        return "its redacted_seqs is not a list of event numbers"
+    if redaction is not None and not (isinstance(redaction, dict)
+                                      and all(isinstance(k, str) and isinstance(v, str) for k, v in redaction.items())):
+        return "its redaction map is not JSON path -> hash"
+    return None
