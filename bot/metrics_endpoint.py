@@ -57,6 +57,7 @@ class _Collector:
             backlog = s.exec(select(func.count()).select_from(Reminder).where(*waiting)).one()
             oldest = s.exec(select(func.min(Reminder.next_attempt_at)).where(*waiting)).one()
             last_sent = s.exec(select(func.max(Reminder.sent_at))).one()
+            unpublished, last_signed = _checkpoints(s)
         from bot.clock import ensure_utc
 
         sev = sorted(m.severities.items())
@@ -85,6 +86,23 @@ class _Collector:
             yield _gauge("incident_bot_last_slack_success_timestamp_seconds",
                          "when the newest outbox row was delivered (Unix time)", [],
                          [([], ensure_utc(last_sent).timestamp())])
+        # A checkpoint that could not be signed or appended to the anchor file is only logged where it fails
+        # (bot.audit.checkpoints.checkpoint_quietly): these say so to whoever watches the metrics.
+        yield _gauge("incident_bot_audit_checkpoints_unpublished",
+                     "signed audit checkpoints not appended to the anchor file yet", [], [([], unpublished)])
+        if last_signed is not None:
+            yield _gauge("incident_bot_audit_last_checkpoint_timestamp_seconds",
+                         "when the newest audit checkpoint was signed (Unix time)", [],
+                         [([], ensure_utc(last_signed).timestamp())])
+
+
+def _checkpoints(session: Any) -> tuple[int, Any]:
+    """How many signed checkpoints wait for the anchor file, and when the newest was signed."""
+    from bot.audit.tables import AuditCheckpoint
+
+    unpublished = session.exec(select(func.count()).select_from(AuditCheckpoint)
+                               .where(AuditCheckpoint.published_at.is_(None))).one()  # type: ignore[union-attr]
+    return unpublished, session.exec(select(func.max(AuditCheckpoint.at))).one()
 
 
 def _authorized(environ: dict[str, Any], token: str) -> bool:

@@ -52,6 +52,39 @@ def test_metrics_need_the_token_and_speak_prometheus(served):
     assert _get(port, PATH, {"Authorization": f"Bearer {TOKEN}"}, method="POST")[0] == 405
 
 
+def test_metrics_say_when_checkpoints_wait_for_the_anchor_file(served, store, tmp_path):
+    """A checkpoint the bot could not append to the anchor file was only logged where it failed: the metrics
+    show how many wait and when the newest was signed, for an alert on either."""
+    from datetime import timedelta
+
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from bot.audit.checkpoints import make_checkpoint, publish_pending
+
+    port, services, clock = served
+
+    def samples():
+        body = _get(port, PATH, {"Authorization": f"Bearer {TOKEN}"})[2]
+        return {s.name: s.value for family in text_string_to_metric_families(body) for s in family.samples}
+
+    assert samples()["incident_bot_audit_checkpoints_unpublished"] == 0
+    assert "incident_bot_audit_last_checkpoint_timestamp_seconds" not in samples()  # none signed yet
+    key = Ed25519PrivateKey.generate()
+    services.incidents.declare("sev2", "Checkout latency", actor="U0KATRIN1", key="d1")
+    first_at = clock.now()
+    with store.session() as s:
+        make_checkpoint(s, key, first_at)
+    with store.session() as s:
+        assert publish_pending(s, tmp_path / "anchors.jsonl", first_at) == 1
+    services.incidents.declare("sev2", "Checkout errors", actor="U0KATRIN1", key="d2")
+    second_at = first_at + timedelta(minutes=10)
+    with store.session() as s:
+        make_checkpoint(s, key, second_at)  # signed, but the anchor file could not be written: not published
+    seen = samples()
+    assert seen["incident_bot_audit_checkpoints_unpublished"] == 1
+    assert seen["incident_bot_audit_last_checkpoint_timestamp_seconds"] == second_at.timestamp()
+
+
 def test_slack_routes_still_need_slack_signatures(served):
     port, _, _ = served
     # The metrics token opens nothing else: an unsigned request to Slack's path is refused before bolt.
