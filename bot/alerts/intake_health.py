@@ -4,8 +4,9 @@
   version (a file written by a newer version of the bot is refused, as triage refuses it), its permissions
   (owner only, 0600: it holds the alerts' words), and its receipts waiting for triage longer than
   ``stuck_after`` (a stuck triage; the main file's ``alert_progress`` is read too, where a receipt may be
-  triaged before the inbox copy says so).
-* **PostgreSQL**: the same waiting check on the ``alert_receipt`` table.
+  triaged before the inbox copy says so), and the receipts triage set aside (:mod:`bot.alerts.set_aside`:
+  their triage failed again and again, nobody was paged for them).
+* **PostgreSQL**: the same two checks on the ``alert_receipt`` table.
 
 Everything is read only: the files are opened read-only (nothing is created, migrated, adopted or fixed), and
 nothing is done where there is no database yet (``check`` also runs on a checkout, before any bot ran).
@@ -94,14 +95,34 @@ def _server_problems(url: Any, now: datetime, stuck_after: timedelta) -> list[st
 def _stuck(receipts: Any, progress: Any, now: datetime, stuck_after: timedelta) -> list[str]:
     from bot.alerts.receipts import waiting_before
 
+    set_aside = _set_aside(receipts, progress)
     waiting = waiting_before(receipts, progress, now - stuck_after)
     if not waiting.count:
-        return []
+        return set_aside
     minutes = int(stuck_after.total_seconds() // 60)
-    return [f"alert triage is stuck: {waiting.count} alert receipt(s) waiting longer than {minutes} minute(s), the "
-            f"oldest received {waiting.oldest.isoformat()}: is the triage worker running (incident-bot serve, or "
-            "the scheduler worker with serve --no-scheduler)? Its log says why it stopped. The alerts are kept, "
-            "and triaged once it runs"]
+    return set_aside + [
+        f"alert triage is stuck: {waiting.count} alert receipt(s) waiting longer than {minutes} minute(s), the "
+        f"oldest received {waiting.oldest.isoformat()}: is the triage worker running (incident-bot serve, or "
+        "the scheduler worker with serve --no-scheduler)? Its log says why it stopped. The alerts are kept, "
+        "and triaged once it runs"]
+
+
+def _set_aside(receipts: Any, progress: Any) -> list[str]:
+    from bot.alerts.receipts import set_aside_receipts
+    from bot.alerts.set_aside import ATTEMPTS
+    from bot.clock import ensure_utc
+
+    found = set_aside_receipts(receipts, progress)
+    if not found:
+        return []
+    listed = ", ".join(f"{r.id} (from {r.source}, received {ensure_utc(r.received_at).isoformat()})"
+                       for r in found[:20])
+    more = f" and {len(found) - 20} more" if len(found) > 20 else ""
+    return [f"alert triage set aside {len(found)} alert receipt(s) whose triage failed {ATTEMPTS} times, nobody "
+            f"paged for their alerts: receipt(s) {listed}{more}. Each has an alert.set_aside event on the global "
+            "chain with the error (the bot's log has its trace): handle the alerts by hand in their senders, and "
+            "report the error as a bug. The receipts are kept, never purged (docs/alerts.md: an alert triage "
+            "cannot handle is set aside)"]
 
 
 def _has_progress(main: Path) -> bool:

@@ -17,12 +17,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from bot.alerts.events import AlertEvent
 from bot.alerts.tables import AlertGroup
 
 SEVERITY = "alert"
+
+
+def has_pages(session: Session, group_id: int) -> bool:
+    """Whether the group (without an incident) was paged by a ``page:`` route."""
+    from bot.oncall.tables import Page
+
+    return session.exec(select(Page.id).where(Page.alert_group_id == group_id).limit(1)).first() is not None
 
 
 def page_group(session: Session, config: Any, group: AlertGroup, route: Any, event: AlertEvent, at: datetime,

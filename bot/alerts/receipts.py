@@ -104,7 +104,7 @@ class Receipts:
     def forget_triaged(self, before: datetime, *, dry_run: bool = False) -> int:
         """Delete the receipts received before ``before`` whose triage is finished (the retention purge): they
         repeat the alerts' words, and what triage made of them is on the chain.  A receipt not triaged yet, or
-        triaged but not yet marked so here (a crash before the copy), is kept.  Returns how many."""
+        triaged but not yet marked so here (a crash before the copy), or set aside, is kept.  Returns how many."""
         where = (_R.state == "triaged") & (_R.received_at < before)
         with self.write_lock or contextlib.nullcontext(), self.engine.begin() as conn:
             count = int(conn.execute(select(func.count()).select_from(_RECEIPTS).where(where)).scalar_one())
@@ -231,6 +231,16 @@ def waiting_before(receipts: Connection, progress: Connection | None, before: da
             select(_P.receipt_id).where((_P.receipt_id >= rows[0].id) & (_P.state != "accepted")))}
         rows = [r for r in rows if r.id not in finished]
     return Waiting(len(rows), min(ensure_utc(r.received_at) for r in rows) if rows else None)
+
+
+def set_aside_receipts(receipts: Connection, progress: Connection | None) -> list[Any]:
+    """The receipts triage set aside (:mod:`bot.alerts.set_aside`), oldest first: id, source, received_at
+    (``progress``: on SQLite the main database, whose ``alert_progress`` may say so before the inbox copy does)."""
+    ids = set()
+    if progress is not None:
+        ids = {rid for (rid,) in progress.execute(select(_P.receipt_id).where(_P.state == "set_aside"))}
+    where = (_R.state == "set_aside") | (_R.id.in_(sorted(ids))) if ids else _R.state == "set_aside"
+    return receipts.execute(select(_R.id, _R.source, _R.received_at).where(where).order_by(_R.id)).all()
 
 
 def new_receipt(source: str, fmt: str, received_at: datetime, events: Iterable[AlertEvent]) -> dict[str, Any]:

@@ -47,10 +47,13 @@ from sqlmodel import Session, select
 from bot.alerts.batch import Batch, Receipt, next_chunk, one_at_a_time, open_keys
 from bot.alerts.receipts import Receipts
 from bot.alerts.events import AlertEvent
+from bot.alerts.paging import has_pages
 from bot.alerts.routing import choose_route, suppression
+from bot.alerts.set_aside import Failures, about_the_database
 from bot.alerts.tables import AlertGroup
 from bot.audit.trail import NewEvent
 from bot.clock import Clock, ensure_utc
+from bot.store.database import after_commit
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +97,7 @@ class Triage:
         self.intake_busy = intake_busy
         self.write_lock = write_lock if write_lock is not None else contextlib.nullcontext()
         self.receipts = Receipts.of(store)
+        self.failures = Failures(store, self.receipts, self.write_lock)
 
     def _alerts(self):
         return self.config().one("alerts")
@@ -109,47 +113,69 @@ class Triage:
         ``batch`` receipts (or ``max_seconds``) per transaction, their disposition events appended with one
         INSERT; a declaration always gets transactions of its own.  The receipts are read and parsed before
         the transactions, which only read their progress again; a transaction takes the receipts up to the
-        first that (by the groups open when this pass began) opens a new group."""
+        first that (by the groups open when this pass began) opens a new group.  A receipt whose triage fails
+        holds up no other (:mod:`bot.alerts.set_aside`); a failure of the database as a whole ends the pass."""
         alerts = self._alerts()
         with self.store.session() as s:
             pending = self.receipts.waiting(s, limit)
             opened = open_keys(s, pending, alerts)
         out: list[Disposition] = []
-        pos = 0
+        pos = alone_until = 0  # the receipts before alone_until get a transaction each: their chunk failed
         while pos < len(pending):
-            declare = None
             started = time.monotonic()
-            with self.write_lock, self.store.session() as s:
-                one_at_a_time(s)
-                chunk = next_chunk(pending, pos, batch, opened, alerts)
-                self.receipts.lock_progress(s, chunk)
-                work = Batch(s, chunk, alerts, self.receipts)
-                for receipt in chunk:
-                    while receipt.state == "accepted" and receipt.done < len(receipt.events):
-                        index = receipt.done
-                        event = receipt.events[index]
-                        step = self._step(work, receipt, index, event, alerts, ensure_utc(self.clock.now()))
-                        if not isinstance(step, Disposition):
-                            declare = (receipt, index, event, *step)
-                            break
-                        out.append(step)
-                    if declare is not None:
-                        break
-                    if receipt.state == "accepted":
-                        self._finish(work, receipt)
-                    pos += 1
-                    if time.monotonic() - started > max_seconds:
-                        break
-                work.write()
-                work.note_open(opened)
+            chunk = [pending[pos]] if pos < alone_until else next_chunk(pending, pos, batch, opened, alerts)
+            before, committed = [(r.done, r.state, r.triaged_at) for r in chunk], []
+            try:
+                taken, done, declare = self._transaction(chunk, alerts, opened, started, max_seconds, committed)
+            except Exception as exc:
+                if about_the_database(exc) or committed:
+                    raise  # about no receipt (the pass is retried as a whole), or after the commit: as before
+                taken, done, declare = 0, [], None
+                if self.failures.rolled_back(chunk, before, exc, ensure_utc(self.clock.now())):
+                    alone_until = pos + len(chunk)  # which receipt fails? each on its own
+                else:
+                    pos += 1  # it failed on its own: it waits for the next pass, or was set aside
+            out += done
+            pos += taken
+            self.failures.forget(r.id for r in chunk[:taken])
             if declare is not None:  # several short transactions: the intake's inserts may come in between
-                done = self._declare(*declare)
-                if done is not None:
-                    out.append(done)
+                declared = self._declare(*declare)
+                if declared is not None:
+                    out.append(declared)
             busy = self.intake_busy is not None and self.intake_busy()
             if busy or (self.one_writer and pos < len(pending)):
                 time.sleep(max(0.005, self.pause * (time.monotonic() - started) if busy else 0.0))
         return out
+
+    def _transaction(self, chunk: list[Receipt], alerts: Any, opened: set[tuple[str, str]], started: float,
+                     max_seconds: float, committed: list[bool]) -> tuple[int, list[Disposition], tuple | None]:
+        """One transaction over ``chunk``: how many of its receipts it finished, their dispositions, and the
+        declaration that ended it, if one did; ``committed`` gets True once it committed."""
+        taken, out, declare = 0, [], None
+        with self.write_lock, self.store.session() as s:
+            after_commit(s, lambda: committed.append(True))  # first: before the inbox copy
+            one_at_a_time(s)
+            self.receipts.lock_progress(s, chunk)
+            work = Batch(s, chunk, alerts, self.receipts)
+            for receipt in chunk:
+                while receipt.state == "accepted" and receipt.done < len(receipt.events):
+                    index = receipt.done
+                    event = receipt.events[index]
+                    step = self._step(work, receipt, index, event, alerts, ensure_utc(self.clock.now()))
+                    if not isinstance(step, Disposition):
+                        declare = (receipt, index, event, *step)
+                        break
+                    out.append(step)
+                if declare is not None:
+                    break
+                if receipt.state == "accepted":
+                    self._finish(work, receipt)
+                taken += 1
+                if time.monotonic() - started > max_seconds:
+                    break
+            work.write()
+            work.note_open(opened)
+        return taken, out, declare
 
     def _finish(self, work: Batch, receipt: Receipt) -> None:
         receipt.state, receipt.triaged_at = "triaged", ensure_utc(self.clock.now())
@@ -326,7 +352,7 @@ class Triage:
 
             cancelled = cancel_pending(s, group.incident_id, by=f"alerts:{receipt.source}", at=now)
             sync_incident(s, self.config(), group.incident_id, now)
-        elif _has_pages(s, group.id):
+        elif has_pages(s, group.id):
             from bot.oncall.paging import cancel_pending
             from bot.outbox.resync import sync_group
 
@@ -356,13 +382,6 @@ class Triage:
         if receipt.done >= len(receipt.events):
             self._finish(work, receipt)
         return Disposition(receipt.id, data["index"], kind, group.id if group else None, summary)
-
-
-def _has_pages(session: Session, group_id: int) -> bool:
-    """Whether the group (without an incident) was paged by a ``page:`` route."""
-    from bot.oncall.tables import Page
-
-    return session.exec(select(Page.id).where(Page.alert_group_id == group_id).limit(1)).first() is not None
 
 
 def _slack_of(config: Any, person_id: str) -> str:

@@ -1,0 +1,130 @@
+"""A receipt whose triage fails on its own, again and again, is set aside so that it holds up no other alert.
+
+Triage works through the receipts in order (:mod:`bot.alerts.triage`).  When a transaction of several
+receipts fails, their triage is tried again one receipt per transaction, so that the others are triaged in
+the same pass and the one that fails is known; a receipt that fails on its own is left waiting and tried
+again on the next pass.  After :data:`ATTEMPTS` such failures (counted in the triage worker's memory: a
+restart counts afresh) it is **set aside**: its progress gets the terminal state ``set_aside``, written
+like ``triaged`` (on PostgreSQL the receipt's own row; on SQLite ``alert_progress`` in the main database,
+then copied to the inbox file), with an ``alert.set_aside`` event on the global chain: the receipt's id, its
+source, how many events it held and how many were left untriaged, and the error's class and first line,
+not the alert's own words (they may be what fails, and they may name people).  The receipt is never
+deleted (the purge deletes ``triaged`` receipts only) and ``incident-bot check`` reports it
+(:mod:`bot.alerts.intake_health`) until a person has dealt with it.
+
+A failure of the database as a whole (:func:`about_the_database`: the connection lost, a lock not
+granted in time, a deadlock) says nothing about a receipt: the pass ends and is retried as a whole, and
+nothing is counted or set aside for it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from datetime import datetime
+from typing import Any, Iterable
+
+from bot.alerts.batch import Receipt, one_at_a_time
+from bot.audit.trail import append_event
+
+log = logging.getLogger(__name__)
+
+ATTEMPTS = 3  # failures on its own before a receipt is set aside
+SET_ASIDE = "set_aside"  # the receipt's terminal state (beside "triaged")
+
+
+def about_the_database(exc: BaseException) -> bool:
+    """Whether ``exc`` is about the database as a whole, not about the receipt being triaged: SQLAlchemy's
+    ``OperationalError`` (PostgreSQL's lock and statement timeouts, deadlocks and serialization failures,
+    SQLite's "database is locked", a server gone away), a lost or unusable connection, the pool's timeout."""
+    from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    if isinstance(exc, (OperationalError, InterfaceError, DisconnectionError, PoolTimeout)):
+        return True
+    return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
+
+
+def error_line(exc: BaseException) -> str:
+    """The error's first line, at most 300 characters, storable whatever it holds (no NUL, no lone surrogate:
+    they may be what made the triage fail)."""
+    lines = str(exc).splitlines()
+    line = lines[0][:300] if lines else ""
+    return line.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
+
+
+class Failures:
+    """How often each waiting receipt's triage failed on its own (in this process's memory), and what then."""
+
+    def __init__(self, store: Any, places: Any, write_lock: Any, attempts: int = ATTEMPTS) -> None:
+        """``places``: the :class:`~bot.alerts.receipts.Receipts`; ``write_lock``: triage's."""
+        self.store, self.places, self.write_lock, self.attempts = store, places, write_lock, attempts
+        self._counts: dict[int, int] = {}
+
+    def rolled_back(self, chunk: list[Receipt], before: list[tuple], exc: Exception, now: datetime) -> bool:
+        """A triage transaction over ``chunk`` failed before its commit, not for the database as a whole: the
+        receipts are put back as they were (``before``: their done, state and triaged_at).  True: there were
+        several, each is to be tried in a transaction of its own; else the one failed on its own (counted)."""
+        for receipt, saved in zip(chunk, before):
+            receipt.done, receipt.state, receipt.triaged_at = saved
+        if len(chunk) > 1:
+            log.warning("alert triage: a transaction of %s receipts failed (%s); trying them one by one",
+                        len(chunk), type(exc).__name__)
+            return True
+        self.failed(chunk[0], exc, now)
+        return False
+
+    def failed(self, receipt: Receipt, exc: Exception, now: datetime) -> None:
+        """The receipt's triage failed on its own: counted, and the receipt set aside at the last attempt (a
+        failure of the database while setting it aside is raised; any other is logged, and the receipt is
+        tried again on the next pass)."""
+        count = self._counts[receipt.id] = self._counts.get(receipt.id, 0) + 1
+        if count < self.attempts:
+            log.warning("alert receipt %s from %s: triage failed on its own (%s of %s attempts before it is set "
+                        "aside); the receipts after it are triaged", receipt.id, receipt.source, count,
+                        self.attempts, exc_info=exc)
+            return
+        try:
+            set_aside(self.store, self.places, receipt, exc, count, now, self.write_lock)
+        except Exception as again:
+            if about_the_database(again):
+                raise
+            log.exception("alert receipt %s: setting it aside failed; tried again on the next pass", receipt.id)
+            return
+        self._counts.pop(receipt.id, None)
+
+    def forget(self, receipt_ids: Iterable[int]) -> None:
+        """These receipts were triaged: their failures no longer matter."""
+        if self._counts:
+            for receipt_id in receipt_ids:
+                self._counts.pop(receipt_id, None)
+
+
+def set_aside(store: Any, places: Any, receipt: Receipt, exc: BaseException, attempts: int, now: datetime,
+              write_lock: Any) -> bool:
+    """Set the receipt aside, in a transaction of its own: its terminal progress and its ``alert.set_aside``
+    event on the global chain.  ``places``: the :class:`~bot.alerts.receipts.Receipts`.  False when another
+    triage worker finished it meanwhile (nothing written)."""
+    # as stored (a failed transaction may have moved it in memory): on SQLite no progress row yet is none
+    receipt = replace(receipt, done=0, state="accepted", triaged_at=None)
+    with write_lock, store.session() as s:
+        one_at_a_time(s)
+        places.lock_progress(s, [receipt])
+        if receipt.state != "accepted":
+            return False
+        receipt.state = SET_ASIDE
+        places.write_progress(s, [receipt])
+        untriaged = len(receipt.events) - receipt.done
+        error = {"class": f"{type(exc).__module__}.{type(exc).__qualname__}", "message": error_line(exc)}
+        append_event(s, incident_id=None, actor=f"alerts:{receipt.source}", kind=f"alert.{SET_ASIDE}", at=now,
+                     summary=f"alert receipt {receipt.id} from {receipt.source} set aside: its triage failed "
+                             f"{attempts} times ({type(exc).__name__}: {error['message']}); {untriaged} of its "
+                             f"{len(receipt.events)} alert(s) not triaged, nobody paged for them; the receipt is "
+                             "kept (incident-bot check lists it; see docs/alerts.md)"[:4000],
+                     data={"disposition": SET_ASIDE, "receipt": receipt.id, "source": receipt.source,
+                           "format": receipt.format, "events": len(receipt.events), "untriaged": untriaged,
+                           "attempts": attempts, "error": error})
+    log.error("alert receipt %s from %s set aside after %s failed triage attempts (%s: %s): %s alert(s) not "
+              "triaged, nobody paged for them; incident-bot check lists it, docs/alerts.md says what to do",
+              receipt.id, receipt.source, attempts, type(exc).__name__, error["message"], untriaged)
+    return True
