@@ -121,8 +121,9 @@ class AlertPages:
         result = self.incidents.declare(playbook, title, actor=actor, key=f"alert-group:{group_id}:declared",
                                         reporter=actor, description=description, also=attach)
         incident = result.incident
-        with self.store.session() as s:
-            self._attach(s, group_id, incident, playbook, actor)  # a no-op unless a replay found it not attached
+        if result.replayed:  # the declaration was made before: by a version that attached the group afterwards
+            with self.store.session() as s:
+                self._attach(s, group_id, incident, playbook, actor)
         return Answer(group_id, f"Declared INC-{incident.number} ({playbook}) from alert group {group_id}",
                       incident=incident.number)
 
