@@ -108,23 +108,32 @@ def test_bad_requests_and_decline(store, write_config):
             accept(s, team, EngagementHistory(), cover.id, by="bea", now=local(NOW))
 
 
-def test_cli_propose_accept_export_and_preview_reads_the_cover(store, database_url, write_config, monkeypatch, capsys):
+def _cli_cover(write_config):
+    """The CLI's arguments, and a cover for its commands: weekly rota anna/bea from MO 2026-03-02; the CLI runs on
+    the real clock, so the cover is tomorrow 18:00 to the day after 08:00 Berlin, taken by whoever is not on call
+    then. (args, start, end, holder, taker)."""
     from datetime import datetime, timedelta, timezone
+
+    from bot.oncall.schedule import on_call
+    from bot.oncall.wallclock import local_date
+
+    config = team_config(write_config, [])
+    args = ["--config-dir", str(config.paths.config_dir), "--playbooks-dir", str(config.paths.playbooks_dir)]
+    tomorrow = local_date(datetime.now(timezone.utc), "Europe/Berlin") + timedelta(days=1)
+    start, end = local(f"{tomorrow} 18:00"), local(f"{tomorrow + timedelta(days=1)} 08:00")
+    holder = on_call(team_of(config), "ops", start).person
+    return args, start, end, holder, "bea" if holder == "anna" else "anna"
+
+
+def test_cli_propose_accept_export_and_preview_reads_the_cover(store, database_url, write_config, monkeypatch, capsys):
+    from datetime import timedelta
 
     from bot.cli import main
     from bot.oncall.wallclock import local_date
 
     monkeypatch.setenv("DATABASE_URL", database_url)
-    # weekly rota anna/bea from MO 2026-03-02; the CLI runs on the real clock, so the cover is tomorrow 18:00 to
-    # the day after 08:00 Berlin, taken by whoever is not on call then.
-    config = team_config(write_config, [])
-    args = ["--config-dir", str(config.paths.config_dir), "--playbooks-dir", str(config.paths.playbooks_dir)]
-    tomorrow = local_date(datetime.now(timezone.utc), "Europe/Berlin") + timedelta(days=1)
-    start, end = local(f"{tomorrow} 18:00"), local(f"{tomorrow + timedelta(days=1)} 08:00")
-    from bot.oncall.schedule import on_call
-
-    holder = on_call(team_of(config), "ops", start).person
-    taker = "bea" if holder == "anna" else "anna"
+    args, start, end, holder, taker = _cli_cover(write_config)
+    tomorrow = local_date(start, "Europe/Berlin")
     assert main(["covers", "propose", "ops", "--taker", taker, "--from", start.isoformat(), "--to", end.isoformat(),
                  "--by", holder, "--reason", "school play", *args]) == 0
     assert f"proposed cover #1: {taker} to take ops" in capsys.readouterr().out
@@ -151,21 +160,12 @@ def test_cli_says_nothing_was_proposed_or_answered_when_the_commit_fails(store, 
                                                                            monkeypatch, capsys):
     """The command printed "proposed cover #1" (and "cover #1 declined") inside the unit of work, before its
     commit: a commit the database refused left the person reading of a cover it did not keep."""
-    from datetime import datetime, timedelta, timezone
-
     from sqlalchemy.orm import Session as OrmSession
 
     from bot.cli import main
-    from bot.oncall.schedule import on_call
-    from bot.oncall.wallclock import local_date
 
     monkeypatch.setenv("DATABASE_URL", database_url)
-    config = team_config(write_config, [])
-    args = ["--config-dir", str(config.paths.config_dir), "--playbooks-dir", str(config.paths.playbooks_dir)]
-    tomorrow = local_date(datetime.now(timezone.utc), "Europe/Berlin") + timedelta(days=1)
-    start, end = local(f"{tomorrow} 18:00"), local(f"{tomorrow + timedelta(days=1)} 08:00")
-    holder = on_call(team_of(config), "ops", start).person
-    taker = "bea" if holder == "anna" else "anna"
+    args, start, end, holder, taker = _cli_cover(write_config)
     propose_args = ["covers", "propose", "ops", "--taker", taker, "--from", start.isoformat(), "--to", end.isoformat(),
                     "--by", holder, *args]
 

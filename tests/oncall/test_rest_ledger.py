@@ -145,23 +145,30 @@ def test_no_compensatory_rest_rule_means_owed_but_never_nudged(store, write_conf
         assert timedelta(hours=debt.hours) == timedelta(hours=11)
 
 
-def test_cli_record_then_ledger_then_schedule(store, database_url, write_config, monkeypatch, capsys):
-    import json
+def _cli_callout(write_config):
+    """The CLI's arguments and a call-out of anna (from, to; ISO 8601). anna works every day 09:00-17:00 Berlin (no
+    holidays), compensate with 11 h, nudge after 24 h. The CLI uses the real clock, so the call-out is two days
+    ago, 00:30-01:30 local (clear of the 02:00-03:00 DST changes): 7.5 h after 17:00 the day before, an incomplete
+    rest: 11 h owed from 01:30."""
     from datetime import datetime, timezone
     from zoneinfo import ZoneInfo
 
-    from bot.cli import main
-
-    monkeypatch.setenv("DATABASE_URL", database_url)
-    # anna works every day 09:00-17:00 Berlin (no holidays), compensate with 11 h, nudge after 24 h. The CLI uses the
-    # real clock, so the call-out is two days ago, 00:30-01:30 local (clear of the 02:00-03:00 DST changes): 7.5 h
-    # after 17:00 the day before, an incomplete rest: 11 h owed from 01:30.
     rules = [{"kind": "min_daily_rest", "hours": 11, "on_interrupt": "compensate", "cite": "TEST art. 3"},
              {"kind": "compensatory_rest", "schedule_within_hours": 24, "cite": "TEST art. 17(2)"}]
     config = team_config(write_config, rules, people_extra={"anna": {"working_hours": {"MO-SU": ["09:00-17:00"]}}})
     args = ["--config-dir", str(config.paths.config_dir), "--playbooks-dir", str(config.paths.playbooks_dir)]
     day = (datetime.now(timezone.utc) - timedelta(days=2)).astimezone(ZoneInfo("Europe/Berlin")).date()
-    start, end = local(f"{day} 00:30").isoformat(), local(f"{day} 01:30").isoformat()
+    return args, local(f"{day} 00:30").isoformat(), local(f"{day} 01:30").isoformat()
+
+
+def test_cli_record_then_ledger_then_schedule(store, database_url, write_config, monkeypatch, capsys):
+    import json
+    from datetime import datetime, timezone
+
+    from bot.cli import main
+
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    args, start, end = _cli_callout(write_config)
     assert main(["oncall", "record", "anna", "--from", start, "--to", end, "--note", "phoned", *args]) == 0
     out = capsys.readouterr().out
     assert "call-out of anna recorded" in out and "(1 h): phoned" in out and "rest owed #1: 11 h (TEST art. 3)" in out
@@ -187,7 +194,6 @@ def test_cli_record_and_schedule_print_nothing_when_the_commit_fails(store, data
     """`oncall record` printed "recorded #1 ... rest owed #1" and `rest schedule` "scheduled #1" inside the unit of
     work, before its commit: a commit the database refused left the manager reading of records it did not keep."""
     from datetime import datetime, timezone
-    from zoneinfo import ZoneInfo
 
     from sqlalchemy.orm import Session as OrmSession
 
@@ -197,15 +203,8 @@ def test_cli_record_and_schedule_print_nothing_when_the_commit_fails(store, data
         raise RuntimeError("the database refused the commit")
 
     monkeypatch.setenv("DATABASE_URL", database_url)
-    # As in test_cli_record_then_ledger_then_schedule: a call-out two days ago 00:30-01:30 Berlin, 7.5 h after the
-    # 17:00 end of work, owes 11 h.
-    rules = [{"kind": "min_daily_rest", "hours": 11, "on_interrupt": "compensate", "cite": "TEST art. 3"},
-             {"kind": "compensatory_rest", "schedule_within_hours": 24, "cite": "TEST art. 17(2)"}]
-    config = team_config(write_config, rules, people_extra={"anna": {"working_hours": {"MO-SU": ["09:00-17:00"]}}})
-    args = ["--config-dir", str(config.paths.config_dir), "--playbooks-dir", str(config.paths.playbooks_dir)]
-    day = (datetime.now(timezone.utc) - timedelta(days=2)).astimezone(ZoneInfo("Europe/Berlin")).date()
-    record = ["oncall", "record", "anna", "--from", local(f"{day} 00:30").isoformat(),
-              "--to", local(f"{day} 01:30").isoformat(), *args]
+    args, start, end = _cli_callout(write_config)  # owes 11 h, as in test_cli_record_then_ledger_then_schedule
+    record = ["oncall", "record", "anna", "--from", start, "--to", end, *args]
     with monkeypatch.context() as patch:
         patch.setattr(OrmSession, "commit", refused)
         with pytest.raises(RuntimeError, match="refused the commit"):
