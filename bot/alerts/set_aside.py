@@ -92,16 +92,24 @@ class Failures:
         return False
 
     def declaring(self, declare: Callable[..., Any], args: tuple, now: Callable[[], datetime]) -> tuple[bool, Any]:
-        """Triage's declaration ``declare(*args)`` (``args[0]``: its receipt): (True, what it returned), or (False,
-        None) when it failed on its own, counted like a transaction of that receipt alone (a failure of the
-        database as a whole is raised)."""
+        """Triage's declaration ``declare(*args)`` (``args[0]``, ``args[1]``: its receipt and the event's index):
+        (True, what it returned), or (False, None) when it failed on its own, counted like a transaction of that
+        receipt alone.  Raised as before: a failure of the database as a whole, and one after the declaration's
+        last transaction committed (the receipt's progress passed the event: e.g. the inbox copy)."""
         try:
             return True, declare(*args)
         except Exception as exc:
-            if about_the_database(exc):
+            if about_the_database(exc) or self._moved_on(args[0], args[1]):
                 raise
             self.failed(args[0], exc, ensure_utc(now()))
             return False, None
+
+    def _moved_on(self, receipt: Receipt, index: int) -> bool:
+        """Does the receipt's stored progress say it is past event ``index``?"""
+        stored = replace(receipt, done=index, state="accepted")
+        with self.write_lock, self.store.session() as s:
+            self.places.lock_progress(s, [stored])
+        return stored.state != "accepted" or stored.done > index
 
     def failed(self, receipt: Receipt, exc: Exception, now: datetime) -> None:
         """The receipt's triage failed on its own: counted, and the receipt set aside at the last attempt (a
