@@ -11,7 +11,8 @@ source, how many events it held and how many were left untriaged, and the error'
 raised (file, line, function: :func:`raised_at`), not its message nor the alert's own words (a message may
 quote a value of the alert, e.g. ``KeyError: 'the-label-value'``, and they may name people).  The purge does
 not delete it and ``incident-bot check`` reports it (:mod:`bot.alerts.intake_health`) until a person has dealt
-with it.
+with it: put it back to be triaged or dismissed it (:mod:`bot.alerts.set_aside_review`,
+``incident-bot alerts``).
 
 A failure of the database as a whole (:func:`about_the_database`: the connection lost, a lock not
 granted in time, a deadlock) says nothing about a receipt: the pass ends and is retried as a whole, and
@@ -157,7 +158,8 @@ def set_aside(store: Any, places: Any, receipt: Receipt, exc: BaseException, att
                      summary=f"alert receipt {receipt.id} from {receipt.source} set aside: its triage failed "
                              f"{attempts} times ({type(exc).__name__} raised at {error['raised_at']}); {untriaged} "
                              f"of its {len(receipt.events)} alert(s) not triaged, nobody paged for them; the receipt is "
-                             "kept (incident-bot check lists it; see docs/alerts.md)"[:4000],
+                             "kept (incident-bot check lists it; incident-bot alerts retriage or dismiss deals with "
+                             "it: docs/alerts.md)"[:4000],
                      data={"disposition": SET_ASIDE, "receipt": receipt.id, "source": receipt.source,
                            "format": receipt.format, "events": len(receipt.events), "untriaged": untriaged,
                            "attempts": attempts, "error": error})
