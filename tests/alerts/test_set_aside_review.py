@@ -153,3 +153,15 @@ def test_a_put_back_the_inbox_copy_missed_is_listed_and_completed_by_the_command
     assert len(events_of(store, "alert.retriaged")) == 1
     assert intake_problems(LATER, database_url=database_url) == []
     assert [(d.receipt, d.kind) for d in triage.run_pending()] == [(bad, "incident")]
+
+
+def test_the_period_report_names_the_alert_source_of_a_dismissal_not_the_person(inbox, triage, store, poison):
+    from bot.alerts.set_aside_review import dismiss
+    from bot.learning.period_report import build
+
+    bad = set_aside_one(inbox, triage, store)
+    dismiss(store, bad, by="anna", reason="handled by hand", now=LATER)
+    with store.session() as s:
+        report = build(s, NIGHT - timedelta(days=1), NIGHT + timedelta(days=1), NIGHT + timedelta(hours=1))
+    assert [(a["disposition"], a["source"]) for a in report["alerts"]["received"]] == [
+        ("set_aside", "scripts"), ("dismissed", "scripts")]
