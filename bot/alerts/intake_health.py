@@ -5,7 +5,8 @@
   (owner only, 0600: it holds the alerts' words), and its receipts waiting for triage longer than
   ``stuck_after`` (a stuck triage; the main file's ``alert_progress`` is read too, where a receipt may be
   triaged before the inbox copy says so), and the receipts triage set aside (:mod:`bot.alerts.set_aside`:
-  their triage failed again and again, nobody was paged for them).
+  their triage failed again and again, nobody was paged for them) until a person put them back or dismissed
+  them (``incident-bot alerts``; the main file's ``alert_progress`` decides where the inbox copy is behind).
 * **PostgreSQL**: the same two checks on the ``alert_receipt`` table.
 
 Everything is read only: the files are opened read-only (nothing is created, migrated, adopted or fixed), and
@@ -121,8 +122,10 @@ def _set_aside(receipts: Any, progress: Any) -> list[str]:
     return [f"alert triage set aside {len(found)} alert receipt(s) whose triage failed {ATTEMPTS} times, nobody "
             f"paged for their alerts: receipt(s) {listed}{more}. Each has an alert.set_aside event on the global "
             "chain with the error (the bot's log has its trace): handle the alerts by hand in their senders, and "
-            "report the error as a bug. The receipts are kept, never purged (docs/alerts.md: an alert triage "
-            "cannot handle is set aside)"]
+            "report the error as a bug. The receipts are kept, not purged, until a person deals with each: "
+            "`incident-bot alerts retriage ID --by NAME --reason TEXT` once the cause is fixed, or `incident-bot "
+            "alerts dismiss ID ...` once handled by hand (docs/alerts.md: an alert triage cannot handle is set "
+            "aside)"]
 
 
 def _has_progress(main: Path) -> bool:

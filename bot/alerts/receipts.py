@@ -60,6 +60,7 @@ _UPSERT = sqlite_insert(_PROGRESS).values(receipt_id=bindparam("rid"), done=bind
 _UPSERT_PROGRESS = _UPSERT.on_conflict_do_update(
     index_elements=[_P.receipt_id],
     set_={"done": _UPSERT.excluded.done, "state": _UPSERT.excluded.state, "triaged_at": _UPSERT.excluded.triaged_at})
+FINISHED = ("triaged", "dismissed")  # the states the purge deletes (set_aside: until a person dealt with it)
 _WRITTEN = "alert_progress_written"  # session.info: progress rows to copy to the inbox after the commit
 
 
@@ -104,8 +105,9 @@ class Receipts:
     def forget_triaged(self, before: datetime, *, dry_run: bool = False) -> int:
         """Delete the receipts received before ``before`` whose triage is finished (the retention purge): they
         repeat the alerts' words, and what triage made of them is on the chain.  A receipt not triaged yet, or
-        triaged but not yet marked so here (a crash before the copy), or set aside, is kept.  Returns how many."""
-        where = (_R.state == "triaged") & (_R.received_at < before)
+        triaged but not yet marked so here (a crash before the copy), or set aside, is kept; one a person dismissed
+        after it was set aside (:mod:`bot.alerts.set_aside_review`) is deleted like a triaged one.  Returns how many."""
+        where = _R.state.in_(FINISHED) & (_R.received_at < before)
         with self.write_lock or contextlib.nullcontext(), self.engine.begin() as conn:
             count = int(conn.execute(select(func.count()).select_from(_RECEIPTS).where(where)).scalar_one())
             if count and not dry_run:
@@ -174,6 +176,44 @@ class Receipts:
             after_commit(session, lambda: self.copy_to_inbox(list(written.values())))
         written.update({row["rid"]: row for row in rows})
 
+    def copy_progress(self, receipts: Iterable[Receipt]) -> None:
+        """SQLite: copy the receipts' progress, as they hold it, to their own columns in the inbox now."""
+        if self.inbox is not None:
+            self.copy_to_inbox([_params(r.id, r.done, r.state, r.triaged_at) for r in receipts])
+
+    def state_of(self, receipt_id: int) -> str | None:
+        """Where triage stands with the receipt (SQLite: ``alert_progress`` where it has a row), or None when no
+        receipt has that id (never accepted, or deleted by the purge)."""
+        query = select(_R.state).where(_R.id == receipt_id)
+        if self.inbox is None:
+            with self.engine.connect() as conn:
+                return conn.execute(query).scalar()
+        with self._reading, self.inbox.connect().execution_options(**READ_ONLY) as conn:
+            state = conn.execute(query).scalar()
+        if state is None:
+            return None
+        with self.main.connect() as conn:
+            return conn.execute(select(_P.state).where(_P.receipt_id == receipt_id)).scalar() or state
+
+    def put_back(self, session: Session, receipt: Receipt) -> None:
+        """Put a receipt triage had finished back to be triaged (``receipt.state`` "accepted" again), in
+        ``session``'s transaction.  SQLite: the inbox copy is written before that transaction commits, not only
+        after it: the triage pass reads only the receipts the inbox says are waiting, and a crash between the
+        commit and a later copy would leave the receipt put back where nobody takes it; a crash before the
+        commit leaves the inbox saying "accepted" where ``alert_progress`` does not, which the next pass corrects
+        (:meth:`waiting`)."""
+        self.copy_progress([receipt])
+        self.write_progress(session, [receipt])
+
+    def set_aside(self) -> list[Any]:
+        """The receipts triage set aside, oldest first (:func:`set_aside_receipts`)."""
+        if self.inbox is None:
+            with self.engine.connect() as conn:
+                return set_aside_receipts(conn, None)
+        with self._reading, self.inbox.connect().execution_options(**READ_ONLY) as receipts, \
+                self.main.connect() as progress:
+            return set_aside_receipts(receipts, progress)
+
     def copy_to_inbox(self, rows: list[dict[str, Any]]) -> None:
         """Copy committed progress to the receipts' own columns in the inbox (a crash before it loses nothing)."""
         assert self.inbox is not None and self.write_lock is not None
@@ -234,13 +274,20 @@ def waiting_before(receipts: Connection, progress: Connection | None, before: da
 
 
 def set_aside_receipts(receipts: Connection, progress: Connection | None) -> list[Any]:
-    """The receipts triage set aside (:mod:`bot.alerts.set_aside`), oldest first: id, source, received_at
-    (``progress``: on SQLite the main database, whose ``alert_progress`` may say so before the inbox copy does)."""
-    ids = set()
-    if progress is not None:
-        ids = {rid for (rid,) in progress.execute(select(_P.receipt_id).where(_P.state == "set_aside"))}
+    """The receipts triage set aside (:mod:`bot.alerts.set_aside`) and nobody dealt with yet, oldest first: id,
+    source, format, received_at, events, done, state (``progress``: on SQLite the main database, whose
+    ``alert_progress`` decides: it may say a receipt is set aside, or was dismissed, before the inbox copy does;
+    a receipt it says was put back but the inbox still holds set aside is listed: nobody triages it)."""
+    columns = select(_R.id, _R.source, _R.format, _R.received_at, _R.events, _R.done, _R.state).order_by(_R.id)
+    if progress is None:
+        return receipts.execute(columns.where(_R.state == "set_aside")).all()
+    ids = {rid for (rid,) in progress.execute(select(_P.receipt_id).where(_P.state == "set_aside"))}
     where = (_R.state == "set_aside") | (_R.id.in_(sorted(ids))) if ids else _R.state == "set_aside"
-    return receipts.execute(select(_R.id, _R.source, _R.received_at).where(where).order_by(_R.id)).all()
+    found = receipts.execute(columns.where(where)).all()
+    finished = {rid for (rid,) in progress.execute(
+        select(_P.receipt_id).where(_P.receipt_id.in_([r.id for r in found]) & _P.state.in_(FINISHED)))} \
+        if found else set()
+    return [r for r in found if r.id not in finished]
 
 
 def new_receipt(source: str, fmt: str, received_at: datetime, events: Iterable[AlertEvent]) -> dict[str, Any]:

@@ -7,10 +7,12 @@ again on the next pass.  After :data:`ATTEMPTS` such failures (counted in the tr
 restart counts afresh) it is **set aside**: its progress gets the terminal state ``set_aside``, written
 like ``triaged`` (on PostgreSQL the receipt's own row; on SQLite ``alert_progress`` in the main database,
 then copied to the inbox file), with an ``alert.set_aside`` event on the global chain: the receipt's id, its
-source, how many events it held and how many were left untriaged, and the error's class and first line,
-not the alert's own words (they may be what fails, and they may name people).  The receipt is never
-deleted (the purge deletes ``triaged`` receipts only) and ``incident-bot check`` reports it
-(:mod:`bot.alerts.intake_health`) until a person has dealt with it.
+source, how many events it held and how many were left untriaged, and the error's class and where it was
+raised (file, line, function: :func:`raised_at`), not its message nor the alert's own words (a message may
+quote a value of the alert, e.g. ``KeyError: 'the-label-value'``, and they may name people).  The purge does
+not delete it and ``incident-bot check`` reports it (:mod:`bot.alerts.intake_health`) until a person has dealt
+with it: put it back to be triaged or dismissed it (:mod:`bot.alerts.set_aside_review`,
+``incident-bot alerts``).
 
 A failure of the database as a whole (:func:`about_the_database`: the connection lost, a lock not
 granted in time, a deadlock) says nothing about a receipt: the pass ends and is retried as a whole, and
@@ -20,12 +22,15 @@ nothing is counted or set aside for it.
 from __future__ import annotations
 
 import logging
+import traceback
 from dataclasses import replace
 from datetime import datetime
-from typing import Any, Iterable
+from pathlib import Path
+from typing import Any, Callable, Iterable
 
 from bot.alerts.batch import Receipt, one_at_a_time
 from bot.audit.trail import append_event
+from bot.clock import ensure_utc
 
 log = logging.getLogger(__name__)
 
@@ -45,12 +50,25 @@ def about_the_database(exc: BaseException) -> bool:
     return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
 
 
-def error_line(exc: BaseException) -> str:
-    """The error's first line, at most 300 characters, storable whatever it holds (no NUL, no lone surrogate:
-    they may be what made the triage fail)."""
-    lines = str(exc).splitlines()
-    line = lines[0][:300] if lines else ""
-    return line.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
+def raised_at(exc: BaseException) -> str:
+    """Where ``exc`` was raised: the innermost frame's file (from the bot's checkout, or from site-packages),
+    line and function; never the error's message, which may quote the alert (``KeyError: 'a-label-value'``)."""
+    frames = traceback.extract_tb(exc.__traceback__) if exc.__traceback__ is not None else []
+    if not frames:
+        return "unknown"
+    frame = frames[-1]
+    return f"{_short_path(frame.filename)}:{frame.lineno} in {frame.name}"
+
+
+def _short_path(filename: str) -> str:
+    path = Path(filename)
+    for packages in ("site-packages", "dist-packages"):
+        if packages in path.parts:
+            return "/".join(path.parts[path.parts.index(packages) + 1:])
+    try:
+        return path.relative_to(Path(__file__).resolve().parents[2]).as_posix()
+    except ValueError:
+        return path.name
 
 
 class Failures:
@@ -73,6 +91,26 @@ class Failures:
             return True
         self.failed(chunk[0], exc, now)
         return False
+
+    def declaring(self, declare: Callable[..., Any], args: tuple, now: Callable[[], datetime]) -> tuple[bool, Any]:
+        """Triage's declaration ``declare(*args)`` (``args[0]``, ``args[1]``: its receipt and the event's index):
+        (True, what it returned), or (False, None) when it failed on its own, counted like a transaction of that
+        receipt alone.  Raised as before: a failure of the database as a whole, and one after the declaration's
+        last transaction committed (the receipt's progress passed the event: e.g. the inbox copy)."""
+        try:
+            return True, declare(*args)
+        except Exception as exc:
+            if about_the_database(exc) or self._moved_on(args[0], args[1]):
+                raise
+            self.failed(args[0], exc, ensure_utc(now()))
+            return False, None
+
+    def _moved_on(self, receipt: Receipt, index: int) -> bool:
+        """Does the receipt's stored progress say it is past event ``index``?"""
+        stored = replace(receipt, done=index, state="accepted")
+        with self.write_lock, self.store.session() as s:
+            self.places.lock_progress(s, [stored])
+        return stored.state != "accepted" or stored.done > index
 
     def failed(self, receipt: Receipt, exc: Exception, now: datetime) -> None:
         """The receipt's triage failed on its own: counted, and the receipt set aside at the last attempt (a
@@ -115,16 +153,17 @@ def set_aside(store: Any, places: Any, receipt: Receipt, exc: BaseException, att
         receipt.state = SET_ASIDE
         places.write_progress(s, [receipt])
         untriaged = len(receipt.events) - receipt.done
-        error = {"class": f"{type(exc).__module__}.{type(exc).__qualname__}", "message": error_line(exc)}
+        error = {"class": f"{type(exc).__module__}.{type(exc).__qualname__}", "raised_at": raised_at(exc)}
         append_event(s, incident_id=None, actor=f"alerts:{receipt.source}", kind=f"alert.{SET_ASIDE}", at=now,
                      summary=f"alert receipt {receipt.id} from {receipt.source} set aside: its triage failed "
-                             f"{attempts} times ({type(exc).__name__}: {error['message']}); {untriaged} of its "
-                             f"{len(receipt.events)} alert(s) not triaged, nobody paged for them; the receipt is "
-                             "kept (incident-bot check lists it; see docs/alerts.md)"[:4000],
+                             f"{attempts} times ({type(exc).__name__} raised at {error['raised_at']}); {untriaged} "
+                             f"of its {len(receipt.events)} alert(s) not triaged, nobody paged for them; the receipt is "
+                             "kept (incident-bot check lists it; incident-bot alerts retriage or dismiss deals with "
+                             "it: docs/alerts.md)"[:4000],
                      data={"disposition": SET_ASIDE, "receipt": receipt.id, "source": receipt.source,
                            "format": receipt.format, "events": len(receipt.events), "untriaged": untriaged,
                            "attempts": attempts, "error": error})
-    log.error("alert receipt %s from %s set aside after %s failed triage attempts (%s: %s): %s alert(s) not "
-              "triaged, nobody paged for them; incident-bot check lists it, docs/alerts.md says what to do",
-              receipt.id, receipt.source, attempts, type(exc).__name__, error["message"], untriaged)
+    log.error("alert receipt %s from %s set aside after %s failed triage attempts (%s raised at %s): %s alert(s) "
+              "not triaged, nobody paged for them; incident-bot check lists it, docs/alerts.md says what to do",
+              receipt.id, receipt.source, attempts, type(exc).__name__, error["raised_at"], untriaged)
     return True

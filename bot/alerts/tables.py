@@ -40,7 +40,7 @@ class AlertReceipt(SQLModel, table=True):
     events: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False),
                                          description="the parsed alerts (AlertEvent.to_json), not the raw body")
     done: int = Field(default=0, description="events already triaged")
-    state: str = Field(default="accepted", max_length=16, index=True, description="accepted | triaged | set_aside")
+    state: str = Field(default="accepted", max_length=16, index=True, description="accepted | triaged | set_aside | dismissed")
     triaged_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
 
@@ -51,7 +51,7 @@ class AlertProgress(SQLModel, table=True):
 
     receipt_id: int = Field(primary_key=True, description="alert_receipt.id in the inbox file")
     done: int = Field(default=0, description="events already triaged")
-    state: str = Field(default="accepted", max_length=16, description="accepted | triaged | set_aside")
+    state: str = Field(default="accepted", max_length=16, description="accepted | triaged | set_aside | dismissed")
     triaged_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
 

@@ -139,7 +139,8 @@ class Triage:
             pos += taken
             self.failures.forget(r.id for r in chunk[:taken])
             if declare is not None:  # several short transactions: the intake's inserts may come in between
-                declared = self._declare(*declare)
+                ok, declared = self.failures.declaring(self._declare, declare, self.clock.now)
+                pos += 0 if ok else 1  # it failed on its own: it waits for the next pass, or was set aside
                 if declared is not None:
                     out.append(declared)
             busy = self.intake_busy is not None and self.intake_busy()

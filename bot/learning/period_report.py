@@ -97,7 +97,7 @@ def _alerts(session: Session, start: datetime, end: datetime) -> list[dict[str, 
     ids = {r.incident_id for r in rows if r.incident_id is not None}
     numbers = {i.id: i.number for i in session.exec(select(Incident).where(Incident.id.in_(ids))).all()} if ids else {}  # type: ignore[union-attr]
     return [{"at": ensure_utc(r.at).isoformat(), "disposition": (r.data or {}).get("disposition") or r.kind[len("alert."):],
-             "source": r.actor.removeprefix("alerts:"), "key": (r.data or {}).get("key"),
+             "source": (r.data or {}).get("source") or r.actor.removeprefix("alerts:"), "key": (r.data or {}).get("key"),
              "summary": (r.data or {}).get("summary") or "", "chain": r.chain,
              "incident": f"INC-{numbers[r.incident_id]}" if r.incident_id in numbers else None} for r in rows]
 

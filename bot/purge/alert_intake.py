@@ -18,8 +18,9 @@ Receipts that triage has not finished are kept, however old: an accepted alert i
 one before triage decided about it would lose it without a trace.  The purge counts them, says so (its
 output, and the same ``audit.purged`` event), and ``incident-bot check`` reports a receipt waiting longer
 than a few minutes as a stuck triage; once triaged, the next purge deletes it.  A receipt that triage set
-aside (:mod:`bot.alerts.set_aside`: its triage failed again and again) is kept too, for good: only triaged
-receipts are deleted, and ``check`` reports it.
+aside (:mod:`bot.alerts.set_aside`: its triage failed again and again) is kept too, and ``check`` reports it,
+until a person deals with it (:mod:`bot.alerts.set_aside_review`): put back, it is deleted once triaged;
+dismissed, it is deleted like a triaged one.
 """
 
 from __future__ import annotations

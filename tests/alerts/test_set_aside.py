@@ -76,9 +76,11 @@ def test_a_poisoned_receipt_among_grouped_ones_is_set_aside_and_the_others_are_t
 
     [event] = events_of(store, "alert.set_aside")
     assert event.chain == "global" and event.incident_id is None and event.actor == "alerts:scripts"
+    error = event.data.pop("error")
     assert event.data == {"disposition": "set_aside", "receipt": bad, "source": "scripts", "format": "generic",
-                          "events": 1, "untriaged": 1, "attempts": ATTEMPTS,
-                          "error": {"class": "builtins.RuntimeError", "message": "cannot handle this alert"}}
+                          "events": 1, "untriaged": 1, "attempts": ATTEMPTS}
+    assert error["class"] == "builtins.RuntimeError" and set(error) == {"class", "raised_at"}
+    assert error["raised_at"].startswith("tests/alerts/test_set_aside.py:") and error["raised_at"].endswith(" in step")
     assert SECRET_WORDS not in event.summary and f"alert receipt {bad} from scripts set aside" in event.summary
     with store.session() as s:
         assert verify_chain(s, None).ok
@@ -160,3 +162,41 @@ def test_set_aside_before_the_inbox_copy_is_reported_and_not_tried_again(inbox, 
     assert f"receipt(s) {bad} (from scripts" in problem
     assert triage.run_pending() == [] and receipt_states(store) == {bad: "set_aside"}
     assert len(events_of(store, "alert.set_aside")) == 1
+
+
+def test_an_unexpected_error_of_a_declaration_counts_against_its_receipt_only(inbox, triage, store, incidents,
+                                                                             monkeypatch):
+    real = incidents.declare
+
+    def declare(playbook, title, **kwargs):
+        if "poison" in kwargs["description"]:
+            raise RuntimeError("the chat workspace said no")
+        return real(playbook, title, **kwargs)
+
+    monkeypatch.setattr(incidents, "declare", declare)
+    first, bad, last = (accept(inbox, key).receipt for key in ("alpha", "poison", "omega"))
+    assert [(d.receipt, d.kind) for d in triage.run_pending()] == [(first, "incident"), (last, "incident")]
+    for _ in range(ATTEMPTS - 1):
+        assert triage.run_pending() == []
+    assert receipt_states(store) == {first: "triaged", bad: "set_aside", last: "triaged"}
+    [event] = events_of(store, "alert.set_aside")
+    assert event.data["error"]["class"] == "builtins.RuntimeError"
+    assert event.data["error"]["raised_at"].startswith("tests/alerts/test_set_aside.py:")
+
+
+def test_the_set_aside_event_never_quotes_the_error_message(inbox, triage, store, monkeypatch):
+    real = Triage._step
+
+    def step(self, work, receipt, index, event, alerts, now):
+        if event.key == "poison":
+            return {}[event.labels.get("customer", SECRET_WORDS)]  # KeyError: 'Patient 4711 ...'
+        return real(self, work, receipt, index, event, alerts, now)
+
+    monkeypatch.setattr(Triage, "_step", step)
+    bad = accept(inbox, "poison").receipt
+    for _ in range(ATTEMPTS):
+        assert triage.run_pending() == []
+    [event] = events_of(store, "alert.set_aside")
+    assert event.data["receipt"] == bad and event.data["error"]["class"] == "builtins.KeyError"
+    assert SECRET_WORDS not in event.summary and SECRET_WORDS not in str(event.data)
+    assert "Patient" not in event.summary and "Patient" not in str(event.data)

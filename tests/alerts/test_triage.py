@@ -179,8 +179,9 @@ def test_restart_between_accept_and_page_loses_nothing(inbox, store, night_clock
     assert fresh.run_pending() == []
 
 
-class Crash(Exception):
-    pass
+class Crash(BaseException):
+    """The process dies: not an error the bot handles (triage counts an ``Exception`` of a declaration against
+    its receipt and goes on: tests/alerts/test_set_aside.py)."""
 
 
 def test_crash_after_declaring_before_recording_pages_once(inbox, store, night_clock, alerts_config, incidents):

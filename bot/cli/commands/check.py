@@ -29,7 +29,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "checked, and exits 0, or prints every error as file:line:col and exits 2. Where the "
                     "database (DATABASE_URL) holds alert receipts, also checks the alert intake: on SQLite the "
                     "inbox file's schema version and owner-only permissions; on both, receipts waiting for "
-                    "triage too long (a stuck triage); a problem exits 2.")
+                    "triage too long (a stuck triage) and receipts triage set aside (incident-bot alerts); a "
+                    "problem exits 2.")
     add_config_args(parser)
     parser.add_argument("--strict", action="store_true", help="treat warnings as errors (exit 2)")
     parser.add_argument("--holidays", type=int, metavar="YEAR",
