@@ -80,12 +80,27 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))] if ordered else float("nan")
 
 
+# The smallest configuration a worker starts on (people, rotas and a playbook, as `serve` requires): one person on
+# one rotation, one playbook. The burst's incidents name playbook sev2, which is not among them, as before.
+CONFIG_FILES = {
+    "config/settings.yaml": "timezone: UTC\n",
+    "config/people.yaml": "people:\n  - {id: ops, slack: U0OPS0001, timezone: UTC, labor_profile: base, "
+                          "contract: {oncall_agreement: true}}\n",
+    "config/labor/base.yaml": "id: base\nrules: [{kind: leave, cite: \"BENCH leave\"}]\n",
+    "config/rotas.yaml": "rotations:\n  - {id: primary, timezone: UTC, participants: [ops], start: \"2026-01-05\", "
+                         "handoff: \"MO 09:00\", fallback: ops}\n",
+    "playbooks/bench.yaml": "id: bench\nname: Bench\nrank: 1\ncriteria: [benchmark]\n"
+                            "roles: [{id: commander, title: Incident commander, initial: reporter}]\n"
+                            "communications: {external_owner: commander}\n"
+                            "status_updates: {cadence: 30m, owner: commander}\n",
+}
+
+
 def write_config(folder: Path) -> Path:
-    config, playbooks = folder / "config", folder / "playbooks"
-    config.mkdir(parents=True)
-    playbooks.mkdir()
-    (config / "settings.yaml").write_text("timezone: UTC\n")
-    return config
+    for name, content in CONFIG_FILES.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(content)
+    return folder / "config"
 
 
 def fresh_store(url: str) -> Store:

@@ -14,7 +14,9 @@ newer version of the bot is refused with :class:`InboxFromNewerVersion`.  An
 addition that older versions can ignore keeps the version: ``dedup_key`` (the
 receipts the bot makes itself, a heartbeat's alert, carry one, so that writing
 one twice is a no-op: :mod:`bot.alerts.heartbeats`) is added to a file that
-lacks it; older versions never read or write it.
+lacks it, and so is ``alert_purge_journal`` (what a retention purge deleted,
+until its chain event is written: :mod:`bot.purge.alert_intake`); older
+versions never read or write them.
 
 Receipts accepted before the inbox file existed are in the main database's
 ``alert_receipt`` table; :func:`adopt_main_receipts` moves them here, their
@@ -25,7 +27,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import Column, MetaData, String, bindparam, delete, select, update
+from sqlalchemy import JSON, Column, Integer, MetaData, String, Table, bindparam, delete, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import StaticPool
@@ -44,6 +46,9 @@ _SCHEMA = (
     "done INTEGER NOT NULL DEFAULT 0, state VARCHAR(16) NOT NULL DEFAULT 'accepted', triaged_at DATETIME)",
     "CREATE INDEX IF NOT EXISTS ix_alert_receipt_state ON alert_receipt (state)",
     "CREATE INDEX IF NOT EXISTS ix_alert_receipt_source ON alert_receipt (source)",
+    # What a retention purge deleted here, written in the deletion's transaction, until its chain event is written
+    # in the main database (bot.purge.alert_intake): a crash between the two files loses no record.
+    "CREATE TABLE IF NOT EXISTS alert_purge_journal (id INTEGER PRIMARY KEY AUTOINCREMENT, entry JSON NOT NULL)",
 )
 _DEDUP_COLUMN = "ALTER TABLE alert_receipt ADD COLUMN dedup_key VARCHAR(300)"
 _DEDUP_INDEX = "CREATE UNIQUE INDEX IF NOT EXISTS ux_alert_receipt_dedup_key ON alert_receipt (dedup_key)"
@@ -53,6 +58,8 @@ _PROGRESS = AlertProgress.__table__  # type: ignore[attr-defined]
 # The inbox's receipts table as the bot's own receipts are written to it: the main table's columns and dedup_key.
 INBOX_RECEIPTS = _RECEIPTS.to_metadata(MetaData())
 INBOX_RECEIPTS.append_column(Column("dedup_key", String(300), nullable=True))
+PURGE_JOURNAL = Table("alert_purge_journal", MetaData(), Column("id", Integer, primary_key=True),
+                      Column("entry", JSON, nullable=False))
 MOVING = "moving"  # a main-database receipt whose progress is recorded and which is being copied to the inbox
 
 
@@ -139,5 +146,5 @@ def adopt_main_receipts(main: Engine, inbox: Engine) -> int:
     return len(moving)
 
 
-__all__ = ["INBOX_RECEIPTS", "InboxFromNewerVersion", "SCHEMA_VERSION", "adopt_main_receipts", "ensure_schema",
+__all__ = ["INBOX_RECEIPTS", "PURGE_JOURNAL", "InboxFromNewerVersion", "SCHEMA_VERSION", "adopt_main_receipts", "ensure_schema",
            "inbox_path", "newer_version_message", "open_inbox"]

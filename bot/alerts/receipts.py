@@ -29,7 +29,7 @@ import threading
 import weakref
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -102,17 +102,54 @@ class Receipts:
                 found = cls._by_engine[main] = cls(main, inbox)
             return found
 
-    def forget_triaged(self, before: datetime, *, dry_run: bool = False) -> int:
+    def forget_triaged(self, before: datetime, *, dry_run: bool = False, session: Session | None = None,
+                       journal: Callable[[int], dict[str, Any] | None] | None = None) -> int:
         """Delete the receipts received before ``before`` whose triage is finished (the retention purge): they
         repeat the alerts' words, and what triage made of them is on the chain.  A receipt not triaged yet, or
         triaged but not yet marked so here (a crash before the copy), or set aside, is kept; one a person dismissed
-        after it was set aside (:mod:`bot.alerts.set_aside_review`) is deleted like a triaged one.  Returns how many."""
+        after it was set aside (:mod:`bot.alerts.set_aside_review`) is deleted like a triaged one.  Returns how many.
+
+        The purge's record of the deletion must survive a crash (:mod:`bot.purge.alert_intake`).  PostgreSQL:
+        with ``session`` (the main database's unit of work that records it on the chain) the deletion is in that
+        transaction.  SQLite: the receipts are in the inbox file, so what ``journal(count)`` returns (None:
+        nothing to record) is written to the inbox's ``alert_purge_journal`` in the deletion's own transaction,
+        until the purge has put it on the chain (:meth:`purge_journal`, :meth:`forget_journal_entry`)."""
         where = _R.state.in_(FINISHED) & (_R.received_at < before)
+        if session is not None and self.inbox is None:
+            count = int(session.execute(select(func.count()).select_from(_RECEIPTS).where(where)).scalar_one())
+            if count and not dry_run:
+                session.execute(delete(_RECEIPTS).where(where))
+            return count
         with self.write_lock or contextlib.nullcontext(), self.engine.begin() as conn:
             count = int(conn.execute(select(func.count()).select_from(_RECEIPTS).where(where)).scalar_one())
-            if count and not dry_run:
+            if dry_run:
+                return count
+            if count:
                 conn.execute(delete(_RECEIPTS).where(where))
+            entry = journal(count) if journal is not None and self.inbox is not None else None
+            if entry is not None:
+                from bot.alerts.inbox_file import PURGE_JOURNAL
+
+                conn.execute(PURGE_JOURNAL.insert().values(entry=entry))
         return count
+
+    def purge_journal(self) -> list[tuple[int, dict[str, Any]]]:
+        """SQLite: the purge's records of deletions still in the inbox's journal (id, record), oldest first: their
+        chain event may not be written yet.  PostgreSQL: none (the deletion and its event are one transaction)."""
+        if self.inbox is None:
+            return []
+        from bot.alerts.inbox_file import PURGE_JOURNAL
+
+        with self._reading, self.inbox.connect().execution_options(**READ_ONLY) as conn:
+            return [(row.id, row.entry) for row in conn.execute(select(PURGE_JOURNAL).order_by(PURGE_JOURNAL.c.id))]
+
+    def forget_journal_entry(self, entry_id: int) -> None:
+        """SQLite: remove a record from the journal once its chain event is written."""
+        from bot.alerts.inbox_file import PURGE_JOURNAL
+
+        assert self.inbox is not None and self.write_lock is not None
+        with self.write_lock, self.inbox.begin() as conn:
+            conn.execute(delete(PURGE_JOURNAL).where(PURGE_JOURNAL.c.id == entry_id))
 
     def waiting_before(self, before: datetime) -> "Waiting":
         """The receipts received before ``before`` that triage has not finished: the purge keeps them."""

@@ -11,6 +11,11 @@ Every section is built from the chain (:mod:`bot.audit.pack_sections`), not
 from the tables; the tables are compared with the chain and each disagreement
 is listed under ``audit.problems``. ``incident-bot audit verify-pack`` checks
 the JSON pack with the public key alone (:mod:`bot.audit.offline`).
+
+No pack is made of a chain holding an event the bot could not have written
+(:mod:`bot.audit.malformed`: data written by hand in another shape): its
+sections would leave that event out or misread it, and a pack must never omit
+an event unsaid. :class:`MalformedChain` names each such event instead.
 """
 
 from __future__ import annotations
@@ -22,12 +27,13 @@ from sqlmodel import Session, select
 
 from bot.audit.evidence import chained_rows, verify_incident
 from bot.audit.incident_keys import INCIDENT
+from bot.audit.malformed import evidence_entries, malformed_events
 from bot.audit.pack_sections import obligation_outcome, sections
 from bot.audit.tables import AuditCheckpoint
 from bot.audit.trail import events
 from bot.clock import ensure_utc
 
-__all__ = ["evidence_pack", "obligation_outcome", "render_markdown"]
+__all__ = ["MalformedChain", "evidence_pack", "obligation_outcome", "render_markdown"]
 PACK_FORMAT = "incident-bot evidence pack 2"
 
 
@@ -53,12 +59,49 @@ def event_record(e: Any) -> dict[str, Any]:
             "redacted": e.redacted}
 
 
+class MalformedChain(ValueError):
+    """The incident's chain holds events the bot could not have written; ``problems`` names each (chain, number,
+    what is wrong).  No pack is made: it would leave them out of its sections or misread them."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+_UNREADABLE = (KeyError, TypeError, ValueError, AttributeError)
+
+
+def _built_sections(timeline: list[Any], now: datetime, records: list[dict[str, Any]]) -> dict[str, Any]:
+    """The pack's sections; :class:`MalformedChain` naming the event that wrote an evidence row they cannot read
+    (a row written by hand without a column the bot always writes, or with a value of another type)."""
+    rows = chained_rows(e.data for e in timeline)
+    try:
+        return sections(rows, now, records)
+    except _UNREADABLE:
+        pass
+    newest = {(entry["table"], entry["id"]): e for e in timeline for entry in evidence_entries(e.data)}
+    problems = []
+    for key, row in rows.items():
+        try:
+            sections({key: row}, now)
+        except _UNREADABLE as exc:
+            e = newest[key]
+            what = f"has no {exc.args[0]!r} column" if isinstance(exc, KeyError) else f"cannot be read ({exc})"
+            problems.append(f"{e.chain} event #{e.seq} ({e.kind}): its evidence row {key[0]} {key[1]} {what}")
+    raise MalformedChain(problems or [f"{timeline[0].chain}: the pack's sections cannot be built from its chain"])
+
+
 def evidence_pack(session: Session, number: int, *, now: datetime) -> dict[str, Any]:
+    """The pack of INC-``number``; :class:`MalformedChain` if its chain holds an event the bot could not have
+    written, :class:`LookupError` if there is no such incident."""
     incident_id = _incident_id(session, number)
-    check = verify_incident(session, incident_id)
     timeline = events(session, incident_id)
+    problems = malformed_events(timeline)
+    if problems:
+        raise MalformedChain(problems)
+    check = verify_incident(session, incident_id)
     records = [event_record(e) for e in timeline]
-    built = sections(chained_rows(e.data for e in timeline), ensure_utc(now), records)
+    built = _built_sections(timeline, ensure_utc(now), records)
     return {
         "format": PACK_FORMAT,
         "incident": built["incident"],

@@ -3,12 +3,16 @@ must be reported with their chain and number, not make the verification stop hal
 
 The bot writes ``data`` as a JSON object; its ``evidence`` as a list of ``{"table", "id", "row"}`` or
 ``{"table", "id", "deleted": true}`` entries (:mod:`bot.audit.evidence`); an ``audit.purged`` event's
-``redacted_seqs`` as a list of event numbers; a purge's ``redaction`` map as JSON path -> hash.
+``redacted_seqs`` as a list of event numbers; a purge's ``redaction`` map as JSON path -> hash; and the values
+the export and the purge read from some kinds' data: an ``obligation.turned_off`` event's ``obligations`` (a
+list of obligation ids), an ``exercise.recorded`` event's ``starts_at`` and a cover event's ``end`` (ISO 8601
+times).  ``audit verify``, ``verify-pack``, the export and the purge all ask :func:`malformed`.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Any, Iterable
 
 
 def evidence_entry(entry: Any) -> bool:
@@ -46,4 +50,34 @@ def malformed(kind: str, data: Any, redaction: Any) -> str | None:
     if redaction is not None and not (isinstance(redaction, dict)
                                       and all(isinstance(k, str) and isinstance(v, str) for k, v in redaction.items())):
         return "its redaction map is not JSON path -> hash"
+    return _kind_values(kind if isinstance(kind, str) else "", data)
+
+
+def _kind_values(kind: str, data: dict[str, Any]) -> str | None:
+    """What is wrong with the values the export and the purge read from this kind's data."""
+    obligations = data.get("obligations", [])
+    if kind == "obligation.turned_off" and not (isinstance(obligations, list)
+                                                and all(isinstance(o, str) for o in obligations)):
+        return "its obligations is not a list of obligation ids"
+    if kind == "exercise.recorded" and not _time(data.get("starts_at")):
+        return "its starts_at is not an ISO 8601 time"
+    if kind.startswith("oncall.cover_") and data.get("end") and not _time(data["end"]):
+        return "its end is not an ISO 8601 time"
     return None
+
+
+def _time(value: Any) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+def malformed_events(events: Iterable[Any]) -> list[str]:
+    """``"<chain> event #<seq> (<kind>): <what is wrong>"`` for each of ``events`` (timeline rows) the bot could not
+    have written: the export and the purge name them rather than stop half-way or leave them out unsaid."""
+    return [f"{ev.chain} event #{ev.seq} ({ev.kind}): {shape}" for ev in events
+            if (shape := malformed(ev.kind, ev.data, ev.redaction)) is not None]

@@ -13,6 +13,7 @@ from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
+from bot.audit.malformed import malformed
 from bot.clock import ensure_utc
 
 
@@ -53,7 +54,7 @@ def _turned_off(timeline: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Who turned which legal duty off, why, and who approved it (``obligation.turned_off`` events)."""
     out = []
     for e in timeline:
-        if e.get("kind") == "obligation.turned_off":
+        if e.get("kind") == "obligation.turned_off" and malformed(e["kind"], e.get("data"), None) is None:
             d = e.get("data") or {}
             out += [{"obligation": o, "by": e.get("actor"), "at": e.get("at"), "fact": d.get("fact"),
                      "value": d.get("after"), "reason": d.get("reason"), "approved_by": d.get("approved_by")}

@@ -170,15 +170,20 @@ def latest_within_year(exercises: Iterable[ExerciseView], end: datetime) -> Exer
 
 
 def redact_expired(session: Session, *, retention_days: int, now: datetime, actor: str,
-                   dry_run: bool = False) -> list[int]:
+                   dry_run: bool = False, skipped: list[str] | None = None) -> list[int]:
     """Redact the findings of exercises older than ``retention_days`` (once); the chain keeps each text's salted
     hash so it still verifies, and the purge is an ``audit.purged`` event on the global chain. Returns the
-    redacted events' sequence numbers."""
+    redacted events' sequence numbers.  An event the bot could not have written is left as it is and named in
+    ``skipped`` (:func:`bot.audit.malformed.malformed_events`)."""
     from bot.audit.digest import redact
+    from bot.audit.malformed import malformed_events
 
     cutoff = ensure_utc(now) - timedelta(days=retention_days)
     seqs: list[int] = []
     for ev in _recorded(session):
+        if (problem := malformed_events([ev])):
+            (skipped if skipped is not None else []).extend(problem)
+            continue
         data = dict(ev.data or {})
         if ensure_utc(datetime.fromisoformat(data["starts_at"])) >= cutoff or not data.get("findings") \
                 or data["findings"] == REDACTED:

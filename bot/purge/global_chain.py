@@ -21,6 +21,7 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
+from bot.audit.malformed import malformed_events
 from bot.audit.tables import TimelineEvent
 from bot.audit.trail import REDACTED, append_event, chain_name
 from bot.clock import ensure_utc
@@ -37,9 +38,10 @@ def _still_running(ev: TimelineEvent, cutoff: datetime) -> bool:
 
 
 def redact_global(session: Session, *, cutoff: datetime, now: datetime, retention_days: int, actor: str,
-                  dry_run: bool = False) -> list[int]:
+                  dry_run: bool = False, skipped: list[str] | None = None) -> list[int]:
     """Redact the free text of global-chain events from before ``cutoff`` (once) and the reasons of covers
-    that ended before it; returns the redacted events' sequence numbers."""
+    that ended before it; returns the redacted events' sequence numbers.  An event the bot could not have
+    written is left as it is and named in ``skipped`` (:func:`bot.audit.malformed.malformed_events`)."""
     cutoff = ensure_utc(cutoff)
     seqs: list[int] = []
     query = (select(TimelineEvent).where(TimelineEvent.chain == chain_name(None), TimelineEvent.at < cutoff,
@@ -47,6 +49,9 @@ def redact_global(session: Session, *, cutoff: datetime, now: datetime, retentio
                                          TimelineEvent.kind.not_in(KEPT_KINDS))  # type: ignore[attr-defined]
              .order_by(TimelineEvent.seq))
     for ev in session.exec(query).all():
+        if (problem := malformed_events([ev])):
+            (skipped if skipped is not None else []).extend(problem)
+            continue
         if _still_running(ev, cutoff):
             continue
         if (ev.digest_version or 1) >= 2:

@@ -22,6 +22,10 @@ The chain and everything kept stay verifiable: a redacted event keeps its
 (:mod:`bot.audit.digest`), so the digest still recomputes; the purge itself is
 appended as an ``audit.purged`` event listing the redacted sequence numbers.
 ``Store.reclaim`` (run by the CLI after a purge) vacuums the freed text away.
+
+An event the bot could not have written (:mod:`bot.audit.malformed`: data written by hand in another shape) is
+left as it is and named in the report: its incident is kept whole, a global-chain event is skipped, and the
+rest of the purge goes ahead. ``audit verify`` reports the same events.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from sqlmodel import Session, select
 
 from bot.audit.digest import redact
 from bot.audit.evidence import EVIDENCE_TABLES, table_class
+from bot.audit.malformed import malformed_events
 from bot.audit.trail import REDACTED, append_event, events
 from bot.clock import ensure_utc
 from bot.deadlines.tables import Obligation
@@ -66,6 +71,10 @@ class PurgeReport:
     global_events: list[int] = field(default_factory=list)  # other global-chain events whose free text went
     alert_receipts: int = 0  # triaged alert receipts received before the cutoff, deleted (after: forget_receipts)
     alert_groups: list[int] = field(default_factory=list)  # alert groups resolved, or last alerted, before the cutoff: words cleared
+    # Events the bot could not have written (bot.audit.malformed), each "<chain> event #<seq> (<kind>): <what>":
+    # left as they are; an incident with one is kept whole (held_malformed), a global-chain event is skipped.
+    malformed: list[str] = field(default_factory=list)
+    held_malformed: list[int] = field(default_factory=list)
 
 
 def _due(session: Session, cutoff: datetime) -> list[Any]:
@@ -125,8 +134,14 @@ def purge(session: Session, *, retention_days: int, now: datetime, actor: str = 
         if _open_followups(session, incident.id):  # the work it asked for is not finished: keep what it says
             report.held_for_followups.append(incident.number)
             continue
+        timeline = events(session, incident.id)
+        found = malformed_events(timeline)
+        if found:  # redacting around a hand-written event would leave its words, and mark the incident purged
+            report.held_malformed.append(incident.number)
+            report.malformed += found
+            continue
         item = PurgedIncident(number=incident.number, closed_at=incident.closed_at)
-        for ev in events(session, incident.id):
+        for ev in timeline:
             if ev.redacted:
                 continue
             if (ev.digest_version or 1) >= 2:
@@ -147,9 +162,10 @@ def purge(session: Session, *, retention_days: int, now: datetime, actor: str = 
         append_event(session, incident_id=incident.id, actor=actor, kind="audit.purged", at=now,
                      summary=f"free text redacted {retention_days} days after close",
                      data={"redacted_seqs": item.redacted_seqs, "retention_days": retention_days})
-    report.exercises = redact_expired(session, retention_days=retention_days, now=now, actor=actor, dry_run=dry_run)
+    report.exercises = redact_expired(session, retention_days=retention_days, now=now, actor=actor, dry_run=dry_run,
+                                      skipped=report.malformed)
     report.global_events = redact_global(session, cutoff=report.cutoff, now=now, retention_days=retention_days,
-                                         actor=actor, dry_run=dry_run)
+                                         actor=actor, dry_run=dry_run, skipped=report.malformed)
     report.request_records = _forget_requests(session, report.cutoff, dry_run=dry_run)
     report.alert_groups = redact_groups(session, cutoff=report.cutoff, now=now, retention_days=retention_days,
                                         actor=actor, dry_run=dry_run)

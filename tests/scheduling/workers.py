@@ -69,11 +69,23 @@ class Worker:
                 self.proc.wait(10)
 
 
+# The smallest configuration the worker starts on (it requires people, rotas and a playbook, as `serve` does):
+# one person on one rotation.
+PEOPLE = {"people": [{"id": "ops", "slack": "U0OPS0001", "timezone": "UTC", "labor_profile": "base",
+                      "contract": {"oncall_agreement": True}}]}
+ROTAS = {"rotations": [{"id": "primary", "timezone": "UTC", "participants": ["ops"], "start": "2026-01-05",
+                        "handoff": "MO 09:00", "fallback": "ops"}]}
+LABOR = {"id": "base", "rules": [{"kind": "leave", "cite": "TEST leave"}]}
+
+
 def write_config(tmp_path: Path) -> Path:
     config_dir, playbooks_dir = tmp_path / "config", tmp_path / "playbooks"
-    config_dir.mkdir()
+    (config_dir / "labor").mkdir(parents=True)
     playbooks_dir.mkdir()
     (config_dir / "settings.yaml").write_text("timezone: UTC\n")
+    (config_dir / "people.yaml").write_text(yaml.safe_dump(PEOPLE))
+    (config_dir / "rotas.yaml").write_text(yaml.safe_dump(ROTAS))
+    (config_dir / "labor" / "base.yaml").write_text(yaml.safe_dump(LABOR))
     (playbooks_dir / "sev2.yaml").write_text(yaml.safe_dump(playbook_data()))
     return config_dir
 

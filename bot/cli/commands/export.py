@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from bot.audit.export import evidence_pack, render_markdown
+from bot.audit.export import MalformedChain, evidence_pack, render_markdown
 from bot.clock import SystemClock
 from bot.private_file import write_private
 from bot.store.database import Store
@@ -35,6 +35,14 @@ def run(args: argparse.Namespace) -> int:
     except LookupError as exc:
         print(str(exc), file=sys.stderr)
         return 2
+    except MalformedChain as exc:  # a pack would leave these events out or misread them: none is written
+        print(f"no evidence pack written: the chain of INC-{args.incident} holds event(s) the bot could not have "
+              "written (data in another shape, written outside the bot):", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        print(f"`incident-bot audit verify {args.incident}` reports them with the rest of the chain's check; "
+              "see docs/audit.md, Threat model", file=sys.stderr)
+        return 1
     finally:
         store.dispose()
     if args.format == "json":

@@ -1,4 +1,6 @@
-"""``incident-bot purge [--dry-run]``: redact free text of incidents closed longer ago than the retention period."""
+"""``incident-bot purge [--dry-run]``: redact free text of incidents closed longer ago than the retention period.
+
+Exit 1 when it left events the bot could not have written as they are (it names them); the rest is done."""
 
 from __future__ import annotations
 
@@ -67,4 +69,12 @@ def run(args: argparse.Namespace) -> int:
               f"before the cutoff that triage has not finished (the oldest {waiting.oldest.isoformat()}): an alert is "
               "never deleted before triage decided about it; incident-bot check reports a stuck triage")
     print(f"  {verb.replace('redact', 'delete')} {report.request_records} stored request result(s) older than the cutoff")
+    for number in report.held_malformed:
+        print(f"  INC-{number}: kept whole, its chain holds an event the bot could not have written (below)")
+    if report.malformed:
+        print(f"  left as they are, written outside the bot in a shape the bot never writes (`incident-bot audit "
+              "verify` reports them too; see docs/audit.md, Threat model):")
+        for problem in report.malformed:
+            print(f"    {problem}")
+        return 1
     return 0

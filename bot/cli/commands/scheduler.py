@@ -7,7 +7,8 @@ PostgreSQL every worker delivers (on SQLite the holder alone).  Every worker
 triages stored alerts (config/alerts.yaml); triage transactions take turns, so
 several workers keep grouping exact.  A standby takes over within
 ``--leader-retry`` seconds after the holder's lock is released (see
-``docs/scheduling.md``).
+``docs/scheduling.md``).  It pages people, so it loads and reloads its
+configuration as strictly as ``serve``: people, rotas and a playbook are required.
 """
 
 from __future__ import annotations
@@ -47,13 +48,13 @@ def run(args: argparse.Namespace) -> int:
     from bot.store.schema import map_everything
     from bot.store.database import Store
 
-    config = load_or_exit(args)
+    config = load_or_exit(args, complete=True)  # as strict as `serve`: this worker pages people
     store = Store.connect()
     if migrate.pending(store.engine):
         print("the database schema is not up to date; run `incident-bot db upgrade` first", file=sys.stderr)
         return 2
     map_everything()  # before any thread: mappers are configured on first use, not thread-safely
-    holder = ConfigHolder(config_paths(args), config, guard=lambda new: in_use.conflicts(store, new))
+    holder = ConfigHolder(config_paths(args), config, complete=True, guard=lambda new: in_use.conflicts(store, new))
     holder.start_watching(config.settings.reload_poll_seconds)
     holder.install_sighup()
     clock = SystemClock()
