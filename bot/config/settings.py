@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, WithJsonSchema
 
 from bot.config.types import ConfigModel, SlackUserId, TimeZoneName
 
@@ -21,7 +21,8 @@ def _channel_name(value: str) -> str:
     return name
 
 
-ChannelName = Annotated[str, AfterValidator(_channel_name)]
+ChannelName = Annotated[str, AfterValidator(_channel_name),
+                        WithJsonSchema({"type": "string", "pattern": r"^#?[a-z0-9][a-z0-9_-]{0,79}$"})]
 
 
 class SettingsFile(ConfigModel):
