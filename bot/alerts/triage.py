@@ -50,6 +50,7 @@ from bot.alerts.events import AlertEvent
 from bot.alerts.paging import has_pages
 from bot.alerts.routing import choose_route, suppression
 from bot.alerts.set_aside import Failures, about_the_database
+from bot.alerts.unrouted import tell_unrouted
 from bot.alerts.tables import AlertGroup
 from bot.audit.trail import NewEvent
 from bot.clock import Clock, ensure_utc
@@ -281,12 +282,12 @@ class Triage:
             work = Batch(s, [receipt], alerts, self.receipts)
             group = s.get(AlertGroup, group_id)
             group.status, group.route = "open", route_name
-            if result is None:
-                s.add(group)
+            if result is None:  # the group, read in this session, is saved with it
                 data |= {"failures": failures}
                 unrouted = self._record(work, receipt, data, group, "unrouted", now,
                                         "alert could not open an incident on its route nor on the fallback: "
                                         + "; ".join(failures) + " — fix config/alerts.yaml; the group stays open")
+                tell_unrouted(s, config, group, failures, now)
                 work.write()
                 return unrouted
             group.incident_id = result.incident.id
@@ -328,6 +329,7 @@ class Triage:
         except KeyError as exc:  # e.g. the rotation went away in a reload
             log.error("alert group %s: route %s could not page: %s", group.id, chosen.name, exc)
             data |= {"failures": [f"{chosen.name} ({chosen.route.page}): {exc}"]}
+            tell_unrouted(s, config, group, data["failures"], now)
             return self._record(work, receipt, data, group, "unrouted", now,
                                 f"alert could not page {chosen.route.page}: {exc} — fix config/alerts.yaml; "
                                 "the group stays open")

@@ -3,7 +3,11 @@
 A running bot holds its configuration in a :class:`ConfigHolder`.  ``reload``
 builds a complete new :class:`Config`; only when it is valid does it replace
 the current one, atomically.  An invalid edit is rejected with every error
-logged and the previous configuration stays in force.
+logged and the previous configuration stays in force; the ``on_rejected``
+listeners get a :class:`Rejection` (which files, their content hash, the
+errors), so that the people who run the bot are told, once per rejected
+content (``serve`` and the ``scheduler`` record it through
+:mod:`bot.audit.config_rejections`).
 
 Reloads are triggered by SIGHUP (``install_sighup``) and by a watcher thread
 that polls file modification times (``start_watching``).  A reload never
@@ -15,20 +19,64 @@ incidents still use).
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import signal
 import threading
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
 from bot.config.errors import ConfigIssue
 from bot.config.kinds import KINDS
 from bot.config.loader import Config, ConfigPaths, collect
+from bot.config.version import file_list_digest
 
 log = logging.getLogger(__name__)
 
 
 # A check of a new configuration against what is running (e.g. open incidents still using a playbook).
 Guard = Callable[[Config], list[ConfigIssue]]
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """An edit the running bot refused: what was on disk and what was wrong, never the files' content.
+
+    ``digest`` is computed like a configuration version's hash (:mod:`bot.config.version`) over every
+    configuration file on disk, so the same rejected content has the same digest in every process."""
+
+    digest: str
+    files: tuple[tuple[str, str | None], ...]  # (label, sha256) of each file an error names; None: not on disk
+    errors: tuple[str, ...]  # every error, "file:line:col: path: message"
+
+
+def _label(paths: ConfigPaths, root_name: str, path: Path) -> str:
+    root = paths.config_dir if root_name == "config" else paths.playbooks_dir
+    try:
+        return f"{root_name}/{path.resolve().relative_to(Path(root).resolve()).as_posix()}"
+    except ValueError:
+        return f"{root_name}/{path.name}"
+
+
+def rejection(paths: ConfigPaths, errors: list[ConfigIssue]) -> Rejection:
+    """What the files on disk are (label and SHA-256 of each) and which of them the ``errors`` name."""
+    hashes: dict[Path, tuple[str, str]] = {}
+    for kind in KINDS:
+        root = paths.root(kind)
+        for path in sorted(root.glob(kind.pattern)) if root.is_dir() else ():
+            try:
+                with path.open("rb") as f:
+                    digest = hashlib.file_digest(f, "sha256").hexdigest()
+            except OSError:
+                continue  # gone since the load: the next poll sees the change
+            hashes[path.resolve()] = (_label(paths, kind.root, path), digest)
+    named: dict[str, str | None] = {}
+    for issue in errors:
+        label, digest = hashes.get(Path(issue.file).resolve(), (issue.file, None))
+        named[label] = digest
+    return Rejection(digest=file_list_digest(list(hashes.values())), files=tuple(sorted(named.items())),
+                     errors=tuple(str(i) for i in errors))
 
 
 class ConfigHolder:
@@ -40,6 +88,7 @@ class ConfigHolder:
         self._guard = guard
         self._lock = threading.Lock()
         self._listeners: list[Callable[[Config], None]] = []
+        self._rejected_listeners: list[Callable[[Rejection, Config], None]] = []
         self._stop = threading.Event()
         self._fingerprint = self._snapshot()
         self.last_issues: list[ConfigIssue] = []
@@ -50,6 +99,11 @@ class ConfigHolder:
 
     def on_change(self, listener: Callable[[Config], None]) -> None:
         self._listeners.append(listener)
+
+    def on_rejected(self, listener: Callable[[Rejection, Config], None]) -> None:
+        """``listener(rejection, configuration still in force)`` after each rejected reload (also of content
+        rejected before: the listener decides what is new)."""
+        self._rejected_listeners.append(listener)
 
     def reload(self) -> bool:
         """Try to load the files again. True if the new configuration is now in force.
@@ -68,10 +122,15 @@ class ConfigHolder:
                 if config is None or errors:
                     log.error("configuration edit rejected (%d error(s)); the previous configuration stays in "
                               "force:\n%s", len(errors), "\n".join(str(i) for i in errors))
-                    return False
-                self._config = config
+                    refused = rejection(self.paths, errors)
+                else:
+                    self._config = config
+                    refused = None
         except Exception:
             log.exception("configuration reload failed; the previous configuration stays in force")
+            return False
+        if refused is not None:
+            self._tell_rejected(refused)
             return False
         log.info("configuration reloaded (%d warning(s))", len(config.warnings))
         for listener in list(self._listeners):
@@ -80,6 +139,13 @@ class ConfigHolder:
             except Exception:  # a listener bug must not undo a good reload
                 log.exception("configuration listener failed")
         return True
+
+    def _tell_rejected(self, refused: Rejection) -> None:
+        for listener in list(self._rejected_listeners):
+            try:
+                listener(refused, self._config)
+            except Exception:  # e.g. the database is down: the rejection stays logged, the process goes on
+                log.exception("telling about the rejected configuration edit failed")
 
     # --- triggers ---------------------------------------------------------
 

@@ -41,7 +41,7 @@ def exists(session: Session, key: str) -> bool:
     return session.exec(select(Reminder.id).where(Reminder.key == key)).first() is not None
 
 
-def _row(*, key: str, kind: str, incident_id: int, at: datetime, recipient: str = "",
+def _row(*, key: str, kind: str, incident_id: int | None, at: datetime, recipient: str = "",
          payload: dict[str, Any] | None = None, lane: str | None = None, after_key: str | None = None,
          target: int | None = None) -> Reminder:
     at = ensure_utc(at)
@@ -50,7 +50,7 @@ def _row(*, key: str, kind: str, incident_id: int, at: datetime, recipient: str 
                     created_at=at, updated_at=at)
 
 
-def add(session: Session, *, key: str, kind: str, incident_id: int, at: datetime, recipient: str = "",
+def add(session: Session, *, key: str, kind: str, incident_id: int | None, at: datetime, recipient: str = "",
         payload: dict[str, Any] | None = None, lane: str | None = None, after_key: str | None = None,
         target: int | None = None) -> bool:
     """Write one effect, due at ``at``; False when a row with this key exists already (nothing changes).

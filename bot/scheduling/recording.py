@@ -72,7 +72,7 @@ class Recorder:
                 log.warning("%s not done (attempt %d), retrying in %s: %s", row.key, current.attempts, wait, error)
                 return "retry"
             self._finish(s, current, now, state="failed", error=error)
-            failures.record(s, self.kinds, current, now, error)
+            failures.record(s, self.kinds, current, now, error, config=self.config())
             log.error("%s failed for good: %s", row.key, error)
             kind = self.kinds.get(current.kind)
             on_failed = getattr(kind, "on_failed", None)
@@ -113,7 +113,7 @@ class Recorder:
                               attempts=attempts, last_error=note, updated_at=now))
             current.attempts = attempts
             failures.record(s, self.kinds, current, now, f"{note} ({attempts} times); check what it should have "
-                                                         "changed in the incident")
+                                                         "changed in the incident", config=self.config())
 
     def _record_sent_fully(self, row: Reminder, done: execute.Done, *, sent_at: datetime) -> None:
         self._record_sent_together([(row, done, sent_at)])

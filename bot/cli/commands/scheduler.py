@@ -39,6 +39,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from bot.audit import config_rejections
     from bot.clock import SystemClock
     from bot.config.reload import ConfigHolder
     from bot.incidents import in_use
@@ -54,10 +55,11 @@ def run(args: argparse.Namespace) -> int:
         print("the database schema is not up to date; run `incident-bot db upgrade` first", file=sys.stderr)
         return 2
     map_everything()  # before any thread: mappers are configured on first use, not thread-safely
+    clock = SystemClock()
     holder = ConfigHolder(config_paths(args), config, complete=True, guard=lambda new: in_use.conflicts(store, new))
+    holder.on_rejected(config_rejections.recorder(store, clock))  # told once, in the operations channel
     holder.start_watching(config.settings.reload_poll_seconds)
     holder.install_sighup()
-    clock = SystemClock()
     chat = SlackGateway.for_outbox(store, clock)  # as inside `serve`: one try per call, Slack's pace per channel
     from bot.notify.environment import from_environment
 

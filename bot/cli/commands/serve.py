@@ -72,6 +72,7 @@ def _fail(message: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    from bot.audit import config_rejections
     from bot.clock import AcceleratedClock, SystemClock
     from bot.config.reload import ConfigHolder
     from bot.incidents import in_use
@@ -110,10 +111,11 @@ def run(args: argparse.Namespace) -> int:
         log.info("applying database migrations")
         migrate.upgrade(store.engine)
     map_everything()  # before any thread: mappers are configured on first use, not thread-safely
+    clock = AcceleratedClock(args.clock_start, args.clock_speed) if args.clock_start else SystemClock()
     holder = ConfigHolder(config_paths(args), config, complete=True, guard=lambda new: in_use.conflicts(store, new))
+    holder.on_rejected(config_rejections.recorder(store, clock))  # told once, in the operations channel
     holder.start_watching(config.settings.reload_poll_seconds)
     holder.install_sighup()
-    clock = AcceleratedClock(args.clock_start, args.clock_speed) if args.clock_start else SystemClock()
     client = make_client(token)
     chat = SlackGateway(client, store, clock)  # the listeners' own calls (modals, profiles)
     # The outbox worker tries each call once; waiting (back-off, Retry-After) is the row's, never a sleep.

@@ -8,6 +8,9 @@ Slack user id (a direct message).  The incident channel named in the text
 the channel the incident really got, shown as a link; a "Channel: #…" line
 names the actual channel (a name may have needed a suffix), or goes when there
 is none.
+
+A post without an incident is a notice to the people who run the bot (:mod:`bot.outbox.operator_notices`):
+it goes to its recipient (the operations channel by name) as written.
 """
 
 from __future__ import annotations
@@ -54,6 +57,9 @@ def naming_the_channel(notice: Notice, incident: Any) -> Notice:
 def prepare(session: Session, config: Any, reminder: Reminder, now: datetime) -> Outcome:
     from bot.incidents.tables import Incident
 
+    if reminder.incident_id is None:  # a notice to the operators (bot.outbox.operator_notices): as written
+        to = reminder.recipient
+        return Send(to, notice_from_json(reminder.payload["notice"]), bool(_USER.fullmatch(to)))
     incident = session.get(Incident, reminder.incident_id)
     if incident is None:
         return Drop("the incident no longer exists")

@@ -14,7 +14,7 @@ from bot.slack.double.model import SlackModel
 
 
 def channels_named(config: Any) -> set[str]:
-    names = {config.settings.incidents_channel}
+    names = {config.settings.incidents_channel, config.settings.operators_channel}
     names.update(c for playbook in config.all("playbook") for note in playbook.notifications for c in note.channels)
     return {n.lstrip("#") for n in names}
 
