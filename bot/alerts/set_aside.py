@@ -9,7 +9,8 @@ like ``triaged`` (on PostgreSQL the receipt's own row; on SQLite ``alert_progres
 then copied to the inbox file), with an ``alert.set_aside`` event on the global chain: the receipt's id, its
 source, how many events it held and how many were left untriaged, and the error's class and where it was
 raised (file, line, function: :func:`raised_at`), not its message nor the alert's own words (a message may
-quote a value of the alert, e.g. ``KeyError: 'the-label-value'``, and they may name people).  The purge does
+quote a value of the alert, e.g. ``KeyError: 'the-label-value'``, and they may name people).  In the same
+transaction the operations channel is told (:mod:`bot.outbox.operator_notices`): nobody was paged.  The purge does
 not delete it and ``incident-bot check`` reports it (:mod:`bot.alerts.intake_health`) until a person has dealt
 with it: put it back to be triaged or dismissed it (:mod:`bot.alerts.set_aside_review`,
 ``incident-bot alerts``).
@@ -74,9 +75,12 @@ def _short_path(filename: str) -> str:
 class Failures:
     """How often each waiting receipt's triage failed on its own (in this process's memory), and what then."""
 
-    def __init__(self, store: Any, places: Any, write_lock: Any, attempts: int = ATTEMPTS) -> None:
-        """``places``: the :class:`~bot.alerts.receipts.Receipts`; ``write_lock``: triage's."""
+    def __init__(self, store: Any, places: Any, write_lock: Any, attempts: int = ATTEMPTS, *,
+                 config: Callable[[], Any] | None = None) -> None:
+        """``places``: the :class:`~bot.alerts.receipts.Receipts`; ``write_lock``: triage's; ``config``: the
+        configuration in force (it names the operations channel told of a receipt set aside)."""
         self.store, self.places, self.write_lock, self.attempts = store, places, write_lock, attempts
+        self.config = config
         self._counts: dict[int, int] = {}
 
     def rolled_back(self, chunk: list[Receipt], before: list[tuple], exc: Exception, now: datetime) -> bool:
@@ -123,7 +127,8 @@ class Failures:
                         self.attempts, exc_info=exc)
             return
         try:
-            set_aside(self.store, self.places, receipt, exc, count, now, self.write_lock)
+            set_aside(self.store, self.places, receipt, exc, count, now, self.write_lock,
+                      config=self.config() if self.config is not None else None)
         except Exception as again:
             if about_the_database(again):
                 raise
@@ -139,10 +144,11 @@ class Failures:
 
 
 def set_aside(store: Any, places: Any, receipt: Receipt, exc: BaseException, attempts: int, now: datetime,
-              write_lock: Any) -> bool:
-    """Set the receipt aside, in a transaction of its own: its terminal progress and its ``alert.set_aside``
-    event on the global chain.  ``places``: the :class:`~bot.alerts.receipts.Receipts`.  False when another
-    triage worker finished it meanwhile (nothing written)."""
+              write_lock: Any, *, config: Any = None) -> bool:
+    """Set the receipt aside, in a transaction of its own: its terminal progress, its ``alert.set_aside``
+    event on the global chain and (with ``config``) a notice to the operations channel.  ``places``: the
+    :class:`~bot.alerts.receipts.Receipts`.  False when another triage worker finished it meanwhile (nothing
+    written)."""
     # as stored (a failed transaction may have moved it in memory): on SQLite no progress row yet is none
     receipt = replace(receipt, done=0, state="accepted", triaged_at=None)
     with write_lock, store.session() as s:
@@ -154,16 +160,37 @@ def set_aside(store: Any, places: Any, receipt: Receipt, exc: BaseException, att
         places.write_progress(s, [receipt])
         untriaged = len(receipt.events) - receipt.done
         error = {"class": f"{type(exc).__module__}.{type(exc).__qualname__}", "raised_at": raised_at(exc)}
-        append_event(s, incident_id=None, actor=f"alerts:{receipt.source}", kind=f"alert.{SET_ASIDE}", at=now,
-                     summary=f"alert receipt {receipt.id} from {receipt.source} set aside: its triage failed "
-                             f"{attempts} times ({type(exc).__name__} raised at {error['raised_at']}); {untriaged} "
-                             f"of its {len(receipt.events)} alert(s) not triaged, nobody paged for them; the receipt is "
-                             "kept (incident-bot check lists it; incident-bot alerts retriage or dismiss deals with "
-                             "it: docs/alerts.md)"[:4000],
-                     data={"disposition": SET_ASIDE, "receipt": receipt.id, "source": receipt.source,
-                           "format": receipt.format, "events": len(receipt.events), "untriaged": untriaged,
-                           "attempts": attempts, "error": error})
+        summary = (f"alert receipt {receipt.id} from {receipt.source} set aside: its triage failed {attempts} times "
+                   f"({type(exc).__name__} raised at {error['raised_at']}); {untriaged} of its {len(receipt.events)} "
+                   "alert(s) not triaged, nobody paged for them; the receipt is kept (incident-bot check lists it; "
+                   "incident-bot alerts retriage or dismiss deals with it: docs/alerts.md)")
+        event = append_event(s, incident_id=None, actor=f"alerts:{receipt.source}", kind=f"alert.{SET_ASIDE}",
+                             at=now, summary=summary[:4000],
+                             data={"disposition": SET_ASIDE, "receipt": receipt.id, "source": receipt.source,
+                                   "format": receipt.format, "events": len(receipt.events), "untriaged": untriaged,
+                                   "attempts": attempts, "error": error})
+        if config is not None:
+            _tell_operators(s, config, receipt, untriaged, error, event.seq, now)
     log.error("alert receipt %s from %s set aside after %s failed triage attempts (%s raised at %s): %s alert(s) "
               "not triaged, nobody paged for them; incident-bot check lists it, docs/alerts.md says what to do",
               receipt.id, receipt.source, attempts, type(exc).__name__, error["raised_at"], untriaged)
     return True
+
+
+def _tell_operators(session: Any, config: Any, receipt: Receipt, untriaged: int, error: dict[str, str], seq: int,
+                    now: datetime) -> None:
+    """Nobody is paged for the receipt's alerts not triaged yet: the people who run the bot are told, once per
+    setting aside (a receipt put back and set aside again is told again), never with the alert's text."""
+    from bot.outbox.operator_notices import tell_operators
+    from bot.ports import Notice
+
+    notice = Notice(
+        kind="alert_set_aside", title=f"An alert receipt from {receipt.source} was set aside: nobody was paged",
+        lines=(f"Its triage kept failing on this receipt alone ({error['class']} raised at {error['raised_at']}); "
+               f"{untriaged} of its {len(receipt.events)} alert(s) are not triaged. The other alerts are triaged.",
+               "Look at the alert at the source and page someone by hand if it needs a person now. Then "
+               f"`incident-bot alerts retriage {receipt.id} --by NAME --reason TEXT` once the cause is fixed, or "
+               f"`incident-bot alerts dismiss {receipt.id} --by NAME --reason TEXT` (docs/alerts.md)."),
+        fields=(("Receipt", f"#{receipt.id}"), ("Source", receipt.source)),
+        metadata={"alert_receipt": str(receipt.id)})
+    tell_operators(session, config, cause=f"set_aside:{receipt.id}:{seq}", notice=notice, at=now)

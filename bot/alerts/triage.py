@@ -98,7 +98,7 @@ class Triage:
         self.intake_busy = intake_busy
         self.write_lock = write_lock if write_lock is not None else contextlib.nullcontext()
         self.receipts = Receipts.of(store)
-        self.failures = Failures(store, self.receipts, self.write_lock)
+        self.failures = Failures(store, self.receipts, self.write_lock, config=config)
 
     def _alerts(self):
         return self.config().one("alerts")

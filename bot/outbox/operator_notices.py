@@ -3,7 +3,7 @@
 A failure inside an incident is told to its commander in Slack.  Some belong to
 no incident: a configuration edit the running bot rejected, an outbox row of no
 incident that failed for good (an alert group's page), an alert that could
-page nobody.  Nobody reads the log during an incident, so each is told here, to
+page nobody, an alert receipt set aside (:mod:`bot.alerts.set_aside`).  Nobody reads the log during an incident, so each is told here, to
 ``operations_channel`` in ``config/settings.yaml`` (default: the
 ``incidents_channel``).
 

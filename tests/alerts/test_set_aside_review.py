@@ -17,8 +17,10 @@ from bot.alerts.receipts import Receipts
 from bot.alerts.set_aside import ATTEMPTS
 from bot.audit.tables import TimelineEvent
 from bot.cli import main
+from bot.outbox.tables import Reminder
 from tests.alerts.conftest import NIGHT, write_alerts_config
-from tests.alerts.test_set_aside import accept, events_of, poison, receipt_states  # noqa: F401 (poison: a fixture)
+from tests.alerts.test_set_aside import (SECRET_WORDS, accept, events_of, poison,  # noqa: F401 (poison: a fixture)
+                                        receipt_states)
 
 LATER = NIGHT + timedelta(minutes=1)
 
@@ -87,6 +89,25 @@ def test_a_retriaged_receipt_that_fails_again_is_set_aside_again(inbox, triage, 
     [problem] = intake_problems(LATER, database_url=database_url)
     assert f"receipt(s) {bad} (from scripts" in problem
     assert cli("audit", "verify")[0] == 0
+
+
+def test_each_setting_aside_is_told_to_the_operators_without_the_alerts_words(inbox, triage, store, poison, cli):
+    def told():
+        with store.session() as s:
+            told = Reminder.key.startswith("operators:set_aside:")  # type: ignore[attr-defined]
+            return list(s.exec(select(Reminder).where(told).order_by(Reminder.id)).all())
+
+    bad = set_aside_one(inbox, triage, store)
+    [notice] = told()  # nobody was paged for its alert: the people who run the bot hear of it, in Slack
+    assert (notice.kind, notice.incident_id, notice.recipient) == ("post", None, "#incidents")
+    text = repr(notice.payload)
+    assert f"alerts retriage {bad}" in text and f"alerts dismiss {bad}" in text and "RuntimeError" in text
+    assert SECRET_WORDS not in text  # the alert's own words may be what fails, and may name people
+    assert cli("alerts", "retriage", str(bad), "--by", "anna", "--reason", "try once more")[0] == 0
+    for _ in range(ATTEMPTS):
+        triage.run_pending()
+    assert receipt_states(store)[bad] == "set_aside"
+    assert len(told()) == 2  # set aside a second time: told a second time
 
 
 def test_a_dismissed_receipt_is_kept_not_reported_and_purged_like_a_triaged_one(inbox, triage, store, poison, cli,
