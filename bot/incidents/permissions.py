@@ -237,14 +237,23 @@ def hidden(label: str) -> NotFound:
 
 def authorize(config: Any, action: str, actor: str, subject: Subject) -> None:
     """Raise :class:`PermissionDenied` unless ``actor`` holds one of the action's principals. On a private
-    incident someone who may not read it gets :func:`hidden` instead: no name, no role, no existence."""
-    if not may_read(config, actor, subject):
-        raise hidden(subject.label)
+    incident someone who may not read it gets :func:`hidden` instead: no name, no role, no existence. Someone who
+    reads a private incident only as an auditor may not act on it at all, not even where ``everyone`` may:
+    auditors change nothing."""
     allowed = tuple(getattr(permissions(config).actions, action))
-    if any(_holds(config, p, actor, subject) for p in allowed):
-        return
     from bot.incidents.collaborators import namer
 
+    if subject.private:  # each principal is asked at most once (channel_member asks Slack)
+        reads = (p for p in permissions(config).actions.read_private if _holds(config, p, actor, subject))
+        first = next(reads, None)
+        if first is None:
+            raise hidden(subject.label)
+        if first == "auditors" and all(p == "auditors" for p in reads):
+            raise PermissionDenied(f"You ({namer(config)(actor)}) read {subject.label} as an auditor, and auditors "
+                                   f"change nothing: you may not {action.replace('_', ' ')} there.",
+                                   action=action, allowed=allowed)
+    if any(_holds(config, p, actor, subject) for p in allowed):
+        return
     name = namer(config)
     who = ", ".join(_describe(p, subject, name) for p in allowed) or "nobody (the action is disabled)"
     where = f" on {subject.label}" if subject.label else ""
