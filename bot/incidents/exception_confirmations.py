@@ -89,7 +89,7 @@ def to_confirm(ctx: Context, reader: str) -> list[ToConfirm]:
                 continue
             try:
                 authorize(ctx.config(), "declare_exception", reader, subject(s, incident, ctx.members))
-            except PermissionDenied:
+            except (PermissionDenied, NotFound):  # NotFound: a private incident the reader may not see
                 continue
             out.append(ToConfirm(int(use.id or 0), incident.number, use.person_id, use.exception_id, use.declared_by,
                                  use.at))

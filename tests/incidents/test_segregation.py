@@ -200,3 +200,16 @@ def test_an_exception_applied_at_declaration_stays_unconfirmed_until_someone_all
         used = evidence_pack(s, 1, now=clock.now())["exceptions_used"][0]
     assert (used["confirmed_by"], used["confirmation"]) == (CAMILLE, "all card payments failing; no rested DBA can "
                                                                      "reach the site")
+
+
+def test_the_exceptions_to_confirm_skip_a_private_incident_the_reader_may_not_see(store, shipped_config):
+    # App Home asks every reader which exception uses they may confirm. A use in a private incident is listed only to
+    # someone who may read that incident; anyone else (here camille, a site manager off its team, and an outsider)
+    # gets the list without it, not the "no such incident" refusal that broke their App Home.
+    clock = ManualClock(datetime(2026, 12, 25, 1, 0, tzinfo=timezone.utc))
+    svc = IncidentService(store, lambda: shipped_config, clock)
+    svc.declare("sev1", "Database cluster down", actor=ANNA, key="d", private=True)
+    ((use_id, _number, _person, _exception),) = svc.unconfirmed_exceptions()
+    assert svc.exceptions_to_confirm(CAMILLE) == [] and svc.exceptions_to_confirm("U0MALLORY") == []
+    svc.assign_role(1, "scribe", CAMILLE, actor=ANNA, key="r")  # now on its response team: she may confirm it
+    assert [u.use_id for u in svc.exceptions_to_confirm(CAMILLE)] == [use_id]
