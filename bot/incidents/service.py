@@ -219,7 +219,8 @@ class IncidentService:
         return exception_confirmations.confirm(self.ctx, exception_use_id, justification, actor=actor, key=key)
 
     def exceptions_to_confirm(self, reader: str) -> list[exception_confirmations.ToConfirm]:
-        """The unconfirmed exception uses ``reader`` may confirm (allowed, and not the one who applied it)."""
+        """The unconfirmed exception uses ``reader`` may confirm (allowed, not the one who applied it, not the one
+        paged under it)."""
         return exception_confirmations.to_confirm(self.ctx, reader)
 
     def unconfirmed_exceptions(self) -> list[tuple[int, int, str, str]]:

@@ -213,3 +213,30 @@ def test_the_exceptions_to_confirm_skip_a_private_incident_the_reader_may_not_se
     assert svc.exceptions_to_confirm(CAMILLE) == [] and svc.exceptions_to_confirm("U0MALLORY") == []
     svc.assign_role(1, "scribe", CAMILLE, actor=ANNA, key="r")  # now on its response team: she may confirm it
     assert [u.use_id for u in svc.exceptions_to_confirm(CAMILLE)] == [use_id]
+
+
+def test_nobody_confirms_the_exception_they_were_paged_under(store, tmp_path):
+    # anna is paged under the ArbZG §14 emergency exception on Christmas night; here she may also confirm exceptions
+    # (a team that lets its on-call leads do it). Confirming that waking her was justified is someone else's call.
+    import shutil
+
+    from tests.incidents.conftest import REPO, load
+    from bot.config.loader import ConfigPaths
+
+    shutil.copytree(REPO / "config", tmp_path / "config")
+    permissions = tmp_path / "config" / "permissions.yaml"
+    text = permissions.read_text()
+    assert "  declare_exception: [person:katrin, person:camille, admins]\n" in text
+    permissions.write_text(text.replace("  declare_exception: [person:katrin, person:camille, admins]\n",
+                                        "  declare_exception: [person:katrin, person:camille, person:anna, admins]\n"))
+    config = load(ConfigPaths(tmp_path / "config", REPO / "playbooks"))
+    svc = IncidentService(store, lambda: config, ManualClock(datetime(2026, 12, 25, 1, 0, tzinfo=timezone.utc)))
+    svc.declare("sev1", "Database cluster down", actor=KATRIN, key="d")
+    ((use_id, _number, person, _exception),) = svc.unconfirmed_exceptions()
+    assert person == "anna"
+    assert svc.exceptions_to_confirm(ANNA) == []  # App Home does not offer it to her
+    with pytest.raises(PermissionDenied, match="was paged under this exception"):
+        svc.confirm_exception(use_id, "I was fine to take it", actor=ANNA, key="c1")
+    assert [u.use_id for u in svc.exceptions_to_confirm(CAMILLE)] == [use_id]
+    svc.confirm_exception(use_id, "all card payments failing; no rested DBA can reach the site", actor=CAMILLE, key="c2")
+    assert svc.unconfirmed_exceptions() == []
