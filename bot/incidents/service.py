@@ -145,7 +145,8 @@ class IncidentService:
         return list(catalog_of(self.ctx.config()).systems)
 
     def confirm_facts(self, number: int, names: list[str], *, actor: str, key: str) -> Outcome:
-        """A permitted person (legal, DPO) confirms derived facts: they then count like recorded ones."""
+        """A permitted person (legal, DPO) confirms derived facts: they then count like recorded ones. One that turns
+        a legal duty off needs ``remove_legal_duty`` too and is recorded as ``obligation.turned_off``."""
         return affected.confirm_facts(self.ctx, number, names, actor=actor, key=key)
 
     def set_trigger(self, number: int, name: str, at: datetime, *, actor: str, key: str,
