@@ -200,9 +200,7 @@ class IncidentService:
     def approve_request(self, approval_id: int, *, actor: str, key: str) -> Outcome:
         """A second person approves a held change (duty-removing fact, backdated notification): it is applied
         now, as its requester asked, in one unit of work with the approval. The requester cannot approve."""
-        row = approvals.pending_row(self.ctx, approval_id)
-        with self.ctx.store.session() as s:
-            number = records.load_by_id(s, row.incident_id, lock=False).number
+        row, number = approvals.pending_row(self.ctx, approval_id, actor)
         p, grant = row.payload, (approval_id, actor)
         apply_key = f"approval:{approval_id}:{key}"
         if row.action == "set_fact":

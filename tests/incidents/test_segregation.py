@@ -240,3 +240,21 @@ def test_nobody_confirms_the_exception_they_were_paged_under(store, tmp_path):
     assert [u.use_id for u in svc.exceptions_to_confirm(CAMILLE)] == [use_id]
     svc.confirm_exception(use_id, "all card payments failing; no rested DBA can reach the site", actor=CAMILLE, key="c2")
     assert svc.unconfirmed_exceptions() == []
+
+
+def test_an_outsider_pressing_approve_on_a_private_incident_learns_nothing(svc, clock):
+    # A crafted request.approve naming a held change of the private INC-1: whatever state the change is in now (here
+    # the notification was since recorded directly), an outsider gets the answer for an incident that does not exist,
+    # never the obligation, the requester or who may decide; and someone on the team who may not approve is told so.
+    clock.set(datetime(2026, 12, 26, 8, 0, tzinfo=timezone.utc))
+    asked = svc.mark_notified(_gdpr_id(svc), actor=CAMILLE, key="n1", reference="CNIL-1",
+                              submitted_at=datetime(2026, 12, 23, 8, 0, tzinfo=timezone.utc), reason="letter")
+    request_id = int(asked.message.split("request #")[1].split(")")[0])
+    svc.mark_notified(_gdpr_id(svc), actor=NADIA, key="n2", reference="CNIL-2", submitted_at=clock.now())
+    from bot.incidents.errors import NotFound
+
+    with pytest.raises(NotFound) as refused:
+        svc.approve_request(request_id, actor="U0MALLORY", key="m1")
+    assert str(refused.value) == "there is no incident INC-1; check the number"
+    with pytest.raises(PermissionDenied, match="may not approve request"):
+        svc.approve_request(request_id, actor=ANNA, key="m2")
