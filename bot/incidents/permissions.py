@@ -11,7 +11,8 @@ Each action lists principals:
 * ``page_recipient`` - the person a page was sent to
 * ``response_team`` - the reporter, anyone who holds or held a role in the incident, anyone paged for it
 * ``channel_member`` - a member of the incident's Slack channel (asked of Slack when it matters)
-* ``auditors`` - the people listed under ``auditors:`` in this file (read access, never write)
+* ``auditors`` - the people listed under ``auditors:`` in this file (read access, never write: allowed in
+  ``read_private`` only)
 * ``review_owner`` - the owner of the incident's post-incident review
 * ``followup_owner`` - the owner of the follow-up action acted on
 * ``group:<id>`` - a named group from this file (person ids or Slack user ids)
@@ -296,7 +297,10 @@ def cross_check(config: Any) -> list[ConfigIssue]:
         for i, principal in enumerate(principals):
             kind, _, name = principal.partition(":")
             path = (*where, i)
-            if kind == "role" and role_names and name not in role_names:
+            if principal == "auditors" and where != ("actions", "read_private"):
+                issues.append(loaded.issue(path, '"auditors" read and change nothing: they belong in read_private '
+                                           "only; name the person in a group or person: principal for more"))
+            elif kind == "role" and role_names and name not in role_names:
                 issues.append(loaded.issue(path, f'unknown role "{name}"; roles in the playbooks: '
                                            f"{', '.join(sorted(role_names))}"))
             elif kind == "group" and name not in model.groups:
