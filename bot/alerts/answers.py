@@ -207,7 +207,8 @@ class AlertPages:
         # The same permissions as an incident's page (config/permissions.yaml): by default the paged person or an
         # admin; a team may let, say, its rota members answer for each other (e.g. acknowledge_page: [page_recipient,
         # group:platform-oncall]).
-        authorize(config if config is not None else self.config(), "decline_page" if what == "decline" else "acknowledge_page", actor,
+        authorize(config if config is not None else self.config(),
+                  "decline_page" if what == "decline" else "acknowledge_page", actor,
                   Subject(label=f"alert group {page.alert_group_id}", page_recipient=page.slack_user))
         group = s.exec(select(AlertGroup).where(AlertGroup.id == page.alert_group_id).with_for_update()
                        .execution_options(populate_existing=True)).one()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session, select
 
@@ -55,12 +56,12 @@ def confirm(ctx: Context, exception_use_id: int, justification: str, *, actor: s
     return run_once(ctx, key, "confirm_exception", Outcome, work)
 
 
-def _paged_under_it(config: object, use: object, actor: str) -> bool:
+def _paged_under_it(config: Any, use: Any, actor: str) -> bool:
     """Whether ``actor`` (a Slack user) is the person the exception was applied to."""
     from bot.oncall.directory import slack_user_of
 
     try:
-        return slack_user_of(config, use.person_id) == actor  # type: ignore[attr-defined]
+        return slack_user_of(config, use.person_id) == actor
     except (KeyError, ValueError):  # no longer in people.yaml: nobody can be them
         return False
 
