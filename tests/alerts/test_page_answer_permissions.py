@@ -84,3 +84,10 @@ def test_an_answer_names_the_configuration_that_allowed_it_and_that_version_is_o
     digest = config_version(team_config).digest
     assert event.data["config_version"]["hash"] == digest
     assert [e.data["hash"] for e in day.events(KIND)] == [digest]
+
+
+def test_an_alert_s_page_plan_names_a_version_whose_files_are_on_the_chain(day):
+    # page.planned names the configuration version the plan was made under; the list of files behind that hash is
+    # a config.version event on the global chain, so it cannot be changed unnoticed (docs/audit.md)
+    [planned] = day.events("page.planned")
+    assert [e.data["hash"] for e in day.events("config.version")] == [planned.data["config_version"]["hash"]]
