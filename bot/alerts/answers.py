@@ -2,7 +2,8 @@
 
 Each answer is one unit of work: the page (``bot.oncall.paging``: the acknowledgement starts a call-out, the
 siblings are cancelled; an escalation re-plans the next level under the labor rules), the group, an
-``alert_group.<what>`` event on the chain (the global chain; the incident's once one is declared), and the
+``alert_group.<what>`` event on the chain (the global chain; the incident's once one is declared) naming the
+configuration version that allowed the answer (put on the global chain the first time it is used), and the
 group's outbox rows (``sync_group``: the escalation stops, the message loses its buttons, the next level's
 pages go out).  Who may answer is config/permissions.yaml's ``acknowledge_page`` (``decline_page`` for
 Decline), as for an incident's page: by default the paged person or an admin.  An answer that no longer applies (the page was
@@ -25,7 +26,8 @@ from sqlmodel import Session, select
 
 from bot.alerts.paging import end_callouts
 from bot.alerts.tables import AlertGroup
-from bot.audit.trail import append_event
+from bot.audit.config_versions import record_version
+from bot.audit.trail import CONFIG_VERSION, append_event
 from bot.clock import Clock, ensure_utc
 from bot.incidents.errors import Conflict, InvalidRequest, NotFound
 from bot.incidents.permissions import Subject, authorize
@@ -186,15 +188,17 @@ class AlertPages:
                 work: Callable[[Session, Any, AlertGroup, datetime], str]) -> Answer:
         from bot.outbox.resync import sync_group
 
-        at = ensure_utc(self.clock.now())
+        at, config = ensure_utc(self.clock.now()), self.config()
         with self.store.session() as s:
-            page, group = self._load(s, page_id, actor, what)
+            # the permission decision names the configuration that made it, which is on the global chain
+            s.info[CONFIG_VERSION] = record_version(s, config, at)
+            page, group = self._load(s, page_id, actor, what, config)
             text = work(s, page, group, at)
             s.add(group)
             sync_group(s, self.config(), group.id, at)
             return Answer(group.id, text)
 
-    def _load(self, s: Session, page_id: int, actor: str, what: str) -> tuple[Any, AlertGroup]:
+    def _load(self, s: Session, page_id: int, actor: str, what: str, config: Any = None) -> tuple[Any, AlertGroup]:
         from bot.oncall.tables import Page
 
         page = s.get(Page, page_id)
@@ -203,7 +207,8 @@ class AlertPages:
         # The same permissions as an incident's page (config/permissions.yaml): by default the paged person or an
         # admin; a team may let, say, its rota members answer for each other (e.g. acknowledge_page: [page_recipient,
         # group:platform-oncall]).
-        authorize(self.config(), "decline_page" if what == "decline" else "acknowledge_page", actor,
+        authorize(config if config is not None else self.config(),
+                  "decline_page" if what == "decline" else "acknowledge_page", actor,
                   Subject(label=f"alert group {page.alert_group_id}", page_recipient=page.slack_user))
         group = s.exec(select(AlertGroup).where(AlertGroup.id == page.alert_group_id).with_for_update()
                        .execution_options(populate_existing=True)).one()

@@ -37,12 +37,14 @@ def page_group(session: Session, config: Any, group: AlertGroup, route: Any, eve
     """Plan and record the first level of pages for ``group`` on ``route.page``; returns what the disposition
     records: the target, the urgency and where it came from, who is paged now, who is held until when, who was
     skipped under which rule."""
+    from bot.audit.config_versions import record_version
     from bot.oncall.directory import person_ids
     from bot.oncall.history import load_history
     from bot.oncall.paging import record_plan
     from bot.oncall.planner import plan_pages
     from bot.outbox.resync import sync_group
 
+    record_version(session, config, at)  # the files behind the stamp each page.planned event records
     urgency = route.urgency_for(event.severity)
     history = load_history(session, sorted(person_ids(config)), at)
     plan = plan_pages(config, route.page, at, SEVERITY, urgency=urgency, history=history)

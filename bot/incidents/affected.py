@@ -16,11 +16,11 @@ from sqlmodel import Session
 from bot.audit.trail import append_event
 from bot.incidents import collaborators, messages
 from bot.incidents.context import Context
-from bot.incidents.errors import Conflict, InvalidRequest
+from bot.incidents.errors import Conflict, InvalidRequest, PermissionDenied
 from bot.incidents.facts import normalise_fact
 from bot.incidents.finish import conclude
 from bot.incidents.idempotency import run_once
-from bot.incidents.permissions import authorize
+from bot.incidents.permissions import authorize, may
 from bot.incidents.records import label, load, obligation_views, require_open, subject
 from bot.incidents.triggers import clock_posts
 from bot.incidents.views import Outcome, Post
@@ -127,6 +127,27 @@ def affects(ctx: Context, number: int, names: list[str], *, actor: str, key: str
     return run_once(ctx, key, "affects", Outcome, work)
 
 
+def _turned_off(session: Session, config: Any, incident: Any, unresolved: set[str], confirmed: dict[str, Any],
+                lines: list[str], *, actor: str, at: Any) -> None:
+    """A confirmation that turns legal duties off is a fact change like any other: only someone allowed to
+    ``remove_legal_duty`` makes it, and an ``obligation.turned_off`` event says which duties, by whom and why."""
+    removed = sorted(o.obligation_id for o in collaborators.obligations_of(session, incident.id)
+                     if o.obligation_id in unresolved and o.status == "not_applicable")
+    if not removed:
+        return
+    why = f"confirming {', '.join(confirmed)} turns off {', '.join(removed)}"
+    if not may(config, "remove_legal_duty", actor, subject(session, incident)):
+        raise PermissionDenied(f"{why}; you may not turn legal duties off alone. Record the fact with a reason "
+                               "(/incident fact NAME VALUE because ...): a second person then approves it.",
+                               action="remove_legal_duty")
+    reason = "; ".join(lines)
+    append_event(session, incident_id=incident.id, actor=actor, kind="obligation.turned_off", at=at,
+                 summary=f"{why}: {reason}"[:4000],
+                 data={"fact": ", ".join(confirmed),
+                       "after": confirmed if len(confirmed) > 1 else next(iter(confirmed.values())),
+                       "obligations": removed, "reason": reason, "approved_by": None, "approval_id": None})
+
+
 def confirm_facts(ctx: Context, number: int, names: list[str], *, actor: str, key: str) -> Outcome:
     """Confirm derived facts (all or none: an unknown or already recorded one refuses the whole request)."""
     wanted = list(dict.fromkeys(n.strip() for n in names if n and n.strip()))
@@ -146,6 +167,8 @@ def confirm_facts(ctx: Context, number: int, names: list[str], *, actor: str, ke
                                      f"{', '.join(open_ones) or 'none'} (record other facts with /incident fact)")
             if fact in recorded:
                 raise Conflict(f"{fact} is already recorded as {_show(recorded[fact])} in {label(number)}")
+        unresolved = {o.obligation_id for o in collaborators.obligations_of(session, incident.id)
+                      if o.status in ("open", "qualitative") and o.legal}
         lines = []
         for name in wanted:
             data = derived[name]
@@ -159,6 +182,7 @@ def confirm_facts(ctx: Context, number: int, names: list[str], *, actor: str, ke
         incident.facts = recorded
         what = ", ".join(wanted)
         obligations = collaborators.recompute(session, config, incident, actor=actor, why=f"confirmed {what}", at=at)
+        _turned_off(session, config, incident, unresolved, {n: recorded[n] for n in wanted}, lines, actor=actor, at=at)
         outcome = conclude(session, config, incident, at)
         views = obligation_views(session, obligations)
         tally = messages.duty_tally(collaborators.obligations_of(session, incident.id))

@@ -85,9 +85,7 @@ def consume(session: Session, ctx: Context, approval: tuple[int, str], incident:
     row = session.exec(select(ApprovalRequest).where(ApprovalRequest.id == approval_id).with_for_update()).first()
     if row is None or row.incident_id != incident.id or row.action != action:
         raise NotFound(f"there is no {action.replace('_', ' ')} request #{approval_id} in {label(incident.number)}")
-    if approver == row.requested_by:
-        raise PermissionDenied(f"{approver} asked for request #{approval_id} and cannot approve it too (segregation "
-                               "of duties); another person allowed to approve must do it", action="approve_request")
+    _not_the_requester(row, approver)
     authorize(ctx.config(), "approve_request", approver, subject(session, incident, ctx.members))
     if row.status != "pending":
         raise Conflict(f"request #{approval_id} was already {row.status} by {row.decided_by}")
@@ -99,12 +97,24 @@ def consume(session: Session, ctx: Context, approval: tuple[int, str], incident:
     return row
 
 
-def pending_row(ctx: Context, approval_id: int) -> ApprovalRequest:
+def pending_row(ctx: Context, approval_id: int, approver: str) -> tuple[ApprovalRequest, int]:
+    """The request and its incident's number, once ``approver`` may decide it there (checked again when it is
+    applied, :func:`consume`): nothing about the change is said to someone who may not, and someone who may
+    not read a private incident is answered as if it did not exist."""
     with ctx.store.session() as s:
         row = s.get(ApprovalRequest, approval_id)
         if row is None:
             raise NotFound(f"there is no approval request #{approval_id}")
-        return row
+        incident = load_by_id(s, row.incident_id, lock=False)
+        _not_the_requester(row, approver)
+        authorize(ctx.config(), "approve_request", approver, subject(s, incident, ctx.members))
+        return row, incident.number
+
+
+def _not_the_requester(row: ApprovalRequest, approver: str) -> None:
+    if approver == row.requested_by:
+        raise PermissionDenied(f"{approver} asked for request #{row.id} and cannot approve it too (segregation "
+                               "of duties); another person allowed to approve must do it", action="approve_request")
 
 
 def reject(ctx: Context, approval_id: int, *, actor: str, key: str, note: str) -> Outcome:

@@ -1,10 +1,12 @@
 """Labor-law exceptions applied at declaration are unconfirmed until a person allowed to ``declare_exception``
-confirms each one with a justification they type themselves (the playbook's canned text is not a reason)."""
+confirms each one with a justification they type themselves (the playbook's canned text is not a reason). Neither
+the person whose declaration applied it nor the person paged under it may confirm it."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session, select
 
@@ -36,6 +38,10 @@ def confirm(ctx: Context, exception_use_id: int, justification: str, *, actor: s
             raise PermissionDenied(f"{actor} declared the incident that applied this exception and cannot confirm it "
                                    "too (segregation of duties); another person allowed to declare exceptions must",
                                    action="declare_exception")
+        if _paged_under_it(ctx.config(), use, actor):
+            raise PermissionDenied(f"{actor} was paged under this exception and cannot confirm it for themselves "
+                                   "(segregation of duties); another person allowed to declare exceptions must",
+                                   action="declare_exception")
         if use.confirmed_by is not None:
             raise Conflict(f"exception use #{exception_use_id} was already confirmed by {use.confirmed_by}")
         use.confirmed_by, use.confirmed_at, use.confirmation = actor, now, justification[:4000]
@@ -48,6 +54,16 @@ def confirm(ctx: Context, exception_use_id: int, justification: str, *, actor: s
                        message=f"exception {use.exception_id} for {use.person_id} confirmed")
 
     return run_once(ctx, key, "confirm_exception", Outcome, work)
+
+
+def _paged_under_it(config: Any, use: Any, actor: str) -> bool:
+    """Whether ``actor`` (a Slack user) is the person the exception was applied to."""
+    from bot.oncall.directory import slack_user_of
+
+    try:
+        return slack_user_of(config, use.person_id) == actor
+    except (KeyError, ValueError):  # no longer in people.yaml: nobody can be them
+        return False
 
 
 def unconfirmed(ctx: Context) -> list[tuple[int, int, str, str]]:
@@ -64,7 +80,8 @@ def unconfirmed(ctx: Context) -> list[tuple[int, int, str, str]]:
 
 @dataclass(frozen=True)
 class ToConfirm:
-    """An exception use ``reader`` may confirm: they may declare exceptions in its incident and did not apply it."""
+    """An exception use ``reader`` may confirm: they may declare exceptions in its incident, did not apply it and
+    were not paged under it."""
 
     use_id: int
     number: int
@@ -85,11 +102,11 @@ def to_confirm(ctx: Context, reader: str) -> list[ToConfirm]:
         rows = s.exec(select(ExceptionUse, Incident).join(Incident, Incident.id == ExceptionUse.incident_id)
                       .where(ExceptionUse.confirmed_by.is_(None)).order_by(ExceptionUse.id)).all()  # type: ignore[union-attr]
         for use, incident in rows:
-            if use.declared_by == reader:
+            if use.declared_by == reader or _paged_under_it(ctx.config(), use, reader):
                 continue
             try:
                 authorize(ctx.config(), "declare_exception", reader, subject(s, incident, ctx.members))
-            except PermissionDenied:
+            except (PermissionDenied, NotFound):  # NotFound: a private incident the reader may not see
                 continue
             out.append(ToConfirm(int(use.id or 0), incident.number, use.person_id, use.exception_id, use.declared_by,
                                  use.at))

@@ -11,7 +11,8 @@ Each action lists principals:
 * ``page_recipient`` - the person a page was sent to
 * ``response_team`` - the reporter, anyone who holds or held a role in the incident, anyone paged for it
 * ``channel_member`` - a member of the incident's Slack channel (asked of Slack when it matters)
-* ``auditors`` - the people listed under ``auditors:`` in this file (read access, never write)
+* ``auditors`` - the people listed under ``auditors:`` in this file (read access, never write: allowed in
+  ``read_private`` only)
 * ``review_owner`` - the owner of the incident's post-incident review
 * ``followup_owner`` - the owner of the follow-up action acted on
 * ``group:<id>`` - a named group from this file (person ids or Slack user ids)
@@ -237,14 +238,23 @@ def hidden(label: str) -> NotFound:
 
 def authorize(config: Any, action: str, actor: str, subject: Subject) -> None:
     """Raise :class:`PermissionDenied` unless ``actor`` holds one of the action's principals. On a private
-    incident someone who may not read it gets :func:`hidden` instead: no name, no role, no existence."""
-    if not may_read(config, actor, subject):
-        raise hidden(subject.label)
+    incident someone who may not read it gets :func:`hidden` instead: no name, no role, no existence. Someone who
+    reads a private incident only as an auditor may not act on it at all, not even where ``everyone`` may:
+    auditors change nothing."""
     allowed = tuple(getattr(permissions(config).actions, action))
-    if any(_holds(config, p, actor, subject) for p in allowed):
-        return
     from bot.incidents.collaborators import namer
 
+    if subject.private:  # each principal is asked at most once (channel_member asks Slack)
+        reads = (p for p in permissions(config).actions.read_private if _holds(config, p, actor, subject))
+        first = next(reads, None)
+        if first is None:
+            raise hidden(subject.label)
+        if first == "auditors" and all(p == "auditors" for p in reads):
+            raise PermissionDenied(f"You ({namer(config)(actor)}) read {subject.label} as an auditor, and auditors "
+                                   f"change nothing: you may not {action.replace('_', ' ')} there.",
+                                   action=action, allowed=allowed)
+    if any(_holds(config, p, actor, subject) for p in allowed):
+        return
     name = namer(config)
     who = ", ".join(_describe(p, subject, name) for p in allowed) or "nobody (the action is disabled)"
     where = f" on {subject.label}" if subject.label else ""
@@ -287,7 +297,10 @@ def cross_check(config: Any) -> list[ConfigIssue]:
         for i, principal in enumerate(principals):
             kind, _, name = principal.partition(":")
             path = (*where, i)
-            if kind == "role" and role_names and name not in role_names:
+            if principal == "auditors" and where != ("actions", "read_private"):
+                issues.append(loaded.issue(path, '"auditors" read and change nothing: they belong in read_private '
+                                           "only; name the person in a group or person: principal for more"))
+            elif kind == "role" and role_names and name not in role_names:
                 issues.append(loaded.issue(path, f'unknown role "{name}"; roles in the playbooks: '
                                            f"{', '.join(sorted(role_names))}"))
             elif kind == "group" and name not in model.groups:

@@ -145,7 +145,8 @@ class IncidentService:
         return list(catalog_of(self.ctx.config()).systems)
 
     def confirm_facts(self, number: int, names: list[str], *, actor: str, key: str) -> Outcome:
-        """A permitted person (legal, DPO) confirms derived facts: they then count like recorded ones."""
+        """A permitted person (legal, DPO) confirms derived facts: they then count like recorded ones. One that turns
+        a legal duty off needs ``remove_legal_duty`` too and is recorded as ``obligation.turned_off``."""
         return affected.confirm_facts(self.ctx, number, names, actor=actor, key=key)
 
     def set_trigger(self, number: int, name: str, at: datetime, *, actor: str, key: str,
@@ -199,9 +200,7 @@ class IncidentService:
     def approve_request(self, approval_id: int, *, actor: str, key: str) -> Outcome:
         """A second person approves a held change (duty-removing fact, backdated notification): it is applied
         now, as its requester asked, in one unit of work with the approval. The requester cannot approve."""
-        row = approvals.pending_row(self.ctx, approval_id)
-        with self.ctx.store.session() as s:
-            number = records.load_by_id(s, row.incident_id, lock=False).number
+        row, number = approvals.pending_row(self.ctx, approval_id, actor)
         p, grant = row.payload, (approval_id, actor)
         apply_key = f"approval:{approval_id}:{key}"
         if row.action == "set_fact":
@@ -219,7 +218,8 @@ class IncidentService:
         return exception_confirmations.confirm(self.ctx, exception_use_id, justification, actor=actor, key=key)
 
     def exceptions_to_confirm(self, reader: str) -> list[exception_confirmations.ToConfirm]:
-        """The unconfirmed exception uses ``reader`` may confirm (allowed, and not the one who applied it)."""
+        """The unconfirmed exception uses ``reader`` may confirm (allowed, not the one who applied it, not the one
+        paged under it)."""
         return exception_confirmations.to_confirm(self.ctx, reader)
 
     def unconfirmed_exceptions(self) -> list[tuple[int, int, str, str]]:

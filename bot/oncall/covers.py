@@ -2,8 +2,9 @@
 
 "Can you take my Tuesday?": someone proposes that a taker covers a rotation
 from one instant to another (replacing whoever the final roster names then,
-usually the proposer).  Only the taker accepts.  Before the override is
-written, the taker's eligibility over the whole span is checked: the
+usually the proposer).  Only the taker accepts, and the taker cannot be the
+one who asks (nobody takes someone else's shift on their own say-so).
+Before the override is written, the taker's eligibility over the whole span is checked: the
 plan-time rules (leave, rest, hours, holidays, consecutive days...) with the
 cover in place, compared with the roster without it, and the page-time rules
 (contact windows, rest after recent call-outs, scheduled rest, holiday bans)
@@ -75,6 +76,9 @@ def propose(session: Session, team: Team, *, rotation: str, taker: str, start: d
         raise CoverError(f"{taker} already holds {rotation} for the whole span, or nobody is on call in it; "
                          "nothing to cover")
     holders = sorted({s.person for s in held})
+    if taker == proposed_by:  # a cover needs two people: the one asking (usually the holder) and the taker
+        raise CoverError(f"{taker} cannot both ask for and take a cover of {rotation}: {', '.join(holders)}, who "
+                         f"{'holds' if len(holders) == 1 else 'hold'} it then, must ask {taker} (/oncall cover)")
     replaces = proposed_by if proposed_by in holders else (holders[0] if len(holders) == 1 else None)
     zone = team.rotations[rotation].timezone
     text = " ".join(reason.split())[:500] or (f"{taker} covers {replaces}" if replaces else f"{taker} covers")

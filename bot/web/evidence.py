@@ -9,7 +9,8 @@ from typing import Any
 from sqlmodel import select
 
 from bot.audit.export import evidence_pack, render_markdown
-from bot.audit.trail import append_event, verify_chain
+from bot.audit.config_versions import record_version
+from bot.audit.trail import CONFIG_VERSION, append_event, verify_chain
 from bot.clock import ensure_utc
 from bot.incidents.tables import Incident
 
@@ -32,10 +33,12 @@ def download(services, number: int, fmt: str, *, viewer: str, via: str) -> tuple
     """The evidence pack as ``fmt``, after recording on the incident's chain who downloaded it, when and how.
 
     The record and the pack are made in one unit of work, so the pack a person gets already holds the
-    record of their own download, and no pack leaves without it.
+    record of their own download, and no pack leaves without it. The record names the configuration version
+    that let the viewer read the incident (``read_private``, admins, auditors), put on the global chain.
     """
     now = ensure_utc(services.clock.now())
     with services.store.session() as s:
+        s.info[CONFIG_VERSION] = record_version(s, services.config(), now)
         append_event(s, incident_id=_incident_id(s, number), actor=viewer, kind="evidence.downloaded", at=now,
                      summary=f"evidence pack downloaded as {fmt} from the web view by {viewer}",
                      data={"format": fmt, "via": "web", "link": via})

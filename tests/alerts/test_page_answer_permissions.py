@@ -70,3 +70,24 @@ def test_an_admin_resolves_for_the_paged_person_and_is_named_as_resolver(day):
     assert (group.status, group.resolved_by) == ("resolved", "person:katrin")
     [event] = day.events("alert_group.")
     assert event.actor == KATRIN and "resolved by katrin for anna" in event.summary
+
+
+def test_an_answer_names_the_configuration_that_allowed_it_and_that_version_is_on_the_chain(day, team_config):
+    # katrin may resolve for anna only because settings.yaml makes her an admin: an auditor must be able to see
+    # which configuration allowed it, as for every other request (docs/audit.md, "Which configuration was in force")
+    from bot.audit.config_versions import KIND
+    from bot.config.version import config_version
+
+    [anna] = day.rows(Page)
+    day.answers.resolve(anna.id, actor=KATRIN)
+    [event] = day.events("alert_group.")
+    digest = config_version(team_config).digest
+    assert event.data["config_version"]["hash"] == digest
+    assert [e.data["hash"] for e in day.events(KIND)] == [digest]
+
+
+def test_an_alert_s_page_plan_names_a_version_whose_files_are_on_the_chain(day):
+    # page.planned names the configuration version the plan was made under; the list of files behind that hash is
+    # a config.version event on the global chain, so it cannot be changed unnoticed (docs/audit.md)
+    [planned] = day.events("page.planned")
+    assert [e.data["hash"] for e in day.events("config.version")] == [planned.data["config_version"]["hash"]]

@@ -129,3 +129,43 @@ def test_the_duty_tally_counts_assumed_derived_and_not_yet_in_force_apart():
     assert duty_tally(rows) == ("2 duties apply (1 on derived facts, to be confirmed), 1 assumed until facts are known, "
                                 "1 do not apply, 1 informational (not in force)")
     assert duty_tally(rows[2:4]).startswith("1 duty applies, 0 assumed")
+
+
+def test_confirming_a_fact_that_turns_duties_off_says_who_and_why_like_any_fact_change(service, keys, clock, store):
+    # Confirming the derived residents (CA 420 only) turns the other states' assumed duties off. Like a recorded fact
+    # that does so, it is an obligation.turned_off event: the pack's "Duties turned off (who and why)" lists them.
+    from bot.audit.export import evidence_pack
+
+    service.declare("security", "Leaked backup credential", actor=REPORTER, key=keys(), systems=["backup-store"])
+    service.assign_role(1, "legal", CAMILLE, actor=REPORTER, key=keys())
+    service.confirm_facts(1, ["residents"], actor=CAMILLE, key=keys())
+    assert _rows(store, "us_state_tx.residents").status == "not_applicable"
+    [event] = [e for e in service.timeline(1) if e.kind == "obligation.turned_off"]
+    assert event.actor == CAMILLE and "us_state_tx.residents" in event.data["obligations"]
+    assert event.data["fact"] == "residents" and "backup-store" in event.data["reason"]
+    with store.session() as s:
+        off = evidence_pack(s, 1, now=clock.now())["duties_turned_off"]
+    assert {d["obligation"] for d in off} == set(event.data["obligations"]) and {d["by"] for d in off} == {CAMILLE}
+
+
+def test_confirming_a_fact_that_turns_duties_off_needs_remove_legal_duty(store, clock, keys, tmp_path):
+    # A team that lets its comms lead confirm derived facts has not let them turn legal duties off alone: that stays
+    # remove_legal_duty's (legal, the DPO, the privacy office, admins), as for a recorded fact.
+    import shutil
+
+    from bot.config.loader import ConfigPaths
+    from tests.incidents.conftest import REPO, load
+
+    shutil.copytree(REPO / "config", tmp_path / "config")
+    permissions = tmp_path / "config" / "permissions.yaml"
+    text = permissions.read_text()
+    assert "  confirm_fact: [role:legal, " in text
+    permissions.write_text(text.replace("  confirm_fact: [role:legal, ", "  confirm_fact: [role:comms_lead, role:legal, "))
+    config = load(ConfigPaths(tmp_path / "config", REPO / "playbooks"))
+    service = IncidentService(store, lambda: config, clock)
+    service.declare("security", "Leaked backup credential", actor=REPORTER, key=keys(), systems=["backup-store"])
+    service.assign_role(1, "comms_lead", ALICE, actor=REPORTER, key=keys())
+    service.confirm_facts(1, ["gdpr_in_scope"], actor=ALICE, key=keys())  # turns nothing off: allowed
+    with pytest.raises(PermissionDenied, match="turns off .*us_state_tx.residents"):
+        service.confirm_facts(1, ["residents"], actor=ALICE, key=keys())
+    assert "residents" not in service.get(1).facts and _rows(store, "us_state_tx.residents").status == "open"

@@ -135,3 +135,16 @@ def test_unknown_role_and_group_in_permissions_are_reported(tmp_path):
     text = "\n".join(str(i) for i in issues)
     assert config is None
     assert 'permissions.yaml' in text and 'unknown role "captain"' in text and 'unknown group "nobody"' in text
+
+
+def test_auditors_in_an_action_that_changes_something_is_a_config_error(tmp_path):
+    # auditors read every incident and change nothing: the file cannot make them do more (read_private only)
+    from bot.config.loader import collect
+
+    paths = write_config(tmp_path / "c", permissions="""
+        actions: {add_note: [auditors], read_private: [response_team, auditors]}
+    """)
+    config, issues = collect(paths)
+    text = "\n".join(str(i) for i in issues)
+    assert config is None
+    assert 'actions.add_note[0]: "auditors" read and change nothing' in text and "actions.read_private" not in text

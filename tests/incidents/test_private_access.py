@@ -91,3 +91,14 @@ def test_a_number_addressed_to_a_private_incident_lists_nothing_to_an_outsider(s
                 lambda who, k: svc.mark_not_required(99999, "no EU data", actor=who, key=k, incident=1)):
         assert _refusal(lambda: act(MALLORY, "m")) == "there is no incident INC-1; check the number"
         assert _refusal(lambda: act(REPORTER, "r")).startswith("INC-1 has no ")
+
+
+def test_an_auditor_changes_nothing_even_where_everyone_may_act(svc):
+    # add_note is open to everyone, and an auditor reads the private INC-1 only because auditors read everything:
+    # that read grants no write, so the note is refused and the timeline is as it was
+    before = svc.timeline(1, reader=AUDITOR)
+    with pytest.raises(PermissionDenied, match="auditors change nothing"):
+        svc.add_note(1, "an auditor was here", actor=AUDITOR, key="n-audit")
+    assert svc.timeline(1, reader=AUDITOR) == before
+    # the same person, as anyone, still adds a note to the public INC-2 (auditing takes no right away)
+    assert svc.add_note(2, "seen", actor=AUDITOR, key="n-public").message == "note added to the timeline"

@@ -200,3 +200,61 @@ def test_an_exception_applied_at_declaration_stays_unconfirmed_until_someone_all
         used = evidence_pack(s, 1, now=clock.now())["exceptions_used"][0]
     assert (used["confirmed_by"], used["confirmation"]) == (CAMILLE, "all card payments failing; no rested DBA can "
                                                                      "reach the site")
+
+
+def test_the_exceptions_to_confirm_skip_a_private_incident_the_reader_may_not_see(store, shipped_config):
+    # App Home asks every reader which exception uses they may confirm. A use in a private incident is listed only to
+    # someone who may read that incident; anyone else (here camille, a site manager off its team, and an outsider)
+    # gets the list without it, not the "no such incident" refusal that broke their App Home.
+    clock = ManualClock(datetime(2026, 12, 25, 1, 0, tzinfo=timezone.utc))
+    svc = IncidentService(store, lambda: shipped_config, clock)
+    svc.declare("sev1", "Database cluster down", actor=ANNA, key="d", private=True)
+    ((use_id, _number, _person, _exception),) = svc.unconfirmed_exceptions()
+    assert svc.exceptions_to_confirm(CAMILLE) == [] and svc.exceptions_to_confirm("U0MALLORY") == []
+    svc.assign_role(1, "scribe", CAMILLE, actor=ANNA, key="r")  # now on its response team: she may confirm it
+    assert [u.use_id for u in svc.exceptions_to_confirm(CAMILLE)] == [use_id]
+
+
+def test_nobody_confirms_the_exception_they_were_paged_under(store, tmp_path):
+    # anna is paged under the ArbZG §14 emergency exception on Christmas night; here she may also confirm exceptions
+    # (a team that lets its on-call leads do it). Confirming that waking her was justified is someone else's call.
+    import shutil
+
+    from tests.incidents.conftest import REPO, load
+    from bot.config.loader import ConfigPaths
+
+    shutil.copytree(REPO / "config", tmp_path / "config")
+    permissions = tmp_path / "config" / "permissions.yaml"
+    text = permissions.read_text()
+    assert "  declare_exception: [person:katrin, person:camille, admins]\n" in text
+    permissions.write_text(text.replace("  declare_exception: [person:katrin, person:camille, admins]\n",
+                                        "  declare_exception: [person:katrin, person:camille, person:anna, admins]\n"))
+    config = load(ConfigPaths(tmp_path / "config", REPO / "playbooks"))
+    svc = IncidentService(store, lambda: config, ManualClock(datetime(2026, 12, 25, 1, 0, tzinfo=timezone.utc)))
+    svc.declare("sev1", "Database cluster down", actor=KATRIN, key="d")
+    ((use_id, _number, person, _exception),) = svc.unconfirmed_exceptions()
+    assert person == "anna"
+    assert svc.exceptions_to_confirm(ANNA) == []  # App Home does not offer it to her
+    with pytest.raises(PermissionDenied, match="was paged under this exception"):
+        svc.confirm_exception(use_id, "I was fine to take it", actor=ANNA, key="c1")
+    assert [u.use_id for u in svc.exceptions_to_confirm(CAMILLE)] == [use_id]
+    svc.confirm_exception(use_id, "all card payments failing; no rested DBA can reach the site", actor=CAMILLE, key="c2")
+    assert svc.unconfirmed_exceptions() == []
+
+
+def test_an_outsider_pressing_approve_on_a_private_incident_learns_nothing(svc, clock):
+    # A crafted request.approve naming a held change of the private INC-1: whatever state the change is in now (here
+    # the notification was since recorded directly), an outsider gets the answer for an incident that does not exist,
+    # never the obligation, the requester or who may decide; and someone on the team who may not approve is told so.
+    clock.set(datetime(2026, 12, 26, 8, 0, tzinfo=timezone.utc))
+    asked = svc.mark_notified(_gdpr_id(svc), actor=CAMILLE, key="n1", reference="CNIL-1",
+                              submitted_at=datetime(2026, 12, 23, 8, 0, tzinfo=timezone.utc), reason="letter")
+    request_id = int(asked.message.split("request #")[1].split(")")[0])
+    svc.mark_notified(_gdpr_id(svc), actor=NADIA, key="n2", reference="CNIL-2", submitted_at=clock.now())
+    from bot.incidents.errors import NotFound
+
+    with pytest.raises(NotFound) as refused:
+        svc.approve_request(request_id, actor="U0MALLORY", key="m1")
+    assert str(refused.value) == "there is no incident INC-1; check the number"
+    with pytest.raises(PermissionDenied, match="may not approve request"):
+        svc.approve_request(request_id, actor=ANNA, key="m2")

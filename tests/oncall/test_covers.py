@@ -108,6 +108,18 @@ def test_bad_requests_and_decline(store, write_config):
             accept(s, team, EngagementHistory(), cover.id, by="bea", now=local(NOW))
 
 
+
+def test_nobody_takes_someone_else_s_shift_on_their_own_say_so(store, write_config):
+    # bea asks that bea takes anna's Tuesday night, then accepts her own request: anna, who holds it and is replaced,
+    # never agreed to anything. A cover needs two people: the one asking (usually the holder) and the taker.
+    team = team_of(team_config(write_config, []))
+    with store.session() as s:
+        with pytest.raises(CoverError, match="bea cannot both ask for and take a cover of ops: anna, who holds it"):
+            propose(s, team, rotation="ops", taker="bea", start=local("2026-03-03 18:00"),
+                    end=local("2026-03-04 08:00"), proposed_by="bea", now=local(NOW))
+        assert events(s, None) == [] and export_yaml(s, team) == "overrides: []\n"
+
+
 def _cli_cover(write_config):
     """The CLI's arguments, and a cover for its commands: weekly rota anna/bea from MO 2026-03-02; the CLI runs on
     the real clock, so the cover is tomorrow 18:00 to the day after 08:00 Berlin, taken by whoever is not on call

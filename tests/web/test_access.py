@@ -142,3 +142,21 @@ def test_a_head_request_for_the_evidence_pack_records_no_download(web, store):
     head = katrin.head("/incidents/1/evidence.json")
     assert (head.status_code, head.mimetype, downloads()) == (200, "application/json", 0)
     assert katrin.get("/incidents/1/evidence.json").status_code == 200 and downloads() == 1
+
+
+def test_a_download_names_the_configuration_that_let_the_viewer_read_it(web, store, shipped_config):
+    # Who may read the private INC-2 (read_private, admins, auditors) is configuration: the download's event names
+    # the version that allowed it, and that version is on the global chain (docs/audit.md)
+    from sqlmodel import select
+
+    from bot.audit.config_versions import KIND
+    from bot.audit.tables import TimelineEvent
+    from bot.config.version import config_version
+
+    app, links, _ = web
+    assert client_for(app, links, KATRIN).get("/incidents/2/evidence.json").status_code == 200
+    digest = config_version(shipped_config).digest
+    with store.session() as s:
+        [download] = s.exec(select(TimelineEvent).where(TimelineEvent.kind == "evidence.downloaded")).all()
+        versions = [e.data["hash"] for e in s.exec(select(TimelineEvent).where(TimelineEvent.kind == KIND)).all()]
+    assert download.data["config_version"]["hash"] == digest and digest in versions
