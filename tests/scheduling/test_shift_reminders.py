@@ -236,6 +236,22 @@ def test_nobody_is_reminded_of_a_period_that_begins_in_their_leave(store, tmp_pa
     assert w.rows() == [] and w.dms(ANNA) == []
 
 
+def test_someone_on_leave_until_the_day_before_is_not_messaged_on_holiday(store, tmp_path):
+    # anna (Munich, no contact window) holds platform from MO 1 Feb 2027 09:00 Berlin (08:00 UTC); on leave FR 29 to
+    # SU 31 Jan, the reminder due SU 31 Jan 08:00 UTC waits for her first working hours after it: MO 1 Feb
+    # 09:00 Berlin (her hours are MO-FR from 09:00), the instant her period begins, so it says "now"
+    def later_check_only(doc):
+        doc["compliance"]["weeks_ahead"] = 0
+
+    w = World(store, _config(tmp_path, rotas_edit=later_check_only, leave={"anna": ("2027-01-29", "2027-01-31")}),
+              datetime(2027, 1, 31, 8, 0, tzinfo=UTC))
+    w.tick()
+    assert w.dms(ANNA) == [] and w.rows()[-1].next_attempt_at == datetime(2027, 2, 1, 8, 0, tzinfo=UTC)
+    w.at(datetime(2027, 2, 1, 8, 0, tzinfo=UTC))
+    [dm] = w.dms(ANNA)
+    assert dm.notice.title.endswith("now")
+
+
 def test_no_reminders_when_the_lead_time_is_zero(store, tmp_path):
     w = World(store, _config(tmp_path, hours=0), FELIX_STARTS - timedelta(hours=1))
     assert w.tick() == [] and w.chat.sent == []

@@ -7,9 +7,10 @@ When the row is due, the rota is read again (covers accepted in chat included):
 * the person no longer holds a period of that rotation starting then (an override or a cover took it), or
   is on leave that day, or the period is over: dropped;
 * the person's rules limit contact outside work (:func:`~bot.oncall.shift_reminders.holds_for_working_hours`)
-  and they are not working now: held until their working hours begin (as a low-urgency page is), and sent
-  then even if the period has begun by then, saying "now" and since when: they are on call, and the button
-  still asks for cover of the rest.  Nobody with no working hours in the next three weeks is held;
+  or they are on leave today, and they are not working now: held until their working hours begin (as a
+  low-urgency page is; leave days have none), and sent then even if the period has begun by then, saying
+  "now" and since when: they are on call, and the button still asks for cover of the rest.  Nobody with no
+  working hours in the next three weeks is held;
 * otherwise the direct message goes out, with the period's current end.
 """
 
@@ -48,11 +49,13 @@ def prepare(session: Session, config: Any, reminder: Reminder, now: datetime) ->
         return Drop(f"{person.id} is on leave when the {period.rotation} period begins")
     if now >= period.end:
         return Drop(f"the {period.rotation} period of {person.id} is over")
-    if holds_for_working_hours(person) and not person.working_at(now):
+    away = on_leave_at(person, now)
+    if (away or holds_for_working_hours(person)) and not person.working_at(now):
         release = person.next_work_start(now)
+        why = "is on leave" if away else "has rules that limit contact outside work"
         if release is not None and release > now:
-            return Hold(release, f"not urgent, and {person.id}'s rules limit contact outside work: sent when their "
-                                 f"working hours begin, {describe_local(release, person.zone)}")
+            return Hold(release, f"not urgent, and {person.id} {why}: sent when their working hours begin, "
+                                 f"{describe_local(release, person.zone)}")
     return Send(person.slack, reminder_notice(team, period, now=now), True)
 
 
