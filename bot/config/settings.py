@@ -36,6 +36,9 @@ class SettingsFile(ConfigModel):
     channel_prefix: str = Field("inc", description="default prefix of incident channel names")
     admins: list[SlackUserId] = Field(default_factory=list, description="Slack users with every permission")
     retention_days: int = Field(365, ge=1, description="days after close before `bot purge` redacts free text")
+    shift_reminder_hours: float = Field(24.0, ge=0, le=24 * 14,
+                                        description="remind people this many hours before their on-call period "
+                                                    "begins (0: no shift reminders)")
     reload_poll_seconds: float = Field(2.0, gt=0, description="how often a running bot checks config files for edits")
 
     @property

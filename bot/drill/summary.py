@@ -29,6 +29,8 @@ def print_header(drill: RunningDrill, *, file: TextIO) -> None:
           "is given.", file=file)
     print("Each message below is what its reader saw in Slack or got by SMS or call (the local Twilio double) or "
           "email (kept in the drill's mailbox), with times in the reader's own zone.", file=file)
+    print("Not shown: the shift reminders that the active scheduler's own sweep sends before on-call periods begin "
+          "(docs/oncall.md).", file=file)
     print(RULE, file=file)
 
 

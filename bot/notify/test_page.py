@@ -5,20 +5,28 @@ one unit of work and delivered by the same worker as real pages; the Slack step 
 The answer says what is queued, never that it arrived: it reports the outcome of the person's previous
 test, as recorded by the worker, so a second ``/oncall test-page`` shows how the first went.
 No labor rule is checked: the person asked for it.
+
+A replay of the same request (Slack retrying, the same key) returns the first answer and writes nothing:
+the key is claimed in an :class:`~bot.incidents.tables.IdempotencyRecord` in the unit of work that queues the
+test (a concurrent replay waits on that row, then reads the stored answer), so there is one
+``page.test_requested`` event and one SMS, call and email per request.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from bot.audit.trail import append_event
+from bot.incidents.tables import IdempotencyRecord
 from bot.notify.plan import person_contact
 from bot.notify.ports import mask
 from bot.notify.tables import Notification
 
 TEST_METHODS = ("sms", "voice", "email")
+OPERATION = "test_page"
 METHOD_NAMES = {"sms": "SMS", "voice": "a call", "email": "email"}
 
 
@@ -80,13 +88,41 @@ def trial_text(method: str, person_name: str) -> tuple[str, str]:
 
 
 def answer_test_page(store, config, slack_user: str, *, key: str, at: datetime) -> str:
-    """The whole ``/oncall test-page`` answer for the Slack user who asked (one unit of work)."""
+    """The whole ``/oncall test-page`` answer for the Slack user who asked (one unit of work); a replay of
+    ``key`` returns the first answer and writes nothing."""
     from bot.oncall.directory import person_by_slack
 
     person_id = person_by_slack(config, slack_user)
     if person_id is None:
         return ("You are not in config/people.yaml, so there is nothing to test: ask a rota manager to add you "
                 "with your phone and email (docs/paging.md).")
+    first = _first_answer(store, key)
+    if first is not None:
+        return first
+    try:
+        with store.session() as s:
+            record = IdempotencyRecord(key=key, operation=OPERATION, result={}, created_at=at)
+            s.add(record)
+            s.flush()  # claim the key first: a concurrent replay waits here, then fails on the primary key
+            lines = request_test_page(s, config, person_id, key=key, at=at, actor=slack_user)
+            text = "Test page for " + person_id + ":\n" + "\n".join(lines)
+            record.result = {"text": text}
+            s.add(record)
+        return text
+    except IntegrityError:
+        first = _first_answer(store, key)  # a concurrent replay of this request claimed the key and committed
+        if first is None:
+            raise
+        return first
+
+
+def _first_answer(store, key: str) -> str | None:
+    """The answer stored for ``key`` by the first request, or None if there was none."""
     with store.session() as s:
-        lines = request_test_page(s, config, person_id, key=key, at=at, actor=slack_user)
-    return "Test page for " + person_id + ":\n" + "\n".join(lines)
+        record = s.get(IdempotencyRecord, key)
+        if record is None:
+            return None
+        if record.operation != OPERATION:
+            raise ValueError(f'expected a new request key for a test page, got "{key}", already used for '
+                             f"{record.operation}")
+        return str(record.result.get("text", ""))

@@ -7,7 +7,8 @@ Design (details and the reasons in ``docs/scheduling.md``):
   persistent ``SQLAlchemyJobStore`` on the bot's own engine; a ``scheduler:tick``
   interval job sweeps every ``poll_seconds``: it delivers whatever is due by
   the *injected* clock (rows written by other processes, overdue rows after a
-  restart, retries, held reminders); every ``plan_every_seconds`` it plans
+  restart, retries, held reminders); every ``plan_every_seconds`` it writes the
+  shift reminders of periods about to begin (:mod:`bot.scheduling.shift_reminder_sweep`) and plans
   date jobs for the nearest ``max_planned`` rows due within ``horizon`` (so
   start-up cost does not grow with the backlog; the window moves on).  A job
   that fires twice or not at all cannot double or lose a message, because
@@ -51,6 +52,7 @@ from bot.scheduling import jobs, runtime
 from bot.scheduling.apscheduler_parts import JobStoreOnSharedEngine, PoolClosedAfterLoop
 from bot.scheduling.delivery import Dispatcher
 from bot.scheduling.leader import LeaderLock, leader_lock_for, worker_alive, worker_lock_for
+from bot.scheduling.shift_reminder_sweep import ShiftReminderSweep
 from bot.scheduling.stuck_rows import StuckRows
 from bot.outbox.tables import Reminder
 from bot.scheduling.tables import JOBS_TABLE
@@ -91,6 +93,7 @@ class ReminderScheduler:
         self.dispatcher = Dispatcher(store, config, chat, clock, kinds=kinds, worker_id=self.worker_id)
         self.worker = OutboxWorker(self.dispatcher, threads=senders, poll_seconds=poll_seconds)
         self.stuck_rows = StuckRows(self.dispatcher, submit=self.worker.submit, alive=self._alive)
+        self.shift_reminders = ShiftReminderSweep(store, config, clock)
         self.poll_seconds = poll_seconds
         self.horizon = horizon
         self.misfire_grace_seconds = misfire_grace_seconds
@@ -320,11 +323,21 @@ class ReminderScheduler:
             if self._last_plan is None or time.monotonic() - self._last_plan >= self.plan_every_seconds:
                 self.stuck_rows.note_stale(self.clock.now() - STUCK_AFTER)
                 self.stuck_rows.recover()
+                self._sweep_shift_reminders()
                 if self.plans_date_jobs:
                     self._plan_near_jobs()
                 self._last_plan = time.monotonic()
         finally:
             self._tick_lock.release()
+
+    def _sweep_shift_reminders(self) -> None:
+        if "shift_reminder" not in self.dispatcher.kinds:
+            return  # a scheduler given other kinds (tests) could not deliver them
+        try:
+            if self.shift_reminders.run():
+                self.worker.wake()
+        except Exception:  # noqa: BLE001 - reminders of shifts must never stop the sweep that delivers pages
+            log.exception("shift reminders: the sweep failed; trying again on the next one")
 
     def _plan_near_jobs(self) -> None:
         aps = self._aps

@@ -46,6 +46,24 @@ def test_the_same_request_twice_queues_once(world):
     assert len(world.sms_to(PHONES["anna"])) == 1
 
 
+def test_a_replay_of_the_same_request_returns_the_first_answer_and_writes_nothing(world):
+    """Slack retries a slash command it thinks went unanswered: the same key must not append a second event
+    on the chain, nor queue (or send) anything again, and the person reads the answer the first one got."""
+    first = _ask(world, "cmd:replayed")
+    world.run()
+    with world.store.session() as s:
+        events_before = len(s.exec(select(TimelineEvent)).all())
+    replayed = _ask(world, "cmd:replayed")
+    world.run()
+    assert replayed == first  # not "Your previous test: ..." about itself
+    with world.store.session() as s:
+        events = s.exec(select(TimelineEvent)).all()
+        kinds = [e.kind for e in events]
+    assert len(events) == events_before and kinds.count("page.test_requested") == 1
+    assert len(world.sms_to(PHONES["anna"])) == 1 and len(world.calls_to(PHONES["anna"])) == 1
+    assert len(world.mails_to(EMAILS["anna"])) == 1
+
+
 def test_someone_without_a_phone_is_told_what_is_missing(store, tmp_path):
     from tests.notify.world import build_world
 
