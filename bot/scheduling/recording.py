@@ -180,8 +180,10 @@ class Recorder:
                             {"key": row.key, "kind": row.kind, "to": row.delivered_to, "ts": done.ts,
                              "result": done.result})
         late_text = f", {late:.0f} s late" if late >= LATE_NOTE_AFTER.total_seconds() else ""
+        what = row.kind.replace("_", " ")  # "cadence" → "cadence reminder"; "shift reminder" stays itself
+        what = what if what.endswith("reminder") else f"{what} reminder"
         return NewEvent(row.incident_id, "system", "reminder.sent", sent_at,
-                        f"Sent {row.kind.replace('_', ' ')} reminder to {row.delivered_to}{late_text}",
+                        f"Sent {what} to {row.delivered_to}{late_text}",
                         {"key": row.key, "kind": row.kind, "to": row.delivered_to, "ts": done.ts,
                          "late_by_seconds": round(late, 3)})
 

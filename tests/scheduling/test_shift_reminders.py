@@ -20,6 +20,7 @@ from sqlmodel import select
 
 from bot.clock import ManualClock
 from bot.config.loader import ConfigPaths, load_config
+from bot.audit.tables import TimelineEvent
 from bot.oncall.tables import CoverRequest
 from bot.outbox.tables import Reminder
 from bot.scheduling.delivery import Dispatcher
@@ -112,6 +113,9 @@ def test_a_reminder_goes_out_once_when_the_period_enters_the_lead_window_and_not
         w.dispatcher.run_due()
     assert len(w.dms(FELIX)) == 1 and len(w.rows()) == 1 and w.rows()[0].state == "sent"
     assert w.dms(CARLA) == []  # the rota file's override: felix holds carla's week, carla is not reminded
+    with store.session() as s:  # on the global chain, named once ("shift reminder", not "shift reminder reminder")
+        [sent] = s.exec(select(TimelineEvent).where(TimelineEvent.kind == "reminder.sent")).all()
+    assert sent.chain == "global" and sent.summary == f"Sent shift reminder to {w.rows()[0].delivered_to}"
 
 
 def test_two_schedulers_sweeping_at_once_write_one_row(store, shipped):
