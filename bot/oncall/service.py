@@ -144,7 +144,8 @@ class OnCallService:
                     cover, check = covers.accept(session, team, history, cover_id, by=pid, now=now)
                 else:
                     cover, check = covers.decline(session, cover_id, by=pid, now=now), None
-                status, proposer, rotation = cover.status, cover.proposed_by, cover.rotation
+                status, proposer, rotation, replaced = cover.status, cover.proposed_by, cover.rotation, cover.replaces
+                span = (cover.start, cover.end)
         except covers.CoverError as exc:
             raise RequestRefused(str(exc)) from None
         if status == "accepted":
@@ -159,7 +160,23 @@ class OnCallService:
             lines = (reply.replace("you hold", f"{team.people[pid].name} holds").replace("you may", f"{pid} may"),)
             messages = (Message(to, Notice(kind="cover_answer", title=f"Cover #{cover_id}: {status}", lines=lines,
                                            metadata={"cover": str(cover_id)}), f"{key}:proposer"),)
+        holder = self._slack(team, replaced) if replaced and status == "accepted" and replaced not in (proposer, pid) \
+            else None
+        if holder:  # someone else asked for it: the one who held the shift learns they no longer do
+            messages += (self._replaced_notice(team, holder, cover_id, rotation, span, replaced=replaced, taker=pid,
+                                               proposer=proposer, key=key),)
         return Answer(reply, messages)
+
+    @staticmethod
+    def _replaced_notice(team: Team, to: str, cover_id: int, rotation: str, span: tuple[datetime, datetime], *,
+                         replaced: str, taker: str, proposer: str, key: str) -> Message:
+        zone = team.people[replaced].zone
+        lines = (f"{team.people[taker].name} now holds {rotation} instead of you from {describe_local(span[0], zone)} "
+                 f"to {describe_local(span[1], zone)}: {team.people[proposer].name} asked for it and "
+                 f"{team.people[taker].name} accepted.",
+                 "You are not paged for it. If you did not agree, tell your manager: the cover is on the audit trail.")
+        return Message(to, Notice(kind="cover_answer", title=f"Cover #{cover_id}: you no longer hold {rotation}",
+                                  lines=lines, metadata={"cover": str(cover_id)}), f"{key}:replaced")
 
     # --- the rest ledger ----------------------------------------------------------------------
 

@@ -53,6 +53,22 @@ def test_cover_request_goes_to_the_taker_with_buttons_and_the_answer_back(store,
         svc.propose_cover("U0ANNA001", "ops", "tuesday", "2026-03-04T08:00", "U0BEA0001", "", key="cmd:2")
 
 
+def test_a_cover_someone_else_asked_for_tells_the_person_it_replaces(store, write_config):
+    # boss asks bea to take anna's night; anna did not ask, so when bea accepts anna must learn she is no longer
+    # on call for it (else a cover arranged behind her back leaves her thinking she will be paged)
+    svc = service(store, write_config, "2026-03-02 12:00")
+    svc.propose_cover("U0BOSS001", "ops", "2026-03-03T18:00", "2026-03-04T08:00", "U0BEA0001", "", key="cmd:1")
+    answer = svc.answer_cover("U0BEA0001", 1, accept=True, key="btn:1")
+    assert [(m.to, m.key) for m in answer.messages] == [("U0BOSS001", "btn:1:proposer"),
+                                                        ("U0ANNA001", "btn:1:replaced")]
+    replaced = answer.messages[1].notice
+    assert replaced.title == "Cover #1: you no longer hold ops"
+    assert replaced.lines[0].startswith("bea now holds ops instead of you from 2026-03-03 18:00 Europe/Berlin")
+    # anna asking for her own cover is told once, as the proposer, not a second time as the one replaced
+    svc.propose_cover("U0ANNA001", "ops", "2026-03-04T18:00", "2026-03-05T08:00", "U0BEA0001", "", key="cmd:2")
+    assert [m.to for m in svc.answer_cover("U0BEA0001", 2, accept=True, key="btn:2").messages] == ["U0ANNA001"]
+
+
 def test_refused_cover_tells_both_which_rule(store, write_config):
     config = team_config(write_config, [], people_extra={"bea": {"leave": [{"from": "2026-03-04", "to": "2026-03-04"}]}})
     svc = OnCallService(store, lambda: config, ManualClock(local("2026-03-02 12:00")))
