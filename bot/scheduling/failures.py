@@ -70,7 +70,7 @@ def _tell_commander(session: Session, kinds: dict[str, Any], row: Reminder, now:
         return
     commander = role_holder(session, incident.id, "commander") or incident.reporter
     label = f"INC-{incident.number}"
-    lines = [f"The bot could not {step} for {label}: {error[:300]}", "It is recorded on the incident timeline."]
+    lines = [f"{_what_happened(row, step)} for {label}: {error[:300]}", "It is recorded on the incident timeline."]
     if row.kind == "create_channel":
         lines.append(f"Create a channel by hand, then run /incident {label} channel #<its name>: everything "
                      "waiting for the channel is posted there and the responders are invited.")
@@ -78,11 +78,22 @@ def _tell_commander(session: Session, kinds: dict[str, Any], row: Reminder, now:
         lines.append("The next person on the escalation path is paged instead.")
     else:
         lines.append("Please do it by hand if it still matters.")
-    notice = Notice(kind="delivery_failed", title=f"{label}: something could not be done in Slack", lines=tuple(lines),
+    notice = Notice(kind="delivery_failed", title=f"{label}: {_headline(row)}", lines=tuple(lines),
                     mention_users=(commander,), metadata={"incident": str(incident.number)})
     effects.add(session, key=f"{row.key}:failed", kind="post", incident_id=incident.id, at=now, recipient=commander,
                 payload={"notice": notice_to_json(notice), "failure_notice": True},
                 lane=f"incident:{incident.id}:@{commander}")
+
+
+def _what_happened(row: Reminder, step: str) -> str:
+    """A row marked sent when it is told failed was done in Slack; only recording it failed (recording.py)."""
+    return f"Slack did it ({step}), but the bot could not record it" if row.state == "sent" else \
+        f"The bot could not {step}"
+
+
+def _headline(row: Reminder) -> str:
+    return "something done in Slack could not be recorded" if row.state == "sent" else \
+        "something could not be done in Slack"
 
 
 _WHAT_TO_DO = {
@@ -104,13 +115,13 @@ def shown_recipient(recipient: str) -> str:
 
 
 def _tell_operators(session: Session, config: Any, row: Reminder, now: datetime, step: str, error: str) -> None:
-    lines = [f"The bot could not {step}: {error[:300]}",
+    lines = [f"{_what_happened(row, step)}: {error[:300]}",
              "It failed for good and is recorded on the global audit chain; it belongs to no incident, so no "
              "commander was told.",
              _WHAT_TO_DO.get(row.kind, "Please do it by hand if it still matters."),
              "If Slack refused it (not an outage), check that the bot is in the workspace and the channels it posts "
              "to, and that the recipient still exists."]
-    notice = Notice(kind="delivery_failed", title="Something outside any incident could not be done in Slack",
+    notice = Notice(kind="delivery_failed", title=f"Outside any incident, {_headline(row)}",
                     lines=tuple(lines),
                     fields=(("Kind", row.kind), ("Recipient", shown_recipient(row.recipient)), ("Row", row.key),
                             ("Attempts", str(row.attempts))),

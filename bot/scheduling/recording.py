@@ -111,9 +111,10 @@ class Recorder:
             s.execute(update(Reminder).where(Reminder.id == row.id, Reminder.state == "sending")  # type: ignore[arg-type]
                       .values(state="sent", sent_at=sent_at, message_ts=done.ts[:32] or None, late_by_seconds=late,
                               attempts=attempts, last_error=note, updated_at=now))
-            current.attempts = attempts
+            current.attempts, current.state = attempts, "sent"
+            changed = "changed in the incident" if current.incident_id is not None else "changed"
             failures.record(s, self.kinds, current, now, f"{note} ({attempts} times); check what it should have "
-                                                         "changed in the incident", config=self.config())
+                                                         f"{changed}", config=self.config())
 
     def _record_sent_fully(self, row: Reminder, done: execute.Done, *, sent_at: datetime) -> None:
         self._record_sent_together([(row, done, sent_at)])

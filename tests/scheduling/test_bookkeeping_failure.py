@@ -67,3 +67,6 @@ def test_after_the_limit_the_delivery_is_recorded_and_the_commander_told(store, 
     dispatcher.run_due()
     dm = [m for m in chat.sent if m.key == f"{key}:failed"]
     assert dm and dm[0].to == KATRIN and "recording it failed" in dm[0].notice.lines[0]
+    # it was done: the commander is not told that Slack could not do it, but that the bot could not record it
+    assert dm[0].notice.title == f"INC-{incident.number}: something done in Slack could not be recorded"
+    assert dm[0].notice.lines[0].startswith("Slack did it (")
