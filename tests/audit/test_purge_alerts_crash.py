@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from bot.alerts.intake_health import intake_problems
 from bot.alerts.receipts import Receipts
 from bot.alerts.tables import AlertReceipt
 from bot.audit.tables import TimelineEvent
@@ -56,7 +57,8 @@ def _fail_once(monkeypatch, target: str, real) -> None:
     monkeypatch.setattr(target, stop)
 
 
-def test_stopped_before_the_event_the_next_purge_writes_it_once(store, page_config, monkeypatch):  # noqa: F811
+def test_stopped_before_the_event_the_next_purge_writes_it_once(store, page_config, monkeypatch,  # noqa: F811
+                                                                 database_url):
     world = World(store, page_config, TUESDAY)
     _three_triaged_receipts(world)
     from bot.purge import alert_intake
@@ -67,8 +69,13 @@ def test_stopped_before_the_event_the_next_purge_writes_it_once(store, page_conf
     assert _receipt_events(store) == []
     if store.dialect == "postgresql":
         assert _receipts(store) == 3, "PostgreSQL: the deletion and its event are one transaction"
+    else:  # the chain lacks the deletion until a purge runs again: check says so, and what to do
+        [problem] = intake_problems(world.clock.now(), database_url=database_url)
+        assert "1 deletion(s) of alert receipts by a purge that stopped before it recorded them" in problem
+        assert "run `incident-bot purge` again" in problem
     world.clock.advance(timedelta(hours=1))
     _purge(world, store)
+    assert intake_problems(world.clock.now(), database_url=database_url) == []
     _purge(world, store)  # and once more: nothing left to delete or record
     [event] = _receipt_events(store)
     assert event.data["alert_receipts"] == 3 and _receipts(store) == 0
