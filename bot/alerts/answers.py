@@ -26,8 +26,8 @@ from sqlmodel import Session, select
 
 from bot.alerts.paging import end_callouts
 from bot.alerts.tables import AlertGroup
-from bot.audit.config_versions import record_version
-from bot.audit.trail import CONFIG_VERSION, append_event
+from bot.audit.config_versions import decide_under
+from bot.audit.trail import append_event
 from bot.clock import Clock, ensure_utc
 from bot.incidents.errors import Conflict, InvalidRequest, NotFound
 from bot.incidents.permissions import Subject, authorize
@@ -191,7 +191,7 @@ class AlertPages:
         at, config = ensure_utc(self.clock.now()), self.config()
         with self.store.session() as s:
             # the permission decision names the configuration that made it, which is on the global chain
-            s.info[CONFIG_VERSION] = record_version(s, config, at)
+            decide_under(s, config, at)
             page, group = self._load(s, page_id, actor, what, config)
             text = work(s, page, group, at)
             s.add(group)

@@ -15,7 +15,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from bot.audit.tables import TimelineEvent
-from bot.audit.trail import append_event
+from bot.audit.trail import CONFIG_VERSION, append_event
 from bot.config.version import config_version
 
 KIND = "config.version"
@@ -35,6 +35,12 @@ def record_version(session: Session, config: Any, at: datetime) -> dict[str, Any
                      summary=f"{version.describe()} in force",
                      data=version.to_json())
     return version.stamp()
+
+
+def decide_under(session: Session, config: Any, at: datetime) -> None:
+    """The unit of work decides under ``config``: its version goes on the global chain (once) and every event the
+    unit of work appends names it (``data["config_version"]``), so each decision cites the rules that made it."""
+    session.info[CONFIG_VERSION] = record_version(session, config, at)
 
 
 def versions_between(session: Session, start: datetime, end: datetime) -> list[TimelineEvent]:

@@ -23,8 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from bot.incidents import effects
-from bot.audit.config_versions import record_version
-from bot.audit.trail import CONFIG_VERSION
+from bot.audit.config_versions import decide_under
 from bot.config.version import config_version
 from bot.incidents.codec import from_json, to_json
 from bot.incidents.context import Context
@@ -74,7 +73,7 @@ def run_once(ctx: Context, key: str, operation: str, result_type: type[T], work:
                 s.add(record)
                 s.flush()  # claim the key now: a concurrent replay waits here, then fails on the primary key
                 config = ctx.config()
-                s.info[CONFIG_VERSION] = record_version(s, config, ctx.now())
+                decide_under(s, config, ctx.now())
                 result = work(s)
                 effects.record(s, ctx, key, result)
                 if _reloaded(ctx, config):

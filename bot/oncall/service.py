@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable
 
+from bot.audit.config_versions import decide_under
 from bot.clock import Clock, ensure_utc
 from bot.oncall import covers, rest_ledger, work_records
 from bot.oncall.history import load_history
@@ -61,9 +62,6 @@ class OnCallService:
     def __init__(self, store, config: Callable[[], object], clock: Clock) -> None:
         self.store, self.config, self.clock = store, config, clock
 
-    def _team(self) -> Team:
-        return team_of(self.config())
-
     def _person(self, team: Team, chat_user: str) -> str:
         pid = next((p.id for p in team.people.values() if p.slack == chat_user), None)
         if pid is None:
@@ -78,12 +76,14 @@ class OnCallService:
 
     def record_worked(self, chat_user: str, span: str, note: str, *, key: str) -> Answer:
         """``/oncall worked 22:30-01:15 note``: the requester's own work, in their own zone."""
-        team, now = self._team(), ensure_utc(self.clock.now())
+        config, now = self.config(), ensure_utc(self.clock.now())
+        team = team_of(config)
         pid = self._person(team, chat_user)
         person = team.people[pid]
         try:
             start, end = work_records.parse_span(span, person.zone, now)
             with self.store.session() as session:
+                decide_under(session, config, now)  # the chain says which rules decided
                 recorded = work_records.record_work(session, team, person_id=pid, start=start, end=end, now=now,
                                                     recorded_by=pid, note=note)
                 debts = [(d.id, d.hours, d.citation) for d in recorded.debts]
@@ -106,7 +106,8 @@ class OnCallService:
 
     def propose_cover(self, chat_user: str, rotation: str, start_text: str, end_text: str, taker_user: str,
                       reason: str, *, key: str) -> Answer:
-        team, now = self._team(), ensure_utc(self.clock.now())
+        config, now = self.config(), ensure_utc(self.clock.now())
+        team = team_of(config)
         pid = self._person(team, chat_user)
         if rotation not in team.rotations:
             raise RequestRefused(f'unknown rotation "{rotation}"; rotations: {", ".join(sorted(team.rotations))}')
@@ -118,6 +119,7 @@ class OnCallService:
         start, end = parse_instant(start_text, zone), parse_instant(end_text, zone)
         try:
             with self.store.session() as session:
+                decide_under(session, config, now)  # the chain says which rules decided
                 cover = covers.propose(session, team, rotation=rotation, taker=taker, start=start, end=end,
                                        proposed_by=pid, now=now, reason=reason)
                 cid, replaces = cover.id, cover.replaces
@@ -135,10 +137,12 @@ class OnCallService:
                       (Message(taker_user, notice, f"{key}:taker"),))
 
     def answer_cover(self, chat_user: str, cover_id: int, *, accept: bool, key: str) -> Answer:
-        team, now = self._team(), ensure_utc(self.clock.now())
+        config, now = self.config(), ensure_utc(self.clock.now())
+        team = team_of(config)
         pid = self._person(team, chat_user)
         try:
             with self.store.session() as session:
+                decide_under(session, config, now)  # the chain says which rules decided
                 if accept:
                     history = load_history(session, [pid], now)
                     cover, check = covers.accept(session, team, history, cover_id, by=pid, now=now)
@@ -182,10 +186,12 @@ class OnCallService:
 
     def schedule_rest_now(self, chat_user: str, debt_id: int, *, key: str) -> Answer:
         """The manager (or the person) takes owed rest from now, for its hours."""
-        team, now = self._team(), ensure_utc(self.clock.now())
+        config, now = self.config(), ensure_utc(self.clock.now())
+        team = team_of(config)
         pid = self._person(team, chat_user)
         try:
             with self.store.session() as session:
+                decide_under(session, config, now)  # the chain says which rules decided
                 debt = session.get(RestDebt, debt_id)
                 if debt is None:
                     raise rest_ledger.LedgerError(f"no owed rest #{debt_id}")

@@ -9,8 +9,8 @@ from typing import Any
 from sqlmodel import select
 
 from bot.audit.export import evidence_pack, render_markdown
-from bot.audit.config_versions import record_version
-from bot.audit.trail import CONFIG_VERSION, append_event, verify_chain
+from bot.audit.config_versions import decide_under
+from bot.audit.trail import append_event, verify_chain
 from bot.clock import ensure_utc
 from bot.incidents.tables import Incident
 
@@ -38,7 +38,7 @@ def download(services, number: int, fmt: str, *, viewer: str, via: str) -> tuple
     """
     now = ensure_utc(services.clock.now())
     with services.store.session() as s:
-        s.info[CONFIG_VERSION] = record_version(s, services.config(), now)
+        decide_under(s, services.config(), now)
         append_event(s, incident_id=_incident_id(s, number), actor=viewer, kind="evidence.downloaded", at=now,
                      summary=f"evidence pack downloaded as {fmt} from the web view by {viewer}",
                      data={"format": fmt, "via": "web", "link": via})

@@ -168,6 +168,50 @@ def test_cli_propose_accept_export_and_preview_reads_the_cover(store, database_u
     assert any(s["source"].startswith("override: school play (cover #1") and s["hours"] == hours for s in mine), mine
 
 
+def _decided_under(store, config, kinds: tuple[str, ...]) -> list[str]:
+    """Each event of ``kinds`` on the global chain, checked to name ``config``'s version, which is on the chain too:
+    the kinds found (an auditor reads which rota and labor rules decided a cover from the chain alone)."""
+    from sqlmodel import select
+
+    from bot.audit.tables import TimelineEvent
+    from bot.config.version import config_version
+
+    digest = config_version(config).digest
+    with store.session() as s:
+        rows = s.exec(select(TimelineEvent).where(TimelineEvent.chain == "global").order_by(TimelineEvent.id)).all()
+    versions = [e for e in rows if e.kind == "config.version" and e.data["hash"] == digest]
+    decided = [e for e in rows if e.kind in kinds]
+    assert versions and all(e.data.get("config_version", {}).get("hash") == digest for e in decided), decided
+    assert all(versions[0].id < e.id for e in decided)  # the version is on the chain before what it decided
+    return [e.kind for e in decided]
+
+
+def test_cover_decisions_name_the_configuration_that_made_them_on_the_cli(store, database_url, write_config,
+                                                                         monkeypatch, capsys):
+    from bot.cli import main
+
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    args, start, end, holder, taker = _cli_cover(write_config)
+    assert main(["covers", "propose", "ops", "--taker", taker, "--from", start.isoformat(), "--to", end.isoformat(),
+                 "--by", holder, *args]) == 0
+    assert main(["covers", "accept", "1", "--by", taker, *args]) == 0
+    config = team_config(write_config, [])
+    assert _decided_under(store, config, ("oncall.cover_proposed", "oncall.cover_accepted")) == \
+        ["oncall.cover_proposed", "oncall.cover_accepted"]
+
+
+def test_cover_decisions_name_the_configuration_that_made_them_in_slack(store, write_config):
+    from bot.clock import ManualClock
+    from bot.oncall.service import OnCallService
+
+    config = team_config(write_config, [])
+    svc = OnCallService(store, lambda: config, ManualClock(local("2026-03-02 12:00")))
+    svc.propose_cover("U0ANNA001", "ops", "2026-03-03T18:00", "2026-03-04T08:00", "U0BEA0001", "", key="cmd:1")
+    svc.answer_cover("U0BEA0001", 1, accept=True, key="btn:1")
+    assert _decided_under(store, config, ("oncall.cover_proposed", "oncall.cover_accepted")) == \
+        ["oncall.cover_proposed", "oncall.cover_accepted"]
+
+
 def test_cli_says_nothing_was_proposed_or_answered_when_the_commit_fails(store, database_url, write_config,
                                                                            monkeypatch, capsys):
     """The command printed "proposed cover #1" (and "cover #1 declined") inside the unit of work, before its

@@ -81,15 +81,18 @@ def run_export(args: argparse.Namespace) -> int:
 
 
 def run_propose(args: argparse.Namespace) -> int:
+    from bot.audit.config_versions import decide_under
     from bot.clock import SystemClock
     from bot.oncall.covers import CoverError, propose
     from bot.oncall.team import team_of
 
-    team = team_of(load_or_exit(args))
+    config = load_or_exit(args)
+    team, now = team_of(config), SystemClock().now()
     try:
         with migrated_store() as store, store.session() as session:
+            decide_under(session, config, now)  # the chain says which rules decided
             cover = propose(session, team, rotation=args.rotation, taker=args.taker, start=args.start, end=args.end,
-                            proposed_by=args.by, now=SystemClock().now(), reason=args.reason)
+                            proposed_by=args.by, now=now, reason=args.reason)
             session.flush()
             done = (f"proposed cover #{cover.id}: {cover.taker} to take {cover.rotation}; "
                     f"`incident-bot covers accept {cover.id} --by {cover.taker}`")
@@ -101,15 +104,17 @@ def run_propose(args: argparse.Namespace) -> int:
 
 
 def run_answer(args: argparse.Namespace) -> int:
+    from bot.audit.config_versions import decide_under
     from bot.clock import SystemClock
     from bot.oncall.covers import CoverError, accept, decline
     from bot.oncall.history import load_history
     from bot.oncall.team import team_of
 
-    team = team_of(load_or_exit(args))
-    now = SystemClock().now()
+    config = load_or_exit(args)
+    team, now = team_of(config), SystemClock().now()
     try:
         with migrated_store() as store, store.session() as session:
+            decide_under(session, config, now)  # the chain says which rules decided
             check = None
             if args.answer == "decline":
                 cover = decline(session, args.cover, by=args.by, now=now)

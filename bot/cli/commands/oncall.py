@@ -98,6 +98,7 @@ def _history(config, at):
 def run_record(args: argparse.Namespace, config) -> int:
     from sqlmodel import select
 
+    from bot.audit.config_versions import decide_under
     from bot.incidents.tables import Incident
     from bot.oncall.team import team_of
     from bot.oncall.work_records import WorkRecordError, record_work
@@ -114,8 +115,10 @@ def run_record(args: argparse.Namespace, config) -> int:
                 if incident_id is None:
                     print(f"no incident INC-{args.incident}", file=sys.stderr)
                     return 2
+            now = SystemClock().now()
+            decide_under(session, config, now)  # the chain says which rules decided (the rest owed)
             recorded = record_work(session, team_of(config), person_id=args.person, start=args.start, end=args.end,
-                                   now=SystemClock().now(), recorded_by=args.by or args.person, kind=args.kind,
+                                   now=now, recorded_by=args.by or args.person, kind=args.kind,
                                    note=args.note, incident_id=incident_id)
             lines = [f"recorded #{recorded.engagement.id}: {recorded.summary}"]
             lines += [f"  rest owed #{debt.id}: {debt.hours:g} h ({debt.citation}); see `incident-bot rest`"

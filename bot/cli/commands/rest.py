@@ -64,15 +64,16 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_schedule(args: argparse.Namespace) -> int:
+    from bot.audit.config_versions import decide_under
     from bot.clock import SystemClock
     from bot.oncall.rest_ledger import LedgerError, schedule
     from bot.oncall.team import team_of
 
-    config = load_or_exit(args)
+    config, now = load_or_exit(args), SystemClock().now()
     try:
         with migrated_store() as store, store.session() as session:
-            debt = schedule(session, team_of(config), args.debt, start=args.start, end=args.end, by=args.by,
-                            now=SystemClock().now())
+            decide_under(session, config, now)  # the chain says which rules decided
+            debt = schedule(session, team_of(config), args.debt, start=args.start, end=args.end, by=args.by, now=now)
             done = f"scheduled #{debt.id} for {debt.person_id}"
     except LedgerError as exc:
         print(str(exc), file=sys.stderr)
