@@ -13,7 +13,8 @@ PERSONAL = {Path("config/people.yaml")}
 
 EDIT_FIRST = """\
 Edit first:
-  1. config/settings.yaml   organisation, incidents_channel (the feed channel), admins (Slack user ids)
+  1. config/settings.yaml   organisation, incidents_channel (the feed channel), operations_channel (where
+                            the bot says what failed outside any incident), admins (Slack user ids)
   2. config/people.yaml     your sites (time zone, public holidays, labor profile) and your people (Slack id,
                             working hours, leave); replace the example people
   3. config/rotas.yaml      rotations (participants, start, handoff), incident roles and their deputies,
