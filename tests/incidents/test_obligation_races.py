@@ -41,10 +41,11 @@ def svc(store, clock, shipped_config):
     return service
 
 
-def _while_waiting_for_the_lock(monkeypatch, other):
+def _while_waiting_for_the_lock(monkeypatch, store, other):
     """Run ``other`` (in its own thread and session) after the request has read the obligation and before it
     takes the incident's lock; wait for it to finish (on SQLite it cannot until this request commits)."""
     real, fired = addressing.load_by_id, []
+    wait = 20.0 if store.engine.dialect.name == "postgresql" else 1.0
 
     def late_lock(session, incident_id, **kw):
         if not fired:
@@ -52,7 +53,7 @@ def _while_waiting_for_the_lock(monkeypatch, other):
             outcome: list = []
             thread = threading.Thread(target=lambda: outcome.append(_attempt(other)))
             thread.start()
-            thread.join(timeout=1.5)
+            thread.join(timeout=wait)
             fired.append((thread, outcome))
         return real(session, incident_id, **kw)
 
@@ -84,7 +85,7 @@ def _finish(fired):
 def test_a_duty_notified_meanwhile_is_not_recorded_a_second_time(svc, store, clock, monkeypatch):
     row = _row_id(svc)
     at = clock.now() - timedelta(minutes=1)
-    fired = _while_waiting_for_the_lock(monkeypatch, lambda: svc.mark_notified(
+    fired = _while_waiting_for_the_lock(monkeypatch, store, lambda: svc.mark_notified(
         row, actor=CAMILLE, key="n-camille", reference="DPA-111", submitted_at=at))
     first = _attempt(lambda: svc.mark_notified(row, actor=NADIA, key="n-nadia", reference="DPA-222", submitted_at=at))
     second = _finish(fired)
@@ -101,7 +102,7 @@ def test_a_duty_notified_meanwhile_is_not_recorded_a_second_time(svc, store, clo
 def test_a_duty_notified_meanwhile_is_not_marked_not_required_over_it(svc, store, clock, monkeypatch):
     row = _row_id(svc)
     at = clock.now() - timedelta(minutes=1)
-    fired = _while_waiting_for_the_lock(monkeypatch, lambda: svc.mark_notified(
+    fired = _while_waiting_for_the_lock(monkeypatch, store, lambda: svc.mark_notified(
         row, actor=CAMILLE, key="n-camille", reference="DPA-111", submitted_at=at))
     first = _attempt(lambda: svc.mark_not_required(row, "keys were hashed", actor=NADIA, key="nr-nadia"))
     second = _finish(fired)
