@@ -8,6 +8,11 @@ belongs to (it may be a private one), and someone who may not read the addressed
 not-found answer for the incident itself, not its candidates.  ``incident=None`` skips the check: a
 button on a message the bot sent about that very row (a page or a nudge in a DM) identifies its
 incident itself.
+
+The row is returned as it is once the incident's lock is held, read again after the lock: on
+PostgreSQL another request can change it between the first read and the lock (two people recording
+the same obligation at once), and a check made on the earlier copy would let the second record a
+duty already notified again, or mark it not required on top of the notification.
 """
 
 from __future__ import annotations
@@ -48,12 +53,15 @@ def _owned(session: Session, row: Any, row_incident_id: int | None, incident: in
             raise hidden(label(addressed.number))
         if row is None or row_incident_id != addressed.id:
             raise _refuse(addressed, what, number, candidates(session, addressed))
+        session.refresh(row)  # as it is now that the incident is locked, see the module's docstring
         return row, addressed
     if row is None:
         raise NotFound(f"there is no {what} #{number}")
     if row_incident_id is None:
         raise InvalidRequest(f"{what} #{number} does not belong to an incident")
-    return row, load_by_id(session, row_incident_id)
+    owner = load_by_id(session, row_incident_id)
+    session.refresh(row)
+    return row, owner
 
 
 def page(session: Session, page_id: int, incident: int | None, sees: Reader | None = None) -> tuple[Any, Incident]:
