@@ -94,13 +94,19 @@ def test_a_poisoned_receipt_among_grouped_ones_is_set_aside_and_the_others_are_t
     assert receipt_states(store) == {bad: "set_aside"}, "a set-aside receipt is never deleted"
 
 
-def test_a_poisoned_alert_of_a_new_group_does_not_hold_up_the_alerts_after_it(inbox, triage, store, poison):
+def _poison_between_two(inbox, triage, store) -> tuple[int, list]:
+    """alpha, poison, omega: the two are opened in the first pass, the poison set aside at its last attempt;
+    returns the poison's receipt and the ``alert.set_aside`` events."""
     first, bad, last = (accept(inbox, key).receipt for key in ("alpha", "poison", "omega"))
     assert [(d.receipt, d.kind) for d in triage.run_pending()] == [(first, "incident"), (last, "incident")]
     for _ in range(ATTEMPTS - 1):
         assert triage.run_pending() == []
     assert receipt_states(store) == {first: "triaged", bad: "set_aside", last: "triaged"}
-    [event] = events_of(store, "alert.set_aside")
+    return bad, events_of(store, "alert.set_aside")
+
+
+def test_a_poisoned_alert_of_a_new_group_does_not_hold_up_the_alerts_after_it(inbox, triage, store, poison):
+    bad, [event] = _poison_between_two(inbox, triage, store)
     assert event.data["receipt"] == bad and event.data["attempts"] == ATTEMPTS
 
 
@@ -174,12 +180,7 @@ def test_an_unexpected_error_of_a_declaration_counts_against_its_receipt_only(in
         return real(playbook, title, **kwargs)
 
     monkeypatch.setattr(incidents, "declare", declare)
-    first, bad, last = (accept(inbox, key).receipt for key in ("alpha", "poison", "omega"))
-    assert [(d.receipt, d.kind) for d in triage.run_pending()] == [(first, "incident"), (last, "incident")]
-    for _ in range(ATTEMPTS - 1):
-        assert triage.run_pending() == []
-    assert receipt_states(store) == {first: "triaged", bad: "set_aside", last: "triaged"}
-    [event] = events_of(store, "alert.set_aside")
+    _, [event] = _poison_between_two(inbox, triage, store)
     assert event.data["error"]["class"] == "builtins.RuntimeError"
     assert event.data["error"]["raised_at"].startswith("tests/alerts/test_set_aside.py:")
 

@@ -9,7 +9,7 @@ required on top of the notification. On SQLite the second request waits for the 
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import pytest
 
@@ -17,10 +17,8 @@ from bot.audit.evidence import verify_incident
 from bot.clock import ManualClock
 from bot.incidents import addressing
 from bot.incidents.errors import Conflict
-from bot.incidents.service import IncidentService
+from tests.incidents.test_segregation import CAMILLE, DECLARED, NADIA, declare_gdpr_breach
 
-KATRIN, NADIA, CAMILLE = "U0KATRIN1", "U0NADIA01", "U0CAMILLE"  # commander, counsel and DPO, DPO deputy
-DECLARED = datetime(2026, 12, 22, 8, 0, tzinfo=timezone.utc)
 GDPR = "gdpr.authority"
 
 
@@ -31,12 +29,7 @@ def clock():
 
 @pytest.fixture
 def svc(store, clock, shipped_config):
-    service = IncidentService(store, lambda: shipped_config, clock)
-    service.declare("security", "Customer e-mails exported by a leaked key", actor=KATRIN, key="d",
-                    facts={"gdpr_in_scope": "yes", "gdpr_role": "controller"})
-    service.assign_role(1, "legal", NADIA, actor=KATRIN, key="r1")
-    service.assign_role(1, "comms_lead", CAMILLE, actor=KATRIN, key="r2")
-    service.set_trigger(1, "aware", DECLARED, actor=NADIA, key="t1")
+    service = declare_gdpr_breach(store, clock, shipped_config)
     clock.advance(timedelta(hours=2))
     return service
 

@@ -23,15 +23,20 @@ def clock():
     return ManualClock(DECLARED)
 
 
-@pytest.fixture
-def svc(store, clock, shipped_config):
-    service = IncidentService(store, lambda: shipped_config, clock)
+def declare_gdpr_breach(store, clock, config) -> IncidentService:
+    """INC-1, a GDPR breach (controller) with nadia as legal, camille as comms lead, aware at the declaration."""
+    service = IncidentService(store, lambda: config, clock)
     service.declare("security", "Customer e-mails exported by a leaked key", actor=KATRIN, key="d",
                     facts={"gdpr_in_scope": "yes", "gdpr_role": "controller"})
     service.assign_role(1, "legal", NADIA, actor=KATRIN, key="r1")
     service.assign_role(1, "comms_lead", CAMILLE, actor=KATRIN, key="r2")
     service.set_trigger(1, "aware", DECLARED, actor=NADIA, key="t1")
     return service
+
+
+@pytest.fixture
+def svc(store, clock, shipped_config):
+    return declare_gdpr_breach(store, clock, shipped_config)
 
 
 def _status(svc, obligation):
