@@ -195,7 +195,7 @@ class AlertPages:
             page, group = self._load(s, page_id, actor, what, config)
             text = work(s, page, group, at)
             s.add(group)
-            sync_group(s, self.config(), group.id, at)
+            sync_group(s, config, group.id, at)
             return Answer(group.id, text)
 
     def _load(self, s: Session, page_id: int, actor: str, what: str, config: Any = None) -> tuple[Any, AlertGroup]:
