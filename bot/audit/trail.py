@@ -30,7 +30,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable
 
-from sqlalchemy import bindparam
 from sqlmodel import Session, func, select
 
 from bot.audit.digest import DIGEST_VERSION, canonical_json, content_digest
@@ -39,6 +38,7 @@ from bot.audit.malformed import malformed, purged_seqs
 from bot.audit.tables import TimelineEvent
 from bot.clock import ensure_utc
 from bot.store.advisory import hold_until_commit
+from bot.store.one_of import one_of
 
 GENESIS = "0" * 64
 REDACTED = "[redacted]"
@@ -72,7 +72,7 @@ def _heads(session: Session, incident_ids: set[int | None]) -> dict[str, tuple[i
     (which has no row) a lock held until the transaction ends (PostgreSQL; SQLite serialises writers). Without
     it two transactions appending global events at once read the same head, and the second failed on the
     chain's unique (chain, seq) when it committed."""
-    lock_incidents, read_heads = _head_queries()
+    lock_incidents, read_heads = _head_queries(session.get_bind().dialect.name == "postgresql")
     ids = sorted(i for i in incident_ids if i is not None)
     if ids:
         session.execute(lock_incidents, {"ids": ids}).all()
@@ -83,13 +83,14 @@ def _heads(session: Session, incident_ids: set[int | None]) -> dict[str, tuple[i
 
 
 @functools.cache
-def _head_queries() -> tuple[Any, Any]:
-    """The two statements of :func:`_heads`, built once (the ids and chains are bound when they run): building
-    them anew cost more than running them when a batch of deliveries appends its events."""
-    lock_incidents = (select(INCIDENT.c.id).where(INCIDENT.c.id.in_(bindparam("ids", expanding=True)))
+def _head_queries(postgresql: bool) -> tuple[Any, Any]:
+    """The two statements of :func:`_heads`, built once (the ids and chains are bound when they run, as arrays on
+    PostgreSQL: :mod:`bot.store.one_of`): building them anew cost more than running them when a batch of
+    deliveries appends its events."""
+    lock_incidents = (select(INCIDENT.c.id).where(one_of(INCIDENT.c.id, "ids", postgresql=postgresql))
                       .order_by(INCIDENT.c.id).with_for_update())
     newest = (select(TimelineEvent.chain, func.max(TimelineEvent.seq).label("seq"))
-              .where(TimelineEvent.chain.in_(bindparam("chains", expanding=True)))  # type: ignore[attr-defined]
+              .where(one_of(TimelineEvent.chain, "chains", postgresql=postgresql))
               .group_by(TimelineEvent.chain).subquery())
     read_heads = (select(TimelineEvent.chain, TimelineEvent.seq, TimelineEvent.hash)
                   .join(newest, (TimelineEvent.chain == newest.c.chain) & (TimelineEvent.seq == newest.c.seq)))

@@ -63,7 +63,8 @@ def lateness_note(late: timedelta) -> str:
 
 def _load_incidents(session: Session, incident_ids: set[int]) -> list[Any]:
     """A batch's incidents in one query."""
-    return list(session.execute(queries.incidents(), {"ids": sorted(incident_ids)}).scalars().all())
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    return list(session.execute(queries.incidents(postgresql), {"ids": sorted(incident_ids)}).scalars().all())
 
 
 class Dispatcher(Recorder):
@@ -190,7 +191,8 @@ class Dispatcher(Recorder):
                 if deferred:
                     # Still 'pending' (an earlier row's kind may have cancelled a later one): claim those at once.
                     waiting = {d["rid"] for d in deferred}
-                    still = set(s.execute(queries.in_state(), {"ids": sorted(waiting), "state": "pending"}).scalars())
+                    pending = queries.in_state(self.store.dialect == "postgresql")
+                    still = set(s.execute(pending, {"ids": sorted(waiting), "state": "pending"}).scalars())
                     if still:
                         queries.claim_rows(s.connection(), [
                             {**d, "worker": self.worker_id, "now": now} for d in deferred if d["rid"] in still])

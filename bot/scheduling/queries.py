@@ -4,7 +4,8 @@ A claim and a record run the same few statements for every batch.  Building a
 statement (and SQLAlchemy's cache key for it, a walk over the whole expression)
 cost more than running it, the lane condition's aliased tables most of all; a
 statement built once keeps its cache key, and the values of a batch (``now``,
-the limit, the ids) are bound when it runs.
+the limit, the ids) are bound when it runs (a list of ids as one array on
+PostgreSQL, :mod:`bot.store.one_of`).
 
 Writing a batch's claims and records (:func:`claim_rows`, :func:`record_rows`):
 on PostgreSQL one ``UPDATE … FROM unnest(arrays)`` for the whole batch, sent
@@ -25,6 +26,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import select
 
 from bot.outbox.tables import OPEN_STATES, Reminder
+from bot.store.one_of import one_of
 
 _TABLE = Reminder.__table__  # type: ignore[attr-defined]
 
@@ -58,24 +60,24 @@ def next_due() -> Any:
 
 
 @functools.cache
-def incidents() -> Any:
+def incidents(postgresql: bool) -> Any:
     """The incidents of ``:ids``."""
     from bot.incidents.tables import Incident
 
-    return select(Incident).where(Incident.id.in_(bindparam("ids", expanding=True)))  # type: ignore[union-attr]
+    return select(Incident).where(one_of(Incident.id, "ids", postgresql=postgresql))
 
 
 @functools.cache
-def in_state() -> Any:
+def in_state(postgresql: bool) -> Any:
     """The ids of ``:ids`` whose state is ``:state``."""
-    return select(Reminder.id).where(Reminder.id.in_(bindparam("ids", expanding=True)),  # type: ignore[union-attr]
+    return select(Reminder.id).where(one_of(Reminder.id, "ids", postgresql=postgresql),
                                      Reminder.state == bindparam("state"))
 
 
 @functools.cache
-def lock_sending() -> Any:
+def lock_sending(postgresql: bool) -> Any:
     """The ids of ``:ids`` still ``sending``, locked in id order."""
-    return (select(Reminder.id).where(Reminder.id.in_(bindparam("ids", expanding=True)),  # type: ignore[union-attr]
+    return (select(Reminder.id).where(one_of(Reminder.id, "ids", postgresql=postgresql),
                                       Reminder.state == "sending").order_by(Reminder.id).with_for_update())
 
 

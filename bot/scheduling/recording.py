@@ -147,7 +147,7 @@ class Recorder:
         with self.store.session() as s:
             ids = sorted(int(row.id or 0) for row, _, _ in items)
             # Lock the rows still 'sending' (a recovery may have finished one), then write them in one statement.
-            still = set(s.execute(queries.lock_sending(), {"ids": ids}).scalars())
+            still = set(s.execute(queries.lock_sending(self.store.dialect == "postgresql"), {"ids": ids}).scalars())
             mine = sorted((item for item in items if item[0].id in still),
                           key=lambda item: (item[0].incident_id or 0, item[0].id or 0))  # chains locked in one order
             if not mine:

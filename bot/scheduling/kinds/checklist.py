@@ -19,6 +19,7 @@ from bot.outbox.tables import Reminder
 from bot.scheduling import notices, working_time
 from bot.scheduling.recipients import INCIDENT_CHANNEL, resolve
 from bot.scheduling.wanted import Drop, Outcome, Send, Wanted
+from bot.store.one_of import one_of
 
 name = "checklist"
 
@@ -54,12 +55,18 @@ def wanted(session: Session, config: Any, incident: Any, at: datetime) -> list[W
     return out
 
 
-def preload(session: Session, reminders: list[Reminder]) -> list[Any]:
-    """A batch's tasks in one query (while the caller holds them, ``prepare`` finds them loaded)."""
+@functools.cache
+def _tasks(postgresql: bool) -> Any:
+    """The checklist tasks of ``:ids`` (built once: building it cost more than running it)."""
     from bot.incidents.tables import ChecklistTask
 
+    return select(ChecklistTask).where(one_of(ChecklistTask.id, "ids", postgresql=postgresql))
+
+
+def preload(session: Session, reminders: list[Reminder]) -> list[Any]:
+    """A batch's tasks in one query (while the caller holds them, ``prepare`` finds them loaded)."""
     ids = sorted({r.target for r in reminders if r.target is not None})
-    return list(session.exec(select(ChecklistTask).where(ChecklistTask.id.in_(ids))).all())  # type: ignore[union-attr]
+    return list(session.execute(_tasks(session.get_bind().dialect.name == "postgresql"), {"ids": ids}).scalars())
 
 
 def prepare(session: Session, config: Any, reminder: Reminder, now: datetime) -> Outcome:
