@@ -107,6 +107,10 @@ class ChatPort(Protocol):
     def post(self, channel_id: str, notice: Notice, *, key: str) -> str:
         """Post to a channel; returns the message timestamp. Same key -> same message, sent once."""
 
+    def expect_posts(self, channel_ids: Sequence[str]) -> None:
+        """Messages are about to be posted to these channels (the outbox just claimed them): an adapter that
+        paces posts may take their slots now, together. Doing nothing is correct; the posts pace themselves."""
+
     def direct_message(self, user_id: str, notice: Notice, *, key: str) -> str:
         """Send a DM; returns the message timestamp. Same key -> same message, sent once."""
 

@@ -143,6 +143,18 @@ class Dispatcher(Recorder):
         """Steps 2 and 3 for a claimed row: do it in Slack, record the result (or the failure)."""
         return self._send_and_record(row, self.clock.now())
 
+    def expect_posts(self, rows: list[Reminder]) -> None:
+        """Tell the chat which channels the claimed ``rows`` are about to post to, so that it can take their pace
+        slots together (``ChatPort.expect_posts``). Only a saving: if it fails, each post paces itself."""
+        channels = [channel for channel in map(execute.posted_to, rows) if channel]
+        expect = getattr(self.chat, "expect_posts", None)  # optional for chats that do not pace
+        if not channels or expect is None:
+            return
+        try:
+            expect(channels)
+        except Exception as exc:  # noqa: BLE001 - the posts still take their slots one by one
+            log.warning("could not take the pace of %d claimed posts ahead (%s)", len(channels), exc)
+
     def attempt(self, row: Reminder) -> tuple[Reminder, execute.Done | Exception, datetime]:
         """Step 2 alone, for a claimed row: what Slack answered (or the exception), and when it was asked."""
         now = self.clock.now()

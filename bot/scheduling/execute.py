@@ -60,6 +60,16 @@ def is_message(row: Reminder) -> bool:
     return (row.message or {}).get("op", "send") == "send"
 
 
+def posted_to(row: Reminder) -> str | None:
+    """The channel id a claimed row posts a message to, or None (a direct message, an operation, or a channel
+    still named by ``#name``, whose id only the chat can look up)."""
+    message = row.message or {}
+    address = row.delivered_to or ""
+    if message.get("op", "send") != "send" or message.get("direct") or not address or address.startswith("#"):
+        return None
+    return address
+
+
 def _channel(chat: ChatPort, address: str) -> str:
     return chat.channel_id(address) if address.startswith("#") else address
 

@@ -132,6 +132,7 @@ class OutboxWorker:
             rows = self.dispatcher.claim_batch(free)
             if not rows:
                 return False  # nothing due, or everything due was held, dropped or taken: wait for a wake or due time
+            self.dispatcher.expect_posts(rows)  # their pace slots together, before the senders post
             with self._lock:
                 self._busy.update(int(row.id or 0) for row in rows)
                 self._queued += len(rows)

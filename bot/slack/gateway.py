@@ -30,7 +30,7 @@ import logging
 import threading
 import time
 from datetime import datetime, timedelta
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -96,6 +96,12 @@ class SlackGateway(SlackChannels):
 
     def post(self, channel_id: str, notice: Notice, *, key: str) -> str:
         return self._send_once(channel_id, channel_id, notice, key, record=self.record_sends)
+
+    def expect_posts(self, channel_ids: Sequence[str]) -> None:
+        """The outbox worker just claimed posts to these channels: take their pace slots together, now, rather
+        than one round trip per post (:meth:`bot.slack.shared_pace.SharedChannelPacer.take_ahead`)."""
+        if self.pacer is not None and self.send_attempts == 1:
+            self.pacer.take_ahead(channel_ids)
 
     def direct_message(self, user_id: str, notice: Notice, *, key: str) -> str:
         return self._send_once(user_id, self._dm_channel(user_id), notice, key, record=self.record_sends)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import TYPE_CHECKING, Callable, Protocol
+from typing import TYPE_CHECKING, Callable, Iterable, Protocol
 
 if TYPE_CHECKING:
     from bot.store.database import Store
@@ -52,6 +52,10 @@ class ChannelPacer:
                 self._due[channel] = due + self.interval
         return delay
 
+    def take_ahead(self, channels: Iterable[str]) -> int:
+        """Nothing to take ahead: this pace is in memory, and a :meth:`take` as each message goes costs nothing."""
+        return 0
+
     def hold(self, channel: str, seconds: float) -> None:
         """Slack answered 429 for ``channel`` asking for ``seconds``: nothing goes there before then, and after
         it one message per interval (no burst)."""
@@ -77,9 +81,12 @@ class ChannelPacer:
 
 
 class Pacer(Protocol):
-    """Slack's pace per channel: ``take`` a slot now (0) or learn how long to wait; ``wait`` for one."""
+    """Slack's pace per channel: ``take`` a slot now (0) or learn how long to wait; ``wait`` for one; ``take_ahead``
+    the slots of messages about to go (where a take costs a round trip)."""
 
     def take(self, channel: str) -> float: ...
+
+    def take_ahead(self, channels: Iterable[str]) -> int: ...
 
     def wait(self, channel: str) -> float: ...
 

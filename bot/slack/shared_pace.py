@@ -25,6 +25,14 @@ processes lock rows in one order).  Each slot is still taken when its message is
 about to go, by the database's clock, with the same condition; a burst costs a
 statement (and a commit) per few posts instead of one per post.
 
+The outbox worker also takes slots ahead (:meth:`SharedChannelPacer.take_ahead`): right after a claim, the slots
+of every channel its messages go to, in one statement, instead of one take per message as it goes.  A slot
+taken ahead is used only by a message that starts within :data:`TAKEN_AHEAD_FOR` seconds, and is taken as if
+that message went at the end of that time (``tat = max(tat, now + lead) + interval``) while being allowed
+now (``max(tat, now + lead) - interval * (burst - 1) <= now``): whenever in that time the message goes, and in
+whatever order with the others, every sequence of posts stays within the pace.  A message that starts later
+gives its slot up and takes one as it goes; a slot given up only slows its channel.
+
 A 429 for a channel holds its pace back for every worker (:meth:`SharedChannelPacer.hold`): the slot moves to
 the end of Slack's ``Retry-After`` (never earlier than it was), so the other workers' posts to that channel
 wait instead of each drawing a 429 of its own.
@@ -35,7 +43,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
@@ -46,6 +54,7 @@ log = logging.getLogger(__name__)
 UNREADABLE_WAIT = 1.0  # seconds a message waits when the shared pace cannot be read
 PRUNE_EVERY = 600.0  # seconds between removals of rows that no longer hold anything back
 POOL_WAIT = 5.0  # seconds a take waits for one of the pacer's connections before the message waits instead
+TAKEN_AHEAD_FOR = 0.5  # seconds a slot taken ahead stays usable (the message must start by then)
 _NOW = {"postgresql": "CAST(EXTRACT(EPOCH FROM clock_timestamp()) AS DOUBLE PRECISION)",
         "sqlite": "((julianday('now') - 2440587.5) * 86400.0)"}
 _LATER = {"postgresql": "GREATEST", "sqlite": "max"}
@@ -120,20 +129,34 @@ class SharedChannelPacer:
             f"taken_at = excluded.taken_at "
             f"WHERE {later}(slack_channel_pace.tat, excluded.taken_at) - :ahead <= excluded.taken_at "
             f"RETURNING channel")
+        self._take_ahead_all = text(
+            f"INSERT INTO slack_channel_pace (channel, tat, taken_at) "
+            f"SELECT c.channel, n.t + :lead + :interval, n.t FROM unnest(CAST(:channels AS VARCHAR[])) AS c(channel), "
+            f"(SELECT {clock} AS t) AS n ORDER BY c.channel "
+            f"ON CONFLICT (channel) DO UPDATE SET "
+            f"tat = {later}(slack_channel_pace.tat, excluded.taken_at + :lead) + :interval, taken_at = excluded.taken_at "
+            f"WHERE {later}(slack_channel_pace.tat, excluded.taken_at + :lead) - :ahead <= excluded.taken_at "
+            f"RETURNING channel")
         self._read_all = text(f"SELECT channel, tat, {clock} AS t FROM slack_channel_pace "
                               f"WHERE channel = ANY(CAST(:channels AS VARCHAR[]))")
         self._driver_error: type[Exception] = engine.dialect.dbapi.Error if engine.dialect.dbapi else SQLAlchemyError
         self._raw = (tuple(str(q.compile(dialect=engine.dialect))
-                           for q in (self._take, self._read, self._take_all, self._read_all))
+                           for q in (self._take, self._read, self._take_all, self._read_all, self._take_ahead_all))
                      if dialect == "postgresql" else ())
         self._asked: list[_Asked] = []  # channels queued while another sender's statement is in flight
         self._taking = False  # a sender is taking the queued slots
         self._turn = threading.Condition()
         self.statements = 0  # take statements sent (PostgreSQL), for tests and measurements
+        self._taken_ahead: dict[str, float] = {}  # channel -> until when (monotonic) its slot taken ahead is usable
+        self._ahead_lock = threading.Lock()
 
     def take(self, channel: str) -> float:
         """0 and a slot taken when a message may go to ``channel`` now; otherwise the seconds to wait
         (nothing taken: ask again then)."""
+        with self._ahead_lock:
+            usable_until = self._taken_ahead.pop(channel, None)
+        if usable_until is not None and self._monotonic() <= usable_until:
+            return 0.0  # a slot taken ahead for this message
         if not self._raw:
             return self._take_one(channel)
         asked = _Asked(channel)
@@ -152,6 +175,45 @@ class SharedChannelPacer:
                 self._taking = False
                 self._turn.notify_all()
         return asked.answer if asked.answer is not None else UNREADABLE_WAIT
+
+    def take_ahead(self, channels: Iterable[str]) -> int:
+        """Messages are about to go to ``channels``: take a slot of each now, in one statement (PostgreSQL), for
+        the next :meth:`take` of that channel within :data:`TAKEN_AHEAD_FOR` seconds. Returns the slots taken. A
+        channel refused (its pace is spent) or unreadable is left to :meth:`take`, as is a second message to one
+        channel."""
+        if not self._raw or self._ahead < TAKEN_AHEAD_FOR:  # SQLite, or no burst to take ahead of
+            return 0
+        start = self._monotonic()  # before the database's clock reads ``now``: the slot is used by ``now + lead``
+        with self._ahead_lock:
+            held = {c for c, until in self._taken_ahead.items() if until >= start}
+        wanted = sorted(set(channels) - held)
+        if not wanted:
+            return 0
+        params: dict[str, object] = {"channels": wanted, "interval": self.interval, "ahead": self._ahead,
+                                     "lead": TAKEN_AHEAD_FOR}
+        try:
+            self._maybe_prune()
+            if self._now is not None:
+                params["now"] = self._now()
+            connection = self._engine.raw_connection()
+            try:
+                cursor = connection.cursor()
+                self.statements += 1
+                cursor.execute(self._raw[4], params)
+                taken = [str(row[0]) for row in cursor.fetchall()]
+            except self._driver_error:
+                connection.invalidate()  # maybe broken: the next take opens another
+                raise
+            finally:
+                connection.close()  # back to the pool
+        except (SQLAlchemyError, self._driver_error) as exc:
+            log.warning("slots of %d channels could not be taken ahead (%s); their messages take them as they go",
+                        len(wanted), exc)
+            return 0
+        with self._ahead_lock:
+            for channel in taken:
+                self._taken_ahead[channel] = start + TAKEN_AHEAD_FOR
+        return len(taken)
 
     def _take_queued(self, batch: list[_Asked]) -> None:
         """Answer every queued ask: distinct channels in one statement, a channel asked twice in the next."""
@@ -261,6 +323,8 @@ class SharedChannelPacer:
     def hold(self, channel: str, seconds: float) -> None:
         """Slack answered 429 for ``channel`` asking for ``seconds``: no worker posts there before then, and after
         it one message per interval. If the pace cannot be written, the row's own wait still holds it back."""
+        with self._ahead_lock:
+            self._taken_ahead.pop(channel, None)  # nothing more goes there on a slot taken before the 429
         params: dict[str, object] = {"channel": channel, "hold": max(0.0, seconds) + self._ahead}
         if self._now is not None:
             params["now"] = self._now()
