@@ -143,6 +143,19 @@ class Dispatcher(Recorder):
         """Steps 2 and 3 for a claimed row: do it in Slack, record the result (or the failure)."""
         return self._send_and_record(row, self.clock.now())
 
+    def warm_up(self) -> None:
+        """Build what the first claim and record would build (the statements' compiled forms, the ORM's mappers),
+        so that a burst waiting at start does not pay for it: about 0.1 s of CPU a process, measured. Claims,
+        reads and locks nothing."""
+        postgresql = self.store.dialect == "postgresql"
+        with self.store.session() as s:
+            s.execute(queries.due_rows(postgresql), {"now": self.clock.now(), "limit": 0}).all()
+            _load_incidents(s, set())
+            for kind in self.kind_modules:
+                if hasattr(kind, "preload"):
+                    kind.preload(s, [])
+            s.execute(queries.lock_sending(postgresql), {"ids": []}).all()
+
     def expect_posts(self, rows: list[Reminder]) -> None:
         """Tell the chat which channels the claimed ``rows`` are about to post to, so that it can take their pace
         slots together (``ChatPort.expect_posts``). Only a saving: if it fails, each post paces itself."""

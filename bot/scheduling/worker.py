@@ -94,6 +94,10 @@ class OutboxWorker:
     # --- the dispatch thread -----------------------------------------------------------
 
     def _loop(self) -> None:
+        try:
+            self.dispatcher.warm_up()
+        except Exception:  # noqa: BLE001 - only a saving: the first claim builds what it needs
+            log.warning("could not prepare the outbox's statements ahead of the first claim", exc_info=True)
         held_back = False
         while not self._stop.is_set():
             # Held back by rows in flight: their recording wakes us, so there is no need to ask when the next
