@@ -1,34 +1,33 @@
 """What happens to every accepted alert, each with a disposition on the audit chain.
 
-Receipts are triaged in the order they were accepted, one event at a time;
-the unit of work that records an event's effects and disposition also
-advances the receipt's ``done`` (:mod:`bot.alerts.receipts`) (one unit of work takes the events of many
-receipts, up to the first that opens a new group, which is declared in units
-of work of its own):
+Receipts are triaged in the order they were accepted, one event at a time; the unit of work that records an
+event's effects and disposition also advances the receipt's ``done`` (:mod:`bot.alerts.receipts`) (one unit of
+work takes the events of many receipts, up to the first that opens a new group, declared in units of work of its
+own):
 
-* **suppressed**: a maintenance window or silence in force matches; nobody
-  is paged; the window's id, reason and owner are recorded.
+* **suppressed**: a maintenance window or silence in force matches; nobody is paged; the window's id, reason and
+  owner are recorded.
 * **grouped**: the key already has an open group; counted, not paged again.
-* **flapping**: the key's group resolved less than ``grouping.window`` ago;
-  the group is reopened, counted as a flap, not paged again.
-* **incident**: a new group; the route (or the fallback) declares an incident
-  with its playbook through the incident service, whose labor-aware page plan
-  records the pages the scheduler delivers.  The declaration is keyed by the
-  group (``alert-group:<id>``): a crash between the group and the incident
-  replays the same declaration, so a group pages once.
-* **paged**: a new group on a ``page:`` route; its rota is paged without an
-  incident (:mod:`bot.alerts.paging`: the same labor-aware planner, the
-  urgency from the route or the alert's severity label), in the transaction
-  that opens the group; who is paged now and who is held until when is
-  recorded.
-* **resolved**: the source says it is over; the group resolves and the
-  incident's (or, without one, the group's) pages still pending are cancelled
-  with their sends and escalations (an incident itself stays open for people
-  to resolve: that is a human decision).
+* **flapping**: the key's group resolved less than ``grouping.window`` ago; the group is reopened, counted as a
+  flap, not paged again.
+* **incident**: a new group; the route (or the fallback) declares an incident with its playbook through the
+  incident service, whose labor-aware page plan records the pages the scheduler delivers.  The declaration is
+  keyed by the group (``alert-group:<id>``): a crash between the group and the incident replays the same
+  declaration, so a group pages once.
+* **paged**: a new group on a ``page:`` route; its rota is paged without an incident (:mod:`bot.alerts.paging`:
+  the same labor-aware planner, the urgency from the route or the alert's severity label), in the transaction
+  that opens the group; who is paged now and who is held until when is recorded.
+* **unrouted**: a new group that neither its route nor the fallback could turn into an incident or a page (a
+  playbook or rotation a reload took away, a route that pages where it should declare); the failures are
+  recorded, nobody is paged, the group stays open (a repeat is grouped into it) and the operators are told once
+  per group (:mod:`bot.alerts.unrouted`).
+* **resolved**: the source says it is over; the group resolves and the incident's (or, without one, the
+  group's) pages still pending are cancelled with their sends and escalations (an incident itself stays open
+  for people to resolve: that is a human decision).
 * **acknowledged**: a PagerDuty-style acknowledge from the sender.
+* **unmatched**: a resolve or acknowledge for a key with no open group; nothing to do.
 
-Disposition events go on the incident's chain when the group has an
-incident, else on the global chain.
+Disposition events go on the incident's chain when the group has an incident, else on the global chain.
 """
 
 from __future__ import annotations

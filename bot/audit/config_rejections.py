@@ -4,19 +4,24 @@ A running bot refuses an edit that fails validation (or takes something from
 an open incident) and keeps the last good configuration
 (:mod:`bot.config.reload`).  The manager who edited a rota must not go on
 believing it is live, and an auditor sees attempted changes beside accepted
-ones (``config.version``, :mod:`bot.audit.config_versions`): each distinct
-rejected content puts one ``config.rejected`` event on the global chain (the
-files the errors name with their SHA-256, the digest over every file, the
-number of errors and the first one; never the YAML itself) and one notice in
-the operations channel (:mod:`bot.outbox.operator_notices`), in one unit of
-work.
+ones (``config.version``, :mod:`bot.audit.config_versions`): each rejected
+edit puts one ``config.rejected`` event on the global chain (the files the
+errors name with their SHA-256, the digest over every file, the number of
+errors and the first one, the version still in force; never the YAML itself)
+and one notice in the operations channel (:mod:`bot.outbox.operator_notices`),
+in one unit of work.
 
-"Once" is decided in the database, by the notice's key (the digest), so the
+An edit is its rejected content together with the last good configuration
+version, the one still in force (both in the event: ``hash``, ``in_force``).
+"Once" is decided in the database, by the notice's key (both digests), so the
 watcher polling every few seconds, a SIGHUP, and the ``serve`` and
 ``scheduler`` processes reloading the same files all add nothing after the
-first.  Two processes recording the same content at the same moment: the
-second one's insert fails on the key and :func:`record_rejection` answers
-False.
+first; content rejected before, saved again after a good edit of other content
+was loaded, is a new edit, recorded and told again.  Two processes recording
+the same edit at the same moment: the second one's insert fails on the key and
+:func:`record_rejection` answers False.  What the key cannot tell apart: a
+rejected content saved again after the very version in force when it was first
+rejected was reloaded (e.g. reverted to it byte for byte) is the same edit.
 """
 
 from __future__ import annotations
@@ -55,11 +60,12 @@ def notice_for(rejection: Any, running: Any) -> Notice:
 
 def record_rejection(store: Any, running: Any, rejection: Any, at: datetime) -> bool:
     """The ``config.rejected`` event and the operators' notice of ``rejection`` (a
-    :class:`bot.config.reload.Rejection`), once per content; False when it was recorded already.  ``running``:
-    the configuration still in force (it names the operations channel)."""
+    :class:`bot.config.reload.Rejection`), once per edit (its content under the version in force); False when
+    it was recorded already.  ``running``: the configuration still in force (it names the operations channel)."""
+    in_force = config_version(running).digest
     try:
         with store.session() as session:
-            if not tell_operators(session, running, cause=f"config-rejected:{rejection.digest}",
+            if not tell_operators(session, running, cause=f"config-rejected:{rejection.digest}:{in_force}",
                                   notice=notice_for(rejection, running), at=at):
                 return False
             errors = list(rejection.errors)
@@ -68,9 +74,9 @@ def record_rejection(store: Any, running: Any, rejection: Any, at: datetime) -> 
                                  f"{', '.join(label for label, _ in rejection.files)}); "
                                  f"{config_version(running).describe()} stays in force"[:4000],
                          data={"hash": rejection.digest, "files": dict(rejection.files), "errors": len(errors),
-                               "error": errors[0][:1000] if errors else "", "in_force": config_version(running).digest})
+                               "error": errors[0][:1000] if errors else "", "in_force": in_force})
         return True
-    except IntegrityError:  # another process recorded the same content at the same moment
+    except IntegrityError:  # another process recorded the same edit at the same moment
         log.info("rejected configuration %s was recorded by another process", rejection.digest[:12])
         return False
 

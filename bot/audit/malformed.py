@@ -4,14 +4,17 @@ must be reported with their chain and number, not make the verification stop hal
 The bot writes ``data`` as a JSON object; its ``evidence`` as a list of ``{"table", "id", "row"}`` or
 ``{"table", "id", "deleted": true}`` entries (:mod:`bot.audit.evidence`); an ``audit.purged`` event's
 ``redacted_seqs`` as a list of event numbers; a purge's ``redaction`` map as JSON path -> hash; and the values
-the export and the purge read from some kinds' data: an ``obligation.turned_off`` event's ``obligations`` (a
-list of obligation ids), an ``exercise.recorded`` event's ``starts_at`` and a cover event's ``end`` (ISO 8601
-times).  ``audit verify``, ``verify-pack``, the export and the purge all ask :func:`malformed`.
+the export, the purge and the exercise listing read from some kinds' data: an ``obligation.turned_off`` event's
+``obligations`` (a list of obligation ids), an ``exercise.recorded`` event's ``starts_at`` (an ISO 8601 time),
+``date`` (an ISO day), ``scenario`` (text), ``participants`` (a list of person ids), ``facilitator`` and
+``findings`` (text or null) and ``drill`` (null or an object whose ``outcome`` is an object), and a cover event's
+``end`` (an ISO 8601 time).  ``audit verify``, ``verify-pack``, the export, the purge, ``exercise list`` and the
+period report all ask :func:`malformed`.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Iterable
 
 
@@ -54,16 +57,42 @@ def malformed(kind: str, data: Any, redaction: Any) -> str | None:
 
 
 def _kind_values(kind: str, data: dict[str, Any]) -> str | None:
-    """What is wrong with the values the export and the purge read from this kind's data."""
+    """What is wrong with the values the export, the purge and the exercise listing read from this kind's data."""
     obligations = data.get("obligations", [])
     if kind == "obligation.turned_off" and not (isinstance(obligations, list)
                                                 and all(isinstance(o, str) for o in obligations)):
         return "its obligations is not a list of obligation ids"
-    if kind == "exercise.recorded" and not _time(data.get("starts_at")):
-        return "its starts_at is not an ISO 8601 time"
+    if kind == "exercise.recorded":
+        return _exercise_values(data)
     if kind.startswith("oncall.cover_") and data.get("end") and not _time(data["end"]):
         return "its end is not an ISO 8601 time"
     return None
+
+
+def _exercise_values(data: dict[str, Any]) -> str | None:
+    if not _time(data.get("starts_at")):
+        return "its starts_at is not an ISO 8601 time"
+    if not _day(data.get("date")):
+        return "its date is not an ISO day (YYYY-MM-DD)"
+    if not isinstance(data.get("scenario"), str):
+        return "its scenario is not text"
+    participants = data.get("participants", [])
+    if not (isinstance(participants, list) and all(isinstance(p, str) for p in participants)):
+        return "its participants is not a list of person ids"
+    for name in ("facilitator", "findings"):
+        if not isinstance(data.get(name), (str, type(None))):
+            return f"its {name} is not text"
+    drill = data.get("drill")
+    if drill is not None and not (isinstance(drill, dict) and isinstance(drill.get("outcome") or {}, dict)):
+        return "its drill is not an object whose outcome is an object"
+    return None
+
+
+def _day(value: Any) -> bool:
+    try:
+        return isinstance(value, str) and bool(date.fromisoformat(value))
+    except ValueError:
+        return False
 
 
 def _time(value: Any) -> bool:
@@ -78,6 +107,7 @@ def _time(value: Any) -> bool:
 
 def malformed_events(events: Iterable[Any]) -> list[str]:
     """``"<chain> event #<seq> (<kind>): <what is wrong>"`` for each of ``events`` (timeline rows) the bot could not
-    have written: the export and the purge name them rather than stop half-way or leave them out unsaid."""
+    have written: the export, the purge and the exercise listing name them rather than stop half-way or leave them
+    out unsaid."""
     return [f"{ev.chain} event #{ev.seq} ({ev.kind}): {shape}" for ev in events
             if (shape := malformed(ev.kind, ev.data, ev.redaction)) is not None]

@@ -16,7 +16,9 @@ plan not exercised in twelve months is an audit finding.  An exercise is one
 * ``drill``: for ``run.py drill``, which playbook and story ran and its outcome.
 
 The chain is the record: the listing and the report read the events, so an
-exercise cannot be edited or removed unnoticed.
+exercise cannot be edited or removed unnoticed.  An event written by hand in a
+shape the bot never writes (:mod:`bot.audit.malformed`) is named and left out,
+and the listing and the report say so.
 """
 
 from __future__ import annotations
@@ -143,9 +145,19 @@ def _recorded(session: Session) -> list[Any]:
                              .order_by(TimelineEvent.seq)).all())  # type: ignore[arg-type]
 
 
-def listing(session: Session, start: datetime | None = None, end: datetime | None = None) -> list[ExerciseView]:
-    """Exercises whose day starts in ``[start, end)`` (either bound may be open), oldest first."""
-    found = [view(e) for e in _recorded(session)]
+def listing(session: Session, start: datetime | None = None, end: datetime | None = None, *,
+            skipped: list[str]) -> list[ExerciseView]:
+    """Exercises whose day starts in ``[start, end)`` (either bound may be open), oldest first.  An event the bot
+    could not have written is left out and named in ``skipped`` (:func:`bot.audit.malformed.malformed_events`),
+    which the caller must say: the list is shorter than the chain."""
+    from bot.audit.malformed import malformed_events
+
+    found = []
+    for event in _recorded(session):
+        if (problem := malformed_events([event])):
+            skipped.extend(problem)
+        else:
+            found.append(view(event))
     if start is not None:
         found = [x for x in found if x.starts_at >= ensure_utc(start)]
     if end is not None:

@@ -12,6 +12,8 @@ NOT_EXERCISED = "plan not exercised in 12 months"
 NOTE = ("Tabletop exercises and drills recorded on the global audit chain (`incident-bot exercise record`, and every "
         "`run.py drill` in the database it ran on). ISO/IEC 27001 A.5.24 expects the response plan to be tested: the "
         "report flags a period end with no exercise in the 12 months before it.")
+LEFT_OUT = ("exercise event(s) of the global chain left out: written outside the bot in a shape it never writes, "
+            "they cannot be read (`incident-bot audit verify` reports them too)")
 
 
 def as_json(found: list[ExerciseView]) -> list[dict[str, Any]]:
@@ -43,17 +45,28 @@ def _table(items: list[dict[str, Any]], empty: str) -> list[str]:
                + " |" for x in items])
 
 
-def as_markdown(found: list[ExerciseView]) -> str:
-    return "\n".join(_table(as_json(found), "No exercise is recorded."))
+def left_out_lines(left_out: list[str]) -> list[str]:
+    """What a command prints (to stderr) when it left exercise events out: how many, and each by chain and number."""
+    return [f"{len(left_out)} {LEFT_OUT}:"] + [f"  {p}" for p in left_out] if left_out else []
 
 
-def period_section(every: list[ExerciseView], start: datetime, end: datetime) -> dict[str, Any]:
+def left_out_markdown(left_out: list[str]) -> list[str]:
+    """Each exercise event the listing had to leave out, named with its chain and number (nothing when none)."""
+    return [f"**{len(left_out)} {LEFT_OUT}:**", ""] + [f"- {p}" for p in left_out] + [""] if left_out else []
+
+
+def as_markdown(found: list[ExerciseView], left_out: list[str] | None = None) -> str:
+    return "\n".join(left_out_markdown(left_out or []) + _table(as_json(found), "No exercise is recorded."))
+
+
+def period_section(every: list[ExerciseView], start: datetime, end: datetime,
+                   left_out: list[str]) -> dict[str, Any]:
     """The report's part on exercises: those of ``[start, end)``, and whether one lies in the 12 months before
-    ``end`` (wherever the period starts)."""
+    ``end`` (wherever the period starts); ``left_out`` names the events that could not be read."""
     start, end = ensure_utc(start), ensure_utc(end)
     inside = [x for x in every if start <= x.starts_at < end]
     latest = latest_within_year(every, end)
-    return {"recorded": as_json(inside), "note": NOTE,
+    return {"recorded": as_json(inside), "note": NOTE, "left_out": list(left_out),
             "twelve_months": {"from": year_before(end).isoformat(), "to": end.isoformat(),
                               "latest": as_json([latest])[0] if latest else None,
                               "finding": None if latest else NOT_EXERCISED}}
@@ -68,4 +81,4 @@ def period_markdown(section: dict[str, Any]) -> list[str]:
         latest = twelve["latest"]
         flag = f"Latest exercise in the 12 months before the period end: {latest['id']} on {latest['date']}."
     table = _table(section["recorded"], "No exercise is recorded in the period.")
-    return [section["note"], "", flag, ""] + table + [""]
+    return [section["note"], ""] + left_out_markdown(section["left_out"]) + [flag, ""] + table + [""]

@@ -155,9 +155,11 @@ class LearningService:
 
         return run_once(self.ctx, key, "record_exercise", ExerciseOutcome, work)
 
-    def exercises(self, start: datetime | None = None, end: datetime | None = None) -> list[ExerciseView]:
-        """Recorded exercises whose day starts in ``[start, end)``, oldest first."""
+    def exercises(self, start: datetime | None = None, end: datetime | None = None,
+                  skipped: list[str] | None = None) -> list[ExerciseView]:
+        """Recorded exercises whose day starts in ``[start, end)``, oldest first; an event the bot could not have
+        written is left out and named in ``skipped`` (:func:`bot.learning.exercises.listing`)."""
         from bot.learning.exercises import listing
 
         with self.ctx.store.session() as s:
-            return listing(s, start, end)
+            return listing(s, start, end, skipped=skipped if skipped is not None else [])

@@ -1,8 +1,9 @@
-"""A rejected configuration edit is told to the operators once per content and put on the global chain.
+"""A rejected configuration edit is told to the operators once per edit and put on the global chain.
 
 The manager who edited a file must learn that it is not live; an auditor sees the attempted change beside the
 accepted ones.  The watcher polls every few seconds and two processes (``serve`` and the ``scheduler``) reload
-the same files: the same bad content is still told once, decided in the database.
+the same files: the same bad edit is still told once, decided in the database; the same bad content saved
+again after a good edit was loaded is a new edit, told once again.
 """
 
 from __future__ import annotations
@@ -120,3 +121,30 @@ def test_operations_channel_defaults_to_the_incidents_channel_and_must_be_a_chan
     (cfg / "settings.yaml").write_text("operations_channel: '#Bot Ops'\n")
     assert holder.reload() is False
     assert any("operations_channel" in str(i) and "Slack channel name" in str(i) for i in holder.last_issues)
+
+
+def test_the_same_bad_content_after_a_good_edit_is_a_new_rejection_told_once(world, store, database_url,
+                                                                             monkeypatch, capsys):
+    (serve, scheduler), path, clock = world
+    bad = GOOD + "retention_days: never\n"
+    path.write_text(bad)
+    assert serve.reload() is False and scheduler.reload() is False
+    assert len(_notices(store)) == 1 and len(_rejections(store)) == 1
+
+    # fixed: both processes load the good edit; then the same bad content is saved again
+    path.write_text("organisation: After\noperations_channel: bot-ops\n")
+    assert serve.reload() is True and scheduler.reload() is True
+    clock.advance(seconds=30)
+    path.write_text(bad)
+    assert scheduler.reload() is False and serve.reload() is False
+    os.utime(path, ns=(1, 1))
+    assert serve.poll_once() is False and scheduler.reload() is False
+    notices, events = _notices(store), _rejections(store)
+    assert len(notices) == 2 and len(events) == 2, "a new rejected edit: one more event and one more notice"
+    assert events[0].data["hash"] == events[1].data["hash"]
+    assert events[0].data["in_force"] != events[1].data["in_force"]
+    assert notices[0].key != notices[1].key and all(events[0].data["hash"] in n.key for n in notices)
+    assert serve.current.settings.organisation == "After" and scheduler.current.settings.organisation == "After"
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    assert main(["audit", "verify"]) == 0
+    assert "global: ok" in capsys.readouterr().out

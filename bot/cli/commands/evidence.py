@@ -13,7 +13,8 @@ EPILOG = """examples:
   python -m bot evidence --from 2026-01-01 --to 2027-01-01
   python -m bot evidence --from 2026-01-01 --to 2027-01-01 --output var/evidence/2026
 
-Writes PREFIX.md and PREFIX.json (owner-only). Exit 1 when a chain does not verify. See
+Writes PREFIX.md and PREFIX.json (owner-only). Exit 1 when a chain does not verify or an exercise event
+could not be read (named, and left out of the report). See
 docs/after-incident.md#period-evidence-report."""
 
 
@@ -32,6 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from bot.clock import SystemClock
+    from bot.learning.exercises_report import left_out_lines
     from bot.learning.period_report import build
     from bot.learning.period_report_md import render
     from bot.private_file import write_private
@@ -52,4 +54,7 @@ def run(args: argparse.Namespace) -> int:
     write_private(js, json.dumps(report, indent=2, ensure_ascii=False))
     ok = report["chains"]["all_verified"]
     print(f"{len(report['incidents'])} incident(s); chains {'verified' if ok else 'NOT verified'}; wrote {md} and {js}")
-    return 0 if ok else 1
+    left_out = report["drills"]["left_out"]
+    for line in left_out_lines(left_out):
+        print(line, file=sys.stderr)
+    return 0 if ok and not left_out else 1

@@ -77,7 +77,7 @@ def run_record(args: argparse.Namespace) -> int:
 
 def run_list(args: argparse.Namespace) -> int:
     from bot.clock import SystemClock
-    from bot.learning.exercises_report import as_json, as_markdown
+    from bot.learning.exercises_report import as_json, as_markdown, left_out_lines
     from bot.learning.service import LearningService
 
     config = load_or_exit(args)
@@ -88,10 +88,13 @@ def run_list(args: argparse.Namespace) -> int:
     except argparse.ArgumentTypeError as exc:
         print(str(exc), file=sys.stderr)
         return 2
+    left_out: list[str] = []
     with migrated_store() as store:
-        found = LearningService(store, lambda: config, SystemClock()).exercises(start, end)
+        found = LearningService(store, lambda: config, SystemClock()).exercises(start, end, skipped=left_out)
     if args.format == "json":
         print(json.dumps(as_json(found), indent=2, ensure_ascii=False))
     else:
-        print(as_markdown(found))
-    return 0
+        print(as_markdown(found, left_out))
+    for line in left_out_lines(left_out):  # the list is shorter than the chain: say which and exit 1, as export does
+        print(line, file=sys.stderr)
+    return 1 if left_out else 0
