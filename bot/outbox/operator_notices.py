@@ -11,7 +11,7 @@ page nobody, an alert receipt set aside (:mod:`bot.alerts.set_aside`).  Nobody r
 incident, in the caller's unit of work: it is delivered (and retried through a
 Slack outage) like every other row, exactly once as seen in Slack.  Its key is
 its cause (``operators:<cause>``), so the same cause told again, by this
-process or another one, adds nothing: one notice per rejected content, per
+process or another one, adds nothing: one notice per rejected edit, per
 failed row, per unrouted alert group.  The failure of such a notice is recorded
 on the global chain like any row's, and never told again (no notice about a
 failed notice).
