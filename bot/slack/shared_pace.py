@@ -184,8 +184,9 @@ class SharedChannelPacer:
         if not self._raw or self._ahead < TAKEN_AHEAD_FOR:  # SQLite, or no burst to take ahead of
             return 0
         start = self._monotonic()  # before the database's clock reads ``now``: the slot is used by ``now + lead``
-        with self._ahead_lock:
-            held = {c for c, until in self._taken_ahead.items() if until >= start}
+        with self._ahead_lock:  # slots past their time are dropped (a message that never went leaves one)
+            self._taken_ahead = {c: until for c, until in self._taken_ahead.items() if until >= start}
+            held = set(self._taken_ahead)
         wanted = sorted(set(channels) - held)
         if not wanted:
             return 0

@@ -133,3 +133,15 @@ def test_the_pace_of_one_process_takes_nothing_ahead():
     local = ChannelPacer(interval=1.0, burst=1, monotonic=lambda: 0.0)
     assert local.take_ahead(["C1"]) == 0
     assert local.take("C1") == 0.0  # its one slot was still there
+
+
+def test_slots_whose_messages_never_went_are_forgotten(store):
+    """A claimed post that never went (the worker stopped first) leaves its slot taken ahead; the pacer forgets
+    it once its time has passed, so a long-running worker does not keep one for every channel it ever saw."""
+    t = FakeTime()
+    pacer = _pacer(store, t)
+    assert pacer.take_ahead([f"C{n}" for n in range(50)]) == 50
+    t.now += TAKEN_AHEAD_FOR + 0.01
+    assert pacer.take_ahead(["C99"]) == 1
+    assert set(pacer._taken_ahead) == {"C99"}
+    pacer.close()
