@@ -39,7 +39,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         action.add_argument("receipt", type=int, metavar="ID")
         add_config_args(action)
         action.add_argument("--by", required=True, metavar="PERSON",
-                            help="who: their id in people.yaml (goes on the audit chain)")
+                            help="who: their id or Slack id in people.yaml (the id goes on the audit chain)")
         action.add_argument("--reason", required=True, metavar="TEXT", help="why (goes on the audit chain)")
         action.set_defaults(func=run_deal, action=name)
 

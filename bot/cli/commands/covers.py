@@ -39,7 +39,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     propose.add_argument("--from", dest="start", type=instant_arg, required=True, metavar="ISO8601")
     propose.add_argument("--to", dest="end", type=instant_arg, required=True, metavar="ISO8601")
     propose.add_argument("--by", required=True, metavar="PERSON",
-                         help="who asks (usually the person on call): their id in people.yaml, on the audit chain")
+                         help="who asks (usually the person on call): their id or Slack id in people.yaml; "
+                              "the id goes on the audit chain")
     propose.add_argument("--reason", default="", metavar="TEXT")
     propose.set_defaults(func=run_propose)
     for name, what in (("accept", "the taker accepts (after the eligibility check)"),
@@ -48,7 +49,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         add_config_args(answer)
         answer.add_argument("cover", type=int, metavar="ID")
         answer.add_argument("--by", required=True, metavar="PERSON",
-                            help="who answers: their id in people.yaml, on the audit chain")
+                            help="who answers: their id or Slack id in people.yaml; the id goes on the audit chain")
         answer.set_defaults(func=run_answer, answer=name)
 
 

@@ -60,8 +60,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     record.add_argument("--to", dest="end", type=instant_arg, metavar="ISO8601", help="when it ended")
     record.add_argument("--kind", choices=("callout", "work"), default="callout", help="default: callout")
     record.add_argument("--note", default="", metavar="TEXT", help="what it was")
-    record.add_argument("--by", metavar="PERSON", help="who records it: their id in people.yaml, on the audit chain "
-                                                      "(default: the person)")
+    record.add_argument("--by", metavar="PERSON", help="who records it: their id or Slack id in people.yaml; the id "
+                                                      "goes on the audit chain (default: the person)")
     record.add_argument("--incident", type=int, metavar="N", help="the incident number it belongs to, if any")
     parser.set_defaults(func=run)
 
