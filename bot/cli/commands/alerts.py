@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bot.cli.common import migrated_store, print_json
+from bot.cli.common import add_config_args, load_or_exit, migrated_store, print_json
 
 EPILOG = """examples:
   incident-bot alerts set-aside                   receipts set aside: id, source, received, alerts, tries, error
@@ -14,7 +14,8 @@ EPILOG = """examples:
 
 A receipt is set aside when its triage failed 3 times: nobody was paged for its alerts, and
 `incident-bot check` reports it (exit 2) until it is put back or dismissed. Each writes an event on
-the global chain (alert.retriaged / alert.dismissed) with who and why. See docs/alerts.md."""
+the global chain (alert.retriaged / alert.dismissed) with who (--by: a person's id in people.yaml) and
+why. See docs/alerts.md."""
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -36,9 +37,15 @@ def register(sub: argparse._SubParsersAction) -> None:
                        ("dismiss", "mark a set-aside receipt dealt with: kept until the purge, nobody paged")):
         action = actions.add_parser(name, help=what, description=what[0].upper() + what[1:] + ".")
         action.add_argument("receipt", type=int, metavar="ID")
-        action.add_argument("--by", required=True, metavar="NAME", help="who (goes on the audit chain)")
+        add_config_args(action)
+        action.add_argument("--by", required=True, metavar="PERSON",
+                            help="who: their id or Slack id in people.yaml (the id goes on the audit chain)")
         action.add_argument("--reason", required=True, metavar="TEXT", help="why (goes on the audit chain)")
         action.set_defaults(func=run_deal, action=name)
+
+
+# Who deals with a receipt is a person of people.yaml; nothing else of the configuration is read.
+PEOPLE = ("people",)
 
 
 def run_list(args: argparse.Namespace) -> int:
@@ -66,12 +73,16 @@ def run_list(args: argparse.Namespace) -> int:
 
 def run_deal(args: argparse.Namespace) -> int:
     from bot.alerts.set_aside_review import Refused, dismiss, retriage
+    from bot.cli.acting_person import acting_person
     from bot.clock import SystemClock
 
+    by = acting_person(load_or_exit(args, kinds=PEOPLE), args.by)
+    if by is None:
+        return 2
     deal = retriage if args.action == "retriage" else dismiss
     try:
         with migrated_store() as store:
-            receipt = deal(store, args.receipt, by=args.by, reason=args.reason, now=SystemClock().now())
+            receipt = deal(store, args.receipt, by=by, reason=args.reason, now=SystemClock().now())
     except Refused as exc:
         print(str(exc), file=sys.stderr)
         return 2

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from bot.cli.acting_person import acting_person
 from bot.cli.common import add_config_args, instant_arg, load_or_exit, migrated_store
 
 EPILOG = """examples:
@@ -37,7 +38,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     propose.add_argument("--taker", required=True, metavar="PERSON", help="who would take it")
     propose.add_argument("--from", dest="start", type=instant_arg, required=True, metavar="ISO8601")
     propose.add_argument("--to", dest="end", type=instant_arg, required=True, metavar="ISO8601")
-    propose.add_argument("--by", required=True, metavar="PERSON", help="who asks (usually the person on call)")
+    propose.add_argument("--by", required=True, metavar="PERSON",
+                         help="who asks (usually the person on call): their id or Slack id in people.yaml; "
+                              "the id goes on the audit chain")
     propose.add_argument("--reason", default="", metavar="TEXT")
     propose.set_defaults(func=run_propose)
     for name, what in (("accept", "the taker accepts (after the eligibility check)"),
@@ -45,7 +48,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         answer = actions.add_parser(name, help=what)
         add_config_args(answer)
         answer.add_argument("cover", type=int, metavar="ID")
-        answer.add_argument("--by", required=True, metavar="PERSON")
+        answer.add_argument("--by", required=True, metavar="PERSON",
+                            help="who answers: their id or Slack id in people.yaml; the id goes on the audit chain")
         answer.set_defaults(func=run_answer, answer=name)
 
 
@@ -87,12 +91,15 @@ def run_propose(args: argparse.Namespace) -> int:
     from bot.oncall.team import team_of
 
     config = load_or_exit(args)
+    by = acting_person(config, args.by)
+    if by is None:
+        return 2
     team, now = team_of(config), SystemClock().now()
     try:
         with migrated_store() as store, store.session() as session:
             decide_under(session, config, now)  # the chain says which rules decided
             cover = propose(session, team, rotation=args.rotation, taker=args.taker, start=args.start, end=args.end,
-                            proposed_by=args.by, now=now, reason=args.reason)
+                            proposed_by=by, now=now, reason=args.reason)
             session.flush()
             done = (f"proposed cover #{cover.id}: {cover.taker} to take {cover.rotation}; "
                     f"`incident-bot covers accept {cover.id} --by {cover.taker}`")
@@ -111,15 +118,18 @@ def run_answer(args: argparse.Namespace) -> int:
     from bot.oncall.team import team_of
 
     config = load_or_exit(args)
+    by = acting_person(config, args.by)
+    if by is None:
+        return 2
     team, now = team_of(config), SystemClock().now()
     try:
         with migrated_store() as store, store.session() as session:
             decide_under(session, config, now)  # the chain says which rules decided
             check = None
             if args.answer == "decline":
-                cover = decline(session, args.cover, by=args.by, now=now)
+                cover = decline(session, args.cover, by=by, now=now)
             else:
-                cover, check = accept(session, team, load_history(session, [args.by], now), args.cover, by=args.by,
+                cover, check = accept(session, team, load_history(session, [by], now), args.cover, by=by,
                                       now=now)
             number, status = cover.id, cover.status
     except CoverError as exc:
@@ -130,7 +140,7 @@ def run_answer(args: argparse.Namespace) -> int:
         print(f"cover #{number} {status}")
         return 0
     if status == "refused":
-        print(f"cover #{number} refused: {args.by} may not take it:", file=sys.stderr)
+        print(f"cover #{number} refused: {by} may not take it:", file=sys.stderr)
         print("\n".join(f"  {r}" for r in check.refusals), file=sys.stderr)
         return 1
     print(f"cover #{number} accepted" + "".join(f"\n  note: {n}" for n in check.notes))

@@ -60,7 +60,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     record.add_argument("--to", dest="end", type=instant_arg, metavar="ISO8601", help="when it ended")
     record.add_argument("--kind", choices=("callout", "work"), default="callout", help="default: callout")
     record.add_argument("--note", default="", metavar="TEXT", help="what it was")
-    record.add_argument("--by", metavar="WHO", help="who records it (default: the person)")
+    record.add_argument("--by", metavar="PERSON", help="who records it: their id or Slack id in people.yaml; the id "
+                                                      "goes on the audit chain (default: the person)")
     record.add_argument("--incident", type=int, metavar="N", help="the incident number it belongs to, if any")
     parser.set_defaults(func=run)
 
@@ -99,6 +100,7 @@ def run_record(args: argparse.Namespace, config) -> int:
     from sqlmodel import select
 
     from bot.audit.config_versions import decide_under
+    from bot.cli.acting_person import acting_person
     from bot.incidents.tables import Incident
     from bot.oncall.team import team_of
     from bot.oncall.work_records import WorkRecordError, record_work
@@ -106,6 +108,9 @@ def run_record(args: argparse.Namespace, config) -> int:
     if not args.person or args.start is None or args.end is None:
         print("usage: oncall record PERSON --from ISO8601 --to ISO8601 [--kind callout|work] [--note TEXT] "
               "[--by WHO] [--incident N]", file=sys.stderr)
+        return 2
+    recorded_by = acting_person(config, args.by) if args.by else args.person
+    if recorded_by is None:
         return 2
     try:
         with migrated_store() as store, store.session() as session:
@@ -118,7 +123,7 @@ def run_record(args: argparse.Namespace, config) -> int:
             now = SystemClock().now()
             decide_under(session, config, now)  # the chain says which rules decided (the rest owed)
             recorded = record_work(session, team_of(config), person_id=args.person, start=args.start, end=args.end,
-                                   now=now, recorded_by=args.by or args.person, kind=args.kind,
+                                   now=now, recorded_by=recorded_by, kind=args.kind,
                                    note=args.note, incident_id=incident_id)
             lines = [f"recorded #{recorded.engagement.id}: {recorded.summary}"]
             lines += [f"  rest owed #{debt.id}: {debt.hours:g} h ({debt.citation}); see `incident-bot rest`"

@@ -36,7 +36,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     sched.add_argument("--from", dest="start", type=instant_arg, required=True, metavar="ISO8601",
                        help='start with offset, e.g. "2026-12-27T08:00:00+01:00"')
     sched.add_argument("--to", dest="end", type=instant_arg, required=True, metavar="ISO8601", help="end with offset")
-    sched.add_argument("--by", default="cli", metavar="WHO", help="who schedules it (on the audit trail)")
+    sched.add_argument("--by", required=True, metavar="PERSON",
+                       help="who schedules it: their id or Slack id in people.yaml; the id goes on the audit chain")
     sched.set_defaults(func=run_schedule)
 
 
@@ -65,15 +66,19 @@ def run_list(args: argparse.Namespace) -> int:
 
 def run_schedule(args: argparse.Namespace) -> int:
     from bot.audit.config_versions import decide_under
+    from bot.cli.acting_person import acting_person
     from bot.clock import SystemClock
     from bot.oncall.rest_ledger import LedgerError, schedule
     from bot.oncall.team import team_of
 
     config, now = load_or_exit(args), SystemClock().now()
+    by = acting_person(config, args.by)
+    if by is None:
+        return 2
     try:
         with migrated_store() as store, store.session() as session:
             decide_under(session, config, now)  # the chain says which rules decided
-            debt = schedule(session, team_of(config), args.debt, start=args.start, end=args.end, by=args.by, now=now)
+            debt = schedule(session, team_of(config), args.debt, start=args.start, end=args.end, by=by, now=now)
             done = f"scheduled #{debt.id} for {debt.person_id}"
     except LedgerError as exc:
         print(str(exc), file=sys.stderr)

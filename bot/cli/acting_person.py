@@ -1,0 +1,58 @@
+"""Who acts: a command's ``--by`` resolved to a person of the loaded configuration.
+
+A command that writes ``--by`` on the audit chain as the actor (``alerts retriage|dismiss``,
+``covers propose|accept|decline``, ``oncall record``, ``rest schedule``) resolves it here first, so the chain
+names a person of ``people.yaml`` and the services' segregation-of-duties checks ("a person cannot accept
+their own cover") compare people, not whatever was typed.  A person is given as the CLI takes a PERSON
+(``covers --taker``, ``oncall record PERSON``, ``rest --person``): their id in ``people.yaml``; or by their
+Slack user id, as the Slack face knows them.  Either way the chain records the id, as it does for the same
+action taken in Slack.  Anything else is refused before the database is opened, so nothing is written.
+"""
+
+from __future__ import annotations
+
+import difflib
+import sys
+from typing import Any
+
+CLOSEST = 3  # how many close ids a refusal suggests
+LISTED = 20  # a configuration with at most this many people has them all listed in a refusal
+
+
+def people_of(config: Any) -> dict[str, Any]:
+    """The people of ``config``'s people.yaml by id (empty when it has none)."""
+    return {person.id: person for people in config.all("people") for person in people.people}
+
+
+def acting_person(config: Any, given: str, *, option: str = "--by") -> str | None:
+    """The id of the person ``given`` names (their id or Slack user id); None once the reason is printed on
+    stderr (the command exits 2)."""
+    people = people_of(config)
+    name = given.strip()
+    if name in people:
+        return name
+    by_slack = next((pid for pid, person in people.items() if person.slack == name), None)
+    if by_slack is not None:
+        return by_slack
+    files = [loaded.doc.file for loaded in config.loaded("people")]
+    print(refusal(people, name, option, where=", ".join(files) or "people.yaml"), file=sys.stderr)
+    return None
+
+
+def refusal(people: dict[str, Any], name: str, option: str = "--by", *, where: str = "people.yaml") -> str:
+    """What was wrong with ``name`` and how to give a person instead (``where``: the people files read)."""
+    if not name:
+        head = f"{option}: say who acts"
+    else:
+        head = f'{option}: "{name}" is not a person in people.yaml'
+        close = difflib.get_close_matches(name.lower(), list(people), n=CLOSEST, cutoff=0.6)
+        if close:
+            head += " (did you mean " + " or ".join(f'"{pid}"' for pid in close) + "?)"
+    if not people:
+        how = f"no person was read from {where}: check --config-dir or $BOT_CONFIG_DIR"
+    elif len(people) <= LISTED:
+        how = f"people in {where}: " + ", ".join(sorted(people))
+    else:
+        how = f"the {len(people)} people are the `id:` entries under `people:` in {where}"
+    return (f"{head}; {option} takes the id (or Slack user id) of a person in people.yaml ({how}); "
+            "nothing was written")
