@@ -12,10 +12,19 @@ When the row is due, the rota is read again (covers accepted in chat included):
   "now" and since when: they are on call, and the button still asks for cover of the rest.  Nobody with no
   working hours in the next three weeks is held;
 * otherwise the direct message goes out, with the period's current end.
+
+A row the sweep wrote after it fell due because no scheduler swept then (``fell_due_unswept`` in its payload:
+the scheduler was stopped, crashed or handing over) goes out as any other, and its message says it is late with
+the footer the worker puts on any overdue row ("Sent 2h 05m late: the scheduler was not running when this was
+due."), counting from when it would have gone out had a scheduler swept (its due instant, or the start of the
+person's working hours after it if it would have been held then; no footer when that is under
+``LATE_NOTE_AFTER`` ago); if the period has begun by then it says "now" and since when, as a reminder held past
+the start does.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -33,7 +42,7 @@ def wanted(session: Session, config: Any, incident: Any, at: datetime) -> list[W
 
 
 def prepare(session: Session, config: Any, reminder: Reminder, now: datetime) -> Outcome:
-    from bot.oncall.shift_reminders import holds_for_working_hours, on_leave_at, period_starting, reminder_notice
+    from bot.oncall.shift_reminders import on_leave_at, period_starting, reminder_notice
     from bot.oncall.wallclock import describe_local
     from bot.scheduling.shift_reminder_sweep import team_with_covers
 
@@ -49,14 +58,31 @@ def prepare(session: Session, config: Any, reminder: Reminder, now: datetime) ->
         return Drop(f"{person.id} is on leave when the {period.rotation} period begins")
     if now >= period.end:
         return Drop(f"the {period.rotation} period of {person.id} is over")
-    away = on_leave_at(person, now)
-    if (away or holds_for_working_hours(person)) and not person.working_at(now):
-        release = person.next_work_start(now)
-        why = "is on leave" if away else "has rules that limit contact outside work"
-        if release is not None and release > now:
-            return Hold(release, f"not urgent, and {person.id} {why}: sent when their working hours begin, "
-                                 f"{describe_local(release, person.zone)}")
-    return Send(person.slack, reminder_notice(team, period, now=now), True)
+    release = held_until(person, now)
+    if release is not None:
+        why = "is on leave" if on_leave_at(person, now) else "has rules that limit contact outside work"
+        return Hold(release, f"not urgent, and {person.id} {why}: sent when their working hours begin, "
+                             f"{describe_local(release, person.zone)}")
+    notice = reminder_notice(team, period, now=now)
+    if payload.get("fell_due_unswept"):
+        from bot.scheduling.delivery import LATE_NOTE_AFTER, lateness_note
+
+        late = now - (held_until(person, reminder.due_at) or reminder.due_at)
+        if late > LATE_NOTE_AFTER:
+            notice = replace(notice, footer=lateness_note(late))
+    return Send(person.slack, notice, True)
+
+
+def held_until(person: Any, at: datetime) -> datetime | None:
+    """When a reminder for ``person`` due ``at`` may go out, if not at once: the start of their working hours,
+    for someone on leave that day or whose rules limit contact outside work and who is not working then."""
+    from bot.oncall.shift_reminders import holds_for_working_hours, on_leave_at
+
+    if (on_leave_at(person, at) or holds_for_working_hours(person)) and not person.working_at(at):
+        release = person.next_work_start(at)
+        if release is not None and release > at:
+            return release
+    return None
 
 
 def after_sent(session: Session, config: Any, reminder: Reminder, now: datetime) -> None:
