@@ -17,7 +17,7 @@ message everyone already on call.
 Catch-up is bounded: a period that began in the gap and is already over gets no reminder; one still running
 gets its reminder at once, which says it has begun ("now", since when) and that it is late because the
 scheduler was not running when it was due (the row's payload says ``fell_due_unswept``; see the kind).  A row
-whose due instant was less than :data:`~bot.scheduling.recording.LATE_NOTE_AFTER` before the sweep is on time.
+whose due instant was less than :data:`UNSWEPT_AFTER` before the sweep is on time.
 
 Exactly once: the key is unique, so a second sweep, a restarted scheduler or two schedulers at once (a
 leadership hand-over) find the row and write nothing; two sweeps inserting the same key (or the first
@@ -50,6 +50,10 @@ log = logging.getLogger(__name__)
 
 KIND = "shift_reminder"
 WATERMARK = KIND  # the row of sweep_watermark this sweep keeps
+# A row written more than this after its due instant fell due while no scheduler swept (one sweeps every few
+# seconds); the same minute as the worker's LATE_NOTE_AFTER (bot.scheduling.recording, not imported: it would
+# close an import cycle through the kinds), before which nobody is told a message is late.
+UNSWEPT_AFTER = timedelta(seconds=60)
 
 
 def lead_time(config: Any) -> timedelta:
@@ -74,10 +78,9 @@ def team_with_covers(session: Session, config: Any, since: datetime) -> Any:
 
 def write_reminders(session: Session, config: Any, since: datetime, now: datetime) -> list[str]:
     """Write the rows of the periods beginning in [since, now + lead] that have none and are not over; returns
-    their keys.  A row that fell due after ``since`` and more than ``LATE_NOTE_AFTER`` before ``now`` (no sweep
+    their keys.  A row that fell due after ``since`` and more than :data:`UNSWEPT_AFTER` before ``now`` (no sweep
     ran then) is marked ``fell_due_unswept`` in its payload, so its message says it is late."""
     from bot.oncall.shift_reminders import on_leave_at, upcoming
-    from bot.scheduling.recording import LATE_NOTE_AFTER
 
     lead = lead_time(config)
     if lead <= timedelta(0) or config.one("rotas") is None:
@@ -99,7 +102,7 @@ def write_reminders(session: Session, config: Any, since: datetime, now: datetim
         due = period.start - lead
         payload = {"rotation": period.rotation, "person": period.person,
                    "start": period.start.isoformat(), "end": period.end.isoformat()}
-        if since < due < now - LATE_NOTE_AFTER:
+        if since < due < now - UNSWEPT_AFTER:
             payload["fell_due_unswept"] = True
         session.add(Reminder(key=key, kind=KIND, incident_id=None, target=None, recipient=slack, due_at=due,
                              next_attempt_at=due, created_at=now, updated_at=now, payload=payload))

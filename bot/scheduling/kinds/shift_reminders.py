@@ -17,9 +17,9 @@ A row the sweep wrote after it fell due because no scheduler swept then (``fell_
 the scheduler was stopped, crashed or handing over) goes out as any other, and its message says it is late with
 the footer the worker puts on any overdue row ("Sent 2h 05m late: the scheduler was not running when this was
 due."), counting from when it would have gone out had a scheduler swept (its due instant, or the start of the
-person's working hours after it if it would have been held then; no footer when that is under
-``LATE_NOTE_AFTER`` ago); if the period has begun by then it says "now" and since when, as a reminder held past
-the start does.
+person's working hours after it if it would have been held then; no footer when that is under a minute ago,
+:data:`~bot.scheduling.shift_reminder_sweep.UNSWEPT_AFTER`); if the period has begun by then it says "now" and
+since when, as a reminder held past the start does.
 """
 
 from __future__ import annotations
@@ -31,10 +31,14 @@ from typing import Any
 from sqlmodel import Session
 
 from bot.outbox.tables import Reminder
+from bot.scheduling.notices import span
 from bot.scheduling.wanted import Drop, Hold, Outcome, Send, Wanted
 
 name = "shift_reminder"
 PLANNED = False  # written by the sweep, not derived from an incident's state
+# The worker's note on a late row, word for word (bot.scheduling.delivery.LATE_SUFFIX, not imported: the worker
+# imports the kinds); ending with it, the footer keeps the worker from adding a second note.
+LATE_SUFFIX = "the scheduler was not running when this was due."
 
 
 def wanted(session: Session, config: Any, incident: Any, at: datetime) -> list[Wanted]:
@@ -44,7 +48,7 @@ def wanted(session: Session, config: Any, incident: Any, at: datetime) -> list[W
 def prepare(session: Session, config: Any, reminder: Reminder, now: datetime) -> Outcome:
     from bot.oncall.shift_reminders import on_leave_at, period_starting, reminder_notice
     from bot.oncall.wallclock import describe_local
-    from bot.scheduling.shift_reminder_sweep import team_with_covers
+    from bot.scheduling.shift_reminder_sweep import UNSWEPT_AFTER, team_with_covers
 
     payload = reminder.payload or {}
     start = datetime.fromisoformat(payload["start"])
@@ -65,11 +69,9 @@ def prepare(session: Session, config: Any, reminder: Reminder, now: datetime) ->
                              f"{describe_local(release, person.zone)}")
     notice = reminder_notice(team, period, now=now)
     if payload.get("fell_due_unswept"):
-        from bot.scheduling.delivery import LATE_NOTE_AFTER, lateness_note
-
         late = now - (held_until(person, reminder.due_at) or reminder.due_at)
-        if late > LATE_NOTE_AFTER:
-            notice = replace(notice, footer=lateness_note(late))
+        if late > UNSWEPT_AFTER:
+            notice = replace(notice, footer=f"Sent {span(late)} late: {LATE_SUFFIX}")
     return Send(person.slack, notice, True)
 
 
