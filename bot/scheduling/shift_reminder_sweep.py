@@ -90,7 +90,7 @@ def write_reminders(session: Session, config: Any, since: datetime, now: datetim
     for period in upcoming(team, since, now + lead + timedelta(microseconds=1)):  # one beginning at now + lead is due
         person = team.people.get(period.person)
         if person is None or not person.slack or on_leave_at(person, period.start) or period.end <= now:
-            continue  # over: began while no scheduler swept and ended before this sweep
+            continue  # no Slack, on leave, or over (began while no scheduler swept and ended before this sweep)
         wanted[period.key] = (period, person.slack)
     if not wanted:
         return []

@@ -106,7 +106,8 @@ def test_a_new_leader_starts_its_window_at_the_last_leaders_watermark(store, tmp
     assert _watermark(store) == [("shift_reminder", FELIX_STARTS - timedelta(hours=2))]
     w.clock.set(FELIX_STARTS + timedelta(hours=1))
     leader_b = ShiftReminderSweep(store, lambda: config, w.clock)  # another process, same database
-    assert [k for k in leader_b.run() if ":platform:" in k] == [f"shift-reminder:platform:{int(FELIX_STARTS.timestamp())}:felix"]
+    felix_key = f"shift-reminder:platform:{int(FELIX_STARTS.timestamp())}:felix"
+    assert [k for k in leader_b.run() if ":platform:" in k] == [felix_key]
     assert _watermark(store) == [("shift_reminder", FELIX_STARTS + timedelta(hours=1))]
     w.clock.set(FELIX_STARTS)  # A's clock behind B's: the watermark never moves back, nothing is written twice
     assert [k for k in w.sweep.run() if ":platform:" in k] == []
