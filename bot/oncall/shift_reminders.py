@@ -103,8 +103,9 @@ def on_leave_at(person: PersonInfo, at: datetime) -> bool:
 
 
 def reminder_notice(team: Team, period: Period, *, now: datetime | None = None) -> Notice:
-    """What the person reads; sent once the period has begun (held for their working hours until after its start),
-    it says so: "You are on call for ... now", since when and until when."""
+    """What the person reads; sent once the period has begun (held for their working hours until after its start,
+    or written late because no scheduler swept when it fell due), it says so: "You are on call for ... now", since
+    when and until when."""
     person = team.person(period.person)
     rot = team.rotations[period.rotation]
     started = now is not None and ensure_utc(now) >= period.start

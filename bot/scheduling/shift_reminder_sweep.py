@@ -2,17 +2,28 @@
 
 Run by the scheduler's leader on its tick (every ``plan_every_seconds``; not by :meth:`run_pending`, which
 tests and the drill call to deliver what is due).  Each sweep asks :func:`bot.oncall.shift_reminders.upcoming`
-for the periods beginning in [the previous sweep's instant (or now, after a start), now + lead], the lead
-being ``settings.shift_reminder_hours`` (24 by default, 0: no reminders), and writes one outbox row
-(kind ``shift_reminder``, :mod:`bot.scheduling.kinds.shift_reminders`) per period it has none for, keyed by
+for the periods beginning in [the previous sweep's instant, now + lead], the lead being
+``settings.shift_reminder_hours`` (24 by default, 0: no reminders), and writes one outbox row (kind
+``shift_reminder``, :mod:`bot.scheduling.kinds.shift_reminders`) per period it has none for, keyed by
 :attr:`~bot.oncall.shift_reminders.Period.key` (rotation, period start, person), due ``lead`` before the start.
 
+The previous sweep's instant is the watermark in the database (table ``sweep_watermark``, row
+``shift_reminder``), written in the same unit of work as that sweep's rows and shared by every scheduler
+process: after a restart, a crash or a hand-over of leadership the next sweep, of whichever process, starts
+where the last one ended, so a reminder that fell due while no scheduler swept is written then.  The watermark
+only moves forward.  On a fresh database (no watermark) the window starts at now: a first deploy does not
+message everyone already on call.
+
+Catch-up is bounded: a period that began in the gap and is already over gets no reminder; one still running
+gets its reminder at once, which says it has begun ("now", since when) and that it is late because the
+scheduler was not running when it was due (the row's payload says ``fell_due_unswept``; see the kind).  A row
+whose due instant was less than :data:`UNSWEPT_AFTER` before the sweep is on time.
+
 Exactly once: the key is unique, so a second sweep, a restarted scheduler or two schedulers at once (a
-leadership hand-over) find the row and write nothing; two sweeps inserting the same key at once collide on
-the unique index and the loser's sweep is rolled back whole (the next one finds the rows).  Rows are never
-re-opened or rescheduled: a row that was sent, dropped or failed stays so.  The window is a day wide at the
-default lead (a few shifts per rotation materialised), never the history: a period that began while no
-scheduler ran gets no reminder.
+leadership hand-over) find the row and write nothing; two sweeps inserting the same key (or the first
+watermark) at once collide on the unique index and the loser's sweep is rolled back whole, watermark included
+(the next one finds the rows).  Rows are never re-opened or rescheduled: a row that was sent, dropped or failed
+stays so.
 
 Covers accepted in chat count (they are overrides on top of the rota): the taker's period is a new key
 and gets its own reminder; the person covered is not reminded of what they no longer hold (the kind drops
@@ -26,16 +37,23 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from bot.clock import Clock, ensure_utc
 from bot.outbox.tables import Reminder
+from bot.scheduling.tables import SweepWatermark
 from bot.store.database import Store
 
 log = logging.getLogger(__name__)
 
 KIND = "shift_reminder"
+WATERMARK = KIND  # the row of sweep_watermark this sweep keeps
+# A row written more than this after its due instant fell due while no scheduler swept (one sweeps every few
+# seconds); the same minute as the worker's LATE_NOTE_AFTER (bot.scheduling.recording, not imported: it would
+# close an import cycle through the kinds), before which nobody is told a message is late.
+UNSWEPT_AFTER = timedelta(seconds=60)
 
 
 def lead_time(config: Any) -> timedelta:
@@ -59,7 +77,9 @@ def team_with_covers(session: Session, config: Any, since: datetime) -> Any:
 
 
 def write_reminders(session: Session, config: Any, since: datetime, now: datetime) -> list[str]:
-    """Write the rows of the periods beginning in [since, now + lead] that have none; returns their keys."""
+    """Write the rows of the periods beginning in [since, now + lead] that have none and are not over; returns
+    their keys.  A row that fell due after ``since`` and more than :data:`UNSWEPT_AFTER` before ``now`` (no sweep
+    ran then) is marked ``fell_due_unswept`` in its payload, so its message says it is late."""
     from bot.oncall.shift_reminders import on_leave_at, upcoming
 
     lead = lead_time(config)
@@ -69,8 +89,8 @@ def write_reminders(session: Session, config: Any, since: datetime, now: datetim
     wanted = {}
     for period in upcoming(team, since, now + lead + timedelta(microseconds=1)):  # one beginning at now + lead is due
         person = team.people.get(period.person)
-        if person is None or not person.slack or on_leave_at(person, period.start):
-            continue
+        if person is None or not person.slack or on_leave_at(person, period.start) or period.end <= now:
+            continue  # no Slack, on leave, or over (began while no scheduler swept and ended before this sweep)
         wanted[period.key] = (period, person.slack)
     if not wanted:
         return []
@@ -80,35 +100,54 @@ def write_reminders(session: Session, config: Any, since: datetime, now: datetim
         if key in have:
             continue
         due = period.start - lead
+        payload = {"rotation": period.rotation, "person": period.person,
+                   "start": period.start.isoformat(), "end": period.end.isoformat()}
+        if since < due < now - UNSWEPT_AFTER:
+            payload["fell_due_unswept"] = True
         session.add(Reminder(key=key, kind=KIND, incident_id=None, target=None, recipient=slack, due_at=due,
-                             next_attempt_at=due, created_at=now, updated_at=now,
-                             payload={"rotation": period.rotation, "person": period.person,
-                                      "start": period.start.isoformat(), "end": period.end.isoformat()}))
+                             next_attempt_at=due, created_at=now, updated_at=now, payload=payload))
         written.append(key)
     session.flush()
     return written
 
 
+def swept_until(session: Session) -> datetime | None:
+    """The instant of the last sweep of any scheduler process, or None on a database never swept."""
+    mark = session.get(SweepWatermark, WATERMARK)
+    return ensure_utc(mark.swept_until) if mark is not None else None
+
+
+def record_sweep(session: Session, now: datetime) -> None:
+    """Move the watermark to ``now`` (never back: a process whose clock is behind leaves it)."""
+    if session.get(SweepWatermark, WATERMARK) is None:
+        session.add(SweepWatermark(sweep=WATERMARK, swept_until=now))  # two first sweeps at once: one collides
+    else:
+        session.execute(update(SweepWatermark).where(SweepWatermark.sweep == WATERMARK,  # type: ignore[arg-type]
+                                                     SweepWatermark.swept_until < now)  # type: ignore[arg-type]
+                        .values(swept_until=now))
+    session.flush()
+
+
 class ShiftReminderSweep:
-    """One per scheduler; :meth:`run` on each of the leader's sweeps. Remembers the instant of its last sweep,
-    so the next window starts there (in memory: after a restart the window starts at the clock's now)."""
+    """One per scheduler; :meth:`run` on each of the leader's sweeps.  Each window starts at the watermark of
+    the last sweep of any process (in the database), and the watermark moves to this sweep's instant in the
+    same unit of work as its rows."""
 
     def __init__(self, store: Store, config: Callable[[], Any], clock: Clock) -> None:
         self.store = store
         self.config = config
         self.clock = clock
-        self.swept_until: datetime | None = None
 
     def run(self) -> list[str]:
         now = self.clock.now()
-        since = min(self.swept_until or now, now)
         try:
             with self.store.session() as s:
+                since = min(swept_until(s) or now, now)
                 written = write_reminders(s, self.config(), since, now)
+                record_sweep(s, now)
         except IntegrityError:
             log.info("another scheduler wrote the same shift reminders at the same time; the next sweep checks")
             return []
-        self.swept_until = now
         if written:
             log.info("shift reminders written: %s", ", ".join(written))
         return written
