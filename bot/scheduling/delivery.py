@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Callable, Iterable
 
 from sqlalchemy import update
@@ -40,8 +40,8 @@ from bot.clock import Clock
 from bot.outbox.tables import Reminder
 from bot.ports import ChatPort
 from bot.scheduling import execute, queries
-from bot.scheduling.notices import span
-from bot.scheduling.recording import LATE_NOTE_AFTER, MAX_ATTEMPTS, RETRY_BACKOFF, Recorder, on_time
+from bot.scheduling.notices import LATE_NOTE_AFTER, LATE_SUFFIX, lateness_note
+from bot.scheduling.recording import MAX_ATTEMPTS, RETRY_BACKOFF, Recorder, on_time
 from bot.scheduling.wanted import Act, Drop, Hold, ReminderKind, Send
 from bot.store.database import Store
 
@@ -52,13 +52,6 @@ __all__ = ["Dispatcher", "LATE_NOTE_AFTER", "MAX_ATTEMPTS", "RETRY_BACKOFF", "la
 
 class _Lost(Exception):
     """Another worker claimed the reminder first; roll the claim back."""
-
-
-LATE_SUFFIX = "the scheduler was not running when this was due."
-
-
-def lateness_note(late: timedelta) -> str:
-    return f"Sent {span(late)} late: {LATE_SUFFIX}"
 
 
 def _load_incidents(session: Session, incident_ids: set[int]) -> list[Any]:

@@ -30,6 +30,16 @@ def span(delta: timedelta) -> str:
     return f"{mins}m"
 
 
+# A row delivered this long after it was due carries a note saying so, and is logged as late.
+LATE_NOTE_AFTER = timedelta(seconds=60)
+LATE_SUFFIX = "the scheduler was not running when this was due."
+
+
+def lateness_note(late: timedelta) -> str:
+    """The note on a row delivered ``late``; a footer ending with :data:`LATE_SUFFIX` gets no second one."""
+    return f"Sent {span(late)} late: {LATE_SUFFIX}"
+
+
 def local_time(at: datetime, zone: str) -> str:
     """``Tue 03 Mar 09:00 CET`` in the reader's zone."""
     from zoneinfo import ZoneInfo

@@ -22,6 +22,7 @@ from bot.clock import Clock
 from bot.outbox.tables import EFFECT_KINDS, Reminder
 from bot.ports import ChatError, ChatPort
 from bot.scheduling import execute, failures, queries
+from bot.scheduling.notices import LATE_NOTE_AFTER
 from bot.scheduling.wanted import ReminderKind
 from bot.store.database import Store
 
@@ -30,7 +31,6 @@ log = logging.getLogger(__name__)
 RETRY_BACKOFF = (timedelta(seconds=10), timedelta(seconds=30), timedelta(minutes=1), timedelta(minutes=2),
                  timedelta(minutes=5))
 MAX_ATTEMPTS = 8  # transient failures (5xx, network) before a row fails for good: about 18 minutes
-LATE_NOTE_AFTER = timedelta(seconds=60)
 
 
 def on_time(row: Reminder) -> datetime:

@@ -43,6 +43,7 @@ from sqlmodel import Session, select
 
 from bot.clock import Clock, ensure_utc
 from bot.outbox.tables import Reminder
+from bot.scheduling.notices import LATE_NOTE_AFTER
 from bot.scheduling.tables import SweepWatermark
 from bot.store.database import Store
 
@@ -51,9 +52,8 @@ log = logging.getLogger(__name__)
 KIND = "shift_reminder"
 WATERMARK = KIND  # the row of sweep_watermark this sweep keeps
 # A row written more than this after its due instant fell due while no scheduler swept (one sweeps every few
-# seconds); the same minute as the worker's LATE_NOTE_AFTER (bot.scheduling.recording, not imported: it would
-# close an import cycle through the kinds), before which nobody is told a message is late.
-UNSWEPT_AFTER = timedelta(seconds=60)
+# seconds): the worker's own threshold, before which nobody is told a message is late.
+UNSWEPT_AFTER = LATE_NOTE_AFTER
 
 
 def lead_time(config: Any) -> timedelta:

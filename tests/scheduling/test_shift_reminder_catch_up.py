@@ -124,12 +124,3 @@ def test_on_a_fresh_database_the_first_sweep_reminds_nobody_of_a_period_already_
     _restarted(w)
     w.at(FELIX_STARTS + timedelta(hours=2))  # nor does the next, of a restarted process
     assert w.rows() == [] and w.dms(FELIX) == []
-
-
-def test_the_late_note_is_the_workers_own_so_it_adds_no_second_one():
-    # the kind and the sweep cannot import the worker's constants (the worker imports the kinds): kept equal here
-    from bot.scheduling.delivery import LATE_NOTE_AFTER, LATE_SUFFIX
-    from bot.scheduling.kinds import shift_reminders as kind
-    from bot.scheduling.shift_reminder_sweep import UNSWEPT_AFTER
-
-    assert kind.LATE_SUFFIX == LATE_SUFFIX and UNSWEPT_AFTER == LATE_NOTE_AFTER

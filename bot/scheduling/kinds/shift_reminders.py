@@ -31,14 +31,11 @@ from typing import Any
 from sqlmodel import Session
 
 from bot.outbox.tables import Reminder
-from bot.scheduling.notices import span
+from bot.scheduling.notices import lateness_note
 from bot.scheduling.wanted import Drop, Hold, Outcome, Send, Wanted
 
 name = "shift_reminder"
 PLANNED = False  # written by the sweep, not derived from an incident's state
-# The worker's note on a late row, word for word (bot.scheduling.delivery.LATE_SUFFIX, not imported: the worker
-# imports the kinds); ending with it, the footer keeps the worker from adding a second note.
-LATE_SUFFIX = "the scheduler was not running when this was due."
 
 
 def wanted(session: Session, config: Any, incident: Any, at: datetime) -> list[Wanted]:
@@ -71,7 +68,7 @@ def prepare(session: Session, config: Any, reminder: Reminder, now: datetime) ->
     if payload.get("fell_due_unswept"):
         late = now - (held_until(person, reminder.due_at) or reminder.due_at)
         if late > UNSWEPT_AFTER:
-            notice = replace(notice, footer=f"Sent {span(late)} late: {LATE_SUFFIX}")
+            notice = replace(notice, footer=lateness_note(late))  # the worker adds no second one
     return Send(person.slack, notice, True)
 
 
