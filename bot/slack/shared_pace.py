@@ -40,10 +40,11 @@ wait instead of each drawing a 429 of its own.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
@@ -196,17 +197,9 @@ class SharedChannelPacer:
             self._maybe_prune()
             if self._now is not None:
                 params["now"] = self._now()
-            connection = self._engine.raw_connection()
-            try:
-                cursor = connection.cursor()
-                self.statements += 1
+            with self._cursor() as cursor:
                 cursor.execute(self._raw[4], params)
                 taken = [str(row[0]) for row in cursor.fetchall()]
-            except self._driver_error:
-                connection.invalidate()  # maybe broken: the next take opens another
-                raise
-            finally:
-                connection.close()  # back to the pool
         except (SQLAlchemyError, self._driver_error) as exc:
             log.warning("slots of %d channels could not be taken ahead (%s); their messages take them as they go",
                         len(wanted), exc)
@@ -243,10 +236,7 @@ class SharedChannelPacer:
             self._maybe_prune()
             if self._now is not None:
                 params["now"] = self._now()
-            connection = self._engine.raw_connection()
-            try:
-                cursor = connection.cursor()
-                self.statements += 1
+            with self._cursor() as cursor:
                 cursor.execute(self._raw[2], params)
                 taken = {str(row[0]) for row in cursor.fetchall()}
                 refused = [c for c in channels if c not in taken]
@@ -254,11 +244,6 @@ class SharedChannelPacer:
                 if refused:
                     cursor.execute(self._raw[3], {**params, "channels": refused})
                     seen = {str(row[0]): (float(row[1]), float(row[2])) for row in cursor.fetchall()}
-            except self._driver_error:
-                connection.invalidate()  # maybe broken: the next take opens another
-                raise
-            finally:
-                connection.close()  # back to the pool
         except (SQLAlchemyError, self._driver_error) as exc:
             log.warning("the shared pace of %d channels could not be read (%s); their messages wait", len(channels),
                         exc)
@@ -306,15 +291,21 @@ class SharedChannelPacer:
                 if conn.execute(self._take, params).first() is not None:
                     return True, None
                 return False, conn.execute(self._read, params).first()
-        connection = self._engine.raw_connection()
-        try:
-            cursor = connection.cursor()
-            self.statements += 1
+        with self._cursor() as cursor:
             cursor.execute(self._raw[0], params)
             if cursor.fetchone() is not None:
                 return True, None
             cursor.execute(self._raw[1], params)
             return False, cursor.fetchone()
+
+    @contextlib.contextmanager
+    def _cursor(self) -> Iterator[Any]:
+        """A driver cursor on one of the pacer's own connections (PostgreSQL), for one take statement (counted in
+        :attr:`statements`) and the read that may follow it; a connection that failed is not reused."""
+        connection = self._engine.raw_connection()
+        try:
+            self.statements += 1
+            yield connection.cursor()
         except self._driver_error:
             connection.invalidate()  # maybe broken: the next take opens another
             raise
