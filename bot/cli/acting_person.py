@@ -1,7 +1,7 @@
 """Who acts: a command's ``--by`` resolved to a person of the loaded configuration.
 
 A command that writes ``--by`` on the audit chain as the actor (``alerts retriage|dismiss``,
-``covers propose|accept|decline``, ``oncall record``, ``rest schedule``) resolves it here first, so the chain
+``covers propose|accept|decline``, ``oncall record``, ``rest schedule``, ``web revoke``) resolves it here first, so the chain
 names a person of ``people.yaml`` and the services' segregation-of-duties checks ("a person cannot accept
 their own cover") compare people, not whatever was typed.  A person is given as the CLI takes a PERSON
 (``covers --taker``, ``oncall record PERSON``, ``rest --person``): their id in ``people.yaml``; or by their
@@ -24,9 +24,10 @@ def people_of(config: Any) -> dict[str, Any]:
     return {person.id: person for people in config.all("people") for person in people.people}
 
 
-def acting_person(config: Any, given: str, *, option: str = "--by") -> str | None:
+def acting_person(config: Any, given: str, *, option: str = "--by", admins: bool = False) -> str | None:
     """The id of the person ``given`` names (their id or Slack user id); None once the reason is printed on
-    stderr (the command exits 2)."""
+    stderr (the command exits 2). ``admins``: an admin-only command also accepts the Slack user id of one of
+    ``settings.admins`` who is not in people.yaml (recorded as that Slack id, as Slack records them)."""
     people = people_of(config)
     name = given.strip()
     if name in people:
@@ -34,12 +35,15 @@ def acting_person(config: Any, given: str, *, option: str = "--by") -> str | Non
     by_slack = next((pid for pid, person in people.items() if person.slack == name), None)
     if by_slack is not None:
         return by_slack
+    if admins and name and name in set(config.settings.admins):
+        return name
     files = [loaded.doc.file for loaded in config.loaded("people")]
-    print(refusal(people, name, option, where=", ".join(files) or "people.yaml"), file=sys.stderr)
+    print(refusal(people, name, option, where=", ".join(files) or "people.yaml", admins=admins), file=sys.stderr)
     return None
 
 
-def refusal(people: dict[str, Any], name: str, option: str = "--by", *, where: str = "people.yaml") -> str:
+def refusal(people: dict[str, Any], name: str, option: str = "--by", *, where: str = "people.yaml",
+            admins: bool = False) -> str:
     """What was wrong with ``name`` and how to give a person instead (``where``: the people files read)."""
     if not name:
         head = f"{option}: say who acts"
@@ -54,5 +58,6 @@ def refusal(people: dict[str, Any], name: str, option: str = "--by", *, where: s
         how = f"people in {where}: " + ", ".join(sorted(people))
     else:
         how = f"the {len(people)} people are the `id:` entries under `people:` in {where}"
-    return (f"{head}; {option} takes the id (or Slack user id) of a person in people.yaml ({how}); "
+    also = " or the Slack user id of one of settings.yaml's `admins`" if admins else ""
+    return (f"{head}; {option} takes the id (or Slack user id) of a person in people.yaml{also} ({how}); "
             "nothing was written")

@@ -87,7 +87,7 @@ def test_slash_command_answers_and_revocation_from_the_cli(web, store, database_
     assert text.startswith("<http://localhost/web/login?t=") and "valid for 60 minutes" in text
     katrin = client_for(app, links, KATRIN)
     monkeypatch.setenv("DATABASE_URL", database_url)
-    assert main(["web", "revoke", "--user", KATRIN, "--by", "U0ADMIN01"]) == 0
+    assert main(["web", "revoke", "--user", KATRIN, "--by", "camille"]) == 0
     assert "revoked 2 web view link(s) of U0KATRIN1" in capsys.readouterr().out
     assert katrin.get("/").status_code == 401
 
