@@ -138,7 +138,7 @@ def _set_aside(receipts: Any, progress: Any) -> list[str]:
             f"paged for their alerts: receipt(s) {listed}{more}. Each has an alert.set_aside event on the global "
             "chain with the error (the bot's log has its trace): handle the alerts by hand in their senders, and "
             "report the error as a bug. The receipts are kept, not purged, until a person deals with each: "
-            "`incident-bot alerts retriage ID --by NAME --reason TEXT` once the cause is fixed, or `incident-bot "
+            "`incident-bot alerts retriage ID --by PERSON --reason TEXT` once the cause is fixed, or `incident-bot "
             "alerts dismiss ID ...` once handled by hand (docs/alerts.md: an alert triage cannot handle is set "
             "aside)"]
 

@@ -189,8 +189,8 @@ def _tell_operators(session: Any, config: Any, receipt: Receipt, untriaged: int,
         lines=(f"Its triage kept failing on this receipt alone ({error['class']} raised at {error['raised_at']}); "
                f"{untriaged} of its {len(receipt.events)} alert(s) are not triaged. The other alerts are triaged.",
                "Look at the alert at the source and page someone by hand if it needs a person now. Then "
-               f"`incident-bot alerts retriage {receipt.id} --by NAME --reason TEXT` once the cause is fixed, or "
-               f"`incident-bot alerts dismiss {receipt.id} --by NAME --reason TEXT` (docs/alerts.md)."),
+               f"`incident-bot alerts retriage {receipt.id} --by PERSON --reason TEXT` once the cause is fixed, or "
+               f"`incident-bot alerts dismiss {receipt.id} --by PERSON --reason TEXT` (docs/alerts.md)."),
         fields=(("Receipt", f"#{receipt.id}"), ("Source", receipt.source)),
         metadata={"alert_receipt": str(receipt.id)})
     tell_operators(session, config, cause=f"set_aside:{receipt.id}:{seq}", notice=notice, at=now)
