@@ -10,6 +10,7 @@ from typing import Any, TextIO
 from bot.audit.export import evidence_pack, render_markdown
 from bot.drill.exercise_record import record_run
 from bot.drill.running import DrillOutcome, RunningDrill
+from bot.slack.readable import instant, utc
 from bot.slack.replies import local
 
 RULE = "=" * 78
@@ -38,7 +39,13 @@ def _section(title: str, file: TextIO) -> None:
     print(f"\n{title}\n{'-' * len(title)}", file=file)
 
 
+def _at(iso: str, zone: str) -> str:
+    """An instant of the pack (ISO 8601, UTC) as the rest of the drill shows it: in the reader's zone."""
+    return local(instant(iso), zone)
+
+
 def _paging(drill: RunningDrill, pack: dict[str, Any], file: TextIO) -> None:
+    zone = drill.config.settings.timezone
     _section("Who was paged, and who was skipped under which rule", file)
     seen: set[tuple[str, str]] = set()  # the plan at declaration and each escalation may name the same skip
     for event in pack["timeline"]:
@@ -48,12 +55,12 @@ def _paging(drill: RunningDrill, pack: dict[str, Any], file: TextIO) -> None:
                     seen.add((skip["person"], skip["reason"]))
                     print(f"  skipped {skip['person']}: {skip['reason']}", file=file)
     for page in pack["pages"]:
-        acked = f", acknowledged {page['acked_at']}" if page.get("acked_at") else ""
+        acked = f", acknowledged {_at(page['acked_at'], zone)}" if page.get("acked_at") else ""
         print(f"  level {page['level']}: {page['person']} {page['status']}{acked}: {page['reason']}", file=file)
     if not pack["pages"]:
         print("  nobody: this playbook pages no one", file=file)
     for used in pack["exceptions_used"]:
-        owed = (f"compensatory rest owed until {used['compensatory_rest_until']}" if used["compensatory_rest_until"]
+        owed = (f"compensatory rest owed until {_at(used['compensatory_rest_until'], zone)}" if used["compensatory_rest_until"]
                 else "no call-out, so no compensatory rest owed")
         print(f"  exception {used['exception']} for {used['person']}: {used['justification']} ({owed})", file=file)
 
@@ -71,10 +78,10 @@ def _deadlines(drill: RunningDrill, pack: dict[str, Any], file: TextIO) -> None:
         if ob in skipped:
             continue
         view = next((v for v in by_id.values() if v.obligation == ob["obligation"]), None)
-        due = local(view.due_at, zone) + f" ({ob['due_at']})" if view is not None and view.due_at else "no fixed deadline"
+        due = local(view.due_at, zone) + f" ({utc(view.due_at)})" if view is not None and view.due_at else "no fixed deadline"
         sent = nudges.get(str(view.id), 0) if view is not None else 0
         print(f"  {ob['obligation']} -> {ob['recipient']}: due {due}; {ob['outcome']}"
-              + (f", notified {ob['notified_at']} ref {ob['reference']}" if ob["notified_at"] else "")
+              + (f", notified {_at(ob['notified_at'], zone)} ref {ob['reference']}" if ob["notified_at"] else "")
               + f"; {sent} reminder(s) sent", file=file)
     if skipped:
         regimes = sorted({ob["obligation"].split(".")[0] for ob in skipped})

@@ -76,7 +76,8 @@ def test_the_first_page_goes_out_under_the_named_exception_and_the_deputy_after_
 
 def test_the_gdpr_obligation_is_due_72_hours_after_awareness(drill):
     _, text = drill
-    assert re.search(r"gdpr\.authority -> .*: due Mon 28 Dec 02:00 CET \(2026-12-28T01:00:00\+00:00\)", text)
+    # aware Fri 25 Dec 02:00 CET (01:00 UTC) + 72 h = Mon 28 Dec 02:00 CET, shown with its UTC instant
+    assert re.search(r"gdpr\.authority -> .*: due Mon 28 Dec 02:00 CET \(Mon 28 Dec 2026 01:00 UTC\)", text)
 
 
 def test_the_security_story_names_the_system_and_the_duty_list_shrinks_to_the_real_duties(drill):
