@@ -17,6 +17,8 @@ from typing import Any, Callable, Sequence
 
 from bot.clock import Clock
 from bot.ports import Notice
+from bot.slack.blocks import BUTTON_TEXT_LIMIT
+from bot.slack.mrkdwn import truncate
 from bot.slack.readable import INSTANT, instant
 from bot.slack.replies import local
 
@@ -112,7 +114,7 @@ def render(entry: Entry, name_of: Callable[[str], str], channel_of: Callable[[st
     body += [line for line in n.lines if line]
     body += [f"{k}: {v}" for k, v in n.fields]
     if n.buttons:
-        body.append("[" + "] [".join(b.label for b in n.buttons) + "]")
+        body.append("[" + "] [".join(truncate(b.label, BUTTON_TEXT_LIMIT) for b in n.buttons) + "]")  # as Slack shows them
     if n.footer:
         body.append(n.footer)
     text = "\n".join("    " + line for part in body for line in part.splitlines())

@@ -96,7 +96,7 @@ def roles(pb: PlaybookFile, view: IncidentView, deputies: dict[str, list[str]], 
 def checklist(view: IncidentView, tasks: list[TaskView], phase: str = "declared") -> Notice:
     todo = [t for t in tasks if t.phase == phase]
     lines = tuple(f"{'[x]' if t.done else '[ ]'} {t.title} ({(t.owner_role or 'anyone').replace('_', ' ')})" for t in todo)
-    buttons = tuple(Button("task.complete", f"Done: {t.title[:60]}", f"task:{t.id}") for t in todo if not t.done)[:20]
+    buttons = tuple(Button("task.complete", f"Done: {t.title}", f"task:{t.id}") for t in todo if not t.done)[:20]
     return Notice(kind="checklist", title=f"Checklist ({phase})", lines=lines, buttons=buttons, metadata=_meta(view))
 
 

@@ -74,6 +74,19 @@ def test_the_first_page_goes_out_under_the_named_exception_and_the_deputy_after_
     assert deputy_page.group(3) != "anna"
 
 
+def test_checklist_buttons_show_as_much_of_the_task_as_slack_allows_and_mark_the_cut(drill):
+    """Slack refuses a button text over 75 characters; the label used to be the title cut at 60 with no mark
+    ("... /incident]"), now the renderer cuts it at 75 with an ellipsis."""
+    _, text = drill
+    labels = [label for line in text.splitlines() if line.strip().startswith("[Done: ")
+              for label in re.findall(r"\[(Done: [^\]]*)\]", line)]
+    assert labels and all(len(label) <= 75 for label in labels)
+    # "Done: " + the task's 81-character title is over 75: cut, and the cut is marked
+    aware = next(label for label in labels if label.startswith("Done: Record when we became aware"))
+    assert aware.startswith("Done: Record when we became aware (starts legal clocks): /incident trigger")
+    assert aware.endswith("…")
+
+
 def test_the_gdpr_obligation_is_due_72_hours_after_awareness(drill):
     _, text = drill
     # aware Fri 25 Dec 02:00 CET (01:00 UTC) + 72 h = Mon 28 Dec 02:00 CET, shown with its UTC instant
