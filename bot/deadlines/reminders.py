@@ -122,8 +122,8 @@ def notice_for(obligation_row, reader_zone: str, now: datetime, first: tuple = (
         title = f"Legal deadline {state}: {row.title or row.obligation_id}"
         local = due.astimezone(zone)
         lines.append(f"Due {local:%a %Y-%m-%d %H:%M} {local.tzname()} ({reader_zone}) = {due:%Y-%m-%d %H:%M} UTC")
-        if row.due_zone not in (reader_zone, "UTC"):
-            rule_local = due.astimezone(ZoneInfo(row.due_zone))
+        rule_local = due.astimezone(ZoneInfo(row.due_zone)) if row.due_zone not in (reader_zone, "UTC") else local
+        if rule_local.utcoffset() != local.utcoffset():  # another wall-clock time (Paris and Berlin show the same)
             lines.append(f"The rule is computed in {row.due_zone}: {rule_local:%a %Y-%m-%d %H:%M %Z}")
         if row.estimated:
             lines.append("Estimated: the previous stage is not marked submitted yet; the time moves when it is.")

@@ -107,6 +107,22 @@ def test_notice_shows_reader_zone_utc_time_left_contents_and_buttons(store, ship
         assert "OVERDUE by 2 h" in late.title
 
 
+def test_the_rules_own_zone_is_named_only_when_its_clock_shows_another_time(store, shipped_config):
+    """Here the GDPR rule is computed in Europe/Brussels (config/regulations/gdpr.yaml `zone`; no entity zone recorded). A reader in Paris sees the same
+    wall-clock time (both CET in March before the 29th), so a second line would only repeat it; a reader in New
+    York sees 05:00 EST while the rule's clock says 11:00 CET, which the line must say."""
+    with store.session() as s:
+        inc = _incident(s, {"gdpr_in_scope": True, "personal_data_breach": True, "gdpr_role": "controller",
+                            "risk_level": "high"}, {"aware": "2026-03-02T10:00:00Z"})
+        recompute(s, shipped_config, inc, regimes=["gdpr"], actor="system", why="declared", at=utc(2026, 3, 2, 10))
+        row = s.exec(select(Obligation).where(Obligation.obligation_id == "gdpr.authority")).one()
+        assert row.due_zone == "Europe/Brussels"
+        assert "rule is computed in" not in notice_for(row, "Europe/Paris", utc(2026, 3, 4)).as_text()
+        # due 2026-03-05 10:00 UTC = 11:00 CET (UTC+1)
+        assert ("The rule is computed in Europe/Brussels: Thu 2026-03-05 11:00 CET"
+                in notice_for(row, "America/New_York", utc(2026, 3, 4)).as_text())
+
+
 def test_notice_names_the_facts_still_assumed(store, shipped_config):
     with store.session() as s:
         inc = _incident(s, {"personal_information_breach": True}, {"discovered": "2026-03-02T10:00:00Z"})
