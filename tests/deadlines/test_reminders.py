@@ -108,9 +108,10 @@ def test_notice_shows_reader_zone_utc_time_left_contents_and_buttons(store, ship
 
 
 def test_the_rules_own_zone_is_named_only_when_its_clock_shows_another_time(store, shipped_config):
-    """Here the GDPR rule is computed in Europe/Brussels (config/regulations/gdpr.yaml `zone`; no entity zone recorded). A reader in Paris sees the same
-    wall-clock time (both CET in March before the 29th), so a second line would only repeat it; a reader in New
-    York sees 05:00 EST while the rule's clock says 11:00 CET, which the line must say."""
+    """Here the GDPR rule is computed in Europe/Brussels (config/regulations/gdpr.yaml `zone`; no entity zone
+    recorded). A reader in Paris sees the same wall-clock time (both CET in March before the 29th), so a second
+    line would only repeat it; a reader in New York sees 05:00 EST while the rule's clock says 11:00 CET, which
+    the line must say."""
     with store.session() as s:
         inc = _incident(s, {"gdpr_in_scope": True, "personal_data_breach": True, "gdpr_role": "controller",
                             "risk_level": "high"}, {"aware": "2026-03-02T10:00:00Z"})
