@@ -58,9 +58,20 @@ def _install(wanted: str) -> None:
         print("creating .venv ...", flush=True)
         venv.EnvBuilder(with_pip=True).create(VENV)
     print("installing dependencies into .venv ...", flush=True)
-    subprocess.run([str(PYTHON), "-m", "pip", "install", "--quiet", "--upgrade", "pip"], check=True)
-    subprocess.run([str(PYTHON), "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[test]"], check=True)
+    _pip("install", "--quiet", "--upgrade", "pip")
+    _pip("install", "--quiet", "-e", f"{ROOT}[test]")
     STAMP.write_text(wanted)
+
+
+def _pip(*args: str) -> None:
+    """Run pip quietly: its warnings (an index location, an editable build) are shown only if it fails, and
+    then with what to do instead of a traceback."""
+    done = subprocess.run([str(PYTHON), "-m", "pip", *args], capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.stderr.write(done.stdout + done.stderr)
+        sys.exit(f"\ncould not install the dependencies into .venv (`pip {' '.join(args)}` failed, its output is "
+                 "above): check the network or the package index pip uses (PIP_INDEX_URL, pip.conf), then run "
+                 "the same command again")
 
 
 def main(argv: list[str]) -> int:
