@@ -16,7 +16,9 @@ Later, the provider may report that a sent SMS was not delivered after all (Twil
 A crash between 1 and 3 leaves the row in ``sending``: :meth:`NotificationDispatcher.recover` asks the
 provider for a message with the step's reference sent since the claim (found: recorded, not sent
 again; not found: sent now).  A failure between them that the process survives (the database refusing
-the record of a sent SMS) is resolved the same way by the next sweep.  A provider failure is retried a little (a page is urgent: seconds, not
+the record of a sent SMS) is resolved the same way by the next sweep.  A step whose fate cannot be found
+out (the provider's lookup fails, the method is no longer configured) holds up no other step: it stays in
+``sending``, is asked about again at every sweep, and the operations channel is told once.  A provider failure is retried a little (a page is urgent: seconds, not
 minutes), then the step is ``failed``, recorded on the timeline, told in the incident channel (the
 ``page_method`` reminder kind), and the page's next step is due at once.
 """
@@ -73,8 +75,12 @@ class NotificationDispatcher:
         """Send every step due now. A step that failed half-way in an earlier sweep (e.g. sent, but the database
         refused its record) is resolved first, as after a crash: the process goes on, so no restart would."""
         if self._left_sending:
-            self.recover()
             self._left_sending = False
+            try:
+                self.recover()  # sets it again for a step whose fate it could not find out
+            except Exception:
+                self._left_sending = True
+                raise
         counts: dict[str, int] = {}
         seen: set[int] = set()
         while True:
@@ -236,33 +242,92 @@ class NotificationDispatcher:
     # --- after a crash ---------------------------------------------------------------
 
     def recover(self) -> dict[str, int]:
-        """Resolve steps left in ``sending`` by a crashed process: ask the provider, then record or send."""
+        """Resolve steps left in ``sending`` by a crashed process: ask the provider, then record or send.
+
+        A step whose fate cannot be found out now (the provider's lookup fails, its page cannot be read) holds
+        up no other step, nor the sweep's new pages: it stays in ``sending``, is asked about again at the next
+        sweep, and the operations channel is told once (:meth:`_unresolved`)."""
+        from bot.alerts.set_aside import about_the_database
         from bot.incidents.tables import Incident
         from bot.oncall.tables import Page
 
-        counts = {"found": 0, "resent": 0}
+        counts = {"found": 0, "resent": 0}  # and "unresolved" when a step's fate is still unknown
         with self.store.session() as s:
             stuck = list(s.exec(select(Notification).where(Notification.state == "sending")
                                 .order_by(Notification.id)).all())
             work = []
             for row in stuck:
-                page = s.get(Page, row.page_id)
-                incident = s.get(Incident, row.incident_id) if row.incident_id is not None else None
-                contact, _ = plan.person_contact(self.config(), row.person_id)
-                address = contact.address(row.method) or ""
-                work.append((row, self._message(s, row, page, incident, address)))
                 s.expunge(row)
+                try:
+                    page = s.get(Page, row.page_id)
+                    incident = s.get(Incident, row.incident_id) if row.incident_id is not None else None
+                    contact, _ = plan.person_contact(self.config(), row.person_id)
+                    address = contact.address(row.method) or ""
+                    work.append((row, self._message(s, row, page, incident, address)))
+                except Exception as exc:  # noqa: BLE001 - this step alone: asked about again, told once
+                    if about_the_database(exc):
+                        raise
+                    work.append((row, exc))
         for row, message in work:
-            notifier = self.notifiers.get(row.method)
-            since = ensure_utc(row.claimed_at or row.updated_at) - RECOVERY_MARGIN
-            found = notifier.find_sent(message, since) if notifier is not None else None
-            if found:
-                self._record_sent(row, message, found, ensure_utc(row.claimed_at or row.updated_at))
-                counts["found"] += 1
-                log.info("page %s: %s was sent before a crash (%s); recorded it", row.page_id, row.method, found)
-            elif notifier is not None:
-                counts["resent"] += self._send_and_record(row, message) == "sent"
+            try:
+                if isinstance(message, Exception):
+                    raise message
+                outcome = self._recover_one(row, message)
+                if outcome is not None:
+                    counts[outcome] += 1
+            except Exception as exc:  # noqa: BLE001 - this step alone: asked about again, told once
+                if about_the_database(exc):
+                    raise
+                counts["unresolved"] = counts.get("unresolved", 0) + 1
+                self._unresolved(row, exc, message.to if isinstance(message, Outgoing) else "")
         return counts
+
+    def _recover_one(self, row: Notification, message: Outgoing) -> str | None:
+        """"found" (recorded), "resent", or None: sending it again failed and was recorded like any attempt."""
+        notifier = self.notifiers.get(row.method)
+        if notifier is None:
+            raise NotifyError(f"{METHOD_NAMES.get(row.method, row.method)} is not configured any more "
+                              "(docs/paging.md)", transient=True)
+        since = ensure_utc(row.claimed_at or row.updated_at) - RECOVERY_MARGIN
+        found = notifier.find_sent(message, since)
+        if found:
+            self._record_sent(row, message, found, ensure_utc(row.claimed_at or row.updated_at))
+            log.info("page %s: %s was sent before a crash (%s); recorded it", row.page_id, row.method, found)
+            return "found"
+        return "resent" if self._send_and_record(row, message) == "sent" else None
+
+    def _unresolved(self, row: Notification, exc: Exception, address: str) -> None:
+        """A step left in ``sending`` whose fate could not be found out: asked about again at the next sweep;
+        the operations channel is told once per step (it may not have reached the person), never the address."""
+        from bot.outbox.operator_notices import tell_operators
+        from bot.ports import Notice
+
+        self._left_sending = True
+        error = f"{type(exc).__name__}: {exc}"
+        error = (error.replace(address, mask(address)) if address else error)[:300]
+        method = METHOD_NAMES.get(row.method, row.method)
+        page = f"page {row.page_id}" if row.page_id is not None else "a test page"
+        notice = Notice(
+            kind="page_step_unknown", title=f"A page step may not have reached {row.person_id}: {method} of {page}",
+            lines=(f"The {method} was being sent when the bot lost track of it, and finding out whether it went out "
+                   f"failed ({type(exc).__name__}). The bot tries again at every sweep, then records it or sends it; "
+                   "the page escalates on its ack timeout meanwhile.",
+                   f"If the page is urgent, reach {row.person_id} another way now."),
+            fields=(("Page", f"#{row.page_id}"), ("Step", str(row.step))),
+            metadata={"notification": str(row.id)})
+        try:
+            with self.store.session() as s:
+                told = tell_operators(s, self.config(), cause=f"page-step-unknown:{row.id}", notice=notice,
+                                      at=self.clock.now())
+        except Exception:  # noqa: BLE001 - the database too: told at a later sweep
+            log.exception("page %s: telling the operators about its %s step failed", row.page_id, row.method)
+            told = False
+        if told:
+            log.error("page %s: whether its %s step %s was sent is unknown (%s); asked again at every sweep",
+                      row.page_id, row.method, row.step, error, exc_info=not isinstance(exc, NotifyError))
+        else:
+            log.warning("page %s: whether its %s step %s was sent is still unknown (%s)", row.page_id, row.method,
+                        row.step, error)
 
 
 def fail_step(s: Session, config: Any, row: Notification, now: datetime, error: str) -> None:
