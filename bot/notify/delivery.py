@@ -18,9 +18,10 @@ provider for a message with the step's reference sent since the claim (found: re
 again; not found: sent now).  A failure between them that the process survives (the database refusing
 the record of a sent SMS) is resolved the same way by the next sweep.  A step whose fate cannot be found
 out (the provider's lookup fails, the method is no longer configured) holds up no other step: it stays in
-``sending``, is asked about again at every sweep, and the operations channel is told once.  A provider failure is retried a little (a page is urgent: seconds, not
-minutes), then the step is ``failed``, recorded on the timeline, told in the incident channel (the
-``page_method`` reminder kind), and the page's next step is due at once.
+``sending``, is asked about again at every sweep, and the operations channel is told once.  A provider failure
+is retried a little (a page is urgent: seconds, not minutes), then the step is ``failed``, recorded on the
+timeline, told in the incident channel (the ``page_method`` reminder kind), and the page's next step is due
+at once.
 """
 
 from __future__ import annotations

@@ -141,7 +141,7 @@ def test_a_mistyped_phone_or_email_is_not_repeated_whole_in_the_error(tmp_path):
     text = "\n".join(str(i) for i in issues)
     assert "E.164" in text and "email address" in text
     assert "7654321" not in text and "anna.berg" not in text
-    assert '"0151 7****321"' in text and '"anna.b****org"' in text  # masked as in the log
+    assert text.count("not repeated here: it is personal data") == 2
 
 
 def test_an_unquoted_phone_number_is_not_repeated_whole_in_the_error(tmp_path):
