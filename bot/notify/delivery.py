@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 
 RETRY_BACKOFF = (timedelta(seconds=10), timedelta(seconds=20))
 MAX_ATTEMPTS = 3  # then the step fails and the next method is tried at once
+PREPARE_ATTEMPTS = 3  # sweeps that could not prepare a step (a bug, a row it cannot read) before it fails
 RECOVERY_MARGIN = timedelta(minutes=1)  # clock difference with the provider when looking a message up
 METHOD_NAMES = {"sms": "SMS", "voice": "a call", "email": "email"}
 
@@ -63,6 +64,7 @@ class NotificationDispatcher:
         self.links = links
         self.public_url = public_url.rstrip("/")
         self._left_sending = False  # a step failed half-way in this process: it may be in 'sending'
+        self._broken: dict[int, int] = {}  # step id -> sweeps in a row that could not prepare it
 
     # --- finding work --------------------------------------------------------------
 
@@ -92,11 +94,36 @@ class NotificationDispatcher:
                 seen.add(row_id)
                 try:
                     outcome = self.fire(row_id)
-                except Exception:  # noqa: BLE001 - one broken row must not hold up the other pages
+                    self._broken.pop(row_id, None)
+                except Exception as exc:  # noqa: BLE001 - one broken row must not hold up the other pages
                     log.exception("notification %s could not be processed; the others go on", row_id)
                     self._left_sending = True  # the next sweep resolves it
-                    outcome = "error"
+                    outcome = self._broken_step(row_id, exc)
                 counts[outcome] = counts.get(outcome, 0) + 1
+
+    def _broken_step(self, row_id: int, exc: Exception) -> str:
+        """A step that could not be prepared (e.g. its message cannot be made) stayed ``pending``: tried at the
+        next sweeps, then failed for good like a step the provider refused (:func:`fail_step`: recorded, told,
+        the next method at once), rather than tried and logged at every sweep while nobody is reached."""
+        from bot.alerts.set_aside import about_the_database
+
+        if about_the_database(exc):
+            return "error"
+        count = self._broken[row_id] = self._broken.get(row_id, 0) + 1
+        if count < PREPARE_ATTEMPTS:
+            return "error"
+        try:
+            with self.store.session() as s:
+                row = s.exec(select(Notification).where(Notification.id == row_id).with_for_update()).first()
+                if row is None or row.state != "pending":
+                    return "error"
+                why = f"the bot could not prepare it ({type(exc).__name__}, {count} sweeps; see its log)"
+                fail_step(s, self.config(), row, self.clock.now(), why)
+        except Exception:  # noqa: BLE001 - failing it failed too: tried again at the next sweep
+            log.exception("notification %s: failing it for good failed", row_id)
+            return "error"
+        self._broken.pop(row_id, None)
+        return "failed"
 
     # --- one step ------------------------------------------------------------------
 
@@ -300,22 +327,13 @@ class NotificationDispatcher:
     def _unresolved(self, row: Notification, exc: Exception, address: str) -> None:
         """A step left in ``sending`` whose fate could not be found out: asked about again at the next sweep;
         the operations channel is told once per step (it may not have reached the person), never the address."""
+        from bot.notify.step_notices import fate_unknown
         from bot.outbox.operator_notices import tell_operators
-        from bot.ports import Notice
 
         self._left_sending = True
         error = f"{type(exc).__name__}: {exc}"
         error = (error.replace(address, mask(address)) if address else error)[:300]
-        method = METHOD_NAMES.get(row.method, row.method)
-        page = f"page {row.page_id}" if row.page_id is not None else "a test page"
-        notice = Notice(
-            kind="page_step_unknown", title=f"A page step may not have reached {row.person_id}: {method} of {page}",
-            lines=(f"The {method} was being sent when the bot lost track of it, and finding out whether it went out "
-                   f"failed ({type(exc).__name__}). The bot tries again at every sweep, then records it or sends it; "
-                   "the page escalates on its ack timeout meanwhile.",
-                   f"If the page is urgent, reach {row.person_id} another way now."),
-            fields=(("Page", f"#{row.page_id}"), ("Step", str(row.step))),
-            metadata={"notification": str(row.id)})
+        notice = fate_unknown(row, METHOD_NAMES.get(row.method, row.method), exc)
         try:
             with self.store.session() as s:
                 told = tell_operators(s, self.config(), cause=f"page-step-unknown:{row.id}", notice=notice,

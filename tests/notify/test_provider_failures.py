@@ -232,3 +232,33 @@ def test_a_step_whose_fate_cannot_be_found_out_holds_up_no_other_page_and_is_tol
     assert len(sms) == 1  # as seen by the recipient: once
     row = {r.method: r for r in world.rows(page_id)}["sms"]
     assert row.state == "sent" and row.provider_ref == sms[0].sid
+
+
+def test_a_step_that_cannot_be_prepared_fails_over_after_a_few_sweeps_and_is_told(world, monkeypatch):
+    """Its message cannot be made (here a bug in the SMS text): the step used to stay 'pending', tried and
+    logged at every sweep while nobody was reached. After a few sweeps it fails like a refused SMS: recorded,
+    told in the incident channel, and the call goes at once."""
+    import bot.notify.delivery as delivery
+
+    page_id = world.declare().pages[0].id
+    world.run()
+    real = delivery.page_message
+
+    def broken(**kwargs):
+        if kwargs["method"] == "sms":
+            raise KeyError("a bug in the SMS text")
+        return real(**kwargs)
+
+    monkeypatch.setattr(delivery, "page_message", broken)
+    world.advance(minutes=2)
+    world.advance(seconds=5)
+    assert {r.method: r.state for r in world.rows(page_id)}["sms"] == "pending"
+    world.advance(seconds=5)  # the third sweep that cannot prepare it
+    rows = {r.method: r for r in world.rows(page_id)}
+    assert rows["sms"].state == "failed" and "could not prepare it (KeyError" in rows["sms"].outcome
+    assert rows["voice"].state == "sent" and len(world.calls_to(PHONES["anna"])) == 1
+    assert world.sms_to(PHONES["anna"]) == []
+    told = [m for m in world.chat.sent if m.to == "CINC0001" and m.notice.kind == "page_method_failed"]
+    assert len(told) == 1 and "could not reach anna by SMS" in told[0].notice.title
+    world.advance(seconds=30)
+    assert len([m for m in world.chat.sent if m.notice.kind == "page_method_failed"]) == 1  # told once
