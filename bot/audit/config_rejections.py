@@ -71,7 +71,7 @@ def record_rejection(store: Any, running: Any, rejection: Any, at: datetime) -> 
             errors = list(rejection.errors)
             append_event(session, incident_id=None, actor="system", kind=KIND, at=at,
                          summary=f"configuration edit rejected ({len(errors)} error(s) in "
-                                 f"{', '.join(label for label, _ in rejection.files)}); "
+                                 f"{', '.join(label for label, _ in rejection.files) or 'the configuration'}); "
                                  f"{config_version(running).describe()} stays in force"[:4000],
                          data={"hash": rejection.digest, "files": dict(rejection.files), "errors": len(errors),
                                "error": errors[0][:1000] if errors else "", "in_force": in_force})

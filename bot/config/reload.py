@@ -12,7 +12,11 @@ content (``serve`` and the ``scheduler`` record it through
 Reloads are triggered by SIGHUP (``install_sighup``) and by a watcher thread
 that polls file modification times (``start_watching``).  A reload never
 stops the process: any failure, even an unexpected one, is logged and the
-previous configuration stays in force.  A ``guard`` can refuse a valid
+previous configuration stays in force.  A reload that failed (e.g. the guard
+could not read the database) is told to the ``on_rejected`` listeners like a
+rejected edit, by the name of what was raised, and tried again at the next
+poll; so is a rejection whose telling failed: an edit is never left
+unapplied without a person being told.  A ``guard`` can refuse a valid
 configuration that the running bot cannot switch to (a playbook that open
 incidents still use).
 """
@@ -37,6 +41,9 @@ log = logging.getLogger(__name__)
 
 # A check of a new configuration against what is running (e.g. open incidents still using a playbook).
 Guard = Callable[[Config], list[ConfigIssue]]
+
+# A fingerprint no folder has: the next poll reloads (a failed reload, or a rejection not told yet).
+_TRY_AGAIN: tuple[tuple[str, int, int], ...] = (("", -1, -1),)
 
 
 @dataclass(frozen=True)
@@ -126,8 +133,11 @@ class ConfigHolder:
                 else:
                     self._config = config
                     refused = None
-        except Exception:
-            log.exception("configuration reload failed; the previous configuration stays in force")
+        except Exception as exc:
+            log.exception("configuration reload failed; the previous configuration stays in force, the reload "
+                          "is tried again at the next poll")
+            self._fingerprint = _TRY_AGAIN
+            self._tell_rejected(self._failure(exc))
             return False
         if refused is not None:
             self._tell_rejected(refused)
@@ -140,12 +150,24 @@ class ConfigHolder:
                 log.exception("configuration listener failed")
         return True
 
-    def _tell_rejected(self, refused: Rejection) -> None:
-        for listener in list(self._rejected_listeners):
+    def _failure(self, exc: Exception) -> Rejection | None:
+        """A reload that raised, as a rejection of the files on disk: the name of what was raised, never its
+        text (it may quote a file's content, e.g. a phone number)."""
+        try:
+            on_disk = rejection(self.paths, [])
+        except Exception:  # noqa: BLE001 - the folder cannot be read: the next poll tries again
+            log.exception("the failed configuration reload cannot be described")
+            return None
+        return Rejection(digest=on_disk.digest, files=(), errors=(
+            f"the reload failed ({type(exc).__name__}, see the bot's log); it is tried again at each poll",))
+
+    def _tell_rejected(self, refused: Rejection | None) -> None:
+        for listener in list(self._rejected_listeners) if refused is not None else ():
             try:
                 listener(refused, self._config)
-            except Exception:  # e.g. the database is down: the rejection stays logged, the process goes on
-                log.exception("telling about the rejected configuration edit failed")
+            except Exception:  # e.g. the database is down: told at the next poll (once, the listener decides)
+                log.exception("telling about the rejected configuration edit failed; tried again at the next poll")
+                self._fingerprint = _TRY_AGAIN
 
     # --- triggers ---------------------------------------------------------
 

@@ -16,9 +16,12 @@ Later, the provider may report that a sent SMS was not delivered after all (Twil
 A crash between 1 and 3 leaves the row in ``sending``: :meth:`NotificationDispatcher.recover` asks the
 provider for a message with the step's reference sent since the claim (found: recorded, not sent
 again; not found: sent now).  A failure between them that the process survives (the database refusing
-the record of a sent SMS) is resolved the same way by the next sweep.  A provider failure is retried a little (a page is urgent: seconds, not
-minutes), then the step is ``failed``, recorded on the timeline, told in the incident channel (the
-``page_method`` reminder kind), and the page's next step is due at once.
+the record of a sent SMS) is resolved the same way by the next sweep.  A step whose fate cannot be found
+out (the provider's lookup fails, the method is no longer configured) holds up no other step: it stays in
+``sending``, is asked about again at every sweep, and the operations channel is told once.  A provider failure
+is retried a little (a page is urgent: seconds, not minutes), then the step is ``failed``, recorded on the
+timeline, told in the incident channel (the ``page_method`` reminder kind), and the page's next step is due
+at once.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ log = logging.getLogger(__name__)
 
 RETRY_BACKOFF = (timedelta(seconds=10), timedelta(seconds=20))
 MAX_ATTEMPTS = 3  # then the step fails and the next method is tried at once
+PREPARE_ATTEMPTS = 3  # sweeps that could not prepare a step (a bug, a row it cannot read) before it fails
 RECOVERY_MARGIN = timedelta(minutes=1)  # clock difference with the provider when looking a message up
 METHOD_NAMES = {"sms": "SMS", "voice": "a call", "email": "email"}
 
@@ -60,6 +64,7 @@ class NotificationDispatcher:
         self.links = links
         self.public_url = public_url.rstrip("/")
         self._left_sending = False  # a step failed half-way in this process: it may be in 'sending'
+        self._broken: dict[int, int] = {}  # step id -> sweeps in a row that could not prepare it
 
     # --- finding work --------------------------------------------------------------
 
@@ -73,8 +78,12 @@ class NotificationDispatcher:
         """Send every step due now. A step that failed half-way in an earlier sweep (e.g. sent, but the database
         refused its record) is resolved first, as after a crash: the process goes on, so no restart would."""
         if self._left_sending:
-            self.recover()
             self._left_sending = False
+            try:
+                self.recover()  # sets it again for a step whose fate it could not find out
+            except Exception:
+                self._left_sending = True
+                raise
         counts: dict[str, int] = {}
         seen: set[int] = set()
         while True:
@@ -85,11 +94,36 @@ class NotificationDispatcher:
                 seen.add(row_id)
                 try:
                     outcome = self.fire(row_id)
-                except Exception:  # noqa: BLE001 - one broken row must not hold up the other pages
+                    self._broken.pop(row_id, None)
+                except Exception as exc:  # noqa: BLE001 - one broken row must not hold up the other pages
                     log.exception("notification %s could not be processed; the others go on", row_id)
                     self._left_sending = True  # the next sweep resolves it
-                    outcome = "error"
+                    outcome = self._broken_step(row_id, exc)
                 counts[outcome] = counts.get(outcome, 0) + 1
+
+    def _broken_step(self, row_id: int, exc: Exception) -> str:
+        """A step that could not be prepared (e.g. its message cannot be made) stayed ``pending``: tried at the
+        next sweeps, then failed for good like a step the provider refused (:func:`fail_step`: recorded, told,
+        the next method at once), rather than tried and logged at every sweep while nobody is reached."""
+        from bot.alerts.set_aside import about_the_database
+
+        if about_the_database(exc):
+            return "error"
+        count = self._broken[row_id] = self._broken.get(row_id, 0) + 1
+        if count < PREPARE_ATTEMPTS:
+            return "error"
+        try:
+            with self.store.session() as s:
+                row = s.exec(select(Notification).where(Notification.id == row_id).with_for_update()).first()
+                if row is None or row.state != "pending":
+                    return "error"
+                why = f"the bot could not prepare it ({type(exc).__name__}, {count} sweeps; see its log)"
+                fail_step(s, self.config(), row, self.clock.now(), why)
+        except Exception:  # noqa: BLE001 - failing it failed too: tried again at the next sweep
+            log.exception("notification %s: failing it for good failed", row_id)
+            return "error"
+        self._broken.pop(row_id, None)
+        return "failed"
 
     # --- one step ------------------------------------------------------------------
 
@@ -236,33 +270,83 @@ class NotificationDispatcher:
     # --- after a crash ---------------------------------------------------------------
 
     def recover(self) -> dict[str, int]:
-        """Resolve steps left in ``sending`` by a crashed process: ask the provider, then record or send."""
+        """Resolve steps left in ``sending`` by a crashed process: ask the provider, then record or send.
+
+        A step whose fate cannot be found out now (the provider's lookup fails, its page cannot be read) holds
+        up no other step, nor the sweep's new pages: it stays in ``sending``, is asked about again at the next
+        sweep, and the operations channel is told once (:meth:`_unresolved`)."""
+        from bot.alerts.set_aside import about_the_database
         from bot.incidents.tables import Incident
         from bot.oncall.tables import Page
 
-        counts = {"found": 0, "resent": 0}
+        counts = {"found": 0, "resent": 0}  # and "unresolved" when a step's fate is still unknown
         with self.store.session() as s:
             stuck = list(s.exec(select(Notification).where(Notification.state == "sending")
                                 .order_by(Notification.id)).all())
             work = []
             for row in stuck:
-                page = s.get(Page, row.page_id)
-                incident = s.get(Incident, row.incident_id) if row.incident_id is not None else None
-                contact, _ = plan.person_contact(self.config(), row.person_id)
-                address = contact.address(row.method) or ""
-                work.append((row, self._message(s, row, page, incident, address)))
                 s.expunge(row)
+                try:
+                    page = s.get(Page, row.page_id)
+                    incident = s.get(Incident, row.incident_id) if row.incident_id is not None else None
+                    contact, _ = plan.person_contact(self.config(), row.person_id)
+                    address = contact.address(row.method) or ""
+                    work.append((row, self._message(s, row, page, incident, address)))
+                except Exception as exc:  # noqa: BLE001 - this step alone: asked about again, told once
+                    if about_the_database(exc):
+                        raise
+                    work.append((row, exc))
         for row, message in work:
-            notifier = self.notifiers.get(row.method)
-            since = ensure_utc(row.claimed_at or row.updated_at) - RECOVERY_MARGIN
-            found = notifier.find_sent(message, since) if notifier is not None else None
-            if found:
-                self._record_sent(row, message, found, ensure_utc(row.claimed_at or row.updated_at))
-                counts["found"] += 1
-                log.info("page %s: %s was sent before a crash (%s); recorded it", row.page_id, row.method, found)
-            elif notifier is not None:
-                counts["resent"] += self._send_and_record(row, message) == "sent"
+            try:
+                if isinstance(message, Exception):
+                    raise message
+                outcome = self._recover_one(row, message)
+                if outcome is not None:
+                    counts[outcome] += 1
+            except Exception as exc:  # noqa: BLE001 - this step alone: asked about again, told once
+                if about_the_database(exc):
+                    raise
+                counts["unresolved"] = counts.get("unresolved", 0) + 1
+                self._unresolved(row, exc, message.to if isinstance(message, Outgoing) else "")
         return counts
+
+    def _recover_one(self, row: Notification, message: Outgoing) -> str | None:
+        """"found" (recorded), "resent", or None: sending it again failed and was recorded like any attempt."""
+        notifier = self.notifiers.get(row.method)
+        if notifier is None:
+            raise NotifyError(f"{METHOD_NAMES.get(row.method, row.method)} is not configured any more "
+                              "(docs/paging.md)", transient=True)
+        since = ensure_utc(row.claimed_at or row.updated_at) - RECOVERY_MARGIN
+        found = notifier.find_sent(message, since)
+        if found:
+            self._record_sent(row, message, found, ensure_utc(row.claimed_at or row.updated_at))
+            log.info("page %s: %s was sent before a crash (%s); recorded it", row.page_id, row.method, found)
+            return "found"
+        return "resent" if self._send_and_record(row, message) == "sent" else None
+
+    def _unresolved(self, row: Notification, exc: Exception, address: str) -> None:
+        """A step left in ``sending`` whose fate could not be found out: asked about again at the next sweep;
+        the operations channel is told once per step (it may not have reached the person), never the address."""
+        from bot.notify.step_notices import fate_unknown
+        from bot.outbox.operator_notices import tell_operators
+
+        self._left_sending = True
+        error = f"{type(exc).__name__}: {exc}"
+        error = (error.replace(address, mask(address)) if address else error)[:300]
+        notice = fate_unknown(row, METHOD_NAMES.get(row.method, row.method), exc)
+        try:
+            with self.store.session() as s:
+                told = tell_operators(s, self.config(), cause=f"page-step-unknown:{row.id}", notice=notice,
+                                      at=self.clock.now())
+        except Exception:  # noqa: BLE001 - the database too: told at a later sweep
+            log.exception("page %s: telling the operators about its %s step failed", row.page_id, row.method)
+            told = False
+        if told:
+            log.error("page %s: whether its %s step %s was sent is unknown (%s); asked again at every sweep",
+                      row.page_id, row.method, row.step, error, exc_info=not isinstance(exc, NotifyError))
+        else:
+            log.warning("page %s: whether its %s step %s was sent is still unknown (%s)", row.page_id, row.method,
+                        row.step, error)
 
 
 def fail_step(s: Session, config: Any, row: Notification, now: datetime, error: str) -> None:

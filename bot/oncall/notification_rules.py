@@ -98,6 +98,11 @@ class OrganisationRules(ConfigModel):
 DEFAULT_RULES = OrganisationRules()
 
 
+# A contact's error never repeats the value: it goes to the log, to the operations channel and, as a rejected
+# edit, onto the global chain (bot/audit/config_rejections.py); the file, line and column say where it is.
+NOT_REPEATED = "(not repeated here: it is personal data)"
+
+
 class Contact(ConfigModel):
     """How to reach a person outside Slack. Personal data: masked in logs, removed by purge."""
 
@@ -106,6 +111,14 @@ class Contact(ConfigModel):
     email: str | None = None
     email_verified: bool = False
 
+    @field_validator("phone", "email", mode="before")
+    @classmethod
+    def _text(cls, value: Any) -> Any:
+        """An unquoted number is refused here: the generic message would quote it."""
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            raise ValueError(f"expected text (quote it if it looks like a number), got a number {NOT_REPEATED}")
+        return value
+
     @field_validator("phone")
     @classmethod
     def _e164(cls, value: str | None) -> str | None:
@@ -113,7 +126,8 @@ class Contact(ConfigModel):
             return None
         compact = value.replace(" ", "").replace("-", "")
         if not (compact.startswith("+") and compact[1:].isdigit() and 8 <= len(compact) <= 16):
-            raise ValueError(f'expected a phone number in E.164 form like "+4915112345678", got "{value}"')
+            raise ValueError(f'expected a phone number in E.164 form like "+4915112345678", got other text '
+                             f"{NOT_REPEATED}")
         return compact
 
     @field_validator("email")
@@ -123,7 +137,7 @@ class Contact(ConfigModel):
             return None
         local, _, domain = value.partition("@")
         if not local or "." not in domain or any(c.isspace() for c in value):
-            raise ValueError(f'expected an email address like "anna@example.org", got "{value}"')
+            raise ValueError(f'expected an email address like "anna@example.org", got other text {NOT_REPEATED}')
         return value
 
     def address(self, method: str) -> str | None:

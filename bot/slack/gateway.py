@@ -108,7 +108,10 @@ class SlackGateway(SlackChannels):
 
     def group_ids(self) -> dict[str, str]:
         """User-group handle -> id (``usergroups.list``, cached), so playbook groups are really notified.
-        Without the ``usergroups:read`` scope groups are named as text and the reason is logged."""
+        Without the ``usergroups:read`` scope groups are named as text and the reason is logged.  When Slack
+        cannot be asked now (5xx, 429, the network), the outbox worker raises: its row tries again later, the
+        mention with it, and records each failure; elsewhere this one message names them as text.  Either
+        way the failure is not remembered (the next message asks again)."""
         with self._lock:
             if self._groups is not None and time.monotonic() - self._groups_listed_at < GROUPS_TTL_SECONDS:
                 return self._groups
@@ -117,6 +120,11 @@ class SlackGateway(SlackChannels):
             groups = {str(g["handle"]): str(g["id"]) for g in listed.get("usergroups") or []
                       if g.get("handle") and g.get("id")}
         except (SlackApiError, SlackClientError, OSError) as exc:
+            if transient(exc):
+                if self.send_attempts == 1:
+                    raise chat_error(exc, "listing the user groups to mention") from exc
+                log.warning("user groups could not be listed (%s); named in this message without a mention", exc)
+                return {}
             log.warning("user groups could not be listed (%s); they are named in messages without a mention", exc)
             groups = {}
         with self._lock:
@@ -282,10 +290,10 @@ class SlackGateway(SlackChannels):
         self._reclaim(key, ensure_utc(self.clock.now()) - STALE_CLAIM)
 
     def _send_once(self, target: str, channel: str, notice: Notice, key: str, *, record: bool = True) -> str:
+        rendered = self._render(notice)  # before the claim: it may raise (the user groups), leaving no claim behind
         existing = self._claim(key, target, channel) if record else None
         if existing:
             return existing
-        rendered = self._render(notice)
         metadata = {"event_type": METADATA_EVENT, "event_payload": {**notice.metadata, "key": key, "kind": notice.kind}}
         last: Exception | None = None
         for attempt in range(self.send_attempts):

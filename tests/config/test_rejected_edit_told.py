@@ -148,3 +148,54 @@ def test_the_same_bad_content_after_a_good_edit_is_a_new_rejection_told_once(wor
     monkeypatch.setenv("DATABASE_URL", database_url)
     assert main(["audit", "verify"]) == 0
     assert "global: ok" in capsys.readouterr().out
+
+
+def test_a_reload_that_fails_is_told_once_and_tried_again_until_it_loads(tmp_path, store):
+    # The guard reads the open incidents from the database; while it cannot, the edit is not applied. The
+    # operators are told (once), and the next polls try again by themselves: nobody has to touch the file.
+    cfg = tmp_path / "config"
+    cfg.mkdir()
+    path = cfg / "settings.yaml"
+    path.write_text(GOOD)
+    paths = ConfigPaths(cfg, tmp_path / "playbooks")
+    clock = ManualClock(datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc))
+    database = {"up": False}
+
+    def guard(_new):
+        if not database["up"]:
+            raise ConnectionError("the database server closed the connection")
+        return []
+
+    holder = ConfigHolder(paths, load_config(paths), guard=guard)
+    holder.on_rejected(config_rejections.recorder(store, clock))
+    path.write_text("organisation: After\noperations_channel: bot-ops\n")
+    assert holder.reload() is False and holder.current.settings.organisation == "Before"
+    assert holder.poll_once() is False, "tried again at the next poll"
+    notices, events = _notices(store), _rejections(store)
+    assert len(notices) == 1 and len(events) == 1
+    text = "\n".join(notices[0].payload["notice"]["lines"])
+    assert "the reload failed (ConnectionError" in text and "tried again" in text
+    assert "closed the connection" not in text, "what was raised is named, its text stays in the log"
+    assert "in the configuration)" in events[0].summary
+    database["up"] = True
+    assert holder.poll_once() is True and holder.current.settings.organisation == "After"
+    assert holder.poll_once() is None
+
+
+def test_a_rejection_whose_telling_failed_is_told_at_the_next_poll(world, store, monkeypatch):
+    (serve, _), path, _clock = world
+    record = config_rejections.record_rejection
+    down = {"now": True}
+
+    def flaky(*args):
+        if down["now"]:
+            raise OSError("db down")
+        return record(*args)
+
+    monkeypatch.setattr(config_rejections, "record_rejection", flaky)
+    path.write_text(GOOD + "retention_days: never\n")
+    assert serve.reload() is False and _notices(store) == []
+    down["now"] = False
+    assert serve.poll_once() is False, "the same edit is read again, to be told"
+    assert len(_notices(store)) == 1 and len(_rejections(store)) == 1
+    assert serve.poll_once() is None, "told: nothing more until the files change"

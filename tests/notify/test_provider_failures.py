@@ -177,3 +177,88 @@ def test_an_sms_sent_but_not_recorded_is_resolved_by_the_running_scheduler(world
     row = {r.method: r for r in world.rows(page_id)}["sms"]
     assert row.state == "sent" and row.provider_ref == sms[0].sid
     assert len([e for e in _events(world, "page.notified") if e.data["method"] == "sms"]) == 1
+
+
+class _LookupDown:
+    """The provider takes messages, but asking it what was sent fails (its lookup API is down)."""
+
+    def __init__(self, inner):
+        self.inner = inner
+
+    def send(self, message):
+        return self.inner.send(message)
+
+    def find_sent(self, message, since):
+        from bot.notify.ports import NotifyError
+
+        raise NotifyError(f"provider answered 503 (code 20503): lookup of {message.to} unavailable", transient=True)
+
+
+def test_a_step_whose_fate_cannot_be_found_out_holds_up_no_other_page_and_is_told(world, monkeypatch, caplog):
+    """An SMS sent but not recorded (a database hiccup) is left in 'sending'; the next sweeps cannot ask the
+    provider about it. The call due meanwhile still goes, the operations channel is told once (without the
+    number), and once the provider answers again the SMS is recorded, not sent twice."""
+    import bot.notify.delivery as delivery
+
+    page_id = world.declare().pages[0].id
+    world.run()
+    world.clock.advance(minutes=2)
+    real, calls = delivery.append_event, []
+
+    def hiccup(*args, **kwargs):
+        calls.append(kwargs.get("kind"))
+        if len(calls) == 1:
+            raise RuntimeError("database connection lost")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(delivery, "append_event", hiccup)
+    assert world.notify.run_due().get("error") == 1
+    world.notify.notifiers["sms"] = _LookupDown(world.rest)
+    world.advance(minutes=3)  # 10:05: the call is due
+    assert len(world.calls_to(PHONES["anna"])) == 1, "the unknown SMS holds up no other step"
+    assert len(world.sms_to(PHONES["anna"])) == 1
+    assert {r.method: r.state for r in world.rows(page_id)}["sms"] == "sending"
+    world.advance(seconds=30)
+    told = [m for m in world.chat.sent if m.notice.kind == "page_step_unknown"]
+    assert len(told) == 1, "told once, however many sweeps ask again"
+    assert "may not have reached anna" in told[0].notice.title and f"page {page_id}" in told[0].notice.title
+    assert told[0].to == world.chat.channel_id("#" + world.config.settings.operators_channel)
+    assert PHONES["anna"] not in told[0].notice.as_text() and "NotifyError" in told[0].notice.as_text()
+    assert "is unknown" in caplog.text and PHONES["anna"] not in caplog.text  # masked in the log too
+
+    world.notify.notifiers["sms"] = world.rest  # the provider answers again
+    world.advance(seconds=30)
+    sms = world.sms_to(PHONES["anna"])
+    assert len(sms) == 1  # as seen by the recipient: once
+    row = {r.method: r for r in world.rows(page_id)}["sms"]
+    assert row.state == "sent" and row.provider_ref == sms[0].sid
+
+
+def test_a_step_that_cannot_be_prepared_fails_over_after_a_few_sweeps_and_is_told(world, monkeypatch):
+    """Its message cannot be made (here a bug in the SMS text): the step used to stay 'pending', tried and
+    logged at every sweep while nobody was reached. After a few sweeps it fails like a refused SMS: recorded,
+    told in the incident channel, and the call goes at once."""
+    import bot.notify.delivery as delivery
+
+    page_id = world.declare().pages[0].id
+    world.run()
+    real = delivery.page_message
+
+    def broken(**kwargs):
+        if kwargs["method"] == "sms":
+            raise KeyError("a bug in the SMS text")
+        return real(**kwargs)
+
+    monkeypatch.setattr(delivery, "page_message", broken)
+    world.advance(minutes=2)
+    world.advance(seconds=5)
+    assert {r.method: r.state for r in world.rows(page_id)}["sms"] == "pending"
+    world.advance(seconds=5)  # the third sweep that cannot prepare it
+    rows = {r.method: r for r in world.rows(page_id)}
+    assert rows["sms"].state == "failed" and "could not prepare it (KeyError" in rows["sms"].outcome
+    assert rows["voice"].state == "sent" and len(world.calls_to(PHONES["anna"])) == 1
+    assert world.sms_to(PHONES["anna"]) == []
+    told = [m for m in world.chat.sent if m.to == "CINC0001" and m.notice.kind == "page_method_failed"]
+    assert len(told) == 1 and "could not reach anna by SMS" in told[0].notice.title
+    world.advance(seconds=30)
+    assert len([m for m in world.chat.sent if m.notice.kind == "page_method_failed"]) == 1  # told once

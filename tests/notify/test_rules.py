@@ -128,3 +128,26 @@ def test_check_warns_about_a_rule_that_loosens_the_minimum(tmp_path):
     loosened_warnings = [w for w in config.warnings if "anna's rule drops sms" in w.message]
     assert len(loosened_warnings) == 1 and loosened_warnings[0].file.endswith("people.yaml")
     assert loosened_warnings[0].path == "people[0].notify.high"
+
+
+def test_a_mistyped_phone_or_email_is_not_repeated_whole_in_the_error(tmp_path):
+    # The error goes to the log, to the operations channel and onto the global chain as a rejected edit
+    # (bot/audit/config_rejections.py): a near-miss of a phone number or an email address is personal data.
+    def edit(doc):
+        next(p for p in doc["people"] if p["id"] == "anna")["contact"] = {"phone": "0151 7654321",
+                                                                          "email": "anna.berg at example.org"}
+    config, issues = collect(write_config(tmp_path, people_edit=edit))
+    assert config is None
+    text = "\n".join(str(i) for i in issues)
+    assert "E.164" in text and "email address" in text
+    assert "7654321" not in text and "anna.berg" not in text
+    assert text.count("not repeated here: it is personal data") == 2
+
+
+def test_an_unquoted_phone_number_is_not_repeated_whole_in_the_error(tmp_path):
+    def edit(doc):
+        next(p for p in doc["people"] if p["id"] == "anna")["contact"] = {"phone": 4915176543210}
+    config, issues = collect(write_config(tmp_path, people_edit=edit))
+    assert config is None
+    text = "\n".join(str(i) for i in issues)
+    assert "contact.phone: expected text (quote it" in text and "7654321" not in text

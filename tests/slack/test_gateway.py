@@ -234,3 +234,38 @@ def test_without_the_usergroups_scope_groups_are_named_as_text(gateway, double):
     gateway.post(channel, Notice(kind="announcement", title="INC-17", mention_groups=("security-team",)), key="k17")
     [message] = double.model.messages_in(channel)
     assert "@security-team" in json.dumps(message.blocks) and "subteam" not in json.dumps(message.blocks)
+
+
+def test_the_outbox_retries_a_post_whose_user_groups_could_not_be_listed(double, store, clock):
+    # A 5xx on usergroups.list used to be remembered for 15 minutes as "no groups": every announcement in
+    # that time named the groups as text, notifying nobody. The outbox worker's row now tries again, mention
+    # and all, and records the failure like any other.
+    from bot.slack.client import make_worker_client
+
+    group = double.model.add_usergroup("security-team")
+    worker = SlackGateway(make_worker_client("xoxb-test", base_url=double.api_url), store, clock, send_attempts=1,
+                          record_sends=False)
+    channel, _ = worker.create_channel("inc-18", private=False)
+    double.faults.server_error("usergroups.list", times=1, status=503)
+    notice = Notice(kind="announcement", title="INC-18 declared", mention_groups=("security-team",))
+    with pytest.raises(ChatError) as failed:
+        worker.post(channel, notice, key="feed:18")
+    assert failed.value.transient and "user groups" in str(failed.value)
+    assert double.model.messages_in(channel) == []
+    worker.post(channel, notice, key="feed:18")  # the row's next attempt
+    [message] = double.model.messages_in(channel)
+    assert f"<!subteam^{group}>" in json.dumps(message.blocks)
+
+
+def test_a_listener_names_groups_as_text_once_when_slack_cannot_list_them_and_asks_again(double, store, clock):
+    group = double.model.add_usergroup("security-team")
+    client = make_client("xoxb-test", base_url=double.api_url, sleep=lambda s: None)
+    gateway = SlackGateway(client, store, clock, backoff=0.0, sleep=lambda s: None)
+    channel, _ = gateway.create_channel("inc-19", private=False)
+    double.faults.server_error("usergroups.list", times=10, status=503)  # more than the client's own retries
+    notice = Notice(kind="announcement", title="INC-19", mention_groups=("security-team",))
+    gateway.post(channel, notice, key="k19a")
+    double.faults.clear()
+    gateway.post(channel, notice, key="k19b")
+    first, second = double.model.messages_in(channel)
+    assert "subteam" not in json.dumps(first.blocks) and f"<!subteam^{group}>" in json.dumps(second.blocks)
