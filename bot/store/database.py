@@ -25,6 +25,9 @@ from sqlalchemy.exc import InvalidatePoolError
 from sqlmodel import Session, create_engine
 
 DEFAULT_SQLITE_PATH = Path("var") / "incident-bot.db"
+# A database error's text leaves out the statement's values: it is logged, kept as an outbox row's last error and
+# told to people, and the values are rows (names, phone numbers, what people typed). The statement stays.
+HIDE_PARAMETERS = True
 
 
 def normalise_url(url: str) -> str:
@@ -71,6 +74,7 @@ def sqlite_engine(url: str, *, echo: bool = False, **options) -> Engine:
     parsed = make_url(url)
     if parsed.database and parsed.database != ":memory:":
         _owner_only_file(Path(parsed.database))
+    options.setdefault("hide_parameters", HIDE_PARAMETERS)
     engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False, "timeout": 30}, **options)
     event.listen(engine, "connect", _sqlite_pragmas)
     event.listen(engine, "begin", _begin)
@@ -82,7 +86,7 @@ def make_engine(url: str | None = None, *, echo: bool = False) -> Engine:
     parsed = make_url(resolved)
     if parsed.get_backend_name() == "sqlite":
         return sqlite_engine(resolved, echo=echo)
-    engine = create_engine(resolved, echo=echo, pool_size=5, max_overflow=10)
+    engine = create_engine(resolved, echo=echo, pool_size=5, max_overflow=10, hide_parameters=HIDE_PARAMETERS)
     event.listen(engine, "checkin", _idle_from)
     event.listen(engine, "checkout", functools.partial(_ping_if_idle, engine.dialect))
     return engine
