@@ -38,7 +38,7 @@ from sqlmodel import Session, select
 from bot.audit.trail import append_event
 from bot.clock import Clock
 from bot.outbox.tables import Reminder
-from bot.ports import ChatPort
+from bot.ports import ChatError, ChatPort
 from bot.scheduling import execute, queries
 from bot.scheduling.notices import LATE_NOTE_AFTER, LATE_SUFFIX, lateness_note
 from bot.scheduling.recording import MAX_ATTEMPTS, RETRY_BACKOFF, Recorder, on_time
@@ -327,14 +327,24 @@ class Dispatcher(Recorder):
         return [r for r in rows if (claimed_before is not None and r.updated_at < claimed_before) or gone(r)]
 
     def recover_one(self, row: Reminder) -> str:
-        """Resolve one row left in ``sending``: "found" (it reached Slack), "resent", or "unresolved"."""
+        """Resolve one row left in ``sending``: "found" (it reached Slack), "resent", "failed" (Slack refuses for
+        good to show where it would be: told like any failure), or "unresolved" (asked again at the next check)."""
         if not execute.is_message(row):
             outcome = self._send_and_record(row, self.clock.now(), recovering=True)  # repeating is safe
             log.info("%s was claimed before a crash; repeated: %s", row.key, outcome)
             return "resent" if outcome == "sent" else "unresolved"
         try:
             ts = execute.find_done(self.chat, row)
-        except Exception as exc:  # noqa: BLE001 - the chat is unreachable: leave it for the next check
+        except ChatError as exc:
+            if exc.transient:  # Slack is unreachable or busy: leave it for the next check
+                log.warning("could not check whether %s was delivered: %s", row.key, exc)
+                return "unresolved"
+            # The channel is gone or closed to the bot (channel_not_found, not_in_channel, is_archived ...): no
+            # later check can tell, and a post there would be refused too. Asked at every check, it would stay
+            # 'sending' for good with nobody told; it fails now, recorded and told, saying what is not known.
+            self._failed_attempt(row, ChatError(f"could not find out whether it was delivered: {exc}", code=exc.code))
+            return "failed"
+        except Exception as exc:  # noqa: BLE001 - e.g. the network: leave it for the next check
             log.warning("could not check whether %s was delivered: %s", row.key, exc)
             return "unresolved"
         if ts:
@@ -351,7 +361,8 @@ class Dispatcher(Recorder):
 
         At start every ``sending`` row is stuck; while running, only those claimed before ``claimed_before``
         (a delivery in progress is never that old)."""
-        counts = {"found": 0, "resent": 0, "unresolved": 0}
+        counts = {"found": 0, "resent": 0, "unresolved": 0}  # and "failed" when one failed for good
         for row in self.stuck(claimed_before=claimed_before):
-            counts[self.recover_one(row)] += 1
+            outcome = self.recover_one(row)
+            counts[outcome] = counts.get(outcome, 0) + 1
         return counts

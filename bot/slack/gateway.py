@@ -232,8 +232,10 @@ class SlackGateway(SlackChannels):
         return channel
 
     def _history_lookup(self, channel: str, key: str) -> str | None:
-        history = self._call("reading channel history", self.client.conversations_history, channel=channel,
-                             include_all_metadata=True, limit=HISTORY_SCAN_LIMIT)
+        # Joined first in a public channel the bot is not in (attached by hand), as a post there would be.
+        history = self._call("reading channel history", lambda: self.joining(channel, lambda: self.client
+                             .conversations_history(channel=channel, include_all_metadata=True,
+                                                    limit=HISTORY_SCAN_LIMIT)))
         for message in history.get("messages") or []:
             payload = (message.get("metadata") or {}).get("event_payload") or {}
             if payload.get("key") == key:

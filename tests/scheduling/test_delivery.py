@@ -8,12 +8,13 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
+from bot.audit.tables import TimelineEvent
 from bot.audit.trail import events
 from bot.outbox.notice_codec import notice_to_json
 from bot.outbox.tables import Reminder
 from bot.ports import ChatError, Notice
 from bot.scheduling.delivery import MAX_ATTEMPTS, Dispatcher
-from bot.scheduling.kinds import cadence
+from bot.scheduling.kinds import cadence, posts
 from bot.scheduling.sync import sync_incident
 from bot.scheduling.wanted import Wanted
 from tests.scheduling.fakes import FakeChat, add_incident, make_config
@@ -137,6 +138,36 @@ def test_recovery_sends_a_claimed_message_that_never_left(store, clock, config, 
     assert chat.keys() == [KEY]
     assert chat.sent[0].notice.title == "Status update due for INC-1"  # exactly what was claimed
     assert _row(store).state == "sent"
+
+
+def test_recovery_fails_and_tells_when_slack_will_never_show_whether_it_went(store, clock, config, chat, planned):
+    """The incident channel was archived (or the bot removed) while the row was in 'sending': its history can
+    never be read, and a post there would be refused too. Left 'unresolved', it was asked about at every check,
+    for good, with only a log line; it now fails, recorded and told, saying what is not known."""
+    clock.set(planned)
+    _leave_in_sending(store, clock)
+    clock.advance(minutes=5)
+    chat.find_sent = lambda target, key: (_ for _ in ()).throw(
+        ChatError("channel_not_found", code="channel_not_found", transient=False))
+    dispatcher = Dispatcher(store, lambda: config, chat, clock, kinds=KINDS + (posts,))  # posts: the telling
+    assert dispatcher.recover() == {"found": 0, "resent": 0, "unresolved": 0, "failed": 1}
+    row = _row(store)
+    assert row.state == "failed" and "could not find out whether it was delivered" in row.last_error
+    assert chat.keys() == []  # nothing posted blindly
+    with store.session() as s:
+        kinds = [e.kind for e in s.exec(select(TimelineEvent).where(TimelineEvent.incident_id == row.incident_id))]
+        told = s.exec(select(Reminder).where(Reminder.key == f"{KEY}:failed")).first()
+    assert "reminder.failed" in kinds and told is not None  # on the timeline, and the commander is told
+    assert dispatcher.recover() == {"found": 0, "resent": 0, "unresolved": 0}  # not stuck any more
+
+
+def test_recovery_asks_again_while_slack_is_unreachable(store, clock, config, chat, planned):
+    clock.set(planned)
+    _leave_in_sending(store, clock)
+    chat.find_sent = lambda target, key: (_ for _ in ()).throw(ChatError("timeout", code="timeout", transient=True))
+    dispatcher = Dispatcher(store, lambda: config, chat, clock, kinds=KINDS)
+    assert dispatcher.recover() == {"found": 0, "resent": 0, "unresolved": 1}
+    assert _row(store).state == "sending"  # the next check asks again: it may have gone out
 
 
 def test_two_workers_firing_the_same_reminder_send_it_once(store, clock, config, chat, planned):

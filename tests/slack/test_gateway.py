@@ -10,6 +10,7 @@ import pytest
 from bot.ports import ChatError, Notice
 from bot.slack.client import make_client
 from bot.slack.double import BOT_USER_ID, SlackDouble
+from bot.slack.double.faults import Fault
 from bot.slack.gateway import SlackGateway
 from bot.slack.tables import SentMessage
 
@@ -67,6 +68,20 @@ def test_find_sent_recovers_a_message_sent_before_a_crash(gateway, double, store
     with store.session() as s:
         s.delete(s.get(SentMessage, "page:2:send"))
     assert gateway.find_sent("UBOB00001", "page:2:send") == dm_ts
+
+
+def test_find_sent_joins_a_public_channel_it_is_not_in_as_a_post_there_would(gateway, double, store):
+    """Slack answers not_in_channel to a bot reading the history of a public channel it is not in (one attached
+    by hand, or the bot removed). A post there joins first; the check after a crash did not, so it could never
+    tell whether the message went, and the row stayed in 'sending'."""
+    channel, _ = gateway.create_channel("inc-4", private=False)
+    ts = gateway.post(channel, NOTICE, key="status:4")
+    with store.session() as s:
+        s.delete(s.get(SentMessage, "status:4"))
+    double.faults.add("conversations.history", Fault(error="not_in_channel"))
+    assert gateway.find_sent(channel, "status:4") == ts
+    assert [c.method for c in double.calls()][-3:] == ["conversations.history", "conversations.join",
+                                                       "conversations.history"]
 
 
 def test_rate_limits_are_waited_out_and_delivered_once(gateway, double):
