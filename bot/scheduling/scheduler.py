@@ -336,8 +336,10 @@ class ReminderScheduler:
         try:
             if self.shift_reminders.run():
                 self.worker.wake()
-        except Exception:  # noqa: BLE001 - reminders of shifts must never stop the sweep that delivers pages
+            self.shift_reminders.succeeded()
+        except Exception as exc:  # noqa: BLE001 - reminders of shifts must never stop the sweep that delivers pages
             log.exception("shift reminders: the sweep failed; trying again on the next one")
+            self.shift_reminders.failed(exc)  # told to the operators when it keeps failing
 
     def _plan_near_jobs(self) -> None:
         aps = self._aps

@@ -54,6 +54,7 @@ WATERMARK = KIND  # the row of sweep_watermark this sweep keeps
 # A row written more than this after its due instant fell due while no scheduler swept (one sweeps every few
 # seconds): the worker's own threshold, before which nobody is told a message is late.
 UNSWEPT_AFTER = LATE_NOTE_AFTER
+TELL_AFTER_FAILURES = 3  # sweeps failing in a row before the operators are told (one failure may be a blip)
 
 
 def lead_time(config: Any) -> timedelta:
@@ -137,6 +138,37 @@ class ShiftReminderSweep:
         self.store = store
         self.config = config
         self.clock = clock
+        self.failed_since: datetime | None = None  # the first of the sweeps failing in a row, if the last failed
+        self.failures = 0
+
+    def succeeded(self) -> None:
+        self.failed_since, self.failures = None, 0
+
+    def failed(self, exc: Exception) -> bool:
+        """Note a failed sweep; at the :data:`TELL_AFTER_FAILURES`-th in a row, tell the operators once for this
+        run of failures (the watermark keeps the reminders, but nobody learns they are late). True once told."""
+        now = self.clock.now()
+        self.failed_since = self.failed_since or now
+        self.failures += 1
+        if self.failures != TELL_AFTER_FAILURES:
+            return False
+        from bot.outbox.operator_notices import tell_operators
+        from bot.ports import Notice
+
+        since = ensure_utc(self.failed_since)
+        notice = Notice(kind="delivery_failed", title="Shift reminders are not being written", lines=(
+            f"The sweep that writes the reminders of on-call periods about to begin failed {self.failures} times "
+            f"in a row since {since:%Y-%m-%d %H:%M} UTC ({type(exc).__name__}; the scheduler's log has the "
+            "details).",
+            "People going on call may not be reminded now. The sweep tries again each time; once it works, "
+            "the reminders that fell due meanwhile go out, saying they are late."))
+        try:
+            with self.store.session() as s:
+                return tell_operators(s, self.config(), cause=f"shift-reminder-sweep:{since:%Y%m%dT%H%M%S}",
+                                      notice=notice, at=now)
+        except Exception:  # noqa: BLE001 - the database itself may be what fails: the log is all that is left
+            log.exception("shift reminders: could not tell the operators that the sweep keeps failing")
+            return False
 
     def run(self) -> list[str]:
         now = self.clock.now()

@@ -124,3 +124,44 @@ def test_on_a_fresh_database_the_first_sweep_reminds_nobody_of_a_period_already_
     _restarted(w)
     w.at(FELIX_STARTS + timedelta(hours=2))  # nor does the next, of a restarted process
     assert w.rows() == [] and w.dms(FELIX) == []
+
+
+def test_a_sweep_that_keeps_failing_is_told_to_the_operators_once_per_run_of_failures(store, tmp_path, monkeypatch):
+    """The watermark keeps the reminders for later, but while the sweep fails nobody going on call is reminded:
+    a log line every few seconds told nobody. At the third failure in a row the operations channel is told, once;
+    a sweep that works ends the run, and a new run of failures is told again."""
+    from bot.outbox.tables import Reminder
+    from bot.scheduling.leader import AlwaysLeader
+    from bot.scheduling.scheduler import ReminderScheduler
+    from tests.scheduling.fakes import FakeChat
+
+    config = _config(tmp_path, hours=1)
+    w = World(store, config, FELIX_STARTS - timedelta(days=3))
+    scheduler = ReminderScheduler(store, lambda: config, FakeChat(), w.clock, leader=AlwaysLeader())
+    broken = {"on": True}
+    real_run = scheduler.shift_reminders.run
+
+    def run():
+        if broken["on"]:
+            raise RuntimeError("the people file cannot be read")
+        return real_run()
+
+    monkeypatch.setattr(scheduler.shift_reminders, "run", run)
+
+    def told():
+        with store.session() as s:
+            rows = s.exec(select(Reminder).where(Reminder.kind == "post", Reminder.incident_id == None)).all()  # noqa: E711
+            return [r for r in rows if r.payload["notice"]["title"] == "Shift reminders are not being written"]
+
+    for sweep in range(1, 6):
+        scheduler._sweep_shift_reminders()
+        w.clock.advance(seconds=5)
+        assert len(told()) == (0 if sweep < 3 else 1), sweep  # told at the third, not again at the fourth, fifth
+    assert "failed 3 times in a row" in " ".join(told()[0].payload["notice"]["lines"])
+    broken["on"] = False
+    scheduler._sweep_shift_reminders()  # it works again
+    broken["on"] = True
+    for _ in range(3):
+        scheduler._sweep_shift_reminders()
+        w.clock.advance(seconds=5)
+    assert len(told()) == 2  # a new run of failures, told again
