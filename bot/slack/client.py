@@ -12,6 +12,7 @@ from typing import Any, Callable, Iterator
 
 from slack_sdk import WebClient
 
+from bot.slack.log_privacy import sdk_logger
 from bot.slack.retries import default_retry_handlers
 
 DEFAULT_API_URL = WebClient.BASE_URL
@@ -31,7 +32,7 @@ def make_client(token: str | None = None, *, base_url: str | None = None, timeou
     from bot.slack.pooled_http import PooledWebClient
 
     return PooledWebClient(token=token if token is not None else os.environ.get("SLACK_BOT_TOKEN"),
-                           base_url=api_url(base_url), timeout=timeout, connections=connections,
+                           base_url=api_url(base_url), timeout=timeout, connections=connections, logger=sdk_logger(),
                            retry_handlers=default_retry_handlers(rate_limit_retries=rate_limit_retries, sleep=sleep))
 
 
@@ -43,7 +44,8 @@ def make_worker_client(token: str | None = None, *, base_url: str | None = None,
     from bot.slack.pooled_http import PooledWebClient
 
     return PooledWebClient(token=token if token is not None else os.environ.get("SLACK_BOT_TOKEN"),
-                           base_url=api_url(base_url), timeout=timeout, retry_handlers=[], connections=connections)
+                           base_url=api_url(base_url), timeout=timeout, retry_handlers=[], connections=connections,
+                           logger=sdk_logger())
 
 
 def pages(call: Callable[..., Any], **kwargs: Any) -> Iterator[Any]:

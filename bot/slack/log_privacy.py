@@ -1,4 +1,4 @@
-"""Keeping request bodies out of bolt's log lines.
+"""Keeping request bodies out of bolt's and slack_sdk's log lines.
 
 A request body holds the legacy verification token (``token``), the ``response_url``
 and what people typed.  bolt writes whole bodies into some of its messages: "Invalid
@@ -6,6 +6,11 @@ request signature detected (… body: …)", "Unhandled request (…)", a middle
 did not call ``next()`` "for the request (…)".  :func:`bolt_logger` is passed to
 ``App(logger=…)``; bolt gives its filter to every logger it creates for the app, so
 those lines keep their first words and lose the request.
+
+slack_sdk's Web API client logs every request and answer at debug level (``--verbose``): "Sending a request
+- ... body_params: {...}", "Received the following response - ... body: {...}": message text, user ids, what
+people typed. :func:`sdk_logger` is passed to the clients this package builds (``WebClient(logger=…)``), with
+the same filter.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import logging
 import re
 
 BOLT_LOGGER = "bot.slack.bolt"
+SDK_LOGGER = "bot.slack.sdk"
 WITHHELD = "(request details withheld from the log)"
 # What only a request (or a suggestion built from one) puts in a log line.
 _REQUEST_MARKERS = ("body", "token", "response_url", "trigger_id", "'text'", "payload", "api_app_id",
@@ -33,8 +39,17 @@ class WithholdRequestBodies(logging.Filter):
         return True
 
 
-def bolt_logger() -> logging.Logger:
-    logger = logging.getLogger(BOLT_LOGGER)
+def _filtered(name: str) -> logging.Logger:
+    logger = logging.getLogger(name)
     if not any(isinstance(f, WithholdRequestBodies) for f in logger.filters):
         logger.addFilter(WithholdRequestBodies())
     return logger
+
+
+def bolt_logger() -> logging.Logger:
+    return _filtered(BOLT_LOGGER)
+
+
+def sdk_logger() -> logging.Logger:
+    """The logger for slack_sdk's Web API clients: their request and answer bodies withheld."""
+    return _filtered(SDK_LOGGER)

@@ -1,0 +1,31 @@
+"""slack_sdk's clients log whole requests and answers at debug level (``--verbose``); what people typed must not
+reach the log through them.
+
+slack_sdk writes "Sending a request - ... body_params: ..." and "Received the following response - ... body: ..."
+with the message's text and the user ids. The clients the bot builds log through a logger that keeps the first
+words of such a line and withholds the rest (bot/slack/log_privacy.py), as bolt's lines already were.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from bot.slack.client import make_client, make_worker_client
+from bot.slack.double import SlackDouble
+from bot.slack.log_privacy import WITHHELD
+
+TYPED = "Customer 4711 Jane Roe called about the refund"
+
+
+def test_debug_lines_of_both_clients_do_not_carry_the_message(caplog):
+    with SlackDouble() as double:
+        double.model.lenient_users = True
+        channel = double.model.add_channel("inc-9").id
+        with caplog.at_level(logging.DEBUG):
+            for client in (make_client("xoxb-test", base_url=double.api_url),
+                           make_worker_client("xoxb-test", base_url=double.api_url)):
+                client.chat_postMessage(channel=channel, text=TYPED)
+    sdk_lines = [r.getMessage() for r in caplog.records if r.name == "bot.slack.sdk"]
+    assert sdk_lines, "slack_sdk logged nothing through the bot's logger"
+    assert any(WITHHELD in line for line in sdk_lines)  # the request and answer lines were there, cut
+    assert TYPED not in caplog.text and "4711" not in caplog.text
