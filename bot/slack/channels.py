@@ -123,11 +123,16 @@ class SlackChannels:
         (the caller must not create a second one) instead of answering "none"."""
         ago = (ensure_utc(self.clock.now()) - ensure_utc(since)).total_seconds()
         cutoff = time.time() - max(0.0, ago) / float(getattr(self.clock, "speed", 1.0) or 1.0)
+        me = self.bot_user_id()
+        if not me:  # no channel could be told to be ours: creating another might make a second one for good
+            raise ChatError(f'could not ask Slack who the bot is (auth.test), so whether channel "{name}" was '
+                            "created by an earlier attempt is not known; trying again later", code="auth_test_failed",
+                            transient=True)
         try:
             for page in pages(self.client.conversations_list, types="public_channel,private_channel", limit=1000,
                               exclude_archived=True):
                 for channel in page.get("channels") or []:
-                    if (channel.get("name") == name and channel.get("creator") == self.bot_user_id()
+                    if (channel.get("name") == name and channel.get("creator") == me
                             and int(channel.get("created") or 0) >= cutoff and int(channel.get("num_members") or 0) <= 1):
                         return str(channel["id"]), name
         except (SlackApiError, SlackClientError, OSError) as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -222,6 +223,22 @@ def test_a_channel_created_before_a_5xx_is_adopted_not_duplicated(gateway, doubl
     channel, name = gateway.create_channel("inc-16-db", private=False)
     assert name == "inc-16-db"
     assert [c.id for c in double.model.channels.values() if c.name.startswith("inc-16")] == [channel]
+
+
+def test_a_channel_created_before_a_5xx_is_never_duplicated_while_slack_cannot_say_who_the_bot_is(gateway, double):
+    """Adopting the channel needs the bot's own id (auth.test) to know the channel is its own. With auth.test
+    failing too, the id was taken as "" and the channel as someone else's: the next attempt made inc-18-db-2, a
+    second channel for one incident. Now the attempt fails as transient (the outbox tries again later)."""
+    double.faults.add("auth.test", Fault(error="fatal_error"))
+    double.faults.server_error("conversations.create", status=503, processed=True)  # created, then "failed"
+    with pytest.raises(ChatError) as failed:
+        gateway.create_channel("inc-18-db", private=False)
+    assert failed.value.transient
+    assert [c.name for c in double.model.channels.values() if c.name.startswith("inc-18")] == ["inc-18-db"]
+    channel, name = gateway.create_channel("inc-18-db", private=False,  # Slack answers again: adopted
+                                           adopt_since=gateway.clock.now() - timedelta(minutes=1))
+    assert name == "inc-18-db" and [c.id for c in double.model.channels.values()
+                                    if c.name.startswith("inc-18")] == [channel]
 
 
 def test_someone_elses_channel_is_never_adopted_after_a_5xx(gateway, double):
