@@ -13,7 +13,9 @@ appended to the anchor file (``AUDIT_ANCHOR_FILE``, default
 database's owner cannot rewrite it (another host, a WORM bucket, a ticket).
 Checkpoints are written on every close and periodically by the scheduler, and
 by ``incident-bot audit checkpoint``; a copy of each stays in ``audit_checkpoint``
-so the next one can link to it.
+so the next one can link to it.  With ``audit_channel`` set, the same unit of
+work writes the outbox row that posts the checkpoint (its line's sha256) to
+that Slack channel (:mod:`bot.audit.published`).
 
 :func:`anchor_problems` compares the database with every checkpoint it is given:
 a chain that is missing (deleted incident), shorter than signed (deleted
@@ -37,6 +39,7 @@ from sqlmodel import Session, select
 
 from bot.audit.digest import canonical_json, sha256_hex
 from bot.audit.incident_keys import INCIDENT
+from bot.audit.published import publish_in_channel
 from bot.audit.signing import key_id, sign, signature_valid, signing_key_from_env
 from bot.audit.tables import AuditCheckpoint, TimelineEvent
 from bot.clock import ensure_utc
@@ -84,8 +87,10 @@ def chain_heads(session: Session) -> dict[str, dict[str, Any]]:
     return {chain: {"incident": number, "seq": int(seq), "hash": h} for chain, seq, h, number in rows}
 
 
-def make_checkpoint(session: Session, key: Any, now: datetime, *, force: bool = False) -> AuditCheckpoint | None:
-    """Sign the current heads (in the caller's unit of work); None when nothing changed since the last one."""
+def make_checkpoint(session: Session, key: Any, now: datetime, *, force: bool = False,
+                    audit_channel: str | None = None) -> AuditCheckpoint | None:
+    """Sign the current heads (in the caller's unit of work); None when nothing changed since the last one.
+    ``audit_channel``: also write the outbox row that publishes it there, in the same unit of work."""
     last = session.exec(select(AuditCheckpoint).order_by(AuditCheckpoint.seq.desc()).limit(1)).first()  # type: ignore[attr-defined]
     heads = chain_heads(session)
     if last is not None and not force and last.body.get("chains") == heads:
@@ -98,6 +103,7 @@ def make_checkpoint(session: Session, key: Any, now: datetime, *, force: bool = 
                           line_hash=anchor.line_hash)
     session.add(row)
     session.flush()
+    publish_in_channel(session, row, audit_channel, ensure_utc(now))
     return row
 
 
@@ -127,23 +133,24 @@ def publish_pending(session: Session, path: Path, now: datetime) -> int:
 
 
 def write_checkpoint(store: Any, now: datetime, *, key: Any = None, path: Path | None = None,
-                     force: bool = False) -> AuditCheckpoint | None:
+                     force: bool = False, audit_channel: str | None = None) -> AuditCheckpoint | None:
     """Sign and publish a checkpoint now, with the key from the environment unless one is given.
-    None when no key is configured or nothing changed (then pending ones are still published)."""
+    None when no key is configured or nothing changed (then pending ones are still published).
+    ``audit_channel`` (``settings.audit_channel``): the checkpoint is also posted there, through the outbox."""
     key = key if key is not None else signing_key_from_env()
     if key is None:
         return None
     with store.session() as s:
-        row = make_checkpoint(s, key, now, force=force)
+        row = make_checkpoint(s, key, now, force=force, audit_channel=audit_channel)
     with store.session() as s:
         publish_pending(s, path or anchor_path(), now)
     return row
 
 
-def checkpoint_quietly(store: Any, now: datetime) -> None:
+def checkpoint_quietly(store: Any, now: datetime, *, audit_channel: str | None = None) -> None:
     """For the close and the scheduler: a failure is logged (the next run publishes what is pending)."""
     try:
-        write_checkpoint(store, now)
+        write_checkpoint(store, now, audit_channel=audit_channel)
     except Exception:  # noqa: BLE001 - the change it follows is committed; the checkpoint is retried next time
         log.exception("could not write or publish the audit checkpoint; it is retried on the next close or period")
 

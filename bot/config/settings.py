@@ -33,6 +33,11 @@ class SettingsFile(ConfigModel):
         None, description="channel told what went wrong outside any incident (a rejected configuration edit, a "
                           "message that could not be delivered, an alert that paged nobody); default: "
                           "incidents_channel")
+    audit_channel: ChannelName | None = Field(
+        None, description="channel where every signed audit checkpoint is published (number, time, chains, the "
+                          "sha256 of its anchor line and of the previous one, the key id), a copy outside the "
+                          "bot's host that `incident-bot audit published` reads back; default: none (not published "
+                          "in Slack)")
     channel_prefix: str = Field("inc", description="default prefix of incident channel names")
     admins: list[SlackUserId] = Field(default_factory=list, description="Slack users with every permission")
     retention_days: int = Field(365, ge=1, description="days after close before `bot purge` redacts free text")

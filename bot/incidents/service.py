@@ -256,11 +256,13 @@ class IncidentService:
 
     def close(self, number: int, summary: str, *, actor: str, key: str) -> Outcome:
         """Close with the post-incident summary; posts the audit chain's head hash to the channel, then signs a
-        checkpoint of every chain and appends it to the anchor file (when a signing key is configured)."""
+        checkpoint of every chain, appends it to the anchor file and, with ``audit_channel`` set, writes its post
+        there (when a signing key is configured)."""
         outcome = closing.close(self.ctx, number, summary, actor=actor, key=key)
         from bot.audit.checkpoints import checkpoint_quietly
 
-        checkpoint_quietly(self.ctx.store, self.ctx.clock.now())  # sign the closed chain (when a key is set)
+        checkpoint_quietly(self.ctx.store, self.ctx.clock.now(),  # sign the closed chain (when a key is set)
+                           audit_channel=self.ctx.config().settings.audit_channel)
         return outcome
 
     # --- looking up (read-only) ---------------------------------------------------------

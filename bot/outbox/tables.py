@@ -38,7 +38,7 @@ from bot.store.types import UtcDateTime
 
 REMINDER_KINDS = ("page", "escalation", "deadline", "cadence", "held_page", "checklist", "page_update",
                   "button_update", "page_method", "review", "followup", "alert_page", "alert_escalate",
-                  "alert_page_done", "alert_method", "shift_reminder")
+                  "alert_page_done", "alert_method", "shift_reminder", "audit_checkpoint")
 EFFECT_KINDS = ("create_channel", "invite", "topic", "post", "pin", "bookmark", "update", "reply")
 REMINDER_STATES = ("pending", "sending", "sent", "cancelled", "failed")
 OPEN_STATES = ("pending", "sending")

@@ -29,7 +29,8 @@ def checkpoint() -> None:
 
     scheduler = runtime.current().scheduler
     if scheduler is not None:
-        checkpoint_quietly(scheduler.store, scheduler.clock.now())
+        checkpoint_quietly(scheduler.store, scheduler.clock.now(),
+                           audit_channel=scheduler.context.config().settings.audit_channel)
 
 
 def fire_reminder(reminder_id: int) -> None:

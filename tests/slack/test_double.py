@@ -79,6 +79,26 @@ def test_messages_keep_metadata_for_history_lookups(client):
     assert full[1]["metadata"]["event_payload"]["key"] == "k1"
 
 
+def test_history_is_read_a_page_at_a_time_by_cursor_and_edits_are_marked(client):
+    channel = client.conversations_create(name="inc-5")["channel"]["id"]
+    sent = [client.chat_postMessage(channel=channel, text=f"m{n}")["ts"] for n in range(7)]
+    client.chat_update(channel=channel, ts=sent[2], text="m2 (changed)")
+    first = client.conversations_history(channel=channel, limit=3)
+    assert first["has_more"] and first["response_metadata"]["next_cursor"]
+    seen, cursor = [m["ts"] for m in first["messages"]], first["response_metadata"]["next_cursor"]
+    while cursor:
+        page = client.conversations_history(channel=channel, limit=3, cursor=cursor)
+        seen += [m["ts"] for m in page["messages"]]
+        cursor = (page.get("response_metadata") or {}).get("next_cursor")
+    assert seen == sent[::-1]  # newest first, each once
+    edited = {m["ts"]: m.get("edited") for m in client.conversations_history(channel=channel)["messages"]}
+    assert edited[sent[2]]["user"] == BOT_USER_ID and float(edited[sent[2]]["ts"]) > float(sent[6])
+    assert all(edited[ts] is None for ts in sent if ts != sent[2])
+    with pytest.raises(SlackApiError) as err:
+        client.conversations_history(channel=channel, cursor="not-a-cursor")
+    assert err.value.response["error"] == "invalid_cursor"
+
+
 def test_direct_messages_and_updates(client, double):
     dm = client.conversations_open(users="UBOB00001")["channel"]["id"]
     assert dm.startswith("D") and client.conversations_open(users="UBOB00001")["channel"]["id"] == dm

@@ -1,4 +1,4 @@
-"""``incident-bot audit verify|checkpoint|keygen|verify-pack``: the tamper-evident trail and its anchors."""
+"""``incident-bot audit verify|checkpoint|published|keygen|verify-pack``: the tamper-evident trail and its anchors."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 
 from sqlmodel import select
 
+from bot.cli.common import add_config_args, load_or_exit
 from bot.store.database import Store
 
 
@@ -23,21 +24,42 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Recompute every event's digest and hash, check sequence and links, and compare every evidence "
                     "table row with its state on the chain. With --anchor and --public-key, also compare the database "
                     "with every signed checkpoint in the anchor file: a deleted incident, deleted newest events and "
-                    "a re-written chain are reported. Exit 0 if everything verifies, 1 if anything was tampered with.")
+                    "a re-written chain are reported. With --anchor and --published (the audit channel's copy, from "
+                    "`audit published`), also compare the anchor file with what Slack kept: a published checkpoint "
+                    "missing from the file or with another hash (the file re-written and re-signed), an edited "
+                    "message and a number missing between published ones are reported. Exit 0 if everything "
+                    "verifies, 1 if anything was tampered with.")
     verify.add_argument("incident", nargs="?", type=int, metavar="INCIDENT",
                         help="incident number (e.g. 42 for INC-42); all incidents and the global chain if omitted")
     verify.add_argument("--anchor", type=Path, metavar="FILE",
                         help="anchor file with signed checkpoints (use the copy kept outside the bot's host); "
                              "compared with the whole database, also when INCIDENT is given")
     verify.add_argument("--public-key", type=Path, metavar="KEY", help="the auditor's copy of the public key (PEM)")
+    verify.add_argument("--published", type=Path, metavar="FILE",
+                        help="checkpoints read back from the audit channel (`incident-bot audit published -o FILE`): "
+                             "every one must be in the --anchor file with the same sha256 (--public-key then optional)")
     verify.set_defaults(func=run_verify)
     checkpoint = actions.add_parser(
         "checkpoint", help="sign the heads of every chain now and append them to the anchor file",
         description="Sign every chain's head with the key from the environment and append the checkpoint to "
                     "AUDIT_ANCHOR_FILE (default var/audit/anchors.jsonl). The bot also does this on every close "
-                    "and every 10 minutes while serving. Exit 2 if no signing key is configured.")
+                    "and every 10 minutes while serving. With audit_channel set in config/settings.yaml, its post "
+                    "there is written to the outbox, which the running bot delivers. Exit 2 if no signing key is "
+                    "configured.")
     checkpoint.add_argument("--anchor", type=Path, metavar="FILE", help="anchor file (default: AUDIT_ANCHOR_FILE)")
+    add_config_args(checkpoint)
     checkpoint.set_defaults(func=run_checkpoint)
+    published = actions.add_parser(
+        "published", help="read the checkpoints published in the audit channel back from Slack into a file",
+        description="Read the audit channel's history through the Slack Web API (SLACK_BOT_TOKEN, SLACK_API_URL) "
+                    "and write every checkpoint the bot published there as JSON lines: seq, line_sha256, Slack's "
+                    "ts and whether the message was edited. Compare it with an anchor file with "
+                    "`audit verify --anchor FILE --published FILE`. Exit 2 if the channel cannot be read.")
+    published.add_argument("-o", "--output", type=Path, required=True, metavar="FILE", help="where to write them")
+    published.add_argument("--channel", metavar="CHANNEL",
+                           help="the audit channel, by name or id (default: audit_channel in config/settings.yaml)")
+    add_config_args(published)
+    published.set_defaults(func=run_published)
     keygen = actions.add_parser(
         "keygen", help="create the Ed25519 signing key (0600) and the public key for auditors",
         description="Write DIR/audit-signing.key (private, owner-only: give it to the bot with "
@@ -80,13 +102,21 @@ def _anchors(path: Path):
 
 def run_verify(args: argparse.Namespace) -> int:
     from bot.audit.checkpoints import anchor_problems, uncovered
+    from bot.audit.published import PublishedFileProblem, read_published
     from bot.audit.evidence import verify_incident
     from bot.incidents.tables import Incident
 
-    if (args.anchor is None) != (args.public_key is None):
-        print("give --anchor and --public-key together (the checkpoints and the key that signed them)", file=sys.stderr)
+    if args.anchor is None and (args.public_key is not None or args.published is not None) or \
+            args.anchor is not None and args.public_key is None and args.published is None:
+        print("give --anchor and --public-key together (the checkpoints and the key that signed them), and "
+              "--published only with --anchor", file=sys.stderr)
         return 2
     key = _public_key(args.public_key)
+    try:
+        published = read_published(args.published) if args.published is not None else None
+    except PublishedFileProblem as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
     store = Store.connect()
     broken = 0
     try:
@@ -110,7 +140,10 @@ def run_verify(args: argparse.Namespace) -> int:
                 for problem in result.problems:
                     print(f"  - {problem}")
                 broken += 0 if result.ok else 1
-            if args.anchor is not None:
+            if args.anchor is not None and key is None:
+                anchors, unreadable = _anchors(args.anchor)
+                print(f"anchors {args.anchor}: not compared with the database (no --public-key)")
+            elif args.anchor is not None:
                 anchors, unreadable = _anchors(args.anchor)
                 problems = unreadable + anchor_problems(s, anchors, key)
                 print(f"anchors {args.anchor}: {'ok' if not problems else 'TAMPERING'}, {len(anchors)} checkpoint(s)")
@@ -121,11 +154,53 @@ def run_verify(args: argparse.Namespace) -> int:
                     print(f"  note: {sum(later.values())} event(s) in {len(later)} chain(s) came after the newest "
                           "checkpoint given; they are protected by the chain only until the next checkpoint")
                 broken += 1 if problems else 0
+            if published is not None:
+                broken += _report_published(args.published, anchors, published, unreadable if key is None else [])
     finally:
         store.dispose()
     if broken:
         print(f"{broken} problem group(s): the trail was tampered with")
     return 1 if broken else 0
+
+
+def _report_published(path: Path, anchors: list, published: list, unreadable: list[str]) -> int:
+    """Print the comparison of the anchor file with the audit channel's copy; 1 if they disagree."""
+    from bot.audit.published import published_problems
+
+    check = published_problems(anchors, published)
+    problems = unreadable + check.problems
+    print(f"published {path}: {'ok' if not problems else 'TAMPERING'}, {len(published)} published checkpoint(s) "
+          "compared with the anchor file")
+    for problem in problems:
+        print(f"  - {problem}")
+    for note in check.notes:
+        print(f"  note: {note}")
+    return 1 if problems else 0
+
+
+def run_published(args: argparse.Namespace) -> int:
+    from bot.slack.audit_channel import AuditChannelProblem, published_checkpoints
+    from bot.slack.client import make_client
+
+    channel = args.channel or load_or_exit(args, kinds=("settings",)).settings.audit_channel
+    if not channel:
+        print("no audit channel: give --channel or set audit_channel in config/settings.yaml", file=sys.stderr)
+        return 2
+    try:
+        found = published_checkpoints(make_client(), channel)
+    except AuditChannelProblem as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    try:
+        args.output.write_text("".join(item.as_json() + "\n" for item in found), encoding="utf-8")
+    except OSError as exc:
+        print(f"{args.output}: cannot write ({exc.strerror})", file=sys.stderr)
+        return 2
+    edited = sum(1 for item in found if item.edited)
+    numbers = f" (#{min(i.seq for i in found)}..#{max(i.seq for i in found)})" if found else ""
+    print(f"{len(found)} checkpoint(s) published in #{channel.lstrip('#')}{numbers}, {edited} edited; "
+          f"written to {args.output}")
+    return 0
 
 
 def run_checkpoint(args: argparse.Namespace) -> int:
@@ -143,15 +218,17 @@ def run_checkpoint(args: argparse.Namespace) -> int:
               "`incident-bot audit keygen DIR`", file=sys.stderr)
         return 2
     path = args.anchor or anchor_path()
+    channel = load_or_exit(args, kinds=("settings",)).settings.audit_channel
     store = Store.connect()
     try:
-        row = write_checkpoint(store, SystemClock().now(), key=key, path=path)
+        row = write_checkpoint(store, SystemClock().now(), key=key, path=path, audit_channel=channel)
     finally:
         store.dispose()
     if row is None:
         print(f"nothing changed since the last checkpoint; {path} is up to date")
     else:
-        print(f"checkpoint #{row.seq}: {len(row.body['chains'])} chain(s) signed, appended to {path}")
+        posted = f"; its post to #{channel} is queued (the running bot's outbox sends it)" if channel else ""
+        print(f"checkpoint #{row.seq}: {len(row.body['chains'])} chain(s) signed, appended to {path}{posted}")
     return 0
 
 

@@ -14,9 +14,9 @@ claim prepared instead of preparing again: its ``prepare`` has side effects).
 
 from __future__ import annotations
 
-from bot.scheduling.kinds import (alert_pages, button_updates, cadence, channel, checklist, deadlines, escalation,
-                                  followup, page_methods, page_updates, pages, posts, replies, rest_nudges, review,
-                                  shift_reminders)
+from bot.scheduling.kinds import (alert_pages, audit_checkpoints, button_updates, cadence, channel, checklist,
+                                  deadlines, escalation, followup, page_methods, page_updates, pages, posts, replies,
+                                  rest_nudges, review, shift_reminders)
 
 # derived from state by sync_incident
 PLANNED_KINDS = (pages, escalation, deadlines, cadence, checklist, page_updates, button_updates, rest_nudges,
@@ -24,4 +24,5 @@ PLANNED_KINDS = (pages, escalation, deadlines, cadence, checklist, page_updates,
 WRITTEN_KINDS = (channel, posts, replies)  # written by the lifecycle (bot.outbox.effects)
 GROUP_KINDS = (alert_pages,)  # the pages of an alert group without an incident (alert_pages.sync_group)
 SWEPT_KINDS = (shift_reminders,)  # written by the leader's sweep (bot.scheduling.shift_reminder_sweep)
-ALL_KINDS = PLANNED_KINDS + WRITTEN_KINDS + GROUP_KINDS + SWEPT_KINDS
+LEDGER_KINDS = (audit_checkpoints,)  # written with each signed checkpoint (bot.audit.published)
+ALL_KINDS = PLANNED_KINDS + WRITTEN_KINDS + GROUP_KINDS + SWEPT_KINDS + LEDGER_KINDS

@@ -4,7 +4,9 @@ It behaves like Slack where the bot depends on it: channel names are unique
 and validated (``name_taken``, ``invalid_name_*``), topics over 250 characters
 are ``too_long``, pins are unique (``already_pinned``), inviting a member
 again is ``already_in_channel``, messages get increasing ``ts`` values and
-keep their ``metadata``, Block Kit limits are checked (``invalid_blocks``).
+keep their ``metadata`` (an edited one is marked ``edited``, history is read
+newest first a page at a time by ``cursor``), Block Kit limits are checked
+(``invalid_blocks``).
 
 Every method takes the merged request parameters and returns the response
 body; Slack's ``ok: false`` errors are raised as :class:`ApiError`.
@@ -12,6 +14,7 @@ body; Slack's ``ok: false`` errors are raised as :class:`ApiError`.
 
 from __future__ import annotations
 
+import base64
 import itertools
 import re
 import threading
@@ -51,12 +54,15 @@ class Message:
     metadata: dict[str, Any] | None = None
     thread_ts: str | None = None
     edits: int = 0
+    edited_ts: str | None = None  # when it was last edited (chat.update), as Slack marks an edited message
 
     def as_json(self, *, with_metadata: bool) -> dict[str, Any]:
         data: dict[str, Any] = {"type": "message", "ts": self.ts, "user": self.user, "text": self.text,
                                 "blocks": self.blocks}
         if self.thread_ts:
             data["thread_ts"] = self.thread_ts
+        if self.edited_ts:
+            data["edited"] = {"user": self.user, "ts": self.edited_ts}
         if with_metadata and self.metadata:
             data["metadata"] = self.metadata
         return data
@@ -235,14 +241,24 @@ class SlackModel:
         return {"channel": {"id": channel.id}}
 
     def conversations_history(self, p: dict[str, Any]) -> dict[str, Any]:
+        """Newest first, ``limit`` at a time (at most 999); ``oldest``/``latest`` bound the time range; with more
+        to read, ``has_more`` and ``response_metadata.next_cursor`` for the next call's ``cursor``, as Slack."""
         channel = self._channel(p.get("channel"))
         limit = min(int(p.get("limit") or 100), 999)
         oldest = float(p.get("oldest") or 0)
-        found = [m for m in self.messages if m.channel == channel.id and float(m.ts) > oldest and not m.thread_ts]
+        latest = float(p.get("latest") or "inf")
+        found = [m for m in self.messages
+                 if m.channel == channel.id and oldest < float(m.ts) < latest and not m.thread_ts]
         found.reverse()  # newest first, like Slack
+        if p.get("cursor"):
+            start = _cursor_ts(str(p["cursor"]))
+            found = [m for m in found if float(m.ts) <= start]
         with_metadata = as_flag(p.get("include_all_metadata"))
-        return {"messages": [m.as_json(with_metadata=with_metadata) for m in found[:limit]],
-                "has_more": len(found) > limit}
+        answer: dict[str, Any] = {"messages": [m.as_json(with_metadata=with_metadata) for m in found[:limit]],
+                                  "has_more": len(found) > limit}
+        if len(found) > limit:
+            answer["response_metadata"] = {"next_cursor": _cursor_for(found[limit].ts)}
+        return answer
 
     def chat_post_message(self, p: dict[str, Any]) -> dict[str, Any]:
         target = p.get("channel")
@@ -280,6 +296,7 @@ class SlackModel:
         if p.get("metadata"):
             message.metadata = as_dict(p.get("metadata"))
         message.edits += 1
+        message.edited_ts = self._next_ts()
         return {"channel": channel.id, "ts": message.ts, "text": message.text}
 
     def pins_add(self, p: dict[str, Any]) -> dict[str, Any]:
@@ -364,3 +381,18 @@ class SlackModel:
             "views.push": self.views_open,
             "views.publish": self.views_publish,
         }
+
+
+def _cursor_for(ts: str) -> str:
+    """An opaque cursor as Slack's look (base64 of ``next_ts:<ts>``)."""
+    return base64.b64encode(f"next_ts:{ts}".encode()).decode()
+
+
+def _cursor_ts(cursor: str) -> float:
+    try:
+        prefix, _, ts = base64.b64decode(cursor, validate=True).decode().partition(":")
+        if prefix != "next_ts":
+            raise ValueError(cursor)
+        return float(ts)
+    except ValueError:
+        raise ApiError("invalid_cursor") from None
