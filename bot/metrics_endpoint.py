@@ -86,8 +86,8 @@ class _Collector:
             yield _gauge("incident_bot_last_slack_success_timestamp_seconds",
                          "when the newest outbox row was delivered (Unix time)", [],
                          [([], ensure_utc(last_sent).timestamp())])
-        # A checkpoint that could not be signed or appended to the anchor file is only logged where it fails
-        # (bot.audit.checkpoints.checkpoint_quietly): these say so to whoever watches the metrics.
+        # A checkpoint that could not be signed or appended to the anchor file is logged and told to the operations
+        # channel once a day (bot.audit.checkpoints.checkpoint_quietly): these say so to whoever watches the metrics.
         yield _gauge("incident_bot_audit_checkpoints_unpublished",
                      "signed audit checkpoints not appended to the anchor file yet", [], [([], unpublished)])
         if last_signed is not None:

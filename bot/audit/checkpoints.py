@@ -147,12 +147,35 @@ def write_checkpoint(store: Any, now: datetime, *, key: Any = None, path: Path |
     return row
 
 
-def checkpoint_quietly(store: Any, now: datetime, *, audit_channel: str | None = None) -> None:
-    """For the close and the scheduler: a failure is logged (the next run publishes what is pending)."""
+def checkpoint_quietly(store: Any, now: datetime, *, audit_channel: str | None = None, config: Any = None) -> None:
+    """For the close and the scheduler: a failure is logged (the next run publishes what is pending) and, with
+    ``config`` given, told to the operations channel once per kind of failure and day."""
     try:
         write_checkpoint(store, now, audit_channel=audit_channel)
-    except Exception:  # noqa: BLE001 - the change it follows is committed; the checkpoint is retried next time
+    except Exception as exc:  # noqa: BLE001 - the change it follows is committed; the checkpoint is retried next time
         log.exception("could not write or publish the audit checkpoint; it is retried on the next close or period")
+        if config is not None:
+            _tell_failed(store, config, now, exc)
+
+
+def _tell_failed(store: Any, config: Any, now: datetime, exc: Exception) -> None:
+    """Events since the last checkpoint are protected by the hash chain only: the people who run the bot must
+    know, not only the log (the metric ``incident_bot_audit_checkpoints_unpublished`` says so too)."""
+    from bot.outbox.operator_notices import tell_operators
+    from bot.ports import Notice
+
+    at = ensure_utc(now)
+    notice = Notice(kind="delivery_failed", title="Audit checkpoints are not being written", lines=(
+        f"Signing the audit checkpoint or appending it to the anchor file failed at {at:%Y-%m-%d %H:%M} UTC "
+        f"({type(exc).__name__}; the log has the details).",
+        "Until one is written, the events since the last checkpoint are protected by the hash chain only. It is "
+        "tried again at the next close and every 10 minutes; `incident-bot audit checkpoint` writes one by hand."))
+    try:
+        with store.session() as s:
+            tell_operators(s, config, cause=f"audit-checkpoint-failed:{type(exc).__name__}:{at:%Y-%m-%d}",
+                           notice=notice, at=at)
+    except Exception:  # noqa: BLE001 - the database may be what failed: the log and the metric are what is left
+        log.exception("could not tell the operators that the audit checkpoint failed")
 
 
 # --- reading and checking anchors ------------------------------------------------------------------

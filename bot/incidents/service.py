@@ -261,8 +261,9 @@ class IncidentService:
         outcome = closing.close(self.ctx, number, summary, actor=actor, key=key)
         from bot.audit.checkpoints import checkpoint_quietly
 
+        config = self.ctx.config()
         checkpoint_quietly(self.ctx.store, self.ctx.clock.now(),  # sign the closed chain (when a key is set)
-                           audit_channel=self.ctx.config().settings.audit_channel)
+                           audit_channel=config.settings.audit_channel, config=config)
         return outcome
 
     # --- looking up (read-only) ---------------------------------------------------------

@@ -29,8 +29,9 @@ def checkpoint() -> None:
 
     scheduler = runtime.current().scheduler
     if scheduler is not None:
-        checkpoint_quietly(scheduler.store, scheduler.clock.now(),
-                           audit_channel=scheduler.context.config().settings.audit_channel)
+        config = scheduler.context.config()
+        checkpoint_quietly(scheduler.store, scheduler.clock.now(), audit_channel=config.settings.audit_channel,
+                           config=config)
 
 
 def fire_reminder(reminder_id: int) -> None:

@@ -157,3 +157,26 @@ def test_a_post_slack_took_but_did_not_answer_is_retried_and_shown_once(store, c
     [row] = _rows(store)
     assert row.state == "sent"
     assert len(_posted(double)) == 1
+
+
+def test_a_checkpoint_that_cannot_be_written_is_told_to_the_operators_once_a_day(store, clock, key, config,
+                                                                                 monkeypatch, tmp_path):
+    """The close signs a checkpoint; the anchor file cannot be written (its folder is a file). Events since the
+    last checkpoint are then protected by the hash chain only, and only the log said so: the operations channel
+    is now told, once for this kind of failure on this day, however often it is tried."""
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption()).decode()
+    (tmp_path / "not-a-folder").write_text("")
+    monkeypatch.setenv("AUDIT_SIGNING_KEY", pem)
+    monkeypatch.setenv("AUDIT_ANCHOR_FILE", str(tmp_path / "not-a-folder" / "anchors.jsonl"))
+    svc = IncidentService(store, lambda: config, clock)
+    for number in (1, 2):
+        svc.declare("major", f"Checkout is down {number}", actor=REPORTER, key=f"d{number}")
+        svc.close(number, "bad deploy", actor=REPORTER, key=f"c{number}")
+        clock.advance(minutes=10)
+    with store.session() as s:
+        told = [r for r in s.exec(select(Reminder).where(Reminder.kind == "post", Reminder.incident_id == None)).all()  # noqa: E711
+                if r.payload["notice"]["title"] == "Audit checkpoints are not being written"]
+    assert len(told) == 1  # two closes, two failures, one notice
+    text = " ".join(told[0].payload["notice"]["lines"])
+    assert "protected by the hash chain only" in text and "FileExistsError" in text  # making the folder failed
