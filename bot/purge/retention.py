@@ -100,9 +100,9 @@ def _redact_rows(session: Session, incident: Any) -> None:
     """Every row holding text people typed about the incident: the evidence tables (by the same rules as their
     copies on the chain, so both still agree) and the reminders (their rendered messages repeat titles)."""
     for table, columns in EVIDENCE_TABLES.items():
-        if not columns:
-            continue
         cls = table_class(table)
+        if not columns or (table != "incident" and "incident_id" not in cls.__table__.c):
+            continue  # nothing typed, or rows of no incident (a cover request): bot.purge.global_chain
         where = cls.id if table == "incident" else cls.incident_id
         for row in session.exec(select(cls).where(where == incident.id)).all():
             for column in columns:
