@@ -36,8 +36,12 @@ from sqlmodel import SQLModel, select
 
 from bot.audit.digest import canonical_json
 from bot.audit.malformed import evidence_entries
-from bot.audit.trail import APPENDED, append_event, before_bulk_append, chain_name, events, seal, verify_chain
+from bot.audit.tables import TimelineEvent
+from bot.audit.trail import (APPENDED, GLOBAL_CHAIN_LOCK, append_event, before_bulk_append, chain_name, events, seal,
+                             verify_chain)
 from bot.clock import ensure_utc
+from bot.store.advisory import hold_until_commit
+from bot.store.migrate import after_upgrade, current_revision_of, head_revision
 from bot.store.schema import import_all_tables
 
 # table -> columns holding text people typed (redacted by the purge, in the table and on the chain alike);
@@ -46,6 +50,8 @@ EVIDENCE_TABLES: dict[str, tuple[str, ...]] = {}
 PENDING = "audit.evidence_pending"
 LEFT = "audit.evidence_left"  # session.info key: (table, id(obj)) -> the incident whose chain the row was on
 RECORDED = "evidence.recorded"
+BASELINE = "evidence.baseline"
+BASELINE_DUE = "evidence_baseline_due"  # set by the migration revision evidence_baseline
 
 
 def plain(value: Any) -> Any:
@@ -65,7 +71,7 @@ def snapshot(obj: Any) -> dict[str, Any]:
     return json.loads(canonical_json({k: plain(getattr(obj, k)) for k in keys}))
 
 
-def _incident_of(table: str, values: dict[str, Any]) -> int | None:
+def incident_of(table: str, values: dict[str, Any]) -> int | None:
     return values.get("id") if table == "incident" else values.get("incident_id")
 
 
@@ -103,7 +109,7 @@ def _note(session: OrmSession, _context: Any) -> None:
         if table in EVIDENCE_TABLES:
             loaded = sa_inspect(obj).dict
             pending[(table, id(obj))] = {"table": table, "id": loaded.get("id"), "deleted": True,
-                                         "incident": _incident_of(table, loaded)}
+                                         "incident": incident_of(table, loaded)}
 
 
 def _record(session: OrmSession) -> None:
@@ -119,7 +125,7 @@ def _record(session: OrmSession) -> None:
                 entry, incident = {k: item[k] for k in ("table", "id", "deleted")}, item["incident"]
             else:
                 row = snapshot(item)
-                entry, incident = {"table": table, "id": row.get("id"), "row": row}, _incident_of(table, row)
+                entry, incident = {"table": table, "id": row.get("id"), "row": row}, incident_of(table, row)
             by_incident.setdefault(incident, []).append(entry)
             if (table, obj) in left and left[(table, obj)] != incident:  # not on the chain it left any more
                 by_incident.setdefault(left[(table, obj)], []).append(
@@ -159,6 +165,7 @@ def install() -> None:
         sa_event.listen(OrmSession, "after_commit", _forget)
         sa_event.listen(OrmSession, "after_rollback", _forget)
     before_bulk_append(record)
+    after_upgrade(_baseline_after_upgrade)
 
 
 def register(table: str, typed_text: tuple[str, ...] = ()) -> None:
@@ -258,3 +265,41 @@ def verify_incident(session: Any, incident_id: int | None) -> Any:
     result = verify_chain(session, incident_id)
     result.problems.extend(table_problems(session, incident_id, [e.data for e in events(session, incident_id)]))
     return result
+
+
+# --- the baseline of the rows of no incident written before they were chained -----------------------------------
+
+
+def write_baseline(session: Any, now: datetime) -> Any:
+    """Chain the rows of no incident as they are now, once: one ``evidence.baseline`` event on the global chain
+    holding each such row not chained yet, whose summary says they were recorded as found (the chain vouches for
+    them from this event on, not for what they were before). None when there is nothing to record or a baseline
+    exists (a second process upgrading at the same time waits for the global chain's lock, then finds it)."""
+    hold_until_commit(session, GLOBAL_CHAIN_LOCK)
+    if session.exec(select(TimelineEvent.id).where(TimelineEvent.chain == chain_name(None),
+                                                   TimelineEvent.kind == BASELINE)).first() is not None:
+        return None
+    chained = chained_rows(e.data for e in events(session, None))
+    found = {key: row for key, row in table_rows(session, None).items() if chained.get(key) != row}
+    if not found:
+        return None
+    now = ensure_utc(now)
+    return append_event(
+        session, incident_id=None, actor="system", kind=BASELINE, at=now,
+        summary=(f"{len(found)} evidence rows of no incident recorded as found at {now:%Y-%m-%d %H:%M} UTC, when "
+                 "rows of no incident began to be chained: the chain vouches for them from this event on, not for "
+                 "what they were before"),
+        data={"evidence": [{"table": t, "id": i, "row": found[(t, i)]} for t, i in sorted(found)],
+              "recorded_as_found": now.isoformat()})
+
+
+def _baseline_after_upgrade(connection: Any, attributes: dict[str, Any]) -> None:
+    """After the upgrade that ran revision ``evidence_baseline`` (once per database), in its transaction; only at
+    the newest revision, whose schema the models describe (an upgrade to an older target leaves it undone)."""
+    if not attributes.get(BASELINE_DUE) or current_revision_of(connection) != head_revision(connection.engine):
+        return
+    from sqlmodel import Session
+
+    with Session(bind=connection) as session:  # joins the upgrade's transaction, which commits it
+        write_baseline(session, datetime.now(timezone.utc))
+        session.flush()
