@@ -20,6 +20,10 @@ Replaying the chain gives the state every row must have (:func:`chained_rows`);
 :func:`table_problems` compares it with the tables, so an edit, insert or
 delete made outside the bot (plain SQL) is reported as tampering, and the
 evidence pack is built from the chained state, not from the tables.
+
+The rows of no incident already in a database when they began to be chained are
+written once, as found, into an ``evidence.baseline`` event by the upgrade that
+runs revision ``evidence_baseline`` (:func:`write_baseline`).
 """
 
 from __future__ import annotations
@@ -252,7 +256,7 @@ def differences(chained: dict[tuple[str, int], dict[str, Any] | None], tables: d
 def table_problems(session: Any, incident_id: int | None, event_data: list[dict[str, Any]]) -> list[str]:
     """The disagreements between a chain's evidence and the tables. The global chain is always compared: the rows
     of no incident written before they were chained are vouched for by its ``evidence.baseline`` event
-    (:mod:`bot.audit.evidence_baseline`)."""
+    (:func:`write_baseline`)."""
     chained = chained_rows(event_data)
     if incident_id is not None and not chained and not any("evidence" in (d or {}) for d in event_data):
         return []  # an incident from before evidence was chained: nothing to compare with (see docs/audit.md)

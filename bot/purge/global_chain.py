@@ -55,7 +55,8 @@ def _evidence_only(ev: TimelineEvent, data: dict, marks: dict[str, str]) -> tupl
     kept = dict(ev.data or {})
     if "evidence" in data:
         kept["evidence"] = data["evidence"]
-    return ev.summary, kept, {p: h for p, h in marks.items() if p.startswith("/data/evidence/") or p in (ev.redaction or {})}
+    before = ev.redaction or {}
+    return ev.summary, kept, {p: h for p, h in marks.items() if p.startswith("/data/evidence/") or p in before}
 
 
 def _redacted_text(text: object) -> bool:
@@ -80,8 +81,9 @@ def _tables_like_the_chain(session: Session) -> None:
 def redact_global(session: Session, *, cutoff: datetime, now: datetime, retention_days: int, actor: str,
                   dry_run: bool = False, skipped: list[str] | None = None) -> list[int]:
     """Redact the free text of global-chain events from before ``cutoff`` (once) and the reasons of covers
-    that ended before it (in their rows and their chained copies); returns the redacted events' sequence numbers.  An event the bot could not have
-    written is left as it is and named in ``skipped`` (:func:`bot.audit.malformed.malformed_events`)."""
+    that ended before it (in their rows and their chained copies); returns the redacted events' sequence numbers.
+    An event the bot could not have written is left as it is and named in ``skipped``
+    (:func:`bot.audit.malformed.malformed_events`)."""
     cutoff = ensure_utc(cutoff)
     seqs: list[int] = []
     query = (select(TimelineEvent).where(TimelineEvent.chain == chain_name(None), TimelineEvent.at < cutoff,

@@ -23,7 +23,7 @@ def after_upgrade(hook: Callable[[Any, dict[str, Any]], None]) -> None:
     """Run ``hook(connection, attributes)`` at the end of every :func:`upgrade`, in its transaction, once the schema
     is at the revision asked for (once per hook, however often it is registered). ``attributes`` holds what the
     revisions just run left there: a revision that needs work done with the bot's own code at the new schema (the
-    audit layer's evidence baseline, :mod:`bot.audit.evidence_baseline`) says so there, since migrations stay in
+    audit layer's evidence baseline, :func:`bot.audit.evidence.write_baseline`) says so there, since migrations stay in
     the store layer."""
     if hook not in _AFTER_UPGRADE:
         _AFTER_UPGRADE.append(hook)

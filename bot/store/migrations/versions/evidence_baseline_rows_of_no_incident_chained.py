@@ -2,7 +2,7 @@
 
 No schema change. From this revision on the evidence rows of no incident (an alert group's pages, call-outs, rest
 owed, exceptions used, cover requests, web-view links) are chained on the global chain and compared with it. The
-rows already there were never chained: once the upgrade has run, :mod:`bot.audit.evidence_baseline` writes them,
+rows already there were never chained: once the upgrade has run, :func:`bot.audit.evidence.write_baseline` writes them,
 as found, into one ``evidence.baseline`` event (in the upgrade's transaction, with the models of the schema the
 upgrade reached). This revision only asks for it, so it is asked once per database.
 
