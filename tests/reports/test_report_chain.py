@@ -39,3 +39,15 @@ def test_a_call_out_lengthened_by_sql_is_flagged_and_the_cli_exits_1(config, fil
     assert captured.out == "" and "global engagement row 1: edited outside the bot" in captured.err
     assert main(_args(config)) == 1
     assert "NOT VERIFIED" in capsys.readouterr().out
+
+
+def test_the_report_page_says_it_is_not_verified(config, filled_store):  # noqa: F811
+    from bot.pictures.report_page import report_page
+
+    with filled_store.session() as s:
+        assert "NOT VERIFIED" not in report_page(build_report(config, s, FIRST, LAST, now=NOW))
+    with filled_store.engine.begin() as conn:
+        conn.execute(text("UPDATE exception_use SET compensatory_rest_hours = 0"))
+    with filled_store.session() as s:
+        page = report_page(build_report(config, s, FIRST, LAST, now=NOW))
+    assert "NOT VERIFIED" in page and "global exception_use row 1: edited outside the bot: compensatory_rest_hours" in page
