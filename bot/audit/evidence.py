@@ -90,15 +90,15 @@ def _note_moves(session: OrmSession, _context: Any, _instances: Any) -> None:
         if "incident_id" not in state.mapper.column_attrs:
             continue
         history = state.attrs.incident_id.history
-        if not history.has_changes() or obj.id is None:
+        if not history.has_changes() or not state.identity:
             continue
         if history.deleted:
             left[(table, id(obj))] = history.deleted[0]
         else:  # the old value was never loaded: the database still has it
-            column = obj.__table__.c.incident_id
+            columns = obj.__table__.c
             with session.no_autoflush:
                 left[(table, id(obj))] = session.execute(
-                    select(column).where(obj.__table__.c.id == obj.id)).scalar_one_or_none()
+                    select(columns.incident_id).where(columns.id == state.identity[0])).scalar_one_or_none()
 
 
 def _note(session: OrmSession, _context: Any) -> None:
