@@ -14,7 +14,8 @@ review draft's SHA-256. An incident whose follow-up actions are still open or
 deferred is kept until they are finished: the work it asked for still needs
 its words. The findings of tabletop exercises older than the retention period
 go too (:func:`bot.learning.exercises.redact_expired`), and so does the free text of other events outside
-incidents (cover reasons, test pages, links: :mod:`bot.purge.global_chain`) and the alerts' own words
+incidents and the typed text of the evidence rows of no incident (cover reasons, decline words, call-out notes, test
+pages, links: :mod:`bot.purge.global_chain`) and the alerts' own words
 (triaged receipts, resolved groups: :mod:`bot.purge.alert_intake`).
 
 The chain and everything kept stay verifiable: a redacted event keeps its
