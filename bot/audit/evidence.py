@@ -2,13 +2,17 @@
 
 When a unit of work commits, each evidence row it inserted, changed or deleted
 (the incident header, roles, checklist tasks, clock-change approvals, snoozes,
-obligations, pages, exceptions used, call-outs, rest owed) is written, whole,
-into the data of the incident's newest event of that unit of work under
-``"evidence"`` (or, when the change came without an event, into a new
-``evidence.recorded`` event)::
+obligations, pages, exceptions used, call-outs, rest owed, cover requests,
+web-view links) is written, whole, into the data of its chain's newest event of
+that unit of work under ``"evidence"`` (or, when the change came without an
+event, into a new ``evidence.recorded`` event). A row's chain is its incident's;
+a row of no incident (an alert group's page, a cover request) is on the global
+chain. A row whose incident changed (a call-out of an alert group moved to the
+incident declared from it) leaves a ``moved_to`` entry on the chain it left::
 
     "evidence": [{"table": "obligation", "id": 12, "row": {...every column...}},
-                 {"table": "page", "id": 3, "deleted": true}]
+                 {"table": "page", "id": 3, "deleted": true},
+                 {"table": "engagement", "id": 5, "moved_to": 7}]
 
 No module has to remember to do it: a SQLAlchemy ``after_flush`` listener
 notes the rows and ``before_commit`` writes them, in the same transaction.
@@ -16,6 +20,10 @@ Replaying the chain gives the state every row must have (:func:`chained_rows`);
 :func:`table_problems` compares it with the tables, so an edit, insert or
 delete made outside the bot (plain SQL) is reported as tampering, and the
 evidence pack is built from the chained state, not from the tables.
+
+The rows of no incident already in a database when they began to be chained are
+written once, as found, into an ``evidence.baseline`` event by the upgrade that
+runs revision ``evidence_baseline`` (:func:`write_baseline`).
 """
 
 from __future__ import annotations
@@ -32,15 +40,22 @@ from sqlmodel import SQLModel, select
 
 from bot.audit.digest import canonical_json
 from bot.audit.malformed import evidence_entries
-from bot.audit.trail import APPENDED, append_event, before_bulk_append, chain_name, events, seal, verify_chain
+from bot.audit.tables import TimelineEvent
+from bot.audit.trail import (APPENDED, GLOBAL_CHAIN_LOCK, append_event, before_bulk_append, chain_name, events, seal,
+                             verify_chain)
 from bot.clock import ensure_utc
+from bot.store.advisory import hold_until_commit
+from bot.store.migrate import after_upgrade, current_revision_of, head_revision
 from bot.store.schema import import_all_tables
 
 # table -> columns holding text people typed (redacted by the purge, in the table and on the chain alike);
 # each domain's ``tables`` module registers its evidence tables (:func:`register`)
 EVIDENCE_TABLES: dict[str, tuple[str, ...]] = {}
 PENDING = "audit.evidence_pending"
+LEFT = "audit.evidence_left"  # session.info key: (table, id(obj)) -> the incident whose chain the row was on
 RECORDED = "evidence.recorded"
+BASELINE = "evidence.baseline"
+BASELINE_DUE = "evidence_baseline_due"  # set by the migration revision evidence_baseline
 
 
 def plain(value: Any) -> Any:
@@ -60,8 +75,30 @@ def snapshot(obj: Any) -> dict[str, Any]:
     return json.loads(canonical_json({k: plain(getattr(obj, k)) for k in keys}))
 
 
-def _incident_of(table: str, values: dict[str, Any]) -> int | None:
+def incident_of(table: str, values: dict[str, Any]) -> int | None:
     return values.get("id") if table == "incident" else values.get("incident_id")
+
+
+def _note_moves(session: OrmSession, _context: Any, _instances: Any) -> None:
+    """Before a flush: for each evidence row whose incident changes, the incident it had (the chain it leaves)."""
+    left: dict[tuple[str, int], Any] = session.info.setdefault(LEFT, {})
+    for obj in session.dirty:
+        table = getattr(obj, "__tablename__", None)
+        if table not in EVIDENCE_TABLES or table == "incident" or (table, id(obj)) in left:
+            continue
+        state = sa_inspect(obj)
+        if "incident_id" not in state.mapper.column_attrs:
+            continue
+        history = state.attrs.incident_id.history
+        if not history.has_changes() or not state.identity:
+            continue
+        if history.deleted:
+            left[(table, id(obj))] = history.deleted[0]
+        else:  # the old value was never loaded: the database still has it
+            columns = obj.__table__.c
+            with session.no_autoflush:
+                left[(table, id(obj))] = session.execute(
+                    select(columns.incident_id).where(columns.id == state.identity[0])).scalar_one_or_none()
 
 
 def _note(session: OrmSession, _context: Any) -> None:
@@ -76,7 +113,7 @@ def _note(session: OrmSession, _context: Any) -> None:
         if table in EVIDENCE_TABLES:
             loaded = sa_inspect(obj).dict
             pending[(table, id(obj))] = {"table": table, "id": loaded.get("id"), "deleted": True,
-                                         "incident": _incident_of(table, loaded)}
+                                         "incident": incident_of(table, loaded)}
 
 
 def _record(session: OrmSession) -> None:
@@ -85,19 +122,22 @@ def _record(session: OrmSession) -> None:
         pending = session.info.pop(PENDING, {})
         if not pending:
             return
-        by_incident: dict[int, list[dict[str, Any]]] = {}
-        for (table, _obj), item in pending.items():
+        left = session.info.pop(LEFT, {})
+        by_incident: dict[int | None, list[dict[str, Any]]] = {}
+        for (table, obj), item in pending.items():
             if isinstance(item, dict):
                 entry, incident = {k: item[k] for k in ("table", "id", "deleted")}, item["incident"]
             else:
                 row = snapshot(item)
-                entry, incident = {"table": table, "id": row.get("id"), "row": row}, _incident_of(table, row)
-            if incident is not None:
-                by_incident.setdefault(incident, []).append(entry)
+                entry, incident = {"table": table, "id": row.get("id"), "row": row}, incident_of(table, row)
+            by_incident.setdefault(incident, []).append(entry)
+            if (table, obj) in left and left[(table, obj)] != incident:  # not on the chain it left any more
+                by_incident.setdefault(left[(table, obj)], []).append(
+                    {"table": table, "id": entry["id"], "moved_to": incident})
         for entries in by_incident.values():
             entries.sort(key=lambda e: (e["table"], e["id"] or 0))
         appended = session.info.get(APPENDED, {})
-        for incident, entries in sorted(by_incident.items()):
+        for incident, entries in sorted(by_incident.items(), key=lambda item: (item[0] is not None, item[0] or 0)):
             head = appended.get(chain_name(incident))
             if head is not None and head in session:
                 head.data = {**head.data, "evidence": list(head.data.get("evidence", [])) + entries}
@@ -116,21 +156,25 @@ def record(session: OrmSession) -> None:
 
 def _forget(session: OrmSession, *_args: Any) -> None:
     session.info.pop(PENDING, None)
+    session.info.pop(LEFT, None)
     session.info.pop(APPENDED, None)
 
 
 def install() -> None:
     """Register the listeners on every ORM session (idempotent)."""
     if not sa_event.contains(OrmSession, "after_flush", _note):
+        sa_event.listen(OrmSession, "before_flush", _note_moves)
         sa_event.listen(OrmSession, "after_flush", _note)
         sa_event.listen(OrmSession, "before_commit", _record)
         sa_event.listen(OrmSession, "after_commit", _forget)
         sa_event.listen(OrmSession, "after_rollback", _forget)
     before_bulk_append(record)
+    after_upgrade(_baseline_after_upgrade)
 
 
 def register(table: str, typed_text: tuple[str, ...] = ()) -> None:
-    """Put every row of ``table`` on its incident's chain; ``typed_text``: its columns holding text people typed.
+    """Put every row of ``table`` on its incident's chain (the global chain for a row of no incident, or of a table
+    without an ``incident_id``); ``typed_text``: its columns holding text people typed.
 
     The module defining the table calls this beside the class, so the listeners are installed before any row
     of an evidence table can be flushed (the audit layer does not import the domains above it)."""
@@ -142,12 +186,16 @@ def register(table: str, typed_text: tuple[str, ...] = ()) -> None:
 
 
 def chained_rows(event_data: Iterable[dict[str, Any]]) -> dict[tuple[str, int], dict[str, Any] | None]:
-    """(table, id) -> the row's newest state on the chain (None once deleted), from the events' data in order."""
+    """(table, id) -> the row's newest state on the chain (None once deleted), from the events' data in order; a row
+    that moved to another chain (``moved_to``) is no longer in this one."""
     state: dict[tuple[str, int], dict[str, Any] | None] = {}
     for data in event_data:
         for entry in evidence_entries(data):  # a malformed one is reported by the chain's check
             key = (entry["table"], entry["id"])
-            state[key] = None if entry.get("deleted") else entry["row"]
+            if "moved_to" in entry:
+                state.pop(key, None)
+            else:
+                state[key] = None if entry.get("deleted") else entry["row"]
     return state
 
 
@@ -165,14 +213,21 @@ def table_class(table: str) -> Any:
     raise LookupError(table)
 
 
-def table_rows(session: Any, incident_id: int) -> dict[tuple[str, int], dict[str, Any]]:
-    """The evidence rows of one incident as they stand in the tables."""
+def table_rows(session: Any, incident_id: int | None) -> dict[tuple[str, int], dict[str, Any]]:
+    """The evidence rows of one incident as they stand in the tables; with None, the rows of no incident (those
+    whose ``incident_id`` is NULL, and every row of a table without one)."""
     rows: dict[tuple[str, int], dict[str, Any]] = {}
     _every_table_registered()
     for table in EVIDENCE_TABLES:
         cls = table_class(table)
-        column = cls.id if table == "incident" else cls.incident_id
-        for obj in session.exec(select(cls).where(column == incident_id)).all():
+        if table == "incident":
+            query = select(cls).where(cls.id == incident_id) if incident_id is not None else None
+        elif "incident_id" in cls.__table__.c:
+            query = select(cls).where(cls.incident_id == incident_id if incident_id is not None
+                                      else cls.incident_id.is_(None))
+        else:
+            query = select(cls) if incident_id is None else None
+        for obj in session.exec(query.order_by(cls.id)).all() if query is not None else ():
             rows[(table, obj.id)] = snapshot(obj)
     return rows
 
@@ -198,16 +253,57 @@ def differences(chained: dict[tuple[str, int], dict[str, Any] | None], tables: d
     return problems
 
 
-def table_problems(session: Any, incident_id: int, event_data: list[dict[str, Any]]) -> list[str]:
+def table_problems(session: Any, incident_id: int | None, event_data: list[dict[str, Any]]) -> list[str]:
+    """The disagreements between a chain's evidence and the tables. The global chain is always compared: the rows
+    of no incident written before they were chained are vouched for by its ``evidence.baseline`` event
+    (:func:`write_baseline`)."""
     chained = chained_rows(event_data)
-    if not chained and not any("evidence" in (d or {}) for d in event_data):
+    if incident_id is not None and not chained and not any("evidence" in (d or {}) for d in event_data):
         return []  # an incident from before evidence was chained: nothing to compare with (see docs/audit.md)
     return differences(chained, table_rows(session, incident_id), chain_name(incident_id))
 
 
 def verify_incident(session: Any, incident_id: int | None) -> Any:
-    """The chain's own check (:func:`bot.audit.trail.verify_chain`) plus every evidence table row against it."""
+    """The chain's own check (:func:`bot.audit.trail.verify_chain`) plus every evidence table row against it (for
+    the global chain, the rows of no incident)."""
     result = verify_chain(session, incident_id)
-    if incident_id is not None:
-        result.problems.extend(table_problems(session, incident_id, [e.data for e in events(session, incident_id)]))
+    result.problems.extend(table_problems(session, incident_id, [e.data for e in events(session, incident_id)]))
     return result
+
+
+# --- the baseline of the rows of no incident written before they were chained -----------------------------------
+
+
+def write_baseline(session: Any, now: datetime) -> Any:
+    """Chain the rows of no incident as they are now, once: one ``evidence.baseline`` event on the global chain
+    holding each such row not chained yet, whose summary says they were recorded as found (the chain vouches for
+    them from this event on, not for what they were before). None when there is nothing to record or a baseline
+    exists (a second process upgrading at the same time waits for the global chain's lock, then finds it)."""
+    hold_until_commit(session, GLOBAL_CHAIN_LOCK)
+    if session.exec(select(TimelineEvent.id).where(TimelineEvent.chain == chain_name(None),
+                                                   TimelineEvent.kind == BASELINE)).first() is not None:
+        return None
+    chained = chained_rows(e.data for e in events(session, None))
+    found = {key: row for key, row in table_rows(session, None).items() if chained.get(key) != row}
+    if not found:
+        return None
+    now = ensure_utc(now)
+    return append_event(
+        session, incident_id=None, actor="system", kind=BASELINE, at=now,
+        summary=(f"{len(found)} evidence rows of no incident recorded as found at {now:%Y-%m-%d %H:%M} UTC, when "
+                 "rows of no incident began to be chained: the chain vouches for them from this event on, not for "
+                 "what they were before"),
+        data={"evidence": [{"table": t, "id": i, "row": found[(t, i)]} for t, i in sorted(found)],
+              "recorded_as_found": now.isoformat()})
+
+
+def _baseline_after_upgrade(connection: Any, attributes: dict[str, Any]) -> None:
+    """After the upgrade that ran revision ``evidence_baseline`` (once per database), in its transaction; only at
+    the newest revision, whose schema the models describe (an upgrade to an older target leaves it undone)."""
+    if not attributes.get(BASELINE_DUE) or current_revision_of(connection) != head_revision(connection.engine):
+        return
+    from sqlmodel import Session
+
+    with Session(bind=connection) as session:  # joins the upgrade's transaction, which commits it
+        write_baseline(session, datetime.now(timezone.utc))
+        session.flush()

@@ -2,7 +2,7 @@
 must be reported with their chain and number, not make the verification stop half-way with a traceback.
 
 The bot writes ``data`` as a JSON object; its ``evidence`` as a list of ``{"table", "id", "row"}`` or
-``{"table", "id", "deleted": true}`` entries (:mod:`bot.audit.evidence`); an ``audit.purged`` event's
+``{"table", "id", "deleted": true}`` or ``{"table", "id", "moved_to": <incident id or null>}`` entries (:mod:`bot.audit.evidence`); an ``audit.purged`` event's
 ``redacted_seqs`` as a list of event numbers; a purge's ``redaction`` map as JSON path -> hash; and the values
 the export, the purge and the exercise listing read from some kinds' data: an ``obligation.turned_off`` event's
 ``obligations`` (a list of obligation ids), an ``exercise.recorded`` event's ``starts_at`` (an ISO 8601 time),
@@ -21,7 +21,8 @@ from typing import Any, Iterable
 def evidence_entry(entry: Any) -> bool:
     """Whether ``entry`` is an evidence entry as the bot writes it."""
     return (isinstance(entry, dict) and isinstance(entry.get("table"), str) and "id" in entry
-            and (isinstance(entry.get("row"), dict) or entry.get("deleted") is True))
+            and (isinstance(entry.get("row"), dict) or entry.get("deleted") is True
+                 or ("moved_to" in entry and (entry["moved_to"] is None or _number(entry["moved_to"])))))
 
 
 def evidence_entries(data: Any) -> list[dict[str, Any]]:
@@ -46,7 +47,7 @@ def malformed(kind: str, data: Any, redaction: Any) -> str | None:
         return "its data is not a JSON object"
     evidence = data.get("evidence")
     if evidence is not None and not (isinstance(evidence, list) and all(evidence_entry(e) for e in evidence)):
-        return "its evidence is not a list of {table, id, row or deleted} entries"
+        return "its evidence is not a list of {table, id, row, deleted or moved_to} entries"
     seqs = data.get("redacted_seqs", [])
     if kind == "audit.purged" and not (isinstance(seqs, list) and all(_number(s) for s in seqs)):
         return "its redacted_seqs is not a list of event numbers"

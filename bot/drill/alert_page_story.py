@@ -17,8 +17,8 @@ from sqlmodel import select
 
 from bot.alerts.answers import AlertPages
 from bot.alerts.tables import AlertGroup
+from bot.audit.evidence import verify_incident
 from bot.audit.tables import TimelineEvent
-from bot.audit.trail import verify_chain
 from bot.drill.alert_replay import post, resolved
 from bot.drill.running import RunningDrill
 from bot.drill.transcript import in_zone, render
@@ -119,7 +119,7 @@ class AlertPageStory:
             events = [e for e in s.exec(select(TimelineEvent).where(TimelineEvent.chain == "global")
                                         .order_by(TimelineEvent.seq)).all()
                       if e.kind.startswith("alert") and (e.data or {}).get("group") == self.group_id]
-            check = verify_chain(s, None)
+            check = verify_incident(s, None)  # the chain, and the group's pages and call-outs against it
         print(f"\nAlert group {group.id} ({group.source}, key {group.key}): {group.status}"
               + (f" by {group.resolved_by}" if group.resolved_by else ""), file=out)
         print(f"Its record on the audit chain ({len(events)} event(s)):", file=out)

@@ -131,9 +131,11 @@ class CoverRequest(SQLModel, table=True):
     refusal: str = Field(default="", max_length=2000, description="the rules and citations that refused it")
 
 
-# Every row of these tables is evidence on its incident's chain (bot.audit.evidence); the columns named are text
-# people typed, which the purge redacts.
+# Every row of these tables is evidence on its incident's chain, or on the global chain when it belongs to no
+# incident (bot.audit.evidence); the columns named are text people typed, which the purge redacts. Cover requests
+# say who agreed to take whose shifts (the hours and rest they count in); their refusal is the rules and citations.
 register_evidence("page", ("reason",))
 register_evidence("exception_use", ("justification", "confirmation"))
 register_evidence("engagement", ("note",))
 register_evidence("rest_debt")
+register_evidence("cover_request", ("reason",))

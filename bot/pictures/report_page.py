@@ -37,6 +37,6 @@ def report_page(report: OnCallReport, *, nav: list | None = None) -> str:
     totals = [total_cell(report, attr) for _, _, attr in COLUMNS]
     return render("report.html", nav=nav, title=f"On-call report {report.first} to {report.last}", basis=BASIS, scope=scope,
                   header=header, numeric=numeric, rows=rows, totals=totals, charts=charts(report),
-                  spread=report.fairness_spread, unknown=report.unknown_people,
+                  spread=report.fairness_spread, unknown=report.unknown_people, chain_problems=report.chain_problems,
                   holidays=[(r.person, r.holidays) for r in report.rows if r.holidays],
                   generated=stamp(report.generated_at))

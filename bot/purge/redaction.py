@@ -6,7 +6,7 @@ A redacted text keeps its salted hash (:func:`bot.audit.digest.redact`), so the 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import bot.deadlines.tables  # noqa: F401  (each of these registers its evidence tables and their typed text)
 import bot.incidents.tables  # noqa: F401
@@ -40,9 +40,11 @@ def _free_text(path: str, text: str) -> str | None:
     return REDACTED if text and typed and text != REDACTED else None
 
 
-def redacted_event(ev: Any) -> tuple[str, dict[str, Any], dict[str, str]]:
+def redacted_event(ev: Any, keep_row: Callable[[dict[str, Any]], bool] | None = None
+                   ) -> tuple[str, dict[str, Any], dict[str, str]]:
     """The event's summary, data and redaction map once personal text is removed. Chained evidence rows follow
-    the table rules (:data:`bot.audit.evidence.EVIDENCE_TABLES`), other data the free-text keys."""
+    the table rules (:data:`bot.audit.evidence.EVIDENCE_TABLES`), other data the free-text keys; an evidence entry
+    for which ``keep_row(entry)`` is true keeps its words (a cover that is not over yet)."""
     chain, seq, marks = ev.chain, ev.seq, dict(ev.redaction or {})
     summary = redact(ev.summary, "/summary", chain, seq, lambda _p, t: REDACTED if t else None, marks)
     data = dict(ev.data or {})
@@ -51,7 +53,7 @@ def redacted_event(ev: Any) -> tuple[str, dict[str, Any], dict[str, str]]:
             data[key] = redact(data[key], f"/data/{key}", chain, seq, _free_text, marks)
     entries = []
     for i, entry in enumerate(data.get("evidence", []) or []):
-        if entry.get("row"):
+        if entry.get("row") and not (keep_row is not None and keep_row(entry)):
             row = dict(entry["row"])
             for column, value in row.items():
                 base = f"/data/evidence/{i}/row/{column}"

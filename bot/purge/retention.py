@@ -14,7 +14,8 @@ review draft's SHA-256. An incident whose follow-up actions are still open or
 deferred is kept until they are finished: the work it asked for still needs
 its words. The findings of tabletop exercises older than the retention period
 go too (:func:`bot.learning.exercises.redact_expired`), and so does the free text of other events outside
-incidents (cover reasons, test pages, links: :mod:`bot.purge.global_chain`) and the alerts' own words
+incidents and the typed text of the evidence rows of no incident (cover reasons, decline words, call-out notes, test
+pages, links: :mod:`bot.purge.global_chain`) and the alerts' own words
 (triaged receipts, resolved groups: :mod:`bot.purge.alert_intake`).
 
 The chain and everything kept stay verifiable: a redacted event keeps its
@@ -100,9 +101,9 @@ def _redact_rows(session: Session, incident: Any) -> None:
     """Every row holding text people typed about the incident: the evidence tables (by the same rules as their
     copies on the chain, so both still agree) and the reminders (their rendered messages repeat titles)."""
     for table, columns in EVIDENCE_TABLES.items():
-        if not columns:
-            continue
         cls = table_class(table)
+        if not columns or (table != "incident" and "incident_id" not in cls.__table__.c):
+            continue  # nothing typed, or rows of no incident (a cover request): bot.purge.global_chain
         where = cls.id if table == "incident" else cls.incident_id
         for row in session.exec(select(cls).where(where == incident.id)).all():
             for column in columns:

@@ -16,6 +16,11 @@ hour longer) over the person's own local days ``first`` .. ``last``:
 * compensatory rest owed: hours recorded with each labor exception used in the range, and how many of those
   uses nobody allowed to declare exceptions has confirmed yet;
 * the rest ledger: rest that became owed in the range, by its status now (owed, scheduled, taken).
+
+The rows it reads (pages, call-outs, exceptions used, rest owed, accepted covers) are checked against the audit
+chain first (:func:`bot.audit.evidence_rows.rows_against_chain`): each row that differs from the chain (edited,
+inserted or deleted outside the bot) is listed in ``chain_problems``, which the report shows at its top and the
+command line turns into exit status 1.
 """
 
 from __future__ import annotations
@@ -23,12 +28,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlmodel import Session
+from sqlmodel import Session, select
+
+from bot.audit.evidence_rows import rows_against_chain
 
 from bot.clock import ensure_utc
 from bot.oncall.covers import accepted_overrides, with_overrides
 from bot.oncall.rest_ledger import status_of
 from bot.oncall.schedule import Shift, shifts
+from bot.oncall.tables import CoverRequest
 from bot.oncall.team import Team, team_of
 from bot.reports.gaps import policy_rotations
 from bot.reports.intervals import clip, hours, merge, overlap_hours
@@ -36,6 +44,7 @@ from bot.reports.local_windows import day_span, holiday_windows, night_window_of
 from bot.reports.preview import select_rotations
 from bot.reports.store_facts import StoreFacts, load_facts, page_time
 
+CHECKED_TABLES = ("page", "engagement", "exception_use", "rest_debt", "cover_request")
 BASIS = ("Basis for on-call pay, fairness and working-time records: hours are counted on absolute time "
          "(DST-correct) over each person's own local days.")
 
@@ -74,6 +83,7 @@ class OnCallReport:
     generated_at: datetime
     rows: list[PersonFigures]
     unknown_people: list[str] = field(default_factory=list)  # in the store but no longer in people.yaml
+    chain_problems: list[str] = field(default_factory=list)  # rows read that differ from the audit chain
 
     def total(self, attr: str) -> float:
         return sum(getattr(r, attr) for r in self.rows)
@@ -153,6 +163,9 @@ def build_report(config, session: Session, first: date, last: date, *, now: date
         people |= {s.person for s in rota_shifts[rid] if s.end > start and s.start < end}
     people |= {p.person_id for p in facts.pages} | {e.person_id for e in facts.engagements}
     people |= {u.person_id for u in facts.exceptions} | {d.person_id for d in facts.debts}
+    covers = session.exec(select(CoverRequest).where(CoverRequest.status == "accepted")).all()
+    problems = rows_against_chain(session, [*facts.pages, *facts.engagements, *facts.exceptions, *facts.debts, *covers],
+                                  CHECKED_TABLES)
     rows, unknown = [], []
     for pid in sorted(people):
         if pid not in team.people:
@@ -163,4 +176,4 @@ def build_report(config, session: Session, first: date, last: date, *, now: date
         if row.participant or row.oncall_hours or row.pages or row.callouts or row.exceptions or row.work_hours \
                 or row.rest_owed_hours or row.rest_scheduled_hours or row.rest_taken_hours:
             rows.append(row)
-    return OnCallReport(first, last, rota, tuple(selected), ensure_utc(now), rows, unknown)
+    return OnCallReport(first, last, rota, tuple(selected), ensure_utc(now), rows, unknown, problems)

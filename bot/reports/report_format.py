@@ -71,6 +71,10 @@ def to_markdown(report: OnCallReport) -> str:
     scope = f"rota {report.rota} ({', '.join(report.rotations)})" if report.rota else "all rotations"
     out = [f"# On-call report {report.first} .. {report.last}", "",
            f"{BASIS} Scope: {scope}. Generated {iso(report.generated_at)}.", ""]
+    if report.chain_problems:
+        out += ["**NOT VERIFIED: these rows differ from the audit chain (changed outside the bot); the figures below "
+                "may be wrong until they are explained (`incident-bot audit verify`):**", ""]
+        out += [f"- {problem}" for problem in report.chain_problems] + [""]
     out.append("| " + " | ".join(c[1] for c in COLUMNS) + " |")
     out.append("|" + "|".join("---" if i < 4 else "---:" for i in range(len(COLUMNS))) + "|")
     for row in report.rows:

@@ -7,6 +7,7 @@ its own revision on top of the head (``python -m bot.store.autogenerate``).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, Callable
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
@@ -15,6 +16,17 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+_AFTER_UPGRADE: list[Callable[[Any, dict[str, Any]], None]] = []
+
+
+def after_upgrade(hook: Callable[[Any, dict[str, Any]], None]) -> None:
+    """Run ``hook(connection, attributes)`` at the end of every :func:`upgrade`, in its transaction, once the schema
+    is at the revision asked for (once per hook, however often it is registered). ``attributes`` holds what the
+    revisions just run left there: a revision that needs work done with the bot's own code at the new schema (the
+    audit layer's evidence baseline, :func:`bot.audit.evidence.write_baseline`) says so there, since migrations stay in
+    the store layer."""
+    if hook not in _AFTER_UPGRADE:
+        _AFTER_UPGRADE.append(hook)
 
 
 def alembic_config(engine: Engine) -> AlembicConfig:
@@ -30,11 +42,17 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         cfg = alembic_config(engine)
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, revision)
+        for hook in list(_AFTER_UPGRADE):
+            hook(connection, cfg.attributes)
 
 
 def current_revision(engine: Engine) -> str | None:
     with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        return current_revision_of(connection)
+
+
+def current_revision_of(connection: Any) -> str | None:
+    return MigrationContext.configure(connection).get_current_revision()
 
 
 def head_revision(engine: Engine) -> str | None:

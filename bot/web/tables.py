@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlmodel import Field, SQLModel
 
+from bot.audit.evidence import register as register_evidence
 from bot.store.types import UtcDateTime
 
 
@@ -18,3 +19,7 @@ class WebLink(SQLModel, table=True):
     expires_at: datetime = Field(sa_type=UtcDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     revoked_by: str | None = Field(default=None, max_length=32)
+
+
+# Who could see what, until when: every link is evidence on the global chain (bot.audit.evidence); nothing typed.
+register_evidence("web_link")

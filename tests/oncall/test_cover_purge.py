@@ -26,14 +26,17 @@ LONG_REASON = "parental leave handover for Hal"
 
 def _covers(store, write_config):
     team = team_of(team_config(write_config, [REST]))
+    # each chat action is a unit of work of its own, as in the bot: each carries its cover's row as evidence
     with store.session() as s:
         ended = propose(s, team, rotation="ops", taker="bea", start=local("2026-03-03 18:00"),
-                        end=local("2026-03-04 08:00"), proposed_by="anna", now=local(NOW), reason=OLD_REASON)
-        accept(s, team, EngagementHistory(), ended.id, by="bea", now=local(NOW))
+                        end=local("2026-03-04 08:00"), proposed_by="anna", now=local(NOW), reason=OLD_REASON).id
+    with store.session() as s:
+        accept(s, team, EngagementHistory(), ended, by="bea", now=local(NOW))
+    with store.session() as s:
         # proposed the same day for next year: still needed when the other one's words go
         running = propose(s, team, rotation="ops", taker="bea", start=local("2027-03-01 18:00"),
-                          end=local("2027-03-20 08:00"), proposed_by="anna", now=local(NOW), reason=LONG_REASON)
-        return ended.id, running.id
+                          end=local("2027-03-20 08:00"), proposed_by="anna", now=local(NOW), reason=LONG_REASON).id
+    return ended, running
 
 
 def _everything(store) -> str:

@@ -13,7 +13,9 @@ EPILOG = """examples:
   python -m bot report --from 2026-12-01 --to 2026-12-31 --html december-report.html
 
 --from and --to are local days (each person's own), both included. Pages, call-outs and exceptions
-come from the database in DATABASE_URL (default: the local SQLite file). Columns: docs/managers.md."""
+come from the database in DATABASE_URL (default: the local SQLite file). Columns: docs/managers.md.
+The rows read are checked against the audit chain: when one differs (changed outside the bot) the
+report names it at its top and on stderr, writes no CSV and no HTML, and exits 1."""
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -55,6 +57,14 @@ def run(args: argparse.Namespace) -> int:
         return 2
     finally:
         store.dispose()
+    if report.chain_problems:
+        print(f"{len(report.chain_problems)} row(s) the report reads differ from the audit chain (changed outside the "
+              "bot); the figures are not trustworthy:", file=sys.stderr)
+        for problem in report.chain_problems:
+            print(f"  - {problem}", file=sys.stderr)
+        if args.format == "md":
+            sys.stdout.write(to_markdown(report))
+        return 1
     if args.html:
         from bot.pictures.report_page import report_page
 
