@@ -150,10 +150,9 @@ def test_a_delivered_sms_is_noted_and_a_forged_status_callback_refused(world):
     assert {r.method: r.state for r in world.rows(page_id)}["sms"] == "sent"
 
 
-def test_an_sms_sent_but_not_recorded_is_resolved_by_the_running_scheduler(world, monkeypatch):
-    """The database refuses the record of a sent SMS once (a hiccup, not a crash): the process keeps running,
-    so no restart's recovery comes. The next sweep resolves the step: found at the provider, recorded, not
-    sent again (else it stays 'sending' for good: no timeline entry, no delivery report matched to it)."""
+def _sms_sent_but_not_recorded(world, monkeypatch):
+    """Declare, page anna, and at 10:02 send her SMS while the database refuses its record once (a hiccup, not a
+    crash): the step is left in 'sending'. Returns the page's id."""
     import bot.notify.delivery as delivery
 
     page_id = world.declare().pages[0].id
@@ -169,6 +168,14 @@ def test_an_sms_sent_but_not_recorded_is_resolved_by_the_running_scheduler(world
 
     monkeypatch.setattr(delivery, "append_event", hiccup)
     assert world.notify.run_due().get("error") == 1
+    return page_id
+
+
+def test_an_sms_sent_but_not_recorded_is_resolved_by_the_running_scheduler(world, monkeypatch):
+    """The database refuses the record of a sent SMS once (a hiccup, not a crash): the process keeps running,
+    so no restart's recovery comes. The next sweep resolves the step: found at the provider, recorded, not
+    sent again (else it stays 'sending' for good: no timeline entry, no delivery report matched to it)."""
+    page_id = _sms_sent_but_not_recorded(world, monkeypatch)
     assert len(world.sms_to(PHONES["anna"])) == 1
     assert {r.method: r.state for r in world.rows(page_id)}["sms"] == "sending"
     world.advance(seconds=30)  # the same dispatcher's next sweep
@@ -198,21 +205,7 @@ def test_a_step_whose_fate_cannot_be_found_out_holds_up_no_other_page_and_is_tol
     """An SMS sent but not recorded (a database hiccup) is left in 'sending'; the next sweeps cannot ask the
     provider about it. The call due meanwhile still goes, the operations channel is told once (without the
     number), and once the provider answers again the SMS is recorded, not sent twice."""
-    import bot.notify.delivery as delivery
-
-    page_id = world.declare().pages[0].id
-    world.run()
-    world.clock.advance(minutes=2)
-    real, calls = delivery.append_event, []
-
-    def hiccup(*args, **kwargs):
-        calls.append(kwargs.get("kind"))
-        if len(calls) == 1:
-            raise RuntimeError("database connection lost")
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(delivery, "append_event", hiccup)
-    assert world.notify.run_due().get("error") == 1
+    page_id = _sms_sent_but_not_recorded(world, monkeypatch)
     world.notify.notifiers["sms"] = _LookupDown(world.rest)
     world.advance(minutes=3)  # 10:05: the call is due
     assert len(world.calls_to(PHONES["anna"])) == 1, "the unknown SMS holds up no other step"
