@@ -14,6 +14,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.audit.published import Published, from_metadata
+from bot.slack.channels import is_channel_id, listed_channels
 from bot.slack.client import pages
 from bot.slack.gateway import METADATA_EVENT
 
@@ -26,13 +27,11 @@ class AuditChannelProblem(Exception):
 
 def _channel_id(client: WebClient, channel: str) -> str:
     name = channel.lstrip("#")
-    if name[:1] in ("C", "G") and name.upper() == name:
+    if is_channel_id(name):
         return name
-    for page in pages(client.conversations_list, types="public_channel,private_channel", limit=1000,
-                      exclude_archived=False):
-        for found in page.get("channels") or []:
-            if found.get("name") == name:
-                return str(found["id"])
+    for listed, channel_id in listed_channels(client, archived=True):  # an archived audit channel still counts
+        if listed == name:
+            return channel_id
     raise AuditChannelProblem(f'channel "#{name}" not found (or the bot cannot see it: invite it to a private one)')
 
 

@@ -20,7 +20,7 @@ import logging
 import threading
 import time
 from datetime import datetime, timedelta
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -51,6 +51,20 @@ def retry_after(exc: Exception) -> float | None:
         return max(0.0, float(value)) if value is not None else 1.0
     except (TypeError, ValueError):
         return 1.0
+
+
+def is_channel_id(name: str) -> bool:
+    """``C0123ABC`` or ``G0123ABC`` (a channel's id), not a channel's name."""
+    return name[:1] in ("C", "G") and name.upper() == name
+
+
+def listed_channels(client: WebClient, *, archived: bool = False) -> Iterator[tuple[str, str]]:
+    """(name, id) of every channel the bot can see, public and private (``conversations.list``, every page);
+    ``archived``: archived ones too."""
+    for page in pages(client.conversations_list, types="public_channel,private_channel", limit=1000,
+                      exclude_archived=not archived):
+        for channel in page.get("channels") or []:
+            yield str(channel["name"]), str(channel["id"])
 
 
 def transient(exc: Exception) -> bool:
@@ -236,17 +250,15 @@ class SlackChannels:
     def channel_id(self, name: str) -> str:
         """``#incidents`` or ``incidents`` -> its id (conversations.list, remembered); an id stays as it is."""
         name = name.lstrip("#")
-        if name[:1] in ("C", "G") and name.upper() == name:
+        if is_channel_id(name):
             return name
         with self._lock:
             if name in self._channel_ids:
                 return self._channel_ids[name]
         try:
-            for page in pages(self.client.conversations_list, types="public_channel,private_channel", limit=1000,
-                              exclude_archived=True):
-                for channel in page.get("channels") or []:
-                    with self._lock:
-                        self._channel_ids[channel["name"]] = channel["id"]
+            for listed, channel_id in listed_channels(self.client):
+                with self._lock:
+                    self._channel_ids[listed] = channel_id
         except (SlackApiError, SlackClientError, OSError) as exc:
             raise chat_error(exc, f'looking up channel "#{name}"') from exc
         with self._lock:
