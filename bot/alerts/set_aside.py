@@ -15,7 +15,7 @@ not delete it and ``incident-bot check`` reports it (:mod:`bot.alerts.intake_hea
 with it: put it back to be triaged or dismissed it (:mod:`bot.alerts.set_aside_review`,
 ``incident-bot alerts``).
 
-A failure of the database as a whole (:func:`about_the_database`: the connection lost, a lock not
+A failure of the database as a whole (:func:`bot.store.outage.about_the_database`: the connection lost, a lock not
 granted in time, a deadlock) says nothing about a receipt: the pass ends and is retried as a whole, and
 nothing is counted or set aside for it.
 """
@@ -32,23 +32,12 @@ from typing import Any, Callable, Iterable
 from bot.alerts.batch import Receipt, one_at_a_time
 from bot.audit.trail import append_event
 from bot.clock import ensure_utc
+from bot.store.outage import about_the_database
 
 log = logging.getLogger(__name__)
 
 ATTEMPTS = 3  # failures on its own before a receipt is set aside
 SET_ASIDE = "set_aside"  # the receipt's terminal state (beside "triaged")
-
-
-def about_the_database(exc: BaseException) -> bool:
-    """Whether ``exc`` is about the database as a whole, not about the receipt being triaged: SQLAlchemy's
-    ``OperationalError`` (PostgreSQL's lock and statement timeouts, deadlocks and serialization failures,
-    SQLite's "database is locked", a server gone away), a lost or unusable connection, the pool's timeout."""
-    from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
-    from sqlalchemy.exc import TimeoutError as PoolTimeout
-
-    if isinstance(exc, (OperationalError, InterfaceError, DisconnectionError, PoolTimeout)):
-        return True
-    return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
 
 
 def raised_at(exc: BaseException) -> str:

@@ -48,12 +48,13 @@ from bot.alerts.receipts import Receipts
 from bot.alerts.events import AlertEvent
 from bot.alerts.paging import has_pages
 from bot.alerts.routing import choose_route, suppression
-from bot.alerts.set_aside import Failures, about_the_database
+from bot.alerts.set_aside import Failures
 from bot.alerts.unrouted import tell_unrouted
 from bot.alerts.tables import AlertGroup
 from bot.audit.trail import NewEvent
 from bot.clock import Clock, ensure_utc
 from bot.store.database import after_commit
+from bot.store.outage import about_the_database
 
 log = logging.getLogger(__name__)
 

@@ -41,6 +41,7 @@ from bot.notify.messages import page_message
 from bot.notify.ports import NotifierPort, NotifyError, Outgoing, mask
 from bot.notify.tables import Notification
 from bot.store.database import Store
+from bot.store.outage import about_the_database
 
 log = logging.getLogger(__name__)
 
@@ -105,8 +106,6 @@ class NotificationDispatcher:
         """A step that could not be prepared (e.g. its message cannot be made) stayed ``pending``: tried at the
         next sweeps, then failed for good like a step the provider refused (:func:`fail_step`: recorded, told,
         the next method at once), rather than tried and logged at every sweep while nobody is reached."""
-        from bot.alerts.set_aside import about_the_database
-
         if about_the_database(exc):
             return "error"
         count = self._broken[row_id] = self._broken.get(row_id, 0) + 1
@@ -275,7 +274,6 @@ class NotificationDispatcher:
         A step whose fate cannot be found out now (the provider's lookup fails, its page cannot be read) holds
         up no other step, nor the sweep's new pages: it stays in ``sending``, is asked about again at the next
         sweep, and the operations channel is told once (:meth:`_unresolved`)."""
-        from bot.alerts.set_aside import about_the_database
         from bot.incidents.tables import Incident
         from bot.oncall.tables import Page
 
