@@ -100,8 +100,14 @@ class SlackGateway(SlackChannels):
     def expect_posts(self, channel_ids: Sequence[str]) -> None:
         """The outbox worker just claimed posts to these channels: take their pace slots together, now, rather
         than one round trip per post (:meth:`bot.slack.shared_pace.SharedChannelPacer.take_ahead`)."""
-        if self.pacer is not None and self.send_attempts == 1:
+        if self.pacer is not None and self.retried_by_the_row:
             self.pacer.take_ahead(channel_ids)
+
+    @property
+    def retried_by_the_row(self) -> bool:
+        """The outbox worker's gateway (``send_attempts=1``): a failed call is raised, and the row's back-off
+        tries again."""
+        return self.send_attempts == 1
 
     def direct_message(self, user_id: str, notice: Notice, *, key: str) -> str:
         return self._send_once(user_id, self._dm_channel(user_id), notice, key, record=self.record_sends)
@@ -121,7 +127,7 @@ class SlackGateway(SlackChannels):
                       if g.get("handle") and g.get("id")}
         except (SlackApiError, SlackClientError, OSError) as exc:
             if transient(exc):
-                if self.send_attempts == 1:
+                if self.retried_by_the_row:
                     raise chat_error(exc, "listing the user groups to mention") from exc
                 log.warning("user groups could not be listed (%s); named in this message without a mention", exc)
                 return {}
@@ -306,7 +312,7 @@ class SlackGateway(SlackChannels):
                         self._complete(key, channel, found)
                     return found
                 self._sleep(self.backoff * 2 ** (attempt - 1))
-            if self.pacer is not None and self.send_attempts == 1:
+            if self.pacer is not None and self.retried_by_the_row:
                 wait = self.pacer.take(channel)
                 if wait:  # the outbox worker never sleeps in a call: the row comes back when the slot is free
                     if record:
@@ -321,7 +327,7 @@ class SlackGateway(SlackChannels):
                     unfurl_links=False, unfurl_media=False))
             except (SlackApiError, SlackClientError, OSError) as exc:
                 last = exc
-                if isinstance(exc, SlackApiError) and exc.response.status_code == 429 and self.send_attempts == 1:
+                if isinstance(exc, SlackApiError) and exc.response.status_code == 429 and self.retried_by_the_row:
                     asked = retry_after(exc)
                     if self.pacer is not None and asked:  # every worker holds off this channel, not only this row
                         self.pacer.hold(channel, asked)
@@ -349,7 +355,7 @@ class SlackGateway(SlackChannels):
         try:
             return self._history_lookup(channel, key)
         except ChatError as exc:
-            if self.send_attempts == 1:
+            if self.retried_by_the_row:
                 raise
             log.warning("could not check %s for an earlier send of %s (%s); sending", channel, key, exc)
             return None
