@@ -56,7 +56,8 @@ def add_checklist(session: Session, incident: Incident, pb: PlaybookFile, *, at:
             continue
         minutes = int(spec.nudge_after.total_seconds() // 60) if spec.nudge_after else None
         rows.append(ChecklistTask(incident_id=incident.id, task=spec.id, title=spec.title, owner_role=spec.owner,
-                                  phase=spec.phase, nudge_after_minutes=minutes, created_at=at))
+                                  phase=spec.phase, nudge_after_minutes=minutes, created_at=at,
+                                  done_when=spec.done_when.model_dump(exclude_none=True) if spec.done_when else None))
     session.add_all(rows)
     session.flush()
     return rows

@@ -7,7 +7,7 @@ from typing import Any, Callable
 
 from sqlmodel import Session
 
-from bot.incidents import collaborators, messages
+from bot.incidents import collaborators, messages, task_rules
 from bot.incidents.records import incident_view
 from bot.incidents.tables import Incident
 from bot.incidents.playbook import PlaybookFile
@@ -18,6 +18,8 @@ def conclude(session: Session, config: Any, incident: Incident, at: datetime, **
     """Flush, bring the incident's reminder rows in line with its new state, return the outcome."""
     session.add(incident)
     session.flush()
+    if task_rules.complete_reached(session, incident, at):
+        session.flush()
     collaborators.sync_reminders(session, config, incident.id, at)
     return Outcome(incident=incident_view(session, config, incident), **fields)
 

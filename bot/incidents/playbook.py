@@ -10,6 +10,7 @@ overrides.  See ``docs/playbooks.md``.
 
 from __future__ import annotations
 
+import fnmatch
 import importlib
 import re
 import string
@@ -140,12 +141,47 @@ class RegulationSpec(ConfigModel):
     ask_facts: list[Identifier] = Field(default_factory=list, description="facts the declare form asks for")
 
 
+class DoneWhen(ConfigModel):
+    """The state a task asks for: reached by whichever command reached it, the task is done by itself
+    (bot/incidents/task_rules.py). Exactly one of the two."""
+
+    trigger: str | None = Field(None, description="this legal clock's trigger has been recorded (e.g. aware)")
+    obligations_settled: list[str] | None = Field(
+        None, min_length=1, description='patterns of obligation ids (e.g. "*.data_subjects", "gdpr.*", "*"): the '
+        "incident has such an obligation that needs a decision, and every one is notified or marked not required")
+
+    @field_validator("trigger")
+    @classmethod
+    def _known_trigger(cls, value: str | None) -> str | None:
+        from bot.deadlines.rules import TRIGGERS
+
+        if value is not None and value not in TRIGGERS:
+            raise ValueError(f'expected a trigger ({", ".join(TRIGGERS)}), got "{value}"')
+        return value
+
+    @field_validator("obligations_settled")
+    @classmethod
+    def _patterns(cls, value: list[str] | None) -> list[str] | None:
+        for pattern in value or []:
+            if not re.fullmatch(r"[a-z0-9_.*?\[\]-]{1,120}", pattern):
+                raise ValueError(f'expected an obligation id or a pattern like "*.data_subjects", got "{pattern}"')
+        return value
+
+    @model_validator(mode="after")
+    def _one(self) -> "DoneWhen":
+        if (self.trigger is None) == (self.obligations_settled is None):
+            raise ValueError("expected exactly one of trigger or obligations_settled")
+        return self
+
+
 class TaskSpec(ConfigModel):
     id: Identifier
     title: str = Field(min_length=1, max_length=300)
     owner: Identifier = Field(description="role responsible")
     phase: Phase = Field("declared", description="declared (during response), resolved (after impact) or closing")
     nudge_after: Duration | None = Field(None, description="remind the owner if still open after this long")
+    done_when: DoneWhen | None = Field(None, description="the task is done by itself once the incident reaches this "
+                                       "state (a trigger recorded, obligations settled); a person can still tick it")
 
 
 class StatusUpdateSpec(ConfigModel):
@@ -250,6 +286,19 @@ def _suggest_issues(config: Any, loaded: Any, pb: PlaybookFile) -> list[ConfigIs
     return issues
 
 
+def _done_when_issues(loaded: Any, pb: PlaybookFile, obligations: set[str]) -> list[ConfigIssue]:
+    """A pattern no obligation of config/regulations/ matches would keep its task open for ever, silently."""
+    issues = []
+    for i, task in enumerate(pb.checklist):
+        patterns = task.done_when.obligations_settled if task.done_when else None
+        for j, pattern in enumerate(patterns or [] if obligations else []):
+            if not fnmatch.filter(obligations, pattern):
+                issues.append(loaded.issue(("checklist", i, "done_when", "obligations_settled", j),
+                                           f'"{pattern}" matches no obligation in config/regulations/ (ids look like '
+                                           '"gdpr.data_subjects"; patterns use * and ?)'))
+    return issues
+
+
 def _referenced_roles(pb: PlaybookFile) -> list[tuple[tuple[Any, ...], str]]:
     refs: list[tuple[tuple[Any, ...], str]] = [(("communications", "external_owner"), pb.communications.external_owner),
                                                (("status_updates", "owner"), pb.status_updates.owner)]
@@ -277,6 +326,7 @@ def cross_check(config: Any) -> list[ConfigIssue]:
     people = _known("people", "bot.oncall.directory.person_ids", config)
     regimes = _known("regulation", "bot.deadlines.catalog.regime_ids", config)
     facts = _known("regulation", "bot.deadlines.catalog.fact_names", config)
+    obligations = _known("regulation", "bot.deadlines.catalog.obligation_ids", config)
     seen: dict[str, str] = {}
     for loaded in config.loaded("playbook"):
         pb: PlaybookFile = loaded.model
@@ -307,6 +357,7 @@ def cross_check(config: Any) -> list[ConfigIssue]:
             if regime not in regimes:
                 issues.append(loaded.issue(("regulations", "consider", i), f'unknown regulation regime "{regime}"; '
                                            f"known: {', '.join(sorted(regimes)) or 'none (config/regulations/)'}"))
+        issues.extend(_done_when_issues(loaded, pb, obligations))
         for i, fact in enumerate(pb.regulations.ask_facts):
             if fact not in facts:
                 issues.append(loaded.issue(("regulations", "ask_facts", i), f'unknown fact "{fact}"; the regulations '

@@ -86,6 +86,8 @@ class ChecklistTask(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UtcDateTime)
     done_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     done_by: str | None = Field(default=None, max_length=64)
+    done_when: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True),
+                                             description="the playbook's done_when, kept with the task it completes")
 
 
 class TriggerApproval(SQLModel, table=True):
