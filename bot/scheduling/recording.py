@@ -30,7 +30,15 @@ log = logging.getLogger(__name__)
 
 RETRY_BACKOFF = (timedelta(seconds=10), timedelta(seconds=30), timedelta(minutes=1), timedelta(minutes=2),
                  timedelta(minutes=5))
-MAX_ATTEMPTS = 8  # transient failures (5xx, network) before a row fails for good: about 18 minutes
+MAX_ATTEMPTS = 8  # transient failures (5xx, network) before a row with a fallback fails for good: about 18 minutes
+# A row with no fallback (a channel, a post, an invite: nothing else can do it) rides out an outage: it keeps
+# trying every 5 minutes until this long after it was first due, and only then fails for good and is told.
+RIDE_OUT = timedelta(hours=24)
+
+
+def first_due(row: Reminder) -> datetime:
+    """When the row was first due: its due time, or its creation if it was created already due."""
+    return max(row.due_at, row.created_at)
 
 
 def on_time(row: Reminder) -> datetime:
@@ -65,11 +73,17 @@ class Recorder:
                                   last_error=error, updated_at=now))
                 log.info("%s rate limited, trying again in %s", row.key, wait)
                 return "retry"
-            if transient and current.attempts < MAX_ATTEMPTS:
+            riding_out = self._rides_out(current, now)
+            if transient and (current.attempts < MAX_ATTEMPTS or riding_out):
                 wait = RETRY_BACKOFF[min(current.attempts, len(RETRY_BACKOFF)) - 1]
                 s.execute(update(Reminder).where(Reminder.id == row.id, Reminder.state == "sending")  # type: ignore[arg-type]
                           .values(state="pending", next_attempt_at=now + wait, last_error=error, updated_at=now))
-                log.warning("%s not done (attempt %d), retrying in %s: %s", row.key, current.attempts, wait, error)
+                if current.attempts == MAX_ATTEMPTS:  # said once: the row outlives the attempts others get
+                    log.error("%s still not done after %d attempts; nothing else can do it, so it keeps trying every "
+                              "%s until %s, then fails for good: %s", row.key, current.attempts, wait,
+                              (first_due(current) + RIDE_OUT).isoformat(timespec="minutes"), error)
+                else:
+                    log.warning("%s not done (attempt %d), retrying in %s: %s", row.key, current.attempts, wait, error)
                 return "retry"
             self._finish(s, current, now, state="failed", error=error)
             failures.record(s, self.kinds, current, now, error, config=self.config())
@@ -81,6 +95,12 @@ class Recorder:
                 on_failed(s, config, current, now)
                 self._resync(s, config, current.incident_id, now)
             return "failed"
+
+    def _rides_out(self, row: Reminder, now: datetime) -> bool:
+        """A row whose kind has no fallback (``on_failed``: a page escalates, a rest nudge tells another) is not
+        given up while Slack is out: within :data:`RIDE_OUT` of its first due time it is tried again."""
+        kind = self.kinds.get(row.kind)
+        return getattr(kind, "on_failed", None) is None and now - first_due(row) < RIDE_OUT
 
     def _record_sent(self, row: Reminder, done: execute.Done, *, sent_at: datetime) -> None:
         try:

@@ -14,6 +14,7 @@ from bot.outbox.notice_codec import notice_to_json
 from bot.outbox.tables import Reminder
 from bot.ports import ChatError, Notice
 from bot.scheduling.delivery import MAX_ATTEMPTS, Dispatcher
+from bot.scheduling.recording import RIDE_OUT
 from bot.scheduling.kinds import cadence, posts
 from bot.scheduling.sync import sync_incident
 from bot.scheduling.wanted import Wanted
@@ -94,15 +95,20 @@ def test_a_permanent_failure_is_recorded_and_put_on_the_timeline(store, clock, c
         assert [e.kind for e in events(s, 1)][-1] == "reminder.failed"
 
 
-def test_transient_failures_give_up_after_the_attempt_limit(store, clock, config, chat, planned):
+def test_transient_failures_are_ridden_out_for_a_day_then_given_up(store, clock, config, chat, planned):
+    # A cadence reminder has no fallback (nothing else reminds the commander): past the attempts a page gets it
+    # keeps trying, and fails for good only a day (RIDE_OUT) after it was due.
     clock.set(planned)
     dispatcher = Dispatcher(store, lambda: config, chat, clock, kinds=KINDS)
     outcomes = []
-    for _ in range(MAX_ATTEMPTS):
+    for _ in range(MAX_ATTEMPTS + 2):
         chat.fail_next.append(ChatError("timeout", transient=True))
         outcomes += list(dispatcher.run_due())
         clock.advance(minutes=10)  # longer than every backoff step
-    assert outcomes == ["retry"] * (MAX_ATTEMPTS - 1) + ["failed"]
+    assert outcomes == ["retry"] * (MAX_ATTEMPTS + 2)
+    clock.set(planned + RIDE_OUT)
+    chat.fail_next.append(ChatError("timeout", transient=True))
+    assert list(dispatcher.run_due()) == ["failed"]
     assert chat.sent == []
 
 
