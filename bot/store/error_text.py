@@ -21,10 +21,11 @@ import re
 
 HIDDEN = '"…"'
 _PRIMARY_LIMIT = 300
-# A quoted word right after one of these names a database object, not a value (PostgreSQL and SQLite messages).
+# A quoted word right after one of these names a database object or the server, not a value (PostgreSQL's and
+# SQLite's messages; psycopg's "connection to server at "db.internal", port 5432 failed ... for user "bot"").
 _NAMES_AN_OBJECT = re.compile(
     r"(?:relation|table|constraint|column|index|type|schema|function|sequence|database|role|trigger|view|"
-    r"extension|collation|domain|savepoint|cursor|operator|near)\s*$", re.IGNORECASE)
+    r"extension|collation|domain|savepoint|cursor|operator|near|server at|socket|user)\s*$", re.IGNORECASE)
 _QUOTED = re.compile(r"\"[^\"]*\"|'[^']*'")
 _TARGET = re.compile(r"^\s*(INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+(\"?[\w.]+\"?)", re.IGNORECASE)
 _KIND = re.compile(r"^\s*(\w+)")

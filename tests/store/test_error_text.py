@@ -74,3 +74,16 @@ def test_a_logged_database_error_shows_no_value(store, contacts, caplog):
 
 def test_any_other_failure_is_told_by_its_type_and_message():
     assert failure_text(ValueError("no such rota")) == "ValueError: no such rota"
+
+
+def test_a_connection_failure_keeps_the_server_it_could_not_reach():
+    # nothing of a row is in it: what the operator must check (the host, the user) stays
+    from sqlalchemy import create_engine
+
+    import bot.store.database  # noqa: F401  (installs the hook on every engine)
+
+    engine = create_engine("postgresql+psycopg://probe@127.0.0.1:1/nowhere", connect_args={"connect_timeout": 2})
+    with pytest.raises(Exception) as failed:
+        engine.connect()
+    told = failure_text(failed.value)
+    assert told.startswith("OperationalError: ") and '"127.0.0.1"' in told, told
