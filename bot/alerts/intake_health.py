@@ -96,6 +96,8 @@ def _server_problems(url: Any, now: datetime, stuck_after: timedelta) -> list[st
     from sqlalchemy import create_engine
     from sqlalchemy.exc import SQLAlchemyError
 
+    from bot.store.error_text import database_error_text
+
     options = {"connect_args": {"connect_timeout": 10}} if url.get_backend_name() == "postgresql" else {}
     engine = create_engine(url, **options)  # an unreachable server is reported, not waited for
     try:
@@ -103,7 +105,7 @@ def _server_problems(url: Any, now: datetime, stuck_after: timedelta) -> list[st
             return _stuck(conn, None, now, stuck_after)
     except SQLAlchemyError as exc:
         return [f"alert receipts in {url.render_as_string(hide_password=True)} cannot be read "
-                f"({str(exc).splitlines()[0]}): is the database up, and migrated (incident-bot db upgrade)?"]
+                f"({database_error_text(exc)}): is the database up, and migrated (incident-bot db upgrade)?"]
     finally:
         engine.dispose()
 

@@ -9,7 +9,8 @@ from typing import Any, Callable, Mapping
 from bot.alerts.inbox import Inbox
 from bot.alerts.triage import Triage
 from bot.alerts.worker import TriageWorker
-from bot.alerts_http.wsgi import alerts_app, handles
+from bot.alerts_http.wsgi import alerts_app, handles, too_large
+from bot.body_limit import limited_server
 from bot.served_in_thread import ServedInThread
 from bot.store.write_turns import write_turns_for
 
@@ -37,6 +38,14 @@ class AlertIntake:
     def mount(self) -> tuple[Callable[[str], bool], Any]:
         return handles, self.app
 
+    def oversize(self) -> tuple[Callable[[str], bool], Any]:
+        """(its paths, its 413) for the server it is mounted on (:func:`bot.slack.transport.http_server`)."""
+        return handles, too_large
+
+    def max_body(self) -> int:
+        """The largest body it accepts now (``limits.max_body_bytes``)."""
+        return self.inbox.max_body_bytes()
+
     def start(self) -> None:
         """Triage what a previous run accepted but did not finish, then whatever arrives."""
         if self.worker is not None:
@@ -46,12 +55,11 @@ class AlertIntake:
         """A listener of its own (Socket Mode deployments have no HTTP server); returns the bound port.  As many
         threads as the main HTTP server: a request holds its thread until its receipt is committed.  It refuses
         a body over ``limits.max_body_bytes`` (as it is now: a limit raised by a reload takes a restart here) with
-        413 while receiving it; waitress's default would take up to 1 GiB before the application runs."""
-        from waitress.server import create_server
-
+        413 (the endpoint's own answer) while receiving it; waitress's default would take up to 1 GiB before the
+        application runs."""
         limit = self.inbox.settings().limits.max_body_bytes
-        self._server = ServedInThread(create_server(self.app, host=host, port=port, threads=threads,
-                                                    ident="incident-bot-alerts", max_request_body_size=limit + 1),
+        self._server = ServedInThread(limited_server(self.app, max_body=limit, too_large=too_large, host=host,
+                                                     port=port, threads=threads, ident="incident-bot-alerts"),
                                       name="alert-intake-http")
         bound = self._server.effective_port
         log.info("listening for alerts on http://%s:%d", host, bound)

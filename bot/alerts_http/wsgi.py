@@ -23,6 +23,7 @@ import logging
 from typing import Any, Callable, Iterable
 
 from bot.alerts.inbox import BadAlert, Inbox, NotConfigured, Unauthorized
+from bot.body_limit import as_json, over
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,14 @@ def _token(environ: dict[str, Any]) -> str | None:
         except (ValueError, UnicodeDecodeError):
             return None
     return None
+
+
+def too_large(path: str, limit: int) -> tuple[str, bytes]:
+    """The 413 of an alert endpoint (content type, body): from the endpoint, or from the server while the body
+    arrives (:mod:`bot.body_limit`)."""
+    return as_json({"status": "error", "message": f"{over(limit, path)} (limits.max_body_bytes in "
+                    "config/alerts.yaml): send smaller alerts, or raise the limit (a restart applies it to the "
+                    "listener)"})
 
 
 def _answer(start_response: Callable[..., Any], status: str, body: dict[str, Any]) -> list[bytes]:
@@ -92,8 +101,10 @@ def alerts_app(inbox: Inbox) -> Callable[[dict[str, Any], Callable[..., Any]], I
                 inbox.authenticate(source, token)  # before the body is even read
             raw = _read(environ, limit)
             if raw is None:
-                return _answer(start_response, "413 Payload Too Large",
-                               {"status": "error", "message": f"body over {limit} bytes (limits.max_body_bytes)"})
+                content_type, data = too_large(path, limit)
+                start_response("413 Payload Too Large", [("Content-Type", content_type),
+                                                         ("Content-Length", str(len(data)))])
+                return [data]
             try:
                 body = json.loads(raw)
             except (ValueError, UnicodeDecodeError) as exc:

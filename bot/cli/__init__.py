@@ -75,3 +75,16 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except BrokenPipeError:  # `incident-bot ... | head`
         return 0
+    except Exception as exc:
+        from bot.store.error_text import database_error_text, is_database_error
+        from bot.store.outage import about_the_database
+
+        if not is_database_error(exc):
+            raise
+        # the driver's message may quote a row's values: the operator gets what failed where, not the values
+        logging.getLogger("bot.cli").debug("the database refused the command", exc_info=True)
+        check = "Is the database up (DATABASE_URL), and migrated (incident-bot db upgrade)? " \
+            if about_the_database(exc) else ""
+        print(f"database error: {database_error_text(exc)}\n{check}Run again with --verbose for the traceback.",
+              file=sys.stderr)
+        return 1

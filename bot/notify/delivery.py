@@ -38,7 +38,7 @@ from bot.clock import Clock, ensure_utc
 from bot.notify import plan
 from bot.notify.links import LinkSigner
 from bot.notify.messages import page_message
-from bot.notify.ports import NotifierPort, NotifyError, Outgoing, mask
+from bot.notify.ports import NotifierPort, NotifyError, Outgoing, mask, masked_failure
 from bot.notify.tables import Notification
 from bot.store.database import Store
 from bot.store.outage import about_the_database
@@ -240,9 +240,7 @@ class NotificationDispatcher:
     def _failed_attempt(self, row: Notification, exc: Exception, address: str) -> str:
         now = self.clock.now()
         transient = exc.transient if isinstance(exc, NotifyError) else True
-        # providers repeat the number or address in their errors: masked before it is stored or logged
-        error = f"{type(exc).__name__}: {exc}".replace(address, mask(address))[:1000] if address else \
-            f"{type(exc).__name__}: {exc}"[:1000]
+        error = masked_failure(exc, address)[:1000]
         with self.store.session() as s:
             current = s.get(Notification, row.id)
             if current is None or current.state != "sending":
@@ -329,8 +327,7 @@ class NotificationDispatcher:
         from bot.outbox.operator_notices import tell_operators
 
         self._left_sending = True
-        error = f"{type(exc).__name__}: {exc}"
-        error = (error.replace(address, mask(address)) if address else error)[:300]
+        error = masked_failure(exc, address)[:300]
         notice = fate_unknown(row, METHOD_NAMES.get(row.method, row.method), exc)
         try:
             with self.store.session() as s:

@@ -47,3 +47,12 @@ def mask(address: str) -> str:
         local, _, domain = address.partition("@")
         return f"{local[:1]}***@{domain}"
     return address[:6] + "****" + address[-3:] if len(address) > 9 else "****"
+
+
+def masked_failure(exc: Exception, address: str) -> str:
+    """A failure as stored and logged: a database error without its values (:mod:`bot.store.error_text`), and
+    the number or address, which providers repeat in their errors, masked."""
+    from bot.store.error_text import failure_text
+
+    text = failure_text(exc)
+    return text.replace(address, mask(address)) if address else text

@@ -12,8 +12,8 @@
 Signatures first, before anything is read or changed: a Twilio request must carry a valid
 ``X-Twilio-Signature`` for the public URL it was sent to (``twilio``'s ``RequestValidator``, the auth
 token from the environment), else 401; an email link must carry a valid, unexpired token (else 401).
-Bodies over 16 KB get 413 (from :func:`webhook_server` while the body arrives, before the app runs; from
-Flask when the app is served otherwise), a request without the fields it needs 400.  Replays are answered with the
+Bodies over 16 KB get 413 saying so, the path and the limit (from :func:`webhook_server` while the body arrives,
+before the app runs; from Flask when the app is served otherwise), a request without the fields it needs 400.  Replays are answered with the
 first answer and change nothing (the service is keyed by the provider's message id).
 """
 
@@ -27,6 +27,7 @@ from xml.sax.saxutils import escape
 from flask import Flask, Response, request
 from twilio.request_validator import RequestValidator
 
+from bot.body_limit import limited_server, over, plain
 from bot.notify.inbound import Inbound
 from bot.notify.links import LinkRefused, LinkSigner
 from bot.notify.ports import mask
@@ -52,10 +53,14 @@ def webhook_server(app: Any, *, host: str, port: int, threads: int = 4) -> Any:
     refuses a body over :data:`MAX_BODY` with 413 while receiving it: by its ``Content-Length`` before a byte
     of it, a chunked one as it streams.  waitress's default limit is 1 GiB, taken (spilled to a temporary file)
     before the app could answer, on a port open to the internet for Twilio."""
-    from waitress import create_server
+    return limited_server(app, max_body=MAX_BODY, too_large=too_large, host=host, port=port, threads=threads,
+                          ident="incident-bot-paging")
 
-    return create_server(app, host=host, port=port, threads=threads, ident="incident-bot-paging",
-                         max_request_body_size=MAX_BODY + 1)
+
+def too_large(path: str, limit: int = MAX_BODY) -> tuple[str, bytes]:
+    """The 413 (content type, body), from the app or from :func:`webhook_server` while the body arrives."""
+    return plain(f"{over(limit, path)}; a Twilio webhook or a page link's form is far smaller: check what sends "
+                 "this")
 
 
 def create_app(inbound: Inbound, *, auth_token: str, public_url: str, links: LinkSigner | None) -> Flask:
@@ -88,7 +93,8 @@ def create_app(inbound: Inbound, *, auth_token: str, public_url: str, links: Lin
 
     @app.errorhandler(413)
     def _too_large(_: Any) -> Response:
-        return Response("request body over 16 KB; a Twilio webhook is far smaller", status=413)
+        content_type, body = too_large(request.path)
+        return Response(body, status=413, content_type=content_type)
 
     @app.post("/twilio/sms")
     def sms() -> Response:

@@ -44,6 +44,7 @@ from bot.scheduling.notices import LATE_NOTE_AFTER, LATE_SUFFIX, lateness_note
 from bot.scheduling.recording import MAX_ATTEMPTS, RETRY_BACKOFF, Recorder, on_time
 from bot.scheduling.wanted import Act, Drop, Hold, ReminderKind, Send
 from bot.store.database import Store
+from bot.store.error_text import failure_text
 
 log = logging.getLogger(__name__)
 
@@ -275,7 +276,7 @@ class Dispatcher(Recorder):
 
     def _prepare_failed(self, reminder_id: int, exc: Exception, now: datetime) -> str:
         """Preparing failed (everything it did was rolled back): try again later, give up after the limit."""
-        error = f"{type(exc).__name__}: {exc}"[:1000]
+        error = failure_text(exc)[:1000]
         log.error("reminder %s could not be prepared: %s", reminder_id, error, exc_info=exc)
         with self.store.session() as s:
             row = s.get(Reminder, reminder_id)

@@ -25,6 +25,7 @@ from bot.scheduling import execute, failures, queries
 from bot.scheduling.notices import LATE_NOTE_AFTER
 from bot.scheduling.wanted import ReminderKind
 from bot.store.database import Store
+from bot.store.error_text import failure_text
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +60,7 @@ class Recorder:
         now = self.clock.now()
         transient = exc.transient if isinstance(exc, ChatError) else True  # unknown errors: retry, bounded
         asked = exc.retry_after if isinstance(exc, ChatError) else None
-        error = f"{type(exc).__name__}: {exc}"[:1000]
+        error = failure_text(exc)[:1000]
         with self.store.session() as s:
             current = s.get(Reminder, row.id)
             if current is None or current.state != "sending":
@@ -106,7 +107,7 @@ class Recorder:
         try:
             self._record_sent_fully(row, done, sent_at=sent_at)
         except Exception as exc:  # noqa: BLE001 - it is done in Slack: never leave it to be done again
-            self._bookkeeping_failed(row, done, sent_at, f"{type(exc).__name__}: {exc}"[:800])
+            self._bookkeeping_failed(row, done, sent_at, failure_text(exc)[:800])
 
     def _bookkeeping_failed(self, row: Reminder, done: execute.Done, sent_at: datetime, error: str) -> None:
         """Slack did it but recording it failed. Recording the delivery alone would leave its bookkeeping undone

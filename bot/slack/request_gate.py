@@ -3,7 +3,8 @@
 1. **Size.**  A body larger than :data:`MAX_BODY_BYTES` is refused with 413 from its
    ``Content-Length`` alone, before a byte of it is read; a body without one (chunked) is
    read at most one byte past the limit.  waitress applies the same limit while it
-   receives the request, so a forged 20 MB body never reaches memory.
+   receives the request, so a forged 20 MB body never reaches memory, and answers with
+   the same text (:mod:`bot.body_limit`).
 2. **Signature** (Slack's ``v0`` scheme).  ``X-Slack-Request-Timestamp`` must be a
    Unix time in decimal digits within five minutes of ours, ``X-Slack-Signature`` must
    be ``v0=`` plus the HMAC-SHA256 of ``v0:<timestamp>:<raw body>`` under the signing
@@ -29,6 +30,8 @@ import re
 from typing import Any, BinaryIO
 from urllib.parse import parse_qsl
 
+from bot.body_limit import over
+
 MAX_BODY_BYTES = 1 << 20  # 1 MiB: our largest form, every field filled with multi-byte text, is far below
 MAX_CLOCK_SKEW_SECONDS = 300  # Slack's documented replay window
 FORM = "application/x-www-form-urlencoded"
@@ -37,6 +40,7 @@ MAX_FORM_FIELDS = 200
 
 _TIMESTAMP = re.compile(r"[0-9]{1,12}")
 _READ_CHUNK = 64 * 1024
+EVENTS_PATH = "/slack/events"
 
 
 class Refused(Exception):
@@ -48,6 +52,11 @@ class Refused(Exception):
         self.reason = reason
 
 
+def too_large(limit: int = MAX_BODY_BYTES) -> str:
+    """Why a body over ``limit`` is refused (413), from the gate or from waitress while it arrives."""
+    return over(limit, EVENTS_PATH) + "; Slack's own requests are far smaller: check what sends this"
+
+
 def declared_length(value: str | None, limit: int = MAX_BODY_BYTES) -> int | None:
     """The ``Content-Length`` as a number (None when absent); 413 when it is over ``limit``."""
     if value is None or value == "":
@@ -56,7 +65,7 @@ def declared_length(value: str | None, limit: int = MAX_BODY_BYTES) -> int | Non
         raise Refused(400, "Content-Length is not a number")
     length = int(value)
     if length > limit:
-        raise Refused(413, f"the body is larger than {limit} bytes")
+        raise Refused(413, too_large(limit))
     return length
 
 
@@ -72,7 +81,7 @@ def read_body(stream: BinaryIO, length: int | None, limit: int = MAX_BODY_BYTES)
         chunks.append(chunk)
         received += len(chunk)
     if received > limit:
-        raise Refused(413, f"the body is larger than {limit} bytes")
+        raise Refused(413, too_large(limit))
     return b"".join(chunks)
 
 

@@ -50,6 +50,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.store.error_text import database_error_text
+
 log = logging.getLogger(__name__)
 
 UNREADABLE_WAIT = 1.0  # seconds a message waits when the shared pace cannot be read
@@ -202,7 +204,7 @@ class SharedChannelPacer:
                 taken = [str(row[0]) for row in cursor.fetchall()]
         except (SQLAlchemyError, self._driver_error) as exc:
             log.warning("slots of %d channels could not be taken ahead (%s); their messages take them as they go",
-                        len(wanted), exc)
+                        len(wanted), database_error_text(exc))
             return 0
         with self._ahead_lock:
             for channel in taken:
@@ -246,7 +248,7 @@ class SharedChannelPacer:
                     seen = {str(row[0]): (float(row[1]), float(row[2])) for row in cursor.fetchall()}
         except (SQLAlchemyError, self._driver_error) as exc:
             log.warning("the shared pace of %d channels could not be read (%s); their messages wait", len(channels),
-                        exc)
+                        database_error_text(exc))
             for one in asked.values():
                 one.answer = UNREADABLE_WAIT
             return
@@ -279,7 +281,8 @@ class SharedChannelPacer:
                         return delay
                 # The slot came free (or the row went) between the two statements: ask again.
         except (SQLAlchemyError, self._driver_error) as exc:
-            log.warning("the shared pace of %s could not be read (%s); the message waits", channel, exc)
+            log.warning("the shared pace of %s could not be read (%s); the message waits", channel,
+                        database_error_text(exc))
             return UNREADABLE_WAIT
         return self.interval
 
@@ -324,7 +327,8 @@ class SharedChannelPacer:
             with self._engine.begin() as conn:
                 conn.execute(self._hold, params)
         except (SQLAlchemyError, self._driver_error) as exc:
-            log.warning("the shared pace of %s could not be held back after a 429 (%s)", channel, exc)
+            log.warning("the shared pace of %s could not be held back after a 429 (%s)", channel,
+                        database_error_text(exc))
 
     def wait(self, channel: str) -> float:
         """Block until a message may be posted to ``channel`` (its slot taken); returns the seconds waited."""
@@ -349,6 +353,6 @@ class SharedChannelPacer:
             with self._engine.begin() as conn:
                 conn.execute(self._prune, params)
         except SQLAlchemyError as exc:
-            log.warning("could not remove passed channel paces: %s", exc)
+            log.warning("could not remove passed channel paces: %s", database_error_text(exc))
         finally:
             self._prune_lock.release()

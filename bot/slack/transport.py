@@ -31,11 +31,12 @@ from slack_bolt.request.internals import build_context
 from slack_sdk.errors import SlackApiError
 
 from bot.served_in_thread import ServedInThread
-from bot.slack.request_gate import MAX_BODY_BYTES, Refused, declared_length, parse, read_body, verify
+from bot.body_limit import TooLarge, limited_server, over, plain
+from bot.slack.request_gate import (EVENTS_PATH, MAX_BODY_BYTES, Refused, declared_length, parse, read_body,
+                                    too_large, verify)
 
 log = logging.getLogger(__name__)
 
-EVENTS_PATH = "/slack/events"
 SOCKET_FIRST_WAIT = 1.0
 SOCKET_MAX_WAIT = 60.0
 
@@ -43,6 +44,7 @@ Environ = dict[str, Any]
 Answer = tuple[int, list[tuple[str, str]], bytes]
 WsgiApp = Callable[[Environ, Callable[..., Any]], Iterable[bytes]]
 Mount = tuple[Callable[[str], bool], WsgiApp]  # (does it serve this path?, the application), e.g. alert intake
+Oversize = tuple[Callable[[str], bool], TooLarge]  # (does it serve this path?, its 413 for a body over the limit)
 
 
 def _text(status: int, reason: str) -> Answer:
@@ -124,20 +126,40 @@ def wsgi_app(app: App, signing_secret: str, *, max_body: int = MAX_BODY_BYTES,
 
 def http_server(app: App, port: int, *, signing_secret: str, host: str = "0.0.0.0", threads: int = 16,
                 max_body: int = MAX_BODY_BYTES, mounts: tuple[Mount, ...] = (),
-                routes: dict[str, Route] | None = None) -> Any:
-    """A waitress server for the app (``.run()`` serves, ``.close()`` stops); ``port`` 0 picks a free one."""
-    from waitress import create_server
+                routes: dict[str, Route] | None = None, oversize: tuple[Oversize, ...] = (),
+                largest_body: int = 0) -> Any:
+    """A waitress server for the app (``.run()`` serves, ``.close()`` stops); ``port`` 0 picks a free one.
 
-    # waitress refuses a body of max_request_body_size bytes or more with 413 while receiving it,
-    # before the application runs: the same limit as the gate's.
-    return create_server(wsgi_app(app, signing_secret, max_body=max_body, mounts=mounts, routes=routes), host=host,
-                         port=port, threads=threads, ident="incident-bot", max_request_body_size=max_body + 1, expose_tracebacks=False)
+    waitress refuses a body over ``max(max_body, largest_body)`` bytes while receiving it, before the application
+    runs; ``largest_body``: what the mounts accept (the alert intake's ``limits.max_body_bytes``), each of which
+    checks its own limit, as the gate checks ``max_body``.  Its 413 is the gate's, or on a path one of
+    ``oversize`` serves (the alert intake's) that one's."""
+    application = wsgi_app(app, signing_secret, max_body=max_body, mounts=mounts, routes=routes)
+    return limited_server(application, max_body=max(max_body, largest_body), host=host, port=port, threads=threads,
+                          ident="incident-bot", expose_tracebacks=False,
+                          too_large=_too_large_here(oversize, max_body))
+
+
+def _too_large_here(oversize: tuple[Oversize, ...], max_body: int = MAX_BODY_BYTES) -> TooLarge:
+    """The 413 of a server for a body over its ``limit``: on the Slack endpoint the gate's (whose limit,
+    ``max_body``, a mount accepting more may have raised the server's above), on a path of ``oversize`` its own."""
+
+    def answer(path: str, limit: int) -> tuple[str, bytes]:
+        for serves, too_large_there in oversize:
+            if serves(path):
+                return too_large_there(path, limit)
+        if path == EVENTS_PATH:
+            return plain(too_large(max_body))
+        return plain(over(limit, path) + "; send a smaller body")
+
+    return answer
 
 
 def serve_http(app: App, port: int, *, signing_secret: str, host: str = "0.0.0.0", threads: int = 16,
-               mounts: tuple[Mount, ...] = (), routes: dict[str, Route] | None = None) -> None:
+               mounts: tuple[Mount, ...] = (), routes: dict[str, Route] | None = None,
+               oversize: tuple[Oversize, ...] = (), largest_body: int = 0) -> None:
     server = http_server(app, port, signing_secret=signing_secret, host=host, threads=threads, mounts=mounts,
-                         routes=routes)
+                         routes=routes, oversize=oversize, largest_body=largest_body)
     log.info("listening for Slack on http://%s:%d%s", host, port, EVENTS_PATH)
     try:
         server.run()  # returns on Ctrl-C / SIGTERM after stopping its worker threads
@@ -166,7 +188,6 @@ def serve_beside_socket_mode(port: int, *, host: str = "0.0.0.0", web: WsgiApp |
     """Socket Mode has no HTTP server of its own: /healthz, the read-only routes (``/metrics``) and the web
     view (when set up) on ``port``, in a thread, refusing bodies over 1 MiB as they arrive like :func:`http_server`.
     Returns it (``.effective_port``, ``.stop()``)."""
-    from waitress import create_server
 
     serves, mounted = web_mount(web) if web is not None else (lambda _path: False, None)
 
@@ -188,8 +209,9 @@ def serve_beside_socket_mode(port: int, *, host: str = "0.0.0.0", web: WsgiApp |
         return [body]
 
     # the same limit as serve's HTTP server: waitress refuses a larger body with 413 while receiving it
-    served = ServedInThread(create_server(application, host=host, port=port, threads=threads, ident="incident-bot-web",
-                                          max_request_body_size=MAX_BODY_BYTES + 1), name="beside-socket-mode")
+    served = ServedInThread(limited_server(application, max_body=MAX_BODY_BYTES, host=host, port=port, threads=threads,
+                                           ident="incident-bot-web", too_large=_too_large_here(())),
+                            name="beside-socket-mode")
     log.info("beside Socket Mode: /healthz%s%s on http://%s:%s", ", " + ", ".join(routes) if routes else "",
              f", the web view under {WEB_PATH}/" if web is not None else "", host, served.effective_port)
     return served

@@ -24,10 +24,15 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import InvalidatePoolError
 from sqlmodel import Session, create_engine
 
+from bot.store import error_text
+
 DEFAULT_SQLITE_PATH = Path("var") / "incident-bot.db"
 # A database error's text leaves out the statement's values: it is logged, kept as an outbox row's last error and
 # told to people, and the values are rows (names, phone numbers, what people typed). The statement stays.
 HIDE_PARAMETERS = True
+# The driver's message quotes values too (PostgreSQL's DETAIL: "Key (email)=(…) already exists"): every engine's
+# errors say bot.store.error_text's text instead.
+error_text.install()
 
 
 def normalise_url(url: str) -> str:

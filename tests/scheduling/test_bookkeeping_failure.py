@@ -6,6 +6,7 @@ from __future__ import annotations
 from bot.audit.trail import events
 from bot.scheduling.recording import MAX_ATTEMPTS
 from tests.scheduling.test_outbox import KATRIN, _rows, config, world  # noqa: F401  (fixtures)
+from tests.store.database_errors import ADDRESS, contacts, insert_again  # noqa: F401  (fixture)
 
 
 def _row(store, key: str):
@@ -70,3 +71,29 @@ def test_after_the_limit_the_delivery_is_recorded_and_the_commander_told(store, 
     # it was done: the commander is not told that Slack could not do it, but that the bot could not record it
     assert dm[0].notice.title == f"INC-{incident.number}: something done in Slack could not be recorded"
     assert dm[0].notice.lines[0].startswith("Slack did it (")
+
+
+def test_a_database_error_in_the_bookkeeping_is_recorded_and_told_without_its_values(store, world, contacts,
+                                                                                       monkeypatch, caplog):
+    # the database refuses the bookkeeping with PostgreSQL's DETAIL quoting an address: the row's last error, the
+    # log, the timeline and the commander's message say what failed (table, constraint), never the address
+    clock, chat, service, dispatcher = world
+    incident = service.declare("sev2", "Checkout is down", actor=KATRIN, key="declare-1").incident
+    key = f"incident:{incident.id}:channel"
+    monkeypatch.setattr(dispatcher.kinds["create_channel"], "after_sent", lambda s, *_: insert_again(s))
+    dispatcher.run_due()
+    recorded = [_row(store, key).last_error or ""]
+    for _ in range(MAX_ATTEMPTS):
+        if _row(store, key).state != "sending":
+            break
+        clock.advance(minutes=5)
+        dispatcher.recover()
+        recorded.append(_row(store, key).last_error or "")
+    dispatcher.run_due()
+    with store.session() as s:
+        timeline = [e.summary for e in events(s, incident.id)]
+    told = [line for m in chat.sent if m.key == f"{key}:failed" for line in m.notice.lines]
+    assert told and "recording it failed" in recorded[0] and "INSERT INTO probe_contact" in recorded[0]
+    assert ("SQLSTATE 23505" if store.dialect == "postgresql" else "SQLITE_CONSTRAINT_UNIQUE") in recorded[0]
+    for text in [caplog.text, *recorded, *timeline, *told]:
+        assert ADDRESS not in text

@@ -158,7 +158,8 @@ def run(args: argparse.Namespace) -> int:
             serve_socket_mode(app, app_token)
         else:
             mounts = ((intake.mount(),) if intake else ()) + ((web_mount(web),) if web is not None else ())
-            serve_http(app, port, signing_secret=secret or "", host=args.host, mounts=mounts, routes=routes)
+            serve_http(app, port, signing_secret=secret or "", host=args.host, mounts=mounts, routes=routes,
+                       oversize=(intake.oversize(),) if intake else (), largest_body=intake.max_body() if intake else 0)
     except KeyboardInterrupt:
         pass
     finally:
