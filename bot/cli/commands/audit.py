@@ -104,6 +104,7 @@ def run_verify(args: argparse.Namespace) -> int:
     from bot.audit.checkpoints import anchor_problems, uncovered
     from bot.audit.published import PublishedFileProblem, read_published
     from bot.audit.evidence import verify_incident
+    from bot.audit.missing_incidents import missing_incident_ids, missing_row_problem
     from bot.incidents.tables import Incident
 
     if args.anchor is None and (args.public_key is not None or args.published is not None) or \
@@ -133,9 +134,12 @@ def run_verify(args: argparse.Namespace) -> int:
                 broken += 1
             chains = [(f"INC-{i.number}", i.id) for i in incidents]
             if args.incident is None:
+                chains += [(f"incident:{i}", i) for i in missing_incident_ids(s)]
                 chains.append(("global", None))
             for name, incident_id in chains:
                 result = verify_incident(s, incident_id)
+                if name.startswith("incident:"):
+                    result.problems.insert(0, missing_row_problem(s, incident_id, result.events))
                 print(f"{name}: {'ok' if result.ok else 'BROKEN'}, {result.events} events, head {result.head_hash}")
                 for problem in result.problems:
                     print(f"  - {problem}")
