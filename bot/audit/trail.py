@@ -35,6 +35,7 @@ from sqlmodel import Session, func, select
 from bot.audit.digest import DIGEST_VERSION, canonical_json, content_digest
 from bot.audit.incident_keys import INCIDENT
 from bot.audit.malformed import malformed, purged_seqs
+from bot.audit.redactable import purge_redacts
 from bot.audit.tables import TimelineEvent
 from bot.clock import ensure_utc
 from bot.store.advisory import hold_until_commit
@@ -306,6 +307,12 @@ def forged_redactions(summary: str, data: dict[str, Any], redaction: dict[str, s
             if isinstance(value := _text_at(summary, data or {}, path), str) and not _redacted_text(data or {}, path, value)]
 
 
+def kept_values_redacted(data: dict[str, Any], redaction: dict[str, str] | None) -> list[str]:
+    """The paths of the redaction map that a purge never redacts (:mod:`bot.audit.redactable`): kept evidence (a
+    reference, a submission time) erased under a purge event, which anyone with the database can append."""
+    return [path for path in sorted(redaction or {}) if not purge_redacts(data or {}, path)]
+
+
 def events(session: Session, incident_id: int | None) -> list[TimelineEvent]:
     return list(session.exec(
         select(TimelineEvent).where(TimelineEvent.chain == chain_name(incident_id)).order_by(TimelineEvent.seq)  # type: ignore[arg-type]
@@ -347,6 +354,9 @@ def verify_chain(session: Session, incident_id: int | None) -> Verification:
         for path in forged_redactions(ev.summary, ev.data, ev.redaction) if shape is None else ():
             result.problems.append(f"{where}: {path} is not a redacted text, yet its digest uses the hash a purge "
                                    "keeps for one (the text was changed)")
+        for path in kept_values_redacted(ev.data, ev.redaction) if shape is None else ():
+            result.problems.append(f"{where}: {path} is redacted, but a purge keeps that value: kept evidence was "
+                                   "erased outside the bot")
         if shape is None and (not ev.redacted or (ev.digest_version or 1) >= 2) and not digest_matches(ev):
             result.problems.append(f"{where}: content was edited after it was written (digest mismatch)")
         recomputed = event_hash(chain=ev.chain, seq=ev.seq, at=ev.at, actor=ev.actor, kind=ev.kind,
