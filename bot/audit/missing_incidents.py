@@ -12,13 +12,15 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.audit.evidence import EVIDENCE_TABLES, table_class, table_rows
+from bot.audit.evidence import EVIDENCE_TABLES, chained_rows, table_class, table_rows
 from bot.audit.incident_keys import INCIDENT
 from bot.audit.tables import TimelineEvent
+from bot.audit.trail import events
 
 
-def missing_incident_ids(session: Any) -> list[int]:
-    """The incident ids that timeline events or evidence rows name but the incident table does not hold."""
+def missing_incident_ids(session: Any, *, number: int | None = None) -> list[int]:
+    """The incident ids that timeline events or evidence rows name but the incident table does not hold; with
+    ``number``, only the one whose chain records that number (`audit verify 2` after INC-2's row was deleted)."""
     present = select(INCIDENT.c.id)
     named = set(session.execute(select(TimelineEvent.incident_id).distinct()
                                 .where(TimelineEvent.incident_id.is_not(None))  # type: ignore[union-attr]
@@ -29,6 +31,9 @@ def missing_incident_ids(session: Any) -> list[int]:
         if table != "incident" and column is not None:
             named |= set(session.execute(select(column).distinct().where(column.is_not(None))
                                          .where(column.not_in(present))).scalars())
+    if number is not None:
+        named = {i for i in named if (chained_rows(e.data for e in events(session, i)).get(("incident", i)) or {})
+                 .get("number") == number}
     return sorted(named)
 
 

@@ -83,3 +83,12 @@ def test_rows_left_of_an_incident_deleted_with_its_timeline_are_reported(two_inc
     out = capsys.readouterr().out
     assert f"incident:{iid}: BROKEN, 0 events" in out, out
     assert "yet 0 event(s) and" in out and "evidence row(s) name it" in out, out
+
+
+def test_verifying_the_deleted_incident_by_its_number_reports_it(two_incidents, store, capsys):
+    iid = _delete_row(store, 2)
+    assert main(["audit", "verify", "2"]) == 1
+    out = capsys.readouterr().out
+    assert "there is no incident INC-2" not in out, out
+    assert f"incident:{iid}: BROKEN" in out and "deleted outside the bot" in out, out
+    assert main(["audit", "verify", "3"]) == 2  # a number no chain records is still a mistake of the caller

@@ -126,15 +126,15 @@ def run_verify(args: argparse.Namespace) -> int:
             if args.incident is not None:
                 query = query.where(Incident.number == args.incident)
             incidents = list(s.exec(query).all())
-            if args.incident is not None and not incidents:
+            gone = missing_incident_ids(s, number=args.incident)
+            if args.incident is not None and not incidents and not gone:
                 print(f"there is no incident INC-{args.incident}" + (" (the anchors are still checked)" if args.anchor
                                                                      else ""))
                 if args.anchor is None:
                     return 2
                 broken += 1
-            chains = [(f"INC-{i.number}", i.id) for i in incidents]
+            chains = [(f"INC-{i.number}", i.id) for i in incidents] + [(f"incident:{i}", i) for i in gone]
             if args.incident is None:
-                chains += [(f"incident:{i}", i) for i in missing_incident_ids(s)]
                 chains.append(("global", None))
             for name, incident_id in chains:
                 result = verify_incident(s, incident_id)
