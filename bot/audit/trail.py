@@ -284,17 +284,21 @@ def _text_at(summary: str, data: dict[str, Any], path: str) -> Any:
     return node
 
 
-def _redacted_text(data: dict[str, Any], path: str, value: str) -> bool:
-    """Whether ``value`` is what a purge leaves: the marker, or (a page's reason) why the bot paged the person
-    followed by the marker in place of what they typed."""
-    if value == REDACTED:
-        return True
+def _page_reason(data: dict[str, Any], path: str) -> bool:
+    """Whether ``path`` is the reason of a ``page`` evidence row: why the bot paged the person (kept), then what they
+    typed when declining (redacted)."""
     parts = path.split("/")
     if len(parts) == 6 and parts[1:3] == ["data", "evidence"] and parts[4:] == ["row", "reason"] and parts[3].isdigit():
         entries = data.get("evidence") or []
-        table = entries[int(parts[3])].get("table") if int(parts[3]) < len(entries) else None
-        return table == "page" and value.endswith(DECLINED + REDACTED)
+        entry = entries[int(parts[3])] if isinstance(entries, list) and int(parts[3]) < len(entries) else None
+        return isinstance(entry, dict) and entry.get("table") == "page"
     return False
+
+
+def _redacted_text(data: dict[str, Any], path: str, value: str) -> bool:
+    """Whether ``value`` is what a purge leaves: the marker, or (a page's reason) why the bot paged the person
+    followed by the marker in place of what they typed."""
+    return value == REDACTED or (_page_reason(data, path) and value.endswith(DECLINED + REDACTED))
 
 
 def forged_redactions(summary: str, data: dict[str, Any], redaction: dict[str, str] | None) -> list[str]:
@@ -309,8 +313,10 @@ def forged_redactions(summary: str, data: dict[str, Any], redaction: dict[str, s
 
 def kept_values_redacted(data: dict[str, Any], redaction: dict[str, str] | None) -> list[str]:
     """The paths of the redaction map that a purge never redacts (:mod:`bot.audit.redactable`): kept evidence (a
-    reference, a submission time) erased under a purge event, which anyone with the database can append."""
-    return [path for path in sorted(redaction or {}) if not purge_redacts(data or {}, path)]
+    reference, a submission time) erased under a purge event, which anyone with the database can append. A page's
+    reason loses only what the person typed when declining: redacted whole, why the bot paged them was erased."""
+    return [path for path in sorted(redaction or {}) if not purge_redacts(data or {}, path)
+            or (_page_reason(data or {}, path) and not str(_text_at("", data or {}, path)).endswith(DECLINED + REDACTED))]
 
 
 def events(session: Session, incident_id: int | None) -> list[TimelineEvent]:

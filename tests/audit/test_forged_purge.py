@@ -22,10 +22,14 @@ from tests.audit.test_evidence_chain import _id, clock, key, world  # noqa: F401
 
 
 def _forge(store, iid, table, column, original):
-    """Redact ``table.column`` (holding ``original``) on the chain and in the table, with a purge event appended."""
+    """Redact ``table.column`` (holding ``original``; None: the newest text it holds) on the chain and in the table,
+    with a purge event appended."""
     chain = f"incident:{iid}"
     with store.session() as s:
         rows = events(s, iid)
+        if original is None:
+            original = next(e["row"][column] for ev in reversed(rows) for e in (ev.data or {}).get("evidence", [])
+                            if e.get("table") == table and isinstance((e.get("row") or {}).get(column), str))
         target = next(ev for ev in reversed(rows) for e in (ev.data or {}).get("evidence", [])
                       if e.get("table") == table and (e.get("row") or {}).get(column) == original)
         data = json.loads(json.dumps(target.data))
@@ -53,17 +57,21 @@ def _forge(store, iid, table, column, original):
     return target_seq, path
 
 
-@pytest.mark.parametrize("table, column, original", [("obligation", "reference", "BayLDA-4411"),
-                                                    ("obligation", "status", "notified")])
-def test_a_kept_value_redacted_under_a_forged_purge_is_reported(store, clock, world, key, table, column, original):
+@pytest.mark.parametrize("number, table, column, original", [
+    (2, "obligation", "reference", "BayLDA-4411"),
+    (2, "obligation", "status", "notified"),
+    (1, "page", "reason", None),  # why the bot paged her, with the rule and its citation: a purge keeps it
+])
+def test_a_kept_value_redacted_under_a_forged_purge_is_reported(store, clock, world, key, number, table, column,
+                                                                original):
     _svc, anchor = world
-    iid = _id(store, 2)
+    iid = _id(store, number)
     seq, path = _forge(store, iid, table, column, original)
     with store.session() as s:
         problems = verify_incident(s, iid).problems
         anchors, unreadable = read_anchors(anchor)
         assert not unreadable and not anchor_problems(s, anchors, key.public_key())  # the signed heads still hold
-        pack = json.loads(json.dumps(evidence_pack(s, 2, now=clock.now())))
+        pack = json.loads(json.dumps(evidence_pack(s, number, now=clock.now())))
     words = f"incident:{iid} event #{seq}"
     assert any(words in p and path in p and "kept" in p for p in problems), problems
     report = verify_pack(pack, key.public_key())
