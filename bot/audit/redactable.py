@@ -20,6 +20,9 @@ FREE_TEXT_KEYS = frozenset({"title", "description", "summary", "reason", "note",
 # Every text inside these is a sender's words: an alert's labels and details (names, hosts, customers).
 FREE_TEXT_CONTAINERS = frozenset({"labels", "details"})
 
+# Paths another purge redacts: an exercise's findings, by the exercise's date (bot/learning/exercises.py).
+OTHER_PURGES = frozenset({"/data/findings"})
+
 # evidence table -> its columns holding text people typed (filled by :func:`register_typed_text`)
 TYPED_TEXT: dict[str, tuple[str, ...]] = {}
 
@@ -43,7 +46,7 @@ def free_text_path(path: str) -> bool:
 def purge_redacts(data: dict[str, Any], path: str) -> bool:
     """Whether a purge redacts the text at ``path`` (``/summary``, ``/data/...``) of an event with this data."""
     parts = [p.replace("~1", "/").replace("~0", "~") for p in path.split("/")]
-    if parts == ["", "summary"]:
+    if parts == ["", "summary"] or path in OTHER_PURGES:
         return True
     if parts[1:3] == ["data", "evidence"]:
         entries = data.get("evidence")
