@@ -25,7 +25,7 @@ from bot.audit.digest import content_digest
 from bot.audit.evidence import chained_rows
 from bot.audit.malformed import malformed, purged_seqs
 from bot.audit.pack_sections import SECTION_NAMES, sections
-from bot.audit.trail import GENESIS, event_hash, forged_redactions
+from bot.audit.trail import GENESIS, event_hash, forged_redactions, kept_values_redacted
 from bot.clock import ensure_utc
 
 
@@ -67,6 +67,9 @@ def _events(timeline: list[dict[str, Any]], report: PackReport) -> None:
         for path in forged_redactions(e["summary"], e["data"], e.get("redaction")) if shape is None else ():
             report.problems.append(f"{where}: {path} is not a redacted text, yet its digest uses the hash a purge "
                                    "keeps for one (the text was changed)")
+        for path in kept_values_redacted(e["data"], e.get("redaction")) if shape is None else ():
+            report.problems.append(f"{where}: {path} is redacted, but a purge keeps that value: kept evidence was "
+                                   "erased outside the bot")
         legacy_redacted = e.get("redacted") and int(e.get("digest_version") or 1) < 2
         if shape is None and not legacy_redacted and digest != e["content_digest"]:
             report.problems.append(f"{where}: content differs from its digest (edited)")

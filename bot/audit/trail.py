@@ -35,6 +35,7 @@ from sqlmodel import Session, func, select
 from bot.audit.digest import DIGEST_VERSION, canonical_json, content_digest
 from bot.audit.incident_keys import INCIDENT
 from bot.audit.malformed import malformed, purged_seqs
+from bot.audit.redactable import purge_redacts
 from bot.audit.tables import TimelineEvent
 from bot.clock import ensure_utc
 from bot.store.advisory import hold_until_commit
@@ -283,17 +284,21 @@ def _text_at(summary: str, data: dict[str, Any], path: str) -> Any:
     return node
 
 
-def _redacted_text(data: dict[str, Any], path: str, value: str) -> bool:
-    """Whether ``value`` is what a purge leaves: the marker, or (a page's reason) why the bot paged the person
-    followed by the marker in place of what they typed."""
-    if value == REDACTED:
-        return True
+def _page_reason(data: dict[str, Any], path: str) -> bool:
+    """Whether ``path`` is the reason of a ``page`` evidence row: why the bot paged the person (kept), then what they
+    typed when declining (redacted)."""
     parts = path.split("/")
     if len(parts) == 6 and parts[1:3] == ["data", "evidence"] and parts[4:] == ["row", "reason"] and parts[3].isdigit():
         entries = data.get("evidence") or []
-        table = entries[int(parts[3])].get("table") if int(parts[3]) < len(entries) else None
-        return table == "page" and value.endswith(DECLINED + REDACTED)
+        entry = entries[int(parts[3])] if isinstance(entries, list) and int(parts[3]) < len(entries) else None
+        return isinstance(entry, dict) and entry.get("table") == "page"
     return False
+
+
+def _redacted_text(data: dict[str, Any], path: str, value: str) -> bool:
+    """Whether ``value`` is what a purge leaves: the marker, or (a page's reason) why the bot paged the person
+    followed by the marker in place of what they typed."""
+    return value == REDACTED or (_page_reason(data, path) and value.endswith(DECLINED + REDACTED))
 
 
 def forged_redactions(summary: str, data: dict[str, Any], redaction: dict[str, str] | None) -> list[str]:
@@ -304,6 +309,14 @@ def forged_redactions(summary: str, data: dict[str, Any], redaction: dict[str, s
     map: digest, hash and signed checkpoints would all still agree."""
     return [path for path in sorted(redaction or {})
             if isinstance(value := _text_at(summary, data or {}, path), str) and not _redacted_text(data or {}, path, value)]
+
+
+def kept_values_redacted(data: dict[str, Any], redaction: dict[str, str] | None) -> list[str]:
+    """The paths of the redaction map that a purge never redacts (:mod:`bot.audit.redactable`): kept evidence (a
+    reference, a submission time) erased under a purge event, which anyone with the database can append. A page's
+    reason loses only what the person typed when declining: redacted whole, why the bot paged them was erased."""
+    return [path for path in sorted(redaction or {}) if not purge_redacts(data or {}, path)
+            or (_page_reason(data or {}, path) and not str(_text_at("", data or {}, path)).endswith(DECLINED + REDACTED))]
 
 
 def events(session: Session, incident_id: int | None) -> list[TimelineEvent]:
@@ -347,6 +360,9 @@ def verify_chain(session: Session, incident_id: int | None) -> Verification:
         for path in forged_redactions(ev.summary, ev.data, ev.redaction) if shape is None else ():
             result.problems.append(f"{where}: {path} is not a redacted text, yet its digest uses the hash a purge "
                                    "keeps for one (the text was changed)")
+        for path in kept_values_redacted(ev.data, ev.redaction) if shape is None else ():
+            result.problems.append(f"{where}: {path} is redacted, but a purge keeps that value: kept evidence was "
+                                   "erased outside the bot")
         if shape is None and (not ev.redacted or (ev.digest_version or 1) >= 2) and not digest_matches(ev):
             result.problems.append(f"{where}: content was edited after it was written (digest mismatch)")
         recomputed = event_hash(chain=ev.chain, seq=ev.seq, at=ev.at, actor=ev.actor, kind=ev.kind,

@@ -1,5 +1,6 @@
 """What the purge redacts in an event and in an evidence row: the typed-text columns each evidence table
-registers (:data:`bot.audit.evidence.EVIDENCE_TABLES`) and the free-text keys of other event data.
+registers and the free-text keys of other event data (:mod:`bot.audit.redactable`, whose rules the verifier holds a
+redaction map to).
 
 A redacted text keeps its salted hash (:func:`bot.audit.digest.redact`), so the chain still verifies.
 """
@@ -13,19 +14,14 @@ import bot.incidents.tables  # noqa: F401
 import bot.learning.tables  # noqa: F401
 import bot.oncall.tables  # noqa: F401
 from bot.audit.digest import redact
-from bot.audit.evidence import EVIDENCE_TABLES
+from bot.audit.redactable import free_text_path, typed_text
 from bot.audit.trail import REDACTED
 from bot.oncall.paging import DECLINED
-
-FREE_TEXT_KEYS = frozenset({"title", "description", "summary", "reason", "note", "text", "error", "justification",
-                            "message", "handover_note", "why", "channel_name", "name", "impact", "cost", "link"})
-# Every text inside these is a sender's words: an alert's labels and details (names, hosts, customers).
-FREE_TEXT_CONTAINERS = frozenset({"labels", "details"})
 
 
 def personal_text(table: str, column: str, text: str) -> str | None:
     """The redacted form of ``text`` in ``table.column``, or None when it is kept as evidence."""
-    if column not in EVIDENCE_TABLES.get(table, ()) or not text or text == REDACTED:
+    if not typed_text(table, column) or not text or text == REDACTED:
         return None
     if table == "page":
         # Why the bot chose someone (rule, citation) stays as evidence; what a person typed when declining goes.
@@ -35,15 +31,13 @@ def personal_text(table: str, column: str, text: str) -> str | None:
 
 
 def _free_text(path: str, text: str) -> str | None:
-    keys = [p for p in path.split("/") if p and not p.isdigit()]
-    typed = (keys[-1] if keys else "") in FREE_TEXT_KEYS or any(k in FREE_TEXT_CONTAINERS for k in keys[:-1])
-    return REDACTED if text and typed and text != REDACTED else None
+    return REDACTED if text and free_text_path(path) and text != REDACTED else None
 
 
 def redacted_event(ev: Any, keep_row: Callable[[dict[str, Any]], bool] | None = None
                    ) -> tuple[str, dict[str, Any], dict[str, str]]:
     """The event's summary, data and redaction map once personal text is removed. Chained evidence rows follow
-    the table rules (:data:`bot.audit.evidence.EVIDENCE_TABLES`), other data the free-text keys; an evidence entry
+    the table rules (:func:`bot.audit.redactable.typed_text`), other data the free-text keys; an evidence entry
     for which ``keep_row(entry)`` is true keeps its words (a cover that is not over yet)."""
     chain, seq, marks = ev.chain, ev.seq, dict(ev.redaction or {})
     summary = redact(ev.summary, "/summary", chain, seq, lambda _p, t: REDACTED if t else None, marks)

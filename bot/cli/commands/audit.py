@@ -104,6 +104,7 @@ def run_verify(args: argparse.Namespace) -> int:
     from bot.audit.checkpoints import anchor_problems, uncovered
     from bot.audit.published import PublishedFileProblem, read_published
     from bot.audit.evidence import verify_incident
+    from bot.audit.missing_incidents import missing_incident_ids, missing_row_problem
     from bot.incidents.tables import Incident
 
     if args.anchor is None and (args.public_key is not None or args.published is not None) or \
@@ -125,17 +126,20 @@ def run_verify(args: argparse.Namespace) -> int:
             if args.incident is not None:
                 query = query.where(Incident.number == args.incident)
             incidents = list(s.exec(query).all())
-            if args.incident is not None and not incidents:
+            gone = missing_incident_ids(s, number=args.incident)
+            if args.incident is not None and not incidents and not gone:
                 print(f"there is no incident INC-{args.incident}" + (" (the anchors are still checked)" if args.anchor
                                                                      else ""))
                 if args.anchor is None:
                     return 2
                 broken += 1
-            chains = [(f"INC-{i.number}", i.id) for i in incidents]
+            chains = [(f"INC-{i.number}", i.id) for i in incidents] + [(f"incident:{i}", i) for i in gone]
             if args.incident is None:
                 chains.append(("global", None))
             for name, incident_id in chains:
                 result = verify_incident(s, incident_id)
+                if name.startswith("incident:"):
+                    result.problems.insert(0, missing_row_problem(s, incident_id, result.events))
                 print(f"{name}: {'ok' if result.ok else 'BROKEN'}, {result.events} events, head {result.head_hash}")
                 for problem in result.problems:
                     print(f"  - {problem}")
