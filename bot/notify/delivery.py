@@ -10,8 +10,8 @@ steps of pages (:class:`~bot.notify.tables.Notification` rows):
 2. **send** through the method's :class:`~bot.notify.ports.NotifierPort`.
 3. **record** (one unit of work): ``sent`` with the provider's id, a ``page.notified`` timeline event.
 
-A retry after a failed attempt asks the provider first whether that attempt went out after all (a timeout
-may hide a message the provider took), the same lookup as after a crash.
+The retry of an attempt that got no answer (a timeout may hide a message the provider took) asks the
+provider first whether it went out after all, the same lookup as after a crash.
 
 Later, the provider may report that a sent SMS was not delivered after all (Twilio's status callback):
 :func:`delivery_report` then fails the step the same way, and the next one goes at once.
@@ -69,6 +69,7 @@ class NotificationDispatcher:
         self.public_url = public_url.rstrip("/")
         self._left_sending = False  # a step failed half-way in this process: it may be in 'sending'
         self._broken: dict[int, int] = {}  # step id -> sweeps in a row that could not prepare it
+        self._refused: set[int] = set()  # steps whose last attempt the provider answered with an error: nothing went
 
     # --- finding work --------------------------------------------------------------
 
@@ -134,20 +135,26 @@ class NotificationDispatcher:
         if isinstance(claimed, str):
             return claimed
         row, message = claimed
-        if row.attempts > 1:
-            return self._retry(row, message)
-        return self._send_and_record(row, message)
+        if row.attempts > 1 and row.id not in self._refused:
+            outcome = self._retry(row, message)
+        else:
+            outcome = self._send_and_record(row, message)
+        if outcome != "retry":
+            self._refused.discard(int(row.id or 0))
+        return outcome
 
     def _retry(self, row: Notification, message: Outgoing) -> str:
-        """An earlier attempt failed, perhaps after the provider took the message (a timeout, a connection cut
-        while its answer was on the way): the provider is asked first, as after a crash, so the person is not
-        reached twice.  While it cannot be asked, this attempt fails like a send would (retried, then the next
-        method): a second SMS is not sent on a guess."""
+        """The last attempt failed without the provider's answer (a timeout, a connection cut while its answer was
+        on the way; or in another process), so the provider may have taken the message: it is asked first, as
+        after a crash, and the person is not reached twice.  While it cannot be asked, this attempt fails like a
+        send would (retried, then the next method): a second SMS is not sent on a guess.  An attempt the provider
+        answered with an error (5xx, 429) sent nothing, so its retry is not looked up: a call has no text to
+        search, and any call to the number counts, e.g. another page's call."""
         since = ensure_utc(row.claimed_at or row.updated_at) - RECOVERY_MARGIN
         try:
             found = self.notifiers[row.method].find_sent(message, since)
         except Exception as exc:  # noqa: BLE001 - recorded, retried or failed over like a failed send
-            return self._failed_attempt(row, exc, message.to)
+            return self._failed_attempt(row, exc, message.to, answered=False)  # still unknown whether it went
         if not found:
             return self._send_and_record(row, message)
         self._record_sent(row, message, found, self.clock.now())
@@ -240,7 +247,8 @@ class NotificationDispatcher:
         try:
             provider_ref = self.notifiers[row.method].send(message)
         except Exception as exc:  # noqa: BLE001 - every provider failure is recorded, retried or failed over
-            return self._failed_attempt(row, exc, message.to)
+            answered = isinstance(exc, NotifyError) and bool(exc.code)  # an error answer: nothing was sent
+            return self._failed_attempt(row, exc, message.to, answered=answered)
         self._record_sent(row, message, provider_ref, self.clock.now())
         return "sent"
 
@@ -261,7 +269,9 @@ class NotificationDispatcher:
                                "provider_ref": provider_ref, "ref": message.ref})
         log.info("page %s: %s to %s sent (%s)", row.page_id, row.method, mask(message.to), provider_ref)
 
-    def _failed_attempt(self, row: Notification, exc: Exception, address: str) -> str:
+    def _failed_attempt(self, row: Notification, exc: Exception, address: str, *, answered: bool) -> str:
+        """``answered``: the provider answered with an error, so nothing was sent (its retry need not ask)."""
+        (self._refused.add if answered else self._refused.discard)(int(row.id or 0))
         now = self.clock.now()
         transient = exc.transient if isinstance(exc, NotifyError) else True
         # providers repeat the number or address in their errors: masked before it is stored or logged

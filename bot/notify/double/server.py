@@ -133,6 +133,7 @@ class TwilioDouble:
         self._failures: list[tuple[int, int, str]] = []
         self._undeliver: list[str] = []
         self._late: list[float] = []
+        self._stopping = threading.Event()
         self._callbacks: list[threading.Thread] = []
         self._outage_until = 0.0
         self._lock = threading.Lock()
@@ -154,6 +155,7 @@ class TwilioDouble:
             thread.join(timeout)
 
     def stop(self) -> None:
+        self._stopping.set()  # answers held back by answer_late_next go now (to clients long gone)
         self.drain()
         self._server.shutdown()
         self._server.server_close()
@@ -181,9 +183,9 @@ class TwilioDouble:
         with self._lock:
             self._undeliver += [error_code] * count
 
-    def answer_late_next(self, count: int = 1, *, seconds: float = 2.0) -> None:
+    def answer_late_next(self, count: int = 1, *, seconds: float = 60.0) -> None:
         """The next ``count`` messages or calls are accepted (and go out), but their answer is held ``seconds``
-        first: a client that gives up sooner sees a timeout for a message that was sent."""
+        (or until :meth:`stop`): a client that gives up sooner sees a timeout for a message that was sent."""
         with self._lock:
             self._late += [seconds] * count
 
@@ -203,7 +205,8 @@ class TwilioDouble:
         with self._lock:
             self.requests.append((verb, path, status))
             late = self._late.pop(0) if status == 201 and self._late else 0.0
-        time.sleep(late)
+        if late:
+            self._stopping.wait(late)
         return status, body
 
     def _handle(self, verb: str, path: str, form: dict[str, str], query: dict[str, str],
