@@ -10,6 +10,9 @@ steps of pages (:class:`~bot.notify.tables.Notification` rows):
 2. **send** through the method's :class:`~bot.notify.ports.NotifierPort`.
 3. **record** (one unit of work): ``sent`` with the provider's id, a ``page.notified`` timeline event.
 
+The retry of an attempt that got no answer (a timeout may hide a message the provider took) asks the
+provider first whether it went out after all, the same lookup as after a crash.
+
 Later, the provider may report that a sent SMS was not delivered after all (Twilio's status callback):
 :func:`delivery_report` then fails the step the same way, and the next one goes at once.
 
@@ -36,6 +39,7 @@ from sqlmodel import Session, select
 from bot.audit.trail import append_event
 from bot.clock import Clock, ensure_utc
 from bot.notify import plan
+from bot.notify.failover import METHOD_NAMES, fail_step
 from bot.notify.links import LinkSigner
 from bot.notify.messages import page_message
 from bot.notify.ports import NotifierPort, NotifyError, Outgoing, mask, masked_failure
@@ -49,7 +53,6 @@ RETRY_BACKOFF = (timedelta(seconds=10), timedelta(seconds=20))
 MAX_ATTEMPTS = 3  # then the step fails and the next method is tried at once
 PREPARE_ATTEMPTS = 3  # sweeps that could not prepare a step (a bug, a row it cannot read) before it fails
 RECOVERY_MARGIN = timedelta(minutes=1)  # clock difference with the provider when looking a message up
-METHOD_NAMES = {"sms": "SMS", "voice": "a call", "email": "email"}
 
 
 class NotificationDispatcher:
@@ -66,6 +69,7 @@ class NotificationDispatcher:
         self.public_url = public_url.rstrip("/")
         self._left_sending = False  # a step failed half-way in this process: it may be in 'sending'
         self._broken: dict[int, int] = {}  # step id -> sweeps in a row that could not prepare it
+        self._refused: set[int] = set()  # steps whose last attempt the provider answered with an error: nothing went
 
     # --- finding work --------------------------------------------------------------
 
@@ -130,7 +134,32 @@ class NotificationDispatcher:
         claimed = self._claim(row_id, self.clock.now())
         if isinstance(claimed, str):
             return claimed
-        return self._send_and_record(*claimed)
+        row, message = claimed
+        if row.attempts > 1 and row.id not in self._refused:
+            outcome = self._retry(row, message)
+        else:
+            outcome = self._send_and_record(row, message)
+        if outcome != "retry":
+            self._refused.discard(int(row.id or 0))
+        return outcome
+
+    def _retry(self, row: Notification, message: Outgoing) -> str:
+        """The last attempt failed without the provider's answer (a timeout, a connection cut while its answer was
+        on the way; or in another process), so the provider may have taken the message: it is asked first, as
+        after a crash, and the person is not reached twice.  While it cannot be asked, this attempt fails like a
+        send would (retried, then the next method): a second SMS is not sent on a guess.  An attempt the provider
+        answered with an error (5xx, 429) sent nothing, so its retry is not looked up: a call has no text to
+        search, and any call to the number counts, e.g. another page's call."""
+        since = ensure_utc(row.claimed_at or row.updated_at) - RECOVERY_MARGIN
+        try:
+            found = self.notifiers[row.method].find_sent(message, since)
+        except Exception as exc:  # noqa: BLE001 - recorded, retried or failed over like a failed send
+            return self._failed_attempt(row, exc, message.to, answered=False)  # still unknown whether it went
+        if not found:
+            return self._send_and_record(row, message)
+        self._record_sent(row, message, found, self.clock.now())
+        log.info("page %s: %s had been sent by an earlier attempt (%s); recorded it", row.page_id, row.method, found)
+        return "found"
 
     def _message(self, session: Session, row: Notification, page: Any, incident: Any, to: str) -> Outgoing:
         if page is None:
@@ -203,20 +232,23 @@ class NotificationDispatcher:
     def _mark_sending(self, s: Session, row: Notification, now: datetime,
                       message: Outgoing) -> tuple[Notification, Outgoing] | str:
         attempts = row.attempts + 1
+        # the first attempt's claim: where a retry or a recovery starts looking for a message already sent
+        claimed_at = row.claimed_at if attempts > 1 and row.claimed_at is not None else now
         done = s.execute(update(Notification).where(Notification.id == row.id,  # type: ignore[arg-type]
                                                     Notification.state == "pending")
-                         .values(state="sending", attempts=attempts, claimed_at=now, updated_at=now))
+                         .values(state="sending", attempts=attempts, claimed_at=claimed_at, updated_at=now))
         if not done.rowcount:
             return "lost"
         s.expunge(row)
-        row.state, row.attempts, row.claimed_at = "sending", attempts, now
+        row.state, row.attempts, row.claimed_at = "sending", attempts, claimed_at
         return row, message
 
     def _send_and_record(self, row: Notification, message: Outgoing) -> str:
         try:
             provider_ref = self.notifiers[row.method].send(message)
         except Exception as exc:  # noqa: BLE001 - every provider failure is recorded, retried or failed over
-            return self._failed_attempt(row, exc, message.to)
+            answered = isinstance(exc, NotifyError) and bool(exc.code)  # an error answer: nothing was sent
+            return self._failed_attempt(row, exc, message.to, answered=answered)
         self._record_sent(row, message, provider_ref, self.clock.now())
         return "sent"
 
@@ -237,7 +269,9 @@ class NotificationDispatcher:
                                "provider_ref": provider_ref, "ref": message.ref})
         log.info("page %s: %s to %s sent (%s)", row.page_id, row.method, mask(message.to), provider_ref)
 
-    def _failed_attempt(self, row: Notification, exc: Exception, address: str) -> str:
+    def _failed_attempt(self, row: Notification, exc: Exception, address: str, *, answered: bool) -> str:
+        """``answered``: the provider answered with an error, so nothing was sent (its retry need not ask)."""
+        (self._refused.add if answered else self._refused.discard)(int(row.id or 0))
         now = self.clock.now()
         transient = exc.transient if isinstance(exc, NotifyError) else True
         error = masked_failure(exc, address)[:1000]
@@ -343,53 +377,3 @@ class NotificationDispatcher:
             log.warning("page %s: whether its %s step %s was sent is still unknown (%s)", row.page_id, row.method,
                         row.step, error)
 
-
-def fail_step(s: Session, config: Any, row: Notification, now: datetime, error: str) -> None:
-    """The step failed for good (the provider refused it, or the carrier reported it undelivered): recorded,
-    told (in the incident channel; for a page route's page, to the paged person), and the page's next step is
-    due now.  In the caller's unit of work."""
-    s.execute(update(Notification).where(Notification.id == row.id)  # type: ignore[arg-type]
-              .values(state="failed", outcome=error[:1000], updated_at=now))
-    if row.page_id is None:  # a test page: the person sees the outcome with their next test-page
-        append_event(s, incident_id=None, actor="system", kind="page.test_failed", at=now,
-                     summary=f"test {METHOD_NAMES[row.method]} to {row.person_id} failed: {error}",
-                     data={"method": row.method, "error": error, "key": row.key})
-        return
-    nxt = plan.next_step_now(s, row.page_id, row.id, now)
-    then = (f"trying {METHOD_NAMES[nxt.method]} now" if nxt is not None
-            else "no further method; the page escalates on its ack timeout")
-    text = f"Could not reach {row.person_id} by {METHOD_NAMES[row.method]}: {error}; {then}."
-    append_event(s, incident_id=row.incident_id, actor="system", kind="page.method_failed", at=now,
-                 summary=text, data={"page_id": row.page_id, "method": row.method, "step": row.step,
-                                     "error": error, "next": nxt.key if nxt is not None else None})
-    if row.incident_id is not None:  # the incident channel is told (a reminder row, same transaction)
-        from bot.outbox.resync import sync_incident
-
-        sync_incident(s, config, row.incident_id, now)
-    else:  # a page route's page (no incident): the paged person is told in Slack (same transaction)
-        from bot.oncall.tables import Page
-
-        page = s.get(Page, row.page_id)
-        if page is not None and page.alert_group_id is not None:
-            from bot.outbox.resync import sync_group
-
-            sync_group(s, config, page.alert_group_id, now)
-    log.error("page %s: %s failed for good: %s", row.page_id, row.method, error)
-
-
-def delivery_report(s: Session, config: Any, provider_ref: str, status: str, error_code: str, now: datetime) -> str:
-    """The provider's later word on a sent step (Twilio's status callback): ``failed`` or ``undelivered``
-    fails the step and falls through, ``delivered`` is noted on the row.  Returns what was done.  The row is
-    locked (PostgreSQL) so that one callback delivered twice at once fails the step over once: the second
-    request waits for the first and reads the step failed."""
-    row = s.exec(select(Notification).where(Notification.provider_ref == provider_ref).with_for_update()).first()
-    if row is None:
-        return "unknown message"
-    if status in ("failed", "undelivered") and row.state == "sent":
-        fail_step(s, config, row, now, f"the carrier reported it {status} (error {error_code or 'not given'})")
-        return "failed over"
-    if status == "delivered" and row.state == "sent" and not row.outcome:
-        s.execute(update(Notification).where(Notification.id == row.id)  # type: ignore[arg-type]
-                  .values(outcome=f"delivered (reported {now:%Y-%m-%d %H:%M:%S} UTC)", updated_at=now))
-        return "noted"
-    return "nothing to do"

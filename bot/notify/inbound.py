@@ -172,7 +172,7 @@ class Inbound:
 
     def delivery_status(self, *, message_id: str, status: str, error_code: str) -> str:
         """Twilio's status callback for a message the bot sent (see :func:`bot.notify.delivery.delivery_report`)."""
-        from bot.notify.delivery import delivery_report
+        from bot.notify.failover import delivery_report
 
         with self.service.ctx.store.session() as s:
             return delivery_report(s, self.config(), message_id, status, error_code, self.service.ctx.now())

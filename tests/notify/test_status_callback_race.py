@@ -11,7 +11,7 @@ import time
 from sqlmodel import select
 
 from bot.audit.tables import TimelineEvent
-from bot.notify.delivery import delivery_report
+from bot.notify.failover import delivery_report
 from tests.notify.world import PHONES
 
 

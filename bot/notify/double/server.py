@@ -15,8 +15,9 @@ does (HMAC-SHA1 over the URL and the sorted form parameters, computed by the ``t
 picks up a call placed with a ``Url`` (asking that URL what to play), :meth:`TwilioDouble.press`
 answers a call's ``<Gather>`` with a key, and a message with a ``StatusCallback`` gets its
 ``sent``/``delivered`` callbacks.  Faults: :meth:`TwilioDouble.fail_next` (the next requests answer an
-error status), :meth:`TwilioDouble.undeliver_next` (accepted, then reported ``undelivered``) and
-:meth:`TwilioDouble.outage` (everything answers 503 until it ends).
+error status), :meth:`TwilioDouble.undeliver_next` (accepted, then reported ``undelivered``),
+:meth:`TwilioDouble.answer_late_next` (accepted, but the answer comes after the client gave up: a timeout
+that hides a sent message) and :meth:`TwilioDouble.outage` (everything answers 503 until it ends).
 """
 
 from __future__ import annotations
@@ -85,7 +86,10 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(raw)))
         self.end_headers()
-        self.wfile.write(raw)
+        try:
+            self.wfile.write(raw)
+        except (BrokenPipeError, ConnectionResetError):  # the client gave up waiting (answer_late_next)
+            pass
 
     def do_GET(self) -> None:  # noqa: N802 - stdlib naming
         self._dispatch("GET")
@@ -128,6 +132,8 @@ class TwilioDouble:
         self.requests: list[tuple[str, str, int]] = []  # verb, path, status answered
         self._failures: list[tuple[int, int, str]] = []
         self._undeliver: list[str] = []
+        self._late: list[float] = []
+        self._stopping = threading.Event()
         self._callbacks: list[threading.Thread] = []
         self._outage_until = 0.0
         self._lock = threading.Lock()
@@ -149,6 +155,7 @@ class TwilioDouble:
             thread.join(timeout)
 
     def stop(self) -> None:
+        self._stopping.set()  # answers held back by answer_late_next go now (to clients long gone)
         self.drain()
         self._server.shutdown()
         self._server.server_close()
@@ -176,6 +183,12 @@ class TwilioDouble:
         with self._lock:
             self._undeliver += [error_code] * count
 
+    def answer_late_next(self, count: int = 1, *, seconds: float = 60.0) -> None:
+        """The next ``count`` messages or calls are accepted (and go out), but their answer is held ``seconds``
+        (or until :meth:`stop`): a client that gives up sooner sees a timeout for a message that was sent."""
+        with self._lock:
+            self._late += [seconds] * count
+
     def outage(self, seconds: float) -> None:
         with self._lock:
             self._outage_until = time.monotonic() + seconds
@@ -191,6 +204,9 @@ class TwilioDouble:
         status, body = self._handle(verb, path, form, query, auth)
         with self._lock:
             self.requests.append((verb, path, status))
+            late = self._late.pop(0) if status == 201 and self._late else 0.0
+        if late:
+            self._stopping.wait(late)
         return status, body
 
     def _handle(self, verb: str, path: str, form: dict[str, str], query: dict[str, str],
