@@ -5,7 +5,8 @@ When a unit of work commits, each evidence row it inserted, changed or deleted
 obligations, pages, exceptions used, call-outs, rest owed, cover requests,
 web-view links) is written, whole, into the data of its chain's newest event of
 that unit of work under ``"evidence"`` (or, when the change came without an
-event, into a new ``evidence.recorded`` event). A row's chain is its incident's;
+event, into a new ``evidence.recorded`` event, at the unit of work's time by its caller's clock:
+:mod:`bot.audit.unit_time`). A row's chain is its incident's;
 a row of no incident (an alert group's page, a cover request) is on the global
 chain. A row whose incident changed (a call-out of an alert group moved to the
 incident declared from it) leaves a ``moved_to`` entry on the chain it left::
@@ -30,7 +31,7 @@ from __future__ import annotations
 
 import functools
 import json
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Iterable
 
 from sqlalchemy import event as sa_event
@@ -43,9 +44,11 @@ from bot.audit.malformed import evidence_entries
 from bot.audit.tables import TimelineEvent
 from bot.audit.trail import (APPENDED, GLOBAL_CHAIN_LOCK, append_event, before_bulk_append, chain_name, events, seal,
                              verify_chain)
+from bot.audit.unit_time import forget as forget_unit_time
+from bot.audit.unit_time import unit_time
 from bot.clock import ensure_utc
 from bot.store.advisory import hold_until_commit
-from bot.store.migrate import after_upgrade, current_revision_of, head_revision
+from bot.store.migrate import UPGRADED_AT, after_upgrade, current_revision_of, head_revision
 from bot.store.schema import import_all_tables
 
 # table -> columns holding text people typed (redacted by the purge, in the table and on the chain alike);
@@ -144,9 +147,10 @@ def _record(session: OrmSession) -> None:
                 seal(head)
                 session.add(head)
             else:
-                append_event(session, incident_id=incident, actor="system", kind=RECORDED,
-                             at=datetime.now(timezone.utc), summary="evidence rows recorded",
-                             data={"evidence": entries})
+                at = unit_time(session, f"evidence rows of the {chain_name(incident)} chain were changed "
+                                        f"({', '.join(sorted({e['table'] for e in entries}))})")
+                append_event(session, incident_id=incident, actor="system", kind=RECORDED, at=at,
+                             summary="evidence rows recorded", data={"evidence": entries})
 
 
 def record(session: OrmSession) -> None:
@@ -158,6 +162,7 @@ def _forget(session: OrmSession, *_args: Any) -> None:
     session.info.pop(PENDING, None)
     session.info.pop(LEFT, None)
     session.info.pop(APPENDED, None)
+    forget_unit_time(session)
 
 
 def install() -> None:
@@ -302,11 +307,12 @@ def write_baseline(session: Any, now: datetime) -> Any:
 
 def _baseline_after_upgrade(connection: Any, attributes: dict[str, Any]) -> None:
     """After the upgrade that ran revision ``evidence_baseline`` (once per database), in its transaction; only at
-    the newest revision, whose schema the models describe (an upgrade to an older target leaves it undone)."""
+    the newest revision, whose schema the models describe (an upgrade to an older target leaves it undone). The
+    rows are recorded as found when the upgrade runs (``migrate.upgrade``'s ``now``)."""
     if not attributes.get(BASELINE_DUE) or current_revision_of(connection) != head_revision(connection.engine):
         return
     from sqlmodel import Session
 
     with Session(bind=connection) as session:  # joins the upgrade's transaction, which commits it
-        write_baseline(session, datetime.now(timezone.utc))
+        write_baseline(session, attributes[UPGRADED_AT])
         session.flush()

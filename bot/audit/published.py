@@ -18,13 +18,15 @@ anchor file.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
+from bot.audit.tables import AuditCheckpoint
+from bot.clock import ensure_utc
 from bot.outbox import effects
 
 KIND = "audit_checkpoint"  # the outbox row's kind, and the notice's kind in the Slack message metadata
@@ -106,21 +108,113 @@ def read_published(path: Path) -> list[Published]:
     return out
 
 
+@dataclass(frozen=True)
+class Stored:
+    """The database's copy of one checkpoint (table ``audit_checkpoint``): its anchor line's sha256, and when the
+    bot appended that line to its anchor file (None: not yet)."""
+
+    line_sha256: str
+    appended_at: datetime | None
+
+
+def stored_checkpoints(session: Session, seqs: Iterable[int]) -> dict[int, Stored]:
+    """The database's copies of checkpoints ``seqs`` (those it holds)."""
+    wanted = sorted(set(seqs))
+    if not wanted:
+        return {}
+    rows = session.exec(select(AuditCheckpoint.seq, AuditCheckpoint.line_hash, AuditCheckpoint.published_at)
+                        .where(AuditCheckpoint.seq.in_(wanted))).all()  # type: ignore[attr-defined]
+    return {int(seq): Stored(line_hash, appended_at) for seq, line_hash, appended_at in rows}
+
+
 @dataclass
 class PublishedCheck:
+    """``problems``: the anchor file or the database disagrees with Slack (tampering). ``behind``: published
+    checkpoints newer than the anchor file's last line, which an honest copy taken earlier lacks too; the file
+    cannot tell that from a truncated tail, so they fail the check as well, until a fresh copy holds them."""
+
     problems: list[str]
     notes: list[str]
+    behind: list[str] = field(default_factory=list)
 
 
-def published_problems(anchors: list[Any], published: list[Published]) -> PublishedCheck:
+def _numbers(seqs: list[int]) -> str:
+    """``#3``, ``#3..#5`` (no gap) or ``#3, #5, #6``."""
+    if len(seqs) == 1:
+        return f"#{seqs[0]}"
+    if seqs[-1] - seqs[0] == len(seqs) - 1:
+        return f"#{seqs[0]}..#{seqs[-1]}"
+    return ", ".join(f"#{seq}" for seq in seqs)
+
+
+def _absent(seq: int, item: Published, lines: dict[int, set[str]]) -> str:
+    """A published checkpoint the anchor file lacks although it holds checkpoints on both sides of it, or only
+    later ones: its line was removed (the bot appends every line, oldest first, and never leaves one out)."""
+    where = (f"the anchor file holds #{max(s for s in lines if s < seq)} and #{min(s for s in lines if s > seq)} "
+             "around it" if any(s < seq for s in lines) else f"the anchor file begins at #{min(lines)} after it")
+    return (f"checkpoint #{seq} was published in Slack (ts {item.ts}) but is not in the anchor file, and {where}: "
+            "lines were removed, or the file was re-written")
+
+
+def _behind(tail: list[Published], newest: int, stored: dict[int, Stored] | None) -> tuple[str, list[str]]:
+    """What to say of published checkpoints newer than the anchor file's last line (#``newest``, 0: none), and
+    the database's copies of them that contradict Slack (tampering)."""
+    seqs = [item.seq for item in tail]
+    one = len(seqs) == 1
+    what = f"checkpoint {_numbers(seqs)} was" if one else f"checkpoints {_numbers(seqs)} were"
+    ends = f"which ends at #{newest}" if newest else "which holds no checkpoint"
+    text = (f"{what} published in Slack (ts {tail[-1].ts}) but {'is' if one else 'are'} not in the anchor file, "
+            f"{ends}: either this copy of the anchor file was taken before {'it was' if one else 'they were'} "
+            "appended to it, or "
+            f"its newest lines were removed (truncated); the file alone cannot tell which. Take a fresh copy of the "
+            f"anchor file from where its lines are shipped and verify again: a copy that still ends at "
+            f"#{newest} was truncated")
+    if stored is None:
+        return text, []
+    problems: list[str] = []
+    pending, done, appended = [], [], []
+    for item in tail:
+        copy = stored.get(item.seq)
+        if copy is None:
+            problems.append(f"checkpoint #{item.seq} was published in Slack (ts {item.ts}) but the database holds "
+                            "no such checkpoint (the bot keeps every checkpoint it signs: deleted from the "
+                            "database, or the database was restored from an older backup)")
+        elif copy.line_sha256 != item.line_sha256:
+            problems.append(f"checkpoint #{item.seq}: the database's copy is not the one published in Slack (ts "
+                            f"{item.ts}; sha256 differs): the database's checkpoints were re-written")
+        elif copy.appended_at is None:
+            pending.append(item.seq)
+        else:
+            done.append(item.seq)
+            appended.append(ensure_utc(copy.appended_at))
+    if pending:
+        text += (f". The database holds {_numbers(pending)} with the sha256 Slack kept and says the bot has not "
+                 f"appended {'it' if len(pending) == 1 else 'them'} to its anchor file yet (appending failed: the operations channel was told; "
+                 "`incident-bot audit checkpoint` appends what is pending): take the fresh copy after that")
+    if appended:
+        text += (f". The database holds {_numbers(done)} with the sha256 Slack kept and says the bot appended "
+                 f"{'it' if len(done) == 1 else 'them'} to its anchor file by {max(appended):%Y-%m-%d %H:%M:%S} "
+                 "UTC: a copy of that file taken after then must hold " + ("it" if len(done) == 1 else "them"))
+    return text, problems
+
+
+def published_problems(anchors: list[Any], published: list[Published],
+                       stored: dict[int, Stored] | None = None) -> PublishedCheck:
     """Every published checkpoint must be in the anchor file with the same line hash, unedited; numbers missing
-    between published ones are reported; anchor lines newer than the newest published one are a note."""
+    between published ones are reported; anchor lines newer than the newest published one are a note.
+
+    A published checkpoint missing from the anchor file between or before its lines was removed from it. Those
+    newer than its last line are ``behind``: missing from a copy taken before they were appended, or cut off the
+    end; ``stored`` (the database's copies, :func:`stored_checkpoints`) says whether the bot appended them yet,
+    and a copy there that is missing or has another sha256 than Slack's is a problem."""
     problems: list[str] = []
     notes: list[str] = []
     lines: dict[int, set[str]] = {}
     for anchor in anchors:
         lines.setdefault(anchor.seq, set()).add(anchor.line_hash)
+    last_line = max(lines, default=0)
     seen: dict[int, Published] = {}
+    tail: list[Published] = []
     for item in sorted(published, key=lambda p: (p.seq, p.ts)):
         if item.edited:
             problems.append(f"checkpoint #{item.seq}: its Slack message (ts {item.ts}) was edited after it was "
@@ -131,12 +225,19 @@ def published_problems(anchors: list[Any], published: list[Published]) -> Publis
                             f"and {item.ts})")
         seen.setdefault(item.seq, item)
         have = lines.get(item.seq)
-        if not have:
-            problems.append(f"checkpoint #{item.seq} was published in Slack (ts {item.ts}) but is not in the anchor "
-                            "file (lines removed, or the file was re-written)")
+        if not have and item.seq > last_line:
+            if earlier is None:
+                tail.append(item)
+        elif not have:
+            problems.append(_absent(item.seq, item, lines))
         elif item.line_sha256 not in have:
             problems.append(f"checkpoint #{item.seq}: the anchor line is not the one published in Slack (ts "
                             f"{item.ts}; sha256 differs): the anchor file was re-written and re-signed")
+    behind: list[str] = []
+    if tail:
+        text, contradicted = _behind(tail, last_line, stored)
+        behind.append(text)
+        problems += contradicted
     numbers = sorted(seen)
     for before, after in zip(numbers, numbers[1:]):
         if after != before + 1:
@@ -155,4 +256,4 @@ def published_problems(anchors: list[Any], published: list[Published]) -> Publis
                      "published checkpoint (signed before audit_channel was set): not checked against Slack")
     if not published:
         notes.append("no published checkpoint given: nothing in Slack to compare the anchor file with")
-    return PublishedCheck(problems, notes)
+    return PublishedCheck(problems, notes, behind)

@@ -37,6 +37,7 @@ from bot.audit.incident_keys import INCIDENT
 from bot.audit.malformed import malformed, purged_seqs
 from bot.audit.redactable import purge_redacts
 from bot.audit.tables import TimelineEvent
+from bot.audit.unit_time import note_event_at
 from bot.clock import ensure_utc
 from bot.store.advisory import hold_until_commit
 from bot.store.one_of import one_of
@@ -144,6 +145,7 @@ def append_events(session: Session, new: list[NewEvent]) -> list[TimelineEvent]:
             seal(event)
             session.add(event)
             appended[chain] = event
+            note_event_at(session, event.at)
             out.append(event)
     session.flush()
     return out
@@ -196,6 +198,7 @@ def append_rows(session: Session, new: list[NewEvent]) -> None:
                      "prev_hash": prev, "hash": sealed, "redacted": False, "digest_version": DIGEST_VERSION,
                      "redaction": None})
         heads[chain] = (seq, sealed)
+        note_event_at(session, at)
     connection = session.connection()
     if connection.dialect.name == "postgresql" and len(rows) > 1:
         _insert_all(connection, rows)

@@ -36,6 +36,7 @@ from sqlalchemy import update
 from sqlmodel import Session, select
 
 from bot.audit.trail import append_event
+from bot.audit.unit_time import happens_at
 from bot.clock import Clock
 from bot.outbox.tables import Reminder
 from bot.ports import ChatError, ChatPort
@@ -224,6 +225,7 @@ class Dispatcher(Recorder):
     def _prepare_claimed(self, s: Session, row: Reminder, now: datetime, config: Any, *,
                          deferred: list[dict[str, Any]] | None = None) -> Reminder | str:
         """Let the row's kind decide and, for a send or an act, mark the (locked, due) row ``sending``."""
+        happens_at(s, now)  # a kind may change an evidence row without an event (an escalation's page)
         kind = self.kinds.get(row.kind)
         if kind is None:
             self._finish(s, row, now, state="failed", error=f"unknown reminder kind {row.kind!r}")

@@ -9,6 +9,7 @@ from sqlmodel import select
 
 from bot.purge.retention import purge
 from bot.audit.trail import REDACTED, verify_chain
+from bot.audit.unit_time import happens_at
 from bot.incidents.service import IncidentService
 from tests.incidents.conftest import ALICE, BOB, REPORTER, load, write_config
 
@@ -102,6 +103,7 @@ def test_purge_redacts_a_typed_decline_reason_but_keeps_why_the_person_was_paged
 
     svc, _ = _closed_incident(store, clock, tmp_path)
     with store.session() as s:
+        happens_at(s, clock.now())
         s.add(Page(incident_id=1, target="platform", level=1, person_id="anna", slack_user="U0ANNA001",
                    status="declined", page_at=clock.now(), created_at=clock.now(),
                    reason=f"on_call; 11 h daily rest respected (ArbZG §5(1)); declined: {SECRET}"))

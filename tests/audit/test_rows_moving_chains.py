@@ -8,6 +8,7 @@ from sqlmodel import select
 
 from bot.audit.evidence import chained_rows, verify_incident
 from bot.audit.trail import events
+from bot.audit.unit_time import happens_at
 from bot.incidents.service import IncidentService
 from bot.oncall.tables import Engagement
 from tests.incidents.conftest import REPORTER, load, write_config
@@ -19,8 +20,10 @@ def test_a_call_out_moved_without_its_old_incident_loaded_verifies_on_both_chain
     with store.engine.connect() as conn:
         incident = conn.execute(text("SELECT id FROM incident")).scalar_one()
     with store.session() as s:
+        happens_at(s, clock.now())
         s.add(Engagement(person_id="anna", start=clock.now(), source="record"))
     with store.session() as s:
+        happens_at(s, clock.now())
         callout = s.exec(select(Engagement)).one()
         s.expire(callout, ["incident_id"])
         callout.incident_id = incident

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import select
 
+from bot.audit.unit_time import happens_at
 from bot.incidents import in_use
 from bot.incidents.tables import Incident
 from tests.incidents.conftest import ALICE, MAJOR, MINOR, PRIVATE, REPORTER, load, write_config
@@ -44,9 +45,10 @@ def test_removing_a_role_someone_holds_is_refused(store, service, tmp_path, keys
         "incident is closed"]
 
 
-def test_removing_a_rota_an_open_incident_paged_is_refused(store, service, tmp_path, keys):
+def test_removing_a_rota_an_open_incident_paged_is_refused(store, clock, service, tmp_path, keys):
     service.declare("major", "Checkout is down", actor=REPORTER, key=keys())
     with store.session() as s:  # as if the major playbook had paged the platform rotation
+        happens_at(s, clock.now())
         incident = s.exec(select(Incident)).one()
         incident.paged_targets = ["platform"]
         s.add(incident)
@@ -64,6 +66,7 @@ def test_removing_a_rota_an_alert_groups_open_page_uses_is_refused(store, tmp_pa
 
     at = datetime(2026, 12, 15, 3, 0, tzinfo=timezone.utc)
     with store.session() as s:
+        happens_at(s, at)
         group = AlertGroup(source="scripts", key="k", open_key="k", status="open", opened_at=at, last_at=at)
         s.add(group)
         s.flush()
@@ -75,6 +78,7 @@ def test_removing_a_rota_an_alert_groups_open_page_uses_is_refused(store, tmp_pa
         f'rota "platform" cannot be removed: alert group(s) {group_id} still page it; keep it until their pages are '
         "answered or the groups resolve"]
     with store.session() as s:
+        happens_at(s, at)
         page = s.exec(select(Page)).one()
         page.status = "acked"
         s.add(page)

@@ -7,6 +7,7 @@ import shutil
 
 import pytest
 
+from bot.audit.unit_time import happens_at
 from bot.cli import main
 from tests.oncall.conftest import REPO
 
@@ -76,6 +77,7 @@ def test_history_from_the_database(capsys, config_dir, tmp_path, store, database
     from bot.oncall.tables import Engagement
 
     with store.session() as s:
+        happens_at(s, datetime.fromisoformat("2026-12-30T00:00:00+00:00"))
         # bruno holds the platform week from MO 28 Dec 09:00 Berlin. He worked a call-out until 23:30 Lisbon
         # on 29 Dec; the EU baseline (via pt-ct) compensates rather than blocks: he is still paged at
         # 02:00 Berlin (01:00 Lisbon) on 30 Dec, with a note that compensatory rest is owed.

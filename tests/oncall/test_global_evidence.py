@@ -12,6 +12,7 @@ from sqlalchemy import text
 
 from bot.audit.evidence import chained_rows, verify_incident
 from bot.audit.trail import DECLINED, REDACTED, events
+from bot.audit.unit_time import happens_at
 from bot.cli import main
 from bot.oncall.tables import ExceptionUse, Page, RestDebt
 from bot.oncall.team import team_of
@@ -32,13 +33,16 @@ def rows(store, write_config):
         record_work(s, team, person_id="anna", start=local("2026-03-04 02:00"), end=local("2026-03-04 03:30"),
                     now=local("2026-03-04 10:00"), recorded_by="anna", note=NOTE)
     with store.session() as s:
+        happens_at(s, local("2026-03-04 10:00"))
         s.add(RestDebt(person_id="anna", hours=11, owed_since=local("2026-03-04 03:30"), source="engagement:1",
                        created_at=local("2026-03-04 10:00")))
     with store.session() as s:
+        happens_at(s, local("2026-03-04 02:00"))
         s.add(Page(target="ops", level=1, person_id="anna", slack_user="U0ANNA001", status="declined",
                    page_at=local("2026-03-04 02:00"), created_at=local("2026-03-04 02:00"),
                    reason=f"on call for ops{DECLINED}{DECLINE}"))
     with store.session() as s:
+        happens_at(s, local("2026-03-04 02:00"))
         s.add(ExceptionUse(person_id="anna", exception_id="notfall", rules_waived=["min_daily_rest"],
                            justification="checkout down", declared_by="boss", at=local("2026-03-04 02:00"),
                            compensatory_rest_hours=11))
@@ -81,7 +85,7 @@ def test_plain_sql_on_a_row_of_no_incident_is_reported_by_audit_verify(rows, dat
 
 
 def test_the_purge_redacts_typed_text_in_the_global_chains_copies_and_rows(rows):
-    with rows.session() as s:  # evidence.recorded events carry the wall-clock time: a purge far enough ahead
+    with rows.session() as s:
         purge(s, retention_days=365, now=local("2029-06-01 12:00"))
     with rows.engine.connect() as conn:
         left = json.dumps([[str(c) for c in r] for r in conn.execute(text("SELECT summary, data FROM timeline_event"))])

@@ -9,6 +9,7 @@ from datetime import date, datetime, timezone
 import pytest
 from sqlmodel import select
 
+from bot.audit.unit_time import happens_at
 from bot.cli import main
 from bot.oncall.tables import Engagement, ExceptionUse, Page
 from bot.reports.oncall_report import build_report
@@ -39,6 +40,7 @@ def config(make_config):
 @pytest.fixture
 def filled_store(store):
     with store.session() as s:
+        happens_at(s, at("2026-11-02T08:00"))  # written without an event: the unit of work says when
         s.add_all([
             page("anna", "sent", "2026-10-24T21:30"),      # 23:30 CEST on SA 24 Oct: the day before the range
             page("anna", "escalated", "2026-10-27T21:50"),  # counted
@@ -109,6 +111,7 @@ def test_pages_callouts_and_rest_owed_from_the_store(config, filled_store):
     bea_ops = next(r for r in only_ops.rows if r.person == "bea")
     assert bea_ops.pages == 2 and bea_ops.callouts == 0 and bea_ops.exceptions == []
     with filled_store.session() as s:  # a manager confirms the use: nothing is left unconfirmed
+        happens_at(s, NOW)
         for use in s.exec(select(ExceptionUse)).all():
             use.confirmed_by, use.confirmed_at, use.confirmation = "U0KATRIN1", NOW, "only bea knew the system"
             s.add(use)
@@ -146,6 +149,7 @@ def test_recorded_work_and_the_rest_ledger_in_the_report(config, store):
     from bot.oncall.tables import RestDebt
 
     with store.session() as s:
+        happens_at(s, at("2026-10-29T02:00"))
         s.add_all([
             # a recorded night migration (kind work) MO 26 Oct 21:00-01:00 UTC: 4 h, not a call-out
             Engagement(person_id="anna", start=at("2026-10-26T21:00"), end=at("2026-10-27T01:00"), kind="work",

@@ -142,8 +142,10 @@ def make_config(tmp: Path, *playbooks: dict[str, Any]) -> Config:
 
 def add_incident(session, *, number: int = 1, declared_at: datetime, severity: str = "sev2",
                  channel_id: str | None = "CINC1", commander: str | None = "UCOMMANDER") -> Any:
+    from bot.audit.unit_time import happens_at
     from bot.incidents.tables import Incident, RoleAssignment
 
+    happens_at(session, declared_at)  # the unit of work writes the rows without an event: it says when
     incident = Incident(number=number, title=f"Checkout down {number}", severity=severity, playbook=severity,
                         reporter=commander or "UREPORTER", channel_id=channel_id,
                         channel_name=f"inc-{number}-checkout" if channel_id else None, declared_at=declared_at)

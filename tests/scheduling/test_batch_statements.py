@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import insert, select
 
+from bot.audit.unit_time import happens_at
 from bot.incidents.tables import Incident
 from bot.outbox.tables import Reminder
 from bot.scheduling import queries
@@ -19,6 +20,7 @@ COLUMNS = ("state", "attempts", "delivered_to", "message", "claimed_by", "update
 
 def _rows(store, n: int) -> list[int]:
     with store.session() as s:
+        happens_at(s, AT)
         incident = Incident(number=1, title="t", description="", severity="sev2", playbook="sev2", private=False,
                             reporter="U1", declared_at=AT, facts={}, triggers={}, regimes=[], paged_targets=[],
                             systems=[], derived_facts={})

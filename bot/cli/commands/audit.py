@@ -26,9 +26,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "with every signed checkpoint in the anchor file: a deleted incident, deleted newest events and "
                     "a re-written chain are reported. With --anchor and --published (the audit channel's copy, from "
                     "`audit published`), also compare the anchor file with what Slack kept: a published checkpoint "
-                    "missing from the file or with another hash (the file re-written and re-signed), an edited "
-                    "message and a number missing between published ones are reported. Exit 0 if everything "
-                    "verifies, 1 if anything was tampered with.")
+                    "missing between the file's lines or with another hash (the file re-written and re-signed), an "
+                    "edited message and a number missing between published ones are reported; published "
+                    "checkpoints newer than the file's last line are BEHIND (a copy taken before they were "
+                    "appended, or a cut-off tail: take a fresh copy and verify again). Exit 0 if everything "
+                    "verifies, 1 if anything was tampered with or the anchor file is behind the audit channel.")
     verify.add_argument("incident", nargs="?", type=int, metavar="INCIDENT",
                         help="incident number (e.g. 42 for INC-42); all incidents and the global chain if omitted")
     verify.add_argument("--anchor", type=Path, metavar="FILE",
@@ -119,7 +121,7 @@ def run_verify(args: argparse.Namespace) -> int:
         print(str(exc), file=sys.stderr)
         return 2
     store = Store.connect()
-    broken = 0
+    broken = behind = 0
     try:
         with store.session() as s:
             query = select(Incident).order_by(Incident.number)
@@ -159,27 +161,35 @@ def run_verify(args: argparse.Namespace) -> int:
                           "checkpoint given; they are protected by the chain only until the next checkpoint")
                 broken += 1 if problems else 0
             if published is not None:
-                broken += _report_published(args.published, anchors, published, unreadable if key is None else [])
+                tampered, behind = _report_published(s, args.published, anchors, published,
+                                                     unreadable if key is None else [])
+                broken += tampered
     finally:
         store.dispose()
     if broken:
         print(f"{broken} problem group(s): the trail was tampered with")
-    return 1 if broken else 0
+    elif behind:
+        print("the anchor file is behind the audit channel: nothing found tampered with, but it cannot be told "
+              "from a truncated anchor file until a fresh copy holds the published checkpoints")
+    return 1 if broken or behind else 0
 
 
-def _report_published(path: Path, anchors: list, published: list, unreadable: list[str]) -> int:
-    """Print the comparison of the anchor file with the audit channel's copy; 1 if they disagree."""
-    from bot.audit.published import published_problems
+def _report_published(session, path: Path, anchors: list, published: list, unreadable: list[str]) -> tuple[int, int]:
+    """Print the comparison of the anchor file with the audit channel's copy: (1 if they disagree, 1 if the anchor
+    file lacks published checkpoints newer than its last line)."""
+    from bot.audit.published import published_problems, stored_checkpoints
 
-    check = published_problems(anchors, published)
+    newest = max((a.seq for a in anchors), default=0)
+    stored = stored_checkpoints(session, (p.seq for p in published if p.seq > newest))
+    check = published_problems(anchors, published, stored)
     problems = unreadable + check.problems
-    print(f"published {path}: {'ok' if not problems else 'TAMPERING'}, {len(published)} published checkpoint(s) "
-          "compared with the anchor file")
-    for problem in problems:
+    verdict = "TAMPERING" if problems else "BEHIND" if check.behind else "ok"
+    print(f"published {path}: {verdict}, {len(published)} published checkpoint(s) compared with the anchor file")
+    for problem in problems + check.behind:
         print(f"  - {problem}")
     for note in check.notes:
         print(f"  note: {note}")
-    return 1 if problems else 0
+    return (1 if problems else 0), (1 if check.behind else 0)
 
 
 def run_published(args: argparse.Namespace) -> int:
