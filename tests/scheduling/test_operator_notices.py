@@ -29,8 +29,11 @@ def _prepare(session, config, reminder, now):
     return Send(reminder.recipient, Notice(kind="page", title="Page: disk full"), True)
 
 
-# A row kind of no incident, as an alert group's page is: a direct message to the paged person.
+# A row kind of no incident, as an alert group's page is: a direct message to the paged person. Like a page it has
+# a fallback (``on_failed``: the real kind pages the next level), so transient failures fail it after MAX_ATTEMPTS
+# instead of being ridden out (bot/scheduling/recording.py).
 group_page = types.SimpleNamespace(name="group_page", prepare=_prepare, after_sent=lambda *a: None,
+                                   on_failed=lambda *a: None,
                                    wanted=lambda *a: [], describe=lambda row: f"send the page #{row.target} of an alert group")
 KINDS = (group_page, posts)
 
