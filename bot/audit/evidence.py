@@ -44,6 +44,7 @@ from bot.audit.malformed import evidence_entries
 from bot.audit.tables import TimelineEvent
 from bot.audit.trail import (APPENDED, GLOBAL_CHAIN_LOCK, append_event, before_bulk_append, chain_name, events, seal,
                              verify_chain)
+from bot.audit.redactable import register_typed_text
 from bot.audit.unit_time import forget as forget_unit_time
 from bot.audit.unit_time import unit_time
 from bot.clock import ensure_utc
@@ -182,8 +183,10 @@ def register(table: str, typed_text: tuple[str, ...] = ()) -> None:
     without an ``incident_id``); ``typed_text``: its columns holding text people typed.
 
     The module defining the table calls this beside the class, so the listeners are installed before any row
-    of an evidence table can be flushed (the audit layer does not import the domains above it)."""
+    of an evidence table can be flushed (the audit layer does not import the domains above it). The typed-text
+    columns are also the ones a purge may redact (:mod:`bot.audit.redactable`, read by the chain's own check)."""
     EVIDENCE_TABLES[table] = tuple(typed_text)
+    register_typed_text(table, typed_text)
     install()
 
 

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from bot.audit.evidence_tables import register as register_evidence
+from bot.audit.evidence import register as register_evidence
 from bot.store.types import UtcDateTime
 
 

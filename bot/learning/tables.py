@@ -13,7 +13,7 @@ from datetime import date, datetime
 from sqlalchemy import Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from bot.audit.evidence_tables import register as register_evidence
+from bot.audit.evidence import register as register_evidence
 from bot.store.types import UtcDateTime
 
 REVIEW_STATES = ("due", "done")

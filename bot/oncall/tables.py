@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from bot.audit.evidence_tables import register as register_evidence
+from bot.audit.evidence import register as register_evidence
 from bot.store.types import UtcDateTime
 
 PAGE_STATUSES = ("planned", "held", "sent", "acked", "declined", "escalated", "cancelled")

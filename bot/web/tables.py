@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlmodel import Field, SQLModel
 
-from bot.audit.evidence_tables import register as register_evidence
+from bot.audit.evidence import register as register_evidence
 from bot.store.types import UtcDateTime
 
 
