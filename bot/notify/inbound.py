@@ -3,8 +3,9 @@ a link clicked in the email.  The webhook adapter (``bot/notify/webhooks.py``) h
 provider's signature (or the link's) before anything here runs.
 
 Each answer is an ordinary acknowledgement or decline through the incident service, as the paged person
-(found by the phone number the reply came from, or named in the signed link), keyed by the provider's
-message id so a replayed webhook returns the first answer and changes nothing.  An acknowledgement on
+(found by the phone number the reply came from or the call went to, and the page it answers: people who
+share a phone answer each their own pages; or named in the signed link), keyed by the provider's message id
+so a replayed webhook returns the first answer and changes nothing.  An acknowledgement on
 any channel stops the pending steps on every other (the re-sync cancels them in the same transaction).
 """
 
@@ -44,10 +45,18 @@ class Inbound:
         self.config = config
         self.alert_pages = alert_pages
 
-    def _person_by_phone(self, phone: str) -> Any | None:
+    def _people_by_phone(self, phone: str) -> list[Any]:
+        """Everyone with this phone number: usually one person, several when they share a phone (a team's
+        on-call handset, a home landline); ``bot check`` warns about shared numbers."""
         people = self.config().one("people")
         compact = phone.replace(" ", "").replace("-", "")
-        return next((p for p in people.people if p.contact.phone and p.contact.phone == compact), None)
+        return [p for p in people.people if p.contact.phone and p.contact.phone == compact]
+
+    def _page_owner(self, people: list[Any], page_id: int) -> Any | None:
+        """Of the people with the number an answer came from or a call went to, the one page ``page_id`` is for
+        (None if it is none of theirs)."""
+        page = self._page_of(page_id)
+        return next((p for p in people if page is not None and p.id == page.person_id), None)
 
     def _person(self, person_id: str) -> Any | None:
         people = self.config().one("people")
@@ -62,15 +71,18 @@ class Inbound:
                 s.expunge(page)
             return page
 
-    def _only_live_page(self, person_id: str) -> int | None:
+    def _only_live_page(self, people: list[Any]) -> tuple[Any, int] | None:
+        """The one open page of any of ``people`` (who share the number a reply came from), and whose it is."""
         from sqlmodel import select
 
         from bot.oncall.tables import Page
 
+        owners = {p.id: p for p in people}
         with self.service.ctx.store.session() as s:
-            ids = s.exec(select(Page.id).where(Page.person_id == person_id,
-                                               Page.status.in_(("planned", "held", "sent", "escalated")))).all()  # type: ignore[attr-defined]
-        return int(ids[0]) if len(ids) == 1 else None
+            pages = s.exec(select(Page.id, Page.person_id).where(
+                Page.person_id.in_(sorted(owners)),  # type: ignore[attr-defined]
+                Page.status.in_(("planned", "held", "sent", "escalated")))).all()  # type: ignore[attr-defined]
+        return (owners[pages[0][1]], int(pages[0][0])) if len(pages) == 1 else None
 
     def _act(self, person: Any, page_id: int, action: str, reason: str, key: str) -> Reply:
         page = self._page_of(page_id)
@@ -107,23 +119,30 @@ class Inbound:
 
     def sms(self, *, from_phone: str, body: str, message_id: str) -> Reply:
         """An SMS reply: ``ack 17``, ``decline 17 <reason>``, ``help`` (``ack`` alone: the only open page)."""
-        person = self._person_by_phone(from_phone)
-        if person is None:
+        people = self._people_by_phone(from_phone)
+        if not people:
             return Reply("This number is not on any rota; nothing was changed.", False)
         match = _SMS.match(body or "")
         if match is None or match.group(1).lower() in ("help", "?"):
             return Reply(HELP, False)
         action = "ack" if match.group(1).lower().startswith("ack") else "decline"
-        page_id = int(match.group(2)) if match.group(2) else self._only_live_page(person.id)
-        if page_id is None:
-            return Reply(f"Which page? You have none or several open. {HELP}", False)
+        if match.group(2):
+            page_id = int(match.group(2))
+            person = self._page_owner(people, page_id) or people[0]  # none of theirs: refused as not yours
+        else:
+            only = self._only_live_page(people)
+            if only is None:
+                whose = "You have" if len(people) == 1 else "The people with this number have"
+                return Reply(f"Which page? {whose} none or several open. {HELP}", False)
+            person, page_id = only
         return self._act(person, page_id, action, match.group(3).strip()[:500], f"sms:{message_id}")
 
     def keypad(self, *, page_id: int, to_phone: str, digits: str, call_id: str) -> Reply:
         """A key pressed on the page call: 1 acknowledges, 2 declines."""
-        person = self._person_by_phone(to_phone)
-        if person is None:
+        people = self._people_by_phone(to_phone)
+        if not people:
             return Reply("This number is not on any rota; nothing was changed.", False)
+        person = self._page_owner(people, page_id) or people[0]  # none of theirs: refused as not yours
         if digits not in ("1", "2"):
             return Reply("Press 1 to acknowledge, 2 if you cannot take it.", False)
         action = "ack" if digits == "1" else "decline"
@@ -140,7 +159,7 @@ class Inbound:
         from bot.notify.plan import stop_reason
         from bot.oncall.tables import Page
 
-        person = self._person_by_phone(to_phone)
+        person = self._page_owner(self._people_by_phone(to_phone), page_id)
         with self.service.ctx.store.session() as s:
             page = s.get(Page, page_id)
             if person is None or page is None or page.person_id != person.id:

@@ -181,8 +181,29 @@ def cross_check(config) -> list:
         if person.labor_profile:
             known_profiles([person.labor_profile], ("people", i, "labor_profile"))
             known_profiles(person.overlays, ("people", i, "overlays"))
+    issues += _shared_phones(lf, model)
     from bot.oncall.reach_checks import loosened_rules
 
     return issues + loosened_rules(lf)
+
+
+def _shared_phones(lf, model: PeopleFile) -> list:
+    """A warning for each person whose phone number someone listed earlier has too (a team's on-call handset, a
+    home landline): allowed, and answers still reach the right page, but a reply naming no page is ambiguous while
+    several of them have pages open. The number itself is not quoted (personal data)."""
+    earlier: dict[str, list[str]] = {}
+    issues = []
+    for i, person in enumerate(model.people):
+        phone = person.contact.phone
+        if not phone:
+            continue
+        if earlier.get(phone):
+            issues.append(lf.issue(("people", i, "contact", "phone"),
+                                   f'{person.id} has the same phone number as {", ".join(earlier[phone])}: SMS replies '
+                                   f'and keys pressed on a call count for the page they answer, and "ack" without a '
+                                   f'page number only works while one of them has a page open; give each their own '
+                                   f'number if they have one', "warning"))
+        earlier.setdefault(phone, []).append(person.id)
+    return issues
 
 
