@@ -47,6 +47,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import insert, text, update  # noqa: E402
 from sqlmodel import func, select  # noqa: E402
 
+from bot.audit.unit_time import happens_at  # noqa: E402
 from bot.clock import SystemClock  # noqa: E402
 from bot.incidents.tables import ChecklistTask, Incident  # noqa: E402
 from bot.outbox.tables import Reminder  # noqa: E402
@@ -117,6 +118,7 @@ def seed(store: Store, double: SlackDouble, count: int, incidents: int) -> list[
     now = SystemClock().now()
     later = now + timedelta(days=1)
     with store.session() as s:
+        happens_at(s, now)  # the incidents and tasks are evidence rows: their baseline events take this time
         rows = [Incident(number=n, title=f"burst {n}", severity="sev2", playbook="sev2", reporter="UBENCH001",
                          channel_id=double.model.add_channel(f"burst-{n}").id, declared_at=now)
                 for n in range(1, incidents + 1)]
