@@ -26,7 +26,8 @@ from sqlmodel import select
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from bot.clock import Clock, ensure_utc
-from bot.notify.delivery import METHOD_NAMES, NotificationDispatcher
+from bot.notify.delivery import NotificationDispatcher
+from bot.oncall.notification_rules import METHOD_NAMES
 from bot.notify.double import TwilioDouble
 from bot.notify.inbound import Inbound
 from bot.notify.ports import Outgoing, mask

@@ -39,7 +39,8 @@ from sqlmodel import Session, select
 from bot.audit.trail import append_event
 from bot.clock import Clock, ensure_utc
 from bot.notify import plan
-from bot.notify.failover import METHOD_NAMES, fail_step
+from bot.notify.failover import fail_step
+from bot.oncall.notification_rules import METHOD_NAMES
 from bot.notify.links import LinkSigner
 from bot.notify.messages import page_message
 from bot.notify.ports import NotifierPort, NotifyError, Outgoing, mask, masked_failure

@@ -17,10 +17,10 @@ from sqlmodel import Session, select
 from bot.audit.trail import append_event
 from bot.notify import plan
 from bot.notify.tables import Notification
+from bot.oncall.notification_rules import METHOD_NAMES
 
 log = logging.getLogger(__name__)
 
-METHOD_NAMES = {"sms": "SMS", "voice": "a call", "email": "email"}
 
 
 def fail_step(s: Session, config: Any, row: Notification, now: datetime, error: str) -> None:

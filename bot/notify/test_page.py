@@ -24,10 +24,10 @@ from bot.incidents.tables import IdempotencyRecord
 from bot.notify.plan import person_contact
 from bot.notify.ports import mask
 from bot.notify.tables import Notification
+from bot.oncall.notification_rules import METHOD_NAMES
 
 TEST_METHODS = ("sms", "voice", "email")
 OPERATION = "test_page"
-METHOD_NAMES = {"sms": "SMS", "voice": "a call", "email": "email"}
 
 
 def _previous(session: Session, person_id: str) -> list[Notification]:

@@ -26,6 +26,7 @@ from bot.config.types import ConfigModel, parse_duration
 METHODS = ("slack", "sms", "voice", "email")
 Method = Literal["slack", "sms", "voice", "email"]
 PHONE_METHODS = ("sms", "voice")
+METHOD_NAMES = {"sms": "SMS", "voice": "a call", "email": "email"}  # in messages: "Trying a call next."
 
 
 def _parse_delay(value: Any) -> timedelta:

@@ -21,6 +21,7 @@ from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
 from bot.outbox.tables import Reminder
+from bot.oncall.notification_rules import METHOD_NAMES
 from bot.ports import Notice
 from bot.scheduling.notices import incident_label
 from bot.scheduling.recipients import INCIDENT_CHANNEL
@@ -28,7 +29,6 @@ from bot.scheduling.wanted import Drop, Outcome, Send, Wanted
 
 name = "page_method"
 names = ("page_method", "alert_method")
-METHOD_NAMES = {"sms": "SMS", "voice": "a call", "email": "email"}
 
 
 @functools.cache
