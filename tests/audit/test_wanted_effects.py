@@ -7,8 +7,6 @@ Real lifecycle and shipped configuration (the sev2 playbook: channel, invite, we
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 import pytest
 from sqlalchemy import text
 from sqlmodel import select
@@ -16,36 +14,15 @@ from sqlmodel import select
 from bot.audit.evidence import verify_incident
 from bot.audit.trail import events
 from bot.cli import main
-from bot.clock import ManualClock
-from bot.config.loader import ConfigPaths, load_config
 from bot.incidents.service import IncidentService
 from bot.outbox.tables import EFFECT_KINDS, Reminder
 from bot.ports import ChatError
-from bot.scheduling.delivery import Dispatcher
-from tests.conftest import REPO_ROOT
 from tests.incidents.conftest import REPORTER, load, write_config
-from tests.scheduling.fakes import FakeChat
-
-TUESDAY = datetime(2026, 12, 22, 10, 0, tzinfo=timezone.utc)
-KATRIN = "U0KATRIN1"
-ASKER = {"response_url": "https://hooks.slack.test/commands/1", "user": KATRIN, "channel": "CGENERAL1"}
-
-
-@pytest.fixture(scope="module")
-def config():
-    return load_config(ConfigPaths(REPO_ROOT / "config", REPO_ROOT / "playbooks"))
-
-
-@pytest.fixture
-def world(store, config):
-    clock = ManualClock(TUESDAY)
-    chat = FakeChat()
-    service = IncidentService(store, lambda: config, clock)
-    return clock, chat, service.replying_to(ASKER), Dispatcher(store, lambda: config, chat, clock)
+from tests.scheduling.test_outbox import ASKER, KATRIN, TUESDAY, config, world  # noqa: F401  (fixtures: shipped config)
 
 
 def _declare(service) -> int:
-    return service.declare("sev2", "Checkout is down", actor=KATRIN, key="declare-1").incident.id
+    return service.replying_to(ASKER).declare("sev2", "Checkout is down", actor=KATRIN, key="declare-1").incident.id
 
 
 def _deliver(clock, dispatcher) -> None:
