@@ -47,6 +47,7 @@ from bot.audit.trail import (APPENDED, GLOBAL_CHAIN_LOCK, append_event, before_b
 from bot.audit.redactable import register_typed_text
 from bot.audit.unit_time import forget as forget_unit_time
 from bot.audit.unit_time import unit_time
+from bot.audit import wanted_effects
 from bot.clock import ensure_utc
 from bot.store.advisory import hold_until_commit
 from bot.store.migrate import UPGRADED_AT, after_upgrade, current_revision_of, head_revision
@@ -157,6 +158,7 @@ def _record(session: OrmSession) -> None:
 def record(session: OrmSession) -> None:
     """Write the pending evidence rows now (before reading a head hash that must be final)."""
     _record(session)
+    wanted_effects.heads_read(session)
 
 
 def _forget(session: OrmSession, *_args: Any) -> None:
@@ -174,6 +176,7 @@ def install() -> None:
         sa_event.listen(OrmSession, "before_commit", _record)
         sa_event.listen(OrmSession, "after_commit", _forget)
         sa_event.listen(OrmSession, "after_rollback", _forget)
+    wanted_effects.install()  # after the listeners above: a unit of work's evidence is recorded first
     before_bulk_append(record)
     after_upgrade(_baseline_after_upgrade)
 
@@ -276,9 +279,12 @@ def table_problems(session: Any, incident_id: int | None, event_data: list[dict[
 
 def verify_incident(session: Any, incident_id: int | None) -> Any:
     """The chain's own check (:func:`bot.audit.trail.verify_chain`) plus every evidence table row against it (for
-    the global chain, the rows of no incident)."""
+    the global chain, the rows of no incident), and the outbox rows it wanted (:mod:`bot.audit.wanted_effects`)."""
+    outbox = wanted_effects.outbox_rows(session, incident_id)  # before the events: see outbox_rows
     result = verify_chain(session, incident_id)
-    result.problems.extend(table_problems(session, incident_id, [e.data for e in events(session, incident_id)]))
+    chain = events(session, incident_id)
+    result.problems.extend(table_problems(session, incident_id, [e.data for e in chain]))
+    result.problems.extend(wanted_effects.problems(session, incident_id, outbox, chain))
     return result
 
 

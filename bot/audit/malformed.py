@@ -2,7 +2,8 @@
 must be reported with their chain and number, not make the verification stop half-way with a traceback.
 
 The bot writes ``data`` as a JSON object; its ``evidence`` as a list of ``{"table", "id", "row"}`` or
-``{"table", "id", "deleted": true}`` or ``{"table", "id", "moved_to": <incident id or null>}`` entries (:mod:`bot.audit.evidence`); an ``audit.purged`` event's
+``{"table", "id", "deleted": true}`` or ``{"table", "id", "moved_to": <incident id or null>}`` entries (:mod:`bot.audit.evidence`); its
+``effects_wanted`` as a list of ``{"key", "kind"}`` entries (:mod:`bot.audit.wanted_effects`); an ``audit.purged`` event's
 ``redacted_seqs`` as a list of event numbers; a purge's ``redaction`` map as JSON path -> hash; and the values
 the export, the purge and the exercise listing read from some kinds' data: an ``obligation.turned_off`` event's
 ``obligations`` (a list of obligation ids), an ``exercise.recorded`` event's ``starts_at`` (an ISO 8601 time),
@@ -31,6 +32,17 @@ def evidence_entries(data: Any) -> list[dict[str, Any]]:
     return [e for e in evidence if evidence_entry(e)] if isinstance(evidence, list) else []
 
 
+def wanted_effect_entry(entry: Any) -> bool:
+    """Whether ``entry`` is an entry of ``effects_wanted`` as the bot writes it (:mod:`bot.audit.wanted_effects`)."""
+    return isinstance(entry, dict) and isinstance(entry.get("key"), str) and isinstance(entry.get("kind"), str)
+
+
+def wanted_effect_entries(data: Any) -> list[dict[str, Any]]:
+    """The well-formed ``effects_wanted`` entries of an event's data (:func:`malformed` reports the others)."""
+    wanted = data.get("effects_wanted") if isinstance(data, dict) else None
+    return [e for e in wanted if wanted_effect_entry(e)] if isinstance(wanted, list) else []
+
+
 def _number(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -48,6 +60,9 @@ def malformed(kind: str, data: Any, redaction: Any) -> str | None:
     evidence = data.get("evidence")
     if evidence is not None and not (isinstance(evidence, list) and all(evidence_entry(e) for e in evidence)):
         return "its evidence is not a list of {table, id, row, deleted or moved_to} entries"
+    wanted = data.get("effects_wanted")
+    if wanted is not None and not (isinstance(wanted, list) and all(wanted_effect_entry(e) for e in wanted)):
+        return "its effects_wanted is not a list of {key, kind} entries"
     seqs = data.get("redacted_seqs", [])
     if kind == "audit.purged" and not (isinstance(seqs, list) and all(_number(s) for s in seqs)):
         return "its redacted_seqs is not a list of event numbers"

@@ -7,6 +7,7 @@ from typing import Any
 from sqlmodel import Session
 
 from bot.audit.evidence import record as record_evidence
+from bot.audit.wanted_effects import expect as expect_effects
 from bot.audit.trail import append_event, verify_chain
 from bot.incidents import collaborators, messages
 from bot.incidents.context import Context
@@ -83,19 +84,26 @@ def close(ctx: Context, number: int, summary: str, *, actor: str, key: str) -> O
         append_event(session, incident_id=incident.id, actor=actor, kind="incident.closed", at=at, summary=summary,
                      data={"before": "resolved", "after": "closed", "open_tasks": open_tasks})
         outcome = conclude(session, config, incident, at)
+        view = outcome.incident
+
+        def posts_with(footer: str) -> list[Post]:
+            lines = [summary[:2500]]
+            if open_tasks:
+                lines.append("Still open checklist tasks: " + ", ".join(open_tasks))
+            posts = [Post("incident_channel", "", messages.in_channel(view, "closed", f"{view.label} closed", *lines,
+                                                                      footer=footer), f"{key}:post:0"),
+                     Post("channel", config.settings.incidents_channel,
+                          messages.announcement(pb, view, headline="closed", redacted=view.private,
+                                                name=collaborators.namer(config)), f"{key}:post:1")]
+            return with_notifications(config, pb, view, posts, "closed", headline="closed", key=key)
+
+        # The posts carry the head hash, so the chain names them (and the answer) before the head is read.
+        wanted = [(p.key, "post") for p in posts_with("")] + ([(f"{key}:reply", "reply")] if ctx.reply_to else [])
+        expect_effects(session, incident.id, wanted, at)
         record_evidence(session)  # the rows closed here go on the chain first: the posted head is the final one
         head = verify_chain(session, incident.id)
-        view = outcome.incident
-        lines = [summary[:2500]]
-        if open_tasks:
-            lines.append("Still open checklist tasks: " + ", ".join(open_tasks))
         footer = f"Audit trail: {head.events} events, head hash {head.head_hash}"
-        posts = [Post("incident_channel", "", messages.in_channel(view, "closed", f"{view.label} closed", *lines,
-                                                                  footer=footer), f"{key}:post:0"),
-                 Post("channel", config.settings.incidents_channel,
-                      messages.announcement(pb, view, headline="closed", redacted=view.private,
-                                            name=collaborators.namer(config)), f"{key}:post:1")]
-        posts = with_notifications(config, pb, view, posts, "closed", headline="closed", key=key)
+        posts = posts_with(footer)
         return Outcome(incident=view, posts=tuple(posts), message=f"{view.label} closed; {footer}")
 
     return run_once(ctx, key, "close", Outcome, work)

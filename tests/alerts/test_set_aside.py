@@ -18,6 +18,7 @@ from bot.alerts.tables import AlertGroup, AlertReceipt
 from bot.alerts.triage import Triage
 from bot.audit.tables import TimelineEvent
 from bot.audit.trail import verify_chain
+from bot.outbox.tables import Reminder
 from tests.alerts.conftest import NIGHT, TOKENS, write_alerts_config
 
 SECRET_WORDS = "Patient 4711 Erika Mustermann"  # the alert's own words: never in the set-aside event
@@ -77,6 +78,10 @@ def test_a_poisoned_receipt_among_grouped_ones_is_set_aside_and_the_others_are_t
     [event] = events_of(store, "alert.set_aside")
     assert event.chain == "global" and event.incident_id is None and event.actor == "alerts:scripts"
     error = event.data.pop("error")
+    # the notice to the operators is named on the chain with the event (bot/audit/wanted_effects.py)
+    with store.session() as s:
+        told = s.exec(select(Reminder.key).where(Reminder.key.startswith(f"operators:set_aside:{bad}:"))).all()
+    assert event.data.pop("effects_wanted") == [{"key": key, "kind": "post"} for key in told] and len(told) == 1
     assert event.data == {"disposition": "set_aside", "receipt": bad, "source": "scripts", "format": "generic",
                           "events": 1, "untriaged": 1, "attempts": ATTEMPTS}
     assert error["class"] == "builtins.RuntimeError" and set(error) == {"class", "raised_at"}

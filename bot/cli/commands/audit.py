@@ -21,8 +21,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     actions.required = True
     verify = actions.add_parser(
         "verify", help="verify the chains and evidence tables, against signed anchors (exit 1 if tampered)",
-        description="Recompute every event's digest and hash, check sequence and links, and compare every evidence "
-                    "table row with its state on the chain. With --anchor and --public-key, also compare the database "
+        description="Recompute every event's digest and hash, check sequence and links, compare every evidence "
+                    "table row with its state on the chain, and check that every effect the chain says was wanted in "
+                    "Slack (a post, an invite, the channel, the answer to a command) still has its outbox row and is "
+                    "finished there only if the chain says so. With --anchor and --public-key, also compare the database "
                     "with every signed checkpoint in the anchor file: a deleted incident, deleted newest events and "
                     "a re-written chain are reported. With --anchor and --published (the audit channel's copy, from "
                     "`audit published`), also compare the anchor file with what Slack kept: a published checkpoint "

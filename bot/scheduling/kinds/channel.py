@@ -45,7 +45,7 @@ def prepare(session: Session, config: Any, reminder: Reminder, now: datetime) ->
     p = reminder.payload or {}
     if reminder.kind == "create_channel":
         if incident.channel_id:
-            return Drop("the incident already has a channel (attached by hand)")
+            return _dropped(session, reminder, now, "the incident already has a channel (attached by hand)")
         return Act("create_channel", "", {"name": p["name"], "private": bool(p.get("private"))})
     if not incident.channel_id:
         return Hold(now + WAIT_FOR_CHANNEL, "the incident channel does not exist yet")
@@ -57,9 +57,21 @@ def prepare(session: Session, config: Any, reminder: Reminder, now: datetime) ->
     if reminder.kind == "pin":
         message = effects.states(session, [p["message_key"]]).get(p["message_key"])
         if message is None or message.state != "sent" or not message.message_ts or not message.delivered_to:
-            return Drop("the message to pin was not posted")
+            return _dropped(session, reminder, now, "the message to pin was not posted")
         return Act("pin", message.delivered_to, {"ts": message.message_ts})
     return Act("bookmark", channel, {"title": p["title"], "url": p["url"]})
+
+
+def _dropped(session: Session, reminder: Reminder, now: datetime, reason: str) -> Drop:
+    """Not done because it is not needed any more, on the chain: ``audit verify`` tells a row cancelled here from
+    one cancelled by hand (:mod:`bot.audit.wanted_effects`)."""
+    from bot.audit.trail import append_event
+    from bot.audit.wanted_effects import DROPPED
+
+    append_event(session, incident_id=reminder.incident_id, actor="system", kind=DROPPED, at=now,
+                 summary=f"Did not {describe(reminder)}: {reason}",
+                 data={"key": reminder.key, "kind": reminder.kind, "reason": reason})
+    return Drop(reason)
 
 
 def after_sent(session: Session, config: Any, reminder: Reminder, now: datetime) -> None:
