@@ -28,18 +28,31 @@ from sqlmodel import Session, select
 from bot.audit.evidence import chained_rows, verify_incident
 from bot.audit.incident_keys import INCIDENT
 from bot.audit.malformed import evidence_entries, malformed_events
+from bot.audit.missing_incidents import missing_incident_ids
 from bot.audit.pack_sections import obligation_outcome, sections
 from bot.audit.tables import AuditCheckpoint
 from bot.audit.trail import events
 from bot.clock import ensure_utc
 
-__all__ = ["MalformedChain", "evidence_pack", "obligation_outcome", "render_markdown"]
+__all__ = ["IncidentRowMissing", "MalformedChain", "evidence_pack", "obligation_outcome", "render_markdown"]
 PACK_FORMAT = "incident-bot evidence pack 2"
+
+
+class IncidentRowMissing(LookupError):
+    """The incident's row is gone but its chain is still in the database: deleted outside the bot."""
 
 
 def _incident_id(session: Session, number: int) -> int:
     incident_id = session.exec(select(INCIDENT.c.id).where(INCIDENT.c.number == number)).first()
     if incident_id is None:
+        orphaned = missing_incident_ids(session, number=number)
+        if orphaned:
+            chain = f"incident:{orphaned[0]}"
+            raise IncidentRowMissing(
+                f"no evidence pack written: INC-{number}'s row is missing from the incident table, yet its chain "
+                f"({chain}, {len(events(session, orphaned[0]))} events) is in the database: it was deleted outside "
+                f"the bot. `incident-bot audit verify {number}` reports what the chain and the other tables still "
+                "hold; see docs/audit.md, Threat model")
         raise LookupError(f"there is no incident INC-{number}")
     return int(incident_id)
 

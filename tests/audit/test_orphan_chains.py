@@ -92,3 +92,15 @@ def test_verifying_the_deleted_incident_by_its_number_reports_it(two_incidents, 
     assert "there is no incident INC-2" not in out, out
     assert f"incident:{iid}: BROKEN" in out and "deleted outside the bot" in out, out
     assert main(["audit", "verify", "3"]) == 2  # a number no chain records is still a mistake of the caller
+
+
+def test_export_of_an_incident_whose_row_was_deleted_says_so_and_writes_no_pack(two_incidents, store, capsys):
+    iid = _delete_row(store, 2)
+    assert main(["export", "2"]) == 1  # tampering, as `audit verify` says: not a mistyped number (exit 2)
+    captured = capsys.readouterr()
+    assert captured.out == ""  # no pack
+    assert "INC-2's row is missing from the incident table" in captured.err
+    assert f"(incident:{iid}, " in captured.err and "deleted outside the bot" in captured.err
+    assert "audit verify 2" in captured.err
+    assert main(["export", "3"]) == 2  # a number that never existed is still just unknown
+    assert "there is no incident INC-3" in capsys.readouterr().err

@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from bot.audit.export import MalformedChain, evidence_pack, render_markdown
+from bot.audit.export import IncidentRowMissing, MalformedChain, evidence_pack, render_markdown
 from bot.clock import SystemClock
 from bot.private_file import write_private
 from bot.store.database import Store
@@ -32,6 +32,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         with store.session() as s:
             pack = evidence_pack(s, args.incident, now=SystemClock().now())
+    except IncidentRowMissing as exc:  # tampering, not a wrong number: as `audit verify`, exit 1
+        print(str(exc), file=sys.stderr)
+        return 1
     except LookupError as exc:
         print(str(exc), file=sys.stderr)
         return 2
