@@ -107,6 +107,10 @@ def parse_incident(text: str, now: datetime) -> IncidentCommand:
             return IncidentCommand(name, incident, learning_parser.parse(name, rest_text))
         except ValueError as exc:
             raise UsageError(str(exc), name) from None
+    if name == "timeline" and rest:
+        if [w.lower() for w in rest] != ["all"]:
+            raise UsageError('"timeline" takes no arguments, or "all" for every entry.', name)
+        return IncidentCommand(name, incident, {"all": "yes"})
     if rest:
         raise UsageError(f'"{name}" takes no arguments.', name)
     return IncidentCommand(name, incident)

@@ -24,7 +24,7 @@ USAGE: dict[str, str] = {
     "resolve": "/incident resolve [summary]",
     "close": "/incident close <post-incident summary>",
     **learning_parser.USAGE,
-    "timeline": "/incident timeline",
+    "timeline": "/incident timeline [all]   (all: with the bot's record keeping: deliveries, evidence records)",
     "deadlines": "/incident deadlines",
     "approvals": "/incident approvals   (pending approvals: who asked, what, since when; Approve / Reject where you may)",
     "help": "/incident help",

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from bot.clock import UTC
 from bot.deadlines.reminders import span
+from bot.incidents.people_timeline import for_people
 from bot.incidents.views import EventView, IncidentView, ObligationView
 from bot.slack import readable
 from bot.slack.blocks import SECTION_LIMIT
@@ -31,7 +32,12 @@ def incident_link(incident: IncidentView) -> str:
     return f"<#{incident.channel_id}> ({label})" if incident.channel_id else label
 
 
-def timeline(incident: IncidentView, events: list[EventView], zone: str) -> str:
+def timeline(incident: IncidentView, events: list[EventView], zone: str, *, everything: bool = False) -> str:
+    """The newest events, without the bot's record keeping (:mod:`bot.incidents.people_timeline`) unless
+    ``everything``."""
+    left_out = 0
+    if not everything:
+        events, left_out = for_people(events)
     shown = events[-TIMELINE_LINES:]
     lines = [f"*Timeline of {escape(incident.label)}* (times in {escape(zone)})"]
     if len(events) > len(shown):
@@ -40,6 +46,9 @@ def timeline(incident: IncidentView, events: list[EventView], zone: str) -> str:
         who = readable.reply(ev.actor, zone)  # a user id becomes a mention, "system" stays a word
         text = "[redacted]" if ev.redacted else readable.reply(ev.summary or ev.kind, zone, limit=300)
         lines.append(f"`{local(ev.at, zone)}` {who}: {text}")
+    if left_out:
+        lines.append(f"_{left_out} record-keeping entries (deliveries to Slack, message updates, evidence records) "
+                     "not shown: `/incident timeline all` lists them too_")
     return truncate("\n".join(lines), SECTION_LIMIT)
 
 

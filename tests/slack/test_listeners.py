@@ -304,3 +304,23 @@ def test_declare_form_names_the_affected_systems(world):
     incident = services.incidents.get(1)
     assert incident.systems == ("billing-db",)
     assert incident.derived_facts["card_accounts"]["value"] == {"VISA": 17000, "MASTERCARD": 11000}
+
+
+def test_the_timeline_leaves_out_the_bots_record_keeping_unless_asked_for_all(world):
+    _, services, double = world
+    _, channel = declare(world)  # the channel, invites, welcome, topic, pin and bookmark: each an effect.done
+    double.wait_for(lambda: any(e.kind == "effect.done" and e.data.get("kind") == "pin"
+                                for e in services.incidents.timeline(1)), what="the pin on the chain")
+    # what each delivery's line says before its first id (ids are shown as mentions): "post welcome to the ..."
+    done = [gist for gist in (e.summary.split(" U0")[0].split(" C0")[0][:24] for e in services.incidents.timeline(1)
+                              if e.kind == "effect.done") if len(gist) >= 12]  # "invite" alone says too little
+    command(world, "timeline", user=REPORTER, channel=channel.id)
+    short = replies(double)[-1]
+    assert "Checkout is down" in short  # the declaration is shown
+    assert not any(gist in short for gist in done)
+    # at least the deliveries above were left out (evidence records may add to them)
+    count = int(short.rsplit("_", 2)[-2].split()[0])
+    assert count >= len(done) >= 5 and "`/incident timeline all`" in short
+    command(world, "timeline all", user=REPORTER, channel=channel.id)
+    full = replies(double)[-1]
+    assert all(gist in full for gist in done) and "record-keeping entries" not in full

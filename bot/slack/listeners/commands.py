@@ -143,7 +143,8 @@ def run_incident_command(services: SlackServices, command: IncidentCommand, body
     incident = operations.incident_for(services, command.incident, channel, reader=user)
     number = incident.number
     if command.name == "timeline":
-        return replies.timeline(incident, incidents.timeline(number, reader=user), services.reader_zone(user))
+        return replies.timeline(incident, incidents.timeline(number, reader=user), services.reader_zone(user),
+                                everything=bool(args.get("all")))
     if command.name == "deadlines":
         return replies.deadlines(incident, incidents.obligations(number, reader=user), services.reader_zone(user),
                                 services.now())
