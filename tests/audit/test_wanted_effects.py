@@ -42,28 +42,30 @@ def _effect_rows(store, incident_id) -> dict[str, str]:
                                                                        Reminder.kind.in_(EFFECT_KINDS))).all()}
 
 
-def test_a_pending_post_deleted_by_hand_is_reported_as_never_delivered(store, world):
-    _, _, service, _ = world
+def _only_problem_after(store, service, statement: str, key: str) -> tuple[int, str]:
+    """Declare (verified clean), run ``statement`` by hand on the outbox row ``key`` (``{n}``: the incident), and
+    return the incident and the one problem verify then reports."""
     n = _declare(service)
     assert _problems(store, n) == []
     with store.engine.begin() as conn:
-        conn.execute(text("DELETE FROM reminder WHERE key = :k"), {"k": f"incident:{n}:welcome:0"})
+        conn.execute(text(statement), {"k": key.format(n=n)})
     problems = _problems(store, n)
     assert len(problems) == 1
-    assert f"outbox row incident:{n}:welcome:0 (post" in problems[0]
-    assert "missing from the outbox table (deleted outside the bot)" in problems[0]
-    assert "the post was never delivered" in problems[0]
+    return n, problems[0]
+
+
+def test_a_pending_post_deleted_by_hand_is_reported_as_never_delivered(store, world):
+    n, problem = _only_problem_after(store, world[2], "DELETE FROM reminder WHERE key = :k", "incident:{n}:welcome:0")
+    assert f"outbox row incident:{n}:welcome:0 (post" in problem
+    assert "missing from the outbox table (deleted outside the bot)" in problem
+    assert "the post was never delivered" in problem
 
 
 def test_a_pending_invite_marked_sent_by_hand_is_reported(store, world):
-    _, _, service, _ = world
-    n = _declare(service)
-    with store.engine.begin() as conn:
-        conn.execute(text("UPDATE reminder SET state = 'sent' WHERE key = :k"), {"k": f"incident:{n}:invite"})
-    problems = _problems(store, n)
-    assert len(problems) == 1
-    assert f"outbox row incident:{n}:invite (invite" in problems[0]
-    assert "sent in the outbox table, but the chain records no delivery" in problems[0]
+    n, problem = _only_problem_after(store, world[2], "UPDATE reminder SET state = 'sent' WHERE key = :k",
+                                     "incident:{n}:invite")
+    assert f"outbox row incident:{n}:invite (invite" in problem
+    assert "sent in the outbox table, but the chain records no delivery" in problem
 
 
 @pytest.mark.parametrize("state", ["cancelled", "failed"])
