@@ -44,7 +44,7 @@ from bot.audit.malformed import evidence_entries
 from bot.audit.tables import TimelineEvent
 from bot.audit.trail import (APPENDED, GLOBAL_CHAIN_LOCK, append_event, before_bulk_append, chain_name, events, seal,
                              verify_chain)
-from bot.audit.redactable import register_typed_text
+from bot.audit.redactable import TYPED_TEXT, register_typed_text
 from bot.audit.unit_time import forget as forget_unit_time
 from bot.audit.unit_time import unit_time
 from bot.audit import wanted_effects
@@ -54,8 +54,9 @@ from bot.store.migrate import UPGRADED_AT, after_upgrade, current_revision_of, h
 from bot.store.schema import import_all_tables
 
 # table -> columns holding text people typed (redacted by the purge, in the table and on the chain alike);
-# each domain's ``tables`` module registers its evidence tables (:func:`register`)
-EVIDENCE_TABLES: dict[str, tuple[str, ...]] = {}
+# each domain's ``tables`` module registers its evidence tables (:func:`register`). The same dict as
+# ``bot.audit.redactable.TYPED_TEXT``, where the chain's own check (below this module) reads it: one registry.
+EVIDENCE_TABLES: dict[str, tuple[str, ...]] = TYPED_TEXT
 PENDING = "audit.evidence_pending"
 LEFT = "audit.evidence_left"  # session.info key: (table, id(obj)) -> the incident whose chain the row was on
 RECORDED = "evidence.recorded"
@@ -188,8 +189,7 @@ def register(table: str, typed_text: tuple[str, ...] = ()) -> None:
     The module defining the table calls this beside the class, so the listeners are installed before any row
     of an evidence table can be flushed (the audit layer does not import the domains above it). The typed-text
     columns are also the ones a purge may redact (:mod:`bot.audit.redactable`, read by the chain's own check)."""
-    EVIDENCE_TABLES[table] = tuple(typed_text)
-    register_typed_text(table, typed_text)
+    register_typed_text(table, typed_text)  # into EVIDENCE_TABLES, which is redactable's registry
     install()
 
 

@@ -23,7 +23,8 @@ FREE_TEXT_CONTAINERS = frozenset({"labels", "details"})
 # Paths another purge redacts: an exercise's findings, by the exercise's date (bot/learning/exercises.py).
 OTHER_PURGES = frozenset({"/data/findings"})
 
-# evidence table -> its columns holding text people typed (filled by :func:`register_typed_text`)
+# evidence table -> its columns holding text people typed (filled by :func:`register_typed_text`, which
+# ``bot.audit.evidence.register`` calls; ``bot.audit.evidence.EVIDENCE_TABLES`` is this same dict)
 TYPED_TEXT: dict[str, tuple[str, ...]] = {}
 
 
