@@ -52,12 +52,6 @@ class Inbound:
         compact = phone.replace(" ", "").replace("-", "")
         return [p for p in people.people if p.contact.phone and p.contact.phone == compact]
 
-    def _page_owner(self, people: list[Any], page_id: int) -> Any | None:
-        """Of the people with the number an answer came from or a call went to, the one page ``page_id`` is for
-        (None if it is none of theirs)."""
-        page = self._page_of(page_id)
-        return next((p for p in people if page is not None and p.id == page.person_id), None)
-
     def _person(self, person_id: str) -> Any | None:
         people = self.config().one("people")
         return next((p for p in people.people if p.id == person_id), None)
@@ -71,22 +65,23 @@ class Inbound:
                 s.expunge(page)
             return page
 
-    def _only_live_page(self, people: list[Any]) -> tuple[Any, int] | None:
-        """The one open page of any of ``people`` (who share the number a reply came from), and whose it is."""
+    def _only_live_page(self, people: list[Any]) -> int | None:
+        """The one open page of any of ``people`` (who share the number a reply came from)."""
         from sqlmodel import select
 
         from bot.oncall.tables import Page
 
-        owners = {p.id: p for p in people}
         with self.service.ctx.store.session() as s:
-            pages = s.exec(select(Page.id, Page.person_id).where(
-                Page.person_id.in_(sorted(owners)),  # type: ignore[attr-defined]
+            ids = s.exec(select(Page.id).where(
+                Page.person_id.in_(sorted(p.id for p in people)),  # type: ignore[attr-defined]
                 Page.status.in_(("planned", "held", "sent", "escalated")))).all()  # type: ignore[attr-defined]
-        return (owners[pages[0][1]], int(pages[0][0])) if len(pages) == 1 else None
+        return int(ids[0]) if len(ids) == 1 else None
 
-    def _act(self, person: Any, page_id: int, action: str, reason: str, key: str) -> Reply:
+    def _act(self, people: list[Any], page_id: int, action: str, reason: str, key: str) -> Reply:
+        """Answer page ``page_id`` as the one of ``people`` (who share the number, or the one a link names) it is for."""
         page = self._page_of(page_id)
-        if page is None or page.person_id != person.id:
+        person = next((p for p in people if page is not None and p.id == page.person_id), None)
+        if page is None or person is None:
             return Reply(f"There is no page {page_id} for you; nothing was changed. {HELP}", False)
         if page.incident_id is None and page.alert_group_id is not None:
             return self._act_on_alert_page(person, page_id, action, reason)
@@ -126,27 +121,21 @@ class Inbound:
         if match is None or match.group(1).lower() in ("help", "?"):
             return Reply(HELP, False)
         action = "ack" if match.group(1).lower().startswith("ack") else "decline"
-        if match.group(2):
-            page_id = int(match.group(2))
-            person = self._page_owner(people, page_id) or people[0]  # none of theirs: refused as not yours
-        else:
-            only = self._only_live_page(people)
-            if only is None:
-                whose = "You have" if len(people) == 1 else "The people with this number have"
-                return Reply(f"Which page? {whose} none or several open. {HELP}", False)
-            person, page_id = only
-        return self._act(person, page_id, action, match.group(3).strip()[:500], f"sms:{message_id}")
+        page_id = int(match.group(2)) if match.group(2) else self._only_live_page(people)
+        if page_id is None:
+            whose = "You have" if len(people) == 1 else "The people with this number have"
+            return Reply(f"Which page? {whose} none or several open. {HELP}", False)
+        return self._act(people, page_id, action, match.group(3).strip()[:500], f"sms:{message_id}")
 
     def keypad(self, *, page_id: int, to_phone: str, digits: str, call_id: str) -> Reply:
         """A key pressed on the page call: 1 acknowledges, 2 declines."""
         people = self._people_by_phone(to_phone)
         if not people:
             return Reply("This number is not on any rota; nothing was changed.", False)
-        person = self._page_owner(people, page_id) or people[0]  # none of theirs: refused as not yours
         if digits not in ("1", "2"):
             return Reply("Press 1 to acknowledge, 2 if you cannot take it.", False)
         action = "ack" if digits == "1" else "decline"
-        return self._act(person, page_id, action, "declined on the page call", f"call:{call_id}:{digits}")
+        return self._act(people, page_id, action, "declined on the page call", f"call:{call_id}:{digits}")
 
     def call_answered(self, *, page_id: int, to_phone: str) -> CallScript:
         """The callee picked up: the page as it is now. Still theirs to take: its words and the keypad.
@@ -159,10 +148,10 @@ class Inbound:
         from bot.notify.plan import stop_reason
         from bot.oncall.tables import Page
 
-        person = self._page_owner(self._people_by_phone(to_phone), page_id)
+        people = self._people_by_phone(to_phone)
         with self.service.ctx.store.session() as s:
             page = s.get(Page, page_id)
-            if person is None or page is None or page.person_id != person.id:
+            if page is None or page.person_id not in {p.id for p in people}:
                 return CallScript("This call is about a page that is not yours. Nothing to do. Goodbye.", False)
             incident = s.get(Incident, page.incident_id) if page.incident_id is not None else None
             group = None
@@ -186,7 +175,7 @@ class Inbound:
         person = self._person(page.person_id) if page is not None else None
         if page is None or person is None:
             return Reply("This link names a page that does not exist; nothing was changed.", False)
-        return self._act(person, claim.page_id, claim.action, "declined from the email link",
+        return self._act([person], claim.page_id, claim.action, "declined from the email link",
                          f"email:{claim.ref}:{claim.action}")
 
     def delivery_status(self, *, message_id: str, status: str, error_code: str) -> str:
