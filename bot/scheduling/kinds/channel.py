@@ -19,6 +19,8 @@ from typing import Any
 
 from sqlmodel import Session
 
+from bot.audit.trail import append_event
+from bot.audit.wanted_effects import DROPPED
 from bot.outbox import effects
 from bot.outbox.notice_codec import notice_to_json
 from bot.outbox.tables import Reminder
@@ -65,9 +67,6 @@ def prepare(session: Session, config: Any, reminder: Reminder, now: datetime) ->
 def _dropped(session: Session, reminder: Reminder, now: datetime, reason: str) -> Drop:
     """Not done because it is not needed any more, on the chain: ``audit verify`` tells a row cancelled here from
     one cancelled by hand (:mod:`bot.audit.wanted_effects`)."""
-    from bot.audit.trail import append_event
-    from bot.audit.wanted_effects import DROPPED
-
     append_event(session, incident_id=reminder.incident_id, actor="system", kind=DROPPED, at=now,
                  summary=f"Did not {describe(reminder)}: {reason}",
                  data={"key": reminder.key, "kind": reminder.kind, "reason": reason})
