@@ -51,5 +51,14 @@ def bolt_logger() -> logging.Logger:
 
 
 def sdk_logger() -> logging.Logger:
-    """The logger for slack_sdk's Web API clients: their request and answer bodies withheld."""
-    return _filtered(SDK_LOGGER)
+    """The logger for slack_sdk's Web API clients: their request and answer bodies withheld.
+
+    slack_sdk decides whether to build its debug lines from the logger's own level (``logger.level <=
+    DEBUG``), not from whether a line would be written: with the level left unset (0) every call formatted its
+    whole request and answer, blocks and all, to be thrown away (a few per cent of a delivering worker's CPU).
+    So the logger is given, each time a client is built, the level its parents give it then: debug only when
+    debug lines are wanted (``--verbose``, which is decided at start)."""
+    logger = _filtered(SDK_LOGGER)
+    wanted = logger.parent.isEnabledFor(logging.DEBUG) if logger.parent is not None else False
+    logger.setLevel(logging.DEBUG if wanted else logging.INFO)
+    return logger

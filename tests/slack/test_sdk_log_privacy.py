@@ -29,3 +29,30 @@ def test_debug_lines_of_both_clients_do_not_carry_the_message(caplog):
     assert sdk_lines, "slack_sdk logged nothing through the bot's logger"
     assert any(WITHHELD in line for line in sdk_lines)  # the request and answer lines were there, cut
     assert TYPED not in caplog.text and "4711" not in caplog.text
+
+
+class _CountedText(str):
+    """A message text that counts how often it is formatted for a log line (``repr``; sending it as JSON does
+    not call it)."""
+
+    formatted = 0
+
+    def __repr__(self) -> str:
+        type(self).formatted += 1
+        return super().__repr__()
+
+
+def test_without_debug_the_clients_do_not_format_requests_for_the_log(caplog):
+    # slack_sdk formats "Sending a request - ... json_body: {...}" (a repr of the body) whenever its logger's own
+    # level is <= DEBUG, and an unset level is 0: every call paid for a line nobody would see.
+    with SlackDouble() as double:
+        double.model.lenient_users = True
+        channel = double.model.add_channel("inc-10").id
+        with caplog.at_level(logging.INFO):
+            for client in (make_client("xoxb-test", base_url=double.api_url),
+                           make_worker_client("xoxb-test", base_url=double.api_url)):
+                _CountedText.formatted = 0
+                answer = client.chat_postMessage(channel=channel, text=_CountedText(TYPED))
+                assert answer["ok"]
+                assert _CountedText.formatted == 0
+    assert [m.text for m in double.model.messages if m.channel == channel] == [TYPED, TYPED]
