@@ -5,9 +5,9 @@ in Slack (``effect.done``), effects no longer needed (``effect.dropped``), the e
 (``effects.wanted``), evidence rows recorded (``evidence.recorded``, ``evidence.baseline``) and edits of messages
 already posted (a page's or a button's message brought up to date). In a long incident they are half of the
 newest entries, so ``/incident timeline`` would show "Sent button update reminder" where the commander looks for
-who did what. They stay on the chain, in the export and in the web view; the person's timeline leaves them out
-and says how many, unless asked for everything. Nudges sent to people (deadlines, cadence, checklist, review)
-are kept: whom the bot reminded of what is part of the story.
+who did what. They stay on the chain and in the export; a person's timeline (``/incident timeline`` and the web
+view's incident page) leaves them out and says how many, unless asked for everything. Nudges sent to people
+(deadlines, cadence, checklist, review) are kept: whom the bot reminded of what is part of the story.
 """
 
 from __future__ import annotations

@@ -142,9 +142,11 @@ def create_app(services: WebServices) -> Flask:
         view = services.incidents.get(number, reader=g.viewer.user)
         events = services.incidents.timeline(number, reader=g.viewer.user)
         from bot.web.evidence import chain_verdict
+        from bot.web.viewmodels import timeline_rows
 
+        everything = request.args.get("all") == "1"  # only 1 asks for the record keeping too; anything else: not
         return page("web_incident.html", "incidents", title=f"{view.label} {view.title}", incident=view,
-                    events=[(e, when(e.at, g.zone), display_name(g.config, e.actor)) for e in events],
+                    timeline=timeline_rows(g.config, events, g.zone, everything=everything),
                     verdict=chain_verdict(services.store, number),
                     duties=duty_rows(services.incidents.obligations(number, reader=g.viewer.user), view, g.zone,
                                      services.clock.now()),

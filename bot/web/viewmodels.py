@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.clock import ensure_utc
+from bot.incidents.people_timeline import for_people
+from bot.incidents.views import EventView
 from bot.oncall.directory import person_by_slack, person_timezone
 from bot.oncall.schedule import on_call
 from bot.oncall.team import team_of
@@ -92,3 +94,18 @@ def display_name(config, user: str | None) -> str:
     if person is None:
         return user
     return f"{team_of(config).people[person].name} ({user})"
+
+
+@dataclass(frozen=True)
+class TimelineRows:
+    """The incident page's timeline: (event, when, who) rows and how many record-keeping events were left out."""
+    rows: list[tuple[EventView, str, str]]
+    hidden: int
+    everything: bool
+
+
+def timeline_rows(config, events: list[EventView], zone: str, *, everything: bool) -> TimelineRows:
+    """What people did and were told, as ``/incident timeline`` shows it (:mod:`bot.incidents.people_timeline`);
+    with ``everything`` the bot's record keeping too. Each row keeps its chain number, so the gaps show."""
+    shown, hidden = (list(events), 0) if everything else for_people(events)
+    return TimelineRows([(e, when(e.at, zone), display_name(config, e.actor)) for e in shown], hidden, everything)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import http.cookiejar
 import json
 import re
+import time
 import urllib.error
 import urllib.request
 from datetime import datetime, timedelta, timezone
@@ -18,6 +19,7 @@ from bot.audit.tables import TimelineEvent
 from bot.clock import ManualClock
 from bot.config.loader import ConfigPaths, collect
 from bot.incidents.service import IncidentService
+from bot.incidents.tables import Incident
 from bot.slack.double import SlackDouble
 from tests.browser import dump_dom, keep_for_docs, screenshot
 from tests.slack.harness import BotProcess, SlackSender, free_port, make_config
@@ -28,8 +30,9 @@ AWARE = datetime(2026, 11, 30, 8, 0, tzinfo=timezone.utc)
 
 
 @pytest.fixture
-def world(database_url, store, tmp_path):
-    """Two incidents declared by katrin: INC-1 (sev2, public) and INC-2 (security, private); then `serve`."""
+def world(request, database_url, store, tmp_path):
+    """Two incidents declared by katrin: INC-1 (sev2, public) and INC-2 (security, private); then `serve`, which
+    delivers the outbox to the Slack double only when parametrized with "delivering" (its scheduler runs)."""
     config_dir, playbooks_dir = make_config(tmp_path, admins=[ADMIN])
     config, issues = collect(ConfigPaths(config_dir, playbooks_dir))
     assert config is not None, issues
@@ -44,6 +47,7 @@ def world(database_url, store, tmp_path):
         port = free_port()
         proc = BotProcess(api_url=double.api_url, database_url=database_url, config_dir=config_dir,
                           playbooks_dir=playbooks_dir, log_path=tmp_path / "bot.log", port=port,
+                          scheduler=getattr(request, "param", None) == "delivering",
                           extra_env={"WEB_LINK_SECRET": SECRET, "WEB_PUBLIC_URL": f"http://127.0.0.1:{port}/web"})
         try:
             proc.wait_ready()
@@ -138,3 +142,88 @@ def test_revoked_and_forged_links_open_nothing(world):
     dom = BeautifulSoup(dump_dom(tampered), "html.parser")
     assert "This link is not valid" in dom.get_text() and not dom.select("tr[data-incident]")
     assert status(urllib.request.build_opener(), f"{web}/incidents") == 401  # no link at all
+
+
+# The bot's record keeping as docs/slack.md lists it for /incident timeline: deliveries to Slack, effects wanted or
+# dropped, evidence records, and reminders that only edit a message already posted
+BOOKKEEPING = ("effect.done", "effect.dropped", "effects.wanted", "evidence.recorded", "evidence.baseline")
+MESSAGE_EDITS = ("page_update", "button_update")
+STATUS = 'Rolled back <b>the</b> deploy & "watching"'
+
+
+def chain_of(store, number: int) -> list[tuple[int, str, str, dict]]:
+    with store.session() as s:
+        incident = s.exec(select(Incident).where(Incident.number == number)).one()
+        rows = s.exec(select(TimelineEvent).where(TimelineEvent.incident_id == incident.id)
+                      .order_by(TimelineEvent.seq)).all()
+        return [(e.seq, e.kind, e.summary, dict(e.data or {})) for e in rows]
+
+
+def settled(store, number: int, ready, timeout: float = 30) -> list[tuple[int, str, str, dict]]:
+    """The incident's chain once ``ready(chain)`` holds and nothing was added to it for a second."""
+    deadline, last, since = time.monotonic() + timeout, None, time.monotonic()
+    while time.monotonic() < deadline:
+        chain = chain_of(store, number)
+        if chain != last:
+            last, since = chain, time.monotonic()
+        elif ready(chain) and time.monotonic() - since >= 1:
+            return chain
+        time.sleep(0.1)
+    raise AssertionError(f"the chain of INC-{number} did not settle: {[(seq, kind) for seq, kind, *_ in last or []]}")
+
+
+def status_delivered(chain) -> bool:
+    posted = [seq for seq, kind, *_ in chain if kind == "status.posted"]
+    return bool(posted) and any(kind == "effect.done" and seq > posted[0] for seq, kind, *_ in chain)
+
+
+def timeline_rows(opener, url: str) -> tuple[BeautifulSoup, dict[int, tuple[str, object]]]:
+    """The page and its timeline: chain number -> (event kind, the "What" cell)."""
+    with opener.open(url, timeout=10) as resp:
+        assert resp.status == 200
+        dom = BeautifulSoup(resp.read().decode(), "html.parser")
+    rows = {}
+    for tr in dom.select("#timeline tbody tr"):
+        seq = int(tr.select_one('td[data-label="#"]').get_text())
+        rows[seq] = (tr.select_one('td[data-label="Event"]').get_text(), tr.select_one('td[data-label="What"]'))
+    return dom, rows
+
+
+@pytest.mark.parametrize("world", ["delivering"], indirect=True)
+def test_the_incident_page_shows_what_people_did_and_everything_on_asking(world, store):
+    proc, slack = world
+    page = f"{proc.url}/web/incidents/1"
+    assert slack.command(f"INC-1 status {STATUS}", user=KATRIN).status == 200
+    # wait until the status is posted in the incident channel (a delivery after it) and the chain is quiet
+    chain = settled(store, 1, status_delivered)
+    status_seq = next(seq for seq, kind, *_ in chain if kind == "status.posted")
+    deliveries = {seq for seq, kind, *_ in chain if kind == "effect.done"}
+    bookkeeping = {seq for seq, kind, _, data in chain
+                   if kind in BOOKKEEPING or (kind == "reminder.sent" and data.get("kind") in MESSAGE_EDITS)}
+    assert deliveries and status_seq not in bookkeeping
+    as_katrin = session(link_for(slack, KATRIN))
+
+    # by default: what people did, each event with its chain number (the gaps show where record keeping was)
+    dom, rows = timeline_rows(as_katrin, page)
+    assert set(rows) == {seq for seq, *_ in chain} - bookkeeping
+    assert not deliveries & set(rows)
+    kind, what = rows[status_seq]
+    assert kind == "status.posted"
+    assert what.get_text() == STATUS and not what.select("b")  # the status text escaped once, as before
+    scope = dom.select_one("#timeline-scope")
+    assert scope is not None and f"{len(bookkeeping)} record-keeping events hidden" in scope.get_text()
+    assert scope.select_one("a").get_text() == "Show all" and scope.select_one("a")["href"] == "/web/incidents/1?all=1"
+
+    # ?all=1: every event of the chain, the deliveries too, and a link back
+    dom, rows = timeline_rows(as_katrin, page + "?all=1")
+    assert set(rows) == {seq for seq, *_ in chain}
+    assert all(rows[seq][0] == "effect.done" for seq in deliveries)
+    assert rows[status_seq][1].get_text() == STATUS and not rows[status_seq][1].select("b")
+    back = dom.select_one("#timeline-scope a")
+    assert back is not None and back["href"] == "/web/incidents/1" and "record-keeping events hidden" not in dom.get_text()
+
+    # only 1 means all: any other value is the default page, never an error
+    for other in ("yes%20please", "0", "true", "", "1%00"):
+        _, rows = timeline_rows(as_katrin, f"{page}?all={other}")
+        assert set(rows) == {seq for seq, *_ in chain} - bookkeeping, other
+    assert chain_of(store, 1) == chain  # nothing was added while the pages were read: the counts above hold
