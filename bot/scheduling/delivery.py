@@ -194,7 +194,7 @@ class Dispatcher(Recorder):
         ids: list[int] = []
         try:
             with self.store.session() as s:
-                rows = list(s.execute(query, {"now": now, "limit": limit}).scalars().all())
+                rows = [queries.ClaimedRow(*r) for r in s.execute(query, {"now": now, "limit": limit})]
                 ids = [int(r.id or 0) for r in rows]
                 if not rows:
                     return []
@@ -207,7 +207,7 @@ class Dispatcher(Recorder):
                 config = self.config()
                 deferred: list[dict[str, Any]] = []
                 claimed = [c for c in (self._prepare_claimed(s, row, now, config, deferred=deferred) for row in rows)
-                           if isinstance(c, Reminder)]
+                           if not isinstance(c, str)]
                 if deferred:
                     # Still 'pending' (an earlier row's kind may have cancelled a later one): claim those at once.
                     waiting = {d["rid"] for d in deferred}
@@ -220,7 +220,7 @@ class Dispatcher(Recorder):
             return claimed
         except Exception as exc:  # noqa: BLE001 - nothing of the batch was claimed: one by one, failures alone
             log.warning("claiming %d rows together failed (%s); claiming them one by one", len(ids), exc)
-            return [c for c in (self.claim(i) for i in ids) if isinstance(c, Reminder)]
+            return [c for c in (self.claim(i) for i in ids) if not isinstance(c, str)]
 
     def _prepare_claimed(self, s: Session, row: Reminder, now: datetime, config: Any, *,
                          deferred: list[dict[str, Any]] | None = None) -> Reminder | str:
@@ -258,8 +258,10 @@ class Dispatcher(Recorder):
             deferred.append({"rid": row.id, "attempts": attempts, "to": outcome.address, "message": message})
         else:
             self._mark_sending(s, row, attempts, outcome.address, message, now)
-        # A detached copy of what was just written (no reload, no write-back on commit).
-        s.expunge(row)
+        # A detached copy of what was just written (no reload, no write-back on commit); a batch's rows are
+        # plain copies already (queries.ClaimedRow).
+        if isinstance(row, Reminder):
+            s.expunge(row)
         row.state, row.attempts, row.delivered_to = "sending", attempts, outcome.address
         row.message, row.updated_at, row.claimed_by = message, now, self.worker_id
         if resync:

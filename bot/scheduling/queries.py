@@ -17,18 +17,25 @@ per row); the single statement writes the same values.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from typing import Any
 
 from sqlalchemy import Integer, bindparam, exists, func
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import aliased
 from sqlmodel import select
 
 from bot.outbox.tables import OPEN_STATES, Reminder
 from bot.store.one_of import one_of
 
 _TABLE = Reminder.__table__  # type: ignore[attr-defined]
+
+# A claimed row of a batch: the outbox row's columns as plain attributes (it stands in for a detached ``Reminder``),
+# read by the claim as a row of the table rather than loaded as an ORM object. Loading, detaching and then setting
+# six instrumented attributes cost 0.06 ms of CPU a row against 0.03 ms for this copy (measured on PostgreSQL,
+# batches of 35); nothing after the claim needs the ORM object (every write is a statement by id) and the kinds
+# only read attributes.
+ClaimedRow = dataclasses.make_dataclass("ClaimedRow", [column.name for column in _TABLE.columns], slots=True)
 
 
 def _now() -> Any:
@@ -38,20 +45,21 @@ def _now() -> Any:
 @functools.cache
 def waiting() -> Any:
     """SQL condition: an older row of the same lane, or the row this one comes after, is still open."""
-    older, first = aliased(Reminder), aliased(Reminder)
-    lane_busy = exists().where(older.lane == Reminder.lane, older.id < Reminder.id,  # type: ignore[arg-type]
-                               older.state.in_(OPEN_STATES))  # type: ignore[attr-defined]
-    before_busy = exists().where(first.key == Reminder.after_key, first.state.in_(OPEN_STATES))  # type: ignore[attr-defined]
+    row, older, first = _TABLE.c, _TABLE.alias("older").c, _TABLE.alias("first").c
+    lane_busy = exists().where(older.lane == row.lane, older.id < row.id, older.state.in_(OPEN_STATES))
+    before_busy = exists().where(first.key == row.after_key, first.state.in_(OPEN_STATES))
     return lane_busy | before_busy
 
 
 @functools.cache
 def due_rows(skip_locked: bool) -> Any:
-    """Pending rows due by ``:now`` whose lane and predecessor let them go, oldest first, at most ``:limit``;
-    locked ``FOR UPDATE SKIP LOCKED`` (PostgreSQL) so that workers claiming at once take different rows."""
-    query = (select(Reminder).where(Reminder.state == "pending", Reminder.next_attempt_at <= _now(), ~waiting())
-             .order_by(Reminder.next_attempt_at, Reminder.id).limit(bindparam("limit", type_=Integer)))
-    return query.with_for_update(skip_locked=True, of=Reminder) if skip_locked else query  # type: ignore[arg-type]
+    """Pending rows due by ``:now`` whose lane and predecessor let them go, oldest first, at most ``:limit``, every
+    column in the table's order (:data:`ClaimedRow`'s); locked ``FOR UPDATE SKIP LOCKED`` (PostgreSQL) so that
+    workers claiming at once take different rows."""
+    query = (select(*_TABLE.columns)
+             .where(_TABLE.c.state == "pending", _TABLE.c.next_attempt_at <= _now(), ~waiting())
+             .order_by(_TABLE.c.next_attempt_at, _TABLE.c.id).limit(bindparam("limit", type_=Integer)))
+    return query.with_for_update(skip_locked=True, of=_TABLE) if skip_locked else query
 
 
 @functools.cache
