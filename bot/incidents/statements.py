@@ -99,7 +99,7 @@ def draft(ctx: Context, number: int, status: str, text: str, *, actor: str, key:
         approvers = _approvers(config, incident)
         if not approvers:
             return _publish(session, ctx, incident, row, approver=None, key=key)
-        roles = " or ".join(r.replace("_", " ") for r in approvers)
+        roles = " or ".join(pb.role(r).title if pb.role(r) else r.replace("_", " ") for r in approvers)
         need = NeedsApproval(ACTION, incident.id, {"statement_id": row.id, "status": status, "text": text},
                              f"publish the {status} statement \"{text}\" (sign-off by the {roles})")
         request, view, post = record(session, ctx, incident, need, actor=actor, key=key, reason="",
