@@ -13,6 +13,11 @@ Each needs a reason. The operation raises :class:`NeedsApproval` inside its unit
 applied), the caller records an :class:`~bot.incidents.tables.ApprovalRequest` with an ``approval.requested``
 event, and a second person allowed to ``approve_request`` - never the requester - approves it: the original
 operation then runs in one unit of work that also marks the request approved (:func:`consume`).
+
+A public statement waiting for sign-off (:mod:`bot.incidents.statements`, action ``publish_statement``) is such a
+request too, decided by the same buttons and ``/incident approvals``; who may decide it (the playbook's
+``approval_needed_from`` roles, ``approve_statement``) and what its rejection records are registered with
+:func:`held_action`.
 """
 
 from __future__ import annotations

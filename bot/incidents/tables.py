@@ -135,8 +135,9 @@ class IdempotencyRecord(SQLModel, table=True):
 class ApprovalRequest(SQLModel, table=True):
     """A change one person may not make alone (segregation of duties): it waits for a second person.
 
-    ``action`` is ``set_fact`` (the fact turns legal duties off) or ``mark_notified`` (the submission time is
-    backdated beyond the tolerance); ``payload`` holds the change's arguments, ``why`` what made it need approval.
+    ``action`` is ``set_fact`` (the fact turns legal duties off), ``mark_notified`` (the submission time is
+    backdated beyond the tolerance) or ``publish_statement`` (a public statement the playbook has signed off);
+    ``payload`` holds the change's arguments, ``why`` what made it need approval.
     """
 
     __tablename__ = "approval_request"
