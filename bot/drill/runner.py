@@ -16,7 +16,7 @@ from typing import Any, TextIO
 from bot.clock import ensure_utc
 from bot.config.loader import Config
 from bot.deadlines.catalog import fact_names
-from bot.drill import legal_story
+from bot.drill import legal_story, statement_story
 from bot.drill.alert_page_story import AlertPageStory
 from bot.drill.alert_replay import load, post
 from bot.drill.learning_story import LearningStory
@@ -124,6 +124,9 @@ class Drill:
             if self.story.findings or self.story.confirms:
                 self.agenda.add(start + AWARE_AFTER, "legal reviews the facts", self._review_facts)
             self.agenda.add(start + AWARE_AFTER, "legal records when we became aware", self._set_aware)
+        if self.story.statement:
+            self.agenda.add(start + statement_story.STATEMENT_AFTER, "the comms lead drafts a public statement",
+                            lambda: statement_story.publish(self))
         self.agenda.add(start + self.story.resolve_after, "the commander resolves the incident", self._resolve)
         return True
 

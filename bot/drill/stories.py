@@ -39,6 +39,10 @@ class Story:
     findings: dict[str, Any] = field(default_factory=dict)
     confirms: tuple[str, ...] = ()
     status_text: str = "Mitigation in progress; next update at the usual cadence."
+    # A public statement the external owner drafts STATEMENT_AFTER the declaration (bot.drill.statement_story);
+    # empty: none.
+    statement: str = ""
+    statement_status: str = "investigating"
     resolve_after: timedelta = timedelta(hours=2)
     resolve_summary: str = "Recovered."
     close_after_resolve: timedelta = timedelta(days=1)
@@ -69,6 +73,8 @@ BREACH = Story(
               "extortion_payment_made": False},
     confirms=("personal_data_breach", "gdpr_in_scope", "personal_information_breach", "residents"),
     status_text="Access revoked and backups rotated; scoping the affected records with the logs.",
+    statement="We are investigating unauthorised access to one of our backup systems. We have closed the access "
+              "and will contact the customers affected directly as soon as we know who they are.",
     resolve_after=timedelta(hours=6),
     resolve_summary="Leaked credential revoked; no further access since 02:40.",
     close_after_resolve=timedelta(days=3),

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bot.audit.export import evidence_pack, render_markdown
+from bot.drill import statement_story
 from bot.drill.exercise_record import record_run
 from bot.drill.running import DrillOutcome, RunningDrill
 from bot.slack.readable import instant, utc
@@ -99,6 +100,7 @@ def print_summary(drill: RunningDrill, *, file: TextIO) -> DrillOutcome:
     _section("Each page beyond Slack: SMS, calls and email (config/people.yaml's notification rules)", file)
     drill.world.pager.print_summary(file)
     _deadlines(drill, pack, file)
+    statement_story.print_summary(drill, pack, file)
     drill.rest_story.print_summary(file)
     drill.learning_story.print_summary(file)
     _section("Evidence for auditors", file)

@@ -13,10 +13,17 @@ Each needs a reason. The operation raises :class:`NeedsApproval` inside its unit
 applied), the caller records an :class:`~bot.incidents.tables.ApprovalRequest` with an ``approval.requested``
 event, and a second person allowed to ``approve_request`` - never the requester - approves it: the original
 operation then runs in one unit of work that also marks the request approved (:func:`consume`).
+
+A public statement waiting for sign-off (:mod:`bot.incidents.statements`, action ``publish_statement``) is such a
+request too, decided by the same buttons and ``/incident approvals``; who may decide it (the playbook's
+``approval_needed_from`` roles, ``approve_statement``) and what its rejection records are registered with
+:func:`held_action`.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Callable
 
 from sqlmodel import Session, select
@@ -25,11 +32,11 @@ from bot.audit.trail import append_event
 from bot.incidents.context import Context
 from bot.incidents.errors import Conflict, InvalidRequest, NotFound, PermissionDenied
 from bot.incidents.idempotency import run_once
-from bot.incidents.permissions import authorize
+from bot.incidents.permissions import Subject, authorize
 from bot.incidents.records import incident_view, label, load_by_id, subject
 from bot.incidents.tables import ApprovalRequest
 from bot.incidents import messages
-from bot.incidents.views import Outcome, Post
+from bot.incidents.views import IncidentView, Outcome, Post
 from bot.incidents.decision_buttons import decision_buttons
 
 
@@ -49,26 +56,72 @@ def request(ctx: Context, need: NeedsApproval, *, actor: str, key: str, reason: 
                              "(e.g. \"submitted by phone, portal receipt arrived later\")")
 
     def work(session: Session) -> Outcome:
-        now = ctx.now()
         incident = load_by_id(session, need.incident_id)
-        row = ApprovalRequest(incident_id=incident.id, action=need.action, payload=need.payload, why=need.why[:2000],
-                              reason=reason[:2000], requested_by=actor, requested_at=now)
-        session.add(row)
-        session.flush()
-        append_event(session, incident_id=incident.id, actor=actor, kind="approval.requested", at=now,
-                     summary=f"asks for approval: {need.why}",
-                     data={"approval_id": row.id, "action": need.action, "payload": need.payload, "why": need.why,
-                           "reason": row.reason})
-        view = incident_view(session, ctx.config(), incident)
-        notice = messages.in_channel(
-            view, "approval_request", f"Approval needed: {need.why}", f"{actor} asks for it. Reason: {row.reason}",
-            "Another person allowed to approve (legal, the DPO or an admin) must approve; the requester cannot.",
-            buttons=decision_buttons("request", row.id))
-        return Outcome(incident=view, posts=(Post("incident_channel", "", notice, f"{key}:approval:post"),),
+        row, view, post = record(session, ctx, incident, need, actor=actor, key=key, reason=reason,
+                                 deciders="legal, the DPO or an admin")
+        return Outcome(incident=view, posts=(post,),
                        message=f"{need.why}: this needs a second person's approval (request #{row.id}); "
                                "someone allowed to approve, other than you, must approve it")
 
     return run_once(ctx, f"{key}:approval", "request_approval", Outcome, work)
+
+
+def record(session: Session, ctx: Context, incident: Any, need: NeedsApproval, *, actor: str, key: str, reason: str,
+           deciders: str) -> tuple[ApprovalRequest, IncidentView, Post]:
+    """In the caller's unit of work: the request row, its ``approval.requested`` event and its message with the
+    Approve / Reject buttons for the incident channel (``deciders``: who may decide, in words)."""
+    now = ctx.now()
+    row = ApprovalRequest(incident_id=incident.id, action=need.action, payload=need.payload, why=need.why[:2000],
+                          reason=reason[:2000], requested_by=actor, requested_at=now)
+    session.add(row)
+    session.flush()
+    append_event(session, incident_id=incident.id, actor=actor, kind="approval.requested", at=now,
+                 summary=f"asks for approval: {need.why}",
+                 data={"approval_id": row.id, "action": need.action, "payload": need.payload, "why": need.why,
+                       "reason": row.reason})
+    view = incident_view(session, ctx.config(), incident)
+    notice = messages.in_channel(
+        view, "approval_request", f"Approval needed: {need.why}",
+        f"{actor} asks for it." + (f" Reason: {row.reason}" if row.reason else ""),
+        f"Another person allowed to approve ({deciders}) must approve; the requester cannot.",
+        buttons=decision_buttons("request", row.id))
+    return row, view, Post("incident_channel", "", notice, f"{key}:approval:post")
+
+
+# Held actions other than the built-in ones name who decides them and what a rejection does (the module that
+# defines the action registers it; bot.incidents.statements for ``publish_statement``).
+Decider = Callable[[Any, Any, str, Subject], None]  # (config, incident, actor, subject): raise PermissionDenied
+Rejected = Callable[[Session, ApprovalRequest, Any, datetime], None]  # (session, request, incident, at)
+
+
+@dataclass(frozen=True)
+class HeldAction:
+    authorize: Decider
+    rejected: Rejected | None = None
+
+
+_HELD: dict[str, HeldAction] = {}
+
+
+def held_action(action: str, held: HeldAction) -> None:
+    _HELD[action] = held
+
+
+def authorize_decision(config: Any, row: ApprovalRequest, incident: Any, actor: str, who: Subject) -> None:
+    """Raise :class:`PermissionDenied` unless ``actor`` may approve or reject ``row`` (not checking the requester)."""
+    held = _HELD.get(row.action)
+    if held is not None:
+        held.authorize(config, incident, actor, who)
+    else:
+        authorize(config, "approve_request", actor, who)
+
+
+def may_decide(config: Any, row: ApprovalRequest, incident: Any, actor: str, who: Subject) -> bool:
+    try:
+        authorize_decision(config, row, incident, actor, who)
+    except (PermissionDenied, NotFound):
+        return False
+    return True
 
 
 def guarded(ctx: Context, operation: Callable[[], Outcome], *, actor: str, key: str, reason: str) -> Outcome:
@@ -86,7 +139,7 @@ def consume(session: Session, ctx: Context, approval: tuple[int, str], incident:
     if row is None or row.incident_id != incident.id or row.action != action:
         raise NotFound(f"there is no {action.replace('_', ' ')} request #{approval_id} in {label(incident.number)}")
     _not_the_requester(row, approver)
-    authorize(ctx.config(), "approve_request", approver, subject(session, incident, ctx.members))
+    authorize_decision(ctx.config(), row, incident, approver, subject(session, incident, ctx.members))
     if row.status != "pending":
         raise Conflict(f"request #{approval_id} was already {row.status} by {row.decided_by}")
     row.status, row.decided_by, row.decided_at = "approved", approver, ctx.now()
@@ -107,7 +160,7 @@ def pending_row(ctx: Context, approval_id: int, approver: str) -> tuple[Approval
             raise NotFound(f"there is no approval request #{approval_id}")
         incident = load_by_id(s, row.incident_id, lock=False)
         _not_the_requester(row, approver)
-        authorize(ctx.config(), "approve_request", approver, subject(s, incident, ctx.members))
+        authorize_decision(ctx.config(), row, incident, approver, subject(s, incident, ctx.members))
         return row, incident.number
 
 
@@ -124,7 +177,7 @@ def reject(ctx: Context, approval_id: int, *, actor: str, key: str, note: str) -
         if row is None:
             raise NotFound(f"there is no approval request #{approval_id}")
         incident = load_by_id(session, row.incident_id)
-        authorize(ctx.config(), "approve_request", actor, subject(session, incident, ctx.members))
+        authorize_decision(ctx.config(), row, incident, actor, subject(session, incident, ctx.members))
         if row.status != "pending":
             raise Conflict(f"request #{approval_id} was already {row.status} by {row.decided_by}")
         row.status, row.decided_by, row.decided_at = "rejected", actor, now
@@ -133,6 +186,9 @@ def reject(ctx: Context, approval_id: int, *, actor: str, key: str, note: str) -
         append_event(session, incident_id=incident.id, actor=actor, kind="approval.rejected", at=now,
                      summary=f"rejected request #{row.id}: {row.why}",
                      data={"approval_id": row.id, "action": row.action, "note": row.decision_note})
+        held = _HELD.get(row.action)
+        if held is not None and held.rejected is not None:
+            held.rejected(session, row, incident, now)
         return Outcome(incident=incident_view(session, ctx.config(), incident),
                        message=f"request #{row.id} rejected; nothing was changed")
 

@@ -83,7 +83,8 @@ def roles(pb: PlaybookFile, view: IncidentView, deputies: dict[str, list[str]], 
         spec = pb.role(role_id)
         return spec.title if spec else role_id.replace("_", " ")
 
-    lines.append(f"External communication is owned by the {title(pb.communications.external_owner)}.")
+    lines.append(f"External communication is owned by the {title(pb.communications.external_owner)} "
+                 "(public statements: /incident statement <status> <text>).")
     if pb.communications.authority_owner:
         lines.append(f"Notifications to authorities are owned by the {title(pb.communications.authority_owner)}.")
     if pb.communications.approval_needed_from:

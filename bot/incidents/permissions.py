@@ -99,6 +99,11 @@ class ActionRules(ConfigModel):
     risk_owner: Principals = Field(default_factory=list)
     # Recording a tabletop exercise or drill of the response plan (ISO/IEC 27001 A.5.24): admins until configured.
     record_exercise: Principals = Field(default_factory=lambda: ["admins"])
+    # Public statements (bot/incidents/statements.py): besides these, the holder of the playbook's
+    # communications.external_owner role drafts, and the holders of its approval_needed_from roles sign off
+    # (never the drafter).
+    draft_statement: Principals = Field(default_factory=lambda: ["admins"])
+    approve_statement: Principals = Field(default_factory=lambda: ["admins"])
 
 
 ACTIONS = tuple(ActionRules.model_fields)
@@ -221,8 +226,14 @@ def _asked(in_channel: Callable[[str], bool], actor: str) -> bool:
         return False
 
 
-def may(config: Any, action: str, actor: str, subject: Subject) -> bool:
-    return any(_holds(config, p, actor, subject) for p in getattr(permissions(config).actions, action))
+def _allowed(config: Any, action: str, roles: tuple[str, ...]) -> tuple[str, ...]:
+    """The action's principals, after ``roles`` (role ids the playbook names for it, e.g. the external owner)."""
+    listed = tuple(getattr(permissions(config).actions, action))
+    return tuple(dict.fromkeys((*(f"role:{r}" for r in roles), *listed)))
+
+
+def may(config: Any, action: str, actor: str, subject: Subject, *, roles: tuple[str, ...] = ()) -> bool:
+    return any(_holds(config, p, actor, subject) for p in _allowed(config, action, roles))
 
 
 def may_read(config: Any, reader: str, subject: Subject) -> bool:
@@ -236,12 +247,12 @@ def hidden(label: str) -> NotFound:
     return NotFound(f"there is no incident {label}; check the number")
 
 
-def authorize(config: Any, action: str, actor: str, subject: Subject) -> None:
+def authorize(config: Any, action: str, actor: str, subject: Subject, *, roles: tuple[str, ...] = ()) -> None:
     """Raise :class:`PermissionDenied` unless ``actor`` holds one of the action's principals. On a private
     incident someone who may not read it gets :func:`hidden` instead: no name, no role, no existence. Someone who
     reads a private incident only as an auditor may not act on it at all, not even where ``everyone`` may:
-    auditors change nothing."""
-    allowed = tuple(getattr(permissions(config).actions, action))
+    auditors change nothing. ``roles``: role ids the playbook allows too, named first in a refusal."""
+    allowed = _allowed(config, action, roles)
     from bot.incidents.collaborators import namer
 
     if subject.private:  # each principal is asked at most once (channel_member asks Slack)

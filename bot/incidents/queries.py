@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 
 from bot.audit.trail import events
 from bot.incidents import collaborators
+from bot.incidents.approvals import may_decide
 from bot.incidents.context import Context
 from bot.incidents.decision_buttons import decision_buttons
 from bot.incidents.playbook import playbooks
@@ -133,7 +134,6 @@ def approvals_to_decide(ctx: Context, number: int, reader: str) -> list[Approval
         requests = s.exec(select(ApprovalRequest).where(ApprovalRequest.incident_id == incident.id,
                                                         ApprovalRequest.status == "pending")).all()
         may_move = open_ and may(config, "approve_trigger_change", reader, who)
-        may_approve = may(config, "approve_request", reader, who)
         found = [ApprovalToDecide(
             "clock", c.id, f"move the legal clock {c.trigger} from {c.current or 'not started'} to {c.proposed}",
             c.reason, c.requested_by, c.requested_at,
@@ -141,7 +141,8 @@ def approvals_to_decide(ctx: Context, number: int, reader: str) -> list[Approval
             for c in clocks]
         found += [ApprovalToDecide(
             "request", r.id, r.why, r.reason, r.requested_by, r.requested_at,
-            _decision_buttons("request", r.id, may_decide=may_approve, requester=r.requested_by == reader))
+            _decision_buttons("request", r.id, may_decide=may_decide(config, r, incident, reader, who),
+                              requester=r.requested_by == reader))
             for r in requests]
         return sorted(found, key=lambda a: (a.requested_at, a.kind, a.id))
 

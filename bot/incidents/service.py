@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from bot.clock import Clock
 from bot.config.loader import Config
 from bot.incidents import (affected, approvals, checklist, closing, declare, escalation, exception_confirmations,
-                           legal_delays, queries, records, responses, roles, status, triggers)
+                           legal_delays, queries, records, responses, roles, statements, status, triggers)
 from bot.incidents.context import Context
 from bot.incidents.views import (ApprovalView, DeclareResult, EventView, IncidentView, ObligationView, Outcome,
                                  PageView, SeverityOption, TaskView)
@@ -121,6 +121,16 @@ class IncidentService:
         """A status update: timeline event, post to the incident channel (and the feed unless private);
         restarts the status-update cadence."""
         return status.post_status(self.ctx, number, text, actor=actor, key=key)
+
+    def draft_statement(self, number: int, status: str, text: str, *, actor: str, key: str) -> Outcome:
+        """A public statement (status: investigating | identified | monitoring | resolved) by the playbook's external
+        owner: published at once, or held until a holder of an ``approval_needed_from`` role (never the drafter)
+        approves it (:meth:`approve_request`)."""
+        return statements.draft(self.ctx, number, status, text, actor=actor, key=key)
+
+    def published_statements(self) -> list[statements.PublishedStatement]:
+        """Every published statement from the chains, oldest first: what the public status page shows."""
+        return statements.published(self.ctx)
 
     def add_note(self, number: int, text: str, *, actor: str, key: str) -> Outcome:
         """A timeline note (no message beyond the timeline)."""
@@ -211,6 +221,8 @@ class IncidentService:
                                            reference=p["reference"], evidence_url=p["evidence_url"],
                                            submitted_at=datetime.fromisoformat(p["submitted_at"]), reason=row.reason,
                                            approval=grant)
+        if row.action == statements.ACTION:
+            return statements.publish_approved(self.ctx, number, p["statement_id"], approval=grant, key=apply_key)
         raise ValueError(f"unknown approval action {row.action}")
 
     def confirm_exception(self, exception_use_id: int, justification: str, *, actor: str, key: str) -> Outcome:

@@ -135,8 +135,9 @@ class IdempotencyRecord(SQLModel, table=True):
 class ApprovalRequest(SQLModel, table=True):
     """A change one person may not make alone (segregation of duties): it waits for a second person.
 
-    ``action`` is ``set_fact`` (the fact turns legal duties off) or ``mark_notified`` (the submission time is
-    backdated beyond the tolerance); ``payload`` holds the change's arguments, ``why`` what made it need approval.
+    ``action`` is ``set_fact`` (the fact turns legal duties off), ``mark_notified`` (the submission time is
+    backdated beyond the tolerance) or ``publish_statement`` (a public statement the playbook has signed off);
+    ``payload`` holds the change's arguments, ``why`` what made it need approval.
     """
 
     __tablename__ = "approval_request"
@@ -155,6 +156,27 @@ class ApprovalRequest(SQLModel, table=True):
     decision_note: str = Field(default="", max_length=2000, description="redactable")
 
 
+class PublicStatement(SQLModel, table=True):
+    """A public statement about an incident (``/incident statement``), as drafted and as decided: a cache of the
+    chain's ``statement.*`` events, which hold the exact text; the status page reads the events, never this row.
+
+    ``state`` is ``pending`` (waiting for sign-off, ``approval_id``), ``published`` or ``rejected``.
+    """
+
+    __tablename__ = "public_statement"
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    status: str = Field(max_length=16, description="investigating | identified | monitoring | resolved")
+    text: str = Field(max_length=2000, description="the statement as drafted; redactable")
+    state: str = Field(default="pending", max_length=16, index=True)  # pending | published | rejected
+    drafted_by: str = Field(max_length=64)
+    drafted_at: datetime = Field(sa_type=UtcDateTime)
+    approval_id: int | None = Field(default=None, foreign_key="approval_request.id")
+    decided_by: str | None = Field(default=None, max_length=64, description="who signed it off or rejected it")
+    decided_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
 # Every row of these tables is evidence on its incident's chain (bot.audit.evidence); the columns named are text
 # people typed, which the purge redacts (an incident's channel name carries its title's slug).
 register_evidence("incident", ("title", "description", "summary", "channel_name"))
@@ -163,3 +185,4 @@ register_evidence("incident_task")
 register_evidence("trigger_approval", ("reason",))
 register_evidence("obligation_snooze")
 register_evidence("approval_request", ("reason", "decision_note"))
+register_evidence("public_statement", ("text",))

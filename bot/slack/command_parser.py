@@ -78,6 +78,10 @@ def parse_incident(text: str, now: datetime) -> IncidentCommand:
         if not rest:
             raise UsageError("Write what is happening now.", name)
         return IncidentCommand(name, incident, {"text": rest_text})
+    if name == "statement":
+        if len(rest) < 2:
+            raise UsageError("Give the status and the statement's text.", name)
+        return IncidentCommand(name, incident, {"status": rest[0].lower(), "text": rest_text.split(None, 1)[1]})
     if name == "fact":
         if len(rest) < 2:
             raise UsageError("Give a fact name and a value.", name)

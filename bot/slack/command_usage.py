@@ -14,6 +14,8 @@ USAGE: dict[str, str] = {
     "sev": "/incident sev <severity> [reason]",
     "role": "/incident role <role> @person",
     "status": "/incident status <what is happening now>",
+    "statement": "/incident statement <investigating | identified | monitoring | resolved> <what customers read>   "
+                 "(external owner; signed off as the playbook asks)",
     "fact": "/incident fact <name> <value> [because <reason>]",
     "trigger": "/incident trigger <name> <time: now | 2026-03-02T09:30+01:00>",
     "notified": "/incident notified <obligation, e.g. gdpr.authority or its number> <reference>",

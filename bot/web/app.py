@@ -21,6 +21,7 @@ from bot.clock import Clock
 from bot.pictures.document import render, stamp
 from bot.web.access import may_see_report
 from bot.web.links import LinkRefused, WebLinks
+from bot.web.status_page import BLUEPRINT as PUBLIC, status_pages
 from bot.web.viewmodels import display_name, duty_rows, on_call_rows, viewer_zone, when
 
 COOKIE = "ib_web"
@@ -70,7 +71,7 @@ def create_app(services: WebServices) -> Flask:
     def authenticate() -> Response | None:
         if request.method not in ("GET", "HEAD"):
             abort(405)
-        if request.endpoint == "login":
+        if request.endpoint == "login" or request.blueprint == PUBLIC:  # the public status page needs no link
             return None
         token = request.cookies.get(COOKIE, "")
         if not token:
@@ -88,6 +89,8 @@ def create_app(services: WebServices) -> Flask:
         response = Response(body, status=status, mimetype="text/html")
         response.delete_cookie(COOKIE, path=request.script_root or "/")
         return response
+
+    app.register_blueprint(status_pages(services))
 
     @app.get("/login", endpoint="login")
     def login() -> Response:

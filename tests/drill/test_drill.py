@@ -125,6 +125,20 @@ def test_the_security_story_names_the_system_and_the_duty_list_shrinks_to_the_re
     assert duties == ["gdpr.authority", "gdpr.authority_phases", "gdpr.breach_record", "us_state_ca.residents"]
 
 
+def test_the_comms_lead_drafts_a_statement_and_legal_signs_it_off_before_it_is_published(drill):
+    """The security playbook: the comms lead owns external communication, legal (listed first) or the commander signs
+    off. 20 minutes after the declaration (02:20 CET) the statement is asked for, then published with legal's
+    sign-off; the summary says so."""
+    _, text = drill
+    asked = text.index("[Fri 25 Dec 02:20 CET] #inc-1-sec\n    Approval needed: publish the investigating statement")
+    published = text.index("[Fri 25 Dec 02:20 CET] #inc-1-sec\n    INC-1 public statement published (investigating)")
+    assert asked < published
+    summary = re.search(r"investigating, published Fri 25 Dec 02:20 CET, drafted by (\w+), signed off by (\w+) "
+                        r"\(legal\); event hash [0-9a-f]{12}", text)
+    assert summary and summary.group(1) != summary.group(2)
+    assert f"Drafted by @{summary.group(1)}, signed off by @{summary.group(2)}." in text[published:published + 600]
+
+
 def test_the_notification_owner_is_reminded_until_it_is_recorded(drill):
     _, text = drill
     nudges = re.findall(r"Legal deadline due in .*: Notify the lead / competent supervisory authority", text)

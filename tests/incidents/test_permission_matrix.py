@@ -232,6 +232,17 @@ def followup_proposed_by_a_product_owner(w: World) -> None:
     w.ids["followup"] = w.learn.add_followup(1, _proposal(), actor=OLIVIA, key="s:f").followup.id
 
 
+def statement_drafted(w: World) -> None:
+    breach(w)  # the security playbook: the comms lead drafts, legal or the commander signs off
+    asked = w.svc.draft_statement(1, "investigating", "We are investigating unauthorised access.", actor=LEA,
+                                  key="s:st")
+    w.ids["request"] = _request_id(asked)
+
+
+def _statements(kind: str) -> Callable[[World], Any]:
+    return lambda w: [e.kind for e in w.svc.timeline(1)].count(kind)
+
+
 def _request_id(outcome) -> int:
     return int(outcome.message.split("request #")[1].split(")")[0])
 
@@ -412,6 +423,16 @@ ROWS = [
                                                       participants=("anna", "lea")), actor=a, key=k),
         lambda w: len(w.learn.exercises()), allowed=CAMILLE, denied=ANNA, private=False,
         who=("group incident-managers", "an admin")),
+    # draft_statement: [admins], and the playbook's communications.external_owner (security: the comms lead)
+    Row("draft_statement", breach,
+        lambda w, a, k: w.svc.draft_statement(1, "investigating", "We are investigating.", actor=a, key=k),
+        _statements("statement.drafted"), allowed=LEA, denied=ANNA, who=("the comms lead (Léa", "an admin")),
+    # approve_statement: [group:privacy-office, admins], and the playbook's approval_needed_from (security: legal,
+    # commander); never the drafter
+    Row("approve_statement", statement_drafted,
+        lambda w, a, k: w.svc.approve_request(w.ids["request"], actor=a, key=k),
+        _statements("statement.published"), allowed=CAMILLE, denied=ANNA, requester=LEA,
+        who=("the legal (Camille", "the commander (Katrin", "group privacy-office", "an admin")),
     # declare_exception: [person:katrin, person:camille, admins]; not the one who applied it
     Row("declare_exception", exception_at_declaration,
         lambda w, a, k: w.svc.confirm_exception(w.use(), "all card payments failing; no rested DBA nearby", actor=a,

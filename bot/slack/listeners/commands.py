@@ -157,6 +157,8 @@ def run_incident_command(services: SlackServices, command: IncidentCommand, body
         outcome = incidents.assign_role(number, args["role"], args["user"], actor=user, key=key)
     elif command.name == "status":
         outcome = incidents.post_status(number, args["text"], actor=user, key=key)
+    elif command.name == "statement":
+        outcome = incidents.draft_statement(number, args["status"], args["text"], actor=user, key=key)
     elif command.name == "fact":
         outcome = incidents.set_fact(number, args["name"], args["value"], actor=user, key=key,
                                      reason=args.get("reason", ""))
