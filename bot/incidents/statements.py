@@ -24,7 +24,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from bot.audit.tables import TimelineEvent
-from bot.audit.trail import append_event
+from bot.audit.trail import append_event, digest_matches, event_hash
 from bot.incidents import messages
 from bot.incidents.approvals import HeldAction, NeedsApproval, consume, held_action, record
 from bot.incidents.context import Context
@@ -157,12 +157,23 @@ class PublishedStatement:
     text: str
     at: datetime
     hash: str  # the event's hash on the incident's chain
+    sealed: bool = True  # the event still matches its own seal (content digest and hash)
+
+
+def _matches_its_seal(event: TimelineEvent) -> bool:
+    """The event's content and fields still give its digest and hash: a text changed in the database after it was
+    published (by SQL, outside the bot) does not. Whether the chain around it is whole is ``audit verify``'s."""
+    hashed = event_hash(chain=event.chain, seq=event.seq, at=event.at, actor=event.actor, kind=event.kind,
+                        digest=event.content_digest, prev_hash=event.prev_hash, version=event.digest_version or 1)
+    return hashed == event.hash and digest_matches(event)
 
 
 def published(ctx: Context) -> list[PublishedStatement]:
-    """Every published statement, oldest first, from the chain's ``statement.published`` events."""
+    """Every published statement, oldest first, from the chain's ``statement.published`` events; one whose event no
+    longer matches its seal is marked (the page withholds its text rather than show what someone changed)."""
     with ctx.store.session() as s:
         rows = s.exec(select(TimelineEvent).where(TimelineEvent.kind == "statement.published")
                       .order_by(TimelineEvent.at, TimelineEvent.id)).all()
-        return [PublishedStatement(r.incident_id, str(r.data.get("status", "")), str(r.data.get("text", "")), r.at,
-                                   r.hash) for r in rows if r.incident_id is not None]
+        return [PublishedStatement(r.incident_id, str((r.data or {}).get("status", "")),
+                                   str((r.data or {}).get("text", "")), r.at, r.hash, _matches_its_seal(r))
+                for r in rows if r.incident_id is not None]

@@ -2,7 +2,8 @@
 
 Derived from the incidents' chains: every ``statement.published`` event (the exact text a second person signed off,
 :mod:`bot.incidents.statements`), never the ``public_statement`` rows, so a row changed by hand changes nothing
-here. Nothing internal is shown: no incident number, title, channel, severity, people or facts. An incident appears
+here, and an event changed by hand after publication (it no longer matches its own hash) shows neither its text
+nor its status, only that it is withheld. Nothing internal is shown: no incident number, title, channel, severity, people or facts. An incident appears
 only once it has a published statement, under an id made from the hash of its first one; each statement shows its
 status, text, time (UTC) and the hash of its event, which an auditor can look up on the chain.
 """
@@ -21,6 +22,10 @@ from bot.clock import ensure_utc
 from bot.pictures.document import render, stamp
 
 BLUEPRINT = "status"
+# A statement whose event no longer matches its seal (its text or status changed in the database after publication):
+# neither is shown, the record's hash still is.
+UNVERIFIED = "unverified"
+WITHHELD = ("This statement no longer matches its audit record and is withheld until the record has been checked.")
 ATOM = "http://www.w3.org/2005/Atom"
 
 
@@ -53,7 +58,8 @@ def public_incidents(published: list[Any]) -> list[PublicIncident]:
         grouped.setdefault(statement.incident_id, []).append(statement)
     found = []
     for statements in grouped.values():
-        entries = tuple(Entry(s.status, s.text, _iso(s.at), stamp(s.at), s.hash) for s in reversed(statements))
+        entries = tuple(Entry(s.status, s.text, _iso(s.at), stamp(s.at), s.hash) if s.sealed
+                        else Entry(UNVERIFIED, WITHHELD, _iso(s.at), stamp(s.at), s.hash) for s in reversed(statements))
         found.append(PublicIncident(statements[0].hash[:12], entries[0].status, entries[0].at, entries))
     return sorted(found, key=lambda i: i.updated, reverse=True)
 

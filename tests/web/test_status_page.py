@@ -121,3 +121,22 @@ def test_a_signed_off_statement_appears_and_the_routes_are_read_only(web):
     for path in ("/status", "/status.json", "/status.atom"):
         assert client.post(path).status_code == 405
     assert client.get("/incidents").status_code == 401  # the rest of the web view still needs a link
+
+
+def test_a_published_text_changed_on_the_chain_by_sql_is_withheld_not_shown(web, store):
+    # The page is made from the chain's events; an insider who rewrites a published text there (or its status)
+    # must not get the new words onto the public page: the event no longer matches its seal, so the page says the
+    # statement is withheld and keeps its record's hash; the untouched statement is shown as before.
+    client, svc, _ = web
+    first, second = published_events(svc, 1)
+    with store.session() as s:
+        s.connection().execute(sql("UPDATE timeline_event SET data = :data WHERE hash = :hash"),
+                               {"data": json.dumps({**first.data, "text": "We never had an incident",
+                                                    "status": "resolved"}), "hash": first.hash})
+    shown = json.loads(client.get("/status.json").get_data())["incidents"]
+    statements = {s["event_hash"]: s for i in shown for s in i["statements"]}
+    assert statements[second.hash]["text"] == SECOND and statements[second.hash]["status"] == "monitoring"
+    assert statements[first.hash]["status"] == "unverified"
+    assert "withheld" in statements[first.hash]["text"]
+    for path in ("/status", "/status.json", "/status.atom"):
+        assert "We never had an incident" not in client.get(path).get_data(as_text=True)
