@@ -143,12 +143,15 @@ class RegulationSpec(ConfigModel):
 
 class DoneWhen(ConfigModel):
     """The state a task asks for: reached by whichever command reached it, the task is done by itself
-    (bot/incidents/task_rules.py). Exactly one of the two."""
+    (bot/incidents/task_rules.py). Exactly one of the three."""
 
     trigger: str | None = Field(None, description="this legal clock's trigger has been recorded (e.g. aware)")
     obligations_settled: list[str] | None = Field(
         None, min_length=1, description='patterns of obligation ids (e.g. "*.data_subjects", "gdpr.*", "*"): the '
         "incident has such an obligation that needs a decision, and every one is notified or marked not required")
+    statement_published: bool | None = Field(
+        None, description="true: a public statement about the incident has been published (/incident statement, "
+        "signed off where the playbook asks)")
 
     @field_validator("trigger")
     @classmethod
@@ -169,8 +172,12 @@ class DoneWhen(ConfigModel):
 
     @model_validator(mode="after")
     def _one(self) -> "DoneWhen":
-        if (self.trigger is None) == (self.obligations_settled is None):
-            raise ValueError("expected exactly one of trigger or obligations_settled")
+        given = [self.trigger, self.obligations_settled, self.statement_published]
+        if sum(value is not None for value in given) != 1:
+            raise ValueError("expected exactly one of trigger, obligations_settled and statement_published")
+        if self.statement_published is False:
+            raise ValueError("statement_published: expected true (the task is done once a statement is published); "
+                             "a task that is not done that way has no done_when")
         return self
 
 
@@ -181,7 +188,7 @@ class TaskSpec(ConfigModel):
     phase: Phase = Field("declared", description="declared (during response), resolved (after impact) or closing")
     nudge_after: Duration | None = Field(None, description="remind the owner if still open after this long")
     done_when: DoneWhen | None = Field(None, description="the task is done by itself once the incident reaches this "
-                                       "state (a trigger recorded, obligations settled); a person can still tick it")
+                                       "state (a trigger recorded, obligations settled, a statement published); a person can still tick it")
 
 
 class StatusUpdateSpec(ConfigModel):

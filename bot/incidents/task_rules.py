@@ -2,7 +2,8 @@
 
 "Record when we became aware" is done once the ``aware`` trigger is recorded, whoever recorded it and however
 (the slash command, an approved change, the CLI); "Decide per regulation: notify or document why not" once every
-obligation that needs a decision has one. Evaluated from the incident's state at the common end of every
+obligation that needs a decision has one; "Prepare a holding statement approved by legal" once a public statement
+is published (``statement_published``: signed off where the playbook asks, :mod:`bot.incidents.statements`). Evaluated from the incident's state at the common end of every
 lifecycle operation (:func:`bot.incidents.finish.conclude`), in the same unit of work as the change that reached
 it, so the task and its cause are recorded together or not at all.
 
@@ -23,14 +24,17 @@ from sqlmodel import Session, select
 
 from bot.audit.trail import append_event
 from bot.deadlines.tables import CLOSED_STATES, Obligation
-from bot.incidents.tables import ChecklistTask, Incident
+from bot.incidents.tables import ChecklistTask, Incident, PublicStatement
 
 NEEDS_NO_DECISION = ("not_applicable", "informational")
 ACTOR = "system"
 
 
-def reached(rule: dict[str, Any], incident: Incident, obligations: list[Obligation]) -> str | None:
-    """Why ``rule`` holds for the incident now, in words for the timeline; None while it does not."""
+def reached(rule: dict[str, Any], incident: Incident, obligations: list[Obligation], published: int = 0) -> str | None:
+    """Why ``rule`` holds for the incident now, in words for the timeline; None while it does not (``published``:
+    how many public statements about it are published)."""
+    if rule.get("statement_published"):
+        return f"a public statement was published ({published} so far)" if published else None
     trigger = rule.get("trigger")
     if trigger:
         at = (incident.triggers or {}).get(trigger)
@@ -55,12 +59,16 @@ def complete_reached(session: Session, incident: Incident, at: datetime) -> list
     if not open_ruled:
         return []
     obligations: list[Obligation] | None = None
+    published: int | None = None
     done = []
     for task in open_ruled:
         rule = task.done_when or {}
         if rule.get("obligations_settled") and obligations is None:
             obligations = list(session.exec(select(Obligation).where(Obligation.incident_id == incident.id)).all())
-        because = reached(rule, incident, obligations or [])
+        if rule.get("statement_published") and published is None:
+            published = len(session.exec(select(PublicStatement.id).where(
+                PublicStatement.incident_id == incident.id, PublicStatement.state == "published")).all())
+        because = reached(rule, incident, obligations or [], published or 0)
         if because is None:
             continue
         task.done_at, task.done_by = at, ACTOR

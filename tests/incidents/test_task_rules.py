@@ -101,9 +101,40 @@ def test_no_obligation_needing_a_decision_leaves_the_task_to_a_person(service):
     assert not _task(service, "individuals-notified").done
 
 
+def test_publishing_a_signed_off_statement_completes_the_holding_statement_task(service, breach):
+    # security.yaml: "Prepare a holding statement approved by legal" (owner comms_lead, done_when:
+    # {statement_published: true}); its communications ask legal's or the commander's sign-off, never the drafter's.
+    comms = "U0COMMS01"
+    service.assign_role(1, "comms_lead", comms, actor=KATRIN, key="r2")
+    service.draft_statement(1, "investigating", "We are investigating unusual access to customer e-mails.",
+                            actor=comms, key="s1")
+    assert not _task(service, "holding-statement").done  # drafted, waiting for sign-off: nothing published
+    (held,) = [a for a in service.approvals_to_decide(1, reader=NADIA) if a.kind == "request"]
+    service.approve_request(held.id, actor=NADIA, key="a1")
+    task = _task(service, "holding-statement")
+    assert task.done and task.done_by == "system"
+    events = service.timeline(1)
+    done = next(e for e in events if e.kind == "task.completed" and e.data["task"] == "holding-statement")
+    assert events[events.index(done) - 1].kind == "statement.published"  # the sign-off that satisfied it, just before
+    assert done.data["done_when"] == {"statement_published": True} and "statement was published" in done.summary
+
+
+def test_a_rejected_statement_leaves_the_holding_statement_task_open(service, breach):
+    comms = "U0COMMS01"
+    service.assign_role(1, "comms_lead", comms, actor=KATRIN, key="r2")
+    service.draft_statement(1, "identified", "All is fine.", actor=comms, key="s1")
+    (held,) = [a for a in service.approvals_to_decide(1, reader=NADIA) if a.kind == "request"]
+    service.reject_request(held.id, actor=NADIA, key="x1")
+    assert not _task(service, "holding-statement").done
+
+
 @pytest.mark.parametrize("rule, expected", [
     ("{trigger: noticed}", 'expected a trigger (aware, '),
-    ("{trigger: aware, obligations_settled: ['*']}", "expected exactly one of trigger or obligations_settled"),
+    ("{trigger: aware, obligations_settled: ['*']}",
+     "expected exactly one of trigger, obligations_settled and statement_published"),
+    ("{trigger: aware, statement_published: true}",
+     "expected exactly one of trigger, obligations_settled and statement_published"),
+    ("{statement_published: false}", "statement_published: expected true"),
     ("{obligations_settled: ['gdpr.data_subject']}", '"gdpr.data_subject" matches no obligation in config/regulations/'),
     ("{obligations_settled: ['GDPR authority']}", 'expected an obligation id or a pattern like "*.data_subjects"'),
     ("{obligations_settled: []}", "obligations_settled"),
