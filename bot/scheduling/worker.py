@@ -34,13 +34,11 @@ log = logging.getLogger(__name__)
 
 class OutboxWorker:
     def __init__(self, dispatcher: Dispatcher, *, threads: int = 8, poll_seconds: float = 1.0,
-                 queued_per_sender: int = 16, gather_seconds: float = 0.01) -> None:
+                 queued_per_sender: int = 8, gather_seconds: float = 0.01) -> None:
         """``queued_per_sender``: rows claimed ahead per sender (claimed, waiting for a free sender), so a
-        burst is claimed in a few batches rather than one row per free sender: 128 rows in flight with the 8
-        senders, claimed 64 or more at a time (8 a sender, claims of 32 or more, cost more CPU a row in the
-        worker and the server; 32 a sender was slower again: docs/burst.md, eighth sitting). ``gather_seconds``:
-        how long the recorder lets a few finished rows wait for others still in flight, so that a burst is
-        recorded in batches, not a transaction for every row or two."""
+        burst is claimed in a few batches rather than one row per free sender. ``gather_seconds``: how long
+        the recorder lets a few finished rows wait for others still in flight, so that a burst is recorded
+        in batches, not a transaction for every row or two."""
         self.dispatcher = dispatcher
         self.threads = threads
         self.in_flight = threads * max(1, queued_per_sender)
