@@ -262,6 +262,12 @@ def seal(event: TimelineEvent) -> None:
                                                event.summary, event.data, event.prev_hash)
 
 
+def hash_matches(ev: TimelineEvent) -> bool:
+    """Whether the event's fields (chain, seq, time, actor, kind, content digest, previous hash, version) give its hash."""
+    return ev.hash == event_hash(chain=ev.chain, seq=ev.seq, at=ev.at, actor=ev.actor, kind=ev.kind,
+                                 digest=ev.content_digest, prev_hash=ev.prev_hash, version=ev.digest_version or 1)
+
+
 def digest_matches(ev: TimelineEvent) -> bool:
     """Whether the event's content (with the hashes its purge kept for redacted texts) gives its digest."""
     version = ev.digest_version or 1
@@ -368,9 +374,7 @@ def verify_chain(session: Session, incident_id: int | None) -> Verification:
                                    "erased outside the bot")
         if shape is None and (not ev.redacted or (ev.digest_version or 1) >= 2) and not digest_matches(ev):
             result.problems.append(f"{where}: content was edited after it was written (digest mismatch)")
-        recomputed = event_hash(chain=ev.chain, seq=ev.seq, at=ev.at, actor=ev.actor, kind=ev.kind,
-                                digest=ev.content_digest, prev_hash=ev.prev_hash, version=ev.digest_version or 1)
-        if recomputed != ev.hash:
+        if not hash_matches(ev):
             result.problems.append(f"{where}: hash does not match its fields (time, actor, kind or content altered)")
         prev_hash, expected_seq = ev.hash, ev.seq + 1
     return result

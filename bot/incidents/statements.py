@@ -24,7 +24,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from bot.audit.tables import TimelineEvent
-from bot.audit.trail import append_event, digest_matches, event_hash
+from bot.audit.trail import append_event, digest_matches, hash_matches
 from bot.incidents import messages
 from bot.incidents.approvals import HeldAction, NeedsApproval, consume, held_action, record
 from bot.incidents.context import Context
@@ -163,9 +163,7 @@ class PublishedStatement:
 def _matches_its_seal(event: TimelineEvent) -> bool:
     """The event's content and fields still give its digest and hash: a text changed in the database after it was
     published (by SQL, outside the bot) does not. Whether the chain around it is whole is ``audit verify``'s."""
-    hashed = event_hash(chain=event.chain, seq=event.seq, at=event.at, actor=event.actor, kind=event.kind,
-                        digest=event.content_digest, prev_hash=event.prev_hash, version=event.digest_version or 1)
-    return hashed == event.hash and digest_matches(event)
+    return hash_matches(event) and digest_matches(event)
 
 
 def published(ctx: Context) -> list[PublishedStatement]:
