@@ -20,12 +20,14 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
 from bot.outbox.tables import Reminder
 from bot.ports import ChatError
+from bot.scheduling.claim_ahead import ClaimAhead
 from bot.scheduling.delivery import Dispatcher
 from bot.scheduling.execute import Done
 
@@ -34,14 +36,16 @@ log = logging.getLogger(__name__)
 
 class OutboxWorker:
     def __init__(self, dispatcher: Dispatcher, *, threads: int = 8, poll_seconds: float = 1.0,
-                 queued_per_sender: int = 8, gather_seconds: float = 0.01) -> None:
-        """``queued_per_sender``: rows claimed ahead per sender (claimed, waiting for a free sender), so a
-        burst is claimed in a few batches rather than one row per free sender. ``gather_seconds``: how long
-        the recorder lets a few finished rows wait for others still in flight, so that a burst is recorded
-        in batches, not a transaction for every row or two."""
+                 queued_per_sender: int = 8, gather_seconds: float = 0.01, ahead_seconds: float = 0.5) -> None:
+        """``queued_per_sender``: rows in flight per sender (being sent or claimed and waiting for a free
+        sender) until the worker has timed its calls, so a burst is claimed in a few batches rather than one
+        row per free sender. Then :class:`ClaimAhead` sizes it by the calls' time: rows its senders will start
+        within about ``ahead_seconds``. ``gather_seconds``: how long the recorder lets a few finished rows wait
+        for others still in flight, so that a burst is recorded in batches, not a transaction for every row or
+        two."""
         self.dispatcher = dispatcher
         self.threads = threads
-        self.in_flight = threads * max(1, queued_per_sender)
+        self.claim_ahead = ClaimAhead(threads, initial_per_sender=queued_per_sender, ahead_seconds=ahead_seconds)
         self.poll_seconds = poll_seconds
         self.gather_seconds = gather_seconds
         self._queued = 0  # claimed rows no sender has started yet
@@ -54,6 +58,11 @@ class OutboxWorker:
         self._lock = threading.Lock()
         self._pool: ThreadPoolExecutor | None = None
         self._thread: threading.Thread | None = None
+
+    @property
+    def in_flight(self) -> int:
+        """How many rows this worker holds at most: being sent, or claimed and waiting for a sender."""
+        return self.claim_ahead.limit()
 
     @property
     def running(self) -> bool:
@@ -128,10 +137,11 @@ class OutboxWorker:
     def _dispatch(self) -> bool:
         """Claim due rows while there is room for them; True when held back by the rows in flight."""
         while not self._stop.is_set():
+            in_flight = self.in_flight
             with self._lock:
-                free = self.in_flight - len(self._busy)
+                free = in_flight - len(self._busy)
                 fed = self._queued >= self.threads  # every sender has a claimed row waiting for it
-            if free <= 0 or (fed and free < self.in_flight // 2):
+            if free <= 0 or (fed and free < in_flight // 2):
                 return True  # a recorded delivery wakes us; claiming a few rows at a time costs a transaction each
             rows = self.dispatcher.claim_batch(free)
             if not rows:
@@ -155,10 +165,13 @@ class OutboxWorker:
                 self._finished.append(outcome)
             self._record_wake.set()
             return
+        started = time.monotonic()
         try:
             outcome = self.dispatcher.attempt(row)
         except Exception as exc:  # noqa: BLE001 - recorded as a failed attempt
             outcome = (row, exc, self.dispatcher.clock.now())
+        if isinstance(outcome[1], Done):  # a failure is quick or a timeout: neither tells how long a call takes
+            self.claim_ahead.timed(time.monotonic() - started)
         with self._lock:
             self._finished.append(outcome)
         self._record_wake.set()
