@@ -5,9 +5,9 @@ redaction may touch (:mod:`bot.audit.redactable`). Anyone with the database can 
 tail, so without a check of *when*, an open incident's summary could be erased today under a self-made purge. A
 redaction is accepted only if at least one purge event listing it could have been a real purge of it:
 
-* the purge event comes after the redacted event, is dated no earlier than the event before it and not in the future
+* the purge event comes after the redacted event, is dated no earlier than any event before it and not in the future
   (both within :data:`CLOCK_SKEW`, for clocks of different hosts);
-* on an incident's chain, an ``incident.closed`` event precedes the purge event, dated no earlier than the event
+* on an incident's chain, an ``incident.closed`` event precedes the purge event, dated no earlier than any event
   before it (a closing appended now cannot be dated back), and the purge is dated at least the retention period
   after that closing (the purge redacts incidents closed longer ago than the period);
 * on the global chain, the purge is dated at least the retention period after the redacted event (an exercise's
@@ -58,11 +58,24 @@ def _period(data: Any, min_retention_days: int) -> int:
     return max(recorded if valid else 0, min_retention_days)
 
 
+def _latest_before(rows: list[Dated]) -> dict[int, Dated]:
+    """Event number -> the latest-dated of the events before it. Against the latest, not the one just before: an
+    insider could otherwise append a stepping stone dated back and then a closing dated no earlier than it."""
+    out: dict[int, Dated] = {}
+    latest: Dated | None = None
+    for ev in rows:
+        if latest is not None:
+            out[ev.seq] = latest
+        if latest is None or ev.at > latest.at:
+            latest = ev
+    return out
+
+
 def _set_back(event: Dated, before: dict[int, Dated]) -> str | None:
-    """Why ``event`` is dated earlier than the event before it (None when it is not)."""
+    """Why ``event`` is dated earlier than an event before it (None when it is not)."""
     prev = before.get(event.seq)
     if prev is not None and event.at < prev.at - CLOCK_SKEW:
-        return f"event #{event.seq} ({event.kind}) is dated {event.at.isoformat()}, before the event preceding it " \
+        return f"event #{event.seq} ({event.kind}) is dated {event.at.isoformat()}, before an event preceding it " \
                f"(#{prev.seq} at {prev.at.isoformat()}): its time was set back"
     return None
 
@@ -110,7 +123,7 @@ def early_redactions(rows: list[Dated], *, incident: bool, now: datetime | None,
     ``rows``: the chain's events in order; ``incident``: an incident's chain (else the global chain); ``now``: the
     verifier's time (None: purge events dated in the future are not looked for). Events no purge event lists are
     left out (the verifier reports those already)."""
-    before = {b.seq: a for a, b in zip(rows, rows[1:])}
+    before = _latest_before(rows)
     listing: dict[int, list[Dated]] = {}
     for ev in rows:
         for seq in purged_seqs(ev.kind, ev.data):

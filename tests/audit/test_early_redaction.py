@@ -106,6 +106,17 @@ def test_a_closing_appended_with_a_time_set_back_does_not_vouch_for_a_purge(stor
     assert _named(_problems(store, iid, clock.now()), iid, 1, "its time was set back")
 
 
+def test_a_stepping_stone_dated_back_does_not_let_a_closing_be_dated_back(store, clock, tmp_path):
+    _closed_incident(store, clock, tmp_path)
+    iid = _id(store, 2)
+    with store.session() as s:  # an event "two months ago", then a closing no earlier than it: still set back
+        for kind in ("incident.status_changed", "incident.closed"):
+            append_event(s, incident_id=iid, actor="system", kind=kind, at=clock.now() - timedelta(days=60),
+                         summary=kind)
+    _forge(store, iid, clock.now())
+    assert _named(_problems(store, iid, clock.now()), iid, 1, "its time was set back")
+
+
 def test_a_purge_dated_before_the_event_preceding_it_is_named(store, clock, tmp_path):
     _closed_incident(store, clock, tmp_path)
     iid = _id(store, 1)
