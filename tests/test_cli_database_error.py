@@ -9,7 +9,7 @@ from tests.store.database_errors import ADDRESS, contacts, insert_again  # noqa:
 def test_a_refused_statement_is_told_without_its_values(store, contacts, database_url, monkeypatch, capsys):
     monkeypatch.setenv("DATABASE_URL", database_url)
     # `audit verify` reads the global chain; here its statement is refused with the address in PostgreSQL's DETAIL
-    monkeypatch.setattr("bot.audit.evidence.verify_incident", lambda s, *_: insert_again(s))
+    monkeypatch.setattr("bot.audit.evidence.verify_incident", lambda s, *_, **__: insert_again(s))
     assert main(["audit", "verify"]) == 1
     said = capsys.readouterr()
     assert ADDRESS not in said.out + said.err

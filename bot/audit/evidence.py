@@ -277,11 +277,13 @@ def table_problems(session: Any, incident_id: int | None, event_data: list[dict[
     return differences(chained, table_rows(session, incident_id), chain_name(incident_id))
 
 
-def verify_incident(session: Any, incident_id: int | None) -> Any:
-    """The chain's own check (:func:`bot.audit.trail.verify_chain`) plus every evidence table row against it (for
-    the global chain, the rows of no incident), and the outbox rows it wanted (:mod:`bot.audit.wanted_effects`)."""
+def verify_incident(session: Any, incident_id: int | None, *, now: datetime | None = None,
+                    min_retention_days: int = 1) -> Any:
+    """The chain's own check (:func:`bot.audit.trail.verify_chain`, with ``now`` and ``min_retention_days`` for
+    its purges) plus every evidence table row against it (for the global chain, the rows of no incident), and the
+    outbox rows it wanted (:mod:`bot.audit.wanted_effects`)."""
     outbox = wanted_effects.outbox_rows(session, incident_id)  # before the events: see outbox_rows
-    result = verify_chain(session, incident_id)
+    result = verify_chain(session, incident_id, now=now, min_retention_days=min_retention_days)
     chain = events(session, incident_id)
     result.problems.extend(table_problems(session, incident_id, [e.data for e in chain]))
     result.problems.extend(wanted_effects.problems(session, incident_id, outbox, chain))

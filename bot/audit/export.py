@@ -104,15 +104,18 @@ def _built_sections(timeline: list[Any], now: datetime, records: list[dict[str, 
     raise MalformedChain(problems or [f"{timeline[0].chain}: the pack's sections cannot be built from its chain"])
 
 
-def evidence_pack(session: Session, number: int, *, now: datetime) -> dict[str, Any]:
-    """The pack of INC-``number``; :class:`MalformedChain` if its chain holds an event the bot could not have
-    written, :class:`LookupError` if there is no such incident."""
+def evidence_pack(session: Session, number: int, *, now: datetime, min_retention_days: int = 1,
+                  checked_at: datetime | None = None) -> dict[str, Any]:
+    """The pack of INC-``number`` as of ``now``; :class:`MalformedChain` if its chain holds an event the bot could
+    not have written, :class:`LookupError` if there is no such incident. Its purge is judged
+    (:mod:`bot.audit.redaction_timing`) by ``min_retention_days``, the shortest retention period it may claim, and
+    by ``checked_at`` (default ``now``), the time after which it would be dated in the future."""
     incident_id = _incident_id(session, number)
     timeline = events(session, incident_id)
     problems = malformed_events(timeline)
     if problems:
         raise MalformedChain(problems)
-    check = verify_incident(session, incident_id)
+    check = verify_incident(session, incident_id, now=ensure_utc(checked_at or now), min_retention_days=min_retention_days)
     records = [event_record(e) for e in timeline]
     built = _built_sections(timeline, ensure_utc(now), records)
     return {

@@ -5,7 +5,8 @@ Checks, in order (docs/audit.md gives the exact serialisation):
 1. every event: its content digest from summary, data and the hashes a purge kept
    (:mod:`bot.audit.digest`), its hash from its fields, sequence 1, 2, 3 ... and
    each ``prev_hash`` equal to the previous event's hash (the first: 64 zeros);
-   a redacted event must be listed by an ``audit.purged`` event, and every text whose hash the
+   a redacted event must be listed by an ``audit.purged`` event that could have been a real purge of it
+   (:mod:`bot.audit.redaction_timing`), and every text whose hash the
    purge kept must be a redacted one (:func:`bot.audit.trail.forged_redactions`);
 2. the signed checkpoint the pack carries: its Ed25519 signature with the given
    public key, and that the event at the signed position is there with the
@@ -25,6 +26,7 @@ from bot.audit.digest import content_digest
 from bot.audit.evidence import chained_rows
 from bot.audit.malformed import malformed, purged_seqs
 from bot.audit.pack_sections import SECTION_NAMES, sections
+from bot.audit.redaction_timing import dated, early_redactions
 from bot.audit.trail import GENESIS, event_hash, forged_redactions, kept_values_redacted
 from bot.clock import ensure_utc
 
@@ -40,9 +42,21 @@ class PackReport:
         return not self.problems
 
 
-def _events(timeline: list[dict[str, Any]], report: PackReport) -> None:
+def _early(timeline: list[dict[str, Any]], now: datetime | None, min_retention_days: int) -> dict[int, str]:
+    """The redactions no purge event could have made then (:mod:`bot.audit.redaction_timing`); none when the events
+    cannot be read (the checks below report them)."""
+    try:
+        rows = dated((e["seq"], e["kind"], datetime.fromisoformat(e["at"]), e.get("data")) for e in timeline)
+        incident = str(timeline[0]["chain"]).startswith("incident:")
+    except (KeyError, TypeError, ValueError):
+        return {}
+    return early_redactions(rows, incident=incident, now=now, min_retention_days=min_retention_days)
+
+
+def _events(timeline: list[dict[str, Any]], report: PackReport, now: datetime | None, min_retention_days: int) -> None:
     prev, expected = GENESIS, 1
     purged = {s for e in timeline for s in purged_seqs(e.get("kind"), e.get("data"))}
+    early = _early(timeline, now, min_retention_days)
     for e in timeline:
         where = f"{e.get('chain')} event #{e.get('seq')} ({e.get('kind')})"
         shape = malformed(e.get("kind"), e.get("data"), e.get("redaction"))
@@ -64,6 +78,8 @@ def _events(timeline: list[dict[str, Any]], report: PackReport) -> None:
             report.problems.append(f"{where}: does not link to the previous event (prev_hash mismatch)")
         if (e.get("redacted") or e.get("redaction")) and e["seq"] not in purged:
             report.problems.append(f"{where}: marked redacted but no purge event records it")
+        elif (e.get("redacted") or e.get("redaction")) and e["seq"] in early:
+            report.problems.append(f"{where}: redacted, but no purge could have redacted it then: {early[e['seq']]}")
         for path in forged_redactions(e["summary"], e["data"], e.get("redaction")) if shape is None else ():
             report.problems.append(f"{where}: {path} is not a redacted text, yet its digest uses the hash a purge "
                                    "keeps for one (the text was changed)")
@@ -129,13 +145,16 @@ def _sections(pack: dict[str, Any], report: PackReport) -> None:
                                    f"{len(chained)} (rows added or removed)")
 
 
-def verify_pack(pack: dict[str, Any], public_key: Any, *, anchors: list[Anchor] | None = None) -> PackReport:
+def verify_pack(pack: dict[str, Any], public_key: Any, *, anchors: list[Anchor] | None = None,
+                now: datetime | None = None, min_retention_days: int = 1) -> PackReport:
+    """``now``: the verifier's time (a purge dated after it is forged; None: not looked for);
+    ``min_retention_days``: the shortest retention period a purge may claim (:mod:`bot.audit.redaction_timing`)."""
     report = PackReport()
     timeline = pack.get("timeline")
     if not isinstance(timeline, list) or not timeline:
         report.problems.append("the pack has no timeline to verify")
         return report
-    _events(timeline, report)
+    _events(timeline, report, now, min_retention_days)
     _checkpoints(pack, public_key, anchors, report)
     _sections(pack, report)
     for problem in (pack.get("audit") or {}).get("problems") or []:

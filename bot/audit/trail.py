@@ -36,6 +36,7 @@ from bot.audit.digest import DIGEST_VERSION, canonical_json, content_digest
 from bot.audit.incident_keys import INCIDENT
 from bot.audit.malformed import malformed, purged_seqs
 from bot.audit.redactable import purge_redacts
+from bot.audit.redaction_timing import dated, early_redactions
 from bot.audit.tables import TimelineEvent
 from bot.audit.unit_time import note_event_at
 from bot.clock import ensure_utc
@@ -346,7 +347,11 @@ class Verification:
         return not self.problems
 
 
-def verify_chain(session: Session, incident_id: int | None) -> Verification:
+def verify_chain(session: Session, incident_id: int | None, *, now: datetime | None = None,
+                 min_retention_days: int = 1) -> Verification:
+    """The chain's own check. A redaction counts only under a purge event that could have been a real purge of it
+    (:mod:`bot.audit.redaction_timing`: ``now`` the verifier's time, ``min_retention_days`` the shortest retention
+    period a purge may claim)."""
     rows = events(session, incident_id)
     chain = chain_name(incident_id)
     result = Verification(chain=chain, events=len(rows), head_hash=rows[-1].hash if rows else GENESIS)
@@ -354,6 +359,8 @@ def verify_chain(session: Session, incident_id: int | None) -> Verification:
     purged: set[int] = set()
     for ev in rows:
         purged.update(purged_seqs(ev.kind, ev.data))
+    early = early_redactions(dated((ev.seq, ev.kind, ev.at, ev.data) for ev in rows), incident=incident_id is not None,
+                             now=now, min_retention_days=min_retention_days)
     for ev in rows:
         where = f"{chain} event #{ev.seq} ({ev.kind})"
         shape = malformed(ev.kind, ev.data, ev.redaction)
@@ -364,6 +371,8 @@ def verify_chain(session: Session, incident_id: int | None) -> Verification:
                                    "an event before it was deleted, inserted or altered")
         if (ev.redacted or ev.redaction) and ev.seq not in purged:
             result.problems.append(f"{where}: marked redacted but no purge event records it")
+        elif (ev.redacted or ev.redaction) and ev.seq in early:
+            result.problems.append(f"{where}: redacted, but no purge could have redacted it then: {early[ev.seq]}")
         if shape is not None:
             result.problems.append(f"{where}: malformed, {shape}: written outside the bot")
         for path in forged_redactions(ev.summary, ev.data, ev.redaction) if shape is None else ():

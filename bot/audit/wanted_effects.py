@@ -10,7 +10,8 @@ is one (a declaration, a status update), and none per row.
 
 The worker chains how each row ended: ``effect.done`` (delivered), ``side_effect.failed`` or ``reminder.failed``
 (failed for good, told), ``effect.dropped`` (not needed any more: the channel was attached by hand before it was
-created, the message to pin was never posted).  :func:`problems` compares that with the ``reminder`` table: a
+created, the message to pin was never posted; or its incident's row is gone, :func:`dropped_incident_gone`, on the
+global chain).  :func:`problems` compares that with the ``reminder`` table: a
 wanted row missing from it was deleted, and a row the table shows finished that the chain does not was marked so
 by hand; either way it never reached Slack and nobody was told.  Rows written before this was chained have no
 entry and are not compared.  The reminders the leader plans from the incident's state (nudges, pages) are not
@@ -26,13 +27,16 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import select
 
+from bot.audit.incident_keys import INCIDENT
 from bot.audit.malformed import wanted_effect_entries
+from bot.audit.tables import TimelineEvent
 from bot.audit.trail import APPENDED, append_event, chain_name, seal
 from bot.outbox.tables import EFFECT_KINDS, Reminder
 
 WANTED = "effects_wanted"  # the events' data key: [{"key", "kind"}, ...]
 KIND = "effects.wanted"  # the event of its own, when the unit of work appended none to that chain
 DROPPED = "effect.dropped"
+INCIDENT_GONE = "incident_gone"  # an effect.dropped event's data key: dropped because the incident's row is gone
 FINISHED_KINDS = ("effect.done", "side_effect.failed", "reminder.failed", DROPPED)
 FINISHED_STATES = ("sent", "failed", "cancelled")
 NOTED = "audit.effects_wanted"  # session.info key: incident -> key -> (kind, created_at)
@@ -105,6 +109,36 @@ def install() -> None:
         sa_event.listen(OrmSession, "after_rollback", _forget)
 
 
+def _incident_gone(session: Any, incident_id: int) -> bool:
+    return session.execute(select(INCIDENT.c.id).where(INCIDENT.c.id == incident_id)).first() is None
+
+
+def dropped_incident_gone(session: Any, row: Reminder, now: datetime, reason: str) -> bool:
+    """If ``row``'s incident row no longer exists (deleted outside the bot), chain that the worker dropped the row
+    (in the caller's unit of work, the one that marks it cancelled) and return True. On the global chain: the
+    incident's own chain may be gone with its row, or deleted next, and an event there would name an incident the
+    table does not hold. The data says which row (key, kind), whose incident and the kind's reason."""
+    if row.incident_id is None or not _incident_gone(session, row.incident_id):
+        return False
+    append_event(session, incident_id=None, actor="system", kind=DROPPED, at=now,
+                 summary=f"Dropped {row.kind} {row.key}: the row of its incident (id {row.incident_id}) no longer "
+                         f"exists ({reason})",
+                 data={"key": row.key, "kind": row.kind, "incident_id": row.incident_id, "reason": reason,
+                       INCIDENT_GONE: True})
+    return True
+
+
+def _dropped_on_global(session: Any, incident_id: int, keys: set[str]) -> set[str]:
+    """Of ``keys``, those the worker dropped on the global chain because the incident's row was gone (only while it
+    is: :func:`dropped_incident_gone`)."""
+    if not keys or not _incident_gone(session, incident_id):
+        return set()
+    found = session.execute(select(TimelineEvent.data).where(TimelineEvent.chain == chain_name(None),
+                                                             TimelineEvent.kind == DROPPED)).scalars()
+    return {d["key"] for d in found if isinstance(d, dict) and d.get(INCIDENT_GONE) is True
+            and d.get("incident_id") == incident_id and d.get("key") in keys}
+
+
 # --- audit verify ------------------------------------------------------------------------------------------------
 
 
@@ -129,6 +163,9 @@ def problems(session: Any, incident_id: int | None, rows: dict[str, str], events
             wanted.setdefault(entry["key"], (entry["kind"], ev.seq))
         if ev.kind in FINISHED_KINDS and isinstance(data.get("key"), str):
             finished.add(data["key"])
+    if incident_id is not None:  # its row gone: the worker chained the rows it dropped on the global chain
+        finished |= _dropped_on_global(session, incident_id, {k for k in wanted if rows.get(k) == "cancelled"
+                                                               and k not in finished})
     gone = [key for key in wanted if key not in rows]
     if gone:  # written after the rows were read (and so chained by the events read after them), or really gone
         gone = sorted(set(gone) - set(session.exec(select(Reminder.key).where(Reminder.key.in_(gone))).all()))  # type: ignore[attr-defined]

@@ -150,3 +150,35 @@ def add_period_args(parser: argparse.ArgumentParser) -> None:
 def period_bounds(args: argparse.Namespace, zone: str) -> tuple[datetime, datetime]:
     """The period ``--from``/``--to`` name, a day's midnight read in ``zone``."""
     return period_bound(args.start, zone, what="--from"), period_bound(args.end, zone, what="--to")
+
+
+def retention_days_arg(text: str) -> int:
+    """``--min-retention-days``: a whole number of days, at least 1 (as ``retention_days`` in settings.yaml)."""
+    try:
+        days = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of days like 365, got {text!r}") from None
+    if days < 1:
+        raise argparse.ArgumentTypeError(f"expected at least 1 day (as retention_days in settings.yaml), got {days}")
+    return days
+
+
+def add_min_retention_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--min-retention-days", type=retention_days_arg, metavar="DAYS",
+                        help="the shortest retention period a purge may claim: a redaction dated earlier after the "
+                             "incident's close (or, outside incidents, after the event) is reported as forged "
+                             "(default: retention_days in config/settings.yaml; give the shortest value it had since "
+                             "the oldest purge if it was raised since)")
+
+
+def min_retention_days(args: argparse.Namespace) -> int:
+    """``--min-retention-days``, else the configured ``retention_days``; 1 (what the purge events recorded is then
+    all that counts) when the settings cannot be read, said on standard error."""
+    if getattr(args, "min_retention_days", None) is not None:
+        return int(args.min_retention_days)
+    config, _issues = collect(config_paths(args), kinds=("settings",))
+    if config is None:
+        print("configuration invalid: purges are judged by the retention period they recorded; fix it or give "
+              "--min-retention-days", file=sys.stderr)
+        return 1
+    return int(config.settings.retention_days)

@@ -148,7 +148,7 @@ def build(session: Session, start: datetime, end: datetime, now: datetime) -> di
     as_of = min(end, ensure_utc(now))
     incidents = []
     for row in _declared_in(session, start, end):
-        pack = evidence_pack(session, row.number, now=as_of)
+        pack = evidence_pack(session, row.number, now=as_of, checked_at=ensure_utc(now))
         timeline = events(session, row.id)
         incidents.append({
             "incident": pack["incident"], "audit": {k: pack["audit"][k] for k in
@@ -162,7 +162,7 @@ def build(session: Session, start: datetime, end: datetime, now: datetime) -> di
             "followups": _followups(_chained(timeline, "followup")),
             "config_versions": _versions(timeline),
         })
-    global_check = verify_incident(session, None)  # the chain, and the rows of no incident against it
+    global_check = verify_incident(session, None, now=ensure_utc(now))  # the chain, and the rows of no incident against it
     versions = [{"at": ensure_utc(e.at).isoformat(), **{k: (e.data or {}).get(k) for k in ("hash", "git", "git_exact")}}
                 for e in events(session, None) if e.kind == "config.version"]
     return {"format": REPORT_FORMAT, "period": {"from": start.isoformat(), "to": end.isoformat(),

@@ -131,7 +131,7 @@ def draft(ctx: Context, number: int, *, actor: str, key: str) -> DraftOutcome:
         authorize(config, "draft_review", actor,
                   subject(session, incident, ctx.members, review_owner=row.owner if row else None))
         row = _review_or_refuse(session, incident, "draft")
-        pack = evidence_pack(session, number, now=now)
+        pack = evidence_pack(session, number, now=now, min_retention_days=config.settings.retention_days)
         markdown = review_draft.render(
             pack, from_events(events(session, incident.id)), followups.of_incident(session, incident.id, number),
             review_view(row, number), zone=config.settings.timezone, name=collaborators.namer(config),

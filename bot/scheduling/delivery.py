@@ -37,6 +37,7 @@ from sqlmodel import Session, select
 
 from bot.audit.trail import append_event
 from bot.audit.unit_time import happens_at
+from bot.audit.wanted_effects import dropped_incident_gone
 from bot.clock import Clock
 from bot.outbox.tables import Reminder
 from bot.ports import ChatError, ChatPort
@@ -237,6 +238,7 @@ class Dispatcher(Recorder):
             outcome = kind.prepare(s, config, row, now)
         if isinstance(outcome, Drop):
             self._finish(s, row, now, state="cancelled", error=None)
+            dropped_incident_gone(s, row, now, outcome.reason)  # on the chain, whatever the kind's reason
             log.info("reminder %s dropped: %s", row.key, outcome.reason)
             return "dropped"
         if isinstance(outcome, Hold):

@@ -150,7 +150,7 @@ def create_app(services: WebServices) -> Flask:
         everything = request.args.get("all") == "1"  # only 1 asks for the record keeping too; anything else: not
         return page("web_incident.html", "incidents", title=f"{view.label} {view.title}", incident=view,
                     timeline=timeline_rows(g.config, events, g.zone, everything=everything),
-                    verdict=chain_verdict(services.store, number),
+                    verdict=chain_verdict(services, number),
                     duties=duty_rows(services.incidents.obligations(number, reader=g.viewer.user), view, g.zone,
                                      services.clock.now()),
                     roles=[(r.title, display_name(g.config, r.user)) for r in view.roles],

@@ -24,9 +24,11 @@ def _incident_id(session, number: int) -> int:
     return row
 
 
-def chain_verdict(store, number: int) -> Any:
-    with store.session() as s:
-        return verify_chain(s, _incident_id(s, number))
+def chain_verdict(services, number: int) -> Any:
+    """The chain's own check, its purges judged by the configured retention period and the clock."""
+    with services.store.session() as s:
+        return verify_chain(s, _incident_id(s, number), now=services.clock.now(),
+                            min_retention_days=services.config().settings.retention_days)
 
 
 def download(services, number: int, fmt: str, *, viewer: str, via: str) -> tuple[str, str]:
@@ -43,7 +45,7 @@ def download(services, number: int, fmt: str, *, viewer: str, via: str) -> tuple
                      summary=f"evidence pack downloaded as {fmt} from the web view by {viewer}",
                      data={"format": fmt, "via": "web", "link": via})
         s.flush()
-        pack = evidence_pack(s, number, now=now)
+        pack = evidence_pack(s, number, now=now, min_retention_days=services.config().settings.retention_days)
     if fmt == "json":
         return json.dumps(pack, indent=2, ensure_ascii=False, default=str) + "\n", MIMETYPES[fmt]
     if fmt == "md":

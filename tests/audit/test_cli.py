@@ -79,7 +79,7 @@ def test_purge_dry_run_and_real(two_incidents, clock, capsys, monkeypatch):
     assert main(["purge", *args]) == 0
     assert "INC-1" in capsys.readouterr().out and svc.get(1).title == "[redacted]"
     assert svc.get(2).title == "Search slow"
-    assert main(["audit", "verify", "1"]) == 0
+    assert main(["audit", "verify", "1", *args]) == 0  # judged by the same retention_days the purge used
 
 
 def test_keygen_checkpoint_and_verify_against_the_anchor(two_incidents, store, tmp_path, monkeypatch, capsys):

@@ -9,7 +9,8 @@ from pathlib import Path
 
 from sqlmodel import select
 
-from bot.cli.common import add_config_args, load_or_exit
+from bot.cli.common import add_config_args, add_min_retention_arg, load_or_exit, min_retention_days, retention_days_arg
+from bot.clock import SystemClock
 from bot.store.database import Store
 
 
@@ -42,6 +43,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     verify.add_argument("--published", type=Path, metavar="FILE",
                         help="checkpoints read back from the audit channel (`incident-bot audit published -o FILE`): "
                              "every one must be in the --anchor file with the same sha256 (--public-key then optional)")
+    add_min_retention_arg(verify)
+    add_config_args(verify)
     verify.set_defaults(func=run_verify)
     checkpoint = actions.add_parser(
         "checkpoint", help="sign the heads of every chain now and append them to the anchor file",
@@ -79,6 +82,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     pack.add_argument("--public-key", type=Path, required=True, metavar="KEY", help="the public key (PEM)")
     pack.add_argument("--anchor", type=Path, metavar="FILE",
                       help="also compare the pack with every checkpoint of this anchor file")
+    pack.add_argument("--min-retention-days", type=retention_days_arg, metavar="DAYS",
+                      help="the organisation's retention_days: a redaction dated earlier after the incident's close "
+                           "than this (or than the period the purge recorded) is reported as forged (default: 1, "
+                           "so only the period the purge recorded counts)")
     pack.set_defaults(func=run_verify_pack)
 
 
@@ -140,8 +147,9 @@ def run_verify(args: argparse.Namespace) -> int:
             chains = [(f"INC-{i.number}", i.id) for i in incidents] + [(f"incident:{i}", i) for i in gone]
             if args.incident is None:
                 chains.append(("global", None))
+            now, floor = SystemClock().now(), min_retention_days(args)
             for name, incident_id in chains:
-                result = verify_incident(s, incident_id)
+                result = verify_incident(s, incident_id, now=now, min_retention_days=floor)
                 if name.startswith("incident:"):
                     result.problems.insert(0, missing_row_problem(s, incident_id, result.events))
                 print(f"{name}: {'ok' if result.ok else 'BROKEN'}, {result.events} events, head {result.head_hash}")
@@ -222,7 +230,6 @@ def run_published(args: argparse.Namespace) -> int:
 def run_checkpoint(args: argparse.Namespace) -> int:
     from bot.audit.checkpoints import anchor_path, write_checkpoint
     from bot.audit.signing import KeyProblem, signing_key_from_env
-    from bot.clock import SystemClock
 
     try:
         key = signing_key_from_env()
@@ -270,7 +277,8 @@ def run_verify_pack(args: argparse.Namespace) -> int:
         print(f"{args.file}: cannot read a JSON evidence pack ({exc})", file=sys.stderr)
         return 2
     anchors, unreadable = _anchors(args.anchor) if args.anchor is not None else (None, [])
-    report = verify_pack(pack, key, anchors=anchors)
+    report = verify_pack(pack, key, anchors=anchors, now=SystemClock().now(),
+                         min_retention_days=args.min_retention_days or 1)
     report.problems[:0] = unreadable  # as in `audit verify`: an unreadable line may be the one that contradicts it
     label = (pack.get("incident") or {}).get("label", "?")
     print(f"{label}: {'verified' if report.ok else 'NOT VERIFIED'}; {report.summary}")

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from bot.audit.export import IncidentRowMissing, MalformedChain, evidence_pack, render_markdown
+from bot.cli.common import add_config_args, add_min_retention_arg, min_retention_days
 from bot.clock import SystemClock
 from bot.private_file import write_private
 from bot.store.database import Store
@@ -24,6 +25,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--format", choices=("md", "json", "html"), default="md",
                         help="Markdown (default), JSON, or a self-contained HTML page")
     parser.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of standard output")
+    add_min_retention_arg(parser)
+    add_config_args(parser)
     parser.set_defaults(func=run)
 
 
@@ -31,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
     store = Store.connect()
     try:
         with store.session() as s:
-            pack = evidence_pack(s, args.incident, now=SystemClock().now())
+            pack = evidence_pack(s, args.incident, now=SystemClock().now(), min_retention_days=min_retention_days(args))
     except IncidentRowMissing as exc:  # tampering, not a wrong number: as `audit verify`, exit 1
         print(str(exc), file=sys.stderr)
         return 1
