@@ -139,3 +139,19 @@ def test_the_token_never_reaches_the_logs(site, caplog, monkeypatch):
     assert "GET /web/calendar/(token withheld) HTTP/1.1" in caplog.text
     assert token not in caplog.text
 
+
+def test_oncall_calendar_in_slack_gives_the_asker_a_link_to_their_own_feed_and_revokes_it(site, store):
+    from bot.slack.calendar_command import answer
+    from bot.slack.web_command import NOT_SET_UP
+
+    client, feeds, config, clock = site
+    links = WebLinks(store, clock, "k" * 40, base_url=BASE)
+    assert answer(None, lambda: config[0], ANNA, "calendar") == NOT_SET_UP
+    text = answer(links, lambda: config[0], ANNA, "calendar")
+    url = re.search(r"<(http://localhost/web/calendar/[^>]+\.ics)>", text).group(1)
+    assert "/oncall calendar revoke" in text
+    assert shifts(client.get(path_of(url)).data) == ANNA_WEEKS  # anna's own shifts, nobody else's
+    assert [(r.scope, r.issued_by) for r in feeds.listing()] == [(Scope(person="anna"), ANNA)]
+    assert "not in people.yaml" in answer(links, lambda: config[0], "U0STRANGER", "calendar")
+    assert answer(links, lambda: config[0], ANNA, "calendar revoke").startswith("Revoked 1 calendar link(s)")
+    assert client.get(path_of(url)).status_code == 404
