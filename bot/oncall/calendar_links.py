@@ -87,12 +87,12 @@ def revoke(session: Session, rows: list[CalendarLink], *, by: str, at: datetime)
     for row in fresh:
         row.revoked_at, row.revoked_by = ensure_utc(at), by
         session.add(row)
-    if fresh:
-        ids = [row.id for row in fresh]
+    ids: list[int] = [row.id for row in fresh]  # type: ignore[misc]
+    if ids:
         append_event(session, incident_id=None, actor=by, kind="calendar.links_revoked", at=at,
                      summary=f"calendar link(s) {', '.join(f'#{i}' for i in ids)} revoked by {by}",
                      data={"links": ids})
-    return [row.id for row in fresh]  # type: ignore[misc]
+    return ids
 
 
 def live_of_person(session: Session, person: str) -> list[CalendarLink]:
