@@ -92,7 +92,7 @@ def run_issue(args: argparse.Namespace) -> int:
             print(str(exc), file=sys.stderr)
             return 2
     print(f"calendar link #{issued.id} for {issued.scope.describe()} (shown once; `calendar-link revoke "
-          f"{issued.id}` ends it):", file=sys.stderr)
+          f"{issued.id} --by PERSON` ends it):", file=sys.stderr)
     print(issued.url)
     return 0
 
