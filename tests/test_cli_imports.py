@@ -59,7 +59,9 @@ def test_help_still_lists_every_command(capsys):
 
 @pytest.mark.parametrize("module", _command_modules())
 def test_each_command_module_is_named_after_its_command(module):
-    # the dispatcher imports only the module named like the command (import_schedules for `import`)
-    parser = build_parser(module.split("_")[0])
+    # the dispatcher imports only the module named like the command: a hyphen spelled "_" (calendar_link for
+    # `calendar-link`), or the command and a suffix (import_schedules for `import`, a Python keyword)
+    command = "import" if module == "import_schedules" else module.replace("_", "-")
+    parser = build_parser(command)
     commands = next(a for a in parser._actions if a.dest == "command").choices
-    assert list(commands) == [module.split("_")[0]]  # found by its name, without importing the others
+    assert list(commands) == [command]  # found by its name, without importing the others

@@ -41,8 +41,9 @@ def _command_of(argv: list[str]) -> str | None:
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The parser with every command, or with only the module of ``command`` imported.
 
-    A command's module is named after it (``import_schedules`` for ``import``, a Python keyword); a name
-    no module claims gets every command, so argparse lists them all.
+    A command's module is named after it, a hyphen spelled as an underscore (``calendar_link`` for
+    ``calendar-link``), or the name and a suffix when there is no such module (``import_schedules`` for
+    ``import``, a Python keyword); a name no module claims gets every command, so argparse lists them all.
     """
     parser = argparse.ArgumentParser(
         prog="incident-bot",
@@ -52,7 +53,8 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     names = _command_modules()
-    first = [m for m in names if command and (m == command or m.startswith(command + "_"))]
+    exact = [m for m in names if command and m == command.replace("-", "_")]
+    first = exact or [m for m in names if command and m.startswith(command + "_")]
     for name in first:
         importlib.import_module(f"{commands.__name__}.{name}").register(sub)
     if command not in sub.choices:

@@ -104,6 +104,9 @@ class ActionRules(ConfigModel):
     # (never the drafter).
     draft_statement: Principals = Field(default_factory=lambda: ["admins"])
     approve_statement: Principals = Field(default_factory=lambda: ["admins"])
+    # Live calendar links (bot/reports/calendar_links.py): everyone may get one for their own shifts; a link to a
+    # rotation's feed or to someone else's, and revoking someone else's, need this.
+    issue_calendar_link: Principals = Field(default_factory=lambda: ["admins"])
 
 
 ACTIONS = tuple(ActionRules.model_fields)

@@ -139,3 +139,22 @@ register_evidence("exception_use", ("justification", "confirmation"))
 register_evidence("engagement", ("note",))
 register_evidence("rest_debt")
 register_evidence("cover_request", ("reason",))
+
+
+class CalendarLink(SQLModel, table=True):
+    """A live calendar URL (``/web/calendar/<token>.ics``): only the SHA-256 of its secret token is kept.
+
+    Not an evidence table: its row holds the token's hash, which the chain must never carry. Issuing and revoking
+    are events on the global chain naming the link's id and scope (:mod:`bot.oncall.calendar_links`)."""
+
+    __tablename__ = "calendar_link"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_sha256: str = Field(max_length=64, unique=True, description="hex SHA-256 of the secret token")
+    person_id: str | None = Field(default=None, max_length=64, index=True, description="the feed of this person")
+    rotation_id: str | None = Field(default=None, max_length=64, description="or of this rotation")
+    issued_by: str = Field(max_length=64)
+    issued_at: datetime = Field(sa_type=UtcDateTime)
+    last_used_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UtcDateTime, index=True)
+    revoked_by: str | None = Field(default=None, max_length=64)

@@ -16,7 +16,9 @@ its words. The findings of tabletop exercises older than the retention period
 go too (:func:`bot.learning.exercises.redact_expired`), and so does the free text of other events outside
 incidents and the typed text of the evidence rows of no incident (cover reasons, decline words, call-out notes, test
 pages, links: :mod:`bot.purge.global_chain`) and the alerts' own words
-(triaged receipts, resolved groups: :mod:`bot.purge.alert_intake`).
+(triaged receipts, resolved groups: :mod:`bot.purge.alert_intake`). Live calendar links revoked before the
+cutoff are deleted (who a link was for; :func:`bot.oncall.calendar_links.forget_revoked`): their issue and
+revocation stay on the global chain by id.
 
 The chain and everything kept stay verifiable: a redacted event keeps its
 ``content_digest`` and, for each text it lost, the salted leaf hash
@@ -48,6 +50,7 @@ from bot.incidents.tables import IdempotencyRecord, Incident
 from bot.learning.exercises import redact_expired
 from bot.learning.followups import ACTIVE
 from bot.learning.tables import FollowUp
+from bot.oncall.calendar_links import forget_revoked
 from bot.purge.alert_intake import redact_groups
 from bot.purge.global_chain import redact_global
 from bot.purge.redaction import personal_text, redacted_data, redacted_event
@@ -72,6 +75,7 @@ class PurgeReport:
     global_events: list[int] = field(default_factory=list)  # other global-chain events whose free text went
     alert_receipts: int = 0  # triaged alert receipts received before the cutoff, deleted (after: forget_receipts)
     alert_groups: list[int] = field(default_factory=list)  # alert groups resolved, or last alerted, before the cutoff: words cleared
+    calendar_links: int = 0  # live calendar links revoked before the cutoff, deleted (who they were for)
     # Events the bot could not have written (bot.audit.malformed), each "<chain> event #<seq> (<kind>): <what>":
     # left as they are; an incident with one is kept whole (held_malformed), a global-chain event is skipped.
     malformed: list[str] = field(default_factory=list)
@@ -168,6 +172,7 @@ def purge(session: Session, *, retention_days: int, now: datetime, actor: str = 
     report.global_events = redact_global(session, cutoff=report.cutoff, now=now, retention_days=retention_days,
                                          actor=actor, dry_run=dry_run, skipped=report.malformed)
     report.request_records = _forget_requests(session, report.cutoff, dry_run=dry_run)
+    report.calendar_links = forget_revoked(session, cutoff=report.cutoff, dry_run=dry_run)
     report.alert_groups = redact_groups(session, cutoff=report.cutoff, now=now, retention_days=retention_days,
                                         actor=actor, dry_run=dry_run)
     return report

@@ -36,6 +36,37 @@ def default_range(clock: Clock, zone: str, days: int = DEFAULT_DAYS) -> FeedRang
     return FeedRange(today, today + timedelta(days=days))
 
 
+class UnknownFeed(KeyError):
+    """No such person or rotation in the configuration; the message names the known ones."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+def requested_range(config, clock: Clock, *, person: str | None = None, rotation: str | None = None,
+                    first: date | None = None, last: date | None = None) -> FeedRange:
+    """The local days of a feed of ``person`` or ``rotation``: ``first`` .. ``last`` where given, else today (in the
+    person's or the rotation's zone) .. +90 days, or ``first`` .. ``first`` + 90 days. :class:`UnknownFeed` when
+    there is no such person or rotation."""
+    team = team_of(config)
+    try:
+        zone = team.person(person).zone if person else team.rotations[rotation].timezone
+    except KeyError:
+        known = sorted(team.people) if person else sorted(team.rotations)
+        raise UnknownFeed(f'unknown {"person" if person else "rotation"} "{person or rotation}"; '
+                          f'known: {", ".join(known)}') from None
+    default = default_range(clock, zone)
+    return FeedRange(first or default.first,
+                     last or (first + (default.last - default.first) if first else default.last))
+
+
+def feed_of(config, feed: FeedRange, *, now: datetime, person: str | None = None,
+            rotation: str | None = None) -> bytes:
+    """The feed of ``person`` (:func:`person_feed`) or of ``rotation`` (:func:`rota_feed`): what the ``calendar``
+    command writes and a live calendar link serves."""
+    return person_feed(config, person, feed, now=now) if person else rota_feed(config, rotation, feed, now=now)
+
+
 def shift_uid(sh: Shift) -> str:
     return f"{sh.rotation}-{sh.person}-{ensure_utc(sh.start):%Y%m%dT%H%M%SZ}@{UID_DOMAIN}"
 

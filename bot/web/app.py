@@ -20,6 +20,7 @@ from flask import Flask, Response, abort, g, redirect, request
 from bot.clock import Clock
 from bot.pictures.document import render, stamp
 from bot.web.access import may_see_report
+from bot.web.calendar_links import BLUEPRINT as CALENDAR, calendar_feeds
 from bot.web.links import LinkRefused, WebLinks
 from bot.web.status_page import BLUEPRINT as PUBLIC, status_pages
 from bot.web.viewmodels import display_name, duty_rows, on_call_rows, viewer_zone, when
@@ -71,7 +72,7 @@ def create_app(services: WebServices) -> Flask:
     def authenticate() -> Response | None:
         if request.method not in ("GET", "HEAD"):
             abort(405)
-        if request.endpoint == "login" or request.blueprint == PUBLIC:  # the public status page needs no link
+        if request.endpoint == "login" or request.blueprint in (PUBLIC, CALENDAR):  # public; a calendar token
             return None
         token = request.cookies.get(COOKIE, "")
         if not token:
@@ -91,6 +92,7 @@ def create_app(services: WebServices) -> Flask:
         return response
 
     app.register_blueprint(status_pages(services))
+    app.register_blueprint(calendar_feeds(services))
 
     @app.get("/login", endpoint="login")
     def login() -> Response:

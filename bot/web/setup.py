@@ -14,16 +14,22 @@ from typing import Any, Callable
 from bot.web.links import DEFAULT_TTL, WebLinks, secret_from
 
 
+def public_url(environ: dict[str, str]) -> str:
+    """``WEB_PUBLIC_URL`` without a trailing slash: the base of every link the web view hands out."""
+    public = environ.get("WEB_PUBLIC_URL", "").rstrip("/")
+    if not public.startswith(("https://", "http://")):
+        raise ValueError('expected WEB_PUBLIC_URL, the address people open, like "https://bot.example.com/web", got '
+                         + (f'"{public}"' if public else "nothing"))
+    return public
+
+
 def web_from_env(environ: dict[str, str], *, store: Any, config: Callable[[], Any], clock: Any,
                  incidents: Any) -> tuple[WebLinks | None, Any]:
     """(links, WSGI app), or (None, None) when WEB_LINK_SECRET is not set; ValueError when set up wrongly."""
     if not environ.get("WEB_LINK_SECRET"):
         return None, None
     secret = secret_from(environ)
-    public = environ.get("WEB_PUBLIC_URL", "").rstrip("/")
-    if not public.startswith(("https://", "http://")):
-        raise ValueError('expected WEB_PUBLIC_URL, the address people open, like "https://bot.example.com/web", got '
-                         + (f'"{public}"' if public else "nothing"))
+    public = public_url(environ)
     minutes = environ.get("WEB_LINK_TTL_MINUTES", "")
     try:
         ttl = timedelta(minutes=int(minutes)) if minutes else DEFAULT_TTL

@@ -300,6 +300,7 @@ def test_slack_command_examples_parse_and_name_known_facts() -> None:
     from bot.incidents.errors import InvalidRequest
     from bot.incidents.facts import normalise_fact
     from bot.slack.command_parser import ONCALL_REQUESTS, USAGE, UsageError, parse_incident, parse_oncall
+    from bot.slack.calendar_command import wants_calendar
     from bot.slack.web_command import wants_web
 
     config = load_config(ConfigPaths(REPO_ROOT / "config", REPO_ROOT / "playbooks"))
@@ -322,7 +323,7 @@ def test_slack_command_examples_parse_and_name_known_facts() -> None:
         try:
             if text.startswith("/oncall"):
                 rest = text.split(None, 1)[1]
-                if not wants_web(rest):  # `/oncall web` is answered before the rota parser, as the listener does
+                if not (wants_web(rest) or wants_calendar(rest)):  # answered before the rota parser, as the listener does
                     parse_oncall(rest)
                 continue
             command = parse_incident(text.split(None, 1)[1], now)

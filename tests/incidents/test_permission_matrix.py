@@ -33,6 +33,7 @@ from bot.incidents.service import IncidentService
 from bot.learning.exercises import Entry
 from bot.learning.followups import Proposal
 from bot.learning.service import LearningService
+from bot.oncall.calendar_links import Scope
 from tests.incidents.conftest import REPO, load
 
 # people.yaml: Katrin (a site manager: person:katrin may declare exceptions), Camille (DPO deputy: person:camille,
@@ -284,6 +285,12 @@ def _status(obligation: str) -> Callable[[World], Any]:
     return lambda w: w.ob(obligation).status
 
 
+def _calendar_links(w: World) -> Any:
+    from bot.reports.calendar_links import CalendarLinks
+
+    return CalendarLinks(w.svc.ctx.store, w.svc.ctx.config, w.clock, base_url="https://bot.example.com/web")
+
+
 ROWS = [
     # declare: [everyone]
     Row("declare", breach, lambda w, a, k: w.svc.declare("sev4", "Typo on the status page", actor=a, key=k),
@@ -433,6 +440,11 @@ ROWS = [
         lambda w, a, k: w.svc.approve_request(w.ids["request"], actor=a, key=k),
         _statements("statement.published"), allowed=CAMILLE, denied=ANNA, requester=LEA,
         who=("the legal (Camille", "the commander (Katrin", "group privacy-office", "an admin")),
+    # issue_calendar_link: [group:incident-managers, admins]  (a link to a rotation's shifts; one's own needs nothing)
+    Row("issue_calendar_link", breach,
+        lambda w, a, k: _calendar_links(w).issue(Scope(rotation="platform"), actor=a),
+        lambda w: len(_calendar_links(w).listing()), allowed=CAMILLE, denied=ANNA, private=False,
+        who=("group incident-managers", "an admin")),
     # declare_exception: [person:katrin, person:camille, admins]; not the one who applied it
     Row("declare_exception", exception_at_declaration,
         lambda w, a, k: w.svc.confirm_exception(w.use(), "all card payments failing; no rested DBA nearby", actor=a,

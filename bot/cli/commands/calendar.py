@@ -36,26 +36,18 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from bot.clock import SystemClock
-    from bot.oncall.team import team_of
-    from bot.reports.calendar_feed import FeedRange, default_range, person_feed, rota_feed
+    from bot.reports.calendar_feed import UnknownFeed, feed_of, requested_range
     from bot.cli.report_support import check_range, load_reviewable_or_exit, with_stored_covers
 
     config = with_stored_covers(load_reviewable_or_exit(config_paths(args)))
     clock = SystemClock()
-    team = team_of(config)
     try:
-        zone = team.person(args.person).zone if args.person else team.rotations[args.rota].timezone
-    except KeyError:
-        known = sorted(team.people) if args.person else sorted(team.rotations)
-        what = "person" if args.person else "rotation"
-        print(f'unknown {what} "{args.person or args.rota}"; known: {", ".join(known)}', file=sys.stderr)
+        feed = requested_range(config, clock, person=args.person, rotation=args.rota, first=args.first, last=args.last)
+    except UnknownFeed as exc:
+        print(str(exc), file=sys.stderr)
         return 2
-    default = default_range(clock, zone)
-    feed = FeedRange(args.first or default.first, args.last or (args.first + (default.last - default.first)
-                                                               if args.first else default.last))
     check_range(feed.first, feed.last)
-    data = person_feed(config, args.person, feed, now=clock.now()) if args.person \
-        else rota_feed(config, args.rota, feed, now=clock.now())
+    data = feed_of(config, feed, now=clock.now(), person=args.person, rotation=args.rota)
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         Path(args.out).write_bytes(data)

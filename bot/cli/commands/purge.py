@@ -38,7 +38,8 @@ def run(args: argparse.Namespace) -> int:
         waiting = waiting_receipts(store, cutoff=report.cutoff)
         report.alert_receipts = forget_receipts(store, cutoff=report.cutoff, now=now, retention_days=days,
                                                 dry_run=args.dry_run, kept=waiting)
-        if not args.dry_run and (report.incidents or report.exercises or report.global_events or report.alert_groups):
+        if not args.dry_run and (report.incidents or report.exercises or report.global_events or report.alert_groups
+                                 or report.calendar_links):
             store.reclaim()  # the redacted text leaves the database files too (VACUUM)
         if not args.dry_run and report.alert_receipts:
             Receipts.of_engine(store.engine).reclaim()  # and the deleted receipts the SQLite inbox file
@@ -69,6 +70,8 @@ def run(args: argparse.Namespace) -> int:
               f"before the cutoff that triage has not finished (the oldest {waiting.oldest.isoformat()}): an alert is "
               "never deleted before triage decided about it; incident-bot check reports a stuck triage")
     print(f"  {verb.replace('redact', 'delete')} {report.request_records} stored request result(s) older than the cutoff")
+    if report.calendar_links:
+        print(f"  {verb.replace('redact', 'delete')} {report.calendar_links} calendar link(s) revoked before the cutoff")
     for number in report.held_malformed:
         print(f"  INC-{number}: kept whole, its chain holds an event the bot could not have written (below)")
     if report.malformed:

@@ -15,8 +15,8 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from bot.slack import (approvals_reply, legal_commands, modals, oncall_requests, oncall_view, operations, replies,
-                       web_command)
+from bot.slack import (approvals_reply, calendar_command, legal_commands, modals, oncall_requests, oncall_view,
+                       operations, replies, web_command)
 from bot.slack.blocks import Rendered
 from bot.slack.command_parser import (LEGAL, IncidentCommand, UsageError, help_text, parse_incident, parse_oncall,
                                       unknown_severity)
@@ -78,6 +78,10 @@ def register(app: App, services: SlackServices) -> None:
         if web_command.wants_web(body.get("text")):
             ack(response_type="ephemeral", text=web_command.answer(services.web_links, body.get("user_id", ""),
                                                                    body.get("text")))
+            return
+        if calendar_command.wants_calendar(body.get("text")):
+            ack(response_type="ephemeral", text=calendar_command.answer(services.web_links, services.config,
+                                                                        body.get("user_id", ""), body.get("text")))
             return
         try:
             rota = parse_oncall(body.get("text") or "")
