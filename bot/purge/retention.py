@@ -51,6 +51,7 @@ from bot.learning.tables import FollowUp
 from bot.purge.alert_intake import redact_groups
 from bot.purge.global_chain import redact_global
 from bot.purge.redaction import personal_text, redacted_data, redacted_event
+from bot.purge.status_subscribers import forget_subscribers
 from bot.outbox.tables import Reminder
 
 @dataclass
@@ -76,6 +77,7 @@ class PurgeReport:
     # left as they are; an incident with one is kept whole (held_malformed), a global-chain event is skipped.
     malformed: list[str] = field(default_factory=list)
     held_malformed: list[int] = field(default_factory=list)
+    status_subscribers: int = 0  # unsubscribed before the cutoff, or never confirmed: deleted
 
 
 def _due(session: Session, cutoff: datetime) -> list[Any]:
@@ -170,6 +172,7 @@ def purge(session: Session, *, retention_days: int, now: datetime, actor: str = 
     report.request_records = _forget_requests(session, report.cutoff, dry_run=dry_run)
     report.alert_groups = redact_groups(session, cutoff=report.cutoff, now=now, retention_days=retention_days,
                                         actor=actor, dry_run=dry_run)
+    report.status_subscribers = forget_subscribers(session, cutoff=report.cutoff, now=now, dry_run=dry_run)
     return report
 
 
