@@ -44,6 +44,12 @@ RETRY_BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=1
 MAX_ATTEMPTS = 5
 
 
+def _mail(row: StatusMail, address: str, subject: str, text: str, *headers: tuple[str, str]) -> Outgoing:
+    """The row's mail; its reference (and so its Message-ID) is the row's, the same when it is sent again."""
+    return Outgoing(method="email", to=address, ref=f"status-{row.id}", page_id=0, subject=subject, text=text,
+                    headers=headers)
+
+
 class StatusMailDispatcher:
     def __init__(self, store: Store, config: Callable[[], Any], mailer: NotifierPort, clock: Clock, *,
                  links: SubscriptionLinks, public_url: str) -> None:
@@ -129,8 +135,7 @@ class StatusMailDispatcher:
                     f"emailed to this address.\n\nTo confirm, open this link within 24 hours and press the "
                     f"button on the page:\n{link}\n\nIf it was not you, ignore this mail: nothing more is sent "
                     f"unless the link is confirmed.\n")
-            return Outgoing(method="email", to=address, ref=f"status-{row.id}", page_id=0, text=text,
-                            subject=f"Confirm your subscription to {organisation}'s status updates")
+            return _mail(row, address, f"Confirm your subscription to {organisation}'s status updates", text)
         event = s.get(TimelineEvent, row.event_id)
         if event is None or event.kind != "statement.published" or event.redacted:
             raise LookupError("the statement's record is gone or was redacted; nothing was sent")
@@ -145,10 +150,8 @@ class StatusMailDispatcher:
                 f"{(event.data or {}).get('text', '')}\n\nEvery update: {self.page}#i-{public_id}\n"
                 f"Audit record: {event.hash}\n\n--\nYou get this because you subscribed to {organisation}'s status "
                 f"updates. Unsubscribe: {leave}\n")
-        return Outgoing(method="email", to=address, ref=f"status-{row.id}", page_id=0, text=text,
-                        subject=f"[{organisation} status] {status.capitalize()}: incident {public_id}",
-                        headers=(("List-Unsubscribe", f"<{leave}>"),
-                                 ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")))
+        return _mail(row, address, f"[{organisation} status] {status.capitalize()}: incident {public_id}", text,
+                     ("List-Unsubscribe", f"<{leave}>"), ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"))
 
     # --- record ------------------------------------------------------------------------------------
 

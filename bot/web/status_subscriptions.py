@@ -83,51 +83,46 @@ def add_subscription_routes(pages: Blueprint, services: Any) -> None:
                       "link is on its way. Open it within 24 hours and press the button to start receiving our "
                       "statements. Nothing is sent until then.", 202)
 
-    @pages.get("/status/confirm", endpoint="confirm")
-    def confirm_page() -> Response:
-        links = desk().links
+    def button_page(verify: Any, form: str, title: str, message: str, button: str) -> Response:
+        """A link's GET: checks the link and shows the button that POSTs it; changes nothing."""
         token = request.args.get("t", "")
         try:
-            links.confirmation(token)
+            verify(token)
         except LinkRefused as exc:
             return answer("This link does not work", f"{str(exc).capitalize()}.", 400)
-        return answer("Confirm your subscription", "Press the button to have our public statements about "
-                      "incidents emailed to you.", form="confirm", token=token, button="Confirm subscription")
+        return answer(title, message, form=form, token=token, button=button)
+
+    def pressed(act: Any, title: str, message: str) -> Response:
+        """A link's POST (its button, or a mail client's one-click): ``act(token)`` does it."""
+        refused = small_body()
+        if refused is not None:
+            return refused
+        try:
+            act(field("t"))
+        except LinkRefused as exc:
+            return answer("This link does not work", f"{str(exc).capitalize()}.", 400)
+        return answer(title, message)
+
+    @pages.get("/status/confirm", endpoint="confirm")
+    def confirm_page() -> Response:
+        return button_page(desk().links.confirmation, "confirm", "Confirm your subscription", "Press the button to "
+                           "have our public statements about incidents emailed to you.", "Confirm subscription")
 
     @pages.post("/status/confirm", endpoint="confirm_post")
     def confirm() -> Response:
         links = desk().links
-        refused = small_body()
-        if refused is not None:
-            return refused
-        try:
-            subscribers.confirm(services.store, services.clock, links.confirmation(field("t")))
-        except LinkRefused as exc:
-            return answer("This link does not work", f"{str(exc).capitalize()}.", 400)
-        return answer("Subscribed", "You will be emailed every statement we publish from now on. Every mail has a "
-                      "link to unsubscribe.")
+        return pressed(lambda token: subscribers.confirm(services.store, services.clock, links.confirmation(token)),
+                       "Subscribed", "You will be emailed every statement we publish from now on. Every mail has a "
+                       "link to unsubscribe.")
 
     @pages.get("/status/unsubscribe", endpoint="unsubscribe")
     def unsubscribe_page() -> Response:
-        links = desk().links
-        token = request.args.get("t", "")
-        try:
-            links.leaving(token)
-        except LinkRefused as exc:
-            return answer("This link does not work", f"{str(exc).capitalize()}.", 400)
-        return answer("Unsubscribe", "Press the button to stop receiving our statements by email. Your address is "
-                      "deleted at once.", form="unsubscribe", token=token, button="Unsubscribe")
+        return button_page(desk().links.leaving, "unsubscribe", "Unsubscribe", "Press the button to stop receiving "
+                           "our statements by email. Your address is deleted at once.", "Unsubscribe")
 
     @pages.post("/status/unsubscribe", endpoint="unsubscribe_post")
     def unsubscribe() -> Response:
         links = desk().links
-        refused = small_body()
-        if refused is not None:
-            return refused
-        try:
-            subscriber = links.leaving(field("t"))
-        except LinkRefused as exc:
-            return answer("This link does not work", f"{str(exc).capitalize()}.", 400)
-        subscribers.unsubscribe(services.store, services.clock, subscriber)
-        return answer("Unsubscribed", "You will get no more mail from our status page, and your address has been "
-                      "deleted.")
+        return pressed(lambda token: subscribers.unsubscribe(services.store, services.clock, links.leaving(token)),
+                       "Unsubscribed", "You will get no more mail from our status page, and your address has been "
+                       "deleted.")

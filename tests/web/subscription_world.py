@@ -87,15 +87,14 @@ class StatusWorld:
         return self.service.draft_statement(number, status, text, actor=SAM, key=f"s-{number}-{text[:20]}")
 
     def mails(self) -> list[StatusMail]:
-        with self.store.session() as s:
-            rows = list(s.exec(select(StatusMail).order_by(StatusMail.id)).all())
-            for r in rows:
-                s.expunge(r)
-            return rows
+        return self._rows(StatusMail)
 
     def subscribers(self) -> list[StatusSubscriber]:
+        return self._rows(StatusSubscriber)
+
+    def _rows(self, table: Any) -> list[Any]:
         with self.store.session() as s:
-            rows = list(s.exec(select(StatusSubscriber).order_by(StatusSubscriber.id)).all())
+            rows = list(s.exec(select(table).order_by(table.id)).all())
             for r in rows:
                 s.expunge(r)
             return rows
