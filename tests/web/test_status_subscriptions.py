@@ -207,3 +207,26 @@ def test_the_purge_deletes_unconfirmed_subscribers_then_unsubscribed_ones_after_
     with world.store.session() as s:
         assert purge(s, retention_days=days, now=world.clock.now()).status_subscribers == 1
     assert world.subscribers() == [] and world.mails() == []
+
+
+def test_a_replayed_publication_writes_no_second_mail(world: StatusWorld):
+    world.subscribed(ANN)
+    number = world.declare()
+    world.publish(number, "investigating", FIRST)
+    world.publish(number, "investigating", FIRST)  # the same request again (a Slack retry): the same key
+    world.worker.run_due()
+    assert [m.kind for m in world.mails()] == ["confirm", "statement"]
+    assert len(world.mails_to(ANN)) == 2
+
+
+def test_a_mail_left_sending_by_a_crash_goes_again_with_the_same_message_id(world: StatusWorld):
+    world.subscribed(ANN)
+    world.publish(world.declare(), "investigating", FIRST)
+    (row,) = [m for m in world.mails() if m.kind == "statement"]
+    world.worker._claim(row.id)  # claimed, then the process died before sending
+    assert world.worker.run_due() == {}  # not due: it is in 'sending'
+    assert world.worker.recover() == {"resent": 1}
+    world.worker.run_due()
+    (mail,) = world.mails_to(ANN)[1:]
+    (sent,) = [m for m in world.mails() if m.kind == "statement"]
+    assert sent.state == "sent" and mail["Message-ID"] == sent.provider_ref
