@@ -53,7 +53,7 @@ def test_no_junk_drawer_modules():
 
 PROVIDER_LIBS = ("twilio", "aiosmtpd", "smtplib", "flask", "werkzeug")
 NOTIFY_ADAPTERS = ("bot.notify.twilio_rest", "bot.notify.smtp", "bot.notify.webhooks", "bot.notify.double")
-CORE = ("config", "store", "audit", "oncall", "deadlines", "incidents", "scheduling", "notify")
+CORE = ("config", "store", "audit", "subscriptions", "oncall", "deadlines", "incidents", "scheduling", "notify")
 
 
 def test_paging_providers_stay_behind_the_notifier_port():

@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BOT = ROOT / "bot"
 
 # Low to high: a module may import its own package and those before it, never one after it.
-LAYERS = ("clock", "ports", "private_file", "served_in_thread", "body_limit", "config", "store", "outbox", "audit", "oncall", "deadlines", "incidents",
+LAYERS = ("clock", "ports", "private_file", "served_in_thread", "body_limit", "config", "store", "outbox", "audit", "subscriptions", "oncall", "deadlines", "incidents",
           "alerts", "notify", "learning", "scheduling", "purge", "metrics_endpoint", "importers", "reports",
           "pictures", "web", "alerts_http", "slack", "drill", "cli", "__main__")
 RANK = {name: i for i, name in enumerate(LAYERS)}

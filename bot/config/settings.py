@@ -44,6 +44,9 @@ class SettingsFile(ConfigModel):
     shift_reminder_hours: float = Field(24.0, ge=0, le=24 * 14,
                                         description="remind people this many hours before their on-call period "
                                                     "begins (0: no shift reminders)")
+    status_confirmations_per_hour: int = Field(
+        30, ge=1, le=10000, description="the status page's subscribe form sends at most this many confirmation mails "
+                                        "an hour, over every address (each address at most one a day)")
     reload_poll_seconds: float = Field(2.0, gt=0, description="how often a running bot checks config files for edits")
 
     @property

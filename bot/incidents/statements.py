@@ -35,6 +35,7 @@ from bot.incidents.permissions import Subject, authorize
 from bot.incidents.records import label, load, playbook_of, require_open, subject
 from bot.incidents.tables import ApprovalRequest, Incident, PublicStatement
 from bot.incidents.views import Outcome, Post
+from bot.subscriptions.fan_out import statement_mails
 
 STATUSES = ("investigating", "identified", "monitoring", "resolved")
 MAX_TEXT = 2000
@@ -134,18 +135,27 @@ def _publish(session: Session, ctx: Context, incident: Incident, row: PublicStat
     config, at = ctx.config(), ctx.now()
     row.state, row.decided_by, row.decided_at = "published", approver, at
     session.add(row)
-    append_event(session, incident_id=incident.id, actor=approver or row.drafted_by, kind="statement.published",
-                 at=at, summary=f"published the {row.status} statement: {row.text}",
-                 data={"statement_id": row.id, "status": row.status, "text": row.text, "drafted_by": row.drafted_by,
-                       "approved_by": approver, "published_at": at.isoformat()})
+    event = append_event(session, incident_id=incident.id, actor=approver or row.drafted_by,
+                         kind="statement.published", at=at, summary=f"published the {row.status} statement: {row.text}",
+                         data={"statement_id": row.id, "status": row.status, "text": row.text,
+                               "drafted_by": row.drafted_by, "approved_by": approver, "published_at": at.isoformat()})
+    mails = statement_mails(session, event_id=int(event.id or 0), incident_id=incident.id, at=at)
     outcome = conclude(session, config, incident, at)
     signed = (f"Drafted by {row.drafted_by}, signed off by {approver}." if approver
               else f"Drafted by {row.drafted_by}; the playbook asks for no sign-off.")
     notice = messages.in_channel(outcome.incident, "statement_published",
                                  f"{outcome.incident.label} public statement published ({row.status})", row.text,
-                                 signed, footer="On the status page and the audit trail as written here.")
+                                 signed, _mailed(mails), footer="On the status page and the audit trail as written here.")
     return Outcome(incident=outcome.incident, posts=(Post("incident_channel", "", notice, f"{key}:statement"),),
                    message=f"{row.status} statement published")
+
+
+def _mailed(count: int) -> str:
+    """The publication's line about the status page's email subscribers (nothing when there are none)."""
+    if not count:
+        return ""
+    return (f"Being emailed to {count} confirmed subscriber{'s' if count != 1 else ''} of the status page; this "
+            "channel is told how many were sent once they are all out.")
 
 
 @dataclass(frozen=True)

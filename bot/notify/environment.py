@@ -11,6 +11,8 @@ reading (not left for libraries or child processes) and never logged.
 ``PAGING_PUBLIC_URL``       where Twilio and people reach the bot (webhooks, email links), e.g.
                             ``https://bot.example.org``
 ``PAGING_LINK_SECRET``      signs the acknowledgement links in emails (16 characters or more)
+``WEB_LINK_SECRET``         with ``WEB_PUBLIC_URL`` and email: the status page's subscribers are mailed
+                            (their links signed with it, a salt of their own; ``docs/managers.md``)
 =========================  ===========================================================================
 """
 
@@ -30,16 +32,28 @@ class PagingSetup:
     public_url: str = ""
     auth_token: str = field(default="", repr=False)  # Twilio's, for checking webhook signatures
     problems: list[str] = field(default_factory=list)
+    status_url: str = ""  # WEB_PUBLIC_URL: the status page's subscribers are mailed when it and the secret are set
+    status_secret: str = field(default="", repr=False)  # WEB_LINK_SECRET, for the subscribers' links
 
     @property
     def methods(self) -> list[str]:
         return sorted(self.notifiers)
 
     def dispatcher(self, store: Any, config: Callable[[], Any], clock: Any) -> Any:
+        """The page steps' worker, and with email and the web view set up the status page's mails too."""
         from bot.notify.delivery import NotificationDispatcher
 
-        return NotificationDispatcher(store, config, self.notifiers, clock, links=self.links,
-                                      public_url=self.public_url)
+        pages = NotificationDispatcher(store, config, self.notifiers, clock, links=self.links,
+                                       public_url=self.public_url)
+        if "email" not in self.notifiers or not (self.status_url and self.status_secret):
+            return pages
+        from bot.notify.status_mail import StatusMailDispatcher
+        from bot.notify.sweeps import Sweeps
+        from bot.subscriptions.links import SubscriptionLinks
+
+        status = StatusMailDispatcher(store, config, self.notifiers["email"], clock, public_url=self.status_url,
+                                      links=SubscriptionLinks(self.status_secret, clock))
+        return Sweeps(("", pages), ("status-mail-", status))
 
     def webhook_app(self, service: Any, config: Callable[[], Any]) -> Any:
         """The inbound webhooks, or None when neither Twilio nor email links are set up."""
@@ -83,6 +97,9 @@ def from_environment(env: Mapping[str, str] | None = None, *, pop: bool = True) 
                 password=take("SMTP_PASSWORD", "") or "", starttls=source.get("SMTP_STARTTLS", "") in ("1", "true"))
         except ValueError as exc:
             setup.problems.append(str(exc))
+    if "email" in setup.notifiers:
+        setup.status_url = (source.get("WEB_PUBLIC_URL") or "").rstrip("/")
+        setup.status_secret = source.get("WEB_LINK_SECRET") or ""  # the web view takes it out after reading it
     secret = take("PAGING_LINK_SECRET", "") or ""
     if secret:
         try:

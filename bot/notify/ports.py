@@ -21,6 +21,7 @@ class Outgoing:
     subject: str
     text: str  # SMS body, email body, or what the call says before the keypad menu
     page_id: int
+    headers: tuple[tuple[str, str], ...] = ()  # more mail headers (List-Unsubscribe …); email only
 
 
 class NotifyError(Exception):

@@ -38,6 +38,8 @@ class SmtpMailer:
         domain = self.sender.rpartition("@")[2] or "localhost"
         mail["Message-ID"] = f"<{message.ref}.page@{domain}>"
         mail["X-Page-Ref"] = message.ref
+        for name, value in message.headers:
+            mail[name] = value
         mail.set_content(message.text)
         return mail
 

@@ -54,6 +54,7 @@ from bot.oncall.calendar_links import forget_revoked
 from bot.purge.alert_intake import redact_groups
 from bot.purge.global_chain import redact_global
 from bot.purge.redaction import personal_text, redacted_data, redacted_event
+from bot.purge.status_subscribers import forget_subscribers
 from bot.outbox.tables import Reminder
 
 @dataclass
@@ -80,6 +81,7 @@ class PurgeReport:
     # left as they are; an incident with one is kept whole (held_malformed), a global-chain event is skipped.
     malformed: list[str] = field(default_factory=list)
     held_malformed: list[int] = field(default_factory=list)
+    status_subscribers: int = 0  # unsubscribed before the cutoff, or never confirmed: deleted
 
 
 def _due(session: Session, cutoff: datetime) -> list[Any]:
@@ -175,6 +177,7 @@ def purge(session: Session, *, retention_days: int, now: datetime, actor: str = 
     report.calendar_links = forget_revoked(session, cutoff=report.cutoff, dry_run=dry_run)
     report.alert_groups = redact_groups(session, cutoff=report.cutoff, now=now, retention_days=retention_days,
                                         actor=actor, dry_run=dry_run)
+    report.status_subscribers = forget_subscribers(session, cutoff=report.cutoff, now=now, dry_run=dry_run)
     return report
 
 

@@ -1,7 +1,8 @@
 """The web view as a Flask application (routing, requests and responses by Flask; pages by bot.pictures).
 
 Mounted by the HTTP transport under ``/web`` on the Slack app's port.  Every
-route is read-only (GET/HEAD; anything else is 405).  ``/login?t=TOKEN`` checks
+route is read-only (GET/HEAD; anything else is 405) but the status page's subscription forms
+(``bot/web/status_subscriptions.py``).  ``/login?t=TOKEN`` checks
 the signed link and keeps the token in an HttpOnly, SameSite=Strict cookie (Secure
 when ``WEB_PUBLIC_URL`` is https) for the link's lifetime; every later request
 checks it again (so a revoked link stops working at once).  Responses forbid framing, scripts and caching, and
@@ -23,6 +24,7 @@ from bot.web.access import may_see_report
 from bot.web.calendar_links import BLUEPRINT as CALENDAR, calendar_feeds
 from bot.web.links import LinkRefused, WebLinks
 from bot.web.status_page import BLUEPRINT as PUBLIC, status_pages
+from bot.web.status_subscriptions import ENDPOINTS as POSTS
 from bot.web.viewmodels import display_name, duty_rows, on_call_rows, viewer_zone, when
 
 COOKIE = "ib_web"
@@ -43,6 +45,7 @@ class WebServices:
     clock: Clock
     links: WebLinks
     store: Any
+    subscriptions: Any = None  # bot.web.status_subscriptions.Subscriptions when email is set up
 
 
 def create_app(services: WebServices) -> Flask:
@@ -70,7 +73,7 @@ def create_app(services: WebServices) -> Flask:
 
     @app.before_request
     def authenticate() -> Response | None:
-        if request.method not in ("GET", "HEAD"):
+        if request.method not in ("GET", "HEAD") and request.endpoint not in POSTS:  # the status page's forms
             abort(405)
         if request.endpoint == "login" or request.blueprint in (PUBLIC, CALENDAR):  # public; a calendar token
             return None

@@ -2,7 +2,8 @@
 
 ``WEB_LINK_SECRET`` (at least 32 characters) turns the web view on;
 ``WEB_PUBLIC_URL`` is where people reach it (``https://bot.example.com/web``);
-``WEB_LINK_TTL_MINUTES`` is how long a link works (default 60).  Without the
+``WEB_LINK_TTL_MINUTES`` is how long a link works (default 60).  With email set up (``SMTP_HOST``) the
+public status page offers email subscriptions, their links signed with the same secret under a salt of their own.  Without the
 secret there is no web view and ``/oncall web`` says how to set it up.
 """
 
@@ -40,4 +41,11 @@ def web_from_env(environ: dict[str, str], *, store: Any, config: Callable[[], An
     from bot.web.app import WebServices, create_app
 
     links = WebLinks(store, clock, secret, base_url=public, ttl=ttl)
-    return links, create_app(WebServices(incidents=incidents, config=config, clock=clock, links=links, store=store))
+    subscriptions = None
+    if environ.get("SMTP_HOST"):  # the status page's subscribers can be mailed (bot/notify/status_mail.py)
+        from bot.subscriptions.links import SubscriptionLinks
+        from bot.web.status_subscriptions import Subscriptions
+
+        subscriptions = Subscriptions(SubscriptionLinks(secret, clock))
+    return links, create_app(WebServices(incidents=incidents, config=config, clock=clock, links=links, store=store,
+                                         subscriptions=subscriptions))

@@ -20,6 +20,7 @@ from flask import Blueprint, Response, request
 
 from bot.clock import ensure_utc
 from bot.pictures.document import render, stamp
+from bot.web.status_subscriptions import add_subscription_routes
 
 BLUEPRINT = "status"
 # A statement whose event no longer matches its seal (its text or status changed in the database after publication):
@@ -101,8 +102,9 @@ def status_pages(services: Any) -> Blueprint:
     @pages.get("/status")
     def page() -> Response:
         incidents, now = current()
-        return Response(render("status_page.html", title="Status", incidents=incidents, generated=stamp(now)),
-                        mimetype="text/html")
+        return Response(render("status_page.html", title="Status", incidents=incidents, generated=stamp(now),
+                               subscribe=getattr(services, "subscriptions", None) is not None,
+                               root=request.script_root), mimetype="text/html")
 
     @pages.get("/status.json")
     def page_json() -> Response:
@@ -115,4 +117,5 @@ def status_pages(services: Any) -> Blueprint:
         return Response(as_atom(incidents, now, f"{request.host_url.rstrip('/')}{request.script_root}/status"),
                         mimetype="application/atom+xml")
 
+    add_subscription_routes(pages, services)
     return pages

@@ -72,6 +72,9 @@ def run(args: argparse.Namespace) -> int:
     print(f"  {verb.replace('redact', 'delete')} {report.request_records} stored request result(s) older than the cutoff")
     if report.calendar_links:
         print(f"  {verb.replace('redact', 'delete')} {report.calendar_links} calendar link(s) revoked before the cutoff")
+    if report.status_subscribers:
+        print(f"  status page: {verb.replace('redact', 'delete')} {report.status_subscribers} subscriber(s) "
+              "unsubscribed before the cutoff or never confirmed")
     for number in report.held_malformed:
         print(f"  INC-{number}: kept whole, its chain holds an event the bot could not have written (below)")
     if report.malformed:
