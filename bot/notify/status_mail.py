@@ -5,7 +5,8 @@ The same protocol as the page steps (:mod:`bot.notify.delivery`), over ``status_
 
 1. **claim** (one unit of work): the row is ``pending`` and due, its subscriber still wants it (confirmed for a
    statement; for a confirmation, still pending with the same link), the statement's event still matches its
-   seal; set ``sending``.  Otherwise ``cancelled`` (or ``failed``, with why).
+   seal; set ``sending``.  Otherwise ``cancelled`` (or ``failed``, with why).  A mail that cannot be prepared
+   at all (a bug) is tried at the next sweeps, then failed with why after three, and counted in the report.
 2. **send**: the mail, with a Message-ID made from the row, so a mail sent again is recognisably the same one;
    a statement carries the unsubscribe link and the RFC 8058 headers.
 3. **record** (one unit of work): ``sent``, or the failure: the mail server failing for now (connection, 4xx) is
@@ -30,11 +31,13 @@ from bot.audit.tables import TimelineEvent
 from bot.audit.trail import digest_matches, hash_matches
 from bot.clock import Clock
 from bot.incidents.tables import Incident
+from bot.notify.delivery import PREPARE_ATTEMPTS
 from bot.notify.ports import NotifierPort, NotifyError, Outgoing, masked_failure
 from bot.outbox import effects as outbox
 from bot.outbox.notice_codec import notice_to_json
 from bot.ports import Notice
 from bot.store.database import Store
+from bot.store.outage import about_the_database
 from bot.subscriptions.links import SubscriptionLinks
 from bot.subscriptions.tables import StatusMail, StatusSubscriber
 
@@ -56,6 +59,7 @@ class StatusMailDispatcher:
         """``public_url``: the web view's address (``WEB_PUBLIC_URL``); the status page is ``<public_url>/status``."""
         self.store, self.config, self.mailer, self.clock = store, config, mailer, clock
         self.links = links
+        self._broken: dict[int, int] = {}  # row id -> sweeps that could not prepare it
         self.page = f"{public_url.rstrip('/')}/status"
 
     def run_due(self) -> dict[str, int]:
@@ -72,10 +76,33 @@ class StatusMailDispatcher:
                 seen.add(row_id)
                 try:
                     outcome = self.fire(row_id)
-                except Exception:  # noqa: BLE001 - one broken row must not hold up the other mails
+                    self._broken.pop(row_id, None)
+                except Exception as exc:  # noqa: BLE001 - one broken row must not hold up the other mails
                     log.exception("status mail %s could not be processed; the others go on", row_id)
-                    outcome = "error"
+                    outcome = self._broken_mail(row_id, exc)
                 counts[outcome] = counts.get(outcome, 0) + 1
+
+    def _broken_mail(self, row_id: int, exc: Exception) -> str:
+        """A mail that could not be prepared (a bug, a row it cannot read) stayed ``pending``: tried at the next
+        sweeps, then failed for good with why (counted in the channel's report), as a page step is
+        (:data:`bot.notify.delivery.PREPARE_ATTEMPTS`), rather than tried and logged at every sweep unseen."""
+        if about_the_database(exc):
+            return "error"
+        count = self._broken[row_id] = self._broken.get(row_id, 0) + 1
+        if count < PREPARE_ATTEMPTS:
+            return "error"
+        try:
+            with self.store.session() as s:
+                row = s.exec(select(StatusMail).where(StatusMail.id == row_id).with_for_update()).first()
+                if row is None or row.state != "pending":
+                    return "error"
+                self._finish(s, row, self.clock.now(), "failed",
+                             f"the bot could not prepare it ({type(exc).__name__}, {count} sweeps; see its log)")
+        except Exception:  # noqa: BLE001 - failing it failed too: tried again at the next sweep
+            log.exception("status mail %s: failing it for good failed", row_id)
+            return "error"
+        self._broken.pop(row_id, None)
+        return "failed"
 
     def recover(self) -> dict[str, int]:
         """Rows a stopped process left in ``sending``: due again now (SMTP cannot say whether they went)."""

@@ -230,3 +230,24 @@ def test_a_mail_left_sending_by_a_crash_goes_again_with_the_same_message_id(worl
     (mail,) = world.mails_to(ANN)[1:]
     (sent,) = [m for m in world.mails() if m.kind == "statement"]
     assert sent.state == "sent" and mail["Message-ID"] == sent.provider_ref
+
+
+def test_a_mail_that_cannot_be_prepared_fails_after_three_sweeps_and_is_counted(world: StatusWorld, monkeypatch):
+    world.subscribed(ANN)
+    number = world.declare()
+    world.publish(number, "investigating", FIRST)
+
+    def broken(*_args):
+        raise RuntimeError("a statement the bot cannot read")
+
+    monkeypatch.setattr(world.worker, "_message", broken)
+    for sweep in (1, 2):  # tried again at the next sweeps: a bug fixed and restarted in between loses nothing
+        world.worker.run_due()
+        assert [m.state for m in world.mails() if m.kind == "statement"] == ["pending"], sweep
+    world.worker.run_due()  # the third: failed for good with why, not tried and logged at every sweep unseen
+    (mail,) = [m for m in world.mails() if m.kind == "statement"]
+    assert mail.state == "failed" and "could not prepare it (RuntimeError, 3 sweeps" in (mail.outcome or "")
+    with world.store.session() as s:
+        (report,) = [r for r in s.exec(select(Reminder)).all() if r.key.startswith("status-mail:")]
+    assert report.payload["notice"]["lines"][0].startswith("0 sent, 1 failed")
+    assert not world.mails_to(ANN)[1:], "a statement mail went out although it could not be prepared"
