@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from tests.incidents.test_permission_matrix import (HUGO, KATRIN, World, _proposal, breach,  # noqa: F401 - fixtures
-                                                     matrix_config, world)
+from tests.incidents.permission_world import (HUGO, KATRIN, World, _proposal, breach,  # noqa: F401 - fixtures
+                                              matrix_config, world)
 
 BRUNO = "U0BRUNO01"  # in people.yaml; neither paged for the breach nor holding a role in it
 CHANNEL = "CLEAK0001"
