@@ -27,6 +27,8 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 
 from bot.clock import Clock, ensure_utc
 from bot.notify.delivery import NotificationDispatcher
+from bot.notify.status_mail import StatusMailDispatcher
+from bot.notify.sweeps import Sweeps
 from bot.oncall.notification_rules import METHOD_NAMES
 from bot.notify.double import TwilioDouble
 from bot.notify.inbound import Inbound
@@ -36,8 +38,11 @@ from bot.notify.twilio_rest import TwilioRest
 from bot.notify.webhooks import create_app
 from bot.slack.double.bot_process import free_port
 from bot.slack.replies import local
+from bot.subscriptions.links import SubscriptionLinks
 
 FROM_NUMBER = "+15005550006"  # the drill's sending number (Twilio's documented test number)
+STATUS_URL = "https://bot.example.com/web"  # the drill serves no web view: its links are only shown
+STATUS_LINK_SECRET = "drill-status-links-" + "0" * 16  # a throw-away database, a throw-away secret
 
 
 @dataclass
@@ -97,6 +102,11 @@ class DrillPager:
         self.mailbox = DrillMailbox(clock)
         self.dispatcher = NotificationDispatcher(store, lambda: config,
                                                  {"sms": rest, "voice": rest, "email": self.mailbox}, clock)
+        # The status page's mails go the way serve sends them (bot/notify/environment.py), into the same mailbox.
+        self.status_links = SubscriptionLinks(STATUS_LINK_SECRET, clock)
+        self.status_mail = StatusMailDispatcher(store, lambda: config, self.mailbox, clock, links=self.status_links,
+                                                public_url=STATUS_URL)
+        self.notifications = Sweeps(("", self.dispatcher), ("status-mail-", self.status_mail))
         self.replies: list[Line] = []
         self._shown = {"sms": 0, "voice": 0, "email": 0, "reply": 0}
         self._stopped_shown: set[int] = set()
@@ -111,6 +121,11 @@ class DrillPager:
 
     def _by_email(self, address: str) -> str:
         return next((p.id for p in self._people() if p.contact.email == address), address)
+
+    def _zone(self, person: str) -> str:
+        """The person's zone; the organisation's for someone who is not one of its people (a subscriber)."""
+        known = any(p.id == person for p in self._people())
+        return self.zone_of(person) if known else self.config.settings.timezone
 
     def _phone(self, person: str) -> str | None:
         return next((p.contact.phone for p in self._people() if p.id == person), None)
@@ -152,7 +167,8 @@ class DrillPager:
                               [f"says: {_spoken(sent.twiml)}"]))
         for at, message, _ in self.mailbox.sent[self._shown["email"]:]:
             person = self._by_email(message.to)
-            lines.append(Line(at, person, f"email to {person} ({mask(message.to)})", [message.subject]))
+            who = person if person != message.to else "a status page subscriber"
+            lines.append(Line(at, person, f"email to {who} ({mask(message.to)})", [message.subject]))
         lines += self.replies[self._shown["reply"]:]
         self._shown = {"sms": len(messages), "voice": len(calls), "email": len(self.mailbox.sent),
                        "reply": len(self.replies)}
@@ -177,7 +193,7 @@ class DrillPager:
 
     def flush(self, out: TextIO) -> None:
         for line in sorted(self._new(), key=lambda item: item.at):
-            print(f"[{local(line.at, self.zone_of(line.person))}] {line.head}", file=out)
+            print(f"[{local(line.at, self._zone(line.person))}] {line.head}", file=out)
             for text in line.body:
                 print(f"    {text}", file=out)
         out.flush()

@@ -78,7 +78,7 @@ def build_world(config: Config, start: datetime, *, database_url: str | None = N
     slack = SlackServices(incidents=incidents, chat=chat, config=lambda: config, clock=clock)  # type: ignore[arg-type]
     pager = DrillPager(config, store, clock, incidents, zone_of=lambda person: person_timezone(config, person))
     scheduler = ReminderScheduler(store, lambda: config, chat, clock,  # type: ignore[arg-type]
-                                  notifications=pager.dispatcher)
+                                  notifications=pager.notifications)
     return DrillWorld(config, clock, store, double, chat, incidents, slack, scheduler, pager, tmpdir)
 
 

@@ -139,6 +139,23 @@ def test_the_comms_lead_drafts_a_statement_and_legal_signs_it_off_before_it_is_p
     assert f"Drafted by @{summary.group(1)}, signed off by @{summary.group(2)}." in text[published:published + 600]
 
 
+def test_a_customer_subscribed_to_the_status_page_is_mailed_the_published_statement(drill):
+    """Before the draft a customer (it-desk@customer.example) subscribes by email and confirms; the published
+    statement goes to them by the scheduler's sweep, the channel is told how many went, and the address is masked
+    wherever the drill shows it."""
+    _, text = drill
+    confirm = text.index("email to a status page subscriber (i***@customer.example)\n    Confirm your subscription")
+    mailed = text.index("email to a status page subscriber (i***@customer.example)\n    [Example Org status] "
+                        "Investigating: incident ")
+    published = text.index("INC-1 public statement published (investigating)")
+    assert confirm < mailed
+    assert "Being emailed to 1 confirmed subscriber of the status page" in text[published:published + 800]
+    report = text.index("Email to the status page's subscribers: the investigating statement\n    1 sent.")
+    assert report > published
+    assert "emailed to the status page's confirmed subscribers: 1 sent" in text
+    assert "it-desk@customer.example" not in text
+
+
 def test_the_notification_owner_is_reminded_until_it_is_recorded(drill):
     _, text = drill
     nudges = re.findall(r"Legal deadline due in .*: Notify the lead / competent supervisory authority", text)
