@@ -24,27 +24,23 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
-from sqlalchemy import func, update
+from sqlalchemy import update
 from sqlmodel import Session, select
 
 from bot.audit.tables import TimelineEvent
 from bot.audit.trail import digest_matches, hash_matches
 from bot.clock import Clock
-from bot.incidents.tables import Incident
 from bot.notify.delivery import PREPARE_ATTEMPTS
 from bot.notify.ports import NotifierPort, NotifyError, Outgoing, masked_failure
-from bot.outbox import effects as outbox
-from bot.outbox.notice_codec import notice_to_json
-from bot.ports import Notice
 from bot.store.database import Store
 from bot.store.outage import about_the_database
 from bot.subscriptions.links import SubscriptionLinks
+from bot.subscriptions.mail_report import MAX_ATTEMPTS, report_when_done
 from bot.subscriptions.tables import StatusMail, StatusSubscriber
 
 log = logging.getLogger(__name__)
 
 RETRY_BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=15), timedelta(hours=1))
-MAX_ATTEMPTS = 5
 
 
 def _mail(row: StatusMail, address: str, subject: str, text: str, *headers: tuple[str, str]) -> Outgoing:
@@ -60,9 +56,20 @@ class StatusMailDispatcher:
         self.store, self.config, self.mailer, self.clock = store, config, mailer, clock
         self.links = links
         self._broken: dict[int, int] = {}  # row id -> sweeps that could not prepare it
+        self._left_sending = False  # a claimed mail's outcome could not be recorded: recover at the next sweep
         self.page = f"{public_url.rstrip('/')}/status"
 
     def run_due(self) -> dict[str, int]:
+        """Send what is due. A mail whose outcome could not be recorded (the database failing after the mail
+        server answered) was left in ``sending``: resolved first, as after a crash, since the process goes on
+        and no restart would."""
+        if self._left_sending:
+            self._left_sending = False
+            try:
+                self.recover()
+            except Exception:
+                self._left_sending = True
+                raise
         counts: dict[str, int] = {}
         seen: set[int] = set()
         while True:
@@ -79,6 +86,7 @@ class StatusMailDispatcher:
                     self._broken.pop(row_id, None)
                 except Exception as exc:  # noqa: BLE001 - one broken row must not hold up the other mails
                     log.exception("status mail %s could not be processed; the others go on", row_id)
+                    self._left_sending = True  # if it was claimed, the next sweep resolves it
                     outcome = self._broken_mail(row_id, exc)
                 counts[outcome] = counts.get(outcome, 0) + 1
 
@@ -215,25 +223,5 @@ class StatusMailDispatcher:
 
     def _report_when_done(self, s: Session, row: StatusMail, now: datetime) -> None:
         """The last mail of a statement settled: tell the incident's channel, once, how many went."""
-        if row.kind != "statement" or row.event_id is None or row.incident_id is None:
-            return
-        counts = dict(s.execute(select(StatusMail.state, func.count()).where(StatusMail.event_id == row.event_id)
-                                .group_by(StatusMail.state)).all())
-        if counts.get("pending") or counts.get("sending"):
-            return
-        sent, failed = int(counts.get("sent", 0)), int(counts.get("failed", 0))
-        left = int(counts.get("cancelled", 0))
-        lines = [f"{sent} sent" + (f", {failed} failed (the mail server refused them or stayed unreachable after "
-                                   f"{MAX_ATTEMPTS} attempts)" if failed else "")
-                 + (f", {left} not sent (unsubscribed meanwhile)" if left else "") + "."]
-        if failed:
-            lines.append("The reasons are kept with each mail (status_mail.outcome); addresses are not shown here.")
-        incident = s.get(Incident, row.incident_id)
-        status = str(s.exec(select(TimelineEvent.data).where(TimelineEvent.id == row.event_id)).first()
-                     .get("status", "") or "")
-        notice = Notice(kind="status_mail_report", title=f"Email to the status page's subscribers: the {status} "
-                                                         "statement", lines=tuple(lines),
-                        metadata={"incident": str(incident.number)} if incident is not None else {})
-        outbox.add(s, key=f"status-mail:{row.event_id}:report", kind="post", incident_id=row.incident_id, at=now,
-                   recipient=outbox.INCIDENT_CHANNEL, lane=outbox.incident_lane(row.incident_id),
-                   payload={"notice": notice_to_json(notice)})
+        if row.kind == "statement":
+            report_when_done(s, row.event_id, row.incident_id, now)

@@ -27,6 +27,7 @@ from bot.store.advisory import hold_until_commit
 from bot.store.database import Store
 from bot.subscriptions.address import address_hash, normalised
 from bot.subscriptions.links import Confirmation, LinkRefused
+from bot.subscriptions.mail_report import report_when_done
 from bot.subscriptions.tables import StatusMail, StatusSubscriber
 
 PER_ADDRESS_WINDOW = timedelta(hours=24)
@@ -95,7 +96,12 @@ def unsubscribe(store: Store, clock: Clock, subscriber_id: int) -> None:
         now = clock.now()
         row.state, row.address, row.nonce, row.unsubscribed_at = "unsubscribed", None, "", now
         s.add(row)
+        statements = set(s.exec(select(StatusMail.event_id, StatusMail.incident_id).where(
+            StatusMail.subscriber_id == subscriber_id, StatusMail.state == "pending",
+            StatusMail.kind == "statement")).all())
         _cancel_pending(s, subscriber_id, now, "unsubscribed")
+        for event_id, incident_id in statements:  # the cancelled mail may have been a statement's last open one
+            report_when_done(s, event_id, incident_id, now)
 
 
 def _cancel_pending(s, subscriber_id: int, now, why: str) -> None:  # type: ignore[no-untyped-def]
