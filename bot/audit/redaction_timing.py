@@ -29,6 +29,7 @@ from bot.audit.malformed import purged_seqs
 from bot.clock import ensure_utc
 
 CLOCK_SKEW = timedelta(minutes=5)
+LONGEST_PERIOD_DAYS = 36_500  # a hundred years: a longer recorded period is not one a purge waited
 PURGED = "audit.purged"
 CLOSED = "incident.closed"
 EXERCISE = "exercise.recorded"
@@ -99,7 +100,10 @@ def _why_not(target: Dated, purge: Dated, rows: list[Dated], before: dict[int, D
         return back
     if now is not None and purge.at > now + CLOCK_SKEW:
         return f"{name} is dated {purge.at.isoformat()}, in the future"
-    period = timedelta(days=_period(purge.data, min_retention_days))
+    days = _period(purge.data, min_retention_days)
+    if days > LONGEST_PERIOD_DAYS:  # no purge waits that long (and a timedelta of it may not exist)
+        return f"{name} records a retention period of {days} days, longer than any purge waits"
+    period = timedelta(days=days)
     if incident:
         closings = [e for e in rows if e.kind == CLOSED and e.seq < purge.seq]
         if not closings:

@@ -158,8 +158,8 @@ def retention_days_arg(text: str) -> int:
         days = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number of days like 365, got {text!r}") from None
-    if days < 1:
-        raise argparse.ArgumentTypeError(f"expected at least 1 day (as retention_days in settings.yaml), got {days}")
+    if not 1 <= days <= 36_500:
+        raise argparse.ArgumentTypeError(f"expected 1 to 36500 days (as retention_days in settings.yaml), got {days}")
     return days
 
 

@@ -40,7 +40,7 @@ class SettingsFile(ConfigModel):
                           "in Slack)")
     channel_prefix: str = Field("inc", description="default prefix of incident channel names")
     admins: list[SlackUserId] = Field(default_factory=list, description="Slack users with every permission")
-    retention_days: int = Field(365, ge=1, description="days after close before `bot purge` redacts free text")
+    retention_days: int = Field(365, ge=1, le=36_500, description="days after close before `bot purge` redacts free text (at most a hundred years)")
     shift_reminder_hours: float = Field(24.0, ge=0, le=24 * 14,
                                         description="remind people this many hours before their on-call period "
                                                     "begins (0: no shift reminders)")

@@ -88,6 +88,14 @@ def test_a_forged_purge_claiming_a_short_period_is_judged_by_the_configured_one(
     assert _named(_problems(store, iid, clock.now()), iid, 1, f"retention period ({RETENTION} days)")
 
 
+def test_a_forged_purge_recording_an_impossible_period_is_named_not_a_crash(store, clock, tmp_path):
+    _closed_incident(store, clock, tmp_path)
+    iid = _id(store, 1)
+    clock.advance(days=RETENTION + 1)
+    _forge(store, iid, clock.now(), data={"redacted_seqs": [1], "retention_days": 10**10})  # no timedelta holds it
+    assert _named(_problems(store, iid, clock.now()), iid, 1, "longer than any purge waits")
+
+
 def test_a_forged_purge_dated_in_the_future_is_named(store, clock, tmp_path):
     _closed_incident(store, clock, tmp_path)
     iid = _id(store, 1)
@@ -200,4 +208,4 @@ def test_a_minimum_retention_that_is_no_period_is_refused_saying_so(capsys):
     with pytest.raises(SystemExit) as exit_:
         main(["audit", "verify", "--min-retention-days", "0"])
     assert exit_.value.code == 2
-    assert "expected at least 1 day (as retention_days in settings.yaml), got 0" in capsys.readouterr().err
+    assert "expected 1 to 36500 days (as retention_days in settings.yaml), got 0" in capsys.readouterr().err
