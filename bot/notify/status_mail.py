@@ -180,7 +180,7 @@ class StatusMailDispatcher:
                                                         TimelineEvent.kind == "statement.published")
                        .order_by(TimelineEvent.at, TimelineEvent.id)).first() or event.hash
         public_id, status = first[:12], str((event.data or {}).get("status", ""))
-        leave = f"{self.page}/unsubscribe?t={self.links.leave_token(int(sub.id or 0))}"
+        leave = f"{self.page}/unsubscribe?t={self.links.leave_token(int(sub.id or 0), sub.nonce)}"
         text = (f"{status.capitalize()} - incident {public_id}, {event.at:%Y-%m-%d %H:%M} UTC\n\n"
                 f"{(event.data or {}).get('text', '')}\n\nEvery update: {self.page}#i-{public_id}\n"
                 f"Audit record: {event.hash}\n\n--\nYou get this because you subscribed to {organisation}'s status "

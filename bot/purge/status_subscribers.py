@@ -1,8 +1,7 @@
 """The status page's subscribers after they leave: nothing kept longer than it serves.
 
-An unsubscribe clears the address at once (:func:`bot.subscriptions.subscribers.unsubscribe`); the row that is
-left (the address's hash, which honours the unsubscribe for mails already queued) goes with the purge after the
-retention period.  An address whose confirmation link expired unused was never given to us for mail: it goes
+An unsubscribe clears the address and its hash at once (:func:`bot.subscriptions.subscribers.unsubscribe`); the
+row that is left (no personal data: when, and the mails' counts) goes with the purge after the retention period.  An address whose confirmation link expired unused was never given to us for mail: it goes
 at the first purge after that.  Mails settled before the cutoff go too (they hold no address, only counts)."""
 
 from __future__ import annotations

@@ -58,14 +58,17 @@ class SubscriptionLinks:
             raise LinkRefused("this link does not name a subscription; nothing was changed")
         return Confirmation(data["s"], data["n"])
 
-    def leave_token(self, subscriber_id: int) -> str:
-        return self._leave.dumps({"u": subscriber_id})
+    def leave_token(self, subscriber_id: int, nonce: str) -> str:
+        """The unsubscribe link of one subscription: its row and the nonce it was confirmed with, so a link of an
+        earlier subscription never ends a later one (a new subscription, or a row id a purge freed, gets a new
+        nonce)."""
+        return self._leave.dumps({"u": subscriber_id, "n": nonce})
 
-    def leaving(self, token: str) -> int:
+    def leaving(self, token: str) -> Confirmation:
         try:
             data = self._leave.loads(token)
         except BadSignature:
             raise LinkRefused("this link is not one we sent (altered or incomplete); nothing was changed") from None
-        if not isinstance(data, dict) or not isinstance(data.get("u"), int):
+        if not isinstance(data, dict) or not isinstance(data.get("u"), int) or not isinstance(data.get("n"), str):
             raise LinkRefused("this link does not name a subscription; nothing was changed")
-        return int(data["u"])
+        return Confirmation(int(data["u"]), data["n"])

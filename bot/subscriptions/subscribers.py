@@ -7,8 +7,9 @@
   the same answer as a new one: the form tells nobody who subscribed.
 * :func:`confirm` takes the signed, expiring link's claim; only a confirmed subscriber is sent statements, and
   only those published after the confirmation (:mod:`bot.subscriptions.fan_out`).
-* :func:`unsubscribe` clears the address at once and cancels the mails not yet sent; the hash stays until the
-  retention purge, and answers the same whether or not the person was still subscribed.
+* :func:`unsubscribe` clears the address and its hash at once and cancels the mails not yet sent; the row (no
+  personal data) stays until the retention purge, and the answer is the same whether or not the person was still
+  subscribed.
 
 None of these is on the audit chain: they are the customer's own choices about their address, not decisions
 an auditor reviews, and a chain event would keep the address the person asked us to delete.
@@ -87,14 +88,17 @@ def confirm(store: Store, clock: Clock, claim: Confirmation) -> None:
             s.add(row)
 
 
-def unsubscribe(store: Store, clock: Clock, subscriber_id: int) -> None:
-    """End the subscription the signed link names: the address is deleted now and no further mail goes."""
+def unsubscribe(store: Store, clock: Clock, claim: Confirmation) -> None:
+    """End the subscription the signed link names (its row and nonce: a link of an earlier subscription of the
+    row does nothing): the address and its hash are deleted now and no further mail goes."""
+    subscriber_id = claim.subscriber_id
     with store.session() as s:
         row = s.exec(select(StatusSubscriber).where(StatusSubscriber.id == subscriber_id).with_for_update()).first()
-        if row is None or row.state == "unsubscribed":
+        if row is None or row.state == "unsubscribed" or row.nonce != claim.nonce:
             return
         now = clock.now()
         row.state, row.address, row.nonce, row.unsubscribed_at = "unsubscribed", None, "", now
+        row.address_hash = f"left:{row.id}:{secrets.token_hex(8)}"  # the hash of an address can be reversed
         s.add(row)
         statements = set(s.exec(select(StatusMail.event_id, StatusMail.incident_id).where(
             StatusMail.subscriber_id == subscriber_id, StatusMail.state == "pending",

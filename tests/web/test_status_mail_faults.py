@@ -62,7 +62,8 @@ def test_the_channel_is_told_when_the_last_open_mail_is_cancelled_by_an_unsubscr
     ann_mail, bob_mail = _statement_mails(world)
     assert world.worker.fire(int(ann_mail.id or 0)) == "sent"  # Ann's went; Bob's still waits
     assert _reports(world) == []
-    leave = world.worker.links.leave_token(bob_mail.subscriber_id)
+    bob = next(x for x in world.subscribers() if x.id == bob_mail.subscriber_id)
+    leave = world.worker.links.leave_token(bob_mail.subscriber_id, bob.nonce)
     assert world.client.post(f"/status/unsubscribe?t={leave}").status_code == 200
     (report,) = _reports(world)  # nothing else would settle: the unsubscribe's unit of work tells
     assert report.payload["notice"]["lines"][0] == "1 sent, 1 not sent (unsubscribed meanwhile)."

@@ -10,6 +10,7 @@ from sqlmodel import select
 
 from bot.outbox.tables import Reminder
 from bot.purge.retention import purge
+from bot.subscriptions.address import address_hash
 from tests.web.subscription_world import StatusWorld, build
 
 ANN, BOB = "ann@example.com", "bob@example.net"
@@ -196,13 +197,15 @@ def test_the_purge_deletes_unconfirmed_subscribers_then_unsubscribed_ones_after_
     world.subscribed(ANN)
     world.subscribe(BOB)  # never confirmed
     world.worker.run_due()
-    leave_token = world.worker.links.leave_token(world.subscribers()[0].id)
+    ann = world.subscribers()[0]
+    leave_token = world.worker.links.leave_token(ann.id, ann.nonce)
     assert world.client.post(f"/status/unsubscribe?t={leave_token}").status_code == 200
     world.clock.advance(days=2)  # the confirmation link has expired unused
     with world.store.session() as s:
         assert purge(s, retention_days=days, now=world.clock.now()).status_subscribers == 1
     (left,) = world.subscribers()
     assert left.state == "unsubscribed" and left.address is None
+    assert address_hash(ANN) not in {x.address_hash for x in world.subscribers()}  # a hash of it can be reversed
     world.clock.advance(days=days)
     with world.store.session() as s:
         assert purge(s, retention_days=days, now=world.clock.now()).status_subscribers == 1
@@ -251,3 +254,19 @@ def test_a_mail_that_cannot_be_prepared_fails_after_three_sweeps_and_is_counted(
         (report,) = [r for r in s.exec(select(Reminder)).all() if r.key.startswith("status-mail:")]
     assert report.payload["notice"]["lines"][0].startswith("0 sent, 1 failed")
     assert not world.mails_to(ANN)[1:], "a statement mail went out although it could not be prepared"
+
+
+def test_an_unsubscribe_link_of_an_earlier_subscription_does_not_end_a_later_one(world: StatusWorld, shipped_config):
+    """A link works for the subscription it was sent for: not for the same address subscribed again, and not for a
+    stranger who got the row id a purge freed (SQLite gives the highest id again once its row is deleted)."""
+    world.subscribed(ANN)
+    (ann,) = world.subscribers()
+    old = world.worker.links.leave_token(ann.id, ann.nonce)
+    assert world.client.post(f"/status/unsubscribe?t={old}").status_code == 200
+    world.clock.advance(days=shipped_config.settings.retention_days + 1)
+    with world.store.session() as s:
+        assert purge(s, retention_days=shipped_config.settings.retention_days, now=world.clock.now()).status_subscribers == 1
+    world.subscribed(BOB)
+    world.subscribed(ANN)  # Ann again: a new subscription
+    assert world.client.post(f"/status/unsubscribe?t={old}").status_code == 200  # the same answer, whatever it did
+    assert sorted(x.state for x in world.subscribers()) == ["confirmed", "confirmed"]
