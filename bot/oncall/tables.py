@@ -148,6 +148,8 @@ class CalendarLink(SQLModel, table=True):
     are events on the global chain naming the link's id and scope (:mod:`bot.oncall.calendar_links`)."""
 
     __tablename__ = "calendar_link"
+    # Ids are never given twice (SQLite reuses the highest once its row is deleted): the chain names links by id.
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: int | None = Field(default=None, primary_key=True)
     token_sha256: str = Field(max_length=64, unique=True, description="hex SHA-256 of the secret token")

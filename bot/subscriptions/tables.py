@@ -28,6 +28,7 @@ MAIL_STATES = ("pending", "sending", "sent", "failed", "cancelled")
 
 class StatusSubscriber(SQLModel, table=True):
     __tablename__ = "status_subscriber"
+    __table_args__ = {"sqlite_autoincrement": True}  # ids never given twice (SQLite reuses a deleted highest id)
 
     id: int | None = Field(default=None, primary_key=True)
     address_hash: str = Field(max_length=64, unique=True, index=True,
@@ -45,7 +46,8 @@ class StatusSubscriber(SQLModel, table=True):
 
 class StatusMail(SQLModel, table=True):
     __tablename__ = "status_mail"
-    __table_args__ = (Index("ix_status_mail_state_next_attempt", "state", "next_attempt_at"),)
+    __table_args__ = (Index("ix_status_mail_state_next_attempt", "state", "next_attempt_at"),
+                      {"sqlite_autoincrement": True})  # its id makes the Message-ID: never given twice
 
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(max_length=200, unique=True, description='"confirm:<subscriber>:<nonce>" or '

@@ -137,3 +137,16 @@ def test_the_purge_deletes_links_revoked_before_the_retention_cutoff(store, ship
     with store.session() as s:
         assert purge(s, retention_days=365, now=later).calendar_links == 1
     assert sorted(r.id for r in rows(store)) == [recent.id, live.id]
+
+
+def test_a_link_id_is_never_given_twice_after_the_purge(store, shipped_config):
+    """The chain names links by id only; SQLite would give a deleted highest id to the next row."""
+    clock = ManualClock(NOW)
+    feeds = CalendarLinks(store, lambda: shipped_config, clock, base_url=BASE)
+    old = feeds.issue(Scope(person="anna"), actor=ANNA)
+    feeds.revoke(old.id, actor=ANNA)
+    clock.advance(days=366)
+    with store.session() as s:
+        assert purge(s, retention_days=365, now=clock.now()).calendar_links == 1
+    assert rows(store) == []
+    assert feeds.issue(Scope(person="anna"), actor=ANNA).id != old.id

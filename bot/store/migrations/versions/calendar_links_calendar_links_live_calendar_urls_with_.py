@@ -31,7 +31,8 @@ def upgrade() -> None:
     sa.Column('revoked_at', bot.store.types.UtcDateTime(timezone=True), nullable=True),
     sa.Column('revoked_by', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
     sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('token_sha256')
+    sa.UniqueConstraint('token_sha256'),
+    sqlite_autoincrement=True,  # the chain names links by id: never give one twice
     )
     with op.batch_alter_table('calendar_link', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_calendar_link_person_id'), ['person_id'], unique=False)

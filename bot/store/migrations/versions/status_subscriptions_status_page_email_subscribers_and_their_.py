@@ -30,7 +30,8 @@ def upgrade() -> None:
     sa.Column('confirmed_at', bot.store.types.UtcDateTime(timezone=True), nullable=True),
     sa.Column('unsubscribed_at', bot.store.types.UtcDateTime(timezone=True), nullable=True),
     sa.Column('created_at', bot.store.types.UtcDateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint('id')
+    sa.PrimaryKeyConstraint('id'),
+    sqlite_autoincrement=True,  # ids never given twice
     )
     with op.batch_alter_table('status_subscriber', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_status_subscriber_address_hash'), ['address_hash'], unique=True)
@@ -54,7 +55,8 @@ def upgrade() -> None:
     sa.Column('updated_at', bot.store.types.UtcDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['subscriber_id'], ['status_subscriber.id'], ),
     sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('key')
+    sa.UniqueConstraint('key'),
+    sqlite_autoincrement=True,  # its id makes the Message-ID: never given twice
     )
     with op.batch_alter_table('status_mail', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_status_mail_created_at'), ['created_at'], unique=False)
