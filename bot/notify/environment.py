@@ -68,6 +68,17 @@ class PagingSetup:
                           public_url=self.public_url, links=self.links)
 
 
+def status_mail_ready(source: Mapping[str, str]) -> bool:
+    """Whether the status page's subscribers can be mailed with these settings: an SMTP server and sender, the web
+    view's public address (the links in the mails) and its link secret. The web view shows the subscribe form only
+    then, and the scheduler sends the mails only then: the form never promises mail nobody sends."""
+    from bot.subscriptions.links import MIN_SECRET
+
+    return bool(source.get("SMTP_HOST") and source.get("SMTP_FROM")
+                and (source.get("WEB_PUBLIC_URL") or "").startswith(("https://", "http://"))
+                and len(source.get("WEB_LINK_SECRET") or "") >= MIN_SECRET)
+
+
 def from_environment(env: Mapping[str, str] | None = None, *, pop: bool = True) -> PagingSetup:
     source: Any = os.environ if env is None else dict(env)
     take = source.pop if pop else source.get
@@ -97,9 +108,12 @@ def from_environment(env: Mapping[str, str] | None = None, *, pop: bool = True) 
                 password=take("SMTP_PASSWORD", "") or "", starttls=source.get("SMTP_STARTTLS", "") in ("1", "true"))
         except ValueError as exc:
             setup.problems.append(str(exc))
-    if "email" in setup.notifiers:
+    if "email" in setup.notifiers and status_mail_ready(source):
         setup.status_url = (source.get("WEB_PUBLIC_URL") or "").rstrip("/")
         setup.status_secret = source.get("WEB_LINK_SECRET") or ""  # the web view takes it out after reading it
+    elif "email" in setup.notifiers and source.get("WEB_LINK_SECRET"):
+        setup.problems.append("the status page's subscribers are not mailed: WEB_PUBLIC_URL must be the web view's "
+                              "http(s) address and WEB_LINK_SECRET at least 16 characters")
     secret = take("PAGING_LINK_SECRET", "") or ""
     if secret:
         try:

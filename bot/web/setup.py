@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any, Callable
 
+from bot.notify.environment import status_mail_ready
 from bot.web.links import DEFAULT_TTL, WebLinks, secret_from
 
 
@@ -42,7 +43,7 @@ def web_from_env(environ: dict[str, str], *, store: Any, config: Callable[[], An
 
     links = WebLinks(store, clock, secret, base_url=public, ttl=ttl)
     subscriptions = None
-    if environ.get("SMTP_HOST"):  # the status page's subscribers can be mailed (bot/notify/status_mail.py)
+    if status_mail_ready(environ):  # the status page's subscribers can be mailed (bot/notify/status_mail.py)
         from bot.subscriptions.links import SubscriptionLinks
         from bot.web.status_subscriptions import Subscriptions
 
