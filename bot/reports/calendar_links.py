@@ -95,6 +95,25 @@ class CalendarLinks:
         with self.store.session() as s:
             return len(stored.revoke(s, stored.live_of_person(s, person), by=actor, at=self.clock.now()))
 
+    def revoke_orphans(self, *, actor: str = "system", dry_run: bool = False) -> int:
+        """Revoke the live links whose person or rotation is no longer in the configuration (they open nothing now,
+        but would open the feed again of someone later given the same id, and are never deleted while live).
+        Run by the purge, which deletes revoked links after the retention period; returns how many."""
+        config = self.config()
+        with self.store.session() as s:
+            orphans = []
+            for row in stored.links(s):
+                if row.revoked_at is not None:
+                    continue
+                scope = stored.scope_of(row)
+                try:
+                    requested_range(config, self.clock, person=scope.person, rotation=scope.rotation)
+                except UnknownFeed:
+                    orphans.append(row)
+            if dry_run or not orphans:
+                return len(orphans)
+            return len(stored.revoke(s, orphans, by=actor, at=self.clock.now()))
+
     def listing(self) -> list[Listed]:
         with self.store.session() as s:
             return [Listed(r.id, stored.scope_of(r), r.issued_by, r.issued_at, r.last_used_at, r.revoked_at,

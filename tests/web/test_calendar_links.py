@@ -118,6 +118,24 @@ def test_a_person_removed_from_people_yaml_gets_404(site, make_config):
     assert client.get(path).status_code == 404
 
 
+def test_the_purge_revokes_the_links_of_people_who_left_so_they_are_deleted_in_time(site, make_config, store):
+    """A link of someone who left opens nothing, but it stayed live for ever: never deleted (the purge deletes
+    revoked links) and opening again the feed of anyone later given the same id."""
+    client, feeds, config, _ = site
+    bea = feeds.issue(Scope(person="bea"), actor="U0BEA0001")
+    anna = feeds.issue(Scope(person="anna"), actor=ANNA)
+    line = "      - {id: bea, slack: U0BEA0001, site: munich, contract: {oncall_agreement: true}}\n"
+    config[0] = load(make_config("left", people=PEOPLE.replace(line, ""),
+                                 rotas=ROTAS.replace("[anna, bea]", "[anna, boss]"), labor=LABOR))
+    assert feeds.revoke_orphans(dry_run=True) == 1
+    assert [x.revoked_at for x in feeds.listing()] == [None, None]  # a dry run revokes nothing
+    assert feeds.revoke_orphans() == 1
+    assert {x.id: x.revoked_by for x in feeds.listing()} == {bea.id: "system", anna.id: None}
+    config[0] = load(make_config("back", people=PEOPLE, rotas=ROTAS, labor=LABOR))  # the id "bea" given again
+    assert client.get(path_of(bea.url)).status_code == 404
+    assert client.get(path_of(anna.url)).status_code == 200
+
+
 def test_the_token_never_reaches_the_logs(site, caplog, monkeypatch):
     client, feeds, _, _ = site
     caplog.set_level(logging.DEBUG)

@@ -9,6 +9,7 @@ import argparse
 from bot.alerts.receipts import Receipts
 from bot.purge.alert_intake import forget_receipts, waiting_receipts
 from bot.purge.retention import purge
+from bot.reports.calendar_links import CalendarLinks
 from bot.cli.common import add_config_args, load_or_exit
 from bot.clock import SystemClock
 from bot.store.database import Store
@@ -31,6 +32,7 @@ def run(args: argparse.Namespace) -> int:
     days = config.settings.retention_days
     store, now = Store.connect(), SystemClock().now()
     try:
+        orphans = CalendarLinks(store, lambda: config, SystemClock(), base_url="").revoke_orphans(dry_run=args.dry_run)
         with store.session() as s:
             report = purge(s, retention_days=days, now=now, dry_run=args.dry_run)
             if args.dry_run:
@@ -70,6 +72,9 @@ def run(args: argparse.Namespace) -> int:
               f"before the cutoff that triage has not finished (the oldest {waiting.oldest.isoformat()}): an alert is "
               "never deleted before triage decided about it; incident-bot check reports a stuck triage")
     print(f"  {verb.replace('redact', 'delete')} {report.request_records} stored request result(s) older than the cutoff")
+    if orphans:
+        print(f"  {'would revoke' if args.dry_run else 'revoked'} {orphans} calendar link(s) whose person or rotation "
+              "left the configuration (deleted once revoked longer than the retention period)")
     if report.calendar_links:
         print(f"  {verb.replace('redact', 'delete')} {report.calendar_links} calendar link(s) revoked before the cutoff")
     if report.status_subscribers:
