@@ -44,6 +44,7 @@ from bot.oncall.notification_rules import METHOD_NAMES
 from bot.notify.links import LinkSigner
 from bot.notify.messages import page_message
 from bot.notify.ports import NotifierPort, NotifyError, Outgoing, mask, masked_failure
+from bot.notify.sweep import Sweep
 from bot.notify.tables import Notification
 from bot.store.database import Store
 from bot.store.outage import about_the_database
@@ -52,11 +53,12 @@ log = logging.getLogger(__name__)
 
 RETRY_BACKOFF = (timedelta(seconds=10), timedelta(seconds=20))
 MAX_ATTEMPTS = 3  # then the step fails and the next method is tried at once
-PREPARE_ATTEMPTS = 3  # sweeps that could not prepare a step (a bug, a row it cannot read) before it fails
 RECOVERY_MARGIN = timedelta(minutes=1)  # clock difference with the provider when looking a message up
 
 
-class NotificationDispatcher:
+class NotificationDispatcher(Sweep):
+    what = "notification"
+
     def __init__(self, store: Store, config: Callable[[], Any], notifiers: Mapping[str, NotifierPort], clock: Clock,
                  *, links: LinkSigner | None = None, public_url: str = "") -> None:
         """``notifiers`` maps a method (sms, voice, email) to its adapter; a method without one fails over
@@ -68,8 +70,7 @@ class NotificationDispatcher:
         self.clock = clock
         self.links = links
         self.public_url = public_url.rstrip("/")
-        self._left_sending = False  # a step failed half-way in this process: it may be in 'sending'
-        self._broken: dict[int, int] = {}  # step id -> sweeps in a row that could not prepare it
+        super().__init__()
         self._refused: set[int] = set()  # steps whose last attempt the provider answered with an error: nothing went
 
     # --- finding work --------------------------------------------------------------
@@ -80,54 +81,18 @@ class NotificationDispatcher:
                                                                           Notification.next_attempt_at <= now)
                                            .order_by(Notification.next_attempt_at, Notification.id)).all()]
 
-    def run_due(self) -> dict[str, int]:
-        """Send every step due now. A step that failed half-way in an earlier sweep (e.g. sent, but the database
-        refused its record) is resolved first, as after a crash: the process goes on, so no restart would."""
-        if self._left_sending:
-            self._left_sending = False
-            try:
-                self.recover()  # sets it again for a step whose fate it could not find out
-            except Exception:
-                self._left_sending = True
-                raise
-        counts: dict[str, int] = {}
-        seen: set[int] = set()
-        while True:
-            ids = [i for i in self.due_ids(self.clock.now()) if i not in seen]
-            if not ids:
-                return counts
-            for row_id in ids:
-                seen.add(row_id)
-                try:
-                    outcome = self.fire(row_id)
-                    self._broken.pop(row_id, None)
-                except Exception as exc:  # noqa: BLE001 - one broken row must not hold up the other pages
-                    log.exception("notification %s could not be processed; the others go on", row_id)
-                    self._left_sending = True  # the next sweep resolves it
-                    outcome = self._broken_step(row_id, exc)
-                counts[outcome] = counts.get(outcome, 0) + 1
+    def now(self) -> datetime:
+        return self.clock.now()
 
-    def _broken_step(self, row_id: int, exc: Exception) -> str:
-        """A step that could not be prepared (e.g. its message cannot be made) stayed ``pending``: tried at the
-        next sweeps, then failed for good like a step the provider refused (:func:`fail_step`: recorded, told,
-        the next method at once), rather than tried and logged at every sweep while nobody is reached."""
-        if about_the_database(exc):
-            return "error"
-        count = self._broken[row_id] = self._broken.get(row_id, 0) + 1
-        if count < PREPARE_ATTEMPTS:
-            return "error"
-        try:
-            with self.store.session() as s:
-                row = s.exec(select(Notification).where(Notification.id == row_id).with_for_update()).first()
-                if row is None or row.state != "pending":
-                    return "error"
-                why = f"the bot could not prepare it ({type(exc).__name__}, {count} sweeps; see its log)"
-                fail_step(s, self.config(), row, self.clock.now(), why)
-        except Exception:  # noqa: BLE001 - failing it failed too: tried again at the next sweep
-            log.exception("notification %s: failing it for good failed", row_id)
-            return "error"
-        self._broken.pop(row_id, None)
-        return "failed"
+    def fail_unprepared(self, row_id: int, why: str) -> bool:
+        """Fail a step that could not be prepared like a step the provider refused (:func:`fail_step`: recorded,
+        told, the next method at once)."""
+        with self.store.session() as s:
+            row = s.exec(select(Notification).where(Notification.id == row_id).with_for_update()).first()
+            if row is None or row.state != "pending":
+                return False
+            fail_step(s, self.config(), row, self.clock.now(), why)
+            return True
 
     # --- one step ------------------------------------------------------------------
 

@@ -30,10 +30,9 @@ from sqlmodel import Session, select
 from bot.audit.tables import TimelineEvent
 from bot.audit.trail import digest_matches, hash_matches
 from bot.clock import Clock
-from bot.notify.delivery import PREPARE_ATTEMPTS
+from bot.notify.sweep import Sweep
 from bot.notify.ports import NotifierPort, NotifyError, Outgoing, masked_failure
 from bot.store.database import Store
-from bot.store.outage import about_the_database
 from bot.subscriptions.links import SubscriptionLinks
 from bot.subscriptions.mail_report import MAX_ATTEMPTS, report_when_done
 from bot.subscriptions.tables import StatusMail, StatusSubscriber
@@ -49,68 +48,34 @@ def _mail(row: StatusMail, address: str, subject: str, text: str, *headers: tupl
                     headers=headers)
 
 
-class StatusMailDispatcher:
+class StatusMailDispatcher(Sweep):
+    what = "status mail"
+
     def __init__(self, store: Store, config: Callable[[], Any], mailer: NotifierPort, clock: Clock, *,
                  links: SubscriptionLinks, public_url: str) -> None:
         """``public_url``: the web view's address (``WEB_PUBLIC_URL``); the status page is ``<public_url>/status``."""
         self.store, self.config, self.mailer, self.clock = store, config, mailer, clock
         self.links = links
-        self._broken: dict[int, int] = {}  # row id -> sweeps that could not prepare it
-        self._left_sending = False  # a claimed mail's outcome could not be recorded: recover at the next sweep
+        super().__init__()
         self.page = f"{public_url.rstrip('/')}/status"
 
-    def run_due(self) -> dict[str, int]:
-        """Send what is due. A mail whose outcome could not be recorded (the database failing after the mail
-        server answered) was left in ``sending``: resolved first, as after a crash, since the process goes on
-        and no restart would."""
-        if self._left_sending:
-            self._left_sending = False
-            try:
-                self.recover()
-            except Exception:
-                self._left_sending = True
-                raise
-        counts: dict[str, int] = {}
-        seen: set[int] = set()
-        while True:
-            with self.store.session() as s:
-                ids = [int(i) for i in s.exec(select(StatusMail.id).where(
-                    StatusMail.state == "pending", StatusMail.next_attempt_at <= self.clock.now())  # type: ignore[operator]
-                    .order_by(StatusMail.next_attempt_at, StatusMail.id)).all() if i not in seen]
-            if not ids:
-                return counts
-            for row_id in ids:
-                seen.add(row_id)
-                try:
-                    outcome = self.fire(row_id)
-                    self._broken.pop(row_id, None)
-                except Exception as exc:  # noqa: BLE001 - one broken row must not hold up the other mails
-                    log.exception("status mail %s could not be processed; the others go on", row_id)
-                    self._left_sending = True  # if it was claimed, the next sweep resolves it
-                    outcome = self._broken_mail(row_id, exc)
-                counts[outcome] = counts.get(outcome, 0) + 1
+    def now(self) -> datetime:
+        return self.clock.now()
 
-    def _broken_mail(self, row_id: int, exc: Exception) -> str:
-        """A mail that could not be prepared (a bug, a row it cannot read) stayed ``pending``: tried at the next
-        sweeps, then failed for good with why (counted in the channel's report), as a page step is
-        (:data:`bot.notify.delivery.PREPARE_ATTEMPTS`), rather than tried and logged at every sweep unseen."""
-        if about_the_database(exc):
-            return "error"
-        count = self._broken[row_id] = self._broken.get(row_id, 0) + 1
-        if count < PREPARE_ATTEMPTS:
-            return "error"
-        try:
-            with self.store.session() as s:
-                row = s.exec(select(StatusMail).where(StatusMail.id == row_id).with_for_update()).first()
-                if row is None or row.state != "pending":
-                    return "error"
-                self._finish(s, row, self.clock.now(), "failed",
-                             f"the bot could not prepare it ({type(exc).__name__}, {count} sweeps; see its log)")
-        except Exception:  # noqa: BLE001 - failing it failed too: tried again at the next sweep
-            log.exception("status mail %s: failing it for good failed", row_id)
-            return "error"
-        self._broken.pop(row_id, None)
-        return "failed"
+    def due_ids(self, now: datetime) -> list[int]:
+        with self.store.session() as s:
+            return [int(i) for i in s.exec(select(StatusMail.id).where(
+                StatusMail.state == "pending", StatusMail.next_attempt_at <= now)  # type: ignore[operator]
+                .order_by(StatusMail.next_attempt_at, StatusMail.id)).all()]
+
+    def fail_unprepared(self, row_id: int, why: str) -> bool:
+        """Fail a mail that could not be prepared, counted in the channel's report."""
+        with self.store.session() as s:
+            row = s.exec(select(StatusMail).where(StatusMail.id == row_id).with_for_update()).first()
+            if row is None or row.state != "pending":
+                return False
+            self._finish(s, row, self.clock.now(), "failed", why)
+            return True
 
     def recover(self) -> dict[str, int]:
         """Rows a stopped process left in ``sending``: due again now (SMTP cannot say whether they went)."""
