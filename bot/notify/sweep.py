@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import logging
+from abc import ABC, abstractmethod
 from datetime import datetime
 
 from bot.store.outage import about_the_database
@@ -20,7 +21,7 @@ log = logging.getLogger(__name__)
 PREPARE_ATTEMPTS = 3  # sweeps that could not prepare a row (a bug, a row it cannot read) before it fails
 
 
-class Sweep:
+class Sweep(ABC):
     what = "row"  # how the logs name a row: "notification 12 could not be processed"
 
     def __init__(self) -> None:
@@ -29,21 +30,26 @@ class Sweep:
 
     # --- what each worker provides -----------------------------------------------------------
 
+    @abstractmethod
     def now(self) -> datetime:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def due_ids(self, now: datetime) -> list[int]:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def fire(self, row_id: int) -> str:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def recover(self) -> dict[str, int]:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def fail_unprepared(self, row_id: int, why: str) -> bool:
         """Fail the row for good with ``why`` if it is still pending; False when it is not."""
-        raise NotImplementedError
+        ...
 
     # --- the sweep ------------------------------------------------------------------------------
 
